@@ -1,0 +1,30 @@
+# `make test` and `make demo` work on a fresh Debian machine with Python 3.11: they create
+# .venv, install the package with the extras they need, then run.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# Temporary files (pytest, kernels, the sandbox's data) stay inside the checkout.
+export TMPDIR := $(CURDIR)/.tmp
+
+.PHONY: test demo install clean
+
+$(STAMP): pyproject.toml
+	@mkdir -p $(TMPDIR)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
+	$(PY) -m pip install -q -e '.[test,sandbox]' 2>&1 | grep -v '^WARNING: Location' || true
+	$(PY) -c "import oai_magics, requests_toolbelt, starlette, uvicorn, pytest"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+test: $(STAMP)
+	$(PY) -m pytest -q -p no:cacheprovider --basetemp "$(TMPDIR)/pytest"
+
+demo: $(STAMP)
+	$(PY) -m oai_magics.demo notebooks
+
+clean:
+	rm -rf $(VENV) $(TMPDIR) *.egg-info

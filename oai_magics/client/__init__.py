@@ -1,0 +1,37 @@
+"""The request layer: requests + numpy only (no IPython, pandas or widgets).
+
+    from oai_magics.client import Client
+    client = Client()                      # OPENAI_API_KEY, OPENAI_BASE_URL, ...
+    client.chat.completions.create(model="gpt-4o-mini", messages=[...], stream=True)
+"""
+
+from .client import DEFAULT_BASE_URL, Client
+from .core import RequestRecord
+from .errors import (
+    APIConnectionError,
+    APIError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    InternalServerError,
+    NotFoundError,
+    OpenAIError,
+    PermissionDeniedError,
+    RateLimitError,
+    UnprocessableEntityError,
+)
+from .pagination import Page
+from .resources.embeddings import EmbeddingResult
+from .retries import RetryPolicy
+from .sse import ServerSentEvent, SSEDecoder
+from .streaming import Stream
+
+__all__ = [
+    "Client", "DEFAULT_BASE_URL", "Page", "Stream", "EmbeddingResult", "RequestRecord", "RetryPolicy",
+    "ServerSentEvent", "SSEDecoder",
+    "OpenAIError", "APIError", "APIStatusError", "BadRequestError", "AuthenticationError",
+    "PermissionDeniedError", "NotFoundError", "ConflictError", "UnprocessableEntityError",
+    "RateLimitError", "InternalServerError", "APIConnectionError", "APITimeoutError",
+]

@@ -1,0 +1,95 @@
+"""`Client`: the settings, and one attribute per API area, named as in the official SDK."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from .core import Requester
+from .resources.assistants import Assistants
+from .resources.embeddings import Embeddings
+from .resources.files import Files, FineTunes
+from .resources.media import Audio, Images
+from .resources.models import Engines, Models
+from .resources.moderations import Moderations
+from .resources.text import Chat, Completions, Edits
+from .resources.threads import Threads
+from .retries import RetryPolicy
+from .transport import Timeout
+
+__all__ = ["Client", "DEFAULT_BASE_URL"]
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 600.0)  # (connect, read) seconds
+
+
+class Client:
+    """A connection to the OpenAI API or any server that speaks it.
+
+    Unset arguments come from OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_ORG_ID and OPENAI_PROJECT_ID.
+    `timeout` is seconds (or a (connect, read) pair); `max_retries` bounds retries of failed calls.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        organization: str | None = None,
+        project: str | None = None,
+        timeout: Timeout = DEFAULT_TIMEOUT,
+        max_retries: int = 2,
+        assistants_version: str = "v2",
+    ) -> None:
+        if assistants_version not in ("v1", "v2"):
+            raise ValueError("assistants_version must be 'v1' or 'v2'")
+        self._requester = Requester(
+            api_key=api_key if api_key is not None else os.environ.get("OPENAI_API_KEY"),
+            base_url=base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL,
+            organization=organization or os.environ.get("OPENAI_ORG_ID"),
+            project=project or os.environ.get("OPENAI_PROJECT_ID"),
+            timeout=timeout,
+            retry=RetryPolicy(max_retries=max_retries),
+            assistants_version=assistants_version,
+        )
+        r = self._requester
+        self.models = Models(r)
+        self.engines = Engines(r)
+        self.chat = Chat(r)
+        self.completions = Completions(r)
+        self.edits = Edits(r)
+        self.embeddings = Embeddings(r)
+        self.audio = Audio(r)
+        self.images = Images(r)
+        self.moderations = Moderations(r)
+        self.files = Files(r)
+        self.fine_tunes = FineTunes(r)
+        self.assistants = Assistants(r)
+        self.threads = Threads(r)
+
+    @property
+    def base_url(self) -> str:
+        return self._requester.base_url
+
+    @property
+    def has_api_key(self) -> bool:
+        """Whether a key is set (the key itself is never handed out by the client)."""
+        return bool(self._requester._api_key)
+
+    @property
+    def listeners(self) -> list:
+        """Callables given a RequestRecord after every call (usage accounting)."""
+        return self._requester.listeners
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        self._requester.transport.close()
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        key = "set" if self.has_api_key else "unset"
+        return f"<oai_magics.Client base_url={self.base_url!r} api_key={key}>"

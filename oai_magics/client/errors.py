@@ -1,0 +1,192 @@
+"""Every error the client raises, in one place.
+
+    OpenAIError                      base: message, status, type, code, param, request_id
+    └── APIError                     the server (or a stream) reported an error
+        ├── APIStatusError           an HTTP status >= 400
+        │   ├── BadRequestError              400
+        │   ├── AuthenticationError          401
+        │   ├── PermissionDeniedError        403
+        │   ├── NotFoundError                404
+        │   ├── ConflictError                409
+        │   ├── UnprocessableEntityError     422
+        │   ├── RateLimitError               429
+        │   └── InternalServerError          >= 500
+        └── APIConnectionError       no usable answer: refused, reset, DNS, broken stream
+            └── APITimeoutError      the connect or read timeout ran out
+
+`str(error)` is one short line: the status, the error type or code, the server's message and the
+request id. The API key never appears in any of them: messages come from the server or from us,
+never from request headers.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Mapping
+
+__all__ = [
+    "OpenAIError",
+    "APIError",
+    "APIStatusError",
+    "BadRequestError",
+    "AuthenticationError",
+    "PermissionDeniedError",
+    "NotFoundError",
+    "ConflictError",
+    "UnprocessableEntityError",
+    "RateLimitError",
+    "InternalServerError",
+    "APIConnectionError",
+    "APITimeoutError",
+    "status_error",
+]
+
+_MAX_MESSAGE = 300  # an HTML error page must not flood a notebook cell
+_TAGS = re.compile(r"<[^>]+>")
+_SPACES = re.compile(r"\s+")
+
+
+class OpenAIError(Exception):
+    """Base of every oai_magics client error."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        type: str | None = None,
+        code: str | None = None,
+        param: str | None = None,
+        request_id: str | None = None,
+        body: Any = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.type = type
+        self.code = code
+        self.param = param
+        self.request_id = request_id
+        self.body = body
+
+    @property
+    def status_code(self) -> int | None:
+        """The HTTP status, under the official SDK's name."""
+        return self.status
+
+    def __str__(self) -> str:
+        parts = []
+        if self.status is not None:
+            parts.append(str(self.status))
+        kind = self.code or self.type
+        if kind:
+            parts.append(f"({kind})")
+        head = " ".join(parts)
+        line = f"{head}: {self.message}" if head else self.message
+        if self.param:
+            line += f" [param: {self.param}]"
+        if self.request_id:
+            line += f" [request id: {self.request_id}]"
+        return line
+
+
+class APIError(OpenAIError):
+    """The server, or an error event in a stream, reported a failure."""
+
+
+class APIStatusError(APIError):
+    """The server answered with an HTTP status of 400 or more."""
+
+    def __init__(self, message: str, *, headers: Mapping[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.headers = dict(headers or {})
+
+
+class BadRequestError(APIStatusError):
+    """400: the request was malformed or a parameter is invalid."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: the key is missing, wrong or revoked."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the key may not do this (region, organisation, project)."""
+
+
+class NotFoundError(APIStatusError):
+    """404: unknown path, object id or model."""
+
+
+class ConflictError(APIStatusError):
+    """409: the object is in a state that forbids this (a run already finished, say)."""
+
+
+class UnprocessableEntityError(APIStatusError):
+    """422: the request was understood but cannot be processed."""
+
+
+class RateLimitError(APIStatusError):
+    """429: too many requests or tokens, or the quota is used up."""
+
+
+class InternalServerError(APIStatusError):
+    """5xx: the server failed."""
+
+
+class APIConnectionError(APIError):
+    """No usable answer: the connection was refused, reset or cut off mid-stream."""
+
+
+class APITimeoutError(APIConnectionError):
+    """The connect or read timeout ran out."""
+
+
+_BY_STATUS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+
+def _short_text(text: str) -> str:
+    """One readable line out of an arbitrary (possibly HTML) body."""
+    flat = _SPACES.sub(" ", _TAGS.sub(" ", text)).strip()
+    return flat if len(flat) <= _MAX_MESSAGE else flat[: _MAX_MESSAGE - 1] + "…"
+
+
+def error_fields(payload: Any) -> dict[str, Any]:
+    """The message/type/code/param of an OpenAI error envelope (or of a bare error object)."""
+    err = payload.get("error", payload) if isinstance(payload, dict) else None
+    if not isinstance(err, dict):
+        return {}
+    fields = {key: err.get(key) for key in ("type", "code", "param")}
+    fields = {key: (str(val) if val is not None else None) for key, val in fields.items()}
+    message = err.get("message")
+    if message:
+        fields["message"] = _short_text(str(message))
+    return fields
+
+
+def status_error(status: int, body: bytes, headers: Mapping[str, str], reason: str = "") -> APIStatusError:
+    """Build the right APIStatusError subclass from a status, raw body and headers."""
+    payload: Any = None
+    text = body.decode("utf-8", "replace") if body else ""
+    try:
+        payload = json.loads(text) if text else None
+    except ValueError:
+        payload = None
+    fields = error_fields(payload)
+    message = fields.pop("message", None)
+    if not message:
+        message = _short_text(text) if text and payload is None else ""
+    if not message:
+        message = reason or "the server gave no error message"
+    cls = _BY_STATUS.get(status, InternalServerError if status >= 500 else APIStatusError)
+    request_id = headers.get("x-request-id") or None
+    return cls(message, status=status, request_id=request_id, headers=headers, body=payload, **fields)

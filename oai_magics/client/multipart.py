@@ -1,0 +1,88 @@
+"""Multipart bodies for uploads: a path, bytes or a file object, streamed from disk.
+
+`Upload` normalises what the caller handed us; `encode()` builds a fresh streaming body for each
+attempt (requests-toolbelt's MultipartEncoder reads the file in blocks as the socket takes them, so
+a 500 MB upload never sits in memory), rewinding file objects so a retried request sends it all.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import mimetypes
+import os
+from contextlib import ExitStack
+from typing import IO, Any, Mapping, Union
+
+from requests_toolbelt.multipart.encoder import MultipartEncoder
+
+__all__ = ["FileInput", "Upload", "encode"]
+
+FileInput = Union[str, "os.PathLike[str]", bytes, IO[bytes], tuple]
+
+
+class Upload:
+    """One file field: where its bytes come from and the name it is sent under."""
+
+    def __init__(self, source: FileInput, default_name: str = "file") -> None:
+        name: str | None = None
+        if isinstance(source, tuple):  # (filename, content) as in requests and the official SDK
+            name, source = source[0], source[1]
+        if isinstance(source, (str, os.PathLike)):
+            path = os.fspath(source)
+            if not os.path.isfile(path):
+                raise FileNotFoundError(f"no such file to upload: {path}")
+            self._path: str | None = path
+            self._data: bytes | None = None
+            self._fileobj: IO[bytes] | None = None
+            name = name or os.path.basename(path)
+        elif isinstance(source, (bytes, bytearray, memoryview)):
+            self._path, self._data, self._fileobj = None, bytes(source), None
+        elif hasattr(source, "read"):
+            self._path, self._data, self._fileobj = None, None, source
+            self._start = source.tell() if hasattr(source, "tell") else None
+            raw_name = getattr(source, "name", None)
+            if isinstance(raw_name, str) and not name:
+                name = os.path.basename(raw_name)
+        else:
+            raise TypeError(f"cannot upload a {type(source).__name__}: give a path, bytes or a binary file object")
+        self.filename = name or default_name
+
+    @property
+    def content_type(self) -> str:
+        return mimetypes.guess_type(self.filename)[0] or "application/octet-stream"
+
+    def open(self, stack: ExitStack) -> IO[bytes]:
+        """A readable object positioned at the start of the content, for one attempt."""
+        if self._path is not None:
+            return stack.enter_context(open(self._path, "rb"))
+        if self._data is not None:
+            return io.BytesIO(self._data)
+        fileobj = self._fileobj
+        assert fileobj is not None
+        if self._start is not None:
+            fileobj.seek(self._start)
+        return fileobj
+
+
+def _form_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    return str(value)
+
+
+def encode(fields: Mapping[str, Any], files: Mapping[str, Upload], stack: ExitStack) -> MultipartEncoder:
+    """A fresh streaming multipart body; file handles it opens are closed with `stack`."""
+    parts: list[tuple[str, Any]] = []
+    for key, value in fields.items():
+        if value is None:
+            continue
+        if isinstance(value, (list, tuple)):  # arrays go as repeated `key[]` fields, as the API expects
+            parts.extend((f"{key}[]", _form_value(item)) for item in value)
+        else:
+            parts.append((key, _form_value(value)))
+    for key, upload in files.items():
+        parts.append((key, (upload.filename, upload.open(stack), upload.content_type)))
+    return MultipartEncoder(fields=parts)
