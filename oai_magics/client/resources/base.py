@@ -47,7 +47,8 @@ class Resource:
         """POST a JSON body; `stream=True` in the body makes the answer a Stream."""
         body, options = split(params or {})
         stream = ("events" if events else "chunks") if body.get("stream") else None
-        return self._r.request("POST", path, body=body, beta=self._beta, stream=stream, options=options, **kw)
+        # A POST without parameters (cancel, say) sends no body at all, as the API expects.
+        return self._r.request("POST", path, body=body or None, beta=self._beta, stream=stream, options=options, **kw)
 
     def _upload(self, path: str, files: Mapping[str, Any], params: Mapping[str, Any], **kw: Any) -> Any:
         """POST a multipart body: `files` are uploads, `params` plain form fields."""

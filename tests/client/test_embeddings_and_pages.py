@@ -1,0 +1,57 @@
+"""Embeddings decode into one float32 matrix; pages walk with `after=`."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import numpy as np
+from werkzeug import Response
+
+from oai_magics.client import Client, EmbeddingResult
+
+
+def embedding_answer(vectors: list[list[float]], as_base64: bool, order: list[int]) -> str:
+    data = []
+    for index in order:
+        vec = vectors[index]
+        encoded: Any = base64.b64encode(np.asarray(vec, dtype="<f4").tobytes()).decode() if as_base64 else vec
+        data.append({"object": "embedding", "index": index, "embedding": encoded})
+    return json.dumps({"object": "list", "data": data, "model": "m", "usage": {"prompt_tokens": 2, "total_tokens": 2}})
+
+
+def test_base64_embeddings_decode_in_input_order(client: Client, recorder: Any) -> None:
+    vectors = [[0.5, -1.0, 2.0], [1.5, 0.25, -0.125]]
+    recorder.reply = lambda r: Response(embedding_answer(vectors, True, [1, 0]), content_type="application/json")
+    result = client.embeddings.create(model="m", input=["a", "b"])
+    assert isinstance(result, EmbeddingResult) and result["usage"]["total_tokens"] == 2
+    assert result.matrix.dtype == np.float32 and result.matrix.tolist() == vectors
+    assert isinstance(result["data"][0]["embedding"], str)  # the raw JSON is untouched
+
+
+def test_float_embeddings_work_too(client: Client, recorder: Any) -> None:
+    vectors = [[0.5, -1.0], [2.0, 4.0]]
+    recorder.reply = lambda r: Response(embedding_answer(vectors, False, [0, 1]), content_type="application/json")
+    result = client.embeddings.create(model="m", input=["a", "b"], encoding_format="float")
+    assert recorder.last.body["encoding_format"] == "float"
+    assert result.matrix.tolist() == vectors
+
+
+def test_auto_paging_walks_every_page(client: Client, recorder: Any) -> None:
+    ids = [f"asst_{i}" for i in range(7)]
+
+    def reply(request: Any) -> Response:
+        after = request.args.get("after")
+        start = ids.index(after) + 1 if after else 0
+        page = ids[start:start + 3]
+        body = {"object": "list", "data": [{"id": i} for i in page], "first_id": page[0], "last_id": page[-1],
+                "has_more": start + 3 < len(ids)}
+        return Response(json.dumps(body), content_type="application/json")
+
+    recorder.reply = reply
+    first = client.assistants.list(limit=3)
+    assert len(first) == 3 and first.has_more and first.last_id == "asst_2"
+    assert [a["id"] for a in first.auto_paging_iter()] == ids
+    assert [r.query.get("after") for r in recorder.requests] == [None, "asst_2", "asst_5"]
+    assert all(r.query["limit"] == "3" for r in recorder.requests)

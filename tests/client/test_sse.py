@@ -1,0 +1,69 @@
+"""The SSE decoder against hand-made byte streams, split at every possible point."""
+
+from __future__ import annotations
+
+import pytest
+
+from oai_magics.client.sse import ServerSentEvent, SSEDecoder, iter_events
+
+STREAM = (
+    b"\xef\xbb\xbf: a comment, then an event with a name and two data lines\r\n"
+    b"event: thread.message.delta\r\n"
+    b"data: {\"a\":\r\n"
+    b"data: 1}\r\n"
+    b"\r\n"
+    b"id: 7\n"
+    b"retry: 1500\n"
+    b"data:no space after the colon\n"
+    b"\n"
+    b"data: lone CR line ends\r\r"
+    b"event: ignored because no data\n\n"
+    b"data: caf\xc3\xa9 \xe2\x82\xac\n\n"
+    b"data: [DONE]\n\n"
+)
+EXPECTED = [
+    ServerSentEvent('{"a":\n1}', "thread.message.delta"),
+    ServerSentEvent("no space after the colon", "message", "7", 1500),
+    ServerSentEvent("lone CR line ends", "message", "7", 1500),
+    ServerSentEvent("café €", "message", "7", 1500),
+    ServerSentEvent("[DONE]", "message", "7", 1500),
+]
+
+
+def decode(chunks: list[bytes]) -> list[ServerSentEvent]:
+    return list(iter_events(chunks))
+
+
+def test_whole_stream() -> None:
+    assert decode([STREAM]) == EXPECTED
+
+
+@pytest.mark.parametrize("cut", range(1, len(STREAM)))
+def test_every_split_point(cut: int) -> None:
+    assert decode([STREAM[:cut], STREAM[cut:]]) == EXPECTED
+
+
+def test_byte_by_byte() -> None:
+    assert decode([bytes([b]) for b in STREAM]) == EXPECTED
+
+
+def test_crlf_split_between_chunks_is_one_line_end() -> None:
+    assert decode([b"data: x\r", b"\n\r", b"\n"]) == [ServerSentEvent("x")]
+
+
+def test_unterminated_last_event_is_dropped() -> None:
+    assert decode([b"data: complete\n\ndata: cut off"]) == [ServerSentEvent("complete")]
+
+
+def test_empty_data_line_makes_an_empty_event_and_fields_without_colon() -> None:
+    assert decode([b"data\n\ndata:\ndata:\n\n"]) == [ServerSentEvent(""), ServerSentEvent("\n")]
+
+
+def test_unknown_fields_and_bad_retry_are_ignored() -> None:
+    assert decode([b"foo: bar\nretry: soon\ndata: ok\n\n"]) == [ServerSentEvent("ok")]
+
+
+def test_feed_returns_only_completed_events() -> None:
+    decoder = SSEDecoder()
+    assert decoder.feed(b"data: a\n") == []
+    assert decoder.feed(b"\n") == [ServerSentEvent("a")]

@@ -1,0 +1,21 @@
+"""Fixtures shared by every test: configuration isolated from the developer's own."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+OPENAI_VARIABLES = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID")
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """No test sees the developer's key, base URL or IPython profile."""
+    for name in OPENAI_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("IPYTHONDIR", str(home / "ipython"))
+    monkeypatch.setenv("MPLCONFIGDIR", str(home / "mpl"))
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    os.makedirs(home / "mpl", exist_ok=True)

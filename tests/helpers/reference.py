@@ -1,0 +1,32 @@
+"""The reference client's functions (../shared/reference/openai-ex-0.6.2.txt) and the README's table
+that maps each of them to a method of oai_magics.client."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+REFERENCE = ROOT.parent / "shared" / "reference" / "openai-ex-0.6.2.txt"
+
+
+def reference_functions() -> set[str]:
+    """Every public function name documented in the reference."""
+    text = REFERENCE.read_text(encoding="utf-8")
+    names = set(re.findall(r"Link to this function\n\n([a-z_]+)\(", text))
+    names |= set(re.findall(r"^\s*OpenAI\.([a-z_]+)\(", text, flags=re.M))
+    return names
+
+
+def readme_table() -> dict[str, str]:
+    """README rows `| `function(args)` | `client.x.y` | ... |` as {function name: method path}."""
+    table: dict[str, str] = {}
+    for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines():
+        match = re.match(r"\|\s*`([a-z_]+)\(([^`]*)\)`\s*\|\s*`client\.([a-z_.]+)`", line)
+        if match:
+            table.setdefault(match.group(1), match.group(3))
+            table[f"{match.group(1)}({match.group(2)})"] = match.group(3)
+    return table
+
+
+README_TABLE = readme_table()
