@@ -1,7 +1,8 @@
 """Validate requests and responses against the official OpenAPI specs in ../shared/openapi/.
 
 The specs mix OpenAPI 3.0 (`nullable`, boolean `exclusiveMinimum`) and 3.1; `normalise()` turns
-both into JSON Schema 2020-12 so one jsonschema validator checks them all.
+both into JSON Schema 2020-12 so one jsonschema validator checks them all, reading the specs'
+overlapping `oneOf` branches as the `anyOf` they mean.
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ def normalise(node: Any) -> Any:
     if not isinstance(node, dict):
         return node
     out = {key: normalise(value) for key, value in node.items()}
+    # The specs use oneOf where branches overlap (a verbose transcription is also a plain one),
+    # meaning "one of these shapes": anyOf is what they intend.
+    if "oneOf" in out:
+        out["anyOf"] = out.pop("oneOf")
     if out.pop("nullable", False) is True:
         kind = out.get("type")
         if isinstance(kind, str):

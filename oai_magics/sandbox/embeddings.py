@@ -1,0 +1,99 @@
+"""Embeddings: hashed character n-grams and words, L2-normalised.
+
+Texts that share words and letter sequences share features, so similar texts really are nearer
+each other than unrelated ones, which is enough for similarity demos and tests. Deterministic.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+
+import numpy as np
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from .catalog import require_model
+from .errors import invalid
+from .state import state
+from .textgen import count_tokens
+from .web import json_body, optional, reject_unknown
+
+MAX_INPUTS = 2048
+MAX_TOKENS_PER_REQUEST = 300_000
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def features(text: str) -> list[tuple[str, float]]:
+    """(feature, weight): words weigh more than the letter trigrams inside them."""
+    lowered = text.lower()
+    found = [(f"w:{w}", 2.0) for w in _WORD.findall(lowered)]
+    padded = f"  {lowered}  "
+    found += [(f"c:{padded[i:i + 3]}", 1.0) for i in range(len(padded) - 2)]
+    return found
+
+
+def embed(text: str, dims: int) -> np.ndarray:
+    vector = np.zeros(dims, dtype=np.float64)
+    for feature, weight in features(text):
+        digest = hashlib.blake2b(feature.encode("utf-8"), digest_size=8).digest()
+        value = int.from_bytes(digest, "little")
+        vector[value % dims] += weight if (value >> 63) & 1 else -weight
+    norm = np.linalg.norm(vector)
+    return (vector / norm if norm else vector).astype(np.float32)
+
+
+def inputs_of(value: object) -> list[str]:
+    """The `input` parameter as texts: a string, strings, token ids or lists of token ids."""
+    if isinstance(value, str):
+        texts = [value]
+    elif isinstance(value, list) and value and all(isinstance(t, int) and not isinstance(t, bool) for t in value):
+        texts = [" ".join(map(str, value))]
+    elif isinstance(value, list) and all(isinstance(v, (str, list)) for v in value):
+        texts = [v if isinstance(v, str) else " ".join(map(str, v)) for v in value]
+    else:
+        raise invalid("'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference.",
+                      param="input")
+    if not texts:
+        raise invalid("'$.input' is invalid: an empty array. Please check the API reference.", param="input")
+    if len(texts) > MAX_INPUTS:
+        raise invalid(f"'$.input' is invalid: at most {MAX_INPUTS} inputs per request, got {len(texts)}.", param="input")
+    for index, text in enumerate(texts):
+        if text == "":
+            raise invalid(f"'$.input' is invalid: input {index} is an empty string.", param="input")
+    return texts
+
+
+async def create(request: Request) -> Response:
+    body = await json_body(request)
+    reject_unknown(body, {"input", "model", "encoding_format", "dimensions", "user"})
+    model = require_model(body.get("model"), ("embedding",))
+    if "input" not in body:
+        raise invalid("Missing required parameter: 'input'.", param="input", code="missing_required_parameter")
+    texts = inputs_of(body["input"])
+    fmt = optional(body, "encoding_format", "string", "float", choices=("float", "base64"))
+    dims = model.dimensions
+    if body.get("dimensions") is not None:
+        if model.id == "text-embedding-ada-002":
+            raise invalid("This model does not support specifying dimensions.", param="dimensions")
+        dims = optional(body, "dimensions", "integer", minimum=1, maximum=model.dimensions)
+    counts = [count_tokens(t) for t in texts]
+    for index, count in enumerate(counts):
+        if count > model.context:
+            raise invalid(f"This model's maximum context length is {model.context} tokens, however you requested "
+                          f"{count} tokens in input {index}. Please reduce your prompt.", param="input")
+    if sum(counts) > MAX_TOKENS_PER_REQUEST:
+        raise invalid(f"Requested {sum(counts)} tokens, max {MAX_TOKENS_PER_REQUEST} tokens per request", param="input",
+                      code="max_tokens_per_request")
+    data = []
+    for index, text in enumerate(texts):
+        vector = embed(text, dims)
+        encoded = base64.b64encode(vector.astype("<f4").tobytes()).decode() if fmt == "base64" else vector.tolist()
+        data.append({"object": "embedding", "index": index, "embedding": encoded})
+    total = sum(counts)
+    return JSONResponse({"object": "list", "data": data, "model": model.id,
+                         "usage": {"prompt_tokens": total, "total_tokens": total}})
+
+
+ROUTES = [("/embeddings", create, ["POST"])]

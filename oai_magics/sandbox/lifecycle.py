@@ -1,0 +1,154 @@
+"""The life of a run: queued -> in_progress -> requires_action (function tools) -> completed,
+or cancelling -> cancelled, or expired while waiting for tool outputs.
+
+Each transition is a function that updates the store and returns the stream events it makes.
+Runs advance whenever anything reads them (each phase lasts `run_delay` seconds of virtual time),
+and a streamed run drives its own transitions, pacing the events it sends.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Callable
+
+from . import textgen
+from .conversation import text_block, text_of
+from .shapes import show
+from .state import State
+from .store import new_id, now
+
+Event = tuple[str, str, dict]  # (event name, object kind, stored object)
+TERMINAL = ("completed", "cancelled", "failed", "expired", "incomplete")
+ACTIVE = ("queued", "in_progress", "requires_action", "cancelling")
+
+
+def function_tools(run: dict) -> list[dict]:
+    return [t for t in run.get("tools") or [] if t.get("type") == "function"]
+
+
+def wants_tool_call(run: dict) -> bool:
+    return bool(function_tools(run)) and run.get("tool_choice") != "none" and not run.get("_outputs")
+
+
+def new_step(run: dict, kind: str, details: dict, status: str) -> dict:
+    return {"id": new_id("step_"), "object": "thread.run.step", "created_at": now(), "assistant_id": run["assistant_id"],
+            "thread_id": run["thread_id"], "run_id": run["id"], "type": kind, "status": status,
+            "step_details": details, "last_error": None, "expired_at": None, "cancelled_at": None, "failed_at": None,
+            "completed_at": None, "metadata": {}, "usage": None}
+
+
+def save_run(app: State, run: dict, **changes: object) -> dict:
+    run.update(changes)
+    return app.store.save("run", run)
+
+
+def start(app: State, run: dict) -> list[Event]:
+    save_run(app, run, status="in_progress", started_at=now())
+    return [("thread.run.in_progress", "run", run)]
+
+
+def ask_for_tools(app: State, run: dict) -> list[Event]:
+    """requires_action: one function call per function tool, arguments built from its schema."""
+    prompt = latest_user_text(app, run["thread_id"])
+    calls = [{"id": new_id("call_"), "type": "function",
+              "function": {"name": tool["function"]["name"],
+                           "arguments": json.dumps(textgen.arguments_for(tool["function"].get("parameters") or {}, prompt))}}
+             for tool in function_tools(run)[:1]]
+    step = new_step(run, "tool_calls", {"type": "tool_calls",
+                                        "tool_calls": [{**c, "function": {**c["function"], "output": None}} for c in calls]},
+                    "in_progress")
+    app.store.put("run_step", step, parent=run["id"])
+    save_run(app, run, status="requires_action", _step=step["id"],
+             required_action={"type": "submit_tool_outputs", "submit_tool_outputs": {"tool_calls": calls}})
+    return [("thread.run.step.created", "run_step", step), ("thread.run.step.in_progress", "run_step", step),
+            ("thread.run.requires_action", "run", run)]
+
+
+def reply(app: State, run: dict) -> list[Event]:
+    """The assistant's message, its message_creation step, and the completed run."""
+    if run.get("_outputs"):
+        text = textgen.tool_results_text(run["_outputs"])
+    else:
+        text = textgen.reply_text(latest_user_text(app, run["thread_id"]))
+    created = now()
+    message = {"id": new_id("msg_"), "object": "thread.message", "created_at": created, "thread_id": run["thread_id"],
+               "status": "in_progress", "incomplete_details": None, "completed_at": None, "incomplete_at": None,
+               "role": "assistant", "content": [], "assistant_id": run["assistant_id"], "run_id": run["id"],
+               "attachments": [], "file_ids": [], "metadata": {}}
+    step = new_step(run, "message_creation", {"type": "message_creation", "message_creation": {"message_id": message["id"]}},
+                    "in_progress")
+    events: list[Event] = [("thread.run.step.created", "run_step", dict(step)), ("thread.run.step.in_progress", "run_step", dict(step)),
+                           ("thread.message.created", "message", dict(message)), ("thread.message.in_progress", "message", dict(message))]
+    for index, piece in enumerate(textgen.tokens(text)):
+        delta = {"id": message["id"], "object": "thread.message.delta",
+                 "delta": {"content": [{"index": 0, "type": "text", "text": {"value": piece, "annotations": []}}]}}
+        events.append(("thread.message.delta", "delta", delta))
+    prompt_tokens = textgen.count_tokens(latest_user_text(app, run["thread_id"])) + 20
+    usage = {"prompt_tokens": prompt_tokens, "completion_tokens": textgen.count_tokens(text),
+             "total_tokens": prompt_tokens + textgen.count_tokens(text)}
+    message.update(status="completed", completed_at=created, content=[text_block(text)])
+    app.store.put("message", message, parent=run["thread_id"])
+    step.update(status="completed", completed_at=created, usage=usage)
+    app.store.put("run_step", step, parent=run["id"])
+    save_run(app, run, status="completed", completed_at=created, usage=usage, required_action=None)
+    return events + [("thread.message.completed", "message", message), ("thread.run.step.completed", "run_step", step),
+                     ("thread.run.completed", "run", run)]
+
+
+def finish_cancel(app: State, run: dict) -> list[Event]:
+    for step in app.store.all("run_step", parent=run["id"], where=lambda s: s["status"] == "in_progress"):
+        app.store.update("run_step", step["id"], status="cancelled", cancelled_at=now())
+    save_run(app, run, status="cancelled", cancelled_at=now(), required_action=None)
+    return [("thread.run.cancelled", "run", run)]
+
+
+def expire(app: State, run: dict) -> list[Event]:
+    for step in app.store.all("run_step", parent=run["id"], where=lambda s: s["status"] == "in_progress"):
+        app.store.update("run_step", step["id"], status="expired", expired_at=now())
+    save_run(app, run, status="expired", required_action=None)
+    return [("thread.run.expired", "run", run)]
+
+
+def next_transition(run: dict) -> Callable[[State, dict], list[Event]] | None:
+    """What happens to the run next, or None when it waits (requires_action) or has ended."""
+    status = run["status"]
+    if status == "queued":
+        return start
+    if status == "in_progress":
+        return ask_for_tools if wants_tool_call(run) else reply
+    if status == "cancelling":
+        return finish_cancel
+    return None
+
+
+def advance(app: State, run: dict) -> dict:
+    """Catch the run up with the time that has passed since its last transition."""
+    if run.get("_driven"):
+        return run  # a streaming request is moving this run itself
+    delay = app.settings.run_delay
+    clock = time.time()
+    while True:
+        if run["status"] == "requires_action":
+            if clock - run["_since"] >= app.settings.run_expiry:
+                expire(app, run)
+            return run
+        transition = next_transition(run)
+        if transition is None or clock - run["_since"] < delay:
+            return run
+        run["_since"] += delay
+        transition(app, run)
+
+
+def advance_thread(app: State, thread_id: str) -> None:
+    for run in app.store.all("run", parent=thread_id, where=lambda r: r["status"] in ACTIVE):
+        advance(app, run)
+
+
+def latest_user_text(app: State, thread_id: str) -> str:
+    users = app.store.all("message", parent=thread_id, where=lambda m: m["role"] == "user")
+    return text_of(users[-1]) if users else ""
+
+
+def event_payload(kind: str, obj: dict, version: str) -> dict:
+    return obj if kind == "delta" else show(kind, obj, version)

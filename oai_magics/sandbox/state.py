@@ -1,0 +1,36 @@
+"""What the handlers share: settings, the store, and the fine-tuned models made so far."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from starlette.requests import Request
+
+from .store import Store
+
+__all__ = ["Settings", "State", "state"]
+
+
+@dataclass
+class Settings:
+    """How the sandbox behaves; the command line and `start()` set these."""
+
+    data_dir: Path
+    api_key: str | None = None  # when set, only this key is accepted
+    token_delay: float = 0.0  # seconds between streamed chunks (demos look alive with ~0.02)
+    run_delay: float = 0.0  # seconds a run spends in each of queued / in_progress
+    job_delay: float = 1.0  # seconds a legacy fine-tune spends in each of pending / running
+    run_expiry: float = 600.0  # seconds a run may wait for tool outputs before it expires
+    max_upload_bytes: int = 512 * 1024 * 1024
+
+
+@dataclass
+class State:
+    settings: Settings
+    store: Store
+    faults: list = field(default_factory=list)
+
+
+def state(request: Request) -> State:
+    return request.app.state.sandbox

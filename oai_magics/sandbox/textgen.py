@@ -1,0 +1,130 @@
+"""Deterministic text: the sandbox's replies, token counts, and arguments built from a JSON schema.
+
+Nothing here is a language model. Replies say they come from the sandbox and are built from the
+prompt (its length, its longest words), so the same prompt always gets the same answer and a
+different prompt a visibly different one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Any
+
+__all__ = ["reply_text", "tokens", "count_tokens", "apply_stop", "arguments_for", "json_reply", "edit_text"]
+
+_WORDS = re.compile(r"[A-Za-z][A-Za-z'-]{2,}")
+_TOKENS = re.compile(r"\s*\S+|\s+$")
+
+OPENINGS = [
+    "Here is a reply from the **oai_magics sandbox** (a local test server, not a language model).",
+    "The **oai_magics sandbox** answers (deterministically, with no model behind it).",
+    "This answer comes from the **oai_magics sandbox**, a local stand-in for the API.",
+]
+
+
+def digest(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "big")
+
+
+STOPWORDS = frozenset("""about above after again also because been before being below between both could does doing
+down during each from further have having here into itself just more most myself once only other over same should
+some such than that their theirs them then there these they this those through under until very what when where which
+while whom with would your yours tell please write give make""".split())
+
+
+def keywords(text: str, limit: int = 3) -> list[str]:
+    """The prompt's longest distinct content words, as written, in the order they appear."""
+    seen: dict[str, tuple[int, str]] = {}
+    for index, word in enumerate(_WORDS.findall(text)):
+        if word.lower() not in STOPWORDS:
+            seen.setdefault(word.lower(), (index, word))
+    chosen = sorted(seen, key=lambda w: (-len(w), seen[w][0]))[:limit]
+    return [seen[w][1] for w in sorted(chosen, key=lambda w: seen[w][0])]
+
+
+def reply_text(prompt: str, variant: int = 0) -> str:
+    """A short Markdown reply derived from the prompt; `variant` distinguishes the n choices."""
+    prompt = prompt.strip()
+    words = len(prompt.split())
+    opening = OPENINGS[(digest(prompt) + variant) % len(OPENINGS)]
+    quoted = prompt if len(prompt) <= 80 else prompt[:77].rstrip() + "..."
+    lines = [opening, "", f"You wrote {words} word{'s' if words != 1 else ''}: “{quoted}”"]
+    found = keywords(prompt)
+    if found:
+        lines += ["", "Key words I noticed:"] + [f"- {word}" for word in found]
+    if variant:
+        lines += ["", f"(choice {variant + 1})"]
+    return "\n".join(lines)
+
+
+def edit_text(text: str, instruction: str) -> str:
+    """A legacy edit: the input tidied (spacing, capitals, a final full stop), per the instruction."""
+    tidy = re.sub(r"\s+", " ", text).strip()
+    if "upper" in instruction.lower():
+        tidy = tidy.upper()
+    elif tidy:
+        tidy = tidy[0].upper() + tidy[1:]
+    if tidy and tidy[-1] not in ".!?":
+        tidy += "."
+    return tidy + "\n"
+
+
+def tokens(text: str) -> list[str]:
+    """Text cut into word-sized pieces that join back into exactly the text."""
+    return _TOKENS.findall(text)
+
+
+def count_tokens(text: str) -> int:
+    """A tokenizer-free estimate close to OpenAI's (about four characters a token)."""
+    return max(len(tokens(text)), (len(text) + 3) // 4) if text else 0
+
+
+def apply_stop(text: str, stop: Any) -> tuple[str, bool]:
+    """Cut at the first stop sequence; whether one was found."""
+    sequences = [stop] if isinstance(stop, str) else list(stop or [])
+    cut = min((text.find(s) for s in sequences if s and s in text), default=-1)
+    return (text[:cut], True) if cut >= 0 else (text, False)
+
+
+def json_reply(prompt: str) -> str:
+    """JSON mode: a JSON object about the prompt."""
+    return json.dumps({"source": "oai_magics sandbox", "prompt_words": len(prompt.split()),
+                       "keywords": keywords(prompt), "echo": prompt[:200]})
+
+
+def arguments_for(schema: Any, prompt: str, name: str = "value") -> Any:
+    """A value that satisfies a JSON schema, drawing strings from the prompt."""
+    if not isinstance(schema, dict):
+        return prompt[:40] or "sandbox"
+    for combinator in ("anyOf", "oneOf", "allOf"):
+        if schema.get(combinator):
+            return arguments_for(schema[combinator][0], prompt, name)
+    if "const" in schema:
+        return schema["const"]
+    if schema.get("enum"):
+        return schema["enum"][0]
+    kind = schema.get("type", "object" if "properties" in schema else "string")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "string")
+    if kind == "object":
+        props = schema.get("properties", {})
+        return {key: arguments_for(sub, prompt, key) for key, sub in props.items()}
+    if kind == "array":
+        return [arguments_for(schema.get("items", {}), prompt, name)] * max(1, schema.get("minItems", 1))
+    if kind == "integer":
+        return int(max(schema.get("minimum", 1), 1) if "maximum" not in schema else schema.get("minimum", 0))
+    if kind == "number":
+        return float(schema.get("minimum", 1.0))
+    if kind == "boolean":
+        return True
+    found = keywords(prompt, limit=5)
+    # A property called "city" gets a word from the prompt, capitalised as a name would be.
+    return (found[digest(name) % len(found)].capitalize() if found else "sandbox")
+
+
+def tool_results_text(results: list[tuple[str, str]]) -> str:
+    """The reply after tool results: (tool name, output) pairs, reported back."""
+    lines = [f"- `{name}` returned: {output}" for name, output in results]
+    return "\n".join(["The **oai_magics sandbox** received the tool results:", *lines])
