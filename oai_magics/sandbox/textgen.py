@@ -77,8 +77,8 @@ def tokens(text: str) -> list[str]:
 
 
 def count_tokens(text: str) -> int:
-    """A tokenizer-free estimate close to OpenAI's (about four characters a token)."""
-    return max(len(tokens(text)), (len(text) + 3) // 4) if text else 0
+    """Tokens as the sandbox counts them: its word-sized pieces (max_tokens cuts by the same)."""
+    return len(tokens(text))
 
 
 def apply_stop(text: str, stop: Any) -> tuple[str, bool]:

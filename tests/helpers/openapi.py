@@ -38,6 +38,8 @@ def normalise(node: Any) -> Any:
         out["anyOf"] = out.pop("oneOf")
     if out.pop("nullable", False) is True:
         kind = out.get("type")
+        if isinstance(out.get("enum"), list) and None not in out["enum"]:
+            out["enum"] = out["enum"] + [None]
         if isinstance(kind, str):
             out["type"] = [kind, "null"]
         elif isinstance(kind, list) and "null" not in kind:

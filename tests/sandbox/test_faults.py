@@ -1,0 +1,92 @@
+"""Fault injection through the sandbox's control endpoint, and how the client copes with each."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import pytest
+import requests
+
+from oai_magics.client import APIConnectionError, APIError, APITimeoutError, Client, InternalServerError, RateLimitError
+from oai_magics.sandbox import Sandbox
+
+USER = [{"role": "user", "content": "Tell me a story about a lighthouse keeper"}]
+
+
+@pytest.fixture
+def faults(sandbox: Sandbox) -> Iterator[Any]:
+    def arm(**fault: Any) -> None:
+        answer = requests.post(sandbox.url + "/sandbox/faults", json=fault, timeout=10)
+        assert answer.status_code == 200, answer.text
+
+    yield arm
+    requests.delete(sandbox.url + "/sandbox/faults", timeout=10)
+
+
+@pytest.fixture
+def client(sandbox: Sandbox) -> Client:
+    return Client(api_key=sandbox.api_key, base_url=sandbox.base_url, max_retries=2)
+
+
+def test_status_with_retry_after_is_retried_and_waited_for(client: Client, faults: Any) -> None:
+    faults(path="/v1/models", count=2, status=503, retry_after=0.05)
+    waits: list[float] = []
+    client._requester.sleep = waits.append
+    assert len(client.models.list()) > 10
+    assert waits == [0.05, 0.05]
+
+
+def test_too_many_faults_exhaust_the_retries(client: Client, faults: Any) -> None:
+    faults(path="/v1/models", count=3, status=429, retry_after=0)
+    client._requester.sleep = lambda s: None
+    with pytest.raises(RateLimitError) as info:
+        client.models.list()
+    assert info.value.request_id == "req_sandbox_fault" and "Injected fault" in str(info.value)
+
+
+def test_dropped_connection_is_retried(client: Client, faults: Any) -> None:
+    faults(path="/v1/embeddings", drop=True)
+    client._requester.sleep = lambda s: None
+    result = client.embeddings.create(model="text-embedding-3-small", input=["a", "b"])
+    assert result.matrix.shape == (2, 1536)
+
+
+def test_dropped_connection_beyond_retries_is_a_connection_error(sandbox: Sandbox, faults: Any) -> None:
+    faults(path="/v1/models", drop=True, count=2)
+    client = Client(api_key=sandbox.api_key, base_url=sandbox.base_url, max_retries=1)
+    client._requester.sleep = lambda s: None
+    with pytest.raises(APIConnectionError):
+        client.models.list()
+
+
+def test_truncated_stream_keeps_what_arrived_and_is_not_retried(client: Client, faults: Any) -> None:
+    faults(path="/v1/chat/completions", truncate_after=4)
+    received = []
+    with pytest.raises(APIConnectionError, match="ended before"):
+        for chunk in client.chat.completions.create(model="gpt-4o-mini", messages=USER, stream=True):
+            received.append(chunk)
+    assert len(received) == 4 and received[0]["choices"][0]["delta"]["role"] == "assistant"
+    partial = "".join(c["choices"][0]["delta"].get("content") or "" for c in received)
+    whole = client.chat.completions.create(model="gpt-4o-mini", messages=USER)["choices"][0]["message"]["content"]
+    assert partial and whole.startswith(partial) and len(partial) < len(whole)
+
+
+def test_malformed_body_is_a_clear_error(client: Client, faults: Any) -> None:
+    faults(path="/v1/models", malformed=True)
+    with pytest.raises(APIError, match="expected JSON"):
+        client.models.list()
+
+
+def test_delay_beyond_the_timeout_is_a_timeout(sandbox: Sandbox, faults: Any) -> None:
+    faults(path="/v1/models", delay=2)
+    client = Client(api_key=sandbox.api_key, base_url=sandbox.base_url, max_retries=0, timeout=0.3)
+    with pytest.raises(APITimeoutError):
+        client.models.list()
+
+
+def test_faults_match_method_and_path_and_unknown_fields_are_refused(client: Client, faults: Any, sandbox: Sandbox) -> None:
+    faults(path="/v1/files", method="POST", status=500)
+    assert client.files.list().object == "list"  # a GET is not matched
+    armed = requests.get(sandbox.url + "/sandbox/faults", timeout=10).json()["armed"]
+    assert armed[0]["method"] == "POST"
+    assert requests.post(sandbox.url + "/sandbox/faults", json={"explode": 1}, timeout=10).status_code == 400

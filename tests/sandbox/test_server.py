@@ -1,0 +1,52 @@
+"""The sandbox as a program and as a thread: start-up line, signals, independence from the client."""
+
+from __future__ import annotations
+
+import ast
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import requests
+
+import oai_magics.sandbox
+
+
+def test_command_line_prints_its_url_and_stops_on_sigterm(tmp_path: Path) -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "oai_magics.sandbox", "--port", "0", "--data-dir", str(tmp_path),
+                             "--api-key", "sk-cli"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline().strip()
+        assert line.startswith("http://127.0.0.1:") and line.endswith("/v1")
+        answer = requests.get(line + "/models", headers={"Authorization": "Bearer sk-cli"}, timeout=10)
+        assert answer.status_code == 200
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=15) == 0
+    finally:
+        proc.kill()
+    assert (tmp_path / "sandbox.sqlite3").exists()
+
+
+def test_a_taken_port_is_one_clear_line(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        result = subprocess.run([sys.executable, "-m", "oai_magics.sandbox", "--port", str(port)],
+                                capture_output=True, text=True, timeout=30)
+    assert result.returncode == 1 and result.stderr.strip().startswith(f"cannot listen on 127.0.0.1:{port}")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_sandbox_imports_nothing_from_the_client() -> None:
+    folder = Path(oai_magics.sandbox.__file__).parent
+    for source in folder.glob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                module = ("." * node.level) + (node.module or "")
+                assert "client" not in module, f"{source.name} imports {module}"
+            elif isinstance(node, ast.Import):
+                assert not any("oai_magics" in alias.name for alias in node.names), source.name
