@@ -80,6 +80,10 @@ class Client:
         """Callables given a RequestRecord after every call (usage accounting)."""
         return self._requester.listeners
 
+    def fetch(self, url: str, timeout: Timeout = 60.0) -> bytes:
+        """Download a URL from an answer (an image's `url`); the key is not sent with it."""
+        return self._requester.download(url, timeout)
+
     def close(self) -> None:
         """Release pooled connections."""
         self._requester.transport.close()

@@ -133,6 +133,13 @@ class Requester:
             raise APIError(f"expected a list object from {path}, got {type(payload).__name__}")
         return Page(payload, fetch_after)
 
+    def download(self, url: str, timeout: Timeout = 60.0) -> bytes:
+        """GET a URL the API handed out (a generated image, say) without sending the key."""
+        response = self.transport.send("GET", url, headers={"User-Agent": USER_AGENT}, timeout=timeout)
+        if response.status_code >= 400:
+            raise self._status_error(response, {k.lower(): v for k, v in response.headers.items()})
+        return response.content
+
     # -- internals -----------------------------------------------------------------------------
     def _send_with_retries(self, method, url, path, headers, query, body, uploads, timeout, stream) -> Response:
         attempt = 0

@@ -7,6 +7,7 @@ each other than unrelated ones, which is enough for similarity demos and tests. 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import re
 
@@ -34,12 +35,23 @@ def features(text: str) -> list[tuple[str, float]]:
     return found
 
 
-def embed(text: str, dims: int) -> np.ndarray:
-    vector = np.zeros(dims, dtype=np.float64)
+@functools.lru_cache(maxsize=8)
+def projection(dims: int) -> np.ndarray:
+    """A fixed random rotation-like matrix: it spreads the sparse hashed features over every
+    dimension (as real embeddings are dense) while keeping their angles (Johnson-Lindenstrauss)."""
+    rng = np.random.default_rng(dims)
+    return (rng.standard_normal((dims, dims)) / np.sqrt(dims)).astype(np.float32)
+
+
+def embed(text: str, dims: int, keep: int | None = None) -> np.ndarray:
+    """The model's full vector; with `keep`, its first `keep` values renormalised, which is how
+    the API shortens text-embedding-3 vectors when asked for fewer `dimensions`."""
+    sparse = np.zeros(dims, dtype=np.float32)
     for feature, weight in features(text):
         digest = hashlib.blake2b(feature.encode("utf-8"), digest_size=8).digest()
         value = int.from_bytes(digest, "little")
-        vector[value % dims] += weight if (value >> 63) & 1 else -weight
+        sparse[value % dims] += weight if (value >> 63) & 1 else -weight
+    vector = (sparse @ projection(dims))[:keep]
     norm = np.linalg.norm(vector)
     return (vector / norm if norm else vector).astype(np.float32)
 
@@ -73,11 +85,11 @@ async def create(request: Request) -> Response:
         raise invalid("Missing required parameter: 'input'.", param="input", code="missing_required_parameter")
     texts = inputs_of(body["input"])
     fmt = optional(body, "encoding_format", "string", "float", choices=("float", "base64"))
-    dims = model.dimensions
+    keep = None
     if body.get("dimensions") is not None:
         if model.id == "text-embedding-ada-002":
             raise invalid("This model does not support specifying dimensions.", param="dimensions")
-        dims = optional(body, "dimensions", "integer", minimum=1, maximum=model.dimensions)
+        keep = optional(body, "dimensions", "integer", minimum=1, maximum=model.dimensions)
     counts = [count_tokens(t) for t in texts]
     for index, count in enumerate(counts):
         if count > model.context:
@@ -88,7 +100,7 @@ async def create(request: Request) -> Response:
                       code="max_tokens_per_request")
     data = []
     for index, text in enumerate(texts):
-        vector = embed(text, dims)
+        vector = embed(text, model.dimensions, keep)
         encoded = base64.b64encode(vector.astype("<f4").tobytes()).decode() if fmt == "base64" else vector.tolist()
         data.append({"object": "embedding", "index": index, "embedding": encoded})
     total = sum(counts)

@@ -14,7 +14,7 @@ from typing import Any
 
 __all__ = ["reply_text", "tokens", "count_tokens", "apply_stop", "arguments_for", "json_reply", "edit_text"]
 
-_WORDS = re.compile(r"[A-Za-z][A-Za-z'-]{2,}")
+_WORDS = re.compile(r"[A-Za-z][A-Za-z'-]{3,}")
 _TOKENS = re.compile(r"\s*\S+|\s+$")
 
 OPENINGS = [

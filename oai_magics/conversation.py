@@ -1,0 +1,174 @@
+"""Chat conversations: memory keyed by cell, the streamed reply, and the tool-call loop.
+
+A conversation is a list of exchanges (a user prompt, any tool calls, the reply). Each exchange is
+keyed by the cell that made it, so re-running a cell replaces its exchange and the context it
+sends is the conversation as it stood before that cell.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from .client import Client, OpenAIError
+from .tools import call_tool
+
+__all__ = ["Exchange", "Conversation", "Reply", "stream_reply", "run_chat"]
+
+MAX_TOOL_ROUNDS = 8
+
+
+@dataclass
+class Reply:
+    """One model answer, possibly cut short (interrupted, or the stream broke off)."""
+
+    content: str = ""
+    tool_calls: list[dict] = field(default_factory=list)
+    finish_reason: str | None = None
+    usage: dict = field(default_factory=dict)
+    model: str = ""
+    interrupted: bool = False
+    error: OpenAIError | None = None
+
+    @property
+    def complete(self) -> bool:
+        return not self.interrupted and self.error is None
+
+
+@dataclass
+class Exchange:
+    key: str
+    messages: list[dict]  # the user's message, tool traffic, and the assistant's reply
+    model: str
+    at: datetime
+    seconds: float
+    usage: dict
+    interrupted: bool = False
+
+    @property
+    def reply(self) -> str:
+        return self.messages[-1].get("content") or "" if self.messages[-1].get("role") == "assistant" else ""
+
+
+class Conversation:
+    """The exchanges of one named conversation, in order."""
+
+    def __init__(self, name: str, system: str | None = None) -> None:
+        self.name = name
+        self.system = system
+        self.exchanges: list[Exchange] = []
+
+    def context(self, key: str) -> list[dict]:
+        """The messages to send before a new prompt from cell `key`."""
+        messages = [{"role": "system", "content": self.system}] if self.system else []
+        for exchange in self.exchanges:
+            if exchange.key == key:
+                break
+            messages += exchange.messages
+        return messages
+
+    def record(self, exchange: Exchange) -> None:
+        """Add an exchange, or replace the one the same cell made before."""
+        for index, old in enumerate(self.exchanges):
+            if old.key == exchange.key:
+                self.exchanges[index] = exchange
+                return
+        self.exchanges.append(exchange)
+
+    def rows(self) -> list[dict]:
+        """One row per message, for a DataFrame."""
+        rows = []
+        if self.system:
+            rows.append({"turn": 0, "role": "system", "content": self.system, "model": None, "at": None})
+        for turn, exchange in enumerate(self.exchanges, 1):
+            for message in exchange.messages:
+                content = message.get("content")
+                if message.get("tool_calls"):
+                    content = "; ".join(f"{c['function']['name']}({c['function']['arguments']})" for c in message["tool_calls"])
+                rows.append({"turn": turn, "role": message["role"], "content": content,
+                             "model": exchange.model if message["role"] == "assistant" else None, "at": exchange.at,
+                             "interrupted": exchange.interrupted and message is exchange.messages[-1]})
+        return rows
+
+
+def stream_reply(client: Client, params: dict, on_text: Callable[[str], None]) -> Reply:
+    """One streamed completion, accumulated; Ctrl-C or a broken stream keeps what arrived."""
+    reply = Reply(model=params.get("model", ""))
+    calls: dict[int, dict] = {}
+    stream = client.chat.completions.create(**params, stream=True, stream_options={"include_usage": True})
+    try:
+        for chunk in stream:
+            reply.model = chunk.get("model") or reply.model
+            if chunk.get("usage"):
+                reply.usage = chunk["usage"]
+            for choice in chunk.get("choices") or []:
+                delta = choice.get("delta") or {}
+                if delta.get("content"):
+                    reply.content += delta["content"]
+                    on_text(delta["content"])
+                for part in delta.get("tool_calls") or []:
+                    call = calls.setdefault(part.get("index", 0), {"id": "", "type": "function",
+                                                                   "function": {"name": "", "arguments": ""}})
+                    call["id"] = part.get("id") or call["id"]
+                    function = part.get("function") or {}
+                    call["function"]["name"] += function.get("name") or ""
+                    call["function"]["arguments"] += function.get("arguments") or ""
+                reply.finish_reason = choice.get("finish_reason") or reply.finish_reason
+    except KeyboardInterrupt:
+        reply.interrupted = True
+    except OpenAIError as exc:
+        reply.error = exc
+    finally:
+        stream.close()
+    reply.tool_calls = [calls[i] for i in sorted(calls)]
+    return reply
+
+
+def plain_reply(client: Client, params: dict, on_text: Callable[[str], None]) -> Reply:
+    """One completion without streaming."""
+    answer = client.chat.completions.create(**params)
+    choice = answer["choices"][0]
+    message = choice.get("message") or {}
+    reply = Reply(content=message.get("content") or "", tool_calls=message.get("tool_calls") or [],
+                  finish_reason=choice.get("finish_reason"), usage=answer.get("usage") or {}, model=answer.get("model", ""))
+    on_text(reply.content)
+    return reply
+
+
+def run_chat(client: Client, params: dict, functions: dict[str, Callable[..., Any]], *, stream: bool,
+             on_text: Callable[[str], None], on_tool: Callable[[str, str, str], None]) -> tuple[Reply, list[dict]]:
+    """Ask, run any tools the model calls, ask again, until it answers (or is cut short).
+
+    Returns the final reply and the messages this exchange added (tool traffic included).
+    """
+    ask = stream_reply if stream else plain_reply
+    messages = list(params["messages"])
+    added: list[dict] = []
+    total: dict[str, int] = {}
+    for _ in range(MAX_TOOL_ROUNDS):
+        reply = ask(client, {**params, "messages": messages}, on_text)
+        for key, value in (reply.usage or {}).items():
+            if isinstance(value, int):
+                total[key] = total.get(key, 0) + value
+        if not (reply.tool_calls and reply.complete):
+            break
+        call_message = {"role": "assistant", "content": reply.content or None, "tool_calls": reply.tool_calls}
+        messages.append(call_message)
+        added.append(call_message)
+        for call in reply.tool_calls:
+            output = call_tool(functions, call["function"]["name"], call["function"]["arguments"])
+            on_tool(call["function"]["name"], call["function"]["arguments"], output)
+            tool_message = {"role": "tool", "tool_call_id": call["id"], "content": output}
+            messages.append(tool_message)
+            added.append(tool_message)
+    reply.usage = total or reply.usage
+    added.append({"role": "assistant", "content": reply.content})
+    return reply, added
+
+
+def new_exchange(key: str, prompt: str, added: list[dict], reply: Reply, started: float) -> Exchange:
+    return Exchange(key=key, messages=[{"role": "user", "content": prompt}] + added, model=reply.model,
+                    at=datetime.now(timezone.utc), seconds=time.monotonic() - started, usage=reply.usage,
+                    interrupted=not reply.complete)

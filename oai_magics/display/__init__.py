@@ -1,0 +1,1 @@
+"""What a person sees: streamed Markdown, images, audio, the usage line, plots."""

@@ -1,0 +1,65 @@
+"""JSON listings, conversations and embedding matrices as pandas DataFrames.
+
+Timestamps (`created`, `created_at`, ...) become timezone-aware datetimes, nested objects stay as
+they are, and the `id` column comes first, so a listing reads well and still holds everything.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["listing_frame", "embedding_frame", "similarity_frame", "TIME_FIELDS"]
+
+TIME_FIELDS = ("created", "created_at", "updated_at", "completed_at", "started_at", "cancelled_at", "failed_at",
+               "expires_at", "expired_at", "incomplete_at", "finished_at", "time")
+FIRST = ("id", "object", "status", "name", "model")
+
+
+def listing_frame(items: Iterable[dict]) -> pd.DataFrame:
+    """One row per object, id first, epoch-second fields as UTC datetimes."""
+    rows = list(items)
+    frame = pd.DataFrame.from_records(rows) if rows else pd.DataFrame(columns=["id"])
+    for column in frame.columns:
+        if column in TIME_FIELDS and pd.api.types.is_numeric_dtype(frame[column]):
+            frame[column] = pd.to_datetime(frame[column], unit="s", utc=True)
+    first = [c for c in FIRST if c in frame.columns]
+    return frame[first + [c for c in frame.columns if c not in first]]
+
+
+def embedding_frame(texts: Sequence[str], matrix: np.ndarray, index: Any = None) -> pd.DataFrame:
+    """`text` plus one float32 column per dimension (e0, e1, ...), one row per input."""
+    vectors = pd.DataFrame(np.asarray(matrix, dtype=np.float32), columns=[f"e{i}" for i in range(matrix.shape[1])],
+                           index=index if index is not None else pd.RangeIndex(len(texts)))
+    vectors.insert(0, "text", list(texts))
+    return vectors
+
+
+def vectors_of(frame: pd.DataFrame) -> np.ndarray:
+    """The embedding matrix back out of an embedding frame."""
+    columns = [c for c in frame.columns if isinstance(c, str) and c.startswith("e") and c[1:].isdigit()]
+    return frame[columns].to_numpy(dtype=np.float32)
+
+
+def similarity_frame(frame: pd.DataFrame, query_vector: np.ndarray, top: int | None = None) -> pd.DataFrame:
+    """The inputs ranked by cosine similarity to a query vector."""
+    matrix = vectors_of(frame)
+    norms = np.linalg.norm(matrix, axis=1) * (np.linalg.norm(query_vector) or 1.0)
+    scores = matrix @ query_vector / np.where(norms == 0, 1.0, norms)
+    ranked = pd.DataFrame({"text": frame["text"], "similarity": scores.astype(np.float32)}, index=frame.index)
+    ranked = ranked.sort_values("similarity", ascending=False)
+    return ranked.head(top) if top else ranked
+
+
+def pca_2d(matrix: np.ndarray) -> np.ndarray:
+    """The rows projected on their two main axes (a 2-D map of the embeddings)."""
+    centred = matrix - matrix.mean(axis=0, keepdims=True)
+    if len(centred) < 2:
+        return np.zeros((len(centred), 2), dtype=np.float32)
+    _, _, axes = np.linalg.svd(centred, full_matrices=False)
+    coords = centred @ axes[:2].T
+    if coords.shape[1] < 2:
+        coords = np.pad(coords, ((0, 0), (0, 2 - coords.shape[1])))
+    return coords.astype(np.float32)

@@ -1,0 +1,44 @@
+"""The magics: %%chat, %image, %embed and %oai, registered by `register()`.
+
+Loading imports only IPython pieces already in memory; the client, pandas, numpy, matplotlib
+and the sandbox load on the first magic that needs them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["register", "unregister"]
+
+_LOADED: dict[int, Any] = {}
+
+
+def register(shell: Any) -> None:
+    from . import oai_api  # noqa: F401  (registers its subcommands on the %oai router)
+    from .chat import ChatMagics
+    from .embed import EmbedMagics
+    from .image import ImageMagics
+    from .oai import OAIMagics
+
+    settings = OAIMagics(shell)
+    shell.configurables.append(settings)  # so %config OAIMagics lists and sets the traitlets
+    families = [settings, ChatMagics(shell, settings.session), ImageMagics(shell, settings.session),
+                EmbedMagics(shell, settings.session)]
+    for family in families:
+        shell.register_magics(family)
+    _LOADED[id(shell)] = (settings, families)
+
+
+def unregister(shell: Any) -> None:
+    settings, families = _LOADED.pop(id(shell), (None, []))
+    manager = shell.magics_manager
+    for family in families:
+        for kind, names in family.magics.items():
+            for name in names:
+                manager.magics[kind].pop(name, None)
+        if family in manager.registry.values():
+            manager.registry.pop(type(family).__name__, None)
+    if settings is not None:
+        if settings in shell.configurables:
+            shell.configurables.remove(settings)
+        settings.session.close()

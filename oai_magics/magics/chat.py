@@ -1,0 +1,102 @@
+"""%%chat and %chat: a streamed reply in the cell, with conversation memory and tools."""
+
+from __future__ import annotations
+
+import time
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+
+from .common import cell_key, friendly, parse_params, publish, read_variable
+
+
+@magics_class
+class ChatMagics(Magics):
+    def __init__(self, shell: object, session: object) -> None:
+        super().__init__(shell)
+        self.session = session
+
+    @friendly
+    @magic_arguments()
+    @argument("-m", "--model", help="the chat model (default: %%config OAIMagics.chat_model, else the profile's)")
+    @argument("-s", "--system", help="a system prompt for this conversation")
+    @argument("-t", "--temperature", type=float, help="sampling temperature, 0 to 2")
+    @argument("--max-tokens", type=int, help="the most tokens the reply may have")
+    @argument("-p", "--param", action="append", metavar="KEY=VALUE", help="any other API parameter (JSON values), repeatable")
+    @argument("--json", action="store_true", help="JSON mode: the reply is a JSON object")
+    @argument("-c", "--conversation", default="default", help="the conversation to continue (default: 'default')")
+    @argument("--new", action="store_true", help="start the conversation afresh")
+    @argument("--no-memory", action="store_true", help="send only this prompt, and do not remember it")
+    @argument("--no-stream", action="store_true", help="wait for the whole reply instead of streaming it")
+    @argument("--tools", help="comma-separated names of Python functions the model may call")
+    @argument("--no-interpolate", action="store_true", help="send {{name}} placeholders as they are")
+    @argument("-o", "--output", metavar="NAME", help="also store the reply text in this variable")
+    @argument("prompt", nargs="*", help="the prompt (line form); in %%chat the cell is the prompt")
+    @no_var_expand
+    @line_cell_magic
+    def chat(self, line: str, cell: str | None = None) -> None:
+        """Ask a chat model; the reply streams into the cell as Markdown."""
+        args = parse_argstring(self.chat, line)
+        prompt = cell if cell is not None else " ".join(args.prompt)
+        if not args.no_interpolate:
+            prompt = self.session.interpolate(prompt, self.shell.user_ns)
+        if not prompt.strip():
+            raise UsageError("Nothing to send: write the prompt after %chat, or in the cell below %%chat.")
+        functions = self._functions(args.tools)
+        params = self._params(args, functions)
+        conversation = self.session.conversation(args.conversation, new=args.new, system=args.system)
+        key = cell_key(self.shell, f"{line}\n{prompt}")
+        history = [] if args.no_memory else conversation.context(key)
+        if args.no_memory and args.system:
+            history = [{"role": "system", "content": args.system}]
+        params["messages"] = history + [{"role": "user", "content": prompt}]
+        reply_text = self._ask(params, functions, not args.no_stream, conversation, key, prompt, args.no_memory)
+        publish(self.shell, reply_text, args.output)
+
+    def _params(self, args: object, functions: dict) -> dict:
+        """Only what the user set is sent, besides the model and the messages."""
+        params = {"model": self.session.model("chat", args.model), **parse_params(args.param)}
+        if args.temperature is not None:
+            params["temperature"] = args.temperature
+        if args.max_tokens is not None:
+            params["max_tokens"] = args.max_tokens
+        if args.json:
+            params["response_format"] = {"type": "json_object"}
+        if functions:
+            from ..tools import describe
+
+            params["tools"] = [describe(f) for f in functions.values()]
+        return params
+
+    def _functions(self, names: str | None) -> dict:
+        functions = {}
+        for name in filter(None, (n.strip() for n in (names or "").split(","))):
+            function = read_variable(self.shell, name)
+            if not callable(function):
+                raise UsageError(f"--tools: {name!r} is not a function")
+            functions[name] = function
+        return functions
+
+    def _ask(self, params: dict, functions: dict, stream: bool, conversation: object, key: str, prompt: str,
+             forget: bool) -> str:
+        from ..conversation import new_exchange, run_chat
+        from ..display.stream import StreamView
+        from ..display.usage import show_usage
+
+        view = StreamView(interval=self.session.settings.render_interval)
+        started = time.monotonic()
+
+        def on_tool(name: str, arguments: str, output: str) -> None:
+            view.add(f"\n\n> 🔧 `{name}({arguments})` → `{output[:200]}`\n\n")
+
+        reply, added = run_chat(self.session.client, params, functions, stream=stream, on_text=view.add, on_tool=on_tool)
+        note = "interrupted: partial reply kept" if reply.interrupted else (
+            f"stream broken off: partial reply kept ({reply.error})" if reply.error else "")
+        view.finish(note)
+        if stream and reply.usage:
+            self.session.add_usage("/chat/completions", reply.usage)
+        if not forget:
+            conversation.record(new_exchange(key, prompt, added, reply, started))
+        show_usage(reply.model or params["model"], time.monotonic() - started, reply.usage, rich=view.rich)
+        return reply.content

@@ -1,0 +1,73 @@
+"""What every magic shares: one-line errors, `--param key=value`, storing results, cell keys."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from typing import Any, Callable
+
+from IPython.core.error import UsageError
+
+__all__ = ["friendly", "parse_params", "publish", "cell_key", "read_variable"]
+
+
+def friendly(method: Callable[..., Any]) -> Callable[..., Any]:
+    """API errors and bad local input become one UsageError line (unless short_errors is off)."""
+    @functools.wraps(method)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        from ..client import OpenAIError  # the client loads on first use, not at %load_ext
+
+        try:
+            return method(self, *args, **kwargs)
+        except OpenAIError as exc:
+            if self.session.settings.short_errors:
+                raise UsageError(f"{type(exc).__name__}: {exc}") from None
+            raise
+        except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+            raise UsageError(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")) from None
+
+    return wrapper
+
+
+def parse_params(pairs: list[str] | None) -> dict[str, Any]:
+    """`--param key=value` pairs; values are JSON when they parse as JSON, text otherwise."""
+    params: dict[str, Any] = {}
+    for pair in pairs or []:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--param expects key=value, got {pair!r}")
+        try:
+            params[key.strip()] = json.loads(raw)
+        except ValueError:
+            params[key.strip()] = raw
+    return params
+
+
+def publish(shell: Any, value: Any, name: str | None) -> None:
+    """Store a result that was already displayed: in `name` (-o) and in `_`, without showing it again."""
+    if name:
+        if not name.isidentifier():
+            raise UsageError(f"-o needs a Python name, got {name!r}")
+        shell.user_ns[name] = value
+    shell.displayhook.update_user_ns(value)
+
+
+def cell_key(shell: Any, text: str) -> str:
+    """The id of the running cell (JupyterLab and nbclient send it), else a hash of its text."""
+    kernel = getattr(shell, "kernel", None)
+    if kernel is not None:
+        try:
+            parent = kernel.get_parent("shell") if hasattr(kernel, "get_parent") else kernel._parent_header
+            cell_id = (parent.get("metadata") or {}).get("cellId")
+            if cell_id:
+                return f"cell:{cell_id}"
+        except Exception:  # an older kernel without parent headers: fall back to the text
+            pass
+    return "text:" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
+
+
+def read_variable(shell: Any, name: str) -> Any:
+    if name not in shell.user_ns:
+        raise UsageError(f"There is no variable named {name!r}.")
+    return shell.user_ns[name]

@@ -1,0 +1,174 @@
+"""%oai: configuration (profiles, key, defaults) and the session's history and usage.
+
+The class also holds every default as a traitlet, so `%config OAIMagics` lists them and
+`%config OAIMagics.chat_model = "gpt-4o"` changes them. The rest of the API's subcommands are in
+`oai_api`, registered on the same router.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_magic, magics_class, no_var_expand
+from IPython.core.magic_arguments import argument, magic_arguments
+from traitlets import Bool, Dict, Float, Int, Unicode, observe
+
+from . import profiles
+from .common import friendly
+from .router import Router
+from .session import Session
+
+ROUTER = Router("oai")
+
+
+@magics_class
+class OAIMagics(Magics):
+    """The %oai magic, and the settings every oai_magics magic reads."""
+
+    profile = Unicode("openai", help="The profile used when the extension loads (openai, sandbox, or your own).").tag(config=True)
+    profiles = Dict(help="Extra profiles: {name: {base_url, key_env, chat_model, embedding_model, ...}}.").tag(config=True)
+    short_errors = Bool(True, help="Show API errors as one line instead of a traceback.").tag(config=True)
+    chat_model = Unicode("", help="Default chat model (empty: the profile's).").tag(config=True)
+    completion_model = Unicode("", help="Default legacy completion model (empty: the profile's).").tag(config=True)
+    embedding_model = Unicode("", help="Default embedding model (empty: the profile's).").tag(config=True)
+    image_model = Unicode("", help="Default image model (empty: the profile's).").tag(config=True)
+    speech_model = Unicode("", help="Default text-to-speech model (empty: the profile's).").tag(config=True)
+    transcription_model = Unicode("", help="Default transcription model (empty: the profile's).").tag(config=True)
+    moderation_model = Unicode("", help="Default moderation model (empty: the profile's).").tag(config=True)
+    edit_model = Unicode("", help="Default legacy edit model (empty: the profile's).").tag(config=True)
+    timeout = Float(120.0, help="Seconds to wait for an answer before giving up.").tag(config=True)
+    max_retries = Int(2, help="Retries of failed requests (connection errors, 429, 5xx).").tag(config=True)
+    render_interval = Float(0.15, help="Seconds between re-renders of a streaming reply.").tag(config=True)
+    sandbox_token_delay = Float(0.02, help="Seconds between streamed chunks of the embedded sandbox.").tag(config=True)
+
+    def __init__(self, shell: Any) -> None:
+        super().__init__(shell, config=shell.config)
+        self._register_profiles(self.profiles)
+        self.session = Session(self)
+
+    @observe("profiles")
+    def _on_profiles(self, change: Any) -> None:
+        self._register_profiles(change["new"])
+
+    @staticmethod
+    def _register_profiles(entries: dict) -> None:
+        for name, values in (entries or {}).items():
+            try:
+                profiles.register(profiles.from_config(name, dict(values)))
+            except (TypeError, ValueError) as exc:
+                raise UsageError(f"OAIMagics.profiles: {exc}") from None
+
+    @friendly
+    @no_var_expand
+    @line_magic
+    def oai(self, line: str) -> Any:
+        """Configuration and the rest of the API: `%oai help` lists the subcommands."""
+        return ROUTER.dispatch(self, line)
+
+
+@ROUTER.command("config")
+@magic_arguments(name="oai config")
+def show_config(magics: OAIMagics, args: Any) -> None:
+    """Show the profile, server, key source (never the key) and default models."""
+    session = magics.session
+    profile = session.profile
+    base = session.sandbox.base_url if profile.sandbox and session.sandbox else (
+        "the embedded sandbox (starts on first use)" if profile.sandbox else
+        profile.base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1")
+    lines = [f"profile   {profile.name}", f"server    {base}", f"api key   {session.key_source()}"]
+    for kind in profiles.DEFAULT_MODELS:
+        lines.append(f"{kind + ' model':<22}{session.model(kind)}")
+    lines.append(f"short errors          {magics.short_errors}")
+    print("\n".join(lines))
+
+
+@ROUTER.command("key")
+@magic_arguments(name="oai key")
+@argument("--env", metavar="VAR", help="take the key from this environment variable instead of asking")
+def set_key(magics: OAIMagics, args: Any) -> None:
+    """Enter the API key for the active profile (asked for without echo, kept in memory only)."""
+    if args.env:
+        key = os.environ.get(args.env, "")
+        if not key:
+            raise UsageError(f"${args.env} is not set")
+    else:
+        key = getpass.getpass(f"API key for profile {magics.session.profile_name!r} (not shown): ").strip()
+    if not key:
+        raise UsageError("No key entered; nothing changed.")
+    magics.session.set_key(key)
+    print(f"key set for profile {magics.session.profile_name!r} ({len(key)} characters)")
+
+
+@ROUTER.command("use")
+@magic_arguments(name="oai use")
+@argument("name", help="a profile name; 'auto' = openai when $OPENAI_API_KEY is set, else sandbox")
+def use_profile(magics: OAIMagics, args: Any) -> None:
+    """Switch profile: `%oai use sandbox` starts the local sandbox; `%oai use auto` picks for you."""
+    name = args.name
+    if name == "auto":
+        name = "openai" if os.environ.get("OPENAI_API_KEY") else "sandbox"
+    profile = magics.session.use(name)
+    if profile.sandbox:
+        sandbox = magics.session.start_sandbox()
+        print(f"using the oai_magics sandbox at {sandbox.base_url} (no key needed; answers are generated locally)")
+    else:
+        print(f"using profile {name!r} ({profile.base_url or 'the default OpenAI server'}; key from {magics.session.key_source()})")
+
+
+@ROUTER.command("profiles")
+@magic_arguments(name="oai profiles")
+def list_profiles(magics: OAIMagics, args: Any) -> Any:
+    """The known profiles as a DataFrame."""
+    import pandas as pd
+
+    rows = [{"name": p.name, "active": p.name == magics.session.profile_name, "base_url": p.base_url,
+             "key_env": p.key_env, "sandbox": p.sandbox, **{f"{k}_model": v for k, v in p.models.items()}}
+            for p in profiles.PROFILES.values()]
+    return pd.DataFrame(rows).set_index("name")
+
+
+@ROUTER.command("profile")
+@magic_arguments(name="oai profile")
+@argument("action", choices=["add"], help="what to do")
+@argument("name", help="the new profile's name")
+@argument("--base-url", required=True, help="the server's API root, e.g. http://localhost:11434/v1")
+@argument("--key-env", help="the environment variable holding its key (none: a key is asked with %%oai key)")
+@argument("--chat-model", help="its default chat model")
+@argument("--embedding-model", help="its default embedding model")
+@argument("--image-model", help="its default image model")
+def add_profile(magics: OAIMagics, args: Any) -> None:
+    """Register a profile for another OpenAI-compatible server."""
+    profile = profiles.Profile(args.name, base_url=args.base_url, key_env=args.key_env).with_models(
+        chat=args.chat_model, embedding=args.embedding_model, image=args.image_model)
+    profiles.register(profile)
+    print(f"profile {args.name!r} added; switch to it with %oai use {args.name}")
+
+
+@ROUTER.command("history")
+@magic_arguments(name="oai history")
+@argument("-c", "--conversation", default="default", help="which conversation (default: 'default')")
+def history(magics: OAIMagics, args: Any) -> Any:
+    """A conversation's messages as a DataFrame."""
+    import pandas as pd
+
+    conversation = magics.session.conversations.get(args.conversation)
+    if conversation is None:
+        known = ", ".join(magics.session.conversations) or "none yet"
+        raise UsageError(f"No conversation named {args.conversation!r} (known: {known}).")
+    return pd.DataFrame(conversation.rows(), columns=["turn", "role", "content", "model", "at", "interrupted"])
+
+
+@ROUTER.command("usage")
+@magic_arguments(name="oai usage")
+def usage(magics: OAIMagics, args: Any) -> Any:
+    """Requests and tokens of this session as a DataFrame, one row per request."""
+    import pandas as pd
+
+    columns = ["method", "path", "status", "seconds", "prompt_tokens", "completion_tokens", "total_tokens", "request_id"]
+    frame = pd.DataFrame(magics.session.records, columns=columns)
+    for column in ("prompt_tokens", "completion_tokens", "total_tokens"):
+        frame[column] = frame[column].fillna(0).astype(int)
+    return frame

@@ -1,0 +1,161 @@
+"""The state the magics share in one IPython session: the active profile and its client, the
+key typed with `%oai key`, the conversations, the embedded sandbox, and a log of every request."""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import TYPE_CHECKING, Any
+
+from IPython.core.error import UsageError
+
+from . import profiles
+from .profiles import Profile
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..client import Client
+    from ..conversation import Conversation
+    from ..sandbox import Sandbox
+
+__all__ = ["Session", "NO_KEY"]
+
+NO_KEY = ("No API key for profile {name!r}: run `%oai key` to type one (it is not echoed), set ${env}, "
+          "or run `%oai use sandbox` to try everything on the local sandbox.")
+_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_]\w*)((?:\.[A-Za-z_]\w*|\[[^\[\]]+\])*)\s*\}\}")
+
+
+class Session:
+    """One per shell; built when the extension loads, heavy parts made on first use."""
+
+    def __init__(self, settings: Any) -> None:
+        self.settings = settings  # the OAIMagics configurable: its traitlets are the defaults
+        self.profile_name = settings.profile
+        self._client: Client | None = None
+        self._typed_keys: dict[str, str] = {}
+        self.sandbox: Sandbox | None = None
+        self.conversations: dict[str, Conversation] = {}
+        self.records: list[dict] = []
+
+    # -- connection ----------------------------------------------------------------------------
+    @property
+    def profile(self) -> Profile:
+        found = profiles.get(self.profile_name)
+        if found is None:
+            raise UsageError(f"Unknown profile {self.profile_name!r}; known: {', '.join(profiles.PROFILES)}.")
+        return found
+
+    def model(self, kind: str, chosen: str | None = None) -> str:
+        """The model to use: the flag, else `%config OAIMagics.<kind>_model`, else the profile's."""
+        configured = getattr(self.settings, f"{kind}_model", "")
+        return chosen or configured or self.profile.model(kind)
+
+    def use(self, name: str) -> Profile:
+        if profiles.get(name) is None:
+            raise UsageError(f"Unknown profile {name!r}; known: {', '.join(profiles.PROFILES)}.")
+        self.profile_name = name
+        self._drop_client()
+        return self.profile
+
+    def set_key(self, key: str) -> None:
+        self._typed_keys[self.profile_name] = key
+        self._drop_client()
+
+    def key_source(self) -> str:
+        """Where the active key comes from, never the key itself."""
+        profile = self.profile
+        if profile.sandbox:
+            return "the embedded sandbox"
+        if self.profile_name in self._typed_keys:
+            return "typed with %oai key"
+        if profile.key_env and os.environ.get(profile.key_env):
+            return f"${profile.key_env}"
+        return "none"
+
+    @property
+    def client(self) -> "Client":
+        if self._client is None:
+            self._client = self._connect()
+        return self._client
+
+    def _connect(self) -> "Client":
+        from ..client import Client
+
+        profile = self.profile
+        if profile.sandbox:
+            sandbox = self.start_sandbox()
+            client = Client(api_key=sandbox.api_key, base_url=sandbox.base_url, timeout=self.settings.timeout)
+        else:
+            key = self._typed_keys.get(profile.name) or (os.environ.get(profile.key_env) if profile.key_env else None)
+            if not key:
+                raise UsageError(NO_KEY.format(name=profile.name, env=profile.key_env or "OPENAI_API_KEY"))
+            client = Client(api_key=key, base_url=profile.base_url, timeout=self.settings.timeout,
+                            max_retries=self.settings.max_retries)
+        client.listeners.append(self._log)
+        return client
+
+    def start_sandbox(self) -> "Sandbox":
+        if self.sandbox is None:
+            try:
+                from ..sandbox import start
+            except ImportError as exc:
+                raise UsageError(f"The sandbox needs its extra: pip install 'oai-magics[sandbox]' ({exc.name} is missing).") from None
+            self.sandbox = start(token_delay=self.settings.sandbox_token_delay, run_delay=0.5)
+        return self.sandbox
+
+    def _drop_client(self) -> None:
+        if self._client is not None:
+            self._client.close()
+        self._client = None
+
+    def close(self) -> None:
+        self._drop_client()
+        if self.sandbox is not None:
+            self.sandbox.stop()
+            self.sandbox = None
+
+    def _log(self, record: Any) -> None:
+        self.records.append({"method": record.method, "path": record.path, "status": record.status,
+                             "seconds": round(record.seconds, 3), "request_id": record.request_id,
+                             **{k: v for k, v in record.usage.items() if isinstance(v, int)}})
+
+    def add_usage(self, path: str, usage: dict) -> None:
+        """Streamed answers report their tokens at the end: add them to the request's log line."""
+        for record in reversed(self.records):
+            if record["path"] == path:
+                record.update({k: v for k, v in usage.items() if isinstance(v, int)})
+                return
+
+    # -- conversations and prompts -------------------------------------------------------------
+    def conversation(self, name: str, new: bool = False, system: str | None = None) -> "Conversation":
+        from ..conversation import Conversation
+
+        if new or name not in self.conversations:
+            self.conversations[name] = Conversation(name, system)
+        elif system is not None:
+            self.conversations[name].system = system
+        return self.conversations[name]
+
+    def interpolate(self, text: str, namespace: dict) -> str:
+        """Replace {{name}}, {{name.attr}} and {{name[0]}} with values; single braces stay."""
+        def value(match: re.Match) -> str:
+            name, path = match.group(1), match.group(2)
+            if name not in namespace:
+                raise UsageError(f"{{{{{name}}}}}: there is no variable named {name!r} (use --no-interpolate to send braces as they are)")
+            current = namespace[name]
+            for part in re.findall(r"\.[A-Za-z_]\w*|\[[^\[\]]+\]", path):
+                try:
+                    current = getattr(current, part[1:]) if part.startswith(".") else current[_index(part[1:-1])]
+                except (AttributeError, KeyError, IndexError, TypeError) as exc:
+                    raise UsageError(f"{match.group(0)}: {type(exc).__name__}: {exc}") from None
+            return str(current)
+
+        return _PLACEHOLDER.sub(value, text)
+
+
+def _index(text: str) -> Any:
+    import ast
+
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
