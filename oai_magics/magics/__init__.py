@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["register", "unregister"]
+__all__ = ["register", "unregister", "session_of"]
 
 _LOADED: dict[int, Any] = {}
 
@@ -20,13 +20,17 @@ def register(shell: Any) -> None:
     from .image import ImageMagics
     from .oai import OAIMagics
 
-    settings = OAIMagics(shell)
-    shell.configurables.append(settings)  # so %config OAIMagics lists and sets the traitlets
+    settings = OAIMagics(shell)  # Magics add themselves to shell.configurables: %config OAIMagics works
     families = [settings, ChatMagics(shell, settings.session), ImageMagics(shell, settings.session),
                 EmbedMagics(shell, settings.session)]
     for family in families:
         shell.register_magics(family)
     _LOADED[id(shell)] = (settings, families)
+
+
+def session_of(shell: Any) -> Any:
+    """The oai_magics session of a shell (profile, conversations, request log)."""
+    return _LOADED[id(shell)][0].session
 
 
 def unregister(shell: Any) -> None:
@@ -38,7 +42,7 @@ def unregister(shell: Any) -> None:
                 manager.magics[kind].pop(name, None)
         if family in manager.registry.values():
             manager.registry.pop(type(family).__name__, None)
+        if family in shell.configurables:
+            shell.configurables.remove(family)
     if settings is not None:
-        if settings in shell.configurables:
-            shell.configurables.remove(settings)
         settings.session.close()

@@ -6,9 +6,9 @@ import time
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic_arguments import argument, magic_arguments
 
-from .common import cell_key, friendly, parse_params, publish, read_variable
+from .common import parse, cell_key, friendly, parse_params, publish, read_variable
 
 
 @magics_class
@@ -37,7 +37,7 @@ class ChatMagics(Magics):
     @line_cell_magic
     def chat(self, line: str, cell: str | None = None) -> None:
         """Ask a chat model; the reply streams into the cell as Markdown."""
-        args = parse_argstring(self.chat, line)
+        args = parse(self.chat, line)
         prompt = cell if cell is not None else " ".join(args.prompt)
         if not args.no_interpolate:
             prompt = self.session.interpolate(prompt, self.shell.user_ns)

@@ -8,8 +8,38 @@ import json
 from typing import Any, Callable
 
 from IPython.core.error import UsageError
+from IPython.core.magic_arguments import parse_argstring
+from IPython.utils.process import arg_split
 
-__all__ = ["friendly", "parse_params", "publish", "cell_key", "read_variable"]
+__all__ = ["friendly", "parse", "parse_params", "publish", "cell_key", "read_variable"]
+
+
+def _unquote(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_unquote(item) for item in value]
+    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        return value[1:-1]
+    return value
+
+
+class HelpShown(Exception):
+    """`--help` was asked for and printed: the magic has nothing more to do."""
+
+
+def parse(magic: Callable[..., Any], line: str) -> Any:
+    """The magic's own @magic_arguments parser, with quotes removed from quoted values
+    (IPython's splitter keeps them: `-s 'Be brief'` would otherwise send the quotes).
+    `-h` / `--help` prints the parser's help (IPython's parsers have no help flag of their own)."""
+    try:
+        if {"-h", "--help"} & set(arg_split(line)):
+            print(magic.parser.format_help().lstrip(":\n"))
+            raise HelpShown()
+        args = parse_argstring(magic, line)
+    except ValueError as exc:  # shlex: an unclosed quote, say
+        raise UsageError(f"cannot read the arguments: {exc}") from None
+    for name, value in vars(args).items():
+        setattr(args, name, _unquote(value))
+    return args
 
 
 def friendly(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -20,6 +50,8 @@ def friendly(method: Callable[..., Any]) -> Callable[..., Any]:
 
         try:
             return method(self, *args, **kwargs)
+        except HelpShown:
+            return None
         except OpenAIError as exc:
             if self.session.settings.short_errors:
                 raise UsageError(f"{type(exc).__name__}: {exc}") from None

@@ -6,9 +6,9 @@ from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic_arguments import argument, magic_arguments
 
-from .common import friendly, publish, read_variable
+from .common import parse, friendly, publish, read_variable
 
 
 @magics_class
@@ -35,7 +35,7 @@ class EmbedMagics(Magics):
     @line_cell_magic
     def embed(self, line: str, cell: str | None = None) -> Any:
         """Embed texts into a DataFrame: a `text` column and one float32 column per dimension."""
-        args = parse_argstring(self.embed, line)
+        args = parse(self.embed, line)
         texts, index = self._inputs(args, cell)
         from ..embedding_jobs import EmbeddingJobError, check_texts, embed_texts
         from ..frames import embedding_frame

@@ -7,9 +7,9 @@ from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class, no_var_expand
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic_arguments import argument, magic_arguments
 
-from .common import friendly, parse_params, publish
+from .common import parse, friendly, parse_params, publish
 
 
 @magics_class
@@ -37,7 +37,7 @@ class ImageMagics(Magics):
     @line_magic
     def image(self, line: str) -> None:
         """Generate images from a prompt and show them inline."""
-        args = parse_argstring(self.image, line)
+        args = parse(self.image, line)
         prompt = " ".join(args.prompt)
         if prompt and not args.no_interpolate:
             prompt = self.session.interpolate(prompt, self.shell.user_ns)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from IPython.core.error import UsageError
-from IPython.core.magic_arguments import parse_argstring
 
 __all__ = ["Router"]
 
@@ -33,7 +32,9 @@ class Router:
         handler = self.table.get(name)
         if handler is None:
             raise UsageError(f"%{self.magic}: unknown subcommand {name!r}; try one of: {', '.join(sorted(self.table))}")
-        return handler(owner, parse_argstring(handler, rest))
+        from .common import parse
+
+        return handler(owner, parse(handler, rest))
 
     def summary(self) -> str:
         width = max(map(len, self.table))

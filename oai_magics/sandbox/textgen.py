@@ -119,9 +119,21 @@ def arguments_for(schema: Any, prompt: str, name: str = "value") -> Any:
         return float(schema.get("minimum", 1.0))
     if kind == "boolean":
         return True
-    found = keywords(prompt, limit=5)
-    # A property called "city" gets a word from the prompt, capitalised as a name would be.
-    return (found[digest(name) % len(found)].capitalize() if found else "sandbox")
+    # A string property ("city", "name") gets a proper noun of the prompt if it has one.
+    found = proper_nouns(prompt) or keywords(prompt, limit=5)
+    return found[digest(name) % len(found)] if found else "sandbox"
+
+
+def proper_nouns(text: str) -> list[str]:
+    """Capitalised words that do not start a sentence, in order, without repeats."""
+    nouns: list[str] = []
+    for match in re.finditer(r"[A-Za-z][A-Za-z'-]+", text):
+        before = text[: match.start()].rstrip()
+        starts_sentence = not before or before[-1] in ".!?"
+        word = match.group(0)
+        if word[0].isupper() and not starts_sentence and word not in nouns:
+            nouns.append(word)
+    return nouns
 
 
 def tool_results_text(results: list[tuple[str, str]]) -> str:

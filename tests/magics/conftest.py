@@ -1,0 +1,49 @@
+"""An IPython shell with the extension loaded, talking to the session's sandbox over loopback."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import pytest
+import requests
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.capture import capture_output
+
+from oai_magics.sandbox import Sandbox, start
+
+
+@pytest.fixture(scope="session")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    with start(data_dir=tmp_path_factory.mktemp("sandbox"), job_delay=0.1) as running:
+        yield running
+
+
+@pytest.fixture
+def shell(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractiveShell]:
+    """A fresh shell whose active profile is a user-defined one pointing at the sandbox."""
+    InteractiveShell.clear_instance()
+    ip = InteractiveShell.instance()
+    monkeypatch.setenv("SANDBOX_TEST_KEY", sandbox.api_key)
+    ip.run_line_magic("load_ext", "oai_magics")
+    with capture_output():
+        ip.run_line_magic("oai", f"profile add test --base-url {sandbox.base_url} --key-env SANDBOX_TEST_KEY")
+        ip.run_line_magic("oai", "use test")
+    yield ip
+    ip.run_line_magic("unload_ext", "oai_magics")
+    InteractiveShell.clear_instance()
+
+
+@pytest.fixture
+def faults(sandbox: Sandbox) -> Iterator[Any]:
+    def arm(**fault: Any) -> None:
+        assert requests.post(sandbox.url + "/sandbox/faults", json=fault, timeout=10).status_code == 200
+
+    yield arm
+    requests.delete(sandbox.url + "/sandbox/faults", timeout=10)
+
+
+def run(ip: InteractiveShell, magic: str, line: str = "", cell: str | None = None) -> tuple[Any, Any]:
+    """Run a magic; (its return value, the captured output)."""
+    with capture_output() as captured:
+        value = ip.run_cell_magic(magic, line, cell) if cell is not None else ip.run_line_magic(magic, line)
+    return value, captured

@@ -1,0 +1,106 @@
+"""Loading, unloading, configuration, argument fuzzing, and the key that must never show."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.capture import capture_output
+
+CANARY = "sk-canary-never-show-0123456789abcdef"
+
+
+def test_load_ext_imports_nothing_heavy() -> None:
+    code = ("import sys; from IPython.core.interactiveshell import InteractiveShell; ip = InteractiveShell.instance(); "
+            "before = set(sys.modules); ip.run_line_magic('load_ext', 'oai_magics'); "
+            "print(' '.join(sorted({m.split('.')[0] for m in set(sys.modules) - before})))")
+    added = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split())
+    assert not added & {"pandas", "numpy", "matplotlib", "ipywidgets", "requests", "starlette", "uvicorn", "PIL", "tqdm"}
+    assert "oai_magics" in added
+
+
+def test_unload_removes_the_magics_and_the_settings(shell: Any) -> None:
+    magics = shell.magics_manager.magics
+    assert {"chat", "embed"} <= set(magics["cell"]) and {"chat", "image", "embed", "oai"} <= set(magics["line"])
+    assert any(type(c).__name__ == "OAIMagics" for c in shell.configurables)
+    shell.run_line_magic("unload_ext", "oai_magics")
+    assert not {"chat", "image", "embed", "oai"} & set(magics["line"])
+    assert not any(type(c).__name__ == "OAIMagics" for c in shell.configurables)
+    shell.run_line_magic("load_ext", "oai_magics")  # and loads again cleanly
+    assert "oai" in magics["line"]
+
+
+def test_config_lists_the_settings(shell: Any) -> None:
+    with capture_output() as out:
+        shell.run_line_magic("config", "OAIMagics")
+    for name in ("chat_model", "short_errors", "profiles", "timeout", "render_interval"):
+        assert f"OAIMagics.{name}" in out.stdout
+
+
+def test_help_comes_from_the_parsers(shell: Any) -> None:
+    for magic in ("chat", "image", "embed"):
+        with capture_output() as out:
+            shell.run_line_magic(magic, "--help")
+        assert out.stdout.startswith(f"  %{magic} [") and "-o NAME" in out.stdout
+
+
+@pytest.fixture(scope="module")
+def keyless_shell() -> Any:
+    InteractiveShell.clear_instance()
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "oai_magics")
+    yield ip
+    ip.run_line_magic("unload_ext", "oai_magics")
+    InteractiveShell.clear_instance()
+
+
+TOKENS = ["a", "b c", "-", "=", '"', "'", "{", "}", "[", "]", "0", "-1", "3.5", ",", "--model", "-n", "--size", "-o",
+          "--json", "--param", "k=v", "-i", "--query", "{{x}}", "{{x.y}}", "--new", "--plot", "-k", "files", "use"]
+ARG_TEXT = st.lists(st.sampled_from(TOKENS), max_size=8).map(" ".join)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(magic=st.sampled_from(["chat", "image", "embed", "oai"]), line=ARG_TEXT)
+def test_any_argument_string_gives_a_result_or_one_usage_line(keyless_shell: Any, monkeypatch: Any, magic: str,
+                                                              line: str) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    try:
+        with capture_output():
+            keyless_shell.run_line_magic(magic, line)
+    except UsageError as error:
+        assert "\n" not in str(error).strip()
+
+
+def test_the_key_never_appears_in_any_output(shell: Any, monkeypatch: Any, sandbox: Any, tmp_path: Any) -> None:
+    from oai_magics.sandbox import start
+
+    monkeypatch.setenv("OPENAI_API_KEY", CANARY)
+    outputs = []
+    with start(data_dir=tmp_path, api_key="sk-other") as strict:
+        shell.run_line_magic("oai", f"profile add strict --base-url {strict.base_url} --key-env OPENAI_API_KEY")
+        with capture_output() as out:
+            shell.run_line_magic("oai", "use strict")
+            shell.run_line_magic("oai", "config")
+            for magic, line in (("chat", "hello"), ("image", "a cat"), ("embed", "text"), ("oai", "models")):
+                try:
+                    shell.run_line_magic(magic, line)
+                except UsageError as error:
+                    outputs.append(str(error))
+            shell.run_line_magic("config", "OAIMagics.short_errors = False")
+            try:
+                shell.run_line_magic("chat", "hello")
+            except Exception as error:
+                import traceback
+
+                outputs.append("".join(traceback.format_exception(error)))
+        from oai_magics.magics import session_of
+
+        session = session_of(shell)
+        outputs += [out.stdout, out.stderr, repr(session.client), repr(vars(session)), repr(session.records)]
+    assert any("AuthenticationError" in text for text in outputs)
+    assert not [text for text in outputs if CANARY in text]

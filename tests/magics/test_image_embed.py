@@ -1,0 +1,139 @@
+"""%image and %embed in a real shell against the sandbox."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from IPython.core.error import UsageError
+from PIL import Image
+
+from oai_magics.display.images import ImageSet
+from oai_magics.embedding_jobs import plan_batches
+
+from .conftest import run
+
+
+def png_file(path: Path, transparent: bool = False) -> Path:
+    Image.new("RGBA", (64, 64), (0, 90, 200, 0 if transparent else 255)).save(path)
+    return path
+
+
+def test_generate_shows_a_grid_and_stores_the_images(shell: Any, tmp_path: Path) -> None:
+    value, out = run(shell, "image", f"-n 2 --size 256x256 -m dall-e-2 --save {tmp_path} -o pics A red fox, at dawn!")
+    images = shell.user_ns["pics"]
+    assert value is None and isinstance(images, ImageSet) and len(images) == 2 and shell.user_ns["_"] is images
+    assert Image.open(io.BytesIO(images[0].data)).size == (256, 256)
+    assert out.outputs[0].data["text/html"].count("<img") == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-red-fox-at-dawn-1.png", "a-red-fox-at-dawn-2.png"]
+    run(shell, "image", f"-n 1 --size 256x256 -m dall-e-2 --save {tmp_path} A red fox, at dawn!")
+    assert (tmp_path / "a-red-fox-at-dawn-1-2.png").exists()  # nothing overwritten
+
+
+def test_dall_e_3_gives_a_revised_prompt_and_one_png_output(shell: Any) -> None:
+    _, out = run(shell, "image", "--quality hd --style natural a quiet harbour")
+    image = shell.user_ns["_"][0]
+    assert image.revised_prompt and "image/png" in out.outputs[0].data
+    assert Image.open(io.BytesIO(image.data)).size == (1024, 1024)
+
+
+def test_edit_with_mask_and_variation(shell: Any, tmp_path: Path) -> None:
+    source, mask = png_file(tmp_path / "in.png"), png_file(tmp_path / "mask.png", transparent=True)
+    run(shell, "image", f"--edit {source} --mask {mask} --size 256x256 add a boat")
+    edited = Image.open(io.BytesIO(shell.user_ns["_"][0].data))
+    assert edited.size == (256, 256) and edited.getpixel((128, 10)) != (0, 90, 200)  # the masked area was repainted
+    run(shell, "image", f"--variation {source} -n 2 --size 256x256")
+    assert len(shell.user_ns["_"]) == 2
+
+
+def test_image_errors_are_one_line(shell: Any, tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="--mask goes with --edit"):
+        shell.run_line_magic("image", "--mask m.png a cat")
+    with pytest.raises(UsageError, match="no such file to upload"):
+        shell.run_line_magic("image", f"--edit {tmp_path / 'missing.png'} a cat")
+    with pytest.raises(UsageError, match=r"BadRequestError: 400 \(integer_above_max_value\)"):
+        shell.run_line_magic("image", "-n 3 -m dall-e-3 three cats")
+    with pytest.raises(UsageError, match="Say what to draw"):
+        shell.run_line_magic("image", "")
+
+
+def test_cell_embeds_one_text_per_line(shell: Any) -> None:
+    frame, _ = run(shell, "embed", "-d 32", "The cat sat on the mat\n\nA cat was sitting on a mat\nRevenue grew 10%\n")
+    assert list(frame["text"]) == ["The cat sat on the mat", "A cat was sitting on a mat", "Revenue grew 10%"]
+    assert frame.shape == (3, 33) and all(frame[f"e{i}"].dtype == np.float32 for i in range(32))
+    assert np.allclose(np.linalg.norm(frame.iloc[:, 1:].to_numpy(), axis=1), 1, atol=1e-5)
+
+
+def test_series_keeps_its_index_and_dataframe_column(shell: Any) -> None:
+    shell.user_ns["reviews"] = pd.Series(["great coffee", "awful service"], index=["r1", "r2"])
+    frame, _ = run(shell, "embed", "-i reviews -o vectors")
+    assert list(frame.index) == ["r1", "r2"] and shell.user_ns["vectors"] is frame
+    shell.user_ns["table"] = pd.DataFrame({"body": ["one text", "two text"]}, index=[10, 20])
+    frame, _ = run(shell, "embed", "-i table --column body")
+    assert list(frame.index) == [10, 20]
+    with pytest.raises(UsageError, match="name the text column with --column"):
+        shell.run_line_magic("embed", "-i table")
+
+
+def test_query_ranks_neighbours(shell: Any) -> None:
+    shell.user_ns["docs"] = ["How to bake sourdough bread", "Sourdough starter feeding schedule",
+                             "Quarterly earnings call notes", "Stock market outlook for investors"]
+    ranked, _ = run(shell, "embed", "-i docs --query 'baking sourdough at home' -k 2")
+    assert list(ranked.columns) == ["text", "similarity"] and len(ranked) == 2
+    assert set(ranked["text"]) == {"How to bake sourdough bread", "Sourdough starter feeding schedule"}
+
+
+def test_plot_draws_a_labelled_map(shell: Any) -> None:
+    shell.user_ns["docs"] = ["apple pie", "apple tart", "rocket launch", "space station"]
+    value, out = run(shell, "embed", "-i docs --plot")
+    assert value is None and isinstance(shell.user_ns["_"], pd.DataFrame)
+    figures = [o for o in out.outputs if "image/png" in o.data]
+    assert len(figures) == 1
+
+
+def test_bad_rows_are_named(shell: Any) -> None:
+    shell.user_ns["texts"] = ["fine", "", "also fine", "   "]
+    with pytest.raises(UsageError, match=r"empty or non-text input in row\(s\) 1, 3"):
+        shell.run_line_magic("embed", "-i texts")
+    shell.user_ns["texts"] = ["fine", "word " * 9000]
+    with pytest.raises(UsageError, match=r"too long to embed .* row\(s\) 1"):
+        shell.run_line_magic("embed", "-i texts")
+
+
+def test_many_texts_are_batched_concurrently(shell: Any) -> None:
+    from oai_magics.magics import session_of
+
+    shell.user_ns["many"] = [f"sentence number {i} about topic {i % 7}" for i in range(300)]
+    before = len(session_of(shell).records)
+    frame, out = run(shell, "embed", "-i many --batch-size 50 -d 8")
+    assert frame.shape == (300, 9) and list(frame["text"]) == shell.user_ns["many"]
+    assert len(session_of(shell).records) - before == 6
+    assert "embedding" in out.stderr  # the progress bar
+
+
+def test_a_failed_batch_is_reported_with_what_succeeded(shell: Any, faults: Any) -> None:
+    shell.user_ns["many"] = [f"text {i}" for i in range(40)]
+    faults(path="/v1/embeddings", status=500, count=6)  # 3 tries x 2 attempts: the first batch fails for good
+    shell.run_line_magic("config", "OAIMagics.max_retries = 2")
+    with pytest.raises(UsageError, match=r"1 of 4 batches failed \(rows 0-9\).*30 rows succeeded"):
+        with_waits_skipped(shell)
+    partial = shell.user_ns["_"]
+    assert partial["e0"].isna().sum() == 10 and partial.iloc[10:]["e0"].notna().all()
+
+
+def with_waits_skipped(shell: Any) -> None:
+    from oai_magics.magics import session_of
+
+    session_of(shell).client._requester.sleep = lambda seconds: None
+    shell.run_line_magic("embed", "-i many --batch-size 10 --workers 1 -d 4")
+
+
+def test_batches_respect_count_and_token_budget() -> None:
+    texts = ["short"] * 10 + ["x" * 3000] * 4
+    batches = plan_batches(texts, max_items=4, token_budget=2500)
+    assert [(b.start, b.stop) for b in batches] == [(0, 4), (4, 8), (8, 12), (12, 14)]
+    assert plan_batches([]) == []

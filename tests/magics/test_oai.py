@@ -1,0 +1,126 @@
+"""%oai: configuration, profiles, the key, and the rest of the API, in a real shell."""
+
+from __future__ import annotations
+
+import wave
+import io
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from IPython.core.error import UsageError
+
+from oai_magics.magics import session_of
+
+from .conftest import run
+
+
+def test_help_lists_subcommands_and_unknown_is_one_line(shell: Any) -> None:
+    _, out = run(shell, "oai", "help")
+    for name in ("config", "key", "use", "models", "files", "moderate", "speak", "transcribe", "translate",
+                 "complete", "edit", "finetunes", "usage", "history", "profiles"):
+        assert f"  {name}" in out.stdout
+    with pytest.raises(UsageError, match="unknown subcommand 'frobnicate'"):
+        shell.run_line_magic("oai", "frobnicate")
+
+
+def test_config_shows_where_the_key_comes_from_never_the_key(shell: Any, sandbox: Any) -> None:
+    _, out = run(shell, "oai", "config")
+    assert "profile   test" in out.stdout and sandbox.base_url in out.stdout
+    assert "$SANDBOX_TEST_KEY" in out.stdout and sandbox.api_key not in out.stdout
+    shell.run_line_magic("config", "OAIMagics.embedding_model = 'text-embedding-3-large'")
+    _, out = run(shell, "oai", "config")
+    assert "embedding model       text-embedding-3-large" in out.stdout
+
+
+def test_key_is_asked_without_echo(shell: Any, monkeypatch: Any) -> None:
+    secret = "sk-typed-0123456789abcdefghij"
+    prompts = []
+    monkeypatch.setattr("getpass.getpass", lambda prompt: prompts.append(prompt) or secret)
+    run(shell, "oai", "use openai")
+    _, out = run(shell, "oai", "key")
+    assert prompts and secret not in out.stdout and "29 characters" in out.stdout
+    _, out = run(shell, "oai", "config")
+    assert "typed with %oai key" in out.stdout and secret not in out.stdout
+
+
+def test_profiles_table_and_use_auto(shell: Any, monkeypatch: Any) -> None:
+    table, _ = run(shell, "oai", "profiles")
+    assert {"openai", "sandbox", "test"} <= set(table.index) and bool(table.loc["test", "active"])
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-anything")
+    _, out = run(shell, "oai", "use auto")
+    assert session_of(shell).profile_name == "openai"
+    with pytest.raises(UsageError, match="Unknown profile 'nope'"):
+        shell.run_line_magic("oai", "use nope")
+
+
+def test_use_sandbox_starts_the_embedded_server(shell: Any) -> None:
+    _, out = run(shell, "oai", "use sandbox")
+    session = session_of(shell)
+    assert session.sandbox is not None and session.sandbox.base_url in out.stdout
+    assert len(session.client.models.list()) > 10
+
+
+def test_models_files_round_trip(shell: Any, tmp_path: Path) -> None:
+    models, _ = run(shell, "oai", "models --filter embedding")
+    assert list(models.columns[:2]) == ["id", "object"] and all("embedding" in m for m in models["id"])
+    assert isinstance(models["created"].dtype, pd.DatetimeTZDtype)
+    note = tmp_path / "notes.txt"
+    note.write_text("remember the milk\n")
+    uploaded, _ = run(shell, "oai", f"files upload {note} --purpose assistants")
+    file_id = uploaded["id"][0]
+    listing, _ = run(shell, "oai", "files")
+    assert file_id in set(listing["id"]) and isinstance(listing["created_at"].dtype, pd.DatetimeTZDtype)
+    target = tmp_path / "copy.txt"
+    run(shell, "oai", f"files download {file_id} --to {target}")
+    assert target.read_text() == "remember the milk\n"
+    _, out = run(shell, "oai", f"files delete {file_id}")
+    assert f"deleted {file_id}" in out.stdout
+    with pytest.raises(UsageError, match=r"NotFoundError: 404"):
+        shell.run_line_magic("oai", f"files show {file_id}")
+
+
+def test_moderate_speak_transcribe_translate(shell: Any, tmp_path: Path) -> None:
+    scores, _ = run(shell, "oai", "moderate I will punch you")
+    assert bool(scores.loc["violence", "flagged"]) and scores.index[0] == "violence"
+    audio, _ = run(shell, "oai", f"speak --save {tmp_path / 'hi.wav'} Hello from the notebook")
+    assert "audio/wav" in audio._repr_html_() or audio.data[:4] == b"RIFF"
+    with wave.open(str(tmp_path / "hi.wav")) as handle:
+        assert handle.getnframes() > 10_000
+    text, _ = run(shell, "oai", f"transcribe {tmp_path / 'hi.wav'}")
+    assert text.startswith("This is a sandbox transcription of hi.wav")
+    _, out = run(shell, "oai", f"translate -f srt {tmp_path / 'hi.wav'}")
+    assert out.stdout.startswith("1\n00:00:00,000 -->")
+
+
+def test_complete_and_edit(shell: Any) -> None:
+    _, out = run(shell, "oai", "complete -m davinci-002 --max-tokens 6 -o story Once upon a time")
+    assert shell.user_ns["story"] and len(shell.user_ns["story"].split()) <= 6
+    assert "davinci-002 · " in out.stdout
+    fixed, _ = run(shell, "oai", "edit -i 'Fix the spelling' what day of the wek is it")
+    assert fixed == "What day of the wek is it.\n"
+
+
+def test_finetunes_life_cycle(shell: Any, tmp_path: Path) -> None:
+    data = tmp_path / "train.jsonl"
+    data.write_text('{"prompt": "a", "completion": "b"}\n')
+    uploaded, _ = run(shell, "oai", f"files upload {data} --purpose fine-tune")
+    job, _ = run(shell, "oai", f"finetunes create --training-file {uploaded['id'][0]} -m curie --suffix nb")
+    job_id = job["id"][0]
+    assert job["status"][0] == "pending"
+    listing, _ = run(shell, "oai", "finetunes")
+    assert job_id in set(listing["id"])
+    events, _ = run(shell, "oai", f"finetunes events {job_id}")
+    assert events["message"][0].startswith("Created fine-tune")
+    cancelled, _ = run(shell, "oai", f"finetunes cancel {job_id}")
+    assert cancelled["status"][0] == "cancelled"
+    with pytest.raises(UsageError, match="needs --training-file"):
+        shell.run_line_magic("oai", "finetunes create")
+
+
+def test_usage_counts_requests_and_tokens(shell: Any) -> None:
+    shell.run_cell_magic("chat", "", "count my tokens")
+    table, _ = run(shell, "oai", "usage")
+    chat = table[table["path"] == "/chat/completions"].iloc[-1]
+    assert chat["status"] == 200 and chat["total_tokens"] == chat["prompt_tokens"] + chat["completion_tokens"] > 0
