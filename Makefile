@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	@mkdir -p $(TMPDIR)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
-	$(PY) -m pip install -q -e '.[test,sandbox]' 2>&1 | grep -v '^WARNING: Location' || true
+	$(PY) -m pip install -q -e '.[test,sandbox,demo]' 2>&1 | grep -v '^WARNING: Location' || true
 	$(PY) -c "import oai_magics, requests_toolbelt, starlette, uvicorn, pytest"
 	touch $(STAMP)
 
@@ -24,7 +24,7 @@ test: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider --basetemp "$(TMPDIR)/pytest"
 
 demo: $(STAMP)
-	$(PY) -m oai_magics.demo notebooks
+	$(PY) -m oai_magics.demo notebooks --out $(TMPDIR)/demo
 
 clean:
 	rm -rf $(VENV) $(TMPDIR) *.egg-info

@@ -47,6 +47,8 @@ def describe(function: Callable[..., Any]) -> dict:
         properties[name] = _schema(hints.get(name, parameter.annotation))
         if parameter.default is inspect.Parameter.empty:
             required.append(name)
+        elif isinstance(parameter.default, (str, int, float, bool)) or parameter.default is None:
+            properties[name]["default"] = parameter.default
     doc = inspect.getdoc(function) or ""
     return {"type": "function", "function": {
         "name": function.__name__, "description": doc.split("\n\n")[0].strip() or function.__name__,

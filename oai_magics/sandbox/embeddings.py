@@ -24,15 +24,23 @@ from .web import json_body, optional, reject_unknown
 MAX_INPUTS = 2048
 MAX_TOKENS_PER_REQUEST = 300_000
 _WORD = re.compile(r"\w+", re.UNICODE)
+STOPWORDS = frozenset("""a an the and or of to in on at for by with from is are was were be been it its this that as
+into after before than then over under up down out our your their his her we you they i he she them us my me do does
+did how what when where why who which will would can could should may might must not no so if but about all any some
+more most such only own same too very just also""".split())
 
 
 def features(text: str) -> list[tuple[str, float]]:
-    """(feature, weight): words weigh more than the letter trigrams inside them."""
-    lowered = text.lower()
-    found = [(f"w:{w}", 2.0) for w in _WORD.findall(lowered)]
-    padded = f"  {lowered}  "
-    found += [(f"c:{padded[i:i + 3]}", 1.0) for i in range(len(padded) - 2)]
-    return found
+    """(feature, weight): content words weigh most, then their stems, then letter trigrams inside
+    them, so "rocket" and "rockets" are near and function words count for little."""
+    words = _WORD.findall(text.lower())
+    content = [w for w in words if w not in STOPWORDS]
+    found = [(f"w:{w}", 3.0) for w in content]
+    found += [(f"s:{w[:5]}", 2.0) for w in content if len(w) > 5]
+    for word in content:
+        padded = f"<{word}>"
+        found += [(f"c:{padded[i:i + 3]}", 0.5) for i in range(len(padded) - 2)]
+    return found or [(f"w:{w}", 1.0) for w in words]  # a text of function words only still embeds
 
 
 @functools.lru_cache(maxsize=8)

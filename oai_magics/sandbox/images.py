@@ -11,7 +11,7 @@ import base64
 import hashlib
 import io
 
-from PIL import Image, ImageDraw, ImageOps
+from PIL import Image, ImageDraw, ImageFont, ImageOps
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -51,9 +51,11 @@ def draw(prompt: str, size: tuple[int, int], variant: int = 0) -> Image.Image:
         shape = pen.ellipse if index % 2 else pen.rectangle
         shape([x - radius, y - radius, x + radius, y + radius], fill=colours[2 + index % 8], outline=(255, 255, 255))
     caption = prompt if len(prompt) <= 60 else prompt[:57] + "..."
-    box = [0, height - max(28, height // 12), width, height]
+    size = max(11, min(width, height) // 36)
+    font = ImageFont.load_default(size=size)
+    box = [0, height - int(size * 2.2), width, height]
     pen.rectangle(box, fill=(0, 0, 0))
-    pen.text((8, box[1] + 6), f"sandbox · {caption}", fill=(255, 255, 255))
+    pen.text((size // 2, box[1] + size // 2), f"sandbox · {caption}", fill=(255, 255, 255), font=font)
     return image
 
 

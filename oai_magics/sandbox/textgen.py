@@ -103,6 +103,8 @@ def arguments_for(schema: Any, prompt: str, name: str = "value") -> Any:
             return arguments_for(schema[combinator][0], prompt, name)
     if "const" in schema:
         return schema["const"]
+    if "default" in schema:
+        return schema["default"]
     if schema.get("enum"):
         return schema["enum"][0]
     kind = schema.get("type", "object" if "properties" in schema else "string")

@@ -1,0 +1,98 @@
+"""Every demo notebook executed headless in a real kernel against the sandbox, outputs asserted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from oai_magics.demo import execute
+
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Run each notebook once (from a scratch copy, so files it writes stay out of the tree)."""
+    results = {}
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        scratch = tmp_path_factory.mktemp(path.stem) / path.name
+        scratch.write_bytes(path.read_bytes())
+        results[path.stem] = execute(scratch, timeout=120)
+    return results
+
+
+def outputs_of(notebook: Any, starts: str) -> list[dict]:
+    """The outputs of the first code cell whose source starts with `starts`."""
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and cell.source.startswith(starts):
+            return cell.outputs
+    raise AssertionError(f"no cell starts with {starts!r}")
+
+
+def test_every_notebook_ran_without_an_error(executed: dict[str, Any]) -> None:
+    assert sorted(executed) == ["01-quickstart", "02-chat", "03-images", "04-embeddings"]
+    for name, notebook in executed.items():
+        errors = [o for c in notebook.cells for o in c.get("outputs", []) if o.output_type == "error"]
+        assert errors == [], name
+        first = notebook.cells[1].source
+        assert first.startswith("%load_ext oai_magics\n%oai use auto")
+        assert "oai_magics sandbox" in notebook.cells[1].outputs[0].text
+
+
+def test_chat_streams_markdown_and_remembers(executed: dict[str, Any]) -> None:
+    notebook = executed["02-chat"]
+    first = outputs_of(notebook, '%%chat -s "You are a concise travel guide."')
+    reply = first[0]
+    assert reply.output_type == "display_data" and "text/markdown" in reply.data
+    assert "oai_magics sandbox" in reply.data["text/markdown"] and "Lisbon" in reply.data["text/markdown"]
+    assert "gpt-4o-mini · " in first[1].data["text/html"] and "completion tokens" in first[1].data["text/html"]
+    history = outputs_of(notebook, "%oai history")[0]
+    assert history.data["text/html"].count("<tr>") == 5  # the system prompt, then two exchanges of two messages
+    porto = outputs_of(notebook, "%%chat --new -c porto")[0].data["text/markdown"]
+    assert "Plan 2 days in Porto, including francesinha." in porto
+    facts = outputs_of(notebook, "import json")[0].data["text/plain"]
+    assert "'source': 'oai_magics sandbox'" in facts
+    tools = outputs_of(notebook, "%%chat --tools get_weather")[0].data["text/markdown"]
+    assert '🔧 `get_weather({"city": "Porto", "unit": "celsius"})`' in tools and '"temperature": 19' in tools
+    moderation = outputs_of(notebook, "%oai moderate")[0].data["text/html"]
+    assert "<table" in moderation and "violence" in moderation
+
+
+def test_images_are_png_outputs_and_a_grid(executed: dict[str, Any]) -> None:
+    notebook = executed["03-images"]
+    grid = outputs_of(notebook, "%image -m dall-e-2 -n 4")[0]
+    assert grid.data["text/html"].count("<img") == 4
+    harbour = outputs_of(notebook, "%image -m dall-e-3")[0]
+    assert harbour.data["image/png"] and "revised" not in harbour.data["text/plain"]
+    assert "(as drawn by the oai_magics sandbox)" in outputs_of(notebook, "harbour[0].revised_prompt")[0].data["text/plain"]
+    assert outputs_of(notebook, "%image --edit tile.png")[0].data["image/png"]
+    saved = outputs_of(notebook, "%image --variation")[1].text
+    assert saved.startswith("saved 2 image(s): generated/variation-1.png")
+
+
+def test_embeddings_frame_neighbours_and_plot(executed: dict[str, Any]) -> None:
+    notebook = executed["04-embeddings"]
+    frame = outputs_of(notebook, "%embed -i corpus --column text -o vectors")[0].data
+    assert "<table" in frame["text/html"] and "doc00" in frame["text/html"] and ">e0<" in frame["text/html"]
+    neighbours = outputs_of(notebook, "%embed -i corpus --column text --query")[0].data["text/plain"].splitlines()
+    assert neighbours[0].split() == ["text", "similarity"]
+    assert {line.split()[0] for line in neighbours[1:]} == {"doc04", "doc05", "doc06", "doc07"}  # the space texts
+    topics = outputs_of(notebook, "import numpy as np")[0].data["text/plain"].splitlines()
+    for line in topics[2:]:
+        name, *values = line.split()
+        diagonal = ["baking", "football", "markets", "space"].index(name)
+        assert float(values[diagonal]) == max(map(float, values))  # each topic nearest itself
+    plot = outputs_of(notebook, "%embed -i corpus --column text --plot")[0]
+    assert plot.output_type == "display_data" and plot.data["image/png"]
+
+
+def test_quickstart_covers_each_magic(executed: dict[str, Any]) -> None:
+    notebook = executed["01-quickstart"]
+    assert "text/markdown" in outputs_of(notebook, "%%chat")[0].data
+    assert outputs_of(notebook, "reply = _")[0].text.endswith(" words\n")
+    assert "image/png" in outputs_of(notebook, "%image")[0].data
+    assert "<table" in outputs_of(notebook, "%%embed -d 8")[0].data["text/html"]
+    usage = outputs_of(notebook, "%oai usage")[0].data["text/plain"]
+    assert "/chat/completions" in usage and "/embeddings" in usage
