@@ -9,8 +9,8 @@ from .catalog import require_model
 from .errors import invalid, not_found
 from .files import get_file
 from .finetunes import fine_tuned_models
-from .shapes import check_length, check_metadata, check_tools, deleted, show
-from .state import State, state
+from .shapes import check_length, check_metadata, check_tools, deleted, show, show_page
+from .state import State, find, state
 from .store import new_id, now
 from .web import assistants_version, json_body, paginate
 
@@ -19,10 +19,7 @@ EDITABLE = ("model", "name", "description", "instructions", "tools", "metadata",
 
 
 def get_assistant(app: State, assistant_id: str) -> dict:
-    found = app.store.get("assistant", assistant_id)
-    if found is None:
-        raise not_found("assistant", assistant_id, "assistant_id")
-    return found
+    return find(app, "assistant", assistant_id, what="assistant", param="assistant_id")
 
 
 def check(app: State, body: dict, version: str) -> dict:
@@ -61,10 +58,8 @@ async def create(request: Request) -> Response:
 
 
 async def list_assistants(request: Request) -> Response:
-    app, version = state(request), assistants_version(request)
-    page = paginate(app.store.all("assistant"), request.query_params)
-    page["data"] = [show("assistant", a, version) for a in page["data"]]
-    return JSONResponse(page)
+    items = state(request).store.all("assistant")
+    return JSONResponse(show_page("assistant", items, request.query_params, assistants_version(request)))
 
 
 async def retrieve(request: Request) -> Response:

@@ -20,7 +20,6 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from .catalog import require_model
 from .errors import invalid
 from .files import form_file, read_form, read_upload
-from .state import state
 from .web import json_body, optional, reject_unknown, require
 
 RATE = 24_000

@@ -4,25 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import invalid, not_found
+from .errors import invalid
 from .files import get_file
 from .shapes import check_metadata
-from .state import State
+from .state import State, find
 from .store import new_id, now
 
 
 def get_thread(app: State, thread_id: str) -> dict:
-    found = app.store.get("thread", thread_id)
-    if found is None:
-        raise not_found("thread", thread_id, "thread_id")
-    return found
+    return find(app, "thread", thread_id, what="thread", param="thread_id")
 
 
 def get_message(app: State, thread_id: str, message_id: str) -> dict:
-    found = app.store.get("message", message_id, parent=thread_id)
-    if found is None:
-        raise not_found("message", message_id, "message_id")
-    return found
+    return find(app, "message", message_id, what="message", param="message_id", parent=thread_id)
 
 
 def text_block(value: str) -> dict:

@@ -17,7 +17,6 @@ from starlette.responses import JSONResponse, Response
 
 from .catalog import require_model
 from .errors import invalid
-from .state import state
 from .textgen import count_tokens
 from .web import json_body, optional, reject_unknown
 

@@ -16,7 +16,6 @@ import asyncio
 import json
 import threading
 from dataclasses import asdict, dataclass
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response

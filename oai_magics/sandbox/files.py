@@ -9,10 +9,10 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .errors import ApiError, invalid, not_found
-from .state import State, state
+from .errors import ApiError, invalid
+from .state import State, find, state
 from .store import new_id, now
-from .web import optional, paginate
+from .web import paginate
 
 PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
 CHUNK = 1 << 20
@@ -87,10 +87,7 @@ def add_file(app: State, filename: str, data: bytes, purpose: str) -> dict:
 
 
 def get_file(app: State, file_id: str, param: str | None = None) -> dict:
-    found = app.store.get("file", file_id)
-    if found is None:
-        raise not_found("file", file_id, param)
-    return found
+    return find(app, "file", file_id, what="file", param=param)
 
 
 async def create_file(request: Request) -> Response:

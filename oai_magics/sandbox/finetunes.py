@@ -12,9 +12,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .catalog import require_model
-from .errors import ApiError, invalid, not_found
+from .errors import invalid
 from .files import add_file, get_file
-from .state import State, state
+from .state import State, find, state
 from .store import new_id, now
 from .web import json_body, optional, require, sse, sse_response
 
@@ -67,10 +67,7 @@ def public(job: dict, with_events: bool = True) -> dict:
 
 
 def get_job(app: State, job_id: str) -> dict:
-    job = app.store.get("fine_tune", job_id)
-    if job is None:
-        raise not_found("fine-tune", job_id)
-    return advance(app, job)
+    return advance(app, find(app, "fine_tune", job_id, what="fine-tune"))
 
 
 def fine_tuned_models(app: State) -> dict[str, str]:

@@ -83,7 +83,7 @@ def open_image(data: bytes, param: str) -> Image.Image:
         image = Image.open(io.BytesIO(data))
         image.load()
     except Exception:
-        raise invalid(f"Invalid input image - format must be in ['png'], got an unreadable file.", param=param) from None
+        raise invalid("Invalid input image - format must be in ['png'], got an unreadable file.", param=param) from None
     if image.format != "PNG":
         raise invalid(f"Invalid input image - format must be in ['png'], got {str(image.format).lower()}.", param=param)
     if image.width != image.height:

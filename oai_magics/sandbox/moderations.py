@@ -9,7 +9,6 @@ from starlette.responses import JSONResponse, Response
 
 from .catalog import require_model
 from .errors import invalid
-from .state import state
 from .store import new_id
 from .web import json_body, reject_unknown
 

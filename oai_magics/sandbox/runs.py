@@ -15,12 +15,12 @@ from .catalog import require_model
 from .conversation import get_thread, make_message
 from .errors import invalid, not_found
 from .finetunes import fine_tuned_models
-from .lifecycle import ACTIVE, TERMINAL, advance, event_payload, next_transition, save_run
-from .shapes import check_metadata, check_tools, show
-from .state import State, state
+from .lifecycle import ACTIVE, advance, event_payload, next_transition, save_run
+from .shapes import check_metadata, check_tools, show, show_page
+from .state import State, find, state
 from .store import new_id, now
 from .threads import new_thread
-from .web import assistants_version, json_body, paginate, sse, sse_response
+from .web import assistants_version, json_body, sse, sse_response
 
 RUN_PARAMS = {"assistant_id", "model", "instructions", "additional_instructions", "additional_messages", "tools",
               "metadata", "stream", "temperature", "top_p", "max_prompt_tokens", "max_completion_tokens",
@@ -29,10 +29,7 @@ RUN_PARAMS = {"assistant_id", "model", "instructions", "additional_instructions"
 
 
 def get_run(app: State, thread_id: str, run_id: str) -> dict:
-    found = app.store.get("run", run_id, parent=thread_id)
-    if found is None:
-        raise not_found("run", run_id, "run_id")
-    return advance(app, found)
+    return advance(app, find(app, "run", run_id, what="run", param="run_id", parent=thread_id))
 
 
 def new_run(app: State, thread_id: str, body: dict, version: str) -> dict:
@@ -127,9 +124,7 @@ async def list_runs(request: Request) -> Response:
     app, version = state(request), assistants_version(request)
     thread_id = get_thread(app, request.path_params["thread_id"])["id"]
     runs = [advance(app, r) for r in app.store.all("run", parent=thread_id)]
-    page = paginate(runs, request.query_params)
-    page["data"] = [show("run", r, version) for r in page["data"]]
-    return JSONResponse(page)
+    return JSONResponse(show_page("run", runs, request.query_params, version))
 
 
 async def retrieve(request: Request) -> Response:
@@ -190,9 +185,7 @@ async def submit_tool_outputs(request: Request) -> Response:
 async def list_steps(request: Request) -> Response:
     app, version = state(request), assistants_version(request)
     run = get_run(app, request.path_params["thread_id"], request.path_params["run_id"])
-    page = paginate(app.store.all("run_step", parent=run["id"]), request.query_params)
-    page["data"] = [show("run_step", s, version) for s in page["data"]]
-    return JSONResponse(page)
+    return JSONResponse(show_page("run_step", app.store.all("run_step", parent=run["id"]), request.query_params, version))
 
 
 async def retrieve_step(request: Request) -> Response:

@@ -47,6 +47,15 @@ def show(kind: str, obj: dict, version: str) -> dict:
     return shown
 
 
+def show_page(kind: str, items: list[dict], query: Any, version: str) -> dict:
+    """A cursor page of stored objects, each in the version's shape."""
+    from .web import paginate
+
+    page = paginate(items, query)
+    page["data"] = [show(kind, item, version) for item in page["data"]]
+    return page
+
+
 def tools_for(tools: list[dict], version: str) -> list[dict]:
     """Retrieval is called file_search in v2; the same tool either way."""
     rename = {"file_search": "retrieval"} if version == "v1" else {"retrieval": "file_search"}

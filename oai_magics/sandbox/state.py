@@ -34,3 +34,13 @@ class State:
 
 def state(request: Request) -> State:
     return request.app.state.sandbox
+
+
+def find(app: State, kind: str, object_id: str, *, what: str, param: str | None = None, parent: str | None = None) -> dict:
+    """A stored object, or the API's 404 naming what was not found."""
+    from .errors import not_found
+
+    found = app.store.get(kind, object_id, parent=parent)
+    if found is None:
+        raise not_found(what, object_id, param)
+    return found

@@ -8,7 +8,7 @@ from starlette.responses import JSONResponse, Response
 from .conversation import get_message, get_thread, make_message
 from .errors import invalid, not_found
 from .lifecycle import advance_thread
-from .shapes import check_metadata, deleted, show
+from .shapes import check_metadata, deleted, show, show_page
 from .state import State, state
 from .store import new_id, now
 from .web import assistants_version, json_body, paginate
@@ -33,10 +33,8 @@ async def create(request: Request) -> Response:
 
 
 async def list_threads(request: Request) -> Response:
-    app, version = state(request), assistants_version(request)
-    page = paginate(app.store.all("thread"), request.query_params)
-    page["data"] = [show("thread", t, version) for t in page["data"]]
-    return JSONResponse(page)
+    items = state(request).store.all("thread")
+    return JSONResponse(show_page("thread", items, request.query_params, assistants_version(request)))
 
 
 async def retrieve(request: Request) -> Response:
@@ -80,9 +78,7 @@ async def list_messages(request: Request) -> Response:
     advance_thread(app, thread_id)
     run_id = request.query_params.get("run_id")
     items = app.store.all("message", parent=thread_id, where=(lambda m: m["run_id"] == run_id) if run_id else None)
-    page = paginate(items, request.query_params)
-    page["data"] = [show("message", m, version) for m in page["data"]]
-    return JSONResponse(page)
+    return JSONResponse(show_page("message", items, request.query_params, version))
 
 
 async def retrieve_message(request: Request) -> Response:

@@ -8,7 +8,7 @@ import threading
 from typing import Any, Iterator
 
 import pytest
-from werkzeug import Request, Response
+from werkzeug import Response
 
 from oai_magics.client import APIConnectionError, APIError, Client
 

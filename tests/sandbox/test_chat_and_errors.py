@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import requests
 
-from oai_magics.client import AuthenticationError, BadRequestError, Client, NotFoundError
+from oai_magics.client import AuthenticationError, BadRequestError, Client
 from oai_magics.sandbox import Sandbox, start
 from tests.helpers.openapi import spec
 

@@ -8,7 +8,6 @@ import io
 from typing import Any
 
 import numpy as np
-import pytest
 from PIL import Image
 
 from oai_magics.client import Client

@@ -7,7 +7,7 @@ from typing import Any, Iterator
 import pytest
 import requests
 
-from oai_magics.client import APIConnectionError, APIError, APITimeoutError, Client, InternalServerError, RateLimitError
+from oai_magics.client import APIConnectionError, APIError, APITimeoutError, Client, RateLimitError
 from oai_magics.sandbox import Sandbox
 
 USER = [{"role": "user", "content": "Tell me a story about a lighthouse keeper"}]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from oai_magics.client import BadRequestError, Client
-from oai_magics.sandbox import Sandbox, start
+from oai_magics.sandbox import start
 from tests.helpers.openapi import spec
 
 WEATHER = {"type": "function", "function": {
