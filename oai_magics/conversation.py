@@ -127,8 +127,11 @@ def stream_reply(client: Client, params: dict, on_text: Callable[[str], None]) -
 
 
 def plain_reply(client: Client, params: dict, on_text: Callable[[str], None]) -> Reply:
-    """One completion without streaming."""
-    answer = client.chat.completions.create(**params)
+    """One completion without streaming (Ctrl-C while waiting gives an empty, interrupted reply)."""
+    try:
+        answer = client.chat.completions.create(**params)
+    except KeyboardInterrupt:
+        return Reply(model=params.get("model", ""), interrupted=True)
     choice = answer["choices"][0]
     message = choice.get("message") or {}
     reply = Reply(content=message.get("content") or "", tool_calls=message.get("tool_calls") or [],
