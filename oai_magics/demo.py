@@ -1,8 +1,9 @@
 """Execute notebooks top to bottom against the embedded sandbox: `python -m oai_magics.demo notebooks/`.
 
 Each notebook runs in a fresh kernel with no OPENAI_API_KEY (so `%oai use auto` picks the
-sandbox; pass --real-api to keep the key), its executed copy is written next to the report, and
-the exit status is 1 if any cell failed. Needs the `demo` extra (nbclient, nbformat, ipykernel).
+sandbox; pass --real-api to keep the key), in the output folder (files a notebook writes land
+there, not beside the source), its executed copy is written there too, and the exit status is 1
+if any cell failed. Needs the `demo` extra (nbclient, nbformat, ipykernel).
 """
 
 from __future__ import annotations
@@ -17,16 +18,18 @@ from typing import Any
 __all__ = ["execute", "main"]
 
 
-def execute(path: Path, timeout: int = 300, keep_key: bool = False) -> Any:
-    """Run one notebook in a fresh python3 kernel; the executed notebook (nbformat node)."""
+def execute(path: Path, timeout: int = 300, keep_key: bool = False, workdir: Path | None = None) -> Any:
+    """Run one notebook in a fresh python3 kernel, in `workdir` (default: beside it); the
+    executed notebook (an nbformat node)."""
     import nbformat
     from nbclient import NotebookClient
 
     notebook = nbformat.read(path, as_version=4)
+    workdir = workdir or path.parent
     saved = os.environ.pop("OPENAI_API_KEY", None) if not keep_key else None
     try:
         NotebookClient(notebook, timeout=timeout, startup_timeout=120, kernel_name="python3",
-                       resources={"metadata": {"path": str(path.parent)}}).execute()
+                       resources={"metadata": {"path": str(workdir)}}).execute()
     finally:
         if saved is not None:
             os.environ["OPENAI_API_KEY"] = saved
@@ -57,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     for path in books:
         started = time.monotonic()
         try:
-            executed = execute(path, args.timeout, keep_key=args.real_api)
+            executed = execute(path, args.timeout, keep_key=args.real_api, workdir=args.out)
         except Exception as error:  # one line per failed notebook, then go on with the others
             failed += 1
             print(f"FAILED {path.name}: {_first_line_of_error(error)}")

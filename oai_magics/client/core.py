@@ -177,8 +177,6 @@ class Requester:
     def _status_error(response: Response, headers: Mapping[str, str]) -> APIStatusError:
         try:
             body = response.content
-        except OpenAIError:
-            body = b""
         except Exception:  # a body broken off mid-read still leaves the status to report
             body = b""
         finally:

@@ -61,11 +61,14 @@ def test_dropped_connection_beyond_retries_is_a_connection_error(sandbox: Sandbo
 
 def test_truncated_stream_keeps_what_arrived_and_is_not_retried(client: Client, faults: Any) -> None:
     faults(path="/v1/chat/completions", truncate_after=4)
+    calls: list = []
+    client.listeners.append(calls.append)
     received = []
     with pytest.raises(APIConnectionError, match="ended before"):
         for chunk in client.chat.completions.create(model="gpt-4o-mini", messages=USER, stream=True):
             received.append(chunk)
     assert len(received) == 4 and received[0]["choices"][0]["delta"]["role"] == "assistant"
+    assert len(calls) == 1  # a stream that has yielded data is never sent again
     partial = "".join(c["choices"][0]["delta"].get("content") or "" for c in received)
     whole = client.chat.completions.create(model="gpt-4o-mini", messages=USER)["choices"][0]["message"]["content"]
     assert partial and whole.startswith(partial) and len(partial) < len(whole)
