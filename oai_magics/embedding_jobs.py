@@ -81,8 +81,9 @@ def embed_texts(client: Client, texts: Sequence[str], model: str, *, dimensions:
         raise last
 
     results: dict[Batch, np.ndarray] = {}
-    errors: dict[Batch, OpenAIError] = {}
+    errors: dict[Batch, BaseException] = {}
     bar = _progress(len(texts)) if progress and len(batches) >= PROGRESS_FROM else None
+    interrupted = False
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(batches)))) as pool:
         futures = {pool.submit(run, batch): batch for batch in batches}
         try:
@@ -94,27 +95,33 @@ def embed_texts(client: Client, texts: Sequence[str], model: str, *, dimensions:
                     errors[batch] = exc
                 if bar is not None:
                     bar.update(batch.stop - batch.start)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:  # Ctrl-C: stop sending, keep what has arrived
+            interrupted = True
             for future in futures:
                 future.cancel()
-            raise
         finally:
             if bar is not None:
                 bar.close()
-    return _assemble(len(texts), batches, results, errors)
+    if interrupted:  # batches in flight at Ctrl-C finished while the pool shut down: keep them too
+        for future, batch in futures.items():
+            if batch not in results and future.done() and not future.cancelled() and future.exception() is None:
+                results[batch] = future.result()
+        errors.update({b: KeyboardInterrupt("interrupted") for b in batches if b not in results and b not in errors})
+    return _assemble(len(texts), batches, results, errors, interrupted)
 
 
-def _assemble(count: int, batches: list[Batch], results: dict, errors: dict) -> np.ndarray:
+def _assemble(count: int, batches: list[Batch], results: dict, errors: dict, interrupted: bool = False) -> np.ndarray:
     width = next(iter(results.values())).shape[1] if results else 0
     matrix = np.full((count, width), np.nan, dtype=np.float32)
     for batch, rows in results.items():
         matrix[batch.start:batch.stop] = rows
     if errors:
         failed = sorted(errors, key=lambda b: b.start)
-        spans = ", ".join(f"rows {b.start}-{b.stop - 1}" for b in failed)
-        first = errors[failed[0]]
-        raise EmbeddingJobError(f"{len(failed)} of {len(batches)} batches failed ({spans}): {first}; "
-                                f"{count - sum(b.stop - b.start for b in failed)} rows succeeded", matrix, failed)
+        spans = ", ".join(f"rows {b.start}-{b.stop - 1}" for b in failed[:5]) + (" ..." if len(failed) > 5 else "")
+        done = count - sum(b.stop - b.start for b in failed)
+        what = "interrupted" if interrupted else str(errors[failed[0]])
+        raise EmbeddingJobError(f"{len(failed)} of {len(batches)} batches failed ({spans}): {what}; "
+                                f"{done} rows succeeded", matrix, failed)
     return matrix
 
 

@@ -5,17 +5,15 @@ from __future__ import annotations
 import time
 
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
+from IPython.core.magic import line_cell_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments
 
-from .common import parse, cell_key, friendly, parse_params, publish, read_variable
+from .common import SessionMagics, parse, cell_key, friendly, parse_params, publish, read_variable
 
 
 @magics_class
-class ChatMagics(Magics):
-    def __init__(self, shell: object, session: object) -> None:
-        super().__init__(shell)
-        self.session = session
+class ChatMagics(SessionMagics):
+    """%%chat and %chat."""
 
     @friendly
     @magic_arguments()

@@ -8,10 +8,19 @@ import json
 from typing import Any, Callable
 
 from IPython.core.error import UsageError
+from IPython.core.magic import Magics
 from IPython.core.magic_arguments import parse_argstring
 from IPython.utils.process import arg_split
 
-__all__ = ["friendly", "parse", "parse_params", "publish", "cell_key", "read_variable"]
+__all__ = ["SessionMagics", "friendly", "parse", "parse_params", "publish", "cell_key", "read_variable"]
+
+
+class SessionMagics(Magics):
+    """A family of magics that shares the extension's session (profile, client, history)."""
+
+    def __init__(self, shell: Any, session: Any) -> None:
+        super().__init__(shell)
+        self.session = session
 
 
 def _unquote(value: Any) -> Any:

@@ -5,17 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
+from IPython.core.magic import line_cell_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments
 
-from .common import parse, friendly, publish, read_variable
+from .common import SessionMagics, parse, friendly, publish, read_variable
 
 
 @magics_class
-class EmbedMagics(Magics):
-    def __init__(self, shell: object, session: object) -> None:
-        super().__init__(shell)
-        self.session = session
+class EmbedMagics(SessionMagics):
+    """%embed and %%embed."""
 
     @friendly
     @magic_arguments()

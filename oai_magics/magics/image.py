@@ -6,17 +6,15 @@ import base64
 from typing import Any
 
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, line_magic, magics_class, no_var_expand
+from IPython.core.magic import line_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments
 
-from .common import parse, friendly, parse_params, publish
+from .common import SessionMagics, parse, friendly, parse_params, publish
 
 
 @magics_class
-class ImageMagics(Magics):
-    def __init__(self, shell: object, session: object) -> None:
-        super().__init__(shell)
-        self.session = session
+class ImageMagics(SessionMagics):
+    """%image."""
 
     @friendly
     @magic_arguments()

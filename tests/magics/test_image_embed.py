@@ -137,3 +137,25 @@ def test_batches_respect_count_and_token_budget() -> None:
     batches = plan_batches(texts, max_items=4, token_budget=2500)
     assert [(b.start, b.stop) for b in batches] == [(0, 4), (4, 8), (8, 12), (12, 14)]
     assert plan_batches([]) == []
+
+
+def test_ctrl_c_during_a_long_embedding_keeps_the_finished_batches(sandbox: Any) -> None:
+    import signal
+    import threading
+
+    from oai_magics.client import Client
+    from oai_magics.embedding_jobs import EmbeddingJobError, embed_texts
+
+    client = Client(api_key=sandbox.api_key, base_url=sandbox.base_url)
+    main = threading.main_thread().ident
+
+    def interrupt_after_first(record: Any) -> None:  # runs in the worker, right after batch one
+        client.listeners.remove(interrupt_after_first)
+        signal.pthread_kill(main, signal.SIGINT)
+
+    client.listeners.append(interrupt_after_first)
+    texts = [f"text number {i}" for i in range(40)]
+    with pytest.raises(EmbeddingJobError, match="interrupted") as info:
+        embed_texts(client, texts, "text-embedding-3-small", dimensions=4, batch_size=10, workers=1, progress=False)
+    done = ~np.isnan(info.value.matrix[:, 0])
+    assert done[:10].all() and 10 <= done.sum() < 40
