@@ -21,7 +21,7 @@ from .retries import RetryPolicy
 from .streaming import Stream
 from .transport import Response, Timeout, Transport
 
-__all__ = ["Requester", "RequestRecord", "REQUEST_OPTIONS"]
+__all__ = ["Requester", "RequestRecord", "Secret", "REQUEST_OPTIONS"]
 
 Expect = Literal["json", "text", "bytes", "auto"]
 
@@ -29,6 +29,33 @@ Expect = Literal["json", "text", "bytes", "auto"]
 REQUEST_OPTIONS = ("timeout", "extra_headers", "extra_query", "extra_body")
 
 USER_AGENT = f"oai-magics/{__version__} (python-requests)"
+
+
+class Secret:
+    """A key that does not show itself: repr, str and format all give a mask, `.value` the key."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    @property
+    def value(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return repr(self)
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __reduce__(self) -> Any:
+        raise TypeError("a Secret is not pickled")
 
 
 @dataclass
@@ -58,7 +85,7 @@ class Requester:
         assistants_version: str,
         transport: Transport | None = None,
     ) -> None:
-        self._api_key = api_key
+        self._api_key = Secret(api_key) if api_key else None
         self.base_url = base_url.rstrip("/")
         self.organization = organization
         self.project = project
@@ -76,7 +103,7 @@ class Requester:
     def headers(self, beta: str | None, extra: Mapping[str, str] | None) -> dict[str, str]:
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         if self._api_key:
-            headers["Authorization"] = f"Bearer {self._api_key}"
+            headers["Authorization"] = f"Bearer {self._api_key.value}"
         if self.organization:
             headers["OpenAI-Organization"] = self.organization
         if self.project:

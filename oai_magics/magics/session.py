@@ -14,6 +14,7 @@ from .profiles import Profile
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..client import Client
+    from ..client.core import Secret
     from ..conversation import Conversation
     from ..sandbox import Sandbox
 
@@ -31,7 +32,7 @@ class Session:
         self.settings = settings  # the OAIMagics configurable: its traitlets are the defaults
         self.profile_name = settings.profile
         self._client: Client | None = None
-        self._typed_keys: dict[str, str] = {}
+        self._typed_keys: dict[str, Secret] = {}
         self.sandbox: Sandbox | None = None
         self.conversations: dict[str, Conversation] = {}
         self.records: list[dict] = []
@@ -57,7 +58,9 @@ class Session:
         return self.profile
 
     def set_key(self, key: str) -> None:
-        self._typed_keys[self.profile_name] = key
+        from ..client.core import Secret
+
+        self._typed_keys[self.profile_name] = Secret(key)
         self._drop_client()
 
     def key_source(self) -> str:
@@ -85,7 +88,8 @@ class Session:
             sandbox = self.start_sandbox()
             client = Client(api_key=sandbox.api_key, base_url=sandbox.base_url, timeout=self.settings.timeout)
         else:
-            key = self._typed_keys.get(profile.name) or (os.environ.get(profile.key_env) if profile.key_env else None)
+            typed = self._typed_keys.get(profile.name)
+            key = typed.value if typed else (os.environ.get(profile.key_env) if profile.key_env else None)
             if not key:
                 raise UsageError(NO_KEY.format(name=profile.name, env=profile.key_env or "OPENAI_API_KEY"))
             client = Client(api_key=key, base_url=profile.base_url, timeout=self.settings.timeout,

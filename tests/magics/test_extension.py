@@ -102,5 +102,10 @@ def test_the_key_never_appears_in_any_output(shell: Any, monkeypatch: Any, sandb
 
         session = session_of(shell)
         outputs += [out.stdout, out.stderr, repr(session.client), repr(vars(session)), repr(session.records)]
+        monkeypatch.setattr("getpass.getpass", lambda prompt: CANARY)
+        with capture_output() as typed:
+            shell.run_line_magic("oai", "key")
+            shell.run_line_magic("oai", "config")
+        outputs += [typed.stdout, repr(vars(session)), repr(vars(session.client._requester)), str(session._typed_keys)]
     assert any("AuthenticationError" in text for text in outputs)
     assert not [text for text in outputs if CANARY in text]
