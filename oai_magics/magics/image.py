@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -63,9 +64,10 @@ class ImageMagics(SessionMagics):
         if not model.startswith("gpt-image"):
             params.setdefault("response_format", "b64_json")  # no second download, no expiring URL
         if args.variation:
-            return images.create_variation(args.variation, **params)
+            return images.create_variation(Path(args.variation).expanduser(), **params)
         if args.edit:
-            return images.edit(args.edit, mask=args.mask, prompt=prompt, **params)
+            mask = Path(args.mask).expanduser() if args.mask else None
+            return images.edit(Path(args.edit).expanduser(), mask=mask, prompt=prompt, **params)
         return images.generate(prompt=prompt, **params)
 
     def _collect(self, answer: dict) -> Any:

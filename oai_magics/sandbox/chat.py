@@ -55,7 +55,8 @@ def usage(prompt_tokens: int, completion_tokens: int) -> dict:
             "total_tokens": prompt_tokens + completion_tokens}
 
 
-def common_checks(body: dict) -> tuple[int, Any, int | None]:
+def common_checks(body: dict) -> tuple[int, Any]:
+    """`n` and `stop`, after the range checks every text endpoint shares."""
     n = optional(body, "n", "integer", 1, minimum=1, maximum=128)
     optional(body, "temperature", "number", minimum=0, maximum=2)
     optional(body, "top_p", "number", minimum=0, maximum=1)
@@ -64,7 +65,7 @@ def common_checks(body: dict) -> tuple[int, Any, int | None]:
         raise invalid("Invalid type for 'stop': expected a string or an array of strings.", param="stop")
     if isinstance(stop, list) and len(stop) > 4:
         raise invalid("Invalid 'stop': array too long. Expected an array with maximum length 4.", param="stop")
-    return n, stop, None
+    return n, stop
 
 
 async def paced(pieces: list[bytes], delay: float) -> AsyncIterator[bytes]:
@@ -148,7 +149,7 @@ async def chat_completions(request: Request) -> Response:
     app = state(request)
     model = require_model(body.get("model"), ("chat",), fine_tuned_models(app))
     messages = validate_messages(body)
-    n, stop, _ = common_checks(body)
+    n, stop = common_checks(body)
     max_tokens = optional(body, "max_completion_tokens", "integer", minimum=1) or optional(body, "max_tokens", "integer", minimum=1)
     prompt_tokens = sum(textgen.count_tokens(message_text(m.get("content"))) + 4 for m in messages)
     choices = []
@@ -227,7 +228,7 @@ async def _complete(request: Request, engine_id: str | None) -> Response:
     app = state(request)
     model_name = engine_id or body.get("model")
     model = require_model(model_name, ("completion",), fine_tuned_models(app))
-    n, stop, _ = common_checks(body)
+    n, stop = common_checks(body)
     max_tokens = optional(body, "max_tokens", "integer", 16, minimum=0)  # the API's default is 16
     texts = prompts_of(body.get("prompt"))
     choices = []
@@ -264,7 +265,7 @@ async def edits(request: Request) -> Response:
     require_model(body.get("model"), ("edit",))
     instruction = require(body, "instruction")
     text = optional(body, "input", "string", "")
-    n, _, _ = common_checks(body)
+    n, _ = common_checks(body)
     edited = textgen.edit_text(text, instruction)
     return JSONResponse({
         "object": "edit", "created": now(),
