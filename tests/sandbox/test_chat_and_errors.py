@@ -97,6 +97,7 @@ def test_invalid_requests_get_the_api_error(api: Client, call: Any, status: int,
     if code:
         assert error.code == code
     assert error.type == "invalid_request_error" and error.message
+    assert spec("2026").check({"$ref": "#/components/schemas/ErrorResponse"}, error.body) == []
 
 
 def test_embeddings_token_limit_names_the_input(api: Client) -> None:
@@ -121,6 +122,9 @@ def test_unknown_paths_methods_and_bodies(sandbox: Sandbox) -> None:
     assert missing.json()["error"] == {"message": "Invalid URL (GET /v1/nothing/here)", "type": "invalid_request_error",
                                        "param": None, "code": None}
     assert requests.put(sandbox.base_url + "/models", headers=headers, timeout=10).status_code == 405
+    unauthorised = requests.get(sandbox.base_url + "/models", timeout=10)
+    for answer in (missing, unauthorised):
+        assert spec("2026").check({"$ref": "#/components/schemas/ErrorResponse"}, answer.json()) == []
     broken = requests.post(sandbox.base_url + "/chat/completions", data="{oops", headers=headers, timeout=10)
     assert broken.status_code == 400 and "could not parse the JSON body" in broken.json()["error"]["message"]
 
