@@ -1,0 +1,69 @@
+"""display: the throttled stream view and the image objects."""
+
+from __future__ import annotations
+
+import io
+from typing import Any, Iterator
+
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.capture import capture_output
+from PIL import Image
+
+from oai_magics.display.images import GeneratedImage, ImageSet, safe_name
+from oai_magics.display.stream import StreamView
+
+
+@pytest.fixture(autouse=True)
+def shell() -> Iterator[Any]:
+    InteractiveShell.clear_instance()
+    yield InteractiveShell.instance()  # display() publishes through the shell
+    InteractiveShell.clear_instance()
+
+
+def test_stream_view_renders_a_few_times_not_per_piece() -> None:
+    pieces = [f"w{i} " for i in range(500)]
+    with capture_output() as out:
+        view = StreamView(interval=60, rich=True)
+        for piece in pieces:
+            view.add(piece)
+        view.finish("interrupted: partial reply kept")
+    assert len(out.outputs) == 2  # the first render, then the final one
+    final = out.outputs[-1].data["text/markdown"]
+    assert final == "".join(pieces) + "\n\n*interrupted: partial reply kept*"
+    assert view.text == "".join(pieces)
+
+
+def test_stream_view_with_no_interval_renders_each_piece() -> None:
+    with capture_output() as out:
+        view = StreamView(interval=0, rich=True)
+        for piece in ["a", "b", "c"]:
+            view.add(piece)
+    assert [o.data["text/markdown"] for o in out.outputs] == ["a", "ab", "abc"]
+
+
+def test_plain_stream_prints_as_it_arrives() -> None:
+    with capture_output() as out:
+        view = StreamView(rich=False)
+        view.add("Hel")
+        view.add("lo")
+        view.finish()
+    assert out.stdout == "Hello\n" and out.outputs == []
+
+
+def png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_images_show_as_png_or_a_grid_and_save_safely(tmp_path: Any) -> None:
+    one = ImageSet([GeneratedImage(png(), revised_prompt="<b>red</b>")])
+    bundle = one._repr_mimebundle_()
+    assert bundle["image/png"] == png() and "&lt;b&gt;red&lt;/b&gt;" in bundle["text/html"]
+    two = ImageSet([GeneratedImage(png()), GeneratedImage(png())])
+    assert "image/png" not in two._repr_mimebundle_() and repr(two) == "<ImageSet of 2 images>"
+    paths = two.save(tmp_path / "out", "../../etc/passwd: a *red* square?")
+    assert [p.name for p in paths] == ["etc-passwd-a-red-square-1.png", "etc-passwd-a-red-square-2.png"]
+    assert all(p.parent == tmp_path / "out" for p in paths)
+    assert safe_name("!!!") == "image"
