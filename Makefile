@@ -1,5 +1,8 @@
 # `make test` and `make demo` work on a fresh Debian machine with Python 3.11: they create
 # .venv, install the package with the extras they need, then run.
+# pipefail: a failing pip fails the target even though its output is filtered.
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -13,8 +16,8 @@ export TMPDIR := $(CURDIR)/.tmp
 $(STAMP): pyproject.toml
 	@mkdir -p $(TMPDIR)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
-	$(PY) -m pip install -q -e '.[test,sandbox,demo]' 2>&1 | grep -v '^WARNING: Location' || true
+	$(PY) -m pip install -q --upgrade pip 2>&1 | { grep -v '^WARNING: Location' || true; }
+	$(PY) -m pip install -q -e '.[test,sandbox,demo]' 2>&1 | { grep -v '^WARNING: Location' || true; }
 	$(PY) -c "import oai_magics, requests_toolbelt, starlette, uvicorn, pytest"
 	touch $(STAMP)
 
