@@ -97,7 +97,7 @@ def stream_reply(client: Client, params: dict, on_text: Callable[[str], None]) -
     """One streamed completion, accumulated; Ctrl-C or a broken stream keeps what arrived."""
     reply = Reply(model=params.get("model", ""))
     calls: dict[int, dict] = {}
-    stream = client.chat.completions.create(**params, stream=True, stream_options={"include_usage": True})
+    stream = _open_stream(client, params)
     try:
         for chunk in stream:
             reply.model = chunk.get("model") or reply.model
@@ -124,6 +124,19 @@ def stream_reply(client: Client, params: dict, on_text: Callable[[str], None]) -
         stream.close()
     reply.tool_calls = [calls[i] for i in sorted(calls)]
     return reply
+
+
+def _open_stream(client: Client, params: dict) -> Any:
+    """A chat stream that reports its usage at the end; servers that do not know
+    `stream_options` (older OpenAI-compatible ones) get the plain stream instead."""
+    from .client import BadRequestError
+
+    try:
+        return client.chat.completions.create(**params, stream=True, stream_options={"include_usage": True})
+    except BadRequestError as exc:
+        if "stream_options" not in f"{exc.param} {exc.message}":
+            raise
+        return client.chat.completions.create(**params, stream=True)
 
 
 def plain_reply(client: Client, params: dict, on_text: Callable[[str], None]) -> Reply:

@@ -142,3 +142,25 @@ def test_no_key_says_how_to_get_one(shell: Any, monkeypatch: Any) -> None:
     with pytest.raises(UsageError) as info:
         shell.run_cell_magic("chat", "", "hi")
     assert "%oai key" in str(info.value) and "%oai use sandbox" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_server_without_stream_options_still_streams(httpserver: Any) -> None:
+    """An older compatible server that refuses `stream_options` gets the plain stream."""
+    from werkzeug import Request, Response
+
+    bodies: list[dict] = []
+
+    def handler(request: Request) -> Response:
+        body = json.loads(request.get_data())
+        bodies.append(body)
+        if "stream_options" in body:
+            return Response(json.dumps({"error": {"message": "Unrecognized request argument supplied: stream_options",
+                                                  "type": "invalid_request_error", "param": None, "code": None}}),
+                            status=400, content_type="application/json")
+        chunk = {"object": "chat.completion.chunk", "model": "local", "choices": [{"index": 0, "delta": {"content": "hi"}}]}
+        return Response(f"data: {json.dumps(chunk)}\n\ndata: [DONE]\n\n", content_type="text/event-stream")
+
+    httpserver.expect_request("/v1/chat/completions").respond_with_handler(handler)
+    client = Client(api_key="k", base_url=httpserver.url_for("/v1"))
+    reply = stream_reply(client, {"model": "local", "messages": [{"role": "user", "content": "x"}]}, lambda piece: None)
+    assert reply.content == "hi" and reply.complete and len(bodies) == 2
