@@ -167,6 +167,7 @@ def test_assistants_threads_messages_runs_v2(api: Client, answers: list[Answer])
     assert assistant["id"] in [a["id"] for a in api.assistants.list()]
     thread = api.threads.create(messages=[{"role": "user", "content": "What is the capital of France?"}])
     assert thread["id"] in [t["id"] for t in api.threads.list()]
+    assert api.threads.retrieve(thread["id"])["object"] == "thread"
     assert api.threads.update(thread["id"], metadata={"topic": "geo"})["metadata"] == {"topic": "geo"}
     note = api.threads.messages.create(thread["id"], role="user", content="Answer in one word, please.")
     assert api.threads.messages.retrieve(thread["id"], note["id"])["content"][0]["text"]["value"].startswith("Answer")

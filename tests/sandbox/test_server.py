@@ -8,12 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import requests
 
 import oai_magics.sandbox
 
 
-def test_command_line_prints_its_url_and_stops_on_sigterm(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_command_line_prints_its_url_and_stops_on_a_signal(stop: int, tmp_path: Path) -> None:
     proc = subprocess.Popen([sys.executable, "-m", "oai_magics.sandbox", "--port", "0", "--data-dir", str(tmp_path),
                              "--api-key", "sk-cli"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -21,7 +23,7 @@ def test_command_line_prints_its_url_and_stops_on_sigterm(tmp_path: Path) -> Non
         assert line.startswith("http://127.0.0.1:") and line.endswith("/v1")
         answer = requests.get(line + "/models", headers={"Authorization": "Bearer sk-cli"}, timeout=10)
         assert answer.status_code == 200
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(stop)
         assert proc.wait(timeout=15) == 0
     finally:
         proc.kill()
