@@ -9,7 +9,7 @@
 It is deterministic, says in its answers that they come from the sandbox, keeps state in SQLite,
 and follows the wire format of the OpenAI API (the 2026 spec for current endpoints and
 Assistants v2, the 2023 specs for the legacy endpoints and Assistants v1). It imports nothing
-from `oai_magics.client`: it is an independent implementation of the server side.
+from the project's client package: it is an independent implementation of the server side.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from werkzeug import Request, Response
 
 from oai_magics.client import Client
 
-CANARY_KEY = "sk-canary-0123456789abcdefghijklmnop"
+CANARY_KEY = "sk-canary.0123456789.abcdefghijklmnop"
 
 
 @dataclass

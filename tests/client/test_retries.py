@@ -144,7 +144,7 @@ def test_dropped_connections_are_retried() -> None:
 
 def test_dropped_connections_beyond_the_budget_raise_one_line() -> None:
     server = DroppingServer(drops=10)
-    client = Client(api_key="sk-hidden-key-123456789", base_url=server.url, max_retries=1)
+    client = Client(api_key="sk-hidden.key.123456789", base_url=server.url, max_retries=1)
     client._requester.sleep = lambda s: None
     with pytest.raises(APIConnectionError) as info:
         client.models.list()

@@ -12,7 +12,7 @@ from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
-CANARY = "sk-canary-never-show-0123456789abcdef"
+CANARY = "sk-canary.never.show.0123456789abcdef"
 
 
 def test_load_ext_imports_nothing_heavy() -> None:

@@ -34,12 +34,12 @@ def test_config_shows_where_the_key_comes_from_never_the_key(shell: Any, sandbox
 
 
 def test_key_is_asked_without_echo(shell: Any, monkeypatch: Any) -> None:
-    secret = "sk-typed-0123456789abcdefghij"
+    secret = "sk-typed.0123456789.abcdefghij"
     prompts = []
     monkeypatch.setattr("getpass.getpass", lambda prompt: prompts.append(prompt) or secret)
     run(shell, "oai", "use openai")
     _, out = run(shell, "oai", "key")
-    assert prompts and secret not in out.stdout and "29 characters" in out.stdout
+    assert prompts and secret not in out.stdout and "30 characters" in out.stdout
     _, out = run(shell, "oai", "config")
     assert "typed with %oai key" in out.stdout and secret not in out.stdout
 
