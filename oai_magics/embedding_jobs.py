@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -125,7 +125,7 @@ def _assemble(count: int, batches: list[Batch], results: dict, errors: dict, int
     return matrix
 
 
-def _progress(total: int) -> object:
+def _progress(total: int) -> Any:
     from tqdm.auto import tqdm
 
     return tqdm(total=total, desc="embedding", unit="text")

@@ -144,7 +144,7 @@ class Requester:
             self._record(method, path, response.status_code, started, request_id, {})
             return Stream(self.transport.iter_bytes(response), response.close, events=stream == "events", request_id=request_id)
         result = self._decode(response, expect, request_id)
-        usage = result.get("usage") if isinstance(result, dict) and isinstance(result.get("usage"), dict) else {}
+        usage: dict = result["usage"] if isinstance(result, dict) and isinstance(result.get("usage"), dict) else {}
         self._record(method, path, response.status_code, started, request_id, usage)
         return result
 

@@ -12,7 +12,7 @@ import json
 import mimetypes
 import os
 from contextlib import ExitStack
-from typing import IO, Any, Mapping, Union
+from typing import IO, Any, Mapping, Union, cast
 
 from requests_toolbelt.multipart.encoder import MultipartEncoder
 
@@ -39,7 +39,7 @@ class Upload:
         elif isinstance(source, (bytes, bytearray, memoryview)):
             self._path, self._data, self._fileobj = None, bytes(source), None
         elif hasattr(source, "read"):
-            self._path, self._data, self._fileobj = None, None, source
+            self._path, self._data, self._fileobj = None, None, cast(IO[bytes], source)
             self._start = source.tell() if hasattr(source, "tell") else None
             raw_name = getattr(source, "name", None)
             if isinstance(raw_name, str) and not name:

@@ -9,7 +9,7 @@ Assistants streams yield `{"event": name, "data": object}`.
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Generator, Iterable, Iterator
 
 from .errors import APIConnectionError, APIError, error_fields
 from .sse import ServerSentEvent, iter_events
@@ -26,7 +26,7 @@ class Stream(Iterator[dict]):
         self.request_id = request_id
         self._close_response = close
         self._events = events
-        self._iterator = self._decode(iter_events(chunks))
+        self._iterator: Generator[dict, None, None] = self._decode(iter_events(chunks))
         self.closed = False
 
     def __iter__(self) -> "Stream":
@@ -60,7 +60,7 @@ class Stream(Iterator[dict]):
         except Exception:
             pass
 
-    def _decode(self, events: Iterator[ServerSentEvent]) -> Iterator[dict]:
+    def _decode(self, events: Iterator[ServerSentEvent]) -> Generator[dict, None, None]:
         for sse in events:
             if sse.data == DONE or sse.event == "done":
                 return

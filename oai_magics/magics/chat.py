@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import line_cell_magic, magics_class, no_var_expand
@@ -52,7 +53,7 @@ class ChatMagics(SessionMagics):
         reply_text = self._ask(params, functions, not args.no_stream, conversation, key, prompt, args.no_memory)
         publish(self.shell, reply_text, args.output)
 
-    def _params(self, args: object, functions: dict) -> dict:
+    def _params(self, args: Any, functions: dict) -> dict:
         """Only what the user set is sent, besides the model and the messages."""
         params = {"model": self.session.model("chat", args.model), **parse_params(args.param)}
         if args.temperature is not None:
@@ -76,7 +77,7 @@ class ChatMagics(SessionMagics):
             functions[name] = function
         return functions
 
-    def _ask(self, params: dict, functions: dict, stream: bool, conversation: object, key: str, prompt: str,
+    def _ask(self, params: dict, functions: dict, stream: bool, conversation: Any, key: str, prompt: str,
              forget: bool) -> str:
         from ..conversation import new_exchange, run_chat
         from ..display.stream import StreamView

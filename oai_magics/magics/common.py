@@ -18,6 +18,8 @@ __all__ = ["SessionMagics", "friendly", "parse", "parse_params", "publish", "cel
 class SessionMagics(Magics):
     """A family of magics that shares the extension's session (profile, client, history)."""
 
+    shell: Any  # always set: these magics are only made for a running shell
+
     def __init__(self, shell: Any, session: Any) -> None:
         super().__init__(shell)
         self.session = session
@@ -41,7 +43,7 @@ def parse(magic: Callable[..., Any], line: str) -> Any:
     `-h` / `--help` prints the parser's help (IPython's parsers have no help flag of their own)."""
     try:
         if {"-h", "--help"} & set(arg_split(line)):
-            print(magic.parser.format_help().lstrip(":\n"))
+            print(getattr(magic, "parser").format_help().lstrip(":\n"))
             raise HelpShown()
         args = parse_argstring(magic, line)
     except ValueError as exc:  # shlex: an unclosed quote, say

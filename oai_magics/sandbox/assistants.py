@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -27,7 +29,7 @@ def check(app: State, body: dict, version: str) -> dict:
     unknown = [key for key in body if key not in EDITABLE]
     if unknown:
         raise invalid(f"Unrecognized request argument supplied: {unknown[0]}", param=unknown[0], code="unknown_parameter")
-    fields = {}
+    fields: dict[str, Any] = {}
     if "model" in body:
         fields["model"] = require_model(body["model"], ("chat",), fine_tuned_models(app)).id
     for name, limit in (("name", 256), ("description", 512), ("instructions", 256_000)):

@@ -28,13 +28,17 @@ async def read_form(request: Request, max_bytes: int) -> Any:
     return await request.form(max_files=4, max_fields=64)
 
 
-def form_file(form: Any, name: str, required: bool = True) -> UploadFile | None:
+def optional_form_file(form: Any, name: str) -> UploadFile | None:
     upload = form.get(name)
-    if isinstance(upload, UploadFile):
-        return upload
-    if required:
+    return upload if isinstance(upload, UploadFile) else None
+
+
+def form_file(form: Any, name: str) -> UploadFile:
+    """A required upload field, or the API's 400 naming it."""
+    upload = optional_form_file(form, name)
+    if upload is None:
         raise invalid(f"Missing required parameter: '{name}'.", param=name, code="missing_required_parameter")
-    return None
+    return upload
 
 
 async def read_upload(upload: UploadFile) -> bytes:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 from starlette.requests import Request
@@ -17,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 
 from .catalog import require_model
 from .errors import ApiError, invalid
-from .files import form_file, read_form, read_upload
+from .files import form_file, optional_form_file, read_form, read_upload
 from .state import State, state
 from .store import new_id, now
 from .web import json_body, optional, require
@@ -51,11 +52,11 @@ def draw(prompt: str, size: tuple[int, int], variant: int = 0) -> Image.Image:
         shape = pen.ellipse if index % 2 else pen.rectangle
         shape([x - radius, y - radius, x + radius, y + radius], fill=colours[2 + index % 8], outline=(255, 255, 255))
     caption = prompt if len(prompt) <= 60 else prompt[:57] + "..."
-    size = max(11, min(width, height) // 36)
-    font = ImageFont.load_default(size=size)
-    box = [0, height - int(size * 2.2), width, height]
+    font_size = max(11, min(width, height) // 36)
+    font = ImageFont.load_default(size=font_size)
+    box = [0, height - int(font_size * 2.2), width, height]
     pen.rectangle(box, fill=(0, 0, 0))
-    pen.text((size // 2, box[1] + size // 2), f"sandbox · {caption}", fill=(255, 255, 255), font=font)
+    pen.text((font_size // 2, box[1] + font_size // 2), f"sandbox · {caption}", fill=(255, 255, 255), font=font)
     return image
 
 
@@ -133,7 +134,7 @@ async def generate(request: Request) -> Response:
 async def form_fields(request: Request) -> tuple[State, dict, dict]:
     app = state(request)
     form = await read_form(request, 4 * MAX_UPLOAD)
-    fields = {key: value for key, value in form.items() if isinstance(value, str)}
+    fields: dict[str, Any] = {key: value for key, value in form.items() if isinstance(value, str)}
     for key in ("n",):
         if key in fields:
             try:
@@ -150,7 +151,7 @@ async def edit(request: Request) -> Response:
         raise invalid("Missing required parameter: 'prompt'.", param="prompt", code="missing_required_parameter")
     model, n, fmt = common(fields, "dall-e-2")
     image = open_image(await read_upload(form_file(form, "image")), "image").convert("RGBA")
-    mask_upload = form_file(form, "mask", required=False)
+    mask_upload = optional_form_file(form, "mask")
     if mask_upload is not None:
         mask = open_image(await read_upload(mask_upload), "mask").convert("RGBA")
         if mask.size != image.size:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Callable
+from typing import Any, Callable
 
 from . import textgen
 from .conversation import text_block, text_of
@@ -51,7 +51,7 @@ def start(app: State, run: dict) -> list[Event]:
 def ask_for_tools(app: State, run: dict) -> list[Event]:
     """requires_action: one function call per function tool, arguments built from its schema."""
     prompt = latest_user_text(app, run["thread_id"])
-    calls = [{"id": new_id("call_"), "type": "function",
+    calls: list[dict[str, Any]] = [{"id": new_id("call_"), "type": "function",
               "function": {"name": tool["function"]["name"],
                            "arguments": json.dumps(textgen.arguments_for(tool["function"].get("parameters") or {}, prompt))}}
              for tool in function_tools(run)[:1]]

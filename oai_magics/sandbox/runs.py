@@ -170,6 +170,7 @@ async def submit_tool_outputs(request: Request) -> Response:
     if missing:
         raise invalid(f"Expected tool outputs for call_ids {list(pending)}, got {list(given)}.", param="tool_outputs")
     step = app.store.get("run_step", run["_step"])
+    assert step is not None, "a run that requires action has its tool_calls step"
     for call in step["step_details"]["tool_calls"]:
         call["function"]["output"] = given[call["id"]]
     step.update(status="completed", completed_at=now())

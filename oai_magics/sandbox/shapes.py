@@ -59,7 +59,7 @@ def show_page(kind: str, items: list[dict], query: Any, version: str) -> dict:
 def tools_for(tools: list[dict], version: str) -> list[dict]:
     """Retrieval is called file_search in v2; the same tool either way."""
     rename = {"file_search": "retrieval"} if version == "v1" else {"retrieval": "file_search"}
-    return [{**tool, "type": rename.get(tool.get("type"), tool.get("type"))} for tool in tools]
+    return [{**tool, "type": rename.get(tool["type"], tool["type"])} for tool in tools]
 
 
 def check_tools(tools: Any, version: str) -> list[dict]:

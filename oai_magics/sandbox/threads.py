@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -19,7 +21,7 @@ def new_thread(app: State, body: dict) -> dict:
     messages = body.get("messages") or []
     if not isinstance(messages, list):
         raise invalid("Invalid type for 'messages': expected an array.", param="messages")
-    thread = {"id": new_id("thread_"), "object": "thread", "created_at": now(),
+    thread: dict[str, Any] = {"id": new_id("thread_"), "object": "thread", "created_at": now(),
               "metadata": check_metadata(body.get("metadata")), "tool_resources": body.get("tool_resources") or {}}
     app.store.put("thread", thread)
     for message in messages:

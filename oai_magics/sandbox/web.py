@@ -12,7 +12,7 @@ from .errors import ApiError, invalid
 
 __all__ = ["json_body", "require", "optional", "paginate", "sse", "sse_response", "assistants_version"]
 
-_TYPES = {"string": str, "integer": int, "number": (int, float), "boolean": bool, "array": list, "object": dict}
+_TYPES: dict[str, type | tuple[type, ...]] = {"string": str, "integer": int, "number": (int, float), "boolean": bool, "array": list, "object": dict}
 
 
 async def json_body(request: Request) -> dict:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Literal, Mapping
 from urllib.parse import quote
 
 from ..core import REQUEST_OPTIONS, Requester
@@ -46,7 +46,7 @@ class Resource:
     def _post(self, path: str, params: Mapping[str, Any] | None = None, *, events: bool = False, **kw: Any) -> Any:
         """POST a JSON body; `stream=True` in the body makes the answer a Stream."""
         body, options = split(params or {})
-        stream = ("events" if events else "chunks") if body.get("stream") else None
+        stream: Literal["chunks", "events"] | None = ("events" if events else "chunks") if body.get("stream") else None
         # A POST without parameters (cancel, say) sends no body at all, as the API expects.
         return self._r.request("POST", path, body=body or None, beta=self._beta, stream=stream, options=options, **kw)
 
