@@ -49,7 +49,8 @@ class Exchange:
 
     @property
     def reply(self) -> str:
-        return self.messages[-1].get("content") or "" if self.messages[-1].get("role") == "assistant" else ""
+        last = self.messages[-1]
+        return (last.get("content") or "") if last.get("role") == "assistant" else ""
 
 
 class Conversation:

@@ -39,7 +39,7 @@ class Page(Sequence[dict]):
         return self.has_more and bool(self.last_id) and self._fetch_after is not None
 
     def next_page(self) -> "Page":
-        """The page after this one (raises StopIteration-free ValueError if there is none)."""
+        """The page after this one; ValueError on the last page."""
         if not self.has_next_page():
             raise ValueError("this is the last page")
         assert self._fetch_after is not None and self.last_id is not None

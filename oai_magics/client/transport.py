@@ -29,7 +29,6 @@ class Transport:
         adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
-        self.session.trust_env = True
 
     def send(
         self,

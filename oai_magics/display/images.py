@@ -8,7 +8,6 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 __all__ = ["GeneratedImage", "ImageSet", "safe_name"]
 
@@ -38,9 +37,6 @@ class GeneratedImage:
 
 class ImageSet(list):
     """Several images: shown as a grid, usable as a list of GeneratedImage."""
-
-    def __iter__(self) -> Iterator[GeneratedImage]:
-        return super().__iter__()
 
     def __repr__(self) -> str:
         return f"<ImageSet of {len(self)} image{'s' if len(self) != 1 else ''}>"

@@ -32,7 +32,6 @@ class StreamView:
         self.parts: list[str] = []
         self._handle: Any = None
         self._last = 0.0
-        self._printed = 0
 
     @property
     def text(self) -> str:

@@ -70,19 +70,15 @@ def get_job(app: State, job_id: str) -> dict:
     return advance(app, find(app, "fine_tune", job_id, what="fine-tune"))
 
 
+def fine_tuned_jobs(app: State) -> list[dict]:
+    """The finished jobs whose model still exists."""
+    jobs = [advance(app, job) for job in app.store.all("fine_tune")]
+    return [job for job in jobs if job.get("fine_tuned_model") and not job.get("_model_deleted")]
+
+
 def fine_tuned_models(app: State) -> dict[str, str]:
     """{fine-tuned model id: its base model} for every model a finished job produced."""
-    models = {}
-    for job in app.store.all("fine_tune"):
-        job = advance(app, job)
-        if job.get("fine_tuned_model") and not job.get("_model_deleted"):
-            models[job["fine_tuned_model"]] = job["model"]
-    return models
-
-
-def fine_tuned_jobs(app: State) -> list[dict]:
-    return [job for job in map(lambda j: advance(app, j), app.store.all("fine_tune"))
-            if job.get("fine_tuned_model") and not job.get("_model_deleted")]
+    return {job["fine_tuned_model"]: job["model"] for job in fine_tuned_jobs(app)}
 
 
 async def create(request: Request) -> Response:

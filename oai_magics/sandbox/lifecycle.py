@@ -96,16 +96,19 @@ def reply(app: State, run: dict) -> list[Event]:
                      ("thread.run.completed", "run", run)]
 
 
-def finish_cancel(app: State, run: dict) -> list[Event]:
+def end_open_steps(app: State, run: dict, status: str, stamp: str) -> None:
     for step in app.store.all("run_step", parent=run["id"], where=lambda s: s["status"] == "in_progress"):
-        app.store.update("run_step", step["id"], status="cancelled", cancelled_at=now())
+        app.store.update("run_step", step["id"], status=status, **{stamp: now()})
+
+
+def finish_cancel(app: State, run: dict) -> list[Event]:
+    end_open_steps(app, run, "cancelled", "cancelled_at")
     save_run(app, run, status="cancelled", cancelled_at=now(), required_action=None)
     return [("thread.run.cancelled", "run", run)]
 
 
 def expire(app: State, run: dict) -> list[Event]:
-    for step in app.store.all("run_step", parent=run["id"], where=lambda s: s["status"] == "in_progress"):
-        app.store.update("run_step", step["id"], status="expired", expired_at=now())
+    end_open_steps(app, run, "expired", "expired_at")
     save_run(app, run, status="expired", required_action=None)
     return [("thread.run.expired", "run", run)]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from starlette.requests import Request
@@ -29,7 +29,6 @@ class Settings:
 class State:
     settings: Settings
     store: Store
-    faults: list = field(default_factory=list)
 
 
 def state(request: Request) -> State:

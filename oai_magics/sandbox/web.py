@@ -8,9 +8,9 @@ from typing import Any, AsyncIterator, Iterable
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
 
-from .errors import ApiError, invalid
+from .errors import invalid
 
-__all__ = ["json_body", "require", "optional", "paginate", "sse", "sse_response", "assistants_version"]
+__all__ = ["json_body", "require", "optional", "reject_unknown", "paginate", "sse", "sse_response", "assistants_version"]
 
 _TYPES: dict[str, type | tuple[type, ...]] = {"string": str, "integer": int, "number": (int, float), "boolean": bool, "array": list, "object": dict}
 
@@ -121,7 +121,3 @@ def reject_unknown(body: dict, allowed: Iterable[str]) -> None:
         if name not in allowed:
             raise invalid(f"Unrecognized request argument supplied: {name}", param=name, code="unknown_parameter")
 
-
-def raise_if(condition: bool, error: ApiError) -> None:
-    if condition:
-        raise error
