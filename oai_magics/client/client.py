@@ -7,6 +7,7 @@ from typing import Any
 
 from .core import Requester
 from .resources.assistants import Assistants
+from .resources.batches import Batches
 from .resources.embeddings import Embeddings
 from .resources.files import Files, FineTunes
 from .resources.media import Audio, Images
@@ -65,6 +66,7 @@ class Client:
         self.fine_tunes = FineTunes(r)
         self.assistants = Assistants(r)
         self.threads = Threads(r)
+        self.batches = Batches(r)
 
     @property
     def base_url(self) -> str:
@@ -74,6 +76,16 @@ class Client:
     def has_api_key(self) -> bool:
         """Whether a key is set (the key itself is never handed out by the client)."""
         return bool(self._requester._api_key)
+
+    @property
+    def max_connections(self) -> int:
+        """Connections kept open to the server: more threads than this would wait for one."""
+        return self._requester.transport.pool_size
+
+    @property
+    def response_observers(self) -> list:
+        """Callables given (status, headers) of every HTTP answer, retries included (rate-limit pacing)."""
+        return self._requester.transport.observers
 
     @property
     def listeners(self) -> list:

@@ -7,7 +7,7 @@ nowhere else. Retries, headers and decoding live a level up, in `core`.
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -25,6 +25,9 @@ class Transport:
 
     def __init__(self, pool_size: int = 16) -> None:
         self.session = requests.Session()
+        self.pool_size = pool_size
+        # Told the status and headers of every answer, retried ones too (pacing by rate limits).
+        self.observers: list[Callable[[int, Mapping[str, str]], None]] = []
         # Concurrent embedding batches share this pool, so it must be larger than requests' 10.
         adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
         self.session.mount("http://", adapter)
@@ -44,7 +47,7 @@ class Transport:
     ) -> Response:
         """One HTTP exchange; network failures come out as our errors."""
         try:
-            return self.session.request(
+            response = self.session.request(
                 method, url, headers=dict(headers), params=params, json=json, data=data,
                 timeout=timeout, stream=stream, allow_redirects=True,
             )
@@ -52,6 +55,9 @@ class Transport:
             raise APITimeoutError(f"request timed out: {_describe(exc)}") from None
         except requests.RequestException as exc:
             raise APIConnectionError(f"connection error: {_describe(exc)}") from None
+        for observe in list(self.observers):
+            observe(response.status_code, response.headers)
+        return response
 
     @staticmethod
     def iter_bytes(response: Response) -> Iterator[bytes]:
