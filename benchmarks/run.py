@@ -73,7 +73,7 @@ def bench_embed() -> list[tuple[str, float, float]]:
     import openai
 
     from oai_magics.client import Client
-    from oai_magics.embedding_jobs import embed_texts, plan_batches
+    from oai_magics.embeddings import embed_texts, plan_batches
     from oai_magics.sandbox import start
 
     texts = [f"document {i}: notes about topic {i % 37} and item {i * 7 % 101}" for i in range(5000)]

@@ -13,7 +13,7 @@ from IPython.core.error import UsageError
 from PIL import Image
 
 from oai_magics.display.images import ImageSet
-from oai_magics.embedding_jobs import plan_batches
+from oai_magics.embeddings import plan_batches
 
 from .conftest import run
 
@@ -144,7 +144,7 @@ def test_ctrl_c_during_a_long_embedding_keeps_the_finished_batches(sandbox: Any)
     import threading
 
     from oai_magics.client import Client
-    from oai_magics.embedding_jobs import EmbeddingJobError, embed_texts
+    from oai_magics.embeddings import EmbeddingJobError, embed_texts
 
     client = Client(api_key=sandbox.api_key, base_url=sandbox.base_url)
     main = threading.main_thread().ident
