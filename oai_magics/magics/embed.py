@@ -130,7 +130,7 @@ class EmbedMagics(SessionMagics):
         cache, store = self._cache(args), self._store()
         try:
             job = submit(self.session.client, store, texts, model, dimensions=args.dimensions, index=index,
-                         cache=cache, batch_size=min(args.batch_size * 4, 2048))
+                         cache=cache, batch_size=args.batch_size)
         finally:
             store.close()
             if cache is not None:
