@@ -4,7 +4,8 @@ Every answer may carry `x-ratelimit-remaining-requests/tokens` and `x-ratelimit-
 (durations such as "1s", "6m0s", "120ms"). The pacer keeps what they say, minus what is already in
 flight, and holds a request back until the window it needs has reset. A 429 pauses the whole job for
 the wait the server asked for (Retry-After), not only the request that got it, so a busy job backs
-off as one instead of sending a storm of retries.
+off as one instead of sending a storm of retries. Until the first answer has told the limits, only
+one request is in flight, so even the opening burst cannot overshoot them.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ _UNIT = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
 DEFAULT_PAUSE = 1.0  # seconds a 429 without Retry-After pauses the job
 RESET_GUESS = 1.0  # seconds a refilled window is trusted for when no answer has said otherwise
 MARGIN = 0.02  # seconds added to a reset time: the server's clock and rounding may lag ours
+SAME_WINDOW = 0.1  # answers whose reset times differ by less than this speak of one window
 
 
 class Stopped(Exception):
@@ -75,6 +77,7 @@ class Pacer:
         self._tokens = _Window()
         self._paused_until = 0.0
         self._stopped = False
+        self._answered = False  # until the first answer tells the limits, one request at a time
         self.rate_limited = 0  # 429 answers seen
         self.waited = 0.0  # seconds requests spent held back
 
@@ -88,6 +91,8 @@ class Pacer:
         self._requests.refresh(now)
         self._tokens.refresh(now)
         ready = max(now, self._paused_until)
+        if not self._answered and self._requests.in_flight >= 1:
+            ready = max(ready, now + RESET_GUESS)  # woken by the first answer, long before that
         if self._requests.room() < 1:
             ready = max(ready, self._requests.resets_at)
         if self._tokens.room() < tokens:
@@ -135,6 +140,7 @@ class Pacer:
         lowered = {k.lower(): v for k, v in headers.items() if k.lower().startswith(("x-ratelimit-", "retry-after"))}
         now = self._clock()
         with self._cond:
+            self._answered = True
             for window, name in ((self._requests, "requests"), (self._tokens, "tokens")):
                 remaining = _number(lowered.get(f"x-ratelimit-remaining-{name}"))
                 reset = parse_duration(lowered.get(f"x-ratelimit-reset-{name}"))
@@ -143,7 +149,13 @@ class Pacer:
                 # An answer made in the window before the last refill arrives late: it says nothing
                 # about the new one. Otherwise it is counted against what is in flight, some of which
                 # the server had already counted: cautious by at most the number of workers.
-                if remaining is not None and resets_at > window.refilled_at + 2 * MARGIN:
+                if remaining is None or resets_at <= window.refilled_at + 2 * MARGIN:
+                    continue
+                if window.remaining is not None and resets_at <= window.resets_at + SAME_WINDOW:
+                    # Answers overtake each other: within one window the lowest count is the latest.
+                    window.remaining = min(window.remaining, remaining)
+                    window.resets_at = max(window.resets_at, resets_at)
+                else:
                     window.remaining = remaining
                     window.resets_at = resets_at
             if status == 429:
