@@ -5,10 +5,11 @@ shown on a progress bar; what failed is reported with what succeeded.
 
 from __future__ import annotations
 
+import functools
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -47,6 +48,17 @@ class _Job:
     attempts: int
     pacer: Pacer
     stop: threading.Event
+    out: "RowMatrix"
+    rows: list[int]  # the result row of each text sent
+    keep: Callable[[Sequence[str], np.ndarray], None] | None = None  # the cache's store, if any
+
+    def run_and_keep(self, batch: Batch) -> None:
+        """Send one batch and put its rows in place at once (a Future holding every block until
+        the job ends would double the job's peak memory)."""
+        block = self.run(batch)
+        self.out.put(self.rows[batch.start:batch.stop], block)
+        if self.keep is not None:
+            self.keep(self.texts[batch.start:batch.stop], block)
 
     def run(self, batch: Batch) -> np.ndarray:
         """One batch, retried when the failure is one a retry can mend."""
@@ -87,8 +99,9 @@ def embed_texts(client: Client, texts: Sequence[str], model: str, *, dimensions:
     todo = cache.fill(client.base_url, model, dimensions, texts, out.put_row) if cache else list(range(len(texts)))
     pending = [texts[row] for row in todo]
     batches = plan_batches(pending, max_items=max(1, min(batch_size, MAX_ITEMS)))
+    keep = functools.partial(cache.store, client.base_url, model, dimensions) if cache else None
     job = _Job(client, pending, model, {"dimensions": dimensions} if dimensions else {}, attempts, pacer or Pacer(),
-               threading.Event())
+               threading.Event(), out, todo, keep)
     errors: dict[Batch, BaseException] = {}
     bar = _progress(len(texts), initial=len(texts) - len(todo)) if progress and len(batches) >= PROGRESS_FROM else None
     interrupted = False
@@ -97,12 +110,12 @@ def embed_texts(client: Client, texts: Sequence[str], model: str, *, dimensions:
     client.response_observers.append(job.pacer.observe)
     try:
         with ThreadPoolExecutor(max_workers=pool_size) as pool:
-            futures: dict[Future, Batch] = {pool.submit(job.run, batch): batch for batch in batches}
+            futures: dict[Future, Batch] = {pool.submit(job.run_and_keep, batch): batch for batch in batches}
             try:
                 for future in as_completed(futures):
                     batch = futures[future]
                     try:
-                        _keep(out, cache, job, todo, batch, future.result(), client, dimensions)
+                        future.result()
                     except (OpenAIError, Stopped) as exc:
                         errors[batch] = exc
                     if bar is not None:
@@ -116,14 +129,8 @@ def embed_texts(client: Client, texts: Sequence[str], model: str, *, dimensions:
             finally:
                 if bar is not None:
                     bar.close()
-        if interrupted:  # batches in flight at Ctrl-C finished while the pool shut down: keep them too
-            for future, batch in futures.items():
-                if batch in errors or not future.done() or future.cancelled():
-                    continue
-                if future.exception() is None:
-                    _keep(out, cache, job, todo, batch, future.result(), client, dimensions)
-            kept = out.filled
-            errors = {b: KeyboardInterrupt("interrupted") for b in batches if not kept[todo[b.start]]}
+        if interrupted:  # batches in flight at Ctrl-C finished while the pool shut down and kept their rows
+            errors = {b: KeyboardInterrupt("interrupted") for b in batches if not out.filled[todo[b.start]]}
     finally:
         client.response_observers.remove(job.pacer.observe)
     return _finish(out, batches, todo, errors, interrupted)
@@ -136,10 +143,12 @@ class RowMatrix:
         self.count = count
         self.matrix: np.ndarray | None = None
         self.filled = np.zeros(count, dtype=bool)
+        self._lock = threading.Lock()
 
     def _ensure(self, width: int) -> np.ndarray:
-        if self.matrix is None:
-            self.matrix = np.full((self.count, width), np.nan, dtype=np.float32)
+        with self._lock:  # batches finish on several threads; the first one sizes the matrix
+            if self.matrix is None:
+                self.matrix = np.full((self.count, width), np.nan, dtype=np.float32)
         return self.matrix
 
     def put(self, rows: Sequence[int], block: np.ndarray) -> None:
@@ -152,14 +161,6 @@ class RowMatrix:
 
     def result(self) -> np.ndarray:
         return self.matrix if self.matrix is not None else np.full((self.count, 0), np.nan, dtype=np.float32)
-
-
-def _keep(out: RowMatrix, cache: EmbeddingCache | None, job: _Job, todo: list[int], batch: Batch, block: np.ndarray,
-          client: Client, dimensions: int | None) -> None:
-    rows = todo[batch.start:batch.stop]
-    out.put(rows, block)
-    if cache is not None:
-        cache.store(client.base_url, job.model, dimensions, job.texts[batch.start:batch.stop], block)
 
 
 def row_spans(rows: Sequence[int], limit: int = 5) -> str:
