@@ -156,7 +156,9 @@ class RowMatrix:
         self.filled[list(rows)] = True
 
     def put_row(self, row: int, vector: np.ndarray) -> None:
-        self._ensure(vector.shape[0])[row] = vector
+        """One row (the cache hands over 100,000 of them: no lock once the matrix exists)."""
+        matrix = self.matrix if self.matrix is not None else self._ensure(vector.shape[0])
+        matrix[row] = vector
         self.filled[row] = True
 
     def result(self) -> np.ndarray:
