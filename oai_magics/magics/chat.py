@@ -10,6 +10,7 @@ from IPython.core.magic import line_cell_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments
 
 from .common import SessionMagics, parse, cell_key, friendly, parse_params, publish, read_variable
+from .prompts import interpolate
 
 
 @magics_class
@@ -39,7 +40,7 @@ class ChatMagics(SessionMagics):
         args = parse(self.chat, line)
         prompt = cell if cell is not None else " ".join(args.prompt)
         if not args.no_interpolate:
-            prompt = self.session.interpolate(prompt, self.shell.user_ns)
+            prompt = interpolate(prompt, self.shell.user_ns)
         if not prompt.strip():
             raise UsageError("Nothing to send: write the prompt after %chat, or in the cell below %%chat.")
         functions = self._functions(args.tools)
