@@ -64,9 +64,12 @@ class ChatMagics(SessionMagics):
         if args.json:
             params["response_format"] = {"type": "json_object"}
         if functions:
-            from ..tools import describe
+            from ..tools import chat_tool
 
-            params["tools"] = [describe(f) for f in functions.values()]
+            try:
+                params["tools"] = [chat_tool(function, name) for name, function in functions.items()]
+            except (TypeError, ValueError) as exc:
+                raise UsageError(f"--tools: {exc}") from None
         return params
 
     def _functions(self, names: str | None) -> dict:
@@ -88,7 +91,7 @@ class ChatMagics(SessionMagics):
         started = time.monotonic()
 
         def on_tool(name: str, arguments: str, output: str) -> None:
-            view.add(f"\n\n> 🔧 `{name}({arguments})` → `{output[:200]}`\n\n")
+            view.add(f"\n\n> tool call: `{name}({arguments})` returned `{output[:200]}`\n\n")
 
         reply, added = run_chat(self.session.client, params, functions, stream=stream, on_text=view.add, on_tool=on_tool)
         note = "interrupted: partial reply kept" if reply.interrupted else (
