@@ -8,33 +8,18 @@ sends is the conversation as it stood before that cell.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from .client import Client, OpenAIError
+from .client import Client
+from .client.accumulate import ChunkAccumulator, Reply, consume, reply_from_answer
 from .tools import call_tool
 
-__all__ = ["Exchange", "Conversation", "Reply", "stream_reply", "run_chat"]
+__all__ = ["Exchange", "Conversation", "Reply", "stream_reply", "plain_reply", "run_chat", "new_exchange"]
 
 MAX_TOOL_ROUNDS = 8
-
-
-@dataclass
-class Reply:
-    """One model answer, possibly cut short (interrupted, or the stream broke off)."""
-
-    content: str = ""
-    tool_calls: list[dict] = field(default_factory=list)
-    finish_reason: str | None = None
-    usage: dict = field(default_factory=dict)
-    model: str = ""
-    interrupted: bool = False
-    error: OpenAIError | None = None
-
-    @property
-    def complete(self) -> bool:
-        return not self.interrupted and self.error is None
+OnText = Callable[[int, str], None]
 
 
 @dataclass
@@ -94,37 +79,9 @@ class Conversation:
         return rows
 
 
-def stream_reply(client: Client, params: dict, on_text: Callable[[str], None]) -> Reply:
+def stream_reply(client: Client, params: dict, on_text: OnText) -> Reply:
     """One streamed completion, accumulated; Ctrl-C or a broken stream keeps what arrived."""
-    reply = Reply(model=params.get("model", ""))
-    calls: dict[int, dict] = {}
-    stream = _open_stream(client, params)
-    try:
-        for chunk in stream:
-            reply.model = chunk.get("model") or reply.model
-            if chunk.get("usage"):
-                reply.usage = chunk["usage"]
-            for choice in chunk.get("choices") or []:
-                delta = choice.get("delta") or {}
-                if delta.get("content"):
-                    reply.content += delta["content"]
-                    on_text(delta["content"])
-                for part in delta.get("tool_calls") or []:
-                    call = calls.setdefault(part.get("index", 0), {"id": "", "type": "function",
-                                                                   "function": {"name": "", "arguments": ""}})
-                    call["id"] = part.get("id") or call["id"]
-                    function = part.get("function") or {}
-                    call["function"]["name"] += function.get("name") or ""
-                    call["function"]["arguments"] += function.get("arguments") or ""
-                reply.finish_reason = choice.get("finish_reason") or reply.finish_reason
-    except KeyboardInterrupt:
-        reply.interrupted = True
-    except OpenAIError as exc:
-        reply.error = exc
-    finally:
-        stream.close()
-    reply.tool_calls = [calls[i] for i in sorted(calls)]
-    return reply
+    return consume(_open_stream(client, params), ChunkAccumulator(params.get("model", "")), on_text)
 
 
 def _open_stream(client: Client, params: dict) -> Any:
@@ -140,25 +97,24 @@ def _open_stream(client: Client, params: dict) -> Any:
         return client.chat.completions.create(**params, stream=True)
 
 
-def plain_reply(client: Client, params: dict, on_text: Callable[[str], None]) -> Reply:
+def plain_reply(client: Client, params: dict, on_text: OnText) -> Reply:
     """One completion without streaming (Ctrl-C while waiting gives an empty, interrupted reply)."""
     try:
         answer = client.chat.completions.create(**params)
     except KeyboardInterrupt:
         return Reply(model=params.get("model", ""), interrupted=True)
-    choice = answer["choices"][0]
-    message = choice.get("message") or {}
-    reply = Reply(content=message.get("content") or "", tool_calls=message.get("tool_calls") or [],
-                  finish_reason=choice.get("finish_reason"), usage=answer.get("usage") or {}, model=answer.get("model", ""))
-    on_text(reply.content)
+    reply = reply_from_answer(answer)
+    for choice in reply.choices:
+        on_text(choice.index, choice.text)
     return reply
 
 
 def run_chat(client: Client, params: dict, functions: dict[str, Callable[..., Any]], *, stream: bool,
-             on_text: Callable[[str], None], on_tool: Callable[[str, str, str], None]) -> tuple[Reply, list[dict]]:
+             on_text: OnText, on_tool: Callable[[str, str, str], None]) -> tuple[Reply, list[dict]]:
     """Ask, run any tools the model calls, ask again, until it answers (or is cut short).
 
-    Returns the final reply and the messages this exchange added (tool traffic included).
+    With `n > 1` the tools of the first choice are the ones run. Returns the final reply and the
+    messages this exchange added to the first choice's thread (tool traffic included).
     """
     ask = stream_reply if stream else plain_reply
     messages = list(params["messages"])
@@ -171,7 +127,7 @@ def run_chat(client: Client, params: dict, functions: dict[str, Callable[..., An
                 total[key] = total.get(key, 0) + value
         if not (reply.tool_calls and reply.complete):
             break
-        call_message = {"role": "assistant", "content": reply.content or None, "tool_calls": reply.tool_calls}
+        call_message = {"role": "assistant", "content": reply.text or None, "tool_calls": reply.tool_calls}
         messages.append(call_message)
         added.append(call_message)
         for call in reply.tool_calls:
@@ -181,7 +137,7 @@ def run_chat(client: Client, params: dict, functions: dict[str, Callable[..., An
             messages.append(tool_message)
             added.append(tool_message)
     reply.usage = total or reply.usage
-    added.append({"role": "assistant", "content": reply.content})
+    added.append({"role": "assistant", "content": reply.text})
     return reply, added
 
 

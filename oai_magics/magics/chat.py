@@ -23,7 +23,8 @@ class ChatMagics(SessionMagics):
     @argument("-s", "--system", help="a system prompt for this conversation")
     @argument("-t", "--temperature", type=float, help="sampling temperature, 0 to 2")
     @argument("--max-tokens", type=int, help="the most tokens the reply may have")
-    @argument("-p", "--param", action="append", metavar="KEY=VALUE", help="any other API parameter (JSON values), repeatable")
+    @argument("-p", "--param", action="append", metavar="KEY=VALUE", help="any other API parameter (JSON values), repeatable; with n=2 or more each choice "
+              "is shown apart, -o and _ get the list of texts, and memory keeps the first choice")
     @argument("--json", action="store_true", help="JSON mode: the reply is a JSON object")
     @argument("-c", "--conversation", default="default", help="the conversation to continue (default: 'default')")
     @argument("--new", action="store_true", help="start the conversation afresh")
@@ -51,8 +52,8 @@ class ChatMagics(SessionMagics):
         if args.no_memory and args.system:
             history = [{"role": "system", "content": args.system}]
         params["messages"] = history + [{"role": "user", "content": prompt}]
-        reply_text = self._ask(params, functions, not args.no_stream, conversation, key, prompt, args.no_memory)
-        publish(self.shell, reply_text, args.output)
+        reply = self._ask(params, functions, not args.no_stream, conversation, key, prompt, args.no_memory)
+        publish(self.shell, reply.text if len(reply.choices) <= 1 else reply.texts, args.output)
 
     def _params(self, args: Any, functions: dict) -> dict:
         """Only what the user set is sent, besides the model and the messages."""
@@ -82,24 +83,24 @@ class ChatMagics(SessionMagics):
         return functions
 
     def _ask(self, params: dict, functions: dict, stream: bool, conversation: Any, key: str, prompt: str,
-             forget: bool) -> str:
+             forget: bool) -> Any:
+        """Send, show each choice as it arrives, remember the exchange (unless told to forget)."""
         from ..conversation import new_exchange, run_chat
-        from ..display.stream import StreamView
+        from ..display.stream import ChoiceViews
         from ..display.usage import show_usage
 
-        view = StreamView(interval=self.session.settings.render_interval)
+        n = params.get("n") if isinstance(params.get("n"), int) else 1
+        views = ChoiceViews(n, interval=self.session.settings.render_interval)
         started = time.monotonic()
 
         def on_tool(name: str, arguments: str, output: str) -> None:
-            view.add(f"\n\n> tool call: `{name}({arguments})` returned `{output[:200]}`\n\n")
+            views.add(0, f"\n\n> tool call: `{name}({arguments})` returned `{output[:200]}`\n\n")
 
-        reply, added = run_chat(self.session.client, params, functions, stream=stream, on_text=view.add, on_tool=on_tool)
-        note = "interrupted: partial reply kept" if reply.interrupted else (
-            f"stream broken off: partial reply kept ({reply.error})" if reply.error else "")
-        view.finish(note)
+        reply, added = run_chat(self.session.client, params, functions, stream=stream, on_text=views.add, on_tool=on_tool)
+        views.finish(reply.cut_short())
         if stream and reply.usage:
             self.session.add_usage("/chat/completions", reply.usage)
         if not forget:
             conversation.record(new_exchange(key, prompt, added, reply, started))
-        show_usage(reply.model or params["model"], time.monotonic() - started, reply.usage, rich=view.rich)
-        return reply.content
+        show_usage(reply.model or params["model"], time.monotonic() - started, reply.usage, rich=views.rich)
+        return reply

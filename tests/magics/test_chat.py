@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
-from typing import Any
+import os
+import signal
+import threading
+import time
+from typing import Any, Iterator
+from urllib.parse import urlparse
+
+import psutil
 
 import pytest
 from IPython.core.error import UsageError
 
 from oai_magics.client import Client
 from oai_magics.conversation import stream_reply
+from oai_magics.sandbox import Sandbox, start
 
 from .conftest import run
 
@@ -120,22 +130,79 @@ def test_broken_stream_keeps_its_partial_text(shell: Any, faults: Any) -> None:
     faults(path="/v1/chat/completions", truncate_after=5)
     _, out = run(shell, "chat", "", "A long story please")
     partial = shell.user_ns["_"]
-    assert partial and "stream broken off: partial reply kept" in out.stdout
+    assert partial and "stream broken off after 5 chunks: partial reply kept" in out.stdout
     exchange = session(shell).conversations["default"].exchanges[-1]
     assert exchange.interrupted and exchange.reply == partial
 
 
-def test_ctrl_c_mid_stream_keeps_partial_text_and_closes(sandbox: Any) -> None:
-    client = Client(api_key=sandbox.api_key, base_url=sandbox.base_url)
-    seen: list[str] = []
+@pytest.mark.parametrize("flags", ["-p n=2", "-p n=2 --no-stream"])
+def test_several_choices_are_shown_apart(shell: Any, flags: str) -> None:
+    _, out = run(shell, "chat", flags, "Tell me about herons")
+    first, second = shell.user_ns["_"]
+    assert "(choice 2)" in second and "(choice 2)" not in first
+    shown = out.stdout
+    assert shown.index("--- choice 1 ---") < shown.index(first) < shown.index("--- choice 2 ---") < shown.index(second)
+    assert session(shell).conversations["default"].exchanges[-1].reply == first  # memory keeps the first choice
 
-    def on_text(piece: str) -> None:
-        seen.append(piece)
-        if len(seen) == 3:
-            raise KeyboardInterrupt  # what Ctrl-C raises inside the loop
 
-    reply = stream_reply(client, {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "a story"}]}, on_text)
-    assert reply.interrupted and reply.content == "".join(seen) and len(seen) == 3
+@pytest.fixture(scope="module")
+def slow_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    """A sandbox of its own (nothing else connects to it) that streams a chunk every 0.2 s."""
+    with start(data_dir=tmp_path_factory.mktemp("slow"), token_delay=0.2) as running:
+        yield running
+
+
+class FirstWrite(io.StringIO):
+    """stdout that says when the first piece of the reply was printed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.started = threading.Event()
+
+    def write(self, text: str) -> int:
+        self.started.set()
+        return super().write(text)
+
+
+def server_side(port: int) -> list[Any]:
+    """The sandbox's ends of open TCP connections (it runs in this process)."""
+    return [c for c in psutil.Process().net_connections("tcp")
+            if c.laddr and c.laddr.port == port and c.status in (psutil.CONN_ESTABLISHED, psutil.CONN_CLOSE_WAIT)]
+
+
+def test_ctrl_c_during_a_socket_read_keeps_the_partial_reply(shell: Any, slow_sandbox: Sandbox,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLOW_SANDBOX_KEY", slow_sandbox.api_key)
+    run(shell, "oai", f"profile add slow --base-url {slow_sandbox.base_url} --key-env SLOW_SANDBOX_KEY")
+    run(shell, "oai", "use slow")
+    port = urlparse(slow_sandbox.base_url).port or 0
+    out, during = FirstWrite(), []
+
+    def press_ctrl_c() -> None:  # while the main thread waits for the next chunk
+        if out.started.wait(timeout=30):
+            during.extend(server_side(port))
+            os.kill(os.getpid(), signal.SIGINT)
+
+    presser = threading.Thread(target=press_ctrl_c, daemon=True)
+    presser.start()
+    try:
+        with contextlib.redirect_stdout(out):
+            shell.run_cell_magic("chat", "", "Tell me a long story about the sea and its lighthouses")
+    except KeyboardInterrupt:
+        pytest.fail("Ctrl-C escaped the stream instead of ending it")
+    presser.join(timeout=30)
+    partial = shell.user_ns["_"]
+    assert during and partial and "interrupted: partial reply kept" in out.getvalue()
+    exchange = session(shell).conversations["default"].exchanges[-1]
+    assert exchange.interrupted and exchange.reply == partial
+    deadline = time.monotonic() + 10  # the server notices the closed socket on its own schedule
+    while server_side(port) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert server_side(port) == []
+    # The shell goes on: the same question answered whole, of which the partial reply is the start.
+    run(shell, "chat", "--no-memory --no-stream", "Tell me a long story about the sea and its lighthouses")
+    whole = shell.user_ns["_"]
+    assert whole.startswith(partial) and len(whole) > len(partial)
 
 
 def test_no_key_says_how_to_get_one(shell: Any, monkeypatch: Any) -> None:
@@ -164,5 +231,5 @@ def test_a_server_without_stream_options_still_streams(httpserver: Any) -> None:
 
     httpserver.expect_request("/v1/chat/completions").respond_with_handler(handler)
     client = Client(api_key="k", base_url=httpserver.url_for("/v1"))
-    reply = stream_reply(client, {"model": "local", "messages": [{"role": "user", "content": "x"}]}, lambda piece: None)
-    assert reply.content == "hi" and reply.complete and len(bodies) == 2
+    reply = stream_reply(client, {"model": "local", "messages": [{"role": "user", "content": "x"}]}, lambda index, piece: None)
+    assert reply.text == "hi" and reply.complete and len(bodies) == 2
