@@ -1,8 +1,10 @@
-"""Chat conversations: memory keyed by cell, the streamed reply, and the tool-call loop.
+"""Chat conversations: memory keyed by where each call was made, and the tool-call loop.
 
-A conversation is a list of exchanges (a user prompt, any tool calls, the reply). Each exchange is
-keyed by the cell that made it, so re-running a cell replaces its exchange and the context it
-sends is the conversation as it stood before that cell.
+A conversation is a list of exchanges (a user prompt, any tool traffic, the reply). Each exchange
+remembers the cell that made it and its position among that cell's calls, so a cell may ask
+several times (two `%chat` lines, a loop) and each question is sent with the ones before it.
+Running a cell again replaces all of that cell's exchanges, in order, where they stood: the
+context a re-run sends is the conversation as it was before that cell.
 """
 
 from __future__ import annotations
@@ -16,15 +18,24 @@ from .client import Client
 from .client.accumulate import ChunkAccumulator, Reply, consume, reply_from_answer
 from .tools import call_tool
 
-__all__ = ["Exchange", "Conversation", "Reply", "stream_reply", "plain_reply", "run_chat", "new_exchange"]
+__all__ = ["Call", "Exchange", "Conversation", "Reply", "stream_reply", "plain_reply", "run_chat", "new_exchange"]
 
 MAX_TOOL_ROUNDS = 8
 OnText = Callable[[int, str], None]
 
 
+@dataclass(frozen=True)
+class Call:
+    """Where a prompt was asked: the cell, that cell's run, and the call's place within the run."""
+
+    cell: str
+    run: str
+    position: int
+
+
 @dataclass
 class Exchange:
-    key: str
+    call: Call
     messages: list[dict]  # the user's message, tool traffic, and the assistant's reply
     model: str
     at: datetime
@@ -46,22 +57,38 @@ class Conversation:
         self.system = system
         self.exchanges: list[Exchange] = []
 
-    def context(self, key: str) -> list[dict]:
-        """The messages to send before a new prompt from cell `key`."""
+    def _slot(self, call: Call) -> tuple[int, int]:
+        """Where an exchange from `call` goes, as (start, end) of the old exchanges it replaces.
+
+        After the earlier calls of the same run; else in place of the cell's exchanges from an
+        earlier run (all of them: the new run rewrites that cell's part of the conversation);
+        else at the end.
+        """
+        for index, exchange in enumerate(self.exchanges):
+            if exchange.call == call:
+                return index, index + 1
+        same_run = [i for i, e in enumerate(self.exchanges) if e.call.cell == call.cell and e.call.run == call.run]
+        if same_run:
+            earlier = [i for i in same_run if self.exchanges[i].call.position < call.position]
+            at = earlier[-1] + 1 if earlier else same_run[0]
+            return at, at
+        older = [i for i, e in enumerate(self.exchanges) if e.call.cell == call.cell]
+        if older:
+            return older[0], older[-1] + 1
+        return len(self.exchanges), len(self.exchanges)
+
+    def context(self, call: Call) -> list[dict]:
+        """The messages to send before the prompt of `call`."""
         messages = [{"role": "system", "content": self.system}] if self.system else []
-        for exchange in self.exchanges:
-            if exchange.key == key:
-                break
+        start, _ = self._slot(call)
+        for exchange in self.exchanges[:start]:
             messages += exchange.messages
         return messages
 
     def record(self, exchange: Exchange) -> None:
-        """Add an exchange, or replace the one the same cell made before."""
-        for index, old in enumerate(self.exchanges):
-            if old.key == exchange.key:
-                self.exchanges[index] = exchange
-                return
-        self.exchanges.append(exchange)
+        """Add an exchange where its call belongs (a re-run's first call drops the cell's old ones)."""
+        start, end = self._slot(exchange.call)
+        self.exchanges[start:end] = [exchange]
 
     def rows(self) -> list[dict]:
         """One row per message, for a DataFrame."""
@@ -141,7 +168,7 @@ def run_chat(client: Client, params: dict, functions: dict[str, Callable[..., An
     return reply, added
 
 
-def new_exchange(key: str, prompt: str, added: list[dict], reply: Reply, started: float) -> Exchange:
-    return Exchange(key=key, messages=[{"role": "user", "content": prompt}] + added, model=reply.model,
+def new_exchange(call: Call, prompt: str, added: list[dict], reply: Reply, started: float) -> Exchange:
+    return Exchange(call=call, messages=[{"role": "user", "content": prompt}] + added, model=reply.model,
                     at=datetime.now(timezone.utc), seconds=time.monotonic() - started, usage=reply.usage,
                     interrupted=not reply.complete)

@@ -9,13 +9,18 @@ from IPython.core.error import UsageError
 from IPython.core.magic import line_cell_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments
 
-from .common import SessionMagics, parse, cell_key, friendly, parse_params, publish, read_variable
+from .cells import CallCounter
+from .common import SessionMagics, friendly, parse, parse_params, publish, read_variable
 from .prompts import interpolate
 
 
 @magics_class
 class ChatMagics(SessionMagics):
     """%%chat and %chat."""
+
+    def __init__(self, shell: Any, session: Any) -> None:
+        super().__init__(shell, session)
+        self._calls = CallCounter()
 
     @friendly
     @magic_arguments()
@@ -46,13 +51,15 @@ class ChatMagics(SessionMagics):
             raise UsageError("Nothing to send: write the prompt after %chat, or in the cell below %%chat.")
         functions = self._functions(args.tools)
         params = self._params(args, functions)
-        conversation = self.session.conversation(args.conversation, new=args.new, system=args.system)
-        key = cell_key(self.shell, f"{line}\n{prompt}")
-        history = [] if args.no_memory else conversation.context(key)
-        if args.no_memory and args.system:
-            history = [{"role": "system", "content": args.system}]
+        if args.no_memory:  # the remembered conversation is neither read nor changed
+            conversation, call = None, None
+            history = [{"role": "system", "content": args.system}] if args.system else []
+        else:
+            conversation = self.session.conversation(args.conversation, new=args.new, system=args.system)
+            call = self._calls.next(self.shell)
+            history = conversation.context(call)
         params["messages"] = history + [{"role": "user", "content": prompt}]
-        reply = self._ask(params, functions, not args.no_stream, conversation, key, prompt, args.no_memory)
+        reply = self._ask(params, functions, not args.no_stream, conversation, call, prompt)
         publish(self.shell, reply.text if len(reply.choices) <= 1 else reply.texts, args.output)
 
     def _params(self, args: Any, functions: dict) -> dict:
@@ -82,9 +89,8 @@ class ChatMagics(SessionMagics):
             functions[name] = function
         return functions
 
-    def _ask(self, params: dict, functions: dict, stream: bool, conversation: Any, key: str, prompt: str,
-             forget: bool) -> Any:
-        """Send, show each choice as it arrives, remember the exchange (unless told to forget)."""
+    def _ask(self, params: dict, functions: dict, stream: bool, conversation: Any, call: Any, prompt: str) -> Any:
+        """Send, show each choice as it arrives, remember the exchange (unless there is no call)."""
         from ..conversation import new_exchange, run_chat
         from ..display.stream import ChoiceViews
         from ..display.usage import show_usage
@@ -100,7 +106,7 @@ class ChatMagics(SessionMagics):
         views.finish(reply.cut_short())
         if stream and reply.usage:
             self.session.add_usage("/chat/completions", reply.usage)
-        if not forget:
-            conversation.record(new_exchange(key, prompt, added, reply, started))
+        if conversation is not None:
+            conversation.record(new_exchange(call, prompt, added, reply, started))
         show_usage(reply.model or params["model"], time.monotonic() - started, reply.usage, rich=views.rich)
         return reply

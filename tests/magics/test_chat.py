@@ -16,6 +16,7 @@ import psutil
 
 import pytest
 from IPython.core.error import UsageError
+from IPython.utils.capture import capture_output
 
 from oai_magics.client import Client
 from oai_magics.conversation import stream_reply
@@ -47,15 +48,13 @@ def test_line_form_output_variable_and_options(shell: Any) -> None:
     assert record["path"] == "/chat/completions" and record["completion_tokens"] <= 5
 
 
-def test_memory_rerun_replaces_and_named_conversations(shell: Any) -> None:
-    run(shell, "chat", "", "First question about owls")
-    run(shell, "chat", "", "Second question about bats")
-    run(shell, "chat", "", "Second question about bats")  # the same cell run again
+def test_memory_without_a_cell_id_and_named_conversations(shell: Any) -> None:
+    shell.run_cell("%chat First question about owls")
+    shell.run_cell("%chat Second question about bats")
+    shell.run_cell("%chat Second question about bats")  # typed again in a new cell: a new question, not a re-run
     conversation = session(shell).conversations["default"]
-    assert [e.messages[0]["content"] for e in conversation.exchanges] == ["First question about owls",
-                                                                          "Second question about bats"]
-    # The re-run sent the first exchange as context, not its own earlier answer.
-    assert len(conversation.context(conversation.exchanges[1].key)) == 2
+    assert [e.messages[0]["content"] for e in conversation.exchanges] == [
+        "First question about owls", "Second question about bats", "Second question about bats"]
     run(shell, "chat", "-c other", "Separate thread")
     assert len(session(shell).conversations["other"].exchanges) == 1
     run(shell, "chat", "--new", "Fresh start")
@@ -64,11 +63,52 @@ def test_memory_rerun_replaces_and_named_conversations(shell: Any) -> None:
     assert list(history["role"]) == ["user", "assistant"] and history["content"][0] == "Fresh start"
 
 
+@pytest.fixture
+def sent(shell: Any, monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The message texts of each chat request the session sends (the request still goes out)."""
+    requests_sent: list[list[str]] = []
+    completions = session(shell).client.chat.completions
+    create = completions.create
+
+    def recording(**params: Any) -> Any:
+        requests_sent.append([m.get("content") or "" for m in params["messages"]])
+        return create(**params)
+
+    monkeypatch.setattr(completions, "create", recording)
+    return requests_sent
+
+
+def test_two_calls_in_one_cell_are_both_remembered_in_order(shell: Any, sent: list[list[str]]) -> None:
+    with capture_output():
+        shell.run_cell("%chat Tell me about owls\n%chat Tell me more\n%chat Tell me more")
+    exchanges = session(shell).conversations["default"].exchanges
+    assert [e.messages[0]["content"] for e in exchanges] == ["Tell me about owls", "Tell me more", "Tell me more"]
+    assert sent[1] == ["Tell me about owls", exchanges[0].reply, "Tell me more"]
+    assert sent[2][::2] == ["Tell me about owls", "Tell me more", "Tell me more"]
+
+
+def test_a_loop_of_line_magics_keeps_every_exchange(shell: Any, sent: list[list[str]]) -> None:
+    with capture_output():
+        for _ in range(3):
+            shell.run_line_magic("chat", "Tell me more")
+    exchanges = session(shell).conversations["default"].exchanges
+    assert [e.messages[0]["content"] for e in exchanges] == ["Tell me more"] * 3
+    assert sent[2][::2] == ["Tell me more"] * 3
+
+
+def test_no_memory_leaves_the_conversation_alone(shell: Any, sent: list[list[str]]) -> None:
+    run(shell, "chat", "-s 'Be brief'", "Remember owls")
+    run(shell, "chat", "--no-memory --new -s 'Speak like a pirate'", "Only this")
+    assert sent[-1] == ["Speak like a pirate", "Only this"]
+    conversation = session(shell).conversations["default"]
+    assert conversation.system == "Be brief"
+    assert [e.messages[0]["content"] for e in conversation.exchanges] == ["Remember owls"]
+
+
 def test_system_json_param_and_no_stream(shell: Any) -> None:
     run(shell, "chat", "--json --no-stream -s 'Answer in JSON' --param seed=7 --param top_p=0.9", "Give me json about cats")
     assert json.loads(shell.user_ns["_"])["source"] == "oai_magics sandbox"
-    context = session(shell).conversations["default"].context("none")
-    assert context[0] == {"role": "system", "content": "Answer in JSON"}
+    assert session(shell).conversations["default"].system == "Answer in JSON"
 
 
 def test_interpolation_of_variables_attributes_and_items(shell: Any) -> None:
