@@ -33,7 +33,7 @@ class ChatMagics(SessionMagics):
     @argument("--json", action="store_true", help="JSON mode: the reply is a JSON object")
     @argument("-c", "--conversation", default="default", help="the conversation to continue (default: 'default')")
     @argument("--new", action="store_true", help="start the conversation afresh")
-    @argument("--no-memory", action="store_true", help="send only this prompt, and do not remember it")
+    @argument("--no-memory", action="store_true", help="send only this prompt (and -s); the conversation is neither read nor changed")
     @argument("--no-stream", action="store_true", help="wait for the whole reply instead of streaming it")
     @argument("--tools", help="comma-separated names of Python functions the model may call")
     @argument("--no-interpolate", action="store_true", help="send {{name}} placeholders as they are")
