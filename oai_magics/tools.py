@@ -127,7 +127,8 @@ def _from_callable(function: Callable[..., Any], name: str | None) -> dict:
 
 
 def _from_spec(spec: dict, name: str | None) -> dict:
-    flat = dict(spec["function"]) if isinstance(spec.get("function"), dict) else {k: v for k, v in spec.items() if k != "type"}
+    nested = spec.get("function")
+    flat = dict(nested) if isinstance(nested, dict) else {k: v for k, v in spec.items() if k != "type"}
     if name:
         flat["name"] = name
     if not flat.get("name"):

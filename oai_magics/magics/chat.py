@@ -28,12 +28,14 @@ class ChatMagics(SessionMagics):
     @argument("-s", "--system", help="a system prompt for this conversation")
     @argument("-t", "--temperature", type=float, help="sampling temperature, 0 to 2")
     @argument("--max-tokens", type=int, help="the most tokens the reply may have")
-    @argument("-p", "--param", action="append", metavar="KEY=VALUE", help="any other API parameter (JSON values), repeatable; with n=2 or more each choice "
-              "is shown apart, -o and _ get the list of texts, and memory keeps the first choice")
+    @argument("-p", "--param", action="append", metavar="KEY=VALUE",
+              help="any other API parameter (JSON values), repeatable; with n=2 or more each choice is shown "
+                   "apart, -o and _ get the list of texts, and memory keeps the first choice")
     @argument("--json", action="store_true", help="JSON mode: the reply is a JSON object")
     @argument("-c", "--conversation", default="default", help="the conversation to continue (default: 'default')")
     @argument("--new", action="store_true", help="start the conversation afresh")
-    @argument("--no-memory", action="store_true", help="send only this prompt (and -s); the conversation is neither read nor changed")
+    @argument("--no-memory", action="store_true",
+              help="send only this prompt (and -s); the conversation is neither read nor changed")
     @argument("--no-stream", action="store_true", help="wait for the whole reply instead of streaming it")
     @argument("--tools", help="comma-separated names of Python functions the model may call")
     @argument("--no-interpolate", action="store_true", help="send {{name}} placeholders as they are")
