@@ -122,10 +122,11 @@ class Reply:
 
     def cut_short(self) -> str:
         """Why the reply is partial, in words ('' when it is complete)."""
+        kept = "partial reply kept" if any(choice.text for choice in self.choices) else "nothing had arrived"
         if self.interrupted:
-            return "interrupted: partial reply kept"
+            return f"interrupted: {kept}"
         if self.error is not None:
-            return f"stream broken off after {self.chunks} chunks: partial reply kept ({self.error})"
+            return f"stream broken off after {self.chunks} chunks: {kept} ({self.error})"
         return ""
 
 

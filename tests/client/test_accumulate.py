@@ -66,6 +66,8 @@ def test_ctrl_c_and_a_broken_stream_keep_the_partial_text_and_close() -> None:
     assert reply.text == "Half" and not reply.complete and broken.closed
     assert reply.cut_short() == ("stream broken off after 1 chunks: partial reply kept "
                                  "(the server closed the connection)")
+    reply = consume(Recorded([], then=KeyboardInterrupt()), ChunkAccumulator())
+    assert reply.interrupted and reply.cut_short() == "interrupted: nothing had arrived"
 
 
 def test_a_whole_answer_gives_the_same_reply() -> None:
