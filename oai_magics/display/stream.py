@@ -79,6 +79,12 @@ class StreamView:
 class ChoiceViews:
     """The choices of one answer, each in its own `StreamView` (headed when there are several)."""
 
+    @classmethod
+    def for_request(cls, params: dict, interval: float = 0.15) -> "ChoiceViews":
+        """Views for the choices a request asks for (its `n`; a server checks the value itself)."""
+        n = params.get("n")
+        return cls(n if isinstance(n, int) else 1, interval)
+
     def __init__(self, n: int = 1, interval: float = 0.15, rich: bool | None = None) -> None:
         self.interval = interval
         self.rich = rich_frontend() if rich is None else rich

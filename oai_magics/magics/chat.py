@@ -97,8 +97,7 @@ class ChatMagics(SessionMagics):
         from ..display.stream import ChoiceViews
         from ..display.usage import show_usage
 
-        n = params.get("n") if isinstance(params.get("n"), int) else 1
-        views = ChoiceViews(n, interval=self.session.settings.render_interval)
+        views = ChoiceViews.for_request(params, self.session.settings.render_interval)
         started = time.monotonic()
 
         def on_tool(name: str, arguments: str, output: str) -> None:

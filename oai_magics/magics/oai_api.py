@@ -153,7 +153,7 @@ def complete(magics: OAIMagics, args: Any) -> None:
         params["max_tokens"] = args.max_tokens
     if args.temperature is not None:
         params["temperature"] = args.temperature
-    views = ChoiceViews(params["n"] if isinstance(params.get("n"), int) else 1, interval=magics.render_interval)
+    views = ChoiceViews.for_request(params, magics.render_interval)
     started = time.monotonic()
     if args.no_stream:
         try:
