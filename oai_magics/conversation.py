@@ -154,15 +154,17 @@ def run_chat(client: Client, params: dict, functions: dict[str, Callable[..., An
                 total[key] = total.get(key, 0) + value
         if not (reply.tool_calls and reply.complete):
             break
-        call_message = {"role": "assistant", "content": reply.text or None, "tool_calls": reply.tool_calls}
-        messages.append(call_message)
-        added.append(call_message)
-        for call in reply.tool_calls:
-            output = call_tool(functions, call["function"]["name"], call["function"]["arguments"])
-            on_tool(call["function"]["name"], call["function"]["arguments"], output)
-            tool_message = {"role": "tool", "tool_call_id": call["id"], "content": output}
-            messages.append(tool_message)
-            added.append(tool_message)
+        tool_round = [{"role": "assistant", "content": reply.text or None, "tool_calls": reply.tool_calls}]
+        try:
+            for call in reply.tool_calls:
+                output = call_tool(functions, call["function"]["name"], call["function"]["arguments"])
+                on_tool(call["function"]["name"], call["function"]["arguments"], output)
+                tool_round.append({"role": "tool", "tool_call_id": call["id"], "content": output})
+        except KeyboardInterrupt:  # Ctrl-C in a tool: a call without all its answers is not remembered
+            reply.interrupted = True
+            break
+        messages += tool_round
+        added += tool_round
     reply.usage = total or reply.usage
     added.append({"role": "assistant", "content": reply.text})
     return reply, added

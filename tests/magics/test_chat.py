@@ -144,6 +144,24 @@ def test_function_tools_are_called_and_answered(shell: Any) -> None:
         shell.run_cell_magic("chat", "--tools notfn", "x")
 
 
+def test_ctrl_c_in_a_tool_ends_the_exchange_without_a_half_answered_call(shell: Any) -> None:
+    def slow_lookup(city: str) -> str:
+        """Look a city up."""
+        os.kill(os.getpid(), signal.SIGINT)  # the user presses Ctrl-C while the tool runs
+        return "never reached"
+
+    shell.user_ns["slow_lookup"] = slow_lookup
+    try:
+        _, out = run(shell, "chat", "--tools slow_lookup", "Where is Lisbon?")
+    except KeyboardInterrupt:
+        pytest.fail("Ctrl-C in a tool escaped the magic")
+    assert "interrupted: nothing had arrived" in out.stdout
+    exchange = session(shell).conversations["default"].exchanges[-1]
+    assert exchange.interrupted and [m["role"] for m in exchange.messages] == ["user", "assistant"]
+    run(shell, "chat", "", "And Porto?")  # the conversation can go on
+    assert "Porto" in shell.user_ns["_"]
+
+
 def test_errors_are_one_line(shell: Any) -> None:
     with pytest.raises(UsageError) as info:
         shell.run_cell_magic("chat", "-m gpt-9", "hi")
