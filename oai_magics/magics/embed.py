@@ -12,6 +12,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 
 from .common import SessionMagics, friendly, parse, publish, read_variable
 from .oai import ROUTER, OAIMagics
+from .prompts import interpolate
 
 
 def cache_path(settings: Any) -> Path:
@@ -106,7 +107,7 @@ class EmbedMagics(SessionMagics):
         else:
             texts = [" ".join(args.text)] if args.text else []
         if not args.no_interpolate:
-            texts = [self.session.interpolate(t, self.shell.user_ns) for t in texts]
+            texts = [interpolate(t, self.shell.user_ns) for t in texts]
         if not texts:
             raise UsageError("Nothing to embed: give a text, -i VARIABLE, or one text per line in %%embed.")
         return texts, None
