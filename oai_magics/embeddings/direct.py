@@ -14,17 +14,13 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..client import Client, OpenAIError
-from ..client.errors import APIStatusError
 from .cache import EmbeddingCache
-from .pacing import Pacer, Stopped
+from .pacing import Pacer, Stopped, paced_call
 from .planning import MAX_ITEMS, Batch, estimate_tokens, plan_batches
 
-__all__ = ["embed_texts", "EmbeddingJobError", "PERMANENT_STATUS", "RowMatrix", "row_spans"]
+__all__ = ["embed_texts", "EmbeddingJobError", "RowMatrix", "row_spans"]
 
 PROGRESS_FROM = 4  # batches: fewer finish too fast for a bar to help
-# Statuses a retry cannot change: the request itself, the key or the model is wrong.
-PERMANENT_STATUS = frozenset({400, 401, 403, 404, 422})
-RETRY_WAIT = 0.5  # seconds before a batch's next attempt after a server error (doubling)
 
 
 class EmbeddingJobError(Exception):
@@ -63,27 +59,8 @@ class _Job:
     def run(self, batch: Batch) -> np.ndarray:
         """One batch, retried when the failure is one a retry can mend."""
         inputs = self.texts[batch.start:batch.stop]
-        tokens = sum(estimate_tokens(t) for t in inputs)
-        for attempt in range(self.attempts):  # on top of the client's own retries of each request
-            self.pacer.acquire(tokens)
-            try:
-                return self.client.embeddings.create(model=self.model, input=inputs, **self.extra).matrix
-            except APIStatusError as exc:
-                if exc.status in PERMANENT_STATUS or attempt + 1 == self.attempts:
-                    raise
-                if exc.status != 429:  # a 429 has already paused the whole job through the pacer
-                    self._wait(RETRY_WAIT * 2**attempt)
-            except OpenAIError:
-                if attempt + 1 == self.attempts:
-                    raise
-                self._wait(RETRY_WAIT * 2**attempt)
-            finally:
-                self.pacer.release(tokens)
-        raise AssertionError("unreachable")
-
-    def _wait(self, seconds: float) -> None:
-        if self.stop.wait(seconds):
-            raise Stopped()
+        return paced_call(lambda: self.client.embeddings.create(model=self.model, input=inputs, **self.extra).matrix,
+                          self.pacer, sum(estimate_tokens(t) for t in inputs), self.attempts, self.stop)
 
 
 def embed_texts(client: Client, texts: Sequence[str], model: str, *, dimensions: int | None = None,

@@ -14,12 +14,18 @@ import re
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable, Mapping
+from typing import Callable, Mapping, TypeVar
 
-__all__ = ["Pacer", "parse_duration", "Stopped"]
+from ..client import OpenAIError
+
+__all__ = ["Pacer", "parse_duration", "Stopped", "paced_call", "PERMANENT_STATUS"]
 
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
 _UNIT = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+T = TypeVar("T")
+# Statuses a retry cannot change: the request itself, the key or the model is wrong.
+PERMANENT_STATUS = frozenset({400, 401, 403, 404, 422})
+RETRY_WAIT = 0.5  # seconds before the next attempt after a server or connection error (doubling)
 DEFAULT_PAUSE = 1.0  # seconds a 429 without Retry-After pauses the job
 RESET_GUESS = 1.0  # seconds a refilled window is trusted for when no answer has said otherwise
 MARGIN = 0.02  # seconds added to a reset time: the server's clock and rounding may lag ours
@@ -177,3 +183,21 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
     if millis is not None:
         return millis / 1000
     return _number(headers.get("retry-after"))
+
+
+def paced_call(call: Callable[[], T], pacer: Pacer, tokens: int, attempts: int, stop: threading.Event) -> T:
+    """`call()` when the pacer lets it go, tried again (on top of the client's own retries) only when
+    a retry can mend the failure. A 429 has already paused the whole job through the pacer."""
+    for attempt in range(attempts):
+        pacer.acquire(tokens)
+        try:
+            return call()
+        except OpenAIError as exc:
+            status = getattr(exc, "status", None)
+            if status in PERMANENT_STATUS or attempt + 1 == attempts:
+                raise
+            if status != 429 and stop.wait(RETRY_WAIT * 2**attempt):
+                raise Stopped() from None
+        finally:
+            pacer.release(tokens)
+    raise AssertionError("attempts must be at least 1")
