@@ -3,8 +3,9 @@ with similarity search and a 2-D map; and `%oai cache` to see and clear the embe
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from IPython.core.error import UsageError
 from IPython.core.magic import line_cell_magic, magics_class, no_var_expand
@@ -52,7 +53,7 @@ class EmbedMagics(SessionMagics):
         """Embed texts into a DataFrame: a `text` column and one float32 column per dimension."""
         args = parse(self.embed, line)
         if args.jobs:
-            return self._jobs()
+            return self._jobs(args)
         if args.collect:
             return self._collect(args)
         texts, index = self._inputs(args, cell)
@@ -75,7 +76,8 @@ class EmbedMagics(SessionMagics):
             partial = embedding_frame(texts, exc.matrix, index) if exc.matrix.shape[1] else None
             publish(self.shell, partial, args.output)
             raise UsageError(f"{exc} (the partial result, NaN where rows failed, is in `_`"
-                             f"{' and ' + args.output if args.output else ''}; run it again to send only those rows)") from None
+                             f"{' and ' + args.output if args.output else ''}"
+                             f"{'' if args.no_cache else '; run it again to send only those rows'})") from None
         finally:
             if cache is not None:
                 cache.close()
@@ -117,37 +119,37 @@ class EmbedMagics(SessionMagics):
 
         return None if args.no_cache else EmbeddingCache(cache_path(self.session.settings))
 
-    # -- Batch API jobs ------------------------------------------------------------------------
-    def _store(self) -> Any:
+    @contextlib.contextmanager
+    def _stores(self, args: Any) -> Iterator[tuple[Any, Any]]:
+        """(the job store, the cache or None), both closed afterwards."""
         from ..embeddings.batch_jobs import JobStore
 
         path = cache_path(self.session.settings)
         path.parent.mkdir(parents=True, exist_ok=True)
-        return JobStore(path)
-
-    def _submit(self, args: Any, texts: list[str], index: Any, model: str) -> Any:
-        from ..embeddings.batch_jobs import submit
-
-        cache, store = self._cache(args), self._store()
+        store, cache = JobStore(path), self._cache(args)
         try:
-            job = submit(self.session.client, store, texts, model, dimensions=args.dimensions, index=index,
-                         cache=cache, batch_size=args.batch_size)
+            yield store, cache
         finally:
             store.close()
             if cache is not None:
                 cache.close()
+
+    # -- Batch API jobs ------------------------------------------------------------------------
+    def _submit(self, args: Any, texts: list[str], index: Any, model: str) -> Any:
+        from ..embeddings.batch_jobs import submit
+
+        with self._stores(args) as (store, cache):
+            job = submit(self.session.client, store, texts, model, dimensions=args.dimensions, index=index,
+                         cache=cache, batch_size=args.batch_size)
         if args.output:
             self.shell.user_ns[args.output] = job
         return job
 
-    def _jobs(self) -> Any:
+    def _jobs(self, args: Any) -> Any:
         import pandas as pd
 
-        store = self._store()
-        try:
+        with self._stores(args) as (store, _):
             rows = [job.row() for job in store.all()]
-        finally:
-            store.close()
         frame = pd.DataFrame(rows, columns=["job", "status", "texts", "model", "batches", "requests", "completed",
                                             "failed", "created", "server"])
         frame["created"] = pd.to_datetime(frame["created"], unit="s", utc=True)
@@ -157,8 +159,7 @@ class EmbedMagics(SessionMagics):
         from ..embeddings.batch_jobs import JobNotReady, collect, describe_failure, failure_reasons, resend
         from ..frames import embedding_frame
 
-        store, cache = self._store(), self._cache(args)
-        try:
+        with self._stores(args) as (store, cache):
             job = store.get(args.collect)
             if job is None:
                 known = ", ".join(j.id for j in store.all()[-5:]) or "none yet"
@@ -176,10 +177,6 @@ class EmbedMagics(SessionMagics):
                 publish(self.shell, frame, args.output)
                 raise UsageError(describe_failure(job, failed, failure_reasons(client, job))
                                  + " (the rows that succeeded are in `_`, NaN elsewhere)")
-        finally:
-            store.close()
-            if cache is not None:
-                cache.close()
         if args.output:
             self.shell.user_ns[args.output] = frame
         return frame
@@ -194,9 +191,16 @@ class EmbedMagics(SessionMagics):
         if not args.query:
             publish(self.shell, frame, args.output)
             return None
-        query = self.session.client.embeddings.create(model=model, input=args.query,
-                                                      **({"dimensions": args.dimensions} if args.dimensions else {}))
-        return similarity_frame(frame, query.matrix[0], top=args.top)
+        from ..embeddings import embed_texts
+
+        cache = self._cache(args)  # a query asked before is not sent again either
+        try:
+            query = embed_texts(self.session.client, [args.query], model, dimensions=args.dimensions, cache=cache,
+                                progress=False)
+        finally:
+            if cache is not None:
+                cache.close()
+        return similarity_frame(frame, query[0], top=args.top)
 
 
 @ROUTER.command("cache")

@@ -117,3 +117,11 @@ def test_failed_batch_lines_are_reported_and_sent_again(shell: Any, faults: Any)
 def test_collecting_an_unknown_job_is_one_line(shell: Any) -> None:
     with pytest.raises(UsageError, match="no embedding job 'job-nope'"):
         shell.run_line_magic("embed", "--collect job-nope")
+
+
+def test_a_query_over_an_embedded_corpus_sends_nothing_again(shell: Any, traffic: Any) -> None:
+    shell.user_ns["docs"] = ["How to bake sourdough bread", "Quarterly earnings call notes", "Feeding a sourdough starter"]
+    first, _ = run(shell, "embed", "-i docs --query 'sourdough at home' -k 2")
+    sent = traffic.seen()
+    again, _ = run(shell, "embed", "-i docs --query 'sourdough at home' -k 2")
+    assert traffic.seen() == sent and list(again["text"]) == list(first["text"])
