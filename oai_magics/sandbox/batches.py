@@ -29,7 +29,9 @@ TERMINAL = ("completed", "failed", "cancelled", "expired")
 
 
 def public(batch: dict) -> dict:
-    return {k: v for k, v in batch.items() if not k.startswith("_")}
+    """The batch as the API shows it: times and files not reached yet are left out (the spec types
+    them as integers and strings, never null)."""
+    return {k: v for k, v in batch.items() if not k.startswith("_") and v is not None}
 
 
 def get_batch(app: State, batch_id: str) -> dict:
