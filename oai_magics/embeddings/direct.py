@@ -124,8 +124,8 @@ class RowMatrix:
 
     def _ensure(self, width: int) -> np.ndarray:
         with self._lock:  # batches finish on several threads; the first one sizes the matrix
-            if self.matrix is None:
-                self.matrix = np.full((self.count, width), np.nan, dtype=np.float32)
+            if self.matrix is None:  # not np.full: every row is written once, by a vector or by NaN
+                self.matrix = np.empty((self.count, width), dtype=np.float32)
         return self.matrix
 
     def put(self, rows: Sequence[int], block: np.ndarray) -> None:
@@ -139,7 +139,12 @@ class RowMatrix:
         self.filled[row] = True
 
     def result(self) -> np.ndarray:
-        return self.matrix if self.matrix is not None else np.full((self.count, 0), np.nan, dtype=np.float32)
+        """The matrix, NaN in the rows nothing arrived for."""
+        if self.matrix is None:
+            return np.full((self.count, 0), np.nan, dtype=np.float32)
+        if not self.filled.all():
+            self.matrix[~self.filled] = np.nan
+        return self.matrix
 
 
 def row_spans(rows: Sequence[int], limit: int = 5) -> str:
