@@ -175,7 +175,7 @@ def submit(client: Client, store: JobStore, texts: Sequence[str], model: str, *,
     texts = list(texts)
     job = Job(id="job-" + secrets.token_hex(4), server=client.base_url, model=model, dimensions=dimensions, texts=texts,
               index=_jsonable(index))
-    todo = cache.fill(client.base_url, model, dimensions, texts, lambda row, vector: None) if cache else list(range(len(texts)))
+    todo = cache.missing(client.base_url, model, dimensions, texts) if cache else list(range(len(texts)))
     if todo:
         _send(client, job, todo, batch_size, limits)
     store.save(job)

@@ -80,22 +80,30 @@ class EmbeddingCache:
 
         Vectors go straight to their destination, so a large lookup never holds a second copy.
         """
-        scope = scope_of(server, model, dimensions)
+        return self._find(scope_of(server, model, dimensions), texts, put)
+
+    def missing(self, server: str, model: str, dimensions: int | None, texts: Sequence[str]) -> list[int]:
+        """The rows whose texts are not stored (their vectors are not read)."""
+        return self._find(scope_of(server, model, dimensions), texts, None)
+
+    def _find(self, scope: bytes, texts: Sequence[str], put: Callable[[int, np.ndarray], None] | None) -> list[int]:
         rows_of: dict[bytes, list[int]] = {}
         for row, text in enumerate(texts):
             rows_of.setdefault(entry_key(scope, text), []).append(row)
         unique = list(rows_of)
         found = np.zeros(len(texts), dtype=bool)
+        columns = "key, vector" if put is not None else "key, NULL"
         with self._lock:
             for begin in range(0, len(unique), _CHUNK):
                 chunk = unique[begin:begin + _CHUNK]
                 marks = ",".join("?" * len(chunk))
-                cursor = self._db.execute(f"SELECT key, vector FROM vectors WHERE key IN ({marks})", chunk)
-                for digest, blob in cursor:
-                    vector = np.frombuffer(blob, dtype="<f4")
-                    for row in rows_of[digest]:
-                        put(row, vector)
-                        found[row] = True
+                for digest, blob in self._db.execute(f"SELECT {columns} FROM vectors WHERE key IN ({marks})", chunk):
+                    rows = rows_of[digest]
+                    found[rows] = True
+                    if put is not None:
+                        vector = np.frombuffer(blob, dtype="<f4")
+                        for row in rows:
+                            put(row, vector)
         return np.flatnonzero(~found).tolist()
 
     def store(self, server: str, model: str, dimensions: int | None, texts: Sequence[str], matrix: np.ndarray) -> None:

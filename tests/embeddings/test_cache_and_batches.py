@@ -125,3 +125,15 @@ def test_a_query_over_an_embedded_corpus_sends_nothing_again(shell: Any, traffic
     sent = traffic.seen()
     again, _ = run(shell, "embed", "-i docs --query 'sourdough at home' -k 2")
     assert traffic.seen() == sent and list(again["text"]) == list(first["text"])
+
+
+def test_a_batch_job_sends_only_what_the_cache_lacks(shell: Any) -> None:
+    shell.user_ns["docs"] = corpus(20, "partly")
+    shell.user_ns["head"] = shell.user_ns["docs"][:15]
+    run(shell, "embed", "-i head -d 8")
+    job, _ = run(shell, "embed", "-i docs -d 8 --batch --batch-size 4")
+    assert job.counts()["total"] == 0 and len(job.batches) == 1  # one batch of two request lines, still validating
+    frame, _ = run(shell, "embed", f"--collect {job.id} --wait")
+    assert job.id and not frame.isna().any().any() and list(frame["text"]) == shell.user_ns["docs"]
+    done = run(shell, "embed", "--jobs")[0].set_index("job").loc[job.id]
+    assert done["requests"] == 2 and done["completed"] == 2  # rows 15-19 only: 4 + 1 texts
