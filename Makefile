@@ -11,7 +11,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # Temporary files (pytest, kernels, the sandbox's data) stay inside the checkout.
 export TMPDIR := $(CURDIR)/.tmp
 
-.PHONY: test demo install clean
+.PHONY: test demo bench install clean
 
 $(STAMP): pyproject.toml
 	@mkdir -p $(TMPDIR)
@@ -28,6 +28,10 @@ test: $(STAMP)
 
 demo: $(STAMP)
 	$(PY) -m oai_magics.demo notebooks --out $(TMPDIR)/demo
+
+# Measurements side by side with the official SDK and the floor; writes benchmarks/RESULTS.md.
+bench: $(STAMP)
+	$(PY) benchmarks/run.py
 
 clean:
 	rm -rf $(VENV) $(TMPDIR) *.egg-info
