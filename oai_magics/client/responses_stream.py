@@ -14,7 +14,7 @@ broke off. Unknown event and item types are carried along untouched.
 from __future__ import annotations
 
 import copy
-from typing import Any, Iterable, Iterator
+from typing import Iterable, Iterator
 
 __all__ = ["ResponseAccumulator", "output_text", "function_calls"]
 

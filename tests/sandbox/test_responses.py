@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from typing import Any, Iterator
+from typing import Iterator
 
 import pytest
 import requests
@@ -77,6 +77,20 @@ def test_plain_response_retrieve_input_items_and_delete(api: Client, answers: li
     assert api.responses.delete(response["id"])["deleted"] is True
     with pytest.raises(NotFoundError):
         api.responses.retrieve(response["id"])
+    assert_contract(answers)
+
+
+def test_input_items_keep_their_typed_parts(api: Client, answers: list[Answer]) -> None:
+    response = api.responses.create(model=MODEL, input=[
+        {"role": "developer", "content": "Describe images briefly"},
+        {"type": "message", "role": "user", "content": [
+            {"type": "input_text", "text": "What is in this picture of Bergen?"},
+            {"type": "input_image", "image_url": "https://example.com/bergen.png"}]},
+    ])
+    assert "Bergen" in output_text(response)
+    items = api.responses.input_items.list(response["id"], order="asc")
+    assert [i["role"] for i in items] == ["developer", "user"]
+    assert [p["type"] for p in items[1]["content"]] == ["input_text", "input_image"]
     assert_contract(answers)
 
 
