@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from typing import Iterator
+from typing import Any, Iterator
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import requests
@@ -47,6 +48,24 @@ def assert_events_valid(events: list[dict]) -> None:
         assert not errors, f"{event['type']}: {errors}"
 
 
+@pytest.fixture(autouse=True)
+def requests_follow_the_spec(api: Client) -> Iterator[None]:
+    """Every request our client sends in these scenarios (and the sandbox accepts) is valid by the spec."""
+    sent: list[tuple] = []
+
+    def hook(response: Any, *args: Any, **kwargs: Any) -> None:
+        url = urlsplit(response.request.url)
+        body = response.request.body
+        sent.append((response.status_code, response.request.method, url.path.removeprefix("/v1"), dict(parse_qsl(url.query)),
+                     response.request.headers.get("Content-Type", ""), json.loads(body) if body else None))
+
+    api._requester.transport.session.hooks["response"].append(hook)
+    yield
+    problems = [f"{method} {path}: {error}" for status, method, path, query, kind, body in sent if status < 400
+                for error in spec("2026").request_errors(method, path, query, kind, body)]
+    assert not problems, "\n".join(problems)
+
+
 def assert_contract(answers: list[Answer]) -> None:
     """Successful answers as their operation documents them; errors (which the spec leaves
     undocumented on these paths) in the API's error envelope."""
@@ -85,7 +104,7 @@ def test_input_items_keep_their_typed_parts(api: Client, answers: list[Answer]) 
         {"role": "developer", "content": "Describe images briefly"},
         {"type": "message", "role": "user", "content": [
             {"type": "input_text", "text": "What is in this picture of Bergen?"},
-            {"type": "input_image", "image_url": "https://example.com/bergen.png"}]},
+            {"type": "input_image", "image_url": "https://example.com/bergen.png", "detail": "low"}]},
     ])
     assert "Bergen" in output_text(response)
     items = api.responses.input_items.list(response["id"], order="asc")
