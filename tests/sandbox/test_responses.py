@@ -248,6 +248,14 @@ def test_background_response_completes_when_polled(api: Client, answers: list[An
     assert_contract(answers)
 
 
+def test_a_streamed_background_response_reports_its_queue(api: Client) -> None:
+    events = list(api.responses.create(model=MODEL, input="Summarise the sagas", background=True, stream=True))
+    assert [e["type"] for e in events[:3]] == ["response.created", "response.queued", "response.in_progress"]
+    assert events[0]["response"]["status"] == "queued" and events[-1]["type"] == "response.completed"
+    assert_events_valid(events)
+    assert api.responses.retrieve(events[0]["response"]["id"])["status"] == "completed"
+
+
 @pytest.fixture(scope="module")
 def slow_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     """A sandbox whose background responses stay queued (for an hour) until cancelled, and whose
