@@ -49,8 +49,10 @@ def append_items(app: State, conversation: str, items: list[dict]) -> list[dict]
 def _items_param(value: Any, required: bool) -> list[dict]:
     if value is None and not required:
         return []
-    if not isinstance(value, list) or (required and not value):
+    if value is None or (required and value == []):
         raise invalid("Missing required parameter: 'items'.", param="items", code="missing_required_parameter")
+    if not isinstance(value, list):
+        raise invalid("Invalid type for 'items': expected an array of items.", param="items")
     if len(value) > MAX_ITEMS:
         raise invalid(f"Invalid 'items': array too long. Expected an array with maximum length {MAX_ITEMS}, but got "
                       f"an array with length {len(value)} instead.", param="items", code="array_above_max_length")

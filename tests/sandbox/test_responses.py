@@ -321,6 +321,8 @@ def test_unknown_ids_and_bad_input_are_the_apis_errors(api: Client, answers: lis
         api.responses.create(model=MODEL)
     with pytest.raises(BadRequestError, match="telepathy"):
         api.responses.create(model=MODEL, input=[{"type": "telepathy"}])
+    with pytest.raises(BadRequestError, match="Invalid type for 'items'"):
+        api.conversations.create(items="Hello")
     with pytest.raises(BadRequestError, match="maximum length 20"):
         api.conversations.create(items=[{"role": "user", "content": str(i)} for i in range(21)])
     assert_contract(answers)
