@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from oai_magics.client import APIConnectionError, BadRequestError, Client, NotFoundError
+from oai_magics.client.accumulate import consume
 from oai_magics.client.responses_stream import ResponseAccumulator, function_calls, output_text
 from oai_magics.sandbox import Sandbox, start
 from tests.helpers.openapi import spec
@@ -151,6 +152,11 @@ def test_streamed_function_call_sends_argument_deltas(api: Client) -> None:
         "response.output_item.done", "response.completed"]
     assert_events_valid(events)
     assert json.loads(acc.function_calls[0]["arguments"]) == {"city": "Paris"}
+    reply = consume(api.responses.create(model=MODEL, input="Weather in Paris?", tools=[WEATHER], stream=True),
+                    ResponseAccumulator())
+    [call] = reply.tool_calls
+    assert reply.complete and reply.finish_reason == "tool_calls" and call["function"]["name"] == "get_weather"
+    assert call["id"].startswith("call_") and json.loads(call["function"]["arguments"]) == {"city": "Paris"}
 
 
 def test_tool_choice_none_answers_in_text(api: Client) -> None:
