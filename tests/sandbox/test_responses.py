@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from typing import Any, Iterator
+from typing import Any, Iterator, Literal
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -139,6 +139,23 @@ def test_function_call_round_trip_with_previous_response_id(api: Client, answers
     # The call's name comes from the previous response: the chain carried the context over.
     assert "`get_weather` returned: Sunny, 21 C" in output_text(answered)
     assert answered["previous_response_id"] == asked["id"] and not function_calls(answered)
+    assert_contract(answers)
+
+
+def test_a_python_function_as_a_tool_round_trip(api: Client, answers: list[Answer]) -> None:
+    from oai_magics.tools import call_tool, responses_tool
+
+    def get_weather(city: str, unit: Literal["c", "f"] = "c") -> str:
+        """The weather in a city."""
+        return f"{city}: 21 degrees {unit.upper()}"
+
+    tools = [responses_tool(get_weather)]
+    asked = api.responses.create(model=MODEL, input="How warm is it in Tromso today?", tools=tools)
+    [call] = function_calls(asked)
+    output = call_tool({"get_weather": get_weather}, call["name"], call["arguments"])
+    answered = api.responses.create(model=MODEL, previous_response_id=asked["id"], tools=tools,
+                                    input=[{"type": "function_call_output", "call_id": call["call_id"], "output": output}])
+    assert "`get_weather` returned: Tromso: 21 degrees C" in output_text(answered)
     assert_contract(answers)
 
 
