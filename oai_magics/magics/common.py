@@ -1,4 +1,5 @@
-"""What every magic shares: one-line errors, `--param key=value`, storing results, cell keys."""
+"""What every magic shares: argument parsing (from `arguments`), one-line errors, `--param key=value`,
+storing results, cell keys."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from typing import Any, Callable
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics
-from IPython.core.magic_arguments import parse_argstring
-from IPython.utils.process import arg_split
+
+from .arguments import HelpShown, parse
 
 __all__ = ["SessionMagics", "friendly", "parse", "parse_params", "publish", "cell_key", "read_variable"]
 
@@ -23,34 +24,6 @@ class SessionMagics(Magics):
     def __init__(self, shell: Any, session: Any) -> None:
         super().__init__(shell)
         self.session = session
-
-
-def _unquote(value: Any) -> Any:
-    if isinstance(value, list):
-        return [_unquote(item) for item in value]
-    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-        return value[1:-1]
-    return value
-
-
-class HelpShown(Exception):
-    """`--help` was asked for and printed: the magic has nothing more to do."""
-
-
-def parse(magic: Callable[..., Any], line: str) -> Any:
-    """The magic's own @magic_arguments parser, with quotes removed from quoted values
-    (IPython's splitter keeps them: `-s 'Be brief'` would otherwise send the quotes).
-    `-h` / `--help` prints the parser's help (IPython's parsers have no help flag of their own)."""
-    try:
-        if {"-h", "--help"} & set(arg_split(line)):
-            print(getattr(magic, "parser").format_help().lstrip(":\n"))
-            raise HelpShown()
-        args = parse_argstring(magic, line)
-    except ValueError as exc:  # shlex: an unclosed quote, say
-        raise UsageError(f"cannot read the arguments: {exc}") from None
-    for name, value in vars(args).items():
-        setattr(args, name, _unquote(value))
-    return args
 
 
 def friendly(method: Callable[..., Any]) -> Callable[..., Any]:

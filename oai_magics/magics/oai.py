@@ -13,9 +13,9 @@ from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class, no_var_expand
-from IPython.core.magic_arguments import argument, magic_arguments
 from traitlets import Bool, Dict, Float, Int, Unicode, observe
 
+from .arguments import argument, magic_arguments
 from . import profiles
 from .common import friendly
 from .router import Router

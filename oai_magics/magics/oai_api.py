@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from IPython.core.error import UsageError
-from IPython.core.magic_arguments import argument, magic_arguments
 
+from .arguments import argument, magic_arguments
 from .common import parse_params, publish
 from .oai import ROUTER, OAIMagics
 
