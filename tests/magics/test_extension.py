@@ -42,11 +42,54 @@ def test_config_lists_the_settings(shell: Any) -> None:
         assert f"OAIMagics.{name}" in out.stdout
 
 
-def test_help_comes_from_the_parsers(shell: Any) -> None:
+def _subcommands(router: Any, prefix: str = "") -> list[str]:
+    from oai_magics.magics.router import Router
+
+    found = []
+    for name, handler in router.table.items():
+        found += _subcommands(handler, f"{prefix}{name} ") if isinstance(handler, Router) else [prefix + name]
+    return found
+
+
+def test_help_comes_from_the_parsers_for_every_magic_and_subcommand(shell: Any) -> None:
+    from oai_magics.magics.oai import ROUTER
+
+    lines = [(magic, "") for magic in ("chat", "image", "embed")] + [("oai", sub) for sub in _subcommands(ROUTER)]
+    assert len(lines) > 20 and ("oai", "files download") in lines
+    for magic, sub in lines:
+        for flag in ("-h", "--help"):
+            with capture_output() as out:
+                value = shell.run_line_magic(magic, f"{sub} {flag}".strip())
+            usage = out.stdout.lstrip().split("\n")[0]
+            assert value is None and (usage + " ").startswith(f"%{' '.join([magic, sub]).strip()} "), (magic, sub)
     for magic in ("chat", "image", "embed"):
-        with capture_output() as out:
-            shell.run_line_magic(magic, "--help")
-        assert out.stdout.startswith(f"  %{magic} [") and "-o NAME" in out.stdout
+        text = shell.object_inspect_text(f"%{magic}")  # what %chat? shows: the parser's help
+        assert f"%{magic} [" in text and "-o NAME" in text
+
+
+@pytest.mark.parametrize("line, sent", [
+    ("how do I use -h in grep", "how do I use -h in grep"),
+    ("-- -h is a flag", "-h is a flag"),
+    ('What does "foo" mean --help', 'What does "foo" mean --help'),
+])
+def test_a_help_flag_inside_the_prompt_is_sent_with_it(shell: Any, line: str, sent: str) -> None:
+    with capture_output() as out:
+        shell.run_line_magic("chat", f"--no-stream -o reply {line}")
+    assert "usage" not in out.stdout.lower() and "%chat [" not in out.stdout
+    assert f"\u201c{sent}\u201d" in shell.user_ns["reply"]  # the sandbox quotes the prompt it received
+    with capture_output():
+        frame = shell.run_line_magic("embed", f"-o vectors {line}")
+    assert list(frame["text"]) == [sent]
+
+
+def test_load_ext_builds_no_argument_parser() -> None:
+    # IPython's own decorator builds (and formats the help of) every parser at import; ours wait for first use.
+    code = ("import argparse; from IPython.core.interactiveshell import InteractiveShell; ip = InteractiveShell.instance(); "
+            "built = []; init = argparse.ArgumentParser.__init__; "
+            "argparse.ArgumentParser.__init__ = lambda self, *a, **k: built.append(a[:1] or k.get('prog')) or init(self, *a, **k); "
+            "ip.run_line_magic('load_ext', 'oai_magics'); print(built)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert result.stdout.strip() == "[]"
 
 
 @pytest.fixture(scope="module")

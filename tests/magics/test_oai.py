@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import wave
 from pathlib import Path
 from typing import Any
@@ -114,8 +115,50 @@ def test_finetunes_life_cycle(shell: Any, tmp_path: Path) -> None:
     assert events["message"][0].startswith("Created fine-tune")
     cancelled, _ = run(shell, "oai", f"finetunes cancel {job_id}")
     assert cancelled["status"][0] == "cancelled"
-    with pytest.raises(UsageError, match="needs --training-file"):
+    with pytest.raises(UsageError, match="required: --training-file"):
         shell.run_line_magic("oai", "finetunes create")
+
+
+def test_download_keeps_only_the_last_part_of_a_server_given_name(shell: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    outside, here = tmp_path / "outside", tmp_path / "work" / "here"
+    outside.mkdir()
+    here.mkdir(parents=True)
+    monkeypatch.chdir(here)
+    client = session_of(shell).client
+    hostile = {"../../outside/up.txt": "up.txt", str(outside / "absolute.txt"): "absolute.txt",
+               "..\\..\\outside\\back.txt": "back.txt", "..": None, "notes.txt": "notes.txt"}
+    for name, expected in hostile.items():
+        file_id = client.files.create((name, f"from {name}".encode()), purpose="assistants")["id"]
+        _, out = run(shell, "oai", f"files download {file_id}")  # the default name: the server's
+        written = here / (expected or file_id)
+        assert written.read_text() == f"from {name}" and f"wrote {written}" in out.stdout
+    assert not list(outside.iterdir()) and not list((tmp_path / "work").glob("*.txt"))
+    again = client.files.create(("../notes.txt", b"second"), purpose="assistants")["id"]
+    run(shell, "oai", f"files download {again}")
+    run(shell, "oai", f"files download {again} --to {tmp_path / 'work'}")  # a folder the user gave
+    assert (here / "notes.txt").read_text() == "from notes.txt"  # never overwritten: a numbered copy instead
+    assert (here / "notes (1).txt").read_text() == "second" and (tmp_path / "work" / "notes.txt").read_text() == "second"
+    with pytest.raises(UsageError, match="exists: choose another name with --to"):
+        shell.run_line_magic("oai", f"files download {again} --to {here / 'notes.txt'}")
+    assert (here / "notes.txt").read_text() == "from notes.txt"
+
+
+def test_help_lists_every_subcommand_with_its_description(shell: Any) -> None:
+    _, out = run(shell, "oai", "help")
+    assert "::" not in out.stdout
+    for name, description in (("files", "Files on the server"), ("finetunes", "Legacy fine-tunes"),
+                              ("config", "Show the profile"), ("usage", "Requests and tokens")):
+        assert re.search(rf"^  {name} +{description}", out.stdout, re.M), name
+    _, out = run(shell, "oai", "files help")
+    for name in ("list", "upload", "download", "show", "delete"):
+        assert re.search(rf"^  {name} +\w", out.stdout, re.M), name
+    for line, usage in (("files upload --help", "%oai files upload [--purpose PURPOSE] path"),
+                        ("finetunes create -h", "%oai finetunes create --training-file FILE_ID"),
+                        ("files -h", "%oai files SUBCOMMAND")):
+        _, out = run(shell, "oai", line)
+        assert usage in out.stdout, line
+    with pytest.raises(UsageError, match=r"%oai files: unknown subcommand 'frobnicate'"):
+        shell.run_line_magic("oai", "files frobnicate")
 
 
 def test_usage_counts_requests_and_tokens(shell: Any) -> None:
