@@ -46,18 +46,18 @@ class OAIMagics(Magics):
 
     def __init__(self, shell: Any) -> None:
         super().__init__(shell, config=shell.config)
-        self._register_profiles(self.profiles)
         self.session = Session(self)
+        self._register_profiles(self.profiles)
 
     @observe("profiles")
     def _on_profiles(self, change: Any) -> None:
-        self._register_profiles(change["new"])
+        if hasattr(self, "session"):  # while traitlets applies the config, __init__ registers them next
+            self._register_profiles(change["new"])
 
-    @staticmethod
-    def _register_profiles(entries: dict) -> None:
+    def _register_profiles(self, entries: dict) -> None:
         for name, values in (entries or {}).items():
             try:
-                profiles.register(profiles.from_config(name, dict(values)))
+                self.session.profiles.register(profiles.from_config(name, dict(values)))
             except (TypeError, ValueError) as exc:
                 raise UsageError(f"OAIMagics.profiles: {exc}") from None
 
@@ -126,7 +126,7 @@ def list_profiles(magics: OAIMagics, args: Any) -> Any:
 
     rows = [{"name": p.name, "active": p.name == magics.session.profile_name, "base_url": p.base_url,
              "key_env": p.key_env, "sandbox": p.sandbox, **{f"{k}_model": v for k, v in p.models.items()}}
-            for p in profiles.PROFILES.values()]
+            for p in magics.session.profiles]
     return pd.DataFrame(rows).set_index("name")
 
 
@@ -143,7 +143,7 @@ def add_profile(magics: OAIMagics, args: Any) -> None:
     """Register a profile for another OpenAI-compatible server."""
     profile = profiles.Profile(args.name, base_url=args.base_url, key_env=args.key_env).with_models(
         chat=args.chat_model, embedding=args.embedding_model, image=args.image_model)
-    profiles.register(profile)
+    magics.session.profiles.register(profile)
     print(f"profile {args.name!r} added; switch to it with %oai use {args.name}")
 
 

@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
 
-from . import profiles
-from .profiles import Profile
+from .profiles import Profile, Profiles
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..client import Client
@@ -31,6 +30,7 @@ class Session:
     def __init__(self, settings: Any) -> None:
         self.settings = settings  # the OAIMagics configurable: its traitlets are the defaults
         self.profile_name = settings.profile
+        self.profiles = Profiles()  # this session's own: a profile added here is unknown elsewhere
         self._client: Client | None = None
         self._typed_keys: dict[str, Secret] = {}
         self.sandbox: Sandbox | None = None
@@ -40,9 +40,9 @@ class Session:
     # -- connection ----------------------------------------------------------------------------
     @property
     def profile(self) -> Profile:
-        found = profiles.get(self.profile_name)
+        found = self.profiles.get(self.profile_name)
         if found is None:
-            raise UsageError(f"Unknown profile {self.profile_name!r}; known: {', '.join(profiles.PROFILES)}.")
+            raise UsageError(f"Unknown profile {self.profile_name!r}; known: {', '.join(self.profiles.names())}.")
         return found
 
     def model(self, kind: str, chosen: str | None = None) -> str:
@@ -51,8 +51,8 @@ class Session:
         return chosen or configured or self.profile.model(kind)
 
     def use(self, name: str) -> Profile:
-        if profiles.get(name) is None:
-            raise UsageError(f"Unknown profile {name!r}; known: {', '.join(profiles.PROFILES)}.")
+        if self.profiles.get(name) is None:
+            raise UsageError(f"Unknown profile {name!r}; known: {', '.join(self.profiles.names())}.")
         self.profile_name = name
         self._drop_client()
         return self.profile

@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 import pytest
 from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
 
 from oai_magics.magics import session_of
 
@@ -53,6 +54,22 @@ def test_profiles_table_and_use_auto(shell: Any, monkeypatch: Any) -> None:
     assert session_of(shell).profile_name == "openai"
     with pytest.raises(UsageError, match="Unknown profile 'nope'"):
         shell.run_line_magic("oai", "use nope")
+
+
+def test_profiles_belong_to_their_session(shell: Any, sandbox: Any) -> None:
+    run(shell, "oai", f"profile add mine --base-url {sandbox.base_url}")
+    shell.run_line_magic("config", f"OAIMagics.profiles = {{'configured': {{'base_url': '{sandbox.base_url}'}}}}")
+    table, _ = run(shell, "oai", "profiles")
+    assert {"mine", "configured"} <= set(table.index)
+    shell.run_line_magic("unload_ext", "oai_magics")
+    InteractiveShell.clear_instance()
+    other = InteractiveShell.instance()  # the next session (or the next test) starts with the built-ins only
+    other.run_line_magic("load_ext", "oai_magics")
+    table, _ = run(other, "oai", "profiles")
+    assert set(table.index) == {"openai", "sandbox"}
+    with pytest.raises(UsageError, match="Unknown profile 'mine'"):
+        other.run_line_magic("oai", "use mine")
+    other.run_line_magic("unload_ext", "oai_magics")
 
 
 def test_use_sandbox_starts_the_embedded_server(shell: Any) -> None:
