@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from . import assistants, audio, chat, embeddings, faults, files, finetunes, images, models, moderations, runs, threads
 from .errors import ApiError, error_body, error_response
 from .faults import DroppedConnection, FaultMiddleware, Faults
+from .idempotency import IdempotencyMiddleware
 from .state import Settings, State
 from .store import Store
 
@@ -95,4 +96,5 @@ def create_app(settings: Settings) -> Starlette:
     app.state.faults = Faults()
     app.add_middleware(AuthMiddleware, api_key=settings.api_key)
     app.add_middleware(FaultMiddleware, faults=app.state.faults)  # outermost: faults come before auth
+    app.add_middleware(IdempotencyMiddleware)  # outermost: a repeated key waits for or replays the first answer
     return app
