@@ -29,7 +29,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic_arguments import MagicArgumentParser, argument, real_name
 from IPython.core.magic_arguments import magic_arguments as _eager_magic_arguments
 
-__all__ = ["magic_arguments", "argument", "parser_of", "help_text", "parse", "HelpShown"]
+__all__ = ["magic_arguments", "argument", "an_id", "parser_of", "help_text", "parse", "HelpShown"]
 
 # A word: runs of unquoted text and quoted spans; a lone quote (an apostrophe in "what's") is text.
 _TOKEN = re.compile(r"""(?:[^\s"']+|"[^"]*"|'[^']*'|["'])+""")
@@ -76,6 +76,13 @@ class magic_arguments(_eager_magic_arguments):
         return func
 
 
+def an_id(text: str) -> str:
+    """An `@argument(type=an_id)` for server ids: an empty one is a usage error, not a request."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an id cannot be empty")
+    return text
+
+
 def parser_of(magic: Callable[..., Any]) -> MagicArgumentParser:
     """The parser of a magic decorated with ours (built now if needed) or with IPython's."""
     lazy = getattr(magic, "lazy_parser", None)
@@ -97,7 +104,7 @@ class _Word:
 def _unquote(text: str) -> str:
     """Shell quotes off an option value or a positional word; backslashes are kept as typed."""
     lexer = shlex.shlex(text, posix=True)
-    lexer.whitespace_split, lexer.escape = True, ""
+    lexer.whitespace_split, lexer.escape, lexer.commenters = True, "", ""  # `#` is text, not a comment
     lexer.whitespace = ""  # the value is one word already: keep its inner spaces
     try:
         return "".join(lexer)
@@ -161,12 +168,27 @@ def _take_values(action: argparse.Action, words: list[_Word], index: int) -> tup
 
 def split_line(parser: argparse.ArgumentParser, line: str) -> list[str] | None:
     """The argv for `parser` from a magic's line, or None when the line asks for the help."""
-    options = _Options(parser)
+    words = [_Word(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(line)]
+    read = _read_options(_Options(parser), words)
+    if read is None:
+        return None
+    argv, runs = read
+    flat = [word for run in runs for word in run]
     positionals = [a for a in parser._actions if not a.option_strings]
     free_text = bool(positionals) and positionals[-1].nargs in _FREE_TEXT
-    words = [_Word(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(line)]
+    fixed = len(positionals) - 1 if free_text else len(flat)  # the words before the free text, one each
+    words_argv = [_unquote(w.text) for w in flat[:fixed]]
+    if free_text and flat[fixed:]:
+        words_argv.append(_raw_text(line, runs, flat[fixed]))
+    # "--" keeps argparse from reading a word as an option; only added when needed, as it shows in its errors
+    return argv + (["--"] if any(w.startswith("-") for w in words_argv) else []) + words_argv
+
+
+def _read_options(options: _Options, words: list[_Word]) -> tuple[list[str], list[list[_Word]]] | None:
+    """The options as argv, and the other words in runs of neighbours (an option between two words
+    splits them into two runs); None when a help flag comes before the first word."""
     argv: list[str] = []
-    runs: list[list[_Word]] = []  # positional words, in runs of neighbours (options split runs)
+    runs: list[list[_Word]] = []
     index, last_word = 0, -2
     while index < len(words):
         word = words[index]
@@ -175,32 +197,21 @@ def split_line(parser: argparse.ArgumentParser, line: str) -> list[str] | None:
             runs.append(words[index:])
             break
         matched = options.match(word.text) if _looks_like_option(word.text) else None
-        if matched is None:
-            if word.text in ("-h", "--help") and not runs:
-                return None
-            if _looks_like_option(word.text) and not runs:
-                argv.append(word.text)  # an unknown option before any word: argparse names it
-                continue
+        if matched is not None:
+            action, value = matched
+            values, index = ([value], index) if value is not None else _take_values(action, words, index)
+            argv += _option_argv(action, [_unquote(v) for v in values]) if values else [word.text]
+        elif word.text in ("-h", "--help") and not runs:
+            return None
+        elif _looks_like_option(word.text) and not runs:
+            argv.append(word.text)  # an unknown option before any word: argparse names it in its error
+        else:
             if last_word == index - 2:
                 runs[-1].append(word)
             else:
                 runs.append([word])
             last_word = index - 1
-            continue
-        action, value = matched
-        if value is None:
-            values, index = _take_values(action, words, index)
-        else:
-            values = [value]
-        argv += _option_argv(action, [_unquote(v) for v in values]) if values else [word.text]
-    flat = [word for run in runs for word in run]
-    if not flat:
-        return argv
-    fixed = len(positionals) - 1 if free_text else len(flat)
-    argv += ["--", *(_unquote(w.text) for w in flat[:fixed])]
-    if free_text and flat[fixed:]:
-        argv.append(_raw_text(line, runs, flat[fixed]))
-    return argv
+    return argv, runs
 
 
 def _raw_text(line: str, runs: list[list[_Word]], first: _Word) -> str:

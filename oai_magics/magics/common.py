@@ -40,7 +40,7 @@ def friendly(method: Callable[..., Any]) -> Callable[..., Any]:
             if self.session.settings.short_errors:
                 raise UsageError(f"{type(exc).__name__}: {exc}") from None
             raise
-        except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+        except OSError as exc:  # a local file or folder: missing, a folder for a file, a file for a folder ...
             raise UsageError(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")) from None
 
     return wrapper

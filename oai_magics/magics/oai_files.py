@@ -15,7 +15,7 @@ from typing import IO, Any
 
 from IPython.core.error import UsageError
 
-from .arguments import argument, magic_arguments
+from .arguments import an_id, argument, magic_arguments
 from .oai import ROUTER, OAIMagics
 
 __all__ = ["FILES", "safe_name", "create_new"]
@@ -49,7 +49,7 @@ def upload(magics: OAIMagics, args: Any) -> Any:
 
 @FILES.command("show")
 @magic_arguments(name="oai files show")
-@argument("file_id", help="the file's id")
+@argument("file_id", type=an_id, help="the file's id")
 def show(magics: OAIMagics, args: Any) -> Any:
     """One file's details, as a DataFrame row."""
     return _frame([magics.session.client.files.retrieve(args.file_id)])
@@ -57,7 +57,7 @@ def show(magics: OAIMagics, args: Any) -> Any:
 
 @FILES.command("delete")
 @magic_arguments(name="oai files delete")
-@argument("file_id", help="the file's id")
+@argument("file_id", type=an_id, help="the file's id")
 def delete(magics: OAIMagics, args: Any) -> None:
     """Delete a file on the server."""
     magics.session.client.files.delete(args.file_id)
@@ -67,7 +67,7 @@ def delete(magics: OAIMagics, args: Any) -> None:
 @FILES.command("download")
 @magic_arguments(name="oai files download")
 @argument("--to", metavar="PATH", help="a folder to write into, or a new file's path (default: the working folder)")
-@argument("file_id", help="the file's id")
+@argument("file_id", type=an_id, help="the file's id")
 def download(magics: OAIMagics, args: Any) -> None:
     """Write a file's content here, under its own name made safe, never overwriting."""
     api = magics.session.client.files

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .arguments import argument, magic_arguments
+from .arguments import an_id, argument, magic_arguments
 from .oai import ROUTER, OAIMagics
 
 __all__ = ["FINETUNES"]
@@ -33,8 +33,8 @@ def list_jobs(magics: OAIMagics, args: Any) -> Any:
 
 @FINETUNES.command("create")
 @magic_arguments(name="oai finetunes create")
-@argument("--training-file", required=True, metavar="FILE_ID", help="the uploaded training file (%%oai files upload PATH --purpose fine-tune)")
-@argument("--validation-file", metavar="FILE_ID", help="an uploaded validation file")
+@argument("--training-file", required=True, type=an_id, metavar="FILE_ID", help="the uploaded training file (%%oai files upload PATH --purpose fine-tune)")
+@argument("--validation-file", type=an_id, metavar="FILE_ID", help="an uploaded validation file")
 @argument("-m", "--model", help="the base model (curie, davinci, ...)")
 @argument("--suffix", help="a name to add to the fine-tuned model's id")
 @argument("--epochs", type=int, help="training epochs")
@@ -47,7 +47,7 @@ def create(magics: OAIMagics, args: Any) -> Any:
 
 @FINETUNES.command("show")
 @magic_arguments(name="oai finetunes show")
-@argument("job", help="the fine-tune id")
+@argument("job", type=an_id, help="the fine-tune id")
 def show(magics: OAIMagics, args: Any) -> Any:
     """One job's details."""
     return _job_frame(magics.session.client.fine_tunes.retrieve(args.job))
@@ -55,7 +55,7 @@ def show(magics: OAIMagics, args: Any) -> Any:
 
 @FINETUNES.command("cancel")
 @magic_arguments(name="oai finetunes cancel")
-@argument("job", help="the fine-tune id")
+@argument("job", type=an_id, help="the fine-tune id")
 def cancel(magics: OAIMagics, args: Any) -> Any:
     """Cancel a job."""
     return _job_frame(magics.session.client.fine_tunes.cancel(args.job))
@@ -63,7 +63,7 @@ def cancel(magics: OAIMagics, args: Any) -> Any:
 
 @FINETUNES.command("events")
 @magic_arguments(name="oai finetunes events")
-@argument("job", help="the fine-tune id")
+@argument("job", type=an_id, help="the fine-tune id")
 def events(magics: OAIMagics, args: Any) -> Any:
     """A job's events, as a DataFrame."""
     from ..frames import listing_frame

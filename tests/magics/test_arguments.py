@@ -39,6 +39,7 @@ def words_magic(line: str) -> None:
     ("-1 is a number", "-1 is a number"),
     ("C:\\Users\\me\\x.png please", "C:\\Users\\me\\x.png please"),
     ("{{name}} and {'json': 1}", "{{name}} and {'json': 1}"),
+    ("# not a comment", "# not a comment"),
     ("'quoted whole'", "'quoted whole'"),
 ])
 def test_free_text_is_taken_as_typed(line: str, prompt: str) -> None:
@@ -56,6 +57,7 @@ def test_free_text_is_taken_as_typed(line: str, prompt: str) -> None:
     ("-n4 hi", {"n": 4}),
     ("--no-s hi", {"no_stream": True}),  # a unique prefix, as argparse allows
     ("-m C:\\models\\x hi", {"model": "C:\\models\\x"}),
+    ("-m #1 hi", {"model": "#1"}),
 ])
 def test_option_values_lose_their_shell_quotes_only(line: str, expected: dict) -> None:
     args = parse(prompt_magic, line)
