@@ -75,10 +75,7 @@ def show_config(magics: OAIMagics, args: Any) -> None:
     """Show the profile, server, key source (never the key) and default models."""
     session = magics.session
     profile = session.profile
-    base = session.sandbox.base_url if profile.sandbox and session.sandbox else (
-        "the embedded sandbox (starts on first use)" if profile.sandbox else
-        profile.base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1")
-    lines = [f"profile   {profile.name}", f"server    {base}", f"api key   {session.key_source()}"]
+    lines = [f"profile   {profile.name}", f"server    {session.server(profile)}", f"api key   {session.key_source()}"]
     for kind in profiles.DEFAULT_MODELS:
         lines.append(f"{kind + ' model':<22}{session.model(kind)}")
     lines.append(f"short errors          {magics.short_errors}")
@@ -115,7 +112,10 @@ def use_profile(magics: OAIMagics, args: Any) -> None:
         sandbox = magics.session.start_sandbox()
         print(f"using the oai_magics sandbox at {sandbox.base_url} (no key needed; answers are generated locally)")
     else:
-        print(f"using profile {name!r} ({profile.base_url or 'the default OpenAI server'}; key from {magics.session.key_source()})")
+        source = magics.session.key_source()
+        key = (f"key from {source}" if source != "none" else
+               f"no API key yet: type one with %oai key, or set ${profile.key_env or 'OPENAI_API_KEY'} and run %oai use {name} again")
+        print(f"using profile {name!r} ({magics.session.server(profile)}; {key})")
 
 
 @ROUTER.command("profiles")
@@ -124,7 +124,7 @@ def list_profiles(magics: OAIMagics, args: Any) -> Any:
     """The known profiles as a DataFrame."""
     import pandas as pd
 
-    rows = [{"name": p.name, "active": p.name == magics.session.profile_name, "base_url": p.base_url,
+    rows = [{"name": p.name, "active": p.name == magics.session.profile_name, "base_url": magics.session.server(p),
              "key_env": p.key_env, "sandbox": p.sandbox, **{f"{k}_model": v for k, v in p.models.items()}}
             for p in magics.session.profiles]
     return pd.DataFrame(rows).set_index("name")

@@ -57,6 +57,12 @@ class Session:
         self._drop_client()
         return self.profile
 
+    def server(self, profile: Profile) -> str:
+        """Where a profile's requests go, in words when it is not a URL yet."""
+        if profile.sandbox:
+            return self.sandbox.base_url if self.sandbox is not None else "the embedded sandbox (starts on first use)"
+        return profile.base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
+
     def set_key(self, key: str) -> None:
         from ..client.core import Secret
 

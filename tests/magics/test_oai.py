@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.capture import capture_output
 
 from oai_magics.magics import session_of
 
@@ -49,6 +50,10 @@ def test_key_is_asked_without_echo(shell: Any, monkeypatch: Any) -> None:
 def test_profiles_table_and_use_auto(shell: Any, monkeypatch: Any) -> None:
     table, _ = run(shell, "oai", "profiles")
     assert {"openai", "sandbox", "test"} <= set(table.index) and bool(table.loc["test", "active"])
+    assert table.loc["openai", "base_url"] == "https://api.openai.com/v1"
+    assert table.loc["sandbox", "base_url"].startswith("the embedded sandbox")
+    _, out = run(shell, "oai", "use openai")
+    assert "no API key yet: type one with %oai key, or set $OPENAI_API_KEY" in out.stdout
     monkeypatch.setenv("OPENAI_API_KEY", "sk-anything")
     _, out = run(shell, "oai", "use auto")
     assert session_of(shell).profile_name == "openai"
@@ -96,6 +101,8 @@ def test_models_files_round_trip(shell: Any, tmp_path: Path) -> None:
     assert f"deleted {file_id}" in out.stdout
     with pytest.raises(UsageError, match=r"NotFoundError: 404"):
         shell.run_line_magic("oai", f"files show {file_id}")
+    with pytest.raises(UsageError, match="an id cannot be empty"):
+        shell.run_line_magic("oai", "files show ''")
 
 
 def test_moderate_speak_transcribe_translate(shell: Any, tmp_path: Path) -> None:
@@ -120,20 +127,30 @@ def test_complete_and_edit(shell: Any) -> None:
 
 
 def test_finetunes_life_cycle(shell: Any, tmp_path: Path) -> None:
+    from oai_magics.sandbox import start
+
     data = tmp_path / "train.jsonl"
     data.write_text('{"prompt": "a", "completion": "b"}\n')
-    uploaded, _ = run(shell, "oai", f"files upload {data} --purpose fine-tune")
-    job, _ = run(shell, "oai", f"finetunes create --training-file {uploaded['id'][0]} -m curie --suffix nb")
-    job_id = job["id"][0]
-    assert job["status"][0] == "pending"
-    listing, _ = run(shell, "oai", "finetunes")
-    assert job_id in set(listing["id"])
-    events, _ = run(shell, "oai", f"finetunes events {job_id}")
-    assert events["message"][0].startswith("Created fine-tune")
-    cancelled, _ = run(shell, "oai", f"finetunes cancel {job_id}")
-    assert cancelled["status"][0] == "cancelled"
-    with pytest.raises(UsageError, match="required: --training-file"):
-        shell.run_line_magic("oai", "finetunes create")
+    with start(data_dir=tmp_path / "slow", job_delay=600) as slow:  # the job stays pending: cancel cannot race it
+        with capture_output():
+            shell.run_line_magic("oai", f"profile add slow --base-url {slow.base_url} --key-env SANDBOX_TEST_KEY")
+            shell.run_line_magic("oai", "use slow")
+            assert shell.run_line_magic("oai", "finetunes") is None  # none yet: a line saying how to start one
+        uploaded, _ = run(shell, "oai", f"files upload {data} --purpose fine-tune")
+        job, _ = run(shell, "oai", f"finetunes create --training-file {uploaded['id'][0]} -m curie --suffix nb")
+        job_id = job["id"][0]
+        assert job["status"][0] == "pending"
+        for line in ("finetunes", "finetunes list"):
+            listing, _ = run(shell, "oai", line)
+            assert list(listing["id"]) == [job_id]
+        events, _ = run(shell, "oai", f"finetunes events {job_id}")
+        assert events["message"][0].startswith("Created fine-tune")
+        cancelled, _ = run(shell, "oai", f"finetunes cancel {job_id}")
+        assert cancelled["status"][0] == "cancelled"
+        shown, _ = run(shell, "oai", f"finetunes show {job_id}")
+        assert shown["status"][0] == "cancelled"
+        with pytest.raises(UsageError, match="required: --training-file"):
+            shell.run_line_magic("oai", "finetunes create")
 
 
 def test_download_keeps_only_the_last_part_of_a_server_given_name(shell: Any, tmp_path: Path, monkeypatch: Any) -> None:
