@@ -144,6 +144,8 @@ def _looks_like_option(text: str) -> bool:
 def _option_argv(action: argparse.Action, values: list[str]) -> list[str]:
     """The option in a form argparse cannot misread, whatever its value starts with."""
     name = next((s for s in action.option_strings if s.startswith("--")), action.option_strings[0])
+    if "--" in values:  # argparse drops a "--" value and stores an empty list instead
+        raise UsageError(f"argument {name}: '--' ends the options, it cannot be a value")
     if len(values) == 1:
         return [f"{name}={values[0]}" if name.startswith("--") else name + values[0]]
     return [name, *values]
@@ -153,7 +155,7 @@ def _take_values(action: argparse.Action, words: list[_Word], index: int) -> tup
     """The words an option takes after it, and where the next one starts. A one-value option
     takes the next word whatever it looks like (`-t -1`, `-s -h`), as the user plainly meant."""
     nargs = action.nargs
-    if nargs == 0 or index >= len(words):
+    if nargs == 0 or index >= len(words) or words[index].text == "--":
         return [], index
     if nargs is None:
         return [words[index].text], index + 1
@@ -200,6 +202,9 @@ def _read_options(options: _Options, words: list[_Word]) -> tuple[list[str], lis
         if matched is not None:
             action, value = matched
             values, index = ([value], index) if value is not None else _take_values(action, words, index)
+            if not values and action.nargs not in (0, "?", "*"):  # said here: argparse would take a later word
+                raise UsageError(f"argument {'/'.join(action.option_strings)}: expected "
+                                 f"{'at least one argument' if action.nargs == '+' else 'one argument'}")
             argv += _option_argv(action, [_unquote(v) for v in values]) if values else [word.text]
         elif word.text in ("-h", "--help") and not runs:
             return None

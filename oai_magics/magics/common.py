@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import math
 from typing import Any, Callable
 
 from IPython.core.error import UsageError
@@ -13,7 +14,7 @@ from IPython.core.magic import Magics
 
 from .arguments import HelpShown, parse
 
-__all__ = ["SessionMagics", "friendly", "parse", "parse_params", "publish", "cell_key", "read_variable"]
+__all__ = ["SessionMagics", "friendly", "parse", "parse_params", "listing", "publish", "cell_key", "read_variable"]
 
 
 class SessionMagics(Magics):
@@ -46,18 +47,38 @@ def friendly(method: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def parse_params(pairs: list[str] | None) -> dict[str, Any]:
-    """`--param key=value` pairs; values are JSON when they parse as JSON, text otherwise."""
+def parse_params(pairs: list[str] | None, reserved: tuple[str, ...] = ()) -> dict[str, Any]:
+    """`--param key=value` pairs; values are JSON when they parse as finite JSON, text otherwise.
+    `reserved` names what the magic sends itself (its prompt, its upload): a clear error, not a clash."""
     params: dict[str, Any] = {}
     for pair in pairs or []:
         key, sep, raw = pair.partition("=")
-        if not sep or not key.strip():
+        key = key.strip()
+        if not sep or not key:
             raise UsageError(f"--param expects key=value, got {pair!r}")
-        try:
-            params[key.strip()] = json.loads(raw)
+        if key in reserved:
+            raise UsageError(f"--param {key}: this magic sets {key} itself")
+        try:  # NaN, Infinity and 1e999 are no JSON a server accepts: they stay text
+            params[key] = json.loads(raw, parse_constant=_not_finite, parse_float=_finite_float)
         except ValueError:
-            params[key.strip()] = raw
+            params[key] = raw
     return params
+
+
+def _not_finite(text: str) -> float:
+    raise ValueError(f"{text} is not a finite number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    return value if math.isfinite(value) else _not_finite(text)
+
+
+def listing(items: Any) -> Any:
+    """API objects as a DataFrame (id first, times as datetimes); pandas loads on this first use."""
+    from ..frames import listing_frame
+
+    return listing_frame(items)
 
 
 def publish(shell: Any, value: Any, name: str | None) -> None:

@@ -57,7 +57,7 @@ class ImageMagics(SessionMagics):
     def _request(self, args: Any, prompt: str) -> dict:
         images = self.session.client.images
         model = args.model or ("dall-e-2" if (args.edit or args.variation) else self.session.model("image"))
-        params: dict[str, Any] = {"model": model, "n": args.n, **parse_params(args.param)}
+        params: dict[str, Any] = {"model": model, "n": args.n, **parse_params(args.param, reserved=("prompt", "image", "mask"))}
         for name in ("size", "quality", "style"):
             if getattr(args, name):
                 params[name] = getattr(args, name)

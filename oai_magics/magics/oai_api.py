@@ -10,14 +10,8 @@ from typing import Any
 from IPython.core.error import UsageError
 
 from .arguments import argument, magic_arguments
-from .common import parse_params, publish
+from .common import listing, parse_params, publish
 from .oai import ROUTER, OAIMagics
-
-
-def _frame(items: Any) -> Any:
-    from ..frames import listing_frame
-
-    return listing_frame(items)
 
 
 @ROUTER.command("models")
@@ -26,7 +20,7 @@ def _frame(items: Any) -> Any:
 def models(magics: OAIMagics, args: Any) -> Any:
     """The models the server offers, as a DataFrame."""
     items = [m for m in magics.session.client.models.list() if not args.filter or args.filter in m["id"]]
-    return _frame(items)
+    return listing(items)
 
 
 @ROUTER.command("moderate")

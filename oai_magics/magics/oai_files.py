@@ -16,17 +16,12 @@ from typing import IO, Any
 from IPython.core.error import UsageError
 
 from .arguments import an_id, argument, magic_arguments
+from .common import listing
 from .oai import ROUTER, OAIMagics
 
 __all__ = ["FILES", "safe_name", "create_new"]
 
 FILES = ROUTER.group("files", "Files on the server: list, upload, show, download, delete.", default="list")
-
-
-def _frame(items: Any) -> Any:
-    from ..frames import listing_frame
-
-    return listing_frame(items)
 
 
 @FILES.command("list")
@@ -35,16 +30,19 @@ def _frame(items: Any) -> Any:
 def list_files(magics: OAIMagics, args: Any) -> Any:
     """The files on the server, as a DataFrame."""
     params = {"purpose": args.purpose} if args.purpose else {}
-    return _frame(magics.session.client.files.list(**params).auto_paging_iter())
+    return listing(magics.session.client.files.list(**params).auto_paging_iter())
 
 
 @FILES.command("upload")
 @magic_arguments(name="oai files upload")
-@argument("--purpose", default="assistants", help="assistants (default), fine-tune, batch, vision or user_data")
+@argument("--purpose", help="assistants (the default, said when used), fine-tune, batch, vision or user_data")
 @argument("path", help="the file to upload")
 def upload(magics: OAIMagics, args: Any) -> Any:
     """Upload a file; its file object as a DataFrame row."""
-    return _frame([magics.session.client.files.create(Path(args.path).expanduser(), purpose=args.purpose)])
+    if args.purpose is None:
+        print("purpose: assistants (the default; choose another with --purpose fine-tune, batch, vision or user_data)")
+    purpose = args.purpose or "assistants"
+    return listing([magics.session.client.files.create(Path(args.path).expanduser(), purpose=purpose)])
 
 
 @FILES.command("show")
@@ -52,7 +50,7 @@ def upload(magics: OAIMagics, args: Any) -> Any:
 @argument("file_id", type=an_id, help="the file's id")
 def show(magics: OAIMagics, args: Any) -> Any:
     """One file's details, as a DataFrame row."""
-    return _frame([magics.session.client.files.retrieve(args.file_id)])
+    return listing([magics.session.client.files.retrieve(args.file_id)])
 
 
 @FILES.command("delete")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .arguments import an_id, argument, magic_arguments
+from .common import listing
 from .oai import ROUTER, OAIMagics
 
 __all__ = ["FINETUNES"]
@@ -13,22 +14,18 @@ FINETUNES = ROUTER.group("finetunes", "Legacy fine-tunes: list, create, show, ca
 
 
 def _job_frame(job: dict) -> Any:
-    from ..frames import listing_frame
-
-    return listing_frame([{k: v for k, v in job.items() if k != "events"}])  # events: `%oai finetunes events`
+    return listing([{k: v for k, v in job.items() if k != "events"}])  # events: `%oai finetunes events`
 
 
 @FINETUNES.command("list")
 @magic_arguments(name="oai finetunes list")
 def list_jobs(magics: OAIMagics, args: Any) -> Any:
     """The fine-tune jobs, as a DataFrame."""
-    from ..frames import listing_frame
-
     jobs = list(magics.session.client.fine_tunes.list())
     if not jobs:
         print("No fine-tunes yet: start one with %oai finetunes create --training-file FILE_ID")
         return None
-    return listing_frame(jobs)
+    return listing(jobs)
 
 
 @FINETUNES.command("create")
@@ -66,6 +63,4 @@ def cancel(magics: OAIMagics, args: Any) -> Any:
 @argument("job", type=an_id, help="the fine-tune id")
 def events(magics: OAIMagics, args: Any) -> Any:
     """A job's events, as a DataFrame."""
-    from ..frames import listing_frame
-
-    return listing_frame(magics.session.client.fine_tunes.list_events(args.job))
+    return listing(magics.session.client.fine_tunes.list_events(args.job))

@@ -78,6 +78,8 @@ def test_only_a_help_flag_before_the_first_word_asks_for_help(line: str, capsys:
     ("-m", "expected one argument"),
     ('-m "unclosed hi', "cannot read the arguments: No closing quotation"),
     ("-t hot hi", "invalid float value: 'hot'"),
+    ("-p -- hi", "argument -p/--param: expected one argument"),
+    ("--param=-- hi", "'--' ends the options, it cannot be a value"),
 ])
 def test_bad_lines_are_one_usage_line(line: str, message: str) -> None:
     with pytest.raises(UsageError, match=message) as info:
@@ -101,3 +103,23 @@ def test_the_parser_is_built_on_first_use_and_documents_the_magic() -> None:
     assert later.lazy_parser.parser is None and later.__doc__ == "Built later."
     assert later.getdoc().startswith("  %later [-x X]") and "Built later." in later.getdoc()
     assert later.lazy_parser.parser is not None
+
+
+@pytest.mark.parametrize("pairs, expected", [
+    (["n=2", "stop=[\"x\"]", "user=me"], {"n": 2, "stop": ["x"], "user": "me"}),
+    (["top_p=NaN", "x=Infinity", "y=-Infinity", "z=1e999"], {"top_p": "NaN", "x": "Infinity", "y": "-Infinity", "z": "1e999"}),
+    (["deep={\"a\": [1e999]}"], {"deep": "{\"a\": [1e999]}"}),
+])
+def test_params_are_finite_json_or_text(pairs: list[str], expected: dict) -> None:
+    from oai_magics.magics.common import parse_params
+
+    assert parse_params(pairs) == expected
+
+
+def test_params_cannot_replace_what_the_magic_sends() -> None:
+    from oai_magics.magics.common import parse_params
+
+    with pytest.raises(UsageError, match="--param prompt: this magic sets prompt itself"):
+        parse_params(["prompt=other"], reserved=("prompt",))
+    with pytest.raises(UsageError, match="--param expects key=value"):
+        parse_params(["=x"])

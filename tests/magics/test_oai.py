@@ -90,8 +90,10 @@ def test_models_files_round_trip(shell: Any, tmp_path: Path) -> None:
     assert isinstance(models["created"].dtype, pd.DatetimeTZDtype)
     note = tmp_path / "notes.txt"
     note.write_text("remember the milk\n")
-    uploaded, _ = run(shell, "oai", f"files upload {note} --purpose assistants")
+    uploaded, out = run(shell, "oai", f"files upload {note}")
+    assert "purpose: assistants (the default; choose another with --purpose" in out.stdout
     file_id = uploaded["id"][0]
+    assert uploaded["purpose"][0] == "assistants"
     listing, _ = run(shell, "oai", "files")
     assert file_id in set(listing["id"]) and isinstance(listing["created_at"].dtype, pd.DatetimeTZDtype)
     target = tmp_path / "copy.txt"
