@@ -176,6 +176,8 @@ def test_download_keeps_only_the_last_part_of_a_server_given_name(shell: Any, tm
     assert (here / "notes (1).txt").read_text() == "second" and (tmp_path / "work" / "notes.txt").read_text() == "second"
     with pytest.raises(UsageError, match="exists: choose another name with --to"):
         shell.run_line_magic("oai", f"files download {again} --to {here / 'notes.txt'}")
+    with pytest.raises(UsageError, match=r"^File exists: .*notes\.txt$"):  # a file named as a folder: one line
+        shell.run_line_magic("oai", f"files download {again} --to {here / 'notes.txt'}/")
     assert (here / "notes.txt").read_text() == "from notes.txt"
 
 
