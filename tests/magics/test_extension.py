@@ -15,6 +15,8 @@ from IPython.utils.capture import capture_output
 
 from tests.helpers.canary import find_secret, verbose_traceback
 
+from .conftest import subcommands
+
 CANARY = "sk-canary.never.show.0123456789abcdef"
 
 
@@ -45,19 +47,10 @@ def test_config_lists_the_settings(shell: Any) -> None:
         assert f"OAIMagics.{name}" in out.stdout
 
 
-def _subcommands(router: Any, prefix: str = "") -> list[str]:
-    from oai_magics.magics.router import Router
-
-    found = []
-    for name, handler in router.table.items():
-        found += _subcommands(handler, f"{prefix}{name} ") if isinstance(handler, Router) else [prefix + name]
-    return found
-
-
 def test_help_comes_from_the_parsers_for_every_magic_and_subcommand(shell: Any) -> None:
     from oai_magics.magics.oai import ROUTER
 
-    lines = [(magic, "") for magic in ("chat", "image", "embed")] + [("oai", sub) for sub in _subcommands(ROUTER)]
+    lines = [(magic, "") for magic in ("chat", "image", "embed")] + [("oai", sub) for sub, _ in subcommands(ROUTER)]
     assert len(lines) > 20 and ("oai", "files download") in lines
     for magic, sub in lines:
         for flag in ("-h", "--help"):
