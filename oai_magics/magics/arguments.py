@@ -229,8 +229,9 @@ def _raw_text(line: str, runs: list[list[_Word]], first: _Word) -> str:
     return " ".join(pieces)
 
 
-def parse(magic: Callable[..., Any], line: str) -> Any:
-    """The magic's arguments from its line (see the module docstring); `-h` prints the help."""
+def parse(magic: Callable[..., Any], line: str, *, intermixed: bool = True) -> Any:
+    """The magic's arguments from its line (see the module docstring); `-h` prints the help.
+    Options may always stand between the words (`intermixed` is accepted for callers that ask for it)."""
     parser = parser_of(magic)
     argv = split_line(parser, line)
     if argv is None:
