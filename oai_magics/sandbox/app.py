@@ -19,6 +19,7 @@ from . import (assistants, audio, chat, conversations, embeddings, faults, files
                responses, runs, threads)
 from .errors import ApiError, error_body, error_response
 from .faults import DroppedConnection, FaultMiddleware, Faults
+from .idempotency import IdempotencyMiddleware
 from .state import Settings, State
 from .store import Store
 
@@ -121,4 +122,5 @@ def create_app(settings: Settings) -> Starlette:
     app.add_middleware(AuthMiddleware, api_key=settings.api_key)
     app.add_middleware(RequestIdMiddleware)  # outside auth: a refused key's 401 has its id too
     app.add_middleware(FaultMiddleware, faults=app.state.faults)  # outermost: faults come before auth
+    app.add_middleware(IdempotencyMiddleware)  # outermost: a repeated key waits for or replays the first answer
     return app
