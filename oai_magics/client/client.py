@@ -8,15 +8,17 @@ from typing import Any
 from .core import Requester
 from .resources.assistants import Assistants
 from .resources.batches import Batches
+from .resources.conversations import Conversations
 from .resources.embeddings import Embeddings
 from .resources.files import Files, FineTunes
 from .resources.media import Audio, Images
 from .resources.models import Engines, Models
 from .resources.moderations import Moderations
+from .resources.responses import Responses
 from .resources.text import Chat, Completions, Edits
 from .resources.threads import Threads
 from .retries import RetryPolicy
-from .transport import Timeout
+from .transport import DEFAULT_MAX_CONNECTIONS, Timeout, Transport
 
 __all__ = ["Client", "DEFAULT_BASE_URL"]
 
@@ -29,6 +31,10 @@ class Client:
 
     Unset arguments come from OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_ORG_ID and OPENAI_PROJECT_ID.
     `timeout` is seconds (or a (connect, read) pair); `max_retries` bounds retries of failed calls.
+    `max_connections` (default 64) is how many connections to one server are kept open at once: at
+    least as many as calls that run in parallel (the embedding `--workers` go up to 48).
+    `honours_idempotency_key=True` says the server runs a repeated `Idempotency-Key` only once, so a
+    POST that was sent but got no answer may be sent again; otherwise it is not (see `retries`).
     """
 
     def __init__(
@@ -40,6 +46,8 @@ class Client:
         timeout: Timeout = DEFAULT_TIMEOUT,
         max_retries: int = 2,
         assistants_version: str = "v2",
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        honours_idempotency_key: bool = False,
     ) -> None:
         if assistants_version not in ("v1", "v2"):
             raise ValueError("assistants_version must be 'v1' or 'v2'")
@@ -49,8 +57,9 @@ class Client:
             organization=organization or os.environ.get("OPENAI_ORG_ID"),
             project=project or os.environ.get("OPENAI_PROJECT_ID"),
             timeout=timeout,
-            retry=RetryPolicy(max_retries=max_retries),
+            retry=RetryPolicy(max_retries=max_retries, resend_unanswered=honours_idempotency_key),
             assistants_version=assistants_version,
+            transport=Transport(max_connections),
         )
         r = self._requester
         self.models = Models(r)
@@ -66,6 +75,8 @@ class Client:
         self.fine_tunes = FineTunes(r)
         self.assistants = Assistants(r)
         self.threads = Threads(r)
+        self.responses = Responses(r)
+        self.conversations = Conversations(r)
         self.batches = Batches(r)
 
     @property
@@ -80,7 +91,7 @@ class Client:
     @property
     def max_connections(self) -> int:
         """Connections kept open to the server: more threads than this would wait for one."""
-        return self._requester.transport.pool_size
+        return self._requester.transport.max_connections
 
     @property
     def response_observers(self) -> list:

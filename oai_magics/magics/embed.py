@@ -9,8 +9,8 @@ from typing import Any, Iterator
 
 from IPython.core.error import UsageError
 from IPython.core.magic import line_cell_magic, magics_class, no_var_expand
-from IPython.core.magic_arguments import argument, magic_arguments
 
+from .arguments import argument, magic_arguments
 from .common import SessionMagics, friendly, parse, publish, read_variable
 from .oai import ROUTER, OAIMagics
 from .prompts import interpolate
