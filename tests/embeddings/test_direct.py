@@ -85,6 +85,14 @@ def test_48_workers_never_overflow_the_connection_pool(client: Client, caplog: p
     assert not [r for r in caplog.records if "pool is full" in r.getMessage()]
 
 
+def test_more_workers_than_pooled_connections_are_clamped_to_the_pool(sandbox: Any, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="urllib3")
+    with Client(api_key=sandbox.api_key, base_url=sandbox.base_url, max_connections=4) as small:
+        matrix = embed_texts(small, texts(400, "clamp"), MODEL, dimensions=4, batch_size=10, workers=32, progress=False)
+    assert not np.isnan(matrix).any()
+    assert not [r for r in caplog.records if "pool is full" in r.getMessage()]
+
+
 def test_concurrent_batches_put_every_vector_on_its_own_row(client: Client) -> None:
     items = texts(300, "order")
     matrix = embed_texts(client, items, MODEL, dimensions=8, batch_size=7, workers=8, progress=False)
