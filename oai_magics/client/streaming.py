@@ -12,7 +12,7 @@ import json
 from typing import Any, Callable, Generator, Iterable, Iterator
 
 from .errors import APIConnectionError, APIError, error_fields
-from .sse import ServerSentEvent, iter_events
+from .sse import ServerSentEvent, SSEDecoder
 
 __all__ = ["Stream"]
 
@@ -26,7 +26,7 @@ class Stream(Iterator[dict]):
         self.request_id = request_id
         self._close_response = close
         self._events = events
-        self._iterator: Generator[dict, None, None] = self._decode(iter_events(chunks))
+        self._iterator: Generator[dict, None, None] = self._decode(chunks)
         self.closed = False
 
     def __iter__(self) -> "Stream":
@@ -60,28 +60,41 @@ class Stream(Iterator[dict]):
         except Exception:
             pass
 
-    def _decode(self, events: Iterator[ServerSentEvent]) -> Generator[dict, None, None]:
-        for sse in events:
-            if sse.data == DONE or sse.event == "done":
-                return
-            payload = self._parse(sse)
-            if sse.event == "error" or (isinstance(payload, dict) and "error" in payload and not self._events):
-                raise self._error(payload)
-            if self._events:
-                yield {"event": sse.event, "data": payload}
-            else:
-                yield payload
-        raise APIConnectionError("the stream ended before the server finished it", request_id=self.request_id)
-
-    def _parse(self, sse: ServerSentEvent) -> Any:
+    def _decode(self, chunks: Iterable[bytes]) -> Generator[dict, None, None]:
+        # One generator over the decoder, with the checks inlined: this loop runs once per event.
+        decoder = SSEDecoder()
+        received = 0
+        broken: APIConnectionError | None = None
         try:
-            return json.loads(sse.data)
-        except ValueError:
-            if sse.event == "error":
-                return {"error": {"message": sse.data}}
-            raise APIError(f"malformed data in the stream: {sse.data[:80]!r}", request_id=self.request_id) from None
+            for chunk in chunks:
+                for sse in decoder.feed(chunk):
+                    if sse.data == DONE or sse.event == "done":
+                        return
+                    try:
+                        payload = json.loads(sse.data)
+                    except ValueError:
+                        payload = self._unparsed(sse)
+                    if sse.event == "error" or (not self._events and isinstance(payload, dict) and "error" in payload):
+                        raise self._error(payload)
+                    received += 1
+                    yield {"event": sse.event, "data": payload} if self._events else payload
+        except APIConnectionError as exc:  # the network failed under us; raised below, without context
+            broken = type(exc)(f"{exc.message} after {_events(received)}", request_id=self.request_id)
+        if broken is not None:
+            raise broken
+        raise APIConnectionError(f"the stream ended before the server finished it, after {_events(received)}",
+                                 request_id=self.request_id)
+
+    def _unparsed(self, sse: ServerSentEvent) -> Any:
+        if sse.event == "error":
+            return {"error": {"message": sse.data}}
+        raise APIError(f"malformed data in the stream: {sse.data[:80]!r}", request_id=self.request_id)
 
     def _error(self, payload: Any) -> APIError:
         fields = error_fields(payload)
         message = fields.pop("message", None) or "the stream reported an error"
         return APIError(message, request_id=self.request_id, body=payload, **fields)
+
+
+def _events(count: int) -> str:
+    return "1 event" if count == 1 else f"{count} events"
