@@ -3,7 +3,8 @@
 A `Stream` is an iterator over one open HTTP response. It closes that response when it is
 exhausted, when the caller breaks off (`close()`, `with`, garbage collection) and when anything,
 Ctrl-C included, interrupts it. Chat and completion streams yield the decoded chunk dicts;
-Assistants streams yield `{"event": name, "data": object}`.
+Assistants streams yield `{"event": name, "data": object}`; Responses streams (`typed=True`) yield
+each event object as sent, dispatched on its own `type` and ended by a terminal event, not `[DONE]`.
 """
 
 from __future__ import annotations
@@ -17,16 +18,21 @@ from .sse import ServerSentEvent, SSEDecoder
 __all__ = ["Stream"]
 
 DONE = "[DONE]"
+# A Responses stream is over after one of these; nothing follows them.
+TERMINAL_TYPES = frozenset({"response.completed", "response.failed", "response.incomplete"})
 
 
 class Stream(Iterator[dict]):
     """Iterate to receive events; the connection is released however iteration ends."""
 
-    def __init__(self, chunks: Iterable[bytes], close: Callable[[], None], *, events: bool, request_id: str | None) -> None:
+    def __init__(self, chunks: Iterable[bytes], close: Callable[[], None], *, events: bool, request_id: str | None,
+                 typed: bool = False) -> None:
         self.request_id = request_id
         self._close_response = close
         self._events = events
-        self._iterator: Generator[dict, None, None] = self._decode(chunks)
+        self.received = 0  # events that arrived, for the message when the stream breaks
+        decode = self._decode_typed if typed else self._decode
+        self._iterator: Generator[dict, None, None] = decode(self._sse(chunks))
         self.closed = False
 
     def __iter__(self) -> "Stream":
@@ -60,32 +66,57 @@ class Stream(Iterator[dict]):
         except Exception:
             pass
 
-    def _decode(self, chunks: Iterable[bytes]) -> Generator[dict, None, None]:
-        # One generator over the decoder, with the checks inlined: this loop runs once per event.
+    def _sse(self, chunks: Iterable[bytes]) -> Iterator[ServerSentEvent]:
+        """The events as they complete; a network failure says how many had arrived."""
         decoder = SSEDecoder()
-        received = 0
         broken: APIConnectionError | None = None
         try:
             for chunk in chunks:
                 for sse in decoder.feed(chunk):
-                    if sse.data == DONE or sse.event == "done":
-                        return
-                    try:
-                        payload = json.loads(sse.data)
-                    except ValueError:
-                        payload = self._unparsed(sse)
-                    if sse.event == "error" or (not self._events and isinstance(payload, dict) and "error" in payload):
-                        raise self._error(payload)
-                    received += 1
-                    yield {"event": sse.event, "data": payload} if self._events else payload
-        except APIConnectionError as exc:  # the network failed under us; raised below, without context
-            broken = type(exc)(f"{exc.message} after {_events(received)}", request_id=self.request_id)
+                    self.received += 1
+                    yield sse
+        except APIConnectionError as exc:  # raised below, outside this block, so it has no context
+            broken = type(exc)(f"{exc.message} after {_events(self.received)}", request_id=self.request_id)
         if broken is not None:
             raise broken
-        raise APIConnectionError(f"the stream ended before the server finished it, after {_events(received)}",
-                                 request_id=self.request_id)
 
-    def _unparsed(self, sse: ServerSentEvent) -> Any:
+    def _ended_early(self, what: str) -> APIConnectionError:
+        return APIConnectionError(f"the stream ended before {what}, after {_events(self.received)}",
+                                  request_id=self.request_id)
+
+    def _decode(self, events: Iterator[ServerSentEvent]) -> Generator[dict, None, None]:
+        for sse in events:
+            if sse.data == DONE or sse.event == "done":
+                return
+            payload = self._parse(sse)
+            if sse.event == "error" or (not self._events and isinstance(payload, dict) and "error" in payload):
+                raise self._error(payload)
+            yield {"event": sse.event, "data": payload} if self._events else payload
+        raise self._ended_early("the server finished it")
+
+    def _decode_typed(self, events: Iterator[ServerSentEvent]) -> Generator[dict, None, None]:
+        # Servers that speak this API only roughly may leave out the `type`, keeping it only on the
+        # SSE `event:` line, or omit sequence numbers: both are tolerated, unknown types passed on.
+        for sse in events:
+            if sse.data == DONE:
+                break
+            payload = self._parse(sse)
+            if not isinstance(payload, dict):
+                raise APIError(f"malformed event in the stream: {sse.data[:80]!r}", request_id=self.request_id)
+            kind = payload.get("type") or (sse.event if sse.event != "message" else None)
+            if kind == "error" or (not payload.get("type") and payload.get("error")):
+                # The spec's error event is flat ({type: "error", code, message, param}).
+                raise self._error(payload if "error" in payload else {k: v for k, v in payload.items() if k != "type"})
+            yield payload if payload.get("type") else {"type": kind, **payload}
+            if kind in TERMINAL_TYPES:
+                return
+        raise self._ended_early("the response finished")
+
+    def _parse(self, sse: ServerSentEvent) -> Any:
+        try:
+            return json.loads(sse.data)
+        except ValueError:
+            pass  # handled below, so the error raised has no JSON decoder error as its context
         if sse.event == "error":
             return {"error": {"message": sse.data}}
         raise APIError(f"malformed data in the stream: {sse.data[:80]!r}", request_id=self.request_id)
