@@ -11,7 +11,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # Temporary files (pytest, kernels, the sandbox's data) stay inside the checkout.
 export TMPDIR := $(CURDIR)/.tmp
 
-.PHONY: test demo bench install clean
+.PHONY: test demo bench pictures install clean
 
 $(STAMP): pyproject.toml
 	@mkdir -p $(TMPDIR)
@@ -31,6 +31,10 @@ test: $(STAMP)
 BACKEND ?= auto
 demo: $(STAMP)
 	$(PY) -m oai_magics.demo notebooks --out build/demo --backend $(BACKEND)
+
+# The README's pictures (docs/images/), one cell of each demo notebook's HTML page, in headless Chromium.
+pictures: $(STAMP)
+	$(PY) docs/make_pictures.py
 
 # Measurements side by side with the official SDK and the floor; writes benchmarks/RESULTS.md.
 bench: $(STAMP)
