@@ -24,7 +24,7 @@ import ipywidgets as widgets
 from ..assistants import Backend, RunHandle, ToolCall
 from .chat_view import ChatView
 from .key_values import KeyValueRows
-from .run_worker import RunFollower, RunOutcome, one_line
+from .run_worker import RunFollower, RunOutcome, RunProgress, one_line
 from .tool_calls import ToolCallsPanel
 
 __all__ = ["ThreadRunBuilder", "RunOutcome"]
@@ -67,6 +67,7 @@ class ThreadRunBuilder(widgets.VBox):
         self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="oai-builder")
         self._lock = threading.Lock()
         self.handle: RunHandle | None = None
+        self.progress = RunProgress()
         self._cancel_wanted = False
         self._quiet = False  # set while the worker changes the thread picker, so history is not reloaded
 

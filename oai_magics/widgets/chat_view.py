@@ -3,6 +3,7 @@
 Only the widget's `value` trait changes, so the view may be fed from a worker thread (a trait set
 is one comm message; `with output:` from a thread would print into whatever cell runs meanwhile).
 Deltas are gathered and the HTML is rebuilt at most every `min_interval` seconds, not per token.
+Replies are Markdown (rendered by mistune with raw HTML escaped); what the user typed is shown as typed.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import time
 from dataclasses import dataclass
 
 import ipywidgets as widgets
+import mistune
 
 __all__ = ["ChatView"]
 
@@ -21,6 +23,10 @@ ROLE_STYLE = {
     "assistant": ("Assistant", "#f1f3f4"),
     "tool": ("Tool", "#fef7e0"),
 }
+
+
+# escape=True: HTML inside a reply is shown as text, never run in the page.
+_markdown = mistune.create_markdown(escape=True, plugins=["strikethrough", "table"])
 
 
 @dataclass
@@ -106,7 +112,10 @@ class ChatView:
         label, colour = ROLE_STYLE.get(entry.role, (entry.role.title(), "#f1f3f4"))
         note = (f'<div class="oai-chat-note" style="color:#b00020;font-size:90%">{html.escape(entry.note)}</div>'
                 if entry.note else "")
+        if entry.role == "assistant":
+            text = f'<div class="oai-chat-text">{_markdown(entry.text)}</div>'
+        else:
+            text = f'<div class="oai-chat-text" style="white-space:pre-wrap">{html.escape(entry.text)}</div>'
         return (f'<div class="oai-chat-message oai-chat-{html.escape(entry.role)}" '
                 f'style="background:{colour};border-radius:6px;padding:4px 8px;margin:4px 0">'
-                f'<b>{html.escape(label)}</b>'
-                f'<div class="oai-chat-text" style="white-space:pre-wrap">{html.escape(entry.text)}</div>{note}</div>')
+                f'<b>{html.escape(label)}</b>{text}{note}</div>')

@@ -18,7 +18,7 @@ from ..assistants import (ActionRequired, RunEnded, RunHandle, RunRecord, Status
 if TYPE_CHECKING:
     from .builder import ThreadRunBuilder
 
-__all__ = ["RunFollower", "RunOutcome", "one_line"]
+__all__ = ["RunFollower", "RunOutcome", "RunProgress", "one_line"]
 
 MAX_LINE = 300
 STEP_MARK = {"completed": "✓", "in_progress": "…", "cancelled": "✗", "failed": "✗", "expired": "✗"}
@@ -43,16 +43,24 @@ def one_line(error: BaseException) -> str:
     return line if len(line) <= MAX_LINE else line[: MAX_LINE - 1] + "…"
 
 
+@dataclass
+class RunProgress:
+    """What the form shows about the current run across its phases (before and after tool outputs)."""
+
+    started: float = field(default_factory=time.monotonic)
+    steps: dict[str, StepRecord] = field(default_factory=dict)
+
+
 class RunFollower:
-    """One job of the worker on the builder's run; built per job, so it holds no state between runs."""
+    """One job of the worker on the builder's run; what outlives the job is in `form.progress`."""
 
     def __init__(self, builder: "ThreadRunBuilder") -> None:
         self.form = builder
-        self.started = time.monotonic()
 
     # -- the jobs ----------------------------------------------------------------------------
     def start(self, request: dict[str, Any], uploads: list[tuple[str, bytes]]) -> RunOutcome:
         form = self.form
+        form.progress = RunProgress()
         form.status.value = "starting…"
         form.steps.value = ""
         file_ids = [self._upload(name, content) for name, content in uploads]
@@ -83,7 +91,7 @@ class RunFollower:
         """Show the run's events until it ends or waits; a broken stream keeps its text and says so."""
         form = self.form
         form.chat.start_reply()
-        steps: dict[str, StepRecord] = {}
+        steps = form.progress.steps
         try:
             for event in handle.events():
                 if isinstance(event, TextDelta):
@@ -116,7 +124,7 @@ class RunFollower:
     def waiting(self, handle: RunHandle, event: ActionRequired) -> RunOutcome:
         form = self.form
         form.chat.end_reply()
-        self.show_status("requires_action", None, handle, "waiting for tool outputs")
+        self.show_status("requires_action", len(form.progress.steps), handle, "waiting for tool outputs")
         form.calls.show(event.calls, form.functions)
         self.remember_thread(handle)
         form.cancel_button.disabled = False
@@ -125,8 +133,9 @@ class RunFollower:
     def ended(self, handle: RunHandle, run: RunRecord) -> RunOutcome:
         form = self.form
         reason = why_ended(run)
+        self.final_steps(handle, run)
         form.chat.end_reply(note="" if run["status"] == "completed" else f"Run {reason}")
-        self.show_status(run["status"], None, handle)
+        self.show_status(run["status"], len(form.progress.steps), handle)
         if run["status"] in ("failed", "expired", "incomplete"):
             form.show_error(f"Run {reason}")
         form.calls.hide()
@@ -140,6 +149,16 @@ class RunFollower:
     def _upload(self, name: str, content: bytes) -> str:
         self.form.status.value = f"uploading {html.escape(name)}…"
         return str(self.form.client.files.create(file=(name, content), purpose="assistants")["id"])
+
+    def final_steps(self, handle: RunHandle, run: RunRecord) -> None:
+        """The steps as the server lists them once the run is over (a stream does not report every
+        step's end); the streamed view stays when the listing fails, as the run itself is done."""
+        try:
+            listed = self.form.backend.list_steps(handle.thread_id, run["id"])
+        except Exception:
+            return
+        self.form.progress.steps = {step["id"]: step for step in listed}
+        self.form.steps.value = self.steps_html(self.form.progress.steps)
 
     def remember_thread(self, handle: RunHandle) -> None:
         """A run on a new thread: list that thread and keep it selected for the next message."""
@@ -157,7 +176,7 @@ class RunFollower:
             form._quiet = False
 
     def elapsed(self) -> str:
-        return f"{time.monotonic() - self.started:.1f} s"
+        return f"{time.monotonic() - self.form.progress.started:.1f} s"
 
     def show_status(self, status: str, steps: int | None, handle: RunHandle, extra: str = "") -> None:
         parts = [f"<b>{html.escape(status)}</b>", self.elapsed()]

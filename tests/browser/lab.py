@@ -148,7 +148,7 @@ def launch_chromium(playwright: Any, profile: Path) -> Any:
     env = dict(os.environ, XDG_CONFIG_HOME=str(profile.with_name(profile.name + "-config")),
                XDG_CACHE_HOME=str(profile.with_name(profile.name + "-cache")))
     return playwright.chromium.launch_persistent_context(
-        str(profile), executable_path=CHROMIUM, env=env, headless=True, viewport={"width": 1280, "height": 1000},
+        str(profile), executable_path=CHROMIUM, env=env, headless=True, viewport={"width": 1280, "height": 1400},
         args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
               "--disable-background-networking", "--disable-component-update", "--disable-sync"])
 

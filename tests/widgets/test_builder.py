@@ -96,6 +96,7 @@ def test_a_tool_call_round_through_the_form(builder: ThreadRunBuilder, backend: 
     done = builder.wait(WAIT)
     assert done.status == "completed" and "23" in done.text
     assert not builder.calls.visible and not builder.run_button.disabled
+    assert "✓ tool_calls: get_weather" in builder.steps.value and "✓ message_creation" in builder.steps.value
     assert ("tool", 'get_weather → {"city": "Porto", "temperature": 23}') in builder.chat.entries
 
 
