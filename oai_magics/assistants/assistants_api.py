@@ -192,7 +192,19 @@ class AssistantsRun(RunHandle):
         yield from self._settle()
 
     def _streamed(self) -> Iterator[RunEvent]:
+        from ..client import APIStatusError, OpenAIError
+
         stream, self._stream = self._stream, None
+        try:
+            yield from self._read(stream)
+        except APIStatusError:
+            raise
+        except OpenAIError as exc:  # dropped, cut short or garbled: the run goes on, so follow it by polling
+            if self.run_id is None or self.cancel_requested.is_set():
+                raise
+            self.stream_broken = f"{type(exc).__name__}: {exc}"
+
+    def _read(self, stream: Any) -> Iterator[RunEvent]:
         with stream:
             for item in stream:
                 name, data = item["event"], item["data"]
@@ -242,14 +254,14 @@ class AssistantsRun(RunHandle):
         if run["status"] == "requires_action":
             yield ActionRequired(run, tuple(run["required_calls"]))
             return
-        if not self.stream:
-            yield from self._step_changes()
+        yield from self._step_changes()  # a stream does not report every step's end
         self.state.messages = self.backend.list_messages(self.thread_id, run_id=run["id"])
-        if not self.state.text_parts:  # polled: the reply arrives whole
-            for message in self.state.messages:
-                if message["role"] == "assistant" and message["text"]:
-                    self.state.text_parts.append(message["text"])
-                    yield TextDelta(message["text"], message["id"])
+        reply = "\n\n".join(m["text"] for m in self.state.messages if m["role"] == "assistant" and m["text"])
+        received = self.text
+        if reply.startswith(received) and len(reply) > len(received):  # polled, or a stream broken off
+            rest = reply[len(received):]
+            self.state.text_parts.append(rest)
+            yield TextDelta(rest)
         yield RunEnded(run)
 
     def submit(self, outputs: Mapping[str, str]) -> None:

@@ -198,6 +198,8 @@ class RunHandle(ABC):
         self.state = RunState(thread_id)
         self.stream = stream
         self.cancel_requested = threading.Event()
+        #: Set when a stream broke off and the run was then followed by polling instead: why it broke.
+        self.stream_broken: str | None = None
 
     # what a UI reads
     @property

@@ -7,11 +7,13 @@ from typing import Any
 
 from .core import Requester
 from .resources.assistants import Assistants
+from .resources.conversations import Conversations
 from .resources.embeddings import Embeddings
 from .resources.files import Files, FineTunes
 from .resources.media import Audio, Images
 from .resources.models import Engines, Models
 from .resources.moderations import Moderations
+from .resources.responses import Responses
 from .resources.text import Chat, Completions, Edits
 from .resources.threads import Threads
 from .retries import RetryPolicy
@@ -65,6 +67,8 @@ class Client:
         self.fine_tunes = FineTunes(r)
         self.assistants = Assistants(r)
         self.threads = Threads(r)
+        self.responses = Responses(r)
+        self.conversations = Conversations(r)
 
     @property
     def base_url(self) -> str:

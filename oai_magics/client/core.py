@@ -123,7 +123,7 @@ class Requester:
         body: Mapping[str, Any] | None = None,
         files: Mapping[str, Any] | None = None,
         beta: str | None = None,
-        stream: Literal["chunks", "events"] | None = None,
+        stream: Literal["chunks", "events", "responses"] | None = None,
         expect: Expect = "json",
         options: Mapping[str, Any] | None = None,
     ) -> Any:
@@ -142,7 +142,8 @@ class Requester:
         request_id = response.headers.get("x-request-id")
         if stream:
             self._record(method, path, response.status_code, started, request_id, {})
-            return Stream(self.transport.iter_bytes(response), response.close, events=stream == "events", request_id=request_id)
+            return Stream(self.transport.iter_bytes(response), response.close, events=stream == "events",
+                          typed=stream == "responses", request_id=request_id)
         result = self._decode(response, expect, request_id)
         usage: dict = result["usage"] if isinstance(result, dict) and isinstance(result.get("usage"), dict) else {}
         self._record(method, path, response.status_code, started, request_id, usage)

@@ -3,7 +3,8 @@
 A `Stream` is an iterator over one open HTTP response. It closes that response when it is
 exhausted, when the caller breaks off (`close()`, `with`, garbage collection) and when anything,
 Ctrl-C included, interrupts it. Chat and completion streams yield the decoded chunk dicts;
-Assistants streams yield `{"event": name, "data": object}`.
+Assistants streams yield `{"event": name, "data": object}`; Responses streams (`typed=True`) yield
+each event object as sent, dispatched on its own `type` and ended by a terminal event, not `[DONE]`.
 """
 
 from __future__ import annotations
@@ -17,16 +18,20 @@ from .sse import ServerSentEvent, iter_events
 __all__ = ["Stream"]
 
 DONE = "[DONE]"
+# A Responses stream is over after one of these; nothing follows them.
+TERMINAL_TYPES = frozenset({"response.completed", "response.failed", "response.incomplete"})
 
 
 class Stream(Iterator[dict]):
     """Iterate to receive events; the connection is released however iteration ends."""
 
-    def __init__(self, chunks: Iterable[bytes], close: Callable[[], None], *, events: bool, request_id: str | None) -> None:
+    def __init__(self, chunks: Iterable[bytes], close: Callable[[], None], *, events: bool, request_id: str | None,
+                 typed: bool = False) -> None:
         self.request_id = request_id
         self._close_response = close
         self._events = events
-        self._iterator: Generator[dict, None, None] = self._decode(iter_events(chunks))
+        decode = self._decode_typed if typed else self._decode
+        self._iterator: Generator[dict, None, None] = decode(iter_events(chunks))
         self.closed = False
 
     def __iter__(self) -> "Stream":
@@ -72,6 +77,24 @@ class Stream(Iterator[dict]):
             else:
                 yield payload
         raise APIConnectionError("the stream ended before the server finished it", request_id=self.request_id)
+
+    def _decode_typed(self, events: Iterator[ServerSentEvent]) -> Generator[dict, None, None]:
+        # Servers that speak this API only roughly may leave out the `type`, keeping it only on the
+        # SSE `event:` line, or omit sequence numbers: both are tolerated, unknown types passed on.
+        for sse in events:
+            if sse.data == DONE:
+                break
+            payload = self._parse(sse)
+            if not isinstance(payload, dict):
+                raise APIError(f"malformed event in the stream: {sse.data[:80]!r}", request_id=self.request_id)
+            kind = payload.get("type") or (sse.event if sse.event != "message" else None)
+            if kind == "error" or (not payload.get("type") and payload.get("error")):
+                # The spec's error event is flat ({type: "error", code, message, param}).
+                raise self._error(payload if "error" in payload else {k: v for k, v in payload.items() if k != "type"})
+            yield payload if payload.get("type") else {"type": kind, **payload}
+            if kind in TERMINAL_TYPES:
+                return
+        raise APIConnectionError("the stream ended before the response finished", request_id=self.request_id)
 
     def _parse(self, sse: ServerSentEvent) -> Any:
         try:

@@ -40,6 +40,8 @@ class Router:
         width = max(map(len, self.table))
         lines = [f"%{self.magic} SUBCOMMAND [options]   (%{self.magic} SUBCOMMAND -h for its options)", ""]
         for name in sorted(self.table):
-            doc = (self.table[name].__doc__ or "").strip().splitlines()
+            # @magic_arguments replaces __doc__ with the usage text; the parser keeps the docstring.
+            parser = getattr(self.table[name], "parser", None)
+            doc = ((parser.description if parser else None) or self.table[name].__doc__ or "").strip().splitlines()
             lines.append(f"  {name.ljust(width)}  {doc[0] if doc else ''}")
         return "\n".join(lines)

@@ -1,0 +1,162 @@
+"""Building a Responses API answer out of its stream of typed events.
+
+`ResponseAccumulator` is fed the event objects of a `responses.create(stream=True)` stream one by one
+and keeps the output items as they grow: message text from `response.output_text.delta`, function
+call arguments from `response.function_call_arguments.delta`, whole items from
+`response.output_item.done`, the response itself from `response.created` ... `response.completed`.
+Whatever happens to the stream, what arrived is kept: `text` is the partial reply of a stream that
+broke off. Unknown event and item types are carried along untouched.
+
+`output_text()` and `function_calls()` read a finished response dict: the API sends no
+`output_text` (it is an SDK convenience), so it is computed here.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Iterable, Iterator
+
+__all__ = ["ResponseAccumulator", "output_text", "function_calls"]
+
+# Events whose `response` is the response object as the server sees it at that moment.
+_SNAPSHOT_EVENTS = frozenset({
+    "response.created", "response.in_progress", "response.queued",
+    "response.completed", "response.failed", "response.incomplete",
+})
+
+
+def output_text(response: dict) -> str:
+    """The text of every `output_text` part of the response's messages, joined."""
+    return "".join(
+        part.get("text") or ""
+        for item in response.get("output") or []
+        if item.get("type") == "message"
+        for part in item.get("content") or []
+        if part.get("type") == "output_text"
+    )
+
+
+def function_calls(response: dict) -> list[dict]:
+    """The `function_call` items a response asks the caller to run (name, call_id, arguments)."""
+    return [item for item in response.get("output") or [] if item.get("type") == "function_call"]
+
+
+class ResponseAccumulator:
+    """Feed it stream events (`add`, or iterate `consume(stream)`); read the response as it grows."""
+
+    def __init__(self) -> None:
+        self.snapshot: dict | None = None  # the latest `response` a snapshot event carried
+        self.items: list[dict] = []  # output items, in output_index order
+        self.events = 0
+        self.finished = False  # a terminal event arrived
+
+    # -- feeding -------------------------------------------------------------------------------
+    def consume(self, events: Iterable[dict]) -> Iterator[dict]:
+        """Pass the events through, adding each; the accumulator keeps what came if they fail."""
+        for event in events:
+            self.add(event)
+            yield event
+
+    def add(self, event: dict) -> None:
+        """Take one event into account (unknown types are counted and otherwise ignored)."""
+        self.events += 1
+        kind = event.get("type", "")
+        if kind in _SNAPSHOT_EVENTS and isinstance(event.get("response"), dict):
+            self.snapshot = event["response"]
+            self.finished = kind in ("response.completed", "response.failed", "response.incomplete")
+        elif kind in ("response.output_item.added", "response.output_item.done") and isinstance(event.get("item"), dict):
+            self._set_item(event, copy.deepcopy(event["item"]))
+        elif kind in ("response.content_part.added", "response.content_part.done") and isinstance(event.get("part"), dict):
+            self._set_part(event, copy.deepcopy(event["part"]))
+        elif kind == "response.output_text.delta":
+            part = self._part(event, {"type": "output_text", "text": "", "annotations": []})
+            part["text"] = (part.get("text") or "") + str(event.get("delta") or "")
+        elif kind == "response.output_text.done" and "text" in event:
+            self._part(event, {"type": "output_text", "text": "", "annotations": []})["text"] = event["text"]
+        elif kind == "response.refusal.delta":
+            part = self._part(event, {"type": "refusal", "refusal": ""})
+            part["refusal"] = (part.get("refusal") or "") + str(event.get("delta") or "")
+        elif kind == "response.function_call_arguments.delta":
+            item = self._item(event, {"type": "function_call", "arguments": ""})
+            item["arguments"] = (item.get("arguments") or "") + str(event.get("delta") or "")
+        elif kind == "response.function_call_arguments.done" and "arguments" in event:
+            self._item(event, {"type": "function_call"})["arguments"] = event["arguments"]
+
+    # -- reading -------------------------------------------------------------------------------
+    @property
+    def response(self) -> dict:
+        """The response as far as it is known; its output is what the stream delivered."""
+        response = dict(self.snapshot or {"object": "response", "status": "in_progress"})
+        final_output = response.get("output")
+        # A terminal snapshot carries the full output; before it (or from a rough server that
+        # leaves it empty) the items built from the deltas are the best account.
+        if not (self.finished and final_output):
+            response["output"] = copy.deepcopy(self.items)
+        return response
+
+    @property
+    def text(self) -> str:
+        """The reply text so far (complete once `finished`)."""
+        return output_text(self.response)
+
+    @property
+    def function_calls(self) -> list[dict]:
+        """The function calls asked for so far."""
+        return function_calls(self.response)
+
+    @property
+    def status(self) -> str | None:
+        return (self.snapshot or {}).get("status")
+
+    # -- internals -----------------------------------------------------------------------------
+    def _index(self, event: dict) -> int:
+        """The output index an event refers to: by `output_index`, else by `item_id`, else the last."""
+        index = event.get("output_index")
+        if isinstance(index, int) and index >= 0:
+            return index
+        item_id = event.get("item_id")
+        for position, item in enumerate(self.items):
+            if item_id is not None and item.get("id") == item_id:
+                return position
+        return max(len(self.items) - 1, 0)
+
+    def _set_item(self, event: dict, item: dict) -> None:
+        index = self._index(event)
+        while len(self.items) <= index:
+            self.items.append({})
+        self.items[index] = item
+
+    def _item(self, event: dict, default: dict) -> dict:
+        index = self._index(event)
+        while len(self.items) <= index:
+            self.items.append({})
+        if not self.items[index]:
+            self.items[index] = {**default, **({"id": event["item_id"]} if event.get("item_id") else {})}
+        return self.items[index]
+
+    def _set_part(self, event: dict, part: dict) -> None:
+        content = self._content(event)
+        index = self._content_index(event, content)
+        while len(content) <= index:
+            content.append({})
+        content[index] = part
+
+    def _part(self, event: dict, default: dict) -> dict:
+        content = self._content(event)
+        index = self._content_index(event, content)
+        while len(content) <= index:
+            content.append({})
+        if not content[index]:
+            content[index] = dict(default)
+        return content[index]
+
+    def _content(self, event: dict) -> list:
+        item = self._item(event, {"type": "message", "role": "assistant", "content": []})
+        if not isinstance(item.get("content"), list):
+            item["content"] = []
+        return item["content"]
+
+    @staticmethod
+    def _content_index(event: dict, content: list) -> int:
+        index = event.get("content_index")
+        return index if isinstance(index, int) and index >= 0 else max(len(content) - 1, 0)
