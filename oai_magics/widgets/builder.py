@@ -7,7 +7,7 @@ call runs on one worker thread (`ThreadRunBuilder.future` is the latest job's fu
 that showed the form returns at once, other cells run meanwhile, and Cancel stays live. The worker
 touches the page only through widget traits.
 
-    builder = ThreadRunBuilder(client, functions=[get_weather])
+    builder = ThreadRunBuilder(client, api="assistants", functions=[get_weather])
     builder                                  # show it
     builder.message.value = "Weather in Lisbon?"; builder.run_button.click()
     builder.future.result(timeout=60)        # a RunOutcome, when the run ends or waits for tools
@@ -47,23 +47,20 @@ def _names(text: str) -> list[str]:
 class ThreadRunBuilder(widgets.VBox):
     """The form; display it, or drive it from code through its widgets and `future`.
 
-    `client` is an `oai_magics.Client` (the files API takes the uploads); `backend` an assistants
-    back end (`oai_magics.assistants.backend_for`), made from the client and `api` when not given.
-    `functions` are the Python functions tool calls may run (a list, or a dict by name); names the
-    notebook defines are found too.
+    `source` is an assistants back end (`oai_magics.assistants.backend_for`), or an
+    `oai_magics.Client` to make one from with `api` ("responses" or "assistants"); by default a
+    client from the environment. Attached files go to the back end's client's files API.
+    `functions` are the Python functions tool calls may run (a list, or a dict by name); functions
+    the notebook defines (the `shell`'s, by default the running one's) are found too.
     """
 
-    def __init__(self, client: Any = None, *, backend: Backend | None = None, api: str | None = None,
+    def __init__(self, source: Any = None, *, api: str | None = None,
                  functions: Iterable[Callable[..., Any]] | Mapping[str, Callable[..., Any]] | None = None,
-                 model: str = "gpt-4o-mini", namespace: Mapping[str, Any] | None = None) -> None:
-        if client is None:
-            from ..client import Client
-
-            client = Client()
-        self.client = client
-        self.backend = backend if backend is not None else _backend_for(client, api)
+                 model: str = "gpt-4o-mini", shell: Any = None, namespace: Mapping[str, Any] | None = None) -> None:
+        self.backend: Backend = source if isinstance(source, Backend) else _backend_for(source, api)
+        self.client = getattr(self.backend, "client", None)
         self._functions = _functions(functions)
-        self._namespace = namespace if namespace is not None else _user_namespace()
+        self._namespace = namespace if namespace is not None else _user_namespace(shell)
         self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="oai-builder")
         self._lock = threading.Lock()
         self.handle: RunHandle | None = None
@@ -159,10 +156,12 @@ class ThreadRunBuilder(widgets.VBox):
         self.future = self._executor.submit(guarded)
         return self.future
 
-    def show_error(self, text: str) -> None:
+    def show_error(self, text: str, notice: bool = False) -> None:
+        """One line under the buttons: red for an error, amber for something that was recovered."""
         import html
 
-        self.error.value = (f'<span class="oai-error-line" style="color:#b00020">⚠ {html.escape(text)}</span>'
+        kind, colour, mark = ("notice", "#8a5a00", "ℹ") if notice else ("error", "#b00020", "⚠")
+        self.error.value = (f'<span class="oai-{kind}-line" style="color:{colour}">{mark} {html.escape(text)}</span>'
                             if text else "")
 
     def _busy(self) -> None:
@@ -300,16 +299,23 @@ class ThreadRunBuilder(widgets.VBox):
 def _backend_for(client: Any, api: str | None) -> Backend:
     from .. import assistants
 
+    if client is None:
+        from ..client import Client
+
+        client = Client()
     if api is None:
         probe = getattr(assistants, "probe", None)
-        api = probe(client) if probe is not None else "assistants"
+        if probe is None:
+            raise ValueError("say which API the server speaks: api='responses' or api='assistants'")
+        api = probe(client)
     return assistants.backend_for(client, api)
 
 
-def _user_namespace() -> Mapping[str, Any]:
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return {}
-    shell = get_ipython()
+def _user_namespace(shell: Any) -> Mapping[str, Any]:
+    if shell is None:
+        try:
+            from IPython import get_ipython
+        except ImportError:
+            return {}
+        shell = get_ipython()
     return shell.user_ns if shell is not None else {}

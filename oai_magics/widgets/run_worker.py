@@ -138,6 +138,9 @@ class RunFollower:
         self.show_status(run["status"], len(form.progress.steps), handle)
         if run["status"] in ("failed", "expired", "incomplete"):
             form.show_error(f"Run {reason}")
+        elif handle.stream_broken:
+            form.show_error(f"The stream broke off ({handle.stream_broken}); the run was followed to its end by polling.",
+                            notice=True)
         form.calls.hide()
         form._idle()
         self.remember_thread(handle)
@@ -147,8 +150,11 @@ class RunFollower:
 
     # -- pieces --------------------------------------------------------------------------------
     def _upload(self, name: str, content: bytes) -> str:
+        client = self.form.client
+        if client is None:
+            raise ValueError("this back end has no client to upload files with")
         self.form.status.value = f"uploading {html.escape(name)}…"
-        return str(self.form.client.files.create(file=(name, content), purpose="assistants")["id"])
+        return str(client.files.create(file=(name, content), purpose="assistants")["id"])
 
     def final_steps(self, handle: RunHandle, run: RunRecord) -> None:
         """The steps as the server lists them once the run is over (a stream does not report every

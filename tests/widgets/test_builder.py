@@ -23,8 +23,8 @@ def get_weather(city: str, unit: str = "celsius") -> dict:
 
 
 @pytest.fixture
-def builder(client: Any, backend: Any) -> Iterator[ThreadRunBuilder]:
-    made = ThreadRunBuilder(client, backend=backend, functions=[get_weather], namespace={})
+def builder(backend: Any) -> Iterator[ThreadRunBuilder]:
+    made = ThreadRunBuilder(backend, functions=[get_weather], namespace={})
     made.wait(WAIT)
     yield made
     made.close()
@@ -100,8 +100,8 @@ def test_a_tool_call_round_through_the_form(builder: ThreadRunBuilder, backend: 
     assert ("tool", 'get_weather → {"city": "Porto", "temperature": 23}') in builder.chat.entries
 
 
-def test_an_unknown_function_is_answered_by_hand(client: Any, backend: Any) -> None:
-    made = ThreadRunBuilder(client, backend=backend, namespace={})  # no Python functions known
+def test_an_unknown_function_is_answered_by_hand(backend: Any) -> None:
+    made = ThreadRunBuilder(backend, namespace={})  # no Python functions known
     try:
         made.wait(WAIT)
         new_assistant(backend, made, tools=True)
@@ -202,37 +202,50 @@ def test_attached_files_go_through_the_files_api(builder: ThreadRunBuilder, back
 
 # -- the builder's rows of the fault matrix ------------------------------------------------------
 
-def test_a_5xx_burst_within_the_retry_budget_is_recovered(builder: ThreadRunBuilder, backend: Any, faults: Any) -> None:
-    new_assistant(backend, builder)
+def on_new_thread(builder: ThreadRunBuilder, backend: Any) -> str:
+    """Select a fresh thread, so faults can be armed for its runs only."""
     thread = backend.create_thread()
     builder.refresh_button.click()
     builder.wait(WAIT)
     builder.thread.value = thread["id"]
-    faults(path=f"/v1/threads/{thread['id']}/runs", method="POST", status=503, retry_after=0.01, count=2)
+    return str(thread["id"])
+
+
+def test_a_5xx_burst_within_the_retry_budget_is_recovered(builder: ThreadRunBuilder, backend: Any, faults: Any) -> None:
+    new_assistant(backend, builder)
+    thread_id = on_new_thread(builder, backend)
+    faults(path=f"/v1/threads/{thread_id}/runs", method="POST", status=503, retry_after=0.01, count=2)
     assert run(builder, "Hello?").status == "completed" and builder.error.value == ""
 
 
 def test_a_5xx_burst_beyond_the_retry_budget_is_one_line(builder: ThreadRunBuilder, backend: Any, faults: Any) -> None:
     new_assistant(backend, builder)
-    thread = backend.create_thread()
-    builder.refresh_button.click()
-    builder.wait(WAIT)
-    builder.thread.value = thread["id"]
-    faults(path=f"/v1/threads/{thread['id']}/runs", method="POST", status=503, retry_after=0.01, count=3)
+    thread_id = on_new_thread(builder, backend)
+    faults(path=f"/v1/threads/{thread_id}/runs", method="POST", status=503, retry_after=0.01, count=3)
     failed = run(builder, "Hello?")
     assert failed.status == "error" and "503" in error_line(builder)
     assert run(builder, "Hello again?").status == "completed" and builder.error.value == ""
 
 
-def test_a_stream_dropped_mid_way_keeps_its_partial_text(builder: ThreadRunBuilder, backend: Any, faults: Any) -> None:
+def test_a_stream_cut_mid_way_is_followed_to_its_end(builder: ThreadRunBuilder, backend: Any, faults: Any) -> None:
     new_assistant(backend, builder)
-    thread = backend.create_thread()
-    builder.refresh_button.click()
-    builder.wait(WAIT)
-    builder.thread.value = thread["id"]
-    faults(path=f"/v1/threads/{thread['id']}/runs", method="POST", truncate_after=10)
+    thread_id = on_new_thread(builder, backend)
+    faults(path=f"/v1/threads/{thread_id}/runs", method="POST", truncate_after=10)
+    outcome = run(builder, "Tell me about Coimbra.")
+    assert outcome.status == "completed" and "Coimbra" in outcome.text
+    assert builder.chat.reply_text == outcome.text
+    line = error_line(builder)
+    assert line.startswith("ℹ The stream broke off (APIConnectionError") and "followed to its end by polling" in line
+
+
+def test_a_stream_dropped_for_good_keeps_its_partial_text(builder: ThreadRunBuilder, backend: Any, faults: Any) -> None:
+    new_assistant(backend, builder)
+    thread_id = on_new_thread(builder, backend)
+    faults(path=f"/v1/threads/{thread_id}/runs", method="POST", truncate_after=10)
+    faults(path=f"/v1/threads/{thread_id}/runs/", method="GET", status=503, retry_after=0.01, count=3)
     broken = run(builder, "Tell me about Coimbra.")
-    assert broken.status == "error" and "ended before" in error_line(builder)
-    assert broken.text and builder.chat.reply_text == broken.text
+    assert broken.status == "error" and "503" in error_line(builder)
+    assert broken.text and "Coimbra" not in broken.text  # what streamed before the cut, and no more
+    assert builder.chat.reply_text == broken.text
     assert "The stream broke: the partial reply is kept." in builder.chat.widget.value
     assert not builder.run_button.disabled
