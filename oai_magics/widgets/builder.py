@@ -134,6 +134,10 @@ class ThreadRunBuilder(widgets.VBox):
                  if callable(value) and not name.startswith("_") and getattr(value, "__module__", None) == "__main__"}
         return {**found, **self._functions}
 
+    def __repr__(self) -> str:
+        return (f"ThreadRunBuilder(api={self.backend.name!r}, assistant={self.assistant.value!r}, "
+                f"thread={self.thread.value or None!r}, status={self.status.value.split(' · ')[0]!r})")
+
     def wait(self, timeout: float | None = 60) -> Any:
         """The result of the latest job (a RunOutcome for runs), waiting at most `timeout` seconds."""
         return self.future.result(timeout)
@@ -178,8 +182,9 @@ class ThreadRunBuilder(widgets.VBox):
         threads = self.backend.list_threads()
         keep = select_assistant or self.assistant.value
         self.assistant.options = [(f"{a['name'] or '(unnamed)'} · {a['model']} · {a['id']}", a["id"]) for a in assistants]
-        if keep in [a["id"] for a in assistants]:
-            self.assistant.value = keep
+        ids = [a["id"] for a in assistants]
+        if ids:  # what was picked before, else the newest: a dropdown that shows an option has it picked
+            self.assistant.value = keep if keep in ids else ids[-1]
         self._set_threads(threads, select_thread if select_thread is not None else self.thread.value)
 
     def _set_threads(self, threads: list[dict], selected: str) -> None:
