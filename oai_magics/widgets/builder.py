@@ -16,12 +16,11 @@ touches the page only through widget traits.
 from __future__ import annotations
 
 import concurrent.futures
-import threading
 from typing import Any, Callable, Iterable, Mapping
 
 import ipywidgets as widgets
 
-from ..assistants import Backend, RunHandle, ToolCall
+from ..assistants import TERMINAL, Backend, RunHandle, ToolCall
 from .chat_view import ChatView
 from .key_values import KeyValueRows
 from .run_worker import RunFollower, RunOutcome, RunProgress, one_line
@@ -62,7 +61,9 @@ class ThreadRunBuilder(widgets.VBox):
         self._functions = _functions(functions)
         self._namespace = namespace if namespace is not None else _user_namespace(shell)
         self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="oai-builder")
-        self._lock = threading.Lock()
+        # Cancel must not queue behind the worker, which is busy reading the very stream to cancel.
+        self._canceller = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="oai-builder-cancel")
+        self.cancel_future: concurrent.futures.Future | None = None
         self.handle: RunHandle | None = None
         self.progress = RunProgress()
         self._cancel_wanted = False
@@ -144,6 +145,7 @@ class ThreadRunBuilder(widgets.VBox):
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
+        self._canceller.shutdown(wait=False, cancel_futures=True)
         super().close()
 
     # -- the worker's plumbing -------------------------------------------------------------------
@@ -292,13 +294,23 @@ class ThreadRunBuilder(widgets.VBox):
             self.calls.hide()
             self._queue(lambda: self._follower().cancel_waiting(handle))
             return
-        threading.Thread(target=self._cancel_beside, args=(handle,), name="oai-builder-cancel", daemon=True).start()
+        self.cancel_future = self._canceller.submit(self._cancel_beside, handle)
 
     def _cancel_beside(self, handle: RunHandle) -> None:
         try:
             handle.cancel()
         except Exception as error:
-            self.show_error(f"cancel failed: {one_line(error)}")
+            self.show_error(*self._why_not_cancelled(handle, error))
+
+    def _why_not_cancelled(self, handle: RunHandle, error: Exception) -> tuple[str, bool]:
+        """A cancel that reached the server after the run had ended is no failure: say so plainly."""
+        try:
+            status = self.backend.get_run(handle.thread_id, handle.run_id)["status"] if handle.run_id else None
+        except Exception:
+            status = None
+        if status in TERMINAL:
+            return f"Cancel came too late: the run had already {status} on the server.", True
+        return f"Cancel failed: {one_line(error)}", False
 
 
 def _backend_for(client: Any, api: str | None) -> Backend:

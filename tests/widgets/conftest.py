@@ -11,6 +11,8 @@ from oai_magics.assistants import BACKENDS, backend_for
 from oai_magics.client import Client
 from oai_magics.sandbox import Sandbox, start
 
+from ..magics.conftest import shell  # noqa: F401  (an IPython shell on this sandbox, for %assistant form)
+
 
 @pytest.fixture(scope="session")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:

@@ -140,6 +140,7 @@ def test_an_error_is_one_red_line_and_the_form_stays_usable(builder: ThreadRunBu
 
 
 def test_mistakes_in_the_form_are_shown_before_anything_is_sent(builder: ThreadRunBuilder, backend: Any) -> None:
+    builder.assistant.value = None  # nothing picked (the form picks the newest assistant by itself)
     before = builder.future
     builder.message.value = "hi"
     builder.run_button.click()
@@ -249,3 +250,14 @@ def test_a_stream_dropped_for_good_keeps_its_partial_text(builder: ThreadRunBuil
     assert builder.chat.reply_text == broken.text
     assert "The stream broke: the partial reply is kept." in builder.chat.widget.value
     assert not builder.run_button.disabled
+
+
+def test_a_new_form_picks_the_newest_assistant(backend: Any) -> None:
+    newest = backend.create_assistant(name="newest", model="gpt-4o-mini")
+    made = ThreadRunBuilder(backend, namespace={})
+    try:
+        made.wait(WAIT)
+        assert made.assistant.value == newest["id"] and made.thread.value == ""
+        assert repr(made) == f"ThreadRunBuilder(api='assistants', assistant={newest['id']!r}, thread=None, status='idle')"
+    finally:
+        made.close()
