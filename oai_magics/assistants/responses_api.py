@@ -113,13 +113,13 @@ class ResponsesBackend:
     def start_run(self, assistant: str, *, thread_id: str | None = None, message: str | None = None,
                   model: str | None = None, instructions: str | None = None, tools: Sequence[dict] | None = None,
                   metadata: Mapping[str, str] | None = None, file_ids: Sequence[str] = (),
-                  stream: bool = True) -> "ResponsesRun":
+                  stream: bool = True, max_tokens: int | None = None) -> "ResponsesRun":
         record = self.get_assistant(assistant)
         if thread_id is None:
             thread_id = self.create_thread(title=(message or "")[:60] or None)["id"]
         settings = {"model": model or record["model"], "instructions": instructions or record["instructions"],
                     "tools": flat_tools(tools if tools is not None else record["tools"]),
-                    "metadata": dict(metadata or {})}
+                    "metadata": dict(metadata or {}), "max_output_tokens": max_tokens}
         files = [*record["raw"].get("file_ids", []), *file_ids]
         handle = ResponsesRun(self, thread_id, record["id"], settings, stream)
         handle.send([_user_input(message, files)] if message else [])
