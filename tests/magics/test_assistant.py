@@ -188,3 +188,19 @@ def test_result_holds_no_raw_server_objects(shell: Any, api: str) -> None:
     result = shell.user_ns["_"]
     json.dumps(result.messages)  # plain data, ready to save
     assert "raw" not in result.messages[0]
+
+
+def test_profile_setting_probe_and_use_say_which_back_end(shell: Any, sandbox: Any, httpserver: Any) -> None:
+    _, out = run(shell, "oai", "use test")
+    assert "%assistant uses the assistants API (asked the server)" in out.stdout  # the sandbox has /assistants
+    run(shell, "oai", f"profile add modern --base-url {sandbox.base_url} --key-env SANDBOX_TEST_KEY "
+                      "--assistants-api responses")
+    _, out = run(shell, "oai", "use modern")
+    assert "%assistant uses the responses API (profile setting)" in out.stdout
+    # A server without the Assistants API answers 404 there: the probe picks responses, once.
+    httpserver.expect_request("/v1/assistants").respond_with_json({"error": {"message": "Not found"}}, status=404)
+    run(shell, "oai", f"profile add bare --base-url {httpserver.url_for('/v1')} --key-env SANDBOX_TEST_KEY")
+    _, out = run(shell, "oai", "use bare")
+    assert "%assistant uses the responses API (asked the server)" in out.stdout
+    run(shell, "oai", "use bare")
+    assert len([r for r in httpserver.log if r[0].path == "/v1/assistants"]) == 1  # remembered
