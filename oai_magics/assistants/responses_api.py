@@ -147,12 +147,17 @@ class ResponsesBackend:
 
     def _run(self, indexed: dict) -> RunRecord:
         latest = self.client.responses.retrieve(indexed["responses"][-1])
-        return run_from_response(indexed["id"], indexed["thread_id"], indexed["assistant_id"], latest, indexed["created_at"])
+        return run_from_response(indexed["id"], indexed["thread_id"], indexed["assistant_id"], latest,
+                                 indexed["created_at"], indexed["cancelled"])
 
     def get_run(self, thread_id: str, run_id: str) -> RunRecord:
         return self._run(self._indexed(run_id))
 
     def cancel_run(self, thread_id: str, run_id: str) -> RunRecord:
+        run = self.get_run(thread_id, run_id)
+        if run["status"] == "requires_action":  # nothing runs on the server while it waits for tool outputs
+            self.store.cancel_run(self.server, run_id)
+            return self.get_run(thread_id, run_id)
         indexed = self._indexed(run_id)
         answer = self.client.responses.cancel(indexed["responses"][-1])
         return run_from_response(run_id, thread_id, indexed["assistant_id"], answer, indexed["created_at"])
@@ -311,7 +316,8 @@ class ResponsesRun(RunHandle):
         self._wake.set()
         if self.run_key is None:
             raise ValueError("the run has not started yet: nothing to cancel")
-        return self.take(self.client.responses.cancel(self.response["id"]))
+        self.state.run = self.backend.cancel_run(self.thread_id, self.run_key)
+        return self.state.run
 
     def refresh(self) -> RunRecord:
         return self.take(self.client.responses.retrieve(self.response["id"]))
