@@ -113,13 +113,13 @@ class ResponsesBackend:
     def start_run(self, assistant: str, *, thread_id: str | None = None, message: str | None = None,
                   model: str | None = None, instructions: str | None = None, tools: Sequence[dict] | None = None,
                   metadata: Mapping[str, str] | None = None, file_ids: Sequence[str] = (),
-                  stream: bool = True) -> "ResponsesRun":
+                  stream: bool = True, max_tokens: int | None = None) -> "ResponsesRun":
         record = self.get_assistant(assistant)
         if thread_id is None:
             thread_id = self.create_thread(title=(message or "")[:60] or None)["id"]
         settings = {"model": model or record["model"], "instructions": instructions or record["instructions"],
                     "tools": flat_tools(tools if tools is not None else record["tools"]),
-                    "metadata": dict(metadata or {})}
+                    "metadata": dict(metadata or {}), "max_output_tokens": max_tokens}
         files = [*record["raw"].get("file_ids", []), *file_ids]
         handle = ResponsesRun(self, thread_id, record["id"], settings, stream)
         handle.send([_user_input(message, files)] if message else [])
@@ -147,12 +147,17 @@ class ResponsesBackend:
 
     def _run(self, indexed: dict) -> RunRecord:
         latest = self.client.responses.retrieve(indexed["responses"][-1])
-        return run_from_response(indexed["id"], indexed["thread_id"], indexed["assistant_id"], latest, indexed["created_at"])
+        return run_from_response(indexed["id"], indexed["thread_id"], indexed["assistant_id"], latest,
+                                 indexed["created_at"], indexed["cancelled"])
 
     def get_run(self, thread_id: str, run_id: str) -> RunRecord:
         return self._run(self._indexed(run_id))
 
     def cancel_run(self, thread_id: str, run_id: str) -> RunRecord:
+        run = self.get_run(thread_id, run_id)
+        if run["status"] == "requires_action":  # nothing runs on the server while it waits for tool outputs
+            self.store.cancel_run(self.server, run_id)
+            return self.get_run(thread_id, run_id)
         indexed = self._indexed(run_id)
         answer = self.client.responses.cancel(indexed["responses"][-1])
         return run_from_response(run_id, thread_id, indexed["assistant_id"], answer, indexed["created_at"])
@@ -311,7 +316,8 @@ class ResponsesRun(RunHandle):
         self._wake.set()
         if self.run_key is None:
             raise ValueError("the run has not started yet: nothing to cancel")
-        return self.take(self.client.responses.cancel(self.response["id"]))
+        self.state.run = self.backend.cancel_run(self.thread_id, self.run_key)
+        return self.state.run
 
     def refresh(self) -> RunRecord:
         return self.take(self.client.responses.retrieve(self.response["id"]))

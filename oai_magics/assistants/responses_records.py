@@ -92,9 +92,12 @@ def _why(response: dict, status: str) -> str | None:
 
 
 def run_from_response(run_id: str, thread_id: str, assistant_id: str | None, response: dict,
-                      created_at: int | None = None) -> RunRecord:
-    calls = pending_calls(response)
+                      created_at: int | None = None, cancelled: bool = False) -> RunRecord:
+    """The run's state from its latest response; `cancelled`: it was cancelled while waiting for tool outputs."""
+    calls = [] if cancelled else pending_calls(response)
     status = "requires_action" if calls else response.get("status") or "queued"
+    if cancelled and pending_calls(response):
+        status = "cancelled"
     return RunRecord(id=run_id, object="thread.run", thread_id=thread_id, assistant_id=assistant_id, status=status,
                      model=response.get("model"), created_at=created_at or response.get("created_at"),
                      completed_at=response.get("completed_at"), error=_why(response, status), required_calls=calls,

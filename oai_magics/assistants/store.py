@@ -25,7 +25,8 @@ CREATE TABLE IF NOT EXISTS assistants (server TEXT, id TEXT, name TEXT, body TEX
 CREATE TABLE IF NOT EXISTS threads (server TEXT, id TEXT, title TEXT, metadata TEXT, created_at INTEGER,
                                     PRIMARY KEY (server, id));
 CREATE TABLE IF NOT EXISTS runs (server TEXT, id TEXT, thread_id TEXT, assistant_id TEXT, responses TEXT,
-                                 outputs TEXT, created_at INTEGER, PRIMARY KEY (server, id));
+                                 outputs TEXT, created_at INTEGER, cancelled INTEGER DEFAULT 0,
+                                 PRIMARY KEY (server, id));
 """
 
 
@@ -90,8 +91,12 @@ class AssistantStore:
 
     # -- runs: a run is a chain of responses (one more per round of tool outputs) ------------------
     def add_run(self, server: str, run_id: str, thread_id: str, assistant_id: str, created_at: int) -> None:
-        self._run("INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)", server, run_id, thread_id, assistant_id,
+        self._run("INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, 0)", server, run_id, thread_id, assistant_id,
                   json.dumps([run_id]), "{}", created_at)
+
+    def cancel_run(self, server: str, run_id: str) -> None:
+        """A run that waits for tool outputs has nothing running on the server: it ends here."""
+        self._run("UPDATE runs SET cancelled = 1 WHERE server = ? AND id = ?", server, run_id)
 
     def extend_run(self, server: str, run_id: str, response_id: str, outputs: dict[str, str]) -> None:
         run = self.run(server, run_id)
@@ -101,12 +106,12 @@ class AssistantStore:
                   json.dumps([*run["responses"], response_id]), json.dumps({**run["outputs"], **outputs}), server, run_id)
 
     def run(self, server: str, run_id: str) -> dict | None:
-        rows = self._run("SELECT id, thread_id, assistant_id, responses, outputs, created_at FROM runs "
+        rows = self._run("SELECT id, thread_id, assistant_id, responses, outputs, created_at, cancelled FROM runs "
                          "WHERE server = ? AND id = ?", server, run_id)
         return _run_row(rows[0]) if rows else None
 
     def runs(self, server: str, thread_id: str) -> list[dict]:
-        rows = self._run("SELECT id, thread_id, assistant_id, responses, outputs, created_at FROM runs "
+        rows = self._run("SELECT id, thread_id, assistant_id, responses, outputs, created_at, cancelled FROM runs "
                          "WHERE server = ? AND thread_id = ? ORDER BY created_at, rowid", server, thread_id)
         return [_run_row(row) for row in rows]
 
@@ -116,6 +121,6 @@ class AssistantStore:
 
 
 def _run_row(row: tuple) -> dict:
-    run_id, thread_id, assistant_id, responses, outputs, created_at = row
+    run_id, thread_id, assistant_id, responses, outputs, created_at, cancelled = row
     return {"id": run_id, "thread_id": thread_id, "assistant_id": assistant_id, "responses": json.loads(responses),
-            "outputs": json.loads(outputs), "created_at": created_at}
+            "outputs": json.loads(outputs), "created_at": created_at, "cancelled": bool(cancelled)}

@@ -14,7 +14,7 @@ from IPython.core.magic import line_cell_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument
 from IPython.utils.process import arg_split
 
-from .common import SessionMagics, friendly
+from .common import SessionMagics, friendly, parse
 from .router import Router
 
 __all__ = ["AssistantMagics", "ROUTER", "api_option", "local_errors"]
@@ -63,8 +63,13 @@ class AssistantMagics(SessionMagics):
     def assistant(self, line: str, cell: str | None = None) -> Any:
         """Assistants, threads and runs: `%assistant help` lists the subcommands."""
         self.cell = cell
+        name, _, rest = _api_to_end(line).strip().partition(" ")
+        handler = ROUTER.table.get(name)
         try:
-            return ROUTER.dispatch(self, _api_to_end(line))
+            if handler is None:
+                return ROUTER.dispatch(self, line)  # help, or one line naming the known subcommands
+            # Messages are free text: options may come after their first word.
+            return handler(self, parse(handler, rest, intermixed=True))
         finally:
             self.cell = None
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from IPython.core.error import UsageError
 
-__all__ = ["backend_name", "backend_of", "PROBED"]
+__all__ = ["backend_name", "backend_of", "describe_backend", "PROBED"]
 
 PROBED: dict[tuple[str, str], str] = {}  # (profile, base URL) -> back end name
 
@@ -50,3 +50,16 @@ def backend_of(session: Any, requested: str | None = None) -> Any:
         return backend_for(session.client, name)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+
+
+def describe_backend(session: Any) -> str:
+    """One line for `%oai use`: which API %assistant will use here, and how that was decided."""
+    from ..client import OpenAIError
+
+    configured = getattr(session.profile, "assistants_api", None)
+    if configured:
+        return f"%assistant uses the {configured} API (profile setting)"
+    try:
+        return f"%assistant uses the {backend_name(session)} API (asked the server)"
+    except (OpenAIError, UsageError) as exc:  # no key yet, or the server is away: say so, decide later
+        return f"%assistant back end: not known yet ({str(exc).splitlines()[0][:120]}); it is found on first use"

@@ -223,5 +223,5 @@ def form(magics: Any, args: Any) -> Any:
         from ..widgets import ThreadRunBuilder
     except ImportError as exc:
         raise UsageError(f"The thread-run builder is not available here ({exc}).") from None
-    return ThreadRunBuilder(magics.backend(args), shell=magics.shell)
+    return ThreadRunBuilder(magics.backend(args), shell=magics.shell, model=magics.session.model("chat"))
 

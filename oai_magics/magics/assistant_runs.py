@@ -45,6 +45,7 @@ class RunResult:
 @argument("-i", "--instructions", help="instructions for this run only")
 @argument("--tools", help="tools for this run only (as for create)")
 @argument("--metadata", action="append", metavar="KEY=VALUE", help="run metadata, repeatable")
+@argument("--max-tokens", type=int, help="the most tokens the reply may have (the run then ends incomplete)")
 @argument("--file", action="append", dest="files", metavar="FILE_ID", help="attach an uploaded file to the message")
 @argument("--no-stream", action="store_true", help="poll until the run ends instead of streaming it")
 @argument("--confirm", action="store_true", help="ask before running each Python function the model calls")
@@ -63,6 +64,7 @@ def run(magics: Any, args: Any) -> None:
     handle = backend.start_run(
         assistant["id"], thread_id=args.thread, message=text.strip() or None, model=args.model,
         instructions=args.instructions, tools=tools, stream=not args.no_stream, file_ids=args.files or (),
+        max_tokens=args.max_tokens,
         metadata={k: str(v) for k, v in parse_params(args.metadata).items()} or None)
     functions = python_functions(magics, magics.functions.get(assistant["id"], set()) | named)
     follow(magics, handle, functions, args.confirm, args.output)

@@ -37,15 +37,19 @@ class HelpShown(Exception):
     """`--help` was asked for and printed: the magic has nothing more to do."""
 
 
-def parse(magic: Callable[..., Any], line: str) -> Any:
+def parse(magic: Callable[..., Any], line: str, intermixed: bool = False) -> Any:
     """The magic's own @magic_arguments parser, with quotes removed from quoted values
     (IPython's splitter keeps them: `-s 'Be brief'` would otherwise send the quotes).
-    `-h` / `--help` prints the parser's help (IPython's parsers have no help flag of their own)."""
+    `-h` / `--help` prints the parser's help (IPython's parsers have no help flag of their own).
+    `intermixed`: options may also stand between the words of a free-text positional."""
     try:
         if {"-h", "--help"} & set(arg_split(line)):
             print(getattr(magic, "parser").format_help().lstrip(":\n"))
             raise HelpShown()
-        args = parse_argstring(magic, line)
+        if intermixed:
+            args = getattr(magic, "parser").parse_intermixed_args(arg_split(line))
+        else:
+            args = parse_argstring(magic, line)
     except ValueError as exc:  # shlex: an unclosed quote, say
         raise UsageError(f"cannot read the arguments: {exc}") from None
     for name, value in vars(args).items():

@@ -116,6 +116,9 @@ def use_profile(magics: OAIMagics, args: Any) -> None:
         print(f"using the oai_magics sandbox at {sandbox.base_url} (no key needed; answers are generated locally)")
     else:
         print(f"using profile {name!r} ({profile.base_url or 'the default OpenAI server'}; key from {magics.session.key_source()})")
+    from .assistant_backend import describe_backend
+
+    print(describe_backend(magics.session))
 
 
 @ROUTER.command("profiles")
@@ -139,9 +142,12 @@ def list_profiles(magics: OAIMagics, args: Any) -> Any:
 @argument("--chat-model", help="its default chat model")
 @argument("--embedding-model", help="its default embedding model")
 @argument("--image-model", help="its default image model")
+@argument("--assistants-api", choices=["responses", "assistants"],
+          help="the API %%assistant uses on it (default: found by asking the server once)")
 def add_profile(magics: OAIMagics, args: Any) -> None:
     """Register a profile for another OpenAI-compatible server."""
-    profile = profiles.Profile(args.name, base_url=args.base_url, key_env=args.key_env).with_models(
+    profile = profiles.Profile(args.name, base_url=args.base_url, key_env=args.key_env,
+                               assistants_api=args.assistants_api).with_models(
         chat=args.chat_model, embedding=args.embedding_model, image=args.image_model)
     profiles.register(profile)
     print(f"profile {args.name!r} added; switch to it with %oai use {args.name}")
