@@ -26,9 +26,12 @@ def client(sandbox: Sandbox) -> Iterator[Client]:
         yield made
 
 
-@pytest.fixture(params=[name for name in BACKENDS if name == "assistants"])
-def backend(request: pytest.FixtureRequest, client: Client) -> Any:
-    return backend_for(client, request.param)
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest, client: Client, tmp_path: Any) -> Any:
+    """Each back end over the sandbox; the responses one keeps its local records in the test's folder."""
+    from oai_magics.assistants.store import AssistantStore
+
+    return backend_for(client, request.param, store=AssistantStore(tmp_path / "assistants.sqlite3"))
 
 
 @pytest.fixture

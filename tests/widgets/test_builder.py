@@ -203,26 +203,30 @@ def test_attached_files_go_through_the_files_api(builder: ThreadRunBuilder, back
 
 # -- the builder's rows of the fault matrix ------------------------------------------------------
 
-def on_new_thread(builder: ThreadRunBuilder, backend: Any) -> str:
-    """Select a fresh thread, so faults can be armed for its runs only."""
+def on_new_thread(builder: ThreadRunBuilder, backend: Any) -> tuple[str, str]:
+    """Select a fresh thread; the paths that start its runs and read them back, to arm faults on.
+
+    A run is POST /threads/{id}/runs on the Assistants API and POST /responses on the other."""
     thread = backend.create_thread()
     builder.refresh_button.click()
     builder.wait(WAIT)
     builder.thread.value = thread["id"]
-    return str(thread["id"])
+    builder.wait(WAIT)
+    runs = f"/v1/threads/{thread['id']}/runs" if backend.name == "assistants" else "/v1/responses"
+    return runs, runs + "/"
 
 
 def test_a_5xx_burst_within_the_retry_budget_is_recovered(builder: ThreadRunBuilder, backend: Any, faults: Any) -> None:
     new_assistant(backend, builder)
-    thread_id = on_new_thread(builder, backend)
-    faults(path=f"/v1/threads/{thread_id}/runs", method="POST", status=503, retry_after=0.01, count=2)
+    start_path, _ = on_new_thread(builder, backend)
+    faults(path=start_path, method="POST", status=503, retry_after=0.01, count=2)
     assert run(builder, "Hello?").status == "completed" and builder.error.value == ""
 
 
 def test_a_5xx_burst_beyond_the_retry_budget_is_one_line(builder: ThreadRunBuilder, backend: Any, faults: Any) -> None:
     new_assistant(backend, builder)
-    thread_id = on_new_thread(builder, backend)
-    faults(path=f"/v1/threads/{thread_id}/runs", method="POST", status=503, retry_after=0.01, count=3)
+    start_path, _ = on_new_thread(builder, backend)
+    faults(path=start_path, method="POST", status=503, retry_after=0.01, count=3)
     failed = run(builder, "Hello?")
     assert failed.status == "error" and "503" in error_line(builder)
     assert run(builder, "Hello again?").status == "completed" and builder.error.value == ""
@@ -230,8 +234,8 @@ def test_a_5xx_burst_beyond_the_retry_budget_is_one_line(builder: ThreadRunBuild
 
 def test_a_stream_cut_mid_way_is_followed_to_its_end(builder: ThreadRunBuilder, backend: Any, faults: Any) -> None:
     new_assistant(backend, builder)
-    thread_id = on_new_thread(builder, backend)
-    faults(path=f"/v1/threads/{thread_id}/runs", method="POST", truncate_after=10)
+    start_path, _ = on_new_thread(builder, backend)
+    faults(path=start_path, method="POST", truncate_after=10)
     outcome = run(builder, "Tell me about Coimbra.")
     assert outcome.status == "completed" and "Coimbra" in outcome.text
     assert builder.chat.reply_text == outcome.text
@@ -241,9 +245,9 @@ def test_a_stream_cut_mid_way_is_followed_to_its_end(builder: ThreadRunBuilder, 
 
 def test_a_stream_dropped_for_good_keeps_its_partial_text(builder: ThreadRunBuilder, backend: Any, faults: Any) -> None:
     new_assistant(backend, builder)
-    thread_id = on_new_thread(builder, backend)
-    faults(path=f"/v1/threads/{thread_id}/runs", method="POST", truncate_after=10)
-    faults(path=f"/v1/threads/{thread_id}/runs/", method="GET", status=503, retry_after=0.01, count=3)
+    start_path, read_path = on_new_thread(builder, backend)
+    faults(path=start_path, method="POST", truncate_after=10)
+    faults(path=read_path, method="GET", status=503, retry_after=0.01, count=3)
     broken = run(builder, "Tell me about Coimbra.")
     assert broken.status == "error" and "503" in error_line(builder)
     assert broken.text and "Coimbra" not in broken.text  # what streamed before the cut, and no more
@@ -258,6 +262,6 @@ def test_a_new_form_picks_the_newest_assistant(backend: Any) -> None:
     try:
         made.wait(WAIT)
         assert made.assistant.value == newest["id"] and made.thread.value == ""
-        assert repr(made) == f"ThreadRunBuilder(api='assistants', assistant={newest['id']!r}, thread=None, status='idle')"
+        assert repr(made) == f"ThreadRunBuilder(api={backend.name!r}, assistant={newest['id']!r}, thread=None, status='idle')"
     finally:
         made.close()
