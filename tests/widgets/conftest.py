@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 import pytest
-import requests
 
 from oai_magics.assistants import BACKENDS, backend_for
 from oai_magics.client import Client
 from oai_magics.sandbox import Sandbox, start
 
-from ..magics.conftest import shell  # noqa: F401  (an IPython shell on this sandbox, for %assistant form)
+# An IPython shell on this sandbox (for %assistant form) and the fault switch, as the magics tests have them.
+from ..magics.conftest import faults, shell  # noqa: F401
 
 
 @pytest.fixture(scope="session")
@@ -32,12 +32,3 @@ def backend(request: pytest.FixtureRequest, client: Client, tmp_path: Any) -> An
     from oai_magics.assistants.store import AssistantStore
 
     return backend_for(client, request.param, store=AssistantStore(tmp_path / "assistants.sqlite3"))
-
-
-@pytest.fixture
-def faults(sandbox: Sandbox) -> Iterator[Any]:
-    def arm(**fault: Any) -> None:
-        assert requests.post(sandbox.url + "/sandbox/faults", json=fault, timeout=10).status_code == 200
-
-    yield arm
-    requests.delete(sandbox.url + "/sandbox/faults", timeout=10)
