@@ -11,7 +11,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # Temporary files (pytest, kernels, the sandbox's data) stay inside the checkout.
 export TMPDIR := $(CURDIR)/.tmp
 
-.PHONY: test demo install clean
+.PHONY: test demo bench install clean
 
 $(STAMP): pyproject.toml
 	@mkdir -p $(TMPDIR)
@@ -26,8 +26,15 @@ install: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider --basetemp "$(TMPDIR)/pytest"
 
+# Every notebook against the sandbox (or the OpenAI API when OPENAI_API_KEY is set and BACKEND is
+# not sandbox); executed copies and HTML pages in build/demo/.
+BACKEND ?= auto
 demo: $(STAMP)
-	$(PY) -m oai_magics.demo notebooks --out $(TMPDIR)/demo
+	$(PY) -m oai_magics.demo notebooks --out build/demo --backend $(BACKEND)
+
+# Measurements side by side with the official SDK and the floor; writes benchmarks/RESULTS.md.
+bench: $(STAMP)
+	$(PY) benchmarks/run.py
 
 clean:
 	rm -rf $(VENV) $(TMPDIR) *.egg-info

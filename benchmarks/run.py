@@ -1,126 +1,232 @@
-"""Side-by-side measurements of oai_magics against a baseline; see benchmarks/README.md."""
+"""Side-by-side measurements of oai_magics, what a user would otherwise pick, and the floor.
+
+    python benchmarks/run.py                 # every benchmark; writes benchmarks/RESULTS.md
+    python benchmarks/run.py stream embed    # some of them (load stream embed memory list images sandbox)
+    python benchmarks/run.py --quick         # fewer runs and smaller sizes, to try the harness
+
+Every contender runs in fresh processes (`worker.py`), several times; the table holds medians and
+ratios, with the goal of issue-level targets beside each. These are measurements, never tests.
+"""
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
+import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
-import tracemalloc
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
 from typing import Callable
 
-RUNS = 7
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from replay import ReplayServer  # noqa: E402
 
 
-def fresh_process_seconds(setup: str, measured: str) -> float:
-    """Median seconds of `measured`, each time in a new interpreter after `setup`."""
-    code = (f"import time\n{setup}\nstart = time.perf_counter()\n{measured}\n"
-            "print(time.perf_counter() - start)")
-    samples = [float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
-               for _ in range(RUNS)]
-    return statistics.median(samples)
+@dataclass
+class Row:
+    """One line of the results: a measured value, what it is compared with, and the goal."""
+
+    name: str
+    value: float
+    unit: str
+    goal: str = ""
+    met: bool | None = None
+    detail: str = ""
 
 
-def bench_load() -> list[tuple[str, float, float]]:
-    shell = "from IPython.core.interactiveshell import InteractiveShell\nip = InteractiveShell.instance()"
-    ours = fresh_process_seconds(shell, "ip.run_line_magic('load_ext', 'oai_magics')")
-    theirs = fresh_process_seconds(shell, "import openai")
-    return [("load: %load_ext oai_magics vs import openai (s)", ours, theirs)]
+def worker(name: str, *args: str, runs: int) -> list[dict]:
+    """Run one contender `runs` times, each in a new interpreter."""
+    results = []
+    for _ in range(runs):
+        done = subprocess.run([sys.executable, str(HERE / "worker.py"), name, *args], capture_output=True, text=True,
+                              timeout=900)
+        if done.returncode != 0:
+            raise RuntimeError(f"{name} failed: {done.stderr[-1500:]}")
+        results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    return results
 
 
-def bench_render() -> list[tuple[str, float, float]]:
-    from IPython.utils.capture import capture_output
-    from IPython.display import Markdown, display
-
-    from oai_magics.display.stream import StreamView
-
-    pieces = [f"word{i} " for i in range(2000)]
-
-    def throttled() -> int:
-        view = StreamView(interval=0.15, rich=True)
-        for piece in pieces:
-            view.add(piece)
-        view.finish()
-        return 0
-
-    def every_chunk() -> int:
-        handle, text = None, ""
-        for piece in pieces:
-            text += piece
-            if handle is None:
-                handle = display(Markdown(text), display_id=True)
-            else:
-                handle.update(Markdown(text))
-        return 0
-
-    from IPython.core.interactiveshell import InteractiveShell
-
-    InteractiveShell.instance()  # display() publishes through a shell; without one it only prints
-
-    def timed(run: Callable[[], int]) -> tuple[float, int]:
-        """Seconds, and how many display messages a frontend would have to render."""
-        with capture_output() as captured:  # records each display and each update
-            start = time.perf_counter()
-            run()
-            return time.perf_counter() - start, len(captured.outputs)
-
-    (ours, our_messages), (theirs, their_messages) = timed(throttled), timed(every_chunk)
-    return [("render: 2,000 streamed chunks, throttled vs every chunk (s)", ours, theirs),
-            ("render: display messages sent to the frontend", our_messages, their_messages)]
+def median(results: list[dict], key: str) -> float:
+    return statistics.median(r[key] for r in results)
 
 
-def bench_embed() -> list[tuple[str, float, float]]:
-    import openai
-
-    from oai_magics.client import Client
-    from oai_magics.embedding_jobs import embed_texts, plan_batches
-    from oai_magics.sandbox import start
-
-    texts = [f"document {i}: notes about topic {i % 37} and item {i * 7 % 101}" for i in range(5000)]
-    with start() as sandbox:
-        ours_client = Client(api_key=sandbox.api_key, base_url=sandbox.base_url)
-        sdk = openai.OpenAI(api_key=sandbox.api_key, base_url=sandbox.base_url)
-        batches = plan_batches(texts, max_items=512)
-
-        def ours() -> None:
-            embed_texts(ours_client, texts, "text-embedding-3-small", batch_size=512, workers=4, progress=False)
-
-        def theirs() -> None:
-            rows = []
-            for batch in batches:
-                # The SDK's own default encoding (it asks for base64 and decodes to lists).
-                answer = sdk.embeddings.create(model="text-embedding-3-small", input=texts[batch.start:batch.stop])
-                rows += [item.embedding for item in answer.data]
-
-        def measure(run: Callable[[], None]) -> tuple[float, float]:
-            """Seconds of an untraced run, then the peak traced memory of a second run
-            (tracing slows allocation-heavy code, so it never touches the timing)."""
-            start_time = time.perf_counter()
-            run()
-            seconds = time.perf_counter() - start_time
-            tracemalloc.start()
-            run()
-            peak = tracemalloc.get_traced_memory()[1] / 2**20
-            tracemalloc.stop()
-            return seconds, peak
-
-        (our_s, our_mb), (their_s, their_mb) = measure(ours), measure(theirs)
-    return [("embed: 5,000 texts, embed_texts vs SDK batches in turn (s)", our_s, their_s),
-            ("embed: peak Python memory (MiB)", our_mb, their_mb)]
+def ratio_row(name: str, ours: float, theirs: float, limit: float | None, *, at_least: bool = False,
+              detail: str = "") -> Row:
+    """ours / theirs, and whether it is within the goal (≤ limit, or ≥ limit when `at_least`)."""
+    ratio = ours / theirs if theirs else float("inf")
+    if limit is None:
+        return Row(name, ratio, "x", detail=detail)
+    met = ratio >= limit if at_least else ratio <= limit
+    return Row(name, ratio, "x", f"{'≥' if at_least else '≤'} {limit}", met, detail)
 
 
-BENCHES = {"load": bench_load, "render": bench_render, "embed": bench_embed}
+# -- the benchmarks ----------------------------------------------------------------------------
+def bench_load(quick: bool) -> list[Row]:
+    """`%load_ext oai_magics` over a bare IPython start: paired fresh processes, median difference."""
+    runs = 3 if quick else 7
+    env = {**os.environ, "IPYTHONDIR": tempfile.mkdtemp(prefix="ipython-bench-")}  # no user profile or startup files
+    command = [sys.executable, "-m", "IPython", "--quick", "--no-banner", "-c"]
+
+    def seconds(code: str) -> float:
+        start = time.perf_counter()
+        subprocess.run(command + [code], env=env, capture_output=True, check=True)
+        return time.perf_counter() - start
+
+    seconds("")  # the first start compiles and caches; it measures nothing
+    bare, ours, sdk = [], [], []
+    for _ in range(runs):
+        bare.append(seconds(""))
+        ours.append(seconds("%load_ext oai_magics"))
+        sdk.append(seconds("import openai"))
+    added = statistics.median(o - b for o, b in zip(ours, bare)) * 1000
+    sdk_added = statistics.median(s - b for s, b in zip(sdk, bare)) * 1000
+    return [Row("load: %load_ext oai_magics over a bare IPython start", added, "ms", "≤ 50", added <= 50,
+                f"bare start {statistics.median(bare) * 1000:.0f} ms; `import openai` adds {sdk_added:.0f} ms")]
 
 
-def main(names: list[str]) -> None:
-    rows = []
-    for name in names or list(BENCHES):
-        rows += BENCHES[name]()
-    width = max(len(r[0]) for r in rows)
-    print(f"{'measurement'.ljust(width)}  {'oai_magics':>10}  {'baseline':>10}  {'ratio':>6}")
-    for label, ours, theirs in rows:
-        print(f"{label.ljust(width)}  {ours:10.4f}  {theirs:10.4f}  {ours / theirs:6.2f}")
+def bench_stream(quick: bool) -> list[Row]:
+    """Client-side CPU for replies of 2,000, 20,000 and 200,000 chunks from a server with no delay."""
+    sizes = (2000, 20000) if quick else (2000, 20000, 200000)
+    rows: list[Row] = []
+    per_chunk: dict[str, dict[int, float]] = {"ours": {}, "chat": {}}
+    with ReplayServer() as server:
+        for size in sizes:
+            runs = 1 if quick else (3 if size >= 200000 else 5)
+            cpu = {name: median(worker(f"stream-{name}", server.base_url, str(size), runs=runs), "cpu")
+                   for name in ("floor", "sdk", "ours")}
+            chat = worker("stream-chat", server.base_url, str(size), runs=runs)
+            cpu["chat"] = median(chat, "cpu")
+            label = f"stream {size:,} chunks"
+            detail = ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in cpu.items())
+            rows += [ratio_row(f"{label}: client iteration / SDK iterating", cpu["ours"], cpu["sdk"], 1.0, detail=detail),
+                     ratio_row(f"{label}: client iteration / floor", cpu["ours"], cpu["floor"], 1.3),
+                     ratio_row(f"{label}: %%chat receive + render / SDK iterating", cpu["chat"], cpu["sdk"], 1.5),
+                     ratio_row(f"{label}: %%chat receive + render / floor", cpu["chat"], cpu["floor"], 2.0)]
+            updates = max(r["updates_per_second"] for r in chat)
+            rows.append(Row(f"{label}: %%chat display updates per second (most of {runs} runs)", updates, "/s", "≤ 30",
+                            updates <= 30, f"{median(chat, 'display_messages'):.0f} display messages"))
+            per_chunk["ours"][size] = cpu["ours"] / size
+            per_chunk["chat"][size] = cpu["chat"] / size
+    small, large = sizes[0], sizes[-1]
+    for name, label in (("ours", "client iteration"), ("chat", "%%chat")):
+        rows.append(ratio_row(f"stream: {label} CPU per chunk, {large:,} vs {small:,} chunks", per_chunk[name][large],
+                              per_chunk[name][small], 1.3))
+    return rows
+
+
+def bench_embed(quick: bool) -> list[Row]:
+    """20,000 texts into a DataFrame: `%embed` against the SDK's 2,048-text batches in turn."""
+    count = 4000 if quick else 20000
+    runs = 1 if quick else 3
+    with ReplayServer(rows=count, dim=1536) as server:
+        ours = worker("embed-ours", server.base_url, str(count), runs=runs)
+        sdk = worker("embed-sdk", server.base_url, str(count), runs=runs)
+    same = all(o["checksum"] == ours[0]["checksum"] and o["first"] == sdk[0]["first"] for o in ours + sdk)
+    wall_ours, wall_sdk = median(ours, "wall"), median(sdk, "wall")
+    return [ratio_row(f"embed {count:,} texts: SDK wall / %embed wall (speed-up)", wall_sdk, wall_ours, 4.0, at_least=True,
+                      detail=f"%embed {wall_ours:.2f} s ({median(ours, 'cpu'):.2f} s CPU), SDK {wall_sdk:.2f} s "
+                             f"({median(sdk, 'cpu'):.2f} s CPU); same rows and values: {same}")]
+
+
+def bench_memory(quick: bool) -> list[Row]:
+    """Peak memory growth of `%embed` for 100,000 x 1,536 against the float32 matrix itself."""
+    count = 20000 if quick else 100000
+    matrix_mb = count * 1536 * 4 / 1e6
+    with ReplayServer(rows=count, dim=1536) as server:
+        ours = worker("embed-ours", server.base_url, str(count), "memory", runs=1)[0]
+    growth = ours["peak_growth_mb"] / matrix_mb
+    return [Row(f"embed {count:,} x 1,536: peak memory growth / float32 matrix", growth, "x", "≤ 1.5", growth <= 1.5,
+                f"{ours['peak_growth_mb']:.0f} MB over a {matrix_mb:.0f} MB matrix")]
+
+
+def bench_list(quick: bool) -> list[Row]:
+    """10,000 files through pagination into a DataFrame."""
+    count = 2000 if quick else 10000
+    runs = 1 if quick else 5
+    with ReplayServer(files=count) as server:
+        ours = worker("list-ours", server.base_url, runs=runs)
+        sdk = worker("list-sdk", server.base_url, runs=runs)
+    return [ratio_row(f"list {count:,} files into a DataFrame: ours / SDK auto-pagination (CPU)", median(ours, "cpu"),
+                      median(sdk, "cpu"), None, detail=f"ours {median(ours, 'cpu'):.2f} s, SDK {median(sdk, 'cpu'):.2f} s CPU; "
+                                                       f"wall {median(ours, 'wall'):.2f} s vs {median(sdk, 'wall'):.2f} s")]
+
+
+def bench_images(quick: bool) -> list[Row]:
+    """A grid of 4 generated images from the sandbox, displayed: seconds and PNG decodes."""
+    result = worker("images", runs=1 if quick else 3)
+    decodes = max(r["decodes"] for r in result)
+    return [Row("images: PNG decodes to display a grid of 4", decodes, "decodes", "≤ 4 (each once)", decodes <= 4,
+                f"median {median(result, 'wall'):.2f} s for request, decode and display")]
+
+
+def bench_sandbox(quick: bool) -> list[Row]:
+    """What the suites and demos lean on: the sandbox's throughput and start time."""
+    result = worker("sandbox", "1" if quick else "0", runs=1)[0]
+    return [Row("sandbox: small chat requests per second", result["chat_rps"], "req/s"),
+            Row("sandbox: embeddings requests (64 texts) per second", result["embed_rps"], "req/s"),
+            Row("sandbox: streamed chunks per second", result["chunks_per_s"], "chunks/s"),
+            Row("sandbox: time to start", result["start_s"] * 1000, "ms", detail="median of 5 starts")]
+
+
+BENCHES: dict[str, Callable[[bool], list[Row]]] = {
+    "load": bench_load, "stream": bench_stream, "embed": bench_embed, "memory": bench_memory, "list": bench_list,
+    "images": bench_images, "sandbox": bench_sandbox,
+}
+
+
+# -- the report --------------------------------------------------------------------------------
+def machine() -> list[str]:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else platform.processor()
+    memory = next((int(line.split()[1]) // 2**20 for line in Path("/proc/meminfo").read_text().splitlines()
+                   if line.startswith("MemTotal")), 0) if Path("/proc/meminfo").exists() else 0
+    versions = []
+    for package in ("oai_magics", "openai", "requests", "urllib3", "numpy", "pandas", "IPython", "ipykernel"):
+        try:
+            versions.append(f"{package} {__import__(package).__version__}")
+        except Exception:
+            pass
+    return [f"- machine: {platform.system()} {platform.machine()}, {cpu}, {os.cpu_count()} cores, {memory} GiB",
+            f"- Python {platform.python_version()}; " + ", ".join(versions),
+            f"- measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; a busy machine widens the spread"]
+
+
+def report(rows: list[Row], quick: bool) -> str:
+    lines = ["# Benchmark results", "", "Made by `make bench` (`python benchmarks/run.py`); see `benchmarks/README.md`.",
+             "", *machine(), *(["- **quick run**: fewer runs, smaller sizes"] if quick else []), "",
+             "| measurement | value | goal | met | detail |", "|---|---:|---|---|---|"]
+    for row in rows:
+        met = "" if row.met is None else ("yes" if row.met else "**no**")
+        value = f"{row.value:,.2f} {row.unit}" if row.value < 1000 else f"{row.value:,.0f} {row.unit}"
+        lines.append(f"| {row.name} | {value} | {row.goal} | {met} | {row.detail} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*", choices=[*BENCHES, []], help="benchmarks to run (default: all)")
+    parser.add_argument("--quick", action="store_true", help="fewer runs and smaller sizes")
+    parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md", help="where to write the table")
+    args = parser.parse_args()
+    rows: list[Row] = []
+    for name in args.names or list(BENCHES):
+        started = time.perf_counter()
+        found = BENCHES[name](args.quick)
+        rows += found
+        for row in found:
+            print(f"{row.name}: {row.value:,.3f} {row.unit} {row.goal} {'' if row.met is None else ('ok' if row.met else 'MISSED')}")
+        print(f"  ({name}: {time.perf_counter() - started:.0f} s)", flush=True)
+    args.out.write_text(report(rows, args.quick), encoding="utf-8")
+    print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()

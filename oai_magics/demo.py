@@ -1,9 +1,13 @@
-"""Execute notebooks top to bottom against the embedded sandbox: `python -m oai_magics.demo notebooks/`.
+"""Execute the demo notebooks top to bottom: `python -m oai_magics.demo notebooks/ --out build/demo`.
 
-Each notebook runs in a fresh kernel with no OPENAI_API_KEY (so `%oai use auto` picks the
-sandbox; pass --real-api to keep the key), in the output folder (files a notebook writes land
-there, not beside the source), its executed copy is written there too, and the exit status is 1
-if any cell failed. Needs the `demo` extra (nbclient, nbformat, ipykernel).
+Each notebook runs in a fresh kernel, in the output folder (files a notebook writes land there, not
+beside the source). Its executed copy and an HTML rendering of it are written there too, one line
+per notebook says how it went, and the exit status is 1 if any notebook failed.
+
+The notebooks pick their server with `%oai use auto`: the OpenAI API when OPENAI_API_KEY is set,
+else the embedded sandbox. `--backend sandbox` forces the sandbox (the key is then hidden from the
+kernels); `--backend openai` insists on the key. Needs the `demo` extra (nbclient, nbformat,
+nbconvert, ipykernel).
 """
 
 from __future__ import annotations
@@ -11,29 +15,57 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["execute", "main"]
+__all__ = ["execute", "render_html", "main"]
+
+BACKENDS = ("auto", "sandbox", "openai")
 
 
 def execute(path: Path, timeout: int = 300, keep_key: bool = False, workdir: Path | None = None) -> Any:
     """Run one notebook in a fresh python3 kernel, in `workdir` (default: beside it); the
-    executed notebook (an nbformat node)."""
+    executed notebook (an nbformat node). Without `keep_key` the kernel never sees OPENAI_API_KEY."""
     import nbformat
+    from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
 
     notebook = nbformat.read(path, as_version=4)
     workdir = workdir or path.parent
     saved = os.environ.pop("OPENAI_API_KEY", None) if not keep_key else None
-    try:
-        NotebookClient(notebook, timeout=timeout, startup_timeout=120, kernel_name="python3",
-                       resources={"metadata": {"path": str(workdir)}}).execute()
-    finally:
-        if saved is not None:
-            os.environ["OPENAI_API_KEY"] = saved
+    # The kernel talks over Unix sockets in a private folder: nothing listens on a TCP port.
+    with tempfile.TemporaryDirectory(prefix="oai-kernel-") as sockets:
+        manager = KernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(sockets, "kernel"))
+        try:
+            NotebookClient(notebook, km=manager, timeout=timeout, startup_timeout=120,
+                           resources={"metadata": {"path": str(workdir)}}).execute()
+        finally:
+            if manager.has_kernel:
+                manager.shutdown_kernel(now=True)
+            if saved is not None:
+                os.environ["OPENAI_API_KEY"] = saved
     return notebook
+
+
+def render_html(notebook: Any, target: Path) -> Path:
+    """The executed notebook as a standalone HTML page (what a reader without Jupyter can open)."""
+    from nbconvert import HTMLExporter
+
+    body, _ = HTMLExporter().from_notebook_node(notebook)
+    target.write_text(body, encoding="utf-8")
+    return target
+
+
+def choose_backend(requested: str) -> tuple[str, bool]:
+    """(what the notebooks will talk to, whether the kernels keep the key)."""
+    has_key = bool(os.environ.get("OPENAI_API_KEY"))
+    if requested == "openai" and not has_key:
+        raise SystemExit("--backend openai needs OPENAI_API_KEY in the environment")
+    if requested == "sandbox" or not has_key:
+        return "the embedded sandbox (no key, no network)", False
+    return "the OpenAI API (OPENAI_API_KEY is set; BACKEND=sandbox forces the sandbox)", True
 
 
 def _first_line_of_error(error: BaseException) -> str:
@@ -42,33 +74,40 @@ def _first_line_of_error(error: BaseException) -> str:
     return lines[-1] if lines else type(error).__name__
 
 
+def run_one(path: Path, out: Path, timeout: int, keep_key: bool) -> bool:
+    """Execute, save and render one notebook; print its line. True when it ran without an error."""
+    import nbformat
+
+    started = time.monotonic()
+    try:
+        executed = execute(path, timeout, keep_key=keep_key, workdir=out)
+    except Exception as error:  # one line per failed notebook, then go on with the others
+        print(f"{path.name:<28} failed  {time.monotonic() - started:5.1f} s  {_first_line_of_error(error)}", flush=True)
+        return False
+    nbformat.write(executed, out / path.name)
+    render_html(executed, out / f"{path.stem}.html")
+    cells = sum(cell.cell_type == "code" for cell in executed.cells)
+    print(f"{path.name:<28} ok      {time.monotonic() - started:5.1f} s  {cells} code cells", flush=True)
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m oai_magics.demo", description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path, help="the folder of notebooks (*.ipynb, run in name order)")
-    parser.add_argument("--out", type=Path, default=Path(".tmp/demo"), help="where executed copies go")
+    parser.add_argument("--out", type=Path, default=Path("build/demo"), help="where executed copies and HTML go")
     parser.add_argument("--timeout", type=int, default=300, help="seconds a cell may take")
-    parser.add_argument("--real-api", action="store_true", help="keep OPENAI_API_KEY: run against the real API")
+    parser.add_argument("--backend", choices=BACKENDS, default="auto",
+                        help="auto: the OpenAI API when OPENAI_API_KEY is set, else the sandbox")
     args = parser.parse_args(argv)
-    import nbformat
-
     books = sorted(p for p in args.folder.glob("*.ipynb") if not p.name.startswith("."))
     if not books:
         print(f"no notebooks in {args.folder}", file=sys.stderr)
         return 1
+    backend, keep_key = choose_backend(args.backend)
+    print(f"Running {len(books)} notebooks against {backend}", flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
-    failed = 0
-    for path in books:
-        started = time.monotonic()
-        try:
-            executed = execute(path, args.timeout, keep_key=args.real_api, workdir=args.out)
-        except Exception as error:  # one line per failed notebook, then go on with the others
-            failed += 1
-            print(f"FAILED {path.name}: {_first_line_of_error(error)}")
-            continue
-        nbformat.write(executed, args.out / path.name)
-        outputs = sum(len(cell.get("outputs", [])) for cell in executed.cells)
-        print(f"ok     {path.name}: {len(executed.cells)} cells, {outputs} outputs, {time.monotonic() - started:.1f} s")
-    print(f"{len(books) - failed} of {len(books)} notebooks ran; executed copies in {args.out}")
+    failed = sum(not run_one(path, args.out, args.timeout, keep_key) for path in books)
+    print(f"{len(books) - failed} of {len(books)} notebooks ran; executed copies and HTML pages in {args.out}")
     return 1 if failed else 0
 
 

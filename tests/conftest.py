@@ -6,6 +6,11 @@ import os
 
 import pytest
 
+from tests.helpers import standalone
+
+# Nothing the tests run may read beside the checkout: a clone with nothing next to it must pass.
+standalone.install()
+
 OPENAI_VARIABLES = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID")
 
 

@@ -144,13 +144,24 @@ async def form_fields(request: Request) -> tuple[State, dict, dict]:
     return app, fields, form
 
 
+def require_transparency(uploaded: Image.Image, image: Image.Image) -> None:
+    """With no mask, the transparent part of the image is what gets repainted: an image with none
+    is refused, as the API refuses it, instead of coming back unchanged."""
+    if uploaded.mode not in ("RGBA", "LA", "L", "PA") and "transparency" not in uploaded.info:
+        raise invalid(f"Invalid input image - format must be in ['RGBA', 'LA', 'L'], got {uploaded.mode}.", param="image")
+    if image.getchannel("A").getextrema()[0] == 255:
+        raise invalid("Invalid input image - the image has no transparent area to edit: give an image with "
+                      "transparency, or a mask whose transparent areas mark what to repaint.", param="image")
+
+
 async def edit(request: Request) -> Response:
     app, fields, form = await form_fields(request)
     prompt = fields.get("prompt")
     if not prompt:
         raise invalid("Missing required parameter: 'prompt'.", param="prompt", code="missing_required_parameter")
     model, n, fmt = common(fields, "dall-e-2")
-    image = open_image(await read_upload(form_file(form, "image")), "image").convert("RGBA")
+    uploaded = open_image(await read_upload(form_file(form, "image")), "image")
+    image = uploaded.convert("RGBA")
     mask_upload = optional_form_file(form, "mask")
     if mask_upload is not None:
         mask = open_image(await read_upload(mask_upload), "mask").convert("RGBA")
@@ -158,6 +169,8 @@ async def edit(request: Request) -> Response:
             raise invalid("Invalid input image - 'mask' must be the same size as 'image'.", param="mask")
         alpha = mask.getchannel("A")
     else:
+        if model == "dall-e-2":  # the gpt-image models may repaint a whole opaque image
+            require_transparency(uploaded, image)
         alpha = image.getchannel("A")
     own = f"{image.width}x{image.height}"
     size = parse_size(model, fields.get("size") or (own if own in SIZES.get(model, ()) else None))

@@ -24,6 +24,9 @@ OPENINGS = [
 ]
 
 
+_MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]<>#|~{}!]")
+
+
 def digest(text: str) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "big")
 
@@ -44,13 +47,22 @@ def keywords(text: str, limit: int = 3) -> list[str]:
     return [seen[w][1] for w in sorted(chosen, key=lambda w: seen[w][0])]
 
 
+def inline_quote(text: str, limit: int = 80) -> str:
+    """The text as one line of plain Markdown: line breaks folded, cut to `limit` characters, and
+    every character that could open code, emphasis, a link or HTML escaped, so a prompt that starts
+    a code fence or a table cannot run on into the rest of the reply."""
+    folded = " ".join(text.split())
+    if len(folded) > limit:
+        folded = folded[: limit - 3].rstrip() + "..."
+    return _MARKDOWN_SPECIAL.sub(r"\\\g<0>", folded)
+
+
 def reply_text(prompt: str, variant: int = 0) -> str:
     """A short Markdown reply derived from the prompt; `variant` distinguishes the n choices."""
     prompt = prompt.strip()
     words = len(prompt.split())
     opening = OPENINGS[(digest(prompt) + variant) % len(OPENINGS)]
-    quoted = prompt if len(prompt) <= 80 else prompt[:77].rstrip() + "..."
-    lines = [opening, "", f"You wrote {words} word{'s' if words != 1 else ''}: “{quoted}”"]
+    lines = [opening, "", f"You wrote {words} word{'s' if words != 1 else ''}: “{inline_quote(prompt)}”"]
     found = keywords(prompt)
     if found:
         lines += ["", "Key words I noticed:"] + [f"- {word}" for word in found]

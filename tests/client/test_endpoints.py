@@ -1,5 +1,5 @@
 """Every client method against a real loopback server: method, path, query, headers and body,
-each request also validated against the OpenAPI spec of its era (../shared/openapi/)."""
+each request also validated against the OpenAPI spec of its era (tests/data/openapi/)."""
 
 from __future__ import annotations
 

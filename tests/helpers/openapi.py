@@ -1,4 +1,4 @@
-"""Validate requests and responses against the official OpenAPI specs in ../shared/openapi/.
+"""Validate requests and responses against the official OpenAPI specs (trimmed copies in tests/data/).
 
 The specs mix OpenAPI 3.0 (`nullable`, boolean `exclusiveMinimum`) and 3.1; `normalise()` turns
 both into JSON Schema 2020-12 so one jsonschema validator checks them all, reading the specs'
@@ -13,15 +13,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
-import yaml
 from jsonschema import Draft202012Validator
 
-SPEC_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "openapi"
+SPEC_DIR = Path(__file__).resolve().parents[1] / "data" / "openapi"
 ERAS = {
-    "2022": "openapi-2022-03-15-7973a7b.yaml",  # /engines/{engine_id}/completions
-    "2023-06": "openapi-2023-06-19-a27cad2.yaml",  # /engines
-    "2023": "openapi-2023-12-22-3d9e0ae.yaml",  # legacy and Assistants v1
-    "2026": "openapi-2026-08-21-f85dbe2.yaml",  # current and Assistants v2
+    "2022": "2022.json",  # /engines/{engine_id}/completions
+    "2023-06": "2023-06.json",  # /engines
+    "2023": "2023.json",  # legacy and Assistants v1
+    "2026": "2026.json",  # current, Responses, Conversations, Assistants v2
 }
 
 
@@ -146,7 +145,5 @@ def _coerce(value: Any) -> Any:
 
 @lru_cache(maxsize=None)
 def spec(era: str) -> Spec:
-    path = SPEC_DIR / ERAS[era]
-    with open(path, "rb") as handle:
-        doc = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    return Spec(normalise(json.loads(json.dumps(doc, default=str))))
+    doc = json.loads((SPEC_DIR / ERAS[era]).read_text(encoding="utf-8"))
+    return Spec(normalise(doc))

@@ -1,5 +1,5 @@
-"""The reference client's functions (../shared/reference/openai-ex-0.6.2.txt) and the README's table
-that maps each of them to a method of oai_magics.client."""
+"""The reference client's functions (openai.ex 0.6.2, listed in tests/data/reference_functions.txt)
+and the README's table that maps each of them to a method of oai_magics.client."""
 
 from __future__ import annotations
 
@@ -7,15 +7,13 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-REFERENCE = ROOT.parent / "shared" / "reference" / "openai-ex-0.6.2.txt"
+REFERENCE = ROOT / "tests" / "data" / "reference_functions.txt"
 
 
 def reference_functions() -> set[str]:
     """Every public function name documented in the reference."""
-    text = REFERENCE.read_text(encoding="utf-8")
-    names = set(re.findall(r"Link to this function\n\n([a-z_]+)\(", text))
-    names |= set(re.findall(r"^\s*OpenAI\.([a-z_]+)\(", text, flags=re.M))
-    return names
+    lines = REFERENCE.read_text(encoding="utf-8").splitlines()
+    return {line.split("|", 1)[0].strip() for line in lines if line.strip() and not line.startswith("#")}
 
 
 def readme_table() -> dict[str, str]:

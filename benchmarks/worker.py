@@ -1,0 +1,299 @@
+"""One measurement in a fresh process: `python benchmarks/worker.py NAME ARG...` prints one JSON line.
+
+Each contender does its imports and a small warm-up first (first-use imports, the connection), then
+measures CPU seconds (`time.process_time`) and wall seconds of the job alone. The orchestrator
+(`run.py`) starts the servers and runs every contender in turn, in new processes, several times.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from typing import Any, Callable, Iterator
+
+BENCH_KEY = "bench-key-not-secret"
+MESSAGES = lambda n: [{"role": "user", "content": f"chunks={n}"}]  # noqa: E731  (the replay server's cue)
+MODEL = "gpt-4o-mini"
+
+
+def measured(job: Callable[[], Any]) -> dict:
+    cpu, wall = time.process_time(), time.perf_counter()
+    extra = job() or {}
+    return {"cpu": time.process_time() - cpu, "wall": time.perf_counter() - wall, **extra}
+
+
+def peak_rss_growth(job: Callable[[], Any]) -> dict:
+    """Run `job` and report how far the peak resident memory rose above what the process held before."""
+    def status(field: str) -> int:
+        with open("/proc/self/status") as handle:
+            return next(int(line.split()[1]) * 1024 for line in handle if line.startswith(field))
+
+    before = status("VmRSS:")
+    result = measured(job)
+    return {**result, "peak_growth_mb": (status("VmHWM:") - before) / 1e6}
+
+
+# -- streaming -----------------------------------------------------------------------------------
+def stream_floor(url: str, chunks: str) -> dict:
+    """The least a Python program does: requests, split lines, json.loads per event."""
+    import requests
+
+    session = requests.Session()
+
+    def consume(n: int) -> dict:
+        answer = session.post(f"{url}/chat/completions", json={"model": MODEL, "messages": MESSAGES(n), "stream": True},
+                              headers={"Authorization": f"Bearer {BENCH_KEY}"}, stream=True)
+        count = 0
+        for line in answer.iter_lines():
+            if line.startswith(b"data: ") and line != b"data: [DONE]":
+                json.loads(line[6:])
+                count += 1
+        return {"events": count}
+
+    consume(10)
+    return measured(lambda: consume(int(chunks)))
+
+
+def stream_sdk(url: str, chunks: str) -> dict:
+    import openai
+
+    client = openai.OpenAI(api_key=BENCH_KEY, base_url=url)
+
+    def consume(n: int) -> dict:
+        return {"events": sum(1 for _ in client.chat.completions.create(model=MODEL, messages=MESSAGES(n), stream=True))}
+
+    consume(10)
+    return measured(lambda: consume(int(chunks)))
+
+
+def stream_ours(url: str, chunks: str) -> dict:
+    from oai_magics.client import Client
+
+    client = Client(api_key=BENCH_KEY, base_url=url)
+
+    def consume(n: int) -> dict:
+        return {"events": sum(1 for _ in client.chat.completions.create(model=MODEL, messages=MESSAGES(n), stream=True))}
+
+    consume(10)
+    return measured(lambda: consume(int(chunks)))
+
+
+def stream_chat_magic(url: str, chunks: str) -> dict:
+    """`%%chat` receiving and rendering in a real kernel: CPU seconds of the kernel process (all its
+    threads, so publishing the display updates counts too) and the display messages on iopub."""
+    from jupyter_client.manager import start_new_kernel
+
+    env = {**os.environ, "OPENAI_API_KEY": BENCH_KEY, "OPENAI_BASE_URL": url}
+    manager, client = start_new_kernel(kernel_name="python3", env=env)
+    try:
+        def run(code: str) -> tuple[list[dict], str]:
+            msg_id = client.execute(code)
+            messages, printed = [], ""
+            while True:
+                message = client.get_iopub_msg(timeout=300)
+                if message["parent_header"].get("msg_id") != msg_id:
+                    continue
+                kind = message["msg_type"]
+                if kind == "stream":
+                    printed += message["content"]["text"]
+                elif kind in ("display_data", "update_display_data"):
+                    messages.append(message)
+                elif kind == "status" and message["content"]["execution_state"] == "idle":
+                    return messages, printed
+
+        run("%load_ext oai_magics")
+        run("%chat --no-memory chunks=10")
+        code = ("import time as _t, json as _j\n_c, _w = _t.process_time(), _t.perf_counter()\n"
+                f"get_ipython().run_cell_magic('chat', '--no-memory', 'chunks={chunks}')\n"
+                "_m = {'cpu': _t.process_time() - _c, 'wall': _t.perf_counter() - _w}")
+        displays, _ = run(code)
+        _, printed = run("print(_j.dumps({**_m, 'reply_chars': len(_)}))")
+        result = json.loads(printed.strip().splitlines()[-1])
+        # The first display and the final render always happen; what a frontend pays for is the rate between.
+        between = max(len(displays) - 2, 0)
+        return {**result, "display_messages": len(displays), "updates_per_second": between / result["wall"]}
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+
+
+# -- embeddings ------------------------------------------------------------------------------------
+def corpus(count: int) -> list[str]:
+    return [f"item {i} notes about topic {i % 37} and thing {i * 7 % 101}" for i in range(count)]
+
+
+def embed_magic(url: str, count: str, memory: str = "") -> dict:
+    """`%embed -i texts` into a DataFrame; the replay server's row for each text checked."""
+    os.environ.update(OPENAI_API_KEY=BENCH_KEY, OPENAI_BASE_URL=url)
+    import numpy as np
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "oai_magics")
+    shell.user_ns["texts"] = corpus(int(count))
+    shell.user_ns["warm"] = corpus(3)
+    flags = "--no-cache"  # measure the requests, not a local cache (where the magic has one)
+    with capture_output():
+        try:
+            shell.run_line_magic("embed", f"-i warm -o warm_df {flags}")
+        except Exception:
+            flags = ""
+            shell.run_line_magic("embed", "-i warm -o warm_df")
+
+    def job() -> dict:
+        with capture_output():
+            shell.run_line_magic("embed", f"-i texts -o df {flags}")
+        return {}
+
+    result = (peak_rss_growth if memory else measured)(job)
+    frame = shell.user_ns["df"]
+    vectors = frame.drop(columns=["text"]).to_numpy(dtype=np.float32, copy=False)
+    return {**result, "rows": len(frame), "checksum": float(vectors[:, :4].sum()), "first": vectors[-1, :3].tolist()}
+
+
+def embed_sdk(url: str, count: str, memory: str = "") -> dict:
+    """The official SDK, 2,048-text batches in turn, building the same DataFrame."""
+    import numpy as np
+    import openai
+    import pandas as pd
+
+    client = openai.OpenAI(api_key=BENCH_KEY, base_url=url)
+    texts = corpus(int(count))
+    client.embeddings.create(model="text-embedding-3-small", input=corpus(3))
+
+    holder: dict = {}
+
+    def job() -> dict:
+        rows: list = []
+        for start in range(0, len(texts), 2048):
+            answer = client.embeddings.create(model="text-embedding-3-small", input=texts[start:start + 2048])
+            rows += [item.embedding for item in answer.data]
+        matrix = np.asarray(rows, dtype=np.float32)
+        frame = pd.DataFrame(matrix, columns=[f"e{i}" for i in range(matrix.shape[1])])
+        frame.insert(0, "text", texts)
+        holder["df"] = frame
+        return {}
+
+    result = (peak_rss_growth if memory else measured)(job)
+    vectors = holder["df"].drop(columns=["text"]).to_numpy(dtype=np.float32, copy=False)
+    return {**result, "rows": len(vectors), "checksum": float(vectors[:, :4].sum()), "first": vectors[-1, :3].tolist()}
+
+
+# -- listings --------------------------------------------------------------------------------------
+def list_ours(url: str) -> dict:
+    from oai_magics.client import Client
+    from oai_magics.frames import listing_frame
+
+    client = Client(api_key=BENCH_KEY, base_url=url)
+    listing_frame(client.files.list(limit=2))
+    return measured(lambda: {"rows": len(listing_frame(client.files.list(limit=100).auto_paging_iter()))})
+
+
+def list_sdk(url: str) -> dict:
+    import openai
+    import pandas as pd
+
+    client = openai.OpenAI(api_key=BENCH_KEY, base_url=url)
+    client.files.list(limit=2)
+
+    def job() -> dict:
+        frame = pd.DataFrame([item.model_dump() for item in client.files.list(limit=100)])
+        frame["created_at"] = pd.to_datetime(frame["created_at"], unit="s", utc=True)
+        return {"rows": len(frame)}
+
+    return measured(job)
+
+
+# -- images and the sandbox --------------------------------------------------------------------
+def images_grid() -> dict:
+    """`%image -n 4` against the sandbox, displayed; every base64 or PNG decode of an image counted."""
+    import base64
+
+    import PIL.Image
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+
+    decodes = {"n": 0}
+    b64decode, pil_open = base64.b64decode, PIL.Image.open
+
+    def counted_b64(data: Any, *args: Any, **kwargs: Any) -> bytes:
+        if len(data) > 10_000:
+            decodes["n"] += 1
+        return b64decode(data, *args, **kwargs)
+
+    def counted_open(*args: Any, **kwargs: Any) -> Any:
+        decodes["n"] += 1
+        return pil_open(*args, **kwargs)
+
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "oai_magics")
+    with capture_output():
+        shell.run_line_magic("oai", "use sandbox")
+        shell.run_line_magic("image", "-m dall-e-2 -n 1 warm up")
+    base64.b64decode, PIL.Image.open = counted_b64, counted_open
+    try:
+        with capture_output() as captured:
+            result = measured(lambda: shell.run_line_magic("image", "-m dall-e-2 -n 4 --size 256x256 four boats at dawn"))
+    finally:
+        base64.b64decode, PIL.Image.open = b64decode, pil_open
+    return {**result, "decodes": decodes["n"], "outputs": len(captured.outputs)}
+
+
+def sandbox_throughput(quick: str) -> dict:
+    """Requests per second against the embedded sandbox, its streaming rate and its start time."""
+    import statistics
+
+    import requests
+
+    from oai_magics.sandbox import start
+
+    starts = []
+    for _ in range(2 if quick == "1" else 5):
+        began = time.perf_counter()
+        sandbox = start()
+        starts.append(time.perf_counter() - began)
+        sandbox.stop()
+    seconds = 0.5 if quick == "1" else 2.0
+    with start() as sandbox:
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {sandbox.api_key}"
+        url = sandbox.base_url
+
+        def rate(post: Callable[[], Any]) -> float:
+            count, began = 0, time.perf_counter()
+            while time.perf_counter() - began < seconds:
+                post().raise_for_status()
+                count += 1
+            return count / (time.perf_counter() - began)
+
+        chat = {"model": MODEL, "messages": [{"role": "user", "content": "Say hello."}], "max_tokens": 16}
+        embed = {"model": "text-embedding-3-small", "input": corpus(64)}
+        chat_rps = rate(lambda: session.post(f"{url}/chat/completions", json=chat))
+        embed_rps = rate(lambda: session.post(f"{url}/embeddings", json=embed))
+        long_prompt = " ".join(f"word{i}" for i in range(2000))
+        began, chunks = time.perf_counter(), 0
+        answer = session.post(f"{url}/chat/completions", stream=True, json={
+            "model": MODEL, "stream": True, "messages": [{"role": "user", "content": long_prompt}]})
+        for line in answer.iter_lines():
+            chunks += line.startswith(b"data: ")
+        chunks_per_s = chunks / (time.perf_counter() - began)
+    return {"start_s": statistics.median(starts), "chat_rps": chat_rps, "embed_rps": embed_rps,
+            "chunks_per_s": chunks_per_s, "stream_chunks": chunks}
+
+
+WORKERS: dict[str, Callable[..., dict]] = {
+    "images": images_grid, "sandbox": sandbox_throughput,
+    "stream-floor": stream_floor, "stream-sdk": stream_sdk, "stream-ours": stream_ours, "stream-chat": stream_chat_magic,
+    "embed-ours": embed_magic, "embed-sdk": embed_sdk, "list-ours": list_ours, "list-sdk": list_sdk,
+}
+
+
+def main(argv: list[str]) -> None:
+    print(json.dumps(WORKERS[argv[0]](*argv[1:])))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,71 @@
+"""`python -m oai_magics.demo` (what `make demo` runs): a line per notebook, executed copies and HTML
+pages, a non-zero exit on failure, the back end said first, and a key that never reaches a page."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from oai_magics.demo import choose_backend, main
+from oai_magics.sandbox import start
+
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+CANARY = "canary-demo-key-7f3a9c1e5b2d"
+
+
+def write_notebook(path: Path, *sources: str) -> Path:
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources]), path)
+    return path
+
+
+def test_a_line_per_notebook_pages_written_and_failure_is_the_exit_status(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    books = tmp_path / "books"
+    books.mkdir()
+    write_notebook(books / "a-good.ipynb", "import os\nprint(os.environ.get('OPENAI_API_KEY'))")
+    write_notebook(books / "b-bad.ipynb", "1 / 0", "print('never')")
+    status = main([str(books), "--out", str(tmp_path / "out"), "--timeout", "60"])
+    lines = capsys.readouterr().out.splitlines()
+    assert status == 1
+    assert lines[0] == "Running 2 notebooks against the embedded sandbox (no key, no network)"
+    assert lines[1].startswith("a-good.ipynb") and " ok " in lines[1] and lines[1].endswith("1 code cells")
+    assert lines[2].startswith("b-bad.ipynb") and " failed " in lines[2] and "ZeroDivisionError" in lines[2]
+    assert lines[3].startswith("1 of 2 notebooks ran")
+    good = nbformat.read(tmp_path / "out" / "a-good.ipynb", as_version=4)
+    assert good.cells[0].outputs[0].text == "None\n"  # the kernel never saw a key
+    assert "<html" in (tmp_path / "out" / "a-good.html").read_text(encoding="utf-8")
+    assert not (tmp_path / "out" / "b-bad.html").exists()
+
+
+def test_the_back_end_follows_the_key_unless_the_sandbox_is_forced(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert choose_backend("auto") == ("the embedded sandbox (no key, no network)", False)
+    with pytest.raises(SystemExit, match="needs OPENAI_API_KEY"):
+        choose_backend("openai")
+    monkeypatch.setenv("OPENAI_API_KEY", CANARY)
+    assert choose_backend("auto")[1] is True and "OpenAI API" in choose_backend("auto")[0]
+    assert choose_backend("sandbox") == ("the embedded sandbox (no key, no network)", False)
+
+
+def test_no_notebook_page_or_line_holds_the_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """Every demo notebook against a sandbox that requires a canary key, given as the user gives a
+    real one: the key must not appear in any executed notebook, HTML page or printed line."""
+    with start(api_key=CANARY) as sandbox:
+        monkeypatch.setenv("OPENAI_API_KEY", CANARY)
+        monkeypatch.setenv("OPENAI_BASE_URL", sandbox.base_url)
+        status = main([str(NOTEBOOKS), "--out", str(tmp_path / "out"), "--backend", "openai", "--timeout", "120"])
+    printed = capsys.readouterr()
+    assert status == 0, printed.out
+    assert "against the OpenAI API" in printed.out.splitlines()[0]
+    pages = sorted((tmp_path / "out").glob("*.ipynb")) + sorted((tmp_path / "out").glob("*.html"))
+    assert len(pages) == 2 * len(list(NOTEBOOKS.glob("*.ipynb")))
+    executed = nbformat.read(pages[0], as_version=4)
+    assert "api.openai.com" not in json.dumps(executed) and "key from $OPENAI_API_KEY" in json.dumps(executed)
+    for page in pages:
+        assert CANARY not in page.read_text(encoding="utf-8"), page.name
+    assert CANARY not in printed.out + printed.err
+    shutil.rmtree(tmp_path / "out")
