@@ -14,14 +14,16 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from . import assistants, audio, chat, embeddings, faults, files, finetunes, images, models, moderations, runs, threads
+from . import (assistants, audio, chat, conversations, embeddings, faults, files, finetunes, images, models, moderations,
+               responses, runs, threads)
 from .errors import ApiError, error_body, error_response
 from .faults import DroppedConnection, FaultMiddleware, Faults
 from .state import Settings, State
 from .store import Store
 
 # Runs come before threads: POST /threads/runs must not be taken for an update of thread "runs".
-API_MODULES = [models, chat, embeddings, images, audio, moderations, files, finetunes, assistants, runs, threads]
+API_MODULES = [models, chat, embeddings, images, audio, moderations, files, finetunes, assistants, runs, threads,
+               responses, conversations]
 
 
 def routes() -> list[Route]:
