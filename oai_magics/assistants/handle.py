@@ -73,9 +73,10 @@ class StreamOrPollRun(RunHandle):
         except APIStatusError:
             raise
         except OpenAIError as exc:  # dropped, cut short or garbled: the run goes on, so follow it by polling
-            if self.run_id is None or self.cancel_requested.is_set():
+            if self.run_id is None:
                 raise
-            self.stream_broken = f"{type(exc).__name__}: {exc}"
+            if not self.cancel_requested.is_set():  # a server may end the stream of a run it cancels
+                self.stream_broken = f"{type(exc).__name__}: {exc}"
 
     def _polled(self) -> Iterator[RunEvent]:
         for interval in poll_intervals():
