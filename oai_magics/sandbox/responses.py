@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, Response
 from . import textgen
 from .catalog import require_model
 from .chat import paced
-from .conversations import append_items, conversation_id, get_conversation, items_of
+from .conversations import append_items, conversation_id, get_conversation, item_page, items_of
 from .errors import ApiError, invalid, not_found
 from .finetunes import fine_tuned_models
 from .items import input_items, text_of
@@ -30,7 +30,7 @@ from .response_output import check_text, check_tool_choice, check_tools, generat
 from .shapes import check_metadata
 from .state import State, state
 from .store import new_id, now
-from .web import json_body, optional, paginate, reject_unknown, sse, sse_response
+from .web import json_body, optional, reject_unknown, sse, sse_response
 
 __all__ = ["ROUTES"]
 
@@ -230,9 +230,7 @@ async def cancel(request: Request) -> Response:
 
 async def list_input_items(request: Request) -> Response:
     response = get_response(state(request), request.path_params["response_id"])
-    page = paginate(response["_input"], request.query_params)
-    page["first_id"], page["last_id"] = page["first_id"] or "", page["last_id"] or ""  # strings in the spec
-    return JSONResponse(page)
+    return JSONResponse(item_page(response["_input"], request.query_params))
 
 
 def _integer(value: str, name: str) -> int:

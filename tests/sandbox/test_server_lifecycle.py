@@ -4,7 +4,7 @@ folder outlives a thread that is still running, and repeated starts do not pile 
 from __future__ import annotations
 
 import gc
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 import logging
 import socket
 import sqlite3
@@ -13,7 +13,7 @@ import threading
 import warnings
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Iterator
+from typing import Any, AsyncIterator, Iterator
 
 import pytest
 
@@ -63,7 +63,8 @@ def test_a_start_whose_server_fails_leaves_nothing_running(private_tmp: Path, mo
         app = build(settings)
         built.append(app)
 
-        async def lifespan(app: Any) -> Any:  # the application refuses to start
+        @asynccontextmanager
+        async def lifespan(app: Any) -> AsyncIterator[None]:  # the application refuses to start
             raise RuntimeError("startup failed")
             yield
 
@@ -72,6 +73,7 @@ def test_a_start_whose_server_fails_leaves_nothing_running(private_tmp: Path, mo
 
     monkeypatch.setattr(server, "create_app", failing_app)
     logging.getLogger("uvicorn.error").disabled = True  # the failure's traceback is expected
+    running_before = set(threading.enumerate())
     try:
         with pytest.raises(RuntimeError, match="did not start") as info:
             start()
@@ -80,7 +82,7 @@ def test_a_start_whose_server_fails_leaves_nothing_running(private_tmp: Path, mo
     assert list(private_tmp.iterdir()) == []
     with no_socket_left_unclosed():
         del info
-    assert not any(t.name == "oai-magics-sandbox" and t.is_alive() for t in threading.enumerate())
+    assert [t for t in set(threading.enumerate()) - running_before if t.name == "oai-magics-sandbox"] == []
     with pytest.raises(sqlite3.ProgrammingError, match="closed"):  # the store let go of its database
         built[0].state.sandbox.store.all("file")
 
