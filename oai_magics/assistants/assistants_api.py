@@ -7,13 +7,12 @@ interpreter's tool resources.
 
 from __future__ import annotations
 
-import threading
 from typing import Any, Iterator, Mapping, Sequence
 
 from .assistants_records import assistant_record, message_record, run_record, step_record, thread_record
-from .base import (ActionRequired, AssistantRecord, MessageRecord, RunEnded, RunEvent, RunHandle, RunRecord,
-                   StatusChanged, StepChanged, StepRecord, TERMINAL, TextDelta, ThreadRecord, Unsupported)
-from .polling import poll_intervals
+from .base import (ActionRequired, AssistantRecord, MessageRecord, RunEnded, RunEvent, RunRecord, StepChanged,
+                   StepRecord, ThreadRecord, Unsupported)
+from .handle import StreamOrPollRun
 from .resolve import pick_assistant
 
 __all__ = ["AssistantsBackend", "AssistantsRun"]
@@ -162,16 +161,13 @@ class AssistantsBackend:
                                       tool_resources={"code_interpreter": {"file_ids": file_ids}})
 
 
-class AssistantsRun(RunHandle):
+class AssistantsRun(StreamOrPollRun):
     """A run on the Assistants API: a `thread.*` event stream, or polling."""
 
     def __init__(self, backend: AssistantsBackend, thread_id: str, stream: bool) -> None:
         super().__init__(thread_id, stream)
         self.backend = backend
-        self._stream: Any = None
         self._steps: dict[str, tuple] = {}
-        self._wake = threading.Event()
-        self._announced = False
 
     def begin(self, answer: Any) -> None:
         """Take the server's answer to create/submit: a stream to read, or the run to poll."""
@@ -181,59 +177,21 @@ class AssistantsRun(RunHandle):
         else:
             self._stream = answer
 
-    def events(self) -> Iterator[RunEvent]:
-        if self._stream is None and self.state.run is not None and not self._announced:
-            self._announced = True
-            yield StatusChanged(self.state.run)  # a polled run: its first status came with its creation
-        if self._stream is not None:
-            yield from self._streamed()
-        if self.state.run is None or self.state.run["status"] not in TERMINAL + ("requires_action",):
-            yield from self._polled()  # a stream that ended early, or a polled run
-        yield from self._settle()
+    def _on_item(self, item: dict) -> Iterator[RunEvent]:
+        name, data = item["event"], item["data"]
+        if name.startswith("thread.run.step."):
+            yield StepChanged(step_record(data))
+        elif name.startswith("thread.run."):
+            yield from self._update(lambda: run_record(data))
+        elif name == "thread.message.delta":
+            for piece in (data.get("delta") or {}).get("content") or []:
+                yield from self._add_text((piece.get("text") or {}).get("value") or "", data.get("id"))
 
-    def _streamed(self) -> Iterator[RunEvent]:
-        from ..client import APIStatusError, OpenAIError
+    def _fetch(self) -> RunRecord:
+        assert self.run_id is not None, "a polled run was created by a non-streamed request"
+        return self.backend.get_run(self.thread_id, self.run_id)
 
-        stream, self._stream = self._stream, None
-        try:
-            yield from self._read(stream)
-        except APIStatusError:
-            raise
-        except OpenAIError as exc:  # dropped, cut short or garbled: the run goes on, so follow it by polling
-            if self.run_id is None or self.cancel_requested.is_set():
-                raise
-            self.stream_broken = f"{type(exc).__name__}: {exc}"
-
-    def _read(self, stream: Any) -> Iterator[RunEvent]:
-        with stream:
-            for item in stream:
-                name, data = item["event"], item["data"]
-                if name.startswith("thread.run.step."):
-                    yield StepChanged(step_record(data))
-                elif name.startswith("thread.run."):
-                    yield from self._status(run_record(data))
-                    if self.status in TERMINAL + ("requires_action",):
-                        return
-                elif name == "thread.message.delta":
-                    for piece in (data.get("delta") or {}).get("content") or []:
-                        text = (piece.get("text") or {}).get("value")
-                        if text:
-                            self.state.text_parts.append(text)
-                            yield TextDelta(text, data.get("id"))
-
-    def _polled(self) -> Iterator[RunEvent]:
-        for interval in poll_intervals():
-            if self.state.run is not None:
-                if self.state.run["status"] in TERMINAL + ("requires_action",):
-                    return
-                yield from self._step_changes()
-            if self.state.run is not None and self._wake.wait(interval):
-                self._wake.clear()  # a cancel was sent: look again at once
-            run_id = self.run_id
-            assert run_id is not None, "a polled run was created by a non-streamed request"
-            yield from self._status(self.backend.get_run(self.thread_id, run_id))
-
-    def _step_changes(self) -> Iterator[RunEvent]:
+    def _between_polls(self) -> Iterator[RunEvent]:
         assert self.run_id is not None
         for step in self.backend.list_steps(self.thread_id, self.run_id):
             key = (step["status"], step["summary"])
@@ -241,51 +199,26 @@ class AssistantsRun(RunHandle):
                 self._steps[step["id"]] = key
                 yield StepChanged(step)
 
-    def _status(self, run: RunRecord) -> Iterator[RunEvent]:
-        before = self.status
-        self.state.run = run
-        if run["status"] != before:
-            yield StatusChanged(run)
-
     def _settle(self) -> Iterator[RunEvent]:
-        """The closing event: tool calls to answer, or the end (with the run's messages and steps)."""
         run = self.state.run
         assert run is not None
         if run["status"] == "requires_action":
             yield ActionRequired(run, tuple(run["required_calls"]))
             return
-        yield from self._step_changes()  # a stream does not report every step's end
+        yield from self._between_polls()  # a stream does not report every step's end
         self.state.messages = self.backend.list_messages(self.thread_id, run_id=run["id"])
-        reply = "\n\n".join(m["text"] for m in self.state.messages if m["role"] == "assistant" and m["text"])
-        received = self.text
-        if reply.startswith(received) and len(reply) > len(received):  # polled, or a stream broken off
-            rest = reply[len(received):]
-            self.state.text_parts.append(rest)
-            yield TextDelta(rest)
+        yield from self._rest_of_reply("\n\n".join(m["text"] for m in self.state.messages
+                                                     if m["role"] == "assistant" and m["text"]))
         yield RunEnded(run)
 
     def submit(self, outputs: Mapping[str, str]) -> None:
         assert self.run_id is not None
-        missing = [c["id"] for c in self.pending_calls if c["id"] not in outputs]
-        if missing:
-            raise ValueError(f"no output given for tool call(s) {', '.join(missing)}")
-        answer = self.backend.client.threads.runs.submit_tool_outputs(
+        self._check_outputs(outputs)
+        self.begin(self.backend.client.threads.runs.submit_tool_outputs(
             self.thread_id, self.run_id, stream=self.stream,
-            tool_outputs=[{"tool_call_id": call_id, "output": output} for call_id, output in outputs.items()])
-        self.begin(answer)
-        if not isinstance(answer, dict) and self.state.run is not None:
-            self.state.run = RunRecord({**self.state.run, "status": "queued", "required_calls": []})  # type: ignore[misc]
+            tool_outputs=[{"tool_call_id": call_id, "output": output} for call_id, output in outputs.items()]))
+        self._resumed()
 
-    def cancel(self) -> RunRecord:
-        self.cancel_requested.set()
-        self._wake.set()
-        if self.run_id is None:
-            raise ValueError("the run has not started yet: nothing to cancel")
-        run = self.backend.cancel_run(self.thread_id, self.run_id)
-        self.state.run = run
-        return run
-
-    def refresh(self) -> RunRecord:
+    def _cancel_on_server(self) -> RunRecord:
         assert self.run_id is not None
-        self.state.run = self.backend.get_run(self.thread_id, self.run_id)
-        return self.state.run
+        return self.backend.cancel_run(self.thread_id, self.run_id)

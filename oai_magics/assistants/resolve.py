@@ -25,4 +25,5 @@ def pick_assistant(assistants: Sequence[AssistantRecord], wanted: str) -> Assist
     if not named:
         known = ", ".join(sorted({a["name"] or a["id"] for a in assistants})) or "none yet"
         raise NotFound(f"no assistant named {wanted!r} (known: {known})")
-    return max(named, key=lambda a: a["created_at"])
+    # Listings come oldest first, so on a tie of creation seconds the later one is the newer.
+    return max(enumerate(named), key=lambda pair: (pair[1]["created_at"], pair[0]))[1]

@@ -8,13 +8,12 @@ cancelled; a round of tool outputs is a new response on the same conversation ca
 
 from __future__ import annotations
 
-import threading
 import time
 from typing import Any, Iterator, Mapping, Sequence
 
-from .base import (ActionRequired, AssistantRecord, MessageRecord, RunEnded, RunEvent, RunHandle, RunRecord,
-                   StatusChanged, StepChanged, StepRecord, TERMINAL, TextDelta, ThreadRecord)
-from .polling import poll_intervals
+from .base import (ActionRequired, AssistantRecord, MessageRecord, RunEnded, RunEvent, RunRecord, StepChanged,
+                   StepRecord, ThreadRecord)
+from .handle import StreamOrPollRun
 from .resolve import NotFound, pick_assistant
 from .responses_records import flat_tools, item_message, item_step, run_from_response
 from .store import AssistantStore
@@ -182,7 +181,7 @@ class ResponsesBackend:
         self.update_assistant(assistant, file_ids=[f for f in self.list_files(assistant) if f != file_id])
 
 
-class ResponsesRun(RunHandle):
+class ResponsesRun(StreamOrPollRun):
     """A run as a chain of background responses, streamed (typed events) or polled."""
 
     def __init__(self, backend: ResponsesBackend, thread_id: str, assistant_id: str, settings: dict, stream: bool) -> None:
@@ -192,9 +191,6 @@ class ResponsesRun(RunHandle):
         self.settings = settings
         self.run_key: str | None = None  # the run's id: its first response's
         self.response: dict = {}
-        self._stream: Any = None
-        self._wake = threading.Event()
-        self._announced = False
         self._latest_id: str | None = None  # the newest response of the chain recorded in the index
         self._outputs: dict[str, str] = {}  # tool outputs sent, recorded with the response they start
 
@@ -230,56 +226,17 @@ class ResponsesRun(RunHandle):
         self.state.run = run_from_response(self.run_key, self.thread_id, self.assistant_id, response)
         return self.state.run
 
-    def events(self) -> Iterator[RunEvent]:
-        if self._stream is None and self.state.run is not None and not self._announced:
-            self._announced = True
-            yield StatusChanged(self.state.run)
-        if self._stream is not None:
-            yield from self._streamed()
-        if self.state.run is None or self.state.run["status"] not in TERMINAL + ("requires_action",):
-            yield from self._polled()
-        yield from self._settle()
+    def _on_item(self, item: dict) -> Iterator[RunEvent]:
+        kind = item.get("type", "")
+        if isinstance(item.get("response"), dict):
+            yield from self._update(lambda: self.take(item["response"]))
+        elif kind == "response.output_text.delta":
+            yield from self._add_text(item.get("delta") or "", item.get("item_id"))
+        elif kind in ("response.output_item.added", "response.output_item.done") and isinstance(item.get("item"), dict):
+            yield StepChanged(item_step(item["item"], self.run_key or "", None, {}))
 
-    def _streamed(self) -> Iterator[RunEvent]:
-        from ..client import APIStatusError, OpenAIError
-
-        stream, self._stream = self._stream, None
-        try:
-            with stream:
-                for event in stream:
-                    yield from self._event(event)
-                    if self.status in TERMINAL + ("requires_action",):
-                        return
-        except APIStatusError:
-            raise
-        except OpenAIError as exc:  # the response goes on in the background: follow it by polling
-            if self.run_key is None or self.cancel_requested.is_set():
-                raise
-            self.stream_broken = f"{type(exc).__name__}: {exc}"
-
-    def _event(self, event: dict) -> Iterator[RunEvent]:
-        kind = event.get("type", "")
-        if isinstance(event.get("response"), dict):
-            before = self.status
-            run = self.take(event["response"])
-            if run["status"] != before:
-                yield StatusChanged(run)
-        elif kind == "response.output_text.delta" and event.get("delta"):
-            self.state.text_parts.append(event["delta"])
-            yield TextDelta(event["delta"], event.get("item_id"))
-        elif kind in ("response.output_item.added", "response.output_item.done") and isinstance(event.get("item"), dict):
-            yield StepChanged(item_step(event["item"], self.run_key or "", None, {}))
-
-    def _polled(self) -> Iterator[RunEvent]:
-        for interval in poll_intervals():
-            if self.state.run is not None and self.state.run["status"] in TERMINAL + ("requires_action",):
-                return
-            if self._wake.wait(interval):
-                self._wake.clear()
-            before = self.status
-            run = self.take(self.client.responses.retrieve(self.response["id"]))
-            if run["status"] != before:
-                yield StatusChanged(run)
+    def _fetch(self) -> RunRecord:
+        return self.take(self.client.responses.retrieve(self.response["id"]))
 
     def _settle(self) -> Iterator[RunEvent]:
         run = self.state.run
@@ -294,30 +251,16 @@ class ResponsesRun(RunHandle):
         messages = [item_message(i, self.thread_id, run["id"]) for i in self.response.get("output") or []
                     if i.get("type") == "message"]
         self.state.messages = [m for m in messages if m is not None]
-        reply = "\n\n".join(m["text"] for m in self.state.messages if m["text"])
-        received = self.text
-        if reply.startswith(received) and len(reply) > len(received):
-            self.state.text_parts.append(reply[len(received):])
-            yield TextDelta(reply[len(received):])
+        yield from self._rest_of_reply("\n\n".join(m["text"] for m in self.state.messages if m["text"]))
         yield RunEnded(run)
 
     def submit(self, outputs: Mapping[str, str]) -> None:
-        missing = [c["id"] for c in self.pending_calls if c["id"] not in outputs]
-        if missing:
-            raise ValueError(f"no output given for tool call(s) {', '.join(missing)}")
+        self._check_outputs(outputs)
         self._outputs = dict(outputs)
         self.send([{"type": "function_call_output", "call_id": call_id, "output": output}
                    for call_id, output in outputs.items()])
-        if self._stream is not None and self.state.run is not None:
-            self.state.run = RunRecord({**self.state.run, "status": "queued", "required_calls": []})  # type: ignore[misc]
+        self._resumed()
 
-    def cancel(self) -> RunRecord:
-        self.cancel_requested.set()
-        self._wake.set()
-        if self.run_key is None:
-            raise ValueError("the run has not started yet: nothing to cancel")
-        self.state.run = self.backend.cancel_run(self.thread_id, self.run_key)
-        return self.state.run
-
-    def refresh(self) -> RunRecord:
-        return self.take(self.client.responses.retrieve(self.response["id"]))
+    def _cancel_on_server(self) -> RunRecord:
+        assert self.run_key is not None
+        return self.backend.cancel_run(self.thread_id, self.run_key)

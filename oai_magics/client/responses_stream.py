@@ -14,7 +14,7 @@ broke off. Unknown event and item types are carried along untouched.
 from __future__ import annotations
 
 import copy
-from typing import Any, Iterable, Iterator
+from typing import Iterable, Iterator
 
 __all__ = ["ResponseAccumulator", "output_text", "function_calls"]
 
@@ -109,19 +109,20 @@ class ResponseAccumulator:
         return (self.snapshot or {}).get("status")
 
     # -- internals -----------------------------------------------------------------------------
-    def _index(self, event: dict) -> int:
-        """The output index an event refers to: by `output_index`, else by `item_id`, else the last."""
+    def _index(self, event: dict, item_id: str | None = None, new: bool = False) -> int:
+        """The output index an event refers to: by `output_index`, else by item id, else a new
+        item (for a whole item) or the last one (for a delta)."""
         index = event.get("output_index")
         if isinstance(index, int) and index >= 0:
             return index
-        item_id = event.get("item_id")
+        wanted = item_id or event.get("item_id")
         for position, item in enumerate(self.items):
-            if item_id is not None and item.get("id") == item_id:
+            if wanted is not None and item.get("id") == wanted:
                 return position
-        return max(len(self.items) - 1, 0)
+        return len(self.items) if new or not self.items else len(self.items) - 1
 
     def _set_item(self, event: dict, item: dict) -> None:
-        index = self._index(event)
+        index = self._index(event, item.get("id"), new=True)
         while len(self.items) <= index:
             self.items.append({})
         self.items[index] = item

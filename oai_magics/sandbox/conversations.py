@@ -18,7 +18,7 @@ from .state import State, find, state
 from .store import new_id, now
 from .web import json_body, paginate, reject_unknown
 
-__all__ = ["get_conversation", "conversation_id", "items_of", "append_items", "ROUTES"]
+__all__ = ["get_conversation", "conversation_id", "items_of", "append_items", "item_page", "ROUTES"]
 
 ITEM_KIND = "conversation_item"
 
@@ -49,8 +49,10 @@ def append_items(app: State, conversation: str, items: list[dict]) -> list[dict]
 def _items_param(value: Any, required: bool) -> list[dict]:
     if value is None and not required:
         return []
-    if not isinstance(value, list) or (required and not value):
+    if value is None or (required and value == []):
         raise invalid("Missing required parameter: 'items'.", param="items", code="missing_required_parameter")
+    if not isinstance(value, list):
+        raise invalid("Invalid type for 'items': expected an array of items.", param="items")
     if len(value) > MAX_ITEMS:
         raise invalid(f"Invalid 'items': array too long. Expected an array with maximum length {MAX_ITEMS}, but got "
                       f"an array with length {len(value)} instead.", param="items", code="array_above_max_length")
@@ -107,9 +109,14 @@ async def create_items(request: Request) -> Response:
 async def list_items(request: Request) -> Response:
     app = state(request)
     conversation = get_conversation(app, request.path_params["conversation_id"])
-    page = paginate(items_of(app, conversation["id"]), request.query_params)
-    page["first_id"], page["last_id"] = page["first_id"] or "", page["last_id"] or ""  # strings in the spec
-    return JSONResponse(page)
+    return JSONResponse(item_page(items_of(app, conversation["id"]), request.query_params))
+
+
+def item_page(items: list[dict], query: Any) -> dict:
+    """A cursor page of items; an empty page's cursors are "" (the spec types them as strings)."""
+    page = paginate(items, query)
+    page["first_id"], page["last_id"] = page["first_id"] or "", page["last_id"] or ""
+    return page
 
 
 def _item(app: State, request: Request) -> tuple[dict, dict]:

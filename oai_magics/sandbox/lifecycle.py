@@ -67,9 +67,6 @@ def ask_for_tools(app: State, run: dict) -> list[Event]:
             ("thread.run.requires_action", "run", run)]
 
 
-FAIL_WORD = "sandbox:fail"  # a user message holding it makes the run fail, so clients can test that path
-
-
 @dataclass
 class Draft:
     """A reply being written: what to announce, the text in pieces, and what to store at the end."""
@@ -147,9 +144,9 @@ def reply(app: State, run: dict) -> list[Event]:
 
 
 def fail(app: State, run: dict) -> list[Event]:
-    """The run fails, as a real one does on a server error; asked for with FAIL_WORD."""
+    """The run fails, as a real one does on a server error; asked for with textgen.FAIL_WORD."""
     save_run(app, run, status="failed", failed_at=now(), required_action=None,
-             last_error={"code": "server_error", "message": f"The sandbox failed this run on request ({FAIL_WORD})."})
+             last_error={"code": "server_error", "message": f"The sandbox failed this run on request ({textgen.FAIL_WORD})."})
     return [("thread.run.failed", "run", run)]
 
 

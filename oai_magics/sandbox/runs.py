@@ -10,12 +10,13 @@ from typing import AsyncIterator
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from . import textgen
 from .assistants import get_assistant
 from .catalog import require_model
 from .conversation import get_thread, make_message
 from .errors import invalid, not_found
 from .finetunes import fine_tuned_models
-from .lifecycle import (ACTIVE, FAIL_WORD, advance, delta_event, draft_reply, event_payload, finish_reply,
+from .lifecycle import (ACTIVE, advance, delta_event, draft_reply, event_payload, finish_reply,
                         latest_user_text, next_transition, reply, save_run)
 from .shapes import check_metadata, check_tools, show, show_page
 from .state import State, find, state
@@ -65,7 +66,7 @@ def new_run(app: State, thread_id: str, body: dict, version: str) -> dict:
         "tool_choice": body.get("tool_choice", "auto"), "parallel_tool_calls": body.get("parallel_tool_calls", True),
         "response_format": body.get("response_format", "auto"),
         "_since": time.time(), "_driven": bool(body.get("stream")), "_outputs": [],
-        "_fail": FAIL_WORD in latest_user_text(app, thread_id),
+        "_fail": textgen.FAIL_WORD in latest_user_text(app, thread_id),
     }
     return app.store.put("run", run, parent=thread_id)
 

@@ -30,16 +30,24 @@ class _HideInjectedDrops(logging.Filter):
         return not (record.exc_info and isinstance(record.exc_info[1], DroppedConnection))
 
 
+# One instance: adding it again on every start is then a no-op (loggers keep a filter once).
+_HIDE_INJECTED_DROPS = _HideInjectedDrops()
+
+
 def _bind(host: str, port: int) -> socket.socket:
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(128)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except BaseException:
+        sock.close()
+        raise
     return sock
 
 
 def _server(settings: Settings, log_level: str) -> uvicorn.Server:
-    logging.getLogger("uvicorn.error").addFilter(_HideInjectedDrops())
+    logging.getLogger("uvicorn.error").addFilter(_HIDE_INJECTED_DROPS)
     config = uvicorn.Config(create_app(settings), log_level=log_level, access_log=False, lifespan="on",
                             timeout_graceful_shutdown=2)
     return uvicorn.Server(config)
@@ -61,11 +69,23 @@ class Sandbox:
         """The server's root (the control endpoints live under it)."""
         return self.base_url[: -len("/v1")]
 
-    def stop(self) -> None:
-        """Stop serving and remove a temporary data directory."""
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop serving, then remove a temporary data directory.
+
+        The folder is removed only once the server thread has ended (it may still be writing
+        there); if the thread outlives `timeout`, even after a forced exit, the folder stays and a
+        later `stop()` tries again.
+        """
         self._server.should_exit = True
         if self._thread is not None:
-            self._thread.join(timeout=10)
+            self._thread.join(timeout=timeout)
+            if self._thread.is_alive():
+                self._server.force_exit = True  # stop waiting for open connections
+                self._thread.join(timeout=timeout)
+            if self._thread.is_alive():
+                logging.getLogger("oai_magics.sandbox").warning(
+                    "the sandbox thread has not stopped yet; its data folder %s is kept", self.data_dir)
+                return
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
@@ -88,18 +108,40 @@ def start(host: str = "127.0.0.1", port: int = 0, data_dir: str | Path | None = 
     folder = Path(tmp.name if tmp else data_dir)  # type: ignore[arg-type]
     settings = Settings(data_dir=folder, api_key=api_key, token_delay=token_delay, run_delay=run_delay,
                         job_delay=job_delay, run_expiry=run_expiry)
-    server = _server(settings, log_level)
-    sock = _bind(host, port)
-    ready = threading.Event()
-    thread = threading.Thread(target=_serve, args=(server, sock, ready), name="oai-magics-sandbox", daemon=True)
-    thread.start()
-    if not ready.wait(timeout=30) or not server.started:
-        server.should_exit = True
-        raise RuntimeError("the sandbox did not start; see the log above")
+    server: uvicorn.Server | None = None
+    sock: socket.socket | None = None
+    thread: threading.Thread | None = None
+    try:
+        server = _server(settings, log_level)
+        sock = _bind(host, port)
+        ready = threading.Event()
+        thread = threading.Thread(target=_serve, args=(server, sock, ready), name="oai-magics-sandbox", daemon=True)
+        thread.start()
+        if not ready.wait(timeout=30) or not server.started:
+            raise RuntimeError("the sandbox did not start; see the log above")
+    except BaseException:
+        _abandon(server, sock, thread, tmp)
+        raise
+    assert sock is not None and thread is not None
     bound = sock.getsockname()
     display_host = f"[{bound[0]}]" if ":" in bound[0] else bound[0]
     return Sandbox(base_url=f"http://{display_host}:{bound[1]}/v1", api_key=api_key or f"sk-sandbox-{secrets.token_hex(8)}",
                    data_dir=folder, _server=server, _thread=thread, _tmp=tmp)
+
+
+def _abandon(server: uvicorn.Server | None, sock: socket.socket | None, thread: threading.Thread | None, tmp: Any) -> None:
+    """Undo a start that failed: stop the thread, close the socket and the store, remove a temporary folder."""
+    if server is not None:
+        server.should_exit = True
+    if thread is not None:
+        thread.join(timeout=10)
+    if sock is not None:
+        sock.close()
+    if server is not None:
+        # A server that never started never ran its shutdown, which closes the store.
+        server.config.app.state.sandbox.store.close()
+    if tmp is not None and (thread is None or not thread.is_alive()):
+        tmp.cleanup()
 
 
 def _serve(server: uvicorn.Server, sock: socket.socket, ready: threading.Event) -> None:
@@ -114,6 +156,8 @@ def _serve(server: uvicorn.Server, sock: socket.socket, ready: threading.Event) 
 
     try:
         asyncio.run(run())
+    except SystemExit:
+        pass  # uvicorn exits this way when the application fails to start; start() reports it
     finally:
         ready.set()
 
@@ -138,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         sock = _bind(args.host, args.port)
     except OSError as exc:
         print(f"cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
+        _abandon(server, None, None, tmp)
         return 1
     host, port = sock.getsockname()[:2]
     original_startup = server.startup

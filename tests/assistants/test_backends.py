@@ -9,7 +9,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from oai_magics.assistants import RunEnded, StatusChanged, backend_for
+from oai_magics.assistants import RunEnded, StatusChanged, TextDelta, backend_for
 from oai_magics.assistants.store import AssistantStore
 from oai_magics.client import Client
 from oai_magics.sandbox import Sandbox, start
@@ -17,8 +17,9 @@ from oai_magics.sandbox import Sandbox, start
 
 @pytest.fixture(scope="module")
 def paced_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    """Runs spend a second in each phase, so there is time to cancel one on its way."""
-    with start(data_dir=tmp_path_factory.mktemp("paced"), run_delay=1.0) as running:
+    """Runs spend a second in each phase and replies stream a piece every 0.3 s, so there is time
+    to cancel one on its way."""
+    with start(data_dir=tmp_path_factory.mktemp("paced"), run_delay=1.0, token_delay=0.3) as running:
         yield running
 
 
@@ -47,3 +48,24 @@ def test_cancel_from_another_thread_ends_a_polled_run(backend: Any) -> None:
     assert isinstance(seen[0], StatusChanged) and isinstance(seen[-1], RunEnded)
     assert seen[-1].run["status"] in ("cancelled", "cancelling") and handle.done is (handle.status == "cancelled")
     assert backend.get_run(handle.thread_id, handle.run_id)["status"] in ("cancelled", "cancelling")
+
+
+def test_cancel_from_another_thread_ends_a_streamed_run_mid_reply(backend: Any) -> None:
+    backend.create_assistant(name="chatty", model="gpt-4o-mini")
+    handle = backend.start_run("chatty", message="Tell me about the lighthouses of Brittany", stream=True)
+    replying, seen = threading.Event(), []
+
+    def follow() -> None:
+        for event in handle.events():
+            seen.append(event)
+            if isinstance(event, TextDelta):
+                replying.set()
+
+    worker = threading.Thread(target=follow)
+    worker.start()
+    assert replying.wait(30)
+    handle.cancel()
+    worker.join(30)
+    assert not worker.is_alive() and isinstance(seen[-1], RunEnded)
+    assert seen[-1].run["status"] == "cancelled" and handle.stream_broken is None
+    assert "Brittany" not in handle.text  # the reply stopped where the cancel caught it

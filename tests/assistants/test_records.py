@@ -69,5 +69,7 @@ def test_assistants_are_found_by_id_or_name_newest_first() -> None:
     records = [{"id": "asst_1", "name": "a", "created_at": 1}, {"id": "asst_2", "name": "a", "created_at": 2}]
     assert pick_assistant(records, "a")["id"] == "asst_2"  # type: ignore[arg-type]
     assert pick_assistant(records, "asst_1")["id"] == "asst_1"  # type: ignore[arg-type]
+    same_second = [{"id": "asst_3", "name": "c", "created_at": 5}, {"id": "asst_4", "name": "c", "created_at": 5}]
+    assert pick_assistant(same_second, "c")["id"] == "asst_4"  # type: ignore[arg-type]
     with pytest.raises(NotFound, match="no assistant named 'b' \\(known: a\\)"):
         pick_assistant(records, "b")  # type: ignore[arg-type]

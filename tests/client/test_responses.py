@@ -186,6 +186,15 @@ def test_accumulator_builds_function_calls_from_argument_deltas() -> None:
     assert json.loads(acc.function_calls[0]["arguments"]) == {"city": "Oslo"}
 
 
+def test_accumulator_places_items_without_output_index_by_their_ids() -> None:
+    acc = ResponseAccumulator()
+    for item_id, text in (("msg_a", "One. "), ("msg_b", "Two.")):
+        acc.add({"type": "response.output_item.added", "item": {**MESSAGE, "id": item_id}})
+        acc.add({"type": "response.output_text.delta", "item_id": item_id, "delta": text})
+    acc.add({"type": "response.output_text.delta", "item_id": "msg_a", "delta": "More. "})
+    assert [item["id"] for item in acc.items] == ["msg_a", "msg_b"] and acc.text == "One. More. Two."
+
+
 def test_output_text_and_function_calls_of_a_finished_response() -> None:
     response = resp("completed", [
         {"type": "reasoning", "id": "rs_1", "summary": []},

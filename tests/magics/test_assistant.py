@@ -135,7 +135,7 @@ def test_failed_and_incomplete_runs_say_why_in_one_line(shell: Any, api: str) ->
     _, out = a(shell, api, "run plain Please sandbox:fail now")
     failed = shell.user_ns["_"]
     assert failed.status == "failed" and "server_error" in failed.error
-    assert "failed: server_error: The sandbox failed this run on request" in out.stdout
+    assert "failed: server_error: The sandbox failed this" in out.stdout and "broke off" not in out.stdout
     _, out = a(shell, api, "run plain --max-tokens 16 Tell me a long story about the sea")
     cut = shell.user_ns["_"]
     assert cut.status == "incomplete" and "stopped early" in out.stdout and 0 < len(cut.text.split()) <= 16

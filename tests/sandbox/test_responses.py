@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from typing import Any, Iterator
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import requests
@@ -47,6 +48,24 @@ def assert_events_valid(events: list[dict]) -> None:
         assert not errors, f"{event['type']}: {errors}"
 
 
+@pytest.fixture(autouse=True)
+def requests_follow_the_spec(api: Client) -> Iterator[None]:
+    """Every request our client sends in these scenarios (and the sandbox accepts) is valid by the spec."""
+    sent: list[tuple] = []
+
+    def hook(response: Any, *args: Any, **kwargs: Any) -> None:
+        url = urlsplit(response.request.url)
+        body = response.request.body
+        sent.append((response.status_code, response.request.method, url.path.removeprefix("/v1"), dict(parse_qsl(url.query)),
+                     response.request.headers.get("Content-Type", ""), json.loads(body) if body else None))
+
+    api._requester.transport.session.hooks["response"].append(hook)
+    yield
+    problems = [f"{method} {path}: {error}" for status, method, path, query, kind, body in sent if status < 400
+                for error in spec("2026").request_errors(method, path, query, kind, body)]
+    assert not problems, "\n".join(problems)
+
+
 def assert_contract(answers: list[Answer]) -> None:
     """Successful answers as their operation documents them; errors (which the spec leaves
     undocumented on these paths) in the API's error envelope."""
@@ -77,6 +96,20 @@ def test_plain_response_retrieve_input_items_and_delete(api: Client, answers: li
     assert api.responses.delete(response["id"])["deleted"] is True
     with pytest.raises(NotFoundError):
         api.responses.retrieve(response["id"])
+    assert_contract(answers)
+
+
+def test_input_items_keep_their_typed_parts(api: Client, answers: list[Answer]) -> None:
+    response = api.responses.create(model=MODEL, input=[
+        {"role": "developer", "content": "Describe images briefly"},
+        {"type": "message", "role": "user", "content": [
+            {"type": "input_text", "text": "What is in this picture of Bergen?"},
+            {"type": "input_image", "image_url": "https://example.com/bergen.png", "detail": "low"}]},
+    ])
+    assert "Bergen" in output_text(response)
+    items = api.responses.input_items.list(response["id"], order="asc")
+    assert [i["role"] for i in items] == ["developer", "user"]
+    assert [p["type"] for p in items[1]["content"]] == ["input_text", "input_image"]
     assert_contract(answers)
 
 
@@ -215,6 +248,14 @@ def test_background_response_completes_when_polled(api: Client, answers: list[An
     assert_contract(answers)
 
 
+def test_a_streamed_background_response_reports_its_queue(api: Client) -> None:
+    events = list(api.responses.create(model=MODEL, input="Summarise the sagas", background=True, stream=True))
+    assert [e["type"] for e in events[:3]] == ["response.created", "response.queued", "response.in_progress"]
+    assert events[0]["response"]["status"] == "queued" and events[-1]["type"] == "response.completed"
+    assert_events_valid(events)
+    assert api.responses.retrieve(events[0]["response"]["id"])["status"] == "completed"
+
+
 @pytest.fixture(scope="module")
 def slow_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     """A sandbox whose background responses stay queued (for an hour) until cancelled, and whose
@@ -280,6 +321,8 @@ def test_unknown_ids_and_bad_input_are_the_apis_errors(api: Client, answers: lis
         api.responses.create(model=MODEL)
     with pytest.raises(BadRequestError, match="telepathy"):
         api.responses.create(model=MODEL, input=[{"type": "telepathy"}])
+    with pytest.raises(BadRequestError, match="Invalid type for 'items'"):
+        api.conversations.create(items="Hello")
     with pytest.raises(BadRequestError, match="maximum length 20"):
         api.conversations.create(items=[{"role": "user", "content": str(i)} for i in range(21)])
     assert_contract(answers)
