@@ -235,13 +235,16 @@ class ThreadRunBuilder(widgets.VBox):
         self._queue(create)
 
     def _tool_specs(self, text: str) -> list[dict]:
-        from ..tools import describe
+        """Tools named in a field: Python functions, or tool specs (dicts) the notebook holds."""
+        from ..tools import chat_tool
 
-        functions = self.functions
-        unknown = [name for name in _names(text) if name not in functions]
+        specs = {name: value for name, value in self._namespace.items()
+                 if isinstance(value, dict) and value.get("type") == "function"}
+        known = {**specs, **self.functions}
+        unknown = [name for name in _names(text) if name not in known]
         if unknown:
-            raise ValueError(f"no Python function named {', '.join(unknown)} in this notebook")
-        return [describe(functions[name]) for name in _names(text)]
+            raise ValueError(f"no Python function or tool spec named {', '.join(unknown)} in this notebook")
+        return [chat_tool(known[name], name=name) for name in _names(text)]
 
     # -- running ---------------------------------------------------------------------------------
     def _on_run(self, _button: Any = None) -> None:

@@ -18,7 +18,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from oai_magics.client import Client
 from oai_magics.sandbox import Sandbox, start
-from oai_magics.tools import describe
+from oai_magics.tools import chat_tool
 
 from .lab import CHROMIUM, Lab, block_external, isolated_env, launch_chromium, start_lab, stop_lab
 
@@ -61,7 +61,7 @@ def assistants(sandbox: Sandbox) -> dict[str, str]:
     """The assistants the page picks from: the option labels the form gives them."""
     with Client(api_key=sandbox.api_key, base_url=sandbox.base_url) as client:
         plain = client.assistants.create(model="gpt-4o-mini", name="travel guide", instructions="Be brief.")
-        weather = client.assistants.create(model="gpt-4o-mini", name="weather desk", tools=[describe(get_weather)])
+        weather = client.assistants.create(model="gpt-4o-mini", name="weather desk", tools=[chat_tool(get_weather)])
     return {"plain": f"travel guide · gpt-4o-mini · {plain['id']}", "weather": f"weather desk · gpt-4o-mini · {weather['id']}"}
 
 

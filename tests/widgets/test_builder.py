@@ -11,7 +11,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from oai_magics.tools import describe
+from oai_magics.tools import chat_tool
 from oai_magics.widgets import RunOutcome, ThreadRunBuilder
 
 WAIT = 60  # seconds: every wait in these tests is bounded
@@ -32,7 +32,7 @@ def builder(backend: Any) -> Iterator[ThreadRunBuilder]:
 
 def new_assistant(backend: Any, builder: ThreadRunBuilder, tools: bool = False) -> str:
     record = backend.create_assistant(name="guide", model="gpt-4o-mini", instructions="Be brief.",
-                                      tools=[describe(get_weather)] if tools else [])
+                                      tools=[chat_tool(get_weather)] if tools else [])
     builder.refresh_button.click()
     builder.wait(WAIT)
     builder.assistant.value = record["id"]
@@ -156,7 +156,7 @@ def test_mistakes_in_the_form_are_shown_before_anything_is_sent(builder: ThreadR
     key.value = "topic"
     builder.tools.value = "get_weather, nowhere"
     builder.run_button.click()
-    assert error_line(builder) == "⚠ no Python function named nowhere in this notebook"
+    assert error_line(builder) == "⚠ no Python function or tool spec named nowhere in this notebook"
     assert builder.future is not before and builder.future.result(WAIT) is None  # only the list reloads ran
     assert not builder.run_button.disabled
 

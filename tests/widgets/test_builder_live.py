@@ -12,7 +12,7 @@ from oai_magics.assistants import BACKENDS, backend_for
 from oai_magics.assistants.store import AssistantStore
 from oai_magics.client import Client
 from oai_magics.sandbox import Sandbox, start
-from oai_magics.tools import describe
+from oai_magics.tools import chat_tool
 from oai_magics.widgets import ThreadRunBuilder
 
 WAIT = 60
@@ -36,7 +36,7 @@ def test_a_click_returns_while_the_worker_waits(backend: Any) -> None:
     builder = ThreadRunBuilder(backend, functions=[lookup], namespace={})
     try:
         builder.wait(WAIT)
-        record = backend.create_assistant(name="lookup desk", model="gpt-4o-mini", tools=[describe(lookup)])
+        record = backend.create_assistant(name="lookup desk", model="gpt-4o-mini", tools=[chat_tool(lookup)])
         builder.refresh_button.click()
         builder.wait(WAIT)
         builder.assistant.value = record["id"]
