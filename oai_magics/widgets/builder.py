@@ -16,7 +16,8 @@ touches the page only through widget traits.
 from __future__ import annotations
 
 import concurrent.futures
-from typing import Any, Callable, Iterable, Mapping
+import re
+from typing import Any, Callable, Iterable, Mapping, Union
 
 import ipywidgets as widgets
 
@@ -31,7 +32,10 @@ __all__ = ["ThreadRunBuilder", "RunOutcome"]
 NEW_THREAD = "New thread"
 
 
-def _functions(given: Iterable[Callable[..., Any]] | Mapping[str, Callable[..., Any]] | None) -> dict[str, Callable[..., Any]]:
+Functions = Union[Iterable[Callable[..., Any]], Mapping[str, Callable[..., Any]]]
+
+
+def _functions(given: Functions | None) -> dict[str, Callable[..., Any]]:
     if given is None:
         return {}
     if isinstance(given, Mapping):
@@ -54,7 +58,7 @@ class ThreadRunBuilder(widgets.VBox):
     """
 
     def __init__(self, source: Any = None, *, api: str | None = None,
-                 functions: Iterable[Callable[..., Any]] | Mapping[str, Callable[..., Any]] | None = None,
+                 functions: Functions | None = None,
                  model: str = "gpt-4o-mini", shell: Any = None, namespace: Mapping[str, Any] | None = None) -> None:
         self.backend: Backend = source if isinstance(source, Backend) else _backend_for(source, api)
         self.client = getattr(self.backend, "client", None)
@@ -77,7 +81,8 @@ class ThreadRunBuilder(widgets.VBox):
     # -- layout ----------------------------------------------------------------------------------
     def _build(self, model: str) -> None:
         wide = widgets.Layout(width="95%")
-        self.assistant = widgets.Dropdown(description="Assistant", options=[], layout=widgets.Layout(width="60%")).add_class("oai-assistant")
+        self.assistant = widgets.Dropdown(description="Assistant", options=[],
+                                          layout=widgets.Layout(width="60%")).add_class("oai-assistant")
         self.refresh_button = widgets.Button(icon="refresh", tooltip="Reload assistants and threads",
                                              layout=widgets.Layout(width="36px")).add_class("oai-refresh")
         self.new_assistant_button = widgets.Button(description="New assistant", icon="plus").add_class("oai-new-assistant")
@@ -87,8 +92,9 @@ class ThreadRunBuilder(widgets.VBox):
         self.new_tools = widgets.Text(description="Tools", placeholder="Python functions, e.g. get_weather, lookup",
                                       layout=wide).add_class("oai-new-tools")
         self.create_button = widgets.Button(description="Create", button_style="success").add_class("oai-create")
-        self.create_box = widgets.VBox([self.new_name, self.new_model, self.new_instructions, self.new_tools, self.create_button],
-                                       layout=widgets.Layout(display="none", border="1px solid #ddd", padding="4px"))
+        self.create_box = widgets.VBox(
+            [self.new_name, self.new_model, self.new_instructions, self.new_tools, self.create_button],
+            layout=widgets.Layout(display="none", border="1px solid #ddd", padding="4px"))
         self.thread = widgets.Dropdown(description="Thread", options=[(NEW_THREAD, "")], value="",
                                        layout=widgets.Layout(width="60%")).add_class("oai-thread")
         self.message = widgets.Textarea(description="Message", placeholder="Type a message",
@@ -132,12 +138,14 @@ class ThreadRunBuilder(widgets.VBox):
     def functions(self) -> dict[str, Callable[..., Any]]:
         """Python functions tool calls may run: those given, then callables the notebook defines."""
         found = {name: value for name, value in self._namespace.items()
-                 if callable(value) and not name.startswith("_") and getattr(value, "__module__", None) == "__main__"}
+                 if callable(value) and not isinstance(value, type) and not name.startswith("_")
+                 and getattr(value, "__module__", None) == "__main__"}
         return {**found, **self._functions}
 
     def __repr__(self) -> str:
+        status = re.sub(r"<[^>]+>", "", self.status.value).split(" · ")[0]
         return (f"ThreadRunBuilder(api={self.backend.name!r}, assistant={self.assistant.value!r}, "
-                f"thread={self.thread.value or None!r}, status={self.status.value.split(' · ')[0]!r})")
+                f"thread={self.thread.value or None!r}, status={status!r})")
 
     def wait(self, timeout: float | None = 60) -> Any:
         """The result of the latest job (a RunOutcome for runs), waiting at most `timeout` seconds."""

@@ -22,8 +22,10 @@ class KeyValueRows:
         self.widget = widgets.VBox([self._box, self.add_button]).add_class("oai-metadata")
 
     def add_row(self, key: str = "", value: str = "") -> tuple[widgets.Text, widgets.Text]:
-        key_field = widgets.Text(value=key, placeholder="key", layout=widgets.Layout(width="180px")).add_class("oai-metadata-key")
-        value_field = widgets.Text(value=value, placeholder="value", layout=widgets.Layout(width="320px")).add_class("oai-metadata-value")
+        key_field = widgets.Text(value=key, placeholder="key", layout=widgets.Layout(width="180px"))
+        value_field = widgets.Text(value=value, placeholder="value", layout=widgets.Layout(width="320px"))
+        key_field.add_class("oai-metadata-key")
+        value_field.add_class("oai-metadata-value")
         remove = widgets.Button(icon="times", tooltip="Remove this pair", layout=widgets.Layout(width="36px"))
         row = widgets.HBox([key_field, value_field, remove])
         entry = (key_field, value_field, row)

@@ -62,7 +62,8 @@ def assistants(sandbox: Sandbox) -> dict[str, str]:
     with Client(api_key=sandbox.api_key, base_url=sandbox.base_url) as client:
         plain = client.assistants.create(model="gpt-4o-mini", name="travel guide", instructions="Be brief.")
         weather = client.assistants.create(model="gpt-4o-mini", name="weather desk", tools=[chat_tool(get_weather)])
-    return {"plain": f"travel guide · gpt-4o-mini · {plain['id']}", "weather": f"weather desk · gpt-4o-mini · {weather['id']}"}
+    return {"plain": f"travel guide · gpt-4o-mini · {plain['id']}",
+            "weather": f"weather desk · gpt-4o-mini · {weather['id']}"}
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +101,8 @@ def open_builder(page: Any, lab: Lab) -> Any:
     expect(page.locator(".jp-NotebookPanel")).to_be_visible()
     # The status bar's kernel text, not the toolbar indicator: that one says "idle" before a kernel
     # exists, and a Shift+Enter sent then is dropped.
-    expect(page.locator('#jp-main-statusbar .jp-StatusBar-TextItem[title^="Change kernel"]')).to_have_text(re.compile(r"\| Idle$"))
+    kernel = page.locator('#jp-main-statusbar .jp-StatusBar-TextItem[title^="Change kernel"]')
+    expect(kernel).to_have_text(re.compile(r"\| Idle$"))
     cell = page.locator(".jp-Notebook .jp-Cell").first
     cell.locator(".cm-content").click()
     page.keyboard.press("Control+Enter")

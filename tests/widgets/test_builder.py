@@ -262,6 +262,7 @@ def test_a_new_form_picks_the_newest_assistant(backend: Any) -> None:
     try:
         made.wait(WAIT)
         assert made.assistant.value == newest["id"] and made.thread.value == ""
-        assert repr(made) == f"ThreadRunBuilder(api={backend.name!r}, assistant={newest['id']!r}, thread=None, status='idle')"
+        assert repr(made) == (f"ThreadRunBuilder(api={backend.name!r}, assistant={newest['id']!r}, thread=None, "
+                              "status='idle')")
     finally:
         made.close()
