@@ -1,45 +1,41 @@
-"""Chat conversations: memory keyed by cell, the streamed reply, and the tool-call loop.
+"""Chat conversations: memory keyed by where each call was made, and the tool-call loop.
 
-A conversation is a list of exchanges (a user prompt, any tool calls, the reply). Each exchange is
-keyed by the cell that made it, so re-running a cell replaces its exchange and the context it
-sends is the conversation as it stood before that cell.
+A conversation is a list of exchanges (a user prompt, any tool traffic, the reply). Each exchange
+remembers the cell that made it and its position among that cell's calls, so a cell may ask
+several times (two `%chat` lines, a loop) and each question is sent with the ones before it.
+Running a cell again replaces all of that cell's exchanges, in order, where they stood: the
+context a re-run sends is the conversation as it was before that cell.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from .client import Client, OpenAIError
+from .client import Client
+from .client.accumulate import ChunkAccumulator, Reply, consume, reply_from_answer
 from .tools import call_tool
 
-__all__ = ["Exchange", "Conversation", "Reply", "stream_reply", "run_chat"]
+__all__ = ["Call", "Exchange", "Conversation", "Reply", "stream_reply", "plain_reply", "run_chat", "new_exchange"]
 
 MAX_TOOL_ROUNDS = 8
+OnText = Callable[[int, str], None]
 
 
-@dataclass
-class Reply:
-    """One model answer, possibly cut short (interrupted, or the stream broke off)."""
+@dataclass(frozen=True)
+class Call:
+    """Where a prompt was asked: the cell, that cell's run, and the call's place within the run."""
 
-    content: str = ""
-    tool_calls: list[dict] = field(default_factory=list)
-    finish_reason: str | None = None
-    usage: dict = field(default_factory=dict)
-    model: str = ""
-    interrupted: bool = False
-    error: OpenAIError | None = None
-
-    @property
-    def complete(self) -> bool:
-        return not self.interrupted and self.error is None
+    cell: str
+    run: str
+    position: int
 
 
 @dataclass
 class Exchange:
-    key: str
+    call: Call
     messages: list[dict]  # the user's message, tool traffic, and the assistant's reply
     model: str
     at: datetime
@@ -61,22 +57,38 @@ class Conversation:
         self.system = system
         self.exchanges: list[Exchange] = []
 
-    def context(self, key: str) -> list[dict]:
-        """The messages to send before a new prompt from cell `key`."""
+    def _slot(self, call: Call) -> tuple[int, int]:
+        """Where an exchange from `call` goes, as (start, end) of the old exchanges it replaces.
+
+        After the earlier calls of the same run; else in place of the cell's exchanges from an
+        earlier run (all of them: the new run rewrites that cell's part of the conversation);
+        else at the end.
+        """
+        for index, exchange in enumerate(self.exchanges):
+            if exchange.call == call:
+                return index, index + 1
+        same_run = [i for i, e in enumerate(self.exchanges) if e.call.cell == call.cell and e.call.run == call.run]
+        if same_run:
+            earlier = [i for i in same_run if self.exchanges[i].call.position < call.position]
+            at = earlier[-1] + 1 if earlier else same_run[0]
+            return at, at
+        older = [i for i, e in enumerate(self.exchanges) if e.call.cell == call.cell]
+        if older:
+            return older[0], older[-1] + 1
+        return len(self.exchanges), len(self.exchanges)
+
+    def context(self, call: Call) -> list[dict]:
+        """The messages to send before the prompt of `call`."""
         messages = [{"role": "system", "content": self.system}] if self.system else []
-        for exchange in self.exchanges:
-            if exchange.key == key:
-                break
+        start, _ = self._slot(call)
+        for exchange in self.exchanges[:start]:
             messages += exchange.messages
         return messages
 
     def record(self, exchange: Exchange) -> None:
-        """Add an exchange, or replace the one the same cell made before."""
-        for index, old in enumerate(self.exchanges):
-            if old.key == exchange.key:
-                self.exchanges[index] = exchange
-                return
-        self.exchanges.append(exchange)
+        """Add an exchange where its call belongs (a re-run's first call drops the cell's old ones)."""
+        start, end = self._slot(exchange.call)
+        self.exchanges[start:end] = [exchange]
 
     def rows(self) -> list[dict]:
         """One row per message, for a DataFrame."""
@@ -94,37 +106,9 @@ class Conversation:
         return rows
 
 
-def stream_reply(client: Client, params: dict, on_text: Callable[[str], None]) -> Reply:
+def stream_reply(client: Client, params: dict, on_text: OnText) -> Reply:
     """One streamed completion, accumulated; Ctrl-C or a broken stream keeps what arrived."""
-    reply = Reply(model=params.get("model", ""))
-    calls: dict[int, dict] = {}
-    stream = _open_stream(client, params)
-    try:
-        for chunk in stream:
-            reply.model = chunk.get("model") or reply.model
-            if chunk.get("usage"):
-                reply.usage = chunk["usage"]
-            for choice in chunk.get("choices") or []:
-                delta = choice.get("delta") or {}
-                if delta.get("content"):
-                    reply.content += delta["content"]
-                    on_text(delta["content"])
-                for part in delta.get("tool_calls") or []:
-                    call = calls.setdefault(part.get("index", 0), {"id": "", "type": "function",
-                                                                   "function": {"name": "", "arguments": ""}})
-                    call["id"] = part.get("id") or call["id"]
-                    function = part.get("function") or {}
-                    call["function"]["name"] += function.get("name") or ""
-                    call["function"]["arguments"] += function.get("arguments") or ""
-                reply.finish_reason = choice.get("finish_reason") or reply.finish_reason
-    except KeyboardInterrupt:
-        reply.interrupted = True
-    except OpenAIError as exc:
-        reply.error = exc
-    finally:
-        stream.close()
-    reply.tool_calls = [calls[i] for i in sorted(calls)]
-    return reply
+    return consume(_open_stream(client, params), ChunkAccumulator(params.get("model", "")), on_text)
 
 
 def _open_stream(client: Client, params: dict) -> Any:
@@ -140,25 +124,24 @@ def _open_stream(client: Client, params: dict) -> Any:
         return client.chat.completions.create(**params, stream=True)
 
 
-def plain_reply(client: Client, params: dict, on_text: Callable[[str], None]) -> Reply:
+def plain_reply(client: Client, params: dict, on_text: OnText) -> Reply:
     """One completion without streaming (Ctrl-C while waiting gives an empty, interrupted reply)."""
     try:
         answer = client.chat.completions.create(**params)
     except KeyboardInterrupt:
         return Reply(model=params.get("model", ""), interrupted=True)
-    choice = answer["choices"][0]
-    message = choice.get("message") or {}
-    reply = Reply(content=message.get("content") or "", tool_calls=message.get("tool_calls") or [],
-                  finish_reason=choice.get("finish_reason"), usage=answer.get("usage") or {}, model=answer.get("model", ""))
-    on_text(reply.content)
+    reply = reply_from_answer(answer)
+    for choice in reply.choices:
+        on_text(choice.index, choice.text)
     return reply
 
 
 def run_chat(client: Client, params: dict, functions: dict[str, Callable[..., Any]], *, stream: bool,
-             on_text: Callable[[str], None], on_tool: Callable[[str, str, str], None]) -> tuple[Reply, list[dict]]:
+             on_text: OnText, on_tool: Callable[[str, str, str], None]) -> tuple[Reply, list[dict]]:
     """Ask, run any tools the model calls, ask again, until it answers (or is cut short).
 
-    Returns the final reply and the messages this exchange added (tool traffic included).
+    With `n > 1` the tools of the first choice are the ones run. Returns the final reply and the
+    messages this exchange added to the first choice's thread (tool traffic included).
     """
     ask = stream_reply if stream else plain_reply
     messages = list(params["messages"])
@@ -171,21 +154,23 @@ def run_chat(client: Client, params: dict, functions: dict[str, Callable[..., An
                 total[key] = total.get(key, 0) + value
         if not (reply.tool_calls and reply.complete):
             break
-        call_message = {"role": "assistant", "content": reply.content or None, "tool_calls": reply.tool_calls}
-        messages.append(call_message)
-        added.append(call_message)
-        for call in reply.tool_calls:
-            output = call_tool(functions, call["function"]["name"], call["function"]["arguments"])
-            on_tool(call["function"]["name"], call["function"]["arguments"], output)
-            tool_message = {"role": "tool", "tool_call_id": call["id"], "content": output}
-            messages.append(tool_message)
-            added.append(tool_message)
+        tool_round = [{"role": "assistant", "content": reply.text or None, "tool_calls": reply.tool_calls}]
+        try:
+            for call in reply.tool_calls:
+                output = call_tool(functions, call["function"]["name"], call["function"]["arguments"])
+                on_tool(call["function"]["name"], call["function"]["arguments"], output)
+                tool_round.append({"role": "tool", "tool_call_id": call["id"], "content": output})
+        except KeyboardInterrupt:  # Ctrl-C in a tool: a call without all its answers is not remembered
+            reply.interrupted = True
+            break
+        messages += tool_round
+        added += tool_round
     reply.usage = total or reply.usage
-    added.append({"role": "assistant", "content": reply.content})
+    added.append({"role": "assistant", "content": reply.text})
     return reply, added
 
 
-def new_exchange(key: str, prompt: str, added: list[dict], reply: Reply, started: float) -> Exchange:
-    return Exchange(key=key, messages=[{"role": "user", "content": prompt}] + added, model=reply.model,
+def new_exchange(call: Call, prompt: str, added: list[dict], reply: Reply, started: float) -> Exchange:
+    return Exchange(call=call, messages=[{"role": "user", "content": prompt}] + added, model=reply.model,
                     at=datetime.now(timezone.utc), seconds=time.monotonic() - started, usage=reply.usage,
                     interrupted=not reply.complete)

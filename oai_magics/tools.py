@@ -1,18 +1,29 @@
-"""Python functions as chat tools: a JSON schema from the signature and docstring, and the call.
+"""Python functions as model tools: one place that builds both tool shapes, and the call.
 
     def get_weather(city: str, unit: Literal["c", "f"] = "c") -> str:
         "Current weather in a city."
-    describe(get_weather)  ->  {"type": "function", "function": {"name": "get_weather", ...}}
+
+    chat_tool(get_weather)       ->  {"type": "function", "function": {"name": "get_weather", ...}}
+    responses_tool(get_weather)  ->  {"type": "function", "name": "get_weather", ..., "strict": False}
+
+Chat completions and the Assistants API nest the function under `function`; the Responses API
+uses the flat shape. Both are built from one flat spec (`function_spec`): from a Python callable
+(a function, a `functools.partial`, an object with `__call__`) or from a spec in either shape.
+A callable is named by the name it is called with (`name=`, the notebook variable), so an alias
+round-trips. `strict` is true only when the schema is strict-ready (every property required,
+no additional properties, every value typed); otherwise the API is told `strict: false`.
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
+import types
 import typing
 from typing import Any, Callable, Literal, get_args, get_origin
 
-__all__ = ["describe", "call_tool"]
+__all__ = ["function_spec", "chat_tool", "responses_tool", "call_tool", "strict_ready"]
 
 _JSON_TYPES = {str: "string", int: "integer", float: "number", bool: "boolean", dict: "object", list: "array"}
 
@@ -25,34 +36,128 @@ def _schema(annotation: Any) -> dict:
         return {"enum": list(get_args(annotation))}
     if origin in (list, tuple, typing.Sequence) and get_args(annotation):
         return {"type": "array", "items": _schema(get_args(annotation)[0])}
-    if origin is typing.Union:
-        options = [a for a in get_args(annotation) if a is not type(None)]
-        return _schema(options[0]) if len(options) == 1 else {"anyOf": [_schema(a) for a in options]}
+    if origin in (typing.Union, types.UnionType):
+        return _union(get_args(annotation))
     if origin in _JSON_TYPES:
         return {"type": _JSON_TYPES[origin]}
     return {"type": _JSON_TYPES[annotation]} if annotation in _JSON_TYPES else {}
 
 
-def describe(function: Callable[..., Any]) -> dict:
-    """The tool definition the API expects for a Python function."""
-    signature = inspect.signature(function)
+def _union(members: tuple) -> dict:
+    """`X | Y`, and `X | None` / `Optional[X]`: X's schema that also admits null."""
+    options = [_schema(a) for a in members if a is not type(None)]
+    schema = options[0] if len(options) == 1 else {"anyOf": options}
+    if type(None) not in members:
+        return schema
+    if isinstance(schema.get("type"), str):
+        return {**schema, "type": [schema["type"], "null"]}
+    if "anyOf" in schema:
+        return {"anyOf": schema["anyOf"] + [{"type": "null"}]}
+    return {"anyOf": [schema, {"type": "null"}]} if schema else {}
+
+
+def _target(function: Callable[..., Any]) -> Callable[..., Any]:
+    """What holds the docstring and annotations: the wrapped function of a partial, the
+    `__call__` of a callable object."""
+    while isinstance(function, functools.partial):
+        function = function.func
+    if not (inspect.isfunction(function) or inspect.ismethod(function) or inspect.isbuiltin(function)):
+        function = getattr(type(function), "__call__", function)
+    return function
+
+
+def _name(function: Callable[..., Any]) -> str:
+    name = getattr(_target(function), "__name__", "")
+    return type(function).__name__ if name in ("", "__call__") else name
+
+
+def _doc(function: Callable[..., Any]) -> str:
+    """The function's docstring; for a callable object, its `__call__`'s or else its class's."""
+    doc = inspect.getdoc(_target(function))
+    if not doc and not isinstance(function, functools.partial):  # a partial's own doc is about partial
+        doc = inspect.getdoc(function)
+    return doc or ""
+
+
+def strict_ready(schema: dict) -> bool:
+    """Whether a parameters schema meets the API's strict mode (structured outputs) rules."""
+    if "anyOf" in schema:
+        return all(strict_ready(option) for option in schema["anyOf"])
+    if "enum" in schema:
+        return True
+    kinds = schema.get("type")
+    kinds = kinds if isinstance(kinds, list) else [kinds]
+    if None in kinds:
+        return False
+    if "object" in kinds:
+        properties = schema.get("properties")
+        if properties is None or schema.get("additionalProperties") is not False:
+            return False
+        if set(schema.get("required") or []) != set(properties):
+            return False
+        return all(strict_ready(value) for value in properties.values())
+    if "array" in kinds:
+        return strict_ready(schema.get("items") or {})
+    return True
+
+
+def _from_callable(function: Callable[..., Any], name: str | None) -> dict:
     try:
-        hints = typing.get_type_hints(function)
+        signature = inspect.signature(function)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name or _name(function)!r} has no signature to describe ({exc})") from None
+    try:
+        hints = typing.get_type_hints(_target(function))
     except Exception:  # unresolvable forward references: fall back to the raw annotations
         hints = {}
     properties, required = {}, []
-    for name, parameter in signature.parameters.items():
+    for parameter_name, parameter in signature.parameters.items():
         if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
             continue
-        properties[name] = _schema(hints.get(name, parameter.annotation))
+        properties[parameter_name] = _schema(hints.get(parameter_name, parameter.annotation))
         if parameter.default is inspect.Parameter.empty:
-            required.append(name)
+            required.append(parameter_name)
         elif isinstance(parameter.default, (str, int, float, bool)) or parameter.default is None:
-            properties[name]["default"] = parameter.default
-    doc = inspect.getdoc(function) or ""
-    return {"type": "function", "function": {
-        "name": function.__name__, "description": doc.split("\n\n")[0].strip() or function.__name__,
-        "parameters": {"type": "object", "properties": properties, "required": required}}}
+            properties[parameter_name]["default"] = parameter.default
+    parameters = {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
+    doc = _doc(function)
+    name = name or _name(function)
+    return {"name": name, "description": doc.split("\n\n")[0].strip() or name, "parameters": parameters,
+            "strict": strict_ready(parameters)}
+
+
+def _from_spec(spec: dict, name: str | None) -> dict:
+    nested = spec.get("function")
+    flat = dict(nested) if isinstance(nested, dict) else {k: v for k, v in spec.items() if k != "type"}
+    if name:
+        flat["name"] = name
+    if not flat.get("name"):
+        raise ValueError(f"a tool spec needs a name: {spec!r}")
+    flat.setdefault("parameters", {"type": "object", "properties": {}})
+    if flat.get("strict") is None:
+        flat["strict"] = strict_ready(flat["parameters"])
+    return flat
+
+
+def function_spec(tool: Callable[..., Any] | dict, name: str | None = None) -> dict:
+    """The flat spec `{name, description, parameters, strict}` of a callable or a tool spec
+    in either shape; `name` overrides the callable's own name."""
+    if isinstance(tool, dict):
+        return _from_spec(tool, name)
+    if not callable(tool):
+        raise TypeError(f"{name or tool!r} is neither a callable nor a tool spec")
+    return _from_callable(tool, name)
+
+
+def chat_tool(tool: Callable[..., Any] | dict, name: str | None = None) -> dict:
+    """The chat completions / Assistants shape: the function nested under `function`."""
+    return {"type": "function", "function": function_spec(tool, name)}
+
+
+def responses_tool(tool: Callable[..., Any] | dict, name: str | None = None) -> dict:
+    """The Responses API shape: the function's fields beside `type`."""
+    return {"type": "function", **function_spec(tool, name)}
+
 
 
 def call_tool(functions: dict[str, Callable[..., Any]], name: str, arguments: str) -> str:

@@ -11,7 +11,7 @@ from IPython.utils.capture import capture_output
 from PIL import Image
 
 from oai_magics.display.images import GeneratedImage, ImageSet, safe_name
-from oai_magics.display.stream import StreamView
+from oai_magics.display.stream import ChoiceViews, StreamView
 
 
 @pytest.fixture(autouse=True)
@@ -49,6 +49,33 @@ def test_plain_stream_prints_as_it_arrives() -> None:
         view.add("lo")
         view.finish()
     assert out.stdout == "Hello\n" and out.outputs == []
+
+
+def test_choices_each_have_their_own_headed_display_in_order() -> None:
+    with capture_output() as out:
+        views = ChoiceViews(2, interval=0, rich=True)
+        views.add(1, "Bon")  # streamed choices arrive interleaved, in any order
+        views.add(0, "Hel")
+        views.add(1, "jour")
+        views.finish()
+    ids = [o.transient["display_id"] for o in out.outputs]
+    shown = {}
+    for display_id, output in zip(ids, out.outputs):
+        shown[display_id] = output.data["text/markdown"]
+    assert [out.outputs[0].data["text/markdown"], out.outputs[1].data["text/markdown"]] == ["**choice 1**\n\n",
+                                                                                            "**choice 2**\n\n"]
+    assert [shown[ids[0]], shown[ids[1]]] == ["**choice 1**\n\nHel", "**choice 2**\n\nBonjour"]
+
+
+def test_plain_choices_are_printed_whole_one_after_another() -> None:
+    with capture_output() as out:
+        views = ChoiceViews(2, rich=False)
+        views.add(1, "Bon")
+        views.add(0, "Hel")
+        views.add(1, "jour")
+        views.finish("interrupted: partial reply kept")
+    assert out.stdout == ("--- choice 1 ---\nHel\ninterrupted: partial reply kept\n"
+                          "--- choice 2 ---\nBonjour\ninterrupted: partial reply kept\n")
 
 
 def png() -> bytes:

@@ -1,10 +1,13 @@
-"""tools: Python functions described as chat tools, and called."""
+"""tools: Python callables and given specs described in both tool shapes, and called."""
 
 from __future__ import annotations
 
+import functools
 from typing import Literal, Optional
 
-from oai_magics.tools import call_tool, describe
+import pytest
+
+from oai_magics.tools import call_tool, chat_tool, function_spec, responses_tool, strict_ready
 
 
 def weather(city: str, unit: Literal["c", "f"] = "c", days: int = 1, hourly: bool = False,
@@ -16,8 +19,8 @@ def weather(city: str, unit: Literal["c", "f"] = "c", days: int = 1, hourly: boo
     return {"city": city, "unit": unit, "days": days}
 
 
-def test_describe_builds_a_json_schema_from_the_signature() -> None:
-    tool = describe(weather)
+def test_chat_shape_builds_a_json_schema_from_the_signature() -> None:
+    tool = chat_tool(weather)
     function = tool["function"]
     assert tool["type"] == "function" and function["name"] == "weather"
     assert function["description"] == "Forecast for a city."
@@ -25,8 +28,62 @@ def test_describe_builds_a_json_schema_from_the_signature() -> None:
     assert props["city"] == {"type": "string"}
     assert props["unit"] == {"enum": ["c", "f"], "default": "c"}
     assert props["days"] == {"type": "integer", "default": 1} and props["hourly"] == {"type": "boolean", "default": False}
-    assert props["tags"] == {"type": "array", "items": {"type": "string"}, "default": None}
+    assert props["tags"] == {"type": ["array", "null"], "items": {"type": "string"}, "default": None}
     assert function["parameters"]["required"] == ["city"]
+    assert function["strict"] is False  # optional parameters: not strict-ready
+
+
+def test_optional_types_keep_their_type_in_both_spellings() -> None:
+    def pick(limit: int | None, label: str | int | None = None, ratio: Optional[float] = None) -> None:
+        """Pick."""
+
+    props = function_spec(pick)["parameters"]["properties"]
+    assert props["limit"] == {"type": ["integer", "null"]}
+    assert props["label"] == {"anyOf": [{"type": "string"}, {"type": "integer"}, {"type": "null"}], "default": None}
+    assert props["ratio"] == {"type": ["number", "null"], "default": None}
+
+
+def test_a_callable_is_named_by_the_name_it_is_called_with() -> None:
+    forecast = weather  # an alias: the model must call it by the name the notebook knows
+    assert chat_tool(forecast, "forecast")["function"]["name"] == "forecast"
+    assert responses_tool(forecast, "forecast")["name"] == "forecast"
+
+
+def test_partials_and_callable_objects_are_described() -> None:
+    oslo = functools.partial(weather, "Oslo")
+    spec = function_spec(oslo, "oslo_weather")
+    assert spec["name"] == "oslo_weather" and spec["description"] == "Forecast for a city."
+    assert "city" not in spec["parameters"]["properties"] and spec["parameters"]["properties"]["days"]["type"] == "integer"
+
+    class Lookup:
+        """Find a word in the glossary."""
+
+        def __call__(self, word: str) -> str:
+            return word.upper()
+
+    spec = function_spec(Lookup())
+    assert spec["name"] == "Lookup" and spec["description"] == "Find a word in the glossary."
+    assert spec["parameters"]["properties"] == {"word": {"type": "string"}}
+    assert call_tool({"lookup": Lookup()}, "lookup", '{"word": "owl"}') == "OWL"
+    with pytest.raises(TypeError, match="has no signature"):
+        function_spec(max, "largest")  # a builtin whose signature Python cannot read
+
+
+def test_both_shapes_from_one_spec_and_strict_only_when_ready() -> None:
+    def exact(city: str, days: int) -> None:
+        """All required."""
+
+    chat, flat = chat_tool(exact), responses_tool(exact)
+    assert flat == {"type": "function", **chat["function"]}
+    assert flat["strict"] is True and flat["parameters"]["additionalProperties"] is False
+    given = {"type": "function", "name": "lookup", "description": "d",
+             "parameters": {"type": "object", "properties": {"q": {"type": "string"}}}}
+    assert chat_tool(given)["function"] == {"name": "lookup", "description": "d", "parameters": given["parameters"],
+                                            "strict": False}
+    assert responses_tool(chat_tool(given)) == {**given, "strict": False}
+    assert not strict_ready({"type": "object", "properties": {"q": {}}, "required": ["q"], "additionalProperties": False})
+    assert strict_ready({"type": "object", "properties": {"q": {"type": ["string", "null"]}}, "required": ["q"],
+                         "additionalProperties": False})
 
 
 def test_call_tool_returns_text_and_reports_failures() -> None:

@@ -1,7 +1,10 @@
 """A reply that grows in place: one display handle, re-rendered a few times a second.
 
 In a notebook the text is shown as Markdown and updated at most every `interval` seconds (plus
-once at the end), not per token; in a terminal it is printed as it arrives.
+once at the end), not per token; in a terminal it is printed as it arrives. An answer with several
+choices (`n > 1`) shows each apart, headed "choice 1", "choice 2", ...: one display per choice in
+a notebook, each choice printed whole when the answer ends in a terminal (streamed choices
+arrive interleaved, and a terminal cannot write into earlier lines).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from typing import Any
 
 from IPython.display import Markdown, display
 
-__all__ = ["StreamView", "rich_frontend"]
+__all__ = ["StreamView", "ChoiceViews", "rich_frontend"]
 
 
 def rich_frontend() -> bool:
@@ -26,12 +29,15 @@ def rich_frontend() -> bool:
 class StreamView:
     """Collects text pieces and keeps one output showing them."""
 
-    def __init__(self, interval: float = 0.15, rich: bool | None = None) -> None:
+    def __init__(self, interval: float = 0.15, rich: bool | None = None, heading: str = "") -> None:
         self.interval = interval
         self.rich = rich_frontend() if rich is None else rich
+        self.heading = heading
         self.parts: list[str] = []
         self._handle: Any = None
         self._last = 0.0
+        if heading and self.rich:
+            self._render()  # the headed display takes its place now, so choices show in order
 
     @property
     def text(self) -> str:
@@ -42,6 +48,8 @@ class StreamView:
             return
         self.parts.append(piece)
         if not self.rich:
+            if self.heading:  # printed whole at the end, not mixed with the other choices
+                return
             sys.stdout.write(piece)
             sys.stdout.flush()
             return
@@ -53,14 +61,49 @@ class StreamView:
     def finish(self, note: str = "") -> None:
         """The final render: the whole text (and a note such as 'interrupted')."""
         if not self.rich:
+            if self.heading:
+                sys.stdout.write(f"--- {self.heading} ---\n{self.text}")
             sys.stdout.write((f"\n{note}" if note else "") + "\n")
             sys.stdout.flush()
             return
         self._render(suffix=f"\n\n*{note}*" if note else "")
 
     def _render(self, suffix: str = "") -> None:
-        content = Markdown(self.text + suffix)
+        content = Markdown((f"**{self.heading}**\n\n" if self.heading else "") + self.text + suffix)
         if self._handle is None:
             self._handle = display(content, display_id=True)
         else:
             self._handle.update(content)
+
+
+class ChoiceViews:
+    """The choices of one answer, each in its own `StreamView` (headed when there are several)."""
+
+    @classmethod
+    def for_request(cls, params: dict, interval: float = 0.15) -> "ChoiceViews":
+        """Views for the choices a request asks for (its `n`; a server checks the value itself)."""
+        n = params.get("n")
+        return cls(n if isinstance(n, int) else 1, interval)
+
+    def __init__(self, n: int = 1, interval: float = 0.15, rich: bool | None = None) -> None:
+        self.interval = interval
+        self.rich = rich_frontend() if rich is None else rich
+        self.headed = n > 1
+        self.views: list[StreamView] = []
+        for index in range(max(n, 1)):
+            self.view(index)
+
+    def view(self, index: int) -> StreamView:
+        """The view of choice `index` (a server may send more choices than asked for)."""
+        while len(self.views) <= index:
+            heading = f"choice {len(self.views) + 1}" if self.headed else ""
+            self.views.append(StreamView(self.interval, self.rich, heading))
+        return self.views[index]
+
+    def add(self, index: int, piece: str) -> None:
+        self.view(index).add(piece)
+
+    def finish(self, note: str = "") -> None:
+        """The final render of every choice; the note (why the answer is partial) under each."""
+        for view in self.views:
+            view.finish(note)

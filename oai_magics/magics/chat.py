@@ -9,12 +9,18 @@ from IPython.core.error import UsageError
 from IPython.core.magic import line_cell_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments
 
-from .common import SessionMagics, parse, cell_key, friendly, parse_params, publish, read_variable
+from .cells import CallCounter
+from .common import SessionMagics, friendly, parse, parse_params, publish, read_variable
+from .prompts import interpolate
 
 
 @magics_class
 class ChatMagics(SessionMagics):
     """%%chat and %chat."""
+
+    def __init__(self, shell: Any, session: Any) -> None:
+        super().__init__(shell, session)
+        self._calls = CallCounter()
 
     @friendly
     @magic_arguments()
@@ -22,11 +28,14 @@ class ChatMagics(SessionMagics):
     @argument("-s", "--system", help="a system prompt for this conversation")
     @argument("-t", "--temperature", type=float, help="sampling temperature, 0 to 2")
     @argument("--max-tokens", type=int, help="the most tokens the reply may have")
-    @argument("-p", "--param", action="append", metavar="KEY=VALUE", help="any other API parameter (JSON values), repeatable")
+    @argument("-p", "--param", action="append", metavar="KEY=VALUE",
+              help="any other API parameter (JSON values), repeatable; with n=2 or more each choice is shown "
+                   "apart, -o and _ get the list of texts, and memory keeps the first choice")
     @argument("--json", action="store_true", help="JSON mode: the reply is a JSON object")
     @argument("-c", "--conversation", default="default", help="the conversation to continue (default: 'default')")
     @argument("--new", action="store_true", help="start the conversation afresh")
-    @argument("--no-memory", action="store_true", help="send only this prompt, and do not remember it")
+    @argument("--no-memory", action="store_true",
+              help="send only this prompt (and -s); the conversation is neither read nor changed")
     @argument("--no-stream", action="store_true", help="wait for the whole reply instead of streaming it")
     @argument("--tools", help="comma-separated names of Python functions the model may call")
     @argument("--no-interpolate", action="store_true", help="send {{name}} placeholders as they are")
@@ -39,19 +48,21 @@ class ChatMagics(SessionMagics):
         args = parse(self.chat, line)
         prompt = cell if cell is not None else " ".join(args.prompt)
         if not args.no_interpolate:
-            prompt = self.session.interpolate(prompt, self.shell.user_ns)
+            prompt = interpolate(prompt, self.shell.user_ns)
         if not prompt.strip():
             raise UsageError("Nothing to send: write the prompt after %chat, or in the cell below %%chat.")
         functions = self._functions(args.tools)
         params = self._params(args, functions)
-        conversation = self.session.conversation(args.conversation, new=args.new, system=args.system)
-        key = cell_key(self.shell, f"{line}\n{prompt}")
-        history = [] if args.no_memory else conversation.context(key)
-        if args.no_memory and args.system:
-            history = [{"role": "system", "content": args.system}]
+        if args.no_memory:  # the remembered conversation is neither read nor changed
+            conversation, call = None, None
+            history = [{"role": "system", "content": args.system}] if args.system else []
+        else:
+            conversation = self.session.conversation(args.conversation, new=args.new, system=args.system)
+            call = self._calls.next(self.shell)
+            history = conversation.context(call)
         params["messages"] = history + [{"role": "user", "content": prompt}]
-        reply_text = self._ask(params, functions, not args.no_stream, conversation, key, prompt, args.no_memory)
-        publish(self.shell, reply_text, args.output)
+        reply = self._ask(params, functions, not args.no_stream, conversation, call, prompt)
+        publish(self.shell, reply.text if len(reply.choices) <= 1 else reply.texts, args.output)
 
     def _params(self, args: Any, functions: dict) -> dict:
         """Only what the user set is sent, besides the model and the messages."""
@@ -63,9 +74,12 @@ class ChatMagics(SessionMagics):
         if args.json:
             params["response_format"] = {"type": "json_object"}
         if functions:
-            from ..tools import describe
+            from ..tools import chat_tool
 
-            params["tools"] = [describe(f) for f in functions.values()]
+            try:
+                params["tools"] = [chat_tool(function, name) for name, function in functions.items()]
+            except (TypeError, ValueError) as exc:
+                raise UsageError(f"--tools: {exc}") from None
         return params
 
     def _functions(self, names: str | None) -> dict:
@@ -77,25 +91,23 @@ class ChatMagics(SessionMagics):
             functions[name] = function
         return functions
 
-    def _ask(self, params: dict, functions: dict, stream: bool, conversation: Any, key: str, prompt: str,
-             forget: bool) -> str:
+    def _ask(self, params: dict, functions: dict, stream: bool, conversation: Any, call: Any, prompt: str) -> Any:
+        """Send, show each choice as it arrives, remember the exchange (unless there is no call)."""
         from ..conversation import new_exchange, run_chat
-        from ..display.stream import StreamView
+        from ..display.stream import ChoiceViews
         from ..display.usage import show_usage
 
-        view = StreamView(interval=self.session.settings.render_interval)
+        views = ChoiceViews.for_request(params, self.session.settings.render_interval)
         started = time.monotonic()
 
         def on_tool(name: str, arguments: str, output: str) -> None:
-            view.add(f"\n\n> 🔧 `{name}({arguments})` → `{output[:200]}`\n\n")
+            views.add(0, f"\n\n> tool call: `{name}({arguments})` returned `{output[:200]}`\n\n")
 
-        reply, added = run_chat(self.session.client, params, functions, stream=stream, on_text=view.add, on_tool=on_tool)
-        note = "interrupted: partial reply kept" if reply.interrupted else (
-            f"stream broken off: partial reply kept ({reply.error})" if reply.error else "")
-        view.finish(note)
+        reply, added = run_chat(self.session.client, params, functions, stream=stream, on_text=views.add, on_tool=on_tool)
+        views.finish(reply.cut_short())
         if stream and reply.usage:
             self.session.add_usage("/chat/completions", reply.usage)
-        if not forget:
-            conversation.record(new_exchange(key, prompt, added, reply, started))
-        show_usage(reply.model or params["model"], time.monotonic() - started, reply.usage, rich=view.rich)
-        return reply.content
+        if conversation is not None:
+            conversation.record(new_exchange(call, prompt, added, reply, started))
+        show_usage(reply.model or params["model"], time.monotonic() - started, reply.usage, rich=views.rich)
+        return reply

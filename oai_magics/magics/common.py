@@ -1,9 +1,8 @@
-"""What every magic shares: one-line errors, `--param key=value`, storing results, cell keys."""
+"""What every magic shares: one-line errors, `--param key=value`, storing results."""
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 from typing import Any, Callable
 
@@ -12,7 +11,7 @@ from IPython.core.magic import Magics
 from IPython.core.magic_arguments import parse_argstring
 from IPython.utils.process import arg_split
 
-__all__ = ["SessionMagics", "friendly", "parse", "parse_params", "publish", "cell_key", "read_variable"]
+__all__ = ["SessionMagics", "friendly", "parse", "parse_params", "publish", "read_variable"]
 
 
 class SessionMagics(Magics):
@@ -98,20 +97,6 @@ def publish(shell: Any, value: Any, name: str | None) -> None:
             raise UsageError(f"-o needs a Python name, got {name!r}")
         shell.user_ns[name] = value
     shell.displayhook.update_user_ns(value)
-
-
-def cell_key(shell: Any, text: str) -> str:
-    """The id of the running cell (JupyterLab and nbclient send it), else a hash of its text."""
-    kernel = getattr(shell, "kernel", None)
-    if kernel is not None:
-        try:
-            parent = kernel.get_parent("shell") if hasattr(kernel, "get_parent") else kernel._parent_header
-            cell_id = (parent.get("metadata") or {}).get("cellId")
-            if cell_id:
-                return f"cell:{cell_id}"
-        except Exception:  # an older kernel without parent headers: fall back to the text
-            pass
-    return "text:" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
 
 
 def read_variable(shell: Any, name: str) -> Any:

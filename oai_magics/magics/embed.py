@@ -9,6 +9,7 @@ from IPython.core.magic import line_cell_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments
 
 from .common import SessionMagics, parse, friendly, publish, read_variable
+from .prompts import interpolate
 
 
 @magics_class
@@ -79,7 +80,7 @@ class EmbedMagics(SessionMagics):
         else:
             texts = [" ".join(args.text)] if args.text else []
         if not args.no_interpolate:
-            texts = [self.session.interpolate(t, self.shell.user_ns) for t in texts]
+            texts = [interpolate(t, self.shell.user_ns) for t in texts]
         if not texts:
             raise UsageError("Nothing to embed: give a text, -i VARIABLE, or one text per line in %%embed.")
         return texts, None

@@ -11,6 +11,7 @@ from IPython.core.magic import line_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments
 
 from .common import SessionMagics, parse, friendly, parse_params, publish
+from .prompts import interpolate
 
 
 @magics_class
@@ -39,7 +40,7 @@ class ImageMagics(SessionMagics):
         args = parse(self.image, line)
         prompt = " ".join(args.prompt)
         if prompt and not args.no_interpolate:
-            prompt = self.session.interpolate(prompt, self.shell.user_ns)
+            prompt = interpolate(prompt, self.shell.user_ns)
         if not prompt and not args.variation:
             raise UsageError("Say what to draw: %image a lighthouse at dusk")
         if args.mask and not args.edit:

@@ -135,13 +135,15 @@ def translate(magics: OAIMagics, args: Any) -> Any:
 @argument("-m", "--model", help="the completion model")
 @argument("--max-tokens", type=int, help="the most tokens to generate (the API's default is 16)")
 @argument("-t", "--temperature", type=float, help="sampling temperature")
-@argument("-p", "--param", action="append", metavar="KEY=VALUE", help="any other API parameter, repeatable")
+@argument("-p", "--param", action="append", metavar="KEY=VALUE",
+          help="any other API parameter, repeatable; with n=2 or more each choice is shown apart and -o gets the list")
 @argument("--no-stream", action="store_true", help="wait for the whole completion")
 @argument("-o", "--output", metavar="NAME", help="store the text in this variable")
 @argument("prompt", nargs="+", help="the text to continue")
 def complete(magics: OAIMagics, args: Any) -> None:
-    """Legacy completions, streamed."""
-    from ..display.stream import StreamView
+    """Legacy completions, streamed; Ctrl-C or a broken stream keeps the text received."""
+    from ..client.accumulate import ChunkAccumulator, Reply, consume, reply_from_answer
+    from ..display.stream import ChoiceViews
     from ..display.usage import show_usage
 
     session = magics.session
@@ -151,23 +153,21 @@ def complete(magics: OAIMagics, args: Any) -> None:
         params["max_tokens"] = args.max_tokens
     if args.temperature is not None:
         params["temperature"] = args.temperature
-    view, started, note = StreamView(interval=magics.render_interval), time.monotonic(), ""
+    views = ChoiceViews.for_request(params, magics.render_interval)
+    started = time.monotonic()
     if args.no_stream:
-        answer = session.client.completions.create(**params)
-        view.add(answer["choices"][0]["text"])
-    else:
-        stream = session.client.completions.create(**params, stream=True)
         try:
-            for chunk in stream:
-                for choice in chunk.get("choices") or []:
-                    view.add(choice.get("text") or "")
+            reply = reply_from_answer(session.client.completions.create(**params))
         except KeyboardInterrupt:
-            note = "interrupted: partial text kept"
-        finally:
-            stream.close()
-    view.finish(note)
-    show_usage(params["model"], time.monotonic() - started, None, rich=view.rich)
-    publish(magics.shell, view.text, args.output)
+            reply = Reply(model=params["model"], interrupted=True)
+        for choice in reply.choices:
+            views.add(choice.index, choice.text)
+    else:
+        reply = consume(session.client.completions.create(**params, stream=True), ChunkAccumulator(params["model"]),
+                        views.add)
+    views.finish(reply.cut_short())
+    show_usage(reply.model or params["model"], time.monotonic() - started, reply.usage or None, rich=views.rich)
+    publish(magics.shell, reply.text if len(reply.choices) <= 1 else reply.texts, args.output)
 
 
 @ROUTER.command("edit")

@@ -4,7 +4,6 @@ key typed with `%oai key`, the conversations, the embedded sandbox, and a log of
 from __future__ import annotations
 
 import os
-import re
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
@@ -22,7 +21,6 @@ __all__ = ["Session", "NO_KEY"]
 
 NO_KEY = ("No API key for profile {name!r}: run `%oai key` to type one (it is not echoed), set ${env}, "
           "or run `%oai use sandbox` to try everything on the local sandbox.")
-_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_]\w*)((?:\.[A-Za-z_]\w*|\[[^\[\]]+\])*)\s*\}\}")
 
 
 class Session:
@@ -129,7 +127,7 @@ class Session:
                 record.update({k: v for k, v in usage.items() if isinstance(v, int)})
                 return
 
-    # -- conversations and prompts -------------------------------------------------------------
+    # -- conversations -----------------------------------------------------------------------------
     def conversation(self, name: str, new: bool = False, system: str | None = None) -> "Conversation":
         from ..conversation import Conversation
 
@@ -138,28 +136,3 @@ class Session:
         elif system is not None:
             self.conversations[name].system = system
         return self.conversations[name]
-
-    def interpolate(self, text: str, namespace: dict) -> str:
-        """Replace {{name}}, {{name.attr}} and {{name[0]}} with values; single braces stay."""
-        def value(match: re.Match) -> str:
-            name, path = match.group(1), match.group(2)
-            if name not in namespace:
-                raise UsageError(f"{{{{{name}}}}}: there is no variable named {name!r} (use --no-interpolate to send braces as they are)")
-            current = namespace[name]
-            for part in re.findall(r"\.[A-Za-z_]\w*|\[[^\[\]]+\]", path):
-                try:
-                    current = getattr(current, part[1:]) if part.startswith(".") else current[_index(part[1:-1])]
-                except (AttributeError, KeyError, IndexError, TypeError) as exc:
-                    raise UsageError(f"{match.group(0)}: {type(exc).__name__}: {exc}") from None
-            return str(current)
-
-        return _PLACEHOLDER.sub(value, text)
-
-
-def _index(text: str) -> Any:
-    import ast
-
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text

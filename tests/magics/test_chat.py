@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
-from typing import Any
+import os
+import signal
+import threading
+import time
+from typing import Any, Iterator
+from urllib.parse import urlparse
+
+import psutil
 
 import pytest
 from IPython.core.error import UsageError
+from IPython.utils.capture import capture_output
 
 from oai_magics.client import Client
 from oai_magics.conversation import stream_reply
+from oai_magics.sandbox import Sandbox, start
 
 from .conftest import run
 
@@ -37,15 +48,13 @@ def test_line_form_output_variable_and_options(shell: Any) -> None:
     assert record["path"] == "/chat/completions" and record["completion_tokens"] <= 5
 
 
-def test_memory_rerun_replaces_and_named_conversations(shell: Any) -> None:
-    run(shell, "chat", "", "First question about owls")
-    run(shell, "chat", "", "Second question about bats")
-    run(shell, "chat", "", "Second question about bats")  # the same cell run again
+def test_memory_without_a_cell_id_and_named_conversations(shell: Any) -> None:
+    shell.run_cell("%chat First question about owls")
+    shell.run_cell("%chat Second question about bats")
+    shell.run_cell("%chat Second question about bats")  # typed again in a new cell: a new question, not a re-run
     conversation = session(shell).conversations["default"]
-    assert [e.messages[0]["content"] for e in conversation.exchanges] == ["First question about owls",
-                                                                          "Second question about bats"]
-    # The re-run sent the first exchange as context, not its own earlier answer.
-    assert len(conversation.context(conversation.exchanges[1].key)) == 2
+    assert [e.messages[0]["content"] for e in conversation.exchanges] == [
+        "First question about owls", "Second question about bats", "Second question about bats"]
     run(shell, "chat", "-c other", "Separate thread")
     assert len(session(shell).conversations["other"].exchanges) == 1
     run(shell, "chat", "--new", "Fresh start")
@@ -54,11 +63,52 @@ def test_memory_rerun_replaces_and_named_conversations(shell: Any) -> None:
     assert list(history["role"]) == ["user", "assistant"] and history["content"][0] == "Fresh start"
 
 
+@pytest.fixture
+def sent(shell: Any, monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The message texts of each chat request the session sends (the request still goes out)."""
+    requests_sent: list[list[str]] = []
+    completions = session(shell).client.chat.completions
+    create = completions.create
+
+    def recording(**params: Any) -> Any:
+        requests_sent.append([m.get("content") or "" for m in params["messages"]])
+        return create(**params)
+
+    monkeypatch.setattr(completions, "create", recording)
+    return requests_sent
+
+
+def test_two_calls_in_one_cell_are_both_remembered_in_order(shell: Any, sent: list[list[str]]) -> None:
+    with capture_output():
+        shell.run_cell("%chat Tell me about owls\n%chat Tell me more\n%chat Tell me more")
+    exchanges = session(shell).conversations["default"].exchanges
+    assert [e.messages[0]["content"] for e in exchanges] == ["Tell me about owls", "Tell me more", "Tell me more"]
+    assert sent[1] == ["Tell me about owls", exchanges[0].reply, "Tell me more"]
+    assert sent[2][::2] == ["Tell me about owls", "Tell me more", "Tell me more"]
+
+
+def test_a_loop_of_line_magics_keeps_every_exchange(shell: Any, sent: list[list[str]]) -> None:
+    with capture_output():
+        for _ in range(3):
+            shell.run_line_magic("chat", "Tell me more")
+    exchanges = session(shell).conversations["default"].exchanges
+    assert [e.messages[0]["content"] for e in exchanges] == ["Tell me more"] * 3
+    assert sent[2][::2] == ["Tell me more"] * 3
+
+
+def test_no_memory_leaves_the_conversation_alone(shell: Any, sent: list[list[str]]) -> None:
+    run(shell, "chat", "-s 'Be brief'", "Remember owls")
+    run(shell, "chat", "--no-memory --new -s 'Speak like a pirate'", "Only this")
+    assert sent[-1] == ["Speak like a pirate", "Only this"]
+    conversation = session(shell).conversations["default"]
+    assert conversation.system == "Be brief"
+    assert [e.messages[0]["content"] for e in conversation.exchanges] == ["Remember owls"]
+
+
 def test_system_json_param_and_no_stream(shell: Any) -> None:
     run(shell, "chat", "--json --no-stream -s 'Answer in JSON' --param seed=7 --param top_p=0.9", "Give me json about cats")
     assert json.loads(shell.user_ns["_"])["source"] == "oai_magics sandbox"
-    context = session(shell).conversations["default"].context("none")
-    assert context[0] == {"role": "system", "content": "Answer in JSON"}
+    assert session(shell).conversations["default"].system == "Answer in JSON"
 
 
 def test_interpolation_of_variables_attributes_and_items(shell: Any) -> None:
@@ -68,8 +118,9 @@ def test_interpolation_of_variables_attributes_and_items(shell: Any) -> None:
     assert sent == 'Tell me about Porto on the Douro and its wine; JSON {"a": {"b": 1}}'
     run(shell, "chat", "--no-interpolate", "Keep {{city}} as is")
     assert session(shell).conversations["default"].exchanges[-1].messages[0]["content"] == "Keep {{city}} as is"
-    with pytest.raises(UsageError, match="no variable named 'nowhere'"):
-        shell.run_cell_magic("chat", "", "About {{nowhere}}")
+    _, out = run(shell, "chat", "", "About {{ nowhere.name }}")  # not a variable: sent as written, said in one line
+    assert session(shell).conversations["default"].exchanges[-1].messages[0]["content"] == "About {{ nowhere.name }}"
+    assert out.stderr == "{{ nowhere.name }} left as it is: there is no variable named 'nowhere'\n"
 
 
 def test_function_tools_are_called_and_answered(shell: Any) -> None:
@@ -80,16 +131,35 @@ def test_function_tools_are_called_and_answered(shell: Any) -> None:
         calls.append((city, unit))
         return {"city": city, "temperature": 21}
 
-    shell.user_ns["get_weather"] = get_weather
-    _, out = run(shell, "chat", "--tools get_weather", "What is the weather in Madrid?")
+    shell.user_ns["forecast"] = get_weather  # an alias: the model calls it by the name the notebook knows
+    _, out = run(shell, "chat", "--tools forecast", "What is the weather in Madrid?")
     assert calls and calls[0][0] == "Madrid"
-    assert "`get_weather` returned:" in shell.user_ns["_"] and '"temperature": 21' in shell.user_ns["_"]
-    assert "🔧 `get_weather(" in out.stdout
+    assert "`forecast` returned:" in shell.user_ns["_"] and '"temperature": 21' in shell.user_ns["_"]
+    assert "> tool call: `forecast(" in out.stdout
+    assert "\U0001f527" not in out.stdout  # no marker that needs an emoji font
     roles = [m["role"] for m in session(shell).conversations["default"].exchanges[-1].messages]
     assert roles == ["user", "assistant", "tool", "assistant"]
     with pytest.raises(UsageError, match="is not a function"):
         shell.user_ns["notfn"] = 3
         shell.run_cell_magic("chat", "--tools notfn", "x")
+
+
+def test_ctrl_c_in_a_tool_ends_the_exchange_without_a_half_answered_call(shell: Any) -> None:
+    def slow_lookup(city: str) -> str:
+        """Look a city up."""
+        os.kill(os.getpid(), signal.SIGINT)  # the user presses Ctrl-C while the tool runs
+        return "never reached"
+
+    shell.user_ns["slow_lookup"] = slow_lookup
+    try:
+        _, out = run(shell, "chat", "--tools slow_lookup", "Where is Lisbon?")
+    except KeyboardInterrupt:
+        pytest.fail("Ctrl-C in a tool escaped the magic")
+    assert "interrupted: nothing had arrived" in out.stdout
+    exchange = session(shell).conversations["default"].exchanges[-1]
+    assert exchange.interrupted and [m["role"] for m in exchange.messages] == ["user", "assistant"]
+    run(shell, "chat", "", "And Porto?")  # the conversation can go on
+    assert "Porto" in shell.user_ns["_"]
 
 
 def test_errors_are_one_line(shell: Any) -> None:
@@ -118,22 +188,79 @@ def test_broken_stream_keeps_its_partial_text(shell: Any, faults: Any) -> None:
     faults(path="/v1/chat/completions", truncate_after=5)
     _, out = run(shell, "chat", "", "A long story please")
     partial = shell.user_ns["_"]
-    assert partial and "stream broken off: partial reply kept" in out.stdout
+    assert partial and "stream broken off after 5 chunks: partial reply kept" in out.stdout
     exchange = session(shell).conversations["default"].exchanges[-1]
     assert exchange.interrupted and exchange.reply == partial
 
 
-def test_ctrl_c_mid_stream_keeps_partial_text_and_closes(sandbox: Any) -> None:
-    client = Client(api_key=sandbox.api_key, base_url=sandbox.base_url)
-    seen: list[str] = []
+@pytest.mark.parametrize("flags", ["-p n=2", "-p n=2 --no-stream"])
+def test_several_choices_are_shown_apart(shell: Any, flags: str) -> None:
+    _, out = run(shell, "chat", flags, "Tell me about herons")
+    first, second = shell.user_ns["_"]
+    assert "(choice 2)" in second and "(choice 2)" not in first
+    shown = out.stdout
+    assert shown.index("--- choice 1 ---") < shown.index(first) < shown.index("--- choice 2 ---") < shown.index(second)
+    assert session(shell).conversations["default"].exchanges[-1].reply == first  # memory keeps the first choice
 
-    def on_text(piece: str) -> None:
-        seen.append(piece)
-        if len(seen) == 3:
-            raise KeyboardInterrupt  # what Ctrl-C raises inside the loop
 
-    reply = stream_reply(client, {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "a story"}]}, on_text)
-    assert reply.interrupted and reply.content == "".join(seen) and len(seen) == 3
+@pytest.fixture(scope="module")
+def slow_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    """A sandbox of its own (nothing else connects to it) that streams a chunk every 0.2 s."""
+    with start(data_dir=tmp_path_factory.mktemp("slow"), token_delay=0.2) as running:
+        yield running
+
+
+class FirstWrite(io.StringIO):
+    """stdout that says when the first piece of the reply was printed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.started = threading.Event()
+
+    def write(self, text: str) -> int:
+        self.started.set()
+        return super().write(text)
+
+
+def server_side(port: int) -> list[Any]:
+    """The sandbox's ends of open TCP connections (it runs in this process)."""
+    return [c for c in psutil.Process().net_connections("tcp")
+            if c.laddr and c.laddr.port == port and c.status in (psutil.CONN_ESTABLISHED, psutil.CONN_CLOSE_WAIT)]
+
+
+def test_ctrl_c_during_a_socket_read_keeps_the_partial_reply(shell: Any, slow_sandbox: Sandbox,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLOW_SANDBOX_KEY", slow_sandbox.api_key)
+    run(shell, "oai", f"profile add slow --base-url {slow_sandbox.base_url} --key-env SLOW_SANDBOX_KEY")
+    run(shell, "oai", "use slow")
+    port = urlparse(slow_sandbox.base_url).port or 0
+    out, during = FirstWrite(), []
+
+    def press_ctrl_c() -> None:  # while the main thread waits for the next chunk
+        if out.started.wait(timeout=30):
+            during.extend(server_side(port))
+            os.kill(os.getpid(), signal.SIGINT)
+
+    presser = threading.Thread(target=press_ctrl_c, daemon=True)
+    presser.start()
+    try:
+        with contextlib.redirect_stdout(out):
+            shell.run_cell_magic("chat", "", "Tell me a long story about the sea and its lighthouses")
+    except KeyboardInterrupt:
+        pytest.fail("Ctrl-C escaped the stream instead of ending it")
+    presser.join(timeout=30)
+    partial = shell.user_ns["_"]
+    assert during and partial and "interrupted: partial reply kept" in out.getvalue()
+    exchange = session(shell).conversations["default"].exchanges[-1]
+    assert exchange.interrupted and exchange.reply == partial
+    deadline = time.monotonic() + 10  # the server notices the closed socket on its own schedule
+    while server_side(port) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert server_side(port) == []
+    # The shell goes on: the same question answered whole, of which the partial reply is the start.
+    run(shell, "chat", "--no-memory --no-stream", "Tell me a long story about the sea and its lighthouses")
+    whole = shell.user_ns["_"]
+    assert whole.startswith(partial) and len(whole) > len(partial)
 
 
 def test_no_key_says_how_to_get_one(shell: Any, monkeypatch: Any) -> None:
@@ -162,5 +289,5 @@ def test_a_server_without_stream_options_still_streams(httpserver: Any) -> None:
 
     httpserver.expect_request("/v1/chat/completions").respond_with_handler(handler)
     client = Client(api_key="k", base_url=httpserver.url_for("/v1"))
-    reply = stream_reply(client, {"model": "local", "messages": [{"role": "user", "content": "x"}]}, lambda piece: None)
-    assert reply.content == "hi" and reply.complete and len(bodies) == 2
+    reply = stream_reply(client, {"model": "local", "messages": [{"role": "user", "content": "x"}]}, lambda index, piece: None)
+    assert reply.text == "hi" and reply.complete and len(bodies) == 2

@@ -51,7 +51,7 @@ def test_chat_streams_markdown_and_remembers(executed: dict[str, Any]) -> None:
     facts = outputs_of(notebook, "import json")[0].data["text/plain"]
     assert "'source': 'oai_magics sandbox'" in facts
     tools = outputs_of(notebook, "%%chat --tools get_weather")[0].data["text/markdown"]
-    assert '🔧 `get_weather({"city": "Porto", "unit": "celsius"})`' in tools and '"temperature": 19' in tools
+    assert '> tool call: `get_weather({"city": "Porto", "unit": "celsius"})`' in tools and '"temperature": 19' in tools
     moderation = outputs_of(notebook, "%oai moderate")[0].data["text/html"]
     assert "<table" in moderation and "violence" in moderation
 

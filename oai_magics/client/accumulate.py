@@ -1,0 +1,200 @@
+"""Streamed answers put back together: one `Reply` from chat or legacy completion chunks.
+
+    reply = consume(client.chat.completions.create(..., stream=True), ChunkAccumulator(),
+                    on_text=lambda index, piece: print(piece, end=""))
+    reply.text, reply.choices[1].text, reply.interrupted, reply.error
+
+The interface is two parts, so other stream shapes (the Responses API's typed events) can be
+accumulated the same way:
+
+- an accumulator has a `reply` (the `Reply` built so far) and `add(chunk)`, which folds one
+  decoded chunk into it and returns the text pieces that chunk added, as `(choice index, text)`;
+- `consume(stream, accumulator, on_text)` reads the stream to its end and always returns the
+  reply: Ctrl-C marks it `interrupted`, a broken stream stores the `OpenAIError` in `error`, and the
+  text received so far is kept either way; the stream's connection is closed however it ends.
+
+Text is kept as a list of parts per choice and joined once when read, so a long stream costs
+linear time (appending to a growing string copies it on every chunk).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, Protocol
+
+from .errors import OpenAIError
+
+__all__ = ["Choice", "Reply", "Accumulator", "ChunkAccumulator", "consume", "reply_from_answer"]
+
+OnText = Callable[[int, str], None]
+
+
+class _Parts:
+    """Text that grows by appending; joined once when read, then kept joined."""
+
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+
+    def add(self, piece: str) -> None:
+        self._parts.append(piece)
+
+    def __str__(self) -> str:
+        if len(self._parts) > 1:
+            self._parts[:] = ["".join(self._parts)]
+        return self._parts[0] if self._parts else ""
+
+
+@dataclass
+class Choice:
+    """One of the `n` answers of a request: its text, tool calls and why it ended."""
+
+    index: int
+    finish_reason: str | None = None
+    _text: _Parts = field(default_factory=_Parts, repr=False)
+    _calls: dict[int, dict] = field(default_factory=dict, repr=False)
+
+    @property
+    def text(self) -> str:
+        return str(self._text)
+
+    @property
+    def tool_calls(self) -> list[dict]:
+        """Complete tool calls in the chat shape: `{id, type, function: {name, arguments}}`."""
+        return [{"id": call["id"], "type": call["type"],
+                 "function": {"name": str(call["name"]), "arguments": str(call["arguments"])}}
+                for _, call in sorted(self._calls.items())]
+
+    def add_text(self, piece: str) -> None:
+        self._text.add(piece)
+
+    def add_call_delta(self, delta: dict) -> None:
+        """Fold one streamed tool-call fragment (the id and name arrive first, arguments in pieces)."""
+        call = self._calls.setdefault(delta.get("index", 0), {"id": "", "type": "function", "name": _Parts(),
+                                                              "arguments": _Parts()})
+        call["id"] = delta.get("id") or call["id"]
+        call["type"] = delta.get("type") or call["type"]
+        function = delta.get("function") or {}
+        call["name"].add(function.get("name") or "")
+        call["arguments"].add(function.get("arguments") or "")
+
+    def set_calls(self, calls: list[dict]) -> None:
+        for index, call in enumerate(calls):
+            self.add_call_delta({"index": index, **call})
+
+
+@dataclass
+class Reply:
+    """A whole answer, possibly cut short (interrupted, or the stream broke off)."""
+
+    model: str = ""
+    choices: list[Choice] = field(default_factory=list)
+    usage: dict = field(default_factory=dict)
+    chunks: int = 0
+    interrupted: bool = False
+    error: OpenAIError | None = None
+
+    def choice(self, index: int) -> Choice:
+        """The choice with this index, made on first use (choices may arrive in any order)."""
+        while len(self.choices) <= index:
+            self.choices.append(Choice(len(self.choices)))
+        return self.choices[index]
+
+    @property
+    def text(self) -> str:
+        """The first choice's text (the one conversation memory keeps)."""
+        return self.choices[0].text if self.choices else ""
+
+    @property
+    def texts(self) -> list[str]:
+        return [choice.text for choice in self.choices]
+
+    @property
+    def tool_calls(self) -> list[dict]:
+        return self.choices[0].tool_calls if self.choices else []
+
+    @property
+    def finish_reason(self) -> str | None:
+        return self.choices[0].finish_reason if self.choices else None
+
+    @property
+    def complete(self) -> bool:
+        return not self.interrupted and self.error is None
+
+    def cut_short(self) -> str:
+        """Why the reply is partial, in words ('' when it is complete)."""
+        kept = "partial reply kept" if any(choice.text for choice in self.choices) else "nothing had arrived"
+        if self.interrupted:
+            return f"interrupted: {kept}"
+        if self.error is not None:
+            return f"stream broken off after {self.chunks} chunks: {kept} ({self.error})"
+        return ""
+
+
+class Accumulator(Protocol):
+    """Folds decoded stream chunks into a `Reply`."""
+
+    reply: Reply
+
+    def add(self, chunk: Any) -> list[tuple[int, str]]:
+        """Fold one chunk in; the text pieces it added, as (choice index, text)."""
+        ...
+
+
+class ChunkAccumulator:
+    """Chat completion chunks (`choices[].delta`) and legacy completion chunks (`choices[].text`)."""
+
+    def __init__(self, model: str = "") -> None:
+        self.reply = Reply(model=model)
+
+    def add(self, chunk: dict) -> list[tuple[int, str]]:
+        reply = self.reply
+        reply.chunks += 1
+        reply.model = chunk.get("model") or reply.model
+        if chunk.get("usage"):
+            reply.usage = chunk["usage"]
+        pieces = []
+        for part in chunk.get("choices") or []:
+            choice = reply.choice(part.get("index", 0))
+            delta = part.get("delta") or {}
+            piece = delta.get("content") or part.get("text") or ""
+            if piece:
+                choice.add_text(piece)
+                pieces.append((choice.index, piece))
+            for call in delta.get("tool_calls") or []:
+                choice.add_call_delta(call)
+            choice.finish_reason = part.get("finish_reason") or choice.finish_reason
+        return pieces
+
+
+def consume(stream: Iterator[Any], accumulator: Accumulator, on_text: OnText | None = None) -> Reply:
+    """Read a stream to its end into the accumulator's reply; never loses what arrived.
+
+    Ctrl-C and a broken stream (an `OpenAIError` while reading) end the reply early instead of
+    raising; the stream is closed in every case, so its connection is released at once.
+    """
+    try:
+        for chunk in stream:
+            for index, piece in accumulator.add(chunk):
+                if on_text is not None:
+                    on_text(index, piece)
+    except KeyboardInterrupt:
+        accumulator.reply.interrupted = True
+    except OpenAIError as exc:
+        accumulator.reply.error = exc
+    finally:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
+    return accumulator.reply
+
+
+def reply_from_answer(answer: dict) -> Reply:
+    """The `Reply` of a whole (not streamed) chat or legacy completion answer."""
+    reply = Reply(model=answer.get("model") or "", usage=answer.get("usage") or {})
+    for part in answer.get("choices") or []:
+        choice = reply.choice(part.get("index", 0))
+        message = part.get("message") or {}
+        choice.add_text(message.get("content") or part.get("text") or "")
+        choice.set_calls(message.get("tool_calls") or [])
+        choice.finish_reason = part.get("finish_reason")
+    return reply

@@ -1,0 +1,77 @@
+"""`{{name}}` placeholders in prompts, filled from the notebook's variables.
+
+    {{city}}  {{user.name}}  {{rows[0]}}  {{ data["river"] }}
+
+Only prose is filled in: fenced code blocks (``` or ~~~) and inline `code` are sent as written,
+so f-strings, Jinja and JSON inside code keep their braces. A placeholder whose name is not a
+notebook variable (a Jinja template's `{{ user.name }}`, say) is left as it is, and one line on
+stderr says so; a placeholder that names a variable but cannot be followed (a missing attribute
+or key) is an error, since the prompt would otherwise be sent with a hole in it.
+`--no-interpolate` sends every brace as written.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+from typing import Any
+
+from IPython.core.error import UsageError
+
+__all__ = ["interpolate"]
+
+_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_]\w*)((?:\.[A-Za-z_]\w*|\[[^\[\]]+\])*)\s*\}\}")
+_STEP = re.compile(r"\.[A-Za-z_]\w*|\[[^\[\]]+\]")
+# A fenced block runs from an opening fence to a closing fence of the same character that is at
+# least as long, or to the end of the text (CommonMark); inline code is a backtick run closed by
+# a run of the same length.
+_FENCE = re.compile(r"^[ ]{0,3}(?P<fence>`{3,}|~{3,}).*?(?:^[ ]{0,3}(?P=fence)[`~]*[ \t]*$|\Z)", re.M | re.S)
+_INLINE = re.compile(r"(?<!`)(?P<ticks>`+)(?!`).+?(?<!`)(?P=ticks)(?!`)", re.S)
+
+
+def interpolate(text: str, namespace: dict) -> str:
+    """The text with the placeholders in its prose replaced by the variables' values."""
+    pieces, done = [], 0
+    for start, end in _code_spans(text):
+        pieces += [_fill(text[done:start], namespace), text[start:end]]
+        done = end
+    pieces.append(_fill(text[done:], namespace))
+    return "".join(pieces)
+
+
+def _code_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each fenced block and inline code span, in order."""
+    spans = []
+    done = 0
+    for fence in _FENCE.finditer(text):
+        spans += [(m.start() + done, m.end() + done) for m in _INLINE.finditer(text[done:fence.start()])]
+        spans.append(fence.span())
+        done = fence.end()
+    spans += [(m.start() + done, m.end() + done) for m in _INLINE.finditer(text[done:])]
+    return spans
+
+
+def _fill(prose: str, namespace: dict) -> str:
+    def value(match: re.Match) -> str:
+        name, path = match.group(1), match.group(2)
+        if name not in namespace:
+            print(f"{match.group(0)} left as it is: there is no variable named {name!r}", file=sys.stderr)
+            return match.group(0)
+        current = namespace[name]
+        for step in _STEP.findall(path):
+            try:
+                current = getattr(current, step[1:]) if step.startswith(".") else current[_index(step[1:-1])]
+            except (AttributeError, KeyError, IndexError, TypeError) as exc:
+                raise UsageError(f"{match.group(0)}: {type(exc).__name__}: {exc} "
+                                 "(use --no-interpolate to send braces as they are)") from None
+        return str(current)
+
+    return _PLACEHOLDER.sub(value, prose)
+
+
+def _index(text: str) -> Any:
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
