@@ -10,21 +10,19 @@ from __future__ import annotations
 import json
 from typing import Any, Sequence
 
+from ..tools import responses_tool
 from .base import MessageRecord, RunRecord, StepRecord, ToolCall, Unsupported
 
 __all__ = ["flat_tools", "item_message", "run_from_response", "item_step"]
 
 
 def flat_tools(tools: Sequence[dict]) -> list[dict]:
-    """Chat/Assistants tool specs in the flat Responses shape; loose schemas unless one says strict."""
+    """Chat/Assistants tool specs in the flat Responses shape (strict only where the schema is ready)."""
     flat = []
     for tool in tools:
         kind = tool.get("type")
         if kind == "function":
-            function = tool.get("function") or {k: v for k, v in tool.items() if k != "type"}
-            flat.append({"type": "function", "name": function["name"], "description": function.get("description"),
-                         "parameters": function.get("parameters") or {"type": "object", "properties": {}},
-                         "strict": bool(function.get("strict", False))})
+            flat.append(responses_tool(tool))
         elif kind == "code_interpreter":
             flat.append({"type": "code_interpreter", "container": tool.get("container") or {"type": "auto"}})
         elif kind == "file_search" and tool.get("vector_store_ids"):

@@ -23,7 +23,7 @@ def records_frame(records: list, drop: tuple[str, ...] = ("raw",)) -> Any:
 def tool_specs(magics: Any, names: str | None) -> tuple[list[dict], set[str]]:
     """`--tools f,g,code_interpreter,spec`: Python functions by name, built-ins, or variables holding
     JSON tool specs (a dict or a list of dicts). Returns the specs and the Python functions named."""
-    from ..tools import describe
+    from ..tools import chat_tool
 
     specs: list[dict] = []
     functions: set[str] = set()
@@ -33,18 +33,25 @@ def tool_specs(magics: Any, names: str | None) -> tuple[list[dict], set[str]]:
             continue
         value = read_variable(magics.shell, name)
         if callable(value):
-            specs.append(describe(value))
+            specs.append(chat_tool(value, name=name))  # named as the notebook calls it
             functions.add(name)
-        elif isinstance(value, dict):
-            specs.append(value)
-        elif isinstance(value, list) and all(isinstance(v, dict) for v in value):
-            specs.extend(value)
+        elif isinstance(value, dict) or (isinstance(value, list) and all(isinstance(v, dict) for v in value)):
+            specs.extend(_spec(v) for v in (value if isinstance(value, list) else [value]))
         else:
             raise UsageError(f"--tools: {name!r} is neither a function nor a tool spec (a dict or a list of dicts)")
-    for spec in specs:
-        if spec.get("type") == "function" and "function" not in spec and "name" in spec:  # the flat Responses shape
-            spec.update(function={k: spec.pop(k) for k in list(spec) if k != "type"})
     return specs, functions
+
+
+def _spec(spec: dict) -> dict:
+    """A JSON tool spec in the nested shape records keep: functions in either shape, built-ins as given."""
+    from ..tools import chat_tool
+
+    if spec.get("type") != "function":
+        return spec
+    try:
+        return chat_tool(spec)
+    except ValueError as exc:
+        raise UsageError(f"--tools: {exc}") from None
 
 
 def tool_names(tools: list[dict]) -> str:

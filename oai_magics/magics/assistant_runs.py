@@ -16,6 +16,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from .assistant import ROUTER, api_option
 from .assistant_commands import records_frame, show_frame, tool_specs
 from .common import parse_params, publish
+from .prompts import interpolate
 
 __all__ = ["RunResult"]
 
@@ -55,7 +56,7 @@ def run(magics: Any, args: Any) -> None:
     """Run an assistant on a thread (a new one unless --thread), streamed, tools answered."""
     text = magics.cell if magics.cell is not None else " ".join(args.message)
     if text and not args.no_interpolate:
-        text = magics.session.interpolate(text, magics.shell.user_ns)
+        text = interpolate(text, magics.shell.user_ns)
     if not text.strip() and not args.thread:
         raise UsageError("Nothing to run: give a message (after the assistant, or in the cell) or --thread.")
     backend = magics.backend(args)

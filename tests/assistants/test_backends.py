@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 
-from oai_magics.assistants import RunEnded, StatusChanged, TextDelta, backend_for
+from oai_magics.assistants import RunEnded, RunEvent, StatusChanged, TextDelta, backend_for
 from oai_magics.assistants.store import AssistantStore
 from oai_magics.client import Client
 from oai_magics.sandbox import Sandbox, start
@@ -29,23 +29,30 @@ def backend(request: pytest.FixtureRequest, paced_sandbox: Sandbox, tmp_path: Pa
     return backend_for(client, request.param, AssistantStore(tmp_path / "store.sqlite3"))
 
 
-def test_cancel_from_another_thread_ends_a_polled_run(backend: Any) -> None:
-    backend.create_assistant(name="slowpoke", model="gpt-4o-mini")
-    handle = backend.start_run("slowpoke", message="Tell me about the tides", stream=False)
-    started, seen = threading.Event(), []
+def cancel_once(handle: Any, seen_enough: Callable[[RunEvent], bool]) -> list[RunEvent]:
+    """Follow the run on a worker thread, as a form does; cancel from here once `seen_enough`."""
+    ready, seen = threading.Event(), []
 
     def follow() -> None:
         for event in handle.events():
             seen.append(event)
-            started.set()
+            if seen_enough(event):
+                ready.set()
 
     worker = threading.Thread(target=follow)
     worker.start()
-    assert started.wait(30)
+    assert ready.wait(30)
     handle.cancel()
     worker.join(30)
-    assert not worker.is_alive()
-    assert isinstance(seen[0], StatusChanged) and isinstance(seen[-1], RunEnded)
+    assert not worker.is_alive() and isinstance(seen[-1], RunEnded)
+    return seen
+
+
+def test_cancel_from_another_thread_ends_a_polled_run(backend: Any) -> None:
+    backend.create_assistant(name="slowpoke", model="gpt-4o-mini")
+    handle = backend.start_run("slowpoke", message="Tell me about the tides", stream=False)
+    seen = cancel_once(handle, lambda event: True)
+    assert isinstance(seen[0], StatusChanged)
     assert seen[-1].run["status"] in ("cancelled", "cancelling") and handle.done is (handle.status == "cancelled")
     assert backend.get_run(handle.thread_id, handle.run_id)["status"] in ("cancelled", "cancelling")
 
@@ -53,19 +60,6 @@ def test_cancel_from_another_thread_ends_a_polled_run(backend: Any) -> None:
 def test_cancel_from_another_thread_ends_a_streamed_run_mid_reply(backend: Any) -> None:
     backend.create_assistant(name="chatty", model="gpt-4o-mini")
     handle = backend.start_run("chatty", message="Tell me about the lighthouses of Brittany", stream=True)
-    replying, seen = threading.Event(), []
-
-    def follow() -> None:
-        for event in handle.events():
-            seen.append(event)
-            if isinstance(event, TextDelta):
-                replying.set()
-
-    worker = threading.Thread(target=follow)
-    worker.start()
-    assert replying.wait(30)
-    handle.cancel()
-    worker.join(30)
-    assert not worker.is_alive() and isinstance(seen[-1], RunEnded)
+    seen = cancel_once(handle, lambda event: isinstance(event, TextDelta))
     assert seen[-1].run["status"] == "cancelled" and handle.stream_broken is None
     assert "Brittany" not in handle.text  # the reply stopped where the cancel caught it

@@ -57,9 +57,10 @@ def test_steps_summarise_tool_calls_with_their_outputs() -> None:
 
 
 def test_tools_become_flat_and_loose_for_responses() -> None:
-    nested = {"type": "function", "function": {"name": "f", "description": "d", "parameters": {"type": "object"}}}
+    nested = {"type": "function", "function": {"name": "f", "description": "d",
+                                               "parameters": {"type": "object", "properties": {"a": {}}}}}
     assert flat_tools([nested]) == [{"type": "function", "name": "f", "description": "d",
-                                     "parameters": {"type": "object"}, "strict": False}]
+                                     "parameters": {"type": "object", "properties": {"a": {}}}, "strict": False}]
     assert flat_tools([{"type": "code_interpreter"}])[0]["container"] == {"type": "auto"}
     with pytest.raises(Unsupported, match="vector_store_ids"):
         flat_tools([{"type": "file_search"}])

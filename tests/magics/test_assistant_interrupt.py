@@ -21,6 +21,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from oai_magics.client import Client
 from oai_magics.sandbox import Sandbox, start
 
+from .conftest import shell_on
 from .test_assistant import BACKENDS
 
 
@@ -32,16 +33,8 @@ def slow_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
 
 @pytest.fixture
 def slow_shell(slow_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractiveShell]:
-    InteractiveShell.clear_instance()
-    ip = InteractiveShell.instance()
-    monkeypatch.setenv("SLOW_SANDBOX_KEY", slow_sandbox.api_key)
-    ip.run_line_magic("load_ext", "oai_magics")
-    with contextlib.redirect_stdout(io.StringIO()):
-        ip.run_line_magic("oai", f"profile add slow --base-url {slow_sandbox.base_url} --key-env SLOW_SANDBOX_KEY")
-        ip.run_line_magic("oai", "use slow")
-    yield ip
-    ip.run_line_magic("unload_ext", "oai_magics")
-    InteractiveShell.clear_instance()
+    with shell_on(slow_sandbox, monkeypatch, profile="slow") as ip:
+        yield ip
 
 
 class InterruptOnText(io.StringIO):
