@@ -266,6 +266,7 @@ class ThreadRunBuilder(widgets.VBox):
         self._busy()
         self._cancel_wanted = False
         self.calls.hide()
+        self.message.value = ""  # sent: the field is free for the next message while this run goes on
         uploads = [(item["name"], bytes(item["content"])) for item in self.files.value]
         self._queue(lambda: self._follower().start(request, uploads))
 

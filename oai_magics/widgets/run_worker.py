@@ -63,9 +63,15 @@ class RunFollower:
         form.progress = RunProgress()
         form.status.value = "starting…"
         form.steps.value = ""
-        file_ids = [self._upload(name, content) for name, content in uploads]
+        try:
+            file_ids = [self._upload(name, content) for name, content in uploads]
+            handle = form.backend.start_run(request["assistant"], file_ids=file_ids, stream=True,
+                                            **{k: v for k, v in request.items() if k != "assistant"})
+        except Exception:
+            if not form.message.value:  # the message never reached the thread: give it back to edit
+                form.message.value = request["message"]
+            raise
         form.chat.add("user", request["message"] + "".join(f"\n📎 {name}" for name, _ in uploads))
-        handle = form.backend.start_run(request.pop("assistant"), file_ids=file_ids, stream=True, **request)
         form.handle = handle
         if uploads:
             form.files.value = ()
@@ -144,7 +150,6 @@ class RunFollower:
         form.calls.hide()
         form._idle()
         self.remember_thread(handle)
-        form.message.value = "" if run["status"] == "completed" else form.message.value
         return RunOutcome(run["status"], handle.text, handle.thread_id, run,
                           None if run["status"] in ("completed", "cancelled") else reason)
 

@@ -44,6 +44,10 @@ builder
 '''
 
 
+# Run while the form waits for tool outputs: the kernel takes other cells meanwhile.
+PROBE_CELL = 'print("kernel free; the form waits on", [call["name"] for call in builder.calls.calls])'
+
+
 def get_weather(city: str, unit: str = "celsius") -> dict:
     """Current weather in a city."""
     return {"city": city, "temperature": 21, "unit": unit}
@@ -71,7 +75,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory, sandbox: Sandbox) -> Iterator[
     base = tmp_path_factory.mktemp("lab")
     root = base / "notebooks"
     root.mkdir()
-    notebook = new_notebook(cells=[new_code_cell(FORM_CELL)])
+    notebook = new_notebook(cells=[new_code_cell(FORM_CELL), new_code_cell(PROBE_CELL)])
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
     nbformat.write(notebook, root / "builder.ipynb")
     # The kernel finds the sandbox through the environment: the key is never written into the notebook.
@@ -143,6 +147,10 @@ def test_the_builder_runs_and_answers_a_tool_call_in_jupyterlab(page: tuple[Any,
     expect(output).to_have_value(re.compile(r'"temperature": 21'))
     expect(form.locator(".oai-status")).to_contain_text("requires_action")
     form.screenshot(path=str(ARTIFACTS / "builder-tool-call.png"))
+    probe = browser.locator(".jp-Notebook .jp-Cell").nth(1)
+    probe.locator(".cm-content").click()
+    browser.keyboard.press("Control+Enter")
+    expect(probe.locator(".jp-OutputArea-output")).to_contain_text("kernel free; the form waits on ['get_weather']")
     calls.locator("button.oai-submit").click()
     expect(calls).to_be_hidden()
     expect(form.locator(".oai-chat .oai-chat-tool").last).to_contain_text("get_weather →")

@@ -64,6 +64,7 @@ def test_a_plain_run_streams_into_the_chat_view(builder: ThreadRunBuilder, backe
     assert "Lisbon" in builder.chat.widget.value and "completed" in builder.status.value
     assert "message_creation" in builder.steps.value
     assert builder.error.value == "" and not builder.run_button.disabled and builder.cancel_button.disabled
+    assert builder.message.value == ""  # cleared when it was sent
     # the run's thread is now selected, so the next message continues it
     assert builder.thread.value == outcome.thread_id
     second = run(builder, "And Porto?")
@@ -229,6 +230,7 @@ def test_a_5xx_burst_beyond_the_retry_budget_is_one_line(builder: ThreadRunBuild
     faults(path=start_path, method="POST", status=503, retry_after=0.01, count=3)
     failed = run(builder, "Hello?")
     assert failed.status == "error" and "503" in error_line(builder)
+    assert builder.message.value == "Hello?"  # the message did not go: it is back in the field
     assert run(builder, "Hello again?").status == "completed" and builder.error.value == ""
 
 
