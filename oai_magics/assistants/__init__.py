@@ -13,7 +13,7 @@ from .base import (ACTIVE, TERMINAL, ActionRequired, AssistantRecord, Backend, B
                    RunEnded, RunEvent, RunHandle, RunRecord, StatusChanged, StepChanged, StepRecord, TextDelta,
                    ThreadRecord, ToolCall, ToolOutput, Unsupported, why_ended)
 
-__all__ = ["backend_for", "BACKENDS", "ACTIVE", "TERMINAL", "ActionRequired", "AssistantRecord", "Backend",
+__all__ = ["backend_for", "probe", "BACKENDS", "ACTIVE", "TERMINAL", "ActionRequired", "AssistantRecord", "Backend",
            "BackendName", "MessageRecord", "RunEnded", "RunEvent", "RunHandle", "RunRecord", "StatusChanged",
            "StepChanged", "StepRecord", "TextDelta", "ThreadRecord", "ToolCall", "ToolOutput", "Unsupported",
            "why_ended"]
@@ -33,3 +33,20 @@ def backend_for(client: Any, name: str, store: Any = None) -> Backend:
 
         return ResponsesBackend(client, store or AssistantStore.default())
     raise ValueError(f"unknown assistants back end {name!r}; choose one of: {', '.join(BACKENDS)}")
+
+
+def probe(client: Any) -> str:
+    """Which back end a server wants. api.openai.com retired the Assistants API, so it gets
+    `responses`; another server gets `assistants` when GET /assistants answers, `responses` when
+    that route is missing (404/405). Any other failure is raised: it says nothing either way."""
+    from ..client import APIStatusError
+
+    if "api.openai.com" in client.base_url:
+        return "responses"
+    try:
+        client.assistants.list(limit=1)
+    except APIStatusError as exc:
+        if exc.status_code in (404, 405):
+            return "responses"
+        raise
+    return "assistants"

@@ -1,8 +1,4 @@
-"""Which assistants back end a profile uses: its setting, else a probe made once and remembered.
-
-api.openai.com retired the Assistants API, so it always gets `responses`; another server gets
-`assistants` when GET /assistants answers, `responses` otherwise.
-"""
+"""Which assistants back end a profile uses: its setting, else a probe made once and remembered."""
 
 from __future__ import annotations
 
@@ -15,20 +11,6 @@ __all__ = ["backend_name", "backend_of", "describe_backend", "PROBED"]
 PROBED: dict[tuple[str, str], str] = {}  # (profile, base URL) -> back end name
 
 
-def probe(client: Any) -> str:
-    from ..client import APIStatusError
-
-    if "api.openai.com" in client.base_url:
-        return "responses"
-    try:
-        client.assistants.list(limit=1)
-    except APIStatusError as exc:
-        if exc.status_code in (404, 405):  # no such route: a server without the Assistants API
-            return "responses"
-        raise
-    return "assistants"
-
-
 def backend_name(session: Any, requested: str | None = None) -> str:
     """`--api` when given, else the profile's setting, else the (cached) probe."""
     if requested:
@@ -38,6 +20,8 @@ def backend_name(session: Any, requested: str | None = None) -> str:
         return configured
     key = (session.profile_name, session.client.base_url)
     if key not in PROBED:
+        from ..assistants import probe
+
         PROBED[key] = probe(session.client)
     return PROBED[key]
 
