@@ -51,8 +51,8 @@ class ThreadRunBuilder(widgets.VBox):
     """The form; display it, or drive it from code through its widgets and `future`.
 
     `source` is an assistants back end (`oai_magics.assistants.backend_for`), or an
-    `oai_magics.Client` to make one from with `api` ("responses" or "assistants"); by default a
-    client from the environment. Attached files go to the back end's client's files API.
+    `oai_magics.Client` to make one from with `api` ("responses" or "assistants"; by default the
+    server is asked which it speaks); without one, a client from the environment. Attached files go to the back end's client's files API.
     `functions` are the Python functions tool calls may run (a list, or a dict by name); functions
     the notebook defines (the `shell`'s, by default the running one's) are found too.
     """
@@ -332,12 +332,7 @@ def _backend_for(client: Any, api: str | None) -> Backend:
         from ..client import Client
 
         client = Client()
-    if api is None:
-        probe = getattr(assistants, "probe", None)
-        if probe is None:
-            raise ValueError("say which API the server speaks: api='responses' or api='assistants'")
-        api = probe(client)
-    return assistants.backend_for(client, api)
+    return assistants.backend_for(client, api or assistants.probe(client))
 
 
 def _user_namespace(shell: Any) -> Mapping[str, Any]:

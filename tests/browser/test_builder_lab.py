@@ -39,7 +39,7 @@ def get_weather(city: str, unit: str = "celsius") -> dict:
     """Current weather in a city."""
     return {"city": city, "temperature": 21, "unit": unit}
 
-builder = ThreadRunBuilder(Client(), api="assistants", functions=[get_weather])
+builder = ThreadRunBuilder(Client(), functions=[get_weather])  # the server is asked which API it speaks
 builder
 '''
 

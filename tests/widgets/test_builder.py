@@ -268,3 +268,12 @@ def test_a_new_form_picks_the_newest_assistant(backend: Any) -> None:
                               "status='idle')")
     finally:
         made.close()
+
+
+def test_a_form_from_a_client_asks_the_server_which_api_it_speaks(client: Any) -> None:
+    made = ThreadRunBuilder(client, namespace={})
+    try:
+        assert made.backend.name == "assistants"  # the sandbox answers GET /assistants
+        made.wait(WAIT)
+    finally:
+        made.close()
