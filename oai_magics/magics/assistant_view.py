@@ -22,10 +22,13 @@ class RunView:
         self.status = "starting"
         self.steps: dict[str, str] = {}
         self._line: Any = None
+        self._drawn = 0.0  # when the status line was last drawn
 
     def __call__(self, event: RunEvent) -> None:
         if isinstance(event, TextDelta):
             self.reply.add(event.text)
+            if time.monotonic() - self._drawn >= 1.0:  # keep the elapsed seconds moving while text streams
+                self._status_line()
         elif isinstance(event, StatusChanged):
             self.status = event.run["status"]
             self._status_line()
@@ -51,6 +54,7 @@ class RunView:
             return  # a terminal gets the closing line only; status lines would interleave with the text
         from IPython.display import HTML, display
 
+        self._drawn = time.monotonic()
         content = HTML(f'<div class="oai-run-status" style="color:#888">{self.status_text()}</div>')
         if self._line is None:
             self._line = display(content, display_id=True)

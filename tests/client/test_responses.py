@@ -10,6 +10,7 @@ import pytest
 from werkzeug import Request, Response
 
 from oai_magics.client import APIConnectionError, APIError, Client, Page
+from oai_magics.client.accumulate import consume
 from oai_magics.client.responses_stream import ResponseAccumulator, function_calls, output_text
 from tests.helpers.openapi import spec
 
@@ -193,6 +194,42 @@ def test_accumulator_places_items_without_output_index_by_their_ids() -> None:
         acc.add({"type": "response.output_text.delta", "item_id": item_id, "delta": text})
     acc.add({"type": "response.output_text.delta", "item_id": "msg_a", "delta": "More. "})
     assert [item["id"] for item in acc.items] == ["msg_a", "msg_b"] and acc.text == "One. More. Two."
+
+
+def test_the_shared_consume_keeps_a_broken_responses_stream_in_its_reply(client: Client, recorder: Any) -> None:
+    error = {"type": "error", "code": "server_error", "message": "Boom", "param": None, "sequence_number": 9}
+    serve(recorder, sse(*text_events("Part", "ial"), error))
+    shown: list[tuple[int, str]] = []
+    stream = client.responses.create(model="m", input="hi", stream=True)
+    reply = consume(stream, ResponseAccumulator(), on_text=lambda index, piece: shown.append((index, piece)))
+    assert shown == [(0, "Part"), (0, "ial")] and reply.text == "Partial" and stream.closed
+    assert not reply.complete and "Boom" in str(reply.error) and "partial reply kept" in reply.cut_short()
+
+
+def test_reply_of_a_finished_stream_has_usage_finish_reason_and_calls() -> None:
+    acc = ResponseAccumulator()
+    call = {"type": "function_call", "id": "fc_1", "call_id": "call_1", "name": "f", "arguments": "{}", "status": "completed"}
+    for event in [*text_events("Hi"), {"type": "response.output_item.done", "output_index": 1, "item": call},
+                  {"type": "response.completed", "response": {**resp("completed"), "model": "m1", "usage": {"total_tokens": 3}}}]:
+        acc.add(event)
+    reply = acc.reply
+    assert (reply.text, reply.model, reply.usage, reply.finish_reason) == ("Hi", "m1", {"total_tokens": 3}, "tool_calls")
+    assert reply.tool_calls == [{"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]
+    acc2 = ResponseAccumulator()
+    for event in [*text_events("Cut"), {"type": "response.incomplete", "response": resp("incomplete")}]:
+        acc2.add(event)
+    assert acc2.reply.finish_reason == "length" and acc2.reply.text == "Cut"
+
+
+def test_a_whole_item_or_part_replaces_the_pieces_of_its_text() -> None:
+    acc = ResponseAccumulator()
+    for event in text_events("Hel", "lo"):
+        acc.add(event)
+    acc.add({"type": "response.output_text.done", "item_id": "msg_1", "output_index": 0, "content_index": 0, "text": "Hello!"})
+    assert acc.text == "Hello!"
+    done = {**MESSAGE, "status": "completed", "content": [{**PART, "text": "Hello, world"}]}
+    acc.add({"type": "response.output_item.done", "output_index": 0, "item": done})
+    assert acc.text == "Hello, world" and acc.items[0]["status"] == "completed"
 
 
 def test_output_text_and_function_calls_of_a_finished_response() -> None:

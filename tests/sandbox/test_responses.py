@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from typing import Any, Iterator
+from typing import Any, Iterator, Literal
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import requests
 
 from oai_magics.client import APIConnectionError, BadRequestError, Client, NotFoundError
+from oai_magics.client.accumulate import consume
 from oai_magics.client.responses_stream import ResponseAccumulator, function_calls, output_text
 from oai_magics.sandbox import Sandbox, start
 from tests.helpers.openapi import spec
@@ -141,6 +142,23 @@ def test_function_call_round_trip_with_previous_response_id(api: Client, answers
     assert_contract(answers)
 
 
+def test_a_python_function_as_a_tool_round_trip(api: Client, answers: list[Answer]) -> None:
+    from oai_magics.tools import call_tool, responses_tool
+
+    def get_weather(city: str, unit: Literal["c", "f"] = "c") -> str:
+        """The weather in a city."""
+        return f"{city}: 21 degrees {unit.upper()}"
+
+    tools = [responses_tool(get_weather)]
+    asked = api.responses.create(model=MODEL, input="How warm is it in Tromso today?", tools=tools)
+    [call] = function_calls(asked)
+    output = call_tool({"get_weather": get_weather}, call["name"], call["arguments"])
+    answered = api.responses.create(model=MODEL, previous_response_id=asked["id"], tools=tools,
+                                    input=[{"type": "function_call_output", "call_id": call["call_id"], "output": output}])
+    assert "`get_weather` returned: Tromso: 21 degrees C" in output_text(answered)
+    assert_contract(answers)
+
+
 def test_streamed_function_call_sends_argument_deltas(api: Client) -> None:
     acc = ResponseAccumulator()
     events = list(acc.consume(api.responses.create(model=MODEL, input="Weather in Paris?", tools=[WEATHER],
@@ -151,6 +169,11 @@ def test_streamed_function_call_sends_argument_deltas(api: Client) -> None:
         "response.output_item.done", "response.completed"]
     assert_events_valid(events)
     assert json.loads(acc.function_calls[0]["arguments"]) == {"city": "Paris"}
+    reply = consume(api.responses.create(model=MODEL, input="Weather in Paris?", tools=[WEATHER], stream=True),
+                    ResponseAccumulator())
+    [call] = reply.tool_calls
+    assert reply.complete and reply.finish_reason == "tool_calls" and call["function"]["name"] == "get_weather"
+    assert call["id"].startswith("call_") and json.loads(call["function"]["arguments"]) == {"city": "Paris"}
 
 
 def test_tool_choice_none_answers_in_text(api: Client) -> None:
