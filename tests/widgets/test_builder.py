@@ -172,7 +172,7 @@ def test_per_run_overrides_reach_the_run(builder: ThreadRunBuilder, backend: Any
     waiting = run(builder, "Weather in Evora?")
     assert waiting.status == "requires_action"  # the override gave the run a tool the assistant lacks
     stored = backend.get_run(waiting.thread_id, waiting.run["id"])
-    assert stored["model"] == "gpt-4o"
+    assert stored["model"] == "gpt-4o" and stored["raw"]["instructions"] == "Answer in one line."
     assert stored["raw"].get("metadata", {}).get("topic") == "travel"
     builder.cancel_button.click()
     assert builder.wait(WAIT).status == "cancelled"
