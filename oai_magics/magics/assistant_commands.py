@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from IPython.core.error import UsageError
-from IPython.core.magic_arguments import argument, magic_arguments
 
+from .arguments import argument, magic_arguments
 from .assistant import ROUTER, api_option
 from .common import parse_params, publish, read_variable
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from IPython.core.error import UsageError
-from IPython.core.magic_arguments import argument, magic_arguments
 
+from .arguments import argument, magic_arguments
 from .assistant import ROUTER, api_option
 from .assistant_commands import records_frame, show_frame, tool_specs
 from .common import parse_params, publish
