@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .base import AssistantRecord, MessageRecord, RunRecord, StepRecord, ThreadRecord, ToolCall
+from .base import AssistantRecord, MessageRecord, RunRecord, StepRecord, ThreadRecord, ToolCall, reason
 
 __all__ = ["assistant_record", "thread_record", "message_record", "run_record", "step_record", "content_text"]
 
@@ -54,25 +54,11 @@ def _calls(raw: dict) -> list[ToolCall]:
             for c in calls if c.get("type", "function") == "function"]
 
 
-def _why(raw: dict) -> str | None:
-    status = raw.get("status")
-    if raw.get("last_error"):
-        error = raw["last_error"]
-        return f"{error.get('code') or 'error'}: {error.get('message') or 'no message'}"
-    if status == "incomplete":
-        reason = (raw.get("incomplete_details") or {}).get("reason")
-        return f"stopped early ({reason})" if reason else "stopped early"
-    if status == "expired":
-        return "the run expired before it finished (tool outputs not submitted in time)"
-    if status in ("cancelled", "cancelling"):
-        return "cancelled on request"
-    return None
-
-
 def run_record(raw: dict) -> RunRecord:
     return RunRecord(id=raw["id"], object="thread.run", thread_id=raw.get("thread_id", ""),
                      assistant_id=raw.get("assistant_id"), status=raw.get("status", "queued"), model=raw.get("model"),
-                     created_at=raw.get("created_at"), completed_at=raw.get("completed_at"), error=_why(raw),
+                     created_at=raw.get("created_at"), completed_at=raw.get("completed_at"),
+                     error=reason(raw.get("status", ""), raw.get("last_error"), raw.get("incomplete_details")),
                      required_calls=_calls(raw), usage=raw.get("usage"), raw=raw)
 
 

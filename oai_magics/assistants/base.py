@@ -45,7 +45,7 @@ from typing import Any, Iterator, Literal, Mapping, Protocol, Sequence, TypedDic
 __all__ = [
     "AssistantRecord", "ThreadRecord", "MessageRecord", "RunRecord", "StepRecord", "ToolCall",
     "StatusChanged", "TextDelta", "StepChanged", "ActionRequired", "ToolOutput", "RunEnded", "RunEvent",
-    "RunHandle", "Backend", "BackendName", "TERMINAL", "ACTIVE", "why_ended",
+    "RunHandle", "Backend", "BackendName", "TERMINAL", "ACTIVE", "why_ended", "reason",
 ]
 
 BackendName = Literal["responses", "assistants"]
@@ -121,6 +121,21 @@ class StepRecord(TypedDict):
     created_at: int | None
     completed_at: int | None
     raw: dict
+
+
+def reason(status: str, error: dict | None, incomplete_details: dict | None) -> str | None:
+    """Why a run is in `status`, in words, from the server's error or incomplete details (both
+    APIs name them alike); None for a run that is fine."""
+    if error:
+        return f"{error.get('code') or 'error'}: {error.get('message') or 'no message'}"
+    if status == "incomplete":
+        cause = (incomplete_details or {}).get("reason")
+        return f"stopped early ({cause})" if cause else "stopped early"
+    if status == "expired":
+        return "the run expired before it finished (tool outputs not submitted in time)"
+    if status in ("cancelled", "cancelling"):
+        return "cancelled on request"
+    return None
 
 
 def why_ended(run: RunRecord) -> str:

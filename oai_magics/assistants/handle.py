@@ -113,7 +113,8 @@ class StreamOrPollRun(RunHandle):
     def _resumed(self) -> None:
         """Outputs were sent on a stream: the run is queued again until the stream says more."""
         if self._stream is not None and self.state.run is not None:
-            self.state.run = RunRecord({**self.state.run, "status": "queued", "required_calls": []})  # type: ignore[typeddict-item]
+            queued = {**self.state.run, "status": "queued", "required_calls": []}
+            self.state.run = RunRecord(queued)  # type: ignore[typeddict-item]
 
     def cancel(self) -> RunRecord:
         self.cancel_requested.set()

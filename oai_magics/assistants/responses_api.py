@@ -166,7 +166,8 @@ class ResponsesBackend:
         steps = []
         for response_id in indexed["responses"]:
             response = self.client.responses.retrieve(response_id)
-            steps += [item_step(i, run_id, response.get("created_at"), indexed["outputs"]) for i in response.get("output") or []]
+            steps += [item_step(item, run_id, response.get("created_at"), indexed["outputs"])
+                      for item in response.get("output") or []]
         return steps
 
     # -- files: sent as input files with every run's message -----------------------------------------

@@ -11,7 +11,7 @@ import json
 from typing import Any, Sequence
 
 from ..tools import responses_tool
-from .base import MessageRecord, RunRecord, StepRecord, ToolCall, Unsupported
+from .base import MessageRecord, RunRecord, StepRecord, ToolCall, Unsupported, reason
 
 __all__ = ["flat_tools", "item_message", "run_from_response", "item_step"]
 
@@ -77,18 +77,6 @@ def pending_calls(response: dict) -> list[ToolCall]:
             for i in response.get("output") or [] if i.get("type") == "function_call"]
 
 
-def _why(response: dict, status: str) -> str | None:
-    error = response.get("error")
-    if error:
-        return f"{error.get('code') or 'error'}: {error.get('message') or 'no message'}"
-    if status == "incomplete":
-        reason = (response.get("incomplete_details") or {}).get("reason")
-        return f"stopped early ({reason})" if reason else "stopped early"
-    if status == "cancelled":
-        return "cancelled on request"
-    return None
-
-
 def run_from_response(run_id: str, thread_id: str, assistant_id: str | None, response: dict,
                       created_at: int | None = None, cancelled: bool = False) -> RunRecord:
     """The run's state from its latest response; `cancelled`: it was cancelled while waiting for tool outputs."""
@@ -98,7 +86,8 @@ def run_from_response(run_id: str, thread_id: str, assistant_id: str | None, res
         status = "cancelled"
     return RunRecord(id=run_id, object="thread.run", thread_id=thread_id, assistant_id=assistant_id, status=status,
                      model=response.get("model"), created_at=created_at or response.get("created_at"),
-                     completed_at=response.get("completed_at"), error=_why(response, status), required_calls=calls,
+                     completed_at=response.get("completed_at"),
+                     error=reason(status, response.get("error"), response.get("incomplete_details")), required_calls=calls,
                      usage=response.get("usage"), raw=response)
 
 

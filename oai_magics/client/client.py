@@ -17,7 +17,7 @@ from .resources.responses import Responses
 from .resources.text import Chat, Completions, Edits
 from .resources.threads import Threads
 from .retries import RetryPolicy
-from .transport import Timeout
+from .transport import DEFAULT_MAX_CONNECTIONS, Timeout, Transport
 
 __all__ = ["Client", "DEFAULT_BASE_URL"]
 
@@ -30,6 +30,10 @@ class Client:
 
     Unset arguments come from OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_ORG_ID and OPENAI_PROJECT_ID.
     `timeout` is seconds (or a (connect, read) pair); `max_retries` bounds retries of failed calls.
+    `max_connections` (default 64) is how many connections to one server are kept open at once: at
+    least as many as calls that run in parallel (the embedding `--workers` go up to 48).
+    `honours_idempotency_key=True` says the server runs a repeated `Idempotency-Key` only once, so a
+    POST that was sent but got no answer may be sent again; otherwise it is not (see `retries`).
     """
 
     def __init__(
@@ -41,6 +45,8 @@ class Client:
         timeout: Timeout = DEFAULT_TIMEOUT,
         max_retries: int = 2,
         assistants_version: str = "v2",
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        honours_idempotency_key: bool = False,
     ) -> None:
         if assistants_version not in ("v1", "v2"):
             raise ValueError("assistants_version must be 'v1' or 'v2'")
@@ -50,8 +56,9 @@ class Client:
             organization=organization or os.environ.get("OPENAI_ORG_ID"),
             project=project or os.environ.get("OPENAI_PROJECT_ID"),
             timeout=timeout,
-            retry=RetryPolicy(max_retries=max_retries),
+            retry=RetryPolicy(max_retries=max_retries, resend_unanswered=honours_idempotency_key),
             assistants_version=assistants_version,
+            transport=Transport(max_connections),
         )
         r = self._requester
         self.models = Models(r)

@@ -1,20 +1,24 @@
 """The request engine: URL, headers, retries, decoding. Every endpoint method ends up here.
 
-`Requester.request()` sends one API call: it builds the headers (the key only ever goes into the
-`Authorization` header), retries what `RetryPolicy` allows, turns error statuses into our errors,
-and decodes the answer as JSON, text, bytes, a `Stream` or a `Page`.
+`Requester.request()` sends one API call: it builds the headers (the key is handed to the transport
+as a `Secret`, which writes it into the `Authorization` header only as the request goes out), gives
+every non-GET call an `Idempotency-Key` that all its attempts share, retries what `RetryPolicy`
+allows, turns error statuses into our errors, and decodes the answer as JSON, text, bytes, a
+`Stream` or a `Page`.
 """
 
 from __future__ import annotations
 
 import json as jsonlib
 import time
+import uuid
 from contextlib import ExitStack
+from functools import partial
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal, Mapping
 
 from .. import __version__
-from .errors import APIError, APIStatusError, OpenAIError, status_error
+from .errors import APIConnectionError, APIError, APIStatusError, status_error
 from .multipart import Upload, encode
 from .pagination import Page
 from .retries import RetryPolicy
@@ -68,6 +72,11 @@ class RequestRecord:
     seconds: float
     request_id: str | None = None
     usage: dict = field(default_factory=dict)
+    attempts: int = 1  # how many times the request went out; more than one means it was retried
+
+    @property
+    def retries(self) -> int:
+        return self.attempts - 1
 
 
 class Requester:
@@ -102,8 +111,6 @@ class Requester:
     # -- headers -------------------------------------------------------------------------------
     def headers(self, beta: str | None, extra: Mapping[str, str] | None) -> dict[str, str]:
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
-        if self._api_key:
-            headers["Authorization"] = f"Bearer {self._api_key.value}"
         if self.organization:
             headers["OpenAI-Organization"] = self.organization
         if self.project:
@@ -129,24 +136,29 @@ class Requester:
     ) -> Any:
         """Send one API call and decode its answer. See the module docstring."""
         options = dict(options or {})
-        query = _clean({**(query or {}), **(options.get("extra_query") or {})})
-        body_dict = {**(body or {}), **(options.get("extra_body") or {})} if body is not None or options.get("extra_body") else None
-        uploads = {key: Upload(value, default_name=key) for key, value in (files or {}).items() if value is not None}
         headers = self.headers(beta, options.get("extra_headers"))
+        if method.upper() != "GET" and not any(name.lower() == "idempotency-key" for name in headers):
+            # One key for every attempt of this call: a server that honours it runs the call once.
+            headers["Idempotency-Key"] = f"oai-magics-{uuid.uuid4()}"
         if stream:
             headers["Accept"] = "text/event-stream"
-        timeout = options.get("timeout", self.timeout)
-        url = self.base_url + path
-        started = time.monotonic()
-        response = self._send_with_retries(method, url, path, headers, query, body_dict, uploads, timeout, bool(stream))
+        extra_body = options.get("extra_body")
+        call = _Call(
+            method=method.upper(), path=path, url=self.base_url + path, headers=headers,
+            query=_clean({**(query or {}), **(options.get("extra_query") or {})}),
+            body={**(body or {}), **(extra_body or {})} if body is not None or extra_body else None,
+            uploads={key: Upload(value, default_name=key) for key, value in (files or {}).items() if value is not None},
+            timeout=options.get("timeout", self.timeout), stream=bool(stream),
+        )
+        response = self._send_with_retries(call)
         request_id = response.headers.get("x-request-id")
         if stream:
-            self._record(method, path, response.status_code, started, request_id, {})
+            self._record(call, response.status_code, request_id, {})
             return Stream(self.transport.iter_bytes(response), response.close, events=stream == "events",
                           typed=stream == "responses", request_id=request_id)
         result = self._decode(response, expect, request_id)
         usage: dict = result["usage"] if isinstance(result, dict) and isinstance(result.get("usage"), dict) else {}
-        self._record(method, path, response.status_code, started, request_id, usage)
+        self._record(call, response.status_code, request_id, usage)
         return result
 
     def page(self, path: str, *, query: Mapping[str, Any] | None = None, beta: str | None = None, options: Mapping[str, Any] | None = None) -> Page:
@@ -169,37 +181,43 @@ class Requester:
         return response.content
 
     # -- internals -----------------------------------------------------------------------------
-    def _send_with_retries(self, method, url, path, headers, query, body, uploads, timeout, stream) -> Response:
-        attempt = 0
+    def _send_with_retries(self, call: "_Call") -> Response:
         while True:
+            error: APIConnectionError | None = None
             try:
-                response = self._send_once(method, url, headers, query, body, uploads, timeout, stream)
-            except OpenAIError as exc:  # connection error or timeout
-                if not self.retry.should_retry(attempt, None):
-                    self._record(method, path, None, 0.0, None, {})
-                    raise exc
-                self.sleep(self.retry.delay(attempt))
-                attempt += 1
-                continue
+                response = self._send_once(call)
+            except APIConnectionError as exc:  # raised below, outside this block, so it has no context
+                error = exc
+            if error is not None:
+                resendable = self.retry.may_resend(call.method, error.sent)
+                if resendable and self.retry.should_retry(call.attempts - 1, None):
+                    self.sleep(self.retry.delay(call.attempts - 1))
+                    call.attempts += 1
+                    continue
+                self._record(call, None, None, {})
+                raise error if resendable else _not_resent(call, error)
             if response.status_code < 400:
                 return response
             response_headers = {k.lower(): v for k, v in response.headers.items()}
-            if self.retry.should_retry(attempt, response.status_code, response_headers):
+            if self.retry.should_retry(call.attempts - 1, response.status_code, response_headers):
                 response.close()
-                self.sleep(self.retry.delay(attempt, response_headers))
-                attempt += 1
+                self.sleep(self.retry.delay(call.attempts - 1, response_headers))
+                call.attempts += 1
                 continue
-            error = self._status_error(response, response_headers)
-            self._record(method, path, response.status_code, 0.0, error.request_id, {})
-            raise error
+            status = self._status_error(response, response_headers)
+            if self.retry.waits_too_long(response_headers):
+                _say_when_to_retry(status, self.retry.retry_after(response_headers) or 0.0)
+            self._record(call, response.status_code, status.request_id, {})
+            raise status
 
-    def _send_once(self, method, url, headers, query, body, uploads, timeout, stream) -> Response:
-        if not uploads:
-            return self.transport.send(method, url, headers=headers, params=query or None, json=body, timeout=timeout, stream=stream)
+    def _send_once(self, call: "_Call") -> Response:
+        send = partial(self.transport.send, call.method, call.url, params=call.query or None, timeout=call.timeout,
+                       stream=call.stream, auth=self._api_key)
+        if not call.uploads:
+            return send(headers=call.headers, json=call.body)
         with ExitStack() as stack:  # files opened for this attempt are closed after it
-            encoder = encode(body or {}, uploads, stack)
-            headers = {**headers, "Content-Type": encoder.content_type}
-            return self.transport.send(method, url, headers=headers, params=query or None, data=encoder, timeout=timeout, stream=stream)
+            encoder = encode(call.body or {}, call.uploads, stack)
+            return send(headers={**call.headers, "Content-Type": encoder.content_type}, data=encoder)
 
     @staticmethod
     def _status_error(response: Response, headers: Mapping[str, str]) -> APIStatusError:
@@ -228,13 +246,45 @@ class Requester:
                 status=response.status_code, request_id=request_id,
             ) from None
 
-    def _record(self, method: str, path: str, status: int | None, started: float, request_id: str | None, usage: dict) -> None:
+    def _record(self, call: "_Call", status: int | None, request_id: str | None, usage: dict) -> None:
         if not self.listeners:
             return
-        seconds = time.monotonic() - started if started else 0.0
-        record = RequestRecord(method, path, status, seconds, request_id, dict(usage))
+        seconds = time.monotonic() - call.started
+        record = RequestRecord(call.method, call.path, status, seconds, request_id, dict(usage), call.attempts)
         for listener in list(self.listeners):
             listener(record)
+
+
+@dataclass
+class _Call:
+    """One API call as it goes out, attempt after attempt."""
+
+    method: str
+    path: str
+    url: str
+    headers: dict[str, str]
+    query: dict[str, Any]
+    body: dict[str, Any] | None
+    uploads: dict[str, Upload]
+    timeout: Timeout
+    stream: bool
+    attempts: int = 1
+    started: float = field(default_factory=time.monotonic)
+
+
+def _not_resent(call: _Call, error: APIConnectionError) -> APIConnectionError:
+    """The error for a call that went out, got no answer, and must not go out twice."""
+    message = (f"{call.method} {call.path} {error.message}; not re-sent because it might be billed twice. "
+               "Run it again yourself if it did not take effect, or use Client(honours_idempotency_key=True) "
+               "with a server that honours Idempotency-Key")
+    return type(error)(message, sent=True, request_id=error.request_id)
+
+
+def _say_when_to_retry(error: APIStatusError, seconds: float) -> None:
+    """A server asking for a longer wait than we sit through: the error tells the user when to come back."""
+    when = time.strftime("%H:%M:%S %Z", time.localtime(time.time() + seconds))
+    error.retry_after = seconds
+    error.message += f"; the server asks to wait {seconds:.0f} s, so not retried: try again after {when}"
 
 
 def _clean(mapping: Mapping[str, Any]) -> dict[str, Any]:

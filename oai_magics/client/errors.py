@@ -101,6 +101,7 @@ class APIStatusError(APIError):
     def __init__(self, message: str, *, headers: Mapping[str, str] | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.headers = dict(headers or {})
+        self.retry_after: float | None = None  # seconds the server asked us to wait, when too long to wait
 
 
 class BadRequestError(APIStatusError):
@@ -136,7 +137,15 @@ class InternalServerError(APIStatusError):
 
 
 class APIConnectionError(APIError):
-    """No usable answer: the connection was refused, reset or cut off mid-stream."""
+    """No usable answer: the connection was refused, reset or cut off mid-stream.
+
+    `sent` is False when the request surely never reached the server (refused, no route, connect
+    timeout), so sending it again cannot do the work twice; True when it may have arrived.
+    """
+
+    def __init__(self, message: str, *, sent: bool = True, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.sent = sent
 
 
 class APITimeoutError(APIConnectionError):

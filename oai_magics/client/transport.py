@@ -1,32 +1,80 @@
-"""The network: the only module that imports `requests`.
+"""The network: the only module that imports `requests` (and the urllib3 beneath it).
 
 `Transport.send()` performs one HTTP exchange and `iter_bytes()` reads a streamed body; both turn
 every failure of requests/urllib3 into our own APIConnectionError or APITimeoutError, here and
-nowhere else. Retries, headers and decoding live a level up, in `core`.
+nowhere else. Each error says whether the request may have reached the server (`sent`), which is
+what decides, a level up in `core`, whether it is safe to send again.
+
+The key never sits in a header dict: `BearerAuth` writes `Authorization` into the prepared request
+at the last moment and takes it out again as soon as the answer arrives, so neither our frames nor
+the response an error may point to hold it. Our errors are raised outside the `except` blocks, so
+they carry no `__context__` leading back to requests' exceptions and the prepared request in them.
 """
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterator, Mapping, Protocol
+from urllib.parse import quote, urlsplit
 
 import requests
+import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 
 from .errors import APIConnectionError, APITimeoutError
 
-__all__ = ["Transport", "Response"]
+__all__ = ["Transport", "Response", "Timeout", "BearerAuth", "DEFAULT_MAX_CONNECTIONS"]
 
 Response = requests.Response
 Timeout = float | tuple[float, float] | None
+
+# Enough for the embedding job's widest `--workers` (48) plus streams running beside it.
+DEFAULT_MAX_CONNECTIONS = 64
+_READ_BLOCK = 65536  # bytes per read of a stream that is not chunked
+# What requests' own re-quoting keeps as it is; everything else in a path gets escaped.
+_PATH_SAFE = "!#$%&'()*+,/:;=?@[]~"
+# urllib3 failures that happen before a byte of the request left this machine.
+_NOT_SENT = (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError,
+             urllib3.exceptions.SSLError, urllib3.exceptions.LocationParseError)
+
+
+class KeyHolder(Protocol):
+    """Anything that hands out the key only when asked for `.value` (core's `Secret`)."""
+
+    @property
+    def value(self) -> str: ...
+
+
+class BearerAuth(requests.auth.AuthBase):
+    """Sets `Authorization: Bearer <key>` as the request is prepared, and removes it once answered."""
+
+    def __init__(self, key: KeyHolder) -> None:
+        self._key = key
+
+    def __repr__(self) -> str:
+        return "<BearerAuth>"
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = "Bearer " + self._key.value
+        request.register_hook("response", _forget_key)
+        return request
+
+
+def _forget_key(response: Response, *args: Any, **kwargs: Any) -> Response:
+    """The key has done its job once an answer came: the request kept on the response drops it."""
+    response.request.headers.pop("Authorization", None)
+    return response
 
 
 class Transport:
     """A pooled requests session; `send()` is its one door to the network."""
 
-    def __init__(self, pool_size: int = 16) -> None:
+    def __init__(self, max_connections: int = DEFAULT_MAX_CONNECTIONS) -> None:
+        if max_connections < 1:
+            raise ValueError("max_connections must be at least 1")
         self.session = requests.Session()
-        # Concurrent embedding batches share this pool, so it must be larger than requests' 10.
-        adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
+        # One pool per host, as large as the number of calls that may run at once: a smaller pool
+        # would open and drop extra connections under concurrent embedding batches.
+        adapter = HTTPAdapter(pool_connections=8, pool_maxsize=max_connections, max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
 
@@ -41,43 +89,94 @@ class Transport:
         data: Any = None,
         timeout: Timeout = None,
         stream: bool = False,
+        auth: KeyHolder | None = None,
     ) -> Response:
         """One HTTP exchange; network failures come out as our errors."""
+        request = requests.Request(method, url, headers=dict(headers), params=params or {}, json=json, data=data,
+                                   auth=BearerAuth(auth) if auth is not None else None)
+        error: APIConnectionError | None = None
+        prepared: requests.PreparedRequest | None = None
         try:
-            return self.session.request(
-                method, url, headers=dict(headers), params=params, json=json, data=data,
-                timeout=timeout, stream=stream, allow_redirects=True,
-            )
-        except requests.Timeout as exc:
-            raise APITimeoutError(f"request timed out: {_describe(exc)}") from None
+            prepared = self.session.prepare_request(request)
+            prepared.url = _keep_escapes(prepared.url or url, url)
+            settings = self.session.merge_environment_settings(prepared.url, {}, stream, None, None)
+            return self.session.send(prepared, timeout=timeout, allow_redirects=True, **settings)
+        except requests.ConnectTimeout as exc:
+            error = APITimeoutError(f"could not connect within {_seconds(timeout, 0)}: {_describe(exc)}", sent=False)
+        except requests.Timeout:
+            error = APITimeoutError(f"sent, no answer within {_seconds(timeout, 1)}")
         except requests.RequestException as exc:
-            raise APIConnectionError(f"connection error: {_describe(exc)}") from None
+            error = _connection_error(exc)
+        finally:
+            if prepared is not None:  # no answer came, so the hook that forgets the key never ran
+                prepared.headers.pop("Authorization", None)
+        raise error  # outside the except blocks: no __context__ back to requests' objects
 
     @staticmethod
     def iter_bytes(response: Response) -> Iterator[bytes]:
-        """The body of a streamed response, chunk by chunk as the network delivers it."""
+        """The body of a streamed response, block by block as the network delivers it.
+
+        Read from urllib3 directly: requests would report a read timeout mid-stream as a
+        connection error, and a cut chunked body as urllib3's parsing failure.
+        """
+        raw = response.raw
+        error: APIConnectionError | None = None
         try:
-            yield from response.iter_content(chunk_size=None)
-        except requests.Timeout as exc:
-            raise APITimeoutError(f"stream timed out: {_describe(exc)}") from None
-        except (requests.RequestException, OSError) as exc:
-            raise APIConnectionError(f"stream broken off: {_describe(exc)}") from None
+            if raw.chunked and raw.supports_chunked_reads():
+                yield from raw.read_chunked(None, decode_content=True)
+            else:
+                while block := raw.read1(_READ_BLOCK, decode_content=True):
+                    yield block
+            return
+        except (urllib3.exceptions.ReadTimeoutError, TimeoutError):
+            error = APITimeoutError("the server sent nothing within the read timeout")
+        except (urllib3.exceptions.HTTPError, OSError):
+            error = APIConnectionError("the server closed the connection")
+        raise error
 
     def close(self) -> None:
         self.session.close()
 
 
-def _describe(exc: BaseException) -> str:
-    """A short cause without urllib3's nested reprs (which can run to several lines)."""
+def _keep_escapes(prepared: str, wanted: str) -> str:
+    """The prepared URL with the path exactly as we escaped it.
+
+    requests un-escapes unreserved characters (`%2E` becomes `.`), after which `.` and `..` ids
+    would be removed as dot segments on the way out; the path we built is already escaped.
+    """
+    path = quote(urlsplit(wanted).path, safe=_PATH_SAFE)
+    return urlsplit(prepared)._replace(path=path).geturl()
+
+
+def _connection_error(exc: requests.RequestException) -> APIConnectionError:
+    """Our error for a requests failure; `sent` is False only when the request surely never left."""
+    chain = _chain(exc)
+    if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
+                        requests.exceptions.InvalidSchema)) or any(isinstance(e, _NOT_SENT) for e in chain):
+        return APIConnectionError(f"could not connect: {_describe(exc)}", sent=False)
+    return APIConnectionError("sent, but the server closed the connection without answering")
+
+
+def _seconds(timeout: Timeout, which: int) -> str:
+    """The connect (0) or read (1) part of a timeout, for a message."""
+    value = timeout[which] if isinstance(timeout, tuple) else timeout
+    return f"{value:g} s" if value is not None else "the timeout"
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """The exception and what it wraps (args, urllib3's `reason`, context), without cycles."""
+    found: list[BaseException] = []
     cause: BaseException | None = exc
-    seen = set()
-    while cause is not None and id(cause) not in seen:
-        seen.add(id(cause))
+    while cause is not None and all(cause is not seen for seen in found):
+        found.append(cause)
         nested = cause.args[0] if cause.args and isinstance(cause.args[0], BaseException) else None
         reason = getattr(cause, "reason", None)
-        nxt = nested or (reason if isinstance(reason, BaseException) else None) or cause.__context__
-        if nxt is None:
-            break
-        cause = nxt
-    text = str(cause or exc).splitlines()[0] if str(cause or exc) else type(exc).__name__
+        cause = nested or (reason if isinstance(reason, BaseException) else None) or cause.__context__
+    return found
+
+
+def _describe(exc: BaseException) -> str:
+    """A short cause without urllib3's nested reprs (which can run to several lines)."""
+    innermost = _chain(exc)[-1]
+    text = str(innermost).splitlines()[0] if str(innermost) else type(exc).__name__
     return text[:200]

@@ -11,9 +11,9 @@ from typing import Any, Callable
 
 from IPython.core.error import UsageError
 from IPython.core.magic import line_cell_magic, magics_class, no_var_expand
-from IPython.core.magic_arguments import argument
 from IPython.utils.process import arg_split
 
+from .arguments import argument
 from .common import SessionMagics, friendly, parse
 from .router import Router
 

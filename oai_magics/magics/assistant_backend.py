@@ -45,5 +45,7 @@ def describe_backend(session: Any) -> str:
         return f"%assistant uses the {configured} API (profile setting)"
     try:
         return f"%assistant uses the {backend_name(session)} API (asked the server)"
-    except (OpenAIError, UsageError) as exc:  # no key yet, or the server is away: say so, decide later
+    except UsageError:  # no key yet: the line above says so
+        return "%assistant back end: found on first use"
+    except OpenAIError as exc:  # the server is away or refused: say so, decide later
         return f"%assistant back end: not known yet ({str(exc).splitlines()[0][:120]}); it is found on first use"

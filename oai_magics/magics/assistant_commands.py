@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from IPython.core.error import UsageError
-from IPython.core.magic_arguments import argument, magic_arguments
 
+from .arguments import argument, magic_arguments
 from .assistant import ROUTER, api_option
 from .common import parse_params, publish, read_variable
 
@@ -83,7 +83,8 @@ def list_assistants(magics: Any, args: Any) -> Any:
 @argument("name", help="the assistant's name")
 @argument("-m", "--model", help="its model (default: the chat model of the profile)")
 @argument("-i", "--instructions", help="its instructions (system prompt)")
-@argument("--tools", help="comma-separated: Python function names, code_interpreter, file_search, or variables holding tool specs")
+@argument("--tools", help="comma-separated: Python function names, code_interpreter, file_search, "
+                          "or variables holding tool specs")
 @argument("--metadata", action="append", metavar="KEY=VALUE", help="metadata, repeatable")
 @argument("-o", "--output", metavar="NAME", help="also store the new assistant in this variable")
 def create(magics: Any, args: Any) -> Any:

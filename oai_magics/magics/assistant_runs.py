@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from IPython.core.error import UsageError
-from IPython.core.magic_arguments import argument, magic_arguments
 
+from .arguments import argument, magic_arguments
 from .assistant import ROUTER, api_option
 from .assistant_commands import records_frame, show_frame, tool_specs
 from .common import parse_params, publish
@@ -33,7 +33,8 @@ class RunResult:
     error: str | None = None
 
     def __repr__(self) -> str:
-        return f"RunResult(thread_id={self.thread_id!r}, run_id={self.run_id!r}, status={self.status!r}, {len(self.text)} characters)"
+        return (f"RunResult(thread_id={self.thread_id!r}, run_id={self.run_id!r}, status={self.status!r}, "
+                f"{len(self.text)} characters)")
 
 
 @ROUTER.command("run")
@@ -110,7 +111,9 @@ def kept(handle: Any) -> str:
 def closing_note(handle: Any) -> str:
     from ..assistants import why_ended
 
-    notes = [f"the stream broke off ({handle.stream_broken}); the run was followed to its end"] if handle.stream_broken else []
+    notes = []
+    if handle.stream_broken:
+        notes.append(f"the stream broke off ({handle.stream_broken}); the run was followed to its end")
     if handle.pending_calls:
         calls = "; ".join(f"{c['id']}: {c['name']}({c['arguments']})" for c in handle.pending_calls)
         notes.append(f"the run waits for tool outputs: {calls}. Answer with %assistant submit CALL_ID=OUTPUT ...")
@@ -150,7 +153,8 @@ def chosen_run(magics: Any, thread: str | None, run_id: str | None) -> tuple[str
 @ROUTER.command("submit")
 @magic_arguments(name="assistant submit")
 @api_option
-@argument("outputs", nargs="+", metavar="CALL=OUTPUT", help="a tool call's id (or function name) = its output, one per waiting call")
+@argument("outputs", nargs="+", metavar="CALL=OUTPUT",
+          help="a tool call's id (or function name) = its output, one per waiting call")
 @argument("--thread", help="the run's thread (default: the latest run's)")
 @argument("--run", help="the run (default: the latest run)")
 @argument("--no-stream", action="store_true", help="poll instead of streaming the rest of the run")

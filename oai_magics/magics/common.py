@@ -1,17 +1,19 @@
-"""What every magic shares: one-line errors, `--param key=value`, storing results."""
+"""What every magic shares: argument parsing (from `arguments`), one-line errors, `--param key=value`,
+listings, storing results."""
 
 from __future__ import annotations
 
 import functools
 import json
+import math
 from typing import Any, Callable
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics
-from IPython.core.magic_arguments import parse_argstring
-from IPython.utils.process import arg_split
 
-__all__ = ["SessionMagics", "friendly", "parse", "parse_params", "publish", "read_variable"]
+from .arguments import HelpShown, parse
+
+__all__ = ["SessionMagics", "friendly", "parse", "parse_params", "listing", "publish", "read_variable"]
 
 
 class SessionMagics(Magics):
@@ -22,38 +24,6 @@ class SessionMagics(Magics):
     def __init__(self, shell: Any, session: Any) -> None:
         super().__init__(shell)
         self.session = session
-
-
-def _unquote(value: Any) -> Any:
-    if isinstance(value, list):
-        return [_unquote(item) for item in value]
-    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-        return value[1:-1]
-    return value
-
-
-class HelpShown(Exception):
-    """`--help` was asked for and printed: the magic has nothing more to do."""
-
-
-def parse(magic: Callable[..., Any], line: str, intermixed: bool = False) -> Any:
-    """The magic's own @magic_arguments parser, with quotes removed from quoted values
-    (IPython's splitter keeps them: `-s 'Be brief'` would otherwise send the quotes).
-    `-h` / `--help` prints the parser's help (IPython's parsers have no help flag of their own).
-    `intermixed`: options may also stand between the words of a free-text positional."""
-    try:
-        if {"-h", "--help"} & set(arg_split(line)):
-            print(getattr(magic, "parser").format_help().lstrip(":\n"))
-            raise HelpShown()
-        if intermixed:
-            args = getattr(magic, "parser").parse_intermixed_args(arg_split(line))
-        else:
-            args = parse_argstring(magic, line)
-    except ValueError as exc:  # shlex: an unclosed quote, say
-        raise UsageError(f"cannot read the arguments: {exc}") from None
-    for name, value in vars(args).items():
-        setattr(args, name, _unquote(value))
-    return args
 
 
 def friendly(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -70,24 +40,44 @@ def friendly(method: Callable[..., Any]) -> Callable[..., Any]:
             if self.session.settings.short_errors:
                 raise UsageError(f"{type(exc).__name__}: {exc}") from None
             raise
-        except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+        except OSError as exc:  # a local file or folder: missing, a folder for a file, a file for a folder ...
             raise UsageError(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")) from None
 
     return wrapper
 
 
-def parse_params(pairs: list[str] | None) -> dict[str, Any]:
-    """`--param key=value` pairs; values are JSON when they parse as JSON, text otherwise."""
+def parse_params(pairs: list[str] | None, reserved: tuple[str, ...] = ()) -> dict[str, Any]:
+    """`--param key=value` pairs; values are JSON when they parse as finite JSON, text otherwise.
+    `reserved` names what the magic sends itself (its prompt, its upload): a clear error, not a clash."""
     params: dict[str, Any] = {}
     for pair in pairs or []:
         key, sep, raw = pair.partition("=")
-        if not sep or not key.strip():
+        key = key.strip()
+        if not sep or not key:
             raise UsageError(f"--param expects key=value, got {pair!r}")
-        try:
-            params[key.strip()] = json.loads(raw)
+        if key in reserved:
+            raise UsageError(f"--param {key}: this magic sets {key} itself")
+        try:  # NaN, Infinity and 1e999 are no JSON a server accepts: they stay text
+            params[key] = json.loads(raw, parse_constant=_not_finite, parse_float=_finite_float)
         except ValueError:
-            params[key.strip()] = raw
+            params[key] = raw
     return params
+
+
+def _not_finite(text: str) -> float:
+    raise ValueError(f"{text} is not a finite number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    return value if math.isfinite(value) else _not_finite(text)
+
+
+def listing(items: Any) -> Any:
+    """API objects as a DataFrame (id first, times as datetimes); pandas loads on this first use."""
+    from ..frames import listing_frame
+
+    return listing_frame(items)
 
 
 def publish(shell: Any, value: Any, name: str | None) -> None:

@@ -6,8 +6,8 @@ from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import line_cell_magic, magics_class, no_var_expand
-from IPython.core.magic_arguments import argument, magic_arguments
 
+from .arguments import argument, magic_arguments
 from .common import SessionMagics, parse, friendly, publish, read_variable
 from .prompts import interpolate
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import line_magic, magics_class, no_var_expand
-from IPython.core.magic_arguments import argument, magic_arguments
 
+from .arguments import argument, magic_arguments
 from .common import SessionMagics, parse, friendly, parse_params, publish
 from .prompts import interpolate
 
@@ -58,7 +58,7 @@ class ImageMagics(SessionMagics):
     def _request(self, args: Any, prompt: str) -> dict:
         images = self.session.client.images
         model = args.model or ("dall-e-2" if (args.edit or args.variation) else self.session.model("image"))
-        params: dict[str, Any] = {"model": model, "n": args.n, **parse_params(args.param)}
+        params: dict[str, Any] = {"model": model, "n": args.n, **parse_params(args.param, reserved=("prompt", "image", "mask"))}
         for name in ("size", "quality", "style"):
             if getattr(args, name):
                 params[name] = getattr(args, name)

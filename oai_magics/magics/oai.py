@@ -13,9 +13,9 @@ from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class, no_var_expand
-from IPython.core.magic_arguments import argument, magic_arguments
 from traitlets import Bool, Dict, Float, Int, Unicode, observe
 
+from .arguments import argument, magic_arguments
 from . import profiles
 from .common import friendly
 from .router import Router
@@ -46,18 +46,18 @@ class OAIMagics(Magics):
 
     def __init__(self, shell: Any) -> None:
         super().__init__(shell, config=shell.config)
-        self._register_profiles(self.profiles)
         self.session = Session(self)
+        self._register_profiles(self.profiles)
 
     @observe("profiles")
     def _on_profiles(self, change: Any) -> None:
-        self._register_profiles(change["new"])
+        if hasattr(self, "session"):  # while traitlets applies the config, __init__ registers them next
+            self._register_profiles(change["new"])
 
-    @staticmethod
-    def _register_profiles(entries: dict) -> None:
+    def _register_profiles(self, entries: dict) -> None:
         for name, values in (entries or {}).items():
             try:
-                profiles.register(profiles.from_config(name, dict(values)))
+                self.session.profiles.register(profiles.from_config(name, dict(values)))
             except (TypeError, ValueError) as exc:
                 raise UsageError(f"OAIMagics.profiles: {exc}") from None
 
@@ -75,10 +75,7 @@ def show_config(magics: OAIMagics, args: Any) -> None:
     """Show the profile, server, key source (never the key) and default models."""
     session = magics.session
     profile = session.profile
-    base = session.sandbox.base_url if profile.sandbox and session.sandbox else (
-        "the embedded sandbox (starts on first use)" if profile.sandbox else
-        profile.base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1")
-    lines = [f"profile   {profile.name}", f"server    {base}", f"api key   {session.key_source()}"]
+    lines = [f"profile   {profile.name}", f"server    {session.server(profile)}", f"api key   {session.key_source()}"]
     for kind in profiles.DEFAULT_MODELS:
         lines.append(f"{kind + ' model':<22}{session.model(kind)}")
     lines.append(f"short errors          {magics.short_errors}")
@@ -115,7 +112,10 @@ def use_profile(magics: OAIMagics, args: Any) -> None:
         sandbox = magics.session.start_sandbox()
         print(f"using the oai_magics sandbox at {sandbox.base_url} (no key needed; answers are generated locally)")
     else:
-        print(f"using profile {name!r} ({profile.base_url or 'the default OpenAI server'}; key from {magics.session.key_source()})")
+        source = magics.session.key_source()
+        key = (f"key from {source}" if source != "none" else
+               f"no API key yet: type one with %oai key, or set ${profile.key_env or 'OPENAI_API_KEY'} and run %oai use {name} again")
+        print(f"using profile {name!r} ({magics.session.server(profile)}; {key})")
     from .assistant_backend import describe_backend
 
     print(describe_backend(magics.session))
@@ -127,9 +127,9 @@ def list_profiles(magics: OAIMagics, args: Any) -> Any:
     """The known profiles as a DataFrame."""
     import pandas as pd
 
-    rows = [{"name": p.name, "active": p.name == magics.session.profile_name, "base_url": p.base_url,
+    rows = [{"name": p.name, "active": p.name == magics.session.profile_name, "base_url": magics.session.server(p),
              "key_env": p.key_env, "sandbox": p.sandbox, **{f"{k}_model": v for k, v in p.models.items()}}
-            for p in profiles.PROFILES.values()]
+            for p in magics.session.profiles]
     return pd.DataFrame(rows).set_index("name")
 
 
@@ -149,7 +149,7 @@ def add_profile(magics: OAIMagics, args: Any) -> None:
     profile = profiles.Profile(args.name, base_url=args.base_url, key_env=args.key_env,
                                assistants_api=args.assistants_api).with_models(
         chat=args.chat_model, embedding=args.embedding_model, image=args.image_model)
-    profiles.register(profile)
+    magics.session.profiles.register(profile)
     print(f"profile {args.name!r} added; switch to it with %oai use {args.name}")
 
 

@@ -1,5 +1,5 @@
-"""%oai subcommands for the rest of the API: models, files, moderate, speak, transcribe,
-translate, complete, edit and finetunes. Listings come back as DataFrames."""
+"""%oai subcommands for the rest of the API: models, moderate, speak, transcribe, translate,
+complete and edit (files and finetunes have modules of their own). Listings come back as DataFrames."""
 
 from __future__ import annotations
 
@@ -7,17 +7,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from IPython.core.error import UsageError
-from IPython.core.magic_arguments import argument, magic_arguments
-
-from .common import parse_params, publish
+from .arguments import argument, magic_arguments
+from .common import listing, parse_params, publish
 from .oai import ROUTER, OAIMagics
-
-
-def _frame(items: Any) -> Any:
-    from ..frames import listing_frame
-
-    return listing_frame(items)
 
 
 @ROUTER.command("models")
@@ -26,37 +18,7 @@ def _frame(items: Any) -> Any:
 def models(magics: OAIMagics, args: Any) -> Any:
     """The models the server offers, as a DataFrame."""
     items = [m for m in magics.session.client.models.list() if not args.filter or args.filter in m["id"]]
-    return _frame(items)
-
-
-@ROUTER.command("files")
-@magic_arguments(name="oai files")
-@argument("action", nargs="?", default="list", choices=["list", "upload", "download", "delete", "show"], help="what to do")
-@argument("target", nargs="?", help="a path (upload) or a file id (download, delete, show)")
-@argument("--purpose", default="assistants", help="upload purpose: assistants, fine-tune, batch, vision, user_data")
-@argument("--to", metavar="PATH", help="download: where to write (default: the file's name, never overwriting)")
-def files(magics: OAIMagics, args: Any) -> Any:
-    """Files: list (a DataFrame), upload PATH, download ID, show ID, delete ID."""
-    api = magics.session.client.files
-    if args.action == "list":
-        return _frame(api.list().auto_paging_iter())
-    if not args.target:
-        raise UsageError(f"%oai files {args.action} needs a {'path' if args.action == 'upload' else 'file id'}")
-    if args.action == "upload":
-        return _frame([api.create(Path(args.target).expanduser(), purpose=args.purpose)])
-    if args.action == "show":
-        return _frame([api.retrieve(args.target)])
-    if args.action == "delete":
-        api.delete(args.target)
-        print(f"deleted {args.target}")
-        return None
-    info = api.retrieve(args.target)
-    target = Path(args.to or info.get("filename") or args.target)
-    if target.exists() and not args.to:
-        raise UsageError(f"{target} exists; choose another name with --to")
-    target.write_bytes(api.content(args.target))
-    print(f"wrote {target} ({target.stat().st_size} bytes)")
-    return None
+    return listing(items)
 
 
 @ROUTER.command("moderate")
@@ -180,31 +142,3 @@ def edit(magics: OAIMagics, args: Any) -> str:
     answer = magics.session.client.edits.create(model=magics.session.model("edit", args.model), input=" ".join(args.text),
                                                 instruction=args.instruction)
     return answer["choices"][0]["text"]
-
-
-@ROUTER.command("finetunes")
-@magic_arguments(name="oai finetunes")
-@argument("action", nargs="?", default="list", choices=["list", "create", "show", "cancel", "events"], help="what to do")
-@argument("job", nargs="?", help="the fine-tune id (show, cancel, events)")
-@argument("--training-file", help="create: the uploaded training file's id")
-@argument("--validation-file", help="create: an uploaded validation file's id")
-@argument("-m", "--model", help="create: the base model (curie, davinci, ...)")
-@argument("--suffix", help="create: a name to add to the fine-tuned model's id")
-@argument("--epochs", type=int, help="create: training epochs")
-def finetunes(magics: OAIMagics, args: Any) -> Any:
-    """Legacy fine-tunes: list, create, show, cancel, events (as DataFrames)."""
-    api = magics.session.client.fine_tunes
-    if args.action == "list":
-        return _frame(api.list())
-    if args.action == "create":
-        if not args.training_file:
-            raise UsageError("%oai finetunes create needs --training-file FILE_ID (upload it with %oai files upload)")
-        params = {k: v for k, v in {"training_file": args.training_file, "validation_file": args.validation_file,
-                                    "model": args.model, "suffix": args.suffix, "n_epochs": args.epochs}.items() if v}
-        return _frame([{k: v for k, v in api.create(**params).items() if k != "events"}])
-    if not args.job:
-        raise UsageError(f"%oai finetunes {args.action} needs the fine-tune id")
-    if args.action == "events":
-        return _frame(api.list_events(args.job))
-    job = api.cancel(args.job) if args.action == "cancel" else api.retrieve(args.job)
-    return _frame([{k: v for k, v in job.items() if k != "events"}])

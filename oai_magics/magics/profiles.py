@@ -1,14 +1,16 @@
 """Profiles: a named server (base URL), where its key comes from, and its default models.
 
-Profiles live in one registry; the built-ins are registered through the same `register()` a
+Each session has its own registry (`Profiles`), so a profile added in one shell never shows up in
+another (nor in the next test). The built-ins are registered through the same `register()` a
 user's own (`%oai profile add ...`, or `c.OAIMagics.profiles` in an IPython config) goes through.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
+from typing import Iterator
 
-__all__ = ["Profile", "PROFILES", "register", "get"]
+__all__ = ["Profile", "Profiles", "BUILTINS", "from_config"]
 
 DEFAULT_MODELS = {
     "chat": "gpt-4o-mini", "completion": "gpt-3.5-turbo-instruct", "edit": "text-davinci-edit-001",
@@ -33,16 +35,29 @@ class Profile:
         return replace(self, models={**self.models, **{k: v for k, v in models.items() if v}})
 
 
-PROFILES: dict[str, Profile] = {}
+BUILTINS = (Profile("openai"), Profile("sandbox", key_env=None, sandbox=True))
 
 
-def register(profile: Profile) -> Profile:
-    PROFILES[profile.name] = profile
-    return profile
+class Profiles:
+    """One session's profiles by name: the built-ins first, then the user's own."""
 
+    def __init__(self) -> None:
+        self._by_name: dict[str, Profile] = {}
+        for profile in BUILTINS:
+            self.register(profile)
 
-def get(name: str) -> Profile | None:
-    return PROFILES.get(name)
+    def register(self, profile: Profile) -> Profile:
+        self._by_name[profile.name] = profile
+        return profile
+
+    def get(self, name: str) -> Profile | None:
+        return self._by_name.get(name)
+
+    def names(self) -> list[str]:
+        return list(self._by_name)
+
+    def __iter__(self) -> Iterator[Profile]:
+        return iter(list(self._by_name.values()))
 
 
 def from_config(name: str, values: dict) -> Profile:
@@ -54,6 +69,3 @@ def from_config(name: str, values: dict) -> Profile:
         raise ValueError(f"unknown profile setting(s) for {name!r}: {', '.join(sorted(unknown))}")
     return Profile(name=name, **{k: v for k, v in values.items() if k in known}).with_models(**models)
 
-
-register(Profile("openai"))
-register(Profile("sandbox", key_env=None, sandbox=True))

@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
 
-from . import profiles
-from .profiles import Profile
+from .profiles import Profile, Profiles
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..client import Client
@@ -29,6 +28,7 @@ class Session:
     def __init__(self, settings: Any) -> None:
         self.settings = settings  # the OAIMagics configurable: its traitlets are the defaults
         self.profile_name = settings.profile
+        self.profiles = Profiles()  # this session's own: a profile added here is unknown elsewhere
         self._client: Client | None = None
         self._typed_keys: dict[str, Secret] = {}
         self.sandbox: Sandbox | None = None
@@ -38,9 +38,9 @@ class Session:
     # -- connection ----------------------------------------------------------------------------
     @property
     def profile(self) -> Profile:
-        found = profiles.get(self.profile_name)
+        found = self.profiles.get(self.profile_name)
         if found is None:
-            raise UsageError(f"Unknown profile {self.profile_name!r}; known: {', '.join(profiles.PROFILES)}.")
+            raise UsageError(f"Unknown profile {self.profile_name!r}; known: {', '.join(self.profiles.names())}.")
         return found
 
     def model(self, kind: str, chosen: str | None = None) -> str:
@@ -49,11 +49,17 @@ class Session:
         return chosen or configured or self.profile.model(kind)
 
     def use(self, name: str) -> Profile:
-        if profiles.get(name) is None:
-            raise UsageError(f"Unknown profile {name!r}; known: {', '.join(profiles.PROFILES)}.")
+        if self.profiles.get(name) is None:
+            raise UsageError(f"Unknown profile {name!r}; known: {', '.join(self.profiles.names())}.")
         self.profile_name = name
         self._drop_client()
         return self.profile
+
+    def server(self, profile: Profile) -> str:
+        """Where a profile's requests go, in words when it is not a URL yet."""
+        if profile.sandbox:
+            return self.sandbox.base_url if self.sandbox is not None else "the embedded sandbox (starts on first use)"
+        return profile.base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
 
     def set_key(self, key: str) -> None:
         from ..client.core import Secret

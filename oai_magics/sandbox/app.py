@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import secrets
 from typing import AsyncIterator
 
 from starlette.applications import Starlette
@@ -12,12 +13,13 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import (assistants, audio, chat, conversations, embeddings, faults, files, finetunes, images, models, moderations,
                responses, runs, threads)
 from .errors import ApiError, error_body, error_response
 from .faults import DroppedConnection, FaultMiddleware, Faults
+from .idempotency import IdempotencyMiddleware
 from .state import Settings, State
 from .store import Store
 
@@ -63,6 +65,28 @@ class AuthMiddleware:
         await self.app(scope, receive, send)
 
 
+class RequestIdMiddleware:
+    """Every answer carries an `x-request-id`, as the API's do, so a client can quote it in an error
+    or a usage log (an id the application already set is kept)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        request_id = f"req_{secrets.token_hex(16)}".encode()
+
+        async def with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                if not any(name.lower() == b"x-request-id" for name, _ in headers):
+                    message = {**message, "headers": headers + [(b"x-request-id", request_id)]}
+            await send(message)
+
+        await self.app(scope, receive, with_id)
+
+
 async def api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
     return error_response(exc)
@@ -96,5 +120,7 @@ def create_app(settings: Settings) -> Starlette:
     app.state.sandbox = State(settings=settings, store=store)
     app.state.faults = Faults()
     app.add_middleware(AuthMiddleware, api_key=settings.api_key)
+    app.add_middleware(RequestIdMiddleware)  # outside auth: a refused key's 401 has its id too
     app.add_middleware(FaultMiddleware, faults=app.state.faults)  # outermost: faults come before auth
+    app.add_middleware(IdempotencyMiddleware)  # outermost: a repeated key waits for or replays the first answer
     return app

@@ -24,6 +24,7 @@ class Seen:
     headers: dict[str, str]
     content_type: str
     body: Any  # parsed JSON, form fields (files as bytes), or None
+    raw_path: str = ""  # the request target exactly as it arrived, escapes and all
 
 
 @dataclass
@@ -50,7 +51,8 @@ def _seen(request: Request) -> Seen:
         raw = request.get_data()
         body = json.loads(raw) if raw else None
     query = {key: (vals if len(vals) > 1 else vals[0]) for key, vals in request.args.lists()}
-    return Seen(request.method, request.path, query, dict(request.headers), content_type, body)
+    raw_path = request.environ.get("RAW_URI", "").partition("?")[0]
+    return Seen(request.method, request.path, query, dict(request.headers), content_type, body, raw_path)
 
 
 @pytest.fixture

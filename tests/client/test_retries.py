@@ -72,10 +72,13 @@ def test_retry_after_seconds_ms_and_http_date(client: Client, recorder: Any, wai
     assert 25 <= waits[-1] <= 30
 
 
-def test_retry_after_beyond_the_cap_falls_back_to_backoff(client: Client, recorder: Any, waits: list[float]) -> None:
+def test_retry_after_beyond_the_cap_fails_at_once_saying_when(client: Client, recorder: Any, waits: list[float]) -> None:
     replies(recorder, (429, {"Retry-After": "3600"}))
-    client.models.list()
-    assert waits[0] < 1
+    with pytest.raises(RateLimitError) as info:
+        client.models.list()
+    assert waits == [] and len(recorder.requests) == 1  # neither a sub-second retry nor an hour's wait
+    assert info.value.retry_after == 3600.0
+    assert "wait 3600 s" in str(info.value) and "try again after" in str(info.value)
 
 
 def test_x_should_retry_overrides_the_status(client: Client, recorder: Any, waits: list[float]) -> None:

@@ -54,3 +54,13 @@ def run(ip: InteractiveShell, magic: str, line: str = "", cell: str | None = Non
     with capture_output() as captured:
         value = ip.run_cell_magic(magic, line, cell) if cell is not None else ip.run_line_magic(magic, line)
     return value, captured
+
+
+def subcommands(router: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    """Every subcommand of a router, nested ones included: ("files upload", handler), ..."""
+    from oai_magics.magics.router import Router
+
+    found = []
+    for name, handler in router.table.items():
+        found += subcommands(handler, f"{prefix}{name} ") if isinstance(handler, Router) else [(prefix + name, handler)]
+    return found

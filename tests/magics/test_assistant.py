@@ -204,3 +204,19 @@ def test_profile_setting_probe_and_use_say_which_back_end(shell: Any, sandbox: A
     assert "%assistant uses the responses API (asked the server)" in out.stdout
     run(shell, "oai", "use bare")
     assert len([r for r in httpserver.log if r[0].path == "/v1/assistants"]) == 1  # remembered
+
+
+def test_files_attach_list_detach(shell: Any, api: str, tmp_path: Any) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("Trams run every ten minutes.")
+    uploaded, _ = run(shell, "oai", f"files upload {notes} --purpose assistants")
+    file_id = uploaded["id"][0]
+    a(shell, api, "create reader --model gpt-4o-mini")
+    a(shell, api, f"files reader attach {file_id}")
+    listed, _ = a(shell, api, "files reader")
+    assert listed == [file_id]
+    a(shell, api, "run reader How often do trams run?")
+    assert shell.user_ns["_"].status == "completed"
+    a(shell, api, f"files reader detach {file_id}")
+    listed, _ = a(shell, api, "files reader")
+    assert listed == []

@@ -7,10 +7,15 @@ import sys
 from typing import Any
 
 import pytest
+import requests
 from hypothesis import HealthCheck, given, settings, strategies as st
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
+
+from tests.helpers.canary import find_secret, verbose_traceback
+
+from .conftest import subcommands
 
 CANARY = "sk-canary.never.show.0123456789abcdef"
 
@@ -42,11 +47,45 @@ def test_config_lists_the_settings(shell: Any) -> None:
         assert f"OAIMagics.{name}" in out.stdout
 
 
-def test_help_comes_from_the_parsers(shell: Any) -> None:
+def test_help_comes_from_the_parsers_for_every_magic_and_subcommand(shell: Any) -> None:
+    from oai_magics.magics.oai import ROUTER
+
+    lines = [(magic, "") for magic in ("chat", "image", "embed")] + [("oai", sub) for sub, _ in subcommands(ROUTER)]
+    assert len(lines) > 20 and ("oai", "files download") in lines
+    for magic, sub in lines:
+        for flag in ("-h", "--help"):
+            with capture_output() as out:
+                value = shell.run_line_magic(magic, f"{sub} {flag}".strip())
+            usage = out.stdout.lstrip().split("\n")[0]
+            assert value is None and (usage + " ").startswith(f"%{' '.join([magic, sub]).strip()} "), (magic, sub)
     for magic in ("chat", "image", "embed"):
-        with capture_output() as out:
-            shell.run_line_magic(magic, "--help")
-        assert out.stdout.startswith(f"  %{magic} [") and "-o NAME" in out.stdout
+        text = shell.object_inspect_text(f"%{magic}")  # what %chat? shows: the parser's help
+        assert f"%{magic} [" in text and "-o NAME" in text
+
+
+@pytest.mark.parametrize("line, sent", [
+    ("how do I use -h in grep", "how do I use -h in grep"),
+    ("-- -h is a flag", "-h is a flag"),
+    ('What does "foo" mean --help', 'What does "foo" mean --help'),
+])
+def test_a_help_flag_inside_the_prompt_is_sent_with_it(shell: Any, line: str, sent: str) -> None:
+    with capture_output() as out:
+        shell.run_line_magic("chat", f"--no-stream -o reply {line}")
+    assert "usage" not in out.stdout.lower() and "%chat [" not in out.stdout
+    assert f"\u201c{sent}\u201d" in shell.user_ns["reply"]  # the sandbox quotes the prompt it received
+    with capture_output():
+        frame = shell.run_line_magic("embed", f"-o vectors {line}")
+    assert list(frame["text"]) == [sent]
+
+
+def test_load_ext_builds_no_argument_parser() -> None:
+    # IPython's own decorator builds (and formats the help of) every parser at import; ours wait for first use.
+    code = ("import argparse; from IPython.core.interactiveshell import InteractiveShell; ip = InteractiveShell.instance(); "
+            "built = []; init = argparse.ArgumentParser.__init__; "
+            "argparse.ArgumentParser.__init__ = lambda self, *a, **k: built.append(a[:1] or k.get('prog')) or init(self, *a, **k); "
+            "ip.run_line_magic('load_ext', 'oai_magics'); print(built)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert result.stdout.strip() == "[]"
 
 
 @pytest.fixture(scope="module")
@@ -109,3 +148,46 @@ def test_the_key_never_appears_in_any_output(shell: Any, monkeypatch: Any, sandb
         outputs += [typed.stdout, repr(vars(session)), repr(vars(session.client._requester)), str(session._typed_keys)]
     assert any("AuthenticationError" in text for text in outputs)
     assert not [text for text in outputs if CANARY in text]
+
+
+@pytest.mark.parametrize("failure", ["refused", "401", "dropped", "timeout"])
+def test_the_key_is_in_no_verbose_traceback_nor_the_exception(shell: Any, sandbox: Any, failure: str, tmp_path: Any,
+                                                               monkeypatch: Any) -> None:
+    import socket
+
+    from oai_magics.sandbox import start
+
+    monkeypatch.setenv("CANARY_KEY", CANARY)
+    base_url, strict = sandbox.base_url, None  # the shared sandbox takes any key
+    if failure == "refused":
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            base_url = f"http://127.0.0.1:{probe.getsockname()[1]}/v1"  # nothing listens there once closed
+    elif failure == "401":
+        strict = start(data_dir=tmp_path, api_key="sk-other")
+        base_url = strict.base_url
+    elif failure in ("dropped", "timeout"):
+        fault = {"drop": True} if failure == "dropped" else {"delay": 5.0}
+        requests.post(sandbox.url + "/sandbox/faults", json={"path": "/v1/chat/completions", **fault}, timeout=10)
+    try:
+        with capture_output() as out:
+            for line in ("xmode Verbose", "config OAIMagics.short_errors = False", "config OAIMagics.max_retries = 0",
+                         "config OAIMagics.timeout = 1.0", f"oai profile add canary --base-url {base_url} --key-env CANARY_KEY",
+                         "oai use canary"):
+                shell.run_line_magic(*line.split(" ", 1))
+            result = shell.run_cell("%chat --no-stream hello")
+            shell.run_line_magic("tb", "")
+    finally:
+        requests.delete(sandbox.url + "/sandbox/faults", timeout=10)
+        if strict is not None:
+            strict.stop()
+    error = result.error_in_exec
+    from oai_magics.client import OpenAIError
+    from oai_magics.client.core import Secret
+
+    assert isinstance(error, OpenAIError), error
+    assert type(error).__name__ in out.stdout and "Traceback" in out.stdout  # the long form was printed, twice
+    assert CANARY not in out.stdout + out.stderr
+    assert CANARY not in verbose_traceback(error)
+    # A Secret holds the key behind its mask, and the shell holds the whole notebook: neither is opened.
+    assert find_secret(error, CANARY, opaque=(Secret, InteractiveShell)) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import wave
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,8 @@ from typing import Any
 import pandas as pd
 import pytest
 from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.capture import capture_output
 
 from oai_magics.magics import session_of
 
@@ -47,11 +50,31 @@ def test_key_is_asked_without_echo(shell: Any, monkeypatch: Any) -> None:
 def test_profiles_table_and_use_auto(shell: Any, monkeypatch: Any) -> None:
     table, _ = run(shell, "oai", "profiles")
     assert {"openai", "sandbox", "test"} <= set(table.index) and bool(table.loc["test", "active"])
+    assert table.loc["openai", "base_url"] == "https://api.openai.com/v1"
+    assert table.loc["sandbox", "base_url"].startswith("the embedded sandbox")
+    _, out = run(shell, "oai", "use openai")
+    assert "no API key yet: type one with %oai key, or set $OPENAI_API_KEY" in out.stdout
     monkeypatch.setenv("OPENAI_API_KEY", "sk-anything")
     _, out = run(shell, "oai", "use auto")
     assert session_of(shell).profile_name == "openai"
     with pytest.raises(UsageError, match="Unknown profile 'nope'"):
         shell.run_line_magic("oai", "use nope")
+
+
+def test_profiles_belong_to_their_session(shell: Any, sandbox: Any) -> None:
+    run(shell, "oai", f"profile add mine --base-url {sandbox.base_url}")
+    shell.run_line_magic("config", f"OAIMagics.profiles = {{'configured': {{'base_url': '{sandbox.base_url}'}}}}")
+    table, _ = run(shell, "oai", "profiles")
+    assert {"mine", "configured"} <= set(table.index)
+    shell.run_line_magic("unload_ext", "oai_magics")
+    InteractiveShell.clear_instance()
+    other = InteractiveShell.instance()  # the next session (or the next test) starts with the built-ins only
+    other.run_line_magic("load_ext", "oai_magics")
+    table, _ = run(other, "oai", "profiles")
+    assert set(table.index) == {"openai", "sandbox"}
+    with pytest.raises(UsageError, match="Unknown profile 'mine'"):
+        other.run_line_magic("oai", "use mine")
+    other.run_line_magic("unload_ext", "oai_magics")
 
 
 def test_use_sandbox_starts_the_embedded_server(shell: Any) -> None:
@@ -67,8 +90,10 @@ def test_models_files_round_trip(shell: Any, tmp_path: Path) -> None:
     assert isinstance(models["created"].dtype, pd.DatetimeTZDtype)
     note = tmp_path / "notes.txt"
     note.write_text("remember the milk\n")
-    uploaded, _ = run(shell, "oai", f"files upload {note} --purpose assistants")
+    uploaded, out = run(shell, "oai", f"files upload {note}")
+    assert "purpose: assistants (the default; choose another with --purpose" in out.stdout
     file_id = uploaded["id"][0]
+    assert uploaded["purpose"][0] == "assistants"
     listing, _ = run(shell, "oai", "files")
     assert file_id in set(listing["id"]) and isinstance(listing["created_at"].dtype, pd.DatetimeTZDtype)
     target = tmp_path / "copy.txt"
@@ -78,6 +103,8 @@ def test_models_files_round_trip(shell: Any, tmp_path: Path) -> None:
     assert f"deleted {file_id}" in out.stdout
     with pytest.raises(UsageError, match=r"NotFoundError: 404"):
         shell.run_line_magic("oai", f"files show {file_id}")
+    with pytest.raises(UsageError, match="an id cannot be empty"):
+        shell.run_line_magic("oai", "files show ''")
 
 
 def test_moderate_speak_transcribe_translate(shell: Any, tmp_path: Path) -> None:
@@ -102,20 +129,74 @@ def test_complete_and_edit(shell: Any) -> None:
 
 
 def test_finetunes_life_cycle(shell: Any, tmp_path: Path) -> None:
+    from oai_magics.sandbox import start
+
     data = tmp_path / "train.jsonl"
     data.write_text('{"prompt": "a", "completion": "b"}\n')
-    uploaded, _ = run(shell, "oai", f"files upload {data} --purpose fine-tune")
-    job, _ = run(shell, "oai", f"finetunes create --training-file {uploaded['id'][0]} -m curie --suffix nb")
-    job_id = job["id"][0]
-    assert job["status"][0] == "pending"
-    listing, _ = run(shell, "oai", "finetunes")
-    assert job_id in set(listing["id"])
-    events, _ = run(shell, "oai", f"finetunes events {job_id}")
-    assert events["message"][0].startswith("Created fine-tune")
-    cancelled, _ = run(shell, "oai", f"finetunes cancel {job_id}")
-    assert cancelled["status"][0] == "cancelled"
-    with pytest.raises(UsageError, match="needs --training-file"):
-        shell.run_line_magic("oai", "finetunes create")
+    with start(data_dir=tmp_path / "slow", job_delay=600) as slow:  # the job stays pending: cancel cannot race it
+        with capture_output():
+            shell.run_line_magic("oai", f"profile add slow --base-url {slow.base_url} --key-env SANDBOX_TEST_KEY")
+            shell.run_line_magic("oai", "use slow")
+            assert shell.run_line_magic("oai", "finetunes") is None  # none yet: a line saying how to start one
+        uploaded, _ = run(shell, "oai", f"files upload {data} --purpose fine-tune")
+        job, _ = run(shell, "oai", f"finetunes create --training-file {uploaded['id'][0]} -m curie --suffix nb")
+        job_id = job["id"][0]
+        assert job["status"][0] == "pending"
+        for line in ("finetunes", "finetunes list"):
+            listing, _ = run(shell, "oai", line)
+            assert list(listing["id"]) == [job_id]
+        events, _ = run(shell, "oai", f"finetunes events {job_id}")
+        assert events["message"][0].startswith("Created fine-tune")
+        cancelled, _ = run(shell, "oai", f"finetunes cancel {job_id}")
+        assert cancelled["status"][0] == "cancelled"
+        shown, _ = run(shell, "oai", f"finetunes show {job_id}")
+        assert shown["status"][0] == "cancelled"
+        with pytest.raises(UsageError, match="required: --training-file"):
+            shell.run_line_magic("oai", "finetunes create")
+
+
+def test_download_keeps_only_the_last_part_of_a_server_given_name(shell: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    outside, here = tmp_path / "outside", tmp_path / "work" / "here"
+    outside.mkdir()
+    here.mkdir(parents=True)
+    monkeypatch.chdir(here)
+    client = session_of(shell).client
+    hostile = {"../../outside/up.txt": "up.txt", str(outside / "absolute.txt"): "absolute.txt",
+               "..\\..\\outside\\back.txt": "back.txt", "..": None, "notes.txt": "notes.txt"}
+    for name, expected in hostile.items():
+        file_id = client.files.create((name, f"from {name}".encode()), purpose="assistants")["id"]
+        _, out = run(shell, "oai", f"files download {file_id}")  # the default name: the server's
+        written = here / (expected or file_id)
+        assert written.read_text() == f"from {name}" and f"wrote {written}" in out.stdout
+    assert not list(outside.iterdir()) and not list((tmp_path / "work").glob("*.txt"))
+    again = client.files.create(("../notes.txt", b"second"), purpose="assistants")["id"]
+    run(shell, "oai", f"files download {again}")
+    run(shell, "oai", f"files download {again} --to {tmp_path / 'work'}")  # a folder the user gave
+    assert (here / "notes.txt").read_text() == "from notes.txt"  # never overwritten: a numbered copy instead
+    assert (here / "notes (1).txt").read_text() == "second" and (tmp_path / "work" / "notes.txt").read_text() == "second"
+    with pytest.raises(UsageError, match="exists: choose another name with --to"):
+        shell.run_line_magic("oai", f"files download {again} --to {here / 'notes.txt'}")
+    with pytest.raises(UsageError, match=r"^File exists: .*notes\.txt$"):  # a file named as a folder: one line
+        shell.run_line_magic("oai", f"files download {again} --to {here / 'notes.txt'}/")
+    assert (here / "notes.txt").read_text() == "from notes.txt"
+
+
+def test_help_lists_every_subcommand_with_its_description(shell: Any) -> None:
+    _, out = run(shell, "oai", "help")
+    assert "::" not in out.stdout
+    for name, description in (("files", "Files on the server"), ("finetunes", "Legacy fine-tunes"),
+                              ("config", "Show the profile"), ("usage", "Requests and tokens")):
+        assert re.search(rf"^  {name} +{description}", out.stdout, re.M), name
+    _, out = run(shell, "oai", "files help")
+    for name in ("list", "upload", "download", "show", "delete"):
+        assert re.search(rf"^  {name} +\w", out.stdout, re.M), name
+    for line, usage in (("files upload --help", "%oai files upload [--purpose PURPOSE] path"),
+                        ("finetunes create -h", "%oai finetunes create --training-file FILE_ID"),
+                        ("files -h", "%oai files SUBCOMMAND")):
+        _, out = run(shell, "oai", line)
+        assert usage in out.stdout, line
+    with pytest.raises(UsageError, match=r"%oai files: unknown subcommand 'frobnicate'"):
+        shell.run_line_magic("oai", "files frobnicate")
 
 
 def test_usage_counts_requests_and_tokens(shell: Any) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -52,3 +53,17 @@ def test_sandbox_imports_nothing_from_the_client() -> None:
                 assert "client" not in module, f"{source.name} imports {module}"
             elif isinstance(node, ast.Import):
                 assert not any("oai_magics" in alias.name for alias in node.names), source.name
+
+
+def test_answers_are_not_held_back_by_nagles_algorithm() -> None:
+    """Each connection the sandbox accepts has TCP_NODELAY set, so an answer's body does not wait
+    for the ACK of its headers (about 40 ms per request on loopback otherwise)."""
+    with oai_magics.sandbox.start() as sandbox:
+        session = requests.Session()
+        session.get(sandbox.base_url + "/models", headers={"Authorization": f"Bearer {sandbox.api_key}"}, timeout=10)
+        connections = list(sandbox._server.server_state.connections)
+        assert connections
+        for protocol in connections:
+            sock = protocol.transport.get_extra_info("socket")
+            assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+        session.close()

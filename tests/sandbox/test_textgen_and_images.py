@@ -6,9 +6,11 @@ import io
 
 import mistune
 import pytest
+import requests
 from PIL import Image
 
-from oai_magics.client import BadRequestError, Client
+from oai_magics.client import AuthenticationError, BadRequestError, Client
+from oai_magics.sandbox import Sandbox
 from oai_magics.sandbox.textgen import reply_text
 
 
@@ -45,3 +47,17 @@ def test_an_edit_without_a_mask_needs_transparency(api: Client) -> None:
     masked = api.images.edit(("tile.png", png("RGB")), mask=("mask.png", png("RGBA", alpha=0)), prompt="a hat",
                              model="dall-e-2", size="256x256", response_format="b64_json")
     assert masked["data"][0]["b64_json"]
+
+
+def test_every_answer_has_a_request_id(sandbox: Sandbox) -> None:
+    """The API's answers carry one; `%oai usage` and errors quote it."""
+    seen = set()
+    for method, path in (("GET", "/models"), ("POST", "/chat/completions")):
+        answer = requests.request(method, sandbox.base_url + path, headers={"Authorization": f"Bearer {sandbox.api_key}"},
+                                  json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}, timeout=30)
+        assert answer.headers["x-request-id"].startswith("req_")
+        seen.add(answer.headers["x-request-id"])
+    assert len(seen) == 2
+    with pytest.raises(AuthenticationError) as caught:
+        Client(api_key="", base_url=sandbox.base_url).models.list()
+    assert (caught.value.request_id or "").startswith("req_")

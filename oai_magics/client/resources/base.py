@@ -12,10 +12,15 @@ __all__ = ["Resource", "AssistantsResource", "AssistantsV1Resource", "seg"]
 
 
 def seg(value: str) -> str:
-    """One path segment, escaped so an id can never change the path."""
+    """One path segment, escaped so an id can never change the path.
+
+    `/`, `?`, `#` and `%` are escaped by `quote`; the dot segments `.` and `..` are escaped by hand
+    (`quote` leaves dots alone, and URLs resolve them away), and the transport keeps the `%2E`.
+    """
     if not isinstance(value, str) or not value:
         raise ValueError(f"expected a non-empty id string, got {value!r}")
-    return quote(value, safe="")
+    escaped = quote(value, safe="")
+    return escaped.replace(".", "%2E") if escaped in (".", "..") else escaped
 
 
 def split(params: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

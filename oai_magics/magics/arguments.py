@@ -1,0 +1,240 @@
+"""Argument parsing shared by every magic: parsers built on first use, and a line splitter that
+keeps a prompt as it was typed.
+
+`magic_arguments` is a drop-in for IPython's decorator of the same name: IPython builds the
+argparse parser (and formats its whole help text) when the module is imported, which made
+`%load_ext` pay for every magic and subcommand up front; this one builds it the first time the
+magic runs or its help is asked for (`%chat?` reads it through the `getdoc()` hook of IPython's
+inspector, `%chat --help` through `parse`).
+
+`parse(magic, line)` reads a line the way a notebook user means it:
+- options (`-m gpt-4o`, `--system='Be brief'`, `-n4`, `--max-t 5`) may come before or after the
+  words; their values lose their shell quotes (no backslash escapes: Windows paths stay whole);
+- the last positional, when it takes any number of words (a prompt, a text), is free text: it
+  is taken from the line as typed, quotes and all (`%chat What does "foo" mean`), and a dash
+  word that is not one of the magic's options belongs to it (`%chat how do I use -h in grep`);
+- `--` ends the options: everything after it is words;
+- only a `-h` / `--help` before the first word asks for the help.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shlex
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from IPython.core.error import UsageError
+from IPython.core.magic_arguments import MagicArgumentParser, argument, real_name
+from IPython.core.magic_arguments import magic_arguments as _eager_magic_arguments
+
+__all__ = ["magic_arguments", "argument", "an_id", "parser_of", "help_text", "parse", "HelpShown"]
+
+# A word: runs of unquoted text and quoted spans; a lone quote (an apostrophe in "what's") is text.
+_TOKEN = re.compile(r"""(?:[^\s"']+|"[^"]*"|'[^']*'|["'])+""")
+_NEGATIVE_NUMBER = re.compile(r"^-\d+$|^-\d*\.\d+$")
+_FREE_TEXT = ("*", "+", argparse.REMAINDER)
+
+
+class HelpShown(Exception):
+    """`--help` was asked for and printed: the magic has nothing more to do."""
+
+
+class _LazyParser:
+    """Builds a magic's parser from its `@argument` decorations once, when first needed."""
+
+    def __init__(self, func: Callable[..., Any]) -> None:
+        self.func = func
+        self.parser: MagicArgumentParser | None = None
+
+    def get(self) -> MagicArgumentParser:
+        if self.parser is None:
+            func = self.func
+            kwds = dict(getattr(func, "argcmd_kwds", {}))
+            kwds.setdefault("description", func.__doc__)
+            parser = MagicArgumentParser(real_name(func), **kwds)
+            group = None
+            for decoration in func.decorators[::-1]:  # in the order they are written in the source
+                group = decoration.add_to_parser(parser, group) or group
+            self.parser = parser
+        return self.parser
+
+
+class magic_arguments(_eager_magic_arguments):
+    """Mark a magic (or a subcommand) as parsed by its `@argument`s; the parser comes on first use."""
+
+    def __call__(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        if not getattr(func, "has_arguments", False):
+            func.has_arguments = True  # type: ignore[attr-defined]
+            func.decorators = []  # type: ignore[attr-defined]
+        if self.name is not None:
+            func.argcmd_name = self.name  # type: ignore[attr-defined]
+        lazy = _LazyParser(func)
+        func.lazy_parser = lazy  # type: ignore[attr-defined]  # shared by functools.wraps copies
+        func.getdoc = lambda: help_text(func)  # type: ignore[attr-defined]  # what `%magic?` shows
+        return func
+
+
+def an_id(text: str) -> str:
+    """An `@argument(type=an_id)` for server ids: an empty one is a usage error, not a request."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an id cannot be empty")
+    return text
+
+
+def parser_of(magic: Callable[..., Any]) -> MagicArgumentParser:
+    """The parser of a magic decorated with ours (built now if needed) or with IPython's."""
+    lazy = getattr(magic, "lazy_parser", None)
+    return lazy.get() if lazy is not None else getattr(magic, "parser")
+
+
+def help_text(magic: Callable[..., Any]) -> str:
+    """The magic's help as `%magic -h` prints it (without IPython's RST "::" opening)."""
+    return parser_of(magic).format_help().lstrip(":\n")
+
+
+@dataclass
+class _Word:
+    text: str
+    start: int
+    end: int
+
+
+def _unquote(text: str) -> str:
+    """Shell quotes off an option value or a positional word; backslashes are kept as typed."""
+    lexer = shlex.shlex(text, posix=True)
+    lexer.whitespace_split, lexer.escape, lexer.commenters = True, "", ""  # `#` is text, not a comment
+    lexer.whitespace = ""  # the value is one word already: keep its inner spaces
+    try:
+        return "".join(lexer)
+    except ValueError as exc:  # an unclosed quote
+        raise UsageError(f"cannot read the arguments: {exc} in {text}") from None
+
+
+class _Options:
+    """The option strings a parser knows, resolved as argparse resolves them (exact, `--name=value`,
+    a unique prefix of a long option, a short option with its value attached)."""
+
+    def __init__(self, parser: argparse.ArgumentParser) -> None:
+        self.by_string = {s: action for action in parser._actions for s in action.option_strings}
+        self.longs = [s for s in self.by_string if s.startswith("--")]
+
+    def match(self, text: str) -> tuple[argparse.Action, str | None] | None:
+        """(action, its value written in the same word), or None for a word that is no option of ours."""
+        if text in self.by_string:
+            return self.by_string[text], None
+        if text.startswith("--"):
+            name, sep, value = text.partition("=")
+            found = [self.by_string[name]] if name in self.by_string else [
+                self.by_string[s] for s in self.longs if s.startswith(name)]
+            if len({id(a) for a in found}) == 1:
+                return found[0], (value if sep else None)
+            return None
+        action = self.by_string.get(text[:2])
+        if action is not None and action.nargs != 0:
+            return action, text[2:]
+        return None
+
+
+def _looks_like_option(text: str) -> bool:
+    return text.startswith("-") and len(text) > 1 and not _NEGATIVE_NUMBER.match(text)
+
+
+def _option_argv(action: argparse.Action, values: list[str]) -> list[str]:
+    """The option in a form argparse cannot misread, whatever its value starts with."""
+    name = next((s for s in action.option_strings if s.startswith("--")), action.option_strings[0])
+    if "--" in values:  # argparse drops a "--" value and stores an empty list instead
+        raise UsageError(f"argument {name}: '--' ends the options, it cannot be a value")
+    if len(values) == 1:
+        return [f"{name}={values[0]}" if name.startswith("--") else name + values[0]]
+    return [name, *values]
+
+
+def _take_values(action: argparse.Action, words: list[_Word], index: int) -> tuple[list[str], int]:
+    """The words an option takes after it, and where the next one starts. A one-value option
+    takes the next word whatever it looks like (`-t -1`, `-s -h`), as the user plainly meant."""
+    nargs = action.nargs
+    if nargs == 0 or index >= len(words) or words[index].text == "--":
+        return [], index
+    if nargs is None:
+        return [words[index].text], index + 1
+    if nargs == "?":
+        return ([], index) if _looks_like_option(words[index].text) else ([words[index].text], index + 1)
+    end = index
+    limit = index + nargs if isinstance(nargs, int) else len(words)
+    while end < min(limit, len(words)) and not _looks_like_option(words[end].text):
+        end += 1
+    return [w.text for w in words[index:end]], end
+
+
+def split_line(parser: argparse.ArgumentParser, line: str) -> list[str] | None:
+    """The argv for `parser` from a magic's line, or None when the line asks for the help."""
+    words = [_Word(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(line)]
+    read = _read_options(_Options(parser), words)
+    if read is None:
+        return None
+    argv, runs = read
+    flat = [word for run in runs for word in run]
+    positionals = [a for a in parser._actions if not a.option_strings]
+    free_text = bool(positionals) and positionals[-1].nargs in _FREE_TEXT
+    fixed = len(positionals) - 1 if free_text else len(flat)  # the words before the free text, one each
+    words_argv = [_unquote(w.text) for w in flat[:fixed]]
+    if free_text and flat[fixed:]:
+        words_argv.append(_raw_text(line, runs, flat[fixed]))
+    # "--" keeps argparse from reading a word as an option; only added when needed, as it shows in its errors
+    return argv + (["--"] if any(w.startswith("-") for w in words_argv) else []) + words_argv
+
+
+def _read_options(options: _Options, words: list[_Word]) -> tuple[list[str], list[list[_Word]]] | None:
+    """The options as argv, and the other words in runs of neighbours (an option between two words
+    splits them into two runs); None when a help flag comes before the first word."""
+    argv: list[str] = []
+    runs: list[list[_Word]] = []
+    index, last_word = 0, -2
+    while index < len(words):
+        word = words[index]
+        index += 1
+        if word.text == "--":
+            runs.append(words[index:])
+            break
+        matched = options.match(word.text) if _looks_like_option(word.text) else None
+        if matched is not None:
+            action, value = matched
+            values, index = ([value], index) if value is not None else _take_values(action, words, index)
+            if not values and action.nargs not in (0, "?", "*"):  # said here: argparse would take a later word
+                raise UsageError(f"argument {'/'.join(action.option_strings)}: expected "
+                                 f"{'at least one argument' if action.nargs == '+' else 'one argument'}")
+            argv += _option_argv(action, [_unquote(v) for v in values]) if values else [word.text]
+        elif word.text in ("-h", "--help") and not runs:
+            return None
+        elif _looks_like_option(word.text) and not runs:
+            argv.append(word.text)  # an unknown option before any word: argparse names it in its error
+        else:
+            if last_word == index - 2:
+                runs[-1].append(word)
+            else:
+                runs.append([word])
+            last_word = index - 1
+    return argv, runs
+
+
+def _raw_text(line: str, runs: list[list[_Word]], first: _Word) -> str:
+    """The free text from `first` on, as typed: each run of words sliced from the line, runs joined by a space."""
+    pieces = []
+    for run in runs:
+        kept = [w for w in run if w.start >= first.start]
+        if kept:
+            pieces.append(line[kept[0].start:kept[-1].end])
+    return " ".join(pieces)
+
+
+def parse(magic: Callable[..., Any], line: str, *, intermixed: bool = True) -> Any:
+    """The magic's arguments from its line (see the module docstring); `-h` prints the help.
+    Options may always stand between the words (`intermixed` is accepted for callers that ask for it)."""
+    parser = parser_of(magic)
+    argv = split_line(parser, line)
+    if argv is None:
+        print(help_text(magic))
+        raise HelpShown()
+    return parser.parse_args(argv)

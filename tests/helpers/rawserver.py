@@ -1,0 +1,92 @@
+"""A loopback TCP server that misbehaves on purpose: it hands each connection's socket to a function.
+
+For what an HTTP framework will not do: close the connection after reading a request, never
+answer, or cut a chunked body in the middle. `hold` is an event that handlers wait on instead of
+answering; stopping the server sets it, so no handler outlives the test.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from typing import Callable
+
+Handler = Callable[[socket.socket, "RawServer"], None]
+
+
+class RawServer:
+    """Run `handler(connection, server)` in a thread for each connection to `url`."""
+
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+        self.hold = threading.Event()
+        self.requests: list[bytes] = []  # the head and body of every request read with `read_request`
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.2)
+        self.port = self._listener.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}/v1"
+        self._threads: list[threading.Thread] = []
+        self._acceptor = threading.Thread(target=self._accept, daemon=True)
+        self._acceptor.start()
+
+    def _accept(self) -> None:
+        while not self.hold.is_set():
+            try:
+                connection, _ = self._listener.accept()
+            except (TimeoutError, OSError):
+                continue
+            thread = threading.Thread(target=self._serve, args=(connection,), daemon=True)
+            self._threads.append(thread)
+            thread.start()
+
+    def _serve(self, connection: socket.socket) -> None:
+        with connection:
+            connection.settimeout(10)
+            try:
+                self.handler(connection, self)
+            except OSError:
+                pass
+
+    def read_request(self, connection: socket.socket) -> bytes:
+        """Read one request (head and Content-Length body) and remember it."""
+        data = b""
+        while b"\r\n\r\n" not in data:
+            block = connection.recv(65536)
+            if not block:
+                return data
+            data += block
+        head, _, body = data.partition(b"\r\n\r\n")
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value.strip())
+        while len(body) < length:
+            block = connection.recv(65536)
+            if not block:
+                break
+            body += block
+        self.requests.append(head + b"\r\n\r\n" + body)
+        return data
+
+    def stop(self) -> None:
+        self.hold.set()
+        self._acceptor.join(5)
+        self._listener.close()
+        for thread in self._threads:
+            thread.join(5)
+
+    def __enter__(self) -> "RawServer":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def chunk(data: bytes) -> bytes:
+    """One chunk of a chunked HTTP body."""
+    return b"%x\r\n%s\r\n" % (len(data), data)
+
+
+STREAM_HEAD = (b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n"
+               b"x-request-id: req_raw\r\n\r\n")

@@ -1,0 +1,125 @@
+"""How a magic's line is read: options, quoted values, free text kept as typed, and when `-h` means help."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from IPython.core.error import UsageError
+
+from oai_magics.magics.arguments import HelpShown, argument, magic_arguments, parse
+
+
+@magic_arguments(name="try")
+@argument("-m", "--model", help="a model")
+@argument("-t", "--temperature", type=float, help="a number")
+@argument("-n", type=int, help="a short-only option")
+@argument("--no-stream", action="store_true", help="a switch")
+@argument("--no-memory", action="store_true", help="another switch")
+@argument("-p", "--param", action="append", help="repeatable")
+@argument("prompt", nargs="*", help="free text")
+def prompt_magic(line: str) -> None:
+    """A magic with a free-text prompt."""
+
+
+@magic_arguments(name="try files")
+@argument("--to", help="a place")
+@argument("action", help="what to do")
+@argument("target", nargs="?", help="what to do it to")
+def words_magic(line: str) -> None:
+    """A magic whose positionals are single words."""
+
+
+@pytest.mark.parametrize("line, prompt", [
+    ('What does "foo" mean', 'What does "foo" mean'),
+    ("how do I use -h in grep", "how do I use -h in grep"),
+    ("what's  up,   doc?", "what's  up,   doc?"),
+    ("-- -h --model is text here", "-h --model is text here"),
+    ("a cat -n 4 in the rain", "a cat in the rain"),
+    ("-1 is a number", "-1 is a number"),
+    ("C:\\Users\\me\\x.png please", "C:\\Users\\me\\x.png please"),
+    ("{{name}} and {'json': 1}", "{{name}} and {'json': 1}"),
+    ("# not a comment", "# not a comment"),
+    ("'quoted whole'", "'quoted whole'"),
+])
+def test_free_text_is_taken_as_typed(line: str, prompt: str) -> None:
+    args = parse(prompt_magic, line)
+    assert " ".join(args.prompt) == prompt
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("-m 'gpt 4' hi", {"model": "gpt 4"}),
+    ('--model="it\'s" hi', {"model": "it's"}),
+    ("-p k='a b' -p x=1", {"param": ["k=a b", "x=1"]}),
+    ("-p 'k=[\"x\", 1]' hi", {"param": ['k=["x", 1]']}),
+    ("-t -1 hi", {"temperature": -1.0}),
+    ("-m -h hi", {"model": "-h"}),  # a value, not the help
+    ("-n4 hi", {"n": 4}),
+    ("--no-s hi", {"no_stream": True}),  # a unique prefix, as argparse allows
+    ("-m C:\\models\\x hi", {"model": "C:\\models\\x"}),
+    ("-m #1 hi", {"model": "#1"}),
+])
+def test_option_values_lose_their_shell_quotes_only(line: str, expected: dict) -> None:
+    args = parse(prompt_magic, line)
+    assert {k: getattr(args, k) for k in expected} == expected
+    assert args.prompt == (["hi"] if line.endswith(" hi") else [])
+
+
+@pytest.mark.parametrize("line", ["-h", "--help", "-m x -h", "--no-stream --help hi"])
+def test_only_a_help_flag_before_the_first_word_asks_for_help(line: str, capsys: Any) -> None:
+    with pytest.raises(HelpShown):
+        parse(prompt_magic, line)
+    assert capsys.readouterr().out.startswith("  %try [-m MODEL]")
+
+
+@pytest.mark.parametrize("line, message", [
+    ("--bogus hi", "unrecognized arguments: --bogus"),
+    ("--no hi", "ambiguous option: --no could match"),
+    ("-m", "expected one argument"),
+    ('-m "unclosed hi', "cannot read the arguments: No closing quotation"),
+    ("-t hot hi", "invalid float value: 'hot'"),
+    ("-p -- hi", "argument -p/--param: expected one argument"),
+    ("--param=-- hi", "'--' ends the options, it cannot be a value"),
+])
+def test_bad_lines_are_one_usage_line(line: str, message: str) -> None:
+    with pytest.raises(UsageError, match=message) as info:
+        parse(prompt_magic, line)
+    assert "\n" not in str(info.value)
+
+
+def test_single_word_positionals_are_unquoted_and_options_may_follow() -> None:
+    args = parse(words_magic, "upload 'my notes.txt' --to there")
+    assert (args.action, args.target, args.to) == ("upload", "my notes.txt", "there")
+    with pytest.raises(UsageError, match="unrecognized arguments: -h"):
+        parse(words_magic, "upload x -h")  # after a word, -h is no help
+
+
+def test_the_parser_is_built_on_first_use_and_documents_the_magic() -> None:
+    @magic_arguments(name="later")
+    @argument("-x", help="an option")
+    def later(line: str) -> None:
+        """Built later."""
+
+    assert later.lazy_parser.parser is None and later.__doc__ == "Built later."
+    assert later.getdoc().startswith("  %later [-x X]") and "Built later." in later.getdoc()
+    assert later.lazy_parser.parser is not None
+
+
+@pytest.mark.parametrize("pairs, expected", [
+    (["n=2", "stop=[\"x\"]", "user=me"], {"n": 2, "stop": ["x"], "user": "me"}),
+    (["top_p=NaN", "x=Infinity", "y=-Infinity", "z=1e999"], {"top_p": "NaN", "x": "Infinity", "y": "-Infinity", "z": "1e999"}),
+    (["deep={\"a\": [1e999]}"], {"deep": "{\"a\": [1e999]}"}),
+])
+def test_params_are_finite_json_or_text(pairs: list[str], expected: dict) -> None:
+    from oai_magics.magics.common import parse_params
+
+    assert parse_params(pairs) == expected
+
+
+def test_params_cannot_replace_what_the_magic_sends() -> None:
+    from oai_magics.magics.common import parse_params
+
+    with pytest.raises(UsageError, match="--param prompt: this magic sets prompt itself"):
+        parse_params(["prompt=other"], reserved=("prompt",))
+    with pytest.raises(UsageError, match="--param expects key=value"):
+        parse_params(["=x"])
