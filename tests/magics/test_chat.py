@@ -6,6 +6,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import signal
 import threading
 import time
@@ -165,8 +166,8 @@ def test_ctrl_c_in_a_tool_ends_the_exchange_without_a_half_answered_call(shell: 
 def test_errors_are_one_line(shell: Any) -> None:
     with pytest.raises(UsageError) as info:
         shell.run_cell_magic("chat", "-m gpt-9", "hi")
-    assert str(info.value) == ("NotFoundError: 404 (model_not_found): The model `gpt-9` does not exist or you do "
-                               "not have access to it. [param: model]")
+    assert re.fullmatch(r"NotFoundError: 404 \(model_not_found\): The model `gpt-9` does not exist or you do "
+                        r"not have access to it\. \[param: model\] \[request id: req_[0-9a-f]{32}\]", str(info.value))
     with pytest.raises(UsageError, match="unrecognized arguments: --bogus"):
         shell.run_cell_magic("chat", "--bogus", "hi")
     with pytest.raises(UsageError, match="Nothing to send"):
