@@ -23,7 +23,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-test: $(STAMP)
+# The browser tests drive Debian's Chromium, never a downloaded browser; CI runs as root.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	if [ "$$(id -u)" = 0 ]; then export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	else echo "$(CHROMIUM) is missing: run 'apt-get install -y chromium' as root, or the browser tests are skipped"; fi
+
+test: $(STAMP) $(CHROMIUM)
 	$(PY) -m pytest -q -p no:cacheprovider --basetemp "$(TMPDIR)/pytest"
 
 # Every notebook against the sandbox (or the OpenAI API when OPENAI_API_KEY is set and BACKEND is
