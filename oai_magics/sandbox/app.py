@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from . import (assistants, audio, chat, conversations, embeddings, faults, files, finetunes, images, models, moderations,
                responses, runs, threads)
 from .errors import ApiError, error_body, error_response
-from .faults import DroppedConnection, FaultMiddleware, Faults
+from .faults import DroppedConnection, FaultMiddleware, Faults, Traffic
 from .idempotency import IdempotencyMiddleware
 from .state import Settings, State
 from .store import Store
@@ -121,6 +121,8 @@ def create_app(settings: Settings) -> Starlette:
     app.state.faults = Faults()
     app.add_middleware(AuthMiddleware, api_key=settings.api_key)
     app.add_middleware(RequestIdMiddleware)  # outside auth: a refused key's 401 has its id too
-    app.add_middleware(FaultMiddleware, faults=app.state.faults)  # outermost: faults come before auth
-    app.add_middleware(IdempotencyMiddleware)  # outermost: a repeated key waits for or replays the first answer
+    app.add_middleware(IdempotencyMiddleware)  # a repeated key waits for or replays the first answer
+    app.state.traffic = Traffic()
+    # Outermost, as the network is: faults break any exchange (a replayed one too), and every request is logged.
+    app.add_middleware(FaultMiddleware, faults=app.state.faults, traffic=app.state.traffic)
     return app
