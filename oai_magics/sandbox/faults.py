@@ -13,8 +13,9 @@ traffic the API saw, so a test can count requests and see connections close.
     GET /sandbox/faults lists what is armed; DELETE /sandbox/faults disarms everything.
 
     GET /sandbox/requests: {"requests": [{method, path, body, idempotency_key, status}, ...],
-                            "in_flight": n}; `?wait=SECONDS&until=idle` (or `busy`) first waits
-                           until no request (or at least one) is being answered.
+                            "in_flight": n}; `?wait=SECONDS&until=idle` (or `busy`, or a number N)
+                           first waits until no request (or at least one) is being answered, or
+                           until N requests have arrived.
     DELETE /sandbox/requests forgets the log.
 
 It is an ASGI middleware rather than a route so it can break the connection itself.
@@ -125,11 +126,14 @@ class Traffic:
             self.in_flight += step
             self._changed.notify_all()
 
-    async def wait(self, seconds: float, busy: bool) -> None:
-        """Until at least one request (busy) or none (idle) is being answered, or `seconds` pass."""
+    async def wait(self, seconds: float, until: str) -> None:
+        """Until no request is being answered (idle), at least one is (busy), or `until` requests have
+        arrived; or `seconds` pass."""
+        conditions = {"idle": lambda: self.in_flight == 0, "busy": lambda: self.in_flight > 0}
+        reached = conditions.get(until) or (lambda: len(self.log) >= int(until))
         async with self._changed:
             try:
-                await asyncio.wait_for(self._changed.wait_for(lambda: (self.in_flight > 0) == busy), seconds)
+                await asyncio.wait_for(self._changed.wait_for(reached), seconds)
             except asyncio.TimeoutError:
                 pass
 
@@ -158,9 +162,9 @@ async def requests_seen(request: Request) -> Response:
     wait = request.query_params.get("wait")
     if wait:
         until = request.query_params.get("until", "idle")
-        if until not in ("idle", "busy"):
-            raise invalid("'until' is idle or busy.")
-        await traffic.wait(min(float(wait), 60.0), busy=until == "busy")
+        if until not in ("idle", "busy") and not until.isdigit():
+            raise invalid("'until' is idle, busy or a number of requests.")
+        await traffic.wait(min(float(wait), 60.0), until)
     return JSONResponse({"requests": traffic.log, "in_flight": traffic.in_flight})
 
 
@@ -194,16 +198,16 @@ class FaultMiddleware:
             await self.traffic.end()
 
     async def _answer(self, scope: Scope, receive: Receive, send: Send, transport: Any) -> None:
-        body = b""
+        raw, body = receive, b""
         if self.faults.wants_body(scope["method"], scope["path"]):
-            body, receive = await _buffered(receive)
+            body, receive = await _buffered(raw)
         fault = self.faults.take(scope["method"], scope["path"], body)
         if fault is None:
             return await self.app(scope, receive, send)
         if fault.delay:
-            if not fault.body:
-                body, receive = await _buffered(receive)
-            if await _client_left_within(fault.delay, receive):
+            if receive is raw:  # the body is read first, so that what comes next can only be a disconnect
+                body, receive = await _buffered(raw)
+            if await _client_left_within(fault.delay, raw):
                 return
         if fault.status:
             return await _status(send, fault)

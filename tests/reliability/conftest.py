@@ -31,7 +31,8 @@ class Server:
         requests.delete(self.sandbox.url + "/sandbox/faults", timeout=CONTROL_TIMEOUT)
 
     def traffic(self, wait: float = 0, until: str = "idle") -> dict:
-        """{"requests": [...], "in_flight": n}, after waiting up to `wait` seconds for `until` (idle or busy)."""
+        """{"requests": [...], "in_flight": n}, after waiting up to `wait` seconds for `until`
+        (idle, busy, or a number of requests received)."""
         query = {"wait": wait, "until": until} if wait else {}
         answer = requests.get(self.sandbox.url + "/sandbox/requests", params=query, timeout=CONTROL_TIMEOUT + wait)
         answer.raise_for_status()
