@@ -1,14 +1,17 @@
 """The fault matrix: every fault the sandbox can inject, against every user action in `targets`.
 
-Each case ends in one of three ways, and the table says which: recovered (the result is complete
-and correct, and the server saw the retry), failed (one line saying what failed, no traceback, and
-what could be kept is kept), or partial (a stream broke: its text so far is kept and a note says so).
+Each case ends in one of the ways the table names: recovered (the result is complete and correct,
+and the server saw exactly one retry), failed (one line saying what failed, no traceback, and what
+could be kept is kept), partial (a stream broke: its text so far is kept and a note says so), or,
+for a request that went out and got no answer, either re-sent under its idempotency key and
+recovered, or failed with a line saying it was not re-sent. Nothing may hang: pytest-timeout bounds
+each case.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +36,8 @@ MANY = 50  # a fault armed this many times outlasts every retry
 
 @dataclass(frozen=True)
 class Fault:
+    """One way the network or the server lets a call down, and how each target must come out of it."""
+
     name: str
     arm: dict  # /sandbox/faults fields besides path, method and body
     outcome: str
