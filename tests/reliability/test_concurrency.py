@@ -59,11 +59,6 @@ def test_streamed_chats_from_many_threads_stay_apart(sandbox: Sandbox, server: S
     assert max(open_at_once) > 1  # the streams really overlapped
 
 
-@pytest.fixture
-def shell(sandbox: Sandbox, shell: InteractiveShell) -> InteractiveShell:
-    return shell
-
-
 def test_48_embedding_workers_fit_the_connection_pool(shell: InteractiveShell, server: Server,
                                                       caplog: pytest.LogCaptureFixture, tmp_path: Path) -> None:
     texts = [f"buoy {n} off the breakwater" for n in range(2 * WORKERS)]

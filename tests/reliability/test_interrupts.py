@@ -101,15 +101,6 @@ def kernel(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     manager.shutdown_kernel(now=True)
 
 
-@pytest.fixture
-def server(sandbox: Sandbox) -> Iterator[Server]:
-    handle = Server(sandbox)
-    handle.disarm()
-    handle.forget()
-    yield handle
-    handle.disarm()
-
-
 def interrupt(kernel: Kernel, code: str, busy: Callable[[str], None]) -> tuple[dict, float]:
     """Run `code`, send SIGINT once `busy(msg_id)` returns; the cell's reply and the seconds it took to come."""
     msg_id = kernel.client.execute(code)
