@@ -20,6 +20,7 @@ inspector, `%chat --help` through `parse`).
 from __future__ import annotations
 
 import argparse
+import math
 import re
 import shlex
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic_arguments import MagicArgumentParser, argument, real_name
 from IPython.core.magic_arguments import magic_arguments as _eager_magic_arguments
 
-__all__ = ["magic_arguments", "argument", "an_id", "parser_of", "help_text", "parse", "HelpShown"]
+__all__ = ["magic_arguments", "argument", "an_id", "a_number", "parser_of", "help_text", "parse", "HelpShown"]
 
 # A word: runs of unquoted text and quoted spans; a lone quote (an apostrophe in "what's") is text.
 _TOKEN = re.compile(r"""(?:[^\s"']+|"[^"]*"|'[^']*'|["'])+""")
@@ -81,6 +82,18 @@ def an_id(text: str) -> str:
     if not text.strip():
         raise argparse.ArgumentTypeError("an id cannot be empty")
     return text
+
+
+def a_number(text: str) -> float:
+    """An `@argument(type=a_number)` for sampling settings: NaN and infinities are no JSON a server
+    accepts, so they are a usage error here rather than a broken request."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
 
 
 def parser_of(magic: Callable[..., Any]) -> MagicArgumentParser:

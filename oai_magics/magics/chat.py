@@ -8,7 +8,7 @@ from typing import Any
 from IPython.core.error import UsageError
 from IPython.core.magic import line_cell_magic, magics_class, no_var_expand
 
-from .arguments import argument, magic_arguments
+from .arguments import a_number, argument, magic_arguments
 from .cells import CallCounter
 from .common import SessionMagics, friendly, parse, parse_params, publish, read_variable
 from .prompts import interpolate
@@ -26,7 +26,7 @@ class ChatMagics(SessionMagics):
     @magic_arguments()
     @argument("-m", "--model", help="the chat model (default: %%config OAIMagics.chat_model, else the profile's)")
     @argument("-s", "--system", help="a system prompt for this conversation")
-    @argument("-t", "--temperature", type=float, help="sampling temperature, 0 to 2")
+    @argument("-t", "--temperature", type=a_number, help="sampling temperature, 0 to 2")
     @argument("--max-tokens", type=int, help="the most tokens the reply may have")
     @argument("-p", "--param", action="append", metavar="KEY=VALUE",
               help="any other API parameter (JSON values), repeatable; with n=2 or more each choice is shown "
@@ -66,7 +66,7 @@ class ChatMagics(SessionMagics):
 
     def _params(self, args: Any, functions: dict) -> dict:
         """Only what the user set is sent, besides the model and the messages."""
-        params = {"model": self.session.model("chat", args.model), **parse_params(args.param)}
+        params = {"model": self.session.model("chat", args.model), **parse_params(args.param, reserved=("messages", "stream", "stream_options"))}
         if args.temperature is not None:
             params["temperature"] = args.temperature
         if args.max_tokens is not None:

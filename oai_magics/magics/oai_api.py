@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .arguments import argument, magic_arguments
+from .arguments import a_number, argument, magic_arguments
 from .common import listing, parse_params, publish
 from .oai import ROUTER, OAIMagics
 
@@ -96,7 +96,7 @@ def translate(magics: OAIMagics, args: Any) -> Any:
 @magic_arguments(name="oai complete")
 @argument("-m", "--model", help="the completion model")
 @argument("--max-tokens", type=int, help="the most tokens to generate (the API's default is 16)")
-@argument("-t", "--temperature", type=float, help="sampling temperature")
+@argument("-t", "--temperature", type=a_number, help="sampling temperature")
 @argument("-p", "--param", action="append", metavar="KEY=VALUE",
           help="any other API parameter, repeatable; with n=2 or more each choice is shown apart and -o gets the list")
 @argument("--no-stream", action="store_true", help="wait for the whole completion")
@@ -110,7 +110,7 @@ def complete(magics: OAIMagics, args: Any) -> None:
 
     session = magics.session
     params: dict[str, Any] = {"model": session.model("completion", args.model), "prompt": " ".join(args.prompt),
-                              **parse_params(args.param)}
+                              **parse_params(args.param, reserved=("prompt", "stream", "stream_options"))}
     if args.max_tokens is not None:
         params["max_tokens"] = args.max_tokens
     if args.temperature is not None:

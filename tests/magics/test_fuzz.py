@@ -163,9 +163,9 @@ def test_any_line_or_cell_gives_a_result_or_one_usage_line(fuzz_shell: Any, tmp_
             fuzz_shell.run_line_magic("oai", "use test")
 
 
-@pytest.mark.xfail(strict=True, reason="chat.py and %oai complete pass -p stream=... beside their own stream "
-                   "argument: TypeError 'got multiple values for keyword argument stream' (reported to their owner)")
-@pytest.mark.parametrize("magic, line", [("chat", "-p stream=false hi"), ("oai", "complete -p stream=true hi")])
-def test_a_param_the_magic_sets_itself_is_one_line(shell: Any, magic: str, line: str) -> None:
+@pytest.mark.parametrize("magic, line", [("chat", "-p stream=false hi"), ("oai", "complete -p stream=true hi"),
+                                         ("chat", "-p messages=[] hi"), ("chat", "-t nan hi"), ("chat", "-t inf hi"),
+                                         ("oai", "complete -t -inf hi")])
+def test_a_param_the_magic_sets_itself_or_a_number_that_is_no_number_is_one_line(shell: Any, magic: str, line: str) -> None:
     with capture_output(), pytest.raises(UsageError):
         shell.run_line_magic(magic, line)
