@@ -66,12 +66,7 @@ FAULTS = [
 ]
 
 # Rows that fail today because of a defect elsewhere, named precisely; strict, so a fix is noticed.
-KNOWN_DEFECTS = {
-    ("malformed JSON with 200", "chat streamed"):
-        "a 200 application/json answer to a streamed request is read as an empty event stream: the cell says "
-        "'partial reply kept' with nothing kept, instead of one line naming what came back (the client does not "
-        "check a stream's content type)",
-}
+KNOWN_DEFECTS: dict[tuple[str, str], str] = {}
 
 
 def case(fault: Fault, target: Target) -> Any:
@@ -169,8 +164,6 @@ def test_retries_are_counted_in_usage(target: Target, shell: InteractiveShell, s
     assert usage_retries(shell, target.path) == 1
 
 
-@pytest.mark.xfail(strict=True, reason="%embed keeps no record of the rows it embedded: a re-run after a failed batch "
-                                       "sends every batch again")
 def test_a_rerun_of_a_failed_embedding_job_sends_only_the_failed_rows(shell: InteractiveShell, server: Server,
                                                                        tmp_path: Path) -> None:
     target = TARGETS["embed batches"]
