@@ -161,9 +161,10 @@ def test_ctrl_c_while_waiting_for_a_reply(kernel: Kernel, server: Server) -> Non
     assert_kernel_usable(kernel)
 
 
-@pytest.mark.xfail(strict=True, reason="Ctrl-C during %embed waits for the batches in flight: embed_texts leaves its "
-                                       "`with ThreadPoolExecutor` block, which joins the worker still blocked reading "
-                                       "its socket until the server answers (embedding_jobs.py)")
+@pytest.mark.xfail(strict=True, reason="Ctrl-C during %embed returns at once with the finished batches, but the "
+                                       "request of a batch still in flight keeps its socket open until the server "
+                                       "answers or the timeout ends (embeddings/direct.py: requests gives no handle to "
+                                       "abort a call blocked in another thread)")
 def test_ctrl_c_during_an_embedding_job(kernel: Kernel, server: Server) -> None:
     texts = [f"harbour note number {word}" for word in ("one", "two", "three", "four", "five", "six")]
     kernel.run(f"texts = {texts!r}")
