@@ -15,7 +15,7 @@ import uuid
 from contextlib import ExitStack
 from functools import partial
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal, Mapping
+from typing import Any, Callable, Iterator, Literal, Mapping
 
 from .. import __version__
 from .errors import APIConnectionError, APIError, APIStatusError, status_error
@@ -154,9 +154,10 @@ class Requester:
         request_id = response.headers.get("x-request-id")
         if stream:
             self._record(call, response.status_code, request_id, {})
+            chunks = self.transport.iter_bytes(response)
             if "json" in response.headers.get("content-type", "") and "event-stream" not in response.headers["content-type"]:
-                raise self._not_a_stream(response, request_id)
-            return Stream(self.transport.iter_bytes(response), response.close, events=stream == "events",
+                chunks = self._not_a_stream(chunks, response.status_code, request_id)
+            return Stream(chunks, response.close, events=stream == "events",
                           typed=stream == "responses", request_id=request_id)
         result = self._decode(response, expect, request_id)
         usage: dict = result["usage"] if isinstance(result, dict) and isinstance(result.get("usage"), dict) else {}
@@ -231,19 +232,20 @@ class Requester:
             response.close()
         return status_error(response.status_code, body, headers, response.reason or "")
 
-    @classmethod
-    def _not_a_stream(cls, response: Response, request_id: str | None) -> APIError:
-        """A streamed call answered with one JSON body: a server that does not stream, or a broken
-        answer. Either way the reply cannot be read as events, and the error says what came back."""
+    @staticmethod
+    def _not_a_stream(chunks: Iterator[bytes], status: int, request_id: str | None) -> Iterator[bytes]:
+        """A streamed call answered with one JSON body (a server that does not stream, or a broken
+        answer): reading the stream raises one error that says what came back, like any stream error."""
+        body = b"".join(chunks)  # read through the transport, so a cut body is reported in words
         try:
-            answer = cls._decode(response, "json", request_id)
-        except APIError as error:
-            return APIError(f"asked for a stream, {error.message}", status=response.status_code, request_id=request_id)
-        finally:
-            response.close()
+            answer = jsonlib.loads(body)
+        except ValueError:
+            raise APIError(f"asked for a stream, the server sent JSON that does not parse: {body[:80].decode('utf-8', 'replace')!r}",
+                           status=status, request_id=request_id) from None
         kind = answer.get("object", "an object") if isinstance(answer, dict) else type(answer).__name__
-        return APIError(f"asked for a stream, but the server answered with one JSON {kind}: it does not stream this "
-                        "call (ask without streaming)", status=response.status_code, request_id=request_id)
+        raise APIError(f"asked for a stream, the server answered with one JSON {kind}: it does not stream this call "
+                       "(ask without streaming)", status=status, request_id=request_id)
+        yield b""  # a generator: the error comes when the stream is read
 
     @staticmethod
     def _decode(response: Response, expect: Expect, request_id: str | None) -> Any:

@@ -183,11 +183,12 @@ def test_a_read_timeout_mid_stream_is_a_timeout() -> None:
 
 @pytest.mark.parametrize("body, says", [
     (b'{"id": "chatcmpl-1", "object": "chat.completion", "choices": []}', "one JSON chat.completion: it does not stream"),
-    (b'{"choices": [broken', "asked for a stream, expected JSON but got application/json: '{\"choices\": [broken'"),
+    (b'{"choices": [broken', "asked for a stream, the server sent JSON that does not parse: '{\"choices\": [broken'"),
 ])
 def test_a_stream_answered_with_one_json_body_says_what_came_back(client: Client, recorder: Any, body: bytes,
                                                                    says: str) -> None:
     recorder.reply = lambda request: Response(body, content_type="application/json")
+    stream = client.chat.completions.create(model="m", messages=MSG, stream=True)
     with pytest.raises(APIError) as caught:
-        client.chat.completions.create(model="m", messages=MSG, stream=True)
-    assert says in str(caught.value) and caught.value.status == 200
+        next(stream)
+    assert says in str(caught.value) and caught.value.status == 200 and stream.closed

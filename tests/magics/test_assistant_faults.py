@@ -97,3 +97,16 @@ def test_dropped_stream_before_the_run_exists_is_one_line(shell: Any, faults: An
     with pytest.raises(UsageError) as caught:
         start(shell, api, thread_id, polled=False)
     assert "\n" not in str(caught.value) and "Error" in str(caught.value)
+
+
+@pytest.mark.parametrize("ready", BACKENDS, indirect=True)
+@pytest.mark.parametrize("polled", [False, True], ids=["streamed", "polled"])
+def test_a_proxys_html_502_page_is_one_line_without_its_markup(shell: Any, faults: Any, ready: tuple,
+                                                               polled: bool) -> None:
+    api, thread_id = ready
+    faults(path=run_path(api, thread_id), method="POST", status=502, html=True, count=10)
+    with pytest.raises(UsageError) as caught:
+        start(shell, api, thread_id, polled)
+    line = str(caught.value)
+    assert "\n" not in line and "502" in line and "<" not in line
+
