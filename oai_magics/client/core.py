@@ -282,9 +282,18 @@ def _not_resent(call: _Call, error: APIConnectionError) -> APIConnectionError:
 
 def _say_when_to_retry(error: APIStatusError, seconds: float) -> None:
     """A server asking for a longer wait than we sit through: the error tells the user when to come back."""
-    when = time.strftime("%H:%M:%S %Z", time.localtime(time.time() + seconds))
     error.retry_after = seconds
-    error.message += f"; the server asks to wait {seconds:.0f} s, so not retried: try again after {when}"
+    error.message += f"; the server asks to wait {seconds:.0f} s, so not retried: try again {_after(seconds)}"
+
+
+def _after(seconds: float) -> str:
+    """When a wait of `seconds` ends, for a message: the time, with the date once it is not today."""
+    try:
+        when = time.localtime(time.time() + seconds)
+    except (OverflowError, ValueError, OSError):  # `Retry-After: inf` or a year past the platform's time_t
+        return "much later (the server gave no usable time)"
+    same_day = time.localtime()[:3] == when[:3]
+    return "after " + time.strftime("%H:%M:%S %Z" if same_day else "%Y-%m-%d %H:%M:%S %Z", when)
 
 
 def _clean(mapping: Mapping[str, Any]) -> dict[str, Any]:
