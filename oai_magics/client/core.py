@@ -205,9 +205,10 @@ class Requester:
                 call.attempts += 1
                 continue
             status = self._status_error(response, response_headers)
+            del response  # its body may echo the key, and this frame is in the error's traceback
             if self.retry.waits_too_long(response_headers):
                 _say_when_to_retry(status, self.retry.retry_after(response_headers) or 0.0)
-            self._record(call, response.status_code, status.request_id, {})
+            self._record(call, status.status, status.request_id, {})
             raise status
 
     def _send_once(self, call: "_Call") -> Response:
@@ -219,15 +220,21 @@ class Requester:
             encoder = encode(call.body or {}, call.uploads, stack)
             return send(headers={**call.headers, "Content-Type": encoder.content_type}, data=encoder)
 
-    @staticmethod
-    def _status_error(response: Response, headers: Mapping[str, str]) -> APIStatusError:
+    def _status_error(self, response: Response, headers: Mapping[str, str]) -> APIStatusError:
         try:
-            body = response.content
+            body = self._hide_key(response.content)
         except Exception:  # a body broken off mid-read still leaves the status to report
             body = b""
         finally:
             response.close()
         return status_error(response.status_code, body, headers, response.reason or "")
+
+    def _hide_key(self, body: bytes) -> bytes:
+        """The server's bytes with our key masked: a proxy that echoes the Authorization header
+        it refused would otherwise put the key into the error shown in the notebook."""
+        if self._api_key and self._api_key.value.encode() in body:
+            return body.replace(self._api_key.value.encode(), repr(self._api_key).encode())
+        return body
 
     @staticmethod
     def _decode(response: Response, expect: Expect, request_id: str | None) -> Any:
