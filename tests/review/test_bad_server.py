@@ -132,9 +132,9 @@ def test_a_huge_choice_or_output_index_does_not_allocate_up_to_it() -> None:
     assert len(chat.reply.choices) < 1000 and len(responses.items) < 1000
 
 
-@pytest.mark.xfail(strict=True, reason="Requester.request hands any 200 to the SSE decoder: a server that ignores "
-                   "stream=true (or puts an error in a 200 JSON body) gives 'stream ended ... after 0 events' and "
-                   "its whole answer or error message is thrown away")
+@pytest.mark.xfail(strict=True, reason="Requester._not_a_stream says a JSON body came instead of a stream, but drops "
+                   "what it said: a whole answer from a server that ignores stream=true, or the error message "
+                   "of a 200 {'error': ...} body")
 @pytest.mark.parametrize("body, wanted", [
     (b'{"choices": [{"index": 0, "message": {"role": "assistant", "content": "whole answer"}, '
      b'"finish_reason": "stop"}]}', "whole answer"),
