@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import socket
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import pytest
 from werkzeug import Response
@@ -16,7 +16,7 @@ from werkzeug import Response
 from oai_magics.client import APIConnectionError, APIError, APIStatusError, APITimeoutError, Client
 from oai_magics.client.core import Secret
 from tests.helpers.canary import assert_no_secret, find_secret, verbose_traceback
-from tests.helpers.rawserver import STREAM_HEAD, RawServer, chunk
+from tests.helpers.rawserver import STREAM_HEAD, RawServer, chunk, serve  # noqa: F401 (serve is a fixture)
 
 from .conftest import CANARY_KEY
 
@@ -38,18 +38,6 @@ def raised(call: Callable[[], Any]) -> BaseException:
 def assert_clean(error: BaseException) -> None:
     assert_no_secret(error, CANARY_KEY, opaque=(Secret,))
 
-
-@pytest.fixture
-def serve() -> Iterator[Callable[[Callable], RawServer]]:
-    servers: list[RawServer] = []
-
-    def start(handler: Callable) -> RawServer:
-        servers.append(RawServer(handler))
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        server.stop()
 
 
 def test_the_walk_finds_a_key_held_in_a_frame_local() -> None:

@@ -19,7 +19,7 @@ from oai_magics.client import Client
 from oai_magics.client.accumulate import ChunkAccumulator, consume
 from oai_magics.client.errors import OpenAIError, RateLimitError
 from oai_magics.client.responses_stream import ResponseAccumulator
-from tests.helpers.rawserver import STREAM_HEAD, RawServer, chunk
+from tests.helpers.rawserver import STREAM_HEAD, RawServer, chunk, serve  # noqa: F401 (serve is a fixture)
 
 Handler = Callable[[socket.socket, RawServer], None]
 MESSAGES = [{"role": "user", "content": "hi"}]
@@ -46,18 +46,6 @@ def stream(*events: bytes) -> Handler:
 
     return handle
 
-
-@pytest.fixture
-def serve() -> Iterator[Callable[[Handler], RawServer]]:
-    servers: list[RawServer] = []
-
-    def start(handler: Handler) -> RawServer:
-        servers.append(RawServer(handler))
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        server.stop()
 
 
 def client_for(server: RawServer) -> Client:
