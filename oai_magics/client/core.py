@@ -208,9 +208,10 @@ class Requester:
                 call.attempts += 1
                 continue
             status = self._status_error(response, response_headers)
+            del response  # its body may echo the key, and this frame is in the error's traceback
             if self.retry.waits_too_long(response_headers):
                 _say_when_to_retry(status, self.retry.retry_after(response_headers) or 0.0)
-            self._record(call, response.status_code, status.request_id, {})
+            self._record(call, status.status, status.request_id, {})
             raise status
 
     def _send_once(self, call: "_Call") -> Response:
@@ -222,15 +223,21 @@ class Requester:
             encoder = encode(call.body or {}, call.uploads, stack)
             return send(headers={**call.headers, "Content-Type": encoder.content_type}, data=encoder)
 
-    @staticmethod
-    def _status_error(response: Response, headers: Mapping[str, str]) -> APIStatusError:
+    def _status_error(self, response: Response, headers: Mapping[str, str]) -> APIStatusError:
         try:
-            body = response.content
+            body = self._hide_key(response.content)
         except Exception:  # a body broken off mid-read still leaves the status to report
             body = b""
         finally:
             response.close()
         return status_error(response.status_code, body, headers, response.reason or "")
+
+    def _hide_key(self, body: bytes) -> bytes:
+        """The server's bytes with our key masked: a proxy that echoes the Authorization header
+        it refused would otherwise put the key into the error shown in the notebook."""
+        if self._api_key and self._api_key.value.encode() in body:
+            return body.replace(self._api_key.value.encode(), repr(self._api_key).encode())
+        return body
 
     @staticmethod
     def _not_a_stream(chunks: Iterator[bytes], status: int, request_id: str | None) -> Iterator[bytes]:
@@ -300,9 +307,18 @@ def _not_resent(call: _Call, error: APIConnectionError) -> APIConnectionError:
 
 def _say_when_to_retry(error: APIStatusError, seconds: float) -> None:
     """A server asking for a longer wait than we sit through: the error tells the user when to come back."""
-    when = time.strftime("%H:%M:%S %Z", time.localtime(time.time() + seconds))
     error.retry_after = seconds
-    error.message += f"; the server asks to wait {seconds:.0f} s, so not retried: try again after {when}"
+    error.message += f"; the server asks to wait {seconds:.0f} s, so not retried: try again {_after(seconds)}"
+
+
+def _after(seconds: float) -> str:
+    """When a wait of `seconds` ends, for a message: the time, with the date once it is not today."""
+    try:
+        when = time.localtime(time.time() + seconds)
+    except (OverflowError, ValueError, OSError):  # `Retry-After: inf` or a year past the platform's time_t
+        return "much later (the server gave no usable time)"
+    same_day = time.localtime()[:3] == when[:3]
+    return "after " + time.strftime("%H:%M:%S %Z" if same_day else "%Y-%m-%d %H:%M:%S %Z", when)
 
 
 def _clean(mapping: Mapping[str, Any]) -> dict[str, Any]:

@@ -58,14 +58,18 @@ def _fill(prose: str, namespace: dict) -> str:
         if name not in namespace:
             print(f"{match.group(0)} left as it is: there is no variable named {name!r}", file=sys.stderr)
             return match.group(0)
-        current = namespace[name]
-        for step in _STEP.findall(path):
-            try:
+        failure: Exception | None = None
+        try:
+            current = namespace[name]
+            for step in _STEP.findall(path):
                 current = getattr(current, step[1:]) if step.startswith(".") else current[_index(step[1:-1])]
-            except (AttributeError, KeyError, IndexError, TypeError) as exc:
-                raise UsageError(f"{match.group(0)}: {type(exc).__name__}: {exc} "
-                                 "(use --no-interpolate to send braces as they are)") from None
-        return str(current)
+            return str(current)
+        # A missing key, but also any error the notebook's own object raises (a property, a __str__):
+        # either way the prompt would go out with a hole in it, so it is one line, not a traceback.
+        except Exception as exc:
+            failure = exc
+        raise UsageError(f"{match.group(0)}: {type(failure).__name__}: {failure} "
+                         "(use --no-interpolate to send braces as they are)")
 
     return _PLACEHOLDER.sub(value, prose)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
@@ -132,7 +133,17 @@ async def file_content(request: Request) -> Response:
     app = state(request)
     found = get_file(app, request.path_params["file_id"])
     return Response(app.store.read_blob(found["id"]), media_type="application/octet-stream",
-                    headers={"Content-Disposition": f'attachment; filename="{found["filename"]}"'})
+                    headers={"Content-Disposition": _attachment(found["filename"])})
+
+
+def _attachment(filename: str) -> str:
+    """A Content-Disposition for any name: headers are Latin-1, so other names (and quotes or line
+    breaks, which would end the header) go percent-encoded as RFC 6266's `filename*`, as Starlette's
+    FileResponse does."""
+    escaped = quote(filename)
+    if escaped == filename:
+        return f'attachment; filename="{filename}"'
+    return f"attachment; filename*=utf-8''{escaped}"
 
 
 ROUTES = [

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import socket
 import threading
-from typing import Callable
+from typing import Callable, Iterator
+
+import pytest
 
 Handler = Callable[[socket.socket, "RawServer"], None]
 
@@ -83,6 +85,20 @@ class RawServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[Handler], RawServer]]:
+    """A fixture: `serve(handler)` starts a RawServer, and every one started is stopped afterwards."""
+    servers: list[RawServer] = []
+
+    def start(handler: Handler) -> RawServer:
+        servers.append(RawServer(handler))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.stop()
 
 
 def chunk(data: bytes) -> bytes:

@@ -40,3 +40,21 @@ def test_a_variable_that_cannot_be_followed_is_one_line() -> None:
         interpolate("{{data.missing}}", NAMESPACE)
     with pytest.raises(UsageError, match=r"KeyError"):
         interpolate("{{data['sea']}}", NAMESPACE)
+
+
+class _Broken:
+    """A notebook object whose own code fails: a property that raises, a __str__ that raises."""
+
+    @property
+    def size(self) -> int:
+        raise ValueError("not measured yet")
+
+    def __str__(self) -> str:
+        raise RuntimeError("cannot show myself")
+
+
+@pytest.mark.parametrize("prompt, failure", [("{{thing}}", "RuntimeError: cannot show myself"),
+                                             ("{{thing.size}}", "ValueError: not measured yet")])
+def test_a_variable_whose_own_code_fails_is_one_line(prompt: str, failure: str) -> None:
+    with pytest.raises(UsageError, match=rf"^\{{\{{thing.*\}}\}}: {failure} \(use --no-interpolate"):
+        interpolate(prompt, {"thing": _Broken()})
