@@ -202,7 +202,7 @@ def collect(client: Client, store: JobStore, job: Job, *, cache: EmbeddingCache 
         interval = min(interval * 1.5, 30.0)
     matrix = RowMatrix(len(job.texts))
     if cache is not None:  # rows served from the cache when the job was sent
-        cache.fill(job.server, job.model, job.dimensions, job.texts, matrix.put_row)
+        cache.fill(job.server, job.model, job.dimensions, job.texts, matrix.put)
     for batch in job.batches:
         if batch.get("output_file_id"):
             for record in _records(client.files.content(batch["output_file_id"])):
