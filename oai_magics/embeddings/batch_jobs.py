@@ -26,11 +26,13 @@ from .cache import EmbeddingCache
 from .direct import RowMatrix, row_spans
 from .planning import MAX_ITEMS, plan_batches
 
-__all__ = ["JobStore", "Job", "submit", "refresh", "collect", "resend", "JobNotReady", "MAX_REQUESTS", "MAX_FILE_BYTES"]
+__all__ = ["JobStore", "Job", "submit", "refresh", "collect", "resend", "JobNotReady", "MAX_REQUESTS", "MAX_FILE_BYTES",
+           "send_lines", "until_finished", "output_records"]
 
 MAX_REQUESTS = 50_000  # requests per batch
 MAX_FILE_BYTES = 200 * 1024 * 1024  # bytes per batch input file
 ENDPOINT = "/v1/embeddings"
+CHAT_ENDPOINT = "/v1/chat/completions"
 TERMINAL = ("completed", "failed", "cancelled", "expired")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS batch_jobs (
@@ -45,16 +47,22 @@ class JobNotReady(Exception):
 
 @dataclass
 class Job:
-    """One `%embed --batch`: the texts, and the batches that carry them."""
+    """One `%embed --batch` or `%%chat --each --batch`: the inputs, and the batches that carry them."""
 
     id: str
     server: str
     model: str
     dimensions: int | None
-    texts: list[str]
+    texts: list  # the texts to embed, or one prompt per row (None: a row already answered)
     index: list | None = None
     batches: list[dict] = field(default_factory=list)  # {"id", "status", "request_counts", ...} as last seen
     created: float = field(default_factory=time.time)
+    kind: str = "embeddings"  # or "chat"
+    extra: dict = field(default_factory=dict)  # what a chat job needs to rebuild its frame
+
+    @property
+    def endpoint(self) -> str:
+        return CHAT_ENDPOINT if self.kind == "chat" else ENDPOINT
 
     @property
     def status(self) -> str:
@@ -160,10 +168,14 @@ def split_files(lines: Sequence[bytes], max_requests: int = MAX_REQUESTS, max_by
 
 def _send(client: Client, job: Job, rows: Sequence[int], batch_size: int, limits: tuple[int, int]) -> None:
     """Upload and create the batches carrying `rows` of the job."""
-    lines = request_lines(job.texts, rows, job.model, job.dimensions, batch_size)
-    for number, content in enumerate(split_files(lines, *limits)):
+    send_lines(client, job, request_lines(job.texts, rows, job.model, job.dimensions, batch_size), limits)
+
+
+def send_lines(client: Client, job: Job, lines: Sequence[bytes], limits: tuple[int, int]) -> None:
+    """Upload the request lines as files within the per-batch limits and create a batch for each."""
+    for content in split_files(lines, *limits):
         upload = client.files.create((f"{job.id}-{len(job.batches) + 1}.jsonl", content), purpose="batch")
-        batch = client.batches.create(input_file_id=upload["id"], endpoint=ENDPOINT, completion_window="24h",
+        batch = client.batches.create(input_file_id=upload["id"], endpoint=job.endpoint, completion_window="24h",
                                       metadata={"oai_magics_job": job.id})
         job.batches.append(batch)
 
@@ -189,9 +201,9 @@ def refresh(client: Client, store: JobStore, job: Job) -> Job:
     return job
 
 
-def collect(client: Client, store: JobStore, job: Job, *, cache: EmbeddingCache | None = None, wait: bool = False,
-            poll: float = 0.5, sleep: Callable[[float], None] = time.sleep) -> tuple[np.ndarray, list[int]]:
-    """(the matrix in input order, NaN rows where requests failed; the failed rows). Fills the cache."""
+def until_finished(client: Client, store: JobStore, job: Job, *, wait: bool = False, poll: float = 0.5,
+                   sleep: Callable[[float], None] = time.sleep) -> None:
+    """Return once every batch of the job has ended; without `wait`, raise JobNotReady if one has not."""
     interval = poll
     while not refresh(client, store, job).finished:
         if not wait:
@@ -200,18 +212,27 @@ def collect(client: Client, store: JobStore, job: Job, *, cache: EmbeddingCache 
                               f"collect it later, or add --wait to block until it ends")
         sleep(interval)
         interval = min(interval * 1.5, 30.0)
+
+
+def output_records(client: Client, job: Job, field: str = "output_file_id") -> list[dict]:
+    """Every record of the job's output files (or, with "error_file_id", of its error files)."""
+    return [record for batch in job.batches if batch.get(field) for record in _records(client.files.content(batch[field]))]
+
+
+def collect(client: Client, store: JobStore, job: Job, *, cache: EmbeddingCache | None = None, wait: bool = False,
+            poll: float = 0.5, sleep: Callable[[float], None] = time.sleep) -> tuple[np.ndarray, list[int]]:
+    """(the matrix in input order, NaN rows where requests failed; the failed rows). Fills the cache."""
+    until_finished(client, store, job, wait=wait, poll=poll, sleep=sleep)
     matrix = RowMatrix(len(job.texts))
     if cache is not None:  # rows served from the cache when the job was sent
-        cache.fill(job.server, job.model, job.dimensions, job.texts, matrix.put_row)
-    for batch in job.batches:
-        if batch.get("output_file_id"):
-            for record in _records(client.files.content(batch["output_file_id"])):
-                body = (record.get("response") or {}).get("body") or {}
-                rows = rows_of(record["custom_id"])
-                block = decode_matrix(body.get("data") or [])
-                matrix.put(rows, block)
-                if cache is not None:
-                    cache.store(job.server, job.model, job.dimensions, [job.texts[r] for r in rows], block)
+        cache.fill(job.server, job.model, job.dimensions, job.texts, matrix.put)
+    for record in output_records(client, job):
+        body = (record.get("response") or {}).get("body") or {}
+        rows = rows_of(record["custom_id"])
+        block = decode_matrix(body.get("data") or [])
+        matrix.put(rows, block)
+        if cache is not None:
+            cache.store(job.server, job.model, job.dimensions, [job.texts[r] for r in rows], block)
     failed = [int(r) for r in np.flatnonzero(~matrix.filled)]
     return matrix.result(), failed
 

@@ -19,7 +19,7 @@ import numpy as np
 
 __all__ = ["EmbeddingCache", "default_cache_dir", "default_cache_path"]
 
-_CHUNK = 500  # hashes per SELECT: under SQLite's limit on bound parameters
+_CHUNK = 900  # hashes per SELECT: under the 999 bound parameters older SQLite builds allow
 # One key per (server, model, dimensions, text) so a lookup is one index probe. A rowid table with
 # large pages: a 6 KB vector then sits in one page instead of a chain of overflow pages (SQLite
 # advises against WITHOUT ROWID for rows this large), which makes reading 100,000 of them fast.
@@ -45,11 +45,16 @@ def default_cache_path() -> Path:
     return default_cache_dir() / "embeddings.sqlite"
 
 
-def entry_key(scope: bytes, text: str) -> bytes:
-    """The key of a text within a (server, model, dimensions) scope."""
-    digest = hashlib.blake2b(scope, digest_size=16)
-    digest.update(text.encode("utf-8"))
-    return digest.digest()
+def entry_keys(scope: bytes, texts: Sequence[str]) -> list[bytes]:
+    """The key of each text within a (server, model, dimensions) scope: the scope is hashed once
+    and its state copied for each text."""
+    base = hashlib.blake2b(scope, digest_size=16)
+    keys = []
+    for text in texts:
+        digest = base.copy()
+        digest.update(text.encode("utf-8"))
+        keys.append(digest.digest())
+    return keys
 
 
 def scope_of(server: str, model: str, dimensions: int | None) -> bytes:
@@ -75,10 +80,12 @@ class EmbeddingCache:
             self._db.close()
 
     def fill(self, server: str, model: str, dimensions: int | None, texts: Sequence[str],
-             put: Callable[[int, np.ndarray], None]) -> list[int]:
-        """Hand every stored vector to `put(row, vector)` as it is read; returns the rows not stored.
+             put: Callable[[np.ndarray, np.ndarray], None]) -> list[int]:
+        """Hand the stored vectors to `put(rows, block)` a few thousand rows at a time; returns the rows
+        not stored.
 
-        Vectors go straight to their destination, so a large lookup never holds a second copy.
+        Blocks go straight to their destination, so a large lookup never holds a second copy of the
+        matrix; whole blocks, because per-row numpy calls cost more than the reading itself.
         """
         return self._find(scope_of(server, model, dimensions), texts, put)
 
@@ -86,31 +93,37 @@ class EmbeddingCache:
         """The rows whose texts are not stored (their vectors are not read)."""
         return self._find(scope_of(server, model, dimensions), texts, None)
 
-    def _find(self, scope: bytes, texts: Sequence[str], put: Callable[[int, np.ndarray], None] | None) -> list[int]:
+    def _find(self, scope: bytes, texts: Sequence[str], put: Callable[[np.ndarray, np.ndarray], None] | None) -> list[int]:
         rows_of: dict[bytes, list[int]] = {}
-        for row, text in enumerate(texts):
-            rows_of.setdefault(entry_key(scope, text), []).append(row)
+        for row, key in enumerate(entry_keys(scope, texts)):
+            rows_of.setdefault(key, []).append(row)
         unique = list(rows_of)
+        repeated = len(unique) < len(texts)
         found = np.zeros(len(texts), dtype=bool)
         columns = "key, vector" if put is not None else "key, NULL"
         with self._lock:
             for begin in range(0, len(unique), _CHUNK):
                 chunk = unique[begin:begin + _CHUNK]
                 marks = ",".join("?" * len(chunk))
-                for digest, blob in self._db.execute(f"SELECT {columns} FROM vectors WHERE key IN ({marks})", chunk):
-                    rows = rows_of[digest]
-                    found[rows] = True
-                    if put is not None:
-                        vector = np.frombuffer(blob, dtype="<f4")
-                        for row in rows:
-                            put(row, vector)
+                fetched = self._db.execute(f"SELECT {columns} FROM vectors WHERE key IN ({marks})", chunk).fetchall()
+                if not fetched:
+                    continue
+                if repeated:  # a text given twice takes its vector twice
+                    picks = [(i, row) for i, (key, _) in enumerate(fetched) for row in rows_of[key]]
+                    sources, rows = np.array([p[0] for p in picks]), np.array([p[1] for p in picks])
+                else:
+                    sources, rows = None, np.array([rows_of[key][0] for key, _ in fetched])
+                found[rows] = True
+                if put is not None:
+                    block = np.frombuffer(b"".join([blob for _, blob in fetched]), dtype="<f4").reshape(len(fetched), -1)
+                    put(rows, block if sources is None else block[sources])
         return np.flatnonzero(~found).tolist()
 
     def store(self, server: str, model: str, dimensions: int | None, texts: Sequence[str], matrix: np.ndarray) -> None:
         """Keep one vector per text (rows of NaN, from failed requests, are skipped)."""
         stamp, scope = time.time(), scope_of(server, model, dimensions)
-        rows = [(entry_key(scope, text), server, model, dimensions or 0, np.asarray(vector, dtype="<f4").tobytes(), stamp)
-                for text, vector in zip(texts, matrix) if not np.isnan(vector[:1]).any()]
+        rows = [(key, server, model, dimensions or 0, np.asarray(vector, dtype="<f4").tobytes(), stamp)
+                for key, vector in zip(entry_keys(scope, texts), matrix) if not np.isnan(vector[:1]).any()]
         with self._lock:
             self._db.execute("BEGIN")
             try:

@@ -79,7 +79,7 @@ def embed_texts(client: Client, texts: Sequence[str], model: str, *, dimensions:
     """
     texts = list(texts)
     out = RowMatrix(len(texts))
-    todo = cache.fill(client.base_url, model, dimensions, texts, out.put_row) if cache else list(range(len(texts)))
+    todo = cache.fill(client.base_url, model, dimensions, texts, out.put) if cache else list(range(len(texts)))
     pending = [texts[row] for row in todo]
     batches = plan_batches(pending, max_items=max(1, min(batch_size, MAX_ITEMS)))
     keep = functools.partial(cache.store, client.base_url, model, dimensions) if cache else None
@@ -138,15 +138,10 @@ class RowMatrix:
                 self.matrix = np.empty((self.count, width), dtype=np.float32)
         return self.matrix
 
-    def put(self, rows: Sequence[int], block: np.ndarray) -> None:
-        self._ensure(block.shape[1])[list(rows)] = block
-        self.filled[list(rows)] = True
-
-    def put_row(self, row: int, vector: np.ndarray) -> None:
-        """One row (the cache hands over 100,000 of them: no lock once the matrix exists)."""
-        matrix = self.matrix if self.matrix is not None else self._ensure(vector.shape[0])
-        matrix[row] = vector
-        self.filled[row] = True
+    def put(self, rows: Sequence[int] | np.ndarray, block: np.ndarray) -> None:
+        rows = np.asarray(rows, dtype=np.intp)
+        self._ensure(block.shape[1])[rows] = block
+        self.filled[rows] = True
 
     def result(self) -> np.ndarray:
         """The matrix, NaN in the rows nothing arrived for."""

@@ -43,6 +43,10 @@ class ChatMagics(SessionMagics):
               "({{row.column}} in the cell); gives a DataFrame of the rows and their replies")
     @argument("--column", help="with --each: the column the replies go in (default: reply)")
     @argument("--workers", type=int, default=4, help="with --each: requests in flight at once (default 4)")
+    @argument("--batch", action="store_true", help="with --each: send the rows through the Batch API; "
+              "gives a job handle at once (collect it with --collect)")
+    @argument("--collect", metavar="JOB", help="the frame of a --each --batch job (--wait blocks until it ends)")
+    @argument("--wait", action="store_true", help="with --collect: wait for the job to end")
     @argument("-o", "--output", metavar="NAME", help="also store the reply text in this variable")
     @argument("prompt", nargs="*", help="the prompt (line form); in %%chat the cell is the prompt")
     @no_var_expand
@@ -51,6 +55,12 @@ class ChatMagics(SessionMagics):
         """Ask a chat model; the reply streams into the cell as Markdown."""
         args = parse(self.chat, line)
         prompt = cell if cell is not None else " ".join(args.prompt)
+        if args.collect:
+            from .chat_each import collect_each
+
+            return collect_each(self, args)
+        if args.batch and not args.each:
+            raise UsageError("--batch goes with --each VAR: one request per row, through the Batch API")
         if args.each:
             from .chat_each import chat_each
 

@@ -1,20 +1,22 @@
 """%%chat --each VAR: the cell is a prompt template (`{{row.column}}`) sent once per row of a
 DataFrame, Series or list, paced and concurrent; the answer is a DataFrame of the rows and their
 replies (and the reply's JSON fields with --json), each failure marked on its row. Given that
-frame back (`%%chat --each answers`), only the rows marked failed are sent again."""
+frame back (`%%chat --each answers`), only the rows marked failed are sent again. With --batch the
+rows go through the Batch API instead: a job handle at once, and `%chat --collect JOB` later gives
+the same frame."""
 
 from __future__ import annotations
 
 import json
 from collections import ChainMap
-from typing import Any
+from typing import Any, Sequence
 
 from IPython.core.error import UsageError
 
 from .common import read_variable
 from .prompts import interpolate
 
-__all__ = ["chat_each"]
+__all__ = ["chat_each", "collect_each"]
 
 ERROR = "error"
 
@@ -27,8 +29,44 @@ def chat_each(magics: Any, args: Any, template: str) -> Any:
         raise UsageError("--each needs a prompt template in the cell, such as: Summarise {{row.text}}")
     frame = _as_frame(read_variable(magics.shell, args.each), args.each)
     column = args.column or "reply"
+    prompts = _prompts(magics, args, frame, column, template)
+    params = magics._params(args, {})
+    system = [{"role": "system", "content": args.system}] if args.system else []
+    client = magics.session.client
+    if args.batch:
+        return _submit(magics, args, frame, column, prompts, params, system)
+
+    def send(prompt: str) -> str:
+        answer = client.chat.completions.create(**params, messages=system + [{"role": "user", "content": prompt}])
+        return ((answer.get("choices") or [{}])[0].get("message") or {}).get("content") or ""
+
+    results = run_rows(client, prompts, send, workers=args.workers)
+    return _answers(magics, frame, column, args.json, prompts, results, args.output)
+
+
+def collect_each(magics: Any, args: Any) -> Any:
+    """`%chat --collect JOB [--wait]`: a `--each --batch` job's frame, as the direct path gives it."""
+    from ..embeddings.batch_jobs import JobNotReady
+    from ..embeddings.chat_batches import collect_chat
+    from .embed import job_store
+
+    with job_store(magics.session.settings) as store:
+        job = store.get(args.collect)
+        if job is None or job.kind != "chat":
+            known = ", ".join([j.id for j in store.all() if j.kind == "chat"][-5:]) or "none yet"
+            raise UsageError(f"no %%chat --each job {args.collect!r}; recent ones: {known}")
+        try:
+            results = collect_chat(magics.session.client, store, job, wait=args.wait)
+        except JobNotReady as exc:
+            raise UsageError(str(exc)) from None
+    frame = _stored_frame(job.extra["frame"])
+    return _answers(magics, frame, job.extra["column"], job.extra["json"], job.texts, results, args.output)
+
+
+def _prompts(magics: Any, args: Any, frame: Any, column: str, template: str) -> list[str | None]:
+    """The prompt of each row; None for a row a previous run answered (it has a reply and no error)."""
     done = frame[column].notna() & frame[ERROR].isna() if {column, ERROR} <= set(frame.columns) else None
-    prompts = []
+    prompts: list[str | None] = []
     for position, (_, row) in enumerate(frame.iterrows()):
         if done is not None and done.iloc[position]:
             prompts.append(None)
@@ -36,22 +74,34 @@ def chat_each(magics: Any, args: Any, template: str) -> Any:
         value = row.iloc[0] if list(frame.columns) == ["input"] else row
         prompts.append(template if args.no_interpolate else
                        interpolate(template, ChainMap({"row": value}, magics.shell.user_ns)))  # type: ignore[arg-type]
-    params = magics._params(args, {})
-    system = [{"role": "system", "content": args.system}] if args.system else []
-    client = magics.session.client
+    return prompts
 
-    def send(prompt: str) -> str:
-        answer = client.chat.completions.create(**params, messages=system + [{"role": "user", "content": prompt}])
-        return ((answer.get("choices") or [{}])[0].get("message") or {}).get("content") or ""
 
-    results = run_rows(client, prompts, send, workers=args.workers)
+def _submit(magics: Any, args: Any, frame: Any, column: str, prompts: list[str | None], params: dict,
+            system: list[dict]) -> Any:
+    from ..embeddings.chat_batches import submit_chat
+    from .embed import job_store
+
+    extra = {"frame": frame.to_json(orient="split", default_handler=str), "column": column, "json": bool(args.json)}
+    with job_store(magics.session.settings) as store:
+        job = submit_chat(magics.session.client, store, prompts, params, system, extra=extra)
+    print(f"{sum(p is not None for p in prompts)} row(s) sent as job {job.id}; collect with %chat --collect {job.id}")
+    if args.output:
+        magics.shell.user_ns[args.output] = job
+    return job
+
+
+def _answers(magics: Any, frame: Any, column: str, as_json: bool, prompts: Sequence[str | None], results: list,
+             output: str | None) -> Any:
+    """The rows with their replies and errors (rows not sent keep theirs); failures reported in one line."""
     out = frame.copy()
     replies = [r.value for r in results]
-    if done is not None:
+    errors = [r.error for r in results]
+    if column in out.columns:
         replies = [out[column].iloc[i] if prompts[i] is None else replies[i] for i in range(len(out))]
     out[column] = replies
-    out[ERROR] = [r.error for r in results]
-    if args.json:
+    out[ERROR] = errors
+    if as_json:
         out = _with_json_fields(out, column)
     marked = out[ERROR].notna()
     failed = [str(label) for label in out.index[marked]]
@@ -59,9 +109,17 @@ def chat_each(magics: Any, args: Any, template: str) -> Any:
         first = out.loc[marked, ERROR].iloc[0]
         print(f"{len(failed)} of {len(out)} rows failed (rows {', '.join(failed[:8])}{' ...' if len(failed) > 8 else ''}): "
               f"{first}; give this frame back to %%chat --each to send only those rows")
-    if args.output:
-        magics.shell.user_ns[args.output] = out
+    if output:
+        magics.shell.user_ns[output] = out
     return out
+
+
+def _stored_frame(text: str) -> Any:
+    import io
+
+    import pandas as pd
+
+    return pd.read_json(io.StringIO(text), orient="split", dtype=False)
 
 
 def _as_frame(value: Any, name: str) -> Any:

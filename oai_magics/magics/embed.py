@@ -23,6 +23,20 @@ def cache_path(settings: Any) -> Path:
     return Path(settings.cache_path).expanduser() if settings.cache_path else default_cache_path()
 
 
+@contextlib.contextmanager
+def job_store(settings: Any) -> Iterator[Any]:
+    """The Batch API jobs of every kernel (embedding and chat alike), in the cache's file."""
+    from ..embeddings.batch_jobs import JobStore
+
+    path = cache_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    store = JobStore(path)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
 @magics_class
 class EmbedMagics(SessionMagics):
     """%embed and %%embed."""
@@ -122,17 +136,13 @@ class EmbedMagics(SessionMagics):
     @contextlib.contextmanager
     def _stores(self, args: Any) -> Iterator[tuple[Any, Any]]:
         """(the job store, the cache or None), both closed afterwards."""
-        from ..embeddings.batch_jobs import JobStore
-
-        path = cache_path(self.session.settings)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        store, cache = JobStore(path), self._cache(args)
-        try:
-            yield store, cache
-        finally:
-            store.close()
-            if cache is not None:
-                cache.close()
+        with job_store(self.session.settings) as store:
+            cache = self._cache(args)
+            try:
+                yield store, cache
+            finally:
+                if cache is not None:
+                    cache.close()
 
     # -- Batch API jobs ------------------------------------------------------------------------
     def _submit(self, args: Any, texts: list[str], index: Any, model: str) -> Any:
@@ -161,6 +171,8 @@ class EmbedMagics(SessionMagics):
 
         with self._stores(args) as (store, cache):
             job = store.get(args.collect)
+            if job is not None and job.kind != "embeddings":
+                raise UsageError(f"{job.id} is a %%chat --each job: collect it with %chat --collect {job.id}")
             if job is None:
                 known = ", ".join(j.id for j in store.all()[-5:]) or "none yet"
                 raise UsageError(f"no embedding job {args.collect!r}; recent jobs: {known}")

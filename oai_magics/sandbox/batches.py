@@ -3,13 +3,16 @@ completed, `job_delay` seconds a stage, and leaves an output file and an error f
 
 A malformed input file fails the batch at validation (with `errors` naming the lines); a cancelled
 batch is `cancelling` for one stage, then `cancelled`; a batch still unfinished when its window
-closes (`batch_window` seconds in the sandbox, 24 hours of the API's) is `expired`. Each request
-line is answered by the sandbox's own route for its URL, so a batch answers exactly as the direct
-endpoint would. Batches advance whenever they are read.
+closes (`batch_window` seconds in the sandbox, 24 hours of the API's) is `expired`, its unprocessed
+lines in the error file as `batch_expired`. Each request line is answered by the sandbox's own route
+for its URL, so a batch answers exactly as the direct endpoint would; the lines are answered one at
+a time with the event loop free between them, so other requests are answered while a large batch
+runs. Batches advance whenever they are read.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from typing import Any
@@ -51,7 +54,7 @@ async def advance(request: Request, batch: dict) -> dict:
         if time.time() - batch["_cancelled"] >= delay:
             batch.update(status="cancelled", cancelled_at=stamp)
     elif elapsed >= app.settings.batch_window and batch["status"] in ("validating", "in_progress"):
-        batch.update(status="expired", expired_at=stamp)
+        expire(app, batch)
     elif batch["status"] == "validating" and elapsed >= delay:
         lines, errors = parse_lines(app, batch)
         if errors:
@@ -108,6 +111,19 @@ def parse_lines(app: State, batch: dict) -> tuple[list[dict], list[dict]]:
     return lines, errors[:1000]
 
 
+def expire(app: State, batch: dict) -> None:
+    """The window closed first: every line not answered goes to the error file as `batch_expired`."""
+    lines, _ = parse_lines(app, batch)
+    message = "This request could not be executed before the completion window expired."
+    records = [{"id": new_id("batch_req_"), "custom_id": line["custom_id"], "response": None,
+                "error": {"code": "batch_expired", "message": message}} for line in lines]
+    if records:
+        body = "".join(json.dumps(r) + "\n" for r in records).encode()
+        batch["error_file_id"] = add_file(app, f"batch_{batch['id']}_errors.jsonl", body, "batch_output")["id"]
+    batch.update(status="expired", expired_at=int(time.time()),
+                 request_counts={"total": len(lines), "completed": 0, "failed": len(records)})
+
+
 async def run_lines(request: Request, batch: dict) -> None:
     """Answer every line through the sandbox's own routes; successes and errors go to two files."""
     app = state(request)
@@ -120,6 +136,9 @@ async def run_lines(request: Request, batch: dict) -> None:
             status, answer = fault.status, error_body(fault.status, fault.message, "invalid_request_error", None, None)
         else:
             status, answer = await call_route(request, batch["endpoint"], line["body"])
+        # The routes answer without awaiting anything: give the event loop a turn between lines, or
+        # every other request would wait for the whole batch.
+        await asyncio.sleep(0)
         record = {"id": new_id("batch_req_"), "custom_id": line["custom_id"],
                   "response": {"status_code": status, "request_id": new_id("req_"), "body": answer}, "error": None}
         if status < 400:

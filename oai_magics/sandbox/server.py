@@ -101,7 +101,7 @@ class Sandbox:
 
 def start(host: str = "127.0.0.1", port: int = 0, data_dir: str | Path | None = None, api_key: str | None = None,
           token_delay: float = 0.0, run_delay: float = 0.0, job_delay: float = 1.0, run_expiry: float = 600.0,
-          log_level: str = "warning") -> Sandbox:
+          batch_window: float = 24 * 3600.0, log_level: str = "warning") -> Sandbox:
     """Start a sandbox in a background thread; returns once it accepts connections.
 
     With no `api_key` any bearer token is accepted and `.api_key` is a fresh random one to use.
@@ -109,7 +109,7 @@ def start(host: str = "127.0.0.1", port: int = 0, data_dir: str | Path | None = 
     tmp = tempfile.TemporaryDirectory(prefix="oai-sandbox-") if data_dir is None else None
     folder = Path(tmp.name if tmp else data_dir)  # type: ignore[arg-type]
     settings = Settings(data_dir=folder, api_key=api_key, token_delay=token_delay, run_delay=run_delay,
-                        job_delay=job_delay, run_expiry=run_expiry)
+                        job_delay=job_delay, run_expiry=run_expiry, batch_window=batch_window)
     server: uvicorn.Server | None = None
     sock: socket.socket | None = None
     thread: threading.Thread | None = None
@@ -174,11 +174,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--token-delay", type=float, default=0.02, help="seconds between streamed chunks")
     parser.add_argument("--run-delay", type=float, default=0.5, help="seconds a run spends queued and in progress")
     parser.add_argument("--job-delay", type=float, default=2.0, help="seconds a fine-tune spends pending and running")
+    parser.add_argument("--batch-window", type=float, default=24 * 3600.0,
+                        help="seconds a batch may take before it expires (default: the API's 24 hours)")
     parser.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
     args = parser.parse_args(argv)
     tmp = tempfile.TemporaryDirectory(prefix="oai-sandbox-") if args.data_dir is None else None
     settings = Settings(data_dir=Path(tmp.name if tmp else args.data_dir), api_key=args.api_key,
-                        token_delay=args.token_delay, run_delay=args.run_delay, job_delay=args.job_delay)
+                        token_delay=args.token_delay, run_delay=args.run_delay, job_delay=args.job_delay,
+                        batch_window=args.batch_window)
     server = _server(settings, args.log_level)
     try:
         sock = _bind(args.host, args.port)

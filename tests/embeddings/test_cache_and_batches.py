@@ -137,3 +137,13 @@ def test_a_batch_job_sends_only_what_the_cache_lacks(shell: Any) -> None:
     assert job.id and not frame.isna().any().any() and list(frame["text"]) == shell.user_ns["docs"]
     done = run(shell, "embed", "--jobs")[0].set_index("job").loc[job.id]
     assert done["requests"] == 2 and done["completed"] == 2  # rows 15-19 only: 4 + 1 texts
+
+
+def test_a_text_given_twice_is_served_twice_from_the_cache(shell: Any, traffic: Any) -> None:
+    shell.user_ns["docs"] = ["alpha", "beta", "alpha", "gamma", "beta", "alpha"]
+    first, _ = run(shell, "embed", "-i docs -d 8")
+    sent = traffic.seen()
+    again, _ = run(shell, "embed", "-i docs -d 8")
+    assert traffic.seen() == sent
+    pd.testing.assert_frame_equal(first, again)
+    assert np.array_equal(again.iloc[0, 1:].to_numpy(), again.iloc[5, 1:].to_numpy())

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import json
 import threading
+from typing import Any
 
 import pytest
 
 from oai_magics.client import Client
 from oai_magics.client.errors import BadRequestError
+from oai_magics.sandbox import start
 from tests.helpers.openapi import spec
 
-from .conftest import Answer
+from .conftest import Answer, recording_client
 
 TERMINAL = ("completed", "failed", "cancelled", "expired")
 
@@ -87,3 +89,54 @@ def test_a_batch_needs_a_batch_file_a_known_endpoint_and_the_24h_window(api: Cli
         api.batches.create(input_file_id=upload["id"], endpoint="/v1/images/generations")
     with pytest.raises(BadRequestError, match="'24h'"):
         api.batches.create(input_file_id=upload["id"], endpoint="/v1/embeddings", completion_window="1h")
+
+
+def test_a_batch_still_running_when_its_window_closes_expires_with_its_lines_in_the_error_file(tmp_path: Any) -> None:
+    answers: list[Answer] = []
+    # The window (0.05 s) closes before the first stage ends (0.5 s): no line is ever answered.
+    with start(data_dir=tmp_path, job_delay=0.5, batch_window=0.05) as sandbox:
+        api = recording_client(sandbox, answers)
+        content = b"".join(line(f"r{i}", {"model": "text-embedding-3-small", "input": f"text {i}"}) for i in range(3))
+        upload = api.files.create(("in.jsonl", content), purpose="batch")
+        ended, seen = until_ended(api, api.batches.create(input_file_id=upload["id"], endpoint="/v1/embeddings")["id"])
+        assert ended["status"] == "expired" and ended["expired_at"] and "output_file_id" not in ended
+        assert ended["request_counts"] == {"total": 3, "completed": 0, "failed": 3}
+        errors = [json.loads(x) for x in api.files.content(ended["error_file_id"]).splitlines()]
+        assert [e["custom_id"] for e in errors] == ["r0", "r1", "r2"]
+        assert {e["error"]["code"] for e in errors} == {"batch_expired"} and errors[0]["response"] is None
+        api.close()
+    for answer in answers:
+        if answer.path.startswith("/batches"):
+            assert spec("2026").response_errors(answer.method, answer.path, answer.status, answer.body) == []
+
+
+def test_other_requests_are_answered_while_a_large_batch_runs(tmp_path: Any) -> None:
+    # With no stage delay the first read runs every line, so a read that sees "in_progress" was
+    # answered while another request's handler was still answering the batch's lines.
+    with start(data_dir=tmp_path, job_delay=0.0) as sandbox:
+        clients = [Client(api_key=sandbox.api_key, base_url=sandbox.base_url, timeout=120) for _ in range(2)]
+        content = b"".join(line(f"r{i}", {"model": "text-embedding-3-small", "input": f"text {i}", "dimensions": 4})
+                           for i in range(3000))
+        upload = clients[0].files.create(("big.jsonl", content), purpose="batch")
+        batch_id = clients[0].batches.create(input_file_id=upload["id"], endpoint="/v1/embeddings")["id"]
+        together = threading.Barrier(2, timeout=60)
+        seen: list[list[str]] = [[], []]
+
+        def read_until_ended(which: int) -> None:
+            together.wait()
+            for _ in range(10_000):  # bounded; each read either answers at once or runs the batch
+                status = clients[which].batches.retrieve(batch_id)["status"]
+                seen[which].append(status)
+                if status in TERMINAL:
+                    return
+
+        readers = [threading.Thread(target=read_until_ended, args=(i,)) for i in range(2)]
+        for reader in readers:
+            reader.start()
+        for reader in readers:
+            reader.join(timeout=120)
+        assert not any(reader.is_alive() for reader in readers)
+        assert seen[0][-1] == seen[1][-1] == "completed"
+        assert "in_progress" in seen[0] + seen[1]
+        for client in clients:
+            client.close()
