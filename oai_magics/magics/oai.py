@@ -42,6 +42,8 @@ class OAIMagics(Magics):
     timeout = Float(120.0, help="Seconds to wait for an answer before giving up.").tag(config=True)
     max_retries = Int(2, help="Retries of failed requests (connection errors, 429, 5xx).").tag(config=True)
     render_interval = Float(0.15, help="Seconds between re-renders of a streaming reply.").tag(config=True)
+    cache_path = Unicode("", help="The embedding cache file (empty: embeddings.sqlite in $OAI_MAGICS_CACHE_DIR, "
+                                  "else the user's cache folder).").tag(config=True)
     sandbox_token_delay = Float(0.02, help="Seconds between streamed chunks of the embedded sandbox.").tag(config=True)
 
     def __init__(self, shell: Any) -> None:
