@@ -118,6 +118,9 @@ def use_profile(magics: OAIMagics, args: Any) -> None:
         key = (f"key from {source}" if source != "none" else
                f"no API key yet: type one with %oai key, or set ${profile.key_env or 'OPENAI_API_KEY'} and run %oai use {name} again")
         print(f"using profile {name!r} ({magics.session.server(profile)}; {key})")
+    from .assistant_backend import describe_backend
+
+    print(describe_backend(magics.session))
 
 
 @ROUTER.command("profiles")
@@ -141,9 +144,12 @@ def list_profiles(magics: OAIMagics, args: Any) -> Any:
 @argument("--chat-model", help="its default chat model")
 @argument("--embedding-model", help="its default embedding model")
 @argument("--image-model", help="its default image model")
+@argument("--assistants-api", choices=["responses", "assistants"],
+          help="the API %%assistant uses on it (default: found by asking the server once)")
 def add_profile(magics: OAIMagics, args: Any) -> None:
     """Register a profile for another OpenAI-compatible server."""
-    profile = profiles.Profile(args.name, base_url=args.base_url, key_env=args.key_env).with_models(
+    profile = profiles.Profile(args.name, base_url=args.base_url, key_env=args.key_env,
+                               assistants_api=args.assistants_api).with_models(
         chat=args.chat_model, embedding=args.embedding_model, image=args.image_model)
     magics.session.profiles.register(profile)
     print(f"profile {args.name!r} added; switch to it with %oai use {args.name}")
