@@ -238,7 +238,7 @@ def machine() -> list[str]:
     memory = next((int(line.split()[1]) // 2**20 for line in Path("/proc/meminfo").read_text().splitlines()
                    if line.startswith("MemTotal")), 0) if Path("/proc/meminfo").exists() else 0
     versions = []
-    for package in ("oai_magics", "openai", "requests", "urllib3", "numpy", "pandas", "IPython", "ipykernel"):
+    for package in ("oai_magics", "openai", "requests", "urllib3", "numpy", "pybase64", "pandas", "IPython", "ipykernel"):
         try:
             versions.append(f"{package} {__import__(package).__version__}")
         except Exception:
@@ -248,9 +248,19 @@ def machine() -> list[str]:
             f"- measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; a busy machine widens the spread"]
 
 
-def report(rows: list[Row], quick: bool) -> str:
+def load_note(before: tuple[float, float, float]) -> str:
+    """The machine's load average (1, 5 and 15 minutes) when the run began and when it ended."""
+    after = os.getloadavg()
+    shown = lambda load: ", ".join(f"{value:.2f}" for value in load)  # noqa: E731
+    note = f"- load average at the start {shown(before)}, at the end {shown(after)} ({os.cpu_count()} cores)"
+    if max(before[0], after[0]) > (os.cpu_count() or 1):
+        note += ": other work shared the machine, so wall times are inflated; the CPU-time ratios hold better"
+    return note
+
+
+def report(rows: list[Row], quick: bool, load_before: tuple[float, float, float]) -> str:
     lines = ["# Benchmark results", "", "Made by `make bench` (`python benchmarks/run.py`); see `benchmarks/README.md`.",
-             "", *machine(), *(["- **quick run**: fewer runs, smaller sizes"] if quick else []), "",
+             "", *machine(), load_note(load_before), *(["- **quick run**: fewer runs, smaller sizes"] if quick else []), "",
              "| measurement | value | goal | met | detail |", "|---|---:|---|---|---|"]
     for row in rows:
         met = "" if row.met is None else ("yes" if row.met else "**no**")
@@ -266,6 +276,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md", help="where to write the table")
     args = parser.parse_args()
     cache_bytecode()
+    load_before = os.getloadavg()
     rows: list[Row] = []
     for name in args.names or list(BENCHES):
         started = time.perf_counter()
@@ -274,7 +285,7 @@ def main() -> None:
         for row in found:
             print(f"{row.name}: {row.value:,.3f} {row.unit} {row.goal} {'' if row.met is None else ('ok' if row.met else 'MISSED')}")
         print(f"  ({name}: {time.perf_counter() - started:.0f} s)", flush=True)
-    args.out.write_text(report(rows, args.quick), encoding="utf-8")
+    args.out.write_text(report(rows, args.quick, load_before), encoding="utf-8")
     print(f"wrote {args.out}")
 
 
