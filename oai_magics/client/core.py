@@ -154,6 +154,8 @@ class Requester:
         request_id = response.headers.get("x-request-id")
         if stream:
             self._record(call, response.status_code, request_id, {})
+            if "json" in response.headers.get("content-type", "") and "event-stream" not in response.headers["content-type"]:
+                raise self._not_a_stream(response, request_id)
             return Stream(self.transport.iter_bytes(response), response.close, events=stream == "events",
                           typed=stream == "responses", request_id=request_id)
         result = self._decode(response, expect, request_id)
@@ -228,6 +230,20 @@ class Requester:
         finally:
             response.close()
         return status_error(response.status_code, body, headers, response.reason or "")
+
+    @classmethod
+    def _not_a_stream(cls, response: Response, request_id: str | None) -> APIError:
+        """A streamed call answered with one JSON body: a server that does not stream, or a broken
+        answer. Either way the reply cannot be read as events, and the error says what came back."""
+        try:
+            answer = cls._decode(response, "json", request_id)
+        except APIError as error:
+            return APIError(f"asked for a stream, {error.message}", status=response.status_code, request_id=request_id)
+        finally:
+            response.close()
+        kind = answer.get("object", "an object") if isinstance(answer, dict) else type(answer).__name__
+        return APIError(f"asked for a stream, but the server answered with one JSON {kind}: it does not stream this "
+                        "call (ask without streaming)", status=response.status_code, request_id=request_id)
 
     @staticmethod
     def _decode(response: Response, expect: Expect, request_id: str | None) -> Any:
