@@ -13,7 +13,7 @@ import json
 import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -38,13 +38,26 @@ def stream_body(chunks: int) -> bytes:
     return b"".join(b"%x\r\n%s\r\n" % (len(event), event) for event in events) + b"0\r\n\r\n"
 
 
+SEED = 7
+
+
+def matrix_blocks(rows: int, dim: int, block: int = 4096) -> "Iterator[np.ndarray]":
+    """The replay matrix, row `i` being the vector of text `item i`, in blocks of rows.
+
+    A fixed seed makes it the same in every process, so a client's result can be checked row by
+    row against it without a second copy of the whole matrix in memory.
+    """
+    generator = np.random.default_rng(SEED)
+    for start in range(0, rows, block):
+        yield generator.standard_normal((min(block, rows - start), dim), dtype=np.float32)
+
+
 class ReplayServer:
     """`with ReplayServer(rows=..., dim=...) as server:` then `server.base_url`."""
 
     def __init__(self, rows: int = 0, dim: int = 1536, files: int = 0) -> None:
         self._streams: dict[int, bytes] = {}
-        self.matrix = np.random.default_rng(7).standard_normal((rows, dim), dtype=np.float32) if rows else None
-        self._rows_b64 = [base64.b64encode(row.tobytes()) for row in self.matrix] if rows else []
+        self._rows_b64 = [base64.b64encode(row.tobytes()) for block in matrix_blocks(rows, dim) for row in block]
         self.files = [{"id": f"file-{i:06d}", "object": "file", "bytes": 100 + i, "created_at": 1_700_000_000 + i,
                        "filename": f"data-{i}.jsonl", "purpose": "fine-tune", "status": "processed"} for i in range(files)]
         self.requests = 0

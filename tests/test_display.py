@@ -42,6 +42,21 @@ def test_stream_view_with_no_interval_renders_each_piece() -> None:
     assert [o.data["text/markdown"] for o in out.outputs] == ["a", "ab", "abc"]
 
 
+def test_a_long_text_waits_longer_between_updates(monkeypatch: pytest.MonkeyPatch) -> None:
+    from oai_magics.display import stream
+
+    now = [100.0]
+    monkeypatch.setattr(stream, "monotonic", lambda: now[0])
+    long_text = "x" * (3 * stream.RENDER_RATE)  # its updates are spaced by 3 s, not by the interval
+    with capture_output() as out:
+        view = StreamView(interval=0.15, rich=True)
+        for at, piece in [(100.0, "a"), (100.1, "b"), (100.2, long_text), (101.0, "c"), (103.1, "d"), (103.3, "e")]:
+            now[0] = at
+            view.add(piece)
+    shown = [o.data["text/markdown"] for o in out.outputs]
+    assert shown == ["a", "ab" + long_text, "ab" + long_text + "cde"]
+
+
 def test_plain_stream_prints_as_it_arrives() -> None:
     with capture_output() as out:
         view = StreamView(rich=False)

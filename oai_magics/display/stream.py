@@ -1,21 +1,29 @@
 """A reply that grows in place: one display handle, re-rendered a few times a second.
 
 In a notebook the text is shown as Markdown and updated at most every `interval` seconds (plus
-once at the end), not per token; in a terminal it is printed as it arrives. An answer with several
-choices (`n > 1`) shows each apart, headed "choice 1", "choice 2", ...: one display per choice in
-a notebook, each choice printed whole when the answer ends in a terminal (streamed choices
-arrive interleaved, and a terminal cannot write into earlier lines).
+once at the end), not per token; a long text waits longer between updates (see `RENDER_RATE`),
+so a reply of any length costs time in proportion to its length. In a terminal it is printed as
+it arrives. An answer with several choices (`n > 1`) shows each apart, headed "choice 1",
+"choice 2", ...: one display per choice in a notebook, each choice printed whole when the answer
+ends in a terminal (streamed choices arrive interleaved, and a terminal cannot write into earlier
+lines).
 """
 
 from __future__ import annotations
 
 import sys
-import time
+from time import monotonic
 from typing import Any
 
 from IPython.display import Markdown, display
 
-__all__ = ["StreamView", "ChoiceViews", "rich_frontend"]
+__all__ = ["StreamView", "ChoiceViews", "rich_frontend", "RENDER_RATE"]
+
+# Characters a second a growing reply sends to the frontend, at most. Every update sends (and the
+# frontend re-renders) the whole text, so with a fixed interval the cost of a reply would grow with
+# the square of its length; spacing updates by the text's length keeps it linear. Replies up to 30,000
+# characters (far beyond most) still update every 0.15 s.
+RENDER_RATE = 200_000
 
 
 def rich_frontend() -> bool:
@@ -35,13 +43,15 @@ class StreamView:
         self.heading = heading
         self.parts: list[str] = []
         self._handle: Any = None
-        self._last = 0.0
+        self._next = 0.0  # the monotonic time after which the next update may be sent
         if heading and self.rich:
             self._render()  # the headed display takes its place now, so choices show in order
 
     @property
     def text(self) -> str:
-        return "".join(self.parts)
+        if len(self.parts) > 1:  # joined once and kept joined: the next read joins only what is new
+            self.parts[:] = ["".join(self.parts)]
+        return self.parts[0] if self.parts else ""
 
     def add(self, piece: str) -> None:
         if not piece:
@@ -53,10 +63,10 @@ class StreamView:
             sys.stdout.write(piece)
             sys.stdout.flush()
             return
-        now = time.monotonic()
-        if now - self._last >= self.interval:
+        now = monotonic()
+        if now >= self._next or not self.interval:
             self._render()
-            self._last = now
+            self._next = now + max(self.interval, len(self.parts[0]) / RENDER_RATE)
 
     def finish(self, note: str = "") -> None:
         """The final render: the whole text (and a note such as 'interrupted')."""
@@ -101,7 +111,8 @@ class ChoiceViews:
         return self.views[index]
 
     def add(self, index: int, piece: str) -> None:
-        self.view(index).add(piece)
+        views = self.views  # called for every piece of a stream: the common case without a call
+        (views[index] if index < len(views) else self.view(index)).add(piece)
 
     def finish(self, note: str = "") -> None:
         """The final render of every choice; the note (why the answer is partial) under each."""

@@ -39,6 +39,22 @@ def test_float_embeddings_work_too(client: Client, recorder: Any) -> None:
     assert result.matrix.tolist() == vectors
 
 
+@pytest.mark.parametrize("vector, message", [
+    ("AAAAAA!AAAAA=", "embedding 1 is not base64 of float32 values"),  # a character base64 does not have
+    (base64.b64encode(b"\0" * 6).decode(), "embedding 1 is not base64 of float32 values"),  # 1.5 floats
+    (base64.b64encode(b"\0" * 12).decode(), "the embeddings in one answer have different lengths"),
+])
+def test_a_vector_that_does_not_decode_is_a_one_line_error(client: Client, recorder: Any, vector: str,
+                                                           message: str) -> None:
+    data = [{"object": "embedding", "index": 0, "embedding": base64.b64encode(b"\0" * 8).decode()},
+            {"object": "embedding", "index": 1, "embedding": vector}]
+    recorder.reply = lambda r: Response(json.dumps({"object": "list", "data": data}), content_type="application/json")
+    with pytest.raises(APIError) as caught:
+        client.embeddings.create(model="m", input=["a", "b"]).matrix
+    assert str(caught.value).startswith(message) and "\n" not in str(caught.value)
+    assert caught.value.__context__ is None and caught.value.__cause__ is None
+
+
 def test_auto_paging_walks_every_page(client: Client, recorder: Any) -> None:
     ids = [f"asst_{i}" for i in range(7)]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 from ..errors import APIError
@@ -22,24 +21,43 @@ class EmbeddingResult(dict):
 
 
 def decode_matrix(items: list[dict]) -> Any:
-    """Stack embeddings (base64 little-endian float32 or float lists) ordered by `index`."""
+    """Stack embeddings (base64 little-endian float32 or float lists) ordered by `index`.
+
+    Each vector is decoded straight into its row of one preallocated float32 matrix. Decoding is
+    most of the client's work on a big batch (16 MB of base64 for 2,048 x 1,536), so it goes
+    through pybase64's SIMD decoder, about ten times faster than the standard library's.
+    """
     import numpy as np  # first use only: keeps `import oai_magics.client` light
 
     ordered = sorted(items, key=lambda item: item.get("index", 0))
-    if not ordered:
-        return np.zeros((0, 0), dtype=np.float32)
-    rows = []
-    for item in ordered:
+    matrix = None
+    for row, item in enumerate(ordered):
         vector = item.get("embedding")
         if isinstance(vector, str):
-            rows.append(np.frombuffer(base64.b64decode(vector), dtype="<f4"))
+            values = _from_base64(vector)
+            if values is None:  # raised here, outside the decoder's except block, so it has no context
+                raise APIError(f"embedding {item.get('index')} is not base64 of float32 values")
         elif isinstance(vector, list):
-            rows.append(np.asarray(vector, dtype=np.float32))
+            values = np.asarray(vector, dtype=np.float32)
         else:
             raise APIError(f"embedding {item.get('index')} has no vector")
-    if len({row.shape[0] for row in rows}) != 1:
-        raise APIError("the embeddings in one answer have different lengths")
-    return np.vstack(rows).astype(np.float32, copy=False)
+        if matrix is None:
+            matrix = np.empty((len(ordered), values.shape[0]), dtype=np.float32)
+        elif values.shape[0] != matrix.shape[1]:
+            raise APIError("the embeddings in one answer have different lengths")
+        matrix[row] = values
+    return matrix if matrix is not None else np.zeros((0, 0), dtype=np.float32)
+
+
+def _from_base64(vector: str) -> Any:
+    """The float32 values a base64 string holds; None when it is not base64 of whole values."""
+    import numpy as np
+    from pybase64 import b64decode
+
+    try:
+        return np.frombuffer(b64decode(vector, validate=True), dtype="<f4")
+    except ValueError:  # a character outside base64, or a length that is no whole number of values
+        return None
 
 
 class Embeddings(Resource):
