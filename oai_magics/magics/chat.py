@@ -46,7 +46,8 @@ class ChatMagics(SessionMagics):
     def chat(self, line: str, cell: str | None = None) -> None:
         """Ask a chat model; the reply streams into the cell as Markdown."""
         args = parse(self.chat, line)
-        prompt = cell if cell is not None else " ".join(args.prompt)
+        # The newline that ends every cell is no part of the question (nor of its history).
+        prompt = cell.rstrip() if cell is not None else " ".join(args.prompt)
         if not args.no_interpolate:
             prompt = interpolate(prompt, self.shell.user_ns)
         if not prompt.strip():
@@ -104,7 +105,7 @@ class ChatMagics(SessionMagics):
             views.add(0, f"\n\n> tool call: `{name}({arguments})` returned `{output[:200]}`\n\n")
 
         reply, added = run_chat(self.session.client, params, functions, stream=stream, on_text=views.add, on_tool=on_tool)
-        views.finish(reply.cut_short())
+        views.finish_reply(reply)
         if stream and reply.usage:
             self.session.add_usage("/chat/completions", reply.usage)
         if conversation is not None:

@@ -158,7 +158,11 @@ def history(magics: OAIMagics, args: Any) -> Any:
     if conversation is None:
         known = ", ".join(magics.session.conversations) or "none yet"
         raise UsageError(f"No conversation named {args.conversation!r} (known: {known}).")
-    return pd.DataFrame(conversation.rows(), columns=["turn", "role", "content", "model", "at", "interrupted"])
+    frame = pd.DataFrame(conversation.rows(), columns=["turn", "role", "content", "model", "at", "interrupted"])
+    # Proper dtypes even for an empty conversation; rows without a model show None, not NaN.
+    model = frame["model"].astype(object)
+    return frame.astype({"turn": "int64", "interrupted": "bool"}).assign(
+        model=model.where(model.notna(), None), at=pd.to_datetime(frame["at"], utc=True))
 
 
 @ROUTER.command("usage")

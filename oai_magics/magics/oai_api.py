@@ -125,9 +125,11 @@ def complete(magics: OAIMagics, args: Any) -> None:
         for choice in reply.choices:
             views.add(choice.index, choice.text)
     else:
-        reply = consume(session.client.completions.create(**params, stream=True), ChunkAccumulator(params["model"]),
+        from ..conversation import open_usage_stream
+
+        reply = consume(open_usage_stream(session.client.completions.create, params), ChunkAccumulator(params["model"]),
                         views.add)
-    views.finish(reply.cut_short())
+    views.finish_reply(reply)
     show_usage(reply.model or params["model"], time.monotonic() - started, reply.usage or None, rich=views.rich)
     publish(magics.shell, reply.text if len(reply.choices) <= 1 else reply.texts, args.output)
 
