@@ -110,8 +110,10 @@ def test_models_files_round_trip(shell: Any, tmp_path: Path) -> None:
 def test_moderate_speak_transcribe_translate(shell: Any, tmp_path: Path) -> None:
     scores, _ = run(shell, "oai", "moderate I will punch you")
     assert bool(scores.loc["violence", "flagged"]) and scores.index[0] == "violence"
-    audio, _ = run(shell, "oai", f"speak --save {tmp_path / 'hi.wav'} Hello from the notebook")
-    assert "audio/wav" in audio._repr_html_() or audio.data[:4] == b"RIFF"
+    value, out = run(shell, "oai", f"speak --save {tmp_path / 'hi.wav'} -o voice Hello from the notebook")
+    audio = shell.user_ns["voice"]
+    assert value is None and audio is shell.user_ns["_"] and len(out.outputs) == 1  # shown once, stored
+    assert audio.data[:4] == b"RIFF"
     with wave.open(str(tmp_path / "hi.wav")) as handle:
         assert handle.getnframes() > 10_000
     text, _ = run(shell, "oai", f"transcribe {tmp_path / 'hi.wav'}")
