@@ -42,12 +42,28 @@ class OAIMagics(Magics):
     timeout = Float(120.0, help="Seconds to wait for an answer before giving up.").tag(config=True)
     max_retries = Int(2, help="Retries of failed requests (connection errors, 429, 5xx).").tag(config=True)
     render_interval = Float(0.15, help="Seconds between re-renders of a streaming reply.").tag(config=True)
-    sandbox_token_delay = Float(0.02, help="Seconds between streamed chunks of the embedded sandbox.").tag(config=True)
+    # The embedded sandbox reads these on every request: a change applies to the running one at once.
+    sandbox_token_delay = Float(0.02, min=0.0, help="Seconds between streamed chunks of the embedded sandbox "
+                                "(0 streams at full speed). Applies at once, also to a running sandbox.").tag(config=True)
+    sandbox_run_delay = Float(0.5, min=0.0, help="Seconds an assistant run or background response of the embedded "
+                              "sandbox spends queued and in progress. Applies at once.").tag(config=True)
+    sandbox_job_delay = Float(1.0, min=0.0, help="Seconds a legacy fine-tune or batch of the embedded sandbox spends in "
+                              "each of its waiting states. Applies at once.").tag(config=True)
+    sandbox_run_expiry = Float(600.0, min=0.0, help="Seconds an assistant run of the embedded sandbox waits for tool "
+                               "outputs before it expires. Applies at once.").tag(config=True)
 
     def __init__(self, shell: Any) -> None:
         super().__init__(shell, config=shell.config)
         self.session = Session(self)
         self._register_profiles(self.profiles)
+
+    @observe("sandbox_token_delay", "sandbox_run_delay", "sandbox_job_delay", "sandbox_run_expiry")
+    def _on_sandbox_setting(self, change: Any) -> None:
+        sandbox = getattr(getattr(self, "session", None), "sandbox", None)
+        if sandbox is not None:
+            setting = change["name"].removeprefix("sandbox_")
+            sandbox.configure(**{setting: change["new"]})
+            print(f"the running sandbox now uses {setting} = {change['new']:g} s")
 
     @observe("profiles")
     def _on_profiles(self, change: Any) -> None:

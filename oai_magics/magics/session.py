@@ -107,7 +107,9 @@ class Session:
                 from ..sandbox import start
             except ImportError as exc:
                 raise UsageError(f"The sandbox needs its extra: pip install 'oai-magics[sandbox]' ({exc.name} is missing).") from None
-            self.sandbox = start(token_delay=self.settings.sandbox_token_delay, run_delay=0.5)
+            settings = self.settings
+            self.sandbox = start(token_delay=settings.sandbox_token_delay, run_delay=settings.sandbox_run_delay,
+                                 job_delay=settings.sandbox_job_delay, run_expiry=settings.sandbox_run_expiry)
         return self.sandbox
 
     def _drop_client(self) -> None:
