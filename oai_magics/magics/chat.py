@@ -106,8 +106,6 @@ class ChatMagics(SessionMagics):
 
         reply, added = run_chat(self.session.client, params, functions, stream=stream, on_text=views.add, on_tool=on_tool)
         views.finish_reply(reply)
-        if stream and reply.usage:
-            self.session.add_usage("/chat/completions", reply.usage)
         if conversation is not None:
             conversation.record(new_exchange(call, prompt, added, reply, started))
         show_usage(reply.model or params["model"], time.monotonic() - started, reply.usage, rich=views.rich)

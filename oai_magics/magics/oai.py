@@ -184,11 +184,31 @@ def history(magics: OAIMagics, args: Any) -> Any:
 @ROUTER.command("usage")
 @magic_arguments(name="oai usage")
 def usage(magics: OAIMagics, args: Any) -> Any:
-    """Requests and tokens of this session as a DataFrame, one row per request."""
+    """Requests and tokens of this session: the totals in one line, then a table with one row per request."""
+    frame = usage_frame(magics.session.records)
+    print(usage_totals(frame))
+    return frame
+
+
+USAGE_COLUMNS = {"model": "object", "method": "object", "path": "object", "status": "Int64", "seconds": "float64",
+                 "prompt_tokens": "int64", "completion_tokens": "int64", "total_tokens": "int64",
+                 "request_id": "object", "retries": "int64"}
+
+
+def usage_frame(records: list[dict]) -> Any:
+    """The request log as a DataFrame numbered from 1; a status is an integer (<NA> when no answer came)."""
     import pandas as pd
 
-    columns = ["method", "path", "status", "seconds", "prompt_tokens", "completion_tokens", "total_tokens", "request_id"]
-    frame = pd.DataFrame(magics.session.records, columns=columns)
-    for column in ("prompt_tokens", "completion_tokens", "total_tokens"):
-        frame[column] = frame[column].fillna(0).astype(int)
+    frame = pd.DataFrame(records, columns=list(USAGE_COLUMNS))
+    tokens = ["prompt_tokens", "completion_tokens", "total_tokens"]
+    frame[tokens] = frame[tokens].fillna(0)
+    frame = frame.astype(USAGE_COLUMNS).rename(columns={"path": "endpoint"})
+    frame.index = pd.RangeIndex(1, len(frame) + 1, name="request")
     return frame
+
+
+def usage_totals(frame: Any) -> str:
+    failed = int((frame["status"].fillna(600) >= 400).sum())  # no status: no answer came
+    return (f"total: {len(frame)} requests ({failed} failed, {frame['retries'].sum()} retries), "
+            f"{frame['seconds'].sum():.2f} s, {frame['prompt_tokens'].sum()} prompt + "
+            f"{frame['completion_tokens'].sum()} completion = {frame['total_tokens'].sum()} tokens")

@@ -204,5 +204,5 @@ def test_help_lists_every_subcommand_with_its_description(shell: Any) -> None:
 def test_usage_counts_requests_and_tokens(shell: Any) -> None:
     shell.run_cell_magic("chat", "", "count my tokens")
     table, _ = run(shell, "oai", "usage")
-    chat = table[table["path"] == "/chat/completions"].iloc[-1]
+    chat = table[table["endpoint"] == "/chat/completions"].iloc[-1]
     assert chat["status"] == 200 and chat["total_tokens"] == chat["prompt_tokens"] + chat["completion_tokens"] > 0
