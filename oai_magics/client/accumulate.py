@@ -126,7 +126,7 @@ class Reply:
         if self.interrupted:
             return f"interrupted: {kept}"
         if self.error is not None:
-            return f"stream broken off after {self.chunks} chunks: {kept} ({self.error})"
+            return f"stream broken off: {kept} ({self.error})"  # the error says after how many events
         return ""
 
 

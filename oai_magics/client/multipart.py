@@ -3,6 +3,9 @@
 `Upload` normalises what the caller handed us; `encode()` builds a fresh streaming body for each
 attempt (requests-toolbelt's MultipartEncoder reads the file in blocks as the socket takes them, so
 a 500 MB upload never sits in memory), rewinding file objects so a retried request sends it all.
+A source that cannot rewind (a pipe, a socket, a generator-backed stream) is first copied into a
+spooled temporary file (memory up to `SPOOL_IN_MEMORY`, then disk): the encoder needs the length
+up front, and a retry needs the bytes again.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ import io
 import json
 import mimetypes
 import os
+import shutil
+import tempfile
 from contextlib import ExitStack
 from typing import IO, Any, Mapping, Union, cast
 
@@ -19,6 +24,7 @@ from requests_toolbelt.multipart.encoder import MultipartEncoder
 __all__ = ["FileInput", "Upload", "encode"]
 
 FileInput = Union[str, "os.PathLike[str]", bytes, IO[bytes], tuple]
+SPOOL_IN_MEMORY = 8 * 1024 * 1024
 
 
 class Upload:
@@ -26,6 +32,7 @@ class Upload:
 
     def __init__(self, source: FileInput, default_name: str = "file") -> None:
         name: str | None = None
+        self._start: int | None = None
         if isinstance(source, tuple):  # (filename, content) as in requests and the official SDK
             name, source = source[0], source[1]
         if isinstance(source, (str, os.PathLike)):
@@ -39,8 +46,11 @@ class Upload:
         elif isinstance(source, (bytes, bytearray, memoryview)):
             self._path, self._data, self._fileobj = None, bytes(source), None
         elif hasattr(source, "read"):
-            self._path, self._data, self._fileobj = None, None, cast(IO[bytes], source)
-            self._start = source.tell() if hasattr(source, "tell") else None
+            fileobj = cast(IO[bytes], source)
+            self._start = _position(fileobj)
+            if self._start is None:
+                fileobj, self._start = _spooled(fileobj), 0
+            self._path, self._data, self._fileobj = None, None, fileobj
             raw_name = getattr(source, "name", None)
             if isinstance(raw_name, str) and not name:
                 name = os.path.basename(raw_name)
@@ -59,10 +69,27 @@ class Upload:
         if self._data is not None:
             return io.BytesIO(self._data)
         fileobj = self._fileobj
-        assert fileobj is not None
-        if self._start is not None:
-            fileobj.seek(self._start)
+        assert fileobj is not None and self._start is not None
+        fileobj.seek(self._start)
         return fileobj
+
+
+def _position(fileobj: IO[bytes]) -> int | None:
+    """Where a file object stands, if it can be brought back there; None for a pipe and the like."""
+    try:
+        if not fileobj.seekable():
+            return None
+        return fileobj.tell()
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is both OSError and ValueError
+        return None
+
+
+def _spooled(source: IO[bytes]) -> IO[bytes]:
+    """The rest of a source that cannot rewind, copied once where it can."""
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
+    shutil.copyfileobj(source, spool)
+    spool.seek(0)
+    return cast(IO[bytes], spool)
 
 
 def _form_value(value: Any) -> str:

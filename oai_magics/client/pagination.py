@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterator, Sequence
 
+from .errors import APIError
+
 __all__ = ["Page"]
 
 
@@ -46,8 +48,25 @@ class Page(Sequence[dict]):
         return self._fetch_after(self.last_id)
 
     def auto_paging_iter(self) -> Iterator[dict]:
-        """Every object of this page and all the pages after it."""
-        page: Page | None = self
-        while page is not None:
+        """Every object of this page and all the pages after it.
+
+        A server that ignores `after` would hand back the same page for ever: the walk stops with an
+        APIError when a cursor comes round again or a page repeats the one before it.
+        """
+        page: Page = self
+        cursors: set[str] = set()
+        while True:
             yield from page.data
-            page = page.next_page() if page.has_next_page() else None
+            if not page.has_next_page():
+                return
+            assert page.last_id is not None
+            cursors.add(page.last_id)
+            following = page.next_page()
+            if (following.has_next_page() and following.last_id in cursors) or _ids(following) == _ids(page):
+                raise APIError(f"the server ignored after={page.last_id!r}: the next page repeats what came before, "
+                               f"so the listing stops here after {len(cursors)} pages")
+            page = following
+
+
+def _ids(page: Page) -> list[Any]:
+    return [item.get("id") if isinstance(item, dict) else item for item in page.data]

@@ -15,7 +15,7 @@ import json
 from typing import Any, Callable, Generator, Iterable, Iterator
 
 from .errors import APIConnectionError, APIError, error_fields
-from .sse import ServerSentEvent, iter_events
+from .sse import ServerSentEvent, SSEDecoder
 
 __all__ = ["Stream"]
 
@@ -35,8 +35,9 @@ class Stream(Iterator[dict]):
         self._on_end = on_end
         self._close_response = close
         self._events = events
+        self.received = 0  # events that arrived, for the message when the stream breaks
         decode = self._decode_typed if typed else self._decode
-        self._iterator: Generator[dict, None, None] = decode(iter_events(chunks))
+        self._iterator: Generator[dict, None, None] = decode(self._sse(chunks))
         self.closed = False
 
     def __iter__(self) -> "Stream":
@@ -86,18 +87,33 @@ class Stream(Iterator[dict]):
         except Exception:
             pass
 
+    def _sse(self, chunks: Iterable[bytes]) -> Iterator[ServerSentEvent]:
+        """The events as they complete; a network failure says how many had arrived."""
+        decoder = SSEDecoder()
+        broken: APIConnectionError | None = None
+        try:
+            for chunk in chunks:
+                for sse in decoder.feed(chunk):
+                    self.received += 1
+                    yield sse
+        except APIConnectionError as exc:  # raised below, outside this block, so it has no context
+            broken = type(exc)(f"{exc.message} after {_events(self.received)}", request_id=self.request_id)
+        if broken is not None:
+            raise broken
+
+    def _ended_early(self, what: str) -> APIConnectionError:
+        return APIConnectionError(f"the stream ended before {what}, after {_events(self.received)}",
+                                  request_id=self.request_id)
+
     def _decode(self, events: Iterator[ServerSentEvent]) -> Generator[dict, None, None]:
         for sse in events:
             if sse.data == DONE or sse.event == "done":
                 return
             payload = self._parse(sse)
-            if sse.event == "error" or (isinstance(payload, dict) and "error" in payload and not self._events):
+            if sse.event == "error" or (not self._events and isinstance(payload, dict) and "error" in payload):
                 raise self._error(payload)
-            if self._events:
-                yield {"event": sse.event, "data": payload}
-            else:
-                yield payload
-        raise APIConnectionError("the stream ended before the server finished it", request_id=self.request_id)
+            yield {"event": sse.event, "data": payload} if self._events else payload
+        raise self._ended_early("the server finished it")
 
     def _decode_typed(self, events: Iterator[ServerSentEvent]) -> Generator[dict, None, None]:
         # Servers that speak this API only roughly may leave out the `type`, keeping it only on the
@@ -115,17 +131,22 @@ class Stream(Iterator[dict]):
             yield payload if payload.get("type") else {"type": kind, **payload}
             if kind in TERMINAL_TYPES:
                 return
-        raise APIConnectionError("the stream ended before the response finished", request_id=self.request_id)
+        raise self._ended_early("the response finished")
 
     def _parse(self, sse: ServerSentEvent) -> Any:
         try:
             return json.loads(sse.data)
         except ValueError:
-            if sse.event == "error":
-                return {"error": {"message": sse.data}}
-            raise APIError(f"malformed data in the stream: {sse.data[:80]!r}", request_id=self.request_id) from None
+            pass  # handled below, so the error raised has no JSON decoder error as its context
+        if sse.event == "error":
+            return {"error": {"message": sse.data}}
+        raise APIError(f"malformed data in the stream: {sse.data[:80]!r}", request_id=self.request_id)
 
     def _error(self, payload: Any) -> APIError:
         fields = error_fields(payload)
         message = fields.pop("message", None) or "the stream reported an error"
         return APIError(message, request_id=self.request_id, body=payload, **fields)
+
+
+def _events(count: int) -> str:
+    return "1 event" if count == 1 else f"{count} events"

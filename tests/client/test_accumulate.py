@@ -64,7 +64,7 @@ def test_ctrl_c_and_a_broken_stream_keep_the_partial_text_and_close() -> None:
     broken = Recorded([chat_chunk(0, content="Half")], then=APIConnectionError("the server closed the connection"))
     reply = consume(broken, ChunkAccumulator())
     assert reply.text == "Half" and not reply.complete and broken.closed
-    assert reply.cut_short() == ("stream broken off after 1 chunks: partial reply kept "
+    assert reply.cut_short() == ("stream broken off: partial reply kept "
                                  "(the server closed the connection)")
     reply = consume(Recorded([], then=KeyboardInterrupt()), ChunkAccumulator())
     assert reply.interrupted and reply.cut_short() == "interrupted: nothing had arrived"

@@ -7,9 +7,10 @@ import json
 from typing import Any
 
 import numpy as np
+import pytest
 from werkzeug import Response
 
-from oai_magics.client import Client, EmbeddingResult
+from oai_magics.client import APIError, Client, EmbeddingResult
 
 
 def embedding_answer(vectors: list[list[float]], as_base64: bool, order: list[int]) -> str:
@@ -55,3 +56,32 @@ def test_auto_paging_walks_every_page(client: Client, recorder: Any) -> None:
     assert [a["id"] for a in first.auto_paging_iter()] == ids
     assert [r.query.get("after") for r in recorder.requests] == [None, "asst_2", "asst_5"]
     assert all(r.query["limit"] == "3" for r in recorder.requests)
+
+
+def pages_by_cursor(recorder: Any, pages: dict[str | None, list[str]]) -> None:
+    """The server answers `after=<cursor>` with the page listed for it, always saying there is more."""
+
+    def reply(request: Any) -> Response:
+        page = pages[request.args.get("after")]
+        body = {"object": "list", "data": [{"id": i} for i in page], "last_id": page[-1], "has_more": True}
+        return Response(json.dumps(body), content_type="application/json")
+
+    recorder.reply = reply
+
+
+@pytest.mark.timeout(30)  # the defect this guards against is an endless loop
+def test_a_server_ignoring_after_stops_the_walk_with_a_clear_error(client: Client, recorder: Any) -> None:
+    same = ["asst_0", "asst_1"]
+    pages_by_cursor(recorder, {None: same, "asst_1": same})
+    walked = []
+    with pytest.raises(APIError, match="the server ignored after='asst_1'"):
+        walked.extend(a["id"] for a in client.assistants.list().auto_paging_iter())
+    assert walked == same and len(recorder.requests) == 2  # nothing repeated, nothing more asked
+
+
+@pytest.mark.timeout(30)
+def test_a_cursor_coming_round_again_stops_the_walk(client: Client, recorder: Any) -> None:
+    pages_by_cursor(recorder, {None: ["a", "b"], "b": ["c", "d"], "d": ["a", "b"]})
+    with pytest.raises(APIError, match="ignored after='d'"):
+        list(client.assistants.list().auto_paging_iter())
+    assert len(recorder.requests) == 3

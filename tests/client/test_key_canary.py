@@ -118,3 +118,16 @@ def test_stream_cut_mid_way(serve: Any) -> None:
     error = raised(lambda: list(stream))
     assert isinstance(error, APIConnectionError)
     assert_clean(error)
+
+
+def test_stream_that_goes_silent(serve: Any) -> None:
+    def handler(conn: socket.socket, srv: RawServer) -> None:
+        srv.read_request(conn)
+        conn.sendall(STREAM_HEAD + chunk(b'data: {"choices": []}\n\n'))
+        srv.hold.wait(10)
+
+    server = serve(handler)
+    stream = raw_client(server.url).chat.completions.create(**CHAT, stream=True)
+    error = raised(lambda: list(stream))
+    assert_clean(error)
+    assert isinstance(error, APITimeoutError)

@@ -67,3 +67,27 @@ def test_feed_returns_only_completed_events() -> None:
     decoder = SSEDecoder()
     assert decoder.feed(b"data: a\n") == []
     assert decoder.feed(b"\n") == [ServerSentEvent("a")]
+
+
+@pytest.mark.parametrize("digits", ["\u0661\u0665\u0660\u0660", "\u00b9\u00b2", "１５００", "15 00", "-1", "+1500"])
+def test_retry_with_anything_but_ascii_digits_is_ignored(digits: str) -> None:
+    stream = f"retry: {digits}\ndata: ok\n\n".encode()
+    assert decode([stream]) == decode(list(map(bytes, zip(stream)))) == [ServerSentEvent("ok")]
+
+
+def test_a_bom_arriving_byte_by_byte_is_dropped() -> None:
+    stream = b"\xef\xbb\xbfdata: first\n\n"
+    assert decode([bytes([b]) for b in stream]) == [ServerSentEvent("first")]
+    assert decode([b"\xef\xbb", b"\xbfdata: x\n\n"]) == [ServerSentEvent("x")]
+
+
+@pytest.mark.timeout(60)
+def test_one_huge_line_in_small_reads_is_linear() -> None:
+    """32 MB in 1 KiB reads: re-joining the line on every read (over 500 GB copied) would not finish in time."""
+    piece = b"x" * 1024
+    decoder = SSEDecoder()
+    assert decoder.feed(b"data: ") == []
+    for _ in range(32 * 1024):
+        assert decoder.feed(piece) == []
+    events = decoder.feed(b"\n\n")
+    assert len(events) == 1 and len(events[0].data) == 32 * 1024 * 1024

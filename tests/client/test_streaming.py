@@ -10,7 +10,9 @@ from typing import Any, Iterator
 import pytest
 from werkzeug import Response
 
-from oai_magics.client import APIConnectionError, APIError, Client
+from oai_magics.client import APIConnectionError, APIError, APITimeoutError, Client
+from tests.helpers.rawserver import STREAM_HEAD, RawServer
+from tests.helpers.rawserver import chunk as chunk_bytes
 
 MSG = [{"role": "user", "content": "hi"}]
 
@@ -140,3 +142,40 @@ def test_keyboard_interrupt_while_reading_closes_the_connection() -> None:
     with pytest.raises(KeyboardInterrupt):
         next(stream)
     assert stream.closed and server.closed_by_client.wait(10)
+
+
+def event_stream(events: int, then: bytes) -> Any:
+    """A raw server handler: a chunked SSE stream of `events` chat chunks, then `then` and hang up."""
+
+    def handler(conn: socket.socket, server: RawServer) -> None:
+        server.read_request(conn)
+        body = b"".join(chunk_bytes(f"data: {json.dumps(chunk(str(i)))}\n\n".encode()) for i in range(events))
+        conn.sendall(STREAM_HEAD + body + then)
+        if then == b"wait":
+            server.hold.wait(10)
+
+    return handler
+
+
+def stream_from(server: RawServer, read_timeout: float = 5.0) -> tuple[list, BaseException]:
+    client = Client(api_key="sk-test", base_url=server.url, timeout=(5.0, read_timeout), max_retries=0)
+    received: list = []
+    with pytest.raises(APIConnectionError) as info:
+        for item in client.chat.completions.create(model="m", messages=MSG, stream=True):
+            received.append(item)
+    return received, info.value
+
+
+@pytest.mark.parametrize("cut", [b"", b"1f4\r\npartial chunk", b"zz\r\n", b"5\r\ndata:"])
+def test_a_stream_cut_mid_way_says_so_in_words(cut: bytes) -> None:
+    with RawServer(event_stream(3, cut)) as server:
+        received, error = stream_from(server)
+    assert len(received) == 3 and not isinstance(error, APITimeoutError)
+    assert str(error) == "the server closed the connection after 3 events [request id: req_raw]"
+
+
+def test_a_read_timeout_mid_stream_is_a_timeout() -> None:
+    with RawServer(event_stream(2, b"wait")) as server:
+        received, error = stream_from(server, read_timeout=0.3)
+    assert len(received) == 2 and isinstance(error, APITimeoutError)
+    assert str(error) == "the server sent nothing within the read timeout after 2 events [request id: req_raw]"

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import io
+import json
+import os
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
+from werkzeug import Response
 
 from oai_magics.client import Client
 
@@ -75,3 +79,42 @@ def test_speech_returns_bytes(client: Client, recorder: Any) -> None:
 
     recorder.reply = lambda r: Response(b"ID3\x00\x01", content_type="audio/mpeg")
     assert client.audio.speech.create(model="tts-1", input="hi", voice="alloy") == b"ID3\x00\x01"
+
+
+class OneWayStream(io.RawIOBase):
+    """Bytes that can be read once, in order, like a pipe: no tell(), no seek()."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        block = self._data.read(len(buffer))
+        buffer[: len(block)] = block
+        return len(block)
+
+
+def test_upload_from_a_pipe_is_sent_whole_on_every_attempt(client: Client, recorder: Any) -> None:
+    data = bytes(range(256)) * 4096  # 1 MiB
+    read_end, write_end = os.pipe()
+
+    def write() -> None:
+        with open(write_end, "wb") as end:
+            end.write(data)
+
+    writer = threading.Thread(target=write)
+    statuses = [503, 200]
+    recorder.reply = lambda request: Response(json.dumps({"id": "file-1", "object": "file"}), status=statuses.pop(0),
+                                              content_type="application/json")
+    writer.start()
+    with open(read_end, "rb") as pipe:
+        client.files.create(("data.jsonl", pipe), purpose="batch")
+    writer.join(10)
+    assert [seen.body["file"]["content"] == data for seen in recorder.requests] == [True, True]
+
+
+def test_upload_from_a_stream_without_tell(client: Client, recorder: Any) -> None:
+    client.files.create(("notes.txt", OneWayStream(b"once only")), purpose="assistants")
+    assert recorder.last.body["file"] == {"filename": "notes.txt", "content": b"once only"}

@@ -21,6 +21,7 @@ class RawServer:
         self.handler = handler
         self.hold = threading.Event()
         self.requests: list[bytes] = []  # the head and body of every request read with `read_request`
+        self.connections = 0  # how many connections were accepted
         self._listener = socket.create_server(("127.0.0.1", 0))
         self._listener.settimeout(0.2)
         self.port = self._listener.getsockname()[1]
@@ -35,6 +36,7 @@ class RawServer:
                 connection, _ = self._listener.accept()
             except (TimeoutError, OSError):
                 continue
+            self.connections += 1
             thread = threading.Thread(target=self._serve, args=(connection,), daemon=True)
             self._threads.append(thread)
             thread.start()

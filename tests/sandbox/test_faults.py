@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -11,16 +11,6 @@ from oai_magics.client import APIConnectionError, APIError, APITimeoutError, Cli
 from oai_magics.sandbox import Sandbox
 
 USER = [{"role": "user", "content": "Tell me a story about a lighthouse keeper"}]
-
-
-@pytest.fixture
-def faults(sandbox: Sandbox) -> Iterator[Any]:
-    def arm(**fault: Any) -> None:
-        answer = requests.post(sandbox.url + "/sandbox/faults", json=fault, timeout=10)
-        assert answer.status_code == 200, answer.text
-
-    yield arm
-    requests.delete(sandbox.url + "/sandbox/faults", timeout=10)
 
 
 @pytest.fixture

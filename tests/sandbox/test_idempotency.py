@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any
 
-import pytest
 import requests
 
 from oai_magics.client import Client, RequestRecord
 from oai_magics.sandbox import Sandbox
-
-
-@pytest.fixture
-def faults(sandbox: Sandbox) -> Iterator[Any]:
-    def arm(**fault: Any) -> None:
-        assert requests.post(sandbox.url + "/sandbox/faults", json=fault, timeout=10).status_code == 200
-
-    yield arm
-    requests.delete(sandbox.url + "/sandbox/faults", timeout=10)
 
 
 def post(sandbox: Sandbox, path: str, body: dict, key: str | None) -> requests.Response:
