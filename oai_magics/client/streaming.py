@@ -68,6 +68,8 @@ class Stream(Iterator[dict]):
     def _note(self, item: dict) -> None:
         """Keep the model and usage an event carries: at its top level (chat and completion chunks),
         in its `response` (Responses events) or its `data` (Assistants events, a run's usage)."""
+        if not isinstance(item, dict):
+            return
         for holder in (item, item.get("response"), item.get("data")):
             if isinstance(holder, dict):
                 if isinstance(holder.get("model"), str):
