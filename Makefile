@@ -11,7 +11,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # Temporary files (pytest, kernels, the sandbox's data) stay inside the checkout.
 export TMPDIR := $(CURDIR)/.tmp
 
-.PHONY: test demo bench install clean
+.PHONY: test demo bench pictures install clean
 
 $(STAMP): pyproject.toml
 	@mkdir -p $(TMPDIR)
@@ -23,7 +23,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-test: $(STAMP)
+# The browser tests drive Debian's Chromium, never a downloaded browser; CI runs as root.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	if [ "$$(id -u)" = 0 ]; then export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	else echo "$(CHROMIUM) is missing: run 'apt-get install -y chromium' as root, or the browser tests are skipped"; fi
+
+test: $(STAMP) $(CHROMIUM)
 	$(PY) -m pytest -q -p no:cacheprovider --basetemp "$(TMPDIR)/pytest"
 
 # Every notebook against the sandbox (or the OpenAI API when OPENAI_API_KEY is set and BACKEND is
@@ -31,6 +37,10 @@ test: $(STAMP)
 BACKEND ?= auto
 demo: $(STAMP)
 	$(PY) -m oai_magics.demo notebooks --out build/demo --backend $(BACKEND)
+
+# The README's pictures (docs/images/), one cell of each demo notebook's HTML page, in headless Chromium.
+pictures: $(STAMP)
+	$(PY) docs/make_pictures.py
 
 # Measurements side by side with the official SDK and the floor; writes benchmarks/RESULTS.md.
 bench: $(STAMP)

@@ -30,9 +30,13 @@ def listing_frame(items: Iterable[dict]) -> pd.DataFrame:
 
 
 def embedding_frame(texts: Sequence[str], matrix: np.ndarray, index: Any = None) -> pd.DataFrame:
-    """`text` plus one float32 column per dimension (e0, e1, ...), one row per input."""
+    """`text` plus one float32 column per dimension (e0, e1, ...), one row per input.
+
+    The matrix becomes the frame's float block as it is: pandas copies a 2-D array given to the
+    constructor unless told not to, and for 100,000 x 1,536 vectors that copy is 614 MB.
+    """
     vectors = pd.DataFrame(np.asarray(matrix, dtype=np.float32), columns=[f"e{i}" for i in range(matrix.shape[1])],
-                           index=index if index is not None else pd.RangeIndex(len(texts)))
+                           index=index if index is not None else pd.RangeIndex(len(texts)), copy=False)
     vectors.insert(0, "text", list(texts))
     return vectors
 

@@ -16,11 +16,13 @@ OPENAI_VARIABLES = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENA
 
 @pytest.fixture(autouse=True)
 def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """No test sees the developer's key, base URL or IPython profile."""
+    """No test sees the developer's key, base URL, IPython profile, embedding cache or oai_magics config folder."""
     for name in OPENAI_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("IPYTHONDIR", str(home / "ipython"))
     monkeypatch.setenv("MPLCONFIGDIR", str(home / "mpl"))
     monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.setenv("OAI_MAGICS_CACHE_DIR", str(home / "cache"))  # each test starts with an empty embedding cache
+    monkeypatch.setenv("OAI_MAGICS_CONFIG_DIR", str(home / "config"))
     os.makedirs(home / "mpl", exist_ok=True)

@@ -7,6 +7,7 @@ from typing import Any
 
 from .core import Requester
 from .resources.assistants import Assistants
+from .resources.batches import Batches
 from .resources.conversations import Conversations
 from .resources.embeddings import Embeddings
 from .resources.files import Files, FineTunes
@@ -76,6 +77,7 @@ class Client:
         self.threads = Threads(r)
         self.responses = Responses(r)
         self.conversations = Conversations(r)
+        self.batches = Batches(r)
 
     @property
     def base_url(self) -> str:
@@ -85,6 +87,16 @@ class Client:
     def has_api_key(self) -> bool:
         """Whether a key is set (the key itself is never handed out by the client)."""
         return bool(self._requester._api_key)
+
+    @property
+    def max_connections(self) -> int:
+        """Connections kept open to the server: more threads than this would wait for one."""
+        return self._requester.transport.max_connections
+
+    @property
+    def response_observers(self) -> list:
+        """Callables given (status, headers) of every HTTP answer, retries included (rate-limit pacing)."""
+        return self._requester.transport.observers
 
     @property
     def listeners(self) -> list:

@@ -13,7 +13,7 @@ they carry no `__context__` leading back to requests' exceptions and the prepare
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Mapping, Protocol
+from typing import Any, Callable, Iterator, Mapping, Protocol
 from urllib.parse import quote, urlsplit
 
 import requests
@@ -72,6 +72,9 @@ class Transport:
         if max_connections < 1:
             raise ValueError("max_connections must be at least 1")
         self.session = requests.Session()
+        self.max_connections = max_connections
+        # Told the status and headers of every answer, retried ones too (pacing by rate limits).
+        self.observers: list[Callable[[int, Mapping[str, str]], None]] = []
         # One pool per host, as large as the number of calls that may run at once: a smaller pool
         # would open and drop extra connections under concurrent embedding batches.
         adapter = HTTPAdapter(pool_connections=8, pool_maxsize=max_connections, max_retries=0)
@@ -100,7 +103,7 @@ class Transport:
             prepared = self.session.prepare_request(request)
             prepared.url = _keep_escapes(prepared.url or url, url)
             settings = self.session.merge_environment_settings(prepared.url, {}, stream, None, None)
-            return self.session.send(prepared, timeout=timeout, allow_redirects=True, **settings)
+            response = self.session.send(prepared, timeout=timeout, allow_redirects=True, **settings)
         except requests.ConnectTimeout as exc:
             error = APITimeoutError(f"could not connect within {_seconds(timeout, 0)}: {_describe(exc)}", sent=False)
         except requests.Timeout:
@@ -110,7 +113,11 @@ class Transport:
         finally:
             if prepared is not None:  # no answer came, so the hook that forgets the key never ran
                 prepared.headers.pop("Authorization", None)
-        raise error  # outside the except blocks: no __context__ back to requests' objects
+        if error is not None:
+            raise error  # outside the except blocks: no __context__ back to requests' objects
+        for observe in list(self.observers):
+            observe(response.status_code, response.headers)
+        return response
 
     @staticmethod
     def iter_bytes(response: Response) -> Iterator[bytes]:

@@ -1,4 +1,4 @@
-"""The magics: %%chat, %image, %embed and %oai, registered by `register()`.
+"""The magics: %%chat, %image, %embed, %assistant and %oai, registered by `register()`.
 
 Loading imports only IPython pieces already in memory; the client, pandas, numpy, matplotlib
 and the sandbox load on the first magic that needs them.
@@ -15,6 +15,7 @@ _LOADED: dict[int, Any] = {}
 
 def register(shell: Any) -> None:
     from . import oai_api, oai_files, oai_finetunes  # noqa: F401  (they register their subcommands on %oai)
+    from .assistant import AssistantMagics
     from .chat import ChatMagics
     from .embed import EmbedMagics
     from .image import ImageMagics
@@ -22,7 +23,7 @@ def register(shell: Any) -> None:
 
     settings = OAIMagics(shell)  # Magics add themselves to shell.configurables: %config OAIMagics works
     families = [settings, ChatMagics(shell, settings.session), ImageMagics(shell, settings.session),
-                EmbedMagics(shell, settings.session)]
+                EmbedMagics(shell, settings.session), AssistantMagics(shell, settings.session)]
     for family in families:
         shell.register_magics(family)
     _LOADED[id(shell)] = (settings, families)

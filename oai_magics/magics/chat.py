@@ -39,15 +39,23 @@ class ChatMagics(SessionMagics):
     @argument("--no-stream", action="store_true", help="wait for the whole reply instead of streaming it")
     @argument("--tools", help="comma-separated names of Python functions the model may call")
     @argument("--no-interpolate", action="store_true", help="send {{name}} placeholders as they are")
+    @argument("--each", metavar="VAR", help="send the cell once per row of this DataFrame, Series or list "
+              "({{row.column}} in the cell); gives a DataFrame of the rows and their replies")
+    @argument("--column", help="with --each: the column the replies go in (default: reply)")
+    @argument("--workers", type=int, default=4, help="with --each: requests in flight at once (default 4)")
     @argument("-o", "--output", metavar="NAME", help="also store the reply text in this variable")
     @argument("prompt", nargs="*", help="the prompt (line form); in %%chat the cell is the prompt")
     @no_var_expand
     @line_cell_magic
-    def chat(self, line: str, cell: str | None = None) -> None:
+    def chat(self, line: str, cell: str | None = None) -> Any:
         """Ask a chat model; the reply streams into the cell as Markdown."""
         args = parse(self.chat, line)
         # The newline that ends every cell is no part of the question (nor of its history).
         prompt = cell.rstrip() if cell is not None else " ".join(args.prompt)
+        if args.each:
+            from .chat_each import chat_each
+
+            return chat_each(self, args, prompt)
         if not args.no_interpolate:
             prompt = interpolate(prompt, self.shell.user_ns)
         if not prompt.strip():

@@ -1,15 +1,26 @@
-"""%embed and %%embed: texts to a DataFrame of embeddings, with similarity search and a 2-D map."""
+"""%embed and %%embed: texts to a DataFrame of embeddings (cached, paced, or through the Batch API),
+with similarity search and a 2-D map; and `%oai cache` to see and clear the embedding cache."""
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+from pathlib import Path
+from typing import Any, Iterator
 
 from IPython.core.error import UsageError
 from IPython.core.magic import line_cell_magic, magics_class, no_var_expand
 
 from .arguments import argument, magic_arguments
-from .common import SessionMagics, parse, friendly, publish, read_variable
+from .common import SessionMagics, friendly, parse, publish, read_variable
+from .oai import ROUTER, OAIMagics
 from .prompts import interpolate
+
+
+def cache_path(settings: Any) -> Path:
+    """`%config OAIMagics.cache_path`, else the cache folder's embeddings.sqlite."""
+    from ..embeddings.cache import default_cache_path
+
+    return Path(settings.cache_path).expanduser() if settings.cache_path else default_cache_path()
 
 
 @magics_class
@@ -23,7 +34,13 @@ class EmbedMagics(SessionMagics):
     @argument("-m", "--model", help="the embedding model (default: %%config OAIMagics.embedding_model, else the profile's)")
     @argument("-d", "--dimensions", type=int, help="shorter vectors (models that support it)")
     @argument("--batch-size", type=int, default=512, help="inputs per request (at most 2048; default 512)")
-    @argument("--workers", type=int, default=4, help="requests in flight at once (default 4)")
+    @argument("--workers", type=int, default=4, help="requests in flight at once (default 4; at most the client's connections)")
+    @argument("--no-cache", action="store_true", help="neither read nor fill the embedding cache")
+    @argument("--batch", action="store_true", help="send through the Batch API and return a job at once")
+    @argument("--jobs", action="store_true", help="list the Batch API jobs with their status and counts")
+    @argument("--collect", metavar="JOB", help="the DataFrame of a finished Batch API job")
+    @argument("--wait", action="store_true", help="with --collect: block until the job has ended")
+    @argument("--resend", action="store_true", help="with --collect: send the job's failed rows again")
     @argument("-q", "--query", help="also rank the inputs by cosine similarity to this text")
     @argument("-k", "--top", type=int, default=10, help="with --query: how many neighbours to show (default 10)")
     @argument("--plot", action="store_true", help="draw a labelled 2-D map (PCA) of the embeddings")
@@ -36,9 +53,13 @@ class EmbedMagics(SessionMagics):
     def embed(self, line: str, cell: str | None = None) -> Any:
         """Embed texts into a DataFrame: a `text` column and one float32 column per dimension."""
         args = parse(self.embed, line)
+        if args.jobs:
+            return self._jobs(args)
+        if args.collect:
+            return self._collect(args)
         texts, index = self._inputs(args, cell)
         colors = self._colors(args)  # checked before anything is sent
-        from ..embedding_jobs import EmbeddingJobError, check_texts, embed_texts
+        from ..embeddings import EmbeddingJobError, check_texts, embed_texts
         from ..frames import embedding_frame
 
         labels = list(index) if index is not None else list(range(len(texts)))
@@ -47,19 +68,27 @@ class EmbedMagics(SessionMagics):
         except ValueError as exc:
             raise UsageError(str(exc)) from None
         model = self.session.model("embedding", args.model)
+        if args.batch:
+            return self._submit(args, texts, index, model)
+        cache = self._cache(args)
         try:
             matrix = embed_texts(self.session.client, texts, model, dimensions=args.dimensions,
-                                 batch_size=args.batch_size, workers=args.workers)
+                                 batch_size=args.batch_size, workers=args.workers, cache=cache)
         except EmbeddingJobError as exc:
             partial = embedding_frame(texts, exc.matrix, index) if exc.matrix.shape[1] else None
             publish(self.shell, partial, args.output)
             raise UsageError(f"{exc} (the partial result, NaN where rows failed, is in `_`"
-                             f"{' and ' + args.output if args.output else ''})") from None
+                             f"{' and ' + args.output if args.output else ''}"
+                             f"{'' if args.no_cache else '; run it again to send only those rows'})") from None
+        finally:
+            if cache is not None:
+                cache.close()
         frame = embedding_frame(texts, matrix, index)
         if args.output:
             self.shell.user_ns[args.output] = frame
         return self._explore(args, frame, model, colors) if (args.query or args.plot) else frame
 
+    # -- inputs and the cache ------------------------------------------------------------------
     def _inputs(self, args: Any, cell: str | None) -> tuple[list[str], Any]:
         """The texts, and the index to keep (a Series' or DataFrame's own)."""
         if args.input:
@@ -87,6 +116,74 @@ class EmbedMagics(SessionMagics):
             raise UsageError("Nothing to embed: give a text, -i VARIABLE, or one text per line in %%embed.")
         return texts, None
 
+    def _cache(self, args: Any) -> Any:
+        from ..embeddings.cache import EmbeddingCache
+
+        return None if args.no_cache else EmbeddingCache(cache_path(self.session.settings))
+
+    @contextlib.contextmanager
+    def _stores(self, args: Any) -> Iterator[tuple[Any, Any]]:
+        """(the job store, the cache or None), both closed afterwards."""
+        from ..embeddings.batch_jobs import JobStore
+
+        path = cache_path(self.session.settings)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        store, cache = JobStore(path), self._cache(args)
+        try:
+            yield store, cache
+        finally:
+            store.close()
+            if cache is not None:
+                cache.close()
+
+    # -- Batch API jobs ------------------------------------------------------------------------
+    def _submit(self, args: Any, texts: list[str], index: Any, model: str) -> Any:
+        from ..embeddings.batch_jobs import submit
+
+        with self._stores(args) as (store, cache):
+            job = submit(self.session.client, store, texts, model, dimensions=args.dimensions, index=index,
+                         cache=cache, batch_size=args.batch_size)
+        if args.output:
+            self.shell.user_ns[args.output] = job
+        return job
+
+    def _jobs(self, args: Any) -> Any:
+        import pandas as pd
+
+        with self._stores(args) as (store, _):
+            rows = [job.row() for job in store.all()]
+        frame = pd.DataFrame(rows, columns=["job", "status", "texts", "model", "batches", "requests", "completed",
+                                            "failed", "created", "server"])
+        frame["created"] = pd.to_datetime(frame["created"], unit="s", utc=True)
+        return frame
+
+    def _collect(self, args: Any) -> Any:
+        from ..embeddings.batch_jobs import JobNotReady, collect, describe_failure, failure_reasons, resend
+        from ..frames import embedding_frame
+
+        with self._stores(args) as (store, cache):
+            job = store.get(args.collect)
+            if job is None:
+                known = ", ".join(j.id for j in store.all()[-5:]) or "none yet"
+                raise UsageError(f"no embedding job {args.collect!r}; recent jobs: {known}")
+            client = self.session.client
+            try:
+                matrix, failed = collect(client, store, job, cache=cache, wait=args.wait)
+            except JobNotReady as exc:
+                raise UsageError(str(exc)) from None
+            if failed and args.resend:
+                return resend(client, store, job, failed)
+            index = job.index if job.index is not None and len(job.index) == len(job.texts) else None
+            frame = embedding_frame(job.texts, matrix, index)
+            if failed:
+                publish(self.shell, frame, args.output)
+                raise UsageError(describe_failure(job, failed, failure_reasons(client, job))
+                                 + " (the rows that succeeded are in `_`, NaN elsewhere)")
+        if args.output:
+            self.shell.user_ns[args.output] = frame
+        return frame
+
+    # -- exploring -----------------------------------------------------------------------------
     def _colors(self, args: Any) -> Any:
         """The column named by --color-by, from the DataFrame given with -i; None without the flag."""
         if not args.color_by:
@@ -112,6 +209,36 @@ class EmbedMagics(SessionMagics):
         if not args.query:
             publish(self.shell, frame, args.output)
             return None
-        query = self.session.client.embeddings.create(model=model, input=args.query,
-                                                      **({"dimensions": args.dimensions} if args.dimensions else {}))
-        return similarity_frame(frame, query.matrix[0], top=args.top)
+        from ..embeddings import embed_texts
+
+        cache = self._cache(args)  # a query asked before is not sent again either
+        try:
+            query = embed_texts(self.session.client, [args.query], model, dimensions=args.dimensions, cache=cache,
+                                progress=False)
+        finally:
+            if cache is not None:
+                cache.close()
+        return similarity_frame(frame, query[0], top=args.top)
+
+
+@ROUTER.command("cache")
+@magic_arguments(name="oai cache")
+@argument("--clear", action="store_true", help="forget the cached embeddings (all, or --model's)")
+@argument("--model", help="with --clear: only this model's")
+def cache_command(magics: OAIMagics, args: Any) -> Any:
+    """The embedding cache: its file, and entries and size per model; --clear empties it."""
+    import pandas as pd
+
+    from ..embeddings.cache import EmbeddingCache
+
+    path = cache_path(magics)  # OAIMagics holds the settings
+    cache = EmbeddingCache(path)
+    try:
+        if args.clear:
+            removed = cache.clear(args.model)
+            print(f"removed {removed} cached embedding(s){' of ' + args.model if args.model else ''} from {path}")
+            return None
+        print(f"embedding cache: {path}")
+        return pd.DataFrame(cache.summary(), columns=["server", "model", "dimensions", "entries", "bytes"])
+    finally:
+        cache.close()

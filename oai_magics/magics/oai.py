@@ -42,6 +42,8 @@ class OAIMagics(Magics):
     timeout = Float(120.0, help="Seconds to wait for an answer before giving up.").tag(config=True)
     max_retries = Int(2, help="Retries of failed requests (connection errors, 429, 5xx).").tag(config=True)
     render_interval = Float(0.15, help="Seconds between re-renders of a streaming reply.").tag(config=True)
+    cache_path = Unicode("", help="The embedding cache file (empty: embeddings.sqlite in $OAI_MAGICS_CACHE_DIR, "
+                                  "else the user's cache folder).").tag(config=True)
     # The embedded sandbox reads these on every request: a change applies to the running one at once.
     sandbox_token_delay = Float(0.02, min=0.0, help="Seconds between streamed chunks of the embedded sandbox "
                                 "(0 streams at full speed). Applies at once, also to a running sandbox.").tag(config=True)
@@ -132,6 +134,9 @@ def use_profile(magics: OAIMagics, args: Any) -> None:
         key = (f"key from {source}" if source != "none" else
                f"no API key yet: type one with %oai key, or set ${profile.key_env or 'OPENAI_API_KEY'} and run %oai use {name} again")
         print(f"using profile {name!r} ({magics.session.server(profile)}; {key})")
+    from .assistant_backend import describe_backend
+
+    print(describe_backend(magics.session))
 
 
 @ROUTER.command("profiles")
@@ -155,9 +160,12 @@ def list_profiles(magics: OAIMagics, args: Any) -> Any:
 @argument("--chat-model", help="its default chat model")
 @argument("--embedding-model", help="its default embedding model")
 @argument("--image-model", help="its default image model")
+@argument("--assistants-api", choices=["responses", "assistants"],
+          help="the API %%assistant uses on it (default: found by asking the server once)")
 def add_profile(magics: OAIMagics, args: Any) -> None:
     """Register a profile for another OpenAI-compatible server."""
-    profile = profiles.Profile(args.name, base_url=args.base_url, key_env=args.key_env).with_models(
+    profile = profiles.Profile(args.name, base_url=args.base_url, key_env=args.key_env,
+                               assistants_api=args.assistants_api).with_models(
         chat=args.chat_model, embedding=args.embedding_model, image=args.image_model)
     magics.session.profiles.register(profile)
     print(f"profile {args.name!r} added; switch to it with %oai use {args.name}")

@@ -15,8 +15,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import (assistants, audio, chat, conversations, embeddings, faults, files, finetunes, images, models, moderations,
-               responses, runs, threads)
+from . import (assistants, audio, batches, chat, conversations, embeddings, faults, files, finetunes, images, models,
+               moderations, ratelimits, responses, runs, threads)
 from .errors import ApiError, error_body, error_response
 from .faults import DroppedConnection, FaultMiddleware, Faults
 from .idempotency import IdempotencyMiddleware
@@ -25,12 +25,12 @@ from .store import Store
 
 # Runs come before threads: POST /threads/runs must not be taken for an update of thread "runs".
 API_MODULES = [models, chat, embeddings, images, audio, moderations, files, finetunes, assistants, runs, threads,
-               responses, conversations]
+               responses, conversations, batches]
 
 
 def routes() -> list[Route]:
     table = [Route("/v1" + path, handler, methods=methods) for module in API_MODULES for path, handler, methods in module.ROUTES]
-    table += [Route(path, handler, methods=methods) for path, handler, methods in faults.ROUTES]
+    table += [Route(path, handler, methods=methods) for path, handler, methods in faults.ROUTES + ratelimits.ROUTES]
     table += [Route("/sandbox/images/{image_id}", images.image_blob, methods=["GET"], name="image_blob"),
               Route("/", index, methods=["GET"]), Route("/v1", index, methods=["GET"])]
     return table
@@ -119,6 +119,8 @@ def create_app(settings: Settings) -> Starlette:
                     lifespan=lifespan)
     app.state.sandbox = State(settings=settings, store=store)
     app.state.faults = Faults()
+    app.state.meter = ratelimits.Meter()
+    app.add_middleware(ratelimits.RateLimitMiddleware, meter=app.state.meter)  # innermost: counts authorised requests
     app.add_middleware(AuthMiddleware, api_key=settings.api_key)
     app.add_middleware(RequestIdMiddleware)  # outside auth: a refused key's 401 has its id too
     app.add_middleware(FaultMiddleware, faults=app.state.faults)  # outermost: faults come before auth

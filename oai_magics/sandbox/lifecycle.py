@@ -1,5 +1,6 @@
 """The life of a run: queued -> in_progress -> requires_action (function tools) -> completed,
-or cancelling -> cancelled, or expired while waiting for tool outputs.
+or cancelling -> cancelled, or expired while waiting for tool outputs; incomplete when the reply
+reaches the run's max_completion_tokens; failed when the user's message holds "sandbox:fail".
 
 Each transition is a function that updates the store and returns the stream events it makes.
 Runs advance whenever anything reads them (each phase lasts `run_delay` seconds of virtual time),
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from . import textgen
@@ -65,35 +67,87 @@ def ask_for_tools(app: State, run: dict) -> list[Event]:
             ("thread.run.requires_action", "run", run)]
 
 
-def reply(app: State, run: dict) -> list[Event]:
-    """The assistant's message, its message_creation step, and the completed run."""
+@dataclass
+class Draft:
+    """A reply being written: what to announce, the text in pieces, and what to store at the end."""
+    message: dict
+    step: dict
+    pieces: list[str]
+    opening: list[Event]
+
+
+def draft_reply(app: State, run: dict) -> Draft:
+    """The assistant's message and its message_creation step, nothing stored yet. The text is cut
+    to `max_completion_tokens` when the run has that limit (the run then ends incomplete)."""
     if run.get("_outputs"):
         text = textgen.tool_results_text(run["_outputs"])
     else:
         text = textgen.reply_text(latest_user_text(app, run["thread_id"]))
-    created = now()
-    message = {"id": new_id("msg_"), "object": "thread.message", "created_at": created, "thread_id": run["thread_id"],
+    pieces = textgen.tokens(text)
+    if run.get("max_completion_tokens"):
+        pieces = pieces[: run["max_completion_tokens"]]
+    message = {"id": new_id("msg_"), "object": "thread.message", "created_at": now(), "thread_id": run["thread_id"],
                "status": "in_progress", "incomplete_details": None, "completed_at": None, "incomplete_at": None,
                "role": "assistant", "content": [], "assistant_id": run["assistant_id"], "run_id": run["id"],
                "attachments": [], "file_ids": [], "metadata": {}}
     step = new_step(run, "message_creation", {"type": "message_creation", "message_creation": {"message_id": message["id"]}},
                     "in_progress")
-    events: list[Event] = [("thread.run.step.created", "run_step", dict(step)), ("thread.run.step.in_progress", "run_step", dict(step)),
-                           ("thread.message.created", "message", dict(message)), ("thread.message.in_progress", "message", dict(message))]
-    for index, piece in enumerate(textgen.tokens(text)):
-        delta = {"id": message["id"], "object": "thread.message.delta",
-                 "delta": {"content": [{"index": 0, "type": "text", "text": {"value": piece, "annotations": []}}]}}
-        events.append(("thread.message.delta", "delta", delta))
+    opening: list[Event] = [("thread.run.step.created", "run_step", dict(step)), ("thread.run.step.in_progress", "run_step", dict(step)),
+                            ("thread.message.created", "message", dict(message)), ("thread.message.in_progress", "message", dict(message))]
+    if len(pieces) < len(textgen.tokens(text)):
+        message["_cut"] = True
+    return Draft(message, step, pieces, opening)
+
+
+def delta_event(message: dict, piece: str) -> Event:
+    return ("thread.message.delta", "delta", {"id": message["id"], "object": "thread.message.delta",
+                                              "delta": {"content": [{"index": 0, "type": "text", "text": {"value": piece, "annotations": []}}]}})
+
+
+def finish_reply(app: State, run: dict, draft: Draft, sent: int | None = None) -> list[Event]:
+    """Store the message (its first `sent` pieces when a cancel cut it short) and end the run:
+    completed, incomplete (cut by max_completion_tokens), or left for finish_cancel."""
+    message, step = draft.message, draft.step
+    cut_by_cancel = sent is not None and sent < len(draft.pieces)
+    text = "".join(draft.pieces[:sent] if cut_by_cancel else draft.pieces)
+    created = now()
     prompt_tokens = textgen.count_tokens(latest_user_text(app, run["thread_id"])) + 20
     usage = {"prompt_tokens": prompt_tokens, "completion_tokens": textgen.count_tokens(text),
              "total_tokens": prompt_tokens + textgen.count_tokens(text)}
-    message.update(status="completed", completed_at=created, content=[text_block(text)])
+    cut = message.pop("_cut", False)
+    if cut_by_cancel or cut:
+        reason = "run_cancelled" if cut_by_cancel else "max_tokens"
+        message.update(status="incomplete", incomplete_at=created, incomplete_details={"reason": reason},
+                       content=[text_block(text)])
+    else:
+        message.update(status="completed", completed_at=created, content=[text_block(text)])
     app.store.put("message", message, parent=run["thread_id"])
-    step.update(status="completed", completed_at=created, usage=usage)
+    step.update(status="cancelled" if cut_by_cancel else "completed", completed_at=created, usage=usage)
     app.store.put("run_step", step, parent=run["id"])
+    done = "thread.message.incomplete" if message["status"] == "incomplete" else "thread.message.completed"
+    if cut_by_cancel:
+        return [(done, "message", message)]
+    if cut:
+        save_run(app, run, status="incomplete", incomplete_details={"reason": "max_completion_tokens"}, usage=usage,
+                 required_action=None)
+        return [(done, "message", message), ("thread.run.step.completed", "run_step", step),
+                ("thread.run.incomplete", "run", run)]
     save_run(app, run, status="completed", completed_at=created, usage=usage, required_action=None)
-    return events + [("thread.message.completed", "message", message), ("thread.run.step.completed", "run_step", step),
-                     ("thread.run.completed", "run", run)]
+    return [(done, "message", message), ("thread.run.step.completed", "run_step", step),
+            ("thread.run.completed", "run", run)]
+
+
+def reply(app: State, run: dict) -> list[Event]:
+    """The assistant's message, its message_creation step, and the completed run."""
+    draft = draft_reply(app, run)
+    return draft.opening + [delta_event(draft.message, p) for p in draft.pieces] + finish_reply(app, run, draft)
+
+
+def fail(app: State, run: dict) -> list[Event]:
+    """The run fails, as a real one does on a server error; asked for with textgen.FAIL_WORD."""
+    save_run(app, run, status="failed", failed_at=now(), required_action=None,
+             last_error={"code": "server_error", "message": f"The sandbox failed this run on request ({textgen.FAIL_WORD})."})
+    return [("thread.run.failed", "run", run)]
 
 
 def end_open_steps(app: State, run: dict, status: str, stamp: str) -> None:
@@ -119,6 +173,8 @@ def next_transition(run: dict) -> Callable[[State, dict], list[Event]] | None:
     if status == "queued":
         return start
     if status == "in_progress":
+        if run.get("_fail"):
+            return fail
         return ask_for_tools if wants_tool_call(run) else reply
     if status == "cancelling":
         return finish_cancel

@@ -4,23 +4,27 @@ response's input items.
 A response's context is its `previous_response_id` chain or its conversation's items, then its
 own input. What it says is decided in `response_output`; the stream in `response_events`. A
 background response is stored `queued` and moves to `in_progress`, then to its end, each phase
-lasting `run_delay` seconds, whenever anything reads it; cancel stops it on the way.
+lasting `run_delay` seconds, whenever anything reads it; cancel stops it on the way. A streamed
+background response is in progress while it streams, and can be cancelled mid-stream. A user
+input holding "sandbox:fail" makes the response fail.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
-from typing import Any
+from typing import Any, AsyncIterator
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from . import textgen
 from .catalog import require_model
 from .chat import paced
 from .conversations import append_items, conversation_id, get_conversation, item_page, items_of
 from .errors import ApiError, invalid, not_found
 from .finetunes import fine_tuned_models
-from .items import input_items
+from .items import input_items, text_of
 from .response_events import stream_events
 from .response_output import check_text, check_tool_choice, check_tools, generate
 from .shapes import check_metadata
@@ -109,6 +113,14 @@ def new_response(app: State, body: dict) -> dict:
     }
 
 
+def fail_if_asked(response: dict) -> dict:
+    """A response whose user input holds textgen.FAIL_WORD fails, as one does on a server error."""
+    if any(textgen.FAIL_WORD in text_of(item) for item in response["_input"] if item.get("role") == "user"):
+        response.update(status="failed", output=[], usage=None, incomplete_details=None,
+                        error={"code": "server_error", "message": f"The sandbox failed this response on request ({textgen.FAIL_WORD})."})
+    return response
+
+
 def finish(app: State, response: dict) -> None:
     """A response reached its end: its input and output join its conversation."""
     if response["_conversation"] and response["status"] in ("completed", "incomplete"):
@@ -117,17 +129,18 @@ def finish(app: State, response: dict) -> None:
 
 def queue(response: dict) -> dict:
     """A background response waiting to start: what it will say is kept aside until it ends."""
-    final = {key: response[key] for key in ("status", "output", "usage", "incomplete_details")}
+    final = {key: response[key] for key in ("status", "output", "usage", "incomplete_details", "error")}
     waiting = {key: value for key, value in response.items() if key != "usage"}  # no usage before the end
-    return {**waiting, "status": "queued", "output": [], "incomplete_details": None, "completed_at": None,
-            "_final": final, "_since": time.time()}
+    return {**waiting, "status": "queued", "output": [], "incomplete_details": None, "error": None,
+            "completed_at": None, "_final": final, "_since": time.time()}
 
 
 def advance(app: State, response: dict) -> dict:
     """Catch a background response up with the time that has passed (`run_delay` per phase)."""
     delay = app.settings.run_delay
     clock = time.time()
-    while response["status"] in ("queued", "in_progress") and clock - response["_since"] >= delay:
+    while (response["status"] in ("queued", "in_progress") and not response.get("_streaming")
+           and clock - response["_since"] >= delay):
         response["_since"] += delay
         if response["status"] == "queued":
             response["status"] = "in_progress"
@@ -141,10 +154,12 @@ def advance(app: State, response: dict) -> dict:
 async def create(request: Request) -> Response:
     app = state(request)
     body = await json_body(request)
-    response = new_response(app, body)
+    response = fail_if_asked(new_response(app, body))
     streamed = optional(body, "stream", "boolean", False)
     if response["background"] and not streamed:
         return JSONResponse(public(app.store.put("response", queue(response))))
+    if response["background"]:
+        return sse_response(stream_in_background(app, response))
     if response["store"]:
         app.store.put("response", response)
     finish(app, response)
@@ -152,6 +167,31 @@ async def create(request: Request) -> Response:
         events = stream_events(public(response), queued=response["background"])
         return sse_response(paced([sse(event, event["type"]) for event in events], app.settings.token_delay))
     return JSONResponse(public(response))
+
+
+async def stream_in_background(app: State, response: dict) -> AsyncIterator[bytes]:
+    """A streamed background response is stored in progress while it streams: a cancel stops the
+    stream at the next event, and a client that hangs up leaves it to end on its own schedule."""
+    events = stream_events(public(response), queued=True)
+    running = app.store.put("response", {**queue(response), "status": "in_progress", "_streaming": True})
+    ended = False
+    try:
+        for index, event in enumerate(events):
+            stored = app.store.get("response", response["id"])
+            if stored is None or stored["status"] == "cancelled":
+                ended = True
+                return
+            if index == len(events) - 1:  # the terminal event: the response is done
+                app.store.save("response", response)
+                finish(app, response)
+                ended = True
+            yield sse(event, event["type"])
+            if app.settings.token_delay and not ended:
+                await asyncio.sleep(app.settings.token_delay)
+    finally:
+        if not ended:
+            running.update(_streaming=False, _since=time.time())
+            app.store.save("response", running)
 
 
 async def retrieve(request: Request) -> Response:

@@ -10,12 +10,14 @@ from typing import AsyncIterator
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from . import textgen
 from .assistants import get_assistant
 from .catalog import require_model
 from .conversation import get_thread, make_message
 from .errors import invalid, not_found
 from .finetunes import fine_tuned_models
-from .lifecycle import ACTIVE, advance, event_payload, next_transition, save_run
+from .lifecycle import (ACTIVE, advance, delta_event, draft_reply, event_payload, finish_reply,
+                        latest_user_text, next_transition, reply, save_run)
 from .shapes import check_metadata, check_tools, show, show_page
 from .state import State, find, state
 from .store import new_id, now
@@ -64,6 +66,7 @@ def new_run(app: State, thread_id: str, body: dict, version: str) -> dict:
         "tool_choice": body.get("tool_choice", "auto"), "parallel_tool_calls": body.get("parallel_tool_calls", True),
         "response_format": body.get("response_format", "auto"),
         "_since": time.time(), "_driven": bool(body.get("stream")), "_outputs": [],
+        "_fail": textgen.FAIL_WORD in latest_user_text(app, thread_id),
     }
     return app.store.put("run", run, parent=thread_id)
 
@@ -75,22 +78,45 @@ def respond(request: Request, app: State, run: dict, version: str, first: list[s
 
 
 async def drive(app: State, run: dict, version: str, first: list[str]) -> AsyncIterator[bytes]:
-    """Stream a run: its opening events, then each transition's events until it waits or ends."""
+    """Stream a run: its opening events, then each transition's events until it waits or ends.
+    A cancel request that arrives meanwhile is honoured at the next event, mid-reply included."""
     delay = app.settings.token_delay
     try:
         for name in first:
             yield sse(event_payload("run", run, version), name)
-        while (transition := next_transition(run)) is not None:
-            for name, kind, obj in transition(app, run):
+        while (transition := next_transition(catch_cancel(app, run))) is not None:
+            if transition is not reply:
+                for name, kind, obj in transition(app, run):
+                    yield sse(event_payload(kind, obj, version), name)
+                continue
+            draft = draft_reply(app, run)
+            for name, kind, obj in draft.opening:
                 yield sse(event_payload(kind, obj, version), name)
-                if delay and name == "thread.message.delta":
+            sent = 0
+            for piece in draft.pieces:
+                if catch_cancel(app, run)["status"] == "cancelling":
+                    break
+                name, kind, obj = delta_event(draft.message, piece)
+                yield sse(event_payload(kind, obj, version), name)
+                sent += 1
+                if delay:
                     await asyncio.sleep(delay)
+            for name, kind, obj in finish_reply(app, run, draft, sent):
+                yield sse(event_payload(kind, obj, version), name)
         yield sse("[DONE]", "done")
     finally:
         # A client that hangs up mid-stream leaves the run to finish on its own schedule.
         run["_driven"] = False
         run["_since"] = time.time()
         save_run(app, run)
+
+
+def catch_cancel(app: State, run: dict) -> dict:
+    """A streamed run holds its own copy: take in a cancel that was stored meanwhile."""
+    stored = app.store.get("run", run["id"])
+    if stored is not None and stored["status"] == "cancelling":
+        run["status"] = "cancelling"
+    return run
 
 
 async def create(request: Request) -> Response:

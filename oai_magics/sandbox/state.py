@@ -22,6 +22,7 @@ class Settings:
     run_delay: float = 0.0  # seconds a run spends in each of queued / in_progress
     job_delay: float = 1.0  # seconds a legacy fine-tune spends in each of pending / running
     run_expiry: float = 600.0  # seconds a run may wait for tool outputs before it expires
+    batch_window: float = 24 * 3600.0  # seconds a batch may take before it expires
     max_upload_bytes: int = 512 * 1024 * 1024
 
 

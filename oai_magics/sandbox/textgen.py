@@ -27,6 +27,9 @@ OPENINGS = [
 _MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]<>#|~{}!]")
 
 
+FAIL_WORD = "sandbox:fail"  # a user message holding it makes a run or response fail, so clients can test that path
+
+
 def digest(text: str) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "big")
 

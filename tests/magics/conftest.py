@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any, Iterator
 
 import pytest
@@ -18,19 +19,25 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
         yield running
 
 
-@pytest.fixture
-def shell(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractiveShell]:
-    """A fresh shell whose active profile is a user-defined one pointing at the sandbox."""
+@contextlib.contextmanager
+def shell_on(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, profile: str = "test") -> Iterator[InteractiveShell]:
+    """A fresh shell whose active profile is a user-defined one pointing at `sandbox`."""
     InteractiveShell.clear_instance()
     ip = InteractiveShell.instance()
     monkeypatch.setenv("SANDBOX_TEST_KEY", sandbox.api_key)
     ip.run_line_magic("load_ext", "oai_magics")
     with capture_output():
-        ip.run_line_magic("oai", f"profile add test --base-url {sandbox.base_url} --key-env SANDBOX_TEST_KEY")
-        ip.run_line_magic("oai", "use test")
+        ip.run_line_magic("oai", f"profile add {profile} --base-url {sandbox.base_url} --key-env SANDBOX_TEST_KEY")
+        ip.run_line_magic("oai", f"use {profile}")
     yield ip
     ip.run_line_magic("unload_ext", "oai_magics")
     InteractiveShell.clear_instance()
+
+
+@pytest.fixture
+def shell(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractiveShell]:
+    with shell_on(sandbox, monkeypatch) as ip:
+        yield ip
 
 
 @pytest.fixture

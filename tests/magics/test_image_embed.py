@@ -10,11 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 from IPython.core.error import UsageError
+from IPython.utils.capture import capture_output
 from PIL import Image
 
 from oai_magics.display.images import ImageSet
-from oai_magics.embedding_jobs import plan_batches
 from oai_magics.magics import session_of
+from oai_magics.sandbox.embeddings import embed as sandbox_vector
 
 from .conftest import run
 
@@ -113,11 +114,20 @@ def test_query_ranks_neighbours(shell: Any) -> None:
 
 
 def test_plot_draws_a_labelled_map(shell: Any) -> None:
-    shell.user_ns["docs"] = ["apple pie", "apple tart", "rocket launch", "space station"]
+    from oai_magics.display.plots import embedding_map
+
+    long = "a review that goes on for far longer than any label on a map should"
+    shell.user_ns["docs"] = ["apple pie", "apple tart", "rocket launch", long]
     value, out = run(shell, "embed", "-i docs --plot")
     assert value is None and isinstance(shell.user_ns["_"], pd.DataFrame)
     figures = [o for o in out.outputs if "image/png" in o.data]
-    assert len(figures) == 1
+    assert len(figures) == 1 and figures[0].data["image/png"]
+    with capture_output():
+        figure = embedding_map(shell.user_ns["_"])
+    labels = [t.get_text() for t in figure.axes[0].texts]
+    assert labels == ["apple pie", "apple tart", "rocket launch", long[:27] + "…"]
+    points = figure.axes[0].collections[0].get_offsets()
+    assert [t.xy for t in figure.axes[0].texts] == [tuple(p) for p in points]  # each label on its own point
 
 
 def test_bad_rows_are_named(shell: Any) -> None:
@@ -136,6 +146,8 @@ def test_many_texts_are_batched_concurrently(shell: Any) -> None:
     before = len(session_of(shell).records)
     frame, out = run(shell, "embed", "-i many --batch-size 50 -d 8")
     assert frame.shape == (300, 9) and list(frame["text"]) == shell.user_ns["many"]
+    expected = np.stack([sandbox_vector(t, 1536, 8) for t in shell.user_ns["many"]])
+    assert np.allclose(frame.iloc[:, 1:].to_numpy(), expected, atol=1e-6)  # each vector on its text's row
     assert len(session_of(shell).records) - before == 6
     assert "embedding" in out.stderr  # the progress bar
 
@@ -157,19 +169,12 @@ def with_waits_skipped(shell: Any) -> None:
     shell.run_line_magic("embed", "-i many --batch-size 10 --workers 1 -d 4")
 
 
-def test_batches_respect_count_and_token_budget() -> None:
-    texts = ["short"] * 10 + ["x" * 3000] * 4
-    batches = plan_batches(texts, max_items=4, token_budget=2500)
-    assert [(b.start, b.stop) for b in batches] == [(0, 4), (4, 8), (8, 12), (12, 14)]
-    assert plan_batches([]) == []
-
-
 def test_ctrl_c_during_a_long_embedding_keeps_the_finished_batches(sandbox: Any) -> None:
     import signal
     import threading
 
     from oai_magics.client import Client
-    from oai_magics.embedding_jobs import EmbeddingJobError, embed_texts
+    from oai_magics.embeddings import EmbeddingJobError, embed_texts
 
     client = Client(api_key=sandbox.api_key, base_url=sandbox.base_url)
     main = threading.main_thread().ident

@@ -3,9 +3,13 @@ pages, a non-zero exit on failure, the back end said first, and a key that never
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
+import io
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -13,8 +17,21 @@ import pytest
 from oai_magics.demo import choose_backend, main
 from oai_magics.sandbox import start
 
-NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = ROOT / "notebooks"
+ARTIFACTS = ROOT / "build" / "test-artifacts"
 CANARY = "canary-demo-key-7f3a9c1e5b2d"
+
+
+def _load_make_pictures() -> object:
+    spec = importlib.util.spec_from_file_location("make_pictures", ROOT / "docs" / "make_pictures.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+make_pictures: Any = _load_make_pictures()
 
 
 def write_notebook(path: Path, *sources: str) -> Path:
@@ -50,22 +67,50 @@ def test_the_back_end_follows_the_key_unless_the_sandbox_is_forced(monkeypatch: 
     assert choose_backend("sandbox") == ("the embedded sandbox (no key, no network)", False)
 
 
-def test_no_notebook_page_or_line_holds_the_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.fixture(scope="module")
+def canary_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, Path, str]:
     """Every demo notebook against a sandbox that requires a canary key, given as the user gives a
-    real one: the key must not appear in any executed notebook, HTML page or printed line."""
-    with start(api_key=CANARY) as sandbox:
-        monkeypatch.setenv("OPENAI_API_KEY", CANARY)
-        monkeypatch.setenv("OPENAI_BASE_URL", sandbox.base_url)
-        status = main([str(NOTEBOOKS), "--out", str(tmp_path / "out"), "--backend", "openai", "--timeout", "120"])
-    printed = capsys.readouterr()
-    assert status == 0, printed.out
-    assert "against the OpenAI API" in printed.out.splitlines()[0]
-    pages = sorted((tmp_path / "out").glob("*.ipynb")) + sorted((tmp_path / "out").glob("*.html"))
+    real one (OPENAI_API_KEY, OPENAI_BASE_URL): (exit status, output folder, what was printed)."""
+    out = tmp_path_factory.mktemp("demo") / "out"
+    patch = pytest.MonkeyPatch()
+    printed = io.StringIO()
+    try:
+        with start(api_key=CANARY) as sandbox:
+            patch.setenv("OPENAI_API_KEY", CANARY)
+            patch.setenv("OPENAI_BASE_URL", sandbox.base_url)
+            with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
+                status = main([str(NOTEBOOKS), "--out", str(out), "--backend", "openai", "--timeout", "120"])
+    finally:
+        patch.undo()
+    return status, out, printed.getvalue()
+
+
+def test_no_notebook_page_or_line_holds_the_key(canary_run: tuple[int, Path, str]) -> None:
+    status, out, printed = canary_run
+    assert status == 0, printed
+    assert "against the OpenAI API" in printed.splitlines()[0]
+    pages = sorted(out.glob("*.ipynb")) + sorted(out.glob("*.html"))
     assert len(pages) == 2 * len(list(NOTEBOOKS.glob("*.ipynb")))
     executed = nbformat.read(pages[0], as_version=4)
     assert "api.openai.com" not in json.dumps(executed) and "key from $OPENAI_API_KEY" in json.dumps(executed)
     for page in pages:
         assert CANARY not in page.read_text(encoding="utf-8"), page.name
-    assert CANARY not in printed.out + printed.err
-    shutil.rmtree(tmp_path / "out")
+    assert CANARY not in printed
+
+
+@pytest.mark.skipif(not Path(make_pictures.CHROMIUM).exists(), reason="Debian's chromium is not installed (make test installs it)")
+def test_the_pages_render_in_chromium_and_each_picture_shows_its_cell(canary_run: tuple[int, Path, str]) -> None:
+    """The README's pictures, taken from these pages as `make pictures` takes them; kept as artifacts."""
+    from PIL import Image
+
+    _, out, _ = canary_run
+    artifacts = ARTIFACTS / "demo-pictures"
+    shutil.rmtree(artifacts, ignore_errors=True)
+    written = make_pictures.take(out, artifacts)
+    expected = {picture for page, _, picture in make_pictures.PICTURES if (out / f"{page}.html").exists()}
+    assert {path.name for path in written} == expected and len(expected) >= 6
+    for path in written:
+        with Image.open(path) as picture:
+            width, height = picture.size
+            colours = len(picture.convert("RGB").getcolors(maxcolors=1 << 16) or range(1 << 16))
+        assert width >= 600 and height >= 60 and colours > 8, (path.name, picture.size, colours)

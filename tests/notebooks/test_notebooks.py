@@ -28,7 +28,7 @@ def outputs_of(notebook: Any, starts: str) -> list[dict]:
 
 
 def test_every_notebook_ran_without_an_error(executed: dict[str, Any]) -> None:
-    assert sorted(executed) == ["01-quickstart", "02-chat", "03-images", "04-embeddings"]
+    assert sorted(executed) == ["01-quickstart", "02-chat", "03-images", "04-embeddings", "05-assistants"]
     for name, notebook in executed.items():
         errors = [o for c in notebook.cells for o in c.get("outputs", []) if o.output_type == "error"]
         assert errors == [], name
@@ -94,3 +94,24 @@ def test_quickstart_covers_each_magic(executed: dict[str, Any]) -> None:
     assert totals.text.startswith("total: ") and totals.text.endswith(" tokens\n")
     usage = table.data["text/plain"]
     assert "/chat/completions" in usage and "/embeddings" in usage
+
+
+def test_assistants_tool_run_and_the_builder(executed: dict[str, Any]) -> None:
+    notebook = executed["05-assistants"]
+    assert "created assistant 'weather-guide'" in outputs_of(notebook, "%assistant create")[0].text
+    status, reply = outputs_of(notebook, "%%assistant run weather-guide")
+    assert "completed" in status.data["text/html"]
+    assert '🔧 `get_weather({"city": "Porto"' in reply.data["text/markdown"] and '"temperature": 19' in reply.data["text/markdown"]
+    assert outputs_of(notebook, "weather.status")[0].data["text/plain"] == "('completed', True)"
+    steps = outputs_of(notebook, "%assistant steps")[0].data["text/html"]
+    assert "tool_calls" in steps and "message_creation" in steps
+    form = outputs_of(notebook, "%assistant form")[0]
+    assert form.output_type == "execute_result" and "application/vnd.jupyter.widget-view+json" in form.data
+    assert form.data["text/plain"].startswith("ThreadRunBuilder(api='assistants', ")  # the lists load meanwhile
+    picked = outputs_of(notebook, "builder = _")[0].data["text/plain"]
+    assert picked == "('weather-guide', ('user', 'What is the weather in Porto?'))"
+    waiting = outputs_of(notebook, 'builder.message.value = "And what about Lisbon?"')[0].text.splitlines()
+    assert waiting[0] == """requires_action [('get_weather', '{"city": "Lisbon", "unit": "celsius"}')]"""
+    assert '"temperature": 19' in waiting[1]  # the output field, filled by the notebook's get_weather
+    done = outputs_of(notebook, "builder.calls.submit_button.click()")[0].text
+    assert done.startswith("completed\n") and "`get_weather` returned:" in done and "Lisbon" in done

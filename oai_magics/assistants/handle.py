@@ -1,0 +1,131 @@
+"""What both back ends' run handles share: read a stream, fall back to polling when it breaks, poll
+until the run waits or ends, then close with the run's outcome.
+
+A back end's handle supplies four steps: how to read one stream item, how to fetch the run, what
+to do between polls, and the closing events (`_settle`).
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import abstractmethod
+from typing import Any, Callable, Iterator, Mapping
+
+from .base import RunEvent, RunHandle, RunRecord, StatusChanged, TERMINAL, TextDelta
+from .polling import poll_intervals
+
+__all__ = ["StreamOrPollRun"]
+
+STOPS = TERMINAL + ("requires_action",)  # where events() stops: the run ended, or waits for tool outputs
+
+
+class StreamOrPollRun(RunHandle):
+    """A run followed through its stream when there is one, by polling otherwise."""
+
+    def __init__(self, thread_id: str, stream: bool) -> None:
+        super().__init__(thread_id, stream)
+        self._stream: Any = None  # the open stream of the latest request, until it is read
+        self._wake = threading.Event()  # set by cancel(): poll again at once
+        self._announced = False
+
+    # the steps a back end supplies
+    @abstractmethod
+    def _on_item(self, item: dict) -> Iterator[RunEvent]:
+        """The events one stream item means."""
+
+    @abstractmethod
+    def _fetch(self) -> RunRecord:
+        """The run as the server reports it now (storing it is left to the caller)."""
+
+    def _between_polls(self) -> Iterator[RunEvent]:
+        """Anything to report while polling (steps, say)."""
+        return iter(())
+
+    @abstractmethod
+    def _settle(self) -> Iterator[RunEvent]:
+        """The closing events once the run stopped: ActionRequired, or the reply's rest and RunEnded."""
+
+    @abstractmethod
+    def _cancel_on_server(self) -> RunRecord:
+        """Ask the server to cancel; the run as it then is."""
+
+    # the shared machinery
+    def events(self) -> Iterator[RunEvent]:
+        if self._stream is None and self.state.run is not None and not self._announced:
+            self._announced = True
+            yield StatusChanged(self.state.run)  # a polled run: its first status came with its creation
+        if self._stream is not None:
+            yield from self._follow_stream()
+        if self.status not in STOPS:
+            yield from self._polled()
+        yield from self._settle()
+
+    def _follow_stream(self) -> Iterator[RunEvent]:
+        from ..client import APIStatusError, OpenAIError
+
+        stream, self._stream = self._stream, None
+        try:
+            with stream:
+                for item in stream:
+                    yield from self._on_item(item)
+                    if self.status in STOPS:
+                        return
+        except APIStatusError:
+            raise
+        except OpenAIError as exc:  # dropped, cut short or garbled: the run goes on, so follow it by polling
+            if self.run_id is None:
+                raise
+            if not self.cancel_requested.is_set():  # a server may end the stream of a run it cancels
+                self.stream_broken = f"{type(exc).__name__}: {exc}"
+
+    def _polled(self) -> Iterator[RunEvent]:
+        for interval in poll_intervals():
+            if self.status in STOPS:
+                return
+            yield from self._between_polls()
+            if self._wake.wait(interval):
+                self._wake.clear()
+            yield from self._update(self._fetch)
+
+    def _update(self, fetch: Callable[[], RunRecord]) -> Iterator[RunEvent]:
+        """Take in the run's latest state; a StatusChanged when its status moved."""
+        before = self.status
+        self.state.run = fetch()
+        if self.state.run["status"] != before:
+            yield StatusChanged(self.state.run)
+
+    def _add_text(self, text: str, message_id: str | None = None) -> Iterator[RunEvent]:
+        if text:
+            self.state.text_parts.append(text)
+            yield TextDelta(text, message_id)
+
+    def _rest_of_reply(self, reply: str) -> Iterator[RunEvent]:
+        """The part of the final reply not seen yet: all of it when polled, the rest of a broken stream."""
+        received = self.text
+        if reply.startswith(received):
+            yield from self._add_text(reply[len(received):])
+
+    def _check_outputs(self, outputs: Mapping[str, str]) -> None:
+        missing = [c["id"] for c in self.pending_calls if c["id"] not in outputs]
+        if missing:
+            raise ValueError(f"no output given for tool call(s) {', '.join(missing)}")
+
+    def _resumed(self) -> None:
+        """Outputs were sent on a stream: the run is queued again until the stream says more."""
+        if self._stream is not None and self.state.run is not None:
+            queued = {**self.state.run, "status": "queued", "required_calls": []}
+            self.state.run = RunRecord(queued)  # type: ignore[typeddict-item]
+
+    def cancel(self) -> RunRecord:
+        self.cancel_requested.set()
+        self._wake.set()
+        if self.run_id is None:
+            raise ValueError("the run has not started yet: nothing to cancel")
+        self.state.run = self._cancel_on_server()
+        return self.state.run
+
+    def refresh(self) -> RunRecord:
+        if self.run_id is None:
+            raise ValueError("the run has not started yet")
+        self.state.run = self._fetch()
+        return self.state.run

@@ -1,0 +1,267 @@
+"""The `responses` back end: assistants as local records, threads as conversations, runs as responses.
+
+Every request of a run sends the assistant's model, instructions and tools again (they do not carry
+over between responses). Runs go in the background (`background: true`) so they can be polled and
+cancelled; a round of tool outputs is a new response on the same conversation carrying
+`function_call_output` items.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Iterator, Mapping, Sequence
+
+from .base import (ActionRequired, AssistantRecord, MessageRecord, RunEnded, RunEvent, RunRecord, StepChanged,
+                   StepRecord, ThreadRecord)
+from .handle import StreamOrPollRun
+from .resolve import NotFound, pick_assistant
+from .responses_records import flat_tools, item_message, item_step, run_from_response
+from .store import AssistantStore
+
+__all__ = ["ResponsesBackend", "ResponsesRun"]
+
+ASSISTANT_FIELDS = ("name", "model", "instructions", "tools", "metadata", "file_ids", "response_format")
+
+
+def _assistant(record: dict) -> AssistantRecord:
+    return AssistantRecord(id=record["id"], object="assistant", name=record.get("name"), model=record["model"],
+                           instructions=record.get("instructions"), tools=list(record.get("tools") or []),
+                           metadata=dict(record.get("metadata") or {}), created_at=record["created_at"], raw=record)
+
+
+def _user_input(text: str, file_ids: Sequence[str]) -> dict:
+    parts: list[dict] = [{"type": "input_text", "text": text}]
+    parts += [{"type": "input_file", "file_id": f} for f in file_ids]
+    return {"type": "message", "role": "user", "content": parts}
+
+
+class ResponsesBackend:
+    """The Responses + Conversations APIs, with assistants and the thread index kept locally."""
+
+    name = "responses"
+
+    def __init__(self, client: Any, store: AssistantStore) -> None:
+        self.client = client
+        self.store = store
+        self.server = client.base_url
+
+    # -- assistants (local records) ---------------------------------------------------------------
+    def list_assistants(self) -> list[AssistantRecord]:
+        return [_assistant(r) for r in self.store.assistants(self.server)]
+
+    def create_assistant(self, *, name: str | None, model: str, instructions: str | None = None,
+                         tools: Sequence[dict] = (), metadata: Mapping[str, str] | None = None,
+                         **extra: Any) -> AssistantRecord:
+        flat_tools(tools)  # refuse a tool this API cannot take now, not at the first run
+        body = {"name": name, "model": model, "instructions": instructions, "tools": list(tools),
+                "metadata": dict(metadata or {}), "file_ids": [], **extra}
+        return _assistant(self.store.add_assistant(self.server, body))
+
+    def get_assistant(self, assistant: str) -> AssistantRecord:
+        return pick_assistant(self.list_assistants(), assistant)
+
+    def update_assistant(self, assistant: str, **changes: Any) -> AssistantRecord:
+        unknown = set(changes) - set(ASSISTANT_FIELDS)
+        if unknown:
+            raise ValueError(f"an assistant has no setting {', '.join(sorted(unknown))}")
+        if "tools" in changes:
+            flat_tools(changes["tools"])
+        record = {**self.get_assistant(assistant)["raw"], **changes}
+        return _assistant(self.store.save_assistant(self.server, record))
+
+    def delete_assistant(self, assistant: str) -> None:
+        self.store.delete_assistant(self.server, self.get_assistant(assistant)["id"])
+
+    # -- threads (conversations, indexed locally) and messages (conversation items) -----------------
+    def list_threads(self) -> list[ThreadRecord]:
+        return [ThreadRecord(id=t["id"], object="thread", title=t["title"], metadata=t["metadata"],
+                             created_at=t["created_at"], raw=t) for t in self.store.threads(self.server)]
+
+    def create_thread(self, messages: Sequence[str] = (), *, metadata: Mapping[str, str] | None = None,
+                      title: str | None = None) -> ThreadRecord:
+        meta = {**({"title": title} if title else {}), **dict(metadata or {})}
+        body: dict[str, Any] = {"items": [_user_input(text, ()) for text in messages]}
+        if meta:
+            body["metadata"] = meta
+        raw = self.client.conversations.create(**body)
+        created = raw.get("created_at") or int(time.time())
+        self.store.add_thread(self.server, raw["id"], title or (messages[0][:60] if messages else None), meta, created)
+        return ThreadRecord(id=raw["id"], object="thread", title=title, metadata=meta, created_at=created, raw=raw)
+
+    def get_thread(self, thread_id: str) -> ThreadRecord:
+        raw = self.client.conversations.retrieve(thread_id)
+        known = {t["id"]: t for t in self.store.threads(self.server)}.get(thread_id) or {}
+        return ThreadRecord(id=raw["id"], object="thread", title=known.get("title"),
+                            metadata=dict(raw.get("metadata") or {}), created_at=raw.get("created_at") or 0, raw=raw)
+
+    def delete_thread(self, thread_id: str) -> None:
+        self.client.conversations.delete(thread_id)
+        self.store.delete_thread(self.server, thread_id)
+
+    def list_messages(self, thread_id: str) -> list[MessageRecord]:
+        items = self.client.conversations.items.list(thread_id, limit=100, order="asc").auto_paging_iter()
+        return [m for m in (item_message(i, thread_id) for i in items) if m is not None]
+
+    def add_message(self, thread_id: str, text: str, *, file_ids: Sequence[str] = ()) -> MessageRecord:
+        added = self.client.conversations.items.create(thread_id, items=[_user_input(text, file_ids)])
+        message = item_message((added.get("data") or [{}])[0], thread_id)
+        assert message is not None, "the server answered an added message with its item"
+        return message
+
+    # -- runs (chains of responses) and steps (their output items) ----------------------------------
+    def start_run(self, assistant: str, *, thread_id: str | None = None, message: str | None = None,
+                  model: str | None = None, instructions: str | None = None, tools: Sequence[dict] | None = None,
+                  metadata: Mapping[str, str] | None = None, file_ids: Sequence[str] = (),
+                  stream: bool = True, max_tokens: int | None = None) -> "ResponsesRun":
+        record = self.get_assistant(assistant)
+        if thread_id is None:
+            thread_id = self.create_thread(title=(message or "")[:60] or None)["id"]
+        settings = {"model": model or record["model"], "instructions": instructions or record["instructions"],
+                    "tools": flat_tools(tools if tools is not None else record["tools"]),
+                    "metadata": dict(metadata or {}), "max_output_tokens": max_tokens}
+        files = [*record["raw"].get("file_ids", []), *file_ids]
+        handle = ResponsesRun(self, thread_id, record["id"], settings, stream)
+        handle.send([_user_input(message, files)] if message else [])
+        return handle
+
+    def resume_run(self, thread_id: str, run_id: str, *, stream: bool = True) -> "ResponsesRun":
+        indexed = self._indexed(run_id)
+        record = self.get_assistant(indexed["assistant_id"])
+        latest = self.client.responses.retrieve(indexed["responses"][-1])
+        settings = {"model": latest.get("model") or record["model"], "instructions": latest.get("instructions"),
+                    "tools": latest.get("tools") or flat_tools(record["tools"]), "metadata": latest.get("metadata") or {}}
+        handle = ResponsesRun(self, thread_id, record["id"], settings, stream)
+        handle.run_key, handle._latest_id = run_id, latest["id"]
+        handle.take(latest)
+        return handle
+
+    def _indexed(self, run_id: str) -> dict:
+        indexed = self.store.run(self.server, run_id)
+        if indexed is None:
+            raise NotFound(f"no run {run_id!r} in the local index of {self.server}")
+        return indexed
+
+    def list_runs(self, thread_id: str) -> list[RunRecord]:
+        return [self._run(indexed) for indexed in self.store.runs(self.server, thread_id)]
+
+    def _run(self, indexed: dict) -> RunRecord:
+        latest = self.client.responses.retrieve(indexed["responses"][-1])
+        return run_from_response(indexed["id"], indexed["thread_id"], indexed["assistant_id"], latest,
+                                 indexed["created_at"], indexed["cancelled"])
+
+    def get_run(self, thread_id: str, run_id: str) -> RunRecord:
+        return self._run(self._indexed(run_id))
+
+    def cancel_run(self, thread_id: str, run_id: str) -> RunRecord:
+        run = self.get_run(thread_id, run_id)
+        if run["status"] == "requires_action":  # nothing runs on the server while it waits for tool outputs
+            self.store.cancel_run(self.server, run_id)
+            return self.get_run(thread_id, run_id)
+        indexed = self._indexed(run_id)
+        answer = self.client.responses.cancel(indexed["responses"][-1])
+        return run_from_response(run_id, thread_id, indexed["assistant_id"], answer, indexed["created_at"])
+
+    def list_steps(self, thread_id: str, run_id: str) -> list[StepRecord]:
+        indexed = self._indexed(run_id)
+        steps = []
+        for response_id in indexed["responses"]:
+            response = self.client.responses.retrieve(response_id)
+            steps += [item_step(item, run_id, response.get("created_at"), indexed["outputs"])
+                      for item in response.get("output") or []]
+        return steps
+
+    # -- files: sent as input files with every run's message -----------------------------------------
+    def list_files(self, assistant: str) -> list[str]:
+        return list(self.get_assistant(assistant)["raw"].get("file_ids") or [])
+
+    def attach_file(self, assistant: str, file_id: str) -> None:
+        self.client.files.retrieve(file_id)  # a file the server does not have fails now, not at the next run
+        self.update_assistant(assistant, file_ids=[*self.list_files(assistant), file_id])
+
+    def detach_file(self, assistant: str, file_id: str) -> None:
+        self.update_assistant(assistant, file_ids=[f for f in self.list_files(assistant) if f != file_id])
+
+
+class ResponsesRun(StreamOrPollRun):
+    """A run as a chain of background responses, streamed (typed events) or polled."""
+
+    def __init__(self, backend: ResponsesBackend, thread_id: str, assistant_id: str, settings: dict, stream: bool) -> None:
+        super().__init__(thread_id, stream)
+        self.backend = backend
+        self.assistant_id = assistant_id
+        self.settings = settings
+        self.run_key: str | None = None  # the run's id: its first response's
+        self.response: dict = {}
+        self._latest_id: str | None = None  # the newest response of the chain recorded in the index
+        self._outputs: dict[str, str] = {}  # tool outputs sent, recorded with the response they start
+
+    @property
+    def client(self) -> Any:
+        return self.backend.client
+
+    def send(self, items: list[dict]) -> None:
+        """One response of the run: the settings again, and the new input items."""
+        body = {**self.settings, "conversation": self.thread_id, "input": items, "background": True, "store": True}
+        answer = self.client.responses.create(stream=self.stream, **{k: v for k, v in body.items() if v not in (None, {})})
+        if isinstance(answer, dict):
+            self._stream = None
+            self.take(answer)
+        else:
+            self._stream = answer
+
+    def take(self, response: dict) -> RunRecord:
+        """Note a response of this run (the first one names the run; later ones extend its chain
+        in the local index, with the tool outputs that led to them) and return the run's state."""
+        self.response = response
+        response_id = response.get("id")
+        if self.run_key is None and response_id:
+            self.run_key = response_id
+            self.backend.store.add_run(self.backend.server, self.run_key, self.thread_id, self.assistant_id,
+                                       response.get("created_at") or int(time.time()))
+        elif response_id and response_id != self._latest_id:
+            assert self.run_key is not None
+            self.backend.store.extend_run(self.backend.server, self.run_key, response_id, self._outputs)
+            self._outputs = {}
+        self._latest_id = response_id
+        assert self.run_key is not None, "a response without an id"
+        self.state.run = run_from_response(self.run_key, self.thread_id, self.assistant_id, response)
+        return self.state.run
+
+    def _on_item(self, item: dict) -> Iterator[RunEvent]:
+        kind = item.get("type", "")
+        if isinstance(item.get("response"), dict):
+            yield from self._update(lambda: self.take(item["response"]))
+        elif kind == "response.output_text.delta":
+            yield from self._add_text(item.get("delta") or "", item.get("item_id"))
+        elif kind in ("response.output_item.added", "response.output_item.done") and isinstance(item.get("item"), dict):
+            yield StepChanged(item_step(item["item"], self.run_key or "", None, {}))
+
+    def _fetch(self) -> RunRecord:
+        return self.take(self.client.responses.retrieve(self.response["id"]))
+
+    def _settle(self) -> Iterator[RunEvent]:
+        run = self.state.run
+        assert run is not None
+        outputs = (self.backend.store.run(self.backend.server, run["id"]) or {}).get("outputs", {})
+        for item in self.response.get("output") or []:
+            if item.get("type") != "message" or not self.stream or self.stream_broken:
+                yield StepChanged(item_step(item, run["id"], self.response.get("created_at"), outputs))
+        if run["status"] == "requires_action":
+            yield ActionRequired(run, tuple(run["required_calls"]))
+            return
+        messages = [item_message(i, self.thread_id, run["id"]) for i in self.response.get("output") or []
+                    if i.get("type") == "message"]
+        self.state.messages = [m for m in messages if m is not None]
+        yield from self._rest_of_reply("\n\n".join(m["text"] for m in self.state.messages if m["text"]))
+        yield RunEnded(run)
+
+    def submit(self, outputs: Mapping[str, str]) -> None:
+        self._check_outputs(outputs)
+        self._outputs = dict(outputs)
+        self.send([{"type": "function_call_output", "call_id": call_id, "output": output}
+                   for call_id, output in outputs.items()])
+        self._resumed()
+
+    def _cancel_on_server(self) -> RunRecord:
+        assert self.run_key is not None
+        return self.backend.cancel_run(self.thread_id, self.run_key)

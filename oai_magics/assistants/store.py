@@ -1,0 +1,126 @@
+"""The local store of the responses back end: assistant records, the thread index, the run index.
+
+The Responses API keeps no assistants and cannot list conversations, so these live in a small
+SQLite file in the user's config folder (`$OAI_MAGICS_CONFIG_DIR`, else `$XDG_CONFIG_HOME/oai_magics`,
+else `~/.config/oai_magics`). Every row belongs to one server (its base URL), so records made
+against the sandbox never show up for api.openai.com.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+__all__ = ["AssistantStore", "config_dir"]
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS assistants (server TEXT, id TEXT, name TEXT, body TEXT, created_at INTEGER,
+                                       PRIMARY KEY (server, id));
+CREATE TABLE IF NOT EXISTS threads (server TEXT, id TEXT, title TEXT, metadata TEXT, created_at INTEGER,
+                                    PRIMARY KEY (server, id));
+CREATE TABLE IF NOT EXISTS runs (server TEXT, id TEXT, thread_id TEXT, assistant_id TEXT, responses TEXT,
+                                 outputs TEXT, created_at INTEGER, cancelled INTEGER DEFAULT 0,
+                                 PRIMARY KEY (server, id));
+"""
+
+
+def config_dir() -> Path:
+    chosen = os.environ.get("OAI_MAGICS_CONFIG_DIR")
+    if chosen:
+        return Path(chosen).expanduser()
+    base = os.environ.get("XDG_CONFIG_HOME") or os.environ.get("APPDATA") or Path.home() / ".config"
+    return Path(base) / "oai_magics"
+
+
+class AssistantStore:
+    """One SQLite file; safe to share between the kernel and a form's worker thread."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
+        self._db.executescript(SCHEMA)
+
+    @classmethod
+    def default(cls) -> "AssistantStore":
+        return cls(config_dir() / "assistants.sqlite3")
+
+    def _run(self, sql: str, *params: Any) -> list[tuple]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    # -- assistants --------------------------------------------------------------------------------
+    def add_assistant(self, server: str, body: dict) -> dict:
+        record = {"id": f"asst_{uuid.uuid4().hex[:24]}", "object": "assistant", "created_at": int(time.time()), **body}
+        self._run("INSERT INTO assistants VALUES (?, ?, ?, ?, ?)", server, record["id"], record.get("name"),
+                  json.dumps(record), record["created_at"])
+        return record
+
+    def assistants(self, server: str) -> list[dict]:
+        rows = self._run("SELECT body FROM assistants WHERE server = ? ORDER BY created_at, rowid", server)
+        return [json.loads(body) for (body,) in rows]
+
+    def save_assistant(self, server: str, record: dict) -> dict:
+        self._run("UPDATE assistants SET name = ?, body = ? WHERE server = ? AND id = ?", record.get("name"),
+                  json.dumps(record), server, record["id"])
+        return record
+
+    def delete_assistant(self, server: str, assistant_id: str) -> None:
+        self._run("DELETE FROM assistants WHERE server = ? AND id = ?", server, assistant_id)
+
+    # -- threads -----------------------------------------------------------------------------------
+    def add_thread(self, server: str, thread_id: str, title: str | None, metadata: dict, created_at: int) -> None:
+        self._run("INSERT OR REPLACE INTO threads VALUES (?, ?, ?, ?, ?)", server, thread_id, title,
+                  json.dumps(metadata), created_at)
+
+    def threads(self, server: str) -> list[dict]:
+        rows = self._run("SELECT id, title, metadata, created_at FROM threads WHERE server = ? ORDER BY created_at, rowid",
+                         server)
+        return [{"id": i, "title": t, "metadata": json.loads(m), "created_at": c} for i, t, m, c in rows]
+
+    def delete_thread(self, server: str, thread_id: str) -> None:
+        self._run("DELETE FROM threads WHERE server = ? AND id = ?", server, thread_id)
+        self._run("DELETE FROM runs WHERE server = ? AND thread_id = ?", server, thread_id)
+
+    # -- runs: a run is a chain of responses (one more per round of tool outputs) ------------------
+    def add_run(self, server: str, run_id: str, thread_id: str, assistant_id: str, created_at: int) -> None:
+        self._run("INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, 0)", server, run_id, thread_id, assistant_id,
+                  json.dumps([run_id]), "{}", created_at)
+
+    def cancel_run(self, server: str, run_id: str) -> None:
+        """A run that waits for tool outputs has nothing running on the server: it ends here."""
+        self._run("UPDATE runs SET cancelled = 1 WHERE server = ? AND id = ?", server, run_id)
+
+    def extend_run(self, server: str, run_id: str, response_id: str, outputs: dict[str, str]) -> None:
+        run = self.run(server, run_id)
+        if run is None:
+            return
+        self._run("UPDATE runs SET responses = ?, outputs = ? WHERE server = ? AND id = ?",
+                  json.dumps([*run["responses"], response_id]), json.dumps({**run["outputs"], **outputs}), server, run_id)
+
+    def run(self, server: str, run_id: str) -> dict | None:
+        rows = self._run("SELECT id, thread_id, assistant_id, responses, outputs, created_at, cancelled FROM runs "
+                         "WHERE server = ? AND id = ?", server, run_id)
+        return _run_row(rows[0]) if rows else None
+
+    def runs(self, server: str, thread_id: str) -> list[dict]:
+        rows = self._run("SELECT id, thread_id, assistant_id, responses, outputs, created_at, cancelled FROM runs "
+                         "WHERE server = ? AND thread_id = ? ORDER BY created_at, rowid", server, thread_id)
+        return [_run_row(row) for row in rows]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+def _run_row(row: tuple) -> dict:
+    run_id, thread_id, assistant_id, responses, outputs, created_at, cancelled = row
+    return {"id": run_id, "thread_id": thread_id, "assistant_id": assistant_id, "responses": json.loads(responses),
+            "outputs": json.loads(outputs), "created_at": created_at, "cancelled": bool(cancelled)}

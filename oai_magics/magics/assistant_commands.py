@@ -1,0 +1,235 @@
+"""%assistant subcommands for assistants, threads, messages, files and the form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from IPython.core.error import UsageError
+
+from .arguments import argument, magic_arguments
+from .assistant import ROUTER, api_option
+from .common import parse_params, publish, read_variable
+
+BUILT_INS = ("code_interpreter", "file_search", "retrieval")
+
+
+def records_frame(records: list, drop: tuple[str, ...] = ("raw",)) -> Any:
+    """Records as a DataFrame with datetimes (the `raw` server objects left out)."""
+    from ..frames import listing_frame
+
+    return listing_frame([{k: v for k, v in r.items() if k not in drop} for r in records])
+
+
+def tool_specs(magics: Any, names: str | None) -> tuple[list[dict], set[str]]:
+    """`--tools f,g,code_interpreter,spec`: Python functions by name, built-ins, or variables holding
+    JSON tool specs (a dict or a list of dicts). Returns the specs and the Python functions named."""
+    from ..tools import chat_tool
+
+    specs: list[dict] = []
+    functions: set[str] = set()
+    for name in filter(None, (n.strip() for n in (names or "").split(","))):
+        if name in BUILT_INS:
+            specs.append({"type": name})
+            continue
+        value = read_variable(magics.shell, name)
+        if callable(value):
+            specs.append(chat_tool(value, name=name))  # named as the notebook calls it
+            functions.add(name)
+        elif isinstance(value, dict) or (isinstance(value, list) and all(isinstance(v, dict) for v in value)):
+            specs.extend(_spec(v) for v in (value if isinstance(value, list) else [value]))
+        else:
+            raise UsageError(f"--tools: {name!r} is neither a function nor a tool spec (a dict or a list of dicts)")
+    return specs, functions
+
+
+def _spec(spec: dict) -> dict:
+    """A JSON tool spec in the nested shape records keep: functions in either shape, built-ins as given."""
+    from ..tools import chat_tool
+
+    if spec.get("type") != "function":
+        return spec
+    try:
+        return chat_tool(spec)
+    except ValueError as exc:
+        raise UsageError(f"--tools: {exc}") from None
+
+
+def tool_names(tools: list[dict]) -> str:
+    return ", ".join((t.get("function") or {}).get("name") or t.get("type", "?") for t in tools)
+
+
+def show_frame(magics: Any, frame: Any, output: str | None) -> Any:
+    """A table is returned so IPython shows it (and sets `_`); `-o` also stores it."""
+    if output:
+        publish(magics.shell, frame, output)
+    return frame
+
+
+# -- assistants ------------------------------------------------------------------------------------
+
+@ROUTER.command("list")
+@magic_arguments(name="assistant list")
+@api_option
+@argument("-o", "--output", metavar="NAME", help="also store the table in this variable")
+def list_assistants(magics: Any, args: Any) -> Any:
+    """The assistants as a DataFrame."""
+    rows = [{**a, "tools": tool_names(a["tools"])} for a in magics.backend(args).list_assistants()]
+    return show_frame(magics, records_frame(rows), args.output)
+
+
+@ROUTER.command("create")
+@magic_arguments(name="assistant create")
+@api_option
+@argument("name", help="the assistant's name")
+@argument("-m", "--model", help="its model (default: the chat model of the profile)")
+@argument("-i", "--instructions", help="its instructions (system prompt)")
+@argument("--tools", help="comma-separated: Python function names, code_interpreter, file_search, "
+                          "or variables holding tool specs")
+@argument("--metadata", action="append", metavar="KEY=VALUE", help="metadata, repeatable")
+@argument("-o", "--output", metavar="NAME", help="also store the new assistant in this variable")
+def create(magics: Any, args: Any) -> Any:
+    """Create an assistant: NAME --model M --instructions TEXT --tools f,g."""
+    tools, functions = tool_specs(magics, args.tools)
+    record = magics.backend(args).create_assistant(
+        name=args.name, model=magics.session.model("chat", args.model), instructions=args.instructions,
+        tools=tools, metadata={k: str(v) for k, v in parse_params(args.metadata).items()})
+    magics.functions[record["id"]] = functions
+    print(f"created assistant {record['name']!r} ({record['id']}, {record['model']}; tools: {tool_names(tools) or 'none'})")
+    publish(magics.shell, record, args.output)
+
+
+@ROUTER.command("show")
+@magic_arguments(name="assistant show")
+@api_option
+@argument("assistant", help="a name or id")
+def show(magics: Any, args: Any) -> Any:
+    """One assistant's settings."""
+    import pandas as pd
+
+    record = magics.backend(args).get_assistant(args.assistant)
+    return pd.Series({**{k: v for k, v in record.items() if k != "raw"}, "tools": tool_names(record["tools"]),
+                      "created_at": pd.to_datetime(record["created_at"], unit="s", utc=True)}, name=record["id"])
+
+
+@ROUTER.command("update")
+@magic_arguments(name="assistant update")
+@api_option
+@argument("assistant", help="a name or id")
+@argument("--name", help="a new name")
+@argument("-m", "--model", help="a new model")
+@argument("-i", "--instructions", help="new instructions")
+@argument("--tools", help="the new tool list (as for create)")
+@argument("--metadata", action="append", metavar="KEY=VALUE", help="metadata, repeatable")
+def update(magics: Any, args: Any) -> None:
+    """Change an assistant's name, model, instructions, tools or metadata."""
+    changes: dict[str, Any] = {k: v for k, v in {"name": args.name, "model": args.model,
+                                                  "instructions": args.instructions}.items() if v is not None}
+    functions: set[str] | None = None
+    if args.tools is not None:
+        changes["tools"], functions = tool_specs(magics, args.tools)
+    if args.metadata:
+        changes["metadata"] = {k: str(v) for k, v in parse_params(args.metadata).items()}
+    if not changes:
+        raise UsageError("Nothing to change: give --name, --model, --instructions, --tools or --metadata.")
+    record = magics.backend(args).update_assistant(args.assistant, **changes)
+    if functions is not None:
+        magics.functions[record["id"]] = functions
+    print(f"updated assistant {record['name']!r} ({record['id']})")
+
+
+@ROUTER.command("delete")
+@magic_arguments(name="assistant delete")
+@api_option
+@argument("assistant", help="a name or id")
+def delete(magics: Any, args: Any) -> None:
+    """Delete an assistant."""
+    backend = magics.backend(args)
+    record = backend.get_assistant(args.assistant)
+    backend.delete_assistant(record["id"])
+    print(f"deleted assistant {record['name']!r} ({record['id']})")
+
+
+# -- threads and messages -------------------------------------------------------------------------
+
+@ROUTER.command("threads")
+@magic_arguments(name="assistant threads")
+@api_option
+@argument("action", nargs="?", default="list", choices=["list", "new", "show", "delete"], help="what to do")
+@argument("thread", nargs="?", help="a thread id (show, delete)")
+@argument("--message", action="append", help="new: a first user message, repeatable")
+@argument("--title", help="new: a title for the thread")
+@argument("--metadata", action="append", metavar="KEY=VALUE", help="new: metadata, repeatable")
+@argument("-o", "--output", metavar="NAME", help="also store the result in this variable")
+def threads(magics: Any, args: Any) -> Any:
+    """Threads: list, new (with first messages and metadata), show, delete."""
+    backend = magics.backend(args)
+    if args.action == "list":
+        return show_frame(magics, records_frame(backend.list_threads()), args.output)
+    if args.action == "new":
+        record = backend.create_thread(args.message or [], title=args.title,
+                                       metadata={k: str(v) for k, v in parse_params(args.metadata).items()})
+        print(f"created thread {record['id']}")
+        publish(magics.shell, record, args.output)
+        return None
+    if not args.thread:
+        raise UsageError(f"%assistant threads {args.action} needs a thread id")
+    if args.action == "show":
+        return show_frame(magics, records_frame(backend.list_messages(args.thread)), args.output)
+    backend.delete_thread(args.thread)
+    print(f"deleted thread {args.thread}")
+    return None
+
+
+@ROUTER.command("messages")
+@magic_arguments(name="assistant messages")
+@api_option
+@argument("thread", help="a thread id")
+@argument("action", nargs="?", default="list", choices=["list", "add"], help="list (default) or add")
+@argument("text", nargs="*", help="add: the message (in %%%%assistant, the cell)")
+@argument("--file", action="append", dest="files", metavar="FILE_ID", help="add: attach an uploaded file, repeatable")
+@argument("-o", "--output", metavar="NAME", help="also store the result in this variable")
+def messages(magics: Any, args: Any) -> Any:
+    """A thread's messages as a DataFrame (text flattened, annotations kept); `add TEXT` adds one."""
+    backend = magics.backend(args)
+    if args.action == "add":
+        text = magics.cell if magics.cell is not None else " ".join(args.text)
+        if not text.strip():
+            raise UsageError("Nothing to add: write the message after `add`, or in the cell.")
+        record = backend.add_message(args.thread, text, file_ids=args.files or ())
+        print(f"added message {record['id']} to {args.thread}")
+        publish(magics.shell, record, args.output)
+        return None
+    return show_frame(magics, records_frame(backend.list_messages(args.thread)), args.output)
+
+
+# -- files and the form ---------------------------------------------------------------------------
+
+@ROUTER.command("files")
+@magic_arguments(name="assistant files")
+@api_option
+@argument("assistant", help="a name or id")
+@argument("action", nargs="?", default="list", choices=["list", "attach", "detach"], help="what to do")
+@argument("file_id", nargs="?", help="attach / detach: an uploaded file's id (%%oai files upload PATH)")
+def files(magics: Any, args: Any) -> Any:
+    """An assistant's files: list, attach FILE_ID, detach FILE_ID."""
+    backend = magics.backend(args)
+    if args.action == "list":
+        return list(backend.list_files(args.assistant))
+    if not args.file_id:
+        raise UsageError(f"%assistant files {args.action} needs a file id")
+    getattr(backend, f"{args.action}_file")(args.assistant, args.file_id)
+    print(f"{args.action}ed {args.file_id}" if args.action == "attach" else f"detached {args.file_id}")
+    return None
+
+
+@ROUTER.command("form")
+@magic_arguments(name="assistant form")
+@api_option
+def form(magics: Any, args: Any) -> Any:
+    """Open the thread-run builder (an ipywidgets form)."""
+    try:
+        from ..widgets import ThreadRunBuilder
+    except ImportError as exc:
+        raise UsageError(f"The thread-run builder is not available here ({exc}).") from None
+    return ThreadRunBuilder(magics.backend(args), shell=magics.shell, model=magics.session.model("chat"))
+

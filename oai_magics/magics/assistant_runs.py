@@ -1,0 +1,216 @@
+"""%assistant subcommands for runs: run, submit, cancel, runs, steps.
+
+A run streams into the cell (or is polled with --no-stream) with a live status line; calls to the
+Python functions the user named are run and answered automatically; other calls are shown and
+left for `%assistant submit`. Ctrl-C cancels the run on the server and keeps what streamed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from IPython.core.error import UsageError
+
+from .arguments import argument, magic_arguments
+from .assistant import ROUTER, api_option
+from .assistant_commands import records_frame, show_frame, tool_specs
+from .common import parse_params, publish
+from .prompts import interpolate
+
+__all__ = ["RunResult"]
+
+
+@dataclass
+class RunResult:
+    """What `%assistant run` leaves in `_` (and `-o NAME`)."""
+    thread_id: str
+    run_id: str | None
+    status: str
+    text: str
+    messages: list[dict] = field(default_factory=list)
+    pending_calls: list[dict] = field(default_factory=list)
+    error: str | None = None
+
+    def __repr__(self) -> str:
+        return (f"RunResult(thread_id={self.thread_id!r}, run_id={self.run_id!r}, status={self.status!r}, "
+                f"{len(self.text)} characters)")
+
+
+@ROUTER.command("run")
+@magic_arguments(name="assistant run")
+@api_option
+@argument("assistant", help="the assistant's name or id")
+@argument("message", nargs="*", help="the user message (in %%%%assistant run, the cell)")
+@argument("--thread", help="the thread to run on (default: a new thread)")
+@argument("-m", "--model", help="the model for this run only")
+@argument("-i", "--instructions", help="instructions for this run only")
+@argument("--tools", help="tools for this run only (as for create)")
+@argument("--metadata", action="append", metavar="KEY=VALUE", help="run metadata, repeatable")
+@argument("--max-tokens", type=int, help="the most tokens the reply may have (the run then ends incomplete)")
+@argument("--file", action="append", dest="files", metavar="FILE_ID", help="attach an uploaded file to the message")
+@argument("--no-stream", action="store_true", help="poll until the run ends instead of streaming it")
+@argument("--confirm", action="store_true", help="ask before running each Python function the model calls")
+@argument("--no-interpolate", action="store_true", help="send {{name}} placeholders as they are")
+@argument("-o", "--output", metavar="NAME", help="also store the run's result in this variable")
+def run(magics: Any, args: Any) -> None:
+    """Run an assistant on a thread (a new one unless --thread), streamed, tools answered."""
+    text = magics.cell if magics.cell is not None else " ".join(args.message)
+    if text and not args.no_interpolate:
+        text = interpolate(text, magics.shell.user_ns)
+    if not text.strip() and not args.thread:
+        raise UsageError("Nothing to run: give a message (after the assistant, or in the cell) or --thread.")
+    backend = magics.backend(args)
+    assistant = backend.get_assistant(args.assistant)
+    tools, named = tool_specs(magics, args.tools) if args.tools is not None else (None, set())
+    handle = backend.start_run(
+        assistant["id"], thread_id=args.thread, message=text.strip() or None, model=args.model,
+        instructions=args.instructions, tools=tools, stream=not args.no_stream, file_ids=args.files or (),
+        max_tokens=args.max_tokens,
+        metadata={k: str(v) for k, v in parse_params(args.metadata).items()} or None)
+    functions = python_functions(magics, magics.functions.get(assistant["id"], set()) | named)
+    follow(magics, handle, functions, args.confirm, args.output)
+
+
+def python_functions(magics: Any, names: set[str]) -> dict[str, Any]:
+    """The named functions as they are now in the notebook (a redefinition is picked up)."""
+    return {name: magics.shell.user_ns[name] for name in names if callable(magics.shell.user_ns.get(name))}
+
+
+def follow(magics: Any, handle: Any, functions: dict[str, Any], confirm: bool, output: str | None) -> None:
+    """Show a run until it ends or waits; store its RunResult; a failure is one line, with what was kept."""
+    from ..assistants.driver import drive
+    from ..client import OpenAIError
+    from .assistant_view import RunView
+
+    view = RunView(magics.session.settings.render_interval)
+    problem = None
+    try:
+        drive(handle, functions, view, confirm=ask if confirm else None)
+        view.finish(closing_note(handle))
+    except KeyboardInterrupt:
+        view.finish(f"interrupted: {cancel_quietly(handle)}; {kept(handle)}")
+    except OpenAIError as exc:
+        problem = f"{type(exc).__name__}: {exc}"
+        view.finish(f"failed: {problem}; {kept(handle)}")
+    finally:
+        if handle.run_id:
+            magics.last_run = (handle.thread_id, handle.run_id)
+    result = RunResult(handle.thread_id, handle.run_id, handle.status, handle.text,
+                       [{k: v for k, v in m.items() if k != "raw"} for m in handle.messages],
+                       [dict(c) for c in handle.pending_calls], problem or (handle.run or {}).get("error"))
+    publish(magics.shell, result, output)
+    if problem:
+        raise UsageError(f"the run did not finish: {problem} ({kept(handle)}; its result is in _)")
+
+
+def kept(handle: Any) -> str:
+    return f"{len(handle.text)} characters of the reply kept" if handle.text else "no reply text had arrived"
+
+
+def closing_note(handle: Any) -> str:
+    from ..assistants import why_ended
+
+    notes = []
+    if handle.stream_broken:
+        notes.append(f"the stream broke off ({handle.stream_broken}); the run was followed to its end")
+    if handle.pending_calls:
+        calls = "; ".join(f"{c['id']}: {c['name']}({c['arguments']})" for c in handle.pending_calls)
+        notes.append(f"the run waits for tool outputs: {calls}. Answer with %assistant submit CALL_ID=OUTPUT ...")
+    elif handle.run and handle.status != "completed":
+        notes.append(why_ended(handle.run))
+    return " · ".join(notes)
+
+
+def cancel_quietly(handle: Any) -> str:
+    """Cancel on the server after Ctrl-C; say what happened (never raise: the user asked to stop)."""
+    from ..client import OpenAIError
+
+    if handle.run_id is None:
+        return "the run had not been created yet"
+    try:
+        run = handle.cancel()
+    except OpenAIError as exc:
+        return f"the server did not cancel run {handle.run_id} ({exc})"
+    except KeyboardInterrupt:
+        return f"cancelling run {handle.run_id} was itself interrupted"
+    return f"run {handle.run_id} cancelled on the server (status {run['status']})"
+
+
+def ask(call: dict) -> bool:
+    answer = input(f"Run {call['name']}({call['arguments']})? [y/N] ")
+    return answer.strip().lower() in ("y", "yes")
+
+
+def chosen_run(magics: Any, thread: str | None, run_id: str | None) -> tuple[str, str]:
+    if thread and run_id:
+        return thread, run_id
+    if magics.last_run is None:
+        raise UsageError("No run yet in this session: name one with THREAD RUN.")
+    return magics.last_run
+
+
+@ROUTER.command("submit")
+@magic_arguments(name="assistant submit")
+@api_option
+@argument("outputs", nargs="+", metavar="CALL=OUTPUT",
+          help="a tool call's id (or function name) = its output, one per waiting call")
+@argument("--thread", help="the run's thread (default: the latest run's)")
+@argument("--run", help="the run (default: the latest run)")
+@argument("--no-stream", action="store_true", help="poll instead of streaming the rest of the run")
+@argument("-o", "--output", metavar="NAME", help="also store the run's result in this variable")
+def submit(magics: Any, args: Any) -> None:
+    """Send outputs for the tool calls a run waits for, then follow the run."""
+    thread_id, run_id = chosen_run(magics, args.thread, args.run)
+    handle = magics.backend(args).resume_run(thread_id, run_id, stream=not args.no_stream)
+    pending = handle.pending_calls
+    if not pending:
+        raise UsageError(f"Run {run_id} is {handle.status}: it waits for no tool outputs.")
+    given = {}
+    for pair in args.outputs:
+        key, sep, value = pair.partition("=")
+        calls = [c for c in pending if key in (c["id"], c["name"])]
+        if not sep or len(calls) != 1:
+            raise UsageError(f"{pair!r}: expected CALL=OUTPUT where CALL is one of {', '.join(c['id'] for c in pending)}")
+        given[calls[0]["id"]] = value
+    missing = [c["id"] for c in pending if c["id"] not in given]
+    if missing:
+        raise UsageError(f"Every waiting call needs an output; missing: {', '.join(missing)}")
+    handle.submit(given)
+    follow(magics, handle, {}, False, args.output)
+
+
+@ROUTER.command("cancel")
+@magic_arguments(name="assistant cancel")
+@api_option
+@argument("thread", nargs="?", help="the run's thread (default: the latest run's)")
+@argument("run", nargs="?", help="the run (default: the latest run)")
+def cancel(magics: Any, args: Any) -> None:
+    """Cancel a run on the server."""
+    thread_id, run_id = chosen_run(magics, args.thread, args.run)
+    run = magics.backend(args).cancel_run(thread_id, run_id)
+    print(f"run {run_id}: {run['status']}")
+
+
+@ROUTER.command("runs")
+@magic_arguments(name="assistant runs")
+@api_option
+@argument("thread", nargs="?", help="a thread id (default: the latest run's)")
+@argument("-o", "--output", metavar="NAME", help="also store the table in this variable")
+def runs(magics: Any, args: Any) -> Any:
+    """A thread's runs as a DataFrame."""
+    thread_id = args.thread or chosen_run(magics, None, None)[0]
+    rows = [{**r, "required_calls": len(r["required_calls"])} for r in magics.backend(args).list_runs(thread_id)]
+    return show_frame(magics, records_frame(rows), args.output)
+
+
+@ROUTER.command("steps")
+@magic_arguments(name="assistant steps")
+@api_option
+@argument("thread", nargs="?", help="the run's thread (default: the latest run's)")
+@argument("run", nargs="?", help="the run (default: the latest run)")
+@argument("-o", "--output", metavar="NAME", help="also store the table in this variable")
+def steps(magics: Any, args: Any) -> Any:
+    """A run's steps as a DataFrame."""
+    thread_id, run_id = chosen_run(magics, args.thread, args.run)
+    return show_frame(magics, records_frame(magics.backend(args).list_steps(thread_id, run_id)), args.output)

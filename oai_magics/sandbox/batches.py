@@ -1,0 +1,232 @@
+"""The Batch API: a JSONL file of requests goes validating -> in_progress -> finalizing ->
+completed, `job_delay` seconds a stage, and leaves an output file and an error file.
+
+A malformed input file fails the batch at validation (with `errors` naming the lines); a cancelled
+batch is `cancelling` for one stage, then `cancelled`; a batch still unfinished when its window
+closes (`batch_window` seconds in the sandbox, 24 hours of the API's) is `expired`. Each request
+line is answered by the sandbox's own route for its URL, so a batch answers exactly as the direct
+endpoint would. Batches advance whenever they are read.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from .errors import ApiError, error_body, invalid
+from .files import add_file, get_file
+from .state import State, find, state
+from .store import new_id
+from .web import json_body, optional, paginate, reject_unknown, require
+
+ENDPOINTS = ("/v1/embeddings", "/v1/chat/completions", "/v1/completions", "/v1/responses", "/v1/moderations")
+MAX_REQUESTS = 50_000  # requests per batch, as the API allows
+TERMINAL = ("completed", "failed", "cancelled", "expired")
+
+
+def public(batch: dict) -> dict:
+    """The batch as the API shows it: times and files not reached yet are left out (the spec types
+    them as integers and strings, never null)."""
+    return {k: v for k, v in batch.items() if not k.startswith("_") and v is not None}
+
+
+def get_batch(app: State, batch_id: str) -> dict:
+    return find(app, "batch", batch_id, what="batch")
+
+
+async def advance(request: Request, batch: dict) -> dict:
+    """Apply every transition whose time has come; return the batch as it is now."""
+    if batch["status"] in TERMINAL or batch.get("_busy"):
+        return batch
+    app = state(request)
+    delay = app.settings.job_delay
+    started = batch["_started"]
+    elapsed = time.time() - started
+    stamp = int(time.time())
+    if batch["status"] == "cancelling":
+        if time.time() - batch["_cancelled"] >= delay:
+            batch.update(status="cancelled", cancelled_at=stamp)
+    elif elapsed >= app.settings.batch_window and batch["status"] in ("validating", "in_progress"):
+        batch.update(status="expired", expired_at=stamp)
+    elif batch["status"] == "validating" and elapsed >= delay:
+        lines, errors = parse_lines(app, batch)
+        if errors:
+            batch.update(status="failed", failed_at=stamp, errors={"object": "list", "data": errors})
+        else:
+            batch.update(status="in_progress", in_progress_at=stamp,
+                         request_counts={"total": len(lines), "completed": 0, "failed": 0})
+    if batch["status"] == "in_progress" and elapsed >= 2 * delay:
+        batch["_busy"] = True  # a concurrent read while the lines are answered sees it in progress
+        app.store.save("batch", batch)
+        try:
+            await run_lines(request, batch)
+        finally:
+            batch.pop("_busy", None)
+        batch.update(status="finalizing", finalizing_at=stamp)
+    if batch["status"] == "finalizing" and elapsed >= 3 * delay:
+        batch.update(status="completed", completed_at=stamp)
+    app.store.save("batch", batch)
+    return batch
+
+
+def parse_lines(app: State, batch: dict) -> tuple[list[dict], list[dict]]:
+    """The request lines, or the errors that fail the batch (as the API reports them)."""
+    data = app.store.read_blob(batch["input_file_id"])
+    lines, errors, seen = [], [], set()
+
+    def error(code: str, message: str, number: int, param: str | None = None) -> None:
+        errors.append({"code": code, "message": message, "param": param, "line": number})
+
+    for number, raw in enumerate(data.decode("utf-8", "replace").splitlines(), 1):
+        if not raw.strip():
+            continue
+        try:
+            line = json.loads(raw)
+        except ValueError:
+            error("invalid_json_line", "This line is not parseable as valid JSON.", number)
+            continue
+        if not isinstance(line, dict) or not isinstance(line.get("custom_id"), str) or not isinstance(line.get("body"), dict):
+            error("invalid_request", "Each line needs a string 'custom_id', a 'method', a 'url' and an object 'body'.", number)
+        elif line.get("url") != batch["endpoint"]:
+            error("mismatched_endpoint", f"The url '{line.get('url')}' does not match the batch endpoint "
+                                         f"'{batch['endpoint']}'.", number, "url")
+        elif line.get("method", "POST") != "POST":
+            error("invalid_method", "Only POST requests are supported.", number, "method")
+        elif line["custom_id"] in seen:
+            error("duplicate_custom_id", f"The custom_id '{line['custom_id']}' is used more than once.", number, "custom_id")
+        else:
+            seen.add(line["custom_id"])
+            lines.append(line)
+    if not lines and not errors:
+        error("empty_file", "The input file has no requests.", 1)
+    if len(lines) > MAX_REQUESTS:
+        error("too_many_requests", f"A batch may hold at most {MAX_REQUESTS} requests; this file has {len(lines)}.", 1)
+    return lines, errors[:1000]
+
+
+async def run_lines(request: Request, batch: dict) -> None:
+    """Answer every line through the sandbox's own routes; successes and errors go to two files."""
+    app = state(request)
+    lines, _ = parse_lines(app, batch)
+    outputs, failures, tokens = [], [], 0
+    for line in lines:
+        # A request in a batch can meet the same injected faults as a direct one.
+        fault = request.app.state.faults.take("POST", batch["endpoint"])
+        if fault is not None and fault.status:
+            status, answer = fault.status, error_body(fault.status, fault.message, "invalid_request_error", None, None)
+        else:
+            status, answer = await call_route(request, batch["endpoint"], line["body"])
+        record = {"id": new_id("batch_req_"), "custom_id": line["custom_id"],
+                  "response": {"status_code": status, "request_id": new_id("req_"), "body": answer}, "error": None}
+        if status < 400:
+            outputs.append(record)
+            usage = answer.get("usage") or {}
+            tokens += int(usage.get("total_tokens") or 0)
+        else:
+            failures.append(record)
+    for name, records, field in (("output", outputs, "output_file_id"), ("errors", failures, "error_file_id")):
+        if records:
+            body = "".join(json.dumps(r) + "\n" for r in records).encode()
+            batch[field] = add_file(app, f"batch_{batch['id']}_{name}.jsonl", body, "batch_output")["id"]
+    batch["request_counts"] = {"total": len(lines), "completed": len(outputs), "failed": len(failures)}
+    batch["usage"] = {"input_tokens": tokens, "input_tokens_details": {"cached_tokens": 0}, "output_tokens": 0,
+                      "output_tokens_details": {"reasoning_tokens": 0}, "total_tokens": tokens}
+
+
+async def call_route(request: Request, path: str, body: dict) -> tuple[int, Any]:
+    """One request through the application's route table (not its middleware: no faults, no rate limits)."""
+    payload = json.dumps(body).encode()
+    scope = {"type": "http", "http_version": "1.1", "method": "POST", "path": path, "raw_path": path.encode(),
+             "root_path": "", "scheme": "http", "query_string": b"", "server": ("batch", 0), "client": ("batch", 0),
+             "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()),
+                         (b"openai-beta", b"assistants=v2")],
+             "app": request.app, "state": {}}
+    sent = False
+    status, chunks = 500, []
+
+    async def receive() -> dict:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": payload, "more_body": False}
+
+    async def send(message: dict) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    try:
+        await request.app.router(scope, receive, send)
+    except ApiError as exc:  # the app's error handlers sit outside the router: render the envelope here
+        return exc.status, error_body(exc.status, exc.message, exc.type, exc.param, exc.code)
+    raw = b"".join(chunks)
+    try:
+        return status, json.loads(raw) if raw else None
+    except ValueError:
+        return status, {"error": {"message": raw[:200].decode("utf-8", "replace"), "type": "server_error",
+                                  "param": None, "code": None}}
+
+
+async def create(request: Request) -> Response:
+    app = state(request)
+    body = await json_body(request)
+    reject_unknown(body, {"input_file_id", "endpoint", "completion_window", "metadata", "output_expires_after"})
+    source = get_file(app, require(body, "input_file_id"), "input_file_id")
+    if source["purpose"] != "batch":
+        raise invalid(f"The file '{source['id']}' has purpose '{source['purpose']}'; a batch needs purpose 'batch'.",
+                      param="input_file_id")
+    endpoint = require(body, "endpoint")
+    if endpoint not in ENDPOINTS:
+        raise invalid(f"Invalid value: '{endpoint}'. Supported values are: {', '.join(ENDPOINTS)}.", param="endpoint",
+                      code="invalid_value")
+    window = require(body, "completion_window")
+    if window != "24h":
+        raise invalid(f"Invalid value: '{window}'. Supported values are: '24h'.", param="completion_window",
+                      code="invalid_value")
+    metadata = optional(body, "metadata", "object") or None
+    created = int(time.time())
+    batch = {"id": new_id("batch_"), "object": "batch", "endpoint": endpoint, "errors": None,
+             "input_file_id": source["id"], "completion_window": window, "status": "validating",
+             "output_file_id": None, "error_file_id": None, "created_at": created, "in_progress_at": None,
+             "expires_at": created + 24 * 3600, "finalizing_at": None, "completed_at": None, "failed_at": None,
+             "expired_at": None, "cancelling_at": None, "cancelled_at": None,
+             "request_counts": {"total": 0, "completed": 0, "failed": 0}, "metadata": metadata,
+             "_started": time.time()}
+    app.store.put("batch", batch)
+    return JSONResponse(public(batch))
+
+
+async def retrieve(request: Request) -> Response:
+    batch = get_batch(state(request), request.path_params["batch_id"])
+    return JSONResponse(public(await advance(request, batch)))
+
+
+async def cancel(request: Request) -> Response:
+    app = state(request)
+    batch = await advance(request, get_batch(app, request.path_params["batch_id"]))
+    if batch["status"] not in ("validating", "in_progress"):
+        raise invalid(f"Cannot cancel a batch with status '{batch['status']}'.", code="invalid_state")
+    batch.update(status="cancelling", cancelling_at=int(time.time()), _cancelled=time.time())
+    app.store.save("batch", batch)
+    return JSONResponse(public(batch))
+
+
+async def list_batches(request: Request) -> Response:
+    app = state(request)
+    batches = [public(await advance(request, b)) for b in app.store.all("batch")]
+    return JSONResponse(paginate(batches, request.query_params, default_limit=20, max_limit=100))
+
+
+ROUTES = [
+    ("/batches", create, ["POST"]),
+    ("/batches", list_batches, ["GET"]),
+    ("/batches/{batch_id}", retrieve, ["GET"]),
+    ("/batches/{batch_id}/cancel", cancel, ["POST"]),
+]

@@ -1,0 +1,164 @@
+"""The thread-run builder in a real JupyterLab in headless Chromium, against a sandbox over loopback:
+pick an assistant, type, Run, watch the reply stream in, then answer a tool call through the form.
+
+Every wait is on something the page shows (Playwright's `expect`, bounded); the screenshots are kept
+in build/test-artifacts/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Iterator
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from oai_magics.client import Client
+from oai_magics.sandbox import Sandbox, start
+from oai_magics.tools import chat_tool
+
+from .lab import CHROMIUM, Lab, block_external, isolated_env, launch_chromium, start_lab, stop_lab
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
+expect.set_options(timeout=60_000)  # expect() has its own 5 s default that set_default_timeout() leaves alone
+
+pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
+                                reason=f"{CHROMIUM} is missing (apt-get install -y chromium); in CI this fails instead")
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "build" / "test-artifacts"
+
+FORM_CELL = '''\
+from oai_magics.client import Client
+from oai_magics.widgets import ThreadRunBuilder
+
+def get_weather(city: str, unit: str = "celsius") -> dict:
+    """Current weather in a city."""
+    return {"city": city, "temperature": 21, "unit": unit}
+
+builder = ThreadRunBuilder(Client(), functions=[get_weather])  # the server is asked which API it speaks
+builder
+'''
+
+
+# Run while the form waits for tool outputs: the kernel takes other cells meanwhile.
+PROBE_CELL = 'print("kernel free; the form waits on", [call["name"] for call in builder.calls.calls])'
+
+
+def get_weather(city: str, unit: str = "celsius") -> dict:
+    """Current weather in a city."""
+    return {"city": city, "temperature": 21, "unit": unit}
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    # A small pause between chunks so the reply really arrives in pieces.
+    with start(data_dir=tmp_path_factory.mktemp("sandbox"), token_delay=0.01) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def assistants(sandbox: Sandbox) -> dict[str, str]:
+    """The assistants the page picks from: the option labels the form gives them."""
+    with Client(api_key=sandbox.api_key, base_url=sandbox.base_url) as client:
+        plain = client.assistants.create(model="gpt-4o-mini", name="travel guide", instructions="Be brief.")
+        weather = client.assistants.create(model="gpt-4o-mini", name="weather desk", tools=[chat_tool(get_weather)])
+    return {"plain": f"travel guide · gpt-4o-mini · {plain['id']}",
+            "weather": f"weather desk · gpt-4o-mini · {weather['id']}"}
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory, sandbox: Sandbox) -> Iterator[Lab]:
+    base = tmp_path_factory.mktemp("lab")
+    root = base / "notebooks"
+    root.mkdir()
+    notebook = new_notebook(cells=[new_code_cell(FORM_CELL), new_code_cell(PROBE_CELL)])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    nbformat.write(notebook, root / "builder.ipynb")
+    # The kernel finds the sandbox through the environment: the key is never written into the notebook.
+    env = isolated_env(base, {"OPENAI_API_KEY": sandbox.api_key, "OPENAI_BASE_URL": sandbox.base_url})
+    running = start_lab(base, root, env)
+    try:
+        yield running
+    finally:
+        stop_lab(running)
+
+
+@pytest.fixture
+def page(lab: Lab, tmp_path: Path) -> Iterator[tuple[Any, list[str]]]:
+    with playwright_api.sync_playwright() as playwright:
+        context = launch_chromium(playwright, tmp_path / "chromium-profile")
+        blocked = block_external(context)
+        try:
+            opened = context.pages[0] if context.pages else context.new_page()
+            opened.set_default_timeout(60_000)
+            yield opened, blocked
+        finally:
+            context.close()
+
+
+def open_builder(page: Any, lab: Lab) -> Any:
+    page.goto(lab.notebook_url("builder.ipynb"))
+    expect(page.locator(".jp-NotebookPanel")).to_be_visible()
+    # The status bar's kernel text, not the toolbar indicator: that one says "idle" before a kernel
+    # exists, and a Shift+Enter sent then is dropped.
+    kernel = page.locator('#jp-main-statusbar .jp-StatusBar-TextItem[title^="Change kernel"]')
+    expect(kernel).to_have_text(re.compile(r"\| Idle$"))
+    cell = page.locator(".jp-Notebook .jp-Cell").first
+    cell.locator(".cm-content").click()
+    page.keyboard.press("Control+Enter")
+    expect(cell.locator(".jp-InputPrompt")).to_have_text(re.compile(r"\[1\]"))
+    form = page.locator(".jp-OutputArea-output .oai-builder")
+    expect(form).to_be_visible()
+    return form
+
+
+def test_the_builder_runs_and_answers_a_tool_call_in_jupyterlab(page: tuple[Any, list[str]], lab: Lab,
+                                                                  assistants: dict[str, str]) -> None:
+    browser, blocked = page
+    form = open_builder(browser, lab)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+
+    # A plain run: the reply streams into the chat view.
+    picker = form.locator(".oai-assistant select")
+    expect(picker.locator("option", has_text="travel guide")).to_have_count(1)
+    picker.select_option(label=assistants["plain"])
+    form.locator(".oai-message textarea").fill("Tell me about Lisbon.")
+    form.locator("button.oai-run").click()
+    reply = form.locator(".oai-chat .oai-chat-assistant .oai-chat-text").last
+    expect(reply).to_contain_text("oai_magics sandbox")
+    expect(reply).to_contain_text("Lisbon")
+    expect(form.locator(".oai-status")).to_contain_text("completed")
+    expect(form.locator(".oai-steps")).to_contain_text("message_creation")
+    expect(form.locator("button.oai-run")).to_be_enabled()
+
+    # A tool-call round: the call is shown with its output computed by the notebook's function.
+    picker.select_option(label=assistants["weather"])
+    form.locator(".oai-message textarea").fill("What is the weather in Porto?")
+    form.locator("button.oai-run").click()
+    calls = form.locator(".oai-tool-calls")
+    expect(calls).to_be_visible()
+    expect(calls.locator(".oai-tool-call")).to_contain_text("get_weather")
+    expect(calls.locator(".oai-tool-call pre")).to_contain_text('"city"')
+    output = calls.locator(".oai-tool-output textarea")
+    expect(output).to_have_value(re.compile(r'"temperature": 21'))
+    expect(form.locator(".oai-status")).to_contain_text("requires_action")
+    form.screenshot(path=str(ARTIFACTS / "builder-tool-call.png"))
+    probe = browser.locator(".jp-Notebook .jp-Cell").nth(1)
+    probe.locator(".cm-content").click()
+    browser.keyboard.press("Control+Enter")
+    expect(probe.locator(".jp-OutputArea-output")).to_contain_text("kernel free; the form waits on ['get_weather']")
+    calls.locator("button.oai-submit").click()
+    expect(calls).to_be_hidden()
+    expect(form.locator(".oai-chat .oai-chat-tool").last).to_contain_text("get_weather →")
+    final = form.locator(".oai-chat .oai-chat-assistant .oai-chat-text").last
+    expect(final).to_contain_text("21")
+    expect(form.locator(".oai-status")).to_contain_text("completed")
+    expect(form.locator(".oai-error")).to_have_text("")
+
+    form.screenshot(path=str(ARTIFACTS / "builder-form.png"))
+    browser.screenshot(path=str(ARTIFACTS / "builder-lab.png"), full_page=True)
+    assert blocked == [], blocked

@@ -1,0 +1,139 @@
+"""%embed at scale in a real shell against the sandbox: the persistent cache, and Batch API jobs
+that survive a restart of the shell, report their failed rows and send them again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.capture import capture_output
+
+from oai_magics.sandbox import Sandbox
+from oai_magics.sandbox.embeddings import embed as sandbox_vector
+
+from .conftest import run
+
+
+def corpus(count: int, tag: str) -> list[str]:
+    return [f"{tag} document {i}: notes on topic {i % 37} and item {i * 7 % 101}" for i in range(count)]
+
+
+def test_a_second_run_is_served_from_the_cache_without_a_request(shell: Any, traffic: Any) -> None:
+    shell.user_ns["docs"] = corpus(120, "cached")
+    first, _ = run(shell, "embed", "-i docs -d 8 --batch-size 50")
+    sent = traffic.seen()
+    assert sent >= 3
+    again, _ = run(shell, "embed", "-i docs -d 8 --batch-size 50")
+    assert traffic.seen() == sent  # the server saw nothing more
+    pd.testing.assert_frame_equal(first, again)
+    shell.user_ns["more"] = shell.user_ns["docs"] + ["one text the cache has not seen"]
+    run(shell, "embed", "-i more -d 8 --batch-size 50")
+    assert traffic.seen() == sent + 1  # only the new text went out
+    run(shell, "embed", "-i docs -d 8 --batch-size 50 --no-cache")
+    assert traffic.seen() == sent + 1 + 3
+
+
+def test_the_cache_is_keyed_by_model_and_dimensions(shell: Any, traffic: Any) -> None:
+    shell.user_ns["docs"] = corpus(10, "keyed")
+    narrow, _ = run(shell, "embed", "-i docs -d 8")
+    wide, _ = run(shell, "embed", "-i docs -d 16")
+    assert narrow.shape == (10, 9) and wide.shape == (10, 17) and traffic.seen() == 2
+
+
+def test_oai_cache_shows_entries_per_model_and_clears(shell: Any, traffic: Any) -> None:
+    shell.user_ns["docs"] = corpus(25, "shown")
+    run(shell, "embed", "-i docs -d 8")
+    table, out = run(shell, "oai", "cache")
+    assert "embedding cache:" in out.stdout
+    assert table[["model", "dimensions", "entries"]].values.tolist() == [["text-embedding-3-small", 8, 25]]
+    assert table["bytes"].iloc[0] == 25 * 8 * 4
+    _, out = run(shell, "oai", "cache --clear")
+    assert "removed 25 cached embedding(s)" in out.stdout
+    run(shell, "embed", "-i docs -d 8")
+    assert traffic.seen() == 2
+
+
+def test_a_failed_direct_batch_is_sent_again_alone_on_the_next_run(shell: Any, faults: Any, traffic: Any) -> None:
+    shell.user_ns["docs"] = corpus(40, "rerun")
+    faults(path="/v1/embeddings", status=400, count=1)
+    with pytest.raises(UsageError, match=r"1 of 4 batches failed \(rows 0-9\).*30 rows succeeded.*only those rows"):
+        shell.run_line_magic("embed", "-i docs -d 4 --batch-size 10 --workers 1")
+    sent = traffic.seen()
+    frame, _ = run(shell, "embed", "-i docs -d 4 --batch-size 10 --workers 1")
+    assert traffic.seen() == sent + 1 and not frame.isna().any().any()
+
+
+def test_20000_texts_give_the_same_matrix_directly_and_through_the_batch_api(shell: Any) -> None:
+    shell.user_ns["docs"] = pd.Series(corpus(20_000, "both"), index=[f"d{i}" for i in range(20_000)])
+    direct, _ = run(shell, "embed", "-i docs -d 8 --batch-size 2048 --no-cache")
+    job, _ = run(shell, "embed", "-i docs -d 8 --batch --no-cache")
+    assert job.id.startswith("job-") and len(job.batches) == 1
+    batched, _ = run(shell, "embed", f"--collect {job.id} --wait")
+    pd.testing.assert_frame_equal(direct, batched)
+    expected = np.stack([sandbox_vector(t, 1536, 8) for t in shell.user_ns["docs"].iloc[::997]])
+    assert np.allclose(batched.iloc[::997, 1:].to_numpy(), expected, atol=1e-6)
+
+
+def test_a_batch_job_survives_a_restart_and_is_collected(shell: Any, sandbox: Sandbox, monkeypatch: Any) -> None:
+    shell.user_ns["docs"] = corpus(300, "restart")
+    job, _ = run(shell, "embed", "-i docs -d 8 --batch")
+    with pytest.raises(UsageError, match=rf"job {job.id} is .*add --wait"):
+        shell.run_line_magic("embed", f"--collect {job.id}")
+    # A new kernel: a fresh shell with the extension loaded again; nothing of the old one is kept
+    # but the files in the cache folder.
+    shell.run_line_magic("unload_ext", "oai_magics")
+    InteractiveShell.clear_instance()
+    fresh = InteractiveShell.instance()
+    fresh.run_line_magic("load_ext", "oai_magics")
+    with capture_output():
+        fresh.run_line_magic("oai", f"profile add test --base-url {sandbox.base_url} --key-env SANDBOX_TEST_KEY")
+        fresh.run_line_magic("oai", "use test")
+    jobs, _ = run(fresh, "embed", "--jobs")
+    assert job.id in set(jobs["job"]) and jobs.set_index("job").loc[job.id, "texts"] == 300
+    frame, _ = run(fresh, "embed", f"--collect {job.id} --wait")
+    assert list(frame["text"]) == shell.user_ns["docs"] and not frame.isna().any().any()
+    assert run(fresh, "embed", "--jobs")[0].set_index("job").loc[job.id, "status"] == "completed"
+    fresh.run_line_magic("unload_ext", "oai_magics")
+
+
+def test_failed_batch_lines_are_reported_and_sent_again(shell: Any, faults: Any) -> None:
+    shell.user_ns["docs"] = corpus(30, "lines")
+    job, _ = run(shell, "embed", "-i docs -d 4 --batch --batch-size 3")  # 10 request lines of 3 texts
+    faults(path="/v1/embeddings", status=400, count=2, message="Injected bad line.")  # the first two lines fail
+    with pytest.raises(UsageError, match=rf"job {job.id}: 6 of 30 rows failed \(rows 0-5\).*Injected bad line.*--resend"):
+        shell.run_line_magic("embed", f"--collect {job.id} --wait")
+    partial = shell.user_ns["_"]
+    assert partial.iloc[:6, 1:].isna().all().all() and not partial.iloc[6:, 1:].isna().any().any()
+    resent, _ = run(shell, "embed", f"--collect {job.id} --wait --resend")
+    assert len(resent.batches) == 2
+    frame, _ = run(shell, "embed", f"--collect {job.id} --wait")
+    assert not frame.isna().any().any() and list(frame["text"]) == shell.user_ns["docs"]
+
+
+def test_collecting_an_unknown_job_is_one_line(shell: Any) -> None:
+    with pytest.raises(UsageError, match="no embedding job 'job-nope'"):
+        shell.run_line_magic("embed", "--collect job-nope")
+
+
+def test_a_query_over_an_embedded_corpus_sends_nothing_again(shell: Any, traffic: Any) -> None:
+    shell.user_ns["docs"] = ["How to bake sourdough bread", "Quarterly earnings call notes", "Feeding a sourdough starter"]
+    first, _ = run(shell, "embed", "-i docs --query 'sourdough at home' -k 2")
+    sent = traffic.seen()
+    again, _ = run(shell, "embed", "-i docs --query 'sourdough at home' -k 2")
+    assert traffic.seen() == sent and list(again["text"]) == list(first["text"])
+
+
+def test_a_batch_job_sends_only_what_the_cache_lacks(shell: Any) -> None:
+    shell.user_ns["docs"] = corpus(20, "partly")
+    shell.user_ns["head"] = shell.user_ns["docs"][:15]
+    run(shell, "embed", "-i head -d 8")
+    job, _ = run(shell, "embed", "-i docs -d 8 --batch --batch-size 4")
+    assert job.counts()["total"] == 0 and len(job.batches) == 1  # one batch of two request lines, still validating
+    frame, _ = run(shell, "embed", f"--collect {job.id} --wait")
+    assert job.id and not frame.isna().any().any() and list(frame["text"]) == shell.user_ns["docs"]
+    done = run(shell, "embed", "--jobs")[0].set_index("job").loc[job.id]
+    assert done["requests"] == 2 and done["completed"] == 2  # rows 15-19 only: 4 + 1 texts

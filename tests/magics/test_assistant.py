@@ -1,0 +1,222 @@
+"""%assistant in a real IPython shell against the sandbox: the same scenarios on both back ends."""
+
+from __future__ import annotations
+
+import builtins
+import json
+from typing import Any
+
+import pandas as pd
+import pytest
+from IPython.core.error import UsageError
+
+from oai_magics.assistants.driver import drive  # noqa: F401  (the loop the magic uses; imported to pin it)
+
+from .conftest import run
+
+BACKENDS = ["assistants", "responses"]
+
+WEATHER = '''
+def get_weather(city: str) -> str:
+    "The weather in a city."
+    return f"sunny and 21 degrees in {city}"
+'''
+TIME_SPEC = {"type": "function", "function": {"name": "get_time", "description": "The time in a city.",
+                                              "parameters": {"type": "object", "properties": {"city": {"type": "string"}},
+                                                             "required": ["city"]}}}
+
+
+@pytest.fixture(params=BACKENDS)
+def api(request: pytest.FixtureRequest, shell: Any) -> str:
+    """The back end under test, set for the whole shell the way a user would (--api on each call)."""
+    return request.param
+
+
+def a(shell: Any, api: str, line: str, cell: str | None = None) -> tuple[Any, Any]:
+    return run(shell, "assistant", f"{line} --api {api}", cell)
+
+
+def test_help_lists_each_subcommand_with_one_line(shell: Any) -> None:
+    _, out = run(shell, "assistant", "help")
+    for name in ("list", "create", "show", "update", "delete", "threads", "messages", "run", "submit", "runs",
+                 "steps", "cancel", "files", "form"):
+        line = next(line for line in out.stdout.splitlines() if line.strip().startswith(name + " "))
+        assert len(line.split(None, 1)[1]) > 10 and "::" not in line
+    _, out = run(shell, "assistant", "run --help")
+    assert "--no-stream" in out.stdout and "--api" in out.stdout
+
+
+def test_create_thread_run_messages(shell: Any, api: str) -> None:
+    a(shell, api, "create tutor --model gpt-4o-mini --instructions 'Answer briefly'")
+    a(shell, api, "threads new --message 'Hello there' --title Greetings -o thread")
+    thread = shell.user_ns["thread"]
+    _, out = a(shell, api, f"run tutor --thread {thread['id']} Tell me about Lisbon trams")
+    result = shell.user_ns["_"]
+    assert result.status == "completed" and result.thread_id == thread["id"]
+    assert "Lisbon" in result.text and result.text in out.stdout  # streamed into the cell as it came
+    assert [m["role"] for m in result.messages] == ["assistant"]
+    messages, _ = a(shell, api, f"messages {thread['id']}")
+    assert list(messages["role"])[:2] == ["user", "user"] and list(messages["role"])[-1] == "assistant"
+    assert "Tell me about Lisbon trams" in list(messages["text"])
+    listing, _ = a(shell, api, "list")
+    assert list(listing["name"]) == ["tutor"] and isinstance(listing["created_at"].dtype, pd.DatetimeTZDtype)
+    threads, _ = a(shell, api, "threads")
+    assert thread["id"] in list(threads["id"])
+    runs, _ = a(shell, api, f"runs {thread['id']}")
+    assert list(runs["status"]) == ["completed"] and list(runs["id"]) == [result.run_id]
+    steps, _ = a(shell, api, "steps")
+    assert "message_creation" in list(steps["type"])
+
+
+def test_assistants_by_name_or_id_show_update_delete(shell: Any, api: str) -> None:
+    a(shell, api, "create keeper --model gpt-4o-mini -o made")
+    made = shell.user_ns["made"]
+    shown, _ = a(shell, api, f"show {made['id']}")
+    assert shown["name"] == "keeper"
+    a(shell, api, "update keeper --instructions 'Be terse' --metadata team=blue")
+    shown, _ = a(shell, api, "show keeper")
+    assert shown["instructions"] == "Be terse" and shown["metadata"] == {"team": "blue"}
+    a(shell, api, "delete keeper")
+    with pytest.raises(UsageError, match="no assistant named 'keeper'"):
+        a(shell, api, "show keeper")
+
+
+@pytest.mark.parametrize("stream", [True, False], ids=["streamed", "polled"])
+def test_python_function_tool_is_run_and_answered(shell: Any, api: str, stream: bool) -> None:
+    shell.run_cell(WEATHER)
+    a(shell, api, "create weather --model gpt-4o-mini --tools get_weather")
+    _, out = a(shell, api, "run weather " + ("" if stream else "--no-stream ") + "What is the weather in Porto?")
+    result = shell.user_ns["_"]
+    assert result.status == "completed", out.stdout
+    assert "get_weather" in out.stdout and "sunny and 21 degrees in Porto" in result.text
+    steps, _ = a(shell, api, "steps")
+    assert "tool_calls" in list(steps["type"]) and any("sunny" in s for s in steps["summary"])
+
+
+def test_unknown_call_is_shown_and_answered_with_submit(shell: Any, api: str) -> None:
+    shell.user_ns["time_tool"] = TIME_SPEC
+    a(shell, api, "create clock --model gpt-4o-mini --tools time_tool")
+    _, out = a(shell, api, "run clock What time is it in Oslo?")
+    waiting = shell.user_ns["_"]
+    assert waiting.status == "requires_action" and waiting.pending_calls[0]["name"] == "get_time"
+    assert "%assistant submit" in out.stdout and waiting.pending_calls[0]["id"] in out.stdout
+    _, out = a(shell, api, "submit get_time=12:34")
+    done = shell.user_ns["_"]
+    assert done.status == "completed" and done.run_id == waiting.run_id and "12:34" in done.text
+    with pytest.raises(UsageError, match="waits for no tool outputs"):
+        a(shell, api, "submit get_time=12:35")
+
+
+def test_confirm_declined_leaves_the_call_for_the_user(shell: Any, api: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    asked = []
+    monkeypatch.setattr(builtins, "input", lambda prompt: asked.append(prompt) or "n")
+    shell.run_cell(WEATHER)
+    a(shell, api, "create careful --model gpt-4o-mini --tools get_weather")
+    a(shell, api, "run careful --confirm Weather in Bergen?")
+    assert asked and "get_weather" in asked[0] and shell.user_ns["_"].status == "requires_action"
+    monkeypatch.setattr(builtins, "input", lambda prompt: "y")
+    a(shell, api, "submit get_weather=rain")
+    assert shell.user_ns["_"].status == "completed"
+
+
+def test_cancel_a_waiting_run(shell: Any, api: str) -> None:
+    shell.user_ns["time_tool"] = TIME_SPEC
+    a(shell, api, "create clock2 --model gpt-4o-mini --tools time_tool")
+    a(shell, api, "run clock2 What time is it in Rome?")
+    waiting = shell.user_ns["_"]
+    _, out = a(shell, api, "cancel")
+    assert waiting.run_id in out.stdout
+    runs, _ = a(shell, api, f"runs {waiting.thread_id}")
+    assert list(runs["status"]) == ["cancelled"]
+
+
+def test_failed_and_incomplete_runs_say_why_in_one_line(shell: Any, api: str) -> None:
+    a(shell, api, "create plain --model gpt-4o-mini")
+    _, out = a(shell, api, "run plain Please sandbox:fail now")
+    failed = shell.user_ns["_"]
+    assert failed.status == "failed" and "server_error" in failed.error
+    assert "failed: server_error: The sandbox failed this" in out.stdout and "broke off" not in out.stdout
+    _, out = a(shell, api, "run plain --max-tokens 16 Tell me a long story about the sea")
+    cut = shell.user_ns["_"]
+    assert cut.status == "incomplete" and "stopped early" in out.stdout and 0 < len(cut.text.split()) <= 16
+
+
+def test_cell_form_output_variable_and_interpolation(shell: Any, api: str) -> None:
+    a(shell, api, "create celly --model gpt-4o-mini")
+    shell.user_ns["town"] = "Coimbra"
+    value, _ = a(shell, api, "run celly -o answer", "Tell me about {{town}}")
+    assert value is None and shell.user_ns["answer"] is shell.user_ns["_"]
+    assert "Coimbra" in shell.user_ns["answer"].text
+
+
+def test_api_before_the_subcommand_and_bad_input_are_one_line(shell: Any, api: str) -> None:
+    run(shell, "assistant", f"--api {api} create early --model gpt-4o-mini")
+    listing, _ = run(shell, "assistant", f"--api={api} list")
+    assert "early" in list(listing["name"])
+    with pytest.raises(UsageError, match="no assistant named 'nobody'"):
+        a(shell, api, "run nobody Hello")
+    with pytest.raises(UsageError, match="unknown subcommand"):
+        run(shell, "assistant", "launch")
+    with pytest.raises(UsageError, match="Nothing to run"):
+        a(shell, api, "run early")
+    with pytest.raises(UsageError, match="neither a function nor a tool spec"):
+        shell.user_ns["number"] = 3
+        a(shell, api, "create odd --tools number")
+
+
+def test_built_in_tools_where_the_back_end_has_them(shell: Any, api: str) -> None:
+    if api == "assistants":
+        a(shell, api, "create coder --model gpt-4o-mini --tools code_interpreter")
+        with pytest.raises(UsageError, match="has no 'retrieval' tool"):
+            a(shell, api, "create finder --model gpt-4o-mini --tools retrieval")
+    else:
+        with pytest.raises(UsageError, match="file_search on the responses back end needs vector_store_ids"):
+            a(shell, api, "create finder --model gpt-4o-mini --tools file_search")
+
+
+def test_form_without_the_builder_is_one_line(shell: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "oai_magics.widgets", None)  # as if the widgets package were missing
+    with pytest.raises(UsageError, match="thread-run builder is not available"):
+        run(shell, "assistant", "form")
+
+
+def test_result_holds_no_raw_server_objects(shell: Any, api: str) -> None:
+    a(shell, api, "create tidy --model gpt-4o-mini")
+    a(shell, api, "run tidy Hello")
+    result = shell.user_ns["_"]
+    json.dumps(result.messages)  # plain data, ready to save
+    assert "raw" not in result.messages[0]
+
+
+def test_profile_setting_probe_and_use_say_which_back_end(shell: Any, sandbox: Any, httpserver: Any) -> None:
+    _, out = run(shell, "oai", "use test")
+    assert "%assistant uses the assistants API (asked the server)" in out.stdout  # the sandbox has /assistants
+    run(shell, "oai", f"profile add modern --base-url {sandbox.base_url} --key-env SANDBOX_TEST_KEY "
+                      "--assistants-api responses")
+    _, out = run(shell, "oai", "use modern")
+    assert "%assistant uses the responses API (profile setting)" in out.stdout
+    # A server without the Assistants API answers 404 there: the probe picks responses, once.
+    httpserver.expect_request("/v1/assistants").respond_with_json({"error": {"message": "Not found"}}, status=404)
+    run(shell, "oai", f"profile add bare --base-url {httpserver.url_for('/v1')} --key-env SANDBOX_TEST_KEY")
+    _, out = run(shell, "oai", "use bare")
+    assert "%assistant uses the responses API (asked the server)" in out.stdout
+    run(shell, "oai", "use bare")
+    assert len([r for r in httpserver.log if r[0].path == "/v1/assistants"]) == 1  # remembered
+
+
+def test_files_attach_list_detach(shell: Any, api: str, tmp_path: Any) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("Trams run every ten minutes.")
+    uploaded, _ = run(shell, "oai", f"files upload {notes} --purpose assistants")
+    file_id = uploaded["id"][0]
+    a(shell, api, "create reader --model gpt-4o-mini")
+    a(shell, api, f"files reader attach {file_id}")
+    listed, _ = a(shell, api, "files reader")
+    assert listed == [file_id]
+    a(shell, api, "run reader How often do trams run?")
+    assert shell.user_ns["_"].status == "completed"
+    a(shell, api, f"files reader detach {file_id}")
+    listed, _ = a(shell, api, "files reader")
+    assert listed == []

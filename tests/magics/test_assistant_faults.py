@@ -1,0 +1,99 @@
+"""The fault matrix for `%assistant run`, streamed and polled, on both back ends.
+
+Each injected fault must end either recovered (the run completes) or with one UsageError line that
+says what failed and what was kept; never a hang, never a traceback wall.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from IPython.core.error import UsageError
+
+from .conftest import run
+from .test_assistant import BACKENDS
+
+
+def run_path(api: str, thread_id: str) -> str:
+    """The request that starts (or, with GET, reads) a run on this back end."""
+    return f"/v1/threads/{thread_id}/runs" if api == "assistants" else "/v1/responses"
+
+
+@pytest.fixture
+def ready(shell: Any, request: pytest.FixtureRequest) -> tuple[str, str]:
+    """(api, thread id): an assistant named `steady` and a thread with one message waiting."""
+    api = request.param
+    run(shell, "assistant", f"create steady --model gpt-4o-mini --api {api}")
+    run(shell, "assistant", f"threads new --message 'Tell me about the Douro valley' --api {api} -o thread")
+    return api, shell.user_ns["thread"]["id"]
+
+
+def start(shell: Any, api: str, thread_id: str, polled: bool) -> tuple[Any, str]:
+    _, out = run(shell, "assistant", f"run steady --thread {thread_id} --api {api}" + (" --no-stream" if polled else ""))
+    return shell.user_ns["_"], out.stdout
+
+
+@pytest.mark.parametrize("ready", BACKENDS, indirect=True)
+@pytest.mark.parametrize("polled", [False, True], ids=["streamed", "polled"])
+def test_429_with_retry_after_is_waited_for_and_recovers(shell: Any, faults: Any, ready: tuple, polled: bool) -> None:
+    api, thread_id = ready
+    faults(path=run_path(api, thread_id), method="POST", status=429, retry_after=0.2, count=1)
+    result, _ = start(shell, api, thread_id, polled)
+    assert result.status == "completed" and "Douro" in result.text
+
+
+@pytest.mark.parametrize("ready", BACKENDS, indirect=True)
+@pytest.mark.parametrize("polled", [False, True], ids=["streamed", "polled"])
+def test_5xx_burst_beyond_the_retries_is_one_line(shell: Any, faults: Any, ready: tuple, polled: bool) -> None:
+    api, thread_id = ready
+    faults(path=run_path(api, thread_id), method="POST", status=503, retry_after=0, count=10)
+    with pytest.raises(UsageError) as caught:
+        start(shell, api, thread_id, polled)
+    line = str(caught.value)
+    assert "\n" not in line and "503" in line and "InternalServerError" in line
+    messages, _ = run(shell, "assistant", f"messages {thread_id} --api {api}")
+    assert list(messages["text"]) == ["Tell me about the Douro valley"]  # the thread is as it was
+
+
+@pytest.mark.parametrize("ready", BACKENDS, indirect=True)
+def test_stream_cut_without_its_end_is_followed_to_the_end(shell: Any, faults: Any, ready: tuple) -> None:
+    api, thread_id = ready
+    faults(path=run_path(api, thread_id), method="POST", truncate_after=6)
+    result, out = start(shell, api, thread_id, polled=False)
+    assert result.status == "completed" and "Douro" in result.text
+    assert "the stream broke off" in out and "followed to its end" in out
+
+
+@pytest.mark.parametrize("ready", BACKENDS, indirect=True)
+def test_dropped_poll_is_retried_and_recovers(shell: Any, faults: Any, ready: tuple) -> None:
+    api, thread_id = ready
+    faults(path=run_path(api, thread_id) + ("/" if api == "assistants" else "/resp_"), method="GET", drop=True, count=1)
+    result, _ = start(shell, api, thread_id, polled=True)
+    assert result.status == "completed" and "Douro" in result.text
+
+
+@pytest.mark.parametrize("ready", BACKENDS, indirect=True)
+@pytest.mark.parametrize("polled", [False, True], ids=["streamed", "polled"])
+def test_malformed_answer_is_one_line_and_the_run_can_be_found(shell: Any, faults: Any, ready: tuple,
+                                                                polled: bool) -> None:
+    api, thread_id = ready
+    if polled:  # the run starts; reading it back gets a broken body
+        faults(path=run_path(api, thread_id) + ("/" if api == "assistants" else "/resp_"), method="GET", malformed=True)
+    else:
+        faults(path=run_path(api, thread_id), method="POST", malformed=True)
+    with pytest.raises(UsageError) as caught:
+        start(shell, api, thread_id, polled)
+    line = str(caught.value)
+    assert "\n" not in line and "the run did not finish" in line
+    result = shell.user_ns["_"]  # what is known is kept: the thread, and the run when it was created
+    assert result.thread_id == thread_id and (result.run_id is not None) == polled
+
+
+@pytest.mark.parametrize("ready", BACKENDS, indirect=True)
+def test_dropped_stream_before_the_run_exists_is_one_line(shell: Any, faults: Any, ready: tuple) -> None:
+    api, thread_id = ready
+    faults(path=run_path(api, thread_id), method="POST", drop=True)
+    with pytest.raises(UsageError) as caught:
+        start(shell, api, thread_id, polled=False)
+    assert "\n" not in str(caught.value) and "Error" in str(caught.value)

@@ -1,0 +1,279 @@
+"""The thread-run builder through its Python API, against the sandbox over loopback, on each back end:
+widget values are set and buttons clicked as a user would, and the builder's future is awaited."""
+
+from __future__ import annotations
+
+import datetime
+import html
+import json
+import re
+from typing import Any, Iterator
+
+import pytest
+
+from oai_magics.tools import chat_tool
+from oai_magics.widgets import RunOutcome, ThreadRunBuilder
+
+WAIT = 60  # seconds: every wait in these tests is bounded
+
+
+def get_weather(city: str, unit: str = "celsius") -> dict:
+    """Current weather in a city."""
+    return {"city": city, "temperature": 19, "unit": unit}
+
+
+@pytest.fixture
+def builder(backend: Any) -> Iterator[ThreadRunBuilder]:
+    made = ThreadRunBuilder(backend, functions=[get_weather], namespace={})
+    made.wait(WAIT)
+    yield made
+    made.close()
+
+
+def new_assistant(backend: Any, builder: ThreadRunBuilder, tools: bool = False) -> str:
+    record = backend.create_assistant(name="guide", model="gpt-4o-mini", instructions="Be brief.",
+                                      tools=[chat_tool(get_weather)] if tools else [])
+    builder.refresh_button.click()
+    builder.wait(WAIT)
+    builder.assistant.value = record["id"]
+    return record["id"]
+
+
+def run(builder: ThreadRunBuilder, message: str) -> RunOutcome:
+    builder.message.value = message
+    builder.run_button.click()
+    outcome = builder.wait(WAIT)
+    assert isinstance(outcome, RunOutcome)
+    return outcome
+
+
+def error_line(builder: ThreadRunBuilder) -> str:
+    """The red line's text, and a check that it is one line."""
+    text = html.unescape(re.sub(r"<[^>]+>", "", builder.error.value))
+    assert "\n" not in text and "Traceback" not in text
+    return text
+
+
+def test_a_plain_run_streams_into_the_chat_view(builder: ThreadRunBuilder, backend: Any) -> None:
+    new_assistant(backend, builder)
+    outcome = run(builder, "Tell me about Lisbon.")
+    assert outcome.status == "completed" and outcome.error is None
+    assert "oai_magics sandbox" in outcome.text and "Lisbon" in outcome.text
+    roles = [role for role, _ in builder.chat.entries]
+    assert roles == ["user", "assistant"] and builder.chat.reply_text == outcome.text
+    assert "Lisbon" in builder.chat.widget.value and "completed" in builder.status.value
+    assert "message_creation" in builder.steps.value
+    assert builder.error.value == "" and not builder.run_button.disabled and builder.cancel_button.disabled
+    assert builder.message.value == ""  # cleared when it was sent
+    # the run's thread is now selected, so the next message continues it
+    assert builder.thread.value == outcome.thread_id
+    second = run(builder, "And Porto?")
+    assert second.thread_id == outcome.thread_id
+    texts = [m["text"] for m in backend.list_messages(outcome.thread_id)]
+    assert texts[0] == "Tell me about Lisbon." and texts[2] == "And Porto?" and len(texts) == 4
+
+
+def test_picking_a_thread_shows_its_history(builder: ThreadRunBuilder, backend: Any) -> None:
+    new_assistant(backend, builder)
+    thread = backend.create_thread(["Hello from before."])
+    builder.refresh_button.click()
+    builder.wait(WAIT)
+    builder.thread.value = thread["id"]
+    builder.wait(WAIT)
+    assert builder.chat.entries == [("user", "Hello from before.")]
+
+
+def test_a_tool_call_round_through_the_form(builder: ThreadRunBuilder, backend: Any) -> None:
+    new_assistant(backend, builder, tools=True)
+    waiting = run(builder, "What is the weather in Porto?")
+    assert waiting.status == "requires_action" and [c["name"] for c in waiting.pending_calls] == ["get_weather"]
+    assert builder.calls.visible and builder.run_button.disabled and not builder.cancel_button.disabled
+    call = waiting.pending_calls[0]
+    # the known Python function filled the output field already
+    assert json.loads(builder.calls.field(call["id"]).value) == get_weather(**json.loads(call["arguments"]))
+    assert "get_weather" in builder.calls.widget.children[1].children[0].children[0].value
+    builder.calls.field(call["id"]).value = json.dumps({"city": "Porto", "temperature": 23})
+    builder.calls.submit_button.click()
+    done = builder.wait(WAIT)
+    assert done.status == "completed" and "23" in done.text
+    assert not builder.calls.visible and not builder.run_button.disabled
+    assert "✓ tool_calls: get_weather" in builder.steps.value and "✓ message_creation" in builder.steps.value
+    assert ("tool", 'get_weather → {"city": "Porto", "temperature": 23}') in builder.chat.entries
+
+
+def test_an_unknown_function_is_answered_by_hand(backend: Any) -> None:
+    made = ThreadRunBuilder(backend, namespace={})  # no Python functions known
+    try:
+        made.wait(WAIT)
+        new_assistant(backend, made, tools=True)
+        waiting = run(made, "Weather in Faro?")
+        field = made.calls.field(waiting.pending_calls[0]["id"])
+        assert field.value == ""
+        field.value = "sunny, 25 degrees"
+        made.calls.submit_button.click()
+        assert "sunny, 25 degrees" in made.wait(WAIT).text
+    finally:
+        made.close()
+
+
+def test_cancel_a_run_that_waits_for_tool_outputs(builder: ThreadRunBuilder, backend: Any) -> None:
+    new_assistant(backend, builder, tools=True)
+    waiting = run(builder, "Weather in Braga?")
+    builder.cancel_button.click()
+    ended = builder.wait(WAIT)
+    assert ended.status == "cancelled" and ended.error is None
+    assert backend.get_run(waiting.thread_id, waiting.run["id"])["status"] == "cancelled"
+    assert not builder.calls.visible and not builder.run_button.disabled and "cancelled" in builder.status.value
+    assert run(builder, "Weather in Guimaraes?").status == "requires_action"  # the thread takes a new run
+
+
+def test_an_error_is_one_red_line_and_the_form_stays_usable(builder: ThreadRunBuilder, backend: Any) -> None:
+    new_assistant(backend, builder)
+    builder.model.value = "no-such-model"
+    failed = run(builder, "Hello?")
+    assert failed.status == "error"
+    line = error_line(builder)
+    assert "no-such-model" in line and line.startswith("⚠ ")
+    assert not builder.run_button.disabled and builder.cancel_button.disabled
+    builder.model.value = ""
+    assert run(builder, "Hello?").status == "completed"
+    assert builder.error.value == ""
+
+
+def test_mistakes_in_the_form_are_shown_before_anything_is_sent(builder: ThreadRunBuilder, backend: Any) -> None:
+    builder.assistant.value = None  # nothing picked (the form picks the newest assistant by itself)
+    before = builder.future
+    builder.message.value = "hi"
+    builder.run_button.click()
+    assert error_line(builder) == "⚠ pick an assistant first (or create one)" and builder.future is before
+    new_assistant(backend, builder)
+    builder.message.value = "   "
+    builder.run_button.click()
+    assert error_line(builder) == "⚠ type a message first"
+    key, value = builder.metadata.add_row("", "orphan")
+    builder.message.value = "hi"
+    builder.run_button.click()
+    assert error_line(builder) == "⚠ metadata value 'orphan' has no key"
+    key.value = "topic"
+    builder.tools.value = "get_weather, nowhere"
+    builder.run_button.click()
+    assert error_line(builder) == "⚠ no Python function or tool spec named nowhere in this notebook"
+    assert builder.future is not before and builder.future.result(WAIT) is None  # only the list reloads ran
+    assert not builder.run_button.disabled
+
+
+def test_per_run_overrides_reach_the_run(builder: ThreadRunBuilder, backend: Any) -> None:
+    new_assistant(backend, builder)
+    builder.model.value = "gpt-4o"
+    builder.instructions.value = "Answer in one line."
+    builder.tools.value = "get_weather"
+    builder.metadata.add_row("topic", "travel")
+    builder.metadata.add_row("", "")  # an empty row is ignored
+    waiting = run(builder, "Weather in Evora?")
+    assert waiting.status == "requires_action"  # the override gave the run a tool the assistant lacks
+    stored = backend.get_run(waiting.thread_id, waiting.run["id"])
+    assert stored["model"] == "gpt-4o" and stored["raw"]["instructions"] == "Answer in one line."
+    assert stored["raw"].get("metadata", {}).get("topic") == "travel"
+    builder.cancel_button.click()
+    assert builder.wait(WAIT).status == "cancelled"
+
+
+def test_create_an_assistant_inline(builder: ThreadRunBuilder, backend: Any) -> None:
+    builder.new_assistant_button.click()
+    assert builder.create_box.layout.display == "flex"
+    builder.new_name.value = "inline helper"
+    builder.new_instructions.value = "Be kind."
+    builder.new_tools.value = "get_weather"
+    builder.create_button.click()
+    record = builder.wait(WAIT)
+    assert builder.assistant.value == record["id"] and builder.create_box.layout.display == "none"
+    stored = backend.get_assistant(record["id"])
+    assert stored["name"] == "inline helper" and [t["function"]["name"] for t in stored["tools"]] == ["get_weather"]
+
+
+def test_attached_files_go_through_the_files_api(builder: ThreadRunBuilder, backend: Any, client: Any) -> None:
+    new_assistant(backend, builder)
+    builder.files.value = ({"name": "notes.txt", "type": "text/plain", "size": 11, "content": memoryview(b"hello notes"),
+                            "last_modified": datetime.datetime(2026, 11, 26, tzinfo=datetime.timezone.utc)},)
+    outcome = run(builder, "Summarise the notes.")
+    assert outcome.status == "completed" and builder.files.value == ()
+    uploaded = [f for f in client.files.list().auto_paging_iter() if f["filename"] == "notes.txt"]
+    assert uploaded and client.files.content(uploaded[-1]["id"]) == b"hello notes"
+    assert "📎 notes.txt" in builder.chat.entries[0][1]
+
+
+# -- the builder's rows of the fault matrix ------------------------------------------------------
+
+def on_new_thread(builder: ThreadRunBuilder, backend: Any) -> tuple[str, str]:
+    """Select a fresh thread; the paths that start its runs and read them back, to arm faults on.
+
+    A run is POST /threads/{id}/runs on the Assistants API and POST /responses on the other."""
+    thread = backend.create_thread()
+    builder.refresh_button.click()
+    builder.wait(WAIT)
+    builder.thread.value = thread["id"]
+    builder.wait(WAIT)
+    runs = f"/v1/threads/{thread['id']}/runs" if backend.name == "assistants" else "/v1/responses"
+    return runs, runs + "/"
+
+
+def test_a_5xx_burst_within_the_retry_budget_is_recovered(builder: ThreadRunBuilder, backend: Any, faults: Any) -> None:
+    new_assistant(backend, builder)
+    start_path, _ = on_new_thread(builder, backend)
+    faults(path=start_path, method="POST", status=503, retry_after=0.01, count=2)
+    assert run(builder, "Hello?").status == "completed" and builder.error.value == ""
+
+
+def test_a_5xx_burst_beyond_the_retry_budget_is_one_line(builder: ThreadRunBuilder, backend: Any, faults: Any) -> None:
+    new_assistant(backend, builder)
+    start_path, _ = on_new_thread(builder, backend)
+    faults(path=start_path, method="POST", status=503, retry_after=0.01, count=3)
+    failed = run(builder, "Hello?")
+    assert failed.status == "error" and "503" in error_line(builder)
+    assert builder.message.value == "Hello?"  # the message did not go: it is back in the field
+    assert run(builder, "Hello again?").status == "completed" and builder.error.value == ""
+
+
+def test_a_stream_cut_mid_way_is_followed_to_its_end(builder: ThreadRunBuilder, backend: Any, faults: Any) -> None:
+    new_assistant(backend, builder)
+    start_path, _ = on_new_thread(builder, backend)
+    faults(path=start_path, method="POST", truncate_after=10)
+    outcome = run(builder, "Tell me about Coimbra.")
+    assert outcome.status == "completed" and "Coimbra" in outcome.text
+    assert builder.chat.reply_text == outcome.text
+    line = error_line(builder)
+    assert line.startswith("ℹ The stream broke off (APIConnectionError") and "followed to its end by polling" in line
+
+
+def test_a_stream_dropped_for_good_keeps_its_partial_text(builder: ThreadRunBuilder, backend: Any, faults: Any) -> None:
+    new_assistant(backend, builder)
+    start_path, read_path = on_new_thread(builder, backend)
+    faults(path=start_path, method="POST", truncate_after=10)
+    faults(path=read_path, method="GET", status=503, retry_after=0.01, count=3)
+    broken = run(builder, "Tell me about Coimbra.")
+    assert broken.status == "error" and "503" in error_line(builder)
+    assert broken.text and "Coimbra" not in broken.text  # what streamed before the cut, and no more
+    assert builder.chat.reply_text == broken.text
+    assert "The stream broke: the partial reply is kept." in builder.chat.widget.value
+    assert not builder.run_button.disabled
+
+
+def test_a_new_form_picks_the_newest_assistant(backend: Any) -> None:
+    newest = backend.create_assistant(name="newest", model="gpt-4o-mini")
+    made = ThreadRunBuilder(backend, namespace={})
+    try:
+        made.wait(WAIT)
+        assert made.assistant.value == newest["id"] and made.thread.value == ""
+        assert repr(made) == (f"ThreadRunBuilder(api={backend.name!r}, assistant={newest['id']!r}, thread=None, "
+                              "status='idle')")
+    finally:
+        made.close()
+
+
+def test_a_form_from_a_client_asks_the_server_which_api_it_speaks(client: Any) -> None:
+    made = ThreadRunBuilder(client, namespace={})
+    try:
+        assert made.backend.name == "assistants"  # the sandbox answers GET /assistants
+        made.wait(WAIT)
+    finally:
+        made.close()
