@@ -211,6 +211,8 @@ def usage_frame(records: list[dict]) -> Any:
     tokens = ["prompt_tokens", "completion_tokens", "total_tokens"]
     frame[tokens] = frame[tokens].fillna(0)
     frame = frame.astype(USAGE_COLUMNS).rename(columns={"path": "endpoint"})
+    for column in ("model", "request_id"):  # what is unknown stays None, not NaN
+        frame[column] = frame[column].where(frame[column].notna(), None)
     frame.index = pd.RangeIndex(1, len(frame) + 1, name="request")
     return frame
 
