@@ -3,12 +3,15 @@
 Each picture is one cell (its code and what it showed) of a demo notebook's HTML page, as headless
 Chromium renders it. The pages come from `make demo` (`build/demo/`), run first when they are
 missing. Chromium is Debian's (`/usr/bin/chromium`), driven by Playwright without a browser download.
+The thread-run builder is live ipywidgets, which a static page cannot show: its picture is the one
+the browser test takes of it in a real JupyterLab (`tests/browser/`).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -65,12 +68,23 @@ def take(demo: Path, out: Path) -> list[Path]:
     return written
 
 
+def builder_picture(out: Path) -> Path:
+    """Run the JupyterLab browser test and keep its picture of the form after a tool-call round."""
+    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(ROOT / "tests" / "browser")],
+                   cwd=ROOT, check=True)
+    target = out / "builder.png"
+    shutil.copyfile(ROOT / "build" / "test-artifacts" / "builder-lab.png", target)
+    print(f"{target.name}: the browser test's JupyterLab page")
+    return target
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--demo", type=Path, default=ROOT / "build" / "demo", help="the executed notebooks' HTML pages")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "images", help="where the pictures go")
     args = parser.parse_args()
     take(pages(args.demo), args.out)
+    builder_picture(args.out)
 
 
 if __name__ == "__main__":

@@ -154,6 +154,10 @@ class Requester:
         response = self._send_with_retries(call)
         request_id = response.headers.get("x-request-id")
         if stream:  # logged when it ends, with the time to its last byte and the usage it reported
+            if "json" in response.headers.get("content-type", "") and "event-stream" not in response.headers["content-type"]:
+                self._record(call, response.status_code, request_id, {})
+                raise self._not_a_stream(response, request_id)
+
             def ended(done: Stream) -> None:
                 self._record(call, response.status_code, request_id, done.usage, done.model)
 
@@ -233,6 +237,20 @@ class Requester:
         finally:
             response.close()
         return status_error(response.status_code, body, headers, response.reason or "")
+
+    @classmethod
+    def _not_a_stream(cls, response: Response, request_id: str | None) -> APIError:
+        """A streamed call answered with one JSON body: a server that does not stream, or a broken
+        answer. Either way the reply cannot be read as events, and the error says what came back."""
+        try:
+            answer = cls._decode(response, "json", request_id)
+        except APIError as error:
+            return APIError(f"asked for a stream, {error.message}", status=response.status_code, request_id=request_id)
+        finally:
+            response.close()
+        kind = answer.get("object", "an object") if isinstance(answer, dict) else type(answer).__name__
+        return APIError(f"asked for a stream, but the server answered with one JSON {kind}: it does not stream this "
+                        "call (ask without streaming)", status=response.status_code, request_id=request_id)
 
     @staticmethod
     def _decode(response: Response, expect: Expect, request_id: str | None) -> Any:

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import functools
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed, wait
+from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -21,6 +21,7 @@ from .planning import MAX_ITEMS, Batch, estimate_tokens, plan_batches
 __all__ = ["embed_texts", "EmbeddingJobError", "RowMatrix", "row_spans"]
 
 PROGRESS_FROM = 4  # batches: fewer finish too fast for a bar to help
+INTERRUPT_GRACE = 0.5  # seconds Ctrl-C waits for answers already arriving to be stored
 
 
 class EmbeddingJobError(Exception):
@@ -47,12 +48,17 @@ class _Job:
     out: "RowMatrix"
     rows: list[int]  # the result row of each text sent
     keep: Callable[[Sequence[str], np.ndarray], None] | None = None  # the cache's store, if any
+    closed: bool = False  # the job has returned: an answer landing now is dropped
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def run_and_keep(self, batch: Batch) -> None:
         """Send one batch and put its rows in place at once (a Future holding every block until
         the job ends would double the job's peak memory)."""
         block = self.run(batch)
-        self.out.put(self.rows[batch.start:batch.stop], block)
+        with self.lock:
+            if self.closed:
+                return
+            self.out.put(self.rows[batch.start:batch.stop], block)
         if self.keep is not None:
             self.keep(self.texts[batch.start:batch.stop], block)
 
@@ -85,31 +91,35 @@ def embed_texts(client: Client, texts: Sequence[str], model: str, *, dimensions:
     # Never more threads than pooled connections: the extra ones would only queue for a connection.
     pool_size = max(1, min(workers, client.max_connections, len(batches) or 1))
     client.response_observers.append(job.pacer.observe)
+    # Not `with`: leaving that block would wait for a worker still blocked on its socket after Ctrl-C.
+    pool = ThreadPoolExecutor(max_workers=pool_size)
     try:
-        with ThreadPoolExecutor(max_workers=pool_size) as pool:
-            futures: dict[Future, Batch] = {pool.submit(job.run_and_keep, batch): batch for batch in batches}
-            try:
-                for future in as_completed(futures):
-                    batch = futures[future]
-                    try:
-                        future.result()
-                    except (OpenAIError, Stopped) as exc:
-                        errors[batch] = exc
-                    if bar is not None:
-                        bar.update(batch.size)
-            except KeyboardInterrupt:  # Ctrl-C: stop sending, keep what has arrived
-                interrupted = True
-                job.stop.set()
-                job.pacer.stop()
-                for future in futures:
-                    future.cancel()
-            finally:
+        futures: dict[Future, Batch] = {pool.submit(job.run_and_keep, batch): batch for batch in batches}
+        try:
+            for future in as_completed(futures):
+                batch = futures[future]
+                try:
+                    future.result()
+                except (OpenAIError, Stopped) as exc:
+                    errors[batch] = exc
                 if bar is not None:
-                    bar.close()
-        if interrupted:  # batches in flight at Ctrl-C finished while the pool shut down and kept their rows
-            errors = {b: KeyboardInterrupt("interrupted") for b in batches if not out.filled[todo[b.start]]}
+                    bar.update(batch.size)
+        except KeyboardInterrupt:  # Ctrl-C: stop sending, keep what has arrived, do not wait for the rest
+            interrupted = True
+            job.stop.set()
+            job.pacer.stop()
+            # An answer that has just arrived is stored in moments; one still on the network is not waited for.
+            wait([f for f in futures if f.running()], timeout=INTERRUPT_GRACE)
+            with job.lock:
+                job.closed = True
+        finally:
+            if bar is not None:
+                bar.close()
     finally:
+        pool.shutdown(wait=not interrupted, cancel_futures=True)
         client.response_observers.remove(job.pacer.observe)
+    if interrupted:  # a batch still in flight is dropped when it lands (run_and_keep checks `closed`)
+        errors = {b: KeyboardInterrupt("interrupted") for b in batches if not out.filled[todo[b.start]]}
     return _finish(out, batches, todo, errors, interrupted)
 
 

@@ -37,7 +37,7 @@ class RunView:
             self._status_line()
         elif isinstance(event, ToolOutput):
             call = event.call
-            self.reply.add(f"\n\n> 🔧 `{call['name']}({call['arguments']})` → `{event.output[:200]}`\n\n")
+            self.reply.add(f"\n\n> tool call: `{call['name']}({call['arguments']})` → `{event.output[:200]}`\n\n")
         elif isinstance(event, ActionRequired):
             self.status = "requires_action"
             self._status_line()

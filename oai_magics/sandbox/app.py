@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from . import (assistants, audio, batches, chat, conversations, embeddings, faults, files, finetunes, images, models,
                moderations, ratelimits, responses, runs, threads)
 from .errors import ApiError, error_body, error_response
-from .faults import DroppedConnection, FaultMiddleware, Faults
+from .faults import DroppedConnection, FaultMiddleware, Faults, Traffic
 from .idempotency import IdempotencyMiddleware
 from .state import Settings, State
 from .store import Store
@@ -123,6 +123,8 @@ def create_app(settings: Settings) -> Starlette:
     app.add_middleware(ratelimits.RateLimitMiddleware, meter=app.state.meter)  # innermost: counts authorised requests
     app.add_middleware(AuthMiddleware, api_key=settings.api_key)
     app.add_middleware(RequestIdMiddleware)  # outside auth: a refused key's 401 has its id too
-    app.add_middleware(FaultMiddleware, faults=app.state.faults)  # outermost: faults come before auth
-    app.add_middleware(IdempotencyMiddleware)  # outermost: a repeated key waits for or replays the first answer
+    app.add_middleware(IdempotencyMiddleware)  # a repeated key waits for or replays the first answer
+    app.state.traffic = Traffic()
+    # Outermost, as the network is: faults break any exchange (a replayed one too), and every request is logged.
+    app.add_middleware(FaultMiddleware, faults=app.state.faults, traffic=app.state.traffic)
     return app

@@ -179,3 +179,15 @@ def test_a_read_timeout_mid_stream_is_a_timeout() -> None:
         received, error = stream_from(server, read_timeout=0.3)
     assert len(received) == 2 and isinstance(error, APITimeoutError)
     assert str(error) == "the server sent nothing within the read timeout after 2 events [request id: req_raw]"
+
+
+@pytest.mark.parametrize("body, says", [
+    (b'{"id": "chatcmpl-1", "object": "chat.completion", "choices": []}', "one JSON chat.completion: it does not stream"),
+    (b'{"choices": [broken', "asked for a stream, expected JSON but got application/json: '{\"choices\": [broken'"),
+])
+def test_a_stream_answered_with_one_json_body_says_what_came_back(client: Client, recorder: Any, body: bytes,
+                                                                   says: str) -> None:
+    recorder.reply = lambda request: Response(body, content_type="application/json")
+    with pytest.raises(APIError) as caught:
+        client.chat.completions.create(model="m", messages=MSG, stream=True)
+    assert says in str(caught.value) and caught.value.status == 200

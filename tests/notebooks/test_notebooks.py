@@ -101,7 +101,7 @@ def test_assistants_tool_run_and_the_builder(executed: dict[str, Any]) -> None:
     assert "created assistant 'weather-guide'" in outputs_of(notebook, "%assistant create")[0].text
     status, reply = outputs_of(notebook, "%%assistant run weather-guide")
     assert "completed" in status.data["text/html"]
-    assert '🔧 `get_weather({"city": "Porto"' in reply.data["text/markdown"] and '"temperature": 19' in reply.data["text/markdown"]
+    assert '> tool call: `get_weather({"city": "Porto"' in reply.data["text/markdown"] and '"temperature": 19' in reply.data["text/markdown"]
     assert outputs_of(notebook, "weather.status")[0].data["text/plain"] == "('completed', True)"
     steps = outputs_of(notebook, "%assistant steps")[0].data["text/html"]
     assert "tool_calls" in steps and "message_creation" in steps

@@ -85,3 +85,53 @@ def test_faults_match_method_and_path_and_unknown_fields_are_refused(client: Cli
     armed = requests.get(sandbox.url + "/sandbox/faults", timeout=10).json()["armed"]
     assert armed[0]["method"] == "POST"
     assert requests.post(sandbox.url + "/sandbox/faults", json={"explode": 1}, timeout=10).status_code == 400
+
+
+def seen(sandbox: Sandbox, **query: Any) -> dict:
+    return requests.get(sandbox.url + "/sandbox/requests", params=query, timeout=30).json()
+
+
+def test_an_html_error_page_is_sent_as_a_proxy_would(client: Client, faults: Any, sandbox: Sandbox) -> None:
+    faults(path="/v1/models", status=502, html=True)
+    answer = requests.get(sandbox.base_url + "/models", headers={"Authorization": "Bearer k"}, timeout=10)
+    assert answer.status_code == 502 and answer.headers["content-type"] == "text/html"
+    assert b"<h1>502 Bad Gateway</h1>" in answer.content
+
+
+def test_a_lost_response_did_the_work_but_the_client_hears_nothing(sandbox: Sandbox, faults: Any) -> None:
+    faults(path="/v1/files", method="POST", lose_response=True)
+    with pytest.raises(requests.ConnectionError, match="without response"):
+        requests.post(sandbox.base_url + "/files", headers={"Authorization": "Bearer k"}, data={"purpose": "assistants"},
+                      files={"file": ("lost.txt", b"kept on the server")}, timeout=10)
+    listed = requests.get(sandbox.base_url + "/files", headers={"Authorization": "Bearer k"}, timeout=10).json()["data"]
+    assert "lost.txt" in [f["filename"] for f in listed]
+
+
+def test_a_stream_dropped_after_some_events_breaks_the_connection(client: Client, faults: Any) -> None:
+    faults(path="/v1/chat/completions", drop_after=3)
+    received = []
+    with pytest.raises(APIConnectionError):
+        for chunk in client.chat.completions.create(model="gpt-4o-mini", messages=USER, stream=True):
+            received.append(chunk)
+    assert len(received) == 3
+
+
+def test_a_fault_can_match_one_request_by_its_body(client: Client, faults: Any) -> None:
+    faults(path="/v1/embeddings", body="second", status=400)
+    assert client.embeddings.create(model="text-embedding-3-small", input=["first"]).matrix.shape[0] == 1
+    with pytest.raises(APIError):
+        client.embeddings.create(model="text-embedding-3-small", input=["second"])
+
+
+def test_the_request_log_and_waiting_for_a_client_that_gave_up(sandbox: Sandbox, faults: Any) -> None:
+    requests.delete(sandbox.url + "/sandbox/requests", timeout=10)
+    faults(path="/v1/models", delay=30)
+    client = Client(api_key=sandbox.api_key, base_url=sandbox.base_url, max_retries=0, timeout=0.5)
+    with pytest.raises(APITimeoutError):
+        client.models.list()
+    # The delayed answer notices its client left and ends: the server is idle long before 30 s.
+    traffic = seen(sandbox, wait=10, until="idle")
+    assert traffic["in_flight"] == 0
+    assert [(r["method"], r["path"], r["status"]) for r in traffic["requests"]] == [("GET", "/v1/models", None)]
+    client.embeddings.create(model="text-embedding-3-small", input=["logged body"])
+    assert '"logged body"' in seen(sandbox)["requests"][-1]["body"]

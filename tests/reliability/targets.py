@@ -1,0 +1,123 @@
+"""What the fault matrix breaks: one user action each, run in a real IPython shell.
+
+A target says which API path its requests take, whether its answer streams, what the user types,
+how to tell a complete and correct result, and what must be kept when it fails. The matrix in
+`test_fault_matrix.py` runs every fault against every target registered here; other parts of the
+extension add their own actions with `register(Target(...))`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from IPython.core.interactiveshell import InteractiveShell
+
+from .conftest import Server
+
+__all__ = ["Target", "TARGETS", "register"]
+
+CHAT_PROMPT = "Summarise the lighthouse keeper's logbook for the winter storms"
+CHAT_MODEL = "gpt-4o-mini"
+EMBED_TEXTS = ["alpha harbour", "bravo harbour", "charlie harbour", "delta harbour", "echo harbour", "foxtrot harbour"]
+EMBED_MODEL = "text-embedding-3-small"
+UPLOAD_TEXT = '{"prompt": "tide", "completion": "high"}\n' * 20
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    path: str  # where its requests go: faults are armed on this path (and `body`, when set)
+    method: str
+    streams: bool  # its answer is an event stream
+    prepare: Callable[[InteractiveShell, Path], None]  # variables and files the cell needs
+    cell: str  # what the user runs; {folder} stands for a fresh folder holding what `prepare` wrote
+    check_complete: Callable[[InteractiveShell, Server], None]  # after a recovery: the whole, right result
+    check_kept: Callable[[InteractiveShell, Server, str], None]  # after a failure, given its line: what was kept
+    body: str = ""  # a text only one of its requests carries: that one is broken, the others go through
+    side_effects: bool = True  # sending it twice could do (and bill) the work twice
+
+
+TARGETS: dict[str, Target] = {}
+
+
+def register(target: Target) -> Target:
+    TARGETS[target.name] = target
+    return target
+
+
+def full_chat_reply(server: Server) -> str:
+    answer = server.api("POST", "/chat/completions", json={"model": CHAT_MODEL, "messages": [{"role": "user", "content": CHAT_PROMPT}]})
+    return answer["choices"][0]["message"]["content"]
+
+
+def chat_complete(ip: InteractiveShell, server: Server) -> None:
+    assert ip.user_ns["reply"] == full_chat_reply(server)
+
+
+def chat_nothing_kept(ip: InteractiveShell, server: Server, line: str) -> None:
+    """No text arrived, so there is none to keep: the reply variable is not set to something made up."""
+    assert "reply" not in ip.user_ns
+
+
+def embedded_directly(server: Server, texts: list[str]) -> list[list[float]]:
+    answer = server.api("POST", "/embeddings", json={"model": EMBED_MODEL, "input": texts, "encoding_format": "float"})
+    return [item["embedding"] for item in sorted(answer["data"], key=lambda item: item["index"])]
+
+
+def vector_columns(frame: Any) -> Any:
+    return frame.drop(columns=["text"])
+
+
+def embed_complete(ip: InteractiveShell, server: Server) -> None:
+    import numpy as np
+
+    frame = ip.user_ns["vectors"]
+    assert list(frame["text"]) == EMBED_TEXTS
+    assert np.allclose(vector_columns(frame).to_numpy(), np.array(embedded_directly(server, EMBED_TEXTS)), atol=1e-6)
+
+
+def embed_kept(ip: InteractiveShell, server: Server, line: str) -> None:
+    """The batches that succeeded are in `_` and in the -o variable; the failed rows are NaN and named."""
+    import numpy as np
+
+    assert "rows 2-3" in line and "4 rows succeeded" in line, line
+    frame = ip.user_ns["_"]
+    assert ip.user_ns.get("vectors") is frame
+    values = vector_columns(frame).to_numpy()
+    assert np.isnan(values[2:4]).all()
+    kept = [0, 1, 4, 5]
+    assert np.allclose(values[kept], np.array(embedded_directly(server, [EMBED_TEXTS[i] for i in kept])), atol=1e-6)
+
+
+def upload_complete(ip: InteractiveShell, server: Server) -> None:
+    frame = ip.user_ns["_"]
+    assert list(frame["filename"]) == ["notes.jsonl"] and int(frame["bytes"].iloc[0]) == len(UPLOAD_TEXT.encode())
+    stored = [f for f in server.api("GET", "/files")["data"] if f["id"] == frame["id"].iloc[0]]
+    assert stored and stored[0]["bytes"] == len(UPLOAD_TEXT.encode())
+
+
+def nothing_to_keep(ip: InteractiveShell, server: Server, line: str) -> None:
+    return None
+
+
+def write_notes(ip: InteractiveShell, folder: Path) -> None:
+    (folder / "notes.jsonl").write_text(UPLOAD_TEXT)
+
+
+def nothing(ip: InteractiveShell, folder: Path) -> None:
+    return None
+
+
+register(Target("chat --no-stream", "/v1/chat/completions", "POST", False, nothing,
+                f"%%chat --no-stream -m {CHAT_MODEL} -o reply\n{CHAT_PROMPT}", chat_complete, chat_nothing_kept))
+register(Target("chat streamed", "/v1/chat/completions", "POST", True, nothing,
+                f"%%chat -m {CHAT_MODEL} -o reply\n{CHAT_PROMPT}", chat_complete, chat_nothing_kept))
+register(Target("embed batches", "/v1/embeddings", "POST", False,
+                lambda ip, folder: ip.user_ns.__setitem__("texts", list(EMBED_TEXTS)),
+                f"%embed -i texts -m {EMBED_MODEL} --batch-size 2 --workers 1 -o vectors", embed_complete, embed_kept,
+                body="charlie harbour", side_effects=False))
+register(Target("files upload", "/v1/files", "POST", False, write_notes,
+                "%oai files upload {folder}/notes.jsonl --purpose fine-tune", upload_complete, nothing_to_keep))
