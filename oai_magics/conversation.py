@@ -18,7 +18,7 @@ from .client import Client
 from .client.accumulate import ChunkAccumulator, Reply, consume, reply_from_answer
 from .tools import call_tool
 
-__all__ = ["Call", "Exchange", "Conversation", "Reply", "stream_reply", "plain_reply", "run_chat", "new_exchange"]
+__all__ = ["Call", "Exchange", "Conversation", "Reply", "open_usage_stream", "stream_reply", "plain_reply", "run_chat", "new_exchange"]
 
 MAX_TOOL_ROUNDS = 8
 OnText = Callable[[int, str], None]
@@ -55,6 +55,7 @@ class Conversation:
     def __init__(self, name: str, system: str | None = None) -> None:
         self.name = name
         self.system = system
+        self.started = datetime.now(timezone.utc)  # the system prompt's row is dated from here
         self.exchanges: list[Exchange] = []
 
     def _slot(self, call: Call) -> tuple[int, int]:
@@ -94,7 +95,8 @@ class Conversation:
         """One row per message, for a DataFrame."""
         rows = []
         if self.system:
-            rows.append({"turn": 0, "role": "system", "content": self.system, "model": None, "at": None})
+            rows.append({"turn": 0, "role": "system", "content": self.system, "model": None, "at": self.started,
+                         "interrupted": False})
         for turn, exchange in enumerate(self.exchanges, 1):
             for message in exchange.messages:
                 content = message.get("content")
@@ -108,20 +110,21 @@ class Conversation:
 
 def stream_reply(client: Client, params: dict, on_text: OnText) -> Reply:
     """One streamed completion, accumulated; Ctrl-C or a broken stream keeps what arrived."""
-    return consume(_open_stream(client, params), ChunkAccumulator(params.get("model", "")), on_text)
+    return consume(open_usage_stream(client.chat.completions.create, params), ChunkAccumulator(params.get("model", "")),
+                   on_text)
 
 
-def _open_stream(client: Client, params: dict) -> Any:
-    """A chat stream that reports its usage at the end; servers that do not know
+def open_usage_stream(create: Callable[..., Any], params: dict) -> Any:
+    """A chat or completion stream that reports its usage at the end; servers that do not know
     `stream_options` (older OpenAI-compatible ones) get the plain stream instead."""
     from .client import BadRequestError
 
     try:
-        return client.chat.completions.create(**params, stream=True, stream_options={"include_usage": True})
+        return create(**params, stream=True, stream_options={"include_usage": True})
     except BadRequestError as exc:
         if "stream_options" not in f"{exc.param} {exc.message}":
             raise
-        return client.chat.completions.create(**params, stream=True)
+        return create(**params, stream=True)
 
 
 def plain_reply(client: Client, params: dict, on_text: OnText) -> Reply:

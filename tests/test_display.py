@@ -82,6 +82,20 @@ def test_choices_each_have_their_own_headed_display_in_order() -> None:
     assert [shown[ids[0]], shown[ids[1]]] == ["**choice 1**\n\nHel", "**choice 2**\n\nBonjour"]
 
 
+def test_a_json_reply_ends_as_an_indented_json_block_in_a_notebook() -> None:
+    with capture_output() as out:
+        view = StreamView(interval=0, rich=True, json=True)
+        for piece in ['{"a": ', '[1, 2]}']:
+            view.add(piece)
+        view.finish()
+    assert out.outputs[-1].data["text/markdown"] == '```json\n{\n  "a": [\n    1,\n    2\n  ]\n}\n```'
+    with capture_output() as out:  # cut short, it is no JSON: shown as it came
+        view = StreamView(interval=0, rich=True, json=True)
+        view.add('{"a": [1,')
+        view.finish("interrupted: partial reply kept")
+    assert out.outputs[-1].data["text/markdown"] == '{"a": [1,\n\n*interrupted: partial reply kept*'
+
+
 def test_plain_choices_are_printed_whole_one_after_another() -> None:
     with capture_output() as out:
         views = ChoiceViews(2, rich=False)

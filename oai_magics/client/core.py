@@ -69,10 +69,11 @@ class RequestRecord:
     method: str
     path: str
     status: int | None
-    seconds: float
+    seconds: float  # from sending to the last byte (for a stream: until it ended)
     request_id: str | None = None
     usage: dict = field(default_factory=dict)
     attempts: int = 1  # how many times the request went out; more than one means it was retried
+    model: str | None = None  # the one the answer names, else the one asked for
 
     @property
     def retries(self) -> int:
@@ -152,16 +153,21 @@ class Requester:
         )
         response = self._send_with_retries(call)
         request_id = response.headers.get("x-request-id")
-        if stream:
-            self._record(call, response.status_code, request_id, {})
+        if stream:  # logged when it ends, with the time to its last byte and the usage it reported
             chunks = self.transport.iter_bytes(response)
             if "json" in response.headers.get("content-type", "") and "event-stream" not in response.headers["content-type"]:
                 chunks = self._not_a_stream(chunks, response.status_code, request_id)
+
+            def ended(done: Stream) -> None:
+                self._record(call, response.status_code, request_id, done.usage, done.model)
+
             return Stream(chunks, response.close, events=stream == "events",
-                          typed=stream == "responses", request_id=request_id)
+                          typed=stream == "responses", request_id=request_id, on_end=ended)
         result = self._decode(response, expect, request_id)
-        usage: dict = result["usage"] if isinstance(result, dict) and isinstance(result.get("usage"), dict) else {}
-        self._record(call, response.status_code, request_id, usage)
+        answer = result if isinstance(result, dict) else {}
+        usage: dict = answer["usage"] if isinstance(answer.get("usage"), dict) else {}
+        model = answer["model"] if isinstance(answer.get("model"), str) else None
+        self._record(call, response.status_code, request_id, usage, model)
         return result
 
     def page(self, path: str, *, query: Mapping[str, Any] | None = None, beta: str | None = None, options: Mapping[str, Any] | None = None) -> Page:
@@ -271,11 +277,14 @@ class Requester:
                 status=response.status_code, request_id=request_id,
             ) from None
 
-    def _record(self, call: "_Call", status: int | None, request_id: str | None, usage: dict) -> None:
+    def _record(self, call: "_Call", status: int | None, request_id: str | None, usage: dict,
+                model: str | None = None) -> None:
         if not self.listeners:
             return
         seconds = time.monotonic() - call.started
-        record = RequestRecord(call.method, call.path, status, seconds, request_id, dict(usage), call.attempts)
+        asked = (call.body or {}).get("model")
+        model = model or (asked if isinstance(asked, str) else None)
+        record = RequestRecord(call.method, call.path, status, seconds, request_id, dict(usage), call.attempts, model)
         for listener in list(self.listeners):
             listener(record)
 

@@ -5,6 +5,8 @@ exhausted, when the caller breaks off (`close()`, `with`, garbage collection) an
 Ctrl-C included, interrupts it. Chat and completion streams yield the decoded chunk dicts;
 Assistants streams yield `{"event": name, "data": object}`; Responses streams (`typed=True`) yield
 each event object as sent, dispatched on its own `type` and ended by a terminal event, not `[DONE]`.
+As it goes it notes the model and the token usage the events report, and when it closes it calls
+`on_end(stream)` once: the request log then has the stream's whole duration and its tokens.
 """
 
 from __future__ import annotations
@@ -26,8 +28,11 @@ class Stream(Iterator[dict]):
     """Iterate to receive events; the connection is released however iteration ends."""
 
     def __init__(self, chunks: Iterable[bytes], close: Callable[[], None], *, events: bool, request_id: str | None,
-                 typed: bool = False) -> None:
+                 typed: bool = False, on_end: Callable[["Stream"], None] | None = None) -> None:
         self.request_id = request_id
+        self.model: str | None = None  # as the events name it, once one does
+        self.usage: dict = {}  # the last usage an event reported (chat streams send it at the end)
+        self._on_end = on_end
         self._close_response = close
         self._events = events
         self.received = 0  # events that arrived, for the message when the stream breaks
@@ -42,17 +47,35 @@ class Stream(Iterator[dict]):
         if self.closed:
             raise StopIteration
         try:
-            return next(self._iterator)
+            item = next(self._iterator)
         except BaseException:  # StopIteration, errors and KeyboardInterrupt alike release the socket
             self.close()
             raise
+        self._note(item)
+        return item
 
     def close(self) -> None:
         """Stop reading and release the connection (idempotent)."""
         if not self.closed:
             self.closed = True
-            self._iterator.close()
-            self._close_response()
+            try:
+                self._iterator.close()
+                self._close_response()
+            finally:
+                if self._on_end is not None:
+                    self._on_end(self)
+
+    def _note(self, item: dict) -> None:
+        """Keep the model and usage an event carries: at its top level (chat and completion chunks),
+        in its `response` (Responses events) or its `data` (Assistants events, a run's usage)."""
+        if not isinstance(item, dict):
+            return
+        for holder in (item, item.get("response"), item.get("data")):
+            if isinstance(holder, dict):
+                if isinstance(holder.get("model"), str):
+                    self.model = holder["model"]
+                if isinstance(holder.get("usage"), dict):
+                    self.usage = holder["usage"]
 
     def __enter__(self) -> "Stream":
         return self

@@ -7,23 +7,30 @@ it arrives. An answer with several choices (`n > 1`) shows each apart, headed "c
 "choice 2", ...: one display per choice in a notebook, each choice printed whole when the answer
 ends in a terminal (streamed choices arrive interleaved, and a terminal cannot write into earlier
 lines).
+
+A JSON reply (`json=True`) is shown indented once it is whole: as a fenced `json` block in a
+notebook, printed whole at the end in a terminal. A choice the server cut at the token limit
+(finish reason `length`) gets a note under it saying so.
 """
 
 from __future__ import annotations
 
+import json as jsonlib
 import sys
 from time import monotonic
 from typing import Any
 
 from IPython.display import Markdown, display
 
-__all__ = ["StreamView", "ChoiceViews", "rich_frontend", "RENDER_RATE"]
+__all__ = ["StreamView", "ChoiceViews", "rich_frontend", "pretty_json", "LENGTH_NOTE", "RENDER_RATE"]
 
 # Characters a second a growing reply sends to the frontend, at most. Every update sends (and the
 # frontend re-renders) the whole text, so with a fixed interval the cost of a reply would grow with
 # the square of its length; spacing updates by the text's length keeps it linear. Replies up to 30,000
 # characters (far beyond most) still update every 0.15 s.
 RENDER_RATE = 200_000
+
+LENGTH_NOTE = "cut at the token limit (finish reason `length`): raise --max-tokens to get the rest"
 
 
 def rich_frontend() -> bool:
@@ -37,10 +44,11 @@ def rich_frontend() -> bool:
 class StreamView:
     """Collects text pieces and keeps one output showing them."""
 
-    def __init__(self, interval: float = 0.15, rich: bool | None = None, heading: str = "") -> None:
+    def __init__(self, interval: float = 0.15, rich: bool | None = None, heading: str = "", json: bool = False) -> None:
         self.interval = interval
         self.rich = rich_frontend() if rich is None else rich
         self.heading = heading
+        self.json = json
         self.parts: list[str] = []
         self._handle: Any = None
         self._next = 0.0  # the monotonic time after which the next update may be sent
@@ -58,7 +66,7 @@ class StreamView:
             return
         self.parts.append(piece)
         if not self.rich:
-            if self.heading:  # printed whole at the end, not mixed with the other choices
+            if self.heading or self.json:  # printed whole at the end: apart from other choices, or indented
                 return
             sys.stdout.write(piece)
             sys.stdout.flush()
@@ -70,16 +78,21 @@ class StreamView:
 
     def finish(self, note: str = "") -> None:
         """The final render: the whole text (and a note such as 'interrupted')."""
+        pretty = pretty_json(self.text) if self.json else None
         if not self.rich:
             if self.heading:
-                sys.stdout.write(f"--- {self.heading} ---\n{self.text}")
+                sys.stdout.write(f"--- {self.heading} ---\n")
+            if self.heading or self.json:
+                sys.stdout.write(self.text if pretty is None else pretty)
             sys.stdout.write((f"\n{note}" if note else "") + "\n")
             sys.stdout.flush()
             return
-        self._render(suffix=f"\n\n*{note}*" if note else "")
+        body = None if pretty is None else f"```json\n{pretty}\n```"
+        self._render(suffix=f"\n\n*{note}*" if note else "", body=body)
 
-    def _render(self, suffix: str = "") -> None:
-        content = Markdown((f"**{self.heading}**\n\n" if self.heading else "") + self.text + suffix)
+    def _render(self, suffix: str = "", body: str | None = None) -> None:
+        text = self.text if body is None else body
+        content = Markdown((f"**{self.heading}**\n\n" if self.heading else "") + text + suffix)
         if self._handle is None:
             self._handle = display(content, display_id=True)
         else:
@@ -91,13 +104,16 @@ class ChoiceViews:
 
     @classmethod
     def for_request(cls, params: dict, interval: float = 0.15) -> "ChoiceViews":
-        """Views for the choices a request asks for (its `n`; a server checks the value itself)."""
+        """Views for the choices a request asks for (its `n`; a server checks the value itself),
+        showing JSON indented when the request asks for a JSON reply."""
         n = params.get("n")
-        return cls(n if isinstance(n, int) else 1, interval)
+        wants_json = (params.get("response_format") or {}).get("type") in ("json_object", "json_schema")
+        return cls(n if isinstance(n, int) else 1, interval, json=wants_json)
 
-    def __init__(self, n: int = 1, interval: float = 0.15, rich: bool | None = None) -> None:
+    def __init__(self, n: int = 1, interval: float = 0.15, rich: bool | None = None, json: bool = False) -> None:
         self.interval = interval
         self.rich = rich_frontend() if rich is None else rich
+        self.json = json
         self.headed = n > 1
         self.views: list[StreamView] = []
         for index in range(max(n, 1)):
@@ -107,7 +123,7 @@ class ChoiceViews:
         """The view of choice `index` (a server may send more choices than asked for)."""
         while len(self.views) <= index:
             heading = f"choice {len(self.views) + 1}" if self.headed else ""
-            self.views.append(StreamView(self.interval, self.rich, heading))
+            self.views.append(StreamView(self.interval, self.rich, heading, self.json))
         return self.views[index]
 
     def add(self, index: int, piece: str) -> None:
@@ -118,3 +134,18 @@ class ChoiceViews:
         """The final render of every choice; the note (why the answer is partial) under each."""
         for view in self.views:
             view.finish(note)
+
+    def finish_reply(self, reply: Any) -> None:
+        """The final render of a `Reply`: why it is partial, or which choices hit the token limit."""
+        cut = reply.cut_short()
+        for index, view in enumerate(self.views):
+            reason = reply.choices[index].finish_reason if index < len(reply.choices) else None
+            view.finish(cut or (LENGTH_NOTE if reason == "length" else ""))
+
+
+def pretty_json(text: str) -> str | None:
+    """`text` indented when it is one JSON value, else None (a reply cut short is no JSON)."""
+    try:
+        return jsonlib.dumps(jsonlib.loads(text), indent=2, ensure_ascii=False)
+    except ValueError:
+        return None

@@ -177,7 +177,6 @@ def _finish(out: RowMatrix, batches: list[Batch], todo: list[int], errors: dict,
 
 
 def _progress(total: int, initial: int = 0) -> Any:
-    from tqdm.auto import tqdm
+    from .progress import progress_bar
 
-    # tqdm shows texts per second and the time left from the rate so far.
-    return tqdm(total=total, initial=initial, desc="embedding", unit="text")
+    return progress_bar(total, "embedding", "text", initial)

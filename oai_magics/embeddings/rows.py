@@ -69,6 +69,6 @@ def run_rows(client: Client, prompts: Sequence[str | None], send: Callable[[str]
 
 
 def _progress(total: int) -> Any:
-    from tqdm.auto import tqdm
+    from .progress import progress_bar
 
-    return tqdm(total=total, desc="rows", unit="row")
+    return progress_bar(total, "rows", "row")

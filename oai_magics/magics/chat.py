@@ -54,7 +54,8 @@ class ChatMagics(SessionMagics):
     def chat(self, line: str, cell: str | None = None) -> Any:
         """Ask a chat model; the reply streams into the cell as Markdown."""
         args = parse(self.chat, line)
-        prompt = cell if cell is not None else " ".join(args.prompt)
+        # The newline that ends every cell is no part of the question (nor of its history).
+        prompt = cell.rstrip() if cell is not None else " ".join(args.prompt)
         if args.collect:
             from .chat_each import collect_each
 
@@ -122,9 +123,7 @@ class ChatMagics(SessionMagics):
             views.add(0, f"\n\n> tool call: `{name}({arguments})` returned `{output[:200]}`\n\n")
 
         reply, added = run_chat(self.session.client, params, functions, stream=stream, on_text=views.add, on_tool=on_tool)
-        views.finish(reply.cut_short())
-        if stream and reply.usage:
-            self.session.add_usage("/chat/completions", reply.usage)
+        views.finish_reply(reply)
         if conversation is not None:
             conversation.record(new_exchange(call, prompt, added, reply, started))
         show_usage(reply.model or params["model"], time.monotonic() - started, reply.usage, rich=views.rich)

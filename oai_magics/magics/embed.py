@@ -58,6 +58,7 @@ class EmbedMagics(SessionMagics):
     @argument("-q", "--query", help="also rank the inputs by cosine similarity to this text")
     @argument("-k", "--top", type=int, default=10, help="with --query: how many neighbours to show (default 10)")
     @argument("--plot", action="store_true", help="draw a labelled 2-D map (PCA) of the embeddings")
+    @argument("--color-by", metavar="COLUMN", help="with --plot and a DataFrame input: colour the points by this column")
     @argument("--no-interpolate", action="store_true", help="send {{name}} placeholders as they are")
     @argument("-o", "--output", metavar="NAME", help="store the embeddings DataFrame in this variable")
     @argument("text", nargs="*", help="a text to embed (line form); in %%embed, one text per line")
@@ -71,6 +72,7 @@ class EmbedMagics(SessionMagics):
         if args.collect:
             return self._collect(args)
         texts, index = self._inputs(args, cell)
+        colors = self._colors(args)  # checked before anything is sent
         from ..embeddings import EmbeddingJobError, check_texts, embed_texts
         from ..frames import embedding_frame
 
@@ -98,7 +100,7 @@ class EmbedMagics(SessionMagics):
         frame = embedding_frame(texts, matrix, index)
         if args.output:
             self.shell.user_ns[args.output] = frame
-        return self._explore(args, frame, model) if (args.query or args.plot) else frame
+        return self._explore(args, frame, model, colors) if (args.query or args.plot) else frame
 
     # -- inputs and the cache ------------------------------------------------------------------
     def _inputs(self, args: Any, cell: str | None) -> tuple[list[str], Any]:
@@ -194,12 +196,28 @@ class EmbedMagics(SessionMagics):
         return frame
 
     # -- exploring -----------------------------------------------------------------------------
-    def _explore(self, args: Any, frame: Any, model: str) -> Any:
+    def _colors(self, args: Any) -> Any:
+        """The column named by --color-by, from the DataFrame given with -i; None without the flag."""
+        if not args.color_by:
+            return None
+        if not args.plot:
+            raise UsageError("--color-by goes with --plot")
+        value = read_variable(self.shell, args.input) if args.input else None
+        if not hasattr(value, "columns"):
+            raise UsageError("--color-by needs a DataFrame input: -i NAME --column TEXT_COLUMN --color-by COLUMN")
+        if args.color_by not in value.columns:
+            raise UsageError(f"{args.input} has no column {args.color_by!r}")
+        return value[args.color_by]
+
+    def _explore(self, args: Any, frame: Any, model: str, colors: Any = None) -> Any:
         from ..display.plots import embedding_map
         from ..frames import similarity_frame
 
         if args.plot:
-            embedding_map(frame)
+            try:
+                embedding_map(frame, colors)
+            except ValueError as exc:  # too many distinct values to colour
+                raise UsageError(f"--color-by: {exc}") from None
         if not args.query:
             publish(self.shell, frame, args.output)
             return None

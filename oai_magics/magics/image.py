@@ -1,8 +1,14 @@
-"""%image: generate, edit and vary images, shown inline, saved on request."""
+"""%image: generate, edit and vary images, shown inline, saved on request.
+
+Some models make fewer images per request than `-n` asks for (dall-e-3 makes one): the images
+are then asked for in several requests sent at once, and shown in the order they were asked for.
+When some of those requests fail, the images that came back are kept and one line says how many.
+"""
 
 from __future__ import annotations
 
 import base64
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +19,11 @@ from .arguments import argument, magic_arguments
 from .common import SessionMagics, parse, friendly, parse_params, publish
 from .prompts import interpolate
 
+# Images per request where a model makes fewer than the API's usual 10.
+PER_REQUEST = {"dall-e-3": 1}
+MOST_PER_REQUEST = 10
+MOST_AT_ONCE = 4  # requests in flight together
+
 
 @magics_class
 class ImageMagics(SessionMagics):
@@ -20,7 +31,7 @@ class ImageMagics(SessionMagics):
 
     @friendly
     @magic_arguments()
-    @argument("-n", type=int, default=1, help="how many images (dall-e-3 makes one at a time)")
+    @argument("-n", type=int, default=1, help="how many images (dall-e-3 makes one per request: sent at once)")
     @argument("--size", help="e.g. 1024x1024, 1792x1024 (dall-e-3), 256x256 or 512x512 (dall-e-2)")
     @argument("-m", "--model", help="the image model (default: %%config OAIMagics.image_model, else the profile's)")
     @argument("--quality", help="standard or hd (dall-e-3); low, medium or high (gpt-image-1)")
@@ -45,8 +56,9 @@ class ImageMagics(SessionMagics):
             raise UsageError("Say what to draw: %image a lighthouse at dusk")
         if args.mask and not args.edit:
             raise UsageError("--mask goes with --edit")
-        answer = self._request(args, prompt)
-        images = self._collect(answer)
+        if not 1 <= args.n <= MOST_PER_REQUEST:
+            raise UsageError(f"-n must be 1 to {MOST_PER_REQUEST}, got {args.n}")
+        images, failure = self._make(args, prompt)
         from IPython.display import display
 
         display(images)
@@ -54,11 +66,37 @@ class ImageMagics(SessionMagics):
             paths = images.save(args.save, prompt or "variation")
             print(f"saved {len(paths)} image(s): {', '.join(str(p) for p in paths)}")
         publish(self.shell, images, args.output)
+        if failure is not None:
+            kept = f"kept in _{' and ' + args.output if args.output else ''}"
+            raise UsageError(f"{len(images)} of {args.n} images came back ({kept}); "
+                             f"the rest failed: {type(failure).__name__}: {failure}")
 
-    def _request(self, args: Any, prompt: str) -> dict:
-        images = self.session.client.images
+    def _make(self, args: Any, prompt: str) -> tuple[Any, Exception | None]:
+        """The images, asked for in as many requests as the model needs, sent at once; and the
+        first error, if some requests failed (when all of them fail, that error is raised)."""
+        from ..display.images import ImageSet
+
         model = args.model or ("dall-e-2" if (args.edit or args.variation) else self.session.model("image"))
-        params: dict[str, Any] = {"model": model, "n": args.n, **parse_params(args.param, reserved=("prompt", "image", "mask"))}
+        most = PER_REQUEST.get(model, MOST_PER_REQUEST)
+        counts = [min(most, args.n - start) for start in range(0, args.n, most)]
+        pool = ThreadPoolExecutor(max_workers=min(len(counts), MOST_AT_ONCE))
+        images, failure = ImageSet(), None
+        try:
+            futures = [pool.submit(lambda n: self._collect(self._request(args, prompt, model, n)), n) for n in counts]
+            for future in futures:  # in the order asked for, whatever order they finished in
+                try:
+                    images.extend(future.result())
+                except Exception as exc:
+                    failure = failure or exc
+        finally:  # Ctrl-C while waiting: requests not yet sent are not sent
+            pool.shutdown(wait=False, cancel_futures=True)
+        if failure is not None and not images:
+            raise failure
+        return images, failure
+
+    def _request(self, args: Any, prompt: str, model: str, n: int) -> dict:
+        images = self.session.client.images
+        params: dict[str, Any] = {"model": model, "n": n, **parse_params(args.param, reserved=("prompt", "image", "mask", "n"))}
         for name in ("size", "quality", "style"):
             if getattr(args, name):
                 params[name] = getattr(args, name)

@@ -44,12 +44,28 @@ class OAIMagics(Magics):
     render_interval = Float(0.15, help="Seconds between re-renders of a streaming reply.").tag(config=True)
     cache_path = Unicode("", help="The embedding cache file (empty: embeddings.sqlite in $OAI_MAGICS_CACHE_DIR, "
                                   "else the user's cache folder).").tag(config=True)
-    sandbox_token_delay = Float(0.02, help="Seconds between streamed chunks of the embedded sandbox.").tag(config=True)
+    # The embedded sandbox reads these on every request: a change applies to the running one at once.
+    sandbox_token_delay = Float(0.02, min=0.0, help="Seconds between streamed chunks of the embedded sandbox "
+                                "(0 streams at full speed). Applies at once, also to a running sandbox.").tag(config=True)
+    sandbox_run_delay = Float(0.5, min=0.0, help="Seconds an assistant run or background response of the embedded "
+                              "sandbox spends queued and in progress. Applies at once.").tag(config=True)
+    sandbox_job_delay = Float(1.0, min=0.0, help="Seconds a legacy fine-tune or batch of the embedded sandbox spends in "
+                              "each of its waiting states. Applies at once.").tag(config=True)
+    sandbox_run_expiry = Float(600.0, min=0.0, help="Seconds an assistant run of the embedded sandbox waits for tool "
+                               "outputs before it expires. Applies at once.").tag(config=True)
 
     def __init__(self, shell: Any) -> None:
         super().__init__(shell, config=shell.config)
         self.session = Session(self)
         self._register_profiles(self.profiles)
+
+    @observe("sandbox_token_delay", "sandbox_run_delay", "sandbox_job_delay", "sandbox_run_expiry")
+    def _on_sandbox_setting(self, change: Any) -> None:
+        sandbox = getattr(getattr(self, "session", None), "sandbox", None)
+        if sandbox is not None:
+            setting = change["name"].removeprefix("sandbox_")
+            sandbox.configure(**{setting: change["new"]})
+            print(f"the running sandbox now uses {setting} = {change['new']:g} s")
 
     @observe("profiles")
     def _on_profiles(self, change: Any) -> None:
@@ -166,17 +182,43 @@ def history(magics: OAIMagics, args: Any) -> Any:
     if conversation is None:
         known = ", ".join(magics.session.conversations) or "none yet"
         raise UsageError(f"No conversation named {args.conversation!r} (known: {known}).")
-    return pd.DataFrame(conversation.rows(), columns=["turn", "role", "content", "model", "at", "interrupted"])
+    frame = pd.DataFrame(conversation.rows(), columns=["turn", "role", "content", "model", "at", "interrupted"])
+    # Proper dtypes even for an empty conversation; rows without a model show None, not NaN.
+    model = frame["model"].astype(object)
+    return frame.astype({"turn": "int64", "interrupted": "bool"}).assign(
+        model=model.where(model.notna(), None), at=pd.to_datetime(frame["at"], utc=True))
 
 
 @ROUTER.command("usage")
 @magic_arguments(name="oai usage")
 def usage(magics: OAIMagics, args: Any) -> Any:
-    """Requests and tokens of this session as a DataFrame, one row per request."""
+    """Requests and tokens of this session: the totals in one line, then a table with one row per request."""
+    frame = usage_frame(magics.session.records)
+    print(usage_totals(frame))
+    return frame
+
+
+USAGE_COLUMNS = {"model": "object", "method": "object", "path": "object", "status": "Int64", "seconds": "float64",
+                 "prompt_tokens": "int64", "completion_tokens": "int64", "total_tokens": "int64",
+                 "request_id": "object", "retries": "int64"}
+
+
+def usage_frame(records: list[dict]) -> Any:
+    """The request log as a DataFrame numbered from 1; a status is an integer (<NA> when no answer came)."""
     import pandas as pd
 
-    columns = ["method", "path", "status", "seconds", "prompt_tokens", "completion_tokens", "total_tokens", "request_id"]
-    frame = pd.DataFrame(magics.session.records, columns=columns)
-    for column in ("prompt_tokens", "completion_tokens", "total_tokens"):
-        frame[column] = frame[column].fillna(0).astype(int)
+    frame = pd.DataFrame(records, columns=list(USAGE_COLUMNS))
+    tokens = ["prompt_tokens", "completion_tokens", "total_tokens"]
+    frame[tokens] = frame[tokens].fillna(0)
+    frame = frame.astype(USAGE_COLUMNS).rename(columns={"path": "endpoint"})
+    for column in ("model", "request_id"):  # what is unknown stays None, not NaN
+        frame[column] = frame[column].where(frame[column].notna(), None)
+    frame.index = pd.RangeIndex(1, len(frame) + 1, name="request")
     return frame
+
+
+def usage_totals(frame: Any) -> str:
+    failed = int((frame["status"].fillna(600) >= 400).sum())  # no status: no answer came
+    return (f"total: {len(frame)} requests ({failed} failed, {frame['retries'].sum()} retries), "
+            f"{frame['seconds'].sum():.2f} s, {frame['prompt_tokens'].sum()} prompt + "
+            f"{frame['completion_tokens'].sum()} completion = {frame['total_tokens'].sum()} tokens")

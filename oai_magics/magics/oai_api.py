@@ -42,10 +42,11 @@ def moderate(magics: OAIMagics, args: Any) -> Any:
 @argument("-v", "--voice", default="alloy", help="alloy, ash, coral, echo, fable, onyx, nova, sage, shimmer ...")
 @argument("-f", "--format", default="wav", help="mp3, wav, opus, aac, flac or pcm (default wav: plays everywhere)")
 @argument("--save", metavar="PATH", help="also write the audio to this file")
+@argument("-o", "--output", metavar="NAME", help="store the player (an IPython Audio, bytes in .data) in this variable")
 @argument("text", nargs="+", help="what to say")
-def speak(magics: OAIMagics, args: Any) -> Any:
+def speak(magics: OAIMagics, args: Any) -> None:
     """Text to speech, with an audio player."""
-    from IPython.display import Audio
+    from IPython.display import Audio, display
 
     audio = magics.session.client.audio.speech.create(model=magics.session.model("speech", args.model),
                                                       input=" ".join(args.text), voice=args.voice, response_format=args.format)
@@ -54,8 +55,11 @@ def speak(magics: OAIMagics, args: Any) -> Any:
     if args.format == "pcm":
         import numpy as np
 
-        return Audio(np.frombuffer(audio, dtype="<i2"), rate=24_000)
-    return Audio(data=audio)
+        player = Audio(np.frombuffer(audio, dtype="<i2"), rate=24_000)
+    else:
+        player = Audio(data=audio)
+    display(player)
+    publish(magics.shell, player, args.output)
 
 
 def _to_text(magics: OAIMagics, args: Any, translate: bool) -> Any:
@@ -125,9 +129,11 @@ def complete(magics: OAIMagics, args: Any) -> None:
         for choice in reply.choices:
             views.add(choice.index, choice.text)
     else:
-        reply = consume(session.client.completions.create(**params, stream=True), ChunkAccumulator(params["model"]),
+        from ..conversation import open_usage_stream
+
+        reply = consume(open_usage_stream(session.client.completions.create, params), ChunkAccumulator(params["model"]),
                         views.add)
-    views.finish(reply.cut_short())
+    views.finish_reply(reply)
     show_usage(reply.model or params["model"], time.monotonic() - started, reply.usage or None, rich=views.rich)
     publish(magics.shell, reply.text if len(reply.choices) <= 1 else reply.texts, args.output)
 

@@ -16,7 +16,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..conversation import Conversation
     from ..sandbox import Sandbox
 
-__all__ = ["Session", "NO_KEY"]
+__all__ = ["Session", "NO_KEY", "TOKEN_NAMES"]
+
+# Token counts as chat and completions name them, and as the Responses API does.
+TOKEN_NAMES = {"prompt_tokens": "input_tokens", "completion_tokens": "output_tokens", "total_tokens": "total_tokens"}
 
 NO_KEY = ("No API key for profile {name!r}: run `%oai key` to type one (it is not echoed), set ${env}, "
           "or run `%oai use sandbox` to try everything on the local sandbox.")
@@ -107,7 +110,9 @@ class Session:
                 from ..sandbox import start
             except ImportError as exc:
                 raise UsageError(f"The sandbox needs its extra: pip install 'oai-magics[sandbox]' ({exc.name} is missing).") from None
-            self.sandbox = start(token_delay=self.settings.sandbox_token_delay, run_delay=0.5)
+            settings = self.settings
+            self.sandbox = start(token_delay=settings.sandbox_token_delay, run_delay=settings.sandbox_run_delay,
+                                 job_delay=settings.sandbox_job_delay, run_expiry=settings.sandbox_run_expiry)
         return self.sandbox
 
     def _drop_client(self) -> None:
@@ -122,16 +127,13 @@ class Session:
             self.sandbox = None
 
     def _log(self, record: Any) -> None:
-        self.records.append({"method": record.method, "path": record.path, "status": record.status,
-                             "seconds": round(record.seconds, 3), "request_id": record.request_id,
-                             **{k: v for k, v in record.usage.items() if isinstance(v, int)}})
-
-    def add_usage(self, path: str, usage: dict) -> None:
-        """Streamed answers report their tokens at the end: add them to the request's log line."""
-        for record in reversed(self.records):
-            if record["path"] == path:
-                record.update({k: v for k, v in usage.items() if isinstance(v, int)})
-                return
+        """One row of `%oai usage` per finished request (a stream finishes when it ends)."""
+        usage = record.usage
+        tokens = {name: usage.get(name, usage.get(alias)) for name, alias in TOKEN_NAMES.items()}
+        self.records.append({"model": record.model, "method": record.method, "path": record.path,
+                             "status": record.status, "seconds": round(record.seconds, 3),
+                             **{name: value for name, value in tokens.items() if isinstance(value, int)},
+                             "request_id": record.request_id, "retries": record.retries})
 
     # -- conversations -----------------------------------------------------------------------------
     def conversation(self, name: str, new: bool = False, system: str | None = None) -> "Conversation":

@@ -65,6 +65,18 @@ class Sandbox:
     _server: Any = field(repr=False)
     _thread: threading.Thread | None = field(default=None, repr=False)
     _tmp: Any = field(default=None, repr=False)
+    settings: Settings | None = field(default=None, repr=False)
+
+    # What a running sandbox can change: the handlers read these on every request.
+    LIVE_SETTINGS = ("token_delay", "run_delay", "job_delay", "run_expiry")
+
+    def configure(self, **changes: float) -> None:
+        """Change how the running sandbox paces its answers; the next request sees the change."""
+        unknown = set(changes) - set(self.LIVE_SETTINGS)
+        if unknown or self.settings is None:
+            raise ValueError(f"cannot change {', '.join(sorted(unknown)) or 'settings'} of a running sandbox")
+        for name, value in changes.items():
+            setattr(self.settings, name, float(value))
 
     @property
     def url(self) -> str:
@@ -128,7 +140,7 @@ def start(host: str = "127.0.0.1", port: int = 0, data_dir: str | Path | None = 
     bound = sock.getsockname()
     display_host = f"[{bound[0]}]" if ":" in bound[0] else bound[0]
     return Sandbox(base_url=f"http://{display_host}:{bound[1]}/v1", api_key=api_key or f"sk-sandbox-{secrets.token_hex(8)}",
-                   data_dir=folder, _server=server, _thread=thread, _tmp=tmp)
+                   data_dir=folder, _server=server, _thread=thread, _tmp=tmp, settings=settings)
 
 
 def _abandon(server: uvicorn.Server | None, sock: socket.socket | None, thread: threading.Thread | None, tmp: Any) -> None:

@@ -14,6 +14,7 @@ from IPython.utils.capture import capture_output
 from PIL import Image
 
 from oai_magics.display.images import ImageSet
+from oai_magics.magics import session_of
 from oai_magics.sandbox.embeddings import embed as sandbox_vector
 
 from .conftest import run
@@ -33,6 +34,26 @@ def test_generate_shows_a_grid_and_stores_the_images(shell: Any, tmp_path: Path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-red-fox-at-dawn-1.png", "a-red-fox-at-dawn-2.png"]
     run(shell, "image", f"-n 1 --size 256x256 -m dall-e-2 --save {tmp_path} A red fox, at dawn!")
     assert (tmp_path / "a-red-fox-at-dawn-1-2.png").exists()  # nothing overwritten
+
+
+def test_n_images_from_a_one_per_request_model_come_from_several_requests(shell: Any) -> None:
+    records = session_of(shell).records
+    before = len(records)
+    value, out = run(shell, "image", "-n 4 -o pics a lighthouse at dusk")  # the default model: dall-e-3
+    images = shell.user_ns["pics"]
+    assert value is None and len(images) == 4 and out.outputs[0].data["text/html"].count("<img") == 4
+    assert all(image.revised_prompt for image in images)
+    assert [(r["path"], r["status"]) for r in records[before:]] == [("/images/generations", 200)] * 4
+
+
+def test_a_failed_request_among_several_keeps_the_images_that_came(shell: Any, faults: Any) -> None:
+    faults(path="/v1/images/generations", status=400, count=1)
+    with pytest.raises(UsageError) as caught:
+        run(shell, "image", "-n 3 -o pics a lighthouse at dusk")
+    message = str(caught.value)
+    assert message.startswith("2 of 3 images came back (kept in _ and pics); the rest failed: BadRequestError: 400")
+    assert "\n" not in message
+    assert len(shell.user_ns["pics"]) == 2 and shell.user_ns["_"] is shell.user_ns["pics"]
 
 
 def test_dall_e_3_gives_a_revised_prompt_and_one_png_output(shell: Any) -> None:
@@ -56,8 +77,12 @@ def test_image_errors_are_one_line(shell: Any, tmp_path: Path) -> None:
         shell.run_line_magic("image", "--mask m.png a cat")
     with pytest.raises(UsageError, match="no such file to upload"):
         shell.run_line_magic("image", f"--edit {tmp_path / 'missing.png'} a cat")
-    with pytest.raises(UsageError, match=r"BadRequestError: 400 \(integer_above_max_value\)"):
-        shell.run_line_magic("image", "-n 3 -m dall-e-3 three cats")
+    with pytest.raises(UsageError, match=r"BadRequestError: 400 .*size"):
+        shell.run_line_magic("image", "-m dall-e-2 --size 300x300 three cats")
+    with pytest.raises(UsageError, match="--param n: this magic sets n itself"):
+        shell.run_line_magic("image", "-p n=3 three cats")
+    with pytest.raises(UsageError, match="-n must be 1 to 10, got 11"):
+        shell.run_line_magic("image", "-n 11 cats")
     with pytest.raises(UsageError, match="Say what to draw"):
         shell.run_line_magic("image", "")
 
@@ -99,10 +124,10 @@ def test_plot_draws_a_labelled_map(shell: Any) -> None:
     assert len(figures) == 1 and figures[0].data["image/png"]
     with capture_output():
         figure = embedding_map(shell.user_ns["_"])
-    labels = [t.get_text() for t in figure.axes[0].texts]
-    assert labels == ["apple pie", "apple tart", "rocket launch", long[:27] + "…"]
+    anchors = {t.get_text(): t.xy for t in figure.axes[0].texts}  # drawn loneliest point first, not in row order
     points = figure.axes[0].collections[0].get_offsets()
-    assert [t.xy for t in figure.axes[0].texts] == [tuple(p) for p in points]  # each label on its own point
+    for label, point in zip(["apple pie", "apple tart", "rocket launch", long[:27] + "…"], points):
+        assert np.allclose(anchors[label], point)  # each label on its own point
 
 
 def test_bad_rows_are_named(shell: Any) -> None:

@@ -110,8 +110,10 @@ def test_models_files_round_trip(shell: Any, tmp_path: Path) -> None:
 def test_moderate_speak_transcribe_translate(shell: Any, tmp_path: Path) -> None:
     scores, _ = run(shell, "oai", "moderate I will punch you")
     assert bool(scores.loc["violence", "flagged"]) and scores.index[0] == "violence"
-    audio, _ = run(shell, "oai", f"speak --save {tmp_path / 'hi.wav'} Hello from the notebook")
-    assert "audio/wav" in audio._repr_html_() or audio.data[:4] == b"RIFF"
+    value, out = run(shell, "oai", f"speak --save {tmp_path / 'hi.wav'} -o voice Hello from the notebook")
+    audio = shell.user_ns["voice"]
+    assert value is None and audio is shell.user_ns["_"] and len(out.outputs) == 1  # shown once, stored
+    assert audio.data[:4] == b"RIFF"
     with wave.open(str(tmp_path / "hi.wav")) as handle:
         assert handle.getnframes() > 10_000
     text, _ = run(shell, "oai", f"transcribe {tmp_path / 'hi.wav'}")
@@ -202,5 +204,5 @@ def test_help_lists_every_subcommand_with_its_description(shell: Any) -> None:
 def test_usage_counts_requests_and_tokens(shell: Any) -> None:
     shell.run_cell_magic("chat", "", "count my tokens")
     table, _ = run(shell, "oai", "usage")
-    chat = table[table["path"] == "/chat/completions"].iloc[-1]
+    chat = table[table["endpoint"] == "/chat/completions"].iloc[-1]
     assert chat["status"] == 200 and chat["total_tokens"] == chat["prompt_tokens"] + chat["completion_tokens"] > 0

@@ -90,7 +90,9 @@ def test_quickstart_covers_each_magic(executed: dict[str, Any]) -> None:
     assert outputs_of(notebook, "reply = _")[0].text.endswith(" words\n")
     assert "image/png" in outputs_of(notebook, "%image")[0].data
     assert "<table" in outputs_of(notebook, "%%embed -d 8")[0].data["text/html"]
-    usage = outputs_of(notebook, "%oai usage")[0].data["text/plain"]
+    totals, table = outputs_of(notebook, "%oai usage")
+    assert totals.text.startswith("total: ") and totals.text.endswith(" tokens\n")
+    usage = table.data["text/plain"]
     assert "/chat/completions" in usage and "/embeddings" in usage
 
 

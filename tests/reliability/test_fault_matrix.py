@@ -150,15 +150,10 @@ def usage_retries(ip: InteractiveShell, path: str) -> int:
     """The retries `%oai usage` counts for requests to `path` (a `retries` or an `attempts` column)."""
     with capture_output():
         frame = ip.run_line_magic("oai", "usage")
-    rows = frame[frame["path"] == path.removeprefix("/v1")]
-    if "retries" in frame.columns:
-        return int(rows["retries"].sum())
-    assert "attempts" in frame.columns, f"%oai usage shows no retries: {list(frame.columns)}"
-    return int(rows["attempts"].sum()) - len(rows)
+    rows = frame[frame["endpoint"] == path.removeprefix("/v1")]
+    return int(rows["retries"].sum())
 
 
-@pytest.mark.xfail(strict=True, reason="the client counts attempts (RequestRecord.attempts) but %oai usage does not show "
-                                       "them: the session's request log (magics/session.py, _log) drops the field")
 @pytest.mark.parametrize("target", TARGETS.values(), ids=TARGETS.keys())
 def test_retries_are_counted_in_usage(target: Target, shell: InteractiveShell, server: Server, tmp_path: Path) -> None:
     target.prepare(shell, tmp_path)
