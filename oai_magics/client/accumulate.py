@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Protocol
 
-from .errors import OpenAIError
+from .errors import APIError, OpenAIError
 
 __all__ = ["Choice", "Reply", "Accumulator", "ChunkAccumulator", "consume", "reply_from_answer"]
 
@@ -157,6 +157,8 @@ class ChunkAccumulator:
             choice = reply.choice(part.get("index", 0))
             delta = part.get("delta") or {}
             piece = delta.get("content") or part.get("text") or ""
+            if not isinstance(piece, str):
+                raise TypeError(f"text of type {type(piece).__name__}")
             if piece:
                 choice.add_text(piece)
                 pieces.append((choice.index, piece))
@@ -174,7 +176,7 @@ def consume(stream: Iterator[Any], accumulator: Accumulator, on_text: OnText | N
     """
     try:
         for chunk in stream:
-            for index, piece in accumulator.add(chunk):
+            for index, piece in _pieces(accumulator, chunk, stream):
                 if on_text is not None:
                     on_text(index, piece)
     except KeyboardInterrupt:
@@ -186,6 +188,16 @@ def consume(stream: Iterator[Any], accumulator: Accumulator, on_text: OnText | N
         if close is not None:
             close()
     return accumulator.reply
+
+
+def _pieces(accumulator: Accumulator, chunk: Any, stream: Any) -> list[tuple[int, str]]:
+    """The accumulator's text pieces for one chunk; a chunk of a shape it cannot read (a server that
+    speaks the format only roughly) ends the reply like a broken stream, keeping what came before."""
+    try:
+        return accumulator.add(chunk)
+    except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
+        raise APIError(f"the server sent a chunk that is not a valid stream event ({type(exc).__name__}: {exc}): "
+                       f"{str(chunk)[:80]!r}", request_id=getattr(stream, "request_id", None)) from None
 
 
 def reply_from_answer(answer: dict) -> Reply:

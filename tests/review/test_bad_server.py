@@ -96,8 +96,6 @@ def test_a_retry_after_of_days_names_the_date_not_only_the_hour(serve: Any) -> N
 GOOD = b'data: {"choices": [{"index": 0, "delta": {"content": "kept"}}]}\n\n'
 
 
-@pytest.mark.xfail(strict=True, reason="ChunkAccumulator.add assumes every chunk, choice and delta is a dict: "
-                   "a malformed chunk escapes consume() as AttributeError/TypeError and the text before it is lost")
 @pytest.mark.parametrize("bad", [b"data: null\n\n", b'data: {"choices": [{"index": 0, "delta": "x"}]}\n\n',
                                  b'data: {"choices": [{"index": "0", "delta": {"content": "x"}}]}\n\n',
                                  b'data: {"choices": [{"index": 0, "delta": {"content": 5}}]}\n\n'])
@@ -156,8 +154,6 @@ def test_an_answer_of_the_wrong_shape_is_one_line(serve: Any, shell: Interactive
         pass
 
 
-@pytest.mark.xfail(strict=True, reason="%%chat's streamed path lets the accumulator's AttributeError through: the "
-                   "text shown before the malformed chunk is neither kept in memory nor followed by one line")
 def test_chat_keeps_its_partial_text_when_a_chunk_is_malformed(serve: Any, shell: InteractiveShell) -> None:
     use(shell, serve(stream(GOOD, b'data: {"choices": [{"index": 0, "delta": "x"}]}\n\n', b"data: [DONE]\n\n")))
     with capture_output() as captured:
