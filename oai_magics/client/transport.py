@@ -1,6 +1,7 @@
 """The network: the only module that imports `requests` (and the urllib3 beneath it).
 
-`Transport.send()` performs one HTTP exchange and `iter_bytes()` reads a streamed body; both turn
+`Transport.send()` performs one HTTP exchange (reading a body that is not streamed in one piece,
+not in requests' 10 KiB steps) and `iter_bytes()` reads a streamed body; both turn
 every failure of requests/urllib3 into our own APIConnectionError or APITimeoutError, here and
 nowhere else. Each error says whether the request may have reached the server (`sent`), which is
 what decides, a level up in `core`, whether it is safe to send again.
@@ -102,8 +103,11 @@ class Transport:
         try:
             prepared = self.session.prepare_request(request)
             prepared.url = _keep_escapes(prepared.url or url, url)
-            settings = self.session.merge_environment_settings(prepared.url, {}, stream, None, None)
+            # Always streamed from requests' side: a whole body is read below, in one piece.
+            settings = self.session.merge_environment_settings(prepared.url, {}, True, None, None)
             response = self.session.send(prepared, timeout=timeout, allow_redirects=True, **settings)
+            if not stream:
+                _read_whole(response)
         except requests.ConnectTimeout as exc:
             error = APITimeoutError(f"could not connect within {_seconds(timeout, 0)}: {_describe(exc)}", sent=False)
         except requests.Timeout:
@@ -143,6 +147,26 @@ class Transport:
 
     def close(self) -> None:
         self.session.close()
+
+
+def _read_whole(response: Response) -> None:
+    """Read a body that is not streamed, so that `response.content` gives it.
+
+    requests reads it in 10 KiB steps, each a trip through urllib3's read machinery, and joins
+    them: for a batch of embeddings (megabytes of base64) that was the largest cost on the client
+    side. Asked for no step size, urllib3 reads a body of known length in one read of that length
+    (a chunked body chunk by chunk). A failure mid-body is requests' own exception, and the
+    connection is dropped rather than reused; a server gone silent mid-body is a read timeout
+    (requests would call it a connection error).
+    """
+    try:
+        # `_content` is where `Response.content` keeps the body it read: filling it is what
+        # requests itself would have done, with smaller reads.
+        response._content = b"".join(response.iter_content(None))
+    except requests.ConnectionError as exc:
+        if not any(isinstance(cause, urllib3.exceptions.ReadTimeoutError) for cause in exc.args):
+            raise
+        raise requests.ReadTimeout(*exc.args) from None
 
 
 def _keep_escapes(prepared: str, wanted: str) -> str:
