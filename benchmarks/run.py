@@ -166,9 +166,12 @@ def floor_row(name: str, results: list[dict], cpu: float, floor_cpu: float, limi
     floor run in the same process just before each of their runs (see `worker.paired`): pairs
     measured moments apart, so a burst of load elsewhere falls on both sides of each ratio; the ratio
     to the floor's own fresh processes is given beside it. Long jobs (one run per process, seconds
-    each) spread over such bursts anyway, and are compared with the floor's fresh processes."""
+    each) spread over such bursts more, and are compared with the floor's fresh processes (the
+    paired ratio beside it)."""
     if repeat < 2:
-        return ratio_row(name, cpu, floor_cpu, limit)
+        return ratio_row(name, cpu, floor_cpu, limit, detail=f"against the floor's own processes; paired with the floor "
+                                                           f"run in the same {where} just before "
+                                                           f"{median(results, 'paired_ratio'):.2f} x")
     ratio = median(results, "paired_ratio")
     return Row(name, ratio, "x", f"≤ {limit}", ratio <= limit,
                f"paired with the floor run in the same {where} just before ({median(results, 'floor_cpu') * 1000:.0f} ms), "
