@@ -74,16 +74,20 @@ def cache() -> None:
     texts = corpus(100_000)
     with Server() as server, tempfile.TemporaryDirectory() as folder:
         client = server.client()
-        store = EmbeddingCache(Path(folder) / "embeddings.sqlite")
+        path = Path(folder) / "embeddings.sqlite"
+        store = EmbeddingCache(path)
         started = time.perf_counter()
         first = embed_texts(client, texts, MODEL, batch_size=2048, progress=False, cache=store)
         from_server = time.perf_counter() - started
-        started = time.perf_counter()
+        store.close()
+        store = EmbeddingCache(path)  # opened afresh, as each %embed does
+        started, cpu = time.perf_counter(), time.process_time()
         again = embed_texts(client, texts, MODEL, batch_size=2048, progress=False, cache=store)
-        from_cache = time.perf_counter() - started
+        from_cache, cpu = time.perf_counter() - started, time.process_time() - cpu
         assert np.array_equal(first, again)
         store.close()
-    print(f"cache: 100,000 x 1,536 from the server {from_server:.2f} s, from the cache {from_cache:.2f} s (goal <= 1 s)")
+    print(f"cache: 100,000 x 1,536 from the server {from_server:.2f} s, from the cache {from_cache:.2f} s "
+          f"({cpu:.2f} s CPU; goal <= 1 s)")
 
 
 def paths() -> None:
