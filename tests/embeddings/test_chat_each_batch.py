@@ -54,9 +54,16 @@ def test_json_fields_come_through_the_batch_too(shell: Any) -> None:
 
 
 def test_a_chat_job_is_listed_with_the_embedding_jobs_and_only_chat_collects_it(shell: Any) -> None:
-    shell.user_ns["names"] = ["Ada"]
+    shell.user_ns["names"] = ["Ada", "Grace"]
     job, _ = run(shell, "chat", "--each names --batch", "Hello {{row}}")
-    assert job.id in set(run(shell, "embed", "--jobs")[0]["job"])
+    shell.user_ns["docs"] = ["one text", "another", "a third"]
+    embedding_job, _ = run(shell, "embed", "-i docs -d 8 --batch --no-cache")
+    jobs = run(shell, "embed", "--jobs")[0].set_index("job")
+    assert jobs.loc[job.id, ["kind", "inputs", "model", "collect"]].tolist() == [
+        "chat", 2, "gpt-4o-mini", f"%chat --collect {job.id}"]
+    assert jobs.loc[embedding_job.id, ["kind", "inputs", "collect"]].tolist() == [
+        "embeddings", 3, f"%embed --collect {embedding_job.id}"]
+    assert repr(job).startswith(f"<%%chat --each job {job.id}: 2 rows") and repr(job).endswith(f"%chat --collect {job.id}>")
     with pytest.raises(UsageError, match=rf"{job.id} is a %%chat --each job: collect it with %chat --collect"):
         shell.run_line_magic("embed", f"--collect {job.id}")
     with pytest.raises(UsageError, match="--batch goes with --each"):
