@@ -24,9 +24,10 @@ _BLOCK = 2048  # vectors handed over at a time: 12 MB at 1,536 dimensions, reuse
 # Looking up at least a third of the stored entries, one pass over the key index beats probing it
 # once per text (a probe costs about three times a step of the pass).
 _SCAN_SHARE = 3
-# One key per (server, model, dimensions, text) so a lookup is one index probe. A rowid table with
-# large pages: a 6 KB vector then sits in one page instead of a chain of overflow pages (SQLite
-# advises against WITHOUT ROWID for rows this large), which makes reading 100,000 of them fast.
+# One key per (server, model, dimensions, text), so a text is found in the key index alone. A rowid
+# table with large pages: a 6 KB vector then sits in one page instead of a chain of overflow pages
+# (SQLite advises against WITHOUT ROWID for rows this large), and vectors stored together are read
+# front to back by rowid.
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS vectors (
     key BLOB PRIMARY KEY, server TEXT NOT NULL, model TEXT NOT NULL, dimensions INTEGER NOT NULL,

@@ -24,6 +24,14 @@ def line(custom_id: str, body: dict, url: str = "/v1/embeddings") -> bytes:
     return json.dumps({"custom_id": custom_id, "method": "POST", "url": url, "body": body}).encode() + b"\n"
 
 
+def embedding_batch(api: Client, lines: int) -> str:
+    """A batch of `lines` embedding requests ("r0", "r1", ...); its id."""
+    content = b"".join(line(f"r{i}", {"model": "text-embedding-3-small", "input": f"text {i}", "dimensions": 4})
+                       for i in range(lines))
+    upload = api.files.create(("in.jsonl", content), purpose="batch")
+    return api.batches.create(input_file_id=upload["id"], endpoint="/v1/embeddings")["id"]
+
+
 def until_ended(api: Client, batch_id: str) -> tuple[dict, list[str]]:
     """Poll on the sandbox's own clock (each stage ends after job_delay); the states seen in order."""
     seen: list[str] = []
@@ -116,10 +124,7 @@ def test_other_requests_are_answered_while_a_large_batch_runs(tmp_path: Any) -> 
     # answered while another request's handler was still answering the batch's lines.
     with start(data_dir=tmp_path, job_delay=0.0) as sandbox:
         clients = [Client(api_key=sandbox.api_key, base_url=sandbox.base_url, timeout=120) for _ in range(2)]
-        content = b"".join(line(f"r{i}", {"model": "text-embedding-3-small", "input": f"text {i}", "dimensions": 4})
-                           for i in range(3000))
-        upload = clients[0].files.create(("big.jsonl", content), purpose="batch")
-        batch_id = clients[0].batches.create(input_file_id=upload["id"], endpoint="/v1/embeddings")["id"]
+        batch_id = embedding_batch(clients[0], 3000)
         together = threading.Barrier(2, timeout=60)
         seen: list[list[str]] = [[], []]
 
@@ -148,10 +153,7 @@ def test_a_cancel_that_arrives_while_the_lines_are_answered_wins_and_keeps_what_
     # until the test releases it, so the cancel lands while the batch is being processed.
     with start(data_dir=tmp_path, job_delay=0.0) as sandbox:
         clients = [Client(api_key=sandbox.api_key, base_url=sandbox.base_url, timeout=60) for _ in range(2)]
-        content = b"".join(line(f"r{i}", {"model": "text-embedding-3-small", "input": f"text {i}", "dimensions": 4})
-                           for i in range(3))
-        upload = clients[0].files.create(("in.jsonl", content), purpose="batch")
-        batch_id = clients[0].batches.create(input_file_id=upload["id"], endpoint="/v1/embeddings")["id"]
+        batch_id = embedding_batch(clients[0], 3)
         armed = requests.post(sandbox.url + "/sandbox/faults", json={"path": "/v1/embeddings", "hold": 60}, timeout=10)
         assert armed.status_code == 200
         read: list[dict] = []
