@@ -79,6 +79,7 @@ def python_functions(magics: Any, names: set[str]) -> dict[str, Any]:
 
 def follow(magics: Any, handle: Any, functions: dict[str, Any], confirm: bool, output: str | None) -> None:
     """Show a run until it ends or waits; store its RunResult; a failure is one line, with what was kept."""
+    from ..assistants import RunTimeout
     from ..assistants.driver import drive
     from ..client import OpenAIError
     from .assistant_view import RunView
@@ -90,8 +91,8 @@ def follow(magics: Any, handle: Any, functions: dict[str, Any], confirm: bool, o
         view.finish(closing_note(handle))
     except KeyboardInterrupt:
         view.finish(f"interrupted: {cancel_quietly(handle)}; {kept(handle)}")
-    except OpenAIError as exc:
-        problem = f"{type(exc).__name__}: {exc}"
+    except (OpenAIError, RunTimeout) as exc:
+        problem = failure(handle, exc)
         view.finish(f"failed: {problem}; {kept(handle)}")
     finally:
         if handle.run_id:
@@ -102,6 +103,16 @@ def follow(magics: Any, handle: Any, functions: dict[str, Any], confirm: bool, o
     publish(magics.shell, result, output)
     if problem:
         raise UsageError(f"the run did not finish: {problem} ({kept(handle)}; its result is in _)")
+
+
+def failure(handle: Any, exc: Exception) -> str:
+    """What went wrong, and where a run that goes on at the server can be looked at later."""
+    problem = f"{type(exc).__name__}: {exc}"
+    if handle.stream_broken:  # the failure came while the run was followed by polling
+        problem = f"the stream broke off ({handle.stream_broken.split(':')[0]}), then {problem}"
+    if handle.run_id and not handle.done:
+        problem += f"; run {handle.run_id} goes on at the server: see %assistant runs {handle.thread_id}"
+    return problem
 
 
 def kept(handle: Any) -> str:

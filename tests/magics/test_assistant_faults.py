@@ -1,18 +1,22 @@
 """The fault matrix for `%assistant run`, streamed and polled, on both back ends.
 
 Each injected fault must end either recovered (the run completes) or with one UsageError line that
-says what failed and what was kept; never a hang, never a traceback wall.
+says what failed and what was kept; never a hang (pytest-timeout bounds each case), never a
+traceback wall. A stream that breaks after the run exists is resumed by polling the run, which goes
+on at the server; that polling gives up after `OAIMagics.run_timeout` seconds.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 from IPython.core.error import UsageError
 
 from .conftest import run
 from .test_assistant import BACKENDS
+
+pytestmark = pytest.mark.timeout(60)
 
 
 def run_path(api: str, thread_id: str) -> str:
@@ -110,3 +114,49 @@ def test_a_proxys_html_502_page_is_one_line_without_its_markup(shell: Any, fault
     line = str(caught.value)
     assert "\n" not in line and "502" in line and "<" not in line
 
+
+
+def stored_reply(shell: Any, api: str, thread_id: str) -> str:
+    """The assistant's reply as the server keeps it (read back after the run)."""
+    messages, _ = run(shell, "assistant", f"messages {thread_id} --api {api}")
+    return list(messages["text"])[-1]
+
+
+@pytest.mark.parametrize("ready", BACKENDS, indirect=True)
+def test_stream_dropped_mid_reply_is_resumed_by_polling_the_run(shell: Any, faults: Any, ready: tuple) -> None:
+    api, thread_id = ready
+    # the connection breaks after the run was created and part of the reply streamed
+    faults(path=run_path(api, thread_id), method="POST", drop_after=12)
+    result, out = start(shell, api, thread_id, polled=False)
+    assert result.status == "completed" and "Douro" in result.text
+    assert result.text == stored_reply(shell, api, thread_id)  # what streamed, then the rest: the whole reply
+    assert "the stream broke off" in out and "closed the connection after 12 events" in out and "followed to its end" in out
+
+
+@pytest.fixture
+def slow_runs(shell: Any, sandbox: Any) -> Iterator[None]:
+    """Runs that take half a minute per phase at the server, followed for one second at most."""
+    sandbox.configure(run_delay=30)
+    run(shell, "config", "OAIMagics.run_timeout = 1")
+    yield
+    sandbox.configure(run_delay=0)
+
+
+@pytest.mark.parametrize("ready", BACKENDS, indirect=True)
+@pytest.mark.parametrize("polled", [False, True], ids=["dropped stream", "polled"])
+def test_a_run_that_outlasts_the_run_timeout_is_one_line_naming_it(shell: Any, faults: Any, ready: tuple,
+                                                                   slow_runs: None, polled: bool) -> None:
+    api, thread_id = ready
+    if not polled:
+        faults(path=run_path(api, thread_id), method="POST", drop_after=12)
+    with pytest.raises(UsageError) as caught:
+        start(shell, api, thread_id, polled)
+    result = shell.user_ns["_"]
+    line = str(caught.value)
+    assert "\n" not in line and "RunTimeout" in line and "after 1 s of waiting" in line
+    assert f"run {result.run_id} goes on at the server: see %assistant runs {thread_id}" in line
+    if polled:
+        assert result.text == "" and "no reply text had arrived" in line
+    else:  # the text that streamed before the drop is kept, and the line says so
+        assert result.text.startswith("Here is a reply") and "Douro" not in result.text
+        assert f"{len(result.text)} characters of the reply kept" in line and "the stream broke off" in line
