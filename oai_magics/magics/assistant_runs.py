@@ -60,14 +60,25 @@ def run(magics: Any, args: Any) -> None:
         text = interpolate(text, magics.shell.user_ns)
     if not text.strip() and not args.thread:
         raise UsageError("Nothing to run: give a message (after the assistant, or in the cell) or --thread.")
+    from ..client import OpenAIError
+
     backend = magics.backend(args)
     assistant = backend.get_assistant(args.assistant)
     tools, named = tool_specs(magics, args.tools) if args.tools is not None else (None, set())
-    handle = backend.start_run(
-        assistant["id"], thread_id=args.thread, message=text.strip() or None, model=args.model,
-        instructions=args.instructions, tools=tools, stream=not args.no_stream, file_ids=args.files or (),
-        max_tokens=args.max_tokens,
-        metadata={k: str(v) for k, v in parse_params(args.metadata).items()} or None)
+    # The thread is made first, so that a failed start can say where the message and any run are.
+    thread_id = args.thread or backend.create_thread(title=text.strip()[:60] or None)["id"]
+    try:
+        handle = backend.start_run(
+            assistant["id"], thread_id=thread_id, message=text.strip() or None, model=args.model,
+            instructions=args.instructions, tools=tools, stream=not args.no_stream, file_ids=args.files or (),
+            max_tokens=args.max_tokens,
+            metadata={k: str(v) for k, v in parse_params(args.metadata).items()} or None)
+    except OpenAIError as exc:
+        problem = f"{type(exc).__name__}: {exc}"
+        publish(magics.shell, RunResult(thread_id, None, "starting", "", error=problem), args.output)
+        if not magics.session.settings.short_errors:
+            raise
+        raise UsageError(f"{problem} [thread {thread_id}]") from None
     functions = python_functions(magics, magics.functions.get(assistant["id"], set()) | named)
     follow(magics, handle, functions, args.confirm, args.output)
 
@@ -112,6 +123,8 @@ def failure(handle: Any, exc: Exception) -> str:
         problem = f"the stream broke off ({handle.stream_broken.split(':')[0]}), then {problem}"
     if handle.run_id and not handle.done:
         problem += f"; run {handle.run_id} goes on at the server: see %assistant runs {handle.thread_id}"
+    elif handle.run_id is None:
+        problem += f" [thread {handle.thread_id}]"
     return problem
 
 
