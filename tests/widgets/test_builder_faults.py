@@ -158,6 +158,7 @@ def test_a_run_polled_past_its_timeout_after_a_broken_stream_is_one_line(
     line = error_line(builder)
     assert broken.status == "error" and broken.run is not None
     assert line.startswith("⚠ RunTimeout") and f"run {broken.run['id']} was still" in line and "after 1 s" in line
+    assert line.endswith("it goes on at the server")
     assert broken.text and "Coimbra" not in broken.text and builder.chat.reply_text == broken.text
     assert "The stream broke: the partial reply is kept." in builder.chat.widget.value
     assert not builder.run_button.disabled
