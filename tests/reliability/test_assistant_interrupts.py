@@ -98,3 +98,20 @@ def test_ctrl_c_during_a_streamed_run(kernel: Kernel, server: Server, api: str) 
     assert partial and full.startswith(partial) and len(partial) < len(full), (partial, full)
     assert f"{len(partial)} characters of the reply kept" in shown(reply)
     assert_kernel_usable(kernel)
+
+
+def test_ctrl_c_closes_the_stream_even_when_the_cancel_fails(kernel: Kernel, server: Server, api: str) -> None:
+    # The server refuses the cancel, so only the kernel letting go of the connection ends the stream.
+    cancels = "/v1/threads/" if api == "assistants" else "/v1/responses/"  # the only POSTs there once it streams
+
+    def refuse_cancels(msg_id: str) -> None:
+        shows(kernel, "sandbox")(msg_id)
+        server.arm(path=cancels, method="POST", status=400, message="No cancelling today.", count=10)
+
+    reply, took = interrupt(kernel, f"%assistant run slowpoke --api {api} -o result {PROMPT}", refuse_cancels)
+    assert took < STOPS_WITHIN, took
+    assert reply["status"] == "ok" and "the server did not cancel run" in shown(reply), shown(reply)
+    assert_connection_closed(server)
+    partial, full = kernel.value("result.text"), full_reply(server)
+    assert partial and full.startswith(partial) and len(partial) < len(full), (partial, full)
+    assert_kernel_usable(kernel)
