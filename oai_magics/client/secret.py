@@ -13,8 +13,6 @@ from typing import Any, Iterable, Iterator
 
 __all__ = ["Secret"]
 
-_LINE_BREAKS = (b"\n", b"\r")
-
 
 class Secret:
     """A key that does not show itself: repr, str and format all give a mask, `.value` the key."""
@@ -57,7 +55,10 @@ class Secret:
         """
         held: list[bytes] = []
         for chunk in chunks:
-            cut = max(chunk.rfind(b) for b in _LINE_BREAKS) + 1
+            if not held and chunk.endswith(b"\n"):  # the usual chunk: whole events, nothing to hold
+                yield self.hide(chunk)
+                continue
+            cut = max(chunk.rfind(b"\n"), chunk.rfind(b"\r")) + 1
             if not cut:
                 held.append(chunk)
                 continue
