@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+from pathlib import Path
 from typing import Any, Callable
 
 from IPython.core.error import UsageError
@@ -13,7 +14,7 @@ from IPython.core.magic import Magics
 
 from .arguments import HelpShown, parse
 
-__all__ = ["SessionMagics", "friendly", "parse", "parse_params", "listing", "publish", "read_variable"]
+__all__ = ["SessionMagics", "friendly", "parse", "parse_params", "listing", "publish", "read_variable", "local_path"]
 
 
 class SessionMagics(Magics):
@@ -93,3 +94,11 @@ def read_variable(shell: Any, name: str) -> Any:
     if name not in shell.user_ns:
         raise UsageError(f"There is no variable named {name!r}.")
     return shell.user_ns[name]
+
+
+def local_path(text: str) -> Path:
+    """A path as the user typed it, `~` expanded; a `~name` with no such user is a usage error."""
+    try:
+        return Path(text).expanduser()
+    except RuntimeError:  # pathlib's way of saying it found no home folder for `~name`
+        raise UsageError(f"{text}: no home folder is known for {text.split('/')[0]}") from None

@@ -4,11 +4,10 @@ complete and edit (files and finetunes have modules of their own). Listings come
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
 from .arguments import a_number, argument, magic_arguments
-from .common import listing, parse_params, publish
+from .common import listing, local_path, parse_params, publish
 from .oai import ROUTER, OAIMagics
 
 
@@ -51,7 +50,7 @@ def speak(magics: OAIMagics, args: Any) -> None:
     audio = magics.session.client.audio.speech.create(model=magics.session.model("speech", args.model),
                                                       input=" ".join(args.text), voice=args.voice, response_format=args.format)
     if args.save:
-        Path(args.save).write_bytes(audio)
+        local_path(args.save).write_bytes(audio)
     if args.format == "pcm":
         import numpy as np
 
@@ -67,7 +66,7 @@ def _to_text(magics: OAIMagics, args: Any, translate: bool) -> Any:
     params = {"model": magics.session.model("transcription", args.model), "response_format": args.format}
     if not translate and args.language:
         params["language"] = args.language
-    answer = api.create(Path(args.path).expanduser(), **params)
+    answer = api.create(local_path(args.path), **params)
     if isinstance(answer, str):
         print(answer)
         return None

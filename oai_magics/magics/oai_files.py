@@ -16,7 +16,7 @@ from typing import IO, Any
 from IPython.core.error import UsageError
 
 from .arguments import an_id, argument, magic_arguments
-from .common import listing
+from .common import listing, local_path
 from .oai import ROUTER, OAIMagics
 
 __all__ = ["FILES", "safe_name", "create_new"]
@@ -42,7 +42,7 @@ def upload(magics: OAIMagics, args: Any) -> Any:
     if args.purpose is None:
         print("purpose: assistants (the default; choose another with --purpose fine-tune, batch, vision or user_data)")
     purpose = args.purpose or "assistants"
-    return listing([magics.session.client.files.create(Path(args.path).expanduser(), purpose=purpose)])
+    return listing([magics.session.client.files.create(local_path(args.path), purpose=purpose)])
 
 
 @FILES.command("show")
@@ -69,7 +69,7 @@ def delete(magics: OAIMagics, args: Any) -> None:
 def download(magics: OAIMagics, args: Any) -> None:
     """Write a file's content here, under its own name made safe, never overwriting."""
     api = magics.session.client.files
-    chosen = Path(args.to).expanduser() if args.to else None
+    chosen = local_path(args.to) if args.to else None
     if chosen is not None and not chosen.is_dir() and not args.to.endswith(("/", os.sep)):
         content = api.content(args.file_id)
         handle, target = _create_exactly(chosen), chosen  # the user named the file

@@ -169,3 +169,14 @@ def test_any_line_or_cell_gives_a_result_or_one_usage_line(fuzz_shell: Any, tmp_
 def test_a_param_the_magic_sets_itself_or_a_number_that_is_no_number_is_one_line(shell: Any, magic: str, line: str) -> None:
     with capture_output(), pytest.raises(UsageError):
         shell.run_line_magic(magic, line)
+
+
+# Found by the sweep: `~name` of no known user made pathlib raise RuntimeError out of the magic.
+@pytest.mark.parametrize("magic, line", [("oai", "files upload ~no-such-user-0/notes.txt"),
+                                         ("oai", "transcribe ~no-such-user-0/voice.wav"),
+                                         ("oai", "files download --to ~no-such-user-0/ file-1"),
+                                         ("image", "--edit ~no-such-user-0/a.png a hat"),
+                                         ("oai", "speak --save ~no-such-user-0/a.mp3 hello")])
+def test_a_home_folder_of_no_known_user_is_one_line(shell: Any, magic: str, line: str) -> None:
+    with capture_output(), pytest.raises(UsageError, match="no home folder is known for ~no-such-user-0"):
+        shell.run_line_magic(magic, line)
