@@ -15,7 +15,7 @@ from IPython.core.error import UsageError
 from .arguments import argument, magic_arguments
 from .assistant import ROUTER, api_option
 from .assistant_commands import records_frame, show_frame, tool_specs
-from .common import parse_params, publish
+from .common import error_line, parse_params, publish
 from .prompts import interpolate
 
 __all__ = ["RunResult"]
@@ -91,7 +91,7 @@ def follow(magics: Any, handle: Any, functions: dict[str, Any], confirm: bool, o
     except KeyboardInterrupt:
         view.finish(f"interrupted: {cancel_quietly(handle)}; {kept(handle)}")
     except OpenAIError as exc:
-        problem = f"{type(exc).__name__}: {exc}"
+        problem = error_line(exc)
         view.finish(f"failed: {problem}; {kept(handle)}")
     finally:
         if handle.run_id:

@@ -14,7 +14,8 @@ from IPython.core.magic import Magics
 
 from .arguments import HelpShown, parse
 
-__all__ = ["SessionMagics", "friendly", "parse", "parse_params", "listing", "publish", "read_variable", "local_path"]
+__all__ = ["SessionMagics", "friendly", "parse", "parse_params", "listing", "publish", "read_variable", "local_path",
+           "error_line"]
 
 
 class SessionMagics(Magics):
@@ -39,12 +40,20 @@ def friendly(method: Callable[..., Any]) -> Callable[..., Any]:
             return None
         except OpenAIError as exc:
             if self.session.settings.short_errors:
-                raise UsageError(f"{type(exc).__name__}: {exc}") from None
+                raise UsageError(error_line(exc)) from None
             raise
         except OSError as exc:  # a local file or folder: missing, a folder for a file, a file for a folder ...
             raise UsageError(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")) from None
 
     return wrapper
+
+
+def error_line(exc: Exception) -> str:
+    """A client error in one line a notebook user can act on."""
+    unanswered = getattr(exc, "unanswered", None)
+    if unanswered:  # the client's own advice names Client() options no magic has
+        return f"{unanswered}; not re-sent: it may have run and been billed. Re-run if it had no effect"
+    return f"{type(exc).__name__}: {exc}"
 
 
 def parse_params(pairs: list[str] | None, reserved: tuple[str, ...] = ()) -> dict[str, Any]:
