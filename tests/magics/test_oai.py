@@ -107,6 +107,12 @@ def test_models_files_round_trip(shell: Any, tmp_path: Path) -> None:
         shell.run_line_magic("oai", "files show ''")
 
 
+@pytest.mark.parametrize("file_id", ["a/b", "%2F", "?x", "#x"])
+def test_an_id_with_a_slash_or_url_syntax_is_looked_up_as_one_id(shell: Any, file_id: str) -> None:
+    with pytest.raises(UsageError, match=re.escape(f"No file found with id {file_id!r}.")):  # not "Invalid URL"
+        shell.run_line_magic("oai", f"files show {file_id}")
+
+
 def test_moderate_speak_transcribe_translate(shell: Any, tmp_path: Path) -> None:
     scores, _ = run(shell, "oai", "moderate I will punch you")
     assert bool(scores.loc["violence", "flagged"]) and scores.index[0] == "violence"
