@@ -14,7 +14,7 @@ from typing import Any
 from IPython.core.error import UsageError
 from IPython.core.magic import line_magic, magics_class, no_var_expand
 
-from .arguments import argument, magic_arguments
+from .arguments import a_model, argument, magic_arguments
 from .common import SessionMagics, local_path, parse, friendly, parse_params, publish
 from .prompts import interpolate
 
@@ -32,7 +32,8 @@ class ImageMagics(SessionMagics):
     @magic_arguments()
     @argument("-n", type=int, default=1, help="how many images (dall-e-3 makes one per request: sent at once)")
     @argument("--size", help="e.g. 1024x1024, 1792x1024 (dall-e-3), 256x256 or 512x512 (dall-e-2)")
-    @argument("-m", "--model", help="the image model (default: %%config OAIMagics.image_model, else the profile's)")
+    @argument("-m", "--model", type=a_model,
+              help="the image model (default: %%config OAIMagics.image_model, else the profile's)")
     @argument("--quality", help="standard or hd (dall-e-3); low, medium or high (gpt-image-1)")
     @argument("--style", help="vivid or natural (dall-e-3)")
     @argument("--edit", metavar="PATH", help="edit this square PNG (transparent areas are repainted)")

@@ -64,7 +64,7 @@ def _paths(folder: Path) -> st.SearchStrategy[str]:
 def _value(action: Any, folder: Path) -> st.SearchStrategy[str]:
     if action.choices:
         return st.one_of(st.sampled_from(list(action.choices)), TEXT)
-    if action.type in (int, float):
+    if action.type in (int, float) or getattr(action.type, "__name__", None) in ("a_count", "a_number"):
         return NUMBER
     if action.dest in ("edit", "mask", "variation", "save", "to", "path"):
         return st.one_of(_paths(folder), TEXT)

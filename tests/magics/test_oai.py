@@ -114,6 +114,26 @@ def test_an_id_with_a_slash_or_url_syntax_is_looked_up_as_one_id(shell: Any, fil
         shell.run_line_magic("oai", f"files show {file_id}")
 
 
+EMPTY_MODEL = "argument -m/--model: a model name cannot be empty (leave the option out for the default model)"
+
+
+@pytest.mark.parametrize("magic, line, message", [
+    ("oai", "models --limit -5", "unrecognized arguments: --limit -5 (%oai models -h lists what it takes)"),
+    ("oai", "models --limit 0", "unrecognized arguments: --limit 0 (%oai models -h lists what it takes)"),
+    ("chat", "--model '' hi", EMPTY_MODEL),
+    ("image", "-m '' a cat", EMPTY_MODEL),
+    ("oai", "complete -m '' Once", EMPTY_MODEL),
+    ("assistant", "create -m '' --name x", EMPTY_MODEL),
+    ("chat", "--max-tokens 0 hi", "argument --max-tokens: expected 1 or more, got 0"),
+])
+def test_an_odd_flag_value_is_one_clear_line_and_nothing_is_sent(shell: Any, magic: str, line: str,
+                                                                 message: str) -> None:
+    before = len(session_of(shell).records)
+    with pytest.raises(UsageError) as info:
+        shell.run_line_magic(magic, line)
+    assert str(info.value) == message and len(session_of(shell).records) == before
+
+
 def test_moderate_speak_transcribe_translate(shell: Any, tmp_path: Path) -> None:
     scores, _ = run(shell, "oai", "moderate I will punch you")
     assert bool(scores.loc["violence", "flagged"]) and scores.index[0] == "violence"
