@@ -37,11 +37,11 @@ class QuestionLine(TokenTransformBase):
             if len(line) < 5 or line[-2].string != "?":
                 continue
             first = next(i for i, token in enumerate(line) if token.type not in (tokenize.INDENT, tokenize.DEDENT))
-            assign = _find_assign_op(line)
-            percent = assign + 1 if assign is not None else first
-            if cls._asks_our_magic(line, percent):
-                # Reported where the help-end rule reports the line (its first token), to be chosen over it.
-                return cls(line[first].start, line[percent].start[1])
+            assign = _find_assign_op(line)  # an `=` in the prompt itself is no assignment: the line start goes first
+            for percent in (first, None if assign is None else assign + 1):
+                if percent is not None and cls._asks_our_magic(line, percent):
+                    # Reported where the help-end rule reports the line (its first token), to be chosen over it.
+                    return cls(line[first].start, line[percent].start[1])
         return None
 
     @classmethod

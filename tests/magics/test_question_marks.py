@@ -25,6 +25,8 @@ def call(magic: str, args: str) -> str:
     ("%chat what's {{x}} for?", call("chat", "what's {{x}} for?") + "\n"),  # an apostrophe breaks Python's tokens
     ("%oai moderate is this fine?", call("oai", "moderate is this fine?") + "\n"),
     ("reply = %chat -m gpt-4o why?", "reply = " + call("chat", "-m gpt-4o why?") + "\n"),
+    ("%chat is x = 2 true?", call("chat", "is x = 2 true?") + "\n"),  # an `=` in the prompt is no assignment
+    ("y = %chat is x = 2?", "y = " + call("chat", "is x = 2?") + "\n"),
     ("for x in xs:\n    %chat is {x} a word?\n", "for x in xs:\n    " + call("chat", "is {x} a word?") + "\n"),
     ("%chat what is\\\na monad?", call("chat", "what is a monad?") + "\n"),
     ("len?\n%chat and you?", "get_ipython().run_line_magic('pinfo', 'len')\n" + call("chat", "and you?") + "\n"),
