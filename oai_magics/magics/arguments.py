@@ -145,7 +145,7 @@ def _unquote(text: str) -> str:
     try:
         return "".join(lexer)
     except ValueError as exc:  # an unclosed quote
-        raise UsageError(f"cannot read the arguments: {exc} in {text}") from None
+        raise UsageError(f"cannot read the arguments: {exc} in {_one_line(text)}") from None
 
 
 class _Options:
@@ -286,4 +286,10 @@ def _unrecognized(parser: argparse.ArgumentParser, extra: list[str]) -> str:
     unknown = next((w.partition("=")[0] for w in words if _looks_like_option(w)), None)
     close = difflib.get_close_matches(unknown, known, n=1) if unknown else []
     hint = f"did you mean {close[0]}? " if close else ""
-    return f"unrecognized arguments: {' '.join(words)} ({hint}%{parser.prog} -h lists what it takes)"
+    return f"unrecognized arguments: {_one_line(' '.join(words))} ({hint}%{parser.prog} -h lists what it takes)"
+
+
+def _one_line(text: str, limit: int = 120) -> str:
+    """Typed text quoted in an error: its line breaks shown as \\n, and cut when long."""
+    flat = text.replace("\r", "\\r").replace("\n", "\\n")
+    return flat if len(flat) <= limit else flat[:limit - 1] + "…"

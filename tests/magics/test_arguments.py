@@ -77,6 +77,7 @@ def test_only_a_help_flag_before_the_first_word_asks_for_help(line: str, capsys:
     ("--no hi", "ambiguous option: --no could match"),
     ("-m", "expected one argument"),
     ('-m "unclosed hi', "cannot read the arguments: No closing quotation"),
+    ("-m 'over\nlines'x' hi", r"No closing quotation in 'over\\nlines'x'$"),  # found by the sweep
     ("-t hot hi", "invalid float value: 'hot'"),
     ("-p -- hi", "argument -p/--param: expected one argument"),
     ("--param=-- hi", "'--' ends the options, it cannot be a value"),
