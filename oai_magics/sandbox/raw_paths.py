@@ -21,32 +21,22 @@ __all__ = ["RawPathRouting", "escaped_route"]
 _PATH_SAFE = "/%!$&'()*+,;=:@~-._"
 
 
-class _Segment(Convertor[str]):
-    """One path segment, decoded after matching: `a%2Fb` is the id `a/b`."""
+class _Decoded(Convertor[str]):
+    """A path parameter matched escaped and decoded after matching: `a%2Fb` is the id `a/b`."""
 
-    regex = "[^/]+"
-
-    def convert(self, value: str) -> str:
-        return unquote(value)
-
-    def to_string(self, value: str) -> str:
-        return quote(value, safe="")
-
-
-class _Rest(Convertor[str]):
-    """The rest of the path (a model id may hold `/`, escaped or not), decoded after matching."""
-
-    regex = ".*"
+    def __init__(self, regex: str, safe: str) -> None:
+        self.regex = regex  # type: ignore[misc]  # per instance: one segment, or the rest of the path
+        self.safe = safe
 
     def convert(self, value: str) -> str:
         return unquote(value)
 
     def to_string(self, value: str) -> str:
-        return quote(value, safe="/")
+        return quote(value, safe=self.safe)
 
 
-register_url_convertor("oai_segment", _Segment())
-register_url_convertor("oai_rest", _Rest())
+register_url_convertor("oai_segment", _Decoded("[^/]+", safe=""))
+register_url_convertor("oai_rest", _Decoded(".*", safe="/"))  # a model id may hold "/", escaped or not
 
 _PARAMETER = re.compile(r"\{(\w+)(?::(str|path))?\}")
 
