@@ -10,6 +10,7 @@ from .core import RequestRecord
 from .errors import (
     APIConnectionError,
     APIError,
+    APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
     AuthenticationError,
@@ -33,5 +34,5 @@ __all__ = [
     "ServerSentEvent", "SSEDecoder",
     "OpenAIError", "APIError", "APIStatusError", "BadRequestError", "AuthenticationError",
     "PermissionDeniedError", "NotFoundError", "ConflictError", "UnprocessableEntityError",
-    "RateLimitError", "InternalServerError", "APIConnectionError", "APITimeoutError",
+    "RateLimitError", "InternalServerError", "APIResponseValidationError", "APIConnectionError", "APITimeoutError",
 ]

@@ -11,12 +11,14 @@
         │   ├── UnprocessableEntityError     422
         │   ├── RateLimitError               429
         │   └── InternalServerError          >= 500
+        ├── APIResponseValidationError  an answer that is not the object the endpoint promises
         └── APIConnectionError       no usable answer: refused, reset, DNS, broken stream
             └── APITimeoutError      the connect or read timeout ran out
 
 `str(error)` is one short line: the status, the error type or code, the server's message and the
-request id. The API key never appears in any of them: messages come from the server or from us,
-never from request headers.
+request id. The API key never appears in any of them: messages come from us or from the server's
+bytes, which the request engine masks the key out of as it reads them (`secret`), and never from
+request headers.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ __all__ = [
     "UnprocessableEntityError",
     "RateLimitError",
     "InternalServerError",
+    "APIResponseValidationError",
     "APIConnectionError",
     "APITimeoutError",
     "status_error",
@@ -136,16 +139,24 @@ class InternalServerError(APIStatusError):
     """5xx: the server failed."""
 
 
+class APIResponseValidationError(APIError):
+    """The server answered, but not with the object the endpoint promises (`null`, a bare list, a
+    field of the wrong type): named as in the official SDK."""
+
+
 class APIConnectionError(APIError):
     """No usable answer: the connection was refused, reset or cut off mid-stream.
 
     `sent` is False when the request surely never reached the server (refused, no route, connect
     timeout), so sending it again cannot do the work twice; True when it may have arrived.
+    `unanswered` is set on a call that went out, got no answer and was not sent again (it may have
+    done its work): what happened to it, in a few words, for callers that explain it their own way.
     """
 
-    def __init__(self, message: str, *, sent: bool = True, **kwargs: Any) -> None:
+    def __init__(self, message: str, *, sent: bool = True, unanswered: str | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.sent = sent
+        self.unanswered = unanswered
 
 
 class APITimeoutError(APIConnectionError):

@@ -20,6 +20,7 @@ inspector, `%chat --help` through `parse`).
 from __future__ import annotations
 
 import argparse
+import difflib
 import math
 import re
 import shlex
@@ -30,7 +31,8 @@ from IPython.core.error import UsageError
 from IPython.core.magic_arguments import MagicArgumentParser, argument, real_name
 from IPython.core.magic_arguments import magic_arguments as _eager_magic_arguments
 
-__all__ = ["magic_arguments", "argument", "an_id", "a_number", "parser_of", "help_text", "parse", "HelpShown"]
+__all__ = ["magic_arguments", "argument", "an_id", "a_model", "at_least", "a_number", "parser_of", "help_text", "parse",
+           "HelpShown"]
 
 # A word: runs of unquoted text and quoted spans; a lone quote (an apostrophe in "what's") is text.
 _TOKEN = re.compile(r"""(?:[^\s"']+|"[^"]*"|'[^']*'|["'])+""")
@@ -84,6 +86,27 @@ def an_id(text: str) -> str:
     return text
 
 
+def a_model(text: str) -> str:
+    """An `@argument(type=a_model)` for `-m/--model`: an empty name would quietly mean the default."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("a model name cannot be empty (leave the option out for the default model)")
+    return text
+
+
+def at_least(minimum: int) -> Callable[[str], int]:
+    """An `@argument(type=at_least(1))` for counts: a whole number, `minimum` or more, said before any request."""
+    def a_count(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected {minimum} or more, got {value}")
+        return value
+
+    return a_count
+
+
 def a_number(text: str) -> float:
     """An `@argument(type=a_number)` for sampling settings: NaN and infinities are no JSON a server
     accepts, so they are a usage error here rather than a broken request."""
@@ -122,7 +145,7 @@ def _unquote(text: str) -> str:
     try:
         return "".join(lexer)
     except ValueError as exc:  # an unclosed quote
-        raise UsageError(f"cannot read the arguments: {exc} in {text}") from None
+        raise UsageError(f"cannot read the arguments: {exc} in {_one_line(text)}") from None
 
 
 class _Options:
@@ -250,4 +273,23 @@ def parse(magic: Callable[..., Any], line: str, *, intermixed: bool = True) -> A
     if argv is None:
         print(help_text(magic))
         raise HelpShown()
-    return parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        raise UsageError(_unrecognized(parser, extra))
+    return args
+
+
+def _unrecognized(parser: argparse.ArgumentParser, extra: list[str]) -> str:
+    """What argparse could not place, as the user wrote it (without the `--` we may have added)."""
+    words = [word for word in extra if word != "--"]
+    known = [s for action in parser._actions for s in action.option_strings]
+    unknown = next((w.partition("=")[0] for w in words if _looks_like_option(w)), None)
+    close = difflib.get_close_matches(unknown, known, n=1) if unknown else []
+    hint = f"did you mean {close[0]}? " if close else ""
+    return f"unrecognized arguments: {_one_line(' '.join(words))} ({hint}%{parser.prog} -h lists what it takes)"
+
+
+def _one_line(text: str, limit: int = 120) -> str:
+    """Typed text quoted in an error: its line breaks shown as \\n, and cut when long."""
+    flat = text.replace("\r", "\\r").replace("\n", "\\n")
+    return flat if len(flat) <= limit else flat[:limit - 1] + "…"

@@ -8,7 +8,7 @@ from typing import Any
 from IPython.core.error import UsageError
 from IPython.core.magic import line_cell_magic, magics_class, no_var_expand
 
-from .arguments import a_number, argument, magic_arguments
+from .arguments import a_model, a_number, argument, at_least, magic_arguments
 from .cells import CallCounter
 from .common import SessionMagics, friendly, parse, parse_params, publish, read_variable
 from .prompts import interpolate
@@ -24,10 +24,11 @@ class ChatMagics(SessionMagics):
 
     @friendly
     @magic_arguments()
-    @argument("-m", "--model", help="the chat model (default: %%config OAIMagics.chat_model, else the profile's)")
+    @argument("-m", "--model", type=a_model,
+              help="the chat model (default: %%config OAIMagics.chat_model, else the profile's)")
     @argument("-s", "--system", help="a system prompt for this conversation")
     @argument("-t", "--temperature", type=a_number, help="sampling temperature, 0 to 2")
-    @argument("--max-tokens", type=int, help="the most tokens the reply may have")
+    @argument("--max-tokens", type=at_least(1), help="the most tokens the reply may have")
     @argument("-p", "--param", action="append", metavar="KEY=VALUE",
               help="any other API parameter (JSON values), repeatable; with n=2 or more each choice is shown "
                    "apart, -o and _ get the list of texts, and memory keeps the first choice")
@@ -42,7 +43,7 @@ class ChatMagics(SessionMagics):
     @argument("--each", metavar="VAR", help="send the cell once per row of this DataFrame, Series or list "
               "({{row.column}} in the cell); gives a DataFrame of the rows and their replies")
     @argument("--column", help="with --each: the column the replies go in (default: reply)")
-    @argument("--workers", type=int, default=4, help="with --each: requests in flight at once (default 4)")
+    @argument("--workers", type=at_least(1), default=4, help="with --each: requests in flight at once (default 4)")
     @argument("--batch", action="store_true", help="with --each: send the rows through the Batch API; "
               "gives a job handle at once (collect it with --collect)")
     @argument("--collect", metavar="JOB", help="the frame of a --each --batch job (--wait blocks until it ends)")

@@ -64,7 +64,7 @@ def _paths(folder: Path) -> st.SearchStrategy[str]:
 def _value(action: Any, folder: Path) -> st.SearchStrategy[str]:
     if action.choices:
         return st.one_of(st.sampled_from(list(action.choices)), TEXT)
-    if action.type in (int, float):
+    if action.type in (int, float) or getattr(action.type, "__name__", None) in ("a_count", "a_number"):
         return NUMBER
     if action.dest in ("edit", "mask", "variation", "save", "to", "path"):
         return st.one_of(_paths(folder), TEXT)
@@ -168,4 +168,15 @@ def test_any_line_or_cell_gives_a_result_or_one_usage_line(fuzz_shell: Any, tmp_
                                          ("oai", "complete -t -inf hi")])
 def test_a_param_the_magic_sets_itself_or_a_number_that_is_no_number_is_one_line(shell: Any, magic: str, line: str) -> None:
     with capture_output(), pytest.raises(UsageError):
+        shell.run_line_magic(magic, line)
+
+
+# Found by the sweep: `~name` of no known user made pathlib raise RuntimeError out of the magic.
+@pytest.mark.parametrize("magic, line", [("oai", "files upload ~no-such-user-0/notes.txt"),
+                                         ("oai", "transcribe ~no-such-user-0/voice.wav"),
+                                         ("oai", "files download --to ~no-such-user-0/ file-1"),
+                                         ("image", "--edit ~no-such-user-0/a.png a hat"),
+                                         ("oai", "speak --save ~no-such-user-0/a.mp3 hello")])
+def test_a_home_folder_of_no_known_user_is_one_line(shell: Any, magic: str, line: str) -> None:
+    with capture_output(), pytest.raises(UsageError, match="no home folder is known for ~no-such-user-0"):
         shell.run_line_magic(magic, line)
