@@ -213,13 +213,13 @@ class EmbedMagics(SessionMagics):
         return value[args.color_by]
 
     def _explore(self, args: Any, frame: Any, model: str, colors: Any = None) -> Any:
-        from ..display.plots import embedding_map
+        from ..display.plots import TooManyGroups, embedding_map
         from ..frames import similarity_frame
 
         if args.plot:
             try:
                 embedding_map(frame, colors)
-            except ValueError as exc:  # too many distinct values to colour
+            except TooManyGroups as exc:
                 raise UsageError(f"--color-by: {exc}") from None
         if not args.query:
             publish(self.shell, frame, args.output)
