@@ -12,6 +12,7 @@ from .errors import (
     APIError,
     APIStatusError,
     APITimeoutError,
+    APIUserAbortError,
     AuthenticationError,
     BadRequestError,
     ConflictError,
@@ -34,4 +35,5 @@ __all__ = [
     "OpenAIError", "APIError", "APIStatusError", "BadRequestError", "AuthenticationError",
     "PermissionDeniedError", "NotFoundError", "ConflictError", "UnprocessableEntityError",
     "RateLimitError", "InternalServerError", "APIConnectionError", "APITimeoutError",
+    "APIUserAbortError",
 ]

@@ -11,8 +11,9 @@
         │   ├── UnprocessableEntityError     422
         │   ├── RateLimitError               429
         │   └── InternalServerError          >= 500
-        └── APIConnectionError       no usable answer: refused, reset, DNS, broken stream
-            └── APITimeoutError      the connect or read timeout ran out
+        ├── APIConnectionError       no usable answer: refused, reset, DNS, broken stream
+        │   └── APITimeoutError      the connect or read timeout ran out
+        └── APIUserAbortError        the caller stopped the call (its client was aborted): never retried
 
 `str(error)` is one short line: the status, the error type or code, the server's message and the
 request id. The API key never appears in any of them: messages come from the server or from us,
@@ -39,6 +40,7 @@ __all__ = [
     "InternalServerError",
     "APIConnectionError",
     "APITimeoutError",
+    "APIUserAbortError",
     "status_error",
 ]
 
@@ -150,6 +152,13 @@ class APIConnectionError(APIError):
 
 class APITimeoutError(APIConnectionError):
     """The connect or read timeout ran out."""
+
+
+class APIUserAbortError(APIError):
+    """The call was cut off, or not sent, because its client was aborted (a job being stopped).
+
+    Not a connection error: the caller wanted it, so nothing sends it again.
+    """
 
 
 _BY_STATUS: dict[int, type[APIStatusError]] = {
