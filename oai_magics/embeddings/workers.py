@@ -27,13 +27,15 @@ class Workers(Generic[T]):
     """Runs `work(item)` for many items on at most `count` threads; use it as a context manager."""
 
     def __init__(self, client: Client, pacer: Pacer, count: int, items: int, name: str) -> None:
+        if count < 1:
+            raise ValueError(f"workers must be at least 1, not {count}")
         self.client = client.with_own_connections()
         self.pacer = pacer
         self.stop = threading.Event()  # set by Ctrl-C: retries give up their wait
         self.client.response_observers.append(pacer.observe)
         # Never more threads than pooled connections (the extra ones would only queue for one),
         # nor than there are items.
-        size = max(1, min(count, self.client.max_connections, items or 1))
+        size = min(count, self.client.max_connections, max(items, 1))
         self._pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix=f"oai-{name}")
         self.interrupted = False
 
@@ -43,8 +45,12 @@ class Workers(Generic[T]):
 
         Errors other than the API's and Stopped are bugs and propagate.
         """
-        futures: dict[Future, T] = {self._pool.submit(work, item): item for item in items}
+        futures: dict[Future, T] = {}
         try:
+            # Submitting is inside: the first submit waits for its thread to start, and by then
+            # the first answer (and a Ctrl-C after it) may have come.
+            for item in items:
+                futures[self._pool.submit(work, item)] = item
             for future in as_completed(futures):
                 try:
                     future.result()
