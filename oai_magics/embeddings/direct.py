@@ -76,13 +76,17 @@ def embed_texts(client: Client, texts: Sequence[str], model: str, *, dimensions:
     """One float32 row per text, in order; raises EmbeddingJobError with the partial matrix.
 
     With a cache, only the texts it does not hold are sent, and what arrives is added to it as it
-    arrives (so a re-run after a failure sends only the rows that failed).
+    arrives (so a re-run after a failure sends only the rows that failed). `batch_size` above the
+    API's limit (2048) is that limit.
     """
+    for name, value in (("batch_size", batch_size), ("attempts", attempts), ("dimensions", dimensions)):
+        if value is not None and value < 1:
+            raise ValueError(f"{name} must be at least 1, not {value}")
     texts = list(texts)
     out = RowMatrix(len(texts))
     todo = cache.fill(client.base_url, model, dimensions, texts, out.put) if cache else list(range(len(texts)))
     pending = [texts[row] for row in todo]
-    batches = plan_batches(pending, max_items=max(1, min(batch_size, MAX_ITEMS)))
+    batches = plan_batches(pending, max_items=min(batch_size, MAX_ITEMS))
     keep = functools.partial(cache.store, client.base_url, model, dimensions) if cache else None
     pacer = pacer or Pacer()
     errors: dict[Batch, BaseException] = {}

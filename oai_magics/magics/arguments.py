@@ -30,7 +30,8 @@ from IPython.core.error import UsageError
 from IPython.core.magic_arguments import MagicArgumentParser, argument, real_name
 from IPython.core.magic_arguments import magic_arguments as _eager_magic_arguments
 
-__all__ = ["magic_arguments", "argument", "an_id", "a_number", "parser_of", "help_text", "parse", "HelpShown"]
+__all__ = ["magic_arguments", "argument", "an_id", "a_number", "WholeNumber", "WORKERS", "parser_of", "help_text", "parse",
+           "HelpShown"]
 
 # A word: runs of unquoted text and quoted spans; a lone quote (an apostrophe in "what's") is text.
 _TOKEN = re.compile(r"""(?:[^\s"']+|"[^"]*"|'[^']*'|["'])+""")
@@ -94,6 +95,33 @@ def a_number(text: str) -> float:
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
     return value
+
+
+class WholeNumber:
+    """An `@argument(type=WholeNumber(1, 48))` for counts: a number outside the range, or none at
+    all, is one usage line naming the flag and the range, not a value quietly bent to fit."""
+
+    def __init__(self, low: int, high: int | None = None) -> None:
+        self.low, self.high = low, high
+        self.allowed = f"a whole number from {low:,} to {high:,}" if high is not None else f"a whole number of at least {low:,}"
+
+    def __call__(self, text: str) -> int:
+        shown = text if len(text) <= 20 else text[:12] + "…"  # a run of 5,000 digits stays one short line
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {self.allowed}, got {shown!r}") from None
+        if value < self.low or (self.high is not None and value > self.high):
+            raise argparse.ArgumentTypeError(f"expected {self.allowed}, got {shown}")
+        return value
+
+    def __repr__(self) -> str:
+        return self.allowed
+
+
+# Requests one job keeps in flight (`--workers`): the client's pool of 64 connections holds them
+# with room for streams beside them, and a server or rate limit rarely rewards more.
+WORKERS = WholeNumber(1, 48)
 
 
 def parser_of(magic: Callable[..., Any]) -> MagicArgumentParser:
