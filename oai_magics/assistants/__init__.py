@@ -9,29 +9,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import (ACTIVE, TERMINAL, ActionRequired, AssistantRecord, Backend, BackendName, MessageRecord,
-                   RunEnded, RunEvent, RunHandle, RunRecord, StatusChanged, StepChanged, StepRecord, TextDelta,
-                   ThreadRecord, ToolCall, ToolOutput, Unsupported, why_ended)
+from .base import (ACTIVE, RUN_TIMEOUT, TERMINAL, ActionRequired, AssistantRecord, Backend, BackendName, MessageRecord,
+                   RunEnded, RunEvent, RunHandle, RunRecord, RunTimeout, StatusChanged, StepChanged, StepRecord,
+                   TextDelta, ThreadRecord, ToolCall, ToolOutput, Unsupported, why_ended)
 
-__all__ = ["backend_for", "probe", "BACKENDS", "ACTIVE", "TERMINAL", "ActionRequired", "AssistantRecord", "Backend",
-           "BackendName", "MessageRecord", "RunEnded", "RunEvent", "RunHandle", "RunRecord", "StatusChanged",
-           "StepChanged", "StepRecord", "TextDelta", "ThreadRecord", "ToolCall", "ToolOutput", "Unsupported",
-           "why_ended"]
+__all__ = ["backend_for", "probe", "BACKENDS", "ACTIVE", "TERMINAL", "RUN_TIMEOUT", "ActionRequired", "AssistantRecord",
+           "Backend", "BackendName", "MessageRecord", "RunEnded", "RunEvent", "RunHandle", "RunRecord", "RunTimeout",
+           "StatusChanged", "StepChanged", "StepRecord", "TextDelta", "ThreadRecord", "ToolCall", "ToolOutput",
+           "Unsupported", "why_ended"]
 
 BACKENDS = ("responses", "assistants")
 
 
-def backend_for(client: Any, name: str, store: Any = None) -> Backend:
-    """The back end `name` over `client`; `store` (an `AssistantStore`) holds local records."""
+def backend_for(client: Any, name: str, store: Any = None, run_timeout: float = RUN_TIMEOUT) -> Backend:
+    """The back end `name` over `client`; `store` (an `AssistantStore`) holds local records;
+    `run_timeout` bounds the polling of a run (seconds)."""
     if name == "assistants":
         from .assistants_api import AssistantsBackend
 
-        return AssistantsBackend(client)
+        return AssistantsBackend(client, run_timeout)
     if name == "responses":
         from .responses_api import ResponsesBackend
         from .store import AssistantStore
 
-        return ResponsesBackend(client, store or AssistantStore.default())
+        return ResponsesBackend(client, store or AssistantStore.default(), run_timeout)
     raise ValueError(f"unknown assistants back end {name!r}; choose one of: {', '.join(BACKENDS)}")
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any, Iterator, Mapping, Sequence
 
 from .assistants_records import assistant_record, message_record, run_record, step_record, thread_record
-from .base import (ActionRequired, AssistantRecord, MessageRecord, RunEnded, RunEvent, RunRecord, StepChanged,
-                   StepRecord, ThreadRecord, Unsupported)
+from .base import (RUN_TIMEOUT, ActionRequired, AssistantRecord, MessageRecord, RunEnded, RunEvent, RunRecord,
+                   StepChanged, StepRecord, ThreadRecord, Unsupported)
 from .handle import StreamOrPollRun
 from .resolve import pick_assistant
 
@@ -25,8 +25,9 @@ class AssistantsBackend:
 
     name = "assistants"
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, run_timeout: float = RUN_TIMEOUT) -> None:
         self.client = client
+        self.run_timeout = run_timeout  # seconds a run is polled before it is given up on
 
     @property
     def version(self) -> str:
@@ -165,7 +166,7 @@ class AssistantsRun(StreamOrPollRun):
     """A run on the Assistants API: a `thread.*` event stream, or polling."""
 
     def __init__(self, backend: AssistantsBackend, thread_id: str, stream: bool) -> None:
-        super().__init__(thread_id, stream)
+        super().__init__(thread_id, stream, backend.run_timeout)
         self.backend = backend
         self._steps: dict[str, tuple] = {}
 

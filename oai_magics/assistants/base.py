@@ -25,8 +25,9 @@ A run is driven through a `RunHandle`:
         handle.submit({call["id"]: "42" for call in handle.pending_calls})
         for event in handle.events(): ...
 
-`events()` blocks on the network (a stream, or polling when `stream=False`); a UI calls it from a
-worker thread. `cancel()` may be called from any thread while another iterates `events()`: the
+`events()` blocks on the network (a stream, or polling when `stream=False` or after a stream broke
+off); a UI calls it from a worker thread. Polling gives up after the back end's `run_timeout`
+seconds with `RunTimeout` (the run goes on at the server). `cancel()` may be called from any thread while another iterates `events()`: the
 server is asked to cancel and the iteration ends with a `RunEnded` whose status is `cancelled`
 (or whatever the run reached first). Network failures are raised from `events()` as the client's
 `OpenAIError`s; what streamed before stays in `handle.text`.
@@ -45,7 +46,7 @@ from typing import Any, Iterator, Literal, Mapping, Protocol, Sequence, TypedDic
 __all__ = [
     "AssistantRecord", "ThreadRecord", "MessageRecord", "RunRecord", "StepRecord", "ToolCall",
     "StatusChanged", "TextDelta", "StepChanged", "ActionRequired", "ToolOutput", "RunEnded", "RunEvent",
-    "RunHandle", "Backend", "BackendName", "TERMINAL", "ACTIVE", "why_ended", "reason",
+    "RunHandle", "Backend", "BackendName", "TERMINAL", "ACTIVE", "why_ended", "reason", "RunTimeout", "RUN_TIMEOUT",
 ]
 
 BackendName = Literal["responses", "assistants"]
@@ -53,6 +54,9 @@ BackendName = Literal["responses", "assistants"]
 #: Run statuses, in the Assistants API's words on both back ends.
 TERMINAL = ("completed", "failed", "cancelled", "expired", "incomplete")
 ACTIVE = ("queued", "in_progress", "requires_action", "cancelling")
+
+#: Seconds a run is polled (not streamed, or after its stream broke off) before it is given up on.
+RUN_TIMEOUT = 600.0
 
 
 # -- records: what listings and lookups return -------------------------------------------------
@@ -289,6 +293,7 @@ class Backend(Protocol):
     """
 
     name: BackendName
+    run_timeout: float  # seconds a run is polled before `RunTimeout`
 
     # assistants
     def list_assistants(self) -> list[AssistantRecord]: ...
@@ -328,6 +333,16 @@ class Backend(Protocol):
     def list_files(self, assistant: str) -> list[str]: ...
     def attach_file(self, assistant: str, file_id: str) -> None: ...
     def detach_file(self, assistant: str, file_id: str) -> None: ...
+
+
+class RunTimeout(TimeoutError):
+    """Polling gave up on a run that had not stopped: it goes on at the server, where it can be
+    looked at later (its id is `run_id`)."""
+
+    def __init__(self, run: RunRecord, seconds: float) -> None:
+        super().__init__(f"run {run['id']} was still {run['status']} after {seconds:g} s of waiting")
+        self.run_id = run["id"]
+        self.thread_id = run["thread_id"]
 
 
 class Unsupported(ValueError):

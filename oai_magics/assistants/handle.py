@@ -8,10 +8,11 @@ to do between polls, and the closing events (`_settle`).
 from __future__ import annotations
 
 import threading
+import time
 from abc import abstractmethod
 from typing import Any, Callable, Iterator, Mapping
 
-from .base import RunEvent, RunHandle, RunRecord, StatusChanged, TERMINAL, TextDelta
+from .base import RUN_TIMEOUT, RunEvent, RunHandle, RunRecord, RunTimeout, StatusChanged, TERMINAL, TextDelta
 from .polling import poll_intervals
 
 __all__ = ["StreamOrPollRun"]
@@ -22,8 +23,9 @@ STOPS = TERMINAL + ("requires_action",)  # where events() stops: the run ended, 
 class StreamOrPollRun(RunHandle):
     """A run followed through its stream when there is one, by polling otherwise."""
 
-    def __init__(self, thread_id: str, stream: bool) -> None:
+    def __init__(self, thread_id: str, stream: bool, run_timeout: float = RUN_TIMEOUT) -> None:
         super().__init__(thread_id, stream)
+        self.run_timeout = run_timeout  # seconds of polling before giving up (the run goes on at the server)
         self._stream: Any = None  # the open stream of the latest request, until it is read
         self._wake = threading.Event()  # set by cancel(): poll again at once
         self._announced = False
@@ -79,11 +81,16 @@ class StreamOrPollRun(RunHandle):
                 self.stream_broken = f"{type(exc).__name__}: {exc}"
 
     def _polled(self) -> Iterator[RunEvent]:
+        deadline = time.monotonic() + self.run_timeout
         for interval in poll_intervals():
             if self.status in STOPS:
                 return
+            left = deadline - time.monotonic()
+            if left <= 0:
+                assert self.state.run is not None, "a polled run has been created"
+                raise RunTimeout(self.state.run, self.run_timeout)
             yield from self._between_polls()
-            if self._wake.wait(interval):
+            if self._wake.wait(min(interval, left)):
                 self._wake.clear()
             yield from self._update(self._fetch)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any, Iterator, Mapping, Sequence
 
-from .base import (ActionRequired, AssistantRecord, MessageRecord, RunEnded, RunEvent, RunRecord, StepChanged,
+from .base import (RUN_TIMEOUT, ActionRequired, AssistantRecord, MessageRecord, RunEnded, RunEvent, RunRecord, StepChanged,
                    StepRecord, ThreadRecord)
 from .handle import StreamOrPollRun
 from .resolve import NotFound, pick_assistant
@@ -40,9 +40,10 @@ class ResponsesBackend:
 
     name = "responses"
 
-    def __init__(self, client: Any, store: AssistantStore) -> None:
+    def __init__(self, client: Any, store: AssistantStore, run_timeout: float = RUN_TIMEOUT) -> None:
         self.client = client
         self.store = store
+        self.run_timeout = run_timeout  # seconds a run is polled before it is given up on
         self.server = client.base_url
 
     # -- assistants (local records) ---------------------------------------------------------------
@@ -186,7 +187,7 @@ class ResponsesRun(StreamOrPollRun):
     """A run as a chain of background responses, streamed (typed events) or polled."""
 
     def __init__(self, backend: ResponsesBackend, thread_id: str, assistant_id: str, settings: dict, stream: bool) -> None:
-        super().__init__(thread_id, stream)
+        super().__init__(thread_id, stream, backend.run_timeout)
         self.backend = backend
         self.assistant_id = assistant_id
         self.settings = settings

@@ -27,13 +27,19 @@ from .direct import RowMatrix, row_spans
 from .planning import MAX_ITEMS, plan_batches
 
 __all__ = ["JobStore", "Job", "submit", "refresh", "collect", "resend", "JobNotReady", "MAX_REQUESTS", "MAX_FILE_BYTES",
-           "send_lines", "until_finished", "output_records"]
+           "send_lines", "until_finished", "output_records", "JOB_COLUMNS"]
 
 MAX_REQUESTS = 50_000  # requests per batch
 MAX_FILE_BYTES = 200 * 1024 * 1024  # bytes per batch input file
 ENDPOINT = "/v1/embeddings"
 CHAT_ENDPOINT = "/v1/chat/completions"
 TERMINAL = ("completed", "failed", "cancelled", "expired")
+# What each kind of job is called, what its inputs are, and the magic that collects it.
+KINDS = {"embeddings": ("embedding job", "texts", "%embed --collect"),
+         "chat": ("%%chat --each job", "rows", "%chat --collect")}
+# One listing for both kinds (`%embed --jobs`): `inputs` counts the texts or the rows.
+JOB_COLUMNS = ["job", "kind", "status", "inputs", "model", "batches", "requests", "completed", "failed", "created",
+               "server", "collect"]
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS batch_jobs (
     id TEXT PRIMARY KEY, created REAL NOT NULL, server TEXT NOT NULL, record TEXT NOT NULL
@@ -84,15 +90,22 @@ class Job:
                 total[key] += int((batch.get("request_counts") or {}).get(key) or 0)
         return total
 
+    @property
+    def collect_command(self) -> str:
+        return f"{KINDS[self.kind][2]} {self.id}"
+
     def row(self) -> dict[str, Any]:
+        """The job's line in the listing (JOB_COLUMNS)."""
         counts = self.counts()
-        return {"job": self.id, "status": self.status, "texts": len(self.texts), "model": self.model,
+        return {"job": self.id, "kind": self.kind, "status": self.status, "inputs": len(self.texts), "model": self.model,
                 "batches": len(self.batches), "requests": counts["total"], "completed": counts["completed"],
-                "failed": counts["failed"], "created": self.created, "server": self.server}
+                "failed": counts["failed"], "created": self.created, "server": self.server,
+                "collect": self.collect_command}
 
     def __repr__(self) -> str:
-        return (f"<embedding job {self.id}: {len(self.texts)} texts in {len(self.batches)} batch(es), {self.status}; "
-                f"collect with %embed --collect {self.id}>")
+        name, inputs, _ = KINDS[self.kind]
+        return (f"<{name} {self.id}: {len(self.texts)} {inputs} in {len(self.batches)} batch(es), {self.status}; "
+                f"collect with {self.collect_command}>")
 
 
 class JobStore:

@@ -7,22 +7,27 @@ folder (`$OAI_MAGICS_CACHE_DIR`, else `$XDG_CACHE_HOME/oai_magics`, else `~/.cac
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import sqlite3
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
 __all__ = ["EmbeddingCache", "default_cache_dir", "default_cache_path"]
 
-_CHUNK = 900  # hashes per SELECT: under the 999 bound parameters older SQLite builds allow
-# One key per (server, model, dimensions, text) so a lookup is one index probe. A rowid table with
-# large pages: a 6 KB vector then sits in one page instead of a chain of overflow pages (SQLite
-# advises against WITHOUT ROWID for rows this large), which makes reading 100,000 of them fast.
+_BLOCK = 2048  # vectors handed over at a time: 12 MB at 1,536 dimensions, reused from block to block
+# Looking up at least a third of the stored entries, one pass over the key index beats probing it
+# once per text (a probe costs about three times a step of the pass).
+_SCAN_SHARE = 3
+# One key per (server, model, dimensions, text), so a text is found in the key index alone. A rowid
+# table with large pages: a 6 KB vector then sits in one page instead of a chain of overflow pages
+# (SQLite advises against WITHOUT ROWID for rows this large), and vectors stored together are read
+# front to back by rowid.
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS vectors (
     key BLOB PRIMARY KEY, server TEXT NOT NULL, model TEXT NOT NULL, dimensions INTEGER NOT NULL,
@@ -85,7 +90,8 @@ class EmbeddingCache:
         not stored.
 
         Blocks go straight to their destination, so a large lookup never holds a second copy of the
-        matrix; whole blocks, because per-row numpy calls cost more than the reading itself.
+        matrix; whole blocks, because per-row numpy calls cost more than the reading itself. A block
+        is reused once `put` returns: `put` copies it.
         """
         return self._find(scope_of(server, model, dimensions), texts, put)
 
@@ -94,30 +100,100 @@ class EmbeddingCache:
         return self._find(scope_of(server, model, dimensions), texts, None)
 
     def _find(self, scope: bytes, texts: Sequence[str], put: Callable[[np.ndarray, np.ndarray], None] | None) -> list[int]:
-        rows_of: dict[bytes, list[int]] = {}
-        for row, key in enumerate(entry_keys(scope, texts)):
-            rows_of.setdefault(key, []).append(row)
-        unique = list(rows_of)
-        repeated = len(unique) < len(texts)
+        keys = entry_keys(scope, texts)
         found = np.zeros(len(texts), dtype=bool)
-        columns = "key, vector" if put is not None else "key, NULL"
-        with self._lock:
-            for begin in range(0, len(unique), _CHUNK):
-                chunk = unique[begin:begin + _CHUNK]
-                marks = ",".join("?" * len(chunk))
-                fetched = self._db.execute(f"SELECT {columns} FROM vectors WHERE key IN ({marks})", chunk).fetchall()
-                if not fetched:
-                    continue
-                if repeated:  # a text given twice takes its vector twice
-                    picks = [(i, row) for i, (key, _) in enumerate(fetched) for row in rows_of[key]]
-                    sources, rows = np.array([p[0] for p in picks]), np.array([p[1] for p in picks])
-                else:
-                    sources, rows = None, np.array([rows_of[key][0] for key, _ in fetched])
+        with self._lock, self._snapshot():
+            rowids, rows = self._locate(keys)
+            if put is None:
                 found[rows] = True
-                if put is not None:
-                    block = np.frombuffer(b"".join([blob for _, blob in fetched]), dtype="<f4").reshape(len(fetched), -1)
-                    put(rows, block if sources is None else block[sources])
+            else:
+                self._read(rowids, rows, put, found)
         return np.flatnonzero(~found).tolist()
+
+    @contextlib.contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        """One read transaction: the rowids found by the first query still name the same vectors when
+        the second reads them, whatever another kernel writes meanwhile (WAL readers see a snapshot)."""
+        self._db.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self._db.execute("COMMIT")
+
+    def _locate(self, keys: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+        """(rowids, rows): where each stored text's vector is, for every row that holds one, in rowid
+        order (the table's order on disk, so the vectors are then read front to back)."""
+        row_of = dict(zip(keys, range(len(keys))))  # each distinct text once (a repeated one: its last row)
+        (entries,) = self._db.execute("SELECT COALESCE(MAX(rowid), 0) FROM vectors").fetchone()  # >= the count, at once
+        if len(row_of) * _SCAN_SHARE >= entries:  # most of the store is wanted: one pass over the key index
+            hits = [(rowid, row_of[key]) for key, rowid in self._db.execute("SELECT key, rowid FROM vectors")
+                    if key in row_of]
+        else:  # a few among many: probe the index for each
+            unique, hits = list(row_of), []
+            step = self._variables()
+            for begin in range(0, len(unique), step):
+                chunk = unique[begin:begin + step]
+                query = f"SELECT key, rowid FROM vectors WHERE key IN ({','.join('?' * len(chunk))})"
+                hits += [(rowid, row_of[key]) for key, rowid in self._db.execute(query, chunk)]
+        pairs = np.array(hits, dtype=np.int64).reshape(-1, 2)
+        rowids, rows = pairs[:, 0], pairs[:, 1]
+        if len(row_of) < len(keys):  # a text given twice takes its vector twice
+            rowid_of_row = np.full(len(keys), -1, dtype=np.int64)
+            rowid_of_row[rows] = rowids
+            rowid_of_row = rowid_of_row[[row_of[key] for key in keys]]
+            rows = np.flatnonzero(rowid_of_row >= 0)
+            rowids = rowid_of_row[rows]
+        order = np.argsort(rowids, kind="stable")
+        return rowids[order], rows[order]
+
+    def _read(self, rowids: np.ndarray, rows: np.ndarray, put: Callable[[np.ndarray, np.ndarray], None],
+              found: np.ndarray) -> None:
+        """Hand the vectors at the sorted `rowids` to `put(rows, block)`, a block at a time."""
+        unique, inverse = np.unique(rowids, return_inverse=True)  # a rowid repeats when its text does
+        repeated = len(unique) < len(rowids)
+        for begin, block, good in self._blocks(unique):
+            # The rows of this block's rowids are one run of the sorted pairs.
+            low, high = np.searchsorted(inverse, [begin, begin + len(good)]) if repeated else (begin, begin + len(good))
+            targets, picks = rows[low:high], inverse[low:high] - begin
+            if not repeated and good.all():  # the usual case: the block as it is, not copied again
+                vectors = block[:len(good)]
+            else:
+                keep = good[picks]
+                targets, vectors = targets[keep], block[picks[keep]]
+            if len(targets):
+                put(targets, vectors)
+                found[targets] = True
+
+    def _blocks(self, rowids: np.ndarray) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+        """(first position, block, which of its rows were read) for each run of the sorted `rowids`.
+
+        The block is allocated once and reused; each blob is copied once, straight into it (no list
+        of bytes objects, no join). A blob of another width than the first (stored by an earlier
+        version of the model) is left out, so it is fetched and stored again.
+        """
+        step = min(_BLOCK, self._variables())
+        block, view, width = np.empty((0, 0), dtype="<f4"), memoryview(b""), 0
+        for begin in range(0, len(rowids), step):
+            ids = rowids[begin:begin + step].tolist()
+            good = np.zeros(len(ids), dtype=bool)
+            if ids[-1] - ids[0] + 1 == len(ids):  # no gap (texts stored in the order they are asked for): one range
+                query, ids = "SELECT vector FROM vectors WHERE rowid BETWEEN ? AND ? ORDER BY rowid", [ids[0], ids[-1]]
+            else:
+                query = f"SELECT vector FROM vectors WHERE rowid IN ({','.join('?' * len(ids))}) ORDER BY rowid"
+            # Within the snapshot every rowid is still there, so the i-th vector is the i-th rowid's.
+            for i, (blob,) in enumerate(self._db.execute(query, ids)):
+                if not width:
+                    width = len(blob)
+                    block = np.empty((step, width // 4), dtype="<f4")
+                    view = memoryview(block).cast("B")
+                if len(blob) == width:
+                    view[i * width:(i + 1) * width] = blob
+                    good[i] = True
+            yield begin, block, good
+
+    def _variables(self) -> int:
+        """Bound parameters one statement may take (999 in older SQLite builds, 32,766 in newer)."""
+        return self._db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
 
     def store(self, server: str, model: str, dimensions: int | None, texts: Sequence[str], matrix: np.ndarray) -> None:
         """Keep one vector per text (rows of NaN, from failed requests, are skipped)."""

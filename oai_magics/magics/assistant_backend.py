@@ -31,7 +31,7 @@ def backend_of(session: Any, requested: str | None = None) -> Any:
 
     name = backend_name(session, requested)
     try:
-        return backend_for(session.client, name)
+        return backend_for(session.client, name, run_timeout=session.settings.run_timeout)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
 

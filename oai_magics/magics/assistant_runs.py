@@ -60,14 +60,25 @@ def run(magics: Any, args: Any) -> None:
         text = interpolate(text, magics.shell.user_ns)
     if not text.strip() and not args.thread:
         raise UsageError("Nothing to run: give a message (after the assistant, or in the cell) or --thread.")
+    from ..client import OpenAIError
+
     backend = magics.backend(args)
     assistant = backend.get_assistant(args.assistant)
     tools, named = tool_specs(magics, args.tools) if args.tools is not None else (None, set())
-    handle = backend.start_run(
-        assistant["id"], thread_id=args.thread, message=text.strip() or None, model=args.model,
-        instructions=args.instructions, tools=tools, stream=not args.no_stream, file_ids=args.files or (),
-        max_tokens=args.max_tokens,
-        metadata={k: str(v) for k, v in parse_params(args.metadata).items()} or None)
+    # The thread is made first, so that a failed start can say where the message and any run are.
+    thread_id = args.thread or backend.create_thread(title=text.strip()[:60] or None)["id"]
+    try:
+        handle = backend.start_run(
+            assistant["id"], thread_id=thread_id, message=text.strip() or None, model=args.model,
+            instructions=args.instructions, tools=tools, stream=not args.no_stream, file_ids=args.files or (),
+            max_tokens=args.max_tokens,
+            metadata={k: str(v) for k, v in parse_params(args.metadata).items()} or None)
+    except OpenAIError as exc:
+        problem = f"{type(exc).__name__}: {exc}"
+        publish(magics.shell, RunResult(thread_id, None, "starting", "", error=problem), args.output)
+        if not magics.session.settings.short_errors:
+            raise
+        raise UsageError(f"{problem} [thread {thread_id}]") from None
     functions = python_functions(magics, magics.functions.get(assistant["id"], set()) | named)
     follow(magics, handle, functions, args.confirm, args.output)
 
@@ -79,6 +90,7 @@ def python_functions(magics: Any, names: set[str]) -> dict[str, Any]:
 
 def follow(magics: Any, handle: Any, functions: dict[str, Any], confirm: bool, output: str | None) -> None:
     """Show a run until it ends or waits; store its RunResult; a failure is one line, with what was kept."""
+    from ..assistants import RunTimeout
     from ..assistants.driver import drive
     from ..client import OpenAIError
     from .assistant_view import RunView
@@ -90,8 +102,8 @@ def follow(magics: Any, handle: Any, functions: dict[str, Any], confirm: bool, o
         view.finish(closing_note(handle))
     except KeyboardInterrupt:
         view.finish(f"interrupted: {cancel_quietly(handle)}; {kept(handle)}")
-    except OpenAIError as exc:
-        problem = f"{type(exc).__name__}: {exc}"
+    except (OpenAIError, RunTimeout) as exc:
+        problem = failure(handle, exc)
         view.finish(f"failed: {problem}; {kept(handle)}")
     finally:
         if handle.run_id:
@@ -102,6 +114,18 @@ def follow(magics: Any, handle: Any, functions: dict[str, Any], confirm: bool, o
     publish(magics.shell, result, output)
     if problem:
         raise UsageError(f"the run did not finish: {problem} ({kept(handle)}; its result is in _)")
+
+
+def failure(handle: Any, exc: Exception) -> str:
+    """What went wrong, and where a run that goes on at the server can be looked at later."""
+    problem = f"{type(exc).__name__}: {exc}"
+    if handle.stream_broken:  # the failure came while the run was followed by polling
+        problem = f"the stream broke off ({handle.stream_broken.split(':')[0]}), then {problem}"
+    if handle.run_id and not handle.done:
+        problem += f"; run {handle.run_id} goes on at the server: see %assistant runs {handle.thread_id}"
+    elif handle.run_id is None:
+        problem += f" [thread {handle.thread_id}]"
+    return problem
 
 
 def kept(handle: Any) -> str:

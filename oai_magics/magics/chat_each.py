@@ -47,6 +47,7 @@ def collect_each(magics: Any, args: Any) -> Any:
     """`%chat --collect JOB [--wait]`: a `--each --batch` job's frame, as the direct path gives it."""
     from ..embeddings.batch_jobs import JobNotReady
     from ..embeddings.chat_batches import collect_chat
+    from ..embeddings.job_frames import decode_frame
     from .embed import job_store
 
     with job_store(magics.session.settings) as store:
@@ -58,7 +59,7 @@ def collect_each(magics: Any, args: Any) -> Any:
             results = collect_chat(magics.session.client, store, job, wait=args.wait)
         except JobNotReady as exc:
             raise UsageError(str(exc)) from None
-    frame = _stored_frame(job.extra["frame"])
+    frame = decode_frame(job.extra["frame"])
     return _answers(magics, frame, job.extra["column"], job.extra["json"], job.texts, results, args.output)
 
 
@@ -79,9 +80,10 @@ def _prompts(magics: Any, args: Any, frame: Any, column: str, template: str) -> 
 def _submit(magics: Any, args: Any, frame: Any, column: str, prompts: list[str | None], params: dict,
             system: list[dict]) -> Any:
     from ..embeddings.chat_batches import submit_chat
+    from ..embeddings.job_frames import encode_frame
     from .embed import job_store
 
-    extra = {"frame": frame.to_json(orient="split", default_handler=str), "column": column, "json": bool(args.json)}
+    extra = {"frame": encode_frame(frame), "column": column, "json": bool(args.json)}
     with job_store(magics.session.settings) as store:
         job = submit_chat(magics.session.client, store, prompts, params, system, extra=extra)
     print(f"{sum(p is not None for p in prompts)} row(s) sent as job {job.id}; collect with %chat --collect {job.id}")
@@ -111,14 +113,6 @@ def _answers(magics: Any, frame: Any, column: str, as_json: bool, prompts: Seque
     if output:
         magics.shell.user_ns[output] = out
     return out
-
-
-def _stored_frame(text: str) -> Any:
-    import io
-
-    import pandas as pd
-
-    return pd.read_json(io.StringIO(text), orient="split", dtype=False)
 
 
 def _as_frame(value: Any, name: str) -> Any:

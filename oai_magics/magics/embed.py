@@ -55,7 +55,8 @@ class EmbedMagics(SessionMagics):
     @argument("--workers", type=WORKERS, default=4, help="requests in flight at once (1 to 48; default 4)")
     @argument("--no-cache", action="store_true", help="neither read nor fill the embedding cache")
     @argument("--batch", action="store_true", help="send through the Batch API and return a job at once")
-    @argument("--jobs", action="store_true", help="list the Batch API jobs with their status and counts")
+    @argument("--jobs", action="store_true",
+              help="list the Batch API jobs (embeddings and %%%%chat --each) with their kind, status and counts")
     @argument("--collect", metavar="JOB", help="the DataFrame of a finished Batch API job")
     @argument("--wait", action="store_true", help="with --collect: block until the job has ended")
     @argument("--resend", action="store_true", help="with --collect: send the job's failed rows again")
@@ -162,12 +163,14 @@ class EmbedMagics(SessionMagics):
         return job
 
     def _jobs(self, args: Any) -> Any:
+        """Every Batch API job, `%embed --batch` and `%%chat --each --batch` alike, in one table."""
         import pandas as pd
+
+        from ..embeddings.batch_jobs import JOB_COLUMNS
 
         with self._stores(args) as (store, _):
             rows = [job.row() for job in store.all()]
-        frame = pd.DataFrame(rows, columns=["job", "status", "texts", "model", "batches", "requests", "completed",
-                                            "failed", "created", "server"])
+        frame = pd.DataFrame(rows, columns=JOB_COLUMNS)
         frame["created"] = pd.to_datetime(frame["created"], unit="s", utc=True)
         return frame
 

@@ -41,6 +41,9 @@ class OAIMagics(Magics):
     edit_model = Unicode("", help="Default legacy edit model (empty: the profile's).").tag(config=True)
     timeout = Float(120.0, help="Seconds to wait for an answer before giving up.").tag(config=True)
     max_retries = Int(2, help="Retries of failed requests (connection errors, 429, 5xx).").tag(config=True)
+    run_timeout = Float(600.0, min=0.0, help="Seconds %assistant run and the run builder wait for a run that is polled "
+                        "(not streamed, or after its stream broke off) before giving up; the run goes on at the "
+                        "server.").tag(config=True)
     render_interval = Float(0.15, help="Seconds between re-renders of a streaming reply.").tag(config=True)
     cache_path = Unicode("", help="The embedding cache file (empty: embeddings.sqlite in $OAI_MAGICS_CACHE_DIR, "
                                   "else the user's cache folder).").tag(config=True)

@@ -7,7 +7,8 @@ closes (`batch_window` seconds in the sandbox, 24 hours of the API's) is `expire
 lines in the error file as `batch_expired`. Each request line is answered by the sandbox's own route
 for its URL, so a batch answers exactly as the direct endpoint would; the lines are answered one at
 a time with the event loop free between them, so other requests are answered while a large batch
-runs. Batches advance whenever they are read.
+runs; a cancel that arrives meanwhile stops them at the next line and keeps what was answered (the
+transitions are guarded in `batches_life`). Batches advance whenever they are read.
 """
 
 from __future__ import annotations
@@ -20,15 +21,15 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from .batches_life import TERMINAL, claim, current, finish, move, release
 from .errors import ApiError, error_body, invalid
 from .files import add_file, get_file
-from .state import State, find, state
+from .state import State, state
 from .store import new_id
 from .web import json_body, optional, paginate, reject_unknown, require
 
 ENDPOINTS = ("/v1/embeddings", "/v1/chat/completions", "/v1/completions", "/v1/responses", "/v1/moderations")
 MAX_REQUESTS = 50_000  # requests per batch, as the API allows
-TERMINAL = ("completed", "failed", "cancelled", "expired")
 
 
 def public(batch: dict) -> dict:
@@ -37,43 +38,36 @@ def public(batch: dict) -> dict:
     return {k: v for k, v in batch.items() if not k.startswith("_") and v is not None}
 
 
-def get_batch(app: State, batch_id: str) -> dict:
-    return find(app, "batch", batch_id, what="batch")
-
-
-async def advance(request: Request, batch: dict) -> dict:
-    """Apply every transition whose time has come; return the batch as it is now."""
+async def advance(request: Request, batch_id: str, *, answer: bool = True) -> dict:
+    """Apply every transition whose time has come (answering the lines too, unless `answer` is
+    False); return the batch as it is now."""
+    app = state(request)
+    batch = current(app, batch_id)
     if batch["status"] in TERMINAL or batch.get("_busy"):
         return batch
-    app = state(request)
     delay = app.settings.job_delay
-    started = batch["_started"]
-    elapsed = time.time() - started
-    stamp = int(time.time())
+    elapsed = time.time() - batch["_started"]
     if batch["status"] == "cancelling":
         if time.time() - batch["_cancelled"] >= delay:
-            batch.update(status="cancelled", cancelled_at=stamp)
+            move(app, batch_id, "cancelled")
     elif elapsed >= app.settings.batch_window and batch["status"] in ("validating", "in_progress"):
         expire(app, batch)
     elif batch["status"] == "validating" and elapsed >= delay:
         lines, errors = parse_lines(app, batch)
         if errors:
-            batch.update(status="failed", failed_at=stamp, errors={"object": "list", "data": errors})
+            move(app, batch_id, "failed", errors={"object": "list", "data": errors})
         else:
-            batch.update(status="in_progress", in_progress_at=stamp,
-                         request_counts={"total": len(lines), "completed": 0, "failed": 0})
-    if batch["status"] == "in_progress" and elapsed >= 2 * delay:
-        batch["_busy"] = True  # a concurrent read while the lines are answered sees it in progress
-        app.store.save("batch", batch)
+            move(app, batch_id, "in_progress", request_counts={"total": len(lines), "completed": 0, "failed": 0})
+    if answer and elapsed >= 2 * delay and (claimed := claim(app, batch_id)) is not None:
         try:
-            await run_lines(request, batch)
-        finally:
-            batch.pop("_busy", None)
-        batch.update(status="finalizing", finalizing_at=stamp)
-    if batch["status"] == "finalizing" and elapsed >= 3 * delay:
-        batch.update(status="completed", completed_at=stamp)
-    app.store.save("batch", batch)
-    return batch
+            results = await run_lines(request, claimed)
+        except BaseException:
+            release(app, batch_id)  # the next read answers the lines again
+            raise
+        finish(app, batch_id, results)
+    if elapsed >= 3 * delay and current(app, batch_id)["status"] == "finalizing":
+        move(app, batch_id, "completed")
+    return current(app, batch_id)
 
 
 def parse_lines(app: State, batch: dict) -> tuple[list[dict], list[dict]]:
@@ -117,21 +111,28 @@ def expire(app: State, batch: dict) -> None:
     message = "This request could not be executed before the completion window expired."
     records = [{"id": new_id("batch_req_"), "custom_id": line["custom_id"], "response": None,
                 "error": {"code": "batch_expired", "message": message}} for line in lines]
-    if records:
-        body = "".join(json.dumps(r) + "\n" for r in records).encode()
-        batch["error_file_id"] = add_file(app, f"batch_{batch['id']}_errors.jsonl", body, "batch_output")["id"]
-    batch.update(status="expired", expired_at=int(time.time()),
-                 request_counts={"total": len(lines), "completed": 0, "failed": len(records)})
+    files = {"error_file_id": add_file(app, f"batch_{batch['id']}_errors.jsonl", jsonl(records), "batch_output")["id"]}
+    move(app, batch["id"], "expired", **(files if records else {}),
+         request_counts={"total": len(lines), "completed": 0, "failed": len(records)})
 
 
-async def run_lines(request: Request, batch: dict) -> None:
-    """Answer every line through the sandbox's own routes; successes and errors go to two files."""
+def jsonl(records: list[dict]) -> bytes:
+    return "".join(json.dumps(r) + "\n" for r in records).encode()
+
+
+async def run_lines(request: Request, batch: dict) -> dict:
+    """Answer the lines through the sandbox's own routes, until they are done or the batch is
+    cancelled; what they gave (the output and error files, counts, usage) as fields of the batch."""
     app = state(request)
     lines, _ = parse_lines(app, batch)
     outputs, failures, tokens = [], [], 0
     for line in lines:
+        if current(app, batch["id"])["status"] != "in_progress":  # cancelled meanwhile: stop here
+            break
         # A request in a batch can meet the same injected faults as a direct one.
         fault = request.app.state.faults.take("POST", batch["endpoint"])
+        if fault is not None and fault.hold:
+            await request.app.state.faults.hold(fault.hold)
         if fault is not None and fault.status:
             status, answer = fault.status, error_body(fault.status, fault.message, "invalid_request_error", None, None)
         else:
@@ -147,13 +148,14 @@ async def run_lines(request: Request, batch: dict) -> None:
             tokens += int(usage.get("total_tokens") or 0)
         else:
             failures.append(record)
+    results: dict = {}
     for name, records, field in (("output", outputs, "output_file_id"), ("errors", failures, "error_file_id")):
         if records:
-            body = "".join(json.dumps(r) + "\n" for r in records).encode()
-            batch[field] = add_file(app, f"batch_{batch['id']}_{name}.jsonl", body, "batch_output")["id"]
-    batch["request_counts"] = {"total": len(lines), "completed": len(outputs), "failed": len(failures)}
-    batch["usage"] = {"input_tokens": tokens, "input_tokens_details": {"cached_tokens": 0}, "output_tokens": 0,
-                      "output_tokens_details": {"reasoning_tokens": 0}, "total_tokens": tokens}
+            results[field] = add_file(app, f"batch_{batch['id']}_{name}.jsonl", jsonl(records), "batch_output")["id"]
+    results["request_counts"] = {"total": len(lines), "completed": len(outputs), "failed": len(failures)}
+    results["usage"] = {"input_tokens": tokens, "input_tokens_details": {"cached_tokens": 0}, "output_tokens": 0,
+                        "output_tokens_details": {"reasoning_tokens": 0}, "total_tokens": tokens}
+    return results
 
 
 async def call_route(request: Request, path: str, body: dict) -> tuple[int, Any]:
@@ -223,23 +225,22 @@ async def create(request: Request) -> Response:
 
 
 async def retrieve(request: Request) -> Response:
-    batch = get_batch(state(request), request.path_params["batch_id"])
-    return JSONResponse(public(await advance(request, batch)))
+    return JSONResponse(public(await advance(request, request.path_params["batch_id"])))
 
 
 async def cancel(request: Request) -> Response:
     app = state(request)
-    batch = await advance(request, get_batch(app, request.path_params["batch_id"]))
-    if batch["status"] not in ("validating", "in_progress"):
-        raise invalid(f"Cannot cancel a batch with status '{batch['status']}'.", code="invalid_state")
-    batch.update(status="cancelling", cancelling_at=int(time.time()), _cancelled=time.time())
-    app.store.save("batch", batch)
+    batch_id = request.path_params["batch_id"]
+    await advance(request, batch_id, answer=False)  # the cancel itself never waits for the lines
+    batch = move(app, batch_id, "cancelling", _cancelled=time.time())
+    if batch is None:
+        raise invalid(f"Cannot cancel a batch with status '{current(app, batch_id)['status']}'.", code="invalid_state")
     return JSONResponse(public(batch))
 
 
 async def list_batches(request: Request) -> Response:
     app = state(request)
-    batches = [public(await advance(request, b)) for b in app.store.all("batch")]
+    batches = [public(await advance(request, b["id"])) for b in app.store.all("batch")]
     return JSONResponse(paginate(batches, request.query_params, default_limit=20, max_limit=100))
 
 

@@ -9,7 +9,9 @@ traffic the API saw, so a test can count requests and see connections close.
            "drop" (close the connection mid-answer), "lose_response" (do the work, then close the
            connection before a byte of the answer), "truncate_after" (end a stream after K events,
            with no [DONE]), "drop_after" (break the connection after K events of a stream),
-           "malformed" (a 200 whose body is not JSON)
+           "malformed" (a 200 whose body is not JSON), "hold" (wait up to that many seconds until
+           POST /sandbox/faults/release, then answer normally: a test can act while a request, or a
+           batch line, is under way; GET /sandbox/faults/held?wait=SECONDS waits until one is held)
     GET /sandbox/faults lists what is armed; DELETE /sandbox/faults disarms everything.
 
     GET /sandbox/requests: {"requests": [{method, path, body, idempotency_key, status}, ...],
@@ -57,6 +59,7 @@ class Fault:
     body: str = ""  # a text the request body must contain; "" matches any body
     lose_response: bool = False
     drop_after: int | None = None
+    hold: float = 0.0  # seconds at most to wait for a release
 
     def matches(self, method: str, path: str, body: bytes = b"") -> bool:
         return (path.startswith(self.path) and (not self.method or self.method.upper() == method)
@@ -69,6 +72,38 @@ class Faults:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.armed: list[Fault] = []
+        self.holding = 0  # requests held now (event loop only, like the condition that guards it)
+        self._releases = 0
+        self._held = asyncio.Condition()
+
+    async def hold(self, seconds: float) -> None:
+        """Keep the caller waiting until the next release, or `seconds`."""
+        async with self._held:
+            self.holding += 1
+            self._held.notify_all()
+            releases = self._releases
+            try:
+                await asyncio.wait_for(self._held.wait_for(lambda: self._releases != releases), seconds)
+            except asyncio.TimeoutError:
+                pass
+            finally:
+                self.holding -= 1
+
+    async def release(self) -> int:
+        """Let every held request go on; how many there were."""
+        async with self._held:
+            held, self._releases = self.holding, self._releases + 1
+            self._held.notify_all()
+            return held
+
+    async def until_held(self, seconds: float) -> int:
+        """How many requests are held, once at least one is (or `seconds` have passed)."""
+        async with self._held:
+            try:
+                await asyncio.wait_for(self._held.wait_for(lambda: self.holding > 0), seconds)
+            except asyncio.TimeoutError:
+                pass
+            return self.holding
 
     def arm(self, fault: Fault) -> None:
         with self._lock:
@@ -154,7 +189,17 @@ async def listing(request: Request) -> Response:
 
 async def clear(request: Request) -> Response:
     request.app.state.faults.clear()
+    await request.app.state.faults.release()  # nothing armed is left waiting either
     return JSONResponse({"armed": []})
+
+
+async def release(request: Request) -> Response:
+    return JSONResponse({"released": await request.app.state.faults.release()})
+
+
+async def held(request: Request) -> Response:
+    seconds = min(float(request.query_params.get("wait") or 0), 60.0)
+    return JSONResponse({"held": await request.app.state.faults.until_held(seconds)})
 
 
 async def requests_seen(request: Request) -> Response:
@@ -174,6 +219,7 @@ async def forget_requests(request: Request) -> Response:
 
 
 ROUTES = [("/sandbox/faults", arm, ["POST"]), ("/sandbox/faults", listing, ["GET"]), ("/sandbox/faults", clear, ["DELETE"]),
+          ("/sandbox/faults/release", release, ["POST"]), ("/sandbox/faults/held", held, ["GET"]),
           ("/sandbox/requests", requests_seen, ["GET"]), ("/sandbox/requests", forget_requests, ["DELETE"])]
 
 
@@ -204,6 +250,8 @@ class FaultMiddleware:
         fault = self.faults.take(scope["method"], scope["path"], body)
         if fault is None:
             return await self.app(scope, receive, send)
+        if fault.hold:
+            await self.faults.hold(fault.hold)
         if fault.delay:
             if receive is raw:  # the body is read first, so that what comes next can only be a disconnect
                 body, receive = await _buffered(raw)

@@ -86,12 +86,16 @@ def draft_reply(app: State, run: dict) -> Draft:
     pieces = textgen.tokens(text)
     if run.get("max_completion_tokens"):
         pieces = pieces[: run["max_completion_tokens"]]
-    message = {"id": new_id("msg_"), "object": "thread.message", "created_at": now(), "thread_id": run["thread_id"],
+    # A reply whose stream was abandoned is finished later under the ids that stream announced.
+    announced = run.get("_draft") or {}
+    message = {"id": announced.get("message") or new_id("msg_"), "object": "thread.message", "created_at": now(), "thread_id": run["thread_id"],
                "status": "in_progress", "incomplete_details": None, "completed_at": None, "incomplete_at": None,
                "role": "assistant", "content": [], "assistant_id": run["assistant_id"], "run_id": run["id"],
                "attachments": [], "file_ids": [], "metadata": {}}
     step = new_step(run, "message_creation", {"type": "message_creation", "message_creation": {"message_id": message["id"]}},
                     "in_progress")
+    step["id"] = announced.get("step") or step["id"]
+    run["_draft"] = {"message": message["id"], "step": step["id"]}
     opening: list[Event] = [("thread.run.step.created", "run_step", dict(step)), ("thread.run.step.in_progress", "run_step", dict(step)),
                             ("thread.message.created", "message", dict(message)), ("thread.message.in_progress", "message", dict(message))]
     if len(pieces) < len(textgen.tokens(text)):
@@ -108,6 +112,7 @@ def finish_reply(app: State, run: dict, draft: Draft, sent: int | None = None) -
     """Store the message (its first `sent` pieces when a cancel cut it short) and end the run:
     completed, incomplete (cut by max_completion_tokens), or left for finish_cancel."""
     message, step = draft.message, draft.step
+    run.pop("_draft", None)
     cut_by_cancel = sent is not None and sent < len(draft.pieces)
     text = "".join(draft.pieces[:sent] if cut_by_cancel else draft.pieces)
     created = now()

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any, AsyncIterator, Iterable
 
+import anyio
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from .errors import invalid
 
@@ -104,8 +106,23 @@ def sse(data: Any, event: str | None = None) -> bytes:
     return f"{head}data: {text}\n\n".encode()
 
 
+class ClosingStream(StreamingResponse):
+    """A stream that closes its source however the answer ends: finished, broken by the network, or
+    abandoned by a client that hung up. The source's own clean-up (a streamed run handing itself back
+    to the clock, say) then happens at once, not whenever the garbage collector finds the generator."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            close = getattr(self.body_iterator, "aclose", None)
+            if close is not None:
+                with anyio.CancelScope(shield=True):  # the request may be cancelled already
+                    await close()
+
+
 def sse_response(events: AsyncIterator[bytes]) -> StreamingResponse:
-    return StreamingResponse(events, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+    return ClosingStream(events, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
 
 def assistants_version(request: Request) -> str:

@@ -12,8 +12,8 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Mapping
 
-from ..assistants import (ActionRequired, RunEnded, RunHandle, RunRecord, StatusChanged, StepChanged, StepRecord, TextDelta,
-                          ToolCall, ToolOutput, why_ended)
+from ..assistants import (ActionRequired, RunEnded, RunHandle, RunRecord, RunTimeout, StatusChanged, StepChanged,
+                          StepRecord, TextDelta, ToolCall, ToolOutput, why_ended)
 
 if TYPE_CHECKING:
     from .builder import ThreadRunBuilder
@@ -116,6 +116,8 @@ class RunFollower:
                     return self.ended(handle, event.run)
         except Exception as error:
             line = one_line(error)
+            if isinstance(error, RunTimeout):
+                line += "; it goes on at the server"
             form.chat.end_reply(note="The stream broke: the partial reply is kept." if form.chat.reply_text else "")
             form.show_error(line)
             form.status.value = f"error · {self.elapsed()}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from IPython.core.error import UsageError
@@ -54,9 +55,16 @@ def test_json_fields_come_through_the_batch_too(shell: Any) -> None:
 
 
 def test_a_chat_job_is_listed_with_the_embedding_jobs_and_only_chat_collects_it(shell: Any) -> None:
-    shell.user_ns["names"] = ["Ada"]
+    shell.user_ns["names"] = ["Ada", "Grace"]
     job, _ = run(shell, "chat", "--each names --batch", "Hello {{row}}")
-    assert job.id in set(run(shell, "embed", "--jobs")[0]["job"])
+    shell.user_ns["docs"] = ["one text", "another", "a third"]
+    embedding_job, _ = run(shell, "embed", "-i docs -d 8 --batch --no-cache")
+    jobs = run(shell, "embed", "--jobs")[0].set_index("job")
+    assert jobs.loc[job.id, ["kind", "inputs", "model", "collect"]].tolist() == [
+        "chat", 2, "gpt-4o-mini", f"%chat --collect {job.id}"]
+    assert jobs.loc[embedding_job.id, ["kind", "inputs", "collect"]].tolist() == [
+        "embeddings", 3, f"%embed --collect {embedding_job.id}"]
+    assert repr(job).startswith(f"<%%chat --each job {job.id}: 2 rows") and repr(job).endswith(f"%chat --collect {job.id}>")
     with pytest.raises(UsageError, match=rf"{job.id} is a %%chat --each job: collect it with %chat --collect"):
         shell.run_line_magic("embed", f"--collect {job.id}")
     with pytest.raises(UsageError, match="--batch goes with --each"):
@@ -75,3 +83,24 @@ def test_rows_are_split_over_the_per_batch_limits_and_collected_by_a_new_store(c
     assert [r.value is None for r in results] == [p is None for p in prompts]
     assert all(r.error is None for r in results)
     again.close()
+
+
+def test_a_frame_of_every_kind_is_collected_as_the_direct_path_gives_it(shell: Any) -> None:
+    shell.user_ns["reviews"] = pd.DataFrame(
+        {"text": ["café au lait, très bon", "日本語のレビュー", "plain tea"],
+         "when": pd.to_datetime(["2024-01-01 05:06:07.123456", None, "2024-03-31 00:30"],
+                                format="ISO8601").tz_localize("Europe/Lisbon"),
+         "stars": pd.array([5, None, 3], dtype="Int64"),
+         "shop": pd.Categorical(["a", "b", "a"], categories=["b", "a", "c"]),
+         "note": pd.Series(["x", None, np.nan], dtype=object),
+         7: [1.5, np.nan, 2.0]},
+        index=pd.Index(["r1", "r2", "r3"], name="review"))
+    direct, _ = run(shell, "chat", "--each reviews --json", "A JSON object about this review: {{row.text}}")
+    assert isinstance(direct["keywords"].iloc[0], list)  # a nested JSON field
+    answers = direct.copy()
+    answers.loc[["r1", "r3"], "error"] = "503: the server was busy"  # as if these two had failed
+    shell.user_ns["answers"] = answers
+    job, _ = run(shell, "chat", "--each answers --json --batch", "A JSON object about this review: {{row.text}}")
+    assert sum(p is not None for p in job.texts) == 2
+    collected, _ = run(shell, "chat", f"--collect {job.id} --wait")
+    pd.testing.assert_frame_equal(collected, direct)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.capture import capture_output
 
 from .conftest import Server
 
@@ -38,6 +39,8 @@ class Target:
     check_kept: Callable[[InteractiveShell, Server, str], None]  # after a failure, given its line: what was kept
     body: str = ""  # a text only one of its requests carries: that one is broken, the others go through
     side_effects: bool = True  # sending it twice could do (and bill) the work twice
+    # after a broken stream, given (error, output): what must be kept; None: a chat reply's partial text
+    check_partial: Callable[[InteractiveShell, Server, Any, str], None] | None = None
 
 
 TARGETS: dict[str, Target] = {}
@@ -121,3 +124,48 @@ register(Target("embed batches", "/v1/embeddings", "POST", False,
                 body="charlie harbour", side_effects=False))
 register(Target("files upload", "/v1/files", "POST", False, write_notes,
                 "%oai files upload {folder}/notes.jsonl --purpose fine-tune", upload_complete, nothing_to_keep))
+
+
+# -- %assistant run, streamed and polled, on both back ends ----------------------------------------
+# A run is server-side work: a stream that breaks after the run exists is followed to its end by
+# polling, so the whole reply arrives; a failure before it exists leaves nothing to keep.
+
+RUN_REQUESTS = {"assistants": ("/v1/threads/", '"assistant_id"'),  # POST /threads/{id}/runs (only it names the assistant)
+                "responses": ("/v1/responses", "")}
+
+
+def an_assistant(api: str) -> Callable[[InteractiveShell, Path], None]:
+    def prepare(ip: InteractiveShell, folder: Path) -> None:
+        with capture_output():
+            ip.run_line_magic("assistant", f"create steady --model {CHAT_MODEL} --api {api}")
+
+    return prepare
+
+
+def run_complete(ip: InteractiveShell, server: Server) -> None:
+    result = ip.user_ns["result"]
+    assert result.status == "completed" and result.text == full_chat_reply(server), result
+
+
+def run_kept(ip: InteractiveShell, server: Server, line: str) -> None:
+    """The thread is named (the message is there, and the run when the server made one); the text
+    that arrived is kept, none made up."""
+    result = ip.user_ns["result"]
+    assert result.thread_id in line and full_chat_reply(server).startswith(result.text), (result, line)
+    if result.text:
+        assert f"{len(result.text)} characters of the reply kept" in line, line
+
+
+def run_resumed(ip: InteractiveShell, server: Server, error: Any, output: str) -> None:
+    """The run goes on at the server when its stream breaks: it is followed to its end, and a note says so."""
+    assert error is None, output
+    run_complete(ip, server)
+    assert "the stream broke off" in output and "followed to its end" in output, output
+
+
+for api, (path, body) in RUN_REQUESTS.items():
+    for polled in (False, True):
+        register(Target(f"assistant run {'polled' if polled else 'streamed'} ({api})", path, "POST", not polled,
+                        an_assistant(api),
+                        f"%assistant run steady --api {api} {'--no-stream ' if polled else ''}-o result {CHAT_PROMPT}",
+                        run_complete, run_kept, body=body, check_partial=run_resumed))

@@ -111,7 +111,7 @@ def test_fault(fault: Fault, target: Target, shell: InteractiveShell, server: Se
     elif outcome == FAILED:
         check_failed(fault, target, shell, server, error, output)
     else:
-        check_partial(shell, server, error, output)
+        (target.check_partial or check_partial)(shell, server, error, output)
 
 
 def check_unanswered(fault: Fault, target: Target, ip: InteractiveShell, server: Server, error: Any, output: str) -> None:
@@ -150,7 +150,7 @@ def usage_retries(ip: InteractiveShell, path: str) -> int:
     """The retries `%oai usage` counts for requests to `path` (a `retries` or an `attempts` column)."""
     with capture_output():
         frame = ip.run_line_magic("oai", "usage")
-    rows = frame[frame["endpoint"] == path.removeprefix("/v1")]
+    rows = frame[frame["endpoint"].str.startswith(path.removeprefix("/v1"))]
     return int(rows["retries"].sum())
 
 

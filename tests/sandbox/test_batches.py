@@ -8,6 +8,7 @@ import threading
 from typing import Any
 
 import pytest
+import requests
 
 from oai_magics.client import Client
 from oai_magics.client.errors import BadRequestError
@@ -21,6 +22,14 @@ TERMINAL = ("completed", "failed", "cancelled", "expired")
 
 def line(custom_id: str, body: dict, url: str = "/v1/embeddings") -> bytes:
     return json.dumps({"custom_id": custom_id, "method": "POST", "url": url, "body": body}).encode() + b"\n"
+
+
+def embedding_batch(api: Client, lines: int) -> str:
+    """A batch of `lines` embedding requests ("r0", "r1", ...); its id."""
+    content = b"".join(line(f"r{i}", {"model": "text-embedding-3-small", "input": f"text {i}", "dimensions": 4})
+                       for i in range(lines))
+    upload = api.files.create(("in.jsonl", content), purpose="batch")
+    return api.batches.create(input_file_id=upload["id"], endpoint="/v1/embeddings")["id"]
 
 
 def until_ended(api: Client, batch_id: str) -> tuple[dict, list[str]]:
@@ -115,10 +124,7 @@ def test_other_requests_are_answered_while_a_large_batch_runs(tmp_path: Any) -> 
     # answered while another request's handler was still answering the batch's lines.
     with start(data_dir=tmp_path, job_delay=0.0) as sandbox:
         clients = [Client(api_key=sandbox.api_key, base_url=sandbox.base_url, timeout=120) for _ in range(2)]
-        content = b"".join(line(f"r{i}", {"model": "text-embedding-3-small", "input": f"text {i}", "dimensions": 4})
-                           for i in range(3000))
-        upload = clients[0].files.create(("big.jsonl", content), purpose="batch")
-        batch_id = clients[0].batches.create(input_file_id=upload["id"], endpoint="/v1/embeddings")["id"]
+        batch_id = embedding_batch(clients[0], 3000)
         together = threading.Barrier(2, timeout=60)
         seen: list[list[str]] = [[], []]
 
@@ -138,5 +144,35 @@ def test_other_requests_are_answered_while_a_large_batch_runs(tmp_path: Any) -> 
         assert not any(reader.is_alive() for reader in readers)
         assert seen[0][-1] == seen[1][-1] == "completed"
         assert "in_progress" in seen[0] + seen[1]
+        for client in clients:
+            client.close()
+
+
+def test_a_cancel_that_arrives_while_the_lines_are_answered_wins_and_keeps_what_was_answered(tmp_path: Any) -> None:
+    # No stage delay: the first read answers the lines. The first line is held (a sandbox fault)
+    # until the test releases it, so the cancel lands while the batch is being processed.
+    with start(data_dir=tmp_path, job_delay=0.0) as sandbox:
+        clients = [Client(api_key=sandbox.api_key, base_url=sandbox.base_url, timeout=60) for _ in range(2)]
+        batch_id = embedding_batch(clients[0], 3)
+        armed = requests.post(sandbox.url + "/sandbox/faults", json={"path": "/v1/embeddings", "hold": 60}, timeout=10)
+        assert armed.status_code == 200
+        read: list[dict] = []
+        reader = threading.Thread(target=lambda: read.append(clients[0].batches.retrieve(batch_id)))
+        reader.start()
+        try:
+            assert requests.get(sandbox.url + "/sandbox/faults/held?wait=30", timeout=40).json()["held"] == 1
+            assert clients[1].batches.cancel(batch_id)["status"] == "cancelling"
+        finally:
+            requests.post(sandbox.url + "/sandbox/faults/release", timeout=10)
+            reader.join(timeout=60)
+        assert not reader.is_alive() and read[0]["status"] == "cancelling"
+        ended, seen = until_ended(clients[1], batch_id)
+        assert ended["status"] == "cancelled" and ended["cancelled_at"] and "completed_at" not in ended
+        # The held line was answered before the processing saw the cancel; the other two never were.
+        assert ended["request_counts"] == {"total": 3, "completed": 1, "failed": 0}
+        outputs = [json.loads(x) for x in clients[1].files.content(ended["output_file_id"]).splitlines()]
+        assert [o["custom_id"] for o in outputs] == ["r0"]
+        with pytest.raises(BadRequestError, match="Cannot cancel a batch with status 'cancelled'"):
+            clients[1].batches.cancel(batch_id)
         for client in clients:
             client.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -135,3 +136,18 @@ def test_the_request_log_and_waiting_for_a_client_that_gave_up(sandbox: Sandbox,
     assert [(r["method"], r["path"], r["status"]) for r in traffic["requests"]] == [("GET", "/v1/models", None)]
     client.embeddings.create(model="text-embedding-3-small", input=["logged body"])
     assert '"logged body"' in seen(sandbox)["requests"][-1]["body"]
+
+
+def test_a_held_request_waits_for_its_release_and_then_answers(client: Client, faults: Any, sandbox: Sandbox) -> None:
+    faults(path="/v1/models", method="GET", hold=60)
+    answered: list[int] = []
+    caller = threading.Thread(target=lambda: answered.append(len(client.models.list())))
+    caller.start()
+    try:
+        assert requests.get(sandbox.url + "/sandbox/faults/held?wait=30", timeout=40).json()["held"] == 1
+        assert not answered  # still held
+    finally:
+        released = requests.post(sandbox.url + "/sandbox/faults/release", timeout=10).json()["released"]
+        caller.join(timeout=30)
+    assert released == 1 and not caller.is_alive() and answered[0] > 10
+    assert requests.get(sandbox.url + "/sandbox/faults/held", timeout=10).json()["held"] == 0

@@ -7,9 +7,10 @@ import json
 from typing import Any
 
 import pytest
+import requests
 
-from oai_magics.client import BadRequestError, Client
-from oai_magics.sandbox import start
+from oai_magics.client import APIConnectionError, BadRequestError, Client
+from oai_magics.sandbox import Sandbox, start
 from tests.helpers.openapi import spec
 
 WEATHER = {"type": "function", "function": {
@@ -144,3 +145,26 @@ def test_v2_rejects_v1_tools_and_unknown_ids(api: Client, api_v1: Client) -> Non
     with pytest.raises(Exception) as info:
         api.threads.runs.create("thread_nope", assistant_id=helper["id"])
     assert info.value.status == 404 and "No thread found with id 'thread_nope'" in str(info.value)
+
+
+def test_a_run_whose_stream_breaks_goes_on_and_finishes_the_reply_it_announced(api: Client, sandbox: Sandbox) -> None:
+    thread = api.threads.create(messages=[{"role": "user", "content": "Tell me about the tides of Porto"}])
+    assistant = api.assistants.create(model="gpt-4o-mini")
+    faults = sandbox.url + "/sandbox/faults"
+    requests.post(faults, json={"path": f"/v1/threads/{thread['id']}/runs", "method": "POST", "drop_after": 10},
+                  timeout=10).raise_for_status()
+    announced: dict[str, str] = {}
+    try:
+        with pytest.raises(APIConnectionError, match="after 10 events"):  # mid-reply: a few pieces have come
+            for item in api.threads.runs.create(thread["id"], assistant_id=assistant["id"], stream=True):
+                announced[item["event"]] = item["data"]["id"]
+    finally:
+        requests.delete(faults, timeout=10)
+    # The stream's end is the server's to notice: wait (bounded) until it answers nothing any more.
+    requests.get(sandbox.url + "/sandbox/requests", params={"wait": 10, "until": "idle"}, timeout=20)
+    run = api.threads.runs.retrieve(thread["id"], announced["thread.run.created"])
+    assert run["status"] == "completed"  # the session's sandbox has no run delay: it caught up at once
+    reply = api.threads.messages.list(thread["id"], order="desc")[0]
+    assert reply["id"] == announced["thread.message.created"] and "Porto" in reply["content"][0]["text"]["value"]
+    steps = api.threads.runs.steps.list(thread["id"], run["id"])
+    assert [s["id"] for s in steps if s["type"] == "message_creation"] == [announced["thread.run.step.created"]]

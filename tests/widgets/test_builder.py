@@ -202,62 +202,6 @@ def test_attached_files_go_through_the_files_api(builder: ThreadRunBuilder, back
     assert "📎 notes.txt" in builder.chat.entries[0][1]
 
 
-# -- the builder's rows of the fault matrix ------------------------------------------------------
-
-def on_new_thread(builder: ThreadRunBuilder, backend: Any) -> tuple[str, str]:
-    """Select a fresh thread; the paths that start its runs and read them back, to arm faults on.
-
-    A run is POST /threads/{id}/runs on the Assistants API and POST /responses on the other."""
-    thread = backend.create_thread()
-    builder.refresh_button.click()
-    builder.wait(WAIT)
-    builder.thread.value = thread["id"]
-    builder.wait(WAIT)
-    runs = f"/v1/threads/{thread['id']}/runs" if backend.name == "assistants" else "/v1/responses"
-    return runs, runs + "/"
-
-
-def test_a_5xx_burst_within_the_retry_budget_is_recovered(builder: ThreadRunBuilder, backend: Any, faults: Any) -> None:
-    new_assistant(backend, builder)
-    start_path, _ = on_new_thread(builder, backend)
-    faults(path=start_path, method="POST", status=503, retry_after=0.01, count=2)
-    assert run(builder, "Hello?").status == "completed" and builder.error.value == ""
-
-
-def test_a_5xx_burst_beyond_the_retry_budget_is_one_line(builder: ThreadRunBuilder, backend: Any, faults: Any) -> None:
-    new_assistant(backend, builder)
-    start_path, _ = on_new_thread(builder, backend)
-    faults(path=start_path, method="POST", status=503, retry_after=0.01, count=3)
-    failed = run(builder, "Hello?")
-    assert failed.status == "error" and "503" in error_line(builder)
-    assert builder.message.value == "Hello?"  # the message did not go: it is back in the field
-    assert run(builder, "Hello again?").status == "completed" and builder.error.value == ""
-
-
-def test_a_stream_cut_mid_way_is_followed_to_its_end(builder: ThreadRunBuilder, backend: Any, faults: Any) -> None:
-    new_assistant(backend, builder)
-    start_path, _ = on_new_thread(builder, backend)
-    faults(path=start_path, method="POST", truncate_after=10)
-    outcome = run(builder, "Tell me about Coimbra.")
-    assert outcome.status == "completed" and "Coimbra" in outcome.text
-    assert builder.chat.reply_text == outcome.text
-    line = error_line(builder)
-    assert line.startswith("ℹ The stream broke off (APIConnectionError") and "followed to its end by polling" in line
-
-
-def test_a_stream_dropped_for_good_keeps_its_partial_text(builder: ThreadRunBuilder, backend: Any, faults: Any) -> None:
-    new_assistant(backend, builder)
-    start_path, read_path = on_new_thread(builder, backend)
-    faults(path=start_path, method="POST", truncate_after=10)
-    faults(path=read_path, method="GET", status=503, retry_after=0.01, count=3)
-    broken = run(builder, "Tell me about Coimbra.")
-    assert broken.status == "error" and "503" in error_line(builder)
-    assert broken.text and "Coimbra" not in broken.text  # what streamed before the cut, and no more
-    assert builder.chat.reply_text == broken.text
-    assert "The stream broke: the partial reply is kept." in builder.chat.widget.value
-    assert not builder.run_button.disabled
-
-
 def test_a_new_form_picks_the_newest_assistant(backend: Any) -> None:
     newest = backend.create_assistant(name="newest", model="gpt-4o-mini")
     made = ThreadRunBuilder(backend, namespace={})

@@ -1,0 +1,132 @@
+"""The embedding cache on its own: both ways of finding stored texts give the same rows, a text given
+twice is served twice, a lookup reads one consistent snapshot while another kernel rewrites the file,
+and two processes storing at once both keep everything they stored."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from oai_magics.embeddings import cache as cache_module
+from oai_magics.embeddings.cache import EmbeddingCache
+
+SERVER, MODEL = "http://sandbox/v1", "text-embedding-3-small"
+
+
+def vectors(texts: list[str], width: int = 8, salt: int = 0) -> np.ndarray:
+    """A distinct, reproducible row per text."""
+    return np.array([[hash((salt, text, i)) % 1000 / 7 for i in range(width)] for text in texts], dtype=np.float32)
+
+
+def lookup(cache: EmbeddingCache, texts: list[str], width: int = 8) -> tuple[np.ndarray, list[int]]:
+    """(the matrix, NaN where nothing was stored; the rows not stored) through `fill`."""
+    matrix = np.full((len(texts), width), np.nan, dtype=np.float32)
+
+    def put(rows: np.ndarray, block: np.ndarray) -> None:
+        matrix[rows] = block
+
+    missing = cache.fill(SERVER, MODEL, 8, texts, put)
+    return matrix, missing
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> Any:
+    store = EmbeddingCache(tmp_path / "embeddings.sqlite")
+    yield store
+    store.close()
+
+
+@pytest.mark.parametrize("share", [10**9, 0], ids=["one pass over the keys", "a probe per key"])
+def test_both_ways_of_finding_texts_give_every_stored_row_and_only_those(cache: EmbeddingCache, monkeypatch: Any,
+                                                                          share: int) -> None:
+    monkeypatch.setattr(cache_module, "_SCAN_SHARE", share)
+    stored = [f"text {i}" for i in range(5000)]
+    # Stored out of order and in pieces, so the vectors are not one run of rowids in the order asked.
+    for part in (stored[3000:], stored[:1000], stored[1000:3000:2], stored[1001:3000:2]):
+        cache.store(SERVER, MODEL, 8, part, vectors(part))
+    asked = ["never stored", *stored[::-1], "text 7", "also new", "text 7"]  # "text 7" three times
+    matrix, missing = lookup(cache, asked)
+    assert missing == [0, asked.index("also new")]
+    expected = vectors(asked)
+    assert np.array_equal(matrix[1:-2], expected[1:-2]) and np.array_equal(matrix[-1], expected[-1])
+    assert np.isnan(matrix[missing]).all()
+    assert cache.missing(SERVER, MODEL, 8, asked) == missing
+    assert cache.missing(SERVER, MODEL, 16, asked[:3]) == [0, 1, 2]  # another scope holds nothing
+
+
+def test_a_vector_of_another_width_is_missing_rather_than_mixed_in(cache: EmbeddingCache) -> None:
+    cache.store(SERVER, MODEL, 8, ["a", "b"], vectors(["a", "b"]))
+    cache.store(SERVER, MODEL, 8, ["c"], vectors(["c"], width=4))
+    matrix, missing = lookup(cache, ["a", "b", "c"])
+    assert missing == [2] and np.array_equal(matrix[:2], vectors(["a", "b"]))
+
+
+def test_a_lookup_reads_one_snapshot_while_another_kernel_clears_and_refills(tmp_path: Path) -> None:
+    path = tmp_path / "embeddings.sqlite"
+    texts = [f"old {i}" for i in range(5000)]  # more than one block, so the lookup reads in several steps
+    reader, other = EmbeddingCache(path), EmbeddingCache(path)
+    reader.store(SERVER, MODEL, 8, texts, vectors(texts))
+    matrix = np.full((len(texts), 8), np.nan, dtype=np.float32)
+    rewritten = []
+
+    def put(rows: np.ndarray, block: np.ndarray) -> None:
+        matrix[rows] = block
+        if not rewritten:  # between two blocks: the other kernel empties the file and stores new texts,
+            other.clear()  # whose rows take the rowids the lookup has yet to read
+            other.store(SERVER, MODEL, 8, [f"new {i}" for i in range(5000)], vectors(texts, salt=1))
+            rewritten.append(True)
+
+    assert reader.fill(SERVER, MODEL, 8, texts, put) == [] and rewritten
+    assert np.array_equal(matrix, vectors(texts))  # every row is the vector stored for its text
+    assert reader.missing(SERVER, MODEL, 8, texts) == list(range(5000))  # the next lookup sees the new file
+    reader.close()
+    other.close()
+
+
+WRITER = """
+import sys
+import numpy as np
+from oai_magics.embeddings.cache import EmbeddingCache
+cache = EmbeddingCache(sys.argv[1])
+tag = sys.argv[2]
+print("ready", flush=True)
+sys.stdin.readline()  # both writers start together
+for part in range(20):
+    texts = [f"{tag} {part} {i}" for i in range(200)]
+    cache.store("http://sandbox/v1", "text-embedding-3-small", 8, texts, np.full((200, 8), part, dtype=np.float32))
+cache.close()
+print("done", flush=True)
+"""
+
+
+def test_two_processes_storing_at_once_both_keep_all_they_stored(tmp_path: Path) -> None:
+    path = tmp_path / "embeddings.sqlite"
+    EmbeddingCache(path).close()  # the file and its WAL mode exist before the writers race
+    writers = [subprocess.Popen([sys.executable, "-c", WRITER, str(path), tag], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for tag in ("one", "two")]
+    try:
+        for writer in writers:
+            assert writer.stdout is not None and writer.stdout.readline().strip() == "ready"
+        for writer in writers:
+            assert writer.stdin is not None
+            writer.stdin.write("go\n")
+            writer.stdin.flush()
+        for writer in writers:
+            _, errors = writer.communicate(timeout=120)
+            assert writer.returncode == 0, errors[-2000:]
+    finally:
+        for writer in writers:
+            if writer.poll() is None:
+                writer.kill()
+    cache = EmbeddingCache(path)
+    texts = [f"{tag} {part} {i}" for tag in ("one", "two") for part in range(20) for i in range(200)]
+    matrix, missing = lookup(cache, texts)
+    assert missing == [] and np.array_equal(matrix[:, 0], [part for _ in range(2) for part in range(20) for _ in range(200)])
+    assert [row["entries"] for row in cache.summary()] == [8000]
+    assert cache.clear() == 8000 and cache.summary() == []
+    cache.close()

@@ -1,0 +1,164 @@
+"""The builder's rows of the fault matrix: each fault the sandbox injects, aimed at the request that
+starts the builder's run (POST /threads/{id}/runs on the Assistants API, POST /responses on the
+other), on both back ends, the form driven headlessly as a user would.
+
+Every case ends recovered (the whole reply, no red line; a notice when a broken stream was followed
+to its end by polling) or with one red line saying what failed, the partial reply kept, and the
+form ready for the next run. Never a hang: pytest-timeout bounds each case and every wait is bounded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import pytest
+import requests
+
+from oai_magics.client import Client
+from oai_magics.sandbox import Sandbox
+from oai_magics.widgets import ThreadRunBuilder
+
+from .test_builder import WAIT, builder, error_line, new_assistant, run  # noqa: F401
+
+pytestmark = pytest.mark.timeout(60)
+
+PROMPT = "Tell me about Coimbra."
+READ_TIMEOUT = 2.0  # seconds the client waits for an answer: the 'slower than the timeout' fault outlasts it
+MANY = 50  # a fault armed this many times outlasts every retry
+
+
+@pytest.fixture
+def client(sandbox: Sandbox) -> Iterator[Client]:
+    """The builder's client: the usual retries, and a short read timeout."""
+    with Client(api_key=sandbox.api_key, base_url=sandbox.base_url, max_retries=2,
+                timeout=(5.0, READ_TIMEOUT)) as made:
+        yield made
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    arm: dict  # /sandbox/faults fields besides path and method
+    recovers: bool
+    words: tuple[str, ...] = ()  # the red line says at least these (a recovered row: its notice)
+
+
+ROWS = [
+    Row("429 with Retry-After", {"status": 429, "retry_after": 0.05}, True),
+    Row("5xx burst within the retries", {"status": 503, "retry_after": 0.01, "count": 2}, True),
+    Row("5xx burst beyond the retries", {"status": 503, "retry_after": 0.01, "count": MANY}, False, ("503",)),
+    Row("dropped before the response", {"lose_response": True}, False, ("not re-sent",)),
+    Row("dropped mid-stream", {"drop_after": 12}, True, ("The stream broke off", "followed to its end by polling")),
+    Row("stream cut without its end", {"truncate_after": 12}, True, ("The stream broke off", "followed to its end")),
+    Row("slower than the timeout", {"delay": 6}, False, (f"{READ_TIMEOUT:g} s", "not re-sent")),
+    Row("malformed JSON with 200", {"malformed": True, "count": MANY}, False, ("JSON",)),
+    Row("HTML 502 page from a proxy", {"status": 502, "html": True, "count": MANY}, False, ("502", "Bad Gateway")),
+]
+
+
+def on_new_thread(builder: ThreadRunBuilder, backend: Any) -> tuple[str, str]:
+    """Select a fresh thread; the paths that start its runs and read them back, to arm faults on."""
+    thread = backend.create_thread()
+    builder.refresh_button.click()
+    builder.wait(WAIT)
+    builder.thread.value = thread["id"]
+    builder.wait(WAIT)
+    runs = f"/v1/threads/{thread['id']}/runs" if backend.name == "assistants" else "/v1/responses"
+    return runs, runs + "/"
+
+
+def full_reply(client: Client) -> str:
+    """What the sandbox answers to the prompt, asked around the builder."""
+    answer = client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": PROMPT}])
+    return answer["choices"][0]["message"]["content"]
+
+
+def arm(sandbox: Sandbox, **fault: Any) -> None:
+    assert requests.post(sandbox.url + "/sandbox/faults", json=fault, timeout=10).status_code == 200
+
+
+def starts(sandbox: Sandbox, path: str) -> int:
+    """How many run-starting requests the server received."""
+    seen = requests.get(sandbox.url + "/sandbox/requests", timeout=10).json()["requests"]
+    return sum(1 for r in seen if r["path"] == path and r["method"] == "POST")
+
+
+@pytest.fixture
+def armed(sandbox: Sandbox) -> Iterator[Any]:
+    """Arm faults on the sandbox; disarmed afterwards, and the traffic log starts empty."""
+    requests.delete(sandbox.url + "/sandbox/requests", timeout=10)
+    yield lambda **fault: arm(sandbox, **fault)
+    requests.delete(sandbox.url + "/sandbox/faults", timeout=10)
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row.name for row in ROWS])
+def test_fault(row: Row, builder: ThreadRunBuilder, backend: Any, client: Client, sandbox: Sandbox,
+               armed: Any) -> None:
+    new_assistant(backend, builder)
+    start_path, _ = on_new_thread(builder, backend)
+    armed(path=start_path, method="POST", **row.arm)
+    outcome = run(builder, PROMPT)
+    requests.delete(sandbox.url + "/sandbox/faults", timeout=10)
+    if row.recovers:
+        assert outcome.status == "completed" and outcome.text == full_reply(client), outcome
+        assert builder.chat.reply_text == outcome.text
+        if row.words:  # recovered by following the run: an amber notice says so
+            line = error_line(builder)
+            assert line.startswith("ℹ") and all(word in line for word in row.words), line
+        else:
+            assert builder.error.value == "" and starts(sandbox, start_path) == 1 + row.arm.get("count", 1)
+    else:
+        line = error_line(builder)
+        assert outcome.status == "error" and line.startswith("⚠ ") and "<" not in line, line
+        assert all(word in line for word in row.words), line
+        assert outcome.text == ""  # no reply had begun: nothing made up
+    assert not builder.run_button.disabled and builder.cancel_button.disabled
+    assert run(builder, "And Porto?").status == "completed"  # the form takes the next run
+
+
+def test_a_5xx_burst_before_the_run_gives_the_message_back(builder: ThreadRunBuilder, backend: Any,
+                                                           armed: Any) -> None:
+    new_assistant(backend, builder)
+    start_path, _ = on_new_thread(builder, backend)
+    armed(path=start_path, method="POST", status=503, retry_after=0.01, count=3)
+    assert run(builder, "Hello?").status == "error" and "503" in error_line(builder)
+    assert builder.message.value == "Hello?"  # the message did not go: it is back in the field
+
+
+def test_a_stream_dropped_for_good_keeps_its_partial_text(builder: ThreadRunBuilder, backend: Any,
+                                                          armed: Any) -> None:
+    new_assistant(backend, builder)
+    start_path, read_path = on_new_thread(builder, backend)
+    armed(path=start_path, method="POST", truncate_after=10)
+    armed(path=read_path, method="GET", status=503, retry_after=0.01, count=3)
+    broken = run(builder, PROMPT)
+    assert broken.status == "error" and "503" in error_line(builder)
+    assert broken.text and "Coimbra" not in broken.text  # what streamed before the cut, and no more
+    assert builder.chat.reply_text == broken.text
+    assert "The stream broke: the partial reply is kept." in builder.chat.widget.value
+    assert not builder.run_button.disabled
+
+
+@pytest.fixture
+def slow_runs(sandbox: Sandbox, backend: Any) -> Iterator[None]:
+    """Runs that take half a minute per phase at the server, polled for one second at most."""
+    sandbox.configure(run_delay=30)
+    backend.run_timeout = 1
+    yield
+    sandbox.configure(run_delay=0)
+
+
+def test_a_run_polled_past_its_timeout_after_a_broken_stream_is_one_line(
+        builder: ThreadRunBuilder, backend: Any, armed: Any, slow_runs: None) -> None:
+    new_assistant(backend, builder)
+    start_path, _ = on_new_thread(builder, backend)
+    armed(path=start_path, method="POST", drop_after=12)
+    broken = run(builder, PROMPT)
+    line = error_line(builder)
+    assert broken.status == "error" and broken.run is not None
+    assert line.startswith("⚠ RunTimeout") and f"run {broken.run['id']} was still" in line and "after 1 s" in line
+    assert line.endswith("it goes on at the server")
+    assert broken.text and "Coimbra" not in broken.text and builder.chat.reply_text == broken.text
+    assert "The stream broke: the partial reply is kept." in builder.chat.widget.value
+    assert not builder.run_button.disabled
