@@ -25,7 +25,7 @@ class RowResult:
 def run_rows(client: Client, prompts: Sequence[str | None], send: Callable[[Client, str], Any], *, workers: int = 4,
              attempts: int = 2, pacer: Pacer | None = None, progress: bool = True) -> list[RowResult]:
     """`send(client, prompt)` for every prompt that is not None (None: the row is already done), in
-    order; `client` is the job's own (see `workers`), so Ctrl-C can cut the requests in flight.
+    order; `client` is the job's own (see the `workers` module), so Ctrl-C can cut the requests in flight.
 
     Ctrl-C stops sending; the rows not answered by then are marked "interrupted".
     """

@@ -168,6 +168,15 @@ def assert_workers_ended(kernel: Kernel, name: str) -> None:
     assert left == [], left
 
 
+def rerun(kernel: Kernel, server: Server, code: str, path: str) -> list[str]:
+    """Run `code` again with no fault armed; the bodies of the requests it sent to `path`."""
+    server.disarm()
+    server.forget()
+    again = kernel.run(code)
+    assert again["status"] == "ok", again
+    return [r["body"] for r in server.seen(path)]
+
+
 def test_ctrl_c_during_an_embedding_job(kernel: Kernel, server: Server) -> None:
     texts = [f"harbour note number {word}" for word in ("one", "two", "three", "four", "five", "six")]
     kernel.run(f"texts = {texts!r}")
@@ -181,11 +190,7 @@ def test_ctrl_c_during_an_embedding_job(kernel: Kernel, server: Server) -> None:
     assert kernel.value("list(_['text'])") == texts
     assert kernel.value("[bool(_.drop(columns='text').iloc[i].notna().all()) for i in range(6)]") == [True] + [False] * 5
     # The batch that finished is in the cache: running the cell again sends only the other five.
-    server.disarm()
-    server.forget()
-    again = kernel.run("%embed -i texts --batch-size 1 --workers 1 -o vectors")
-    assert again["status"] == "ok", again
-    sent = [r["body"] for r in server.seen("/v1/embeddings")]
+    sent = rerun(kernel, server, "%embed -i texts --batch-size 1 --workers 1 -o vectors", "/v1/embeddings")
     assert len(sent) == 5 and not any("number one" in body for body in sent), sent
     assert kernel.value("bool(vectors.drop(columns='text').notna().all().all())") is True
     assert_kernel_usable(kernel)
@@ -204,11 +209,8 @@ def test_ctrl_c_during_chat_each(kernel: Kernel, server: Server) -> None:
     assert kernel.value("list(answers['error'].fillna('ok'))") == ["ok", "interrupted", "interrupted", "interrupted"]
     assert "3 of 4 rows failed" in shown(reply)
     # Given the frame back, only the interrupted rows are sent.
-    server.disarm()
-    server.forget()
-    again = kernel.run("%%chat --each answers --workers 1 -m gpt-4o-mini -o answers\n{{row.input}}")
-    assert again["status"] == "ok", again
-    sent = [r["body"] for r in server.seen("/v1/chat/completions")]
+    sent = rerun(kernel, server, "%%chat --each answers --workers 1 -m gpt-4o-mini -o answers\n{{row.input}}",
+                 "/v1/chat/completions")
     assert len(sent) == 3 and not any("harbour alpha" in body for body in sent), sent
     assert kernel.value("int(answers['error'].isna().sum())") == 4
     assert_kernel_usable(kernel)
