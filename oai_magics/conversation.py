@@ -109,9 +109,16 @@ class Conversation:
 
 
 def stream_reply(client: Client, params: dict, on_text: OnText) -> Reply:
-    """One streamed completion, accumulated; Ctrl-C or a broken stream keeps what arrived."""
-    return consume(open_usage_stream(client.chat.completions.create, params), ChunkAccumulator(params.get("model", "")),
-                   on_text)
+    """One streamed completion, accumulated; Ctrl-C or a broken stream keeps what arrived.
+
+    A stream that fails before its first chunk (an error event, an answer that is no stream) is a
+    failed request, raised as its error: there is no partial reply to keep.
+    """
+    reply = consume(open_usage_stream(client.chat.completions.create, params),
+                    ChunkAccumulator(params.get("model", "")), on_text)
+    if reply.error is not None and not reply.chunks:
+        raise reply.error
+    return reply
 
 
 def open_usage_stream(create: Callable[..., Any], params: dict) -> Any:

@@ -10,6 +10,7 @@ from .core import RequestRecord
 from .errors import (
     APIConnectionError,
     APIError,
+    APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
     APIUserAbortError,
@@ -34,6 +35,6 @@ __all__ = [
     "ServerSentEvent", "SSEDecoder",
     "OpenAIError", "APIError", "APIStatusError", "BadRequestError", "AuthenticationError",
     "PermissionDeniedError", "NotFoundError", "ConflictError", "UnprocessableEntityError",
-    "RateLimitError", "InternalServerError", "APIConnectionError", "APITimeoutError",
+    "RateLimitError", "InternalServerError", "APIResponseValidationError", "APIConnectionError", "APITimeoutError",
     "APIUserAbortError",
 ]

@@ -24,9 +24,24 @@ from typing import Any, Callable, Iterator, Protocol
 
 from .errors import APIError, OpenAIError
 
-__all__ = ["Choice", "Reply", "Accumulator", "ChunkAccumulator", "consume", "reply_from_answer"]
+__all__ = ["Choice", "Reply", "Accumulator", "ChunkAccumulator", "consume", "reply_from_answer", "checked_index",
+           "MAX_INDEX_AHEAD"]
 
 OnText = Callable[[int, str], None]
+# How far past the last choice (or output item, or content part) a server may name a new one. Indices
+# come in order with small gaps (choices of `n` interleave); the API's largest `n` is 128. A larger
+# jump is a broken server, and growing a list up to it could take all memory.
+MAX_INDEX_AHEAD = 128
+
+
+def checked_index(index: Any, known: int, what: str) -> int:
+    """`index` when it is a usable index among `known` items so far; else one clear error."""
+    if not isinstance(index, int) or isinstance(index, bool) or index < 0:
+        raise APIError(f"the server sent {what} index {str(index)[:40]!r}, which is not an index")
+    if index > known + MAX_INDEX_AHEAD:
+        raise APIError(f"the server sent {what} index {index} after {known} so far: far beyond any reply, "
+                       "so the reply ends here")
+    return index
 
 
 class _Parts:
@@ -94,7 +109,9 @@ class Reply:
     error: OpenAIError | None = None
 
     def choice(self, index: int) -> Choice:
-        """The choice with this index, made on first use (choices may arrive in any order)."""
+        """The choice with this index, made on first use (choices may arrive in any order, but not
+        far beyond the ones so far: see `checked_index`)."""
+        checked_index(index, len(self.choices), "choice")
         while len(self.choices) <= index:
             self.choices.append(Choice(len(self.choices)))
         return self.choices[index]

@@ -4,7 +4,8 @@
 as a `Secret`, which writes it into the `Authorization` header only as the request goes out), gives
 every non-GET call an `Idempotency-Key` that all its attempts share, retries what `RetryPolicy`
 allows, turns error statuses into our errors, and decodes the answer as JSON, text, bytes, a
-`Stream` or a `Page`.
+`Stream` or a `Page`. Every JSON, text or streamed body is read through `Secret.hide` first, so no echo of
+the key goes further; a JSON answer is checked to be the object its endpoint promises (`answers`).
 """
 
 from __future__ import annotations
@@ -15,51 +16,28 @@ import uuid
 from contextlib import ExitStack
 from functools import partial
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Literal, Mapping
+from typing import Any, Callable, Iterable, Iterator, Literal, Mapping
 
 from .. import __version__
-from .errors import APIConnectionError, APIError, APIStatusError, status_error
+from .answers import as_stream, expect_object
+from .errors import APIConnectionError, APIError, APIResponseValidationError, APIStatusError, status_error
 from .multipart import Upload, encode
 from .pagination import Page
 from .retries import RetryPolicy
+from .secret import Secret
 from .streaming import Stream
 from .transport import Response, Timeout, Transport
 
 __all__ = ["Requester", "RequestRecord", "Secret", "REQUEST_OPTIONS"]
 
 Expect = Literal["json", "text", "bytes", "auto"]
+StreamKind = Literal["chunks", "events", "responses"]
 
 # Keyword arguments that any endpoint method accepts and that never go into the API body or query.
 REQUEST_OPTIONS = ("timeout", "extra_headers", "extra_query", "extra_body")
 
 USER_AGENT = f"oai-magics/{__version__} (python-requests)"
-
-
-class Secret:
-    """A key that does not show itself: repr, str and format all give a mask, `.value` the key."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    @property
-    def value(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('********')"
-
-    __str__ = __repr__
-
-    def __format__(self, spec: str) -> str:
-        return repr(self)
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
-
-    def __reduce__(self) -> Any:
-        raise TypeError("a Secret is not pickled")
+LISTING = {"data": list}  # what every list endpoint answers with
 
 
 @dataclass
@@ -131,11 +109,16 @@ class Requester:
         body: Mapping[str, Any] | None = None,
         files: Mapping[str, Any] | None = None,
         beta: str | None = None,
-        stream: Literal["chunks", "events", "responses"] | None = None,
+        stream: StreamKind | None = None,
         expect: Expect = "json",
+        fields: Mapping[str, type] | None = None,
         options: Mapping[str, Any] | None = None,
     ) -> Any:
-        """Send one API call and decode its answer. See the module docstring."""
+        """Send one API call and decode its answer. See the module docstring.
+
+        A JSON answer must be an object with `fields` of their types (`answers.expect_object`); a
+        streamed call answered with one JSON body is read as the stream it stands for (`answers.as_stream`).
+        """
         options = dict(options or {})
         headers = self.headers(beta, options.get("extra_headers"))
         if method.upper() != "GET" and not any(name.lower() == "idempotency-key" for name in headers):
@@ -152,22 +135,21 @@ class Requester:
             timeout=options.get("timeout", self.timeout), stream=bool(stream),
         )
         response = self._send_with_retries(call)
-        request_id = response.headers.get("x-request-id")
-        if stream:  # logged when it ends, with the time to its last byte and the usage it reported
-            chunks = self.transport.iter_bytes(response)
-            if "json" in response.headers.get("content-type", "") and "event-stream" not in response.headers["content-type"]:
-                chunks = self._not_a_stream(chunks, response.status_code, request_id)
-
-            def ended(done: Stream) -> None:
-                self._record(call, response.status_code, request_id, done.usage, done.model)
-
-            return Stream(chunks, response.close, events=stream == "events",
-                          typed=stream == "responses", request_id=request_id, on_end=ended)
-        result = self._decode(response, expect, request_id)
-        answer = result if isinstance(result, dict) else {}
-        usage: dict = answer["usage"] if isinstance(answer.get("usage"), dict) else {}
-        model = answer["model"] if isinstance(answer.get("model"), str) else None
-        self._record(call, response.status_code, request_id, usage, model)
+        if stream:
+            return self._stream(call, response, stream)
+        answer = _Answer(response, self._hide_key if expect != "bytes" else None)  # file bytes are the user's data
+        del response  # it keeps the body as sent, which may echo the key, and this frame is in any error's traceback
+        try:
+            result = answer.decode(expect)
+            if expect == "json":
+                result = expect_object(result, f"{call.method} {call.path}", fields, request_id=answer.request_id)
+        except APIError:  # the call was made (and may be billed) even if its answer is of no use
+            self._record(call, answer.status, answer.request_id, {})
+            raise
+        usage = result.get("usage") if isinstance(result, dict) else None
+        model = result.get("model") if isinstance(result, dict) else None
+        self._record(call, answer.status, answer.request_id, usage if isinstance(usage, dict) else {},
+                     model if isinstance(model, str) else None)
         return result
 
     def page(self, path: str, *, query: Mapping[str, Any] | None = None, beta: str | None = None, options: Mapping[str, Any] | None = None) -> Page:
@@ -177,10 +159,7 @@ class Requester:
         def fetch_after(after: str) -> Page:
             return self.page(path, query={**query, "after": after}, beta=beta, options=options)
 
-        payload = self.request("GET", path, query=query, beta=beta, options=options)
-        if not isinstance(payload, dict):
-            raise APIError(f"expected a list object from {path}, got {type(payload).__name__}")
-        return Page(payload, fetch_after)
+        return Page(self.request("GET", path, query=query, beta=beta, fields=LISTING, options=options), fetch_after)
 
     def download(self, url: str, timeout: Timeout = 60.0) -> bytes:
         """GET a URL the API handed out (a generated image, say) without sending the key."""
@@ -240,42 +219,50 @@ class Requester:
 
     def _hide_key(self, body: bytes) -> bytes:
         """The server's bytes with our key masked: a proxy that echoes the Authorization header
-        it refused would otherwise put the key into the error shown in the notebook."""
-        if self._api_key and self._api_key.value.encode() in body:
-            return body.replace(self._api_key.value.encode(), repr(self._api_key).encode())
-        return body
+        it refused would otherwise put the key into the error shown in the notebook. Every body
+        read from the server passes here (streams through `_hide_key_in_stream`)."""
+        return self._api_key.hide(body) if self._api_key else body
+
+    def _hide_key_in_stream(self, chunks: Iterable[bytes]) -> Iterable[bytes]:
+        return self._api_key.hide_in_stream(chunks) if self._api_key else chunks
+
+    def _stream(self, call: "_Call", response: Response, kind: StreamKind) -> Stream:
+        """The answer to a streamed call; logged when it ends, with the time to its last byte and
+        the usage it reported."""
+        status, request_id = response.status_code, response.headers.get("x-request-id")
+        content_type = response.headers.get("content-type", "")
+        chunks = self._hide_key_in_stream(self.transport.iter_bytes(response))
+        if "json" in content_type and "event-stream" not in content_type:
+            chunks = self._whole_answer(chunks, kind, call, status, request_id)
+
+        def ended(done: Stream) -> None:
+            self._record(call, status, request_id, done.usage, done.model)
+
+        return Stream(chunks, response.close, events=kind == "events", typed=kind == "responses",
+                      request_id=request_id, on_end=ended)
 
     @staticmethod
-    def _not_a_stream(chunks: Iterator[bytes], status: int, request_id: str | None) -> Iterator[bytes]:
-        """A streamed call answered with one JSON body (a server that does not stream, or a broken
-        answer): reading the stream raises one error that says what came back, like any stream error."""
+    def _whole_answer(chunks: Iterable[bytes], kind: StreamKind, call: "_Call", status: int,
+                      request_id: str | None) -> Iterator[bytes]:
+        """A streamed call answered with one JSON body (a server that ignores `stream=true`): the
+        events that answer stands for. A body that does not parse, or that no stream could carry,
+        is one error when the stream is read, like any stream error (a run's stream that fails so
+        still leaves the run to be found)."""
         body = b"".join(chunks)  # read through the transport, so a cut body is reported in words
         try:
             answer = jsonlib.loads(body)
         except ValueError:
-            raise APIError(f"asked for a stream, the server sent JSON that does not parse: {body[:80].decode('utf-8', 'replace')!r}",
-                           status=status, request_id=request_id) from None
-        kind = answer.get("object", "an object") if isinstance(answer, dict) else type(answer).__name__
-        raise APIError(f"asked for a stream, the server answered with one JSON {kind}: it does not stream this call "
-                       "(ask without streaming)", status=status, request_id=request_id)
-        yield b""  # a generator: the error comes when the stream is read
-
-    @staticmethod
-    def _decode(response: Response, expect: Expect, request_id: str | None) -> Any:
-        content = response.content
-        if expect == "bytes":
-            return content
-        content_type = response.headers.get("content-type", "")
-        if expect == "text" or (expect == "auto" and "json" not in content_type):
-            return content.decode(response.encoding or "utf-8", "replace")
-        try:
-            return jsonlib.loads(content)
-        except ValueError:
-            snippet = content[:80].decode("utf-8", "replace")
-            raise APIError(
-                f"expected JSON but got {content_type or 'no content type'}: {snippet!r}",
-                status=response.status_code, request_id=request_id,
-            ) from None
+            answer = _UNPARSED  # raised below, outside this block, so the error has no decoder error as context
+        if answer is _UNPARSED:
+            raise APIError(f"{call.method} {call.path}: asked for a stream, the server sent JSON that does not parse: "
+                           f"{body[:80].decode('utf-8', 'replace')!r}", status=status, request_id=request_id)
+        events = as_stream(answer, kind)
+        if events is None:
+            shape = answer.get("object", "an object") if isinstance(answer, dict) else type(answer).__name__
+            raise APIResponseValidationError(f"{call.method} {call.path}: asked for a stream, the server answered with "
+                                             f"one JSON {shape} that is no answer to this call", status=status,
+                                             request_id=request_id)
+        yield events
 
     def _record(self, call: "_Call", status: int | None, request_id: str | None, usage: dict,
                 model: str | None = None) -> None:
@@ -287,6 +274,34 @@ class Requester:
         record = RequestRecord(call.method, call.path, status, seconds, request_id, dict(usage), call.attempts, model)
         for listener in list(self.listeners):
             listener(record)
+
+
+_UNPARSED = object()
+
+
+class _Answer:
+    """A whole (not streamed) answer, read off the response and masked: what `request` decodes, so
+    the response itself (which keeps the body as sent) need not stay around."""
+
+    def __init__(self, response: Response, hide: Callable[[bytes], bytes] | None) -> None:
+        self.status = response.status_code
+        self.request_id = response.headers.get("x-request-id")
+        self.content_type = response.headers.get("content-type", "")
+        self.encoding = response.encoding
+        self.content = hide(response.content) if hide is not None else response.content
+
+    def decode(self, expect: Expect) -> Any:
+        if expect == "bytes":
+            return self.content
+        if expect == "text" or (expect == "auto" and "json" not in self.content_type):
+            return self.content.decode(self.encoding or "utf-8", "replace")
+        try:
+            return jsonlib.loads(self.content)
+        except ValueError:
+            pass  # raised below, so the error has no decoder error as its context
+        snippet = self.content[:80].decode("utf-8", "replace")
+        raise APIError(f"expected JSON but got {self.content_type or 'no content type'}: {snippet!r}",
+                       status=self.status, request_id=self.request_id)
 
 
 @dataclass

@@ -11,13 +11,15 @@
         │   ├── UnprocessableEntityError     422
         │   ├── RateLimitError               429
         │   └── InternalServerError          >= 500
+        ├── APIResponseValidationError  an answer that is not the object the endpoint promises
         ├── APIConnectionError       no usable answer: refused, reset, DNS, broken stream
         │   └── APITimeoutError      the connect or read timeout ran out
         └── APIUserAbortError        the caller stopped the call (its client was aborted): never retried
 
 `str(error)` is one short line: the status, the error type or code, the server's message and the
-request id. The API key never appears in any of them: messages come from the server or from us,
-never from request headers.
+request id. The API key never appears in any of them: messages come from us or from the server's
+bytes, which the request engine masks the key out of as it reads them (`secret`), and never from
+request headers.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ __all__ = [
     "UnprocessableEntityError",
     "RateLimitError",
     "InternalServerError",
+    "APIResponseValidationError",
     "APIConnectionError",
     "APITimeoutError",
     "APIUserAbortError",
@@ -136,6 +139,11 @@ class RateLimitError(APIStatusError):
 
 class InternalServerError(APIStatusError):
     """5xx: the server failed."""
+
+
+class APIResponseValidationError(APIError):
+    """The server answered, but not with the object the endpoint promises (`null`, a bare list, a
+    field of the wrong type): named as in the official SDK."""
 
 
 class APIConnectionError(APIError):

@@ -20,7 +20,7 @@ class Page(Sequence[dict]):
         self.raw = payload
         self.data: list[dict] = list(payload.get("data") or [])
         self.object = payload.get("object", "list")
-        self.has_more = bool(payload.get("has_more", False))
+        self.has_more = payload.get("has_more") is True  # a server's "false" (a string) is no promise of more
         self.first_id = payload.get("first_id") or (self.data[0].get("id") if self.data else None)
         self.last_id = payload.get("last_id") or (self.data[-1].get("id") if self.data else None)
         self._fetch_after = fetch_after

@@ -21,7 +21,7 @@ from __future__ import annotations
 import copy
 from typing import Iterable, Iterator
 
-from .accumulate import Reply
+from .accumulate import Reply, checked_index
 
 __all__ = ["ResponseAccumulator", "output_text", "function_calls"]
 
@@ -172,7 +172,7 @@ class ResponseAccumulator:
         item (for a whole item) or the last one (for a delta)."""
         index = event.get("output_index")
         if isinstance(index, int) and index >= 0:
-            return index
+            return checked_index(index, len(self.items), "output")
         wanted = item_id or event.get("item_id")
         for position, item in enumerate(self.items):
             if wanted is not None and item.get("id") == wanted:
@@ -226,4 +226,6 @@ class ResponseAccumulator:
     @staticmethod
     def _content_index(event: dict, content: list) -> int:
         index = event.get("content_index")
-        return index if isinstance(index, int) and index >= 0 else max(len(content) - 1, 0)
+        if isinstance(index, int) and index >= 0:
+            return checked_index(index, len(content), "content part")
+        return max(len(content) - 1, 0)

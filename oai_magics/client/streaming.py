@@ -37,7 +37,8 @@ class Stream(Iterator[dict]):
         self._events = events
         self.received = 0  # events that arrived, for the message when the stream breaks
         decode = self._decode_typed if typed else self._decode
-        self._iterator: Generator[dict, None, None] = decode(self._sse(chunks))
+        self._reader = self._sse(chunks)
+        self._iterator: Generator[dict, None, None] = decode(self._reader)
         self.closed = False
 
     def __iter__(self) -> "Stream":
@@ -60,6 +61,9 @@ class Stream(Iterator[dict]):
             self.closed = True
             try:
                 self._iterator.close()
+                # The reading generators too: a decoder that raised leaves them waiting, holding the
+                # last bytes read, and its frame is in the error's traceback.
+                self._reader.close()
                 self._close_response()
             finally:
                 if self._on_end is not None:

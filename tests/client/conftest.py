@@ -55,6 +55,18 @@ def _seen(request: Request) -> Seen:
     return Seen(request.method, request.path, query, dict(request.headers), content_type, body, raw_path)
 
 
+def any_answer(seen: Seen) -> dict:
+    """An answer every endpoint accepts as the object it promises: an id, empty lists where lists are
+    promised, and for embeddings one vector per input."""
+    answer: dict[str, Any] = {"object": "list", "id": "obj_1", "data": [], "has_more": False, "choices": [],
+                              "results": [], "output": []}
+    if seen.path.endswith("/embeddings") and isinstance(seen.body, dict):
+        inputs = seen.body.get("input")
+        count = len(inputs) if isinstance(inputs, list) else 1
+        answer["data"] = [{"object": "embedding", "index": index, "embedding": [0.0]} for index in range(count)]
+    return answer
+
+
 @pytest.fixture
 def recorder(httpserver: Any) -> Recorder:
     rec = Recorder()
@@ -63,7 +75,7 @@ def recorder(httpserver: Any) -> Recorder:
         rec.requests.append(_seen(request))
         if rec.reply is not None:
             return rec.reply(request)
-        return Response(json.dumps({"object": "list", "data": [], "has_more": False}), content_type="application/json")
+        return Response(json.dumps(any_answer(rec.requests[-1])), content_type="application/json")
 
     import re
 

@@ -82,8 +82,8 @@ def test_a_refused_post_is_retried_and_counted() -> None:
 
 def test_idempotency_key_on_every_non_get_the_same_across_retries(client: Client, recorder: Any) -> None:
     answers = [500, 200, 200, 200, 200]
-    recorder.reply = lambda request: Response(json.dumps({"id": "x", "object": "thing"}), status=answers.pop(0),
-                                              content_type="application/json")
+    body = json.dumps({"id": "x", "object": "thing", "choices": [], "data": []})
+    recorder.reply = lambda request: Response(body, status=answers.pop(0), content_type="application/json")
     records: list[RequestRecord] = []
     client.listeners.append(records.append)
     client.chat.completions.create(**CHAT)  # a 500, then the retry

@@ -15,7 +15,7 @@ from werkzeug import Response
 from oai_magics.client import APIConnectionError, Client, InternalServerError, RateLimitError, RetryPolicy
 from oai_magics.client.retries import RETRYABLE_STATUS
 
-OK = json.dumps({"object": "list", "data": [{"id": "m1"}]})
+OK = json.dumps({"object": "list", "id": "obj_1", "data": [{"id": "m1"}]})  # a list, and an uploaded file
 
 
 def replies(recorder: Any, *answers: tuple[int, dict]) -> None:

@@ -182,13 +182,66 @@ def test_a_read_timeout_mid_stream_is_a_timeout() -> None:
 
 
 @pytest.mark.parametrize("body, says", [
-    (b'{"id": "chatcmpl-1", "object": "chat.completion", "choices": []}', "one JSON chat.completion: it does not stream"),
+    (b'{"id": "model-1", "object": "model"}', "one JSON model that is no answer to this call"),
     (b'{"choices": [broken', "asked for a stream, the server sent JSON that does not parse: '{\"choices\": [broken'"),
 ])
-def test_a_stream_answered_with_one_json_body_says_what_came_back(client: Client, recorder: Any, body: bytes,
-                                                                   says: str) -> None:
+def test_a_stream_answered_with_json_that_no_stream_could_carry_says_what_came_back(client: Client, recorder: Any,
+                                                                                    body: bytes, says: str) -> None:
     recorder.reply = lambda request: Response(body, content_type="application/json")
     stream = client.chat.completions.create(model="m", messages=MSG, stream=True)
     with pytest.raises(APIError) as caught:
         next(stream)
     assert says in str(caught.value) and caught.value.status == 200 and stream.closed
+
+
+WHOLE_CHAT = {"id": "chatcmpl-1", "object": "chat.completion", "model": "m", "usage": {"total_tokens": 7},
+              "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
+                  "role": "assistant", "content": "whole",
+                  "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]}},
+                          {"index": 1, "finish_reason": "stop", "message": {"role": "assistant", "content": "two"}}]}
+
+
+@pytest.mark.parametrize("body, texts", [
+    (WHOLE_CHAT, ["whole", "two"]),
+    ({"object": "text_completion", "choices": [{"index": 0, "text": "legacy", "finish_reason": "stop"}]}, ["legacy"]),
+    ({"object": "chat.completion", "choices": []}, []),
+])
+def test_a_whole_answer_to_a_streamed_call_is_read_as_its_stream(client: Client, recorder: Any, body: dict,
+                                                                  texts: list) -> None:
+    from oai_magics.client.accumulate import ChunkAccumulator, consume
+
+    recorder.reply = lambda request: Response(json.dumps(body), content_type="application/json")
+    records: list = []
+    client.listeners.append(records.append)
+    pieces: list = []
+    reply = consume(client.chat.completions.create(model="m", messages=MSG, stream=True), ChunkAccumulator(),
+                    lambda index, piece: pieces.append((index, piece)))
+    assert reply.error is None and reply.texts == texts and pieces == list(enumerate(texts))
+    if body is WHOLE_CHAT:
+        assert reply.tool_calls == WHOLE_CHAT["choices"][0]["message"]["tool_calls"]
+        assert reply.finish_reason == "tool_calls" and records[0].usage == {"total_tokens": 7}
+
+
+def test_a_whole_response_to_a_streamed_call_is_read_as_its_events(client: Client, recorder: Any) -> None:
+    from oai_magics.client.accumulate import consume
+    from oai_magics.client.responses_stream import ResponseAccumulator
+
+    response = {"id": "resp_1", "object": "response", "status": "completed", "model": "m", "usage": {"total_tokens": 3},
+                "output": [{"id": "fc_1", "type": "function_call", "call_id": "call_1", "name": "f", "arguments": "{}"},
+                           {"id": "msg_1", "type": "message", "role": "assistant",
+                            "content": [{"type": "output_text", "text": "whole", "annotations": []}]}]}
+    recorder.reply = lambda request: Response(json.dumps(response), content_type="application/json")
+    accumulator = ResponseAccumulator()
+    pieces: list = []
+    reply = consume(client.responses.create(model="m", input="hi", stream=True), accumulator,
+                    lambda index, piece: pieces.append(piece))
+    assert reply.error is None and accumulator.finished and pieces == ["whole"] and reply.text == "whole"
+    assert accumulator.response["output"] == response["output"] and reply.usage == {"total_tokens": 3}
+    assert reply.tool_calls[0]["id"] == "call_1"
+
+
+def test_a_whole_run_to_a_streamed_call_is_its_status_event(client: Client, recorder: Any) -> None:
+    run = {"id": "run_1", "object": "thread.run", "status": "queued"}
+    recorder.reply = lambda request: Response(json.dumps(run), content_type="application/json")
+    events = list(client.threads.runs.create("thread_1", assistant_id="asst_1", stream=True))
+    assert events == [{"event": "thread.run.queued", "data": run}]

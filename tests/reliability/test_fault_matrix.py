@@ -66,11 +66,7 @@ FAULTS = [
 ]
 
 # Rows that fail today because of a defect elsewhere, named precisely; strict, so a fix is noticed.
-KNOWN_DEFECTS: dict[tuple[str, str], str] = {
-    ("malformed JSON with 200", "chat streamed"):
-        "a 200 application/json answer to a streamed %%chat is named in one line ('asked for a stream, the server sent "
-        "JSON that does not parse'), but as the reply's note under an empty reply, not as a failed cell (UsageError)",
-}
+KNOWN_DEFECTS: dict[tuple[str, str], str] = {}
 
 
 def case(fault: Fault, target: Target) -> Any:

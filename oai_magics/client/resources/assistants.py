@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from ..pagination import Page
-from .base import AssistantsResource, AssistantsV1Resource, seg
+from .base import AssistantsResource, AssistantsV1Resource, STORED, seg
 
 
 class AssistantFiles(AssistantsV1Resource):
     """/assistants/{assistant_id}/files: removed in v2, so always sent as v1."""
+
+    answer_fields = STORED
 
     def list(self, assistant_id: str, **params: Any) -> Page:
         """GET /assistants/{assistant_id}/files"""
@@ -29,6 +31,8 @@ class AssistantFiles(AssistantsV1Resource):
 
 
 class Assistants(AssistantsResource):
+    answer_fields = STORED
+
     def __init__(self, requester: Any) -> None:
         super().__init__(requester)
         self.files = AssistantFiles(requester)

@@ -8,7 +8,9 @@ from urllib.parse import quote
 from ..core import REQUEST_OPTIONS, Requester
 from ..pagination import Page
 
-__all__ = ["Resource", "AssistantsResource", "AssistantsV1Resource", "seg"]
+__all__ = ["Resource", "AssistantsResource", "AssistantsV1Resource", "seg", "STORED"]
+
+STORED: Mapping[str, type] = {"id": str}  # an object the API keeps, and that later calls refer to by its id
 
 
 def seg(value: str) -> str:
@@ -31,10 +33,20 @@ def split(params: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 class Resource:
-    """A group of endpoints. Subclasses build paths and bodies; the verbs below send them."""
+    """A group of endpoints. Subclasses build paths and bodies; the verbs below send them.
+
+    `answer_fields` is what every JSON answer of the group has, with its type (`STORED`: an `id`, for
+    objects the API keeps); a method whose answer promises other fields names them in `fields=`.
+    """
+
+    answer_fields: Mapping[str, type] = {}
 
     def __init__(self, requester: Requester) -> None:
         self._r = requester
+
+    def _promised(self, kw: dict[str, Any]) -> dict[str, Any]:
+        kw.setdefault("fields", self.answer_fields)
+        return kw
 
     @property
     def _beta(self) -> str | None:
@@ -42,7 +54,7 @@ class Resource:
 
     def _get(self, path: str, params: Mapping[str, Any] | None = None, **kw: Any) -> Any:
         query, options = split(params or {})
-        return self._r.request("GET", path, query=query, beta=self._beta, options=options, **kw)
+        return self._r.request("GET", path, query=query, beta=self._beta, options=options, **self._promised(kw))
 
     def _list(self, path: str, params: Mapping[str, Any] | None = None) -> Page:
         query, options = split(params or {})
@@ -53,16 +65,18 @@ class Resource:
         body, options = split(params or {})
         stream: Literal["chunks", "events"] | None = ("events" if events else "chunks") if body.get("stream") else None
         # A POST without parameters (cancel, say) sends no body at all, as the API expects.
-        return self._r.request("POST", path, body=body or None, beta=self._beta, stream=stream, options=options, **kw)
+        return self._r.request("POST", path, body=body or None, beta=self._beta, stream=stream, options=options,
+                               **self._promised(kw))
 
     def _upload(self, path: str, files: Mapping[str, Any], params: Mapping[str, Any], **kw: Any) -> Any:
         """POST a multipart body: `files` are uploads, `params` plain form fields."""
         fields, options = split(params)
-        return self._r.request("POST", path, body=fields, files=files, beta=self._beta, options=options, **kw)
+        return self._r.request("POST", path, body=fields, files=files, beta=self._beta, options=options,
+                               **self._promised(kw))
 
     def _delete(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         _, options = split(params or {})
-        return self._r.request("DELETE", path, beta=self._beta, options=options)
+        return self._r.request("DELETE", path, beta=self._beta, options=options, fields=self.answer_fields)
 
 
 class AssistantsResource(Resource):

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from ..pagination import Page
-from .base import Resource, seg
+from .base import Resource, STORED, seg
 
 __all__ = ["Batches"]
 
 
 class Batches(Resource):
+    answer_fields = STORED
+
     def create(self, *, input_file_id: str, endpoint: str, completion_window: str = "24h", **params: Any) -> dict:
         """POST /batches (metadata optional)."""
         return self._post("/batches", {"input_file_id": input_file_id, "endpoint": endpoint,

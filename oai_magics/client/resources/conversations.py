@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..pagination import Page
-from .base import Resource, seg
+from .base import Resource, STORED, seg
 
 __all__ = ["Conversations", "ConversationItems"]
 
@@ -37,6 +37,8 @@ class ConversationItems(Resource):
 
 
 class Conversations(Resource):
+    answer_fields = STORED
+
     def __init__(self, requester: Any) -> None:
         super().__init__(requester)
         self.items = ConversationItems(requester)

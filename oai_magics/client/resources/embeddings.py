@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import APIError
+from ..errors import APIError, APIResponseValidationError
 from .base import Resource
 
 __all__ = ["Embeddings", "EmbeddingResult"]
@@ -64,4 +64,15 @@ class Embeddings(Resource):
     def create(self, **params: Any) -> EmbeddingResult:
         """POST /embeddings; `encoding_format` defaults to base64 (4x smaller on the wire)."""
         params.setdefault("encoding_format", "base64")
-        return EmbeddingResult(self._post("/embeddings", params))
+        result = EmbeddingResult(self._post("/embeddings", params, fields={"data": list}))
+        inputs = params.get("input")
+        wanted = 1 if isinstance(inputs, str) or not isinstance(inputs, list) or _is_tokens(inputs) else len(inputs)
+        if len(result["data"]) != wanted:  # each row of the matrix is some input's: a missing one shifts the rest
+            raise APIResponseValidationError(f"POST /embeddings answered with {len(result['data'])} embeddings "
+                                             f"for {wanted} input{'s' if wanted != 1 else ''}")
+        return result
+
+
+def _is_tokens(inputs: list) -> bool:
+    """One input given as token ids (a list of ints), not a list of inputs."""
+    return bool(inputs) and all(isinstance(item, int) for item in inputs)

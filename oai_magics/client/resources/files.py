@@ -6,10 +6,12 @@ from typing import Any
 
 from ..multipart import FileInput
 from ..pagination import Page
-from .base import Resource, seg
+from .base import Resource, STORED, seg
 
 
 class Files(Resource):
+    answer_fields = STORED
+
     def list(self, **params: Any) -> Page:
         """GET /files (purpose, limit, order, after)."""
         return self._list("/files", params)
@@ -33,6 +35,8 @@ class Files(Resource):
 
 class FineTunes(Resource):
     """The legacy /fine-tunes API."""
+
+    answer_fields = STORED
 
     def list(self, **params: Any) -> Page:
         """GET /fine-tunes"""

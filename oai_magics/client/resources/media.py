@@ -13,15 +13,15 @@ TEXT_FORMATS = ("text", "srt", "vtt")
 class Images(Resource):
     def generate(self, **params: Any) -> dict:
         """POST /images/generations"""
-        return self._post("/images/generations", params)
+        return self._post("/images/generations", params, fields={"data": list})
 
     def edit(self, image: FileInput, *, mask: FileInput | None = None, **params: Any) -> dict:
         """POST /images/edits (multipart `image`, optional `mask`)."""
-        return self._upload("/images/edits", {"image": image, "mask": mask}, params)
+        return self._upload("/images/edits", {"image": image, "mask": mask}, params, fields={"data": list})
 
     def create_variation(self, image: FileInput, **params: Any) -> dict:
         """POST /images/variations (multipart `image`)."""
-        return self._upload("/images/variations", {"image": image}, params)
+        return self._upload("/images/variations", {"image": image}, params, fields={"data": list})
 
 
 class Speech(Resource):

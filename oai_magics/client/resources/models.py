@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from ..pagination import Page
-from .base import Resource, seg
+from .base import Resource, STORED, seg
 
 
 class Models(Resource):
+    answer_fields = STORED
+
     def list(self, **params: Any) -> Page:
         """GET /models"""
         return self._list("/models", params)
@@ -24,6 +26,8 @@ class Models(Resource):
 
 class Engines(Resource):
     """Deprecated by the API in favour of models; kept for older servers."""
+
+    answer_fields = STORED
 
     def list(self, **params: Any) -> Page:
         """GET /engines"""

@@ -10,4 +10,4 @@ from .base import Resource
 class Moderations(Resource):
     def create(self, **params: Any) -> dict:
         """POST /moderations"""
-        return self._post("/moderations", params)
+        return self._post("/moderations", params, fields={"results": list})

@@ -6,12 +6,13 @@ import time
 from typing import Any, Callable
 
 from ..pagination import Page
-from .base import Resource, seg, split
+from .base import STORED, Resource, seg, split
 
 __all__ = ["Responses", "InputItems", "TERMINAL_STATUSES"]
 
 # A response in any other status (queued, in_progress) is still being worked on.
 TERMINAL_STATUSES = frozenset({"completed", "failed", "cancelled", "incomplete"})
+RESPONSE = {**STORED, "output": list}
 
 
 def _response(response_id: str) -> str:
@@ -25,6 +26,7 @@ class InputItems(Resource):
 
 
 class Responses(Resource):
+    answer_fields = STORED
     def __init__(self, requester: Any) -> None:
         super().__init__(requester)
         self.input_items = InputItems(requester)
@@ -33,13 +35,14 @@ class Responses(Resource):
         """POST /responses; `stream=True` yields the typed `response.*` event objects."""
         body, options = split(params)
         stream = "responses" if body.get("stream") else None
-        return self._r.request("POST", "/responses", body=body, stream=stream, options=options)
+        return self._r.request("POST", "/responses", body=body, stream=stream, fields=RESPONSE, options=options)
 
     def retrieve(self, response_id: str, **params: Any) -> Any:
         """GET /responses/{response_id}; `stream=True` (with `starting_after=N`) replays its events."""
         query, options = split(params)
         stream = "responses" if query.get("stream") else None
-        return self._r.request("GET", _response(response_id), query=query, stream=stream, options=options)
+        return self._r.request("GET", _response(response_id), query=query, stream=stream, fields=RESPONSE,
+                               options=options)
 
     def delete(self, response_id: str, **params: Any) -> Any:
         """DELETE /responses/{response_id} (the spec gives this answer no schema: returned as sent)."""

@@ -10,7 +10,7 @@ from .base import Resource, seg
 class ChatCompletions(Resource):
     def create(self, **params: Any) -> Any:
         """POST /chat/completions; with `stream=True` a Stream of chunk dicts."""
-        return self._post("/chat/completions", params)
+        return self._post("/chat/completions", params, fields={"choices": list})
 
 
 class Chat:
@@ -24,11 +24,11 @@ class Completions(Resource):
     def create(self, *, engine_id: str | None = None, **params: Any) -> Any:
         """POST /completions, or POST /engines/{engine_id}/completions; `stream=True` streams."""
         path = f"/engines/{seg(engine_id)}/completions" if engine_id else "/completions"
-        return self._post(path, params)
+        return self._post(path, params, fields={"choices": list})
 
 
 class Edits(Resource):
     def create(self, **params: Any) -> dict:
         """POST /edits (legacy)."""
-        return self._post("/edits", params)
+        return self._post("/edits", params, fields={"choices": list})
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..pagination import Page
-from .base import AssistantsResource, AssistantsV1Resource, seg
+from .base import AssistantsResource, AssistantsV1Resource, STORED, seg
 
 
 def _thread(thread_id: str) -> str:
@@ -14,6 +14,8 @@ def _thread(thread_id: str) -> str:
 
 class MessageFiles(AssistantsV1Resource):
     """/threads/{thread_id}/messages/{message_id}/files: Assistants v1 only."""
+
+    answer_fields = STORED
 
     def list(self, thread_id: str, message_id: str, **params: Any) -> Page:
         """GET /threads/{thread_id}/messages/{message_id}/files"""
@@ -25,6 +27,8 @@ class MessageFiles(AssistantsV1Resource):
 
 
 class Messages(AssistantsResource):
+    answer_fields = STORED
+
     def __init__(self, requester: Any) -> None:
         super().__init__(requester)
         self.files = MessageFiles(requester)
@@ -51,6 +55,8 @@ class Messages(AssistantsResource):
 
 
 class Steps(AssistantsResource):
+    answer_fields = STORED
+
     def list(self, thread_id: str, run_id: str, **params: Any) -> Page:
         """GET /threads/{thread_id}/runs/{run_id}/steps"""
         return self._list(f"{_thread(thread_id)}/runs/{seg(run_id)}/steps", params)
@@ -61,6 +67,8 @@ class Steps(AssistantsResource):
 
 
 class Runs(AssistantsResource):
+    answer_fields = STORED
+
     def __init__(self, requester: Any) -> None:
         super().__init__(requester)
         self.steps = Steps(requester)
@@ -91,6 +99,8 @@ class Runs(AssistantsResource):
 
 
 class Threads(AssistantsResource):
+    answer_fields = STORED
+
     def __init__(self, requester: Any) -> None:
         super().__init__(requester)
         self.messages = Messages(requester)

@@ -1,0 +1,71 @@
+"""The API key: held behind a mask, and masked out of whatever the server sends back.
+
+`Secret` holds the key; repr, str and format show a mask, and only `.value` hands the key out (to the
+transport, as the request leaves). `hide()` and `hide_in_stream()` replace the key in server bytes
+with that mask. The request engine passes every body it reads through one of them before anything
+else sees it, so a server or proxy that echoes the `Authorization` header cannot put the key into an
+error message, a traceback's locals, a reply shown in the notebook or a file written from it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Iterator
+
+__all__ = ["Secret"]
+
+
+class Secret:
+    """A key that does not show itself: repr, str and format all give a mask, `.value` the key."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    @property
+    def value(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return repr(self)
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __reduce__(self) -> Any:
+        raise TypeError("a Secret is not pickled")
+
+    def hide(self, data: bytes) -> bytes:
+        """`data` with every copy of the key replaced by the mask."""
+        key = self._value.encode()
+        return data.replace(key, repr(self).encode()) if key and key in data else data
+
+    def hide_in_stream(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        """The chunks with the key masked, also where the network split it between two chunks.
+
+        A key holds no line break, so each copy lies within one line: the bytes after a chunk's last
+        line break wait for the rest of their line. Nothing that could be shown waits longer: a
+        Server-Sent Event is complete only at a blank line. A long line arriving in many chunks is
+        joined once, when its end comes.
+        """
+        held: list[bytes] = []
+        for chunk in chunks:
+            if not held and chunk.endswith(b"\n"):  # the usual chunk: whole events, nothing to hold
+                yield self.hide(chunk)
+                continue
+            cut = max(chunk.rfind(b"\n"), chunk.rfind(b"\r")) + 1
+            if not cut:
+                held.append(chunk)
+                continue
+            lines = chunk if cut == len(chunk) else chunk[:cut]
+            if held:
+                lines = b"".join(held) + lines
+            held = [chunk[cut:]] if cut < len(chunk) else []
+            yield self.hide(lines)
+        if held:
+            yield self.hide(b"".join(held))
