@@ -326,7 +326,7 @@ def _not_resent(call: _Call, error: APIConnectionError) -> APIConnectionError:
     message = (f"{call.method} {call.path} {error.message}; not re-sent because it might be billed twice. "
                "Run it again yourself if it did not take effect, or use Client(honours_idempotency_key=True) "
                "with a server that honours Idempotency-Key")
-    return type(error)(message, sent=True, request_id=error.request_id)
+    return type(error)(message, sent=True, unanswered=f"{call.method} {call.path} {error.message}", request_id=error.request_id)
 
 
 def _say_when_to_retry(error: APIStatusError, seconds: float) -> None:

@@ -151,11 +151,14 @@ class APIConnectionError(APIError):
 
     `sent` is False when the request surely never reached the server (refused, no route, connect
     timeout), so sending it again cannot do the work twice; True when it may have arrived.
+    `unanswered` is set on a call that went out, got no answer and was not sent again (it may have
+    done its work): what happened to it, in a few words, for callers that explain it their own way.
     """
 
-    def __init__(self, message: str, *, sent: bool = True, **kwargs: Any) -> None:
+    def __init__(self, message: str, *, sent: bool = True, unanswered: str | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.sent = sent
+        self.unanswered = unanswered
 
 
 class APITimeoutError(APIConnectionError):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import question_marks
+
 __all__ = ["register", "unregister", "session_of"]
 
 _LOADED: dict[int, Any] = {}
@@ -26,7 +28,9 @@ def register(shell: Any) -> None:
                 EmbedMagics(shell, settings.session), AssistantMagics(shell, settings.session)]
     for family in families:
         shell.register_magics(family)
-    _LOADED[id(shell)] = (settings, families)
+    # A prompt line ending in "?" is sent, not taken for a help request on its last word.
+    questions = question_marks.install(shell, [name for family in families for name in family.magics["line"]])
+    _LOADED[id(shell)] = (settings, families, questions)
 
 
 def session_of(shell: Any) -> Any:
@@ -35,7 +39,8 @@ def session_of(shell: Any) -> Any:
 
 
 def unregister(shell: Any) -> None:
-    settings, families = _LOADED.pop(id(shell), (None, []))
+    settings, families, questions = _LOADED.pop(id(shell), (None, [], None))
+    question_marks.uninstall(shell, questions)
     manager = shell.magics_manager
     for family in families:
         for kind, names in family.magics.items():

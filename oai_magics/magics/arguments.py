@@ -20,6 +20,7 @@ inspector, `%chat --help` through `parse`).
 from __future__ import annotations
 
 import argparse
+import difflib
 import math
 import re
 import shlex
@@ -30,8 +31,8 @@ from IPython.core.error import UsageError
 from IPython.core.magic_arguments import MagicArgumentParser, argument, real_name
 from IPython.core.magic_arguments import magic_arguments as _eager_magic_arguments
 
-__all__ = ["magic_arguments", "argument", "an_id", "a_number", "WholeNumber", "WORKERS", "parser_of", "help_text", "parse",
-           "HelpShown"]
+__all__ = ["magic_arguments", "argument", "an_id", "a_model", "at_least", "WORKERS", "a_number", "parser_of", "help_text",
+           "parse", "HelpShown"]
 
 # A word: runs of unquoted text and quoted spans; a lone quote (an apostrophe in "what's") is text.
 _TOKEN = re.compile(r"""(?:[^\s"']+|"[^"]*"|'[^']*'|["'])+""")
@@ -85,6 +86,33 @@ def an_id(text: str) -> str:
     return text
 
 
+def a_model(text: str) -> str:
+    """An `@argument(type=a_model)` for `-m/--model`: an empty name would quietly mean the default."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("a model name cannot be empty (leave the option out for the default model)")
+    return text
+
+
+def at_least(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+    """An `@argument(type=at_least(1))` (or `at_least(1, 48)`) for counts: a whole number in the
+    range, said before any request. Outside it, one usage line names the flag and the range, rather
+    than a value quietly bent to fit."""
+    span = f" from {minimum:,} to {maximum:,}" if maximum is not None else ""
+
+    def a_count(text: str) -> int:
+        shown = text if len(text) <= 20 else text[:12] + "…"  # a run of 5,000 digits stays one short line
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number{span}, got {shown!r}") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            raise argparse.ArgumentTypeError(f"expected a whole number{span}, got {shown}" if span else
+                                             f"expected {minimum} or more, got {shown}")
+        return value
+
+    return a_count
+
+
 def a_number(text: str) -> float:
     """An `@argument(type=a_number)` for sampling settings: NaN and infinities are no JSON a server
     accepts, so they are a usage error here rather than a broken request."""
@@ -97,31 +125,9 @@ def a_number(text: str) -> float:
     return value
 
 
-class WholeNumber:
-    """An `@argument(type=WholeNumber(1, 48))` for counts: a number outside the range, or none at
-    all, is one usage line naming the flag and the range, not a value quietly bent to fit."""
-
-    def __init__(self, low: int, high: int | None = None) -> None:
-        self.low, self.high = low, high
-        self.allowed = f"a whole number from {low:,} to {high:,}" if high is not None else f"a whole number of at least {low:,}"
-
-    def __call__(self, text: str) -> int:
-        shown = text if len(text) <= 20 else text[:12] + "…"  # a run of 5,000 digits stays one short line
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {self.allowed}, got {shown!r}") from None
-        if value < self.low or (self.high is not None and value > self.high):
-            raise argparse.ArgumentTypeError(f"expected {self.allowed}, got {shown}")
-        return value
-
-    def __repr__(self) -> str:
-        return self.allowed
-
-
 # Requests one job keeps in flight (`--workers`): the client's pool of 64 connections holds them
 # with room for streams beside them, and a server or rate limit rarely rewards more.
-WORKERS = WholeNumber(1, 48)
+WORKERS = at_least(1, 48)
 
 
 def parser_of(magic: Callable[..., Any]) -> MagicArgumentParser:
@@ -150,7 +156,7 @@ def _unquote(text: str) -> str:
     try:
         return "".join(lexer)
     except ValueError as exc:  # an unclosed quote
-        raise UsageError(f"cannot read the arguments: {exc} in {text}") from None
+        raise UsageError(f"cannot read the arguments: {exc} in {_one_line(text)}") from None
 
 
 class _Options:
@@ -278,4 +284,23 @@ def parse(magic: Callable[..., Any], line: str, *, intermixed: bool = True) -> A
     if argv is None:
         print(help_text(magic))
         raise HelpShown()
-    return parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        raise UsageError(_unrecognized(parser, extra))
+    return args
+
+
+def _unrecognized(parser: argparse.ArgumentParser, extra: list[str]) -> str:
+    """What argparse could not place, as the user wrote it (without the `--` we may have added)."""
+    words = [word for word in extra if word != "--"]
+    known = [s for action in parser._actions for s in action.option_strings]
+    unknown = next((w.partition("=")[0] for w in words if _looks_like_option(w)), None)
+    close = difflib.get_close_matches(unknown, known, n=1) if unknown else []
+    hint = f"did you mean {close[0]}? " if close else ""
+    return f"unrecognized arguments: {_one_line(' '.join(words))} ({hint}%{parser.prog} -h lists what it takes)"
+
+
+def _one_line(text: str, limit: int = 120) -> str:
+    """Typed text quoted in an error: its line breaks shown as \\n, and cut when long."""
+    flat = text.replace("\r", "\\r").replace("\n", "\\n")
+    return flat if len(flat) <= limit else flat[:limit - 1] + "…"

@@ -6,7 +6,7 @@ from typing import Any
 
 from IPython.core.error import UsageError
 
-from .arguments import argument, magic_arguments
+from .arguments import a_model, argument, magic_arguments
 from .assistant import ROUTER, api_option
 from .common import parse_params, publish, read_variable
 
@@ -81,7 +81,7 @@ def list_assistants(magics: Any, args: Any) -> Any:
 @magic_arguments(name="assistant create")
 @api_option
 @argument("name", help="the assistant's name")
-@argument("-m", "--model", help="its model (default: the chat model of the profile)")
+@argument("-m", "--model", type=a_model, help="its model (default: the chat model of the profile)")
 @argument("-i", "--instructions", help="its instructions (system prompt)")
 @argument("--tools", help="comma-separated: Python function names, code_interpreter, file_search, "
                           "or variables holding tool specs")
@@ -116,7 +116,7 @@ def show(magics: Any, args: Any) -> Any:
 @api_option
 @argument("assistant", help="a name or id")
 @argument("--name", help="a new name")
-@argument("-m", "--model", help="a new model")
+@argument("-m", "--model", type=a_model, help="a new model")
 @argument("-i", "--instructions", help="new instructions")
 @argument("--tools", help="the new tool list (as for create)")
 @argument("--metadata", action="append", metavar="KEY=VALUE", help="metadata, repeatable")

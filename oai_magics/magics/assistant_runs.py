@@ -12,10 +12,10 @@ from typing import Any
 
 from IPython.core.error import UsageError
 
-from .arguments import argument, magic_arguments
+from .arguments import a_model, argument, at_least, magic_arguments
 from .assistant import ROUTER, api_option
 from .assistant_commands import records_frame, show_frame, tool_specs
-from .common import parse_params, publish
+from .common import error_line, parse_params, publish
 from .prompts import interpolate
 
 __all__ = ["RunResult"]
@@ -43,11 +43,12 @@ class RunResult:
 @argument("assistant", help="the assistant's name or id")
 @argument("message", nargs="*", help="the user message (in %%%%assistant run, the cell)")
 @argument("--thread", help="the thread to run on (default: a new thread)")
-@argument("-m", "--model", help="the model for this run only")
+@argument("-m", "--model", type=a_model, help="the model for this run only")
 @argument("-i", "--instructions", help="instructions for this run only")
 @argument("--tools", help="tools for this run only (as for create)")
 @argument("--metadata", action="append", metavar="KEY=VALUE", help="run metadata, repeatable")
-@argument("--max-tokens", type=int, help="the most tokens the reply may have (the run then ends incomplete)")
+@argument("--max-tokens", type=at_least(1),
+          help="the most tokens the reply may have (the run then ends incomplete)")
 @argument("--file", action="append", dest="files", metavar="FILE_ID", help="attach an uploaded file to the message")
 @argument("--no-stream", action="store_true", help="poll until the run ends instead of streaming it")
 @argument("--confirm", action="store_true", help="ask before running each Python function the model calls")
@@ -118,7 +119,7 @@ def follow(magics: Any, handle: Any, functions: dict[str, Any], confirm: bool, o
 
 def failure(handle: Any, exc: Exception) -> str:
     """What went wrong, and where a run that goes on at the server can be looked at later."""
-    problem = f"{type(exc).__name__}: {exc}"
+    problem = error_line(exc)
     if handle.stream_broken:  # the failure came while the run was followed by polling
         problem = f"the stream broke off ({handle.stream_broken.split(':')[0]}), then {problem}"
     if handle.run_id and not handle.done:

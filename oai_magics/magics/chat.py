@@ -8,7 +8,7 @@ from typing import Any
 from IPython.core.error import UsageError
 from IPython.core.magic import line_cell_magic, magics_class, no_var_expand
 
-from .arguments import WORKERS, a_number, argument, magic_arguments
+from .arguments import WORKERS, a_model, a_number, argument, at_least, magic_arguments
 from .cells import CallCounter
 from .common import SessionMagics, friendly, parse, parse_params, publish, read_variable
 from .prompts import interpolate
@@ -24,10 +24,11 @@ class ChatMagics(SessionMagics):
 
     @friendly
     @magic_arguments()
-    @argument("-m", "--model", help="the chat model (default: %%config OAIMagics.chat_model, else the profile's)")
+    @argument("-m", "--model", type=a_model,
+              help="the chat model (default: %%config OAIMagics.chat_model, else the profile's)")
     @argument("-s", "--system", help="a system prompt for this conversation")
     @argument("-t", "--temperature", type=a_number, help="sampling temperature, 0 to 2")
-    @argument("--max-tokens", type=int, help="the most tokens the reply may have")
+    @argument("--max-tokens", type=at_least(1), help="the most tokens the reply may have")
     @argument("-p", "--param", action="append", metavar="KEY=VALUE",
               help="any other API parameter (JSON values), repeatable; with n=2 or more each choice is shown "
                    "apart, -o and _ get the list of texts, and memory keeps the first choice")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+from pathlib import Path
 from typing import Any, Callable
 
 from IPython.core.error import UsageError
@@ -13,7 +14,8 @@ from IPython.core.magic import Magics
 
 from .arguments import HelpShown, parse
 
-__all__ = ["SessionMagics", "friendly", "parse", "parse_params", "listing", "publish", "read_variable"]
+__all__ = ["SessionMagics", "friendly", "parse", "parse_params", "listing", "publish", "read_variable", "local_path",
+           "error_line"]
 
 
 class SessionMagics(Magics):
@@ -38,12 +40,20 @@ def friendly(method: Callable[..., Any]) -> Callable[..., Any]:
             return None
         except OpenAIError as exc:
             if self.session.settings.short_errors:
-                raise UsageError(f"{type(exc).__name__}: {exc}") from None
+                raise UsageError(error_line(exc)) from None
             raise
         except OSError as exc:  # a local file or folder: missing, a folder for a file, a file for a folder ...
             raise UsageError(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")) from None
 
     return wrapper
+
+
+def error_line(exc: Exception) -> str:
+    """A client error in one line a notebook user can act on."""
+    unanswered = getattr(exc, "unanswered", None)
+    if unanswered:  # the client's own advice names Client() options no magic has
+        return f"{unanswered}; not re-sent: it may have run and been billed. Re-run if it had no effect"
+    return f"{type(exc).__name__}: {exc}"
 
 
 def parse_params(pairs: list[str] | None, reserved: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -93,3 +103,11 @@ def read_variable(shell: Any, name: str) -> Any:
     if name not in shell.user_ns:
         raise UsageError(f"There is no variable named {name!r}.")
     return shell.user_ns[name]
+
+
+def local_path(text: str) -> Path:
+    """A path as the user typed it, `~` expanded; a `~name` with no such user is a usage error."""
+    try:
+        return Path(text).expanduser()
+    except RuntimeError:  # pathlib's way of saying it found no home folder for `~name`
+        raise UsageError(f"{text}: no home folder is known for {text.split('/')[0]}") from None

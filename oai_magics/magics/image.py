@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import base64
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import line_magic, magics_class, no_var_expand
 
-from .arguments import argument, magic_arguments
-from .common import SessionMagics, parse, friendly, parse_params, publish
+from .arguments import a_model, argument, magic_arguments
+from .common import SessionMagics, local_path, parse, friendly, parse_params, publish
 from .prompts import interpolate
 
 # Images per request where a model makes fewer than the API's usual 10.
@@ -33,7 +32,8 @@ class ImageMagics(SessionMagics):
     @magic_arguments()
     @argument("-n", type=int, default=1, help="how many images (dall-e-3 makes one per request: sent at once)")
     @argument("--size", help="e.g. 1024x1024, 1792x1024 (dall-e-3), 256x256 or 512x512 (dall-e-2)")
-    @argument("-m", "--model", help="the image model (default: %%config OAIMagics.image_model, else the profile's)")
+    @argument("-m", "--model", type=a_model,
+              help="the image model (default: %%config OAIMagics.image_model, else the profile's)")
     @argument("--quality", help="standard or hd (dall-e-3); low, medium or high (gpt-image-1)")
     @argument("--style", help="vivid or natural (dall-e-3)")
     @argument("--edit", metavar="PATH", help="edit this square PNG (transparent areas are repainted)")
@@ -63,7 +63,7 @@ class ImageMagics(SessionMagics):
 
         display(images)
         if args.save:
-            paths = images.save(args.save, prompt or "variation")
+            paths = images.save(local_path(args.save), prompt or "variation")
             print(f"saved {len(paths)} image(s): {', '.join(str(p) for p in paths)}")
         publish(self.shell, images, args.output)
         if failure is not None:
@@ -103,10 +103,10 @@ class ImageMagics(SessionMagics):
         if not model.startswith("gpt-image"):
             params.setdefault("response_format", "b64_json")  # no second download, no expiring URL
         if args.variation:
-            return images.create_variation(Path(args.variation).expanduser(), **params)
+            return images.create_variation(local_path(args.variation), **params)
         if args.edit:
-            mask = Path(args.mask).expanduser() if args.mask else None
-            return images.edit(Path(args.edit).expanduser(), mask=mask, prompt=prompt, **params)
+            mask = local_path(args.mask) if args.mask else None
+            return images.edit(local_path(args.edit), mask=mask, prompt=prompt, **params)
         return images.generate(prompt=prompt, **params)
 
     def _collect(self, answer: dict) -> Any:

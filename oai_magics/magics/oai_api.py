@@ -4,11 +4,10 @@ complete and edit (files and finetunes have modules of their own). Listings come
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
-from .arguments import a_number, argument, magic_arguments
-from .common import listing, parse_params, publish
+from .arguments import a_model, a_number, argument, at_least, magic_arguments
+from .common import listing, local_path, parse_params, publish
 from .oai import ROUTER, OAIMagics
 
 
@@ -23,7 +22,7 @@ def models(magics: OAIMagics, args: Any) -> Any:
 
 @ROUTER.command("moderate")
 @magic_arguments(name="oai moderate")
-@argument("-m", "--model", help="the moderation model")
+@argument("-m", "--model", type=a_model, help="the moderation model")
 @argument("text", nargs="+", help="the text to check")
 def moderate(magics: OAIMagics, args: Any) -> Any:
     """Check a text against the content policy: categories, flags and scores as a DataFrame."""
@@ -38,7 +37,7 @@ def moderate(magics: OAIMagics, args: Any) -> Any:
 
 @ROUTER.command("speak")
 @magic_arguments(name="oai speak")
-@argument("-m", "--model", help="the text-to-speech model")
+@argument("-m", "--model", type=a_model, help="the text-to-speech model")
 @argument("-v", "--voice", default="alloy", help="alloy, ash, coral, echo, fable, onyx, nova, sage, shimmer ...")
 @argument("-f", "--format", default="wav", help="mp3, wav, opus, aac, flac or pcm (default wav: plays everywhere)")
 @argument("--save", metavar="PATH", help="also write the audio to this file")
@@ -51,7 +50,7 @@ def speak(magics: OAIMagics, args: Any) -> None:
     audio = magics.session.client.audio.speech.create(model=magics.session.model("speech", args.model),
                                                       input=" ".join(args.text), voice=args.voice, response_format=args.format)
     if args.save:
-        Path(args.save).write_bytes(audio)
+        local_path(args.save).write_bytes(audio)
     if args.format == "pcm":
         import numpy as np
 
@@ -67,7 +66,7 @@ def _to_text(magics: OAIMagics, args: Any, translate: bool) -> Any:
     params = {"model": magics.session.model("transcription", args.model), "response_format": args.format}
     if not translate and args.language:
         params["language"] = args.language
-    answer = api.create(Path(args.path).expanduser(), **params)
+    answer = api.create(local_path(args.path), **params)
     if isinstance(answer, str):
         print(answer)
         return None
@@ -76,7 +75,7 @@ def _to_text(magics: OAIMagics, args: Any, translate: bool) -> Any:
 
 @ROUTER.command("transcribe")
 @magic_arguments(name="oai transcribe")
-@argument("-m", "--model", help="the transcription model")
+@argument("-m", "--model", type=a_model, help="the transcription model")
 @argument("-f", "--format", default="json", choices=["json", "text", "srt", "vtt", "verbose_json"], help="answer format")
 @argument("-l", "--language", help="the spoken language (ISO 639-1), if known")
 @argument("path", help="the audio file")
@@ -87,7 +86,7 @@ def transcribe(magics: OAIMagics, args: Any) -> Any:
 
 @ROUTER.command("translate")
 @magic_arguments(name="oai translate")
-@argument("-m", "--model", help="the transcription model")
+@argument("-m", "--model", type=a_model, help="the transcription model")
 @argument("-f", "--format", default="json", choices=["json", "text", "srt", "vtt", "verbose_json"], help="answer format")
 @argument("path", help="the audio file")
 def translate(magics: OAIMagics, args: Any) -> Any:
@@ -98,8 +97,8 @@ def translate(magics: OAIMagics, args: Any) -> Any:
 
 @ROUTER.command("complete")
 @magic_arguments(name="oai complete")
-@argument("-m", "--model", help="the completion model")
-@argument("--max-tokens", type=int, help="the most tokens to generate (the API's default is 16)")
+@argument("-m", "--model", type=a_model, help="the completion model")
+@argument("--max-tokens", type=at_least(0), help="the most tokens to generate (the API's default is 16)")
 @argument("-t", "--temperature", type=a_number, help="sampling temperature")
 @argument("-p", "--param", action="append", metavar="KEY=VALUE",
           help="any other API parameter, repeatable; with n=2 or more each choice is shown apart and -o gets the list")
@@ -140,7 +139,7 @@ def complete(magics: OAIMagics, args: Any) -> None:
 
 @ROUTER.command("edit")
 @magic_arguments(name="oai edit")
-@argument("-m", "--model", help="the edit model")
+@argument("-m", "--model", type=a_model, help="the edit model")
 @argument("-i", "--instruction", required=True, help="how to change the text")
 @argument("text", nargs="+", help="the text to edit")
 def edit(magics: OAIMagics, args: Any) -> str:

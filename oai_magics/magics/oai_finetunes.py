@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .arguments import an_id, argument, magic_arguments
+from .arguments import a_model, an_id, argument, at_least, magic_arguments
 from .common import listing
 from .oai import ROUTER, OAIMagics
 
@@ -32,9 +32,9 @@ def list_jobs(magics: OAIMagics, args: Any) -> Any:
 @magic_arguments(name="oai finetunes create")
 @argument("--training-file", required=True, type=an_id, metavar="FILE_ID", help="the uploaded training file (%%oai files upload PATH --purpose fine-tune)")
 @argument("--validation-file", type=an_id, metavar="FILE_ID", help="an uploaded validation file")
-@argument("-m", "--model", help="the base model (curie, davinci, ...)")
+@argument("-m", "--model", type=a_model, help="the base model (curie, davinci, ...)")
 @argument("--suffix", help="a name to add to the fine-tuned model's id")
-@argument("--epochs", type=int, help="training epochs")
+@argument("--epochs", type=at_least(1), help="training epochs")
 def create(magics: OAIMagics, args: Any) -> Any:
     """Start a fine-tune job."""
     params = {"training_file": args.training_file, "validation_file": args.validation_file, "model": args.model,

@@ -20,6 +20,7 @@ from . import (assistants, audio, batches, chat, conversations, embeddings, faul
 from .errors import ApiError, error_body, error_response
 from .faults import DroppedConnection, FaultMiddleware, Faults, Traffic
 from .idempotency import IdempotencyMiddleware
+from .raw_paths import RawPathRouting, escaped_route
 from .state import Settings, State
 from .store import Store
 
@@ -29,9 +30,10 @@ API_MODULES = [models, chat, embeddings, images, audio, moderations, files, fine
 
 
 def routes() -> list[Route]:
-    table = [Route("/v1" + path, handler, methods=methods) for module in API_MODULES for path, handler, methods in module.ROUTES]
+    table = [Route(escaped_route("/v1" + path), handler, methods=methods)
+             for module in API_MODULES for path, handler, methods in module.ROUTES]
     table += [Route(path, handler, methods=methods) for path, handler, methods in faults.ROUTES + ratelimits.ROUTES]
-    table += [Route("/sandbox/images/{image_id}", images.image_blob, methods=["GET"], name="image_blob"),
+    table += [Route(escaped_route("/sandbox/images/{image_id}"), images.image_blob, methods=["GET"], name="image_blob"),
               Route("/", index, methods=["GET"]), Route("/v1", index, methods=["GET"])]
     return table
 
@@ -120,7 +122,8 @@ def create_app(settings: Settings) -> Starlette:
     app.state.sandbox = State(settings=settings, store=store)
     app.state.faults = Faults()
     app.state.meter = ratelimits.Meter()
-    app.add_middleware(ratelimits.RateLimitMiddleware, meter=app.state.meter)  # innermost: counts authorised requests
+    app.add_middleware(RawPathRouting)  # innermost: only the router sees the path as sent
+    app.add_middleware(ratelimits.RateLimitMiddleware, meter=app.state.meter)  # counts authorised requests
     app.add_middleware(AuthMiddleware, api_key=settings.api_key)
     app.add_middleware(RequestIdMiddleware)  # outside auth: a refused key's 401 has its id too
     app.add_middleware(IdempotencyMiddleware)  # a repeated key waits for or replays the first answer

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from IPython.core.error import UsageError
 
-from oai_magics.magics.arguments import HelpShown, argument, magic_arguments, parse
+from oai_magics.magics.arguments import HelpShown, a_model, argument, at_least, magic_arguments, parse
 
 
 @magic_arguments(name="try")
@@ -77,6 +77,7 @@ def test_only_a_help_flag_before_the_first_word_asks_for_help(line: str, capsys:
     ("--no hi", "ambiguous option: --no could match"),
     ("-m", "expected one argument"),
     ('-m "unclosed hi', "cannot read the arguments: No closing quotation"),
+    ("-m 'over\nlines'x' hi", r"No closing quotation in 'over\\nlines'x'$"),  # found by the sweep
     ("-t hot hi", "invalid float value: 'hot'"),
     ("-p -- hi", "argument -p/--param: expected one argument"),
     ("--param=-- hi", "'--' ends the options, it cannot be a value"),
@@ -85,6 +86,52 @@ def test_bad_lines_are_one_usage_line(line: str, message: str) -> None:
     with pytest.raises(UsageError, match=message) as info:
         parse(prompt_magic, line)
     assert "\n" not in str(info.value)
+
+
+@magic_arguments(name="try list")
+@argument("--filter", help="only these")
+def listing_magic(line: str) -> None:
+    """A magic with options only, as `%oai models`."""
+
+
+@pytest.mark.parametrize("magic, line, message", [
+    (listing_magic, "--limit -5", "unrecognized arguments: --limit -5 (%try list -h lists what it takes)"),  # no "--"
+    (listing_magic, "--limit 0", "unrecognized arguments: --limit 0 (%try list -h lists what it takes)"),
+    (listing_magic, "--filtr x",
+     "unrecognized arguments: --filtr x (did you mean --filter? %try list -h lists what it takes)"),
+    (words_magic, "upload a -5 b", "unrecognized arguments: -5 b (%try files -h lists what it takes)"),
+])
+def test_what_the_magic_does_not_take_is_named_as_typed(magic: Any, line: str, message: str) -> None:
+    with pytest.raises(UsageError) as info:
+        parse(magic, line)
+    assert str(info.value) == message
+
+
+@magic_arguments(name="counted")
+@argument("-m", "--model", type=a_model, help="a model")
+@argument("--max-tokens", type=at_least(1), help="a count")
+@argument("--offset", type=at_least(0), help="a count that may be zero")
+def counted_magic(line: str) -> None:
+    """A magic with a model and counts."""
+
+
+@pytest.mark.parametrize("line, message", [
+    ("--model ''", "argument -m/--model: a model name cannot be empty (leave the option out for the default model)"),
+    ("-m ' '", "argument -m/--model: a model name cannot be empty (leave the option out for the default model)"),
+    ("--max-tokens -5", "argument --max-tokens: expected 1 or more, got -5"),
+    ("--max-tokens 0", "argument --max-tokens: expected 1 or more, got 0"),
+    ("--max-tokens 2.5", "argument --max-tokens: expected a whole number, got '2.5'"),
+    ("--offset -1", "argument --offset: expected 0 or more, got -1"),
+])
+def test_an_empty_model_or_a_count_out_of_range_is_one_line(line: str, message: str) -> None:
+    with pytest.raises(UsageError) as info:
+        parse(counted_magic, line)
+    assert str(info.value) == message
+
+
+def test_counts_in_range_are_whole_numbers() -> None:
+    args = parse(counted_magic, "--max-tokens 1 --offset 0 -m gpt-4o")
+    assert (args.max_tokens, args.offset, args.model) == (1, 0, "gpt-4o")
 
 
 def test_single_word_positionals_are_unquoted_and_options_may_follow() -> None:

@@ -179,6 +179,22 @@ def test_errors_are_one_line(shell: Any) -> None:
         shell.run_cell_magic("chat", "-m gpt-9", "hi")
 
 
+def test_a_chat_that_got_no_answer_says_what_to_do_in_notebook_words(shell: Any, faults: Any) -> None:
+    faults(path="/v1/chat/completions", lose_response=True)
+    with pytest.raises(UsageError) as info:
+        shell.run_cell_magic("chat", "--no-stream", "hi")
+    line = str(info.value)
+    assert line == ("POST /chat/completions sent, but the server closed the connection without answering; "
+                    "not re-sent: it may have run and been billed. Re-run if it had no effect")
+    assert len(line) < 160  # the client's own advice (a Client option no magic has) is for library users
+    shell.run_line_magic("config", "OAIMagics.short_errors = False")
+    faults(path="/v1/chat/completions", lose_response=True)
+    from oai_magics.client import APIConnectionError
+
+    with pytest.raises(APIConnectionError, match="honours_idempotency_key=True"):
+        shell.run_cell_magic("chat", "--no-stream", "hi")
+
+
 def test_configured_default_model(shell: Any) -> None:
     shell.run_line_magic("config", "OAIMagics.chat_model = 'gpt-4.1-nano'")
     run(shell, "chat", "", "hello")

@@ -191,21 +191,3 @@ def test_the_key_is_in_no_verbose_traceback_nor_the_exception(shell: Any, sandbo
     assert CANARY not in verbose_traceback(error)
     # A Secret holds the key behind its mask, and the shell holds the whole notebook: neither is opened.
     assert find_secret(error, CANARY, opaque=(Secret, InteractiveShell)) == []
-
-
-# IPython reads a line ending in `?` as a request for help on its last word before any magic sees
-# it, so `%chat Are you still there?` printed "Object `there` not found." in JupyterLab and sent
-# nothing. `%%chat` cells are not affected, only the line forms of the prompt magics.
-@pytest.mark.xfail(strict=True, reason="IPython's help-end transformer turns a magic line ending in '?' into "
-                   "%pinfo of its last word; the extension registers no input transformer to keep prompts whole")
-@pytest.mark.parametrize("line, magic, prompt", [
-    ("%chat Are you still there?", "chat", "Are you still there?"),
-    ("%image a cat in a hat?", "image", "a cat in a hat?"),
-])
-def test_a_prompt_ending_in_a_question_mark_reaches_the_magic(keyless_shell: Any, line: str, magic: str,
-                                                              prompt: str) -> None:
-    assert keyless_shell.transform_cell(line) == f"get_ipython().run_line_magic({magic!r}, {prompt!r})\n"
-
-
-def test_help_on_the_magic_itself_still_works(keyless_shell: Any) -> None:
-    assert "pinfo" in keyless_shell.transform_cell("%chat?")

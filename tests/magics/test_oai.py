@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 import wave
 from pathlib import Path
 from typing import Any
@@ -107,6 +108,32 @@ def test_models_files_round_trip(shell: Any, tmp_path: Path) -> None:
         shell.run_line_magic("oai", "files show ''")
 
 
+@pytest.mark.parametrize("file_id", ["a/b", "%2F", "?x", "#x"])
+def test_an_id_with_a_slash_or_url_syntax_is_looked_up_as_one_id(shell: Any, file_id: str) -> None:
+    with pytest.raises(UsageError, match=re.escape(f"No file found with id {file_id!r}.")):  # not "Invalid URL"
+        shell.run_line_magic("oai", f"files show {file_id}")
+
+
+EMPTY_MODEL = "argument -m/--model: a model name cannot be empty (leave the option out for the default model)"
+
+
+@pytest.mark.parametrize("magic, line, message", [
+    ("oai", "models --limit -5", "unrecognized arguments: --limit -5 (%oai models -h lists what it takes)"),
+    ("oai", "models --limit 0", "unrecognized arguments: --limit 0 (%oai models -h lists what it takes)"),
+    ("chat", "--model '' hi", EMPTY_MODEL),
+    ("image", "-m '' a cat", EMPTY_MODEL),
+    ("oai", "complete -m '' Once", EMPTY_MODEL),
+    ("assistant", "create -m '' --name x", EMPTY_MODEL),
+    ("chat", "--max-tokens 0 hi", "argument --max-tokens: expected 1 or more, got 0"),
+])
+def test_an_odd_flag_value_is_one_clear_line_and_nothing_is_sent(shell: Any, magic: str, line: str,
+                                                                 message: str) -> None:
+    before = len(session_of(shell).records)
+    with pytest.raises(UsageError) as info:
+        shell.run_line_magic(magic, line)
+    assert str(info.value) == message and len(session_of(shell).records) == before
+
+
 def test_moderate_speak_transcribe_translate(shell: Any, tmp_path: Path) -> None:
     scores, _ = run(shell, "oai", "moderate I will punch you")
     assert bool(scores.loc["violence", "flagged"]) and scores.index[0] == "violence"
@@ -181,6 +208,33 @@ def test_download_keeps_only_the_last_part_of_a_server_given_name(shell: Any, tm
     with pytest.raises(UsageError, match=r"^File exists: .*notes\.txt$"):  # a file named as a folder: one line
         shell.run_line_magic("oai", f"files download {again} --to {here / 'notes.txt'}/")
     assert (here / "notes.txt").read_text() == "from notes.txt"
+
+
+@pytest.mark.parametrize("name, suffix", [("河" * 100 + ".jsonl", ".jsonl"), ("a" * 300 + ".tar.gz", ".tar.gz"),
+                                          ("b" * 254 + "\u200b.txt", ".txt")])
+def test_a_long_server_name_downloaded_twice_stays_within_the_limit(shell: Any, tmp_path: Path, monkeypatch: Any,
+                                                                    name: str, suffix: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    file_id = session_of(shell).client.files.create((name, b"twice"), purpose="assistants")["id"]
+    for _ in range(3):
+        run(shell, "oai", f"files download {file_id}")
+    written = sorted(tmp_path.iterdir(), key=lambda p: len(p.name))
+    assert len(written) == 3 and all(p.read_bytes() == b"twice" for p in written)
+    assert all(len(p.name.encode()) <= 255 and p.name.endswith(suffix) for p in written)
+    assert [p.name.endswith(f" ({n}){suffix}") for n, p in enumerate(written)] == [False, True, True]
+
+
+def test_characters_that_do_not_show_are_taken_out_of_a_server_name(shell: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.chdir(tmp_path)
+    client = session_of(shell).client
+    hidden = {"invoice\u202egpj.exe": "invoicegpj.exe",  # a right-to-left override shows it as "invoiceexe.jpg"
+              "pay\u200bpal\u2060.txt": "paypal.txt", "bell\x07\x7f\x1b[31m.txt": "bell[31m.txt", "\ufeff\u200e": None}
+    for name, expected in hidden.items():
+        file_id = client.files.create((name, b"x"), purpose="assistants")["id"]
+        _, out = run(shell, "oai", f"files download {file_id}")
+        assert (tmp_path / (expected or file_id)).read_bytes() == b"x"
+        assert f"wrote {tmp_path / (expected or file_id)} (1 bytes)" in out.stdout
+    assert all(unicodedata.category(c) not in ("Cc", "Cf") for p in tmp_path.iterdir() for c in p.name)
 
 
 def test_help_lists_every_subcommand_with_its_description(shell: Any) -> None:
