@@ -15,6 +15,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
 from oai_magics.magics import session_of
+from tests.helpers.shells import retire
 
 from .conftest import run
 
@@ -68,7 +69,7 @@ def test_profiles_belong_to_their_session(shell: Any, sandbox: Any) -> None:
     table, _ = run(shell, "oai", "profiles")
     assert {"mine", "configured"} <= set(table.index)
     shell.run_line_magic("unload_ext", "oai_magics")
-    InteractiveShell.clear_instance()
+    retire(shell)
     other = InteractiveShell.instance()  # the next session (or the next test) starts with the built-ins only
     other.run_line_magic("load_ext", "oai_magics")
     table, _ = run(other, "oai", "profiles")
@@ -76,6 +77,7 @@ def test_profiles_belong_to_their_session(shell: Any, sandbox: Any) -> None:
     with pytest.raises(UsageError, match="Unknown profile 'mine'"):
         other.run_line_magic("oai", "use mine")
     other.run_line_magic("unload_ext", "oai_magics")
+    retire(other)
 
 
 def test_use_sandbox_starts_the_embedded_server(shell: Any) -> None:
