@@ -237,6 +237,14 @@ def test_characters_that_do_not_show_are_taken_out_of_a_server_name(shell: Any, 
     assert all(unicodedata.category(c) not in ("Cc", "Cf") for p in tmp_path.iterdir() for c in p.name)
 
 
+def test_files_list_and_show_take_out_characters_that_do_not_show(shell: Any) -> None:
+    file_id = session_of(shell).client.files.create(("invoice\u202egpj.exe\x1b", b"x"), purpose="assistants")["id"]
+    listed, _ = run(shell, "oai", "files list")
+    shown, _ = run(shell, "oai", f"files show {file_id}")
+    for table in (listed, shown):
+        assert table.set_index("id").loc[file_id, "filename"] == "invoicegpj.exe"
+
+
 def test_help_lists_every_subcommand_with_its_description(shell: Any) -> None:
     _, out = run(shell, "oai", "help")
     assert "::" not in out.stdout
