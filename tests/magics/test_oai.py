@@ -37,6 +37,15 @@ def test_config_shows_where_the_key_comes_from_never_the_key(shell: Any, sandbox
     assert "embedding model       text-embedding-3-large" in out.stdout
 
 
+def test_client_settings_apply_to_the_client_already_in_use(shell: Any, faults: Any) -> None:
+    run(shell, "oai", "models")  # the session's client exists, built with the default timeout and retries
+    shell.run_line_magic("config", "OAIMagics.timeout = 1")
+    shell.run_line_magic("config", "OAIMagics.max_retries = 0")
+    faults(path="/v1/models", method="GET", delay=4)  # answered after the new timeout, well before the old one
+    with pytest.raises(UsageError, match=r"1 s"):
+        shell.run_line_magic("oai", "models")
+
+
 def test_key_is_asked_without_echo(shell: Any, monkeypatch: Any) -> None:
     secret = "sk-typed.0123456789.abcdefghij"
     prompts = []
