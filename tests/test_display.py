@@ -34,6 +34,30 @@ def test_stream_view_renders_a_few_times_not_per_piece() -> None:
     assert view.text == "".join(pieces)
 
 
+def test_a_reply_is_published_as_markdown_with_its_text_for_plain_frontends() -> None:
+    with capture_output() as out:
+        view = StreamView(interval=60, rich=True)
+        view.add("**Lisbon** is ")
+        view.add("by the sea")
+        view.finish()
+    assert [o.data for o in out.outputs] == [{"text/markdown": "**Lisbon** is ", "text/plain": "**Lisbon** is "},
+                                             {"text/markdown": "**Lisbon** is by the sea",
+                                              "text/plain": "**Lisbon** is by the sea"}]
+    assert out.outputs[0].transient["display_id"] == out.outputs[1].transient["display_id"]  # one display, updated
+
+
+def test_the_usage_line_is_grey_html_and_plain_text() -> None:
+    from oai_magics.display.usage import show_usage
+
+    with capture_output() as out:
+        show_usage("gpt-<4o>", 1.234, {"prompt_tokens": 5, "completion_tokens": 7})
+    [line] = out.outputs
+    assert line.data["text/plain"] == "gpt-<4o> · 1.23 s · 5 prompt + 7 completion tokens"
+    assert line.data["text/html"] == ('<div class="oai-usage" style="color:#888;font-size:85%">gpt-&lt;4o&gt; · 1.23 s · '
+                                      '5 prompt + 7 completion tokens</div>')
+    assert line.metadata == {"oai": "usage"}
+
+
 def test_stream_view_with_no_interval_renders_each_piece() -> None:
     with capture_output() as out:
         view = StreamView(interval=0, rich=True)

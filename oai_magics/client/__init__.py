@@ -13,6 +13,7 @@ from .errors import (
     APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
+    APIUserAbortError,
     AuthenticationError,
     BadRequestError,
     ConflictError,
@@ -35,4 +36,5 @@ __all__ = [
     "OpenAIError", "APIError", "APIStatusError", "BadRequestError", "AuthenticationError",
     "PermissionDeniedError", "NotFoundError", "ConflictError", "UnprocessableEntityError",
     "RateLimitError", "InternalServerError", "APIResponseValidationError", "APIConnectionError", "APITimeoutError",
+    "APIUserAbortError",
 ]

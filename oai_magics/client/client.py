@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from typing import Any
 
@@ -61,6 +62,10 @@ class Client:
             assistants_version=assistants_version,
             transport=Transport(max_connections),
         )
+        self._wire()
+
+    def _wire(self) -> None:
+        """One attribute per API area, all sending through this client's requester."""
         r = self._requester
         self.models = Models(r)
         self.engines = Engines(r)
@@ -107,9 +112,27 @@ class Client:
         """Download a URL from an answer (an image's `url`); the key is not sent with it."""
         return self._requester.download(url, timeout)
 
+    def with_own_connections(self) -> "Client":
+        """A client with these settings, key and usage listeners over connections of its own, for
+        one job whose calls run in several threads: its `abort()` stops that job's calls only.
+
+        It starts with this client's response observers; one added to it later sees its answers only.
+        """
+        twin = copy.copy(self)
+        twin._requester = copy.copy(self._requester)  # listeners stay shared: the usage counts every call
+        twin._requester.transport = Transport(self.max_connections)
+        twin.response_observers.extend(self.response_observers)
+        twin._wire()
+        return twin
+
     def close(self) -> None:
         """Release pooled connections."""
         self._requester.transport.close()
+
+    def abort(self) -> None:
+        """Stop every call of this client at once, those waiting for an answer in other threads
+        included: each fails with APIUserAbortError, and so does every later call."""
+        self._requester.transport.abort()
 
     def __enter__(self) -> "Client":
         return self

@@ -12,8 +12,9 @@
         │   ├── RateLimitError               429
         │   └── InternalServerError          >= 500
         ├── APIResponseValidationError  an answer that is not the object the endpoint promises
-        └── APIConnectionError       no usable answer: refused, reset, DNS, broken stream
-            └── APITimeoutError      the connect or read timeout ran out
+        ├── APIConnectionError       no usable answer: refused, reset, DNS, broken stream
+        │   └── APITimeoutError      the connect or read timeout ran out
+        └── APIUserAbortError        the caller stopped the call (its client was aborted): never retried
 
 `str(error)` is one short line: the status, the error type or code, the server's message and the
 request id. The API key never appears in any of them: messages come from us or from the server's
@@ -42,6 +43,7 @@ __all__ = [
     "APIResponseValidationError",
     "APIConnectionError",
     "APITimeoutError",
+    "APIUserAbortError",
     "status_error",
 ]
 
@@ -161,6 +163,13 @@ class APIConnectionError(APIError):
 
 class APITimeoutError(APIConnectionError):
     """The connect or read timeout ran out."""
+
+
+class APIUserAbortError(APIError):
+    """The call was cut off, or not sent, because its client was aborted (a job being stopped).
+
+    Not a connection error: the caller wanted it, so nothing sends it again.
+    """
 
 
 _BY_STATUS: dict[int, type[APIStatusError]] = {

@@ -1,6 +1,7 @@
 """The network: the only module that imports `requests` (and the urllib3 beneath it).
 
-`Transport.send()` performs one HTTP exchange and `iter_bytes()` reads a streamed body; both turn
+`Transport.send()` performs one HTTP exchange (reading a body that is not streamed in one piece,
+not in requests' 10 KiB steps) and `iter_bytes()` reads a streamed body; both turn
 every failure of requests/urllib3 into our own APIConnectionError or APITimeoutError, here and
 nowhere else. Each error says whether the request may have reached the server (`sent`), which is
 what decides, a level up in `core`, whether it is safe to send again.
@@ -9,10 +10,19 @@ The key never sits in a header dict: `BearerAuth` writes `Authorization` into th
 at the last moment and takes it out again as soon as the answer arrives, so neither our frames nor
 the response an error may point to hold it. Our errors are raised outside the `except` blocks, so
 they carry no `__context__` leading back to requests' exceptions and the prepared request in them.
+
+`abort()` cuts every connection the transport opened, including one a call in another thread is
+blocked on: requests has no handle on a call in flight, so the pools' connections register their
+sockets as they connect, and shutting a socket down wakes the thread reading it. A transport of one
+job (`Client.with_own_connections()`) is aborted when the job is stopped; its calls then fail at once
+with `APIUserAbortError`, which nothing retries.
 """
 
 from __future__ import annotations
 
+import socket
+import threading
+import weakref
 from typing import Any, Callable, Iterator, Mapping, Protocol
 from urllib.parse import quote, urlsplit
 
@@ -20,7 +30,7 @@ import requests
 import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 
-from .errors import APIConnectionError, APITimeoutError
+from .errors import APIConnectionError, APIError, APITimeoutError, APIUserAbortError
 
 __all__ = ["Transport", "Response", "Timeout", "BearerAuth", "DEFAULT_MAX_CONNECTIONS"]
 
@@ -73,11 +83,12 @@ class Transport:
             raise ValueError("max_connections must be at least 1")
         self.session = requests.Session()
         self.max_connections = max_connections
+        self._connections = _Connections()
         # Told the status and headers of every answer, retried ones too (pacing by rate limits).
         self.observers: list[Callable[[int, Mapping[str, str]], None]] = []
         # One pool per host, as large as the number of calls that may run at once: a smaller pool
         # would open and drop extra connections under concurrent embedding batches.
-        adapter = HTTPAdapter(pool_connections=8, pool_maxsize=max_connections, max_retries=0)
+        adapter = _CuttableAdapter(self._connections, pool_connections=8, pool_maxsize=max_connections, max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
 
@@ -95,15 +106,20 @@ class Transport:
         auth: KeyHolder | None = None,
     ) -> Response:
         """One HTTP exchange; network failures come out as our errors."""
+        if self._connections.aborted:
+            raise APIUserAbortError(f"{method} {urlsplit(url).path} not sent: the client's calls were stopped")
         request = requests.Request(method, url, headers=dict(headers), params=params or {}, json=json, data=data,
                                    auth=BearerAuth(auth) if auth is not None else None)
-        error: APIConnectionError | None = None
+        error: APIError | None = None
         prepared: requests.PreparedRequest | None = None
         try:
             prepared = self.session.prepare_request(request)
             prepared.url = _keep_escapes(prepared.url or url, url)
-            settings = self.session.merge_environment_settings(prepared.url, {}, stream, None, None)
+            # Always streamed from requests' side: a whole body is read below, in one piece.
+            settings = self.session.merge_environment_settings(prepared.url, {}, True, None, None)
             response = self.session.send(prepared, timeout=timeout, allow_redirects=True, **settings)
+            if not stream:
+                _read_whole(response)
         except requests.ConnectTimeout as exc:
             error = APITimeoutError(f"could not connect within {_seconds(timeout, 0)}: {_describe(exc)}", sent=False)
         except requests.Timeout:
@@ -113,6 +129,8 @@ class Transport:
         finally:
             if prepared is not None:  # no answer came, so the hook that forgets the key never ran
                 prepared.headers.pop("Authorization", None)
+        if error is not None and self._connections.aborted:
+            error = APIUserAbortError(f"{method} {urlsplit(url).path} stopped before its answer came: the client's calls were stopped")
         if error is not None:
             raise error  # outside the except blocks: no __context__ back to requests' objects
         for observe in list(self.observers):
@@ -143,6 +161,101 @@ class Transport:
 
     def close(self) -> None:
         self.session.close()
+
+    def abort(self) -> None:
+        """Cut every connection, those calls in other threads wait on included; every call, now
+        and later, fails at once with APIUserAbortError."""
+        self._connections.cut_all()
+        self.session.close()
+
+
+class _Connections:
+    """Every connection a transport's pools opened (held weakly), so that abort() can reach them."""
+
+    def __init__(self) -> None:
+        self._open: weakref.WeakSet = weakref.WeakSet()
+        self._lock = threading.Lock()
+        self.aborted = False
+
+    def opened(self, connection: Any) -> None:
+        with self._lock:
+            self._open.add(connection)
+            cut = self.aborted
+        if cut:  # connected while abort() ran: it must not carry a request either
+            _cut(connection.sock)
+
+    def cut_all(self) -> None:
+        with self._lock:
+            self.aborted = True
+            connections = list(self._open)
+        for connection in connections:
+            _cut(getattr(connection, "sock", None))
+
+
+def _cut(sock: socket.socket | None) -> None:
+    """Shut the socket down, which wakes a thread blocked reading it (closing it would not).
+    The plain socket's method even for TLS: it leaves alone the TLS object the reading thread is
+    using, which SSLSocket.shutdown() would drop from under it first."""
+    if sock is None:
+        return
+    try:
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    except OSError:  # already closed
+        pass
+
+
+class _CuttableAdapter(HTTPAdapter):
+    """requests' adapter whose pools (proxied ones too) register each connection as it connects."""
+
+    def __init__(self, connections: _Connections, **options: Any) -> None:
+        self._connections = connections  # before super(), which builds the pool manager
+        super().__init__(**options)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self._register(self.poolmanager)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        fresh = proxy not in self.proxy_manager
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if fresh:
+            self._register(manager)
+        return manager
+
+    def _register(self, manager: Any) -> None:
+        manager.pool_classes_by_scheme = {scheme: _registering_pool(pool, self._connections)
+                                          for scheme, pool in manager.pool_classes_by_scheme.items()}
+
+
+def _registering_pool(pool_class: type, connections: _Connections) -> type:
+    """A subclass of a urllib3 pool class whose connections tell `connections` once connected."""
+
+    class Connection(pool_class.ConnectionCls):  # type: ignore[name-defined,misc]
+        def connect(self) -> None:
+            super().connect()
+            connections.opened(self)
+
+    return type(pool_class.__name__, (pool_class,), {"ConnectionCls": Connection})
+
+
+def _read_whole(response: Response) -> None:
+    """Read a body that is not streamed, so that `response.content` gives it.
+
+    requests reads it in 10 KiB steps, each a trip through urllib3's read machinery, and joins
+    them: for a batch of embeddings (megabytes of base64) that was the largest cost on the client
+    side. Asked for no step size, urllib3 reads a body of known length in one read of that length
+    (a chunked body chunk by chunk). A failure mid-body is requests' own exception, and the
+    connection is dropped rather than reused; a server gone silent mid-body is a read timeout
+    (requests would call it a connection error).
+    """
+    try:
+        # `_content` is where `Response.content` keeps the body it read: filling it is what
+        # requests itself would have done, with smaller reads.
+        response._content = b"".join(response.iter_content(None))
+    except requests.ConnectionError as exc:
+        if not any(isinstance(cause, urllib3.exceptions.ReadTimeoutError) for cause in exc.args):
+            raise
+        raise requests.ReadTimeout(*exc.args) from None
 
 
 def _keep_escapes(prepared: str, wanted: str) -> str:

@@ -25,6 +25,10 @@ RINGS = (5.0, 14.0, 26.0, 42.0, 60.0)
 DIRECTIONS = tuple((math.cos(math.radians(a)), math.sin(math.radians(a))) for a in (30, -30, 150, -150, 90, -90, 0, 180))
 
 
+class TooManyGroups(ValueError):
+    """The colour column has more distinct values than a legend can tell apart."""
+
+
 def embedding_map(frame: Any, colors: Any = None, label_width: int = 28) -> Any:
     """Scatter the embeddings on their two main axes (PCA), each point labelled with its text.
 
@@ -33,7 +37,17 @@ def embedding_map(frame: Any, colors: Any = None, label_width: int = 28) -> Any:
     and displayed as a PNG image, so it shows the same in JupyterLab, a terminal with an image
     viewer, or an executed notebook.
     """
+    import matplotlib
     from IPython.display import Image, display
+
+    with matplotlib.rc_context({"text.parse_math": False}):  # "$5 $6" is a text to show, not TeX to typeset
+        figure, png = _render_png(frame, colors, label_width)
+    display(Image(data=png, format="png"))
+    return figure
+
+
+def _render_png(frame: Any, colors: Any, label_width: int) -> tuple[Any, bytes]:
+    """The map's figure, and it as PNG bytes."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -59,8 +73,7 @@ def embedding_map(frame: Any, colors: Any = None, label_width: int = 28) -> Any:
                     ha="right", va="bottom", fontsize=FONT_SIZE, color="#666666")
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=100)
-    display(Image(data=buffer.getvalue(), format="png"))
-    return figure
+    return figure, buffer.getvalue()
 
 
 def place_labels(axes: Any, coords: Any, texts: list[str], renderer: Any, limit: int = MAX_LABELS) -> int:
@@ -152,7 +165,7 @@ def _scatter_coloured(figure: Any, axes: Any, coords: Any, colors: Any) -> None:
         figure.colorbar(shown, ax=axes, label=name)
         return
     if len(groups) > MAX_GROUPS:
-        raise ValueError(f"{name or 'the colour column'} has {len(groups)} distinct values; "
+        raise TooManyGroups(f"{name or 'the colour column'} has {len(groups)} distinct values; "
                          f"at most {MAX_GROUPS} can each have a colour")
     palette = _palette(len(groups))
     keys = values.where(values.notna(), "(missing)")

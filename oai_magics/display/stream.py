@@ -11,6 +11,11 @@ lines).
 A JSON reply (`json=True`) is shown indented once it is whole: as a fenced `json` block in a
 notebook, printed whole at the end in a terminal. A choice the server cut at the token limit
 (finish reason `length`) gets a note under it saying so.
+
+What a notebook receives is a plain mime bundle, the Markdown source under `text/markdown` and the
+same text under `text/plain` (for frontends that show no Markdown): published as it is, it skips
+IPython's formatter pass, which looks up every registered formatter for a display object on each
+update.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import sys
 from time import monotonic
 from typing import Any
 
-from IPython.display import Markdown, display
+from IPython.display import display
 
 __all__ = ["StreamView", "ChoiceViews", "rich_frontend", "pretty_json", "LENGTH_NOTE", "RENDER_RATE"]
 
@@ -92,11 +97,12 @@ class StreamView:
 
     def _render(self, suffix: str = "", body: str | None = None) -> None:
         text = self.text if body is None else body
-        content = Markdown((f"**{self.heading}**\n\n" if self.heading else "") + text + suffix)
+        markdown = (f"**{self.heading}**\n\n" if self.heading else "") + text + suffix
+        bundle = {"text/markdown": markdown, "text/plain": markdown}
         if self._handle is None:
-            self._handle = display(content, display_id=True)
+            self._handle = display(bundle, raw=True, display_id=True)
         else:
-            self._handle.update(content)
+            self._handle.update(bundle, raw=True)
 
 
 class ChoiceViews:

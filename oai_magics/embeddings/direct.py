@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -17,11 +16,11 @@ from ..client import Client, OpenAIError
 from .cache import EmbeddingCache
 from .pacing import Pacer, Stopped, paced_call
 from .planning import MAX_ITEMS, Batch, estimate_tokens, plan_batches
+from .workers import Workers
 
 __all__ = ["embed_texts", "EmbeddingJobError", "RowMatrix", "row_spans"]
 
 PROGRESS_FROM = 4  # batches: fewer finish too fast for a bar to help
-INTERRUPT_GRACE = 0.5  # seconds Ctrl-C waits for answers already arriving to be stored
 
 
 class EmbeddingJobError(Exception):
@@ -55,12 +54,14 @@ class _Job:
         """Send one batch and put its rows in place at once (a Future holding every block until
         the job ends would double the job's peak memory)."""
         block = self.run(batch)
+        # Under the lock, the cache's store too: once the job is closed, no batch is half kept and
+        # the caller may close the cache (whose writes are one at a time anyway).
         with self.lock:
             if self.closed:
                 return
             self.out.put(self.rows[batch.start:batch.stop], block)
-        if self.keep is not None:
-            self.keep(self.texts[batch.start:batch.stop], block)
+            if self.keep is not None:
+                self.keep(self.texts[batch.start:batch.stop], block)
 
     def run(self, batch: Batch) -> np.ndarray:
         """One batch, retried when the failure is one a retry can mend."""
@@ -75,50 +76,40 @@ def embed_texts(client: Client, texts: Sequence[str], model: str, *, dimensions:
     """One float32 row per text, in order; raises EmbeddingJobError with the partial matrix.
 
     With a cache, only the texts it does not hold are sent, and what arrives is added to it as it
-    arrives (so a re-run after a failure sends only the rows that failed).
+    arrives (so a re-run after a failure sends only the rows that failed). `batch_size` above the
+    API's limit (2048) is that limit.
     """
+    for name, value in (("batch_size", batch_size), ("attempts", attempts), ("dimensions", dimensions)):
+        if value is not None and value < 1:
+            raise ValueError(f"{name} must be at least 1, not {value}")
     texts = list(texts)
     out = RowMatrix(len(texts))
     todo = cache.fill(client.base_url, model, dimensions, texts, out.put) if cache else list(range(len(texts)))
     pending = [texts[row] for row in todo]
-    batches = plan_batches(pending, max_items=max(1, min(batch_size, MAX_ITEMS)))
+    batches = plan_batches(pending, max_items=min(batch_size, MAX_ITEMS))
     keep = functools.partial(cache.store, client.base_url, model, dimensions) if cache else None
-    job = _Job(client, pending, model, {"dimensions": dimensions} if dimensions else {}, attempts, pacer or Pacer(),
-               threading.Event(), out, todo, keep)
+    pacer = pacer or Pacer()
     errors: dict[Batch, BaseException] = {}
     bar = _progress(len(texts), initial=len(texts) - len(todo)) if progress and len(batches) >= PROGRESS_FROM else None
-    interrupted = False
-    # Never more threads than pooled connections: the extra ones would only queue for a connection.
-    pool_size = max(1, min(workers, client.max_connections, len(batches) or 1))
-    client.response_observers.append(job.pacer.observe)
-    # Not `with`: leaving that block would wait for a worker still blocked on its socket after Ctrl-C.
-    pool = ThreadPoolExecutor(max_workers=pool_size)
+
+    def done(batch: Batch, error: BaseException | None) -> None:
+        if error is not None:
+            errors[batch] = error
+        if bar is not None:
+            bar.update(batch.size)
+
     try:
-        futures: dict[Future, Batch] = {pool.submit(job.run_and_keep, batch): batch for batch in batches}
-        try:
-            for future in as_completed(futures):
-                batch = futures[future]
-                try:
-                    future.result()
-                except (OpenAIError, Stopped) as exc:
-                    errors[batch] = exc
-                if bar is not None:
-                    bar.update(batch.size)
-        except KeyboardInterrupt:  # Ctrl-C: stop sending, keep what has arrived, do not wait for the rest
-            interrupted = True
-            job.stop.set()
-            job.pacer.stop()
-            # An answer that has just arrived is stored in moments; one still on the network is not waited for.
-            wait([f for f in futures if f.running()], timeout=INTERRUPT_GRACE)
-            with job.lock:
+        with Workers[Batch](client, pacer, workers, len(batches), "embed") as pool:
+            job = _Job(pool.client, pending, model, {"dimensions": dimensions} if dimensions else {}, attempts, pacer,
+                       pool.stop, out, todo, keep)
+            finished = pool.run(job.run_and_keep, batches, done)
+            with job.lock:  # an answer landing from now on is dropped (after Ctrl-C, a batch still in flight)
                 job.closed = True
-        finally:
-            if bar is not None:
-                bar.close()
     finally:
-        pool.shutdown(wait=not interrupted, cancel_futures=True)
-        client.response_observers.remove(job.pacer.observe)
-    if interrupted:  # a batch still in flight is dropped when it lands (run_and_keep checks `closed`)
+        if bar is not None:
+            bar.close()
+    interrupted = not finished
+    if interrupted:
         errors = {b: KeyboardInterrupt("interrupted") for b in batches if not out.filled[todo[b.start]]}
     return _finish(out, batches, todo, errors, interrupted)
 

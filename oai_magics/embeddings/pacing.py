@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Mapping, TypeVar
 
-from ..client import OpenAIError
+from ..client import APIUserAbortError, OpenAIError
 
 __all__ = ["Pacer", "parse_duration", "Stopped", "paced_call", "PERMANENT_STATUS"]
 
@@ -192,6 +192,8 @@ def paced_call(call: Callable[[], T], pacer: Pacer, tokens: int, attempts: int, 
         pacer.acquire(tokens)
         try:
             return call()
+        except APIUserAbortError:  # the job's connections were cut: it is being stopped
+            raise Stopped() from None
         except OpenAIError as exc:
             status = getattr(exc, "status", None)
             if status in PERMANENT_STATUS or attempt + 1 == attempts:

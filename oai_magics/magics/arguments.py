@@ -31,8 +31,8 @@ from IPython.core.error import UsageError
 from IPython.core.magic_arguments import MagicArgumentParser, argument, real_name
 from IPython.core.magic_arguments import magic_arguments as _eager_magic_arguments
 
-__all__ = ["magic_arguments", "argument", "an_id", "a_model", "at_least", "a_number", "parser_of", "help_text", "parse",
-           "HelpShown"]
+__all__ = ["magic_arguments", "argument", "an_id", "a_model", "at_least", "WORKERS", "a_number", "parser_of", "help_text",
+           "parse", "HelpShown"]
 
 # A word: runs of unquoted text and quoted spans; a lone quote (an apostrophe in "what's") is text.
 _TOKEN = re.compile(r"""(?:[^\s"']+|"[^"]*"|'[^']*'|["'])+""")
@@ -93,15 +93,21 @@ def a_model(text: str) -> str:
     return text
 
 
-def at_least(minimum: int) -> Callable[[str], int]:
-    """An `@argument(type=at_least(1))` for counts: a whole number, `minimum` or more, said before any request."""
+def at_least(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+    """An `@argument(type=at_least(1))` (or `at_least(1, 48)`) for counts: a whole number in the
+    range, said before any request. Outside it, one usage line names the flag and the range, rather
+    than a value quietly bent to fit."""
+    span = f" from {minimum:,} to {maximum:,}" if maximum is not None else ""
+
     def a_count(text: str) -> int:
+        shown = text if len(text) <= 20 else text[:12] + "…"  # a run of 5,000 digits stays one short line
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"expected {minimum} or more, got {value}")
+            raise argparse.ArgumentTypeError(f"expected a whole number{span}, got {shown!r}") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            raise argparse.ArgumentTypeError(f"expected a whole number{span}, got {shown}" if span else
+                                             f"expected {minimum} or more, got {shown}")
         return value
 
     return a_count
@@ -117,6 +123,11 @@ def a_number(text: str) -> float:
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
     return value
+
+
+# Requests one job keeps in flight (`--workers`): the client's pool of 64 connections holds them
+# with room for streams beside them, and a server or rate limit rarely rewards more.
+WORKERS = at_least(1, 48)
 
 
 def parser_of(magic: Callable[..., Any]) -> MagicArgumentParser:

@@ -8,7 +8,7 @@ from typing import Any
 from IPython.core.error import UsageError
 from IPython.core.magic import line_cell_magic, magics_class, no_var_expand
 
-from .arguments import a_model, a_number, argument, at_least, magic_arguments
+from .arguments import WORKERS, a_model, a_number, argument, at_least, magic_arguments
 from .cells import CallCounter
 from .common import SessionMagics, friendly, parse, parse_params, publish, read_variable
 from .prompts import interpolate
@@ -43,7 +43,7 @@ class ChatMagics(SessionMagics):
     @argument("--each", metavar="VAR", help="send the cell once per row of this DataFrame, Series or list "
               "({{row.column}} in the cell); gives a DataFrame of the rows and their replies")
     @argument("--column", help="with --each: the column the replies go in (default: reply)")
-    @argument("--workers", type=at_least(1), default=4, help="with --each: requests in flight at once (default 4)")
+    @argument("--workers", type=WORKERS, default=4, help="with --each: requests in flight at once (1 to 48; default 4)")
     @argument("--batch", action="store_true", help="with --each: send the rows through the Batch API; "
               "gives a job handle at once (collect it with --collect)")
     @argument("--collect", metavar="JOB", help="the frame of a --each --batch job (--wait blocks until it ends)")

@@ -32,15 +32,14 @@ def chat_each(magics: Any, args: Any, template: str) -> Any:
     prompts = _prompts(magics, args, frame, column, template)
     params = magics._params(args, {})
     system = [{"role": "system", "content": args.system}] if args.system else []
-    client = magics.session.client
     if args.batch:
         return _submit(magics, args, frame, column, prompts, params, system)
 
-    def send(prompt: str) -> str:
+    def send(client: Any, prompt: str) -> str:
         answer = client.chat.completions.create(**params, messages=system + [{"role": "user", "content": prompt}])
         return ((answer.get("choices") or [{}])[0].get("message") or {}).get("content") or ""
 
-    results = run_rows(client, prompts, send, workers=args.workers)
+    results = run_rows(magics.session.client, prompts, send, workers=args.workers)
     return _answers(magics, frame, column, args.json, prompts, results, args.output)
 
 

@@ -10,10 +10,14 @@ from typing import Any, Iterator
 from IPython.core.error import UsageError
 from IPython.core.magic import line_cell_magic, magics_class, no_var_expand
 
-from .arguments import argument, magic_arguments
+from .arguments import WORKERS, argument, at_least, magic_arguments
 from .common import SessionMagics, friendly, parse, publish, read_variable
 from .oai import ROUTER, OAIMagics
 from .prompts import interpolate
+
+
+# Far wider than any embedding model, so that only a slip (`-d 0`, `-d -8`, a stray digit run) is refused here.
+DIMENSIONS = at_least(1, 65536)
 
 
 def cache_path(settings: Any) -> Path:
@@ -46,9 +50,9 @@ class EmbedMagics(SessionMagics):
     @argument("-i", "--input", metavar="NAME", help="a variable: str, list of str, pandas Series or DataFrame")
     @argument("--column", help="with a DataFrame input: the column holding the texts")
     @argument("-m", "--model", help="the embedding model (default: %%config OAIMagics.embedding_model, else the profile's)")
-    @argument("-d", "--dimensions", type=int, help="shorter vectors (models that support it)")
-    @argument("--batch-size", type=int, default=512, help="inputs per request (at most 2048; default 512)")
-    @argument("--workers", type=int, default=4, help="requests in flight at once (default 4; at most the client's connections)")
+    @argument("-d", "--dimensions", type=DIMENSIONS, help="shorter vectors (models that support it; 1 to 65,536)")
+    @argument("--batch-size", type=at_least(1, 2048), default=512, help="inputs per request (1 to 2048; default 512)")
+    @argument("--workers", type=WORKERS, default=4, help="requests in flight at once (1 to 48; default 4)")
     @argument("--no-cache", action="store_true", help="neither read nor fill the embedding cache")
     @argument("--batch", action="store_true", help="send through the Batch API and return a job at once")
     @argument("--jobs", action="store_true",
@@ -57,7 +61,7 @@ class EmbedMagics(SessionMagics):
     @argument("--wait", action="store_true", help="with --collect: block until the job has ended")
     @argument("--resend", action="store_true", help="with --collect: send the job's failed rows again")
     @argument("-q", "--query", help="also rank the inputs by cosine similarity to this text")
-    @argument("-k", "--top", type=int, default=10, help="with --query: how many neighbours to show (default 10)")
+    @argument("-k", "--top", type=at_least(1), default=10, help="with --query: how many neighbours to show (default 10)")
     @argument("--plot", action="store_true", help="draw a labelled 2-D map (PCA) of the embeddings")
     @argument("--color-by", metavar="COLUMN", help="with --plot and a DataFrame input: colour the points by this column")
     @argument("--no-interpolate", action="store_true", help="send {{name}} placeholders as they are")
@@ -213,13 +217,13 @@ class EmbedMagics(SessionMagics):
         return value[args.color_by]
 
     def _explore(self, args: Any, frame: Any, model: str, colors: Any = None) -> Any:
-        from ..display.plots import embedding_map
+        from ..display.plots import TooManyGroups, embedding_map
         from ..frames import similarity_frame
 
         if args.plot:
             try:
                 embedding_map(frame, colors)
-            except ValueError as exc:  # too many distinct values to colour
+            except TooManyGroups as exc:
                 raise UsageError(f"--color-by: {exc}") from None
         if not args.query:
             publish(self.shell, frame, args.output)

@@ -99,3 +99,12 @@ def test_concurrent_batches_put_every_vector_on_its_own_row(client: Client) -> N
     expected = np.stack([sandbox_vector(t, FULL, 8) for t in items])
     for row, (got, want) in enumerate(zip(matrix, expected)):
         assert np.allclose(got, want, atol=1e-6), f"row {row} holds another text's vector"
+
+
+@pytest.mark.parametrize("option", [{"workers": 0}, {"workers": -1}, {"batch_size": 0}, {"dimensions": 0},
+                                    {"dimensions": -8}, {"attempts": 0}])
+def test_a_count_below_one_is_refused_before_anything_is_sent(client: Client, traffic: Any, option: dict) -> None:
+    name = next(iter(option))
+    with pytest.raises(ValueError, match=f"{name} must be at least 1"):
+        embed_texts(client, texts(5, "none"), MODEL, progress=False, **option)
+    assert traffic.seen() == 0

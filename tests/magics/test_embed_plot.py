@@ -41,3 +41,19 @@ def test_the_map_is_coloured_by_a_column_with_a_legend(shell: Any, notes: pd.Dat
 def test_color_by_mistakes_are_one_line(shell: Any, notes: pd.DataFrame, line: str, message: str) -> None:
     with pytest.raises(UsageError, match=message):
         shell.run_line_magic("embed", line)
+
+
+def test_texts_with_dollar_signs_are_labels_not_tex(shell: Any, monkeypatch: Any) -> None:
+    """matplotlib reads "$...$" as math: a text such as "$ $" must be drawn as it is, not fail the map."""
+    import oai_magics.display.plots as plots
+
+    figures = []
+    draw = plots.embedding_map
+    monkeypatch.setattr(plots, "embedding_map", lambda *a, **k: figures.append(draw(*a, **k)))
+    shell.user_ns["prices"] = pd.DataFrame({"text": ["$ $", "costs $5 and $6", r"$\frac{1}{$"],
+                                            "kind": ["$x$", "$", "plain"]})
+    _, out = run(shell, "embed", "-i prices --column text --plot --color-by kind")
+    assert any("image/png" in o.data for o in out.outputs)
+    axes = figures[0].axes[0]
+    assert sorted(t.get_text() for t in axes.texts) == sorted(["$ $", "costs $5 and $6", r"$\frac{1}{$"])
+    assert [t.get_text() for t in axes.get_legend().get_texts()] == ["$x$", "$", "plain"]

@@ -171,6 +171,33 @@ def test_a_param_the_magic_sets_itself_or_a_number_that_is_no_number_is_one_line
         shell.run_line_magic(magic, line)
 
 
+@pytest.mark.parametrize("magic, line, cell, flag, expected", [
+    ("embed", "--workers 0 hello", None, "--workers", "a whole number from 1 to 48"),
+    ("embed", "--workers -2 hello", None, "--workers", "a whole number from 1 to 48"),
+    ("embed", "--workers 4096 hello", None, "--workers", "a whole number from 1 to 48"),
+    ("embed", "--batch-size 0 hello", None, "--batch-size", "a whole number from 1 to 2,048"),
+    ("embed", "--batch-size 5000 -i texts", None, "--batch-size", "a whole number from 1 to 2,048"),
+    ("embed", "-d 0 hello", None, "-d/--dimensions", "a whole number from 1 to 65,536"),
+    ("embed", "-d -8 -i texts", None, "-d/--dimensions", "a whole number from 1 to 65,536"),
+    ("embed", "-d " + "9" * 5000 + " hello", None, "-d/--dimensions", "a whole number from 1 to 65,536"),
+    ("embed", "--dimensions=2.5 hello", None, "-d/--dimensions", "a whole number from 1 to 65,536"),
+    ("embed", "-q sea -k 0 -i texts", None, "-k/--top", "1 or more"),
+    ("embed", "--workers 0", "one\ntwo", "--workers", "a whole number from 1 to 48"),
+    ("chat", "--each texts --workers 0", "Say {{row}}", "--workers", "a whole number from 1 to 48"),
+    ("chat", "--each texts --workers 1e309", "Say {{row}}", "--workers", "a whole number from 1 to 48"),
+])
+def test_a_count_out_of_its_range_is_one_line_naming_the_flag_and_the_range(
+        fuzz_shell: Any, magic: str, line: str, cell: str | None, flag: str, expected: str) -> None:
+    with capture_output(), pytest.raises(UsageError) as info:
+        if cell is None:
+            fuzz_shell.run_line_magic(magic, line)
+        else:
+            fuzz_shell.run_cell_magic(magic, line, cell)
+    message = str(info.value)
+    assert message.startswith(f"argument {flag}: expected {expected}, got "), message
+    assert "\n" not in message and len(message) < 120, message
+
+
 # Found by the sweep: `~name` of no known user made pathlib raise RuntimeError out of the magic.
 @pytest.mark.parametrize("magic, line", [("oai", "files upload ~no-such-user-0/notes.txt"),
                                          ("oai", "transcribe ~no-such-user-0/voice.wav"),

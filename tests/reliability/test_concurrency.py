@@ -23,6 +23,7 @@ pytestmark = pytest.mark.timeout(120)
 
 CHATS = 32
 WORKERS = 48
+HOLD = 3.0  # seconds the sandbox holds each embedding answer: far longer than 48 threads take to send
 
 
 @pytest.fixture(scope="module")
@@ -61,12 +62,25 @@ def test_streamed_chats_from_many_threads_stay_apart(sandbox: Sandbox, server: S
 
 def test_48_embedding_workers_fit_the_connection_pool(shell: InteractiveShell, server: Server,
                                                       caplog: pytest.LogCaptureFixture, tmp_path: Path) -> None:
-    texts = [f"buoy {n} off the breakwater" for n in range(2 * WORKERS)]
+    """48 requests really are in flight together, each on a pooled connection.
+
+    The job sends one request alone until an answer has told the rate limits; the other 48 batches
+    then go at once. Every one of those 49 answers is held long enough for all 48 to be at the
+    server together, which a job bent down to a smaller pool (or fewer threads) cannot manage.
+    """
+    texts = [f"buoy {n} off the breakwater" for n in range(2 * (WORKERS + 1))]
     shell.user_ns["texts"] = texts
-    server.arm(path="/v1/embeddings", delay=0.3, count=WORKERS)  # slow answers keep the first 48 in flight together
+    with capture_output():  # a read timeout well above the hold (the shell's 2 s is below it)
+        shell.run_line_magic("config", f"OAIMagics.timeout = {10 * HOLD}")
+        shell.run_line_magic("oai", "use test")
+    server.arm(path="/v1/embeddings", delay=HOLD, count=WORKERS + 1)
+    watch = ThreadPoolExecutor(1)
+    together = watch.submit(server.traffic, wait=60, until=str(WORKERS + 1))  # the moment the last one arrives
     with caplog.at_level(logging.WARNING, logger="urllib3"), capture_output() as captured:
         result = shell.run_cell(f"%embed -i texts -m {EMBED_MODEL} --batch-size 2 --workers {WORKERS} -o vectors")
     assert result.error_in_exec is None, captured.stdout + captured.stderr
+    assert together.result(timeout=90)["in_flight"] >= WORKERS
+    watch.shutdown()
     frame = shell.user_ns["vectors"]
     assert list(frame["text"]) == texts
     assert np.allclose(vector_columns(frame).to_numpy(), np.array(embedded_directly(server, texts)), atol=1e-6)

@@ -161,10 +161,22 @@ def test_ctrl_c_while_waiting_for_a_reply(kernel: Kernel, server: Server) -> Non
     assert_kernel_usable(kernel)
 
 
-@pytest.mark.xfail(strict=True, reason="Ctrl-C during %embed returns at once with the finished batches, but the "
-                                       "request of a batch still in flight keeps its socket open until the server "
-                                       "answers or the timeout ends (embeddings/direct.py: requests gives no handle to "
-                                       "abort a call blocked in another thread)")
+def assert_workers_ended(kernel: Kernel, name: str) -> None:
+    """No worker thread of the job is left (each is given a few seconds to end, not the server's delay)."""
+    kernel.run("import threading")
+    left = kernel.value(f"[t.name for t in threading.enumerate() if t.name.startswith({name!r}) and (t.join(3) or t.is_alive())]")
+    assert left == [], left
+
+
+def rerun(kernel: Kernel, server: Server, code: str, path: str) -> list[str]:
+    """Run `code` again with no fault armed; the bodies of the requests it sent to `path`."""
+    server.disarm()
+    server.forget()
+    again = kernel.run(code)
+    assert again["status"] == "ok", again
+    return [r["body"] for r in server.seen(path)]
+
+
 def test_ctrl_c_during_an_embedding_job(kernel: Kernel, server: Server) -> None:
     texts = [f"harbour note number {word}" for word in ("one", "two", "three", "four", "five", "six")]
     kernel.run(f"texts = {texts!r}")
@@ -173,7 +185,32 @@ def test_ctrl_c_during_an_embedding_job(kernel: Kernel, server: Server) -> None:
     reply, took = interrupt(kernel, "%embed -i texts --batch-size 1 --workers 1 -o vectors",
                             lambda msg_id: server.traffic(wait=30, until="2"))
     assert took < STOPS_WITHIN, took
-    assert_connection_closed(server)
+    assert_connection_closed(server)  # the request in flight was cut, not left to the server's delay
+    assert_workers_ended(kernel, "oai-embed")
     assert kernel.value("list(_['text'])") == texts
     assert kernel.value("[bool(_.drop(columns='text').iloc[i].notna().all()) for i in range(6)]") == [True] + [False] * 5
+    # The batch that finished is in the cache: running the cell again sends only the other five.
+    sent = rerun(kernel, server, "%embed -i texts --batch-size 1 --workers 1 -o vectors", "/v1/embeddings")
+    assert len(sent) == 5 and not any("number one" in body for body in sent), sent
+    assert kernel.value("bool(vectors.drop(columns='text').notna().all().all())") is True
+    assert_kernel_usable(kernel)
+
+
+def test_ctrl_c_during_chat_each(kernel: Kernel, server: Server) -> None:
+    rows = [f"Name one fish of harbour {word}" for word in ("alpha", "bravo", "charlie", "delta")]
+    kernel.run(f"rows = {rows!r}")
+    server.arm(path="/v1/chat/completions", body="harbour bravo", delay=12)  # the second row hangs
+    reply, took = interrupt(kernel, "%%chat --each rows --workers 1 -m gpt-4o-mini -o answers\n{{row}}",
+                            lambda msg_id: server.traffic(wait=30, until="2"))
+    assert took < STOPS_WITHIN, took
+    assert reply["status"] == "ok", reply
+    assert_connection_closed(server)
+    assert_workers_ended(kernel, "oai-rows")
+    assert kernel.value("list(answers['error'].fillna('ok'))") == ["ok", "interrupted", "interrupted", "interrupted"]
+    assert "3 of 4 rows failed" in shown(reply)
+    # Given the frame back, only the interrupted rows are sent.
+    sent = rerun(kernel, server, "%%chat --each answers --workers 1 -m gpt-4o-mini -o answers\n{{row.input}}",
+                 "/v1/chat/completions")
+    assert len(sent) == 3 and not any("harbour alpha" in body for body in sent), sent
+    assert kernel.value("int(answers['error'].isna().sum())") == 4
     assert_kernel_usable(kernel)
