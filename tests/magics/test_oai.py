@@ -38,6 +38,15 @@ def test_config_shows_where_the_key_comes_from_never_the_key(shell: Any, sandbox
     assert "embedding model       text-embedding-3-large" in out.stdout
 
 
+def test_client_settings_apply_to_the_client_already_in_use(shell: Any, faults: Any) -> None:
+    run(shell, "oai", "models")  # the session's client exists, built with the default timeout and retries
+    shell.run_line_magic("config", "OAIMagics.timeout = 1")
+    shell.run_line_magic("config", "OAIMagics.max_retries = 0")
+    faults(path="/v1/models", method="GET", delay=4)  # answered after the new timeout, well before the old one
+    with pytest.raises(UsageError, match=r"1 s"):
+        shell.run_line_magic("oai", "models")
+
+
 def test_key_is_asked_without_echo(shell: Any, monkeypatch: Any) -> None:
     secret = "sk-typed.0123456789.abcdefghij"
     prompts = []
@@ -237,6 +246,14 @@ def test_characters_that_do_not_show_are_taken_out_of_a_server_name(shell: Any, 
         assert (tmp_path / (expected or file_id)).read_bytes() == b"x"
         assert f"wrote {tmp_path / (expected or file_id)} (1 bytes)" in out.stdout
     assert all(unicodedata.category(c) not in ("Cc", "Cf") for p in tmp_path.iterdir() for c in p.name)
+
+
+def test_files_list_and_show_take_out_characters_that_do_not_show(shell: Any) -> None:
+    file_id = session_of(shell).client.files.create(("invoice\u202egpj.exe\x1b", b"x"), purpose="assistants")["id"]
+    listed, _ = run(shell, "oai", "files list")
+    shown, _ = run(shell, "oai", f"files show {file_id}")
+    for table in (listed, shown):
+        assert table.set_index("id").loc[file_id, "filename"] == "invoicegpj.exe"
 
 
 def test_help_lists_every_subcommand_with_its_description(shell: Any) -> None:
