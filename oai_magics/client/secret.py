@@ -17,10 +17,11 @@ __all__ = ["Secret"]
 class Secret:
     """A key that does not show itself: repr, str and format all give a mask, `.value` the key."""
 
-    __slots__ = ("_value",)
+    __slots__ = ("_value", "_key")
 
     def __init__(self, value: str) -> None:
         self._value = value
+        self._key = value.encode()  # encoded once: every chunk of every stream is searched for it
 
     @property
     def value(self) -> str:
@@ -42,7 +43,7 @@ class Secret:
 
     def hide(self, data: bytes) -> bytes:
         """`data` with every copy of the key replaced by the mask."""
-        key = self._value.encode()
+        key = self._key
         return data.replace(key, repr(self).encode()) if key and key in data else data
 
     def hide_in_stream(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
@@ -53,6 +54,9 @@ class Secret:
         Server-Sent Event is complete only at a blank line. A long line arriving in many chunks is
         joined once, when its end comes.
         """
+        if not self._key:  # no key, nothing to mask: the chunks as they come
+            yield from chunks
+            return
         held: list[bytes] = []
         for chunk in chunks:
             if not held and chunk.endswith(b"\n"):  # the usual chunk: whole events, nothing to hold
