@@ -98,3 +98,30 @@ def test_the_cache_keeps_a_model_with_a_line_break_apart_from_a_text_with_one(tm
     cache = EmbeddingCache(tmp_path / "e.sqlite")
     cache.store("http://s/v1", "m", None, ["x\n0\nt"], np.array([[1.0, 2.0]], dtype=np.float32))
     assert cache.missing("http://s/v1", "m\n0\nx", None, ["t"]) == [0]  # today: the other text's vector
+
+
+# -- wrong shapes the magics do not read as one line ---------------------------------------------
+
+@pytest.mark.xfail(strict=True, reason="a value of the wrong type inside a checked list escapes as a bare exception")
+@pytest.mark.parametrize("line, body", [
+    ("%image a cat", b'{"data": [{"b64_json": "!!notb64"}]}'),  # binascii.Error: Incorrect padding
+    ("%embed hello", b'{"data": [{"embedding": [1, "a"], "index": 0}]}'),  # ValueError from numpy
+    ("%chat --no-stream hi", b'{"choices": [{"message": {"content": 5}}]}'),  # TypeError: __str__ returned non-string
+])
+def test_a_wrong_value_inside_an_answer_is_one_line(serve: Any, monkeypatch: Any, line: str, body: bytes) -> None:
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+    server = serve(answer(body))
+    monkeypatch.setenv("REVIEW_KEY", SERVER_KEY)
+    InteractiveShell.clear_instance()
+    ip = InteractiveShell.instance()
+    try:
+        ip.run_line_magic("load_ext", "oai_magics")
+        with capture_output() as shown:
+            ip.run_cell(f"%oai profile add raw --base-url {server.url} --key-env REVIEW_KEY")
+            ip.run_cell("%oai use raw")
+            ip.run_cell(line)
+        assert "Traceback" not in shown.stdout + shown.stderr
+    finally:
+        ip.run_line_magic("unload_ext", "oai_magics")
+        InteractiveShell.clear_instance()
