@@ -18,7 +18,7 @@ from .client import Client
 from .client.accumulate import ChunkAccumulator, Reply, consume, reply_from_answer
 from .tools import call_tool
 
-__all__ = ["Call", "Exchange", "Conversation", "Reply", "open_usage_stream", "stream_reply", "plain_reply", "run_chat", "new_exchange"]
+__all__ = ["Call", "Exchange", "Conversation", "Reply", "open_usage_stream", "stream_reply", "streamed", "plain_reply", "run_chat", "new_exchange"]
 
 MAX_TOOL_ROUNDS = 8
 OnText = Callable[[int, str], None]
@@ -109,13 +109,19 @@ class Conversation:
 
 
 def stream_reply(client: Client, params: dict, on_text: OnText) -> Reply:
-    """One streamed completion, accumulated; Ctrl-C or a broken stream keeps what arrived.
+    """One streamed chat completion, accumulated; Ctrl-C or a broken stream keeps what arrived."""
+    return streamed(client.chat.completions.create, params, on_text)
 
-    A stream that fails before its first chunk (an error event, an answer that is no stream) is a
-    failed request, raised as its error: there is no partial reply to keep.
+
+def streamed(create: Callable[..., Any], params: dict, on_text: OnText) -> Reply:
+    """One stream from `create` (chat or legacy completions), accumulated; Ctrl-C or a broken
+    stream keeps what arrived.
+
+    A stream that fails before its first chunk (an error event, an answer that is no stream, a
+    connection lost before anything came) is a failed request, raised as its error: there is no
+    partial reply to keep.
     """
-    reply = consume(open_usage_stream(client.chat.completions.create, params),
-                    ChunkAccumulator(params.get("model", "")), on_text)
+    reply = consume(open_usage_stream(create, params), ChunkAccumulator(params.get("model", "")), on_text)
     if reply.error is not None and not reply.chunks:
         raise reply.error
     return reply

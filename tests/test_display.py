@@ -12,13 +12,15 @@ from PIL import Image
 
 from oai_magics.display.images import GeneratedImage, ImageSet, safe_name
 from oai_magics.display.stream import ChoiceViews, StreamView
+from tests.helpers.shells import retire
 
 
 @pytest.fixture(autouse=True)
 def shell() -> Iterator[Any]:
     InteractiveShell.clear_instance()
-    yield InteractiveShell.instance()  # display() publishes through the shell
-    InteractiveShell.clear_instance()
+    ip = InteractiveShell.instance()
+    yield ip  # display() publishes through the shell
+    retire(ip)
 
 
 def test_stream_view_renders_a_few_times_not_per_piece() -> None:

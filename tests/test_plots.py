@@ -13,13 +13,15 @@ from matplotlib.text import Text
 
 from oai_magics.display.plots import MAX_LABELS, embedding_map
 from oai_magics.frames import embedding_frame
+from tests.helpers.shells import retire
 
 
 @pytest.fixture(autouse=True)
 def shell() -> Iterator[Any]:
     InteractiveShell.clear_instance()
-    yield InteractiveShell.instance()  # display() publishes through the shell
-    InteractiveShell.clear_instance()
+    ip = InteractiveShell.instance()
+    yield ip  # display() publishes through the shell
+    retire(ip)
 
 
 def crowded_frame(count: int = 30) -> pd.DataFrame:

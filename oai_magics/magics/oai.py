@@ -70,6 +70,11 @@ class OAIMagics(Magics):
             sandbox.configure(**{setting: change["new"]})
             print(f"the running sandbox now uses {setting} = {change['new']:g} s")
 
+    @observe("timeout", "max_retries")
+    def _on_client_setting(self, change: Any) -> None:
+        if hasattr(self, "session"):  # the client in use was built with the old value: the next request builds anew
+            self.session.settings_changed()
+
     @observe("profiles")
     def _on_profiles(self, change: Any) -> None:
         if hasattr(self, "session"):  # while traitlets applies the config, __init__ registers them next

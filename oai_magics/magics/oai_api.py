@@ -107,7 +107,7 @@ def translate(magics: OAIMagics, args: Any) -> Any:
 @argument("prompt", nargs="+", help="the text to continue")
 def complete(magics: OAIMagics, args: Any) -> None:
     """Legacy completions, streamed; Ctrl-C or a broken stream keeps the text received."""
-    from ..client.accumulate import ChunkAccumulator, Reply, consume, reply_from_answer
+    from ..client.accumulate import Reply, reply_from_answer
     from ..display.stream import ChoiceViews
     from ..display.usage import show_usage
 
@@ -128,10 +128,9 @@ def complete(magics: OAIMagics, args: Any) -> None:
         for choice in reply.choices:
             views.add(choice.index, choice.text)
     else:
-        from ..conversation import open_usage_stream
+        from ..conversation import streamed
 
-        reply = consume(open_usage_stream(session.client.completions.create, params), ChunkAccumulator(params["model"]),
-                        views.add)
+        reply = streamed(session.client.completions.create, params, views.add)
     views.finish_reply(reply)
     show_usage(reply.model or params["model"], time.monotonic() - started, reply.usage or None, rich=views.rich)
     publish(magics.shell, reply.text if len(reply.choices) <= 1 else reply.texts, args.output)

@@ -34,7 +34,7 @@ FILES = ROUTER.group("files", "Files on the server: list, upload, show, download
 def list_files(magics: OAIMagics, args: Any) -> Any:
     """The files on the server, as a DataFrame."""
     params = {"purpose": args.purpose} if args.purpose else {}
-    return listing(magics.session.client.files.list(**params).auto_paging_iter())
+    return listing(_shown(file) for file in magics.session.client.files.list(**params).auto_paging_iter())
 
 
 @FILES.command("upload")
@@ -54,7 +54,7 @@ def upload(magics: OAIMagics, args: Any) -> Any:
 @argument("file_id", type=an_id, help="the file's id")
 def show(magics: OAIMagics, args: Any) -> Any:
     """One file's details, as a DataFrame row."""
-    return listing([magics.session.client.files.retrieve(args.file_id)])
+    return listing([_shown(magics.session.client.files.retrieve(args.file_id))])
 
 
 @FILES.command("delete")
@@ -124,6 +124,12 @@ def create_new(folder: Path, name: str) -> tuple[IO[bytes], Path]:
 
 _NAME_MAX = 255  # bytes in a file name on ext4, APFS, NTFS (in UTF-16 units there) and most others
 _LONGEST_SUFFIX = 16  # a longer "suffix" is part of the name, not a file type to keep
+
+
+def _shown(file: dict[str, Any]) -> dict[str, Any]:
+    """A file object to show in a table: its server-given name without the characters that disguise it."""
+    name = file.get("filename")
+    return {**file, "filename": _visible(name)} if isinstance(name, str) else file
 
 
 def _visible(text: str) -> str:

@@ -93,7 +93,8 @@ class Session:
         profile = self.profile
         if profile.sandbox:
             sandbox = self.start_sandbox()
-            client = Client(api_key=sandbox.api_key, base_url=sandbox.base_url, timeout=self.settings.timeout)
+            client = Client(api_key=sandbox.api_key, base_url=sandbox.base_url, timeout=self.settings.timeout,
+                            max_retries=self.settings.max_retries)
         else:
             typed = self._typed_keys.get(profile.name)
             key = typed.value if typed else (os.environ.get(profile.key_env) if profile.key_env else None)
@@ -114,6 +115,10 @@ class Session:
             self.sandbox = start(token_delay=settings.sandbox_token_delay, run_delay=settings.sandbox_run_delay,
                                  job_delay=settings.sandbox_job_delay, run_expiry=settings.sandbox_run_expiry)
         return self.sandbox
+
+    def settings_changed(self) -> None:
+        """A client setting (timeout, retries) changed: the next request goes through a client built with it."""
+        self._drop_client()
 
     def _drop_client(self) -> None:
         if self._client is not None:

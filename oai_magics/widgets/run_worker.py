@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, Mapping
 from ..assistants import (ActionRequired, RunEnded, RunHandle, RunRecord, RunTimeout, StatusChanged, StepChanged,
                           StepRecord, TextDelta, ToolCall, ToolOutput, why_ended)
 
+from ..client.errors import APIConnectionError
+
 if TYPE_CHECKING:
     from .builder import ThreadRunBuilder
 
@@ -43,6 +45,14 @@ def one_line(error: BaseException) -> str:
     return line if len(line) <= MAX_LINE else line[: MAX_LINE - 1] + "…"
 
 
+def _maybe_received(error: APIConnectionError) -> APIConnectionError:
+    """The error of a run start that went out unanswered: sending the message again could start a
+    second run, so the line says so first, where a cut to `MAX_LINE` cannot take it away."""
+    what = error.unanswered or error.message
+    return type(error)(f"the server may have received the message: look at the thread before sending it again "
+                       f"({what})", sent=True, unanswered=error.unanswered, request_id=error.request_id)
+
+
 @dataclass
 class RunProgress:
     """What the form shows about the current run across its phases (before and after tool outputs)."""
@@ -67,9 +77,11 @@ class RunFollower:
             file_ids = [self._upload(name, content) for name, content in uploads]
             handle = form.backend.start_run(request["assistant"], file_ids=file_ids, stream=True,
                                             **{k: v for k, v in request.items() if k != "assistant"})
-        except Exception:
-            if not form.message.value:  # the message never reached the thread: give it back to edit
+        except Exception as error:
+            if not form.message.value:  # kept to edit or send again, whether or not it reached the thread
                 form.message.value = request["message"]
+            if isinstance(error, APIConnectionError) and error.sent:
+                raise _maybe_received(error) from error
             raise
         form.chat.add("user", request["message"] + "".join(f"\n📎 {name}" for name, _ in uploads))
         form.handle = handle

@@ -14,6 +14,7 @@ from IPython.utils.capture import capture_output
 
 from oai_magics.sandbox import Sandbox
 from oai_magics.sandbox.embeddings import embed as sandbox_vector
+from tests.helpers.shells import retire
 
 from .conftest import run
 
@@ -86,7 +87,7 @@ def test_a_batch_job_survives_a_restart_and_is_collected(shell: Any, sandbox: Sa
     # A new kernel: a fresh shell with the extension loaded again; nothing of the old one is kept
     # but the files in the cache folder.
     shell.run_line_magic("unload_ext", "oai_magics")
-    InteractiveShell.clear_instance()
+    retire(shell)
     fresh = InteractiveShell.instance()
     fresh.run_line_magic("load_ext", "oai_magics")
     with capture_output():
@@ -98,6 +99,7 @@ def test_a_batch_job_survives_a_restart_and_is_collected(shell: Any, sandbox: Sa
     assert list(frame["text"]) == shell.user_ns["docs"] and not frame.isna().any().any()
     assert run(fresh, "embed", "--jobs")[0].set_index("job").loc[job.id, "status"] == "completed"
     fresh.run_line_magic("unload_ext", "oai_magics")
+    retire(fresh)
 
 
 def test_failed_batch_lines_are_reported_and_sent_again(shell: Any, faults: Any) -> None:

@@ -11,6 +11,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
 from oai_magics.sandbox import Sandbox, start
+from tests.helpers.shells import retire
 
 
 @pytest.fixture(scope="session")
@@ -31,7 +32,7 @@ def shell_on(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, profile: str = "
         ip.run_line_magic("oai", f"use {profile}")
     yield ip
     ip.run_line_magic("unload_ext", "oai_magics")
-    InteractiveShell.clear_instance()
+    retire(ip)
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
 from tests.helpers.canary import find_secret, verbose_traceback
+from tests.helpers.shells import retire
 
 from .conftest import subcommands
 
@@ -95,7 +96,7 @@ def keyless_shell() -> Any:
     ip.run_line_magic("load_ext", "oai_magics")
     yield ip
     ip.run_line_magic("unload_ext", "oai_magics")
-    InteractiveShell.clear_instance()
+    retire(ip)
 
 
 TOKENS = ["a", "b c", "-", "=", '"', "'", "{", "}", "[", "]", "0", "-1", "3.5", ",", "--model", "-n", "--size", "-o",

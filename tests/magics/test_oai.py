@@ -15,6 +15,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
 from oai_magics.magics import session_of
+from tests.helpers.shells import retire
 
 from .conftest import run
 
@@ -35,6 +36,15 @@ def test_config_shows_where_the_key_comes_from_never_the_key(shell: Any, sandbox
     shell.run_line_magic("config", "OAIMagics.embedding_model = 'text-embedding-3-large'")
     _, out = run(shell, "oai", "config")
     assert "embedding model       text-embedding-3-large" in out.stdout
+
+
+def test_client_settings_apply_to_the_client_already_in_use(shell: Any, faults: Any) -> None:
+    run(shell, "oai", "models")  # the session's client exists, built with the default timeout and retries
+    shell.run_line_magic("config", "OAIMagics.timeout = 1")
+    shell.run_line_magic("config", "OAIMagics.max_retries = 0")
+    faults(path="/v1/models", method="GET", delay=4)  # answered after the new timeout, well before the old one
+    with pytest.raises(UsageError, match=r"1 s"):
+        shell.run_line_magic("oai", "models")
 
 
 def test_key_is_asked_without_echo(shell: Any, monkeypatch: Any) -> None:
@@ -68,7 +78,7 @@ def test_profiles_belong_to_their_session(shell: Any, sandbox: Any) -> None:
     table, _ = run(shell, "oai", "profiles")
     assert {"mine", "configured"} <= set(table.index)
     shell.run_line_magic("unload_ext", "oai_magics")
-    InteractiveShell.clear_instance()
+    retire(shell)
     other = InteractiveShell.instance()  # the next session (or the next test) starts with the built-ins only
     other.run_line_magic("load_ext", "oai_magics")
     table, _ = run(other, "oai", "profiles")
@@ -76,6 +86,7 @@ def test_profiles_belong_to_their_session(shell: Any, sandbox: Any) -> None:
     with pytest.raises(UsageError, match="Unknown profile 'mine'"):
         other.run_line_magic("oai", "use mine")
     other.run_line_magic("unload_ext", "oai_magics")
+    retire(other)
 
 
 def test_use_sandbox_starts_the_embedded_server(shell: Any) -> None:
@@ -235,6 +246,14 @@ def test_characters_that_do_not_show_are_taken_out_of_a_server_name(shell: Any, 
         assert (tmp_path / (expected or file_id)).read_bytes() == b"x"
         assert f"wrote {tmp_path / (expected or file_id)} (1 bytes)" in out.stdout
     assert all(unicodedata.category(c) not in ("Cc", "Cf") for p in tmp_path.iterdir() for c in p.name)
+
+
+def test_files_list_and_show_take_out_characters_that_do_not_show(shell: Any) -> None:
+    file_id = session_of(shell).client.files.create(("invoice\u202egpj.exe\x1b", b"x"), purpose="assistants")["id"]
+    listed, _ = run(shell, "oai", "files list")
+    shown, _ = run(shell, "oai", f"files show {file_id}")
+    for table in (listed, shown):
+        assert table.set_index("id").loc[file_id, "filename"] == "invoicegpj.exe"
 
 
 def test_help_lists_every_subcommand_with_its_description(shell: Any) -> None:

@@ -12,6 +12,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
 from oai_magics.sandbox import Sandbox, start
+from tests.helpers.shells import retire
 
 CONTROL_TIMEOUT = 30  # seconds for a control request (longer than any wait it asks the sandbox for)
 
@@ -83,4 +84,4 @@ def shell(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
         ip.run_line_magic("oai", "use test")
     yield ip
     ip.run_line_magic("unload_ext", "oai_magics")
-    InteractiveShell.clear_instance()
+    retire(ip)

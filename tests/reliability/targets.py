@@ -22,6 +22,8 @@ __all__ = ["Target", "TARGETS", "register"]
 
 CHAT_PROMPT = "Summarise the lighthouse keeper's logbook for the winter storms"
 CHAT_MODEL = "gpt-4o-mini"
+COMPLETE_PROMPT = "Continue the harbour log for the winter storms"
+COMPLETE_MODEL = "gpt-3.5-turbo-instruct"
 EMBED_TEXTS = ["alpha harbour", "bravo harbour", "charlie harbour", "delta harbour", "echo harbour", "foxtrot harbour"]
 EMBED_MODEL = "text-embedding-3-small"
 UPLOAD_TEXT = '{"prompt": "tide", "completion": "high"}\n' * 20
@@ -106,6 +108,23 @@ def nothing_to_keep(ip: InteractiveShell, server: Server, line: str) -> None:
     return None
 
 
+def full_completion(server: Server) -> str:
+    answer = server.api("POST", "/completions", json={"model": COMPLETE_MODEL, "prompt": COMPLETE_PROMPT})
+    return answer["choices"][0]["text"]
+
+
+def complete_complete(ip: InteractiveShell, server: Server) -> None:
+    assert ip.user_ns["reply"] == full_completion(server)
+
+
+def complete_partial(ip: InteractiveShell, server: Server, error: Any, output: str) -> None:
+    """A broken completion stream: the text that arrived is kept, and a note says it is partial."""
+    assert error is None, output
+    full, partial = full_completion(server), ip.user_ns["reply"]
+    assert partial and full.startswith(partial) and len(partial) < len(full), (partial, full)
+    assert "partial reply kept" in output, output
+
+
 def write_notes(ip: InteractiveShell, folder: Path) -> None:
     (folder / "notes.jsonl").write_text(UPLOAD_TEXT)
 
@@ -118,6 +137,9 @@ register(Target("chat --no-stream", "/v1/chat/completions", "POST", False, nothi
                 f"%%chat --no-stream -m {CHAT_MODEL} -o reply\n{CHAT_PROMPT}", chat_complete, chat_nothing_kept))
 register(Target("chat streamed", "/v1/chat/completions", "POST", True, nothing,
                 f"%%chat -m {CHAT_MODEL} -o reply\n{CHAT_PROMPT}", chat_complete, chat_nothing_kept))
+register(Target("oai complete streamed", "/v1/completions", "POST", True, nothing,
+                f"%oai complete -m {COMPLETE_MODEL} -o reply {COMPLETE_PROMPT}", complete_complete, chat_nothing_kept,
+                check_partial=complete_partial))
 register(Target("embed batches", "/v1/embeddings", "POST", False,
                 lambda ip, folder: ip.user_ns.__setitem__("texts", list(EMBED_TEXTS)),
                 f"%embed -i texts -m {EMBED_MODEL} --batch-size 2 --workers 1 -o vectors", embed_complete, embed_kept,

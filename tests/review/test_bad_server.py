@@ -21,6 +21,7 @@ from oai_magics.client.accumulate import ChunkAccumulator, consume
 from oai_magics.client.errors import OpenAIError, RateLimitError
 from oai_magics.client.responses_stream import ResponseAccumulator
 from tests.helpers.rawserver import STREAM_HEAD, RawServer, chunk, serve  # noqa: F401 (serve is a fixture)
+from tests.helpers.shells import retire
 
 Handler = Callable[[socket.socket, RawServer], None]
 MESSAGES = [{"role": "user", "content": "hi"}]
@@ -65,7 +66,7 @@ def shell(monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractiveShell]:
     ip.run_line_magic("load_ext", "oai_magics")
     yield ip
     ip.run_line_magic("unload_ext", "oai_magics")
-    InteractiveShell.clear_instance()
+    retire(ip)
 
 
 def use(ip: InteractiveShell, server: RawServer) -> None:

@@ -48,10 +48,10 @@ ROWS = [
     Row("429 with Retry-After", {"status": 429, "retry_after": 0.05}, True),
     Row("5xx burst within the retries", {"status": 503, "retry_after": 0.01, "count": 2}, True),
     Row("5xx burst beyond the retries", {"status": 503, "retry_after": 0.01, "count": MANY}, False, ("503",)),
-    Row("dropped before the response", {"lose_response": True}, False, ("not re-sent",)),
+    Row("dropped before the response", {"lose_response": True}, False, ("may have received", "POST")),
     Row("dropped mid-stream", {"drop_after": 12}, True, ("The stream broke off", "followed to its end by polling")),
     Row("stream cut without its end", {"truncate_after": 12}, True, ("The stream broke off", "followed to its end")),
-    Row("slower than the timeout", {"delay": 6}, False, (f"{READ_TIMEOUT:g} s", "not re-sent")),
+    Row("slower than the timeout", {"delay": 6}, False, (f"{READ_TIMEOUT:g} s", "may have received")),
     Row("malformed JSON with 200", {"malformed": True, "count": MANY}, False, ("JSON",)),
     Row("HTML 502 page from a proxy", {"status": 502, "html": True, "count": MANY}, False, ("502", "Bad Gateway")),
 ]
@@ -124,6 +124,18 @@ def test_a_5xx_burst_before_the_run_gives_the_message_back(builder: ThreadRunBui
     armed(path=start_path, method="POST", status=503, retry_after=0.01, count=3)
     assert run(builder, "Hello?").status == "error" and "503" in error_line(builder)
     assert builder.message.value == "Hello?"  # the message did not go: it is back in the field
+
+
+def test_a_start_lost_on_the_way_back_keeps_the_message_and_says_it_may_have_arrived(
+        builder: ThreadRunBuilder, backend: Any, sandbox: Sandbox, armed: Any) -> None:
+    new_assistant(backend, builder)
+    start_path, _ = on_new_thread(builder, backend)
+    armed(path=start_path, method="POST", lose_response=True)
+    assert run(builder, "Hello?").status == "error"
+    line = error_line(builder)
+    assert "the server may have received the message: look at the thread before sending it again" in line, line
+    assert builder.message.value == "Hello?"  # kept to edit, and the line says why not to re-send it blindly
+    assert starts(sandbox, start_path) == 1  # it did arrive: the server saw the start once
 
 
 def test_a_stream_dropped_for_good_keeps_its_partial_text(builder: ThreadRunBuilder, backend: Any,
