@@ -60,23 +60,28 @@ def test_a_key_with_a_line_break_is_one_clear_error_without_the_key(serve: Any, 
 
 @pytest.mark.xfail(strict=True, reason="a key read with its line break: `%oai use` and `%chat` end in a traceback wall quoting the key")
 def test_a_key_with_a_trailing_line_break_in_chat_is_one_line_without_the_key(serve: Any, monkeypatch: Any) -> None:
+    server = serve(answer(b'{"object": "list", "data": []}'))
+    shown = shown_on_raw(server, monkeypatch, SERVER_KEY + "\n", "%chat --no-stream hi")
+    assert SERVER_KEY not in shown and "Traceback" not in shown
+
+
+def shown_on_raw(server: Any, monkeypatch: Any, key: str, line: str) -> str:
+    """What a fresh shell shows for `line` on a profile of the raw server (`%oai use` probes it first)."""
     from IPython.core.interactiveshell import InteractiveShell
     from IPython.utils.capture import capture_output
-    server = serve(answer(b'{"object": "list", "data": []}'))
-    monkeypatch.setenv("REVIEW_KEY", SERVER_KEY + "\n")
+    from tests.helpers.shells import retire
+    monkeypatch.setenv("REVIEW_KEY", key)
     InteractiveShell.clear_instance()
     ip = InteractiveShell.instance()
     try:
         ip.run_line_magic("load_ext", "oai_magics")
         with capture_output() as shown:
-            ip.run_cell(f"%oai profile add raw --base-url {server.url} --key-env REVIEW_KEY")
-            ip.run_cell("%oai use raw")  # probes the server's back end: the first request
-            ip.run_cell("%chat --no-stream hi")
-        assert SERVER_KEY not in shown.stdout + shown.stderr
-        assert "Traceback" not in shown.stdout + shown.stderr
+            for cell in (f"%oai profile add raw --base-url {server.url} --key-env REVIEW_KEY", "%oai use raw", line):
+                ip.run_cell(cell)
+        return shown.stdout + shown.stderr
     finally:
         ip.run_line_magic("unload_ext", "oai_magics")
-        InteractiveShell.clear_instance()
+        retire(ip)
 
 
 # -- the embedding cache -------------------------------------------------------------------------
@@ -109,22 +114,8 @@ def test_the_cache_keeps_a_model_with_a_line_break_apart_from_a_text_with_one(tm
     ("%chat --no-stream hi", b'{"choices": [{"message": {"content": 5}}]}'),  # TypeError: __str__ returned non-string
 ])
 def test_a_wrong_value_inside_an_answer_is_one_line(serve: Any, monkeypatch: Any, line: str, body: bytes) -> None:
-    from IPython.core.interactiveshell import InteractiveShell
-    from IPython.utils.capture import capture_output
-    server = serve(answer(body))
-    monkeypatch.setenv("REVIEW_KEY", SERVER_KEY)
-    InteractiveShell.clear_instance()
-    ip = InteractiveShell.instance()
-    try:
-        ip.run_line_magic("load_ext", "oai_magics")
-        with capture_output() as shown:
-            ip.run_cell(f"%oai profile add raw --base-url {server.url} --key-env REVIEW_KEY")
-            ip.run_cell("%oai use raw")
-            ip.run_cell(line)
-        assert "Traceback" not in shown.stdout + shown.stderr
-    finally:
-        ip.run_line_magic("unload_ext", "oai_magics")
-        InteractiveShell.clear_instance()
+    shown = shown_on_raw(serve(answer(body)), monkeypatch, SERVER_KEY, line)
+    assert "Traceback" not in shown
 
 
 @pytest.mark.xfail(strict=True, reason="vectors are sorted by `index` without checking it is 0..n-1 once each")
