@@ -4,8 +4,9 @@
 as a `Secret`, which writes it into the `Authorization` header only as the request goes out), gives
 every non-GET call an `Idempotency-Key` that all its attempts share, retries what `RetryPolicy`
 allows, turns error statuses into our errors, and decodes the answer as JSON, text, bytes, a
-`Stream` or a `Page`. Every JSON, text or streamed body is read through `Secret.hide` first, so no echo of
-the key goes further; a JSON answer is checked to be the object its endpoint promises (`answers`).
+`Stream` or a `Page`. Every JSON, text or streamed body is read through `Secret.hide` first, every
+header value through `Secret.hide_text`, and decoded JSON through `Secret.hide_decoded` (an escape may
+spell the key anew), so no echo of the key goes further; a JSON answer is checked to be the object its endpoint promises (`answers`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from typing import Any, Callable, Iterable, Iterator, Literal, Mapping
 
 from .. import __version__
 from .answers import as_stream, expect_object
-from .errors import APIConnectionError, APIError, APIResponseValidationError, APIStatusError, status_error
+from .errors import (APIConnectionError, APIError, APIResponseValidationError, APIStatusError, KeyFormatError,
+                     status_error)
 from .multipart import Upload, encode
 from .pagination import Page
 from .retries import RetryPolicy
@@ -73,7 +75,14 @@ class Requester:
         assistants_version: str,
         transport: Transport | None = None,
     ) -> None:
-        self._api_key = Secret(api_key) if api_key else None
+        # Secret takes the key without surrounding whitespace, and refuses one no header can carry:
+        # said on every call, where callers (and the magics) look for API errors. Only the words are
+        # kept: the refusal's traceback holds the key in its frames.
+        self._key_refused: str | None = None
+        try:
+            self._api_key = Secret(api_key) if api_key and api_key.strip() else None
+        except KeyFormatError as exc:
+            self._api_key, self._key_refused = None, exc.message
         self.base_url = base_url.rstrip("/")
         self.organization = organization
         self.project = project
@@ -119,6 +128,8 @@ class Requester:
         A JSON answer must be an object with `fields` of their types (`answers.expect_object`); a
         streamed call answered with one JSON body is read as the stream it stands for (`answers.as_stream`).
         """
+        if self._key_refused:
+            raise KeyFormatError(self._key_refused)
         options = dict(options or {})
         headers = self.headers(beta, options.get("extra_headers"))
         if method.upper() != "GET" and not any(name.lower() == "idempotency-key" for name in headers):
@@ -137,7 +148,7 @@ class Requester:
         response = self._send_with_retries(call)
         if stream:
             return self._stream(call, response, stream)
-        answer = _Answer(response, self._hide_key if expect != "bytes" else None)  # file bytes are the user's data
+        answer = _Answer(response, self._headers_of(response), self._api_key, raw=expect == "bytes")
         del response  # it keeps the body as sent, which may echo the key, and this frame is in any error's traceback
         try:
             result = answer.decode(expect)
@@ -165,7 +176,7 @@ class Requester:
         """GET a URL the API handed out (a generated image, say) without sending the key."""
         response = self.transport.send("GET", url, headers={"User-Agent": USER_AGENT}, timeout=timeout)
         if response.status_code >= 400:
-            raise self._status_error(response, {k.lower(): v for k, v in response.headers.items()})
+            raise self._status_error(response, self._headers_of(response))
         return response.content
 
     # -- internals -----------------------------------------------------------------------------
@@ -186,7 +197,7 @@ class Requester:
                 raise error if resendable else _not_resent(call, error)
             if response.status_code < 400:
                 return response
-            response_headers = {k.lower(): v for k, v in response.headers.items()}
+            response_headers = self._headers_of(response)
             if self.retry.should_retry(call.attempts - 1, response.status_code, response_headers):
                 response.close()
                 self.sleep(self.retry.delay(call.attempts - 1, response_headers))
@@ -215,7 +226,13 @@ class Requester:
             body = b""
         finally:
             response.close()
-        return status_error(response.status_code, body, headers, response.reason or "")
+        return status_error(response.status_code, body, headers, response.reason or "", self._api_key)
+
+    def _headers_of(self, response: Response) -> dict[str, str]:
+        """The answer's headers, names in lower case, values with the key masked: a server that echoes
+        it into `x-request-id` would otherwise put it into every error line and request record."""
+        hide = self._api_key.hide_text if self._api_key else (lambda value: value)
+        return {name.lower(): hide(value) for name, value in response.headers.items()}
 
     def _hide_key(self, body: bytes) -> bytes:
         """The server's bytes with our key masked: a proxy that echoes the Authorization header
@@ -229,8 +246,9 @@ class Requester:
     def _stream(self, call: "_Call", response: Response, kind: StreamKind) -> Stream:
         """The answer to a streamed call; logged when it ends, with the time to its last byte and
         the usage it reported."""
-        status, request_id = response.status_code, response.headers.get("x-request-id")
-        content_type = response.headers.get("content-type", "")
+        headers = self._headers_of(response)
+        status, request_id = response.status_code, headers.get("x-request-id")
+        content_type = headers.get("content-type", "")
         chunks = self._hide_key_in_stream(self.transport.iter_bytes(response))
         if "json" in content_type and "event-stream" not in content_type:
             chunks = self._whole_answer(chunks, kind, call, status, request_id)
@@ -239,10 +257,9 @@ class Requester:
             self._record(call, status, request_id, done.usage, done.model)
 
         return Stream(chunks, response.close, events=kind == "events", typed=kind == "responses",
-                      request_id=request_id, on_end=ended)
+                      request_id=request_id, on_end=ended, secret=self._api_key)
 
-    @staticmethod
-    def _whole_answer(chunks: Iterable[bytes], kind: StreamKind, call: "_Call", status: int,
+    def _whole_answer(self, chunks: Iterable[bytes], kind: StreamKind, call: "_Call", status: int,
                       request_id: str | None) -> Iterator[bytes]:
         """A streamed call answered with one JSON body (a server that ignores `stream=true`): the
         events that answer stands for. A body that does not parse, or that no stream could carry,
@@ -256,6 +273,8 @@ class Requester:
         if answer is _UNPARSED:
             raise APIError(f"{call.method} {call.path}: asked for a stream, the server sent JSON that does not parse: "
                            f"{body[:80].decode('utf-8', 'replace')!r}", status=status, request_id=request_id)
+        if self._api_key:
+            answer = self._api_key.hide_decoded(body, answer)
         events = as_stream(answer, kind)
         if events is None:
             shape = answer.get("object", "an object") if isinstance(answer, dict) else type(answer).__name__
@@ -283,12 +302,14 @@ class _Answer:
     """A whole (not streamed) answer, read off the response and masked: what `request` decodes, so
     the response itself (which keeps the body as sent) need not stay around."""
 
-    def __init__(self, response: Response, hide: Callable[[bytes], bytes] | None) -> None:
+    def __init__(self, response: Response, headers: Mapping[str, str], secret: Secret | None, *, raw: bool) -> None:
         self.status = response.status_code
-        self.request_id = response.headers.get("x-request-id")
-        self.content_type = response.headers.get("content-type", "")
+        self.request_id = headers.get("x-request-id")
+        self.content_type = headers.get("content-type", "")
         self.encoding = response.encoding
-        self.content = hide(response.content) if hide is not None else response.content
+        # Raw bytes (a file's content) are the user's data, handed back as they came.
+        self.secret = secret if not raw else None
+        self.content = self.secret.hide(response.content) if self.secret else response.content
 
     def decode(self, expect: Expect) -> Any:
         if expect == "bytes":
@@ -296,9 +317,11 @@ class _Answer:
         if expect == "text" or (expect == "auto" and "json" not in self.content_type):
             return self.content.decode(self.encoding or "utf-8", "replace")
         try:
-            return jsonlib.loads(self.content)
+            decoded = jsonlib.loads(self.content)
         except ValueError:
-            pass  # raised below, so the error has no decoder error as its context
+            pass
+        else:
+            return self.secret.hide_decoded(self.content, decoded) if self.secret else decoded  # raised below, so the error has no decoder error as its context
         snippet = self.content[:80].decode("utf-8", "replace")
         raise APIError(f"expected JSON but got {self.content_type or 'no content type'}: {snippet!r}",
                        status=self.status, request_id=self.request_id)

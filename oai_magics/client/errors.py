@@ -15,18 +15,22 @@
         ├── APIConnectionError       no usable answer: refused, reset, DNS, broken stream
         │   └── APITimeoutError      the connect or read timeout ran out
         └── APIUserAbortError        the caller stopped the call (its client was aborted): never retried
+    KeyFormatError                   (also a ValueError) a key no HTTP header can carry: refused before any call
 
 `str(error)` is one short line: the status, the error type or code, the server's message and the
 request id. The API key never appears in any of them: messages come from us or from the server's
-bytes, which the request engine masks the key out of as it reads them (`secret`), and never from
-request headers.
+bytes and headers, which the request engine masks the key out of as it reads them (`secret`; JSON
+text again once decoded, since an escape can spell the key anew), and never from request headers.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
+
+if TYPE_CHECKING:
+    from .secret import Secret
 
 __all__ = [
     "OpenAIError",
@@ -44,6 +48,7 @@ __all__ = [
     "APIConnectionError",
     "APITimeoutError",
     "APIUserAbortError",
+    "KeyFormatError",
     "status_error",
 ]
 
@@ -172,6 +177,11 @@ class APIUserAbortError(APIError):
     """
 
 
+class KeyFormatError(OpenAIError, ValueError):
+    """The API key holds a character no HTTP header can carry (a line break, a control character,
+    one outside Latin-1). Raised when the client is made, before anything is sent; never quotes the key."""
+
+
 _BY_STATUS: dict[int, type[APIStatusError]] = {
     400: BadRequestError,
     401: AuthenticationError,
@@ -202,14 +212,18 @@ def error_fields(payload: Any) -> dict[str, Any]:
     return fields
 
 
-def status_error(status: int, body: bytes, headers: Mapping[str, str], reason: str = "") -> APIStatusError:
-    """Build the right APIStatusError subclass from a status, raw body and headers."""
+def status_error(status: int, body: bytes, headers: Mapping[str, str], reason: str = "",
+                 secret: "Secret | None" = None) -> APIStatusError:
+    """Build the right APIStatusError subclass from a status, raw body and headers (both already
+    masked); `secret` masks the key again in the decoded JSON, where an escape may have spelled it."""
     payload: Any = None
     text = body.decode("utf-8", "replace") if body else ""
     try:
         payload = json.loads(text) if text else None
     except ValueError:
         payload = None
+    if secret is not None:
+        payload = secret.hide_decoded(body, payload)
     fields = error_fields(payload)
     message = fields.pop("message", None)
     if not message:

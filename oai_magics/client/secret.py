@@ -1,17 +1,25 @@
 """The API key: held behind a mask, and masked out of whatever the server sends back.
 
 `Secret` holds the key; repr, str and format show a mask, and only `.value` hands the key out (to the
-transport, as the request leaves). `hide()` and `hide_in_stream()` replace the key in server bytes
-with that mask. The request engine passes every body it reads through one of them before anything
+transport, as the request leaves). A key is taken without the whitespace around it (one read from a
+file keeps its line break) and refused at once if it still holds a character no header can carry:
+the transport's own error would quote the header, key and all. `hide()` and `hide_in_stream()`
+replace the key in server bytes with that mask, `hide_text()` in a header value, and
+`hide_decoded()` in decoded JSON, where an escaped copy (`\\u0073k-...`) is no longer escaped. The request engine passes every body it reads through one of them before anything
 else sees it, so a server or proxy that echoes the `Authorization` header cannot put the key into an
 error message, a traceback's locals, a reply shown in the notebook or a file written from it.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any, Iterable, Iterator
 
+from .errors import KeyFormatError
+
 __all__ = ["Secret"]
+
+ESCAPE = b"\\u"  # where JSON may spell the key so that its raw bytes do not match
 
 
 class Secret:
@@ -20,6 +28,11 @@ class Secret:
     __slots__ = ("_value", "_key")
 
     def __init__(self, value: str) -> None:
+        value = value.strip()
+        if any(ord(char) > 0xFF or unicodedata.category(char) == "Cc" for char in value):
+            # Said without the key, or any part of it: the message is shown in the notebook.
+            raise KeyFormatError("the API key holds a line break, a control character or a character outside "
+                                 "Latin-1 that no HTTP header can carry: copy it again from where it was issued")
         self._value = value
         self._key = value.encode()  # encoded once: every chunk of every stream is searched for it
 
@@ -45,6 +58,29 @@ class Secret:
         """`data` with every copy of the key replaced by the mask."""
         key = self._key
         return data.replace(key, repr(self).encode()) if key and key in data else data
+
+    def hide_text(self, text: str) -> str:
+        """`text` (a header value, a decoded message) with every copy of the key replaced by the mask."""
+        value = self._value
+        return text.replace(value, repr(self)) if value and value in text else text
+
+    def hide_decoded(self, raw: bytes | str, decoded: Any) -> Any:
+        """`decoded`, the JSON `raw` decodes to, with the key masked in every string it holds.
+
+        `hide()` already masked every raw copy; only a `\\u` escape can spell the key anew, so other
+        text is handed back untouched, at no cost.
+        """
+        escaped = ESCAPE in raw if isinstance(raw, bytes) else ESCAPE.decode() in raw
+        return self._hide_strings(decoded) if escaped and self._value else decoded
+
+    def _hide_strings(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.hide_text(value)
+        if isinstance(value, dict):
+            return {self.hide_text(key): self._hide_strings(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self._hide_strings(item) for item in value]
+        return value
 
     def hide_in_stream(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
         """The chunks with the key masked, also where the network split it between two chunks.

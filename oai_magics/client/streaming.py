@@ -12,10 +12,13 @@ As it goes it notes the model and the token usage the events report, and when it
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Generator, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Generator, Iterable, Iterator
 
 from .errors import APIConnectionError, APIError, error_fields
 from .sse import ServerSentEvent, SSEDecoder
+
+if TYPE_CHECKING:
+    from .secret import Secret
 
 __all__ = ["Stream"]
 
@@ -28,8 +31,10 @@ class Stream(Iterator[dict]):
     """Iterate to receive events; the connection is released however iteration ends."""
 
     def __init__(self, chunks: Iterable[bytes], close: Callable[[], None], *, events: bool, request_id: str | None,
-                 typed: bool = False, on_end: Callable[["Stream"], None] | None = None) -> None:
+                 typed: bool = False, on_end: Callable[["Stream"], None] | None = None,
+                 secret: "Secret | None" = None) -> None:
         self.request_id = request_id
+        self._secret = secret  # the chunks come masked; this masks the key an escape spelled, once decoded
         self.model: str | None = None  # as the events name it, once one does
         self.usage: dict = {}  # the last usage an event reported (chat streams send it at the end)
         self._on_end = on_end
@@ -141,7 +146,8 @@ class Stream(Iterator[dict]):
 
     def _parse(self, sse: ServerSentEvent) -> Any:
         try:
-            return json.loads(sse.data)
+            decoded = json.loads(sse.data)
+            return self._secret.hide_decoded(sse.data, decoded) if self._secret is not None else decoded
         except ValueError:
             pass  # handled below, so the error raised has no JSON decoder error as its context
         if sse.event == "error":

@@ -180,3 +180,48 @@ def test_a_key_echoed_across_two_chunks_of_a_stream_is_masked(serve: Any, where:
     assert CANARY_KEY not in shown and str(Secret("x")) in shown
     if reply.error is not None:
         assert_clean(reply.error)
+
+
+# -- a key as typed or read from a file ----------------------------------------------------------
+
+def test_a_key_read_with_its_line_break_is_sent_without_it(httpserver: Any, recorder: Any) -> None:
+    client = Client(api_key=f" {CANARY_KEY}\n", base_url=httpserver.url_for("/v1").rstrip("/"), max_retries=0)
+    client.models.list()
+    assert recorder.last.headers["Authorization"] == f"Bearer {CANARY_KEY}"
+
+
+@pytest.mark.parametrize("key", [CANARY_KEY + "\r\nX-Other: 1", CANARY_KEY[:6] + "\u2014" + CANARY_KEY[6:],
+                                 CANARY_KEY + "\x00"])
+def test_a_key_no_header_can_carry_is_refused_without_being_quoted(httpserver: Any, recorder: Any, key: str) -> None:
+    from oai_magics.client.errors import KeyFormatError
+
+    client = Client(api_key=key, base_url=httpserver.url_for("/v1").rstrip("/"), max_retries=0)
+    del key  # this frame is in the error's traceback: only the client may hold the key now
+    with pytest.raises(KeyFormatError) as info:
+        client.models.list()
+    assert CANARY_KEY[:6] not in str(info.value) and "\n" not in str(info.value)
+    assert_clean(info.value)
+    assert recorder.requests == []  # refused before anything went out
+
+
+# -- a key echoed where the body mask does not look -----------------------------------------------
+
+def test_a_key_echoed_in_a_header_of_a_good_answer_stays_out_of_the_request_log(client: Client, recorder: Any) -> None:
+    recorder.reply = lambda request: Response(json.dumps({"object": "list", "data": []}), content_type="application/json",
+                                              headers={"x-request-id": _echo_key(request)})
+    records: list[Any] = []
+    client.listeners.append(records.append)
+    client.models.list()
+    assert records and CANARY_KEY not in repr(records)
+
+
+def test_a_key_echoed_json_escaped_in_a_good_answer_is_masked(client: Client, recorder: Any) -> None:
+    def escaped(request: Any) -> Response:
+        text = _echo_key(request)
+        body = json.dumps({"object": "list", "data": [{"id": text}]}, ensure_ascii=False)
+        key = CANARY_KEY
+        return Response(body.replace(key, "".join(f"\\u{ord(c):04x}" for c in key)), content_type="application/json")
+
+    recorder.reply = escaped
+    answer = client.models.list()
+    assert CANARY_KEY not in repr(answer.data) and str(Secret("x")) in repr(answer.data)
