@@ -6,7 +6,8 @@ every non-GET call an `Idempotency-Key` that all its attempts share, retries wha
 allows, turns error statuses into our errors, and decodes the answer as JSON, text, bytes, a
 `Stream` or a `Page`. Every JSON, text or streamed body is read through `Secret.hide` first, every
 header value through `Secret.hide_text`, and decoded JSON through `Secret.hide_decoded` (an escape may
-spell the key anew), so no echo of the key goes further; a JSON answer is checked to be the object its endpoint promises (`answers`).
+spell the key anew), so no echo of the key goes further; a JSON answer is checked to be the object its
+endpoint promises (`answers`).
 """
 
 from __future__ import annotations
@@ -319,9 +320,9 @@ class _Answer:
         try:
             decoded = jsonlib.loads(self.content)
         except ValueError:
-            pass
+            pass  # raised below, so the error has no decoder error as its context
         else:
-            return self.secret.hide_decoded(self.content, decoded) if self.secret else decoded  # raised below, so the error has no decoder error as its context
+            return self.secret.hide_decoded(self.content, decoded) if self.secret else decoded
         snippet = self.content[:80].decode("utf-8", "replace")
         raise APIError(f"expected JSON but got {self.content_type or 'no content type'}: {snippet!r}",
                        status=self.status, request_id=self.request_id)

@@ -7,7 +7,8 @@ the transport's own error would quote the header, key and all. `hide()` and `hid
 replace the key in server bytes with that mask, `hide_text()` in a header value, and
 `hide_decoded()` in decoded JSON, where an escaped copy (`\\u0073k-...`) is no longer escaped. The
 request engine passes every body it reads through one of them before anything else sees it, so a
-server or proxy that echoes the `Authorization` header cannot put the key into an error message, a traceback's locals, a reply shown in the notebook or a file written from it.
+server or proxy that echoes the `Authorization` header cannot put the key into an error message, a
+traceback's locals, a reply shown in the notebook or a file written from it.
 """
 
 from __future__ import annotations

@@ -207,7 +207,8 @@ def test_a_key_no_header_can_carry_is_refused_without_being_quoted(httpserver: A
 # -- a key echoed where the body mask does not look -----------------------------------------------
 
 def test_a_key_echoed_in_a_header_of_a_good_answer_stays_out_of_the_request_log(client: Client, recorder: Any) -> None:
-    recorder.reply = lambda request: Response(json.dumps({"object": "list", "data": []}), content_type="application/json",
+    recorder.reply = lambda request: Response(json.dumps({"object": "list", "data": []}),
+                                              content_type="application/json",
                                               headers={"x-request-id": _echo_key(request)})
     records: list[Any] = []
     client.listeners.append(records.append)
