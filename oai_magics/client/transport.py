@@ -107,7 +107,7 @@ class Transport:
     ) -> Response:
         """One HTTP exchange; network failures come out as our errors."""
         if self._connections.aborted:
-            raise APIUserAbortError(f"{method} {urlsplit(url).path} not sent: the client's calls were stopped")
+            raise APIUserAbortError(f"{method} {urlsplit(url).path} not sent: the client's calls were stopped", sent=False)
         request = requests.Request(method, url, headers=dict(headers), params=params or {}, json=json, data=data,
                                    auth=BearerAuth(auth) if auth is not None else None)
         error: APIError | None = None

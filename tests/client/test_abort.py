@@ -75,6 +75,8 @@ def test_abort_ends_a_call_waiting_in_another_thread(tls: bool, monkeypatch: pyt
         base_url = server.url.replace("http://", "https://") if tls else server.url
         client = Client(api_key="sk-test", base_url=base_url, max_retries=2, timeout=(5, 30))
         job = client.with_own_connections()
+        records: list = []
+        job.listeners.append(records.append)
         thread, outcome = in_thread(job.models.list)  # a GET: a connection error would be retried
         assert silent.asked.wait(10)
         job.abort()
@@ -86,6 +88,8 @@ def test_abort_ends_a_call_waiting_in_another_thread(tls: bool, monkeypatch: pyt
         with pytest.raises(APIUserAbortError, match="not sent"):
             job.models.list()
         assert len(server.requests) == 1 and server.connections == 1  # nothing sent again, or later
+        # the call that went out is counted (it may be billed); the one never sent is not
+        assert [(record.path, record.status) for record in records] == [("/models", None)]
         assert client.models.list().data == []  # the client it came from has connections of its own
         client.close()
 
