@@ -23,6 +23,7 @@ from oai_magics.sandbox import Sandbox
 from tests.helpers.rawserver import STREAM_HEAD, RawServer, chunk, serve  # noqa: F401 (serve is a fixture)
 from tests.magics.conftest import faults, run, sandbox, shell  # noqa: F401 (fixtures)
 from tests.review.test_bad_server import shell as raw_shell  # noqa: F401 (a fixture)
+from tests.magics.test_chat_cells import execute
 from tests.review.test_bad_server import SERVER_KEY, answer, use
 
 TIMEOUT = 60
@@ -113,26 +114,8 @@ def kernel(sandbox: Sandbox) -> Iterator[Any]:  # noqa: F811 (the sandbox fixtur
         manager.shutdown_kernel(now=True)
 
 
-def send_and_wait(client: Any, message: dict) -> str:
-    """Send a shell message and wait until the kernel is idle after it; the text it printed."""
-    client.shell_channel.send(message)
-    printed = []
-    while True:
-        output = client.get_iopub_msg(timeout=TIMEOUT)
-        if output["parent_header"].get("msg_id") != message["header"]["msg_id"]:
-            continue
-        if output["msg_type"] == "status" and output["content"]["execution_state"] == "idle":
-            return "".join(printed)
-        if output["msg_type"] == "error":
-            raise AssertionError("\n".join(output["content"]["traceback"]))
-        if output["msg_type"] == "stream":
-            printed.append(output["content"]["text"])
-
-
-def execute(client: Any, code: str, cell_id: str) -> str:
-    content = {"code": code, "silent": False, "store_history": True, "user_expressions": {}, "allow_stdin": False,
-               "stop_on_error": True}
-    return send_and_wait(client, client.session.msg("execute_request", content, metadata={"cellId": cell_id}))
+def printed(outputs: list[dict]) -> str:
+    return "".join(output["content"]["text"] for output in outputs if output["msg_type"] == "stream")
 
 
 @pytest.mark.xfail(strict=True, reason="a chat from a widget callback is keyed as a re-run of one cell: each click replaces the last")
@@ -147,13 +130,14 @@ questions = iter(["About owls", "About bats", "About cats"])
 button = ipywidgets.Button(description="Ask")
 button.on_click(lambda _: get_ipython().run_line_magic("chat", next(questions)))
 """, cell_id="setup")
-    model_id = execute(kernel, "print(button.model_id)", cell_id="id").strip()
+    model_id = printed(execute(kernel, "print(button.model_id)", cell_id="id")).strip()
     for _ in range(3):  # what JupyterLab sends when the button is clicked
         click = {"comm_id": model_id, "data": {"method": "custom", "content": {"event": "click"}}}
-        send_and_wait(kernel, kernel.session.msg("comm_msg", click))
+        kernel.shell_channel.send(kernel.session.msg("comm_msg", click))
+    # Read after the clicks: the kernel handles shell messages in the order they came.
     remembered = execute(kernel, "print(json.dumps([e.messages[0]['content'] for e in "
                                  "session_of(get_ipython()).conversations['default'].exchanges]))", cell_id="read")
-    assert json.loads(remembered) == ["About owls", "About bats", "About cats"]
+    assert json.loads(printed(remembered)) == ["About owls", "About bats", "About cats"]
 
 
 # -- 4. an option word inside a line prompt -----------------------------------------------------------
