@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import socket
 import threading
 from typing import Any, Iterator
@@ -16,15 +15,13 @@ import pytest
 import requests
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
-from jupyter_client.manager import start_new_kernel
 
 from oai_magics.client import Client
 from oai_magics.sandbox import Sandbox
 from tests.helpers.rawserver import STREAM_HEAD, RawServer, chunk, serve  # noqa: F401 (serve is a fixture)
 from tests.magics.conftest import faults, run, sandbox, shell  # noqa: F401 (fixtures)
-from tests.magics.test_chat_cells import execute
 from tests.reliability.conftest import Server
-from tests.reliability.test_interrupts import PROMPT, ROOT, Kernel, assert_kernel_usable, interrupt, shown
+from tests.reliability.test_interrupts import PROMPT, Kernel, assert_kernel_usable, interrupt, kernel, shown  # noqa: F401 (kernel is a fixture)
 from tests.review.test_bad_server import SERVER_KEY, answer, use
 from tests.review.test_bad_server import shell as raw_shell  # noqa: F401 (a fixture)
 
@@ -105,44 +102,22 @@ def test_an_embedding_job_told_to_wait_an_hour_fails_at_once_saying_when(serve: 
 # each time, and the execution count of the last cell. Each click is taken for a re-run of one "cell"
 # and replaces the click before it, which is then neither remembered nor sent as context.
 
-@pytest.fixture(scope="module")
-def kernel(sandbox: Sandbox) -> Iterator[Kernel]:  # noqa: F811 (the sandbox fixture imported above)
-    """A python3 kernel with the extension loaded and its profile on the sandbox."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "SANDBOX_TEST_KEY": sandbox.api_key}  # this checkout, whatever the caller's path
-    manager, client = start_new_kernel(kernel_name="python3", startup_timeout=TIMEOUT, env=env)
-    try:
-        execute(client, f"""
-%load_ext oai_magics
-%oai profile add test --base-url {sandbox.base_url} --key-env SANDBOX_TEST_KEY
-%oai use test
-""", cell_id="setup")
-        yield Kernel(manager, client)
-    finally:
-        client.stop_channels()
-        manager.shutdown_kernel(now=True)
-
-
-def printed(outputs: list[dict]) -> str:
-    return "".join(output["content"]["text"] for output in outputs if output["msg_type"] == "stream")
-
-
 @pytest.mark.xfail(strict=True, reason="a chat from a widget callback is keyed as a re-run of one cell: each click replaces the last")
 def test_chats_asked_from_a_button_all_stay_in_the_conversation(kernel: Kernel) -> None:
-    execute(kernel.client, """
-import ipywidgets, json
+    setup = kernel.run("""
+import ipywidgets
 from oai_magics.magics import session_of
 questions = iter(["--new About owls", "About bats", "About cats"])
 button = ipywidgets.Button(description="Ask")
 button.on_click(lambda _: get_ipython().run_line_magic("chat", next(questions)))
-""", cell_id="button")
-    model_id = printed(execute(kernel.client, "print(button.model_id)", cell_id="id")).strip()
-    for _ in range(3):  # what JupyterLab sends when the button is clicked
-        click = {"comm_id": model_id, "data": {"method": "custom", "content": {"event": "click"}}}
+""")
+    assert setup["status"] == "ok", setup
+    click = {"comm_id": kernel.value("button.model_id"), "data": {"method": "custom", "content": {"event": "click"}}}
+    for _ in range(3):  # what JupyterLab sends when the button is clicked, three times with no cell run between
         kernel.client.shell_channel.send(kernel.client.session.msg("comm_msg", click))
     # Read after the clicks: the kernel handles shell messages in the order they came.
-    remembered = execute(kernel.client, "print(json.dumps([e.messages[0]['content'] for e in "
-                                 "session_of(get_ipython()).conversations['default'].exchanges]))", cell_id="read")
-    assert json.loads(printed(remembered)) == ["About owls", "About bats", "About cats"]
+    remembered = kernel.value("[e.messages[0]['content'] for e in session_of(get_ipython()).conversations['default'].exchanges]")
+    assert remembered == ["About owls", "About bats", "About cats"]
 
 
 # -- 4. Ctrl-C while a streamed chat waits for its answer: a traceback wall ---------------------------
