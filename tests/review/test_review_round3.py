@@ -1,4 +1,5 @@
-"""Third review round: requests sent twice, memory lost, prompts cut. Ranked by harm, worst first.
+"""Third review round: requests sent twice, a job that hangs, memory lost, a traceback on Ctrl-C, prompts
+cut. Ranked by harm, worst first.
 
 Each case fails on today's code (strict xfail) and names, in its reason, the defect it pins.
 """
@@ -21,7 +22,8 @@ from oai_magics.sandbox import Sandbox
 from tests.helpers.rawserver import STREAM_HEAD, RawServer, chunk, serve  # noqa: F401 (serve is a fixture)
 from tests.magics.conftest import faults, run, sandbox, shell  # noqa: F401 (fixtures)
 from tests.reliability.conftest import Server
-from tests.reliability.test_interrupts import PROMPT, Kernel, assert_kernel_usable, interrupt, kernel, shown  # noqa: F401 (kernel is a fixture)
+from tests.reliability.test_interrupts import PROMPT, Kernel, assert_kernel_usable, interrupt, shown
+from tests.reliability.test_interrupts import kernel  # noqa: F401 (a fixture)
 from tests.review.test_bad_server import SERVER_KEY, answer, use
 from tests.review.test_bad_server import shell as raw_shell  # noqa: F401 (a fixture)
 
@@ -55,7 +57,7 @@ def test_a_chat_row_whose_answer_was_lost_is_never_sent_again_under_a_new_key(sh
     assert len(set(keys)) == 1, f"one chat went out as {len(set(keys))} different calls: {keys}"
 
 
-@pytest.mark.xfail(strict=True, reason="paced_call re-sends an embedding batch whose answer was lost, under a new Idempotency-Key")
+@pytest.mark.xfail(strict=True, reason="paced_call re-sends an embedding batch whose answer was lost, under a new key")
 def test_an_embedding_batch_whose_answer_was_lost_is_never_sent_again_under_a_new_key(
         shell: InteractiveShell, sandbox: Sandbox, faults: Any) -> None:
     forget_requests(sandbox)
@@ -102,7 +104,7 @@ def test_an_embedding_job_told_to_wait_an_hour_fails_at_once_saying_when(serve: 
 # each time, and the execution count of the last cell. Each click is taken for a re-run of one "cell"
 # and replaces the click before it, which is then neither remembered nor sent as context.
 
-@pytest.mark.xfail(strict=True, reason="a chat from a widget callback is keyed as a re-run of one cell: each click replaces the last")
+@pytest.mark.xfail(strict=True, reason="a chat from a widget callback counts as a re-run of one cell: each click replaces the last")
 def test_chats_asked_from_a_button_all_stay_in_the_conversation(kernel: Kernel) -> None:
     setup = kernel.run("""
 import ipywidgets
@@ -116,7 +118,8 @@ button.on_click(lambda _: get_ipython().run_line_magic("chat", next(questions)))
     for _ in range(3):  # what JupyterLab sends when the button is clicked, three times with no cell run between
         kernel.client.shell_channel.send(kernel.client.session.msg("comm_msg", click))
     # Read after the clicks: the kernel handles shell messages in the order they came.
-    remembered = kernel.value("[e.messages[0]['content'] for e in session_of(get_ipython()).conversations['default'].exchanges]")
+    exchanges = "session_of(get_ipython()).conversations['default'].exchanges"
+    remembered = kernel.value(f"[e.messages[0]['content'] for e in {exchanges}]")
     assert remembered == ["About owls", "About bats", "About cats"]
 
 
@@ -126,7 +129,7 @@ button.on_click(lambda _: get_ipython().run_line_magic("chat", next(questions)))
 # says it in one line (tests/reliability/test_interrupts.py); the default, streamed, shows a traceback
 # through the client's frames.
 
-@pytest.mark.xfail(strict=True, reason="Ctrl-C before a streamed reply's first byte escapes as a KeyboardInterrupt traceback")
+@pytest.mark.xfail(strict=True, reason="Ctrl-C before a streamed reply's first byte is a KeyboardInterrupt traceback")
 def test_ctrl_c_while_a_streamed_chat_waits_for_its_answer_is_one_line(kernel: Kernel, sandbox: Sandbox,
                                                                         faults: Any) -> None:
     server = Server(sandbox)
@@ -142,7 +145,7 @@ def test_ctrl_c_while_a_streamed_chat_waits_for_its_answer_is_one_line(kernel: K
 # Options may stand between the words of a line prompt, so a question about a command line loses words
 # and silently changes settings: here the default conversation's system prompt becomes "do", for good.
 
-@pytest.mark.xfail(strict=True, reason="an option word between prompt words is taken as an option: prompt cut, system prompt replaced")
+@pytest.mark.xfail(strict=True, reason="an option word between prompt words is read as an option: prompt cut, system replaced")
 def test_an_option_word_between_prompt_words_neither_cuts_the_prompt_nor_changes_the_conversation(
         shell: InteractiveShell, sandbox: Sandbox) -> None:
     from oai_magics.magics import session_of
@@ -180,10 +183,10 @@ def first_choice_then_cut(connection: socket.socket, server: RawServer) -> None:
     connection.sendall(STREAM_HEAD + chunk(b'data: {"choices": [{"index": 0, "delta": {"content": "kept"}}]}\n\n'))
 
 
-@pytest.mark.xfail(strict=True, reason="with n=2 -o gets a str, not the list, when choice 2 had not begun before the stream broke")
+@pytest.mark.xfail(strict=True, reason="with n=2, -o gets a str, not the list, when the stream broke before choice 2 began")
 def test_n2_gives_the_list_of_choices_even_when_the_stream_broke_before_the_second(serve: Any,
                                                                                     raw_shell: InteractiveShell) -> None:
     use(raw_shell, serve(first_choice_then_cut))
     run(raw_shell, "chat", "-p n=2 -o out Tell me twice")
     out = raw_shell.user_ns["out"]
-    assert isinstance(out, list) and out[0] == "kept"
+    assert isinstance(out, list) and out[0] == "kept", f"-p n=2 -o gave {out!r}"
