@@ -89,7 +89,6 @@ def shown_on_raw(server: Any, monkeypatch: Any, key: str, line: str) -> str:
 
 # -- the embedding cache -------------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="the cache hashes text.encode('utf-8'): a lone surrogate is a traceback wall")
 def test_embed_of_a_text_with_a_lone_surrogate_is_not_a_traceback_wall(shell: Any) -> None:
     from IPython.utils.capture import capture_output
     shell.user_ns["texts"] = ["ok", "name read with surrogateescape \udcff"]
@@ -99,7 +98,6 @@ def test_embed_of_a_text_with_a_lone_surrogate_is_not_a_traceback_wall(shell: An
     assert result.error_in_exec is None or not isinstance(result.error_in_exec, UnicodeError)
 
 
-@pytest.mark.xfail(strict=True, reason="scope and text are joined by line breaks: a model name holding them collides")
 def test_the_cache_keeps_a_model_with_a_line_break_apart_from_a_text_with_one(tmp_path: Any) -> None:
     import numpy as np
     from oai_magics.embeddings.cache import EmbeddingCache
