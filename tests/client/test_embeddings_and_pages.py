@@ -39,6 +39,12 @@ def test_float_embeddings_work_too(client: Client, recorder: Any) -> None:
     assert result.matrix.tolist() == vectors
 
 
+def test_an_answer_without_indexes_is_taken_in_the_order_given(client: Client, recorder: Any) -> None:
+    data = [{"object": "embedding", "embedding": [float(i), 0.0]} for i in range(3)]
+    recorder.reply = lambda r: Response(json.dumps({"object": "list", "data": data}), content_type="application/json")
+    assert client.embeddings.create(model="m", input=["a", "b", "c"]).matrix[:, 0].tolist() == [0.0, 1.0, 2.0]
+
+
 @pytest.mark.parametrize("vector, message", [
     ("AAAAAA!AAAAA=", "POST /embeddings answered with embedding 1 that is not a vector"),  # not a base64 character
     (base64.b64encode(b"\0" * 6).decode(), "POST /embeddings answered with embedding 1 that is not a vector"),  # 1.5 floats
