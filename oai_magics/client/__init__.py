@@ -18,6 +18,7 @@ from .errors import (
     BadRequestError,
     ConflictError,
     InternalServerError,
+    KeyFormatError,
     NotFoundError,
     OpenAIError,
     PermissionDeniedError,
@@ -36,5 +37,5 @@ __all__ = [
     "OpenAIError", "APIError", "APIStatusError", "BadRequestError", "AuthenticationError",
     "PermissionDeniedError", "NotFoundError", "ConflictError", "UnprocessableEntityError",
     "RateLimitError", "InternalServerError", "APIResponseValidationError", "APIConnectionError", "APITimeoutError",
-    "APIUserAbortError",
+    "APIUserAbortError", "KeyFormatError",
 ]

@@ -22,8 +22,8 @@ from typing import Any, Callable, Iterable, Iterator, Literal, Mapping
 
 from .. import __version__
 from .answers import as_stream, expect_object
-from .errors import (APIConnectionError, APIError, APIResponseValidationError, APIStatusError, KeyFormatError,
-                     status_error)
+from .errors import (APIConnectionError, APIError, APIResponseValidationError, APIStatusError, APIUserAbortError,
+                     KeyFormatError, status_error)
 from .multipart import Upload, encode
 from .pagination import Page
 from .retries import RetryPolicy
@@ -188,6 +188,10 @@ class Requester:
                 response = self._send_once(call)
             except APIConnectionError as exc:  # raised below, outside this block, so it has no context
                 error = exc
+            except APIUserAbortError as exc:  # stopped by the caller: once it went out it may be billed
+                if exc.sent:
+                    self._record(call, None, None, {})
+                raise
             if error is not None:
                 resendable = self.retry.may_resend(call.method, error.sent)
                 if resendable and self.retry.should_retry(call.attempts - 1, None):

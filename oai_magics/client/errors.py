@@ -173,8 +173,13 @@ class APITimeoutError(APIConnectionError):
 class APIUserAbortError(APIError):
     """The call was cut off, or not sent, because its client was aborted (a job being stopped).
 
-    Not a connection error: the caller wanted it, so nothing sends it again.
+    Not a connection error: the caller wanted it, so nothing sends it again. `sent` is False when
+    the call was refused before it went out (nothing to count in the usage).
     """
+
+    def __init__(self, message: str, *, sent: bool = True, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.sent = sent
 
 
 class KeyFormatError(OpenAIError, ValueError):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, Callable, Generator, Iterable, Iterator
 
-from .errors import APIConnectionError, APIError, error_fields
+from .errors import APIConnectionError, APIError, APIUserAbortError, error_fields
 from .sse import ServerSentEvent, SSEDecoder
 
 if TYPE_CHECKING:
@@ -101,13 +101,13 @@ class Stream(Iterator[dict]):
     def _sse(self, chunks: Iterable[bytes]) -> Iterator[ServerSentEvent]:
         """The events as they complete; a network failure says how many had arrived."""
         decoder = SSEDecoder()
-        broken: APIConnectionError | None = None
+        broken: APIConnectionError | APIUserAbortError | None = None
         try:
             for chunk in chunks:
                 for sse in decoder.feed(chunk):
                     self.received += 1
                     yield sse
-        except APIConnectionError as exc:  # raised below, outside this block, so it has no context
+        except (APIConnectionError, APIUserAbortError) as exc:  # raised below, outside this block: no context
             broken = type(exc)(f"{exc.message} after {_events(self.received)}", request_id=self.request_id)
         if broken is not None:
             raise broken

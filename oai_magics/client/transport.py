@@ -107,7 +107,7 @@ class Transport:
     ) -> Response:
         """One HTTP exchange; network failures come out as our errors."""
         if self._connections.aborted:
-            raise APIUserAbortError(f"{method} {urlsplit(url).path} not sent: the client's calls were stopped")
+            raise APIUserAbortError(f"{method} {urlsplit(url).path} not sent: the client's calls were stopped", sent=False)
         request = requests.Request(method, url, headers=dict(headers), params=params or {}, json=json, data=data,
                                    auth=BearerAuth(auth) if auth is not None else None)
         error: APIError | None = None
@@ -137,15 +137,14 @@ class Transport:
             observe(response.status_code, response.headers)
         return response
 
-    @staticmethod
-    def iter_bytes(response: Response) -> Iterator[bytes]:
+    def iter_bytes(self, response: Response) -> Iterator[bytes]:
         """The body of a streamed response, block by block as the network delivers it.
 
         Read from urllib3 directly: requests would report a read timeout mid-stream as a
         connection error, and a cut chunked body as urllib3's parsing failure.
         """
         raw = response.raw
-        error: APIConnectionError | None = None
+        error: APIError | None = None
         try:
             if raw.chunked and raw.supports_chunked_reads():
                 yield from raw.read_chunked(None, decode_content=True)
@@ -157,6 +156,8 @@ class Transport:
             error = APITimeoutError("the server sent nothing within the read timeout")
         except (urllib3.exceptions.HTTPError, OSError):
             error = APIConnectionError("the server closed the connection")
+        if self._connections.aborted:  # it was our abort() that cut it, not the server
+            error = APIUserAbortError("the stream was stopped: the client's calls were stopped")
         raise error
 
     def close(self) -> None:

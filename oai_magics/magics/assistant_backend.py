@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -48,4 +49,5 @@ def describe_backend(session: Any) -> str:
     except UsageError:  # no key yet: the line above says so
         return "%assistant back end: found on first use"
     except OpenAIError as exc:  # the server is away or refused: say so, decide later
-        return f"%assistant back end: not known yet ({str(exc).splitlines()[0][:120]}); it is found on first use"
+        reason = textwrap.shorten(str(exc).splitlines()[0], 160, placeholder=" …")
+        return f"%assistant back end: not known yet ({reason}); it is found on first use"

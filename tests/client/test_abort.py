@@ -75,6 +75,8 @@ def test_abort_ends_a_call_waiting_in_another_thread(tls: bool, monkeypatch: pyt
         base_url = server.url.replace("http://", "https://") if tls else server.url
         client = Client(api_key="sk-test", base_url=base_url, max_retries=2, timeout=(5, 30))
         job = client.with_own_connections()
+        records: list = []
+        job.listeners.append(records.append)
         thread, outcome = in_thread(job.models.list)  # a GET: a connection error would be retried
         assert silent.asked.wait(10)
         job.abort()
@@ -86,6 +88,8 @@ def test_abort_ends_a_call_waiting_in_another_thread(tls: bool, monkeypatch: pyt
         with pytest.raises(APIUserAbortError, match="not sent"):
             job.models.list()
         assert len(server.requests) == 1 and server.connections == 1  # nothing sent again, or later
+        # the call that went out is counted (it may be billed); the one never sent is not
+        assert [(record.path, record.status) for record in records] == [("/models", None)]
         assert client.models.list().data == []  # the client it came from has connections of its own
         client.close()
 
@@ -108,3 +112,28 @@ def test_a_connection_that_connects_while_abort_runs_is_cut_at_once() -> None:
         connections.opened(type("Connection", (), {"sock": ours})())
         theirs.settimeout(5)
         assert theirs.recv(1) == b""
+
+
+def test_abort_during_a_stream_says_the_stream_was_stopped_not_that_the_server_closed_it() -> None:
+    first = b'data: {"id": "c", "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": "Hel"}}]}\n\n'
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: 100000\r\n\r\n"
+    released = threading.Event()
+
+    def hold_after_one_event(connection: socket.socket, server: RawServer) -> None:
+        server.read_request(connection)
+        connection.sendall(head + first)
+        connection.recv(1)  # until the client lets go
+        released.set()
+
+    with RawServer(hold_after_one_event) as server:
+        job = Client(api_key="sk-test", base_url=server.url, max_retries=0, timeout=(5, 30)).with_own_connections()
+        stream = job.chat.completions.create(model="m", messages=[{"role": "user", "content": "hi"}], stream=True)
+        chunks = iter(stream)
+        assert next(chunks)["choices"][0]["delta"]["content"] == "Hel"
+        thread, outcome = in_thread(lambda: list(chunks))
+        job.abort()
+        thread.join(5)
+        assert not thread.is_alive()
+        assert isinstance(outcome.get("error"), APIUserAbortError), outcome
+        assert "stopped" in str(outcome["error"]) and "closed" not in str(outcome["error"])
+        assert released.wait(5)

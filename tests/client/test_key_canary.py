@@ -193,7 +193,7 @@ def test_a_key_read_with_its_line_break_is_sent_without_it(httpserver: Any, reco
 @pytest.mark.parametrize("key", [CANARY_KEY + "\r\nX-Other: 1", CANARY_KEY[:6] + "\u2014" + CANARY_KEY[6:],
                                  CANARY_KEY + "\x00"])
 def test_a_key_no_header_can_carry_is_refused_without_being_quoted(httpserver: Any, recorder: Any, key: str) -> None:
-    from oai_magics.client.errors import KeyFormatError
+    from oai_magics.client import KeyFormatError  # part of the public errors
 
     client = Client(api_key=key, base_url=httpserver.url_for("/v1").rstrip("/"), max_retries=0)
     del key  # this frame is in the error's traceback: only the client may hold the key now
