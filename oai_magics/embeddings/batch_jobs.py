@@ -20,7 +20,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..client import Client
+from ..client import APIError, Client
 from ..client.resources.embeddings import decode_matrix
 from .cache import EmbeddingCache
 from .direct import RowMatrix, row_spans
@@ -242,7 +242,12 @@ def collect(client: Client, store: JobStore, job: Job, *, cache: EmbeddingCache 
     for record in output_records(client, job):
         body = (record.get("response") or {}).get("body") or {}
         rows = rows_of(record["custom_id"])
-        block = decode_matrix(body.get("data") or [])
+        try:  # a record whose vectors do not fit its rows leaves them failed, to be sent again
+            block = decode_matrix(body.get("data") or [], f"batch record {record['custom_id']}")
+        except APIError:
+            continue
+        if block.shape[0] != len(rows):
+            continue
         matrix.put(rows, block)
         if cache is not None:
             cache.store(job.server, job.model, job.dimensions, [job.texts[r] for r in rows], block)

@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS vectors (
     vector BLOB NOT NULL, stored REAL NOT NULL
 )
 """
+_FRAMED = b"oai-magics-frame"  # blake2b personalisation of the keys of scopes with line breaks
 _PAGE_SIZE = 65536  # only takes effect in a new file, before the first table
 _MMAP_SIZE = 1 << 30
 
@@ -50,20 +51,33 @@ def default_cache_path() -> Path:
     return default_cache_dir() / "embeddings.sqlite"
 
 
-def entry_keys(scope: bytes, texts: Sequence[str]) -> list[bytes]:
-    """The key of each text within a (server, model, dimensions) scope: the scope is hashed once
-    and its state copied for each text."""
-    base = hashlib.blake2b(scope, digest_size=16)
+def entry_keys(scope: hashlib.blake2b, texts: Sequence[str]) -> list[bytes]:
+    """The key of each text within a scope (`scope_of`): the scope is hashed once and its state
+    copied for each text. A text holding a lone surrogate (a file name read with `surrogateescape`)
+    is hashed as it is rather than refused."""
     keys = []
     for text in texts:
-        digest = base.copy()
-        digest.update(text.encode("utf-8"))
+        digest = scope.copy()
+        digest.update(text.encode("utf-8", "surrogatepass"))
         keys.append(digest.digest())
     return keys
 
 
-def scope_of(server: str, model: str, dimensions: int | None) -> bytes:
-    return f"{server}\n{model}\n{dimensions or 0}\n".encode("utf-8")
+def scope_of(server: str, model: str, dimensions: int | None) -> hashlib.blake2b:
+    """The key's hash with the (server, model, dimensions) scope already in it.
+
+    A key hashes "server\\nmodel\\ndimensions\\n" and then the text: the first three line breaks end
+    the scope, so the key is unambiguous while neither server nor model holds a line break. One
+    that does (a model "m\\n0\\nx" would meet a text "x\\n0\\nt" of model "m") has its parts
+    length-prefixed and hashed under a personalisation of their own, apart from every other key.
+    Keys of the usual scopes are thus the ones stored so far, and no vector paid for is lost.
+    """
+    if "\n" not in server and "\n" not in model:
+        return hashlib.blake2b(f"{server}\n{model}\n{dimensions or 0}\n".encode("utf-8", "surrogatepass"),
+                               digest_size=16)
+    parts = [part.encode("utf-8", "surrogatepass") for part in (server, model, str(dimensions or 0))]
+    framed = b"".join(len(part).to_bytes(8, "little") + part for part in parts)
+    return hashlib.blake2b(framed, digest_size=16, person=_FRAMED)
 
 
 class EmbeddingCache:
@@ -99,7 +113,7 @@ class EmbeddingCache:
         """The rows whose texts are not stored (their vectors are not read)."""
         return self._find(scope_of(server, model, dimensions), texts, None)
 
-    def _find(self, scope: bytes, texts: Sequence[str], put: Callable[[np.ndarray, np.ndarray], None] | None) -> list[int]:
+    def _find(self, scope: hashlib.blake2b, texts: Sequence[str], put: Callable[[np.ndarray, np.ndarray], None] | None) -> list[int]:
         keys = entry_keys(scope, texts)
         found = np.zeros(len(texts), dtype=bool)
         with self._lock, self._snapshot():

@@ -39,12 +39,21 @@ def test_float_embeddings_work_too(client: Client, recorder: Any) -> None:
     assert result.matrix.tolist() == vectors
 
 
+def test_an_answer_without_indexes_is_taken_in_the_order_given(client: Client, recorder: Any) -> None:
+    data = [{"object": "embedding", "embedding": [float(i), 0.0]} for i in range(3)]
+    recorder.reply = lambda r: Response(json.dumps({"object": "list", "data": data}), content_type="application/json")
+    assert client.embeddings.create(model="m", input=["a", "b", "c"]).matrix[:, 0].tolist() == [0.0, 1.0, 2.0]
+
+
 @pytest.mark.parametrize("vector, message", [
-    ("AAAAAA!AAAAA=", "embedding 1 is not base64 of float32 values"),  # a character base64 does not have
-    (base64.b64encode(b"\0" * 6).decode(), "embedding 1 is not base64 of float32 values"),  # 1.5 floats
-    (base64.b64encode(b"\0" * 12).decode(), "the embeddings in one answer have different lengths"),
+    ("AAAAAA!AAAAA=", "POST /embeddings answered with embedding 1 that is not a vector"),  # not a base64 character
+    (base64.b64encode(b"\0" * 6).decode(), "POST /embeddings answered with embedding 1 that is not a vector"),  # 1.5 floats
+    (base64.b64encode(b"\0" * 12).decode(), "POST /embeddings answered with embeddings of different lengths"),
+    ([1, "a"], "POST /embeddings answered with embedding 1 that is not a vector"),  # a string among the numbers
+    ([[0.0, 0.0]], "POST /embeddings answered with embedding 1 that is not a vector"),  # nested one level too deep
+    (None, "POST /embeddings answered with embedding 1 that is not a vector"),
 ])
-def test_a_vector_that_does_not_decode_is_a_one_line_error(client: Client, recorder: Any, vector: str,
+def test_a_vector_that_does_not_decode_is_a_one_line_error(client: Client, recorder: Any, vector: Any,
                                                            message: str) -> None:
     data = [{"object": "embedding", "index": 0, "embedding": base64.b64encode(b"\0" * 8).decode()},
             {"object": "embedding", "index": 1, "embedding": vector}]

@@ -130,3 +130,32 @@ def test_two_processes_storing_at_once_both_keep_all_they_stored(tmp_path: Path)
     assert [row["entries"] for row in cache.summary()] == [8000]
     assert cache.clear() == 8000 and cache.summary() == []
     cache.close()
+
+
+def test_a_text_with_a_lone_surrogate_is_stored_and_found(cache: EmbeddingCache) -> None:
+    texts = ["name read with surrogateescape \udcff", "plain"]
+    cache.store(SERVER, MODEL, 8, texts[:1], vectors(texts[:1]))
+    matrix, missing = lookup(cache, texts)
+    assert missing == [1] and matrix[0].tolist() == vectors(texts[:1])[0].tolist()
+
+
+def test_the_keys_of_scopes_without_line_breaks_are_the_ones_stored_so_far(cache: EmbeddingCache) -> None:
+    """Entries written before scopes with line breaks were keyed apart are still found."""
+    import hashlib
+    import sqlite3
+    cache.store(SERVER, MODEL, 8, ["text"], vectors(["text"]))
+    earlier = hashlib.blake2b(f"{SERVER}\n{MODEL}\n8\ntext".encode(), digest_size=16).digest()
+    with sqlite3.connect(cache.path) as db:
+        assert db.execute("SELECT key FROM vectors").fetchall() == [(earlier,)]
+
+
+@pytest.mark.parametrize("server, model", [(SERVER, "m\n8\nx"), (SERVER + "\nm", "8"), (SERVER, "m\n8")])
+def test_a_scope_with_a_line_break_is_kept_apart_from_every_other(cache: EmbeddingCache, server: str,
+                                                                  model: str) -> None:
+    """Joined by line breaks, its parts and the text "t" would read as model "m" and a text holding
+    "t" after a line break; its own entries are found as any other."""
+    stored = ["x\n8\nt", "8\nt"]
+    cache.store(SERVER, "m", 8, stored, vectors(stored))
+    assert cache.missing(server, model, 8, ["t"]) == [0]
+    cache.store(server, model, 8, ["t"], vectors(["t"]))
+    assert cache.missing(server, model, 8, ["t"]) == [] and cache.missing(SERVER, "m", 8, stored + ["t"]) == [2]

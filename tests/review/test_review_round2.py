@@ -89,7 +89,6 @@ def shown_on_raw(server: Any, monkeypatch: Any, key: str, line: str) -> str:
 
 # -- the embedding cache -------------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="the cache hashes text.encode('utf-8'): a lone surrogate is a traceback wall")
 def test_embed_of_a_text_with_a_lone_surrogate_is_not_a_traceback_wall(shell: Any) -> None:
     from IPython.utils.capture import capture_output
     shell.user_ns["texts"] = ["ok", "name read with surrogateescape \udcff"]
@@ -99,7 +98,6 @@ def test_embed_of_a_text_with_a_lone_surrogate_is_not_a_traceback_wall(shell: An
     assert result.error_in_exec is None or not isinstance(result.error_in_exec, UnicodeError)
 
 
-@pytest.mark.xfail(strict=True, reason="scope and text are joined by line breaks: a model name holding them collides")
 def test_the_cache_keeps_a_model_with_a_line_break_apart_from_a_text_with_one(tmp_path: Any) -> None:
     import numpy as np
     from oai_magics.embeddings.cache import EmbeddingCache
@@ -110,18 +108,21 @@ def test_the_cache_keeps_a_model_with_a_line_break_apart_from_a_text_with_one(tm
 
 # -- wrong shapes the magics do not read as one line ---------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="a value of the wrong type inside a checked list escapes as a bare exception")
+WRONG_VALUE = pytest.mark.xfail(strict=True, reason="a value of the wrong type inside a checked list escapes as a bare exception")
+
+
 @pytest.mark.parametrize("line, body", [
-    ("%image a cat", b'{"data": [{"b64_json": "!!notb64"}]}'),  # binascii.Error: Incorrect padding
-    ("%embed hello", b'{"data": [{"embedding": [1, "a"], "index": 0}]}'),  # ValueError from numpy
-    ("%chat --no-stream hi", b'{"choices": [{"message": {"content": 5}}]}'),  # TypeError: __str__ returned non-string
+    pytest.param("%image a cat", b'{"data": [{"b64_json": "!!notb64"}]}',  # binascii.Error: Incorrect padding
+                 marks=WRONG_VALUE),
+    ("%embed hello", b'{"data": [{"embedding": [1, "a"], "index": 0}]}'),
+    pytest.param("%chat --no-stream hi", b'{"choices": [{"message": {"content": 5}}]}',  # TypeError: __str__ ...
+                 marks=WRONG_VALUE),
 ])
 def test_a_wrong_value_inside_an_answer_is_one_line(serve: Any, monkeypatch: Any, line: str, body: bytes) -> None:
     shown = shown_on_raw(serve(answer(body)), monkeypatch, SERVER_KEY, line)
     assert "Traceback" not in shown
 
 
-@pytest.mark.xfail(strict=True, reason="vectors are sorted by `index` without checking it is 0..n-1 once each")
 @pytest.mark.parametrize("indexes", [(0, 0), (7, 0)])
 def test_embedding_indexes_that_do_not_match_the_inputs_are_refused(serve: Any, indexes: tuple[int, int]) -> None:
     data = [{"embedding": [1.0, 1.0], "index": indexes[0]}, {"embedding": [0.0, 0.0], "index": indexes[1]}]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import APIError, APIResponseValidationError
+from ..errors import APIResponseValidationError
 from .base import Resource
 
-__all__ = ["Embeddings", "EmbeddingResult"]
+__all__ = ["Embeddings", "EmbeddingResult", "decode_matrix", "in_input_order"]
 
 
 class EmbeddingResult(dict):
@@ -20,33 +20,62 @@ class EmbeddingResult(dict):
         return self.__dict__["_matrix"]
 
 
-def decode_matrix(items: list[dict]) -> Any:
+def decode_matrix(items: list[dict], what: str = "POST /embeddings") -> Any:
     """Stack embeddings (base64 little-endian float32 or float lists) ordered by `index`.
 
     Each vector is decoded straight into its row of one preallocated float32 matrix. Decoding is
     most of the client's work on a big batch (16 MB of base64 for 2,048 x 1,536), so it goes
-    through pybase64's SIMD decoder, about ten times faster than the standard library's.
+    through pybase64's SIMD decoder, about ten times faster than the standard library's. A vector
+    that is not one is an `APIResponseValidationError` naming `what` (the endpoint).
     """
     import numpy as np  # first use only: keeps `import oai_magics.client` light
 
-    ordered = sorted(items, key=lambda item: item.get("index", 0))
+    ordered = in_input_order(items, what)
     matrix = None
     for row, item in enumerate(ordered):
-        vector = item.get("embedding")
-        if isinstance(vector, str):
-            values = _from_base64(vector)
-            if values is None:  # raised here, outside the decoder's except block, so it has no context
-                raise APIError(f"embedding {item.get('index')} is not base64 of float32 values")
-        elif isinstance(vector, list):
-            values = np.asarray(vector, dtype=np.float32)
-        else:
-            raise APIError(f"embedding {item.get('index')} has no vector")
+        values = _vector(item.get("embedding"))
+        if values is None:
+            raise APIResponseValidationError(f"{what} answered with embedding {row} that is not a vector of numbers "
+                                             f"(a list of them, or base64 of float32 values)")
         if matrix is None:
             matrix = np.empty((len(ordered), values.shape[0]), dtype=np.float32)
         elif values.shape[0] != matrix.shape[1]:
-            raise APIError("the embeddings in one answer have different lengths")
+            raise APIResponseValidationError(f"{what} answered with embeddings of different lengths "
+                                             f"({matrix.shape[1]} and {values.shape[0]})")
         matrix[row] = values
     return matrix if matrix is not None else np.zeros((0, 0), dtype=np.float32)
+
+
+def in_input_order(items: list[dict], what: str = "POST /embeddings") -> list[dict]:
+    """The items ordered by `index`, which must number them 0..n-1 once each: row i of the matrix is
+    input i's, so an index repeated or out of range would give one input's vector to another.
+    An answer with no index at all is taken in the order given."""
+    if all("index" not in item for item in items):
+        return items
+    indexes = [item.get("index") for item in items]
+    if sorted(i if type(i) is int else -1 for i in indexes) != list(range(len(items))):
+        shown = ", ".join(map(str, indexes[:8])) + (", ..." if len(indexes) > 8 else "")
+        raise APIResponseValidationError(f"{what} answered with embedding indexes {shown}, "
+                                         f"not 0 to {len(items) - 1} once each")
+    ordered: list[dict] = [{}] * len(items)
+    for index, item in zip(indexes, items):
+        ordered[index] = item
+    return ordered
+
+
+def _vector(vector: Any) -> Any:
+    """One embedding as a float32 vector; None when it is not a flat list of numbers or base64."""
+    import numpy as np
+
+    if isinstance(vector, str):
+        return _from_base64(vector)
+    if not isinstance(vector, list):
+        return None
+    try:  # a string or a nested list among the numbers: not a vector
+        values = np.asarray(vector, dtype=np.float32)
+    except (TypeError, ValueError):
+        return None
+    return values if values.ndim == 1 else None
 
 
 def _from_base64(vector: str) -> Any:
@@ -70,6 +99,7 @@ class Embeddings(Resource):
         if len(result["data"]) != wanted:  # each row of the matrix is some input's: a missing one shifts the rest
             raise APIResponseValidationError(f"POST /embeddings answered with {len(result['data'])} embeddings "
                                              f"for {wanted} input{'s' if wanted != 1 else ''}")
+        in_input_order(result["data"])  # refused here, not on first use of `.matrix`
         return result
 
 
