@@ -8,6 +8,7 @@ interface, the record shapes and the run events a UI consumes; `driver.drive` fo
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from .base import (ACTIVE, RUN_TIMEOUT, TERMINAL, ActionRequired, AssistantRecord, Backend, BackendName, MessageRecord,
                    RunEnded, RunEvent, RunHandle, RunRecord, RunTimeout, StatusChanged, StepChanged, StepRecord,
@@ -42,7 +43,7 @@ def probe(client: Any) -> str:
     that route is missing (404/405). Any other failure is raised: it says nothing either way."""
     from ..client import APIStatusError
 
-    if "api.openai.com" in client.base_url:
+    if urlsplit(client.base_url).hostname == "api.openai.com":
         return "responses"
     try:
         client.assistants.list(limit=1)

@@ -131,6 +131,8 @@ class Requester:
         """
         if self._key_refused:
             raise KeyFormatError(self._key_refused)
+        if not self.base_url.lower().startswith(("http://", "https://")):  # not quoted: it may hold anything
+            raise APIConnectionError("not sent: the base URL must start with http:// or https://", sent=False)
         options = dict(options or {})
         headers = self.headers(beta, options.get("extra_headers"))
         if method.upper() != "GET" and not any(name.lower() == "idempotency-key" for name in headers):

@@ -272,8 +272,10 @@ def _keep_escapes(prepared: str, wanted: str) -> str:
 def _connection_error(exc: requests.RequestException) -> APIConnectionError:
     """Our error for a requests failure; `sent` is False only when the request surely never left."""
     chain = _chain(exc)
-    if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
-                        requests.exceptions.InvalidSchema)) or any(isinstance(e, _NOT_SENT) for e in chain):
+    if isinstance(exc, (requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema)):
+        # Not quoted: a mistyped setting can hold anything, a pasted key included.
+        return APIConnectionError("not sent: the URL does not start with http:// or https://", sent=False)
+    if isinstance(exc, requests.exceptions.InvalidURL) or any(isinstance(e, _NOT_SENT) for e in chain):
         return APIConnectionError(f"could not connect: {_describe(exc)}", sent=False)
     return APIConnectionError("sent, but the server closed the connection without answering")
 

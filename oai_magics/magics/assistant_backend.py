@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 from typing import Any
+from urllib.parse import urlsplit
 
 from IPython.core.error import UsageError
 
@@ -44,6 +45,8 @@ def describe_backend(session: Any) -> str:
     configured = getattr(session.profile, "assistants_api", None)
     if configured:
         return f"%assistant uses the {configured} API (profile setting)"
+    if urlsplit(session.client.base_url).hostname == "api.openai.com":
+        return "%assistant uses the responses API (api.openai.com retired the Assistants API)"
     try:
         return f"%assistant uses the {backend_name(session)} API (asked the server)"
     except UsageError:  # no key yet: the line above says so

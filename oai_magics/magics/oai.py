@@ -172,6 +172,8 @@ def list_profiles(magics: OAIMagics, args: Any) -> Any:
           help="the API %%assistant uses on it (default: found by asking the server once)")
 def add_profile(magics: OAIMagics, args: Any) -> None:
     """Register a profile for another OpenAI-compatible server."""
+    if not args.base_url.lower().startswith(("http://", "https://")):
+        raise UsageError("--base-url must start with http:// or https://, e.g. http://localhost:11434/v1")
     profile = profiles.Profile(args.name, base_url=args.base_url, key_env=args.key_env,
                                assistants_api=args.assistants_api).with_models(
         chat=args.chat_model, embedding=args.embedding_model, image=args.image_model)

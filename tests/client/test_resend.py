@@ -104,3 +104,12 @@ def _header(raw: bytes, name: bytes) -> bytes:
             return value.strip()
     return b""
 
+
+
+@pytest.mark.parametrize("base_url", ["htps://api.openai.com/v1", "127.0.0.1:8000/v1", "sk-pasted-by-mistake"])
+def test_a_base_url_that_is_not_http_is_one_line_that_does_not_quote_it(base_url: str) -> None:
+    client, records = raw_client(base_url)
+    with pytest.raises(APIConnectionError) as info:
+        client.chat.completions.create(**CHAT)
+    assert str(info.value) == "not sent: the base URL must start with http:// or https://"
+    assert not info.value.sent and records == []

@@ -204,6 +204,21 @@ def test_profile_setting_probe_and_use_say_which_back_end(shell: Any, sandbox: A
     assert "%assistant uses the responses API (asked the server)" in out.stdout
     run(shell, "oai", "use bare")
     assert len([r for r in httpserver.log if r[0].path == "/v1/assistants"]) == 1  # remembered
+    # api.openai.com is not asked (it retired the Assistants API), and the line does not claim it was;
+    # a look-alike address holding the name elsewhere is asked like any other server.
+    run(shell, "oai", "profile add official --base-url https://api.openai.com/v1 --key-env SANDBOX_TEST_KEY")
+    _, out = run(shell, "oai", "use official")
+    assert "%assistant uses the responses API (api.openai.com retired the Assistants API)" in out.stdout
+    look_alike = httpserver.url_for("/v1").replace("/v1", "/api.openai.com/v1")
+    httpserver.expect_request("/api.openai.com/v1/assistants").respond_with_json({"object": "list", "data": []})
+    run(shell, "oai", f"profile add lookalike --base-url {look_alike} --key-env SANDBOX_TEST_KEY")
+    _, out = run(shell, "oai", "use lookalike")
+    assert "%assistant uses the assistants API (asked the server)" in out.stdout
+
+
+def test_a_profile_whose_base_url_is_not_http_is_refused_in_one_line(shell: Any) -> None:
+    with pytest.raises(UsageError, match=r"^--base-url must start with http:// or https://"):
+        shell.run_line_magic("oai", "profile add typo --base-url htps://api.openai.com/v1")
 
 
 def test_files_attach_list_detach(shell: Any, api: str, tmp_path: Any) -> None:
