@@ -45,7 +45,7 @@ def describe_backend(session: Any) -> str:
     configured = getattr(session.profile, "assistants_api", None)
     if configured:
         return f"%assistant uses the {configured} API (profile setting)"
-    if urlsplit(session.client.base_url).hostname == "api.openai.com":
+    if urlsplit(session.server(session.profile)).hostname == "api.openai.com":
         return "%assistant uses the responses API (api.openai.com retired the Assistants API)"
     try:
         return f"%assistant uses the {backend_name(session)} API (asked the server)"

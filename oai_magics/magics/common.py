@@ -8,6 +8,7 @@ import json
 import math
 from pathlib import Path
 from typing import Any, Callable
+from urllib.parse import urlsplit
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics
@@ -40,7 +41,7 @@ def friendly(method: Callable[..., Any]) -> Callable[..., Any]:
             return None
         except OpenAIError as exc:
             if self.session.settings.short_errors:
-                raise UsageError(error_line(exc)) from None
+                raise UsageError(error_line(exc) + _route_hint(exc, self.session)) from None
             raise
         except OSError as exc:  # a local file or folder: missing, a folder for a file, a file for a folder ...
             raise UsageError(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")) from None
@@ -54,6 +55,14 @@ def error_line(exc: Exception) -> str:
     if unanswered:  # the client's own advice names Client() options no magic has
         return f"{unanswered}; not re-sent: it may have run and been billed. Re-run if it had no effect"
     return f"{type(exc).__name__}: {exc}"
+
+
+def _route_hint(exc: Exception, session: Any) -> str:
+    """A 404 from a server whose base URL has no /v1: most OpenAI-compatible servers serve the
+    API under /v1, and a root left without it answers every call with "not found"."""
+    if getattr(exc, "status", None) != 404 or "/v1" in urlsplit(session.server(session.profile)).path:
+        return ""
+    return " (the base URL has no /v1: most servers serve the API under it)"
 
 
 def parse_params(pairs: list[str] | None, reserved: tuple[str, ...] = ()) -> dict[str, Any]:

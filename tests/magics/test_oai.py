@@ -125,6 +125,18 @@ def test_an_id_with_a_slash_or_url_syntax_is_looked_up_as_one_id(shell: Any, fil
         shell.run_line_magic("oai", f"files show {file_id}")
 
 
+def test_a_404_from_a_base_url_without_v1_says_so_and_other_404s_do_not(shell: Any, sandbox: Any) -> None:
+    root = sandbox.base_url.removesuffix("/v1")
+    with pytest.raises(UsageError, match=r"NotFoundError: 404") as info:
+        shell.run_line_magic("oai", "files show file-nothing")
+    assert "/v1" not in str(info.value)  # a real "no such file" from a server at the right address
+    run(shell, "oai", f"profile add rootless --base-url {root} --key-env SANDBOX_TEST_KEY")
+    run(shell, "oai", "use rootless")
+    with pytest.raises(UsageError, match=r"^NotFoundError: 404 .*\(the base URL has no /v1: most servers serve "
+                                         r"the API under it\)$"):
+        shell.run_line_magic("chat", "--no-stream hello")
+
+
 EMPTY_MODEL = "argument -m/--model: a model name cannot be empty (leave the option out for the default model)"
 
 
