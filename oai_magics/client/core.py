@@ -12,6 +12,7 @@ endpoint promises (`answers`).
 
 from __future__ import annotations
 
+import itertools
 import json as jsonlib
 import time
 import uuid
@@ -259,12 +260,30 @@ class Requester:
         chunks = self._hide_key_in_stream(self.transport.iter_bytes(response))
         if "json" in content_type and "event-stream" not in content_type:
             chunks = self._whole_answer(chunks, kind, call, status, request_id)
+        elif "event-stream" not in content_type:  # text/plain, or no type: the body itself says which it is
+            chunks = self._sniffed(chunks, kind, call, status, request_id)
 
         def ended(done: Stream) -> None:
             self._record(call, status, request_id, done.usage, done.model)
 
         return Stream(chunks, response.close, events=kind == "events", typed=kind == "responses",
                       request_id=request_id, on_end=ended, secret=self._api_key)
+
+    def _sniffed(self, chunks: Iterable[bytes], kind: StreamKind, call: "_Call", status: int,
+                 request_id: str | None) -> Iterator[bytes]:
+        """A body whose content type does not say: one JSON object when it starts with `{` (an
+        event stream starts with a field name or a comment), else events."""
+        chunks = iter(chunks)
+        head = b""
+        for chunk in chunks:
+            head += chunk
+            if head.strip():
+                break
+        whole = itertools.chain([head], chunks)
+        if head.lstrip().startswith(b"{"):
+            yield from self._whole_answer(whole, kind, call, status, request_id)
+        else:
+            yield from whole
 
     def _whole_answer(self, chunks: Iterable[bytes], kind: StreamKind, call: "_Call", status: int,
                       request_id: str | None) -> Iterator[bytes]:
