@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Protocol
 
-from .errors import APIError, OpenAIError
+from .errors import APIError, APIResponseValidationError, OpenAIError
 
 __all__ = ["Choice", "Reply", "Accumulator", "ChunkAccumulator", "consume", "reply_from_answer", "checked_index",
            "MAX_INDEX_AHEAD"]
@@ -218,12 +218,31 @@ def _pieces(accumulator: Accumulator, chunk: Any, stream: Any) -> list[tuple[int
 
 
 def reply_from_answer(answer: dict) -> Reply:
-    """The `Reply` of a whole (not streamed) chat or legacy completion answer."""
-    reply = Reply(model=answer.get("model") or "", usage=answer.get("usage") or {})
-    for part in answer.get("choices") or []:
+    """The `Reply` of a whole (not streamed) chat or legacy completion answer; an answer with no
+    choice, or with one that is not read as text, is one `APIResponseValidationError`."""
+    choices = answer.get("choices")
+    if not choices:
+        raise APIResponseValidationError("the server answered with no choices: there is no reply to show")
+    try:
+        return _whole_reply(answer, choices)
+    except (AttributeError, TypeError, ValueError) as exc:
+        raise APIResponseValidationError(f"the server answered with a choice that is not a reply ({exc}): "
+                                         f"{str(choices)[:80]!r}") from None
+
+
+def _whole_reply(answer: dict, choices: list) -> Reply:
+    usage = answer.get("usage")
+    reply = Reply(model=str(answer.get("model") or ""), usage=usage if isinstance(usage, dict) else {})
+    for part in choices:
         choice = reply.choice(part.get("index", 0))
         message = part.get("message") or {}
-        choice.add_text(message.get("content") or part.get("text") or "")
-        choice.set_calls(message.get("tool_calls") or [])
+        text = message.get("content") or part.get("text") or ""
+        if not isinstance(text, str):
+            raise TypeError(f"text of type {type(text).__name__}")
+        choice.add_text(text)
+        calls = message.get("tool_calls") or []
+        if not isinstance(calls, list) or not all(isinstance(call, dict) for call in calls):
+            raise TypeError("tool_calls that are not a list of objects")
+        choice.set_calls(calls)
         choice.finish_reason = part.get("finish_reason")
     return reply

@@ -303,7 +303,9 @@ class Requester:
             answer = self._api_key.hide_decoded(body, answer)
         events = as_stream(answer, kind)
         if events is None:
-            shape = answer.get("object", "an object") if isinstance(answer, dict) else type(answer).__name__
+            shape = type(answer).__name__
+            if isinstance(answer, dict):
+                shape = str(answer["object"]) if isinstance(answer.get("object"), str) else "object"
             raise APIResponseValidationError(f"{call.method} {call.path}: asked for a stream, the server answered with "
                                              f"one JSON {shape} that is no answer to this call", status=status,
                                              request_id=request_id)

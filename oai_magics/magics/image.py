@@ -113,14 +113,32 @@ class ImageMagics(SessionMagics):
         from ..display.images import GeneratedImage, ImageSet
 
         found = ImageSet()
-        for item in answer.get("data") or []:
+        for number, item in enumerate(answer.get("data") or [], 1):
+            if not isinstance(item, dict):
+                raise UsageError(f"The server answered with image {number} that is not an object.")
             if item.get("b64_json"):
-                data = base64.b64decode(item["b64_json"])
+                data = _decoded(item["b64_json"], number)
             elif item.get("url"):
-                data = self.session.client.fetch(item["url"])
+                data = self.session.client.fetch(_web_address(item["url"], number))
             else:
                 continue
-            found.append(GeneratedImage(data=data, url=item.get("url"), revised_prompt=item.get("revised_prompt")))
+            revised = item.get("revised_prompt")
+            found.append(GeneratedImage(data=data, url=item.get("url"),
+                                        revised_prompt=revised if isinstance(revised, str) else None))
         if not found:
             raise UsageError("The server answered with no image.")
         return found
+
+
+def _decoded(text: Any, number: int) -> bytes:
+    """An answer's `b64_json`, strictly: a wrong character is a bad answer, not a broken picture."""
+    try:
+        return base64.b64decode(text, validate=True)
+    except (TypeError, ValueError):  # binascii.Error is a ValueError
+        raise UsageError(f"The server answered with image {number} whose b64_json is not base64.") from None
+
+
+def _web_address(url: Any, number: int) -> str:
+    if not isinstance(url, str) or not url.lower().startswith(("http://", "https://")):
+        raise UsageError(f"The server answered with image {number} whose url is not an http(s) address.")
+    return url

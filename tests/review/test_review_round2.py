@@ -108,19 +108,32 @@ def test_the_cache_keeps_a_model_with_a_line_break_apart_from_a_text_with_one(tm
 
 # -- wrong shapes the magics do not read as one line ---------------------------------------------
 
-WRONG_VALUE = pytest.mark.xfail(strict=True, reason="a value of the wrong type inside a checked list escapes as a bare exception")
-
-
 @pytest.mark.parametrize("line, body", [
-    pytest.param("%image a cat", b'{"data": [{"b64_json": "!!notb64"}]}',  # binascii.Error: Incorrect padding
-                 marks=WRONG_VALUE),
+    ("%image a cat", b'{"data": [{"b64_json": "!!notb64"}]}'),  # binascii.Error: Incorrect padding
     ("%embed hello", b'{"data": [{"embedding": [1, "a"], "index": 0}]}'),
-    pytest.param("%chat --no-stream hi", b'{"choices": [{"message": {"content": 5}}]}',  # TypeError: __str__ ...
-                 marks=WRONG_VALUE),
+    ("%chat --no-stream hi", b'{"choices": [{"message": {"content": 5}}]}'),  # TypeError: __str__ ...
 ])
 def test_a_wrong_value_inside_an_answer_is_one_line(serve: Any, monkeypatch: Any, line: str, body: bytes) -> None:
     shown = shown_on_raw(serve(answer(body)), monkeypatch, SERVER_KEY, line)
     assert "Traceback" not in shown
+
+
+@pytest.mark.parametrize("line, body, said", [
+    ("%image a cat", b'{"data": [{"b64_json": "!!notb64"}]}', "image 1 whose b64_json is not base64"),
+    ("%image a cat", b'{"data": [{"url": 5}]}', "image 1 whose url is not an http(s) address"),
+    ("%image a cat", b'{"data": [{"url": "file:///etc/passwd"}]}', "image 1 whose url is not an http(s) address"),
+    ("%image a cat", b'{"data": ["x"]}', "as `data`, not a list of objects"),
+    ("%chat --no-stream hi", b'{"choices": [{"message": {"content": 5}}]}', "a choice that is not a reply"),
+    ("%chat --no-stream hi", b'{"choices": [{"message": {"content": "x", "tool_calls": 7}}]}',
+     "a choice that is not a reply"),
+    ("%chat --no-stream hi", b'{"choices": []}', "no choices: there is no reply to show"),
+    ("%oai complete --no-stream hi", b'{"choices": [{"text": ["x"]}]}', "a choice that is not a reply"),
+    ("%oai complete hi", b'{"choices": [{"text": ["x"]}]}', "one JSON object that is no answer to this call"),
+])
+def test_a_wrong_value_inside_an_answer_says_what_was_wrong(serve: Any, monkeypatch: Any, line: str, body: bytes,
+                                                            said: str) -> None:
+    shown = shown_on_raw(serve(answer(body)), monkeypatch, SERVER_KEY, line)
+    assert "Traceback" not in shown and said in shown and "connect" not in shown
 
 
 @pytest.mark.parametrize("indexes", [(0, 0), (7, 0)])
