@@ -8,12 +8,13 @@ The class also holds every default as a traitlet, so `%config OAIMagics` lists t
 from __future__ import annotations
 
 import getpass
+import math
 import os
 from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class, no_var_expand
-from traitlets import Bool, Dict, Float, Int, Unicode, observe
+from traitlets import Bool, Dict, Float, Int, TraitError, Unicode, observe
 
 from .arguments import argument, magic_arguments
 from . import profiles
@@ -22,6 +23,18 @@ from .router import Router
 from .session import Session
 
 ROUTER = Router("oai")
+
+
+class Seconds(Float):
+    """A number of seconds: finite, and at least `min` (NaN passes a bare `min` check, and a wait
+    for NaN or infinite seconds never ends)."""
+
+    def validate(self, obj: Any, value: Any) -> float:
+        value = super().validate(obj, value)
+        if not math.isfinite(value):
+            raise TraitError(f"The value of the {self.name!r} trait must be a finite number of seconds, "
+                             f"but {value} was specified")
+        return value
 
 
 @magics_class
@@ -39,22 +52,22 @@ class OAIMagics(Magics):
     transcription_model = Unicode("", help="Default transcription model (empty: the profile's).").tag(config=True)
     moderation_model = Unicode("", help="Default moderation model (empty: the profile's).").tag(config=True)
     edit_model = Unicode("", help="Default legacy edit model (empty: the profile's).").tag(config=True)
-    timeout = Float(120.0, help="Seconds to wait for an answer before giving up.").tag(config=True)
-    max_retries = Int(2, help="Retries of failed requests (connection errors, 429, 5xx).").tag(config=True)
-    run_timeout = Float(600.0, min=0.0, help="Seconds %assistant run and the run builder wait for a run that is polled "
+    timeout = Seconds(120.0, min=0.001, help="Seconds to wait for an answer before giving up.").tag(config=True)
+    max_retries = Int(2, min=0, help="Retries of failed requests (connection errors, 429, 5xx).").tag(config=True)
+    run_timeout = Seconds(600.0, min=0.0, help="Seconds %assistant run and the run builder wait for a run that is polled "
                         "(not streamed, or after its stream broke off) before giving up; the run goes on at the "
                         "server.").tag(config=True)
-    render_interval = Float(0.15, help="Seconds between re-renders of a streaming reply.").tag(config=True)
+    render_interval = Seconds(0.15, min=0.0, help="Seconds between re-renders of a streaming reply.").tag(config=True)
     cache_path = Unicode("", help="The embedding cache file (empty: embeddings.sqlite in $OAI_MAGICS_CACHE_DIR, "
                                   "else the user's cache folder).").tag(config=True)
     # The embedded sandbox reads these on every request: a change applies to the running one at once.
-    sandbox_token_delay = Float(0.02, min=0.0, help="Seconds between streamed chunks of the embedded sandbox "
+    sandbox_token_delay = Seconds(0.02, min=0.0, help="Seconds between streamed chunks of the embedded sandbox "
                                 "(0 streams at full speed). Applies at once, also to a running sandbox.").tag(config=True)
-    sandbox_run_delay = Float(0.5, min=0.0, help="Seconds an assistant run or background response of the embedded "
+    sandbox_run_delay = Seconds(0.5, min=0.0, help="Seconds an assistant run or background response of the embedded "
                               "sandbox spends queued and in progress. Applies at once.").tag(config=True)
-    sandbox_job_delay = Float(1.0, min=0.0, help="Seconds a legacy fine-tune or batch of the embedded sandbox spends in "
+    sandbox_job_delay = Seconds(1.0, min=0.0, help="Seconds a legacy fine-tune or batch of the embedded sandbox spends in "
                               "each of its waiting states. Applies at once.").tag(config=True)
-    sandbox_run_expiry = Float(600.0, min=0.0, help="Seconds an assistant run of the embedded sandbox waits for tool "
+    sandbox_run_expiry = Seconds(600.0, min=0.0, help="Seconds an assistant run of the embedded sandbox waits for tool "
                                "outputs before it expires. Applies at once.").tag(config=True)
 
     def __init__(self, shell: Any) -> None:

@@ -291,3 +291,12 @@ def test_usage_counts_requests_and_tokens(shell: Any) -> None:
     table, _ = run(shell, "oai", "usage")
     chat = table[table["endpoint"] == "/chat/completions"].iloc[-1]
     assert chat["status"] == 200 and chat["total_tokens"] == chat["prompt_tokens"] + chat["completion_tokens"] > 0
+
+
+@pytest.mark.parametrize("name", ["timeout", "run_timeout", "render_interval", "sandbox_run_delay"])
+@pytest.mark.parametrize("value", ["float('nan')", "float('inf')", "-1"])
+def test_a_wait_that_never_ends_is_refused_and_the_setting_kept(shell: Any, name: str, value: str) -> None:
+    magics = shell.magics_manager.registry["OAIMagics"]
+    before = getattr(magics, name)
+    shell.run_line_magic("config", f"OAIMagics.{name} = {value}")  # IPython reports the refusal in one line
+    assert getattr(magics, name) == before
