@@ -66,7 +66,8 @@ class _Job:
     def run(self, batch: Batch) -> np.ndarray:
         """One batch, retried when the failure is one a retry can mend."""
         inputs = self.texts[batch.start:batch.stop]
-        return paced_call(lambda: self.client.embeddings.create(model=self.model, input=inputs, **self.extra).matrix,
+        return paced_call(lambda headers: self.client.embeddings.create(model=self.model, input=inputs,
+                                                                        extra_headers=headers, **self.extra).matrix,
                           self.pacer, sum(estimate_tokens(t) for t in inputs), self.attempts, self.stop)
 
 

@@ -13,10 +13,11 @@ from __future__ import annotations
 import re
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Callable, Mapping, TypeVar
 
-from ..client import APIUserAbortError, OpenAIError
+from ..client import APIUserAbortError, OpenAIError, RetryPolicy
 
 __all__ = ["Pacer", "parse_duration", "Stopped", "paced_call", "PERMANENT_STATUS"]
 
@@ -30,6 +31,7 @@ DEFAULT_PAUSE = 1.0  # seconds a 429 without Retry-After pauses the job
 RESET_GUESS = 1.0  # seconds a refilled window is trusted for when no answer has said otherwise
 MARGIN = 0.02  # seconds added to a reset time: the server's clock and rounding may lag ours
 SAME_WINDOW = 0.1  # answers whose reset times differ by less than this speak of one window
+LONGEST_PAUSE = RetryPolicy.max_retry_after  # a longer Retry-After fails the call (the client's own cap)
 
 
 class Stopped(Exception):
@@ -167,7 +169,11 @@ class Pacer:
             if status == 429:
                 self.rate_limited += 1
                 asked = _retry_after(lowered)
-                self._paused_until = max(self._paused_until, now + (asked if asked is not None else DEFAULT_PAUSE))
+                if asked is None or not 0 <= asked <= LONGEST_PAUSE:
+                    # No wait said, or one longer than the client sits through: the client fails
+                    # such a call at once, saying when to try again, and the job is not held for it.
+                    asked = DEFAULT_PAUSE if asked is None else 0.0
+                self._paused_until = max(self._paused_until, now + asked)
             self._cond.notify_all()
 
 
@@ -185,18 +191,27 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
     return _number(headers.get("retry-after"))
 
 
-def paced_call(call: Callable[[], T], pacer: Pacer, tokens: int, attempts: int, stop: threading.Event) -> T:
-    """`call()` when the pacer lets it go, tried again (on top of the client's own retries) only when
-    a retry can mend the failure. A 429 has already paused the whole job through the pacer."""
+def paced_call(call: Callable[[Mapping[str, str]], T], pacer: Pacer, tokens: int, attempts: int,
+               stop: threading.Event) -> T:
+    """`call(headers)` when the pacer lets it go, tried again (on top of the client's own retries) only
+    when a retry can mend the failure. A 429 has already paused the whole job through the pacer.
+
+    Every attempt carries the same `Idempotency-Key` (in `headers`, for `extra_headers`): to the
+    server it is one call, as the client's own retries are. A call whose answer was lost is not
+    tried again: the client did not re-send it because it may have done its work; neither is one
+    the server asked to come back to later than the client waits.
+    """
+    headers = {"Idempotency-Key": f"oai-magics-{uuid.uuid4()}"}
     for attempt in range(attempts):
         pacer.acquire(tokens)
         try:
-            return call()
+            return call(headers)
         except APIUserAbortError:  # the job's connections were cut: it is being stopped
             raise Stopped() from None
         except OpenAIError as exc:
             status = getattr(exc, "status", None)
-            if status in PERMANENT_STATUS or attempt + 1 == attempts:
+            if (status in PERMANENT_STATUS or attempt + 1 == attempts or getattr(exc, "unanswered", None)
+                    or getattr(exc, "retry_after", None) is not None):
                 raise
             if status != 429 and stop.wait(RETRY_WAIT * 2**attempt):
                 raise Stopped() from None

@@ -4,7 +4,7 @@ its own row so a re-run can send only those. `%%chat --each` is built on it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from ..client import Client, OpenAIError
 from .pacing import Pacer, Stopped, paced_call
@@ -22,10 +22,11 @@ class RowResult:
     error: str | None = None
 
 
-def run_rows(client: Client, prompts: Sequence[str | None], send: Callable[[Client, str], Any], *, workers: int = 4,
-             attempts: int = 2, pacer: Pacer | None = None, progress: bool = True) -> list[RowResult]:
-    """`send(client, prompt)` for every prompt that is not None (None: the row is already done), in
-    order; `client` is the job's own (see the `workers` module), so Ctrl-C can cut the requests in flight.
+def run_rows(client: Client, prompts: Sequence[str | None], send: Callable[[Client, str, Mapping[str, str]], Any], *,
+             workers: int = 4, attempts: int = 2, pacer: Pacer | None = None, progress: bool = True) -> list[RowResult]:
+    """`send(client, prompt, headers)` for every prompt that is not None (None: the row is already done),
+    in order; `client` is the job's own (see the `workers` module), so Ctrl-C can cut the requests in
+    flight, and `headers` go with the call (`extra_headers`): its Idempotency-Key, the same on every attempt.
 
     Ctrl-C stops sending; the rows not answered by then are marked "interrupted".
     """
@@ -45,7 +46,7 @@ def run_rows(client: Client, prompts: Sequence[str | None], send: Callable[[Clie
             def one(row: int) -> None:
                 prompt = prompts[row]
                 assert prompt is not None
-                results[row].value = paced_call(lambda: send(pool.client, prompt), pacer, estimate_tokens(prompt),
+                results[row].value = paced_call(lambda headers: send(pool.client, prompt, headers), pacer, estimate_tokens(prompt),
                                                 attempts, pool.stop)
 
             pool.run(one, todo, done)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import ChainMap
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from IPython.core.error import UsageError
 
@@ -35,8 +35,9 @@ def chat_each(magics: Any, args: Any, template: str) -> Any:
     if args.batch:
         return _submit(magics, args, frame, column, prompts, params, system)
 
-    def send(client: Any, prompt: str) -> str:
-        answer = client.chat.completions.create(**params, messages=system + [{"role": "user", "content": prompt}])
+    def send(client: Any, prompt: str, headers: Mapping[str, str]) -> str:
+        answer = client.chat.completions.create(**params, messages=system + [{"role": "user", "content": prompt}],
+                                                extra_headers=headers)
         return ((answer.get("choices") or [{}])[0].get("message") or {}).get("content") or ""
 
     results = run_rows(magics.session.client, prompts, send, workers=args.workers)

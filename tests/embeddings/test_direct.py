@@ -44,6 +44,15 @@ def test_a_429_pauses_the_whole_job_for_its_retry_after() -> None:
     assert pacer.ready_at(10) == 100.8
 
 
+@pytest.mark.parametrize("asked", ["3600", "inf", "nan", "-5"])
+def test_a_retry_after_the_client_will_not_wait_for_holds_nothing_back(asked: str) -> None:
+    """The client fails such a call at once, saying when to try again: the job is not held for an hour."""
+    now = [100.0]
+    pacer = Pacer(clock=lambda: now[0])
+    pacer.observe(429, {"retry-after": asked})
+    assert pacer.ready_at(10) == 100.0 and pacer.rate_limited == 1
+
+
 def test_the_limits_in_the_headers_hold_requests_back_until_the_window_resets() -> None:
     now = [0.0]
     pacer = Pacer(clock=lambda: now[0])

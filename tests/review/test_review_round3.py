@@ -46,18 +46,18 @@ def forget_requests(sandbox: Sandbox) -> None:
 # job layer (`embeddings.pacing.paced_call`) calls the endpoint again from the top, which makes a new
 # call with a new key: the server cannot tell it is a repeat, and the work is done (and billed) twice.
 
-@pytest.mark.xfail(strict=True, reason="paced_call re-sends a chat row whose answer was lost, under a new Idempotency-Key")
 def test_a_chat_row_whose_answer_was_lost_is_never_sent_again_under_a_new_key(shell: InteractiveShell, sandbox: Sandbox,
                                                                                faults: Any) -> None:
     shell.user_ns["cities"] = ["Paris"]
     forget_requests(sandbox)
     faults(path="/v1/chat/completions", method="POST", lose_response=True, count=1)
-    run(shell, "chat", "--each cities", "Tell me about {{row}}")
+    frame, shown = run(shell, "chat", "--each cities", "Tell me about {{row}}")
     keys = [entry["idempotency_key"] for entry in sent_requests(sandbox, "/v1/chat/completions")]
     assert len(set(keys)) == 1, f"one chat went out as {len(set(keys))} different calls: {keys}"
+    assert len(keys) == 1, "a call whose answer was lost is not sent again: it may have done its work"
+    assert "not re-sent" in str(frame["error"][0]), frame.to_dict()
 
 
-@pytest.mark.xfail(strict=True, reason="paced_call re-sends an embedding batch whose answer was lost, under a new key")
 def test_an_embedding_batch_whose_answer_was_lost_is_never_sent_again_under_a_new_key(
         shell: InteractiveShell, sandbox: Sandbox, faults: Any) -> None:
     forget_requests(sandbox)
@@ -66,6 +66,17 @@ def test_an_embedding_batch_whose_answer_was_lost_is_never_sent_again_under_a_ne
         run(shell, "embed", "--no-cache", "alpha\nbeta\n")
     keys = [entry["idempotency_key"] for entry in sent_requests(sandbox, "/v1/embeddings")]
     assert len(set(keys)) == 1, f"one batch went out as {len(set(keys))} different calls: {keys}"
+    assert len(keys) == 1, "a call whose answer was lost is not sent again: it may have done its work"
+
+
+def test_a_batch_the_job_tries_again_after_a_5xx_burst_keeps_its_idempotency_key(
+        shell: InteractiveShell, sandbox: Sandbox, faults: Any) -> None:
+    forget_requests(sandbox)
+    faults(path="/v1/embeddings", method="POST", status=500, count=3)  # every attempt of the client's first call
+    frame, _ = run(shell, "embed", "--no-cache", "alpha\nbeta\n")
+    keys = [entry["idempotency_key"] for entry in sent_requests(sandbox, "/v1/embeddings")]
+    assert len(keys) == 4 and len(set(keys)) == 1, keys  # the job's second try is the same call to the server
+    assert len(frame) == 2
 
 
 # -- 2. a Retry-After above the cap: the client fails at once, the embedding job sits it out ----------
@@ -73,7 +84,6 @@ def test_an_embedding_batch_whose_answer_was_lost_is_never_sent_again_under_a_ne
 # back; the job's pacer pauses every batch for the whole of it (an hour here, for ever with `inf`), so
 # its retry of the failed batch waits in silence: `%embed` hangs.
 
-@pytest.mark.xfail(strict=True, reason="the job's pacer pauses for any Retry-After, far above the cap: %embed hangs")
 def test_an_embedding_job_told_to_wait_an_hour_fails_at_once_saying_when(serve: Any) -> None:
     from oai_magics.embeddings import EmbeddingJobError, embed_texts
     from oai_magics.embeddings.pacing import Pacer
