@@ -73,10 +73,14 @@ def _name(function: Callable[..., Any]) -> str:
 
 def _doc(function: Callable[..., Any]) -> str:
     """The function's docstring; for a callable object, its `__call__`'s or else its class's."""
-    doc = inspect.getdoc(_target(function))
-    if not doc and not isinstance(function, functools.partial):  # a partial's own doc is about partial
-        doc = inspect.getdoc(function)
-    return doc or ""
+    target = _target(function)
+    own = getattr(target, "__doc__", None)
+    if own:
+        return inspect.cleandoc(own)
+    if target is not function and not isinstance(function, functools.partial):  # a partial's own doc is about partial
+        # getdoc would look up `__call__` among the bases, where type.__call__ says "Call self as a function."
+        return inspect.getdoc(type(function)) or ""
+    return inspect.getdoc(target) or ""
 
 
 def strict_ready(schema: dict) -> bool:

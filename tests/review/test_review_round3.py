@@ -178,7 +178,6 @@ class Shout:
         return word.upper()
 
 
-@pytest.mark.xfail(strict=True, reason="inspect.getdoc finds type.__call__'s docstring before the class's")
 def test_a_callable_objects_tool_is_described_by_its_class() -> None:
     from oai_magics.tools import chat_tool
 
