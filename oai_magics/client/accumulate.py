@@ -125,6 +125,13 @@ class Reply:
     def texts(self) -> list[str]:
         return [choice.text for choice in self.choices]
 
+    def output(self, asked: Any) -> str | list[str]:
+        """The text when one choice was asked for, else the list of all `asked` choices ("" for one
+        that had not begun when the reply ended): its type follows the request, not how far it got."""
+        if not isinstance(asked, int) or isinstance(asked, bool) or asked <= 1:
+            return self.text if len(self.choices) <= 1 else self.texts
+        return self.texts + [""] * (asked - len(self.choices))
+
     @property
     def tool_calls(self) -> list[dict]:
         return self.choices[0].tool_calls if self.choices else []

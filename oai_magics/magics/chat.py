@@ -82,7 +82,7 @@ class ChatMagics(SessionMagics):
             history = conversation.context(call)
         params["messages"] = history + [{"role": "user", "content": prompt}]
         reply = self._ask(params, functions, not args.no_stream, conversation, call, prompt)
-        publish(self.shell, reply.text if len(reply.choices) <= 1 else reply.texts, args.output)
+        publish(self.shell, reply.output(params.get("n")), args.output)
 
     def _params(self, args: Any, functions: dict) -> dict:
         """Only what the user set is sent, besides the model and the messages."""

@@ -133,7 +133,7 @@ def complete(magics: OAIMagics, args: Any) -> None:
         reply = streamed(session.client.completions.create, params, views.add)
     views.finish_reply(reply)
     show_usage(reply.model or params["model"], time.monotonic() - started, reply.usage or None, rich=views.rich)
-    publish(magics.shell, reply.text if len(reply.choices) <= 1 else reply.texts, args.output)
+    publish(magics.shell, reply.output(params.get("n")), args.output)
 
 
 @ROUTER.command("edit")
