@@ -119,9 +119,14 @@ def streamed(create: Callable[..., Any], params: dict, on_text: OnText) -> Reply
 
     A stream that fails before its first chunk (an error event, an answer that is no stream, a
     connection lost before anything came) is a failed request, raised as its error: there is no
-    partial reply to keep.
+    partial reply to keep. Ctrl-C before the first chunk gives an empty, interrupted reply, as
+    `plain_reply` does.
     """
-    reply = consume(open_usage_stream(create, params), ChunkAccumulator(params.get("model", "")), on_text)
+    try:  # waiting for the answer's head (a slow server, a retry's wait) is outside the stream's reading
+        stream = open_usage_stream(create, params)
+    except KeyboardInterrupt:
+        return Reply(model=params.get("model", ""), interrupted=True)
+    reply = consume(stream, ChunkAccumulator(params.get("model", "")), on_text)
     if reply.error is not None and not reply.chunks:
         raise reply.error
     return reply

@@ -139,7 +139,6 @@ button.on_click(lambda _: get_ipython().run_line_magic("chat", next(questions)))
 # says it in one line (tests/reliability/test_interrupts.py); the default, streamed, shows a traceback
 # through the client's frames.
 
-@pytest.mark.xfail(strict=True, reason="Ctrl-C before a streamed reply's first byte is a KeyboardInterrupt traceback")
 def test_ctrl_c_while_a_streamed_chat_waits_for_its_answer_is_one_line(kernel: Kernel, sandbox: Sandbox,
                                                                         faults: Any) -> None:
     server = Server(sandbox)
