@@ -49,6 +49,7 @@ class IdempotencyMiddleware:
         while (earlier := self.answers.get(key)) is not None:
             await earlier.done.wait()
             if earlier.replayable:
+                await _read_ahead(receive)  # a repeat is received whole, like any request (and logged so)
                 for message in earlier.messages:
                     await send(message)
                 return
