@@ -68,7 +68,8 @@ class _Job:
         inputs = self.texts[batch.start:batch.stop]
         return paced_call(lambda headers: self.client.embeddings.create(model=self.model, input=inputs,
                                                                         extra_headers=headers, **self.extra).matrix,
-                          self.pacer, sum(estimate_tokens(t) for t in inputs), self.attempts, self.stop)
+                          self.pacer, sum(estimate_tokens(t) for t in inputs), self.attempts, self.stop,
+                          resend_unanswered=True)  # an embedding changes nothing at the server: only its cost repeats
 
 
 def embed_texts(client: Client, texts: Sequence[str], model: str, *, dimensions: int | None = None,

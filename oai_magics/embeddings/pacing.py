@@ -192,14 +192,15 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
 
 
 def paced_call(call: Callable[[Mapping[str, str]], T], pacer: Pacer, tokens: int, attempts: int,
-               stop: threading.Event) -> T:
+               stop: threading.Event, *, resend_unanswered: bool = False) -> T:
     """`call(headers)` when the pacer lets it go, tried again (on top of the client's own retries) only
     when a retry can mend the failure. A 429 has already paused the whole job through the pacer.
 
     Every attempt carries the same `Idempotency-Key` (in `headers`, for `extra_headers`): to the
     server it is one call, as the client's own retries are. A call whose answer was lost is not
-    tried again: the client did not re-send it because it may have done its work; neither is one
-    the server asked to come back to later than the client waits.
+    tried again (the client did not re-send it because it may have done its work) unless
+    `resend_unanswered` says the call changes nothing at the server (an embedding); nor is one the
+    server asked to come back to later than the client waits.
     """
     headers = {"Idempotency-Key": f"oai-magics-{uuid.uuid4()}"}
     for attempt in range(attempts):
@@ -210,8 +211,8 @@ def paced_call(call: Callable[[Mapping[str, str]], T], pacer: Pacer, tokens: int
             raise Stopped() from None
         except OpenAIError as exc:
             status = getattr(exc, "status", None)
-            if (status in PERMANENT_STATUS or attempt + 1 == attempts or getattr(exc, "unanswered", None)
-                    or getattr(exc, "retry_after", None) is not None):
+            lost = bool(getattr(exc, "unanswered", None)) and not resend_unanswered
+            if status in PERMANENT_STATUS or attempt + 1 == attempts or lost or getattr(exc, "retry_after", None):
                 raise
             if status != 429 and stop.wait(RETRY_WAIT * 2**attempt):
                 raise Stopped() from None

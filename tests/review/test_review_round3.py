@@ -66,7 +66,7 @@ def test_an_embedding_batch_whose_answer_was_lost_is_never_sent_again_under_a_ne
         run(shell, "embed", "--no-cache", "alpha\nbeta\n")
     keys = [entry["idempotency_key"] for entry in sent_requests(sandbox, "/v1/embeddings")]
     assert len(set(keys)) == 1, f"one batch went out as {len(set(keys))} different calls: {keys}"
-    assert len(keys) == 1, "a call whose answer was lost is not sent again: it may have done its work"
+    assert len(keys) == 2, "an embedding changes nothing at the server: the job tries it once more, as one call"
 
 
 def test_a_batch_the_job_tries_again_after_a_5xx_burst_keeps_its_idempotency_key(
@@ -154,7 +154,6 @@ def test_ctrl_c_while_a_streamed_chat_waits_for_its_answer_is_one_line(kernel: K
 # Options may stand between the words of a line prompt, so a question about a command line loses words
 # and silently changes settings: here the default conversation's system prompt becomes "do", for good.
 
-@pytest.mark.xfail(strict=True, reason="an option word between prompt words is read as an option: prompt cut, system replaced")
 def test_an_option_word_between_prompt_words_neither_cuts_the_prompt_nor_changes_the_conversation(
         shell: InteractiveShell, sandbox: Sandbox) -> None:
     from oai_magics.magics import session_of
