@@ -8,11 +8,13 @@ magic runs or its help is asked for (`%chat?` reads it through the `getdoc()` ho
 inspector, `%chat --help` through `parse`).
 
 `parse(magic, line)` reads a line the way a notebook user means it:
-- options (`-m gpt-4o`, `--system='Be brief'`, `-n4`, `--max-t 5`) may come before or after the
-  words; their values lose their shell quotes (no backslash escapes: Windows paths stay whole);
+- options (`-m gpt-4o`, `--system='Be brief'`, `-n4`, `--max-t 5`) come before the free text, and
+  may stand between or after the other words (ids, names); their values lose their shell quotes
+  (no backslash escapes: Windows paths stay whole);
 - the last positional, when it takes any number of words (a prompt, a text), is free text: it
-  is taken from the line as typed, quotes and all (`%chat What does "foo" mean`), and a dash
-  word that is not one of the magic's options belongs to it (`%chat how do I use -h in grep`);
+  is taken from the line as typed from its first word to the end, quotes, dashes and all
+  (`%chat What does "foo" mean`, `%chat what does tar -s do`): an option word inside a prompt is
+  part of the question, never a setting changed behind the user's back;
 - `--` ends the options: everything after it is words;
 - only a `-h` / `--help` before the first word asks for the help.
 """
@@ -218,13 +220,13 @@ def _take_values(action: argparse.Action, words: list[_Word], index: int) -> tup
 def split_line(parser: argparse.ArgumentParser, line: str) -> list[str] | None:
     """The argv for `parser` from a magic's line, or None when the line asks for the help."""
     words = [_Word(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(line)]
-    read = _read_options(_Options(parser), words)
+    positionals = [a for a in parser._actions if not a.option_strings]
+    free_text = bool(positionals) and positionals[-1].nargs in _FREE_TEXT
+    read = _read_options(_Options(parser), words, len(positionals) - 1 if free_text else None)
     if read is None:
         return None
     argv, runs = read
     flat = [word for run in runs for word in run]
-    positionals = [a for a in parser._actions if not a.option_strings]
-    free_text = bool(positionals) and positionals[-1].nargs in _FREE_TEXT
     fixed = len(positionals) - 1 if free_text else len(flat)  # the words before the free text, one each
     words_argv = [_unquote(w.text) for w in flat[:fixed]]
     if free_text and flat[fixed:]:
@@ -233,17 +235,21 @@ def split_line(parser: argparse.ArgumentParser, line: str) -> list[str] | None:
     return argv + (["--"] if any(w.startswith("-") for w in words_argv) else []) + words_argv
 
 
-def _read_options(options: _Options, words: list[_Word]) -> tuple[list[str], list[list[_Word]]] | None:
+def _read_options(options: _Options, words: list[_Word], free_from: int | None) -> tuple[list[str], list[list[_Word]]] | None:
     """The options as argv, and the other words in runs of neighbours (an option between two words
-    splits them into two runs); None when a help flag comes before the first word."""
+    splits them into two runs); None when a help flag comes before the first word. From the
+    free text's first word on (after `free_from` other words), every word is text."""
     argv: list[str] = []
     runs: list[list[_Word]] = []
-    index, last_word = 0, -2
+    index, last_word, seen = 0, -2, 0
     while index < len(words):
         word = words[index]
         index += 1
         if word.text == "--":
             runs.append(words[index:])
+            break
+        if free_from is not None and seen >= free_from and not _looks_like_option(word.text):
+            runs.append(words[index - 1:])  # the free text has begun: options are not read inside it
             break
         matched = options.match(word.text) if _looks_like_option(word.text) else None
         if matched is not None:
@@ -262,7 +268,7 @@ def _read_options(options: _Options, words: list[_Word]) -> tuple[list[str], lis
                 runs[-1].append(word)
             else:
                 runs.append([word])
-            last_word = index - 1
+            last_word, seen = index - 1, seen + 1
     return argv, runs
 
 

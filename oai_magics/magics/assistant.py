@@ -7,11 +7,11 @@ threads, messages, files, the form) and `assistant_runs` (run, submit, cancel, r
 
 from __future__ import annotations
 
+import re
 from typing import Any, Callable
 
 from IPython.core.error import UsageError
 from IPython.core.magic import line_cell_magic, magics_class, no_var_expand
-from IPython.utils.process import arg_split
 
 from .arguments import argument
 from .common import SessionMagics, friendly, parse
@@ -63,12 +63,12 @@ class AssistantMagics(SessionMagics):
     def assistant(self, line: str, cell: str | None = None) -> Any:
         """Assistants, threads and runs: `%assistant help` lists the subcommands."""
         self.cell = cell
-        name, _, rest = _api_to_end(line).strip().partition(" ")
+        name, _, rest = _api_after_subcommand(line).strip().partition(" ")
         handler = ROUTER.table.get(name)
         try:
             if handler is None:
                 return ROUTER.dispatch(self, line)  # help, or one line naming the known subcommands
-            # Messages are free text: options may come after their first word.
+            # Messages are free text: options come before their first word.
             return handler(self, parse(handler, rest, intermixed=True))
         finally:
             self.cell = None
@@ -79,14 +79,14 @@ class AssistantMagics(SessionMagics):
         return backend_of(self.session, getattr(args, "api", None))
 
 
-def _api_to_end(line: str) -> str:
-    """`--api X sub ...` -> `sub ... --api X`, so the subcommand's parser reads it either way."""
-    words = arg_split(line)
-    if len(words) >= 2 and words[0] == "--api":
-        return " ".join([*words[2:], "--api", words[1]])
-    if words and words[0].startswith("--api="):
-        return " ".join([*words[1:], "--api", words[0].split("=", 1)[1]])
-    return line
+_API_FIRST = re.compile(r"^\s*--api(?:=|\s+)(\S+)\s+(\S+)(.*)$", re.DOTALL)
+
+
+def _api_after_subcommand(line: str) -> str:
+    """`--api X sub ...` -> `sub --api X ...`: the subcommand's parser reads it among its options,
+    before a message (free text, taken as typed from its first word, options and all)."""
+    found = _API_FIRST.match(line)
+    return f"{found[2]} --api {found[1]}{found[3]}" if found else line
 
 
 # The handlers register themselves on ROUTER.

@@ -35,7 +35,11 @@ def words_magic(line: str) -> None:
     ("how do I use -h in grep", "how do I use -h in grep"),
     ("what's  up,   doc?", "what's  up,   doc?"),
     ("-- -h --model is text here", "-h --model is text here"),
-    ("a cat -n 4 in the rain", "a cat in the rain"),
+    ("a cat -n 4 in the rain", "a cat -n 4 in the rain"),  # options come before the prompt: this is a question
+    ("what does tar -s do to file names", "what does tar -s do to file names"),
+    ("explain curl --json please", "explain curl --json please"),
+    ("what does -- mean in bash", "what does -- mean in bash"),
+    ("why -m do", "why -m do"),
     ("-1 is a number", "-1 is a number"),
     ("C:\\Users\\me\\x.png please", "C:\\Users\\me\\x.png please"),
     ("{{name}} and {'json': 1}", "{{name}} and {'json': 1}"),
@@ -45,6 +49,16 @@ def words_magic(line: str) -> None:
 def test_free_text_is_taken_as_typed(line: str, prompt: str) -> None:
     args = parse(prompt_magic, line)
     assert " ".join(args.prompt) == prompt
+    assert args.n is None and args.model is None  # an option word inside the prompt changes no setting
+
+
+def test_options_before_the_prompt_and_between_single_words_are_still_read() -> None:
+    args = parse(prompt_magic, "-n 4 --no-stream a cat -m x")
+    assert (args.n, args.no_stream, args.model, args.prompt) == (4, True, None, ["a cat -m x"])
+    args = parse(words_magic, "show --to here thing")  # not free text: options may stand between the words
+    assert (args.action, args.target, args.to) == ("show", "thing", "here")
+    args = parse(words_magic, "show thing --to here")
+    assert (args.action, args.target, args.to) == ("show", "thing", "here")
 
 
 @pytest.mark.parametrize("line, expected", [

@@ -33,7 +33,9 @@ def api(request: pytest.FixtureRequest, shell: Any) -> str:
 
 
 def a(shell: Any, api: str, line: str, cell: str | None = None) -> tuple[Any, Any]:
-    return run(shell, "assistant", f"{line} --api {api}", cell)
+    """`%assistant SUB --api API REST`: options come before a message, which is taken as typed."""
+    subcommand, _, rest = line.partition(" ")
+    return run(shell, "assistant", f"{subcommand} --api {api} {rest}".rstrip(), cell)
 
 
 def test_help_lists_each_subcommand_with_one_line(shell: Any) -> None:
