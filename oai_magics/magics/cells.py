@@ -33,12 +33,18 @@ def current_run(shell: Any) -> tuple[str, str]:
     """(cell, run) of the code running now.
 
     The cell is Jupyter's cell id when the frontend sent one, else the execution count; the run
-    is the execute request's message id (unique per run) when there is one, else the count.
+    is the execute request's message id (unique per run) when there is one, else the count. Code
+    run by another message (a widget's callback) is keyed by that message alone.
     """
     count = str(getattr(shell, "execution_count", 0))
     parent = _parent_message(shell)
+    header = parent.get("header") or {}
+    msg_id = header.get("msg_id")
+    if msg_id and header.get("msg_type", "execute_request") != "execute_request":
+        # A widget callback (a comm message): no cell, and the execution count is the last cell's.
+        # Each one is its own source, so clicks add to the conversation instead of replacing each other.
+        return f"msg:{msg_id}", msg_id
     cell_id = (parent.get("metadata") or {}).get("cellId")
-    msg_id = (parent.get("header") or {}).get("msg_id")
     return (f"cell:{cell_id}" if cell_id else f"in:{count}"), (msg_id or f"in:{count}")
 
 

@@ -1,6 +1,6 @@
 """Second review round: a server that echoes the key where the body mask does not look.
 
-Each case fails on today's code (strict xfail) and names the fix it wants.
+Each case failed when it was written; each now guards its fix.
 """
 
 from __future__ import annotations

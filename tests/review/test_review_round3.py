@@ -1,7 +1,7 @@
 """Third review round: requests sent twice, a job that hangs, memory lost, a traceback on Ctrl-C, prompts
 cut. Ranked by harm, worst first.
 
-Each case fails on today's code (strict xfail) and names, in its reason, the defect it pins.
+Each case failed when it was written; each now guards its fix.
 """
 
 from __future__ import annotations
@@ -114,7 +114,6 @@ def test_an_embedding_job_told_to_wait_an_hour_fails_at_once_saying_when(serve: 
 # each time, and the execution count of the last cell. Each click is taken for a re-run of one "cell"
 # and replaces the click before it, which is then neither remembered nor sent as context.
 
-@pytest.mark.xfail(strict=True, reason="a chat from a widget callback counts as a re-run of one cell: each click replaces the last")
 def test_chats_asked_from_a_button_all_stay_in_the_conversation(kernel: Kernel) -> None:
     setup = kernel.run("""
 import ipywidgets
