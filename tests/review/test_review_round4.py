@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 import pytest
+from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
@@ -122,3 +123,20 @@ def test_an_image_whose_base64_is_wrapped_in_lines_is_kept(serve: Any, shell: In
     with capture_output():
         shell.run_line_magic("image", "a cat")
     assert [image.data for image in shell.user_ns["_"]] == [PNG * 3]
+
+
+@pytest.mark.xfail(strict=True, reason="a finite timeout beyond the clock's range is a traceback on every call")
+def test_a_timeout_too_large_for_the_clock_is_refused_or_one_line(serve: Any, shell: InteractiveShell) -> None:
+    # `%config OAIMagics.timeout = 1e300` passes the new finiteness check; every request after it
+    # (even `%oai use`) ends in a wall of urllib3 frames: "OverflowError: timestamp out of range".
+    server = serve(answer(chat_answer({"role": "assistant", "content": "ok"})))
+    magics = shell.magics_manager.registry["OAIMagics"]
+    shell.run_line_magic("config", "OAIMagics.timeout = 1e300")
+    try:
+        with capture_output():
+            use(shell, server)
+            shell.run_line_magic("chat", "--no-stream hi")
+    except UsageError as error:
+        assert "\n" not in str(error)
+    else:
+        assert magics.timeout < 1e300, "the setting was taken and the chat went through"
