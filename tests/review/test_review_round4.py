@@ -154,3 +154,16 @@ def test_an_option_written_after_an_embed_text_is_not_embedded_silently(serve: A
     with capture_output() as captured:
         shell.run_line_magic("embed", "--no-cache hello world -o vec")
     assert "vec" in shell.user_ns or "-o" in captured.stdout + captured.stderr
+
+
+@pytest.mark.xfail(strict=True, reason="an embedding of NaN, overflowing or no values is kept as a vector")
+@pytest.mark.parametrize("vector", [b"[NaN, 0.5]", b"[1e300, 0.5]", b"[]"], ids=["nan", "beyond float32", "empty"])
+def test_an_embedding_that_is_no_usable_vector_is_one_line(serve: Any, shell: InteractiveShell, vector: bytes) -> None:
+    # The check on vectors takes any list numpy turns into float32: NaN (which Python's json reads),
+    # a value float32 turns into inf, and an empty list (a DataFrame with no e0 column) all come back
+    # as embeddings, and with the cache on they are kept for every later run.
+    use(shell, serve(answer(b'{"object": "list", "model": "m", "data": [{"object": "embedding", "index": 0, '
+                            b'"embedding": ' + vector + b"}]}")))
+    with pytest.raises(UsageError) as info, capture_output():
+        shell.run_line_magic("embed", "--no-cache -o vec hello")
+    assert "\n" not in str(info.value)
