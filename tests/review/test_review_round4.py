@@ -181,3 +181,19 @@ def test_a_base_url_with_an_unclosed_bracket_is_one_line_at_oai_use(shell: Inter
             shell.run_line_magic("oai", "use six")
     except UsageError as error:
         assert "\n" not in str(error)
+
+
+@pytest.mark.xfail(strict=True, reason="a model-not-found 404 gets the advice to add /v1")
+def test_a_404_the_api_itself_answered_gives_no_v1_advice(serve: Any, shell: InteractiveShell) -> None:
+    # Some servers serve the API at their root (Perplexity's https://api.perplexity.ai, Azure's
+    # /openai/deployments/NAME). A mistyped model there is a 404 in the API's own error shape, and
+    # the new hint tells the user to add /v1 to a base URL that is right, hiding the real cause.
+    server = serve(answer(b'{"error": {"message": "The model `gpt-4x` does not exist", "type": '
+                          b'"invalid_request_error", "code": "model_not_found"}}', "404 Not Found"))
+    root = server.url.removesuffix("/v1")
+    with capture_output():
+        shell.run_line_magic("oai", f"profile add rooted --base-url {root} --key-env REVIEW_KEY")
+        shell.run_line_magic("oai", "use rooted")
+    with pytest.raises(UsageError) as info, capture_output():
+        shell.run_line_magic("chat", "--no-stream -m gpt-4x hi")
+    assert "does not exist" in str(info.value) and "/v1" not in str(info.value)
