@@ -20,7 +20,8 @@ from IPython.utils.capture import capture_output
 
 from oai_magics.client.accumulate import ChunkAccumulator, consume
 from tests.helpers.rawserver import serve  # noqa: F401 (a fixture)
-from tests.review.test_bad_server import MESSAGES, answer, client_for, shell, stream, use  # noqa: F401 (shell is a fixture)
+from tests.review.test_bad_server import MESSAGES, answer, client_for, stream, use
+from tests.review.test_bad_server import shell  # noqa: F401 (a fixture)
 
 WHOLE = json.dumps({"id": "c1", "object": "chat.completion", "created": 1, "model": "m",
                     "choices": [{"index": 0, "message": {"role": "assistant", "content": "hello there"},
@@ -114,7 +115,8 @@ def test_a_reply_whose_content_is_a_list_of_text_parts_is_shown(serve: Any, shel
     assert "parts answer" in captured.stdout
 
 
-PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
+PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJ"
+                       "RU5ErkJggg==")  # a 1x1 picture
 
 
 @pytest.mark.xfail(strict=True, reason="base64 wrapped in lines is refused as not base64")
