@@ -64,18 +64,23 @@ def in_input_order(items: list[dict], what: str = "POST /embeddings") -> list[di
 
 
 def _vector(vector: Any) -> Any:
-    """One embedding as a float32 vector; None when it is not a flat list of numbers or base64."""
+    """One embedding as a float32 vector; None when it is not a flat, non-empty list of finite
+    float32 numbers or base64 of them (NaN, or a value float32 cannot hold, would be cached as if real)."""
     import numpy as np
 
     if isinstance(vector, str):
-        return _from_base64(vector)
-    if not isinstance(vector, list):
+        values = _from_base64(vector)
+    elif isinstance(vector, list):
+        try:  # a string or a nested list among the numbers: not a vector
+            with np.errstate(over="ignore"):  # a value beyond float32 becomes inf, refused below
+                values = np.asarray(vector, dtype=np.float32)
+        except (TypeError, ValueError):
+            return None
+    else:
         return None
-    try:  # a string or a nested list among the numbers: not a vector
-        values = np.asarray(vector, dtype=np.float32)
-    except (TypeError, ValueError):
+    if values is None or values.ndim != 1 or not values.size or not np.isfinite(values).all():
         return None
-    return values if values.ndim == 1 else None
+    return values
 
 
 def _from_base64(vector: str) -> Any:
