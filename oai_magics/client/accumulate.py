@@ -180,7 +180,7 @@ class ChunkAccumulator:
         for part in chunk.get("choices") or []:
             choice = reply.choice(part.get("index", 0))
             delta = part.get("delta") or {}
-            piece = delta.get("content") or part.get("text") or ""
+            piece = message_text(delta) or part.get("text") or ""
             if not isinstance(piece, str):
                 raise TypeError(f"text of type {type(piece).__name__}")
             if piece:
@@ -224,6 +224,16 @@ def _pieces(accumulator: Accumulator, chunk: Any, stream: Any) -> list[tuple[int
                        f"{str(chunk)[:80]!r}", request_id=getattr(stream, "request_id", None)) from None
 
 
+def message_text(message: dict) -> Any:
+    """What a chat message (or delta) says: its content, given as text or as a list of text parts
+    (as some compatible servers send it), else its refusal, which is the model's answer when it
+    declines. Anything else is returned as it is, for the caller to refuse."""
+    content = message.get("content")
+    if isinstance(content, list) and all(isinstance(p, dict) and isinstance(p.get("text", ""), str) for p in content):
+        content = "".join(p.get("text", "") for p in content if p.get("type", "text") == "text")
+    return content or message.get("refusal")
+
+
 def reply_from_answer(answer: dict) -> Reply:
     """The `Reply` of a whole (not streamed) chat or legacy completion answer; an answer with no
     choice, or with one that is not read as text, is one `APIResponseValidationError`."""
@@ -243,7 +253,7 @@ def _whole_reply(answer: dict, choices: list) -> Reply:
     for part in choices:
         choice = reply.choice(part.get("index", 0))
         message = part.get("message") or {}
-        text = message.get("content") or part.get("text") or ""
+        text = message_text(message) or part.get("text") or ""
         if not isinstance(text, str):
             raise TypeError(f"text of type {type(text).__name__}")
         choice.add_text(text)
