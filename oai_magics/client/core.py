@@ -260,6 +260,8 @@ class Requester:
         chunks = self._hide_key_in_stream(self.transport.iter_bytes(response))
         if "json" in content_type and "event-stream" not in content_type:
             chunks = self._whole_answer(chunks, kind, call, status, request_id)
+        elif "html" in content_type:  # a web page (a login portal, a proxy): no stream at all
+            chunks = self._web_page(chunks, call, content_type, status, request_id)
         elif "event-stream" not in content_type:  # text/plain, or no type: the body itself says which it is
             chunks = self._sniffed(chunks, kind, call, status, request_id)
 
@@ -269,6 +271,19 @@ class Requester:
         return Stream(chunks, response.close, events=kind == "events", typed=kind == "responses",
                       request_id=request_id, on_end=ended, secret=self._api_key)
 
+    @staticmethod
+    def _web_page(chunks: Iterable[bytes], call: "_Call", content_type: str, status: int,
+                  request_id: str | None) -> Iterator[bytes]:
+        """A streamed call answered with a web page: one error when the stream is read, quoting its start."""
+        head = b""
+        for chunk in chunks:
+            head += chunk
+            if len(head) >= 80:
+                break
+        raise APIError(f"{call.method} {call.path}: asked for a stream, the server sent a web page ({content_type}): "
+                       f"{head[:80].decode('utf-8', 'replace')!r}", status=status, request_id=request_id)
+        yield b""  # a generator: the error comes when the stream is read, like any stream's
+
     def _sniffed(self, chunks: Iterable[bytes], kind: StreamKind, call: "_Call", status: int,
                  request_id: str | None) -> Iterator[bytes]:
         """A body whose content type does not say: one JSON object when it starts with `{` (an
@@ -277,10 +292,10 @@ class Requester:
         head = b""
         for chunk in chunks:
             head += chunk
-            if head.strip():
+            if head.strip().removeprefix(b"\xef\xbb\xbf"):
                 break
         whole = itertools.chain([head], chunks)
-        if head.lstrip().startswith(b"{"):
+        if head.lstrip().removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"{"):  # after a byte order mark too
             yield from self._whole_answer(whole, kind, call, status, request_id)
         else:
             yield from whole
