@@ -33,7 +33,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic_arguments import MagicArgumentParser, argument, real_name
 from IPython.core.magic_arguments import magic_arguments as _eager_magic_arguments
 
-__all__ = ["magic_arguments", "argument", "an_id", "a_model", "at_least", "WORKERS", "a_number", "parser_of", "help_text",
+__all__ = ["magic_arguments", "argument", "an_id", "a_word", "a_model", "at_least", "WORKERS", "a_number", "parser_of", "help_text",
            "parse", "HelpShown"]
 
 # A word: runs of unquoted text and quoted spans; a lone quote (an apostrophe in "what's") is text.
@@ -85,6 +85,12 @@ def an_id(text: str) -> str:
     """An `@argument(type=an_id)` for server ids: an empty one is a usage error, not a request."""
     if not text.strip():
         raise argparse.ArgumentTypeError("an id cannot be empty")
+    return text
+
+
+def a_word(text: str) -> str:
+    """An `@argument(type=a_word, nargs="+")` for a last positional whose words are separate values
+    (`CALL=OUTPUT` pairs), not free text: each word is one value, and options may stand among them."""
     return text
 
 
@@ -217,12 +223,14 @@ def _take_values(action: argparse.Action, words: list[_Word], index: int) -> tup
     return [w.text for w in words[index:end]], end
 
 
-def split_line(parser: argparse.ArgumentParser, line: str) -> list[str] | None:
-    """The argv for `parser` from a magic's line, or None when the line asks for the help."""
+def split_line(parser: argparse.ArgumentParser, line: str, in_text: list[str] | None = None) -> list[str] | None:
+    """The argv for `parser` from a magic's line, or None when the line asks for the help. The
+    option words of `parser` found inside the free text (taken as text) are added to `in_text`."""
     words = [_Word(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(line)]
     positionals = [a for a in parser._actions if not a.option_strings]
-    free_text = bool(positionals) and positionals[-1].nargs in _FREE_TEXT
-    read = _read_options(_Options(parser), words, len(positionals) - 1 if free_text else None)
+    free_text = bool(positionals) and positionals[-1].nargs in _FREE_TEXT and positionals[-1].type is not a_word
+    options = _Options(parser)
+    read = _read_options(options, words, len(positionals) - 1 if free_text else None)
     if read is None:
         return None
     argv, runs = read
@@ -231,6 +239,9 @@ def split_line(parser: argparse.ArgumentParser, line: str) -> list[str] | None:
     words_argv = [_unquote(w.text) for w in flat[:fixed]]
     if free_text and flat[fixed:]:
         words_argv.append(_raw_text(line, runs, flat[fixed]))
+        if in_text is not None:
+            in_text += [w.text for w in flat[fixed:] if _looks_like_option(w.text) and options.match(w.text)
+                        and w.text not in ("-h", "--help")]
     # "--" keeps argparse from reading a word as an option; only added when needed, as it shows in its errors
     return argv + (["--"] if any(w.startswith("-") for w in words_argv) else []) + words_argv
 
@@ -286,10 +297,13 @@ def parse(magic: Callable[..., Any], line: str, *, intermixed: bool = True) -> A
     """The magic's arguments from its line (see the module docstring); `-h` prints the help.
     Options may always stand between the words (`intermixed` is accepted for callers that ask for it)."""
     parser = parser_of(magic)
-    argv = split_line(parser, line)
+    in_text: list[str] = []
+    argv = split_line(parser, line, in_text)
     if argv is None:
         print(help_text(magic))
         raise HelpShown()
+    if in_text:  # said, so that `%embed hello -o vec` does not quietly embed "-o vec" and set nothing
+        print(f"note: {' '.join(dict.fromkeys(in_text))} was read as part of the text: options go before it")
     args, extra = parser.parse_known_args(argv)
     if extra:
         raise UsageError(_unrecognized(parser, extra))

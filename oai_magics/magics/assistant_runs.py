@@ -12,7 +12,7 @@ from typing import Any
 
 from IPython.core.error import UsageError
 
-from .arguments import a_model, argument, at_least, magic_arguments
+from .arguments import a_model, a_word, argument, at_least, magic_arguments
 from .assistant import ROUTER, api_option
 from .assistant_commands import records_frame, show_frame, tool_specs
 from .common import error_line, parse_params, publish
@@ -178,8 +178,9 @@ def chosen_run(magics: Any, thread: str | None, run_id: str | None) -> tuple[str
 @ROUTER.command("submit")
 @magic_arguments(name="assistant submit")
 @api_option
-@argument("outputs", nargs="+", metavar="CALL=OUTPUT",
-          help="a tool call's id (or function name) = its output, one per waiting call")
+@argument("outputs", nargs="+", metavar="CALL=OUTPUT", type=a_word,
+          help="a tool call's id (or function name) = its output, one per waiting call (quote an output "
+               "with spaces: get_time=\"12 34\")")
 @argument("--thread", help="the run's thread (default: the latest run's)")
 @argument("--run", help="the run (default: the latest run)")
 @argument("--no-stream", action="store_true", help="poll instead of streaming the rest of the run")
