@@ -43,7 +43,11 @@ def probe(client: Any) -> str:
     that route is missing (404/405). Any other failure is raised: it says nothing either way."""
     from ..client import APIStatusError
 
-    if urlsplit(client.base_url).hostname == "api.openai.com":
+    try:
+        host = urlsplit(client.base_url).hostname
+    except ValueError:  # an unclosed [ in the host: the call below says it in one line
+        host = None
+    if host == "api.openai.com":
         return "responses"
     try:
         client.assistants.list(limit=1)

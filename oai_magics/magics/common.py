@@ -39,6 +39,8 @@ def friendly(method: Callable[..., Any]) -> Callable[..., Any]:
             return method(self, *args, **kwargs)
         except HelpShown:
             return None
+        except KeyboardInterrupt:  # magics that can keep part of a result say so themselves
+            raise UsageError("interrupted: nothing had arrived") from None
         except OpenAIError as exc:
             if self.session.settings.short_errors:
                 raise UsageError(error_line(exc) + _route_hint(exc, self.session)) from None
@@ -58,11 +60,22 @@ def error_line(exc: Exception) -> str:
 
 
 def _route_hint(exc: Exception, session: Any) -> str:
-    """A 404 from a server whose base URL has no /v1: most OpenAI-compatible servers serve the
-    API under /v1, and a root left without it answers every call with "not found"."""
-    if getattr(exc, "status", None) != 404 or "/v1" in urlsplit(session.server(session.profile)).path:
+    """A 404 for a route the server does not have, from a base URL without /v1: most
+    OpenAI-compatible servers serve the API under /v1. A 404 the API itself explains (an unknown
+    model, a missing file: it has an error code, or a message other than OpenAI's "Invalid URL")
+    gets no such advice."""
+    if getattr(exc, "status", None) != 404 or "/v1" in _path(session.server(session.profile)):
+        return ""
+    if getattr(exc, "code", None) or (getattr(exc, "type", None) and not exc.message.startswith("Invalid URL")):
         return ""
     return " (the base URL has no /v1: most servers serve the API under it)"
+
+
+def _path(url: str) -> str:
+    try:
+        return urlsplit(url).path
+    except ValueError:  # an unclosed [ in the host: said when a call is made
+        return ""
 
 
 def parse_params(pairs: list[str] | None, reserved: tuple[str, ...] = ()) -> dict[str, Any]:

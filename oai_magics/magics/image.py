@@ -133,7 +133,7 @@ class ImageMagics(SessionMagics):
 def _decoded(text: Any, number: int) -> bytes:
     """An answer's `b64_json`, strictly: a wrong character is a bad answer, not a broken picture."""
     try:
-        return base64.b64decode(text, validate=True)
+        return base64.b64decode("".join(text.split()), validate=True)  # lines as base64.encodebytes wraps them
     except (TypeError, ValueError):  # binascii.Error is a ValueError
         raise UsageError(f"The server answered with image {number} whose b64_json is not base64.") from None
 

@@ -52,7 +52,7 @@ class OAIMagics(Magics):
     transcription_model = Unicode("", help="Default transcription model (empty: the profile's).").tag(config=True)
     moderation_model = Unicode("", help="Default moderation model (empty: the profile's).").tag(config=True)
     edit_model = Unicode("", help="Default legacy edit model (empty: the profile's).").tag(config=True)
-    timeout = Seconds(120.0, min=0.001, help="Seconds to wait for an answer before giving up.").tag(config=True)
+    timeout = Seconds(120.0, min=0.001, max=86400.0, help="Seconds to wait for an answer before giving up.").tag(config=True)
     max_retries = Int(2, min=0, help="Retries of failed requests (connection errors, 429, 5xx).").tag(config=True)
     run_timeout = Seconds(600.0, min=0.0, help="Seconds %assistant run and the run builder wait for a run that is polled "
                         "(not streamed, or after its stream broke off) before giving up; the run goes on at the "

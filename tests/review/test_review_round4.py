@@ -1,6 +1,6 @@
-"""Review round 4: defects found in the fixes for trust (issue 10), pinned as strict xfails.
+"""Review round 4: defects found in the fixes for trust (issue 10).
 
-Each test states what a user should get; it fails on today's code and passes once the defect is fixed.
+Each test states what a user should get; each failed when it was written and now guards its fix.
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ def streamed_reply(server: Any) -> Any:
     return consume(stream, ChunkAccumulator())
 
 
-@pytest.mark.xfail(strict=True, reason="an HTML page to a streamed call is blamed on the connection")
 def test_an_html_page_answering_a_streamed_call_says_html_not_a_cut_stream(serve: Any) -> None:
     # A base URL that points at a web page (a login portal, a UI) answers 200 text/html; without
     # streaming the user reads "expected JSON but got text/html", with streaming (the default for
@@ -45,7 +44,6 @@ def test_an_html_page_answering_a_streamed_call_says_html_not_a_cut_stream(serve
     assert "ended before" not in str(reply.error)
 
 
-@pytest.mark.xfail(strict=True, reason="a whole JSON answer opening with a BOM is lost as a cut stream")
 def test_a_whole_json_answer_opening_with_a_byte_order_mark_is_read(serve: Any) -> None:
     # The sniff looks for `{` after whitespace only; a BOM (common from Windows-built proxies) hides
     # it, the answer is parsed as events, none are found, and the full reply is dropped.
@@ -54,7 +52,6 @@ def test_a_whole_json_answer_opening_with_a_byte_order_mark_is_read(serve: Any) 
     assert reply.choices and reply.choices[0].text == "hello there"
 
 
-@pytest.mark.xfail(strict=True, reason="submit glues every CALL=OUTPUT pair into the first output")
 def test_assistant_submit_takes_one_output_per_waiting_call() -> None:
     # A run that asked for two tool calls at once (parallel tool calls are the default) is answered
     # with `%assistant submit get_weather=sunny get_time=noon`. The pairs are read as one free text,
@@ -66,7 +63,6 @@ def test_assistant_submit_takes_one_output_per_waiting_call() -> None:
     assert args.outputs == ["get_weather=sunny", "get_time=noon"]
 
 
-@pytest.mark.xfail(strict=True, reason="an option after submit's pairs is sent as part of a tool output")
 def test_an_option_after_submit_pairs_is_not_sent_as_tool_output() -> None:
     # `%assistant submit get_time=12:34 --run run_1` used to answer run_1; now the server receives
     # the output "12:34 --run run_1" for the latest run, without a word to the user.
@@ -92,7 +88,6 @@ REFUSAL_CHUNKS = (
 )
 
 
-@pytest.mark.xfail(strict=True, reason="a chat refusal is shown as an empty reply")
 @pytest.mark.parametrize("line", ["--no-stream", ""])
 def test_a_refusal_is_shown_not_an_empty_reply(serve: Any, shell: InteractiveShell, line: str) -> None:
     # OpenAI answers a request it declines (structured outputs, safety) with content null and the
@@ -105,7 +100,6 @@ def test_a_refusal_is_shown_not_an_empty_reply(serve: Any, shell: InteractiveShe
     assert REFUSED in captured.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="content given as a list of text parts is refused as no reply")
 def test_a_reply_whose_content_is_a_list_of_text_parts_is_shown(serve: Any, shell: InteractiveShell) -> None:
     # Some OpenAI-compatible servers (Mistral's reasoning models among them) send `content` as a
     # list of typed parts; the fix for wrong values now refuses it as "text of type list".
@@ -119,7 +113,6 @@ PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4
                        "RU5ErkJggg==")  # a 1x1 picture
 
 
-@pytest.mark.xfail(strict=True, reason="base64 wrapped in lines is refused as not base64")
 def test_an_image_whose_base64_is_wrapped_in_lines_is_kept(serve: Any, shell: InteractiveShell) -> None:
     # MIME-style base64 (a line break every 76 characters, what `base64.encodebytes` and many Java
     # and .NET servers write) was decoded before the strict check; now it is "not base64".
@@ -131,7 +124,6 @@ def test_an_image_whose_base64_is_wrapped_in_lines_is_kept(serve: Any, shell: In
     assert [image.data for image in shell.user_ns["_"]] == [PNG * 3]
 
 
-@pytest.mark.xfail(strict=True, reason="a finite timeout beyond the clock's range is a traceback on every call")
 def test_a_timeout_too_large_for_the_clock_is_refused_or_one_line(serve: Any, shell: InteractiveShell) -> None:
     # `%config OAIMagics.timeout = 1e300` passes the new finiteness check; every request after it
     # (even `%oai use`) ends in a wall of urllib3 frames: "OverflowError: timestamp out of range".
@@ -148,7 +140,6 @@ def test_a_timeout_too_large_for_the_clock_is_refused_or_one_line(serve: Any, sh
         assert magics.timeout < 1e300, "the setting was taken and the chat went through"
 
 
-@pytest.mark.xfail(strict=True, reason="an option after a line text is embedded as text without a word")
 def test_an_option_written_after_an_embed_text_is_not_embedded_silently(serve: Any, shell: InteractiveShell) -> None:
     # Until today `%embed hello world -o vec` stored the vectors in `vec`; now "hello world -o vec"
     # is embedded (and cached) as the text, nothing is stored and nothing says so: the next cell
@@ -162,7 +153,6 @@ def test_an_option_written_after_an_embed_text_is_not_embedded_silently(serve: A
     assert "vec" in shell.user_ns or "-o" in captured.stdout + captured.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="an embedding of NaN, overflowing or no values is kept as a vector")
 @pytest.mark.parametrize("vector", [b"[NaN, 0.5]", b"[1e300, 0.5]", b"[]"], ids=["nan", "beyond float32", "empty"])
 def test_an_embedding_that_is_no_usable_vector_is_one_line(serve: Any, shell: InteractiveShell, vector: bytes) -> None:
     # The check on vectors takes any list numpy turns into float32: NaN (which Python's json reads),
@@ -175,7 +165,6 @@ def test_an_embedding_that_is_no_usable_vector_is_one_line(serve: Any, shell: In
     assert "\n" not in str(info.value)
 
 
-@pytest.mark.xfail(strict=True, reason="%oai use on a base URL with an unclosed [ is a ValueError traceback")
 def test_a_base_url_with_an_unclosed_bracket_is_one_line_at_oai_use(shell: InteractiveShell) -> None:
     # An IPv6 address missing its "]" passes the http(s) check at `profile add`; `%oai use` then
     # reads its host with urlsplit (new today, to tell api.openai.com by host), which raises
@@ -189,7 +178,6 @@ def test_a_base_url_with_an_unclosed_bracket_is_one_line_at_oai_use(shell: Inter
         assert "\n" not in str(error)
 
 
-@pytest.mark.xfail(strict=True, reason="a model-not-found 404 gets the advice to add /v1")
 def test_a_404_the_api_itself_answered_gives_no_v1_advice(serve: Any, shell: InteractiveShell) -> None:
     # Some servers serve the API at their root (Perplexity's https://api.perplexity.ai, Azure's
     # /openai/deployments/NAME). A mistyped model there is a 404 in the API's own error shape, and
@@ -205,9 +193,8 @@ def test_a_404_the_api_itself_answered_gives_no_v1_advice(serve: Any, shell: Int
     assert "does not exist" in str(info.value) and "/v1" not in str(info.value)
 
 
-@pytest.mark.xfail(strict=True, reason="Ctrl-C while %image, moderate or speak waits is a KeyboardInterrupt traceback")
 @pytest.mark.parametrize("magic, line", [("image", "a cat"), ("oai", "moderate some text"),
-                                         ("oai", "speak hello -o {folder}/hello.mp3")])
+                                         ("oai", "speak -o {folder}/hello.mp3 hello")])
 def test_ctrl_c_while_a_call_waits_for_its_answer_is_one_line(serve: Any, shell: InteractiveShell, tmp_path: Path,
                                                              magic: str, line: str) -> None:
     # Today's fix made Ctrl-C before a streamed reply's first byte one line ("interrupted: nothing
@@ -246,7 +233,6 @@ class _Replay:
         return self.request
 
 
-@pytest.mark.xfail(strict=True, reason="a password in the base URL is printed by %oai use and config")
 def test_a_password_in_the_base_url_is_not_printed(serve: Any, shell: InteractiveShell) -> None:
     # Gateways and proxies are often reached as https://user:TOKEN@host/v1; `%oai use` and
     # `%oai config` print the whole URL, so the token lands in the saved notebook.
