@@ -40,7 +40,7 @@ def friendly(method: Callable[..., Any]) -> Callable[..., Any]:
         except HelpShown:
             return None
         except KeyboardInterrupt:  # magics that can keep part of a result say so themselves
-            raise UsageError("interrupted: nothing had arrived") from None
+            raise UsageError("interrupted before the magic finished: nothing was kept") from None
         except OpenAIError as exc:
             if self.session.settings.short_errors:
                 raise UsageError(error_line(exc) + _route_hint(exc, self.session)) from None
