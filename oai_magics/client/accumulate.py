@@ -229,8 +229,11 @@ def message_text(message: dict) -> Any:
     (as some compatible servers send it), else its refusal, which is the model's answer when it
     declines. Anything else is returned as it is, for the caller to refuse."""
     content = message.get("content")
-    if isinstance(content, list) and all(isinstance(p, dict) and isinstance(p.get("text", ""), str) for p in content):
-        content = "".join(p.get("text", "") for p in content if p.get("type", "text") == "text")
+    if isinstance(content, list) and all(isinstance(p, dict) for p in content):
+        texts = [p.get("refusal") if p.get("type") == "refusal" else p.get("text", "") for p in content
+                 if p.get("type", "text") in ("text", "refusal")]
+        if all(isinstance(text, str) for text in texts):
+            content = "".join(texts)
     return content or message.get("refusal")
 
 

@@ -19,6 +19,7 @@ from .resources.responses import Responses
 from .resources.text import Chat, Completions, Edits
 from .resources.threads import Threads
 from .retries import RetryPolicy
+from .secret import without_userinfo
 from .transport import DEFAULT_MAX_CONNECTIONS, Timeout, Transport
 
 __all__ = ["Client", "DEFAULT_BASE_URL"]
@@ -142,4 +143,4 @@ class Client:
 
     def __repr__(self) -> str:
         key = "set" if self.has_api_key else "unset"
-        return f"<oai_magics.Client base_url={self.base_url!r} api_key={key}>"
+        return f"<oai_magics.Client base_url={without_userinfo(self.base_url)!r} api_key={key}>"

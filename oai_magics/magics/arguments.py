@@ -156,14 +156,17 @@ class _Word:
     end: int
 
 
-def _unquote(text: str) -> str:
-    """Shell quotes off an option value or a positional word; backslashes are kept as typed."""
+def _unquote(text: str, lone_quote_is_text: bool = False) -> str:
+    """Shell quotes off an option value or a positional word; backslashes are kept as typed. A word
+    with an unclosed quote is an error, or, with `lone_quote_is_text`, the word as typed (`say=it's`)."""
     lexer = shlex.shlex(text, posix=True)
     lexer.whitespace_split, lexer.escape, lexer.commenters = True, "", ""  # `#` is text, not a comment
     lexer.whitespace = ""  # the value is one word already: keep its inner spaces
     try:
         return "".join(lexer)
     except ValueError as exc:  # an unclosed quote
+        if lone_quote_is_text:
+            return text
         raise UsageError(f"cannot read the arguments: {exc} in {_one_line(text)}") from None
 
 
@@ -235,12 +238,14 @@ def split_line(parser: argparse.ArgumentParser, line: str, in_text: list[str] | 
         return None
     argv, runs = read
     flat = [word for run in runs for word in run]
+    kept = {id(word) for word in flat}
+    explicit = any(word.text == "--" and id(word) not in kept for word in words)  # `--` ended the options
     fixed = len(positionals) - 1 if free_text else len(flat)  # the words before the free text, one each
-    words_argv = [_unquote(w.text) for w in flat[:fixed]]
+    words_argv = [_unquote(w.text, lone_quote_is_text=True) for w in flat[:fixed]]
     if free_text and flat[fixed:]:
         words_argv.append(_raw_text(line, runs, flat[fixed]))
-        if in_text is not None:
-            in_text += [w.text for w in flat[fixed:] if _looks_like_option(w.text) and options.match(w.text)
+        if in_text is not None and not explicit:  # after `--` the user said it is all text
+            in_text += [w.text for w in flat[fixed:] if w.text.partition("=")[0] in options.by_string
                         and w.text not in ("-h", "--help")]
     # "--" keeps argparse from reading a word as an option; only added when needed, as it shows in its errors
     return argv + (["--"] if any(w.startswith("-") for w in words_argv) else []) + words_argv

@@ -28,6 +28,13 @@ class Profile:
     sandbox: bool = False  # start the embedded sandbox and use it
     assistants_api: str | None = None  # %assistant's back end: "responses" or "assistants"; None: ask the server
 
+    def __repr__(self) -> str:
+        from ..client.secret import without_userinfo  # the client loads on first use
+
+        shown = without_userinfo(self.base_url) if self.base_url else None
+        return (f"Profile(name={self.name!r}, base_url={shown!r}, key_env={self.key_env!r}, "
+                f"sandbox={self.sandbox!r}, assistants_api={self.assistants_api!r})")
+
     def model(self, kind: str) -> str:
         return self.models.get(kind) or DEFAULT_MODELS[kind]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from IPython.core.error import UsageError
 
@@ -61,10 +60,12 @@ class Session:
 
     def server(self, profile: Profile) -> str:
         """Where a profile's requests go, for showing: in words when it is not a URL yet, and with a
-        password written into the URL (a gateway's token) masked."""
+        user or password written into the URL (a gateway's token) masked."""
         if profile.sandbox:
             return self.sandbox.base_url if self.sandbox is not None else "the embedded sandbox (starts on first use)"
-        return _without_password(profile.base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1")
+        from ..client.secret import without_userinfo  # the client loads on first use
+
+        return without_userinfo(profile.base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1")
 
     def set_key(self, key: str) -> None:
         from ..client.core import Secret
@@ -151,16 +152,3 @@ class Session:
         elif system is not None:
             self.conversations[name].system = system
         return self.conversations[name]
-
-
-def _without_password(url: str) -> str:
-    """`https://user:TOKEN@host/v1` as `https://user:***@host/v1`; other URLs as they are."""
-    try:
-        parts = urlsplit(url)
-        password = parts.password
-    except ValueError:  # an unclosed [ in the host: shown as typed, refused when a call is made
-        return url
-    if not password:
-        return url
-    user, _, host = parts.netloc.rpartition("@")
-    return parts._replace(netloc=f"{user.partition(':')[0]}:***@{host}").geturl()

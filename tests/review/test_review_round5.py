@@ -1,7 +1,6 @@
 """Review round 5: defects found in the fixes for trust (issue 10).
 
-Each test states what a user should get; each fails today and is kept as a strict xfail until its
-fix lands (then the mark goes and the test guards the fix).
+Each test states what a user should get; each failed when it was written and now guards its fix.
 """
 
 from __future__ import annotations
@@ -28,7 +27,6 @@ def add_gateway(shell: InteractiveShell, url: str) -> None:
         shell.run_line_magic("oai", "use gate")
 
 
-@pytest.mark.xfail(strict=True, reason="Client and Profile reprs show the base URL with its password")
 def test_a_password_in_the_base_url_is_not_in_a_repr(serve: Any, shell: InteractiveShell) -> None:
     # The password of https://user:TOKEN@host/v1 is now masked where `%oai` shows the server, but
     # the client's repr (which already hides its key as "api_key=set") and the profile's dataclass
@@ -41,7 +39,6 @@ def test_a_password_in_the_base_url_is_not_in_a_repr(serve: Any, shell: Interact
     assert SECRET not in repr(Client(api_key="sk-x", base_url=url)) + repr(profile)
 
 
-@pytest.mark.xfail(strict=True, reason="only a password is masked, not a token written as the URL's user")
 def test_a_token_written_as_the_user_of_the_base_url_is_not_printed(serve: Any, shell: InteractiveShell) -> None:
     # Gateways are reached as https://TOKEN@host/v1 as often as https://user:TOKEN@host/v1; the
     # first has no password, so `%oai use` and `%oai config` print the token as typed.
@@ -52,7 +49,6 @@ def test_a_token_written_as_the_user_of_the_base_url_is_not_printed(serve: Any, 
     assert SECRET not in captured.stdout + captured.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="a refusal content part is dropped: the reply is empty")
 def test_a_refusal_given_as_a_content_part_is_shown(serve: Any, shell: InteractiveShell) -> None:
     # The list-of-parts reading keeps only parts of type "text"; OpenAI's own content parts for an
     # assistant message include {"type": "refusal", "refusal": ...}, which is dropped, so %%chat
@@ -65,7 +61,6 @@ def test_a_refusal_given_as_a_content_part_is_shown(serve: Any, shell: Interacti
     assert "I can't help with that." in captured.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="the note is printed even after an explicit --")
 def test_no_note_after_an_explicit_double_dash() -> None:
     # `--` is the documented way to say "all of this is text"; the user who wrote it is still told
     # "note: -m was read as part of the text: options go before it".
@@ -77,7 +72,6 @@ def test_no_note_after_an_explicit_double_dash() -> None:
     assert "note:" not in captured.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="any word opening with a short option's letters is named as an option")
 def test_no_note_for_a_compiler_flag_in_a_prompt() -> None:
     # `-march=native` matches `-m` with the value "arch=native", so a question about gcc flags gets
     # "note: -march=native was read as part of the text", naming a setting nobody meant.
@@ -89,7 +83,6 @@ def test_no_note_for_a_compiler_flag_in_a_prompt() -> None:
     assert "note:" not in captured.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="numpy turns numeric strings and booleans into float32 without a word")
 @pytest.mark.parametrize("vector", [b'["0.1", "0.2"]', b"[true, false]"], ids=["strings", "booleans"])
 def test_an_embedding_of_strings_or_booleans_is_no_vector(serve: Any, shell: InteractiveShell, vector: bytes) -> None:
     # `_vector` says a string among the numbers is no vector, but np.asarray(dtype=float32) parses
@@ -100,7 +93,6 @@ def test_an_embedding_of_strings_or_booleans_is_no_vector(serve: Any, shell: Int
         shell.run_line_magic("embed", "--no-cache -o vec hello")
 
 
-@pytest.mark.xfail(strict=True, reason="a base URL urlsplit cannot read is shown as typed, password and all")
 def test_a_password_in_a_base_url_with_an_unclosed_bracket_is_not_printed(shell: InteractiveShell) -> None:
     # `_without_password` gives up on a URL with an unclosed [ (an IPv6 address missing its ])
     # and returns it whole, so `%oai use` and `%oai config` print the gateway password it holds.
@@ -110,7 +102,6 @@ def test_a_password_in_a_base_url_with_an_unclosed_bracket_is_not_printed(shell:
     assert SECRET not in captured.stdout + captured.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="submit values are unquoted by shlex: a lone apostrophe is an unclosed quote")
 def test_a_submit_output_with_an_apostrophe_is_sent() -> None:
     # Since its pairs became separate words, `%assistant submit say=it's` is refused with "cannot
     # read the arguments: No closing quotation"; read as free text it was sent, and the rule for
@@ -121,7 +112,6 @@ def test_a_submit_output_with_an_apostrophe_is_sent() -> None:
     assert parse(assistant_runs.submit, "say=it's").outputs == ["say=it's"]
 
 
-@pytest.mark.xfail(strict=True, reason="embeddings decode base64 strictly: line-wrapped base64 is 'not a vector'")
 def test_an_embedding_whose_base64_is_wrapped_in_lines_is_read(serve: Any, shell: InteractiveShell) -> None:
     # Images now accept base64 wrapped every 76 characters (what `base64.encodebytes` and many Java
     # and .NET servers write); the same servers' embeddings, asked for as base64 by default, are

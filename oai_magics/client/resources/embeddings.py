@@ -71,11 +71,14 @@ def _vector(vector: Any) -> Any:
     if isinstance(vector, str):
         values = _from_base64(vector)
     elif isinstance(vector, list):
-        try:  # a string or a nested list among the numbers: not a vector
-            with np.errstate(over="ignore"):  # a value beyond float32 becomes inf, refused below
-                values = np.asarray(vector, dtype=np.float32)
+        try:  # a nested list among the numbers: not a vector
+            values = np.asarray(vector)
         except (TypeError, ValueError):
             return None
+        if values.dtype.kind not in "fi":  # strings ("0.1") and booleans are no numbers, though numpy would cast them
+            return None
+        with np.errstate(over="ignore"):  # a value beyond float32 becomes inf, refused below
+            values = values.astype(np.float32)
     else:
         return None
     if values is None or values.ndim != 1 or not values.size or not np.isfinite(values).all():
@@ -89,7 +92,11 @@ def _from_base64(vector: str) -> Any:
     from pybase64 import b64decode
 
     try:
-        return np.frombuffer(b64decode(vector, validate=True), dtype="<f4")
+        try:
+            raw = b64decode(vector, validate=True)
+        except ValueError:  # wrapped in lines, as base64.encodebytes writes it (the strict read is the fast one)
+            raw = b64decode("".join(vector.split()), validate=True)
+        return np.frombuffer(raw, dtype="<f4")
     except ValueError:  # a character outside base64, or a length that is no whole number of values
         return None
 
