@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from oai_magics.client.secret import Secret
 
-KEY = "sk-test-0123456789abcdef"
+KEY = "not-a-real-key-0123456789"  # any text: the mask does not depend on how a key looks
 MASK = repr(Secret(KEY)).encode()
 
 
