@@ -8,7 +8,6 @@ interface, the record shapes and the run events a UI consumes; `driver.drive` fo
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from .base import (ACTIVE, RUN_TIMEOUT, TERMINAL, ActionRequired, AssistantRecord, Backend, BackendName, MessageRecord,
                    RunEnded, RunEvent, RunHandle, RunRecord, RunTimeout, StatusChanged, StepChanged, StepRecord,
@@ -42,12 +41,9 @@ def probe(client: Any) -> str:
     `responses`; another server gets `assistants` when GET /assistants answers, `responses` when
     that route is missing (404/405). Any other failure is raised: it says nothing either way."""
     from ..client import APIStatusError
+    from ..client.urls import host_of
 
-    try:
-        host = urlsplit(client.base_url).hostname
-    except ValueError:  # an unclosed [ in the host: the call below says it in one line
-        host = None
-    if host == "api.openai.com":
+    if host_of(client.base_url) == "api.openai.com":
         return "responses"
     try:
         client.assistants.list(limit=1)

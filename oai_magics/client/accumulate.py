@@ -180,9 +180,7 @@ class ChunkAccumulator:
         for part in chunk.get("choices") or []:
             choice = reply.choice(part.get("index", 0))
             delta = part.get("delta") or {}
-            piece = message_text(delta) or part.get("text") or ""
-            if not isinstance(piece, str):
-                raise TypeError(f"text of type {type(piece).__name__}")
+            piece = _choice_text(part, delta)
             if piece:
                 choice.add_text(piece)
                 pieces.append((choice.index, piece))
@@ -237,6 +235,15 @@ def message_text(message: dict) -> Any:
     return content or message.get("refusal")
 
 
+def _choice_text(part: dict, message: dict) -> str:
+    """The text of one choice (a chat message or delta, or a legacy completion's `text`); TypeError
+    for one that is not text, which the callers turn into their error."""
+    text = message_text(message) or part.get("text") or ""
+    if not isinstance(text, str):
+        raise TypeError(f"text of type {type(text).__name__}")
+    return text
+
+
 def reply_from_answer(answer: dict) -> Reply:
     """The `Reply` of a whole (not streamed) chat or legacy completion answer; an answer with no
     choice, or with one that is not read as text, is one `APIResponseValidationError`."""
@@ -256,10 +263,7 @@ def _whole_reply(answer: dict, choices: list) -> Reply:
     for part in choices:
         choice = reply.choice(part.get("index", 0))
         message = part.get("message") or {}
-        text = message_text(message) or part.get("text") or ""
-        if not isinstance(text, str):
-            raise TypeError(f"text of type {type(text).__name__}")
-        choice.add_text(text)
+        choice.add_text(_choice_text(part, message))
         calls = message.get("tool_calls") or []
         if not isinstance(calls, list) or not all(isinstance(call, dict) for call in calls):
             raise TypeError("tool_calls that are not a list of objects")

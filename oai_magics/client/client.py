@@ -19,7 +19,7 @@ from .resources.responses import Responses
 from .resources.text import Chat, Completions, Edits
 from .resources.threads import Threads
 from .retries import RetryPolicy
-from .secret import without_userinfo
+from .urls import without_userinfo
 from .transport import DEFAULT_MAX_CONNECTIONS, Timeout, Transport
 
 __all__ = ["Client", "DEFAULT_BASE_URL"]

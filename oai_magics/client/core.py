@@ -30,9 +30,10 @@ from .pagination import Page
 from .retries import RetryPolicy
 from .secret import Secret
 from .streaming import Stream
+from .urls import is_web_address
 from .transport import Response, Timeout, Transport
 
-__all__ = ["Requester", "RequestRecord", "Secret", "REQUEST_OPTIONS"]
+__all__ = ["Requester", "RequestRecord", "Secret", "REQUEST_OPTIONS", "idempotency_key"]
 
 Expect = Literal["json", "text", "bytes", "auto"]
 StreamKind = Literal["chunks", "events", "responses"]
@@ -132,13 +133,13 @@ class Requester:
         """
         if self._key_refused:
             raise KeyFormatError(self._key_refused)
-        if not self.base_url.lower().startswith(("http://", "https://")):  # not quoted: it may hold anything
+        if not is_web_address(self.base_url):  # not quoted: it may hold anything
             raise APIConnectionError("not sent: the base URL must start with http:// or https://", sent=False)
         options = dict(options or {})
         headers = self.headers(beta, options.get("extra_headers"))
         if method.upper() != "GET" and not any(name.lower() == "idempotency-key" for name in headers):
             # One key for every attempt of this call: a server that honours it runs the call once.
-            headers["Idempotency-Key"] = f"oai-magics-{uuid.uuid4()}"
+            headers["Idempotency-Key"] = idempotency_key()
         if stream:
             headers["Accept"] = "text/event-stream"
         extra_body = options.get("extra_body")
@@ -289,13 +290,14 @@ class Requester:
         """A body whose content type does not say: one JSON object when it starts with `{` (an
         event stream starts with a field name or a comment), else events."""
         chunks = iter(chunks)
-        head = b""
+        head = opening = b""
         for chunk in chunks:
             head += chunk
-            if head.strip().removeprefix(b"\xef\xbb\xbf"):
+            opening = head.lstrip().removeprefix(_BOM).lstrip()
+            if opening:
                 break
         whole = itertools.chain([head], chunks)
-        if head.lstrip().removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"{"):  # after a byte order mark too
+        if opening.startswith(b"{"):
             yield from self._whole_answer(whole, kind, call, status, request_id)
         else:
             yield from whole
@@ -339,6 +341,12 @@ class Requester:
 
 
 _UNPARSED = object()
+_BOM = b"\xef\xbb\xbf"  # a byte order mark some servers put before a body
+
+
+def idempotency_key() -> str:
+    """A new `Idempotency-Key`: every attempt of one call carries the same one."""
+    return f"oai-magics-{uuid.uuid4()}"
 
 
 class _Answer:

@@ -13,13 +13,12 @@ traceback's locals, a reply shown in the notebook or a file written from it.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from typing import Any, Iterable, Iterator
 
 from .errors import KeyFormatError
 
-__all__ = ["Secret", "without_userinfo"]
+__all__ = ["Secret"]
 
 ESCAPE = b"\\u"  # where JSON may spell the key so that its raw bytes do not match
 
@@ -111,13 +110,3 @@ class Secret:
             yield self.hide(lines)
         if held:
             yield self.hide(b"".join(held))
-
-
-_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@")
-
-
-def without_userinfo(url: str) -> str:
-    """A URL for showing: `https://user:TOKEN@host/v1` and `https://TOKEN@host/v1` as `https://***@host/v1`
-    (a gateway's token is often written there). Read without a URL parser, so a URL that none can
-    read (an unclosed `[`) is masked too."""
-    return _USERINFO.sub(r"\1***@", url, count=1)

@@ -13,11 +13,11 @@ from __future__ import annotations
 import re
 import threading
 import time
-import uuid
 from dataclasses import dataclass
 from typing import Callable, Mapping, TypeVar
 
 from ..client import APIUserAbortError, OpenAIError, RetryPolicy
+from ..client.core import idempotency_key
 
 __all__ = ["Pacer", "parse_duration", "Stopped", "paced_call", "PERMANENT_STATUS"]
 
@@ -202,7 +202,7 @@ def paced_call(call: Callable[[Mapping[str, str]], T], pacer: Pacer, tokens: int
     `resend_unanswered` says the call changes nothing at the server (an embedding); nor is one the
     server asked to come back to later than the client waits.
     """
-    headers = {"Idempotency-Key": f"oai-magics-{uuid.uuid4()}"}
+    headers = {"Idempotency-Key": idempotency_key()}
     for attempt in range(attempts):
         pacer.acquire(tokens)
         try:

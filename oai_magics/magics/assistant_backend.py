@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import textwrap
 from typing import Any
-from urllib.parse import urlsplit
 
 from IPython.core.error import UsageError
 
@@ -45,7 +44,9 @@ def describe_backend(session: Any) -> str:
     configured = getattr(session.profile, "assistants_api", None)
     if configured:
         return f"%assistant uses the {configured} API (profile setting)"
-    if _hostname(session.server(session.profile)) == "api.openai.com":
+    from ..client.urls import host_of
+
+    if host_of(session.server(session.profile)) == "api.openai.com":
         return "%assistant uses the responses API (api.openai.com retired the Assistants API)"
     try:
         return f"%assistant uses the {backend_name(session)} API (asked the server)"
@@ -54,10 +55,3 @@ def describe_backend(session: Any) -> str:
     except OpenAIError as exc:  # the server is away or refused: say so, decide later
         reason = textwrap.shorten(str(exc).splitlines()[0], 160, placeholder=" …")
         return f"%assistant back end: not known yet ({reason}); it is found on first use"
-
-
-def _hostname(url: str) -> str | None:
-    try:
-        return urlsplit(url).hostname
-    except ValueError:  # an unclosed [ in the host: said when a call is made
-        return None

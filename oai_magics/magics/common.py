@@ -8,7 +8,6 @@ import json
 import math
 from pathlib import Path
 from typing import Any, Callable
-from urllib.parse import urlsplit
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics
@@ -64,18 +63,13 @@ def _route_hint(exc: Exception, session: Any) -> str:
     OpenAI-compatible servers serve the API under /v1. A 404 the API itself explains (an unknown
     model, a missing file: it has an error code, or a message other than OpenAI's "Invalid URL")
     gets no such advice."""
-    if getattr(exc, "status", None) != 404 or "/v1" in _path(session.server(session.profile)):
+    from ..client.urls import path_of
+
+    if getattr(exc, "status", None) != 404 or "/v1" in path_of(session.server(session.profile)):
         return ""
     if getattr(exc, "code", None) or (getattr(exc, "type", None) and not exc.message.startswith("Invalid URL")):
         return ""
     return " (the base URL has no /v1: most servers serve the API under it)"
-
-
-def _path(url: str) -> str:
-    try:
-        return urlsplit(url).path
-    except ValueError:  # an unclosed [ in the host: said when a call is made
-        return ""
 
 
 def parse_params(pairs: list[str] | None, reserved: tuple[str, ...] = ()) -> dict[str, Any]:

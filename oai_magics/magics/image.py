@@ -139,6 +139,8 @@ def _decoded(text: Any, number: int) -> bytes:
 
 
 def _web_address(url: Any, number: int) -> str:
-    if not isinstance(url, str) or not url.lower().startswith(("http://", "https://")):
+    from ..client.urls import is_web_address
+
+    if not is_web_address(url):
         raise UsageError(f"The server answered with image {number} whose url is not an http(s) address.")
     return url

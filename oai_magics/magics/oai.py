@@ -185,7 +185,9 @@ def list_profiles(magics: OAIMagics, args: Any) -> Any:
           help="the API %%assistant uses on it (default: found by asking the server once)")
 def add_profile(magics: OAIMagics, args: Any) -> None:
     """Register a profile for another OpenAI-compatible server."""
-    if not args.base_url.lower().startswith(("http://", "https://")):
+    from ..client.urls import is_web_address
+
+    if not is_web_address(args.base_url):
         raise UsageError("--base-url must start with http:// or https://, e.g. http://localhost:11434/v1")
     profile = profiles.Profile(args.name, base_url=args.base_url, key_env=args.key_env,
                                assistants_api=args.assistants_api).with_models(

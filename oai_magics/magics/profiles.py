@@ -29,10 +29,10 @@ class Profile:
     assistants_api: str | None = None  # %assistant's back end: "responses" or "assistants"; None: ask the server
 
     def __repr__(self) -> str:
-        from ..client.secret import without_userinfo  # the client loads on first use
+        from ..client.urls import without_userinfo  # the client loads on first use
 
         shown = without_userinfo(self.base_url) if self.base_url else None
-        return (f"Profile(name={self.name!r}, base_url={shown!r}, key_env={self.key_env!r}, "
+        return (f"Profile(name={self.name!r}, base_url={shown!r}, key_env={self.key_env!r}, models={self.models!r}, "
                 f"sandbox={self.sandbox!r}, assistants_api={self.assistants_api!r})")
 
     def model(self, kind: str) -> str:

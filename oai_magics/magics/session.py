@@ -63,7 +63,7 @@ class Session:
         user or password written into the URL (a gateway's token) masked."""
         if profile.sandbox:
             return self.sandbox.base_url if self.sandbox is not None else "the embedded sandbox (starts on first use)"
-        from ..client.secret import without_userinfo  # the client loads on first use
+        from ..client.urls import without_userinfo  # the client loads on first use
 
         return without_userinfo(profile.base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1")
 
