@@ -13,8 +13,7 @@ from typing import Any
 from IPython.core.error import UsageError
 
 from .arguments import a_model, a_word, argument, at_least, magic_arguments
-from .assistant import ROUTER, api_option
-from .assistant_commands import records_frame, show_frame, tool_specs
+from .assistant_table import ROUTER, api_option, records_frame, show_frame, tool_specs
 from .common import error_line, parse_params, publish
 from .prompts import interpolate
 
