@@ -43,6 +43,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Literal, Mapping, Protocol, Sequence, TypedDict, Union, runtime_checkable
 
+from ..local_errors import LocalError
+
 __all__ = [
     "AssistantRecord", "ThreadRecord", "MessageRecord", "RunRecord", "StepRecord", "ToolCall",
     "StatusChanged", "TextDelta", "StepChanged", "ActionRequired", "ToolOutput", "RunEnded", "RunEvent",
@@ -335,9 +337,11 @@ class Backend(Protocol):
     def detach_file(self, assistant: str, file_id: str) -> None: ...
 
 
-class RunTimeout(TimeoutError):
+class RunTimeout(LocalError, TimeoutError):
     """Polling gave up on a run that had not stopped: it goes on at the server, where it can be
     looked at later (its id is `run_id`)."""
+
+    hint = "it goes on at the server"
 
     def __init__(self, run: RunRecord, seconds: float) -> None:
         super().__init__(f"run {run['id']} was still {run['status']} after {seconds:g} s of waiting")
@@ -345,7 +349,7 @@ class RunTimeout(TimeoutError):
         self.thread_id = run["thread_id"]
 
 
-class Unsupported(ValueError):
+class Unsupported(LocalError, ValueError):
     """The back end cannot do what was asked (a built-in tool it lacks, say); one readable line."""
 
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from ..client import APIError, Client
 from ..client.resources.embeddings import decode_matrix
+from ..local_errors import LocalError
 from .cache import EmbeddingCache
 from .direct import RowMatrix, row_spans
 from .planning import MAX_ITEMS, plan_batches
@@ -47,7 +48,7 @@ CREATE TABLE IF NOT EXISTS batch_jobs (
 """
 
 
-class JobNotReady(Exception):
+class JobNotReady(LocalError):
     """The job's batches are still running (collect with wait=True to block until they end)."""
 
 

@@ -13,6 +13,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..client import Client, OpenAIError
+from ..local_errors import LocalError
 from .cache import EmbeddingCache
 from .pacing import Pacer, Stopped, paced_call
 from .planning import MAX_ITEMS, Batch, estimate_tokens, plan_batches
@@ -23,7 +24,7 @@ __all__ = ["embed_texts", "EmbeddingJobError", "RowMatrix", "row_spans"]
 PROGRESS_FROM = 4  # batches: fewer finish too fast for a bar to help
 
 
-class EmbeddingJobError(Exception):
+class EmbeddingJobError(LocalError):
     """Some batches failed; `matrix` holds the rows that succeeded (NaN elsewhere), `failed_rows` the others."""
 
     def __init__(self, message: str, matrix: np.ndarray, failed: list[Batch], failed_rows: list[int] | None = None) -> None:

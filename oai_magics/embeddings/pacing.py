@@ -18,6 +18,7 @@ from typing import Callable, Mapping, TypeVar
 
 from ..client import APIUserAbortError, OpenAIError, RetryPolicy
 from ..client.core import idempotency_key
+from ..local_errors import LocalError
 
 __all__ = ["Pacer", "parse_duration", "Stopped", "paced_call", "PERMANENT_STATUS"]
 
@@ -34,7 +35,7 @@ SAME_WINDOW = 0.1  # answers whose reset times differ by less than this speak of
 LONGEST_PAUSE = RetryPolicy.max_retry_after  # a longer Retry-After fails the call (the client's own cap)
 
 
-class Stopped(Exception):
+class Stopped(LocalError):
     """The job was stopped (Ctrl-C) while a request waited for its turn."""
 
 

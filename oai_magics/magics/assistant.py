@@ -9,9 +9,8 @@ among its options.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from typing import Any
 
-from IPython.core.error import UsageError
 from IPython.core.magic import line_cell_magic, magics_class, no_var_expand
 
 # Each handler module registers its subcommands on ROUTER when imported.
@@ -19,24 +18,7 @@ from . import assistant_commands, assistant_runs  # noqa: F401
 from .assistant_table import ROUTER
 from .common import SessionMagics, friendly
 
-__all__ = ["AssistantMagics", "local_errors"]
-
-
-def local_errors(method: Callable[..., Any]) -> Callable[..., Any]:
-    """A name that matches nothing, a tool the back end lacks, a bad answer: one UsageError line."""
-    import functools
-
-    @functools.wraps(method)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from ..assistants import Unsupported
-        from ..assistants.resolve import NotFound
-
-        try:
-            return method(*args, **kwargs)
-        except (NotFound, Unsupported) as exc:
-            raise UsageError(str(exc)) from None
-
-    return wrapper
+__all__ = ["AssistantMagics"]
 
 
 @magics_class
@@ -50,7 +32,6 @@ class AssistantMagics(SessionMagics):
         self.last_run: tuple[str, str] | None = None  # (thread id, run id) of the latest run
 
     @friendly
-    @local_errors
     @no_var_expand
     @line_cell_magic
     def assistant(self, line: str, cell: str | None = None) -> Any:

@@ -12,10 +12,11 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Mapping
 
-from ..assistants import (ActionRequired, RunEnded, RunHandle, RunRecord, RunTimeout, StatusChanged, StepChanged,
+from ..assistants import (ActionRequired, RunEnded, RunHandle, RunRecord, StatusChanged, StepChanged,
                           StepRecord, TextDelta, ToolCall, ToolOutput, why_ended)
 
 from ..client.errors import APIConnectionError
+from ..local_errors import LocalError
 
 if TYPE_CHECKING:
     from .builder import ThreadRunBuilder
@@ -39,8 +40,9 @@ class RunOutcome:
 
 
 def one_line(error: BaseException) -> str:
-    """An error as the form shows it: its kind and first line, never a traceback."""
-    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    """An error as the form shows it: its kind and first line (with its hint, for our own), never a traceback."""
+    text = error.line() if isinstance(error, LocalError) else str(error).strip()
+    text = text.splitlines()[0] if text else ""
     line = f"{type(error).__name__}: {text}" if text else type(error).__name__
     return line if len(line) <= MAX_LINE else line[: MAX_LINE - 1] + "…"
 
@@ -128,8 +130,6 @@ class RunFollower:
                     return self.ended(handle, event.run)
         except Exception as error:
             line = one_line(error)
-            if isinstance(error, RunTimeout):
-                line += "; it goes on at the server"
             form.chat.end_reply(note="The stream broke: the partial reply is kept." if form.chat.reply_text else "")
             form.show_error(line)
             form.status.value = f"error · {self.elapsed()}"
