@@ -52,7 +52,8 @@ class ThreadRunBuilder(widgets.VBox):
 
     `source` is an assistants back end (`oai_magics.assistants.backend_for`), or an
     `oai_magics.Client` to make one from with `api` ("responses" or "assistants"; by default the
-    server is asked which it speaks); without one, a client from the environment. Attached files go to the back end's client's files API.
+    server is asked which it speaks, once: the answer `%assistant` got is used); without one, a
+    client from the environment. Attached files go to the back end's client's files API.
     `functions` are the Python functions tool calls may run (a list, or a dict by name); functions
     the notebook defines (the `shell`'s, by default the running one's) are found too.
     """
@@ -326,13 +327,14 @@ class ThreadRunBuilder(widgets.VBox):
 
 
 def _backend_for(client: Any, api: str | None) -> Backend:
-    from .. import assistants
+    """The back end `%assistant` would choose: `api`, else what the server said when asked (once)."""
+    from ..assistants import choose_backend
 
     if client is None:
         from ..client import Client
 
         client = Client()
-    return assistants.backend_for(client, api or assistants.probe(client))
+    return choose_backend(client, api)
 
 
 def _user_namespace(shell: Any) -> Mapping[str, Any]:
