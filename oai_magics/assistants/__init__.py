@@ -8,12 +8,13 @@ interface, the record shapes and the run events a UI consumes; `driver.drive` fo
 
 from __future__ import annotations
 
-from .base import (ACTIVE, RUN_TIMEOUT, TERMINAL, ActionRequired, AssistantRecord, Backend, BackendName, MessageRecord,
+from .base import (ACTIVE, RUN_TIMEOUT, TERMINAL, UNSUCCESSFUL, ActionRequired, AssistantRecord, Backend, BackendName, MessageRecord,
                    RunEnded, RunEvent, RunHandle, RunRecord, RunTimeout, StatusChanged, StepChanged, StepRecord,
                    TextDelta, ThreadRecord, ToolCall, ToolOutput, Unsupported, why_ended)
 from .chooser import BACKENDS, backend_for, backend_name, choose_backend, probe
+from .outcome import RunOutcome
 
-__all__ = ["backend_for", "backend_name", "choose_backend", "probe", "BACKENDS", "ACTIVE", "TERMINAL", "RUN_TIMEOUT", "ActionRequired", "AssistantRecord",
+__all__ = ["backend_for", "backend_name", "choose_backend", "probe", "BACKENDS", "ACTIVE", "TERMINAL", "UNSUCCESSFUL", "RUN_TIMEOUT", "RunOutcome", "ActionRequired", "AssistantRecord",
            "Backend", "BackendName", "MessageRecord", "RunEnded", "RunEvent", "RunHandle", "RunRecord", "RunTimeout",
            "StatusChanged", "StepChanged", "StepRecord", "TextDelta", "ThreadRecord", "ToolCall", "ToolOutput",
            "Unsupported", "why_ended"]

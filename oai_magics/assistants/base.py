@@ -48,13 +48,14 @@ from ..local_errors import LocalError
 __all__ = [
     "AssistantRecord", "ThreadRecord", "MessageRecord", "RunRecord", "StepRecord", "ToolCall",
     "StatusChanged", "TextDelta", "StepChanged", "ActionRequired", "ToolOutput", "RunEnded", "RunEvent",
-    "RunHandle", "Backend", "BackendName", "TERMINAL", "ACTIVE", "why_ended", "reason", "RunTimeout", "RUN_TIMEOUT",
+    "RunHandle", "Backend", "BackendName", "TERMINAL", "UNSUCCESSFUL", "ACTIVE", "why_ended", "reason", "RunTimeout", "RUN_TIMEOUT",
 ]
 
 BackendName = Literal["responses", "assistants"]
 
 #: Run statuses, in the Assistants API's words on both back ends.
 TERMINAL = ("completed", "failed", "cancelled", "expired", "incomplete")
+UNSUCCESSFUL = ("failed", "expired", "incomplete")  # the terminal statuses that are a problem to report
 ACTIVE = ("queued", "in_progress", "requires_action", "cancelling")
 
 #: Seconds a run is polled (not streamed, or after its stream broke off) before it is given up on.
