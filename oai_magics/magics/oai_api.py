@@ -128,7 +128,7 @@ def complete(magics: Any, args: Any) -> None:
         for choice in reply.choices:
             views.add(choice.index, choice.text)
     else:
-        from ..conversation import streamed
+        from ..chat_memory import streamed
 
         reply = streamed(session.client.completions.create, params, views.add)
     views.finish_reply(reply)

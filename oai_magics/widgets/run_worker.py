@@ -54,7 +54,7 @@ class RunForm(Protocol):
     """What the worker needs of the form it fills; `ThreadRunBuilder` implements it."""
 
     backend: Backend  # the back end runs go to
-    chat: ChatView  # the conversation, the reply streaming into it
+    chat: ChatView  # the thread's messages, and the reply streaming into them
 
     @property
     def functions(self) -> dict[str, Callable[..., Any]]:
