@@ -9,23 +9,21 @@ expired).
 
 from __future__ import annotations
 
-import json
-import secrets
 from typing import Any, Sequence
 
 from ..client import Client
-from .batch_jobs import (CHAT_ENDPOINT, MAX_FILE_BYTES, MAX_REQUESTS, Job, JobStore, output_records, send_lines,
-                         until_finished)
+from .batch_files import MAX_FILE_BYTES, MAX_REQUESTS, jsonl_line, output_records, send_lines
+from .batch_status import until_finished
 from .rows import RowResult
+from .store import ENDPOINTS, Job, JobStore, new_job_id
 
 __all__ = ["submit_chat", "collect_chat"]
 
 
 def chat_lines(prompts: Sequence[str | None], params: dict, system: list[dict]) -> list[bytes]:
     """One request line per row that has a prompt (None: the row is already answered)."""
-    return [json.dumps({"custom_id": f"row-{row}", "method": "POST", "url": CHAT_ENDPOINT,
-                        "body": {**params, "messages": system + [{"role": "user", "content": prompt}]}},
-                       ensure_ascii=False).encode() + b"\n"
+    return [jsonl_line({"custom_id": f"row-{row}", "method": "POST", "url": ENDPOINTS["chat"],
+                   "body": {**params, "messages": system + [{"role": "user", "content": prompt}]}})
             for row, prompt in enumerate(prompts) if prompt is not None]
 
 
@@ -33,7 +31,7 @@ def submit_chat(client: Client, store: JobStore, prompts: Sequence[str | None], 
                 extra: dict, limits: tuple[int, int] = (MAX_REQUESTS, MAX_FILE_BYTES)) -> Job:
     """Send the rows' prompts as Batch API jobs and remember the job (with `extra`, what the caller
     needs to rebuild its result); returns at once."""
-    job = Job(id="job-" + secrets.token_hex(4), server=client.base_url, model=params["model"], dimensions=None,
+    job = Job(id=new_job_id(), server=client.base_url, model=params["model"], dimensions=None,
               texts=list(prompts), kind="chat", extra=extra)
     lines = chat_lines(prompts, params, system)
     if lines:
