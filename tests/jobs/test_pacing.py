@@ -3,6 +3,9 @@ requests back until their window resets."""
 
 from __future__ import annotations
 
+import time
+from email.utils import formatdate
+
 import pytest
 
 from oai_magics.jobs.pacing import Pacer
@@ -40,3 +43,13 @@ def test_the_limits_in_the_headers_hold_requests_back_until_the_window_resets() 
     assert pacer.ready_at(100) == pytest.approx(60.0, abs=0.1)  # now the tokens are short
     now[0] = 61.0
     assert pacer.ready_at(100) == 61.0  # both windows reset: unknown again, so it goes
+
+
+@pytest.mark.parametrize("ahead", [30, -30])
+def test_a_retry_after_given_as_an_http_date_pauses_the_job_until_then(ahead: int) -> None:
+    now = [100.0]
+    pacer = Pacer(clock=lambda: now[0])
+    pacer.observe(429, {"retry-after": formatdate(time.time() + ahead, usegmt=True)})
+    # The date is in whole seconds: the pause is up to one second short of `ahead` (none for a past date).
+    expected = 100.0 + max(ahead, 0)
+    assert expected - 2 < pacer.ready_at(10) <= expected and pacer.rate_limited == 1
