@@ -12,12 +12,12 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from ..client import Client
-from .batch_files import MAX_FILE_BYTES, MAX_REQUESTS, jsonl_line, output_records, send_lines
+from .batch_files import MAX_FILE_BYTES, MAX_REQUESTS, batch_records, jsonl_line, send_lines
 from .batch_status import until_finished
 from .rows import RowResult
 from .store import ENDPOINTS, Job, JobStore, new_job_id
 
-__all__ = ["submit_chat", "collect_chat"]
+__all__ = ["submit_chat", "collect_chat", "resend_chat"]
 
 
 def chat_lines(prompts: Sequence[str | None], params: dict, system: list[dict]) -> list[bytes]:
@@ -41,23 +41,39 @@ def submit_chat(client: Client, store: JobStore, prompts: Sequence[str | None], 
 
 
 def collect_chat(client: Client, store: JobStore, job: Job, *, wait: bool = False, **polling: Any) -> list[RowResult]:
-    """Each row's reply or error, in order; rows that were not sent are left empty."""
+    """Each row's reply or error, in order; rows that were not sent are left empty. A row sent again
+    (`resend_chat`) is answered by the latest batch that carried it."""
     until_finished(client, store, job, wait=wait, **polling)
     results = [RowResult() for _ in job.texts]
-    for record in output_records(client, job):
-        body = (record.get("response") or {}).get("body") or {}
-        message = ((body.get("choices") or [{}])[0].get("message") or {})
-        results[_row(record)].value = message.get("content") or ""
-    for record in output_records(client, job, "error_file_id"):
-        response = record.get("response") or {}
-        error = (response.get("body") or {}).get("error") or record.get("error") or {}
-        status = f"{response['status_code']}: " if response.get("status_code") else ""
-        results[_row(record)].error = f"{status}{error.get('message') or error.get('code') or 'failed'}"
+    for batch in job.batches:
+        for record in batch_records(client, batch):
+            body = (record.get("response") or {}).get("body") or {}
+            message = ((body.get("choices") or [{}])[0].get("message") or {})
+            results[_row(record)] = RowResult(value=message.get("content") or "")
+        for record in batch_records(client, batch, "error_file_id"):
+            response = record.get("response") or {}
+            error = (response.get("body") or {}).get("error") or record.get("error") or {}
+            status = f"{response['status_code']}: " if response.get("status_code") else ""
+            results[_row(record)] = RowResult(error=f"{status}{error.get('message') or error.get('code') or 'failed'}")
     ended = {b.get("status") for b in job.batches} - {"completed"}
     for row, prompt in enumerate(job.texts):
         if prompt is not None and results[row].value is None and results[row].error is None:
             results[row].error = f"no answer: the batch {', '.join(sorted(ended)) or 'gave none'}"
     return results
+
+
+def resend_chat(client: Client, store: JobStore, job: Job, rows: Sequence[int],
+                limits: tuple[int, int] = (MAX_REQUESTS, MAX_FILE_BYTES)) -> Job:
+    """Send the rows' requests again, as they were first sent (read back from the job's input files),
+    as a new batch of the same job."""
+    wanted = {f"row-{row}" for row in rows}
+    # One request per row, even if an earlier resend already carried it.
+    requests = {request["custom_id"]: request for batch in job.batches
+                for request in batch_records(client, batch, "input_file_id") if request.get("custom_id") in wanted}
+    if requests:
+        send_lines(client, job, [jsonl_line(request) for request in requests.values()], limits)
+    store.save(job)
+    return job
 
 
 def _row(record: dict) -> int:

@@ -123,6 +123,11 @@ class JobStore:
             rows = self._db.execute("SELECT id, created, server, record FROM batch_jobs ORDER BY created").fetchall()
         return [_job(*row) for row in rows]
 
+    def forget(self, job_id: str) -> bool:
+        """Remove the job from the store (its batches and files at the server are left as they are)."""
+        with self._lock:
+            return self._db.execute("DELETE FROM batch_jobs WHERE id=?", (job_id,)).rowcount > 0
+
 
 @contextlib.contextmanager
 def open_store(path: Path) -> Iterator[JobStore]:

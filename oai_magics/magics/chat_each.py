@@ -44,10 +44,11 @@ def chat_each(magics: Any, args: Any, template: str) -> Any:
     return _answers(magics, frame, column, args.json, prompts, results, args.output)
 
 
-def collect_each(magics: Any, job_id: str, *, wait: bool = False, output: str | None = None) -> Any:
-    """`%chat --collect JOB [--wait]`: a `--each --batch` job's frame, as the direct path gives it."""
+def collect_each(magics: Any, job_id: str, *, wait: bool = False, resend: bool = False, output: str | None = None) -> Any:
+    """A `--each --batch` job's frame, as the direct path gives it (`%chat --collect`, `%oai jobs
+    collect`); with `resend`, its failed rows are sent again as a new batch of the job, which is returned."""
     from ..jobs.batch_status import JobNotReady
-    from ..jobs.chat_batches import collect_chat
+    from ..jobs.chat_batches import collect_chat, resend_chat
     from ..jobs.job_frames import decode_frame
 
     with _job_store(magics) as store:
@@ -59,6 +60,9 @@ def collect_each(magics: Any, job_id: str, *, wait: bool = False, output: str | 
             results = collect_chat(magics.session.client, store, job, wait=wait)
         except JobNotReady as exc:
             raise UsageError(str(exc)) from None
+        failed = [row for row, result in enumerate(results) if result.error is not None]
+        if failed and resend:
+            return resend_chat(magics.session.client, store, job, failed)
     frame = decode_frame(job.extra["frame"])
     return _answers(magics, frame, job.extra["column"], job.extra["json"], job.texts, results, output)
 

@@ -1,0 +1,89 @@
+"""`%oai jobs`: the Batch API jobs of every kind (`%embed --batch`, `%%chat --each --batch`) in one
+place: list, show, collect, resend, forget. `%embed --jobs`, `%embed --collect` and `%chat --collect`
+are short forms of these; each kind's collection has one home (`embed`, `chat_each`), chosen here
+by the job's kind."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from IPython.core.error import UsageError
+
+from .arguments import an_id, argument, magic_arguments
+from .chat_each import collect_each
+from .common import listing
+from .embed import collect_embeddings, stores
+from .oai import ROUTER, OAIMagics
+
+__all__ = ["JOBS"]
+
+JOBS = ROUTER.group("jobs", "Batch API jobs of every kind: list, show, collect, resend, forget.", default="list")
+# How each kind of job is collected: (magics, job id, wait=, resend=, output=) -> a DataFrame, or the
+# job when its failed rows were sent again.
+COLLECTORS: dict[str, Callable[..., Any]] = {"embeddings": collect_embeddings, "chat": collect_each}
+
+
+def _find(magics: OAIMagics, job_id: str) -> Any:
+    """The stored job, or a one-line error naming the recent ones."""
+    with stores(magics.session.settings, no_cache=True) as (store, _):  # OAIMagics holds the settings
+        job = store.get(job_id)
+        known = ", ".join(j.id for j in store.all()[-5:]) or "none yet"
+    if job is None:
+        raise UsageError(f"no Batch API job {job_id!r}; recent jobs: {known}")
+    return job
+
+
+@JOBS.command("list")
+@magic_arguments(name="oai jobs list")
+def list_jobs(magics: OAIMagics, args: Any) -> Any:
+    """Every job, embeddings and %%chat --each rows alike, with its kind, status and counts (as last seen)."""
+    from ..jobs.store import job_listing
+
+    with stores(magics.session.settings, no_cache=True) as (store, _):
+        return job_listing(store.all())
+
+
+@JOBS.command("show")
+@magic_arguments(name="oai jobs show")
+@argument("job", type=an_id, help="the job id (job-...)")
+def show(magics: OAIMagics, args: Any) -> Any:
+    """A job's batches as the server reports them now (status, request counts, files)."""
+    from ..jobs.batch_status import refresh
+
+    job = _find(magics, args.job)
+    with stores(magics.session.settings, no_cache=True) as (store, _):
+        refresh(magics.session.client, store, job)
+    print(repr(job))
+    return listing(job.batches)
+
+
+@JOBS.command("collect")
+@magic_arguments(name="oai jobs collect")
+@argument("job", type=an_id, help="the job id (job-...)")
+@argument("--wait", action="store_true", help="block until the job has ended")
+@argument("-o", "--output", metavar="NAME", help="store the DataFrame in this variable")
+def collect(magics: OAIMagics, args: Any) -> Any:
+    """The DataFrame of a finished job: embeddings, or the rows with their replies."""
+    job = _find(magics, args.job)
+    return COLLECTORS[job.kind](magics, job.id, wait=args.wait, output=args.output)
+
+
+@JOBS.command("resend")
+@magic_arguments(name="oai jobs resend")
+@argument("job", type=an_id, help="the job id (job-...)")
+@argument("--wait", action="store_true", help="block until the job has ended before looking for failed rows")
+def resend(magics: OAIMagics, args: Any) -> Any:
+    """Send a finished job's failed rows again, as a new batch of the same job (its DataFrame if none failed)."""
+    job = _find(magics, args.job)
+    return COLLECTORS[job.kind](magics, job.id, wait=args.wait, resend=True)
+
+
+@JOBS.command("forget")
+@magic_arguments(name="oai jobs forget")
+@argument("job", type=an_id, help="the job id (job-...)")
+def forget(magics: OAIMagics, args: Any) -> None:
+    """Remove a job from the local store; its batches and files at the server are left as they are."""
+    job = _find(magics, args.job)
+    with stores(magics.session.settings, no_cache=True) as (store, _):
+        store.forget(job.id)
+    print(f"forgot {job.id} ({job.kind}, {job.status}); its batches and files at the server are left as they are")
