@@ -5,7 +5,8 @@ by the job's kind."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+import contextlib
+from typing import Any, Callable, Iterator
 
 from IPython.core.error import UsageError
 
@@ -23,14 +24,20 @@ JOBS = ROUTER.group("jobs", "Batch API jobs of every kind: list, show, collect, 
 COLLECTORS: dict[str, Callable[..., Any]] = {"embeddings": collect_embeddings, "chat": collect_each}
 
 
-def _find(magics: OAIMagics, job_id: str) -> Any:
-    """The stored job, or a one-line error naming the recent ones."""
-    with stores(magics.session.settings, no_cache=True) as (store, _):  # OAIMagics holds the settings
+@contextlib.contextmanager
+def _stored(magics: OAIMagics, job_id: str) -> Iterator[tuple[Any, Any]]:
+    """(the open job store, the job in it), or a one-line error naming the recent jobs."""
+    with stores(magics.session.settings, no_cache=True) as (store, _):
         job = store.get(job_id)
-        known = ", ".join(j.id for j in store.all()[-5:]) or "none yet"
-    if job is None:
-        raise UsageError(f"no Batch API job {job_id!r}; recent jobs: {known}")
-    return job
+        if job is None:
+            known = ", ".join(j.id for j in store.all()[-5:]) or "none yet"
+            raise UsageError(f"no Batch API job {job_id!r}; recent jobs: {known}")
+        yield store, job
+
+
+def _kind(magics: OAIMagics, job_id: str) -> str:
+    with _stored(magics, job_id) as (_, job):
+        return job.kind
 
 
 @JOBS.command("list")
@@ -50,8 +57,7 @@ def show(magics: OAIMagics, args: Any) -> Any:
     """A job's batches as the server reports them now (status, request counts, files)."""
     from ..jobs.batch_status import refresh
 
-    job = _find(magics, args.job)
-    with stores(magics.session.settings, no_cache=True) as (store, _):
+    with _stored(magics, args.job) as (store, job):
         refresh(magics.session.client, store, job)
     print(repr(job))
     return listing(job.batches)
@@ -64,8 +70,7 @@ def show(magics: OAIMagics, args: Any) -> Any:
 @argument("-o", "--output", metavar="NAME", help="store the DataFrame in this variable")
 def collect(magics: OAIMagics, args: Any) -> Any:
     """The DataFrame of a finished job: embeddings, or the rows with their replies."""
-    job = _find(magics, args.job)
-    return COLLECTORS[job.kind](magics, job.id, wait=args.wait, output=args.output)
+    return COLLECTORS[_kind(magics, args.job)](magics, args.job, wait=args.wait, output=args.output)
 
 
 @JOBS.command("resend")
@@ -74,8 +79,7 @@ def collect(magics: OAIMagics, args: Any) -> Any:
 @argument("--wait", action="store_true", help="block until the job has ended before looking for failed rows")
 def resend(magics: OAIMagics, args: Any) -> Any:
     """Send a finished job's failed rows again, as a new batch of the same job (its DataFrame if none failed)."""
-    job = _find(magics, args.job)
-    return COLLECTORS[job.kind](magics, job.id, wait=args.wait, resend=True)
+    return COLLECTORS[_kind(magics, args.job)](magics, args.job, wait=args.wait, resend=True)
 
 
 @JOBS.command("forget")
@@ -83,7 +87,6 @@ def resend(magics: OAIMagics, args: Any) -> Any:
 @argument("job", type=an_id, help="the job id (job-...)")
 def forget(magics: OAIMagics, args: Any) -> None:
     """Remove a job from the local store; its batches and files at the server are left as they are."""
-    job = _find(magics, args.job)
-    with stores(magics.session.settings, no_cache=True) as (store, _):
+    with _stored(magics, args.job) as (store, job):
         store.forget(job.id)
     print(f"forgot {job.id} ({job.kind}, {job.status}); its batches and files at the server are left as they are")
