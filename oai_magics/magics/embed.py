@@ -34,8 +34,9 @@ class EmbedMagics(SessionMagics):
     @argument("--no-cache", action="store_true", help="neither read nor fill the embedding cache")
     @argument("--batch", action="store_true", help="send through the Batch API and return a job at once")
     @argument("--jobs", action="store_true",
-              help="list the Batch API jobs (embeddings and %%%%chat --each) with their kind, status and counts")
-    @argument("--collect", metavar="JOB", help="the DataFrame of a finished Batch API job")
+              help="list the Batch API jobs (embeddings and %%%%chat --each) with their kind, status and counts "
+                   "(as %%oai jobs list does)")
+    @argument("--collect", metavar="JOB", help="the DataFrame of a finished embedding job (as %%oai jobs collect does)")
     @argument("--wait", action="store_true", help="with --collect: block until the job has ended")
     @argument("--resend", action="store_true", help="with --collect: send the job's failed rows again")
     @argument("-q", "--query", help="also rank the inputs by cosine similarity to this text")
