@@ -12,9 +12,9 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..client import Client, OpenAIError
+from ..client import Client
 from ..jobs.estimates import estimate_tokens
-from ..jobs.pacing import Pacer, Stopped, paced_call
+from ..jobs.pacing import Pacer, paced_call
 from ..jobs.workers import Workers
 from .cache import EmbeddingCache
 from .planning import MAX_ITEMS, Batch, plan_batches
