@@ -104,6 +104,8 @@ class ImageMagics(SessionMagics):
                              "use --edit PATH with a prompt")
         if not 1 <= args.n <= MOST_PER_REQUEST:
             raise UsageError(f"-n must be 1 to {MOST_PER_REQUEST}, got {args.n}")
+        if args.partial is not None and args.n > 1:
+            raise UsageError("--partial streams one image: leave out -n (or run the magic once per image)")
         check(args, model, paths)
 
     def _show(self, outcome: Outcome, args: Any, prompt: str, model: str, seconds: float) -> None:

@@ -55,8 +55,6 @@ def check(args: Any, model: str, images: list[str]) -> None:
         _check_size(model, kind, args.size)
     if images:
         _check_edit(args, model, kind, images)
-    if args.partial is not None and args.n > 1:
-        raise UsageError("--partial streams one image: leave out -n (or run the magic once per image)")
     if args.background == "transparent" and args.format == "jpeg":
         raise UsageError("--background transparent needs --format png or webp: JPEG has no transparency")
     if args.compression is not None and args.format not in ("jpeg", "webp"):
