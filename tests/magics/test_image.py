@@ -238,3 +238,15 @@ def test_ctrl_c_keeps_the_last_partial_image(shell: Any, monkeypatch: pytest.Mon
     kept = shell.user_ns["pic"]
     assert len(kept) == 1 and kept[0].data == base64.b64decode(shown[1]["image/png"])
     assert shell.user_ns["_"] is kept
+
+
+@pytest.mark.parametrize("fault", [{"drop_after": 1}, {"truncate_after": 2}])
+def test_a_stream_that_breaks_off_keeps_the_last_partial_image(shell: Any, faults: Any, fault: dict) -> None:
+    faults(path="/v1/images/generations", count=1, **fault)
+    with pytest.raises(UsageError) as caught:
+        run(shell, "image", "--partial 3 -o pic a kite")
+    message = str(caught.value)
+    assert message.startswith("the stream broke off (") and message.endswith("the last partial image is kept in _ and pic")
+    assert "\n" not in message
+    kept = shell.user_ns["pic"]
+    assert len(kept) == 1 and opened(kept[0]).size == (1024, 1024) and shell.user_ns["_"] is kept
