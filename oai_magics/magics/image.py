@@ -48,8 +48,9 @@ class ImageMagics(SessionMagics):
     @argument("--format", choices=("png", "jpeg", "webp"), help="the file type of the images (GPT image models; default png)")
     @argument("--compression", type=at_least(0, 100), metavar="0-100", help="with --format jpeg or webp: the compression level")
     @argument("--moderation", choices=("low", "auto"), help="low or auto: how strictly the content is filtered (GPT image models)")
-    @argument("--edit", metavar="PATH", nargs="+", help="edit these images (up to 16 for GPT image models; one "
-                                                         "square PNG whose transparent areas are repainted for dall-e-2)")
+    @argument("--edit", metavar="PATH", nargs="+", help="edit these images, the prompt after them (or after --): up "
+                                                         "to 16 for GPT image models; one square PNG whose transparent "
+                                                         "areas are repainted for dall-e-2")
     @argument("--mask", metavar="PATH", help="with --edit: a PNG whose transparent areas mark what to repaint in the first image")
     @argument("--fidelity", choices=("low", "high"), help="with --edit: how closely to keep the input images' "
                                                           "features, faces included (GPT image models but gpt-image-1-mini)")
