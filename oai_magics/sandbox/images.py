@@ -68,12 +68,11 @@ async def edit(request: Request) -> Response:
     first = images[0].convert("RGBA")
     alpha = await _repaint_mask(form, model, images[0], first)
     asked = order(fields, model, prompt, edit=True, own_size=f"{first.width}x{first.height}")
-    pictures = []
+    pictures, transparent = [], asked.background == "transparent"
     for variant in _variants(asked.n):
-        painted = draw(prompt, first.size, variant).convert("RGBA")
+        painted = draw(prompt, first.size, variant, transparent=transparent).convert("RGBA")
         # Where the mask (or the image) is transparent, the new picture shows through.
-        mode = "RGBA" if asked.background == "transparent" else "RGB"
-        result = Image.composite(first, painted, alpha).convert(mode).resize(asked.size)
+        result = Image.composite(first, painted, alpha).convert("RGBA" if transparent else "RGB").resize(asked.size)
         pictures.append(with_inputs(result, images))
     return _answer(request, app, asked, pictures, prompt, "image_edit", inputs=len(images))
 

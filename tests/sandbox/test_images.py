@@ -64,6 +64,10 @@ def test_a_transparent_background_is_a_transparent_image(api: Client) -> None:
         image = opened(answer)
         assert image.mode == "RGBA" and image.getchannel("A").getextrema()[0] == 0
         assert answer["background"] == "transparent"
+    mask = picture("RGBA", (64, 48))  # all transparent: the whole image is repainted, on a clear ground
+    edited = opened(api.images.edit(("a.png", picture()), mask=("mask.png", mask), prompt="a sticker",
+                                    model="gpt-image-1", background="transparent"))
+    assert edited.mode == "RGBA" and edited.getchannel("A").getextrema()[0] == 0
     with pytest.raises(BadRequestError, match="jpeg") as caught:
         api.images.generate(prompt="a sticker", model="gpt-image-1", background="transparent", output_format="jpeg")
     assert caught.value.param == "background"
