@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -34,3 +37,48 @@ def test_records_belong_to_one_server_and_survive_a_reopen(tmp_path: Path) -> No
     assert again.runs("http://one/v1", "conv_1")[0]["cancelled"] is True
     again.delete_thread("http://one/v1", "conv_1")
     assert again.threads("http://one/v1") == [] and again.run("http://one/v1", "resp_1") is None
+
+
+# One kernel extending a run: it opens the store, says it is ready, waits for the word, then adds its
+# responses one change at a time, as a run's rounds of tool outputs do.
+EXTENDER = """
+import sys
+from oai_magics.assistants.store import AssistantStore
+path, name, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3])
+store = AssistantStore(path)
+print("ready", flush=True)
+sys.stdin.readline()
+for i in range(rounds):
+    store.extend_run("http://one/v1", "resp_0", f"resp_{name}_{i}", {f"call_{name}_{i}": str(i)})
+store.close()
+"""
+
+
+def test_two_kernels_extending_one_run_lose_nothing(tmp_path: Path) -> None:
+    path, rounds = tmp_path / "shared.sqlite3", 150
+    store = AssistantStore(path)
+    store.add_run("http://one/v1", "resp_0", "conv_1", "asst_1", 100)
+    kernels = [subprocess.Popen([sys.executable, "-c", EXTENDER, str(path), name, str(rounds)], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for name in ("a", "b")]
+    for kernel in kernels:  # both have the file open before either writes
+        assert kernel.stdout is not None and kernel.stdout.readline() == "ready\n"
+    for kernel in kernels:
+        assert kernel.stdin is not None
+        kernel.stdin.write("go\n")
+        kernel.stdin.flush()
+    for kernel in kernels:
+        _, errors = kernel.communicate(timeout=120)
+        assert kernel.returncode == 0, errors
+    run = store.run("http://one/v1", "resp_0")
+    assert run is not None
+    expected = {f"resp_{name}_{i}" for name in "ab" for i in range(rounds)}
+    assert len(run["responses"]) == 1 + 2 * rounds and set(run["responses"][1:]) == expected
+    assert set(run["outputs"]) == {f"call_{name}_{i}" for name in "ab" for i in range(rounds)}
+    store.close()
+
+
+def test_the_store_is_shared_in_wal_mode(tmp_path: Path) -> None:
+    AssistantStore(tmp_path / "a.sqlite3").close()
+    other = sqlite3.connect(tmp_path / "a.sqlite3")
+    assert other.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    other.close()
