@@ -23,7 +23,7 @@ from starlette.responses import JSONResponse, Response
 
 from .batches_life import TERMINAL, claim, current, finish, move, release
 from .errors import ApiError, error_body, invalid
-from .files import add_file, get_file
+from .files import add_file, get_file, jsonl_lines
 from .state import State, state
 from .store import new_id
 from .web import json_body, optional, paginate, reject_unknown, require
@@ -78,7 +78,7 @@ def parse_lines(app: State, batch: dict) -> tuple[list[dict], list[dict]]:
     def error(code: str, message: str, number: int, param: str | None = None) -> None:
         errors.append({"code": code, "message": message, "param": param, "line": number})
 
-    for number, raw in enumerate(data.decode("utf-8", "replace").splitlines(), 1):
+    for number, raw in enumerate(jsonl_lines(data), 1):
         if not raw.strip():
             continue
         try:

@@ -75,6 +75,27 @@ def test_a_batch_runs_every_line_and_files_its_answers_and_errors(api: Client, a
             assert spec("2026").response_errors(answer.method, answer.path, answer.status, answer.body) == []
 
 
+@pytest.mark.parametrize("end", ["\n", "\r\n"], ids=["lf", "crlf"])
+def test_a_line_separator_inside_a_text_stays_in_its_line(api: Client, end: str) -> None:
+    # JSON writes these raw inside a string; str.splitlines() would take each for a line end.
+    texts = {"ls": "before\u2028after", "ps": "before\u2029after", "nel": "before\u0085after"}
+    body = {"model": "text-embedding-3-small", "dimensions": 4, "encoding_format": "float"}
+    content = "".join(json.dumps({"custom_id": key, "method": "POST", "url": "/v1/embeddings",
+                                  "body": {**body, "input": text}}, ensure_ascii=False) + end
+                      for key, text in texts.items()).encode()
+    assert all(separator.encode() in content for separator in ("\u2028", "\u2029", "\u0085"))
+    upload = api.files.create(("in.jsonl", content), purpose="batch")
+    ended, _ = until_ended(api, api.batches.create(input_file_id=upload["id"], endpoint="/v1/embeddings")["id"])
+    assert ended["status"] == "completed", ended.get("errors")
+    assert ended["request_counts"] == {"total": 3, "completed": 3, "failed": 0}
+    records = [json.loads(raw) for raw in api.files.content(ended["output_file_id"]).split(b"\n") if raw]
+    outputs = {record["custom_id"]: record for record in records}
+    direct = api.embeddings.create(input=list(texts.values()), **body)["data"]
+    # Each text arrived whole: its vector is the one the endpoint gives that very text.
+    batched = [outputs[key]["response"]["body"]["data"][0]["embedding"] for key in texts]
+    assert batched == [item["embedding"] for item in direct]
+
+
 def test_a_malformed_file_fails_and_a_cancelled_batch_ends_cancelled(api: Client) -> None:
     upload = api.files.create(("bad.jsonl", b'{"custom_id": "x", "method": "POST"\nnot json\n'), purpose="batch")
     failed, _ = until_ended(api, api.batches.create(input_file_id=upload["id"], endpoint="/v1/embeddings")["id"])
