@@ -17,7 +17,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from ..sqlite_store import connect, transaction
 
@@ -75,9 +75,19 @@ class AssistantStore:
         rows = self._run("SELECT body FROM assistants WHERE server = ? ORDER BY created_at, rowid", server)
         return [json.loads(body) for (body,) in rows]
 
-    def save_assistant(self, server: str, record: dict) -> dict:
-        self._run("UPDATE assistants SET name = ?, body = ? WHERE server = ? AND id = ?", record.get("name"),
-                  json.dumps(record), server, record["id"])
+    def change_assistant(self, server: str, assistant_id: str, change: Callable[[dict], dict]) -> dict | None:
+        """Store `change(record)` in place of the record; None if there is no such assistant.
+
+        The record is read and rewritten in one transaction, so a change another kernel makes
+        meanwhile (another field, another attached file) is kept, not overwritten by a stale copy.
+        """
+        with self._change() as db:
+            row = db.execute("SELECT body FROM assistants WHERE server = ? AND id = ?", (server, assistant_id)).fetchone()
+            if row is None:
+                return None
+            record = change(json.loads(row[0]))
+            db.execute("UPDATE assistants SET name = ?, body = ? WHERE server = ? AND id = ?",
+                       (record.get("name"), json.dumps(record), server, assistant_id))
         return record
 
     def delete_assistant(self, server: str, assistant_id: str) -> None:

@@ -39,27 +39,31 @@ def test_records_belong_to_one_server_and_survive_a_reopen(tmp_path: Path) -> No
     assert again.threads("http://one/v1") == [] and again.run("http://one/v1", "resp_1") is None
 
 
-# One kernel extending a run: it opens the store, says it is ready, waits for the word, then adds its
-# responses one change at a time, as a run's rounds of tool outputs do.
-EXTENDER = """
+# A kernel changing one record of a shared store: it opens the store, says it is ready, waits for the
+# word, then makes its changes one at a time (each round of tool outputs extends the run; an assistant
+# gets one more field each time), each change naming its kernel and round.
+KERNEL = """
 import sys
 from oai_magics.assistants.store import AssistantStore
-path, name, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3])
+path, name, rounds, target = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 store = AssistantStore(path)
 print("ready", flush=True)
 sys.stdin.readline()
 for i in range(rounds):
-    store.extend_run("http://one/v1", "resp_0", f"resp_{name}_{i}", {f"call_{name}_{i}": str(i)})
+    if target == "run":
+        store.extend_run("http://one/v1", "resp_0", f"resp_{name}_{i}", {f"call_{name}_{i}": str(i)})
+    else:
+        store.change_assistant("http://one/v1", target, lambda record: {**record, f"{name}_{i}": i})
 store.close()
 """
+ROUNDS = 150
+MARKS = {f"{name}_{i}" for name in "ab" for i in range(ROUNDS)}
 
 
-def test_two_kernels_extending_one_run_lose_nothing(tmp_path: Path) -> None:
-    path, rounds = tmp_path / "shared.sqlite3", 150
-    store = AssistantStore(path)
-    store.add_run("http://one/v1", "resp_0", "conv_1", "asst_1", 100)
-    kernels = [subprocess.Popen([sys.executable, "-c", EXTENDER, str(path), name, str(rounds)], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for name in ("a", "b")]
+def two_kernels(path: Path, target: str) -> None:
+    """Run two kernels changing `target` ("run" or an assistant id) at the same time; both end well."""
+    kernels = [subprocess.Popen([sys.executable, "-c", KERNEL, str(path), name, str(ROUNDS), target], text=True,
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for name in "ab"]
     for kernel in kernels:  # both have the file open before either writes
         assert kernel.stdout is not None and kernel.stdout.readline() == "ready\n"
     for kernel in kernels:
@@ -69,11 +73,26 @@ def test_two_kernels_extending_one_run_lose_nothing(tmp_path: Path) -> None:
     for kernel in kernels:
         _, errors = kernel.communicate(timeout=120)
         assert kernel.returncode == 0, errors
+
+
+def test_two_kernels_extending_one_run_lose_nothing(tmp_path: Path) -> None:
+    store = AssistantStore(tmp_path / "shared.sqlite3")
+    store.add_run("http://one/v1", "resp_0", "conv_1", "asst_1", 100)
+    two_kernels(store.path, "run")
     run = store.run("http://one/v1", "resp_0")
-    assert run is not None
-    expected = {f"resp_{name}_{i}" for name in "ab" for i in range(rounds)}
-    assert len(run["responses"]) == 1 + 2 * rounds and set(run["responses"][1:]) == expected
-    assert set(run["outputs"]) == {f"call_{name}_{i}" for name in "ab" for i in range(rounds)}
+    assert run is not None and len(run["responses"]) == 1 + 2 * ROUNDS
+    assert run["responses"][0] == "resp_0" and set(run["responses"][1:]) == {f"resp_{mark}" for mark in MARKS}
+    assert set(run["outputs"]) == {f"call_{mark}" for mark in MARKS}
+    store.close()
+
+
+def test_two_kernels_changing_one_assistant_lose_nothing(tmp_path: Path) -> None:
+    store = AssistantStore(tmp_path / "shared.sqlite3")
+    made = store.add_assistant("http://one/v1", {"name": "helper", "model": "m", "tools": []})
+    two_kernels(store.path, made["id"])
+    (record,) = store.assistants("http://one/v1")
+    assert MARKS <= set(record) and record["name"] == "helper"
+    assert store.change_assistant("http://one/v1", "asst_gone", lambda r: r) is None
     store.close()
 
 
