@@ -13,6 +13,7 @@ import requests
 from oai_magics.client import Client
 from oai_magics.client.errors import BadRequestError
 from oai_magics.sandbox import start
+from oai_magics.sandbox.batch_limits import BatchLimits
 from tests.helpers.openapi import spec
 
 from .conftest import Answer, recording_client
@@ -119,6 +120,51 @@ def test_a_batch_needs_a_batch_file_a_known_endpoint_and_the_24h_window(api: Cli
         api.batches.create(input_file_id=upload["id"], endpoint="/v1/images/generations")
     with pytest.raises(BadRequestError, match="'24h'"):
         api.batches.create(input_file_id=upload["id"], endpoint="/v1/embeddings", completion_window="1h")
+
+
+def test_the_sandbox_holds_a_batch_to_the_limits_the_spec_states() -> None:
+    create = spec("2026").components["schemas"]["CreateBatchRequest"]["properties"]
+    assert "up to 50,000 requests, and can be up to 200 MB in size" in create["input_file_id"]["description"]
+    assert "maximum of 50,000 embedding inputs across all requests" in create["endpoint"]["description"]
+    # 200 MB are binary: the API's own error names the limit as 209715200 bytes.
+    assert BatchLimits() == BatchLimits(requests=50_000, embedding_inputs=50_000, file_bytes=209_715_200)
+
+
+def test_a_batch_over_a_limit_fails_at_validation_naming_the_limit(tmp_path: Any) -> None:
+    limits = BatchLimits(requests=4, embedding_inputs=5, file_bytes=1000)
+    embedding = {"model": "text-embedding-3-small", "dimensions": 4}
+    files = {  # each file exactly at its limit, then one over it
+        "requests": [line(f"r{i}", {**embedding, "input": "x"}) for i in range(4)],
+        "inputs": [line("a", {**embedding, "input": ["x", "y"]}), line("b", {**embedding, "input": [1, 2, 3]}),
+                   line("c", {**embedding, "input": [[1], [2]]})],
+        "bytes": [line("big", {**embedding, "input": "x" * (1000 - len(line("big", {**embedding, "input": ""})))})],
+    }
+    over = {"requests": line("r4", {**embedding, "input": "x"}), "inputs": line("d", {**embedding, "input": "w"}),
+            "bytes": b"\n"}
+    expected = {"requests": ("too_many_requests", "at most 4 requests; this file has 5"),
+                "inputs": ("too_many_embedding_inputs", "at most 5 embedding inputs across all its requests; "
+                                                        "this file has 6"),
+                "bytes": ("file_too_large", "The batch input file is larger than the 1000 maximum for the "
+                                            "text-embedding-3-small model. Please try again with a smaller batch.")}
+    answers: list[Answer] = []
+    with start(data_dir=tmp_path, job_delay=0.05, batch_limits=limits) as sandbox:
+        api = recording_client(sandbox, answers)
+        for name, lines in files.items():
+            at_limit = b"".join(lines)
+            for content, fits in ((at_limit, True), (at_limit + over[name], False)):
+                upload = api.files.create(("in.jsonl", content), purpose="batch")
+                batch = api.batches.create(input_file_id=upload["id"], endpoint="/v1/embeddings")
+                ended, _ = until_ended(api, batch["id"])
+                if fits:
+                    assert ended["status"] == "completed", (name, ended.get("errors"))
+                else:
+                    (error,) = ended["errors"]["data"]
+                    assert ended["status"] == "failed" and error["code"] == expected[name][0], (name, error)
+                    assert expected[name][1] in error["message"] and error["line"] is None
+        api.close()
+    for answer in answers:  # a file-wide error names no line, as the spec allows
+        if answer.path.startswith("/batches"):
+            assert spec("2026").response_errors(answer.method, answer.path, answer.status, answer.body) == []
 
 
 def test_a_batch_still_running_when_its_window_closes_expires_with_its_lines_in_the_error_file(tmp_path: Any) -> None:
