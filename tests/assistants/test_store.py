@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from oai_magics.assistants.store import AssistantStore, config_dir
+from tests.helpers.together import run_together
 
 
 def test_config_folder_follows_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -61,18 +60,8 @@ MARKS = {f"{name}_{i}" for name in "ab" for i in range(ROUNDS)}
 
 
 def two_kernels(path: Path, target: str) -> None:
-    """Run two kernels changing `target` ("run" or an assistant id) at the same time; both end well."""
-    kernels = [subprocess.Popen([sys.executable, "-c", KERNEL, str(path), name, str(ROUNDS), target], text=True,
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for name in "ab"]
-    for kernel in kernels:  # both have the file open before either writes
-        assert kernel.stdout is not None and kernel.stdout.readline() == "ready\n"
-    for kernel in kernels:
-        assert kernel.stdin is not None
-        kernel.stdin.write("go\n")
-        kernel.stdin.flush()
-    for kernel in kernels:
-        _, errors = kernel.communicate(timeout=120)
-        assert kernel.returncode == 0, errors
+    """Two kernels changing `target` ("run" or an assistant id) at the same time; both end well."""
+    run_together(KERNEL, [[str(path), name, str(ROUNDS), target] for name in "ab"])
 
 
 def test_two_kernels_extending_one_run_lose_nothing(tmp_path: Path) -> None:
