@@ -43,7 +43,7 @@ def config_dir() -> Path:
 
 
 class AssistantStore:
-    """One SQLite file; safe to share between the kernel and a form's worker thread."""
+    """One SQLite file; safe to share between kernels, and between a kernel and a form's worker thread."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
