@@ -3,7 +3,6 @@ that survive a restart of the shell, report their failed rows and send them agai
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import numpy as np
@@ -13,8 +12,6 @@ from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
-from oai_magics.client import Client
-from oai_magics.embeddings.batch_jobs import Job, output_records
 from oai_magics.sandbox import Sandbox
 from oai_magics.sandbox.embeddings import embed as sandbox_vector
 from tests.helpers.shells import retire
@@ -152,14 +149,3 @@ def test_a_text_given_twice_is_served_twice_from_the_cache(shell: Any, traffic: 
     assert traffic.seen() == sent
     pd.testing.assert_frame_equal(first, again)
     assert np.array_equal(again.iloc[0, 1:].to_numpy(), again.iloc[5, 1:].to_numpy())
-
-
-def test_a_batch_record_whose_text_holds_a_line_separator_is_read_whole(client: Client) -> None:
-    # A text's U+2028, U+2029 and U+0085 stand raw inside its record's JSON; only "\n" ends a record.
-    records = [{"custom_id": name, "response": {"body": {"text": f"before{separator}after"}}}
-               for name, separator in (("ls", "\u2028"), ("ps", "\u2029"), ("nel", "\u0085"))]
-    content = "".join(json.dumps(record, ensure_ascii=False) + "\r\n" for record in records).encode()
-    upload = client.files.create(("out.jsonl", content), purpose="batch")
-    job = Job(id="job-1", server=client.base_url, model="m", dimensions=None, texts=[],
-              batches=[{"output_file_id": upload["id"]}])
-    assert output_records(client, job) == records
