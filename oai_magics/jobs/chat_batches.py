@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from ..client import Client
-from .batch_files import MAX_FILE_BYTES, MAX_REQUESTS, batch_records, jsonl_line, send_lines
+from .batch_files import BatchLimits, batch_records, jsonl_line, send_lines
 from .batch_status import until_finished
 from .rows import RowResult
 from .store import ENDPOINTS, Job, JobStore, new_job_id
@@ -28,7 +28,7 @@ def chat_lines(prompts: Sequence[str | None], params: dict, system: list[dict]) 
 
 
 def submit_chat(client: Client, store: JobStore, prompts: Sequence[str | None], params: dict, system: list[dict], *,
-                extra: dict, limits: tuple[int, int] = (MAX_REQUESTS, MAX_FILE_BYTES)) -> Job:
+                extra: dict, limits: BatchLimits = BatchLimits()) -> Job:
     """Send the rows' prompts as Batch API jobs and remember the job (with `extra`, what the caller
     needs to rebuild its result); returns at once."""
     job = Job(id=new_job_id(), server=client.base_url, model=params["model"], dimensions=None,
@@ -63,7 +63,7 @@ def collect_chat(client: Client, store: JobStore, job: Job, *, wait: bool = Fals
 
 
 def resend_chat(client: Client, store: JobStore, job: Job, rows: Sequence[int],
-                limits: tuple[int, int] = (MAX_REQUESTS, MAX_FILE_BYTES)) -> Job:
+                limits: BatchLimits = BatchLimits()) -> Job:
     """Send the rows' requests again, as they were first sent (read back from the job's input files),
     as a new batch of the same job."""
     wanted = {f"row-{row}" for row in rows}

@@ -13,6 +13,7 @@ from IPython.core.error import UsageError
 
 from oai_magics.client import Client
 from oai_magics.jobs.store import JobStore
+from oai_magics.jobs.batch_files import BatchLimits
 from oai_magics.jobs.chat_batches import collect_chat, submit_chat
 
 from .conftest import run
@@ -75,7 +76,7 @@ def test_rows_are_split_over_the_per_batch_limits_and_collected_by_a_new_store(c
     prompts = [f"Say {i}" if i % 10 else None for i in range(120)]  # every tenth row already answered
     params = {"model": "gpt-4o-mini"}
     store = JobStore(tmp_path / "jobs.sqlite")
-    job = submit_chat(client, store, prompts, params, [], extra={}, limits=(50, 10**9))
+    job = submit_chat(client, store, prompts, params, [], extra={}, limits=BatchLimits(requests=50))
     assert [len(client.files.content(b["input_file_id"]).splitlines()) for b in job.batches] == [50, 50, 8]
     store.close()
     again = JobStore(tmp_path / "jobs.sqlite")  # as a new kernel would open it
