@@ -3,6 +3,11 @@
 A `Job` is what was handed to the Batch API: its inputs, the batches that carry them as last seen,
 and what its kind needs to rebuild the result. `JobStore` keeps them in one SQLite table (in the
 embedding cache's file); `open_store()` is the one way the magics open it.
+
+Two kernels may work on one job at once (one collects it while the other sends its failed rows
+again). Each holds the job as it read it, so a save never writes that copy over the stored one: in
+one transaction it reads the stored batches and merges its own into them, batch by batch (a batch
+another kernel added is kept, a batch that has ended never goes back to running).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..sqlite_store import connect
+from ..sqlite_store import connect, transaction
 
 __all__ = ["Job", "JobStore", "open_store", "job_listing", "new_job_id", "TERMINAL", "KINDS", "JOB_COLUMNS", "ENDPOINTS"]
 
@@ -108,9 +113,14 @@ class JobStore:
         self._db.close()
 
     def save(self, job: Job) -> None:
-        record = json.dumps({k: v for k, v in job.__dict__.items() if k not in ("id", "created", "server")})
-        with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO batch_jobs VALUES (?, ?, ?, ?)", (job.id, job.created, job.server, record))
+        """Store the job, its batches merged with the stored ones (see the module docstring); `job`
+        then holds the merged batches, those another kernel added included."""
+        with self._lock, transaction(self._db) as db:
+            found = db.execute("SELECT record FROM batch_jobs WHERE id=?", (job.id,)).fetchone()
+            if found:
+                job.batches = merge_batches(json.loads(found[0]).get("batches") or [], job.batches)
+            record = json.dumps({k: v for k, v in job.__dict__.items() if k not in ("id", "created", "server")})
+            db.execute("INSERT OR REPLACE INTO batch_jobs VALUES (?, ?, ?, ?)", (job.id, job.created, job.server, record))
 
     def get(self, job_id: str) -> Job | None:
         with self._lock:
@@ -126,6 +136,18 @@ class JobStore:
         """Remove the job from the store (its batches and files at the server are left as they are)."""
         with self._lock:
             return self._db.execute("DELETE FROM batch_jobs WHERE id=?", (job_id,)).rowcount > 0
+
+
+def merge_batches(stored: list[dict], mine: list[dict]) -> list[dict]:
+    """The stored batches in their order, each replaced by my copy of it unless mine is older (it
+    is still running where the stored one has ended), then the batches only I hold."""
+    by_id = {batch["id"]: batch for batch in mine}
+    merged = []
+    for batch in stored:
+        newer = by_id.pop(batch["id"], batch)
+        ended_here = batch.get("status") in TERMINAL and newer.get("status") not in TERMINAL
+        merged.append(batch if ended_here else newer)
+    return merged + list(by_id.values())
 
 
 @contextlib.contextmanager
