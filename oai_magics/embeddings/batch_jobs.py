@@ -5,14 +5,14 @@ its `custom_id` naming the rows it holds) and sends it through `jobs.batch_files
 over the API's per-batch limits (the inputs of each line counted, for the limit on an embeddings
 batch's inputs). `collect()` reads the output files and assembles the matrix in
 input order, filling the cache; rows whose requests failed are reported and `resend()` sends them
-again as a new batch of the same job.
+again as a new batch of the same job. The index the texts came with is kept as `%%chat --each`
+jobs keep their frames (`jobs.job_frames`), so it comes back exactly: a DatetimeIndex, a MultiIndex.
 """
 
 from __future__ import annotations
 
-import json
 import time
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -20,12 +20,13 @@ from ..client import APIError, Client
 from ..client.resources.embeddings import decode_matrix
 from ..jobs.batch_files import BatchLimits, jsonl_line, output_records, send_lines
 from ..jobs.batch_status import until_finished
+from ..jobs.job_frames import decode_index, encode_index
 from ..jobs.store import ENDPOINTS, Job, JobStore, new_job_id
 from .cache import EmbeddingCache
 from .direct import RowMatrix, row_spans
 from .planning import MAX_ITEMS, plan_batches
 
-__all__ = ["submit", "collect", "resend", "describe_failure"]
+__all__ = ["submit", "collect", "resend", "describe_failure", "job_index"]
 
 ENDPOINT = ENDPOINTS["embeddings"]
 
@@ -68,7 +69,7 @@ def submit(client: Client, store: JobStore, texts: Sequence[str], model: str, *,
     """Send the texts the cache does not hold as Batch API jobs; returns at once."""
     texts = list(texts)
     job = Job(id=new_job_id(), server=client.base_url, model=model, dimensions=dimensions, texts=texts,
-              index=_jsonable(index))
+              index=encode_index(index) if index is not None else None)
     todo = cache.missing(client.base_url, model, dimensions, texts) if cache else list(range(len(texts)))
     if todo:
         _send(client, job, todo, batch_size, limits)
@@ -113,12 +114,9 @@ def describe_failure(job: Job, failed: list[int], reasons: list[str]) -> str:
             + f"; send them again with %embed --collect {job.id} --resend")
 
 
-def _jsonable(index: Sequence | None) -> list | None:
-    if index is None:
-        return None
-    values = index.tolist() if hasattr(index, "tolist") else list(index)
-    try:
-        json.dumps(values)
-    except (TypeError, ValueError):
-        return None
-    return values
+def job_index(job: Job) -> Any:
+    """The index the job's texts came with, as it was given; None for the default one. A job stored
+    by an earlier version holds a plain list of labels, read as it was written."""
+    if isinstance(job.index, dict):
+        return decode_index(job.index)
+    return job.index if job.index is not None and len(job.index) == len(job.texts) else None

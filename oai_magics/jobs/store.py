@@ -54,7 +54,7 @@ class Job:
     model: str
     dimensions: int | None
     texts: list  # the texts to embed, or one prompt per row (None: a row already answered)
-    index: list | None = None
+    index: dict | list | None = None  # the texts' index (jobs.job_frames.encode_index; a list: older jobs)
     batches: list[dict] = field(default_factory=list)  # {"id", "status", "request_counts", ...} as last seen
     created: float = field(default_factory=time.time)
     kind: str = "embeddings"  # or "chat"

@@ -203,7 +203,7 @@ def collect_embeddings(magics: Any, job_id: str, *, wait: bool = False, resend: 
                        no_cache: bool = False) -> Any:
     """The DataFrame of an embedding job (`%embed --collect`, `%oai jobs collect`); with `resend`, its
     failed rows are sent again as a new batch of the job, which is returned."""
-    from ..embeddings.batch_jobs import collect, describe_failure, resend as send_again
+    from ..embeddings.batch_jobs import collect, describe_failure, job_index, resend as send_again
     from ..frames import embedding_frame
     from ..jobs.batch_files import failure_reasons
     from ..jobs.batch_status import JobNotReady
@@ -222,8 +222,7 @@ def collect_embeddings(magics: Any, job_id: str, *, wait: bool = False, resend: 
             raise UsageError(str(exc)) from None
         if failed and resend:
             return send_again(client, store, job, failed)
-        index = job.index if job.index is not None and len(job.index) == len(job.texts) else None
-        frame = embedding_frame(job.texts, matrix, index)
+        frame = embedding_frame(job.texts, matrix, job_index(job))
         if failed:
             publish(magics.shell, frame, output)
             raise UsageError(describe_failure(job, failed, failure_reasons(client, job))

@@ -149,3 +149,15 @@ def test_a_text_given_twice_is_served_twice_from_the_cache(shell: Any, traffic: 
     assert traffic.seen() == sent
     pd.testing.assert_frame_equal(first, again)
     assert np.array_equal(again.iloc[0, 1:].to_numpy(), again.iloc[5, 1:].to_numpy())
+
+
+@pytest.mark.parametrize("index", [
+    pd.date_range("2026-01-01 09:30", periods=12, freq="37min", tz="Europe/Lisbon", name="sent"),
+    pd.MultiIndex.from_arrays([["a", "b", "c"] * 4, range(12)], names=["group", "n"]),
+], ids=["datetimes", "two-levels"])
+def test_a_batch_job_gives_back_the_index_its_texts_came_with(shell: Any, index: Any) -> None:
+    shell.user_ns["docs"] = pd.Series(corpus(12, "indexed"), index=index)
+    job, _ = run(shell, "embed", "-i docs -d 8 --batch")
+    frame, _ = run(shell, "embed", f"--collect {job.id} --wait")
+    pd.testing.assert_index_equal(frame.index, index, check_freq=True)  # type, dtypes, zone, frequency, names
+    assert list(frame["text"]) == shell.user_ns["docs"].tolist()
