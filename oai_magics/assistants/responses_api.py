@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
+from ..client.urls import without_userinfo
 from .base import (RUN_TIMEOUT, ActionRequired, AssistantRecord, MessageRecord, RunEnded, RunEvent, RunRecord, StepChanged,
                    StepRecord, ThreadRecord)
 from .handle import StreamOrPollRun
@@ -48,7 +49,7 @@ class ResponsesBackend:
         self.client = client
         self.store = store
         self.run_timeout = run_timeout  # seconds a run is polled before it is given up on
-        self.server = client.base_url
+        self.server = without_userinfo(client.base_url)  # the store's key for this server: never a token
 
     # -- assistants (local records) ---------------------------------------------------------------
     def list_assistants(self) -> list[AssistantRecord]:

@@ -8,6 +8,10 @@ Two kernels may work on one job at once (one collects it while the other sends i
 again). Each holds the job as it read it, so a save never writes that copy over the stored one: in
 one transaction it reads the stored batches and merges its own into them, batch by batch (a batch
 another kernel added is kept, a batch that has ended never goes back to running).
+
+A job's server is its base URL without user info (`https://***@host/v1`): a gateway's token
+written into the URL is neither stored nor shown. Jobs an earlier version stored with it are
+rewritten so when the file is first opened.
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..sqlite_store import connect, transaction
+from ..client.urls import without_userinfo
+from ..sqlite_store import connect, forget_userinfo, migrate, transaction
 
 __all__ = ["Job", "JobStore", "open_store", "job_listing", "new_job_id", "TERMINAL", "KINDS", "JOB_COLUMNS", "ENDPOINTS"]
 
@@ -59,6 +64,9 @@ class Job:
     created: float = field(default_factory=time.time)
     kind: str = "embeddings"  # or "chat"
     extra: dict = field(default_factory=dict)  # what a chat job needs to rebuild its frame
+
+    def __post_init__(self) -> None:
+        self.server = without_userinfo(self.server)  # never a token, in memory, on disk or on screen
 
     @property
     def endpoint(self) -> str:
@@ -108,6 +116,7 @@ class JobStore:
     def __init__(self, path: Any) -> None:
         self._lock = threading.Lock()
         self._db = connect(path, _SCHEMA)
+        migrate(self._db, {"batch_jobs: no user info in server URLs": forget_userinfo("batch_jobs")})
 
     def close(self) -> None:
         self._db.close()

@@ -3,6 +3,8 @@ that survive a restart of the shell, report their failed rows and send them agai
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -161,3 +163,26 @@ def test_a_batch_job_gives_back_the_index_its_texts_came_with(shell: Any, index:
     frame, _ = run(shell, "embed", f"--collect {job.id} --wait")
     pd.testing.assert_index_equal(frame.index, index, check_freq=True)  # type, dtypes, zone, frequency, names
     assert list(frame["text"]) == shell.user_ns["docs"].tolist()
+
+
+def test_a_token_in_the_base_url_is_neither_stored_nor_shown(shell: Any, sandbox: Sandbox, traffic: Any) -> None:
+    # Some gateways want their token as the user of the URL: https://TOKEN@host/v1.
+    token = "gw-token-7d1f"
+    gateway = sandbox.base_url.replace("http://", f"http://{token}@")
+    shown = []
+    with capture_output() as captured:
+        shell.run_line_magic("oai", f"profile add gate --base-url {gateway} --key-env SANDBOX_TEST_KEY")
+        shell.run_line_magic("oai", "use gate")
+        shell.user_ns["docs"] = corpus(30, "gateway")
+        shell.run_line_magic("embed", "-i docs -d 8")
+        job = shell.run_line_magic("embed", "-i docs -d 8 --no-cache --batch")
+        shell.run_line_magic("embed", f"--collect {job.id} --wait")
+        shown += [repr(job), shell.run_line_magic("oai", "cache").to_string(),
+                  shell.run_line_magic("embed", "--jobs").to_string(), shell.run_line_magic("oai", "jobs").to_string()]
+    assert "http://***@127.0.0.1" in shown[1] and "http://***@127.0.0.1" in shown[2]
+    assert token not in captured.stdout + captured.stderr + "".join(shown)
+    cache_dir = Path(os.environ["OAI_MAGICS_CACHE_DIR"])
+    assert [path.name for path in cache_dir.iterdir() if token.encode() in path.read_bytes()] == []
+    sent = traffic.seen()
+    run(shell, "embed", "-i docs -d 8")  # the vectors stored under the masked URL are found again
+    assert traffic.seen() == sent

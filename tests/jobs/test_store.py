@@ -1,7 +1,9 @@
-"""The Batch API job store: records that two kernels share safely."""
+"""The Batch API job store: records that two kernels share safely, and no secret in them."""
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from pathlib import Path
 
 from oai_magics.jobs.store import Job, JobStore, merge_batches
@@ -47,3 +49,26 @@ def test_a_saved_job_holds_the_batches_another_kernel_added() -> None:
     mine = [{"id": "b1", "status": "in_progress"}, {"id": "b3", "status": "validating"}]
     assert merge_batches(stored, mine) == [stored[0], stored[1], mine[1]]
     assert merge_batches(stored, [{"id": "b2", "status": "failed"}])[1] == {"id": "b2", "status": "failed"}
+
+
+def test_jobs_an_earlier_version_stored_with_a_token_in_the_url_are_rewritten_without_it(tmp_path: Path) -> None:
+    path, token = tmp_path / "jobs.sqlite", "gw-token-31c"
+    old = sqlite3.connect(path)  # as an earlier version wrote it: the URL as typed
+    old.execute("CREATE TABLE batch_jobs (id TEXT PRIMARY KEY, created REAL NOT NULL, server TEXT NOT NULL, "
+                "record TEXT NOT NULL)")
+    record = {"model": "m", "dimensions": None, "texts": ["t"], "batches": [{"id": "b1", "status": "completed"}]}
+    old.execute("INSERT INTO batch_jobs VALUES (?, ?, ?, ?)",
+                ("job-old", 1.0, f"https://{token}@gateway.example/v1", json.dumps(record)))
+    old.commit()
+    old.close()
+    store = JobStore(path)
+    job = store.get("job-old")
+    assert job is not None and job.server == "https://***@gateway.example/v1" and job.batches == record["batches"]
+    store.close()
+    assert [p.name for p in tmp_path.iterdir() if token.encode() in p.read_bytes()] == []
+    assert JobStore(path).get("job-old") == job  # opened again: nothing left to rewrite
+
+
+def test_a_job_never_holds_the_user_info_of_its_url() -> None:
+    job = Job(id="job-1", server="https://user:secret@gateway.example/v1", model="m", dimensions=None, texts=[])
+    assert job.server == "https://***@gateway.example/v1" and "secret" not in repr(job) + str(job.row())
