@@ -6,6 +6,10 @@ flight, and holds a request back until the window it needs has reset. A 429 paus
 the wait the server asked for (Retry-After), not only the request that got it, so a busy job backs
 off as one instead of sending a storm of retries. Until the first answer has told the limits, only
 one request is in flight, so even the opening burst cannot overshoot them.
+
+A request estimated at more tokens than the server's whole window allows would wait for room that
+never comes. It waits instead for a full window with nothing else in flight, and then goes alone:
+the estimate may be high, and the server decides (it refuses it, and the job says so, or answers).
 """
 
 from __future__ import annotations
@@ -75,6 +79,11 @@ class _Window:
     def room(self) -> float:
         return float("inf") if self.remaining is None else self.remaining - self.in_flight
 
+    def needed(self, amount: float) -> float:
+        """The room a request of `amount` waits for: all of it, or the whole window when it asks for
+        more than the limit (then it goes alone, once the window is full and nothing is in flight)."""
+        return amount if self.limit is None else min(amount, self.limit)
+
 
 class Pacer:
     """Decides when each request of a job may go; thread-safe, one per job."""
@@ -104,7 +113,7 @@ class Pacer:
             ready = max(ready, now + RESET_GUESS)  # woken by the first answer, long before that
         if self._requests.room() < 1:
             ready = max(ready, self._requests.resets_at)
-        if self._tokens.room() < tokens:
+        if self._tokens.room() < self._tokens.needed(tokens):
             ready = max(ready, self._tokens.resets_at)
         return ready
 
