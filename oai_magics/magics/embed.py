@@ -215,18 +215,18 @@ def collect_embeddings(magics: Any, job_id: str, *, wait: bool = False, resend: 
         if job is None:
             known = ", ".join(j.id for j in store.all()[-5:]) or "none yet"
             raise UsageError(f"no embedding job {job_id!r}; recent jobs: {known}")
-        client = magics.session.client
-        try:
-            matrix, failed = collect(client, store, job, cache=cache, wait=wait)
-        except JobNotReady as exc:
-            raise UsageError(str(exc)) from None
-        if failed and resend:
-            return send_again(client, store, job, failed)
-        frame = embedding_frame(job.texts, matrix, job_index(job))
-        if failed:
-            publish(magics.shell, frame, output)
-            raise UsageError(describe_failure(job, failed, failure_reasons(client, job))
-                             + " (the rows that succeeded are in `_`, NaN elsewhere)")
+        with magics.session.client_for(job.server, f"job {job.id}") as client:  # the job's server, not the active one
+            try:
+                matrix, failed = collect(client, store, job, cache=cache, wait=wait)
+            except JobNotReady as exc:
+                raise UsageError(str(exc)) from None
+            if failed and resend:
+                return send_again(client, store, job, failed)
+            frame = embedding_frame(job.texts, matrix, job_index(job))
+            if failed:
+                publish(magics.shell, frame, output)
+                raise UsageError(describe_failure(job, failed, failure_reasons(client, job))
+                                 + " (the rows that succeeded are in `_`, NaN elsewhere)")
     if output:
         magics.shell.user_ns[output] = frame
     return frame

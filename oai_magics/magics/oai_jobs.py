@@ -57,8 +57,8 @@ def show(magics: Any, args: Any) -> Any:
     """A job's batches as the server reports them now (status, request counts, files)."""
     from ..jobs.batch_status import refresh
 
-    with _stored(magics, args.job) as (store, job):
-        refresh(magics.session.client, store, job)
+    with _stored(magics, args.job) as (store, job), magics.session.client_for(job.server, f"job {job.id}") as client:
+        refresh(client, store, job)
     print(repr(job))
     return listing(job.batches)
 

@@ -3,8 +3,9 @@ key typed with `%oai key`, the conversations, the embedded sandbox, and a log of
 
 from __future__ import annotations
 
+import contextlib
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 from IPython.core.error import UsageError
 
@@ -90,10 +91,30 @@ class Session:
             self._client = self._connect()
         return self._client
 
-    def _connect(self) -> "Client":
+    @contextlib.contextmanager
+    def client_for(self, server: str, what: str) -> Iterator["Client"]:
+        """A client for `server` (a URL as the stores keep it, without user info), for work begun
+        there (`what`, "job job-1"): the active one when it points there, else one for the profile
+        that does, with that profile's key (closed afterwards); else a one-line error saying which
+        profile to add or use."""
+        if self.server(self.profile) == server:
+            yield self.client
+            return
+        for profile in self.profiles:
+            if self.server(profile) == server:  # a sandbox not started has no URL yet: never a match
+                client = self._connect(profile)
+                try:
+                    yield client
+                finally:
+                    client.close()
+                return
+        raise UsageError(f"{what} was sent to {server}, and no profile here points there: add one with "
+                         f"`%oai profile add NAME --base-url URL`, then `%oai use NAME`")
+
+    def _connect(self, profile: Profile | None = None) -> "Client":
         from ..client import Client
 
-        profile = self.profile
+        profile = profile or self.profile
         if profile.sandbox:
             sandbox = self.start_sandbox()
             client = Client(api_key=sandbox.api_key, base_url=sandbox.base_url, timeout=self.settings.timeout,

@@ -186,3 +186,21 @@ def test_a_token_in_the_base_url_is_neither_stored_nor_shown(shell: Any, sandbox
     sent = traffic.seen()
     run(shell, "embed", "-i docs -d 8")  # the vectors stored under the masked URL are found again
     assert traffic.seen() == sent
+
+
+def test_a_job_is_collected_from_its_own_server_whatever_profile_is_active(shell: Any) -> None:
+    shell.user_ns["docs"] = corpus(20, "elsewhere")
+    job, _ = run(shell, "embed", "-i docs -d 8 --batch")
+    with capture_output():
+        shell.run_line_magic("oai", "profile add other --base-url http://127.0.0.1:9/v1 --key-env SANDBOX_TEST_KEY")
+        shell.run_line_magic("oai", "use other")
+    frame, _ = run(shell, "embed", f"--collect {job.id} --wait")  # from the server the job was sent to
+    assert list(frame["text"]) == shell.user_ns["docs"] and not frame.isna().any().any()
+    table, _ = run(shell, "oai", f"jobs show {job.id}")
+    assert set(table["status"]) == {"completed"}
+    # When no profile points at the job's server any more, one line says which to add.
+    with capture_output():
+        shell.run_line_magic("oai", "profile add test --base-url http://127.0.0.1:10/v1 --key-env SANDBOX_TEST_KEY")
+    with pytest.raises(UsageError, match=rf"job {job.id} was sent to http://127.0.0.1:\d+/v1, and no profile here "
+                                         r"points there: add one with `%oai profile add"):
+        shell.run_line_magic("embed", f"--collect {job.id}")
