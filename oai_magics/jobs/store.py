@@ -9,6 +9,9 @@ again). Each holds the job as it read it, so a save never writes that copy over 
 one transaction it reads the stored batches and merges its own into them, batch by batch (a batch
 another kernel added is kept, a batch that has ended never goes back to running).
 
+A finished job leaves the listing (`current()`) 30 days after it was sent: by then the API has
+deleted its output files (`output_expires_after` is at most 2,592,000 s), so it cannot be collected.
+
 A job's server is its base URL without user info (`https://***@host/v1`): a gateway's token
 written into the URL is neither stored nor shown. Jobs an earlier version stored with it are
 rewritten so when the file is first opened.
@@ -28,9 +31,11 @@ from typing import Any, Iterator
 from ..client.urls import without_userinfo
 from ..sqlite_store import connect, forget_userinfo, migrate, transaction
 
-__all__ = ["Job", "JobStore", "open_store", "job_listing", "new_job_id", "TERMINAL", "KINDS", "JOB_COLUMNS", "ENDPOINTS"]
+__all__ = ["Job", "JobStore", "open_store", "job_listing", "new_job_id", "TERMINAL", "KINDS", "JOB_COLUMNS", "ENDPOINTS",
+           "EXPIRY"]
 
 TERMINAL = ("completed", "failed", "cancelled", "expired")
+EXPIRY = 30 * 24 * 3600.0  # seconds after which a finished job is forgotten: its files are gone at the server
 # The endpoint each kind of job sends its requests to.
 ENDPOINTS = {"embeddings": "/v1/embeddings", "chat": "/v1/chat/completions"}
 # What each kind of job is called, what its inputs are, and the magic that collects it.
@@ -140,6 +145,16 @@ class JobStore:
         with self._lock:
             rows = self._db.execute("SELECT id, created, server, record FROM batch_jobs ORDER BY created").fetchall()
         return [_job(*row) for row in rows]
+
+    def current(self, now: float | None = None) -> list[Job]:
+        """Every job but the finished ones sent more than EXPIRY ago, which are forgotten here."""
+        jobs = self.all()
+        cutoff = (time.time() if now is None else now) - EXPIRY
+        expired = {job.id for job in jobs if job.finished and job.created < cutoff}
+        if expired:
+            with self._lock, transaction(self._db) as db:
+                db.executemany("DELETE FROM batch_jobs WHERE id=?", [(job_id,) for job_id in expired])
+        return [job for job in jobs if job.id not in expired]
 
     def forget(self, job_id: str) -> bool:
         """Remove the job from the store (its batches and files at the server are left as they are)."""

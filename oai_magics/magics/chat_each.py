@@ -69,11 +69,11 @@ def collect_each(magics: Any, job_id: str, *, wait: bool = False, resend: bool =
 
 
 def _job_store(magics: Any) -> Any:
-    """The Batch API job store, in the embedding cache's file."""
-    from ..embeddings.cache import cache_file
+    """The Batch API job store, in the embedding cache's file (`embed.store_file`)."""
     from ..jobs.store import open_store
+    from .embed import store_file
 
-    return open_store(cache_file(magics.session.settings.cache_path))
+    return open_store(store_file(magics.session))
 
 
 def _prompts(magics: Any, args: Any, frame: Any, column: str, template: str) -> list[str | None]:

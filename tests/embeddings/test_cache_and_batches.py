@@ -14,6 +14,7 @@ from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
+from oai_magics.magics import session_of
 from oai_magics.sandbox import Sandbox
 from oai_magics.sandbox.embeddings import embed as sandbox_vector
 from tests.helpers.shells import retire
@@ -204,3 +205,36 @@ def test_a_job_is_collected_from_its_own_server_whatever_profile_is_active(shell
     with pytest.raises(UsageError, match=rf"job {job.id} was sent to http://127.0.0.1:\d+/v1, and no profile here "
                                          r"points there: add one with `%oai profile add"):
         shell.run_line_magic("embed", f"--collect {job.id}")
+
+
+def test_the_builtin_sandbox_keeps_its_cache_and_jobs_in_its_own_folder(shell: Any) -> None:
+    # Its vectors would otherwise pile up in the user's cache under a port no later session has.
+    user_cache = Path(os.environ["OAI_MAGICS_CACHE_DIR"])
+    shell.user_ns["docs"] = corpus(6, "mine")
+    mine, _ = run(shell, "embed", "-i docs -d 8 --batch")  # on the user's own server: the user's store
+    shell.run_line_magic("config", "OAIMagics.sandbox_job_delay = 0.05")
+    run(shell, "oai", "use sandbox")
+    sandbox = session_of(shell).sandbox
+    shell.user_ns["docs"] = corpus(5, "sandbox")
+    run(shell, "embed", "-i docs -d 8")
+    job, _ = run(shell, "embed", "-i docs -d 8 --no-cache --batch")
+    table, out = run(shell, "oai", "cache")
+    assert str(sandbox.data_dir) in out.stdout and table["entries"].tolist() == [5]
+    assert list(run(shell, "embed", "--jobs")[0]["job"]) == [job.id]
+    frame, _ = run(shell, "embed", f"--collect {job.id} --wait")
+    assert not frame.isna().any().any()
+    with capture_output():
+        shell.run_line_magic("oai", "use test")
+    assert list(run(shell, "embed", "--jobs")[0]["job"]) == [mine.id]
+    assert [row["entries"] for _, row in run(shell, "oai", "cache")[0].iterrows()] == []
+    assert str(user_cache) in run(shell, "oai", "cache")[1].stdout
+
+
+def test_embed_forget_removes_a_job_from_the_list(shell: Any) -> None:
+    shell.user_ns["docs"] = corpus(4, "forgotten")
+    job, _ = run(shell, "embed", "-i docs -d 8 --batch")
+    _, out = run(shell, "embed", f"--forget {job.id}")
+    assert out.stdout.startswith(f"forgot {job.id} (embeddings, ") and "left as they are" in out.stdout
+    assert job.id not in set(run(shell, "embed", "--jobs")[0]["job"])
+    with pytest.raises(UsageError, match=rf"no Batch API job '{job.id}'; recent jobs: none yet"):
+        shell.run_line_magic("embed", f"--forget {job.id}")

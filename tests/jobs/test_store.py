@@ -6,7 +6,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from oai_magics.jobs.store import Job, JobStore, merge_batches
+from oai_magics.jobs.store import EXPIRY, Job, JobStore, merge_batches
 from tests.helpers.together import run_together
 
 # A kernel that read the job before the other changed it: kernel "a" sends rows again (a new batch
@@ -72,3 +72,14 @@ def test_jobs_an_earlier_version_stored_with_a_token_in_the_url_are_rewritten_wi
 def test_a_job_never_holds_the_user_info_of_its_url() -> None:
     job = Job(id="job-1", server="https://user:secret@gateway.example/v1", model="m", dimensions=None, texts=[])
     assert job.server == "https://***@gateway.example/v1" and "secret" not in repr(job) + str(job.row())
+
+
+def test_finished_jobs_leave_the_listing_once_their_files_are_gone_at_the_server(tmp_path: Path) -> None:
+    store = JobStore(tmp_path / "jobs.sqlite")
+    for job_id, status in (("job-done", "completed"), ("job-running", "in_progress")):
+        store.save(Job(id=job_id, server="http://one/v1", model="m", dimensions=None, texts=["t"], created=1000.0,
+                       batches=[{"id": f"b-{job_id}", "status": status}]))
+    assert [job.id for job in store.current(now=1000.0 + EXPIRY - 1)] == ["job-done", "job-running"]
+    assert [job.id for job in store.current(now=1000.0 + EXPIRY + 1)] == ["job-running"]  # still running: kept
+    assert store.get("job-done") is None
+    store.close()
