@@ -19,7 +19,7 @@ from ..local_errors import LocalError
 from .store import Job
 
 __all__ = ["BatchLimits", "LineTooLarge", "jsonl_line", "split_files", "send_lines", "output_records",
-           "batch_records", "failure_reasons"]
+           "batch_records", "failure_reasons", "batch_ended"]
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ def failure_reasons(client: Client, job: Job, limit: int = 3) -> list[str]:
     reasons = []
     for batch in job.batches:
         if batch.get("status") != "completed":
-            reasons.append(f"batch {batch['id']} {batch.get('status')}")
+            reasons.append(batch_ended(batch))
         if len(reasons) < limit:
             for record in batch_records(client, batch, "error_file_id"):
                 error = ((record.get("response") or {}).get("body") or {}).get("error") or record.get("error") or {}
@@ -99,6 +99,14 @@ def failure_reasons(client: Client, job: Job, limit: int = 3) -> list[str]:
                 if len(reasons) >= limit:
                     break
     return reasons[:limit]
+
+
+def batch_ended(batch: dict) -> str:
+    """Why a batch ended without completing, in one line: its status and the first of its errors
+    (a batch over one of the server's limits says which), as the server gave them."""
+    errors = (batch.get("errors") or {}).get("data") or []
+    first = errors[0].get("message") or errors[0].get("code") if errors and isinstance(errors[0], dict) else None
+    return f"batch {batch.get('id')} {batch.get('status')}" + (f" ({' '.join(str(first).split())})" if first else "")
 
 
 def _records(content: bytes) -> list[dict]:

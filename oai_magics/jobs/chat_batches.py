@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from ..client import Client
-from .batch_files import BatchLimits, batch_records, jsonl_line, send_lines
+from .batch_files import BatchLimits, batch_ended, batch_records, jsonl_line, send_lines
 from .batch_status import until_finished
 from .rows import RowResult
 from .store import ENDPOINTS, Job, JobStore, new_job_id
@@ -55,10 +55,10 @@ def collect_chat(client: Client, store: JobStore, job: Job, *, wait: bool = Fals
             error = (response.get("body") or {}).get("error") or record.get("error") or {}
             status = f"{response['status_code']}: " if response.get("status_code") else ""
             results[_row(record)] = RowResult(error=f"{status}{error.get('message') or error.get('code') or 'failed'}")
-    ended = {b.get("status") for b in job.batches} - {"completed"}
+    ended = "; ".join(batch_ended(b) for b in job.batches if b.get("status") != "completed")
     for row, prompt in enumerate(job.texts):
         if prompt is not None and results[row].value is None and results[row].error is None:
-            results[row].error = f"no answer: the batch {', '.join(sorted(ended)) or 'gave none'}"
+            results[row].error = f"no answer: {ended or 'the batch gave none'}"
     return results
 
 
