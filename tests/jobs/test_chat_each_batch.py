@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from IPython.core.error import UsageError
+from IPython.utils.capture import capture_output
 
 from oai_magics.client import Client
 from oai_magics.jobs.store import JobStore
@@ -105,3 +106,13 @@ def test_a_frame_of_every_kind_is_collected_as_the_direct_path_gives_it(shell: A
     assert sum(p is not None for p in job.texts) == 2
     collected, _ = run(shell, "chat", f"--collect {job.id} --wait")
     pd.testing.assert_frame_equal(collected, direct)
+
+
+def test_a_chat_job_is_collected_from_its_own_server_whatever_profile_is_active(shell: Any) -> None:
+    shell.user_ns["things"] = ["a kettle", "a lamp"]
+    job, _ = run(shell, "chat", "--each things --batch", "Describe {{row}}")
+    with capture_output():
+        shell.run_line_magic("oai", "profile add other --base-url http://127.0.0.1:9/v1 --key-env SANDBOX_TEST_KEY")
+        shell.run_line_magic("oai", "use other")
+    answers, _ = run(shell, "chat", f"--collect {job.id} --wait")  # from the server the job was sent to
+    assert answers["error"].isna().all() and answers["reply"].str.len().gt(0).all()
