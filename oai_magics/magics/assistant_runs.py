@@ -17,6 +17,7 @@ from .assistant import ROUTER, api_option
 from .assistant_commands import records_frame, show_frame, tool_specs
 from .common import error_line, parse_params, publish
 from .prompts import interpolate
+from .reasoning import EFFORTS, REASONING_HELP
 
 __all__ = ["RunResult"]
 
@@ -49,6 +50,7 @@ class RunResult:
 @argument("--metadata", action="append", metavar="KEY=VALUE", help="run metadata, repeatable")
 @argument("--max-tokens", type=at_least(1),
           help="the most tokens the reply may have (the run then ends incomplete)")
+@argument("--reasoning", choices=EFFORTS, metavar="EFFORT", help=REASONING_HELP)
 @argument("--file", action="append", dest="files", metavar="FILE_ID", help="attach an uploaded file to the message")
 @argument("--no-stream", action="store_true", help="poll until the run ends instead of streaming it")
 @argument("--confirm", action="store_true", help="ask before running each Python function the model calls")
@@ -72,7 +74,7 @@ def run(magics: Any, args: Any) -> None:
         handle = backend.start_run(
             assistant["id"], thread_id=thread_id, message=text.strip() or None, model=args.model,
             instructions=args.instructions, tools=tools, stream=not args.no_stream, file_ids=args.files or (),
-            max_tokens=args.max_tokens,
+            max_tokens=args.max_tokens, reasoning=args.reasoning,
             metadata={k: str(v) for k, v in parse_params(args.metadata).items()} or None)
     except OpenAIError as exc:
         problem = f"{type(exc).__name__}: {exc}"

@@ -42,10 +42,12 @@ def friendly(method: Callable[..., Any]) -> Callable[..., Any]:
             raise UsageError("interrupted before the magic finished: nothing was kept") from None
         except OpenAIError as exc:
             if self.session.settings.short_errors:
-                raise UsageError(error_line(exc) + _route_hint(exc, self.session)) from None
+                raise UsageError(error_line(exc) + _route_hint(exc, self.session) + _model_hint(exc, self.session)) from None
             raise
         except OSError as exc:  # a local file or folder: missing, a folder for a file, a file for a folder ...
             raise UsageError(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")) from None
+        finally:  # a shutdown date the models listing told while the magic ran
+            self.session.model_notes()
 
     return wrapper
 
@@ -70,6 +72,22 @@ def _route_hint(exc: Exception, session: Any) -> str:
     if getattr(exc, "code", None) or (getattr(exc, "type", None) and not exc.message.startswith("Invalid URL")):
         return ""
     return " (the base URL has no /v1: most servers serve the API under it)"
+
+
+def _model_hint(exc: Exception, session: Any) -> str:
+    """After `model_not_found`: the models of that kind the server lists, and the setting that picks one."""
+    if getattr(exc, "code", None) != "model_not_found" or session.last_model is None:
+        return ""
+    from ..client import OpenAIError
+    from .model_watch import not_found_note
+
+    kind, model = session.last_model
+    if session.watch.models(session.profile_name) is None:  # not (yet) fetched: ask now, the answer has failed already
+        try:
+            session.watch.store(session.profile_name, session.client.models.list())
+        except OpenAIError:  # no listing: the note says where to look
+            pass
+    return f"; {not_found_note(kind, model, session.watch.models(session.profile_name))}"
 
 
 def parse_params(pairs: list[str] | None, reserved: tuple[str, ...] = ()) -> dict[str, Any]:

@@ -15,9 +15,26 @@ from .oai import ROUTER, OAIMagics
 @magic_arguments(name="oai models")
 @argument("--filter", help="only models whose id contains this text")
 def models(magics: OAIMagics, args: Any) -> Any:
-    """The models the server offers, as a DataFrame."""
-    items = [m for m in magics.session.client.models.list() if not args.filter or args.filter in m["id"]]
-    return listing(items)
+    """The models the server offers, as a DataFrame: each one's shutdown date (empty when the server
+    announces none) and the kinds it is used for now; a line names the models in use it does not list."""
+    import pandas as pd
+
+    from .. import model_defaults
+
+    session = magics.session
+    everything = list(session.client.models.list())
+    session.watch.store(session.profile_name, everything)  # the freshest listing, for the shutdown notes
+    in_use = {kind: session.model(kind, about_to_use=False) for kind in model_defaults.kinds()}
+    frame = listing([m for m in everything if not args.filter or args.filter in m["id"]])
+    # A date column, NaT where the server announces no date (or sends no such field at all).
+    dates = frame["shutdown_date"] if "shutdown_date" in frame else pd.Series(None, index=frame.index, dtype=object)
+    frame["shutdown_date"] = pd.to_datetime(dates, errors="coerce", format="ISO8601")
+    frame["used_for"] = [", ".join(k for k, name in in_use.items() if name == model) for model in frame["id"]]
+    listed = {m.get("id") for m in everything}
+    unlisted = [f"{kind} {name}" for kind, name in in_use.items() if name not in listed]
+    print("in use now: " + ", ".join(f"{kind} {name}" for kind, name in in_use.items())
+          + (f" (not listed by this server: {', '.join(unlisted)})" if unlisted else ""))
+    return frame
 
 
 @ROUTER.command("moderate")

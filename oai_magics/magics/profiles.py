@@ -1,5 +1,9 @@
 """Profiles: a named server (base URL), where its key comes from, and its default models.
 
+A profile names only the models chosen for it; every other kind uses the package's defaults
+(`model_defaults`, today's inexpensive OpenAI models). The built-in `openai` and `sandbox` profiles
+name none: the sandbox answers today's names, so a notebook shows the same models on both.
+
 Each session has its own registry (`Profiles`), so a profile added in one shell never shows up in
 another (nor in the next test). The built-ins are registered through the same `register()` a
 user's own (`%oai profile add ...`, or `c.OAIMagics.profiles` in an IPython config) goes through.
@@ -12,19 +16,13 @@ from typing import Iterator
 
 __all__ = ["Profile", "Profiles", "BUILTINS", "from_config"]
 
-DEFAULT_MODELS = {
-    "chat": "gpt-4o-mini", "completion": "gpt-3.5-turbo-instruct", "edit": "text-davinci-edit-001",
-    "embedding": "text-embedding-3-small", "image": "dall-e-3", "speech": "tts-1", "transcription": "whisper-1",
-    "moderation": "omni-moderation-latest",
-}
-
 
 @dataclass(frozen=True)
 class Profile:
     name: str
     base_url: str | None = None  # None: the client's default (OPENAI_BASE_URL or api.openai.com)
     key_env: str | None = "OPENAI_API_KEY"  # the environment variable that holds the key
-    models: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_MODELS))
+    models: dict[str, str] = field(default_factory=dict)  # kind -> model chosen for this profile; the rest: defaults
     sandbox: bool = False  # start the embedded sandbox and use it
     assistants_api: str | None = None  # %assistant's back end: "responses" or "assistants"; None: ask the server
 
@@ -36,7 +34,9 @@ class Profile:
                 f"sandbox={self.sandbox!r}, assistants_api={self.assistants_api!r})")
 
     def model(self, kind: str) -> str:
-        return self.models.get(kind) or DEFAULT_MODELS[kind]
+        from .. import model_defaults  # the data file is read on first use, not at %load_ext
+
+        return self.models.get(kind) or model_defaults.default(kind)
 
     def with_models(self, **models: str) -> "Profile":
         return replace(self, models={**self.models, **{k: v for k, v in models.items() if v}})
