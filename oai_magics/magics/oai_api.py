@@ -114,7 +114,8 @@ def translate(magics: OAIMagics, args: Any) -> Any:
 
 @ROUTER.command("complete")
 @magic_arguments(name="oai complete")
-@argument("-m", "--model", type=a_model, help="the completion model")
+@argument("-m", "--model", type=a_model,
+          help="the completion model (legacy: gpt-3.5-turbo-instruct, davinci-002, babbage-002)")
 @argument("--max-tokens", type=at_least(0), help="the most tokens to generate (the API's default is 16)")
 @argument("-t", "--temperature", type=a_number, help="sampling temperature")
 @argument("-p", "--param", action="append", metavar="KEY=VALUE",
@@ -155,11 +156,11 @@ def complete(magics: OAIMagics, args: Any) -> None:
 
 @ROUTER.command("edit")
 @magic_arguments(name="oai edit")
-@argument("-m", "--model", type=a_model, help="the edit model")
+@argument("-m", "--model", type=a_model, help="the edit model (legacy: text-davinci-edit-001, where a server still has it)")
 @argument("-i", "--instruction", required=True, help="how to change the text")
 @argument("text", nargs="+", help="the text to edit")
 def edit(magics: OAIMagics, args: Any) -> str:
-    """Legacy edits: the text changed as the instruction says."""
+    """Legacy edits (OpenAI removed /edits): the text changed as the instruction says."""
     answer = magics.session.client.edits.create(model=magics.session.model("edit", args.model), input=" ".join(args.text),
                                                 instruction=args.instruction)
     return answer["choices"][0]["text"]

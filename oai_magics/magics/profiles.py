@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 from typing import Iterator
 
+from .reasoning import LIMIT_NAMES
+
 __all__ = ["Profile", "Profiles", "BUILTINS", "from_config"]
 
 
@@ -25,13 +27,20 @@ class Profile:
     models: dict[str, str] = field(default_factory=dict)  # kind -> model chosen for this profile; the rest: defaults
     sandbox: bool = False  # start the embedded sandbox and use it
     assistants_api: str | None = None  # %assistant's back end: "responses" or "assistants"; None: ask the server
+    # The parameter that bounds a chat reply: today's OpenAI API wants max_completion_tokens (its reasoning
+    # models refuse max_tokens), most compatible servers know max_tokens only. A refusal switches it (magics/reasoning).
+    token_limit: str = "max_tokens"
+
+    def __post_init__(self) -> None:
+        if self.token_limit not in LIMIT_NAMES:
+            raise ValueError(f"token_limit must be one of {', '.join(LIMIT_NAMES)}, not {self.token_limit!r}")
 
     def __repr__(self) -> str:
         from ..client.urls import without_userinfo  # the client loads on first use
 
         shown = without_userinfo(self.base_url) if self.base_url else None
         return (f"Profile(name={self.name!r}, base_url={shown!r}, key_env={self.key_env!r}, models={self.models!r}, "
-                f"sandbox={self.sandbox!r}, assistants_api={self.assistants_api!r})")
+                f"sandbox={self.sandbox!r}, assistants_api={self.assistants_api!r}, token_limit={self.token_limit!r})")
 
     def model(self, kind: str) -> str:
         from .. import model_defaults  # the data file is read on first use, not at %load_ext
@@ -42,7 +51,7 @@ class Profile:
         return replace(self, models={**self.models, **{k: v for k, v in models.items() if v}})
 
 
-BUILTINS = (Profile("openai"), Profile("sandbox", key_env=None, sandbox=True))
+BUILTINS = (Profile("openai", token_limit="max_completion_tokens"), Profile("sandbox", key_env=None, sandbox=True))
 
 
 class Profiles:

@@ -2,9 +2,10 @@
 
 Today's OpenAI API bounds a chat reply with `max_completion_tokens` (its reasoning models refuse
 `max_tokens`), while most OpenAI-compatible servers know only `max_tokens`. So the `openai` profile
-sends the first, every other profile the second; a server that refuses the one it got ("Unsupported
-parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.")
-gets the request once more with the other, and the profile keeps that name for the session.
+sends the first, every other profile the second (a profile's `token_limit` says which); a server
+that refuses the one it got ("Unsupported parameter: 'max_tokens' is not supported with this model.
+Use 'max_completion_tokens' instead.") gets the request once more with the other, and the profile
+keeps that name for the session.
 """
 
 from __future__ import annotations
@@ -23,8 +24,7 @@ T = TypeVar("T")
 
 def limit_name(session: Any) -> str:
     """The name the active profile's server takes for a chat reply's token limit."""
-    remembered = session.token_limit_names.get(session.profile_name)
-    return remembered or ("max_completion_tokens" if session.profile_name == "openai" else "max_tokens")
+    return session.token_limit_names.get(session.profile_name) or session.profile.token_limit
 
 
 def refused_limit(exc: Exception, params: dict) -> str | None:
@@ -37,10 +37,23 @@ def refused_limit(exc: Exception, params: dict) -> str | None:
     return None
 
 
+def _as_remembered(session: Any, params: dict) -> dict:
+    """`params` with its token limit under the name the profile's server took last (requests
+    built before it was learnt, such as the other rows of a `--each`, go out right)."""
+    name = session.token_limit_names.get(session.profile_name)
+    other = LIMIT_NAMES[1 - LIMIT_NAMES.index(name)] if name else None
+    if other is None or other not in params or name in params:
+        return params
+    renamed = {key: value for key, value in params.items() if key != other}
+    renamed[name] = params[other]
+    return renamed
+
+
 def with_limit_fallback(session: Any, params: dict, send: Callable[[dict], T]) -> T:
     """`send(params)`; when the server refuses the token-limit name, once more with the other one, remembered."""
     from ..client import BadRequestError
 
+    params = _as_remembered(session, params)
     try:
         return send(params)
     except BadRequestError as exc:
@@ -49,6 +62,4 @@ def with_limit_fallback(session: Any, params: dict, send: Callable[[dict], T]) -
             raise
     other = LIMIT_NAMES[1 - LIMIT_NAMES.index(refused)]
     session.token_limit_names[session.profile_name] = other
-    retry = {key: value for key, value in params.items() if key != refused}
-    retry[other] = params[refused]
-    return send(retry)
+    return send(_as_remembered(session, params))

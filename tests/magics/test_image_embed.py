@@ -39,7 +39,7 @@ def test_generate_shows_a_grid_and_stores_the_images(shell: Any, tmp_path: Path)
 def test_n_images_from_a_one_per_request_model_come_from_several_requests(shell: Any) -> None:
     records = session_of(shell).records
     before = len(records)
-    value, out = run(shell, "image", "-n 4 -o pics a lighthouse at dusk")  # the default model: dall-e-3
+    value, out = run(shell, "image", "-m dall-e-3 -n 4 -o pics a lighthouse at dusk")  # one image per request
     images = shell.user_ns["pics"]
     assert value is None and len(images) == 4 and out.outputs[0].data["text/html"].count("<img") == 4
     assert all(image.revised_prompt for image in images)
@@ -49,7 +49,7 @@ def test_n_images_from_a_one_per_request_model_come_from_several_requests(shell:
 def test_a_failed_request_among_several_keeps_the_images_that_came(shell: Any, faults: Any) -> None:
     faults(path="/v1/images/generations", status=400, count=1)
     with pytest.raises(UsageError) as caught:
-        run(shell, "image", "-n 3 -o pics a lighthouse at dusk")
+        run(shell, "image", "-m dall-e-3 -n 3 -o pics a lighthouse at dusk")
     message = str(caught.value)
     assert message.startswith("2 of 3 images came back (kept in _ and pics); the rest failed: BadRequestError: 400")
     assert "\n" not in message
@@ -57,7 +57,7 @@ def test_a_failed_request_among_several_keeps_the_images_that_came(shell: Any, f
 
 
 def test_dall_e_3_gives_a_revised_prompt_and_one_png_output(shell: Any) -> None:
-    _, out = run(shell, "image", "--quality hd --style natural a quiet harbour")
+    _, out = run(shell, "image", "-m dall-e-3 --quality hd --style natural a quiet harbour")
     image = shell.user_ns["_"][0]
     assert image.revised_prompt and "image/png" in out.outputs[0].data
     assert Image.open(io.BytesIO(image.data)).size == (1024, 1024)
