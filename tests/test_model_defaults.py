@@ -4,6 +4,7 @@ against, read on first use, and shipped in the wheel."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -75,3 +76,19 @@ def test_the_package_data_declares_the_file() -> None:
     declared = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["oai_magics"]
     data = Path(model_defaults.__file__).parent
     assert any(data.joinpath("data/models.json") in data.glob(pattern) for pattern in declared)
+
+
+# What an OpenAI model id looks like in prose and code (gpt-5.4-mini, o4-mini, dall-e-3, whisper-1, ...).
+MODEL_NAME = re.compile(r"(?<![\w/.-])(gpt-\d[\w.]*(?:-[\w.]+)*|o[1-9](?:-[a-z]+)*|dall-e-\d|text-embedding-[\w-]+|"
+                        r"tts-1(?:-hd)?|whisper-1|(?:text-|code-)?davinci[\w-]*|babbage[\w-]*|curie|"
+                        r"(?:omni|text)-moderation-[\w-]+|chatgpt-[\w-]+)(?![\w-])")
+
+
+def test_the_readme_and_notebooks_name_only_models_of_todays_api() -> None:
+    """Every model they name is in the 2026 spec; a legacy kind's model (edits) in the spec it was checked against."""
+    root = Path(__file__).resolve().parents[1]
+    known = model_ids("2026") | {m for kind in model_defaults.kinds() if model_defaults.is_legacy(kind)
+                                 for m in model_defaults.preferred(kind)}
+    for path in [root / "README.md", *sorted((root / "notebooks").glob("*.ipynb"))]:
+        named = set(MODEL_NAME.findall(path.read_text(encoding="utf-8")))
+        assert not named - known, f"{path.name}: {sorted(named - known)}"

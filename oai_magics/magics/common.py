@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any, Callable
 
@@ -76,12 +77,16 @@ def _route_hint(exc: Exception, session: Any) -> str:
 
 def _model_hint(exc: Exception, session: Any) -> str:
     """After `model_not_found`: the models of that kind the server lists, and the setting that picks one."""
-    if getattr(exc, "code", None) != "model_not_found" or session.last_model is None:
+    if getattr(exc, "code", None) != "model_not_found":
         return ""
+    from .. import model_defaults
     from ..client import OpenAIError
     from .model_watch import not_found_note
 
-    kind, model = session.last_model
+    named = re.search(r"model [`'\"]([^`'\"]+)[`'\"]", getattr(exc, "message", "") or "")
+    kind, model = session.last_model or ("chat", "")
+    if named and named.group(1) != model:  # a model given straight to a request (%image -m ...): told by its name
+        model, kind = named.group(1), model_defaults.kind_of(named.group(1)) or kind
     if session.watch.models(session.profile_name) is None:  # not (yet) fetched: ask now, the answer has failed already
         try:
             session.watch.store(session.profile_name, session.client.models.list())

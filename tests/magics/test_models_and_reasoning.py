@@ -112,6 +112,9 @@ def test_a_retired_model_says_so_and_names_the_ones_to_use(shell: Any) -> None:
     assert re.search(r"NotFoundError: 404 \(model_not_found\).*; the server's chat models: gpt-5\.4-mini, gpt-5\.4-nano, "
                      r"gpt-5\.4, gpt-5-mini, .* pick one with -m gpt-5\.4-mini", str(info.value))
     assert "\n" not in str(info.value) and "o1-preview," not in str(info.value) and "gpt-4o-2024-05-13" not in str(info.value)
+    with pytest.raises(UsageError) as info:  # a model given straight to the request: its kind told by its name
+        run(shell, "image", "-m dall-e-9 a cat")
+    assert "; the server's image models: gpt-image-1-mini, gpt-image-1.5, gpt-image-2, gpt-image-1, " in str(info.value)
 
 
 def test_the_first_reply_never_waits_for_the_listing(shell: Any, sandbox: Sandbox, faults: Any) -> None:
