@@ -15,7 +15,7 @@ from .profiles import Profile, Profiles
 if TYPE_CHECKING:  # pragma: no cover
     from ..client import Client
     from ..client.core import Secret
-    from ..conversation import Conversation
+    from ..chat_memory import ChatMemory
     from ..sandbox import Sandbox
 
 __all__ = ["Session", "NO_KEY", "TOKEN_NAMES"]
@@ -38,7 +38,7 @@ class Session:
         self.last_model: tuple[str, str] | None = None  # (kind, name) of the model chosen last
         self._typed_keys: dict[str, Secret] = {}
         self.sandbox: Sandbox | None = None
-        self.conversations: dict[str, Conversation] = {}
+        self.conversations: dict[str, ChatMemory] = {}  # by the name `%%chat -c NAME` gives
         self.records: list[dict] = []
         self.watch = ModelWatch()
         self.token_limit_names: dict[str, str] = {}  # profile -> the max-tokens parameter its server took
@@ -167,11 +167,11 @@ class Session:
                              "request_id": record.request_id, "retries": record.retries})
 
     # -- conversations -----------------------------------------------------------------------------
-    def conversation(self, name: str, new: bool = False, system: str | None = None) -> "Conversation":
-        from ..conversation import Conversation
+    def conversation(self, name: str, new: bool = False, system: str | None = None) -> "ChatMemory":
+        from ..chat_memory import ChatMemory
 
         if new or name not in self.conversations:
-            self.conversations[name] = Conversation(name, system)
+            self.conversations[name] = ChatMemory(name, system)
         elif system is not None:
             self.conversations[name].system = system
         return self.conversations[name]
