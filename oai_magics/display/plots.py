@@ -20,6 +20,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..local_errors import LocalError
+
 __all__ = ["embedding_map", "place_labels", "MAX_LABELS", "MAX_GROUPS"]
 
 MAX_LABELS = 80  # beyond this a map is a cloud: the loneliest points are labelled, the note counts the rest
@@ -32,7 +34,7 @@ DIRECTIONS = tuple((math.cos(math.radians(a)), math.sin(math.radians(a))) for a 
 FONT_CACHE_NOTE = "matplotlib is building its font cache (once, before its first plot): this can take a minute..."
 
 
-class TooManyGroups(ValueError):
+class TooManyGroups(LocalError, ValueError):
     """The colour column has more distinct values than a legend can tell apart."""
 
 

@@ -19,14 +19,14 @@ PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
 CHUNK = 1 << 20
 
 
-async def read_form(request: Request, max_bytes: int) -> Any:
+async def read_form(request: Request, max_bytes: int, max_files: int = 4) -> Any:
     """The multipart form; uploads are spooled to temporary files by Starlette, not held in memory."""
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise invalid("This endpoint expects a multipart/form-data body.")
     length = int(request.headers.get("content-length") or 0)
     if length > max_bytes + 64 * 1024:
         raise ApiError(413, f"The file is too large: the limit is {max_bytes} bytes.", code="file_too_large")
-    return await request.form(max_files=4, max_fields=64)
+    return await request.form(max_files=max_files, max_fields=64)
 
 
 def optional_form_file(form: Any, name: str) -> UploadFile | None:
