@@ -39,6 +39,7 @@ __all__ = ["magic_arguments", "argument", "an_id", "a_word", "a_model", "at_leas
 # A word: runs of unquoted text and quoted spans; a lone quote (an apostrophe in "what's") is text.
 _TOKEN = re.compile(r"""(?:[^\s"']+|"[^"]*"|'[^']*'|["'])+""")
 _NEGATIVE_NUMBER = re.compile(r"^-\d+$|^-\d*\.\d+$")
+_WORD_END = re.compile(r"\s|$")
 _FREE_TEXT = ("*", "+", argparse.REMAINDER)
 
 
@@ -154,6 +155,7 @@ class _Word:
     text: str
     start: int
     end: int
+    as_typed: bool = False  # a JSON value joined from several words: its quotes are its own, not the shell's
 
 
 def _unquote(text: str, lone_quote_is_text: bool = False) -> str:
@@ -229,8 +231,8 @@ def _take_values(action: argparse.Action, words: list[_Word], index: int) -> tup
 def split_line(parser: argparse.ArgumentParser, line: str, in_text: list[str] | None = None) -> list[str] | None:
     """The argv for `parser` from a magic's line, or None when the line asks for the help. The
     option words of `parser` found inside the free text (taken as text) are added to `in_text`."""
-    words = [_Word(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(line)]
     positionals = [a for a in parser._actions if not a.option_strings]
+    words = _words(line, json_pairs=bool(positionals) and positionals[-1].type is a_word)
     free_text = bool(positionals) and positionals[-1].nargs in _FREE_TEXT and positionals[-1].type is not a_word
     options = _Options(parser)
     read = _read_options(options, words, len(positionals) - 1 if free_text else None)
@@ -241,7 +243,7 @@ def split_line(parser: argparse.ArgumentParser, line: str, in_text: list[str] | 
     kept = {id(word) for word in flat}
     explicit = any(word.text == "--" and id(word) not in kept for word in words)  # `--` ended the options
     fixed = len(positionals) - 1 if free_text else len(flat)  # the words before the free text, one each
-    words_argv = [_unquote(w.text, lone_quote_is_text=True) for w in flat[:fixed]]
+    words_argv = [w.text if w.as_typed else _unquote(w.text, lone_quote_is_text=True) for w in flat[:fixed]]
     if free_text and flat[fixed:]:
         words_argv.append(_raw_text(line, runs, flat[fixed]))
         if in_text is not None and not explicit:  # after `--` the user said it is all text
@@ -249,6 +251,45 @@ def split_line(parser: argparse.ArgumentParser, line: str, in_text: list[str] | 
                         and w.text not in ("-h", "--help")]
     # "--" keeps argparse from reading a word as an option; only added when needed, as it shows in its errors
     return argv + (["--"] if any(w.startswith("-") for w in words_argv) else []) + words_argv
+
+
+def _words(line: str, json_pairs: bool = False) -> list[_Word]:
+    """The line's words; with `json_pairs`, a `KEY={...}` or `KEY=[...]` pair is one word, from the
+    bracket to its match (strings and escapes respected) as typed, so that
+    `call_1={"status": "shipped", "eta": "monday"}` is one value."""
+    words: list[_Word] = []
+    found = _TOKEN.search(line)
+    while found:
+        word = _Word(found.group(), found.start(), found.end())
+        key, sep, value = word.text.partition("=")
+        if json_pairs and sep and value.startswith(("{", "[")):
+            closed = _matching_bracket(line, word.start + len(key) + 1)
+            if closed is None:
+                raise UsageError(f"{key}=: the {value[0]} of this output is never closed; "
+                                 f"quote the output: {key}='{value[0]}...'")
+            stop = _WORD_END.search(line, closed).start()  # to the end of the word the bracket closes in
+            word = _Word(line[word.start:stop], word.start, stop, as_typed=True)
+        words.append(word)
+        found = _TOKEN.search(line, word.end)
+    return words
+
+
+def _matching_bracket(text: str, start: int) -> int | None:
+    """Where the JSON value opening at `text[start]` ({ or [) ends (one past its closing bracket), or None."""
+    depth, in_string, escaped = 0, False, False
+    for position in range(start, len(text)):
+        char = text[position]
+        if in_string:
+            escaped, in_string = (not escaped and char == "\\"), in_string and (escaped or char != '"')
+        elif char == '"':
+            in_string = True
+        elif char in "{[":
+            depth += 1
+        elif char in "}]":
+            depth -= 1
+            if depth == 0:
+                return position + 1
+    return None
 
 
 def _read_options(options: _Options, words: list[_Word], free_from: int | None) -> tuple[list[str], list[list[_Word]]] | None:

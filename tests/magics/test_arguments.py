@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from IPython.core.error import UsageError
 
-from oai_magics.magics.arguments import HelpShown, a_model, argument, at_least, magic_arguments, parse
+from oai_magics.magics.arguments import HelpShown, a_model, a_word, argument, at_least, magic_arguments, parse
 
 
 @magic_arguments(name="try")
@@ -184,3 +184,18 @@ def test_params_cannot_replace_what_the_magic_sends() -> None:
         parse_params(["prompt=other"], reserved=("prompt",))
     with pytest.raises(UsageError, match="--param expects key=value"):
         parse_params(["=x"])
+
+
+@magic_arguments(name="try pairs")
+@argument("--thread", help="an option among the pairs")
+@argument("outputs", nargs="+", type=a_word, help="CALL=OUTPUT pairs")
+def pairs_magic(line: str) -> None:
+    """A magic whose words are separate values."""
+
+
+def test_a_json_value_is_one_word_as_typed_up_to_its_matching_bracket() -> None:
+    args = parse(pairs_magic, 'a={"s": "x } y \\" ]", "n": [1, -2]} --thread t b=[{"k": "v w"}] c="q r"')
+    assert args.outputs == ['a={"s": "x } y \\" ]", "n": [1, -2]}', 'b=[{"k": "v w"}]', "c=q r"]
+    assert args.thread == "t"
+    with pytest.raises(UsageError, match=r"never closed; quote the output"):
+        parse(pairs_magic, 'a={"s": 1')

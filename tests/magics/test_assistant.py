@@ -109,6 +109,22 @@ def test_unknown_call_is_shown_and_answered_with_submit(shell: Any, api: str) ->
         a(shell, api, "submit get_time=12:35")
 
 
+def test_submit_goes_to_the_run_waiting_for_that_call_and_takes_json_whole(shell: Any, api: str) -> None:
+    shell.user_ns["time_tool"] = TIME_SPEC
+    a(shell, api, "create clock --model gpt-4o-mini --tools time_tool")
+    a(shell, api, "create chatty --model gpt-4o-mini")
+    a(shell, api, "run clock What time is it in Oslo?")
+    waiting = shell.user_ns["_"]
+    a(shell, api, "run chatty Hello")  # a later run, on another thread, that waits for nothing
+    assert shell.user_ns["_"].status == "completed"
+    call = waiting.pending_calls[0]["id"]
+    _, out = a(shell, api, "submit " + call + '={"time": "12:34", "zone": "CET", "note": "a } and a \\" inside"}')
+    done = shell.user_ns["_"]
+    assert f"answering run {waiting.run_id}" in out.stdout
+    assert done.status == "completed" and done.run_id == waiting.run_id
+    assert '"zone": "CET"' in done.text and 'a } and a \\" inside' in done.text
+
+
 def test_confirm_declined_leaves_the_call_for_the_user(shell: Any, api: str, monkeypatch: pytest.MonkeyPatch) -> None:
     asked = []
     monkeypatch.setattr(builtins, "input", lambda prompt: asked.append(prompt) or "n")
