@@ -12,7 +12,7 @@ from typing import Any
 from IPython.core.error import UsageError
 
 from .arguments import a_model, a_word, argument, at_least, magic_arguments
-from .assistant_table import ROUTER, api_option, records_frame, show_frame, tool_specs
+from .assistant_table import ROUTER, api_option, latest_thread, records_frame, show_frame, tool_specs
 from .common import error_line, parse_params, publish
 from .prompts import interpolate
 
@@ -227,7 +227,7 @@ def cancel(magics: Any, args: Any) -> None:
 @argument("-o", "--output", metavar="NAME", help="also store the table in this variable")
 def runs(magics: Any, args: Any) -> Any:
     """A thread's runs as a DataFrame."""
-    thread_id = args.thread or chosen_run(magics, None, None)[0]
+    thread_id = args.thread or latest_thread(magics)
     rows = [{**r, "required_calls": len(r["required_calls"])} for r in magics.backend(args).list_runs(thread_id)]
     return show_frame(magics, records_frame(rows), args.output)
 

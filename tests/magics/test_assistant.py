@@ -70,6 +70,24 @@ def test_create_thread_run_messages(shell: Any, api: str) -> None:
     assert "message_creation" in list(steps["type"])
 
 
+def test_messages_default_to_the_latest_thread_and_only_add_takes_text(shell: Any, api: str) -> None:
+    with pytest.raises(UsageError, match="No run yet in this session: name a thread"):
+        a(shell, api, "messages")
+    a(shell, api, "create tutor --model gpt-4o-mini")
+    a(shell, api, "run tutor Tell me about Lisbon trams")
+    thread = shell.user_ns["_"].thread_id
+    a(shell, api, 'messages add And the "funicular"?')
+    a(shell, api, f"messages {thread} add And the ferries?")
+    latest, _ = a(shell, api, "messages")
+    named, _ = a(shell, api, f"messages {thread} list")
+    assert list(latest["id"]) == list(named["id"])
+    assert {'And the "funicular"?', "And the ferries?"} <= set(latest["text"])
+    with pytest.raises(UsageError, match="text belongs after `add`"):
+        a(shell, api, f"messages {thread} list stray words")
+    _, out = a(shell, api, "messages --help")
+    assert "[thread] [add] [text ...]" in out.stdout.lower() and "required" not in out.stdout
+
+
 def test_assistants_by_name_or_id_show_update_delete(shell: Any, api: str) -> None:
     a(shell, api, "create keeper --model gpt-4o-mini -o made")
     made = shell.user_ns["made"]
