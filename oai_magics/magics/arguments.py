@@ -16,13 +16,17 @@ inspector, `%chat --help` through `parse`).
   (`%chat What does "foo" mean`, `%chat what does tar -s do`): an option word inside a prompt is
   part of the question, never a setting changed behind the user's back;
 - `--` ends the options: everything after it is words;
-- only a `-h` / `--help` before the first word asks for the help.
+- only a `-h` / `--help` before the first word asks for the help;
+- given the notebook's namespace, `{{name}}` in an option value or a single-word positional (an id,
+  a path, a URL) is the variable's value, as in prompts (`prompts.interpolate`), unless the line has
+  `--no-interpolate`; the free text is left to the magic, which fills it as a prompt.
 """
 
 from __future__ import annotations
 
 import argparse
 import difflib
+import functools
 import math
 import re
 import shlex
@@ -33,6 +37,8 @@ from IPython.core.error import UsageError
 from IPython.core.magic_arguments import MagicArgumentParser, argument, real_name
 from IPython.core.magic_arguments import magic_arguments as _eager_magic_arguments
 
+from .prompts import interpolate
+
 __all__ = ["magic_arguments", "argument", "an_id", "a_word", "a_model", "at_least", "WORKERS", "a_number", "parser_of", "help_text",
            "parse", "HelpShown"]
 
@@ -41,6 +47,9 @@ _TOKEN = re.compile(r"""(?:[^\s"']+|"[^"]*"|'[^']*'|["'])+""")
 _NEGATIVE_NUMBER = re.compile(r"^-\d+$|^-\d*\.\d+$")
 _WORD_END = re.compile(r"\s|$")
 _FREE_TEXT = ("*", "+", argparse.REMAINDER)
+_PLACEHOLDERS = ("{{name}} (also {{name.attr}}, {{name[0]}}) in an id or an option value is replaced by the "
+                 "value of that notebook variable, as in prompts; --no-interpolate (where the magic has it) sends "
+                 "braces as they are.")
 
 
 class HelpShown(Exception):
@@ -59,6 +68,7 @@ class _LazyParser:
             func = self.func
             kwds = dict(getattr(func, "argcmd_kwds", {}))
             kwds.setdefault("description", func.__doc__)
+            kwds.setdefault("epilog", _PLACEHOLDERS)
             parser = MagicArgumentParser(real_name(func), **kwds)
             group = None
             for decoration in func.decorators[::-1]:  # in the order they are written in the source
@@ -228,9 +238,11 @@ def _take_values(action: argparse.Action, words: list[_Word], index: int) -> tup
     return [w.text for w in words[index:end]], end
 
 
-def split_line(parser: argparse.ArgumentParser, line: str, in_text: list[str] | None = None) -> list[str] | None:
+def split_line(parser: argparse.ArgumentParser, line: str, in_text: list[str] | None = None,
+               fill: Callable[[str], str] | None = None) -> list[str] | None:
     """The argv for `parser` from a magic's line, or None when the line asks for the help. The
-    option words of `parser` found inside the free text (taken as text) are added to `in_text`."""
+    option words of `parser` found inside the free text (taken as text) are added to `in_text`.
+    `fill` is applied to each option value and each single-word positional (not the free text)."""
     positionals = [a for a in parser._actions if not a.option_strings]
     words = _words(line, json_pairs=bool(positionals) and positionals[-1].type is a_word)
     free_text = bool(positionals) and positionals[-1].nargs in _FREE_TEXT and positionals[-1].type is not a_word
@@ -239,11 +251,15 @@ def split_line(parser: argparse.ArgumentParser, line: str, in_text: list[str] | 
     if read is None:
         return None
     argv, runs = read
+    if fill is not None and any(_says_no_interpolate(options, word) for word in argv):
+        fill = None  # the line asks for its braces to be sent as they are
+    argv = [fill(word) for word in argv] if fill else argv  # an option is one word with its value here
     flat = [word for run in runs for word in run]
     kept = {id(word) for word in flat}
     explicit = any(word.text == "--" and id(word) not in kept for word in words)  # `--` ended the options
     fixed = len(positionals) - 1 if free_text else len(flat)  # the words before the free text, one each
     words_argv = [w.text if w.as_typed else _unquote(w.text, lone_quote_is_text=True) for w in flat[:fixed]]
+    words_argv = [fill(word) for word in words_argv] if fill else words_argv
     if free_text and flat[fixed:]:
         words_argv.append(_raw_text(line, runs, flat[fixed]))
         if in_text is not None and not explicit:  # after `--` the user said it is all text
@@ -290,6 +306,11 @@ def _matching_bracket(text: str, start: int) -> int | None:
             if depth == 0:
                 return position + 1
     return None
+
+
+def _says_no_interpolate(options: _Options, word: str) -> bool:
+    matched = options.match(word) if word.startswith("--") else None
+    return matched is not None and matched[0].dest == "no_interpolate"
 
 
 def _read_options(options: _Options, words: list[_Word], free_from: int | None) -> tuple[list[str], list[list[_Word]]] | None:
@@ -339,12 +360,14 @@ def _raw_text(line: str, runs: list[list[_Word]], first: _Word) -> str:
     return " ".join(pieces)
 
 
-def parse(magic: Callable[..., Any], line: str, *, intermixed: bool = True) -> Any:
+def parse(magic: Callable[..., Any], line: str, *, intermixed: bool = True, namespace: dict | None = None) -> Any:
     """The magic's arguments from its line (see the module docstring); `-h` prints the help.
-    Options may always stand between the words (`intermixed` is accepted for callers that ask for it)."""
+    Options may always stand between the words (`intermixed` is accepted for callers that ask for it).
+    With the notebook's `namespace`, `{{name}}` in option values and ids is filled from it."""
     parser = parser_of(magic)
     in_text: list[str] = []
-    argv = split_line(parser, line, in_text)
+    fill = functools.partial(interpolate, namespace=namespace) if namespace is not None else None
+    argv = split_line(parser, line, in_text, fill)
     if argv is None:
         print(help_text(magic))
         raise HelpShown()

@@ -71,7 +71,7 @@ class EmbedMagics(SessionMagics):
     @line_cell_magic
     def embed(self, line: str, cell: str | None = None) -> Any:
         """Embed texts into a DataFrame: a `text` column and one float32 column per dimension."""
-        args = parse(self.embed, line)
+        args = parse(self.embed, line, namespace=self.shell.user_ns)
         if args.jobs:
             return self._jobs(args)
         if args.collect:

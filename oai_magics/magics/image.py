@@ -48,7 +48,7 @@ class ImageMagics(SessionMagics):
     @line_magic
     def image(self, line: str) -> None:
         """Generate images from a prompt and show them inline."""
-        args = parse(self.image, line)
+        args = parse(self.image, line, namespace=self.shell.user_ns)
         prompt = " ".join(args.prompt)
         if prompt and not args.no_interpolate:
             prompt = interpolate(prompt, self.shell.user_ns)

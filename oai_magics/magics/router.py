@@ -50,7 +50,7 @@ class Router:
             return handler.dispatch(owner, rest)
         from .arguments import parse
 
-        return handler(owner, parse(handler, rest))
+        return handler(owner, parse(handler, rest, namespace=owner.shell.user_ns))
 
     def summary(self) -> str:
         width = max(map(len, self.table))

@@ -79,7 +79,8 @@ def test_messages_default_to_the_latest_thread_and_only_add_takes_text(shell: An
     a(shell, api, 'messages add And the "funicular"?')
     a(shell, api, f"messages {thread} add And the ferries?")
     latest, _ = a(shell, api, "messages")
-    named, _ = a(shell, api, f"messages {thread} list")
+    shell.user_ns["result"] = {"thread": thread}
+    named, _ = a(shell, api, "messages {{result['thread']}} list")  # a notebook value, as in prompts
     assert list(latest["id"]) == list(named["id"])
     assert {'And the "funicular"?', "And the ferries?"} <= set(latest["text"])
     with pytest.raises(UsageError, match="text belongs after `add`"):

@@ -300,3 +300,10 @@ def test_a_wait_that_never_ends_is_refused_and_the_setting_kept(shell: Any, name
     before = getattr(magics, name)
     shell.run_line_magic("config", f"OAIMagics.{name} = {value}")  # IPython reports the refusal in one line
     assert getattr(magics, name) == before
+
+
+def test_a_notebook_value_in_an_option_is_filled_in(shell: Any, sandbox: Any) -> None:
+    shell.user_ns["url"] = sandbox.base_url
+    _, out = run(shell, "oai", "profile add filled --base-url {{url}} --key-env SANDBOX_TEST_KEY")
+    _, out = run(shell, "oai", "use filled")
+    assert sandbox.base_url in out.stdout and "{{" not in out.stdout
