@@ -17,9 +17,8 @@ inspector, `%chat --help` through `parse`).
   part of the question, never a setting changed behind the user's back;
 - `--` ends the options: everything after it is words;
 - only a `-h` / `--help` before the first word asks for the help;
-- given the notebook's namespace, `{{name}}` in an option value or a single-word positional (an id,
-  a path, a URL) is the variable's value, as in prompts (`prompts.interpolate`), unless the line has
-  `--no-interpolate`; the free text is left to the magic, which fills it as a prompt.
+- given the notebook's namespace, `{{name}}` in an option value or a one-word positional (an id, a
+  URL) is filled as in prompts, unless the line has `--no-interpolate`; the free text is the magic's.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from IPython.core.magic import Magics
 from ..local_errors import LocalError
 from .arguments import HelpShown, parse
 
-__all__ = ["SessionMagics", "friendly", "parse", "parse_params", "listing", "publish", "read_variable", "local_path",
+__all__ = ["SessionMagics", "friendly", "parse", "parse_params", "listing", "publish", "store_in", "read_variable", "local_path",
            "error_line"]
 
 
@@ -113,10 +113,15 @@ def listing(items: Any) -> Any:
 def publish(shell: Any, value: Any, name: str | None) -> None:
     """Store a result that was already displayed: in `name` (-o) and in `_`, without showing it again."""
     if name:
-        if not name.isidentifier():
-            raise UsageError(f"-o needs a Python name, got {name!r}")
-        shell.user_ns[name] = value
+        store_in(shell, value, name)
     shell.displayhook.update_user_ns(value)
+
+
+def store_in(shell: Any, value: Any, name: str) -> None:
+    """A result in the variable `-o` names (a magic returning it leaves `_` to IPython)."""
+    if not name.isidentifier():
+        raise UsageError(f"-o needs a Python name, got {name!r}")
+    shell.user_ns[name] = value
 
 
 def read_variable(shell: Any, name: str) -> Any:

@@ -11,7 +11,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import line_cell_magic, magics_class, no_var_expand
 
 from .arguments import WORKERS, argument, at_least, magic_arguments
-from .common import SessionMagics, friendly, parse, publish, read_variable
+from .common import SessionMagics, friendly, parse, publish, read_variable, store_in
 from .oai import ROUTER, OAIMagics
 from .prompts import interpolate
 
@@ -65,7 +65,8 @@ class EmbedMagics(SessionMagics):
     @argument("--plot", action="store_true", help="draw a labelled 2-D map (PCA) of the embeddings")
     @argument("--color-by", metavar="COLUMN", help="with --plot and a DataFrame input: colour the points by this column")
     @argument("--no-interpolate", action="store_true", help="send {{name}} placeholders as they are")
-    @argument("-o", "--output", metavar="NAME", help="store the embeddings DataFrame in this variable")
+    @argument("-o", "--output", metavar="NAME",
+              help="store the result (the embeddings, or with --jobs the table of jobs) in this variable")
     @argument("text", nargs="*", help="a text to embed (line form); in %%embed, one text per line")
     @no_var_expand
     @line_cell_magic
@@ -172,6 +173,8 @@ class EmbedMagics(SessionMagics):
             rows = [job.row() for job in store.all()]
         frame = pd.DataFrame(rows, columns=JOB_COLUMNS)
         frame["created"] = pd.to_datetime(frame["created"], unit="s", utc=True)
+        if args.output:
+            store_in(self.shell, frame, args.output)
         return frame
 
     def _collect(self, args: Any) -> Any:
@@ -240,7 +243,7 @@ class EmbedMagics(SessionMagics):
         return similarity_frame(frame, query[0], top=args.top)
 
 
-@ROUTER.command("cache")
+@ROUTER.command("cache", listing=True)
 @magic_arguments(name="oai cache")
 @argument("--clear", action="store_true", help="forget the cached embeddings (all, or --model's)")
 @argument("--model", help="with --clear: only this model's")

@@ -307,3 +307,18 @@ def test_a_notebook_value_in_an_option_is_filled_in(shell: Any, sandbox: Any) ->
     _, out = run(shell, "oai", "profile add filled --base-url {{url}} --key-env SANDBOX_TEST_KEY")
     _, out = run(shell, "oai", "use filled")
     assert sandbox.base_url in out.stdout and "{{" not in out.stdout
+
+
+@pytest.mark.parametrize("line", ["models", "profiles", "files list", "files", "usage", "history", "finetunes list",
+                                  "finetunes", "cache"])
+def test_every_listing_takes_an_output_name(shell: Any, line: str, tmp_path: Path) -> None:
+    run(shell, "chat", "Hello")  # a conversation for `history`, a request for `usage`
+    if line.startswith("finetunes"):
+        data = tmp_path / "train.jsonl"
+        data.write_text('{"prompt": "a", "completion": "b"}\n')
+        uploaded, _ = run(shell, "oai", f"files upload {data} --purpose fine-tune")
+        run(shell, "oai", f"finetunes create --training-file {uploaded['id'][0]} -m curie")
+    shown, _ = run(shell, "oai", f"{line} -o table")
+    assert isinstance(shown, pd.DataFrame) and shell.user_ns["table"] is shown
+    with pytest.raises(UsageError, match="-o needs a Python name"):
+        run(shell, "oai", f"{line} -o 2x")
