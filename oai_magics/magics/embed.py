@@ -11,7 +11,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import line_cell_magic, magics_class, no_var_expand
 
 from .arguments import WORKERS, argument, at_least, magic_arguments
-from .common import SessionMagics, friendly, parse, publish, read_variable, store_in
+from .common import SessionMagics, friendly, key_advice, key_refused, parse, publish, read_variable, store_in
 from .oai import ROUTER, OAIMagics
 from .prompts import interpolate
 
@@ -98,8 +98,7 @@ class EmbedMagics(SessionMagics):
             partial = embedding_frame(texts, exc.matrix, index) if exc.matrix.shape[1] else None
             publish(self.shell, partial, args.output)
             raise UsageError(f"{exc} (the partial result, NaN where rows failed, is in `_`"
-                             f"{' and ' + args.output if args.output else ''}"
-                             f"{'' if args.no_cache else '; run it again to send only those rows'})") from None
+                             f"{' and ' + args.output if args.output else ''}{self._next_step(exc, args)})") from None
         finally:
             if cache is not None:
                 cache.close()
@@ -107,6 +106,12 @@ class EmbedMagics(SessionMagics):
         if args.output:
             self.shell.user_ns[args.output] = frame
         return self._explore(args, frame, model, colors) if (args.query or args.plot) else frame
+
+    def _next_step(self, exc: Exception, args: Any) -> str:
+        """After failed rows: a refused key is no reason to send them again; otherwise the cache keeps the rest."""
+        if key_refused(exc.__cause__):
+            return f"; the server refused the key: {key_advice(self.session)}"
+        return "" if args.no_cache else "; run it again to send only those rows"
 
     # -- inputs and the cache ------------------------------------------------------------------
     def _inputs(self, args: Any, cell: str | None) -> tuple[list[str], Any]:

@@ -322,3 +322,25 @@ def test_every_listing_takes_an_output_name(shell: Any, line: str, tmp_path: Pat
     assert isinstance(shown, pd.DataFrame) and shell.user_ns["table"] is shown
     with pytest.raises(UsageError, match="-o needs a Python name"):
         run(shell, "oai", f"{line} -o 2x")
+
+
+def test_a_refused_key_has_its_own_line_and_no_magic_advises_running_again(shell: Any, httpserver: Any,
+                                                                            monkeypatch: Any) -> None:
+    refusal = {"error": {"message": "Incorrect API key provided.", "type": "invalid_request_error",
+                         "code": "invalid_api_key", "param": None}}
+    httpserver.expect_request(re.compile("^/v1/")).respond_with_json(refusal, status=401)
+    monkeypatch.setenv("WRONG_KEY", "sk-wrong-0123456789")
+    run(shell, "oai", f"profile add wrong --base-url {httpserver.url_for('/v1')} --key-env WRONG_KEY")
+    _, out = run(shell, "oai", "use wrong")
+    refused = next(line for line in out.stdout.splitlines() if "refused the key" in line)
+    assert not refused.startswith("%assistant") and "401" in refused
+    assert "%oai key" in refused and "$WRONG_KEY" in refused and "sk-wrong" not in out.stdout
+    with pytest.raises(UsageError) as embedded:
+        run(shell, "embed", "hello")
+    with pytest.raises(UsageError) as asked:
+        run(shell, "oai", "models")
+    shell.user_ns["rows"] = pd.DataFrame({"text": ["a", "b"]})
+    _, each = run(shell, "chat", "--each rows", "Say {{row.text}}")
+    for said in (str(embedded.value), str(asked.value), each.stdout):
+        assert "refused the key" in said and "%oai key" in said
+        assert not re.search(r"again to send|give this frame back|[Rr]e-?run", said.replace("%oai use wrong again", ""))
