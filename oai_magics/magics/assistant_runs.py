@@ -85,7 +85,9 @@ def follow(magics: Any, handle: Any, functions: dict[str, Any], confirm: bool, o
         drive(handle, functions, view, confirm=ask if confirm else None)
         view.finish(closing_note(handle))
     except KeyboardInterrupt:
-        view.finish(f"interrupted: {cancel_quietly(handle)}; {kept(handle)}")
+        cancelled = cancel_quietly(handle)
+        view.interrupted(handle.status if handle.done else "interrupted")
+        view.finish(f"interrupted: {cancelled}; {kept(handle)}")
     except (OpenAIError, RunTimeout) as exc:
         problem = failure(handle, exc)
         view.finish(f"failed: {problem}; {kept(handle)}")
