@@ -328,9 +328,10 @@ def test_a_refused_key_has_its_own_line_and_no_magic_advises_running_again(shell
                                                                             monkeypatch: Any) -> None:
     refusal = {"error": {"message": "Incorrect API key provided.", "type": "invalid_request_error",
                          "code": "invalid_api_key", "param": None}}
-    httpserver.expect_request(re.compile("^/v1/")).respond_with_json(refusal, status=401)
+    # A server of its own (a path no other test uses): `%oai use` asks a server it has not asked before.
+    httpserver.expect_request(re.compile("^/refusing/v1/")).respond_with_json(refusal, status=401)
     monkeypatch.setenv("WRONG_KEY", "sk-wrong-0123456789")
-    run(shell, "oai", f"profile add wrong --base-url {httpserver.url_for('/v1')} --key-env WRONG_KEY")
+    run(shell, "oai", f"profile add wrong --base-url {httpserver.url_for('/refusing/v1')} --key-env WRONG_KEY")
     _, out = run(shell, "oai", "use wrong")
     refused = next(line for line in out.stdout.splitlines() if "refused the key" in line)
     assert not refused.startswith("%assistant") and "401" in refused
