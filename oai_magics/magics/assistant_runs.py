@@ -199,15 +199,17 @@ def submit(magics: Any, args: Any) -> None:
 def waiting_run(magics: Any, backend: Any, keys: list[str], thread: str | None) -> tuple[str, str] | None:
     """The run waiting for the calls named, on `thread` or on the threads of this session (latest
     first): one waiting for a call of that id, else the latest waiting for a call of that name."""
-    by_name = None
     for thread_id in [thread] if thread else reversed(list(magics.threads)):
+        by_name = None
         for record in reversed(backend.list_runs(thread_id)):
             calls = record["required_calls"] if record["status"] == "requires_action" else []
             if any(c["id"] in keys for c in calls):
                 return thread_id, record["id"]
             if by_name is None and any(c["name"] in keys for c in calls):
                 by_name = (thread_id, record["id"])
-    return by_name
+        if by_name:  # names are not unique across threads: the latest thread's run is meant
+            return by_name
+    return None
 
 
 @ROUTER.command("cancel")
