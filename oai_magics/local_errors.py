@@ -5,9 +5,9 @@
     ├── RunTimeout                    assistants.base (also a TimeoutError)
     ├── Unsupported                   assistants.base (also a ValueError)
     ├── NotFound                      assistants.resolve (also a LookupError)
-    ├── Stopped                       embeddings.pacing: a job stopped by Ctrl-C
+    ├── Stopped                       jobs.pacing: a job stopped by Ctrl-C
     ├── EmbeddingJobError             embeddings.direct: some batches failed (the partial matrix kept)
-    └── JobNotReady                   embeddings.batch_jobs: a Batch API job still running
+    └── JobNotReady                   jobs.batch_status: a Batch API job still running
 
 Each class keeps the built-in error it also is, so `except ValueError` and the like still catch it.
 `line()` is the one rendering: the magics show it as a one-line UsageError, the form shows it in

@@ -16,9 +16,9 @@ def seven() -> list[tuple[type, type]]:
     from oai_magics.assistants import RunTimeout, Unsupported
     from oai_magics.assistants.resolve import NotFound
     from oai_magics.display.plots import TooManyGroups
-    from oai_magics.embeddings.batch_jobs import JobNotReady
+    from oai_magics.jobs.batch_status import JobNotReady
     from oai_magics.embeddings.direct import EmbeddingJobError
-    from oai_magics.embeddings.pacing import Stopped
+    from oai_magics.jobs.pacing import Stopped
 
     return [(TooManyGroups, ValueError), (RunTimeout, TimeoutError), (Unsupported, ValueError),
             (NotFound, LookupError), (Stopped, Exception), (EmbeddingJobError, Exception), (JobNotReady, Exception)]
@@ -36,7 +36,7 @@ def test_the_line_is_the_message_then_the_hint() -> None:
 
 
 def test_an_error_raised_without_words_says_what_happened_from_its_docstring() -> None:
-    from oai_magics.embeddings.pacing import Stopped
+    from oai_magics.jobs.pacing import Stopped
 
     assert str(Stopped()) == "The job was stopped (Ctrl-C) while a request waited for its turn."
 

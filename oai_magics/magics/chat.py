@@ -60,7 +60,7 @@ class ChatMagics(SessionMagics):
         if args.collect:
             from .chat_each import collect_each
 
-            return collect_each(self, args)
+            return collect_each(self, args.collect, wait=args.wait, output=args.output)
         if args.batch and not args.each:
             raise UsageError("--batch goes with --each VAR: one request per row, through the Batch API")
         if args.each:

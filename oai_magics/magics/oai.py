@@ -17,7 +17,7 @@ from IPython.core.magic import Magics, line_magic, magics_class, no_var_expand
 from traitlets import Bool, Dict, Float, Int, TraitError, Unicode, observe
 
 # Each subcommand module registers its subcommands on ROUTER when imported.
-from . import oai_api, oai_files, oai_finetunes  # noqa: F401
+from . import oai_api, oai_files, oai_finetunes, oai_jobs  # noqa: F401
 from . import profiles
 from .arguments import argument, magic_arguments
 from .common import friendly

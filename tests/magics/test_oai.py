@@ -310,7 +310,7 @@ def test_a_notebook_value_in_an_option_is_filled_in(shell: Any, sandbox: Any) ->
 
 
 @pytest.mark.parametrize("line", ["models", "profiles", "files list", "files", "usage", "history", "finetunes list",
-                                  "finetunes", "cache"])
+                                  "finetunes", "cache", "jobs list", "jobs"])
 def test_every_listing_takes_an_output_name(shell: Any, line: str, tmp_path: Path) -> None:
     run(shell, "chat", "Hello")  # a conversation for `history`, a request for `usage`
     if line.startswith("finetunes"):

@@ -169,7 +169,7 @@ class Pacer:
                     window.resets_at = resets_at
             if status == 429:
                 self.rate_limited += 1
-                asked = _retry_after(lowered)
+                asked = RetryPolicy.retry_after(lowered)  # the client's parser: seconds, milliseconds or an HTTP date
                 if asked is None or not 0 <= asked <= LONGEST_PAUSE:
                     # No wait said, or one longer than the client sits through: the client fails
                     # such a call at once, saying when to try again, and the job is not held for it.
@@ -183,13 +183,6 @@ def _number(value: str | None) -> float | None:
         return float(value) if value is not None else None
     except ValueError:
         return None
-
-
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    millis = _number(headers.get("retry-after-ms"))
-    if millis is not None:
-        return millis / 1000
-    return _number(headers.get("retry-after"))
 
 
 def paced_call(call: Callable[[Mapping[str, str]], T], pacer: Pacer, tokens: int, attempts: int,
