@@ -21,7 +21,7 @@ from functools import partial
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Literal, Mapping
 
-from .. import __version__
+from .._version import __version__
 from .answers import as_stream, expect_object
 from .errors import (APIConnectionError, APIError, APIResponseValidationError, APIStatusError, APIUserAbortError,
                      KeyFormatError, status_error)
