@@ -1,7 +1,7 @@
 """Server bytes into objects, the key masked: the one place the client reads what a server sent.
 
-A `Decoder` holds the call's key (a `Secret`, or None) and is the only caller of its masking: every
-header value (`headers`), whole body (`body`), streamed chunk (`StreamMask.chunks`) and decoded JSON
+A `Decoder` holds the client's key (a `Secret`, or None), and this module is the only caller of its
+masking: every header value (`headers`), whole body (`body`), streamed read (`StreamMask`) and decoded JSON
 (`json`; an escape such as `\\u0073k-...` spells the key anew once decoded) passes through it before
 anything else sees it, so a server or proxy that echoes the `Authorization` header cannot put the key
 into an error message, a traceback's locals, a reply shown in the notebook or a file written from it.
@@ -27,7 +27,7 @@ from .envelope import error_fields, short_text
 from .errors import (APIError, APIResponseValidationError, APIStatusError, AuthenticationError, BadRequestError,
                      ConflictError, InternalServerError, NotFoundError, PermissionDeniedError, RateLimitError,
                      UnprocessableEntityError)
-from .secret import ESCAPE, Secret
+from .secret import Secret
 from .transport import Response
 
 __all__ = ["Decoder", "Answer", "StreamMask", "Expect", "StreamKind", "status_error", "BOM"]
@@ -39,6 +39,9 @@ BOM = b"\xef\xbb\xbf"  # a byte order mark some servers put before a body
 _UNPARSED = object()
 # Where a Server-Sent Event ends: a chunk that ends so leaves no event half read.
 _EVENT_ENDS = (b"\n\n", b"\r\r", b"\r\n\r\n")
+# Every JSON escape starts with one: a read without it (most reads) cannot spell the key by escapes,
+# and a one-byte search is the cheapest there is.
+_BACKSLASH = b"\\"
 
 _BY_STATUS: dict[int, type[APIStatusError]] = {
     400: BadRequestError,
@@ -175,12 +178,15 @@ class Answer:
 
 
 class StreamMask:
-    """The key masked in one stream: in its bytes once per network read, and in the JSON of an event
+    """The key masked in one stream: looked for once per network read, and in the JSON of an event
     only when the bytes it came in hold an escape (the one way decoding can spell the key anew).
 
-    `chunks()` yields the reads whole lines at a time (`Secret.hide_in_stream`), noting whether the
-    event now being read may hold an escape; `json()` decodes an event's data, and masks its strings
-    only then. Without a key both hand everything on as it came.
+    A key holds no line break, so each copy lies within one line: `chunks()` hands on each read up
+    to its last line break, masked, and the bytes after it wait for the rest of their line (the
+    usual read ends with a line break and passes at once; nothing that could be shown waits longer,
+    as a Server-Sent Event is complete only at a blank line; a long line arriving in many reads is
+    joined once, when its end comes). It notes whether the event being read may hold an escape;
+    `json()` masks an event's strings only then. Without a key both hand everything on as it came.
     """
 
     def __init__(self, secret: Secret | None) -> None:
@@ -191,11 +197,28 @@ class StreamMask:
         if not self.secret:
             yield from chunks
             return
+        hide = self.secret.hide
+        held: list[bytes] = []
         carried = False  # an escape in an event that began in an earlier read and is not over yet
-        for lines in self.secret.hide_in_stream(chunks):
-            self.escaped = carried or ESCAPE in lines
-            yield lines
-            carried = self.escaped and not lines.endswith(_EVENT_ENDS)
+        for chunk in chunks:
+            if held or not chunk.endswith(b"\n"):  # a line cut off: its start waits for the rest
+                cut = max(chunk.rfind(b"\n"), chunk.rfind(b"\r")) + 1
+                if not cut:
+                    held.append(chunk)
+                    continue
+                lines = chunk if cut == len(chunk) else chunk[:cut]
+                if held:
+                    lines = b"".join(held) + lines
+                held = [chunk[cut:]] if cut < len(chunk) else []
+                chunk = lines
+            chunk = hide(chunk)
+            self.escaped = carried or _BACKSLASH in chunk
+            yield chunk
+            carried = self.escaped and not chunk.endswith(_EVENT_ENDS)
+        if held:
+            rest = hide(b"".join(held))
+            self.escaped = carried or _BACKSLASH in rest
+            yield rest
 
     def json(self, data: str) -> Any:
         """An event's data decoded (ValueError when it is not JSON), the key masked where an escape spelled it."""

@@ -35,6 +35,28 @@ def decoded_events(mask: StreamMask, pieces: list[bytes]) -> list[Any]:
     return events
 
 
+# -- the key in a stream, however the network splits it ----------------------------------------------
+
+def test_the_key_is_masked_wherever_a_chunk_boundary_falls() -> None:
+    body = b'data: {"a": "x"}\n\ndata: {"echo": "Bearer ' + KEY.encode() + b'"}\n\ndata: [DONE]\n\n'
+    for first in range(len(body)):
+        for second in range(first, len(body), 7):
+            pieces = [body[:first], body[first:second], body[second:]]
+            out = list(StreamMask(Secret(KEY)).chunks(pieces))
+            assert b"".join(out) == body.replace(KEY.encode(), MASK.encode()), (first, second)
+            assert not any(KEY.encode() in piece for piece in out)
+
+
+def test_whole_lines_pass_at_once() -> None:
+    """Nothing that ends a line waits for the next chunk: a streamed reply is not held back."""
+    chunks = iter([b"data: 1\n\n", b"data: 2\n", b"\ndata: 3"])
+    masked = StreamMask(Secret(KEY)).chunks(chunks)
+    assert next(masked) == b"data: 1\n\n"
+    assert next(masked) == b"data: 2\n"
+    assert next(masked) == b"\n"  # the rest of that line waits for its end (here: the end of the stream)
+    assert list(masked) == [b"data: 3"]
+
+
 # -- the key spelled by escapes in a stream --------------------------------------------------------
 
 def test_an_escaped_key_is_masked_wherever_the_reads_split_its_stream() -> None:
