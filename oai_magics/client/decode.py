@@ -40,7 +40,7 @@ _UNPARSED = object()
 # Where a Server-Sent Event ends: a chunk that ends so leaves no event half read.
 _EVENT_ENDS = (b"\n\n", b"\r\r", b"\r\n\r\n")
 # Every JSON escape starts with one: a read without it (most reads) cannot spell the key by escapes,
-# and a one-byte search is the cheapest there is.
+# and a one-byte search is the cheapest there is (`find`, which for bytes costs less than `in`).
 _BACKSLASH = b"\\"
 
 _BY_STATUS: dict[int, type[APIStatusError]] = {
@@ -212,12 +212,12 @@ class StreamMask:
                 held = [chunk[cut:]] if cut < len(chunk) else []
                 chunk = lines
             chunk = hide(chunk)
-            self.escaped = carried or _BACKSLASH in chunk
+            self.escaped = carried or chunk.find(_BACKSLASH) != -1
             yield chunk
             carried = self.escaped and not chunk.endswith(_EVENT_ENDS)
         if held:
             rest = hide(b"".join(held))
-            self.escaped = carried or _BACKSLASH in rest
+            self.escaped = carried or rest.find(_BACKSLASH) != -1
             yield rest
 
     def json(self, data: str) -> Any:
