@@ -28,7 +28,7 @@ class Call:
     headers: dict[str, str]
     query: dict[str, Any]
     body: dict[str, Any] | None
-    uploads: dict[str, Upload]
+    uploads: dict[str, Upload | list[Upload]]  # a field may carry several files (image[])
     timeout: Timeout
     stream: bool
     attempts: int = 1

@@ -20,7 +20,7 @@ from .answers import expect_object
 from .calls import Call, clean_query, idempotency_key
 from .decode import Decoder, Expect, StreamKind
 from .errors import APIConnectionError, APIError, APIUserAbortError, KeyFormatError
-from .multipart import Upload, encode
+from .multipart import encode, uploads
 from .pagination import Page
 from .records import Listener, RequestRecord, tell
 from .retries import RetryPolicy, not_resent, retry_after_seconds, say_when_to_retry
@@ -125,7 +125,7 @@ class Requester:
             method=method.upper(), path=path, url=self.base_url + path, headers=headers,
             query=clean_query({**(query or {}), **(options.get("extra_query") or {})}),
             body={**(body or {}), **(extra_body or {})} if body is not None or extra_body else None,
-            uploads={key: Upload(value, default_name=key) for key, value in (files or {}).items() if value is not None},
+            uploads=uploads(files or {}),
             timeout=options.get("timeout", self.timeout), stream=bool(stream),
         )
         response = self._send_with_retries(call)

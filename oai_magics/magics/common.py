@@ -6,12 +6,14 @@ from __future__ import annotations
 import functools
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any, Callable
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics
 
+from ..local_errors import LocalError
 from .arguments import HelpShown, parse
 
 __all__ = ["SessionMagics", "friendly", "parse", "parse_params", "listing", "publish", "read_variable", "local_path",
@@ -29,7 +31,8 @@ class SessionMagics(Magics):
 
 
 def friendly(method: Callable[..., Any]) -> Callable[..., Any]:
-    """API errors and bad local input become one UsageError line (unless short_errors is off)."""
+    """API errors (unless short_errors is off), oai_magics' own errors (`LocalError`) and bad local
+    input become one UsageError line."""
     @functools.wraps(method)
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
         from ..client import OpenAIError  # the client loads on first use, not at %load_ext
@@ -38,14 +41,18 @@ def friendly(method: Callable[..., Any]) -> Callable[..., Any]:
             return method(self, *args, **kwargs)
         except HelpShown:
             return None
+        except LocalError as exc:  # before OSError: a RunTimeout is also a TimeoutError
+            raise UsageError(exc.line()) from None
         except KeyboardInterrupt:  # magics that can keep part of a result say so themselves
             raise UsageError("interrupted before the magic finished: nothing was kept") from None
         except OpenAIError as exc:
             if self.session.settings.short_errors:
-                raise UsageError(error_line(exc) + _route_hint(exc, self.session)) from None
+                raise UsageError(error_line(exc) + _route_hint(exc, self.session) + _model_hint(exc, self.session)) from None
             raise
         except OSError as exc:  # a local file or folder: missing, a folder for a file, a file for a folder ...
             raise UsageError(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")) from None
+        finally:  # a shutdown date the models listing told while the magic ran
+            self.session.model_notes()
 
     return wrapper
 
@@ -70,6 +77,26 @@ def _route_hint(exc: Exception, session: Any) -> str:
     if getattr(exc, "code", None) or (getattr(exc, "type", None) and not exc.message.startswith("Invalid URL")):
         return ""
     return " (the base URL has no /v1: most servers serve the API under it)"
+
+
+def _model_hint(exc: Exception, session: Any) -> str:
+    """After `model_not_found`: the models of that kind the server lists, and the setting that picks one."""
+    if getattr(exc, "code", None) != "model_not_found":
+        return ""
+    from .. import model_defaults
+    from ..client import OpenAIError
+    from .model_watch import not_found_note
+
+    named = re.search(r"model [`'\"]([^`'\"]+)[`'\"]", getattr(exc, "message", "") or "")
+    kind, model = session.last_model or ("chat", "")
+    if named and named.group(1) != model:  # a model given straight to a request (%image -m ...): told by its name
+        model, kind = named.group(1), model_defaults.kind_of(named.group(1)) or kind
+    if session.watch.models(session.profile_name) is None:  # not (yet) fetched: ask now, the answer has failed already
+        try:
+            session.watch.store(session.profile_name, session.client.models.list())
+        except OpenAIError:  # no listing: the note says where to look
+            pass
+    return f"; {not_found_note(kind, model, session.watch.models(session.profile_name))}"
 
 
 def parse_params(pairs: list[str] | None, reserved: tuple[str, ...] = ()) -> dict[str, Any]:

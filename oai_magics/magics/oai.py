@@ -1,8 +1,8 @@
 """%oai: configuration (profiles, key, defaults) and the session's history and usage.
 
 The class also holds every default as a traitlet, so `%config OAIMagics` lists them and
-`%config OAIMagics.chat_model = "gpt-4o"` changes them. The rest of the API's subcommands are in
-`oai_api`, registered on the same router.
+`%config OAIMagics.chat_model = "gpt-4o"` changes them. Subcommands are a table
+(`oai_table.ROUTER`): those defined here, and the modules imported below, each registering its own.
 """
 
 from __future__ import annotations
@@ -16,13 +16,15 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class, no_var_expand
 from traitlets import Bool, Dict, Float, Int, TraitError, Unicode, observe
 
-from .arguments import argument, magic_arguments
+# Each subcommand module registers its subcommands on ROUTER when imported.
+from . import oai_api, oai_files, oai_finetunes, oai_jobs  # noqa: F401
 from . import profiles
+from .arguments import argument, magic_arguments
 from .common import friendly
-from .router import Router
+from .oai_table import ROUTER
 from .session import Session
 
-ROUTER = Router("oai")
+__all__ = ["OAIMagics", "ROUTER"]
 
 
 class Seconds(Float):
@@ -115,8 +117,10 @@ def show_config(magics: OAIMagics, args: Any) -> None:
     session = magics.session
     profile = session.profile
     lines = [f"profile   {profile.name}", f"server    {session.server(profile)}", f"api key   {session.key_source()}"]
-    for kind in profiles.DEFAULT_MODELS:
-        lines.append(f"{kind + ' model':<22}{session.model(kind)}")
+    from .. import model_defaults
+
+    for kind in model_defaults.kinds():
+        lines.append(f"{kind + ' model':<22}{session.model(kind, about_to_use=False)}" + ("  (legacy)" if model_defaults.is_legacy(kind) else ""))
     lines.append(f"short errors          {magics.short_errors}")
     print("\n".join(lines))
 
@@ -166,8 +170,11 @@ def list_profiles(magics: OAIMagics, args: Any) -> Any:
     """The known profiles as a DataFrame."""
     import pandas as pd
 
+    from .. import model_defaults
+
+    # Each profile's model per kind: its own choice, else the package's default.
     rows = [{"name": p.name, "active": p.name == magics.session.profile_name, "base_url": magics.session.server(p),
-             "key_env": p.key_env, "sandbox": p.sandbox, **{f"{k}_model": v for k, v in p.models.items()}}
+             "key_env": p.key_env, "sandbox": p.sandbox, **{f"{k}_model": p.model(k) for k in model_defaults.kinds()}}
             for p in magics.session.profiles]
     return pd.DataFrame(rows).set_index("name")
 

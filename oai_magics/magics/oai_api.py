@@ -8,23 +8,40 @@ from typing import Any
 
 from .arguments import a_model, a_number, argument, at_least, magic_arguments
 from .common import listing, local_path, parse_params, publish
-from .oai import ROUTER, OAIMagics
+from .oai_table import ROUTER
 
 
 @ROUTER.command("models")
 @magic_arguments(name="oai models")
 @argument("--filter", help="only models whose id contains this text")
-def models(magics: OAIMagics, args: Any) -> Any:
-    """The models the server offers, as a DataFrame."""
-    items = [m for m in magics.session.client.models.list() if not args.filter or args.filter in m["id"]]
-    return listing(items)
+def models(magics: Any, args: Any) -> Any:
+    """The models the server offers, as a DataFrame: each one's shutdown date (empty when the server
+    announces none) and the kinds it is used for now; a line names the models in use it does not list."""
+    import pandas as pd
+
+    from .. import model_defaults
+
+    session = magics.session
+    everything = list(session.client.models.list())
+    session.watch.store(session.profile_name, everything)  # the freshest listing, for the shutdown notes
+    in_use = {kind: session.model(kind, about_to_use=False) for kind in model_defaults.kinds()}
+    frame = listing([m for m in everything if not args.filter or args.filter in m["id"]])
+    # A date column, NaT where the server announces no date (or sends no such field at all).
+    dates = frame["shutdown_date"] if "shutdown_date" in frame else pd.Series(None, index=frame.index, dtype=object)
+    frame["shutdown_date"] = pd.to_datetime(dates, errors="coerce", format="ISO8601")
+    frame["used_for"] = [", ".join(k for k, name in in_use.items() if name == model) for model in frame["id"]]
+    listed = {m.get("id") for m in everything}
+    unlisted = [f"{kind} {name}" for kind, name in in_use.items() if name not in listed]
+    print("in use now: " + ", ".join(f"{kind} {name}" for kind, name in in_use.items())
+          + (f" (not listed by this server: {', '.join(unlisted)})" if unlisted else ""))
+    return frame
 
 
 @ROUTER.command("moderate")
 @magic_arguments(name="oai moderate")
 @argument("-m", "--model", type=a_model, help="the moderation model")
 @argument("text", nargs="+", help="the text to check")
-def moderate(magics: OAIMagics, args: Any) -> Any:
+def moderate(magics: Any, args: Any) -> Any:
     """Check a text against the content policy: categories, flags and scores as a DataFrame."""
     import pandas as pd
 
@@ -43,7 +60,7 @@ def moderate(magics: OAIMagics, args: Any) -> Any:
 @argument("--save", metavar="PATH", help="also write the audio to this file")
 @argument("-o", "--output", metavar="NAME", help="store the player (an IPython Audio, bytes in .data) in this variable")
 @argument("text", nargs="+", help="what to say")
-def speak(magics: OAIMagics, args: Any) -> None:
+def speak(magics: Any, args: Any) -> None:
     """Text to speech, with an audio player."""
     from IPython.display import Audio, display
 
@@ -61,7 +78,7 @@ def speak(magics: OAIMagics, args: Any) -> None:
     publish(magics.shell, player, args.output)
 
 
-def _to_text(magics: OAIMagics, args: Any, translate: bool) -> Any:
+def _to_text(magics: Any, args: Any, translate: bool) -> Any:
     api = magics.session.client.audio.translations if translate else magics.session.client.audio.transcriptions
     params = {"model": magics.session.model("transcription", args.model), "response_format": args.format}
     if not translate and args.language:
@@ -79,7 +96,7 @@ def _to_text(magics: OAIMagics, args: Any, translate: bool) -> Any:
 @argument("-f", "--format", default="json", choices=["json", "text", "srt", "vtt", "verbose_json"], help="answer format")
 @argument("-l", "--language", help="the spoken language (ISO 639-1), if known")
 @argument("path", help="the audio file")
-def transcribe(magics: OAIMagics, args: Any) -> Any:
+def transcribe(magics: Any, args: Any) -> Any:
     """Speech to text in its own language."""
     return _to_text(magics, args, translate=False)
 
@@ -89,7 +106,7 @@ def transcribe(magics: OAIMagics, args: Any) -> Any:
 @argument("-m", "--model", type=a_model, help="the transcription model")
 @argument("-f", "--format", default="json", choices=["json", "text", "srt", "vtt", "verbose_json"], help="answer format")
 @argument("path", help="the audio file")
-def translate(magics: OAIMagics, args: Any) -> Any:
+def translate(magics: Any, args: Any) -> Any:
     """Speech to English text."""
     args.language = None
     return _to_text(magics, args, translate=True)
@@ -97,7 +114,8 @@ def translate(magics: OAIMagics, args: Any) -> Any:
 
 @ROUTER.command("complete")
 @magic_arguments(name="oai complete")
-@argument("-m", "--model", type=a_model, help="the completion model")
+@argument("-m", "--model", type=a_model,
+          help="the completion model (legacy: gpt-3.5-turbo-instruct, davinci-002, babbage-002)")
 @argument("--max-tokens", type=at_least(0), help="the most tokens to generate (the API's default is 16)")
 @argument("-t", "--temperature", type=a_number, help="sampling temperature")
 @argument("-p", "--param", action="append", metavar="KEY=VALUE",
@@ -105,7 +123,7 @@ def translate(magics: OAIMagics, args: Any) -> Any:
 @argument("--no-stream", action="store_true", help="wait for the whole completion")
 @argument("-o", "--output", metavar="NAME", help="store the text in this variable")
 @argument("prompt", nargs="+", help="the text to continue")
-def complete(magics: OAIMagics, args: Any) -> None:
+def complete(magics: Any, args: Any) -> None:
     """Legacy completions, streamed; Ctrl-C or a broken stream keeps the text received."""
     from ..client.accumulate import Reply, reply_from_answer
     from ..display.stream import ChoiceViews
@@ -128,7 +146,7 @@ def complete(magics: OAIMagics, args: Any) -> None:
         for choice in reply.choices:
             views.add(choice.index, choice.text)
     else:
-        from ..conversation import streamed
+        from ..chat_memory import streamed
 
         reply = streamed(session.client.completions.create, params, views.add)
     views.finish_reply(reply)
@@ -138,11 +156,11 @@ def complete(magics: OAIMagics, args: Any) -> None:
 
 @ROUTER.command("edit")
 @magic_arguments(name="oai edit")
-@argument("-m", "--model", type=a_model, help="the edit model")
+@argument("-m", "--model", type=a_model, help="the edit model (legacy: text-davinci-edit-001, where a server still has it)")
 @argument("-i", "--instruction", required=True, help="how to change the text")
 @argument("text", nargs="+", help="the text to edit")
-def edit(magics: OAIMagics, args: Any) -> str:
-    """Legacy edits: the text changed as the instruction says."""
+def edit(magics: Any, args: Any) -> str:
+    """Legacy edits (OpenAI removed /edits): the text changed as the instruction says."""
     answer = magics.session.client.edits.create(model=magics.session.model("edit", args.model), input=" ".join(args.text),
                                                 instruction=args.instruction)
     return answer["choices"][0]["text"]

@@ -43,7 +43,7 @@ def test_chat_streams_markdown_and_remembers(executed: dict[str, Any]) -> None:
     reply = first[0]
     assert reply.output_type == "display_data" and "text/markdown" in reply.data
     assert "oai_magics sandbox" in reply.data["text/markdown"] and "Lisbon" in reply.data["text/markdown"]
-    assert "gpt-4o-mini · " in first[1].data["text/html"] and "completion tokens" in first[1].data["text/html"]
+    assert "gpt-5.4-mini · " in first[1].data["text/html"] and "completion tokens" in first[1].data["text/html"]
     history = outputs_of(notebook, "%oai history")[0]
     assert history.data["text/html"].count("<tr>") == 5  # the system prompt, then two exchanges of two messages
     porto = outputs_of(notebook, "%%chat --new -c porto")[0].data["text/markdown"]
@@ -52,17 +52,32 @@ def test_chat_streams_markdown_and_remembers(executed: dict[str, Any]) -> None:
     assert "'source': 'oai_magics sandbox'" in facts
     tools = outputs_of(notebook, "%%chat --tools get_weather")[0].data["text/markdown"]
     assert '> tool call: `get_weather({"city": "Porto", "unit": "celsius"})`' in tools and '"temperature": 19' in tools
+    reasoning = outputs_of(notebook, "%%chat --reasoning low")
+    assert "Lisbon" in reasoning[0].data["text/markdown"] and " reasoning)" in reasoning[1].data["text/html"]
+    in_use, models = outputs_of(notebook, "%oai models")
+    assert in_use.text.startswith("in use now: chat gpt-5.4-mini, image gpt-image-1-mini")
+    assert "shutdown_date" in models.data["text/html"] and "gpt-4o-2024-05-13" in models.data["text/html"]
     moderation = outputs_of(notebook, "%oai moderate")[0].data["text/html"]
     assert "<table" in moderation and "violence" in moderation
 
 
 def test_images_are_png_outputs_and_a_grid(executed: dict[str, Any]) -> None:
     notebook = executed["03-images"]
+    sticker, line = outputs_of(notebook, "%image --background transparent")
+    assert sticker.data["image/png"] and "repeating-conic-gradient" in sticker.data["text/html"]  # on a checkerboard
+    assert "gpt-image-1-mini · " in line.data["text/html"] and "+ 272 image tokens" in line.data["text/html"]
+    streamed = outputs_of(notebook, "%image --partial 2")
+    # The partial images were shown in one place and replaced there: one image output, the final one.
+    assert [o.output_type for o in streamed] == ["display_data", "display_data"]
+    assert streamed[0].data["text/plain"] == "<ImageSet of 1 image>" and streamed[0].data["image/png"]
+    assert "+ 1584 image tokens" in streamed[1].data["text/html"]
     grid = outputs_of(notebook, "%image -m dall-e-2 -n 4")[0]
     assert grid.data["text/html"].count("<img") == 4
     harbour = outputs_of(notebook, "%image -m dall-e-3")[0]
     assert harbour.data["image/png"] and "revised" not in harbour.data["text/plain"]
     assert "(as drawn by the oai_magics sandbox)" in outputs_of(notebook, "harbour[0].revised_prompt")[0].data["text/plain"]
+    two = outputs_of(notebook, "%image -m gpt-image-1 --fidelity high --edit")
+    assert two[0].data["image/png"] and "(170 image)" in two[1].data["text/html"]  # both images went in
     assert outputs_of(notebook, "%image --edit tile.png")[0].data["image/png"]
     saved = outputs_of(notebook, "%image --variation")[1].text
     assert saved.startswith("saved 2 image(s): generated/variation-1.png")

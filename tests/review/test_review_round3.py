@@ -43,7 +43,7 @@ def forget_requests(sandbox: Sandbox) -> None:
 
 # -- 1. a POST sent again under a new Idempotency-Key ----------------------------------------------
 # The client never re-sends a chat whose answer was lost (or re-sends it under the same key); the
-# job layer (`embeddings.pacing.paced_call`) calls the endpoint again from the top, which makes a new
+# job layer (`jobs.pacing.paced_call`) calls the endpoint again from the top, which makes a new
 # call with a new key: the server cannot tell it is a repeat, and the work is done (and billed) twice.
 
 def test_a_chat_row_whose_answer_was_lost_is_never_sent_again_under_a_new_key(shell: InteractiveShell, sandbox: Sandbox,
@@ -86,7 +86,7 @@ def test_a_batch_the_job_tries_again_after_a_5xx_burst_keeps_its_idempotency_key
 
 def test_an_embedding_job_told_to_wait_an_hour_fails_at_once_saying_when(serve: Any) -> None:
     from oai_magics.embeddings import EmbeddingJobError, embed_texts
-    from oai_magics.embeddings.pacing import Pacer
+    from oai_magics.jobs.pacing import Pacer
 
     server = serve(answer(b'{"error": {"message": "slow down"}}', "429 Too Many Requests",
                           b"Content-Type: application/json\r\nRetry-After: 3600\r\n"))

@@ -1,6 +1,7 @@
-"""Chat conversations: memory keyed by where each call was made, and the tool-call loop.
+"""Chat memory: what `%%chat` remembers of a named conversation, keyed by where each call was made,
+and the tool-call loop. (The server-side Conversations API is another thing: `client.conversations`.)
 
-A conversation is a list of exchanges (a user prompt, any tool traffic, the reply). Each exchange
+A chat memory is a list of exchanges (a user prompt, any tool traffic, the reply). Each exchange
 remembers the cell that made it and its position among that cell's calls, so a cell may ask
 several times (two `%chat` lines, a loop) and each question is sent with the ones before it.
 Running a cell again replaces all of that cell's exchanges, in order, where they stood: the
@@ -18,7 +19,7 @@ from .client import Client
 from .client.accumulate import ChunkAccumulator, Reply, consume, reply_from_answer
 from .tools import call_tool
 
-__all__ = ["Call", "Exchange", "Conversation", "Reply", "open_usage_stream", "stream_reply", "streamed", "plain_reply", "run_chat", "new_exchange"]
+__all__ = ["Call", "Exchange", "ChatMemory", "Reply", "open_usage_stream", "stream_reply", "streamed", "plain_reply", "run_chat", "new_exchange"]
 
 MAX_TOOL_ROUNDS = 8
 OnText = Callable[[int, str], None]
@@ -49,8 +50,8 @@ class Exchange:
         return (last.get("content") or "") if last.get("role") == "assistant" else ""
 
 
-class Conversation:
-    """The exchanges of one named conversation, in order."""
+class ChatMemory:
+    """The exchanges of one named conversation of `%%chat`, in order."""
 
     def __init__(self, name: str, system: str | None = None) -> None:
         self.name = name
@@ -157,6 +158,15 @@ def plain_reply(client: Client, params: dict, on_text: OnText) -> Reply:
     return reply
 
 
+def add_usage(total: dict, usage: dict) -> None:
+    """Add one answer's token counts to `total`, the details (reasoning tokens ...) included."""
+    for key, value in usage.items():
+        if isinstance(value, int) and not isinstance(value, bool):
+            total[key] = total.get(key, 0) + value
+        elif isinstance(value, dict):
+            add_usage(total.setdefault(key, {}), value)
+
+
 def run_chat(client: Client, params: dict, functions: dict[str, Callable[..., Any]], *, stream: bool,
              on_text: OnText, on_tool: Callable[[str, str, str], None]) -> tuple[Reply, list[dict]]:
     """Ask, run any tools the model calls, ask again, until it answers (or is cut short).
@@ -167,12 +177,10 @@ def run_chat(client: Client, params: dict, functions: dict[str, Callable[..., An
     ask = stream_reply if stream else plain_reply
     messages = list(params["messages"])
     added: list[dict] = []
-    total: dict[str, int] = {}
+    total: dict[str, Any] = {}
     for _ in range(MAX_TOOL_ROUNDS):
         reply = ask(client, {**params, "messages": messages}, on_text)
-        for key, value in (reply.usage or {}).items():
-            if isinstance(value, int):
-                total[key] = total.get(key, 0) + value
+        add_usage(total, reply.usage or {})
         if not (reply.tool_calls and reply.complete):
             break
         tool_round = [{"role": "assistant", "content": reply.text or None, "tool_calls": reply.tool_calls}]
