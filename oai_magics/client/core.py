@@ -29,9 +29,7 @@ from .streaming import Stream
 from .transport import Response, Timeout, Transport
 from .urls import is_web_address
 
-# `Secret`, `RequestRecord` and `idempotency_key` are named here too: callers that took them from this
-# module keep working; their homes are `secret`, `records` and `calls`.
-__all__ = ["Requester", "REQUEST_OPTIONS", "USER_AGENT", "Secret", "RequestRecord", "idempotency_key"]
+__all__ = ["Requester", "REQUEST_OPTIONS", "USER_AGENT"]
 
 # Keyword arguments that any endpoint method accepts and that never go into the API body or query.
 REQUEST_OPTIONS = ("timeout", "extra_headers", "extra_query", "extra_body")

@@ -98,9 +98,6 @@ class RetryPolicy:
         asked = retry_after_seconds(headers)
         return asked is not None and asked > self.max_retry_after
 
-    # The same parser under the name the job layer's pacer calls it by.
-    retry_after = staticmethod(retry_after_seconds)
-
     def delay(self, attempt: int, headers: Mapping[str, str] | None = None) -> float:
         """Seconds to wait before retry number `attempt + 1`."""
         asked = retry_after_seconds(headers or {})

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from typing import Callable, Mapping, TypeVar
 
 from ..client import APIUserAbortError, OpenAIError, RetryPolicy
-from ..client.core import idempotency_key
+from ..client.retries import retry_after_seconds
+from ..client.calls import idempotency_key
 from ..local_errors import LocalError
 
 __all__ = ["Pacer", "parse_duration", "Stopped", "paced_call", "PERMANENT_STATUS"]
@@ -178,7 +179,7 @@ class Pacer:
                     window.resets_at = resets_at
             if status == 429:
                 self.rate_limited += 1
-                asked = RetryPolicy.retry_after(lowered)  # the client's parser: seconds, milliseconds or an HTTP date
+                asked = retry_after_seconds(lowered)  # the client's parser: seconds, milliseconds or an HTTP date
                 if asked is None or not 0 <= asked <= LONGEST_PAUSE:
                     # No wait said, or one longer than the client sits through: the client fails
                     # such a call at once, saying when to try again, and the job is not held for it.

@@ -15,7 +15,7 @@ from .profiles import Profile, Profiles
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..client import Client
-    from ..client.core import Secret
+    from ..client.secret import Secret
     from ..chat_memory import ChatMemory
     from ..sandbox import Sandbox
 
@@ -85,7 +85,7 @@ class Session:
         return without_userinfo(profile.base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1")
 
     def set_key(self, key: str) -> None:
-        from ..client.core import Secret
+        from ..client.secret import Secret
 
         self._typed_keys[self.profile_name] = Secret(key)
         self._drop_client()
