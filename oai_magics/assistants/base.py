@@ -355,4 +355,8 @@ class Unsupported(LocalError, ValueError):
     """The back end cannot do what was asked (a built-in tool it lacks, say); one readable line."""
 
 
-__all__.append("Unsupported")
+class OutputsMismatch(LocalError, ValueError):
+    """Tool outputs that do not answer exactly the calls the run waits for; one readable line."""
+
+
+__all__ += ["Unsupported", "OutputsMismatch"]

@@ -12,7 +12,7 @@ import time
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from .base import (RUN_TIMEOUT, ActionRequired, AssistantRecord, MessageRecord, RunEnded, RunEvent, RunRecord, StepChanged,
-                   StepRecord, ThreadRecord)
+                   StepRecord, ThreadRecord, ToolCall)
 from .handle import StreamOrPollRun
 from .resolve import NotFound, pick_assistant
 from .responses_records import flat_tools, item_message, item_step, run_from_response
@@ -20,6 +20,8 @@ from .store import AssistantStore
 
 __all__ = ["ResponsesBackend", "ResponsesRun"]
 
+# The output a call gets when its run is cancelled while waiting for it; the model reads it next turn.
+CANCELLED_OUTPUT = "cancelled: the run was cancelled before this call was answered"
 ASSISTANT_FIELDS = ("name", "model", "instructions", "tools", "metadata", "file_ids", "response_format")
 
 
@@ -171,11 +173,19 @@ class ResponsesBackend:
     def cancel_run(self, thread_id: str, run_id: str) -> RunRecord:
         run = self.get_run(thread_id, run_id)
         if run["status"] == "requires_action":  # nothing runs on the server while it waits for tool outputs
+            self._answer_cancelled(thread_id, run["required_calls"])
             self.store.cancel_run(self.server, run_id)
             return self.get_run(thread_id, run_id)
         indexed = self._indexed(run_id)
         answer = self.client.responses.cancel(indexed["responses"][-1])
         return run_from_response(run_id, thread_id, indexed["assistant_id"], answer, indexed["created_at"])
+
+    def _answer_cancelled(self, thread_id: str, calls: Sequence[ToolCall]) -> None:
+        """Answer the calls a cancelled run leaves behind: the API refuses every later turn on a
+        conversation holding a function call with no output, so the thread could not go on."""
+        outputs = [{"type": "function_call_output", "call_id": call["id"], "output": CANCELLED_OUTPUT} for call in calls]
+        if outputs:
+            self.client.conversations.items.create(thread_id, items=outputs)
 
     def list_steps(self, thread_id: str, run_id: str) -> list[StepRecord]:
         indexed = self._indexed(run_id)
