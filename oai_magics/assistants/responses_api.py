@@ -108,9 +108,20 @@ class ResponsesBackend:
         return ThreadRecord(id=raw["id"], object="thread", title=known.get("title"),
                             metadata=dict(raw.get("metadata") or {}), created_at=raw.get("created_at") or 0, raw=raw)
 
-    def delete_thread(self, thread_id: str) -> None:
-        self.client.conversations.delete(thread_id)
+    def delete_thread(self, thread_id: str) -> bool:
+        """Delete the conversation and its row in the index; False when the server no longer had it
+        (deleted elsewhere, or expired) and only the row went: else the row could never leave."""
+        from ..client import NotFoundError
+
+        try:
+            self.client.conversations.delete(thread_id)
+        except NotFoundError:
+            if not any(t["id"] == thread_id for t in self.store.threads(self.server)):
+                raise  # neither side knows it: a mistyped id
+            self.store.delete_thread(self.server, thread_id)
+            return False
         self.store.delete_thread(self.server, thread_id)
+        return True
 
     def list_messages(self, thread_id: str) -> list[MessageRecord]:
         items = self.client.conversations.items.list(thread_id, limit=100, order="asc").auto_paging_iter()
