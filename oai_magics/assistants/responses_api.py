@@ -13,6 +13,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from .base import (RUN_TIMEOUT, ActionRequired, AssistantRecord, MessageRecord, RunEnded, RunEvent, RunRecord, StepChanged,
                    StepRecord, ThreadRecord, ToolCall)
+from ..client.responses_stream import ResponseAccumulator
 from .handle import StreamOrPollRun
 from .resolve import NotFound, pick_assistant
 from .responses_records import flat_tools, item_message, item_step, run_from_response
@@ -232,6 +233,7 @@ class ResponsesRun(StreamOrPollRun):
         self.response: dict = {}
         self._latest_id: str | None = None  # the newest response of the chain recorded in the index
         self._outputs: dict[str, str] = {}  # tool outputs sent, recorded with the response they start
+        self._reader = ResponseAccumulator()  # reads the stream of the latest response
 
     @property
     def client(self) -> Any:
@@ -246,6 +248,7 @@ class ResponsesRun(StreamOrPollRun):
             self.take(answer)
         else:
             self._stream = answer
+            self._reader = ResponseAccumulator()  # each response of the chain streams on its own
 
     def take(self, response: dict) -> RunRecord:
         """Note a response of this run (the first one names the run; later ones extend its chain
@@ -266,13 +269,15 @@ class ResponsesRun(StreamOrPollRun):
         return self.state.run
 
     def _on_item(self, item: dict) -> Iterator[RunEvent]:
-        kind = item.get("type", "")
-        if isinstance(item.get("response"), dict):
-            yield from self._update(lambda: self.take(item["response"]))
-        elif kind == "response.output_text.delta":
-            yield from self._add_text(item.get("delta") or "", item.get("item_id"))
-        elif kind in ("response.output_item.added", "response.output_item.done") and isinstance(item.get("item"), dict):
-            yield StepChanged(item_step(item["item"], self.run_key or "", None, {}))
+        """One stream event, read by the client's `ResponseAccumulator` (the one reader of the format)."""
+        reader = self._reader
+        pieces = reader.add(item)
+        if reader.new_snapshot:
+            yield from self._update(lambda: self.take(reader.response))
+        if reader.new_item is not None:
+            yield StepChanged(item_step(reader.new_item, self.run_key or "", None, {}))
+        for _, piece in pieces:
+            yield from self._add_text(piece, item.get("item_id"))
 
     def _fetch(self) -> RunRecord:
         return self.take(self.client.responses.retrieve(self.response["id"]))

@@ -3,6 +3,8 @@ leaves its thread able to go on, and outputs for calls the run does not wait for
 
 from __future__ import annotations
 
+import json
+import socket
 from pathlib import Path
 from typing import Iterator
 
@@ -14,6 +16,7 @@ from oai_magics.assistants.responses_api import CANCELLED_OUTPUT, ResponsesBacke
 from oai_magics.assistants.store import AssistantStore
 from oai_magics.client import Client
 from oai_magics.sandbox import Sandbox, start
+from tests.helpers.rawserver import STREAM_HEAD, RawServer, chunk
 
 TIME_TOOL = {"type": "function", "function": {"name": "get_time", "description": "The time in a city",
                                               "parameters": {"type": "object", "properties": {"city": {"type": "string"}},
@@ -67,3 +70,31 @@ def test_outputs_for_calls_the_run_does_not_wait_for_are_refused_in_one_line(bac
         handle.submit({})
     handle.submit({call["id"]: "12:00"})
     assert list(handle.events())[-1].run["status"] == "completed" and "12:00" in handle.text
+
+
+def rough_stream(conn: socket.socket, server: RawServer) -> None:
+    """A server that speaks the event format only roughly: the call comes in output item events,
+    and the closing `response.completed` leaves the response's output empty."""
+    server.read_request(conn)
+    call = {"type": "function_call", "id": "fc_1", "call_id": "call_1", "name": "get_time", "arguments": ""}
+    response = {"id": "resp_rough", "object": "response", "status": "in_progress", "model": "gpt-4o-mini", "output": []}
+    events = [{"type": "response.created", "response": response},
+              {"type": "response.output_item.added", "output_index": 0, "item": call},
+              {"type": "response.function_call_arguments.delta", "output_index": 0, "delta": '{"city": "Oslo"}'},
+              {"type": "response.output_item.done", "output_index": 0, "item": {**call, "arguments": '{"city": "Oslo"}'}},
+              {"type": "response.completed", "response": {**response, "status": "completed"}}]
+    body = b"".join(chunk(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n".encode()) for e in events)
+    conn.sendall(STREAM_HEAD + body + b"0\r\n\r\n")
+
+
+def test_a_run_reads_its_stream_as_the_client_reader_does(tmp_path: Path) -> None:
+    """One reader of the event format: a call that only the item events carried still makes the
+    run wait for it (the client's `ResponseAccumulator` keeps such items; a second reader did not)."""
+    with RawServer(rough_stream) as server:
+        backend = backend_for(Client(api_key="sk-test", base_url=server.url, max_retries=0), "responses",
+                              AssistantStore(tmp_path / "store.sqlite3"))
+        backend.create_assistant(name="clock", model="gpt-4o-mini", tools=[TIME_TOOL])
+        handle = backend.start_run("clock", thread_id="conv_rough", message="What time is it in Oslo?")
+        events = list(handle.events())
+    assert isinstance(events[-1], ActionRequired) and handle.status == "requires_action"
+    assert handle.pending_calls == [{"id": "call_1", "name": "get_time", "arguments": '{"city": "Oslo"}'}]
