@@ -10,7 +10,7 @@ from typing import Iterator
 
 import pytest
 
-from oai_magics.assistants import ActionRequired, RunEnded, backend_for
+from oai_magics.assistants import ActionRequired, RunEnded, StepChanged, backend_for
 from oai_magics.assistants.base import OutputsMismatch
 from oai_magics.assistants.responses_api import CANCELLED_OUTPUT, ResponsesBackend
 from oai_magics.assistants.store import AssistantStore
@@ -98,3 +98,5 @@ def test_a_run_reads_its_stream_as_the_client_reader_does(tmp_path: Path) -> Non
         events = list(handle.events())
     assert isinstance(events[-1], ActionRequired) and handle.status == "requires_action"
     assert handle.pending_calls == [{"id": "call_1", "name": "get_time", "arguments": '{"city": "Oslo"}'}]
+    steps = [e.step["summary"] for e in events if isinstance(e, StepChanged)]
+    assert steps[:2] == ["get_time()", 'get_time({"city": "Oslo"})']  # as each item event brought the call
