@@ -66,14 +66,15 @@ def _send(client: Client, job: Job, rows: Sequence[int], batch_size: int, limits
 def submit(client: Client, store: JobStore, texts: Sequence[str], model: str, *, dimensions: int | None = None,
            index: Sequence | None = None, cache: EmbeddingCache | None = None, batch_size: int = MAX_ITEMS,
            limits: BatchLimits = BatchLimits()) -> Job:
-    """Send the texts the cache does not hold as Batch API jobs; returns at once."""
+    """Send the texts the cache does not hold as Batch API jobs; returns at once. A job with no
+    batches (every text was in the cache) is not stored: there is nothing to collect."""
     texts = list(texts)
     job = Job(id=new_job_id(), server=client.base_url, model=model, dimensions=dimensions, texts=texts,
               index=encode_index(index) if index is not None else None)
     todo = cache.missing(client.base_url, model, dimensions, texts) if cache else list(range(len(texts)))
     if todo:
         _send(client, job, todo, batch_size, limits)
-    store.save(job)
+        store.save(job)
     return job
 
 

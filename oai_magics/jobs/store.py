@@ -20,6 +20,7 @@ rewritten so when the file is first opened.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import secrets
 import threading
@@ -31,7 +32,7 @@ from typing import Any, Iterator
 from ..client.urls import without_userinfo
 from ..sqlite_store import connect, forget_userinfo, migrate, transaction
 
-__all__ = ["Job", "JobStore", "open_store", "job_listing", "new_job_id", "TERMINAL", "KINDS", "JOB_COLUMNS", "ENDPOINTS",
+__all__ = ["Job", "JobStore", "open_store", "job_listing", "new_job_id", "TERMINAL", "KINDS", "JOB_COLUMNS", "SHOWN_COLUMNS", "ENDPOINTS",
            "EXPIRY"]
 
 TERMINAL = ("completed", "failed", "cancelled", "expired")
@@ -44,6 +45,8 @@ KINDS = {"embeddings": ("embedding job", "texts", "%embed --collect"),
 # One listing for every kind (`%oai jobs`): `inputs` counts the texts or the rows.
 JOB_COLUMNS = ["job", "kind", "status", "inputs", "model", "batches", "requests", "completed", "failed", "created",
                "server", "collect"]
+# What the listing shows; the other columns are in the frame (`_`, `-o`) for whoever wants them.
+SHOWN_COLUMNS = ["job", "kind", "status", "inputs", "completed", "failed", "created", "collect"]
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS batch_jobs (
     id TEXT PRIMARY KEY, created REAL NOT NULL, server TEXT NOT NULL, record TEXT NOT NULL
@@ -187,12 +190,35 @@ def open_store(path: Path) -> Iterator[JobStore]:
 
 
 def job_listing(jobs: list[Job]) -> Any:
-    """The jobs as one DataFrame (JOB_COLUMNS), `created` as UTC datetimes; pandas loads on first use."""
+    """The jobs as one DataFrame of every column (JOB_COLUMNS) that shows the ones a person reads
+    (SHOWN_COLUMNS); `created` as UTC datetimes to the second. pandas loads on first use."""
     import pandas as pd
 
     frame = pd.DataFrame([job.row() for job in jobs], columns=JOB_COLUMNS)
-    frame["created"] = pd.to_datetime(frame["created"], unit="s", utc=True)
-    return frame
+    frame["created"] = pd.to_datetime(frame["created"], unit="s", utc=True).dt.floor("s")
+    return _job_table()(frame)
+
+
+@functools.cache
+def _job_table() -> type:
+    """A DataFrame whose display is the readable columns; whatever is done with it gives plain frames."""
+    import pandas as pd
+
+    class JobTable(pd.DataFrame):
+        @property
+        def _constructor(self) -> type:
+            return pd.DataFrame
+
+        def _shown(self) -> Any:
+            return pd.DataFrame(self)[SHOWN_COLUMNS]
+
+        def _repr_html_(self) -> str | None:
+            return self._shown()._repr_html_()
+
+        def __repr__(self) -> str:
+            return repr(self._shown())
+
+    return JobTable
 
 
 def _job(job_id: str, created: float, server: str, record: str) -> Job:

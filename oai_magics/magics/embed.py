@@ -80,7 +80,10 @@ class EmbedMagics(SessionMagics):
             raise UsageError(str(exc)) from None
         model = self.session.model("embedding", args.model)
         if args.batch:
-            return self._submit(args, texts, index, model)
+            job = self._submit(args, texts, index, model)
+            if job.batches:
+                return job
+            print(f"all {len(texts)} texts were in the cache: no Batch job was needed, here is the frame")
         cache = self._cache(args)
         try:
             matrix = embed_texts(self.session.client, texts, model, dimensions=args.dimensions,
@@ -142,7 +145,7 @@ class EmbedMagics(SessionMagics):
         with stores(self.session, args.no_cache) as (store, cache):
             job = submit(self.session.client, store, texts, model, dimensions=args.dimensions, index=index,
                          cache=cache, batch_size=args.batch_size)
-        if args.output:
+        if args.output and job.batches:
             self.shell.user_ns[args.output] = job
         return job
 

@@ -239,3 +239,29 @@ def test_embed_forget_removes_a_job_from_the_list(shell: Any) -> None:
     assert job.id not in set(run(shell, "embed", "--jobs")[0]["job"])
     with pytest.raises(UsageError, match=rf"no Batch API job '{job.id}'; recent jobs: none yet"):
         shell.run_line_magic("embed", f"--forget {job.id}")
+
+
+def test_a_batch_of_texts_all_in_the_cache_gives_the_frame_at_once(shell: Any, traffic: Any) -> None:
+    shell.user_ns["docs"] = corpus(6, "cached")
+    first, _ = run(shell, "embed", "-i docs -d 8")
+    jobs_before = len(run(shell, "embed", "--jobs")[0])
+    paths = ("/v1/embeddings", "/v1/files", "/v1/batches")
+    sent = [traffic.seen(path) for path in paths]
+    frame, out = run(shell, "embed", "-i docs -d 8 --batch -o kept")
+    assert "all 6 texts were in the cache: no Batch job was needed" in out.stdout
+    pd.testing.assert_frame_equal(frame, first)
+    assert shell.user_ns["kept"] is frame
+    assert [traffic.seen(path) for path in paths] == sent  # nothing sent: no file, no batch, no embedding
+    assert len(run(shell, "embed", "--jobs")[0]) == jobs_before  # no "empty" job left to read as a failure
+
+
+def test_the_jobs_listing_shows_what_a_person_reads_and_keeps_the_rest(shell: Any) -> None:
+    shell.user_ns["docs"] = corpus(3, "listed")
+    job, _ = run(shell, "embed", "-i docs -d 8 --batch --no-cache")
+    table, _ = run(shell, "embed", "--jobs -o everything")
+    shown = table._repr_html_()
+    assert "collect" in shown and "model" not in shown and "server" not in shown and "None" not in shown
+    assert list(shell.user_ns["everything"].columns)[:4] == ["job", "kind", "status", "inputs"]
+    assert {"model", "server", "requests"} <= set(table.columns)  # the rest is in the frame
+    created = table.set_index("job").loc[job.id, "created"]
+    assert created == created.floor("s")  # to the second, not nanoseconds
