@@ -19,6 +19,9 @@ The graph is read from the source (`tests.helpers.import_graph`): imports inside
 `if TYPE_CHECKING:` count, since both are a dependency on the module named. A module's `__main__`
 (it runs a program when imported) is left out of the import-alone check only.
 
+The tests have a rule of their own: no test module imports another; what tests share lives in
+tests/helpers/ and its fixtures come through conftest.py.
+
 Known violations, being removed, are listed in KNOWN_*: each is a strict xfail of its own case, so the
 case turns red as soon as the violation is gone, and the entry is then deleted. Every other module must
 pass today.
@@ -26,6 +29,7 @@ pass today.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
@@ -132,3 +136,18 @@ def test_imports_on_its_own_in_a_fresh_interpreter(module: str, imported_alone: 
 def test_no_module_over_400_lines(module: str) -> None:
     lines = len(FILES[module].read_text(encoding="utf-8").splitlines())
     assert lines <= MAX_LINES, f"{Path(FILES[module]).relative_to(ROOT)}: {lines} lines (split it by job)"
+
+
+def test_no_test_module_imports_another() -> None:
+    found = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                named = [node.module or ""] + [f"{node.module or ''}.{alias.name}" for alias in node.names]
+            elif isinstance(node, ast.Import):
+                named = [alias.name for alias in node.names]
+            else:
+                continue
+            if any(name.rpartition(".")[2].startswith("test_") for name in named):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not found, "a test module imported by another (move what they share to tests/helpers/): " + ", ".join(found)

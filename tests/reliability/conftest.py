@@ -11,7 +11,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
 from oai_magics.sandbox import Sandbox, start
-from tests.helpers.interrupts import kernel  # noqa: F401 (a fixture: a real kernel on this folder's sandbox)
+from tests.helpers.kernels import kernel  # noqa: F401 (a fixture: a real kernel on this folder's sandbox)
 from tests.helpers.sandboxes import Server
 from tests.helpers.shells import retire
 

@@ -12,7 +12,7 @@ from typing import Iterator
 import pytest
 
 from oai_magics.sandbox import Sandbox, start
-from tests.helpers.interrupts import (PROMPT, STOPS_WITHIN, TOKEN_DELAY, Kernel, assert_connection_closed,
+from tests.helpers.kernels import (PROMPT, STOPS_WITHIN, TOKEN_DELAY, Kernel, assert_connection_closed,
                                       assert_kernel_usable, full_reply, interrupt, shown)
 from tests.helpers.sandboxes import Server
 

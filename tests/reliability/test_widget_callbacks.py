@@ -5,7 +5,7 @@ the last cell; chats asked from it are each remembered, none taken for a re-run 
 
 from __future__ import annotations
 
-from tests.helpers.interrupts import Kernel
+from tests.helpers.kernels import Kernel
 
 
 # -- chats from widget callbacks forget each other -------------------------------------------------

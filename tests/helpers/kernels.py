@@ -1,6 +1,10 @@
-"""A real kernel for Ctrl-C as a notebook user gives it: a python3 kernel with the extension loaded
-and its profile on the test's sandbox, a SIGINT sent when an event shows it is busy, and what the
-cell showed afterwards. The `kernel` fixture comes to test folders through their conftest.py.
+"""A real python3 kernel driven as a frontend drives it.
+
+`execute(client, code, cell_id)` sends an execute request the way JupyterLab does (the cell id in
+its metadata) and returns the outputs. The `kernel` fixture (through a folder's conftest.py) is a
+kernel with the extension loaded and its profile on the folder's sandbox, for Ctrl-C as a notebook
+user gives it: `interrupt` sends a SIGINT when an event shows the kernel is busy, `shown` is what
+the cell showed afterwards.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ STOPS_WITHIN = 5.0  # seconds from SIGINT to the kernel's reply: generous, the a
 TOKEN_DELAY = 0.3  # seconds between the slow sandbox's streamed pieces: a reply takes over ten seconds
 PROMPT = "Describe the harbour of Genoa at dawn for a travel guide"
 ROOT = Path(__file__).resolve().parents[2]
+TIMEOUT = 60  # seconds for a kernel to start and for each of its messages
 
 
 @dataclass
@@ -123,3 +128,22 @@ def assert_kernel_usable(kernel: Kernel) -> None:
 def full_reply(server: Server) -> str:
     answer = server.api("POST", "/chat/completions", json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": PROMPT}]})
     return answer["choices"][0]["message"]["content"]
+
+
+def execute(client: Any, code: str, cell_id: str | None = None) -> list[dict]:
+    """Run code as a frontend would (with `cellId` in the request's metadata); its outputs."""
+    content = {"code": code, "silent": False, "store_history": True, "user_expressions": {}, "allow_stdin": False,
+               "stop_on_error": True}
+    message = client.session.msg("execute_request", content, metadata={"cellId": cell_id} if cell_id else {})
+    client.shell_channel.send(message)
+    outputs = []
+    while True:
+        output = client.get_iopub_msg(timeout=TIMEOUT)
+        if output["parent_header"].get("msg_id") != message["header"]["msg_id"]:
+            continue
+        if output["msg_type"] == "status" and output["content"]["execution_state"] == "idle":
+            break
+        if output["msg_type"] == "error":
+            raise AssertionError("\n".join(output["content"]["traceback"]))
+        outputs.append(output)
+    return outputs
