@@ -6,21 +6,18 @@ import io
 from typing import Any, Iterator
 
 import pytest
-from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 from PIL import Image
 
 from oai_magics.display.images import GeneratedImage, ImageSet, safe_name
 from oai_magics.display.stream import ChoiceViews, StreamView
-from tests.helpers.shells import retire
+from tests.helpers.shells import fresh_shell
 
 
 @pytest.fixture(autouse=True)
 def shell() -> Iterator[Any]:
-    InteractiveShell.clear_instance()
-    ip = InteractiveShell.instance()
-    yield ip  # display() publishes through the shell
-    retire(ip)
+    with fresh_shell() as ip:
+        yield ip  # display() publishes through the shell
 
 
 def test_stream_view_renders_a_few_times_not_per_piece() -> None:

@@ -7,21 +7,18 @@ from typing import Any, Iterator
 import numpy as np
 import pandas as pd
 import pytest
-from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 from matplotlib.text import Text
 
 from oai_magics.display.plots import MAX_LABELS, embedding_map
 from oai_magics.frames import embedding_frame
-from tests.helpers.shells import retire
+from tests.helpers.shells import fresh_shell
 
 
 @pytest.fixture(autouse=True)
 def shell() -> Iterator[Any]:
-    InteractiveShell.clear_instance()
-    ip = InteractiveShell.instance()
-    yield ip  # display() publishes through the shell
-    retire(ip)
+    with fresh_shell() as ip:
+        yield ip  # display() publishes through the shell
 
 
 def crowded_frame(count: int = 30) -> pd.DataFrame:

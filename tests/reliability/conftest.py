@@ -13,7 +13,7 @@ from IPython.utils.capture import capture_output
 from oai_magics.sandbox import Sandbox, start
 from tests.helpers.kernels import kernel  # noqa: F401 (a fixture: a real kernel on this folder's sandbox)
 from tests.helpers.sandboxes import Server
-from tests.helpers.shells import retire
+from tests.helpers.shells import extension_shell
 
 
 @pytest.fixture(scope="module")
@@ -36,15 +36,11 @@ def server(sandbox: Sandbox) -> Iterator[Server]:
 def shell(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[InteractiveShell]:
     """A fresh shell with the extension loaded, its profile on the sandbox, short timeouts, and an
     embedding cache of its own (a vector cached by one case would hide the next case's requests)."""
-    InteractiveShell.clear_instance()
-    ip = InteractiveShell.instance()
     monkeypatch.setenv("SANDBOX_TEST_KEY", sandbox.api_key)
     monkeypatch.setenv("OAI_MAGICS_CACHE_DIR", str(tmp_path / "embedding-cache"))
-    ip.run_line_magic("load_ext", "oai_magics")
-    with capture_output():
-        ip.run_line_magic("config", "OAIMagics.timeout = 2.0")
-        ip.run_line_magic("oai", f"profile add test --base-url {sandbox.base_url} --key-env SANDBOX_TEST_KEY")
-        ip.run_line_magic("oai", "use test")
-    yield ip
-    ip.run_line_magic("unload_ext", "oai_magics")
-    retire(ip)
+    with extension_shell() as ip:
+        with capture_output():
+            ip.run_line_magic("config", "OAIMagics.timeout = 2.0")
+            ip.run_line_magic("oai", f"profile add test --base-url {sandbox.base_url} --key-env SANDBOX_TEST_KEY")
+            ip.run_line_magic("oai", "use test")
+        yield ip
