@@ -122,7 +122,8 @@ def lookup() -> None:
 
 def paths() -> None:
     from oai_magics.embeddings import embed_texts
-    from oai_magics.embeddings.batch_jobs import JobStore, collect, submit
+    from oai_magics.embeddings.batch_jobs import collect, submit
+    from oai_magics.jobs.store import JobStore
 
     texts = corpus(20_000)
     with Server() as server, tempfile.TemporaryDirectory() as folder:

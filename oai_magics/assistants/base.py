@@ -43,16 +43,19 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Literal, Mapping, Protocol, Sequence, TypedDict, Union, runtime_checkable
 
+from ..local_errors import LocalError
+
 __all__ = [
     "AssistantRecord", "ThreadRecord", "MessageRecord", "RunRecord", "StepRecord", "ToolCall",
     "StatusChanged", "TextDelta", "StepChanged", "ActionRequired", "ToolOutput", "RunEnded", "RunEvent",
-    "RunHandle", "Backend", "BackendName", "TERMINAL", "ACTIVE", "why_ended", "reason", "RunTimeout", "RUN_TIMEOUT",
+    "RunHandle", "Backend", "BackendName", "TERMINAL", "UNSUCCESSFUL", "ACTIVE", "why_ended", "reason", "RunTimeout", "RUN_TIMEOUT",
 ]
 
 BackendName = Literal["responses", "assistants"]
 
 #: Run statuses, in the Assistants API's words on both back ends.
 TERMINAL = ("completed", "failed", "cancelled", "expired", "incomplete")
+UNSUCCESSFUL = ("failed", "expired", "incomplete")  # the terminal statuses that are a problem to report
 ACTIVE = ("queued", "in_progress", "requires_action", "cancelling")
 
 #: Seconds a run is polled (not streamed, or after its stream broke off) before it is given up on.
@@ -335,9 +338,11 @@ class Backend(Protocol):
     def detach_file(self, assistant: str, file_id: str) -> None: ...
 
 
-class RunTimeout(TimeoutError):
+class RunTimeout(LocalError, TimeoutError):
     """Polling gave up on a run that had not stopped: it goes on at the server, where it can be
     looked at later (its id is `run_id`)."""
+
+    hint = "it goes on at the server"
 
     def __init__(self, run: RunRecord, seconds: float) -> None:
         super().__init__(f"run {run['id']} was still {run['status']} after {seconds:g} s of waiting")
@@ -345,7 +350,7 @@ class RunTimeout(TimeoutError):
         self.thread_id = run["thread_id"]
 
 
-class Unsupported(ValueError):
+class Unsupported(LocalError, ValueError):
     """The back end cannot do what was asked (a built-in tool it lacks, say); one readable line."""
 
 

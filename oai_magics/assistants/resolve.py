@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from ..local_errors import LocalError
 from .base import AssistantRecord
 
 __all__ = ["pick_assistant", "NotFound"]
 
 
-class NotFound(LookupError):
-    """No assistant (or thread) answers to that name or id; the message is one readable line."""
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else "not found"
+class NotFound(LocalError, LookupError):
+    """Not found: no assistant (or run) answers to that name or id."""
 
 
 def pick_assistant(assistants: Sequence[AssistantRecord], wanted: str) -> AssistantRecord:

@@ -14,6 +14,8 @@ import io
 import math
 from typing import Any
 
+from ..local_errors import LocalError
+
 __all__ = ["embedding_map", "place_labels", "MAX_LABELS", "MAX_GROUPS"]
 
 MAX_LABELS = 80  # beyond this a map is a cloud: the loneliest points are labelled, the note counts the rest
@@ -25,7 +27,7 @@ RINGS = (5.0, 14.0, 26.0, 42.0, 60.0)
 DIRECTIONS = tuple((math.cos(math.radians(a)), math.sin(math.radians(a))) for a in (30, -30, 150, -150, 90, -90, 0, 180))
 
 
-class TooManyGroups(ValueError):
+class TooManyGroups(LocalError, ValueError):
     """The colour column has more distinct values than a legend can tell apart."""
 
 

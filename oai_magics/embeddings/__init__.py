@@ -1,9 +1,9 @@
-"""Embeddings at scale: planning requests, direct concurrent jobs paced by the rate limits, the
-persistent cache, and Batch API jobs. Imported on first use (it needs numpy)."""
+"""Embeddings at scale: planning requests, direct concurrent jobs (paced by `jobs/`), the
+persistent cache, and embedding jobs for the Batch API. Imported on first use (it needs numpy)."""
 
 from __future__ import annotations
 
 from .direct import EmbeddingJobError, embed_texts
-from .planning import Batch, check_texts, estimate_tokens, plan_batches
+from .planning import Batch, check_texts, plan_batches
 
-__all__ = ["Batch", "plan_batches", "embed_texts", "EmbeddingJobError", "check_texts", "estimate_tokens"]
+__all__ = ["Batch", "plan_batches", "embed_texts", "EmbeddingJobError", "check_texts"]

@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-__all__ = ["EmbeddingCache", "default_cache_dir", "default_cache_path"]
+__all__ = ["EmbeddingCache", "default_cache_dir", "default_cache_path", "cache_file"]
 
 _BLOCK = 2048  # vectors handed over at a time: 12 MB at 1,536 dimensions, reused from block to block
 # Looking up at least a third of the stored entries, one pass over the key index beats probing it
@@ -49,6 +49,12 @@ def default_cache_dir() -> Path:
 
 def default_cache_path() -> Path:
     return default_cache_dir() / "embeddings.sqlite"
+
+
+def cache_file(configured: str) -> Path:
+    """The file `%config OAIMagics.cache_path` names, else the cache folder's embeddings.sqlite. The
+    Batch API jobs are kept in it too."""
+    return Path(configured).expanduser() if configured else default_cache_path()
 
 
 def entry_keys(scope: hashlib.blake2b, texts: Sequence[str]) -> list[bytes]:

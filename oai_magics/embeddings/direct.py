@@ -12,18 +12,20 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..client import Client, OpenAIError
+from ..client import Client
+from ..jobs.estimates import estimate_tokens
+from ..jobs.pacing import Pacer, paced_call
+from ..jobs.workers import Workers
+from ..local_errors import LocalError
 from .cache import EmbeddingCache
-from .pacing import Pacer, Stopped, paced_call
-from .planning import MAX_ITEMS, Batch, estimate_tokens, plan_batches
-from .workers import Workers
+from .planning import MAX_ITEMS, Batch, plan_batches
 
 __all__ = ["embed_texts", "EmbeddingJobError", "RowMatrix", "row_spans"]
 
 PROGRESS_FROM = 4  # batches: fewer finish too fast for a bar to help
 
 
-class EmbeddingJobError(Exception):
+class EmbeddingJobError(LocalError):
     """Some batches failed; `matrix` holds the rows that succeeded (NaN elsewhere), `failed_rows` the others."""
 
     def __init__(self, message: str, matrix: np.ndarray, failed: list[Batch], failed_rows: list[int] | None = None) -> None:
@@ -170,6 +172,6 @@ def _finish(out: RowMatrix, batches: list[Batch], todo: list[int], errors: dict,
 
 
 def _progress(total: int, initial: int = 0) -> Any:
-    from .progress import progress_bar
+    from ..jobs.progress import progress_bar
 
     return progress_bar(total, "embedding", "text", initial)

@@ -1,21 +1,18 @@
-"""Splitting many texts into requests: a tokenizer-free token estimate, input checks, and
-consecutive batches that respect both the item limit and the token budget of one request."""
+"""Splitting many texts into requests: input checks, and consecutive batches that respect both the
+item limit and the token budget of one request (by the job layer's token estimate)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Sequence
 
-__all__ = ["Batch", "plan_batches", "check_texts", "estimate_tokens", "MAX_ITEMS", "TOKEN_BUDGET"]
+from ..jobs.estimates import estimate_tokens
+
+__all__ = ["Batch", "plan_batches", "check_texts", "MAX_ITEMS", "TOKEN_BUDGET"]
 
 MAX_ITEMS = 2048  # the API's limit per request
 TOKEN_BUDGET = 250_000  # below the API's 300k tokens per request, as estimates can be low
 MAX_TOKENS_PER_TEXT = 8191
-
-# Scripts whose tokenizers spend about one token per character (often more): Han, kana, Hangul,
-# and the CJK punctuation and full-width forms that come with them.
-_DENSE = re.compile(r"[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
 
 
 @dataclass(frozen=True)
@@ -26,13 +23,6 @@ class Batch:
     @property
     def size(self) -> int:
         return self.stop - self.start
-
-
-def estimate_tokens(text: str) -> int:
-    """A tokenizer-free upper estimate: one token per CJK character, about three characters a
-    token elsewhere, and at least one per word."""
-    dense = len(_DENSE.findall(text))
-    return max(len(text.split()), dense + (len(text) - dense + 2) // 3)
 
 
 def check_texts(texts: Sequence[str], labels: Sequence[object]) -> None:

@@ -16,7 +16,6 @@ _LOADED: dict[int, Any] = {}
 
 
 def register(shell: Any) -> None:
-    from . import oai_api, oai_files, oai_finetunes  # noqa: F401  (they register their subcommands on %oai)
     from .assistant import AssistantMagics
     from .chat import ChatMagics
     from .embed import EmbedMagics

@@ -1,49 +1,24 @@
 """%assistant and %%assistant: assistants, threads, messages and runs, on either back end.
 
-Subcommands are a table (`ROUTER`); their handlers live in `assistant_commands` (assistants,
-threads, messages, files, the form) and `assistant_runs` (run, submit, cancel, runs, steps).
-`--api responses|assistants` may stand before the subcommand or among its options.
+Subcommands are a table (`assistant_table.ROUTER`), filled by the handler modules imported below:
+`assistant_commands` (assistants, threads, messages, files, the form) and `assistant_runs` (run,
+submit, cancel, runs, steps). `--api responses|assistants` may stand before the subcommand or
+among its options.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from typing import Any
 
-from IPython.core.error import UsageError
 from IPython.core.magic import line_cell_magic, magics_class, no_var_expand
 
-from .arguments import argument
-from .common import SessionMagics, friendly, parse
-from .router import Router
+# Each handler module registers its subcommands on ROUTER when imported.
+from . import assistant_commands, assistant_runs  # noqa: F401
+from .assistant_table import ROUTER
+from .common import SessionMagics, friendly
 
-__all__ = ["AssistantMagics", "ROUTER", "api_option", "local_errors"]
-
-ROUTER = Router("assistant")
-API_CHOICES = ("responses", "assistants")
-
-
-def api_option(handler: Callable[..., Any]) -> Callable[..., Any]:
-    """The `--api` flag every subcommand takes (its own parser, so `--help` lists it)."""
-    return argument("--api", choices=API_CHOICES, help="which back end: responses or assistants "
-                    "(default: the profile's setting, else found by asking the server once)")(handler)
-
-
-def local_errors(method: Callable[..., Any]) -> Callable[..., Any]:
-    """A name that matches nothing, a tool the back end lacks, a bad answer: one UsageError line."""
-    import functools
-
-    @functools.wraps(method)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from ..assistants import Unsupported
-        from ..assistants.resolve import NotFound
-
-        try:
-            return method(*args, **kwargs)
-        except (NotFound, Unsupported) as exc:
-            raise UsageError(str(exc)) from None
-
-    return wrapper
+__all__ = ["AssistantMagics"]
 
 
 @magics_class
@@ -57,19 +32,13 @@ class AssistantMagics(SessionMagics):
         self.last_run: tuple[str, str] | None = None  # (thread id, run id) of the latest run
 
     @friendly
-    @local_errors
     @no_var_expand
     @line_cell_magic
     def assistant(self, line: str, cell: str | None = None) -> Any:
         """Assistants, threads and runs: `%assistant help` lists the subcommands."""
         self.cell = cell
-        name, _, rest = _api_after_subcommand(line).strip().partition(" ")
-        handler = ROUTER.table.get(name)
         try:
-            if handler is None:
-                return ROUTER.dispatch(self, line)  # help, or one line naming the known subcommands
-            # Messages are free text: options come before their first word.
-            return handler(self, parse(handler, rest, intermixed=True))
+            return ROUTER.dispatch(self, _api_after_subcommand(line))
         finally:
             self.cell = None
 
@@ -87,7 +56,3 @@ def _api_after_subcommand(line: str) -> str:
     before a message (free text, taken as typed from its first word, options and all)."""
     found = _API_FIRST.match(line)
     return f"{found[2]} --api {found[1]}{found[3]}" if found else line
-
-
-# The handlers register themselves on ROUTER.
-from . import assistant_commands, assistant_runs  # noqa: E402,F401

@@ -1,4 +1,5 @@
-"""Which assistants back end a profile uses: its setting, else a probe made once and remembered."""
+"""Which assistants back end `%assistant` uses in a session: the chooser of `assistants` (the same
+one the form uses) given `--api` and the active profile's setting; and the line `%oai use` prints."""
 
 from __future__ import annotations
 
@@ -7,41 +8,25 @@ from typing import Any
 
 from IPython.core.error import UsageError
 
-__all__ = ["backend_name", "backend_of", "describe_backend", "PROBED"]
-
-PROBED: dict[tuple[str, str], str] = {}  # (profile, base URL) -> back end name
-
-
-def backend_name(session: Any, requested: str | None = None) -> str:
-    """`--api` when given, else the profile's setting, else the (cached) probe."""
-    if requested:
-        return requested
-    configured = getattr(session.profile, "assistants_api", None)
-    if configured:
-        return configured
-    key = (session.profile_name, session.client.base_url)
-    if key not in PROBED:
-        from ..assistants import probe
-
-        PROBED[key] = probe(session.client)
-    return PROBED[key]
+__all__ = ["backend_of", "describe_backend"]
 
 
 def backend_of(session: Any, requested: str | None = None) -> Any:
-    from ..assistants import backend_for
+    """`--api` when given, else the profile's setting, else what the server said when asked (once)."""
+    from ..assistants import choose_backend
 
-    name = backend_name(session, requested)
-    try:
-        return backend_for(session.client, name, run_timeout=session.settings.run_timeout)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    return choose_backend(session.client, requested, _configured(session), run_timeout=session.settings.run_timeout)
+
+
+def _configured(session: Any) -> str | None:
+    return getattr(session.profile, "assistants_api", None)
 
 
 def describe_backend(session: Any) -> str:
     """One line for `%oai use`: which API %assistant will use here, and how that was decided."""
     from ..client import OpenAIError
 
-    configured = getattr(session.profile, "assistants_api", None)
+    configured = _configured(session)
     if configured:
         return f"%assistant uses the {configured} API (profile setting)"
     from ..client.urls import host_of
@@ -49,7 +34,9 @@ def describe_backend(session: Any) -> str:
     if host_of(session.server(session.profile)) == "api.openai.com":
         return "%assistant uses the responses API (api.openai.com retired the Assistants API)"
     try:
-        return f"%assistant uses the {backend_name(session)} API (asked the server)"
+        from ..assistants import backend_name
+
+        return f"%assistant uses the {backend_name(session.client)} API (asked the server)"
     except UsageError:  # no key yet: the line above says so
         return "%assistant back end: found on first use"
     except OpenAIError as exc:  # the server is away or refused: say so, decide later

@@ -7,34 +7,16 @@ left for `%assistant submit`. Ctrl-C cancels the run on the server and keeps wha
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from IPython.core.error import UsageError
 
 from .arguments import a_model, a_word, argument, at_least, magic_arguments
-from .assistant import ROUTER, api_option
-from .assistant_commands import records_frame, show_frame, tool_specs
+from .assistant_table import ROUTER, api_option, records_frame, show_frame, tool_specs
 from .common import error_line, parse_params, publish
 from .prompts import interpolate
 
-__all__ = ["RunResult"]
-
-
-@dataclass
-class RunResult:
-    """What `%assistant run` leaves in `_` (and `-o NAME`)."""
-    thread_id: str
-    run_id: str | None
-    status: str
-    text: str
-    messages: list[dict] = field(default_factory=list)
-    pending_calls: list[dict] = field(default_factory=list)
-    error: str | None = None
-
-    def __repr__(self) -> str:
-        return (f"RunResult(thread_id={self.thread_id!r}, run_id={self.run_id!r}, status={self.status!r}, "
-                f"{len(self.text)} characters)")
+__all__ = ["follow"]
 
 
 @ROUTER.command("run")
@@ -61,6 +43,7 @@ def run(magics: Any, args: Any) -> None:
         text = interpolate(text, magics.shell.user_ns)
     if not text.strip() and not args.thread:
         raise UsageError("Nothing to run: give a message (after the assistant, or in the cell) or --thread.")
+    from ..assistants import RunOutcome
     from ..client import OpenAIError
 
     backend = magics.backend(args)
@@ -76,7 +59,7 @@ def run(magics: Any, args: Any) -> None:
             metadata={k: str(v) for k, v in parse_params(args.metadata).items()} or None)
     except OpenAIError as exc:
         problem = f"{type(exc).__name__}: {exc}"
-        publish(magics.shell, RunResult(thread_id, None, "starting", "", error=problem), args.output)
+        publish(magics.shell, RunOutcome("starting", thread_id=thread_id, error=problem), args.output)
         if not magics.session.settings.short_errors:
             raise
         raise UsageError(f"{problem} [thread {thread_id}]") from None
@@ -90,8 +73,8 @@ def python_functions(magics: Any, names: set[str]) -> dict[str, Any]:
 
 
 def follow(magics: Any, handle: Any, functions: dict[str, Any], confirm: bool, output: str | None) -> None:
-    """Show a run until it ends or waits; store its RunResult; a failure is one line, with what was kept."""
-    from ..assistants import RunTimeout
+    """Show a run until it ends or waits; store its RunOutcome; a failure is one line, with what was kept."""
+    from ..assistants import RunOutcome, RunTimeout
     from ..assistants.driver import drive
     from ..client import OpenAIError
     from .assistant_view import RunView
@@ -109,10 +92,7 @@ def follow(magics: Any, handle: Any, functions: dict[str, Any], confirm: bool, o
     finally:
         if handle.run_id:
             magics.last_run = (handle.thread_id, handle.run_id)
-    result = RunResult(handle.thread_id, handle.run_id, handle.status, handle.text,
-                       [{k: v for k, v in m.items() if k != "raw"} for m in handle.messages],
-                       [dict(c) for c in handle.pending_calls], problem or (handle.run or {}).get("error"))
-    publish(magics.shell, result, output)
+    publish(magics.shell, RunOutcome.of(handle, error=problem), output)
     if problem:
         raise UsageError(f"the run did not finish: {problem} ({kept(handle)}; its result is in _)")
 

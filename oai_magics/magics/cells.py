@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..conversation import Call
+    from ..chat_memory import Call
 
 __all__ = ["CallCounter", "current_run"]
 
@@ -56,7 +56,7 @@ class CallCounter:
         self._next = 0
 
     def next(self, shell: Any) -> "Call":
-        from ..conversation import Call  # the client loads on first use, not at %load_ext
+        from ..chat_memory import Call  # the client loads on first use, not at %load_ext
 
         run = current_run(shell)
         if run != self._run:

@@ -60,7 +60,7 @@ class ChatMagics(SessionMagics):
         if args.collect:
             from .chat_each import collect_each
 
-            return collect_each(self, args)
+            return collect_each(self, args.collect, wait=args.wait, output=args.output)
         if args.batch and not args.each:
             raise UsageError("--batch goes with --each VAR: one request per row, through the Batch API")
         if args.each:
@@ -113,7 +113,7 @@ class ChatMagics(SessionMagics):
 
     def _ask(self, params: dict, functions: dict, stream: bool, conversation: Any, call: Any, prompt: str) -> Any:
         """Send, show each choice as it arrives, remember the exchange (unless there is no call)."""
-        from ..conversation import new_exchange, run_chat
+        from ..chat_memory import new_exchange, run_chat
         from ..display.stream import ChoiceViews
         from ..display.usage import show_usage
 

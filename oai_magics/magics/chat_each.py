@@ -23,7 +23,7 @@ ERROR = "error"
 
 def chat_each(magics: Any, args: Any, template: str) -> Any:
     """Run the template over every row of `args.each`; see the module docstring."""
-    from ..embeddings.rows import run_rows
+    from ..jobs.rows import run_rows
 
     if not template.strip():
         raise UsageError("--each needs a prompt template in the cell, such as: Summarise {{row.text}}")
@@ -44,24 +44,35 @@ def chat_each(magics: Any, args: Any, template: str) -> Any:
     return _answers(magics, frame, column, args.json, prompts, results, args.output)
 
 
-def collect_each(magics: Any, args: Any) -> Any:
-    """`%chat --collect JOB [--wait]`: a `--each --batch` job's frame, as the direct path gives it."""
-    from ..embeddings.batch_jobs import JobNotReady
-    from ..embeddings.chat_batches import collect_chat
-    from ..embeddings.job_frames import decode_frame
-    from .embed import job_store
+def collect_each(magics: Any, job_id: str, *, wait: bool = False, resend: bool = False, output: str | None = None) -> Any:
+    """A `--each --batch` job's frame, as the direct path gives it (`%chat --collect`, `%oai jobs
+    collect`); with `resend`, its failed rows are sent again as a new batch of the job, which is returned."""
+    from ..jobs.batch_status import JobNotReady
+    from ..jobs.chat_batches import collect_chat, resend_chat
+    from ..jobs.job_frames import decode_frame
 
-    with job_store(magics.session.settings) as store:
-        job = store.get(args.collect)
+    with _job_store(magics) as store:
+        job = store.get(job_id)
         if job is None or job.kind != "chat":
             known = ", ".join([j.id for j in store.all() if j.kind == "chat"][-5:]) or "none yet"
-            raise UsageError(f"no %%chat --each job {args.collect!r}; recent ones: {known}")
+            raise UsageError(f"no %%chat --each job {job_id!r}; recent ones: {known}")
         try:
-            results = collect_chat(magics.session.client, store, job, wait=args.wait)
+            results = collect_chat(magics.session.client, store, job, wait=wait)
         except JobNotReady as exc:
             raise UsageError(str(exc)) from None
+        failed = [row for row, result in enumerate(results) if result.error is not None]
+        if failed and resend:
+            return resend_chat(magics.session.client, store, job, failed)
     frame = decode_frame(job.extra["frame"])
-    return _answers(magics, frame, job.extra["column"], job.extra["json"], job.texts, results, args.output)
+    return _answers(magics, frame, job.extra["column"], job.extra["json"], job.texts, results, output)
+
+
+def _job_store(magics: Any) -> Any:
+    """The Batch API job store, in the embedding cache's file."""
+    from ..embeddings.cache import cache_file
+    from ..jobs.store import open_store
+
+    return open_store(cache_file(magics.session.settings.cache_path))
 
 
 def _prompts(magics: Any, args: Any, frame: Any, column: str, template: str) -> list[str | None]:
@@ -80,12 +91,11 @@ def _prompts(magics: Any, args: Any, frame: Any, column: str, template: str) -> 
 
 def _submit(magics: Any, args: Any, frame: Any, column: str, prompts: list[str | None], params: dict,
             system: list[dict]) -> Any:
-    from ..embeddings.chat_batches import submit_chat
-    from ..embeddings.job_frames import encode_frame
-    from .embed import job_store
+    from ..jobs.chat_batches import submit_chat
+    from ..jobs.job_frames import encode_frame
 
     extra = {"frame": encode_frame(frame), "column": column, "json": bool(args.json)}
-    with job_store(magics.session.settings) as store:
+    with _job_store(magics) as store:
         job = submit_chat(magics.session.client, store, prompts, params, system, extra=extra)
     print(f"{sum(p is not None for p in prompts)} row(s) sent as job {job.id}; collect with %chat --collect {job.id}")
     if args.output:

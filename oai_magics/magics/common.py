@@ -12,6 +12,7 @@ from typing import Any, Callable
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics
 
+from ..local_errors import LocalError
 from .arguments import HelpShown, parse
 
 __all__ = ["SessionMagics", "friendly", "parse", "parse_params", "listing", "publish", "read_variable", "local_path",
@@ -29,7 +30,8 @@ class SessionMagics(Magics):
 
 
 def friendly(method: Callable[..., Any]) -> Callable[..., Any]:
-    """API errors and bad local input become one UsageError line (unless short_errors is off)."""
+    """API errors (unless short_errors is off), oai_magics' own errors (`LocalError`) and bad local
+    input become one UsageError line."""
     @functools.wraps(method)
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
         from ..client import OpenAIError  # the client loads on first use, not at %load_ext
@@ -38,6 +40,8 @@ def friendly(method: Callable[..., Any]) -> Callable[..., Any]:
             return method(self, *args, **kwargs)
         except HelpShown:
             return None
+        except LocalError as exc:  # before OSError: a RunTimeout is also a TimeoutError
+            raise UsageError(exc.line()) from None
         except KeyboardInterrupt:  # magics that can keep part of a result say so themselves
             raise UsageError("interrupted before the magic finished: nothing was kept") from None
         except OpenAIError as exc:

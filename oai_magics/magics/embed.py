@@ -4,7 +4,6 @@ with similarity search and a 2-D map; and `%oai cache` to see and clear the embe
 from __future__ import annotations
 
 import contextlib
-from pathlib import Path
 from typing import Any, Iterator
 
 from IPython.core.error import UsageError
@@ -12,33 +11,12 @@ from IPython.core.magic import line_cell_magic, magics_class, no_var_expand
 
 from .arguments import WORKERS, argument, at_least, magic_arguments
 from .common import SessionMagics, friendly, parse, publish, read_variable
-from .oai import ROUTER, OAIMagics
+from .oai_table import ROUTER
 from .prompts import interpolate
 
 
 # Far wider than any embedding model, so that only a slip (`-d 0`, `-d -8`, a stray digit run) is refused here.
 DIMENSIONS = at_least(1, 65536)
-
-
-def cache_path(settings: Any) -> Path:
-    """`%config OAIMagics.cache_path`, else the cache folder's embeddings.sqlite."""
-    from ..embeddings.cache import default_cache_path
-
-    return Path(settings.cache_path).expanduser() if settings.cache_path else default_cache_path()
-
-
-@contextlib.contextmanager
-def job_store(settings: Any) -> Iterator[Any]:
-    """The Batch API jobs of every kernel (embedding and chat alike), in the cache's file."""
-    from ..embeddings.batch_jobs import JobStore
-
-    path = cache_path(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    store = JobStore(path)
-    try:
-        yield store
-    finally:
-        store.close()
 
 
 @magics_class
@@ -56,8 +34,9 @@ class EmbedMagics(SessionMagics):
     @argument("--no-cache", action="store_true", help="neither read nor fill the embedding cache")
     @argument("--batch", action="store_true", help="send through the Batch API and return a job at once")
     @argument("--jobs", action="store_true",
-              help="list the Batch API jobs (embeddings and %%%%chat --each) with their kind, status and counts")
-    @argument("--collect", metavar="JOB", help="the DataFrame of a finished Batch API job")
+              help="list the Batch API jobs (embeddings and %%%%chat --each) with their kind, status and counts "
+                   "(as %%oai jobs list does)")
+    @argument("--collect", metavar="JOB", help="the DataFrame of a finished embedding job (as %%oai jobs collect does)")
     @argument("--wait", action="store_true", help="with --collect: block until the job has ended")
     @argument("--resend", action="store_true", help="with --collect: send the job's failed rows again")
     @argument("-q", "--query", help="also rank the inputs by cosine similarity to this text")
@@ -136,26 +115,13 @@ class EmbedMagics(SessionMagics):
         return texts, None
 
     def _cache(self, args: Any) -> Any:
-        from ..embeddings.cache import EmbeddingCache
-
-        return None if args.no_cache else EmbeddingCache(cache_path(self.session.settings))
-
-    @contextlib.contextmanager
-    def _stores(self, args: Any) -> Iterator[tuple[Any, Any]]:
-        """(the job store, the cache or None), both closed afterwards."""
-        with job_store(self.session.settings) as store:
-            cache = self._cache(args)
-            try:
-                yield store, cache
-            finally:
-                if cache is not None:
-                    cache.close()
+        return open_cache(self.session.settings, args.no_cache)
 
     # -- Batch API jobs ------------------------------------------------------------------------
     def _submit(self, args: Any, texts: list[str], index: Any, model: str) -> Any:
         from ..embeddings.batch_jobs import submit
 
-        with self._stores(args) as (store, cache):
+        with stores(self.session.settings, args.no_cache) as (store, cache):
             job = submit(self.session.client, store, texts, model, dimensions=args.dimensions, index=index,
                          cache=cache, batch_size=args.batch_size)
         if args.output:
@@ -164,43 +130,14 @@ class EmbedMagics(SessionMagics):
 
     def _jobs(self, args: Any) -> Any:
         """Every Batch API job, `%embed --batch` and `%%chat --each --batch` alike, in one table."""
-        import pandas as pd
+        from ..jobs.store import job_listing
 
-        from ..embeddings.batch_jobs import JOB_COLUMNS
-
-        with self._stores(args) as (store, _):
-            rows = [job.row() for job in store.all()]
-        frame = pd.DataFrame(rows, columns=JOB_COLUMNS)
-        frame["created"] = pd.to_datetime(frame["created"], unit="s", utc=True)
-        return frame
+        with stores(self.session.settings, no_cache=True) as (store, _):
+            return job_listing(store.all())
 
     def _collect(self, args: Any) -> Any:
-        from ..embeddings.batch_jobs import JobNotReady, collect, describe_failure, failure_reasons, resend
-        from ..frames import embedding_frame
-
-        with self._stores(args) as (store, cache):
-            job = store.get(args.collect)
-            if job is not None and job.kind != "embeddings":
-                raise UsageError(f"{job.id} is a %%chat --each job: collect it with %chat --collect {job.id}")
-            if job is None:
-                known = ", ".join(j.id for j in store.all()[-5:]) or "none yet"
-                raise UsageError(f"no embedding job {args.collect!r}; recent jobs: {known}")
-            client = self.session.client
-            try:
-                matrix, failed = collect(client, store, job, cache=cache, wait=args.wait)
-            except JobNotReady as exc:
-                raise UsageError(str(exc)) from None
-            if failed and args.resend:
-                return resend(client, store, job, failed)
-            index = job.index if job.index is not None and len(job.index) == len(job.texts) else None
-            frame = embedding_frame(job.texts, matrix, index)
-            if failed:
-                publish(self.shell, frame, args.output)
-                raise UsageError(describe_failure(job, failed, failure_reasons(client, job))
-                                 + " (the rows that succeeded are in `_`, NaN elsewhere)")
-        if args.output:
-            self.shell.user_ns[args.output] = frame
-        return frame
+        return collect_embeddings(self, args.collect, wait=args.wait, resend=args.resend, output=args.output,
+                                  no_cache=args.no_cache)
 
     # -- exploring -----------------------------------------------------------------------------
     def _colors(self, args: Any) -> Any:
@@ -240,17 +177,73 @@ class EmbedMagics(SessionMagics):
         return similarity_frame(frame, query[0], top=args.top)
 
 
+def open_cache(settings: Any, no_cache: bool = False) -> Any:
+    """The embedding cache in `%config OAIMagics.cache_path` (else the default file); None with --no-cache."""
+    from ..embeddings.cache import EmbeddingCache, cache_file
+
+    return None if no_cache else EmbeddingCache(cache_file(settings.cache_path))
+
+
+@contextlib.contextmanager
+def stores(settings: Any, no_cache: bool = False) -> Iterator[tuple[Any, Any]]:
+    """(the job store, the cache or None), both in the cache's file, both closed afterwards."""
+    from ..embeddings.cache import cache_file
+    from ..jobs.store import open_store
+
+    with open_store(cache_file(settings.cache_path)) as store:
+        cache = open_cache(settings, no_cache)
+        try:
+            yield store, cache
+        finally:
+            if cache is not None:
+                cache.close()
+
+
+def collect_embeddings(magics: Any, job_id: str, *, wait: bool = False, resend: bool = False, output: str | None = None,
+                       no_cache: bool = False) -> Any:
+    """The DataFrame of an embedding job (`%embed --collect`, `%oai jobs collect`); with `resend`, its
+    failed rows are sent again as a new batch of the job, which is returned."""
+    from ..embeddings.batch_jobs import collect, describe_failure, resend as send_again
+    from ..frames import embedding_frame
+    from ..jobs.batch_files import failure_reasons
+    from ..jobs.batch_status import JobNotReady
+
+    with stores(magics.session.settings, no_cache) as (store, cache):
+        job = store.get(job_id)
+        if job is not None and job.kind != "embeddings":
+            raise UsageError(f"{job.id} is a %%chat --each job: collect it with %chat --collect {job.id}")
+        if job is None:
+            known = ", ".join(j.id for j in store.all()[-5:]) or "none yet"
+            raise UsageError(f"no embedding job {job_id!r}; recent jobs: {known}")
+        client = magics.session.client
+        try:
+            matrix, failed = collect(client, store, job, cache=cache, wait=wait)
+        except JobNotReady as exc:
+            raise UsageError(str(exc)) from None
+        if failed and resend:
+            return send_again(client, store, job, failed)
+        index = job.index if job.index is not None and len(job.index) == len(job.texts) else None
+        frame = embedding_frame(job.texts, matrix, index)
+        if failed:
+            publish(magics.shell, frame, output)
+            raise UsageError(describe_failure(job, failed, failure_reasons(client, job))
+                             + " (the rows that succeeded are in `_`, NaN elsewhere)")
+    if output:
+        magics.shell.user_ns[output] = frame
+    return frame
+
+
 @ROUTER.command("cache")
 @magic_arguments(name="oai cache")
 @argument("--clear", action="store_true", help="forget the cached embeddings (all, or --model's)")
 @argument("--model", help="with --clear: only this model's")
-def cache_command(magics: OAIMagics, args: Any) -> Any:
+def cache_command(magics: Any, args: Any) -> Any:
     """The embedding cache: its file, and entries and size per model; --clear empties it."""
     import pandas as pd
 
-    from ..embeddings.cache import EmbeddingCache
+    from ..embeddings.cache import EmbeddingCache, cache_file
 
-    path = cache_path(magics)  # OAIMagics holds the settings
+    path = cache_file(magics.cache_path)  # OAIMagics holds the settings
     cache = EmbeddingCache(path)
     try:
         if args.clear:

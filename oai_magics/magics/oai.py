@@ -1,8 +1,8 @@
 """%oai: configuration (profiles, key, defaults) and the session's history and usage.
 
 The class also holds every default as a traitlet, so `%config OAIMagics` lists them and
-`%config OAIMagics.chat_model = "gpt-4o"` changes them. The rest of the API's subcommands are in
-`oai_api`, registered on the same router.
+`%config OAIMagics.chat_model = "gpt-4o"` changes them. Subcommands are a table
+(`oai_table.ROUTER`): those defined here, and the modules imported below, each registering its own.
 """
 
 from __future__ import annotations
@@ -16,13 +16,15 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class, no_var_expand
 from traitlets import Bool, Dict, Float, Int, TraitError, Unicode, observe
 
-from .arguments import argument, magic_arguments
+# Each subcommand module registers its subcommands on ROUTER when imported.
+from . import oai_api, oai_files, oai_finetunes, oai_jobs  # noqa: F401
 from . import profiles
+from .arguments import argument, magic_arguments
 from .common import friendly
-from .router import Router
+from .oai_table import ROUTER
 from .session import Session
 
-ROUTER = Router("oai")
+__all__ = ["OAIMagics", "ROUTER"]
 
 
 class Seconds(Float):

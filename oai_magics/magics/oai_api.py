@@ -8,13 +8,13 @@ from typing import Any
 
 from .arguments import a_model, a_number, argument, at_least, magic_arguments
 from .common import listing, local_path, parse_params, publish
-from .oai import ROUTER, OAIMagics
+from .oai_table import ROUTER
 
 
 @ROUTER.command("models")
 @magic_arguments(name="oai models")
 @argument("--filter", help="only models whose id contains this text")
-def models(magics: OAIMagics, args: Any) -> Any:
+def models(magics: Any, args: Any) -> Any:
     """The models the server offers, as a DataFrame."""
     items = [m for m in magics.session.client.models.list() if not args.filter or args.filter in m["id"]]
     return listing(items)
@@ -24,7 +24,7 @@ def models(magics: OAIMagics, args: Any) -> Any:
 @magic_arguments(name="oai moderate")
 @argument("-m", "--model", type=a_model, help="the moderation model")
 @argument("text", nargs="+", help="the text to check")
-def moderate(magics: OAIMagics, args: Any) -> Any:
+def moderate(magics: Any, args: Any) -> Any:
     """Check a text against the content policy: categories, flags and scores as a DataFrame."""
     import pandas as pd
 
@@ -43,7 +43,7 @@ def moderate(magics: OAIMagics, args: Any) -> Any:
 @argument("--save", metavar="PATH", help="also write the audio to this file")
 @argument("-o", "--output", metavar="NAME", help="store the player (an IPython Audio, bytes in .data) in this variable")
 @argument("text", nargs="+", help="what to say")
-def speak(magics: OAIMagics, args: Any) -> None:
+def speak(magics: Any, args: Any) -> None:
     """Text to speech, with an audio player."""
     from IPython.display import Audio, display
 
@@ -61,7 +61,7 @@ def speak(magics: OAIMagics, args: Any) -> None:
     publish(magics.shell, player, args.output)
 
 
-def _to_text(magics: OAIMagics, args: Any, translate: bool) -> Any:
+def _to_text(magics: Any, args: Any, translate: bool) -> Any:
     api = magics.session.client.audio.translations if translate else magics.session.client.audio.transcriptions
     params = {"model": magics.session.model("transcription", args.model), "response_format": args.format}
     if not translate and args.language:
@@ -79,7 +79,7 @@ def _to_text(magics: OAIMagics, args: Any, translate: bool) -> Any:
 @argument("-f", "--format", default="json", choices=["json", "text", "srt", "vtt", "verbose_json"], help="answer format")
 @argument("-l", "--language", help="the spoken language (ISO 639-1), if known")
 @argument("path", help="the audio file")
-def transcribe(magics: OAIMagics, args: Any) -> Any:
+def transcribe(magics: Any, args: Any) -> Any:
     """Speech to text in its own language."""
     return _to_text(magics, args, translate=False)
 
@@ -89,7 +89,7 @@ def transcribe(magics: OAIMagics, args: Any) -> Any:
 @argument("-m", "--model", type=a_model, help="the transcription model")
 @argument("-f", "--format", default="json", choices=["json", "text", "srt", "vtt", "verbose_json"], help="answer format")
 @argument("path", help="the audio file")
-def translate(magics: OAIMagics, args: Any) -> Any:
+def translate(magics: Any, args: Any) -> Any:
     """Speech to English text."""
     args.language = None
     return _to_text(magics, args, translate=True)
@@ -105,7 +105,7 @@ def translate(magics: OAIMagics, args: Any) -> Any:
 @argument("--no-stream", action="store_true", help="wait for the whole completion")
 @argument("-o", "--output", metavar="NAME", help="store the text in this variable")
 @argument("prompt", nargs="+", help="the text to continue")
-def complete(magics: OAIMagics, args: Any) -> None:
+def complete(magics: Any, args: Any) -> None:
     """Legacy completions, streamed; Ctrl-C or a broken stream keeps the text received."""
     from ..client.accumulate import Reply, reply_from_answer
     from ..display.stream import ChoiceViews
@@ -128,7 +128,7 @@ def complete(magics: OAIMagics, args: Any) -> None:
         for choice in reply.choices:
             views.add(choice.index, choice.text)
     else:
-        from ..conversation import streamed
+        from ..chat_memory import streamed
 
         reply = streamed(session.client.completions.create, params, views.add)
     views.finish_reply(reply)
@@ -141,7 +141,7 @@ def complete(magics: OAIMagics, args: Any) -> None:
 @argument("-m", "--model", type=a_model, help="the edit model")
 @argument("-i", "--instruction", required=True, help="how to change the text")
 @argument("text", nargs="+", help="the text to edit")
-def edit(magics: OAIMagics, args: Any) -> str:
+def edit(magics: Any, args: Any) -> str:
     """Legacy edits: the text changed as the instruction says."""
     answer = magics.session.client.edits.create(model=magics.session.model("edit", args.model), input=" ".join(args.text),
                                                 instruction=args.instruction)

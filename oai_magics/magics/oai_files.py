@@ -21,7 +21,7 @@ from IPython.core.error import UsageError
 
 from .arguments import an_id, argument, magic_arguments
 from .common import listing, local_path
-from .oai import ROUTER, OAIMagics
+from .oai_table import ROUTER
 
 __all__ = ["FILES", "safe_name", "create_new"]
 
@@ -31,7 +31,7 @@ FILES = ROUTER.group("files", "Files on the server: list, upload, show, download
 @FILES.command("list")
 @magic_arguments(name="oai files list")
 @argument("--purpose", help="only files with this purpose")
-def list_files(magics: OAIMagics, args: Any) -> Any:
+def list_files(magics: Any, args: Any) -> Any:
     """The files on the server, as a DataFrame."""
     params = {"purpose": args.purpose} if args.purpose else {}
     return listing(_shown(file) for file in magics.session.client.files.list(**params).auto_paging_iter())
@@ -41,7 +41,7 @@ def list_files(magics: OAIMagics, args: Any) -> Any:
 @magic_arguments(name="oai files upload")
 @argument("--purpose", help="assistants (the default, said when used), fine-tune, batch, vision or user_data")
 @argument("path", help="the file to upload")
-def upload(magics: OAIMagics, args: Any) -> Any:
+def upload(magics: Any, args: Any) -> Any:
     """Upload a file; its file object as a DataFrame row."""
     if args.purpose is None:
         print("purpose: assistants (the default; choose another with --purpose fine-tune, batch, vision or user_data)")
@@ -52,7 +52,7 @@ def upload(magics: OAIMagics, args: Any) -> Any:
 @FILES.command("show")
 @magic_arguments(name="oai files show")
 @argument("file_id", type=an_id, help="the file's id")
-def show(magics: OAIMagics, args: Any) -> Any:
+def show(magics: Any, args: Any) -> Any:
     """One file's details, as a DataFrame row."""
     return listing([_shown(magics.session.client.files.retrieve(args.file_id))])
 
@@ -60,7 +60,7 @@ def show(magics: OAIMagics, args: Any) -> Any:
 @FILES.command("delete")
 @magic_arguments(name="oai files delete")
 @argument("file_id", type=an_id, help="the file's id")
-def delete(magics: OAIMagics, args: Any) -> None:
+def delete(magics: Any, args: Any) -> None:
     """Delete a file on the server."""
     magics.session.client.files.delete(args.file_id)
     print(f"deleted {args.file_id}")
@@ -70,7 +70,7 @@ def delete(magics: OAIMagics, args: Any) -> None:
 @magic_arguments(name="oai files download")
 @argument("--to", metavar="PATH", help="a folder to write into, or a new file's path (default: the working folder)")
 @argument("file_id", type=an_id, help="the file's id")
-def download(magics: OAIMagics, args: Any) -> None:
+def download(magics: Any, args: Any) -> None:
     """Write a file's content here, under its own name made safe, never overwriting."""
     api = magics.session.client.files
     chosen = local_path(args.to) if args.to else None

@@ -6,7 +6,7 @@ from typing import Any
 
 from .arguments import a_model, an_id, argument, at_least, magic_arguments
 from .common import listing
-from .oai import ROUTER, OAIMagics
+from .oai_table import ROUTER
 
 __all__ = ["FINETUNES"]
 
@@ -19,7 +19,7 @@ def _job_frame(job: dict) -> Any:
 
 @FINETUNES.command("list")
 @magic_arguments(name="oai finetunes list")
-def list_jobs(magics: OAIMagics, args: Any) -> Any:
+def list_jobs(magics: Any, args: Any) -> Any:
     """The fine-tune jobs, as a DataFrame."""
     jobs = list(magics.session.client.fine_tunes.list())
     if not jobs:
@@ -35,7 +35,7 @@ def list_jobs(magics: OAIMagics, args: Any) -> Any:
 @argument("-m", "--model", type=a_model, help="the base model (curie, davinci, ...)")
 @argument("--suffix", help="a name to add to the fine-tuned model's id")
 @argument("--epochs", type=at_least(1), help="training epochs")
-def create(magics: OAIMagics, args: Any) -> Any:
+def create(magics: Any, args: Any) -> Any:
     """Start a fine-tune job."""
     params = {"training_file": args.training_file, "validation_file": args.validation_file, "model": args.model,
               "suffix": args.suffix, "n_epochs": args.epochs}
@@ -45,7 +45,7 @@ def create(magics: OAIMagics, args: Any) -> Any:
 @FINETUNES.command("show")
 @magic_arguments(name="oai finetunes show")
 @argument("job", type=an_id, help="the fine-tune id")
-def show(magics: OAIMagics, args: Any) -> Any:
+def show(magics: Any, args: Any) -> Any:
     """One job's details."""
     return _job_frame(magics.session.client.fine_tunes.retrieve(args.job))
 
@@ -53,7 +53,7 @@ def show(magics: OAIMagics, args: Any) -> Any:
 @FINETUNES.command("cancel")
 @magic_arguments(name="oai finetunes cancel")
 @argument("job", type=an_id, help="the fine-tune id")
-def cancel(magics: OAIMagics, args: Any) -> Any:
+def cancel(magics: Any, args: Any) -> Any:
     """Cancel a job."""
     return _job_frame(magics.session.client.fine_tunes.cancel(args.job))
 
@@ -61,6 +61,6 @@ def cancel(magics: OAIMagics, args: Any) -> Any:
 @FINETUNES.command("events")
 @magic_arguments(name="oai finetunes events")
 @argument("job", type=an_id, help="the fine-tune id")
-def events(magics: OAIMagics, args: Any) -> Any:
+def events(magics: Any, args: Any) -> Any:
     """A job's events, as a DataFrame."""
     return listing(magics.session.client.fine_tunes.list_events(args.job))

@@ -13,7 +13,7 @@ from .profiles import Profile, Profiles
 if TYPE_CHECKING:  # pragma: no cover
     from ..client import Client
     from ..client.core import Secret
-    from ..conversation import Conversation
+    from ..chat_memory import ChatMemory
     from ..sandbox import Sandbox
 
 __all__ = ["Session", "NO_KEY", "TOKEN_NAMES"]
@@ -35,7 +35,7 @@ class Session:
         self._client: Client | None = None
         self._typed_keys: dict[str, Secret] = {}
         self.sandbox: Sandbox | None = None
-        self.conversations: dict[str, Conversation] = {}
+        self.conversations: dict[str, ChatMemory] = {}  # by the name `%%chat -c NAME` gives
         self.records: list[dict] = []
 
     # -- connection ----------------------------------------------------------------------------
@@ -144,11 +144,11 @@ class Session:
                              "request_id": record.request_id, "retries": record.retries})
 
     # -- conversations -----------------------------------------------------------------------------
-    def conversation(self, name: str, new: bool = False, system: str | None = None) -> "Conversation":
-        from ..conversation import Conversation
+    def conversation(self, name: str, new: bool = False, system: str | None = None) -> "ChatMemory":
+        from ..chat_memory import ChatMemory
 
         if new or name not in self.conversations:
-            self.conversations[name] = Conversation(name, system)
+            self.conversations[name] = ChatMemory(name, system)
         elif system is not None:
             self.conversations[name].system = system
         return self.conversations[name]

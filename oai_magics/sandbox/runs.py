@@ -13,10 +13,10 @@ from starlette.responses import JSONResponse, Response
 from . import textgen
 from .assistants import get_assistant
 from .catalog import require_model
-from .conversation import get_thread, make_message
+from .thread_messages import get_thread, make_message
 from .errors import invalid, not_found
 from .finetunes import fine_tuned_models
-from .lifecycle import (ACTIVE, advance, delta_event, draft_reply, event_payload, finish_reply,
+from .runs_life import (ACTIVE, advance, delta_event, draft_reply, event_payload, finish_reply,
                         latest_user_text, next_transition, reply, save_run)
 from .shapes import check_metadata, check_tools, show, show_page
 from .state import State, find, state

@@ -7,9 +7,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .conversation import get_message, get_thread, make_message
+from .thread_messages import get_message, get_thread, make_message
 from .errors import invalid, not_found
-from .lifecycle import advance_thread
+from .runs_life import advance_thread
 from .shapes import check_metadata, deleted, show, show_page
 from .state import State, state
 from .store import new_id, now

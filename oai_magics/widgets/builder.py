@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import concurrent.futures
 import re
-from typing import Any, Callable, Iterable, Mapping, Union
+from typing import Any, Callable, Iterable, Mapping, Sequence, Union
 
 import ipywidgets as widgets
 
-from ..assistants import TERMINAL, Backend, RunHandle, ToolCall
+from ..assistants import TERMINAL, Backend, RunHandle, RunOutcome, ToolCall
 from .chat_view import ChatView
 from .key_values import KeyValueRows
-from .run_worker import RunFollower, RunOutcome, RunProgress, one_line
+from .run_worker import RunFollower, one_line
 from .tool_calls import ToolCallsPanel
 
 __all__ = ["ThreadRunBuilder", "RunOutcome"]
@@ -48,11 +48,13 @@ def _names(text: str) -> list[str]:
 
 
 class ThreadRunBuilder(widgets.VBox):
-    """The form; display it, or drive it from code through its widgets and `future`.
+    """The form; display it, or drive it from code through its widgets and `future`. It is the
+    `RunForm` its worker (`RunFollower`) fills.
 
     `source` is an assistants back end (`oai_magics.assistants.backend_for`), or an
     `oai_magics.Client` to make one from with `api` ("responses" or "assistants"; by default the
-    server is asked which it speaks); without one, a client from the environment. Attached files go to the back end's client's files API.
+    server is asked which it speaks, once: the answer `%assistant` got is used); without one, a
+    client from the environment. Attached files go to the back end's client's files API.
     `functions` are the Python functions tool calls may run (a list, or a dict by name); functions
     the notebook defines (the `shell`'s, by default the running one's) are found too.
     """
@@ -69,11 +71,11 @@ class ThreadRunBuilder(widgets.VBox):
         self._canceller = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="oai-builder-cancel")
         self.cancel_future: concurrent.futures.Future | None = None
         self.handle: RunHandle | None = None
-        self.progress = RunProgress()
         self._cancel_wanted = False
         self._quiet = False  # set while the worker changes the thread picker, so history is not reloaded
 
         self._build(model)
+        self.worker = RunFollower(self)
         super().__init__(self._layout())
         self.add_class("oai-builder")
         self.future: concurrent.futures.Future = self._queue(self._load_lists)
@@ -164,7 +166,7 @@ class ThreadRunBuilder(widgets.VBox):
                 return job()
             except Exception as error:  # the form must stay usable whatever went wrong
                 self.show_error(one_line(error))
-                self._idle()
+                self.idle()
                 return RunOutcome(status="error", error=one_line(error), text=self.chat.reply_text)
 
         self.future = self._executor.submit(guarded)
@@ -182,9 +184,46 @@ class ThreadRunBuilder(widgets.VBox):
         self.run_button.disabled = True
         self.cancel_button.disabled = False
 
-    def _idle(self) -> None:
+    # -- what the worker calls (the RunForm protocol) --------------------------------------------
+    def idle(self) -> None:
         self.run_button.disabled = False
         self.cancel_button.disabled = True
+
+    def show_status(self, html_line: str) -> None:
+        self.status.value = html_line
+
+    def show_steps(self, html_list: str) -> None:
+        self.steps.value = html_list
+
+    def show_calls(self, calls: Sequence[ToolCall]) -> None:
+        self.calls.show(calls, self.functions)
+        self.cancel_button.disabled = False  # the run waits: it can still be cancelled
+
+    def hide_calls(self) -> None:
+        self.calls.hide()
+
+    def keep_message(self, text: str) -> None:
+        if not self.message.value:  # what the user typed since is not overwritten
+            self.message.value = text
+
+    def run_started(self, handle: RunHandle, files_sent: bool) -> bool:
+        self.handle = handle
+        if files_sent:
+            self.files.value = ()
+        return self._cancel_wanted
+
+    def select_thread(self, thread_id: str) -> None:
+        if self.thread.value == thread_id:
+            return
+        options = list(self.thread.options)
+        if thread_id not in [value for _, value in options]:
+            options.append((thread_id, thread_id))
+        self._quiet = True  # the thread's history is on show already: no reload
+        try:
+            self.thread.options = options
+            self.thread.value = thread_id
+        finally:
+            self._quiet = False
 
     # -- lists -----------------------------------------------------------------------------------
     def _load_lists(self, select_assistant: str | None = None, select_thread: str | None = None) -> None:
@@ -268,7 +307,7 @@ class ThreadRunBuilder(widgets.VBox):
         self.calls.hide()
         self.message.value = ""  # sent: the field is free for the next message while this run goes on
         uploads = [(item["name"], bytes(item["content"])) for item in self.files.value]
-        self._queue(lambda: self._follower().start(request, uploads))
+        self._queue(lambda: self.worker.start(request, uploads))
 
     def _run_request(self) -> dict[str, Any]:
         if not self.assistant.value:
@@ -281,9 +320,6 @@ class ThreadRunBuilder(widgets.VBox):
                 "model": self.model.value.strip() or None, "instructions": self.instructions.value.strip() or None,
                 "tools": tools, "metadata": self.metadata.value or None}
 
-    def _follower(self) -> RunFollower:
-        return RunFollower(self)
-
     def _on_submit(self, _button: Any = None) -> None:
         handle = self.handle
         if handle is None or not self.calls.visible:
@@ -293,7 +329,7 @@ class ThreadRunBuilder(widgets.VBox):
         calls: list[ToolCall] = list(self.calls.calls)
         self.calls.submit_button.disabled = True
         self.show_error("")
-        self._queue(lambda: self._follower().submit(handle, calls, outputs))
+        self._queue(lambda: self.worker.submit(handle, calls, outputs))
 
     def _on_cancel(self, _button: Any = None) -> None:
         """Cancel works at any time: during a stream it runs beside the worker, which then sees the end."""
@@ -304,7 +340,7 @@ class ThreadRunBuilder(widgets.VBox):
             return  # the run is not created yet: the worker cancels it as soon as it is
         if self.calls.visible:  # the worker is idle: the run waits for tool outputs
             self.calls.hide()
-            self._queue(lambda: self._follower().cancel_waiting(handle))
+            self._queue(lambda: self.worker.cancel_waiting(handle))
             return
         self.cancel_future = self._canceller.submit(self._cancel_beside, handle)
 
@@ -326,13 +362,14 @@ class ThreadRunBuilder(widgets.VBox):
 
 
 def _backend_for(client: Any, api: str | None) -> Backend:
-    from .. import assistants
+    """The back end `%assistant` would choose: `api`, else what the server said when asked (once)."""
+    from ..assistants import choose_backend
 
     if client is None:
         from ..client import Client
 
         client = Client()
-    return assistants.backend_for(client, api or assistants.probe(client))
+    return choose_backend(client, api)
 
 
 def _user_namespace(shell: Any) -> Mapping[str, Any]:

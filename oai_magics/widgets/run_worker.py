@@ -1,8 +1,10 @@
 """What the builder's worker thread does with a run: start it (uploading attached files first),
 follow its events into the form, submit tool outputs, cancel it while it waits.
 
-Everything here runs off the kernel's main thread, so the form is changed only through widget
-traits (status, steps, chat, tool-call panel, buttons), never by printing into an `Output`.
+The worker knows the form only through `RunForm`, a small protocol of public methods the builder
+implements. Everything here runs off the kernel's main thread, so those methods change the form
+only through widget traits (status, steps, chat, tool-call panel, buttons), never by printing
+into an `Output`.
 """
 
 from __future__ import annotations
@@ -10,37 +12,24 @@ from __future__ import annotations
 import html
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import Any, Callable, Mapping, Protocol, Sequence
 
-from ..assistants import (ActionRequired, RunEnded, RunHandle, RunRecord, RunTimeout, StatusChanged, StepChanged,
-                          StepRecord, TextDelta, ToolCall, ToolOutput, why_ended)
-
+from ..assistants import (TERMINAL, UNSUCCESSFUL, ActionRequired, Backend, RunEnded, RunHandle, RunOutcome, RunRecord,
+                          StatusChanged, StepChanged, StepRecord, TextDelta, ToolCall, ToolOutput, why_ended)
 from ..client.errors import APIConnectionError
+from ..local_errors import LocalError
+from .chat_view import ChatView
 
-if TYPE_CHECKING:
-    from .builder import ThreadRunBuilder
-
-__all__ = ["RunFollower", "RunOutcome", "RunProgress", "one_line"]
+__all__ = ["RunForm", "RunFollower", "RunOutcome", "one_line"]
 
 MAX_LINE = 300
 STEP_MARK = {"completed": "✓", "in_progress": "…", "cancelled": "✗", "failed": "✗", "expired": "✗"}
 
 
-@dataclass
-class RunOutcome:
-    """How a job of the builder ended: a run that ended or waits for tool outputs, or an error."""
-
-    status: str  # a run status ("completed", "requires_action", "cancelled" ...) or "error"
-    text: str = ""  # the reply text that streamed (kept when the stream broke)
-    thread_id: str | None = None
-    run: RunRecord | None = None
-    error: str | None = None  # the one line shown in the form
-    pending_calls: list[ToolCall] = field(default_factory=list)
-
-
 def one_line(error: BaseException) -> str:
-    """An error as the form shows it: its kind and first line, never a traceback."""
-    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    """An error as the form shows it: its kind and first line (with its hint, for our own), never a traceback."""
+    text = error.line() if isinstance(error, LocalError) else str(error).strip()
+    text = text.splitlines()[0] if text else ""
     line = f"{type(error).__name__}: {text}" if text else type(error).__name__
     return line if len(line) <= MAX_LINE else line[: MAX_LINE - 1] + "…"
 
@@ -61,33 +50,70 @@ class RunProgress:
     steps: dict[str, StepRecord] = field(default_factory=dict)
 
 
-class RunFollower:
-    """One job of the worker on the builder's run; what outlives the job is in `form.progress`."""
+class RunForm(Protocol):
+    """What the worker needs of the form it fills; `ThreadRunBuilder` implements it."""
 
-    def __init__(self, builder: "ThreadRunBuilder") -> None:
-        self.form = builder
+    backend: Backend  # the back end runs go to
+    chat: ChatView  # the thread's messages, and the reply streaming into them
+
+    @property
+    def functions(self) -> dict[str, Callable[..., Any]]:
+        """The Python functions tool calls may run."""
+
+    def show_status(self, html_line: str) -> None:
+        """Show one line (HTML) on how the run goes."""
+
+    def show_steps(self, html_list: str) -> None:
+        """Show the run's steps (an HTML list)."""
+
+    def show_error(self, text: str, notice: bool = False) -> None:
+        """Show one line under the buttons: an error, or with `notice` something that was recovered."""
+
+    def show_calls(self, calls: Sequence[ToolCall]) -> None:
+        """Show the tool calls the run waits for, with their output fields; Cancel stays live."""
+
+    def hide_calls(self) -> None:
+        """Hide the tool-call panel."""
+
+    def keep_message(self, text: str) -> None:
+        """A message that may not have been sent goes back into the message field, if it is empty."""
+
+    def run_started(self, handle: RunHandle, files_sent: bool) -> bool:
+        """The run exists (with `files_sent`, the attached files went with it); True when Cancel
+        was clicked while it was being made."""
+
+    def select_thread(self, thread_id: str) -> None:
+        """List the thread (a new one) and keep it selected for the next message."""
+
+    def idle(self) -> None:
+        """Nothing runs any more: Run is live again, Cancel is not."""
+
+
+class RunFollower:
+    """The worker's jobs on the form's runs; what outlives a job (the current run's clock and steps)
+    is in `progress`."""
+
+    def __init__(self, form: RunForm) -> None:
+        self.form = form
+        self.progress = RunProgress()
 
     # -- the jobs ----------------------------------------------------------------------------
     def start(self, request: dict[str, Any], uploads: list[tuple[str, bytes]]) -> RunOutcome:
         form = self.form
-        form.progress = RunProgress()
-        form.status.value = "starting…"
-        form.steps.value = ""
+        self.progress = RunProgress()
+        form.show_status("starting…")
+        form.show_steps("")
         try:
             file_ids = [self._upload(name, content) for name, content in uploads]
             handle = form.backend.start_run(request["assistant"], file_ids=file_ids, stream=True,
                                             **{k: v for k, v in request.items() if k != "assistant"})
         except Exception as error:
-            if not form.message.value:  # kept to edit or send again, whether or not it reached the thread
-                form.message.value = request["message"]
+            form.keep_message(request["message"])  # to edit or send again, whether or not it reached the thread
             if isinstance(error, APIConnectionError) and error.sent:
                 raise _maybe_received(error) from error
             raise
         form.chat.add("user", request["message"] + "".join(f"\n📎 {name}" for name, _ in uploads))
-        form.handle = handle
-        if uploads:
-            form.files.value = ()
-        if form._cancel_wanted:  # Cancel was clicked while the run was being created
+        if form.run_started(handle, files_sent=bool(uploads)):  # Cancel was clicked while the run was being created
             handle.cancel()
         return self.follow(handle)
 
@@ -95,12 +121,12 @@ class RunFollower:
         for call in calls:
             self.form.chat.add("tool", f"{call['name']} → {outputs.get(call['id'], '')}")
         handle.submit(dict(outputs))
-        self.form.calls.hide()
+        self.form.hide_calls()
         return self.follow(handle)
 
     def cancel_waiting(self, handle: RunHandle) -> RunOutcome:
         run = handle.cancel()
-        if run["status"] in ("cancelled", "completed", "failed", "expired", "incomplete"):
+        if run["status"] in TERMINAL:
             return self.ended(handle, run)
         return self.follow(handle)
 
@@ -109,7 +135,7 @@ class RunFollower:
         """Show the run's events until it ends or waits; a broken stream keeps its text and says so."""
         form = self.form
         form.chat.start_reply()
-        steps = form.progress.steps
+        steps = self.progress.steps
         try:
             for event in handle.events():
                 if isinstance(event, TextDelta):
@@ -118,7 +144,7 @@ class RunFollower:
                     self.show_status(event.run["status"], len(steps), handle)
                 elif isinstance(event, StepChanged):
                     steps[event.step["id"]] = event.step
-                    form.steps.value = self.steps_html(steps)
+                    form.show_steps(self.steps_html(steps))
                     self.show_status(handle.status, len(steps), handle)
                 elif isinstance(event, ToolOutput):
                     form.chat.add("tool", f"{event.call['name']} → {event.output}")
@@ -128,51 +154,47 @@ class RunFollower:
                     return self.ended(handle, event.run)
         except Exception as error:
             line = one_line(error)
-            if isinstance(error, RunTimeout):
-                line += "; it goes on at the server"
             form.chat.end_reply(note="The stream broke: the partial reply is kept." if form.chat.reply_text else "")
             form.show_error(line)
-            form.status.value = f"error · {self.elapsed()}"
-            form._idle()
-            return RunOutcome("error", handle.text, handle.thread_id, handle.run, line)
+            form.show_status(f"error · {self.elapsed()}")
+            form.idle()
+            return RunOutcome.of(handle, status="error", error=line)
         if handle.run is not None and handle.done:  # a handle that ended without a RunEnded event
             return self.ended(handle, handle.run)
         form.chat.end_reply()
-        form._idle()
-        return RunOutcome(handle.status, handle.text, handle.thread_id, handle.run)
+        form.idle()
+        return RunOutcome.of(handle)
 
     def waiting(self, handle: RunHandle, event: ActionRequired) -> RunOutcome:
         form = self.form
         form.chat.end_reply()
-        self.show_status("requires_action", len(form.progress.steps), handle, "waiting for tool outputs")
-        form.calls.show(event.calls, form.functions)
-        self.remember_thread(handle)
-        form.cancel_button.disabled = False
-        return RunOutcome("requires_action", handle.text, handle.thread_id, event.run, pending_calls=list(event.calls))
+        self.show_status("requires_action", len(self.progress.steps), handle, "waiting for tool outputs")
+        form.show_calls(event.calls)
+        form.select_thread(handle.thread_id)
+        return RunOutcome.of(handle, run=event.run)
 
     def ended(self, handle: RunHandle, run: RunRecord) -> RunOutcome:
         form = self.form
         reason = why_ended(run)
         self.final_steps(handle, run)
         form.chat.end_reply(note="" if run["status"] == "completed" else f"Run {reason}")
-        self.show_status(run["status"], len(form.progress.steps), handle)
-        if run["status"] in ("failed", "expired", "incomplete"):
+        self.show_status(run["status"], len(self.progress.steps), handle)
+        if run["status"] in UNSUCCESSFUL:
             form.show_error(f"Run {reason}")
         elif handle.stream_broken:
             form.show_error(f"The stream broke off ({handle.stream_broken}); the run was followed to its end by polling.",
                             notice=True)
-        form.calls.hide()
-        form._idle()
-        self.remember_thread(handle)
-        return RunOutcome(run["status"], handle.text, handle.thread_id, run,
-                          None if run["status"] in ("completed", "cancelled") else reason)
+        form.hide_calls()
+        form.idle()
+        form.select_thread(handle.thread_id)
+        return RunOutcome.of(handle, run=run)
 
     # -- pieces --------------------------------------------------------------------------------
     def _upload(self, name: str, content: bytes) -> str:
-        client = self.form.client
+        client = getattr(self.form.backend, "client", None)
         if client is None:
             raise ValueError("this back end has no client to upload files with")
-        self.form.status.value = f"uploading {html.escape(name)}…"
+        self.form.show_status(f"uploading {html.escape(name)}…")
         return str(client.files.create(file=(name, content), purpose="assistants")["id"])
 
     def final_steps(self, handle: RunHandle, run: RunRecord) -> None:
@@ -182,26 +204,11 @@ class RunFollower:
             listed = self.form.backend.list_steps(handle.thread_id, run["id"])
         except Exception:
             return
-        self.form.progress.steps = {step["id"]: step for step in listed}
-        self.form.steps.value = self.steps_html(self.form.progress.steps)
-
-    def remember_thread(self, handle: RunHandle) -> None:
-        """A run on a new thread: list that thread and keep it selected for the next message."""
-        form = self.form
-        if form.thread.value == handle.thread_id:
-            return
-        options = list(form.thread.options)
-        if handle.thread_id not in [value for _, value in options]:
-            options.append((handle.thread_id, handle.thread_id))
-        form._quiet = True
-        try:
-            form.thread.options = options
-            form.thread.value = handle.thread_id
-        finally:
-            form._quiet = False
+        self.progress.steps = {step["id"]: step for step in listed}
+        self.form.show_steps(self.steps_html(self.progress.steps))
 
     def elapsed(self) -> str:
-        return f"{time.monotonic() - self.form.progress.started:.1f} s"
+        return f"{time.monotonic() - self.progress.started:.1f} s"
 
     def show_status(self, status: str, steps: int | None, handle: RunHandle, extra: str = "") -> None:
         parts = [f"<b>{html.escape(status)}</b>", self.elapsed()]
@@ -211,7 +218,7 @@ class RunFollower:
             parts.append(f"<code>{html.escape(handle.run_id)}</code>")
         if extra:
             parts.append(html.escape(extra))
-        self.form.status.value = " · ".join(parts)
+        self.form.show_status(" · ".join(parts))
 
     @staticmethod
     def steps_html(steps: Mapping[str, StepRecord]) -> str:

@@ -14,7 +14,8 @@ import pytest
 
 from oai_magics.client import Client
 from oai_magics.embeddings import EmbeddingJobError, embed_texts
-from oai_magics.embeddings.batch_jobs import Job, JobStore, collect
+from oai_magics.embeddings.batch_jobs import collect
+from oai_magics.jobs.store import Job, JobStore
 from oai_magics.embeddings.cache import EmbeddingCache
 from tests.helpers.rawserver import RawServer, client_for, serve  # noqa: F401 (serve is a fixture)
 

@@ -10,7 +10,7 @@ import pytest
 
 from oai_magics.client import Client
 from oai_magics.embeddings import EmbeddingJobError, embed_texts
-from oai_magics.embeddings.pacing import Pacer
+from oai_magics.jobs.pacing import Pacer
 from oai_magics.sandbox.embeddings import embed as sandbox_vector
 
 MODEL = "text-embedding-3-small"
@@ -32,40 +32,6 @@ def test_an_error_a_retry_cannot_mend_is_not_retried(client: Client, faults: Any
     assert answers == [status, 200, 200, 200]  # four batches, one request each: the failed one was not sent again
     assert np.isnan(info.value.matrix[:10]).all() and not np.isnan(info.value.matrix[10:]).any()
     assert info.value.failed_rows == list(range(10))
-
-
-def test_a_429_pauses_the_whole_job_for_its_retry_after() -> None:
-    now = [100.0]
-    pacer = Pacer(clock=lambda: now[0])
-    assert pacer.ready_at(10) == 100.0
-    pacer.observe(429, {"retry-after-ms": "750"})  # seen by one batch ...
-    assert pacer.ready_at(10) == 100.75 and pacer.rate_limited == 1  # ... holds back every other
-    now[0] = 100.8
-    assert pacer.ready_at(10) == 100.8
-
-
-@pytest.mark.parametrize("asked", ["3600", "inf", "nan", "-5"])
-def test_a_retry_after_the_client_will_not_wait_for_holds_nothing_back(asked: str) -> None:
-    """The client fails such a call at once, saying when to try again: the job is not held for an hour."""
-    now = [100.0]
-    pacer = Pacer(clock=lambda: now[0])
-    pacer.observe(429, {"retry-after": asked})
-    assert pacer.ready_at(10) == 100.0 and pacer.rate_limited == 1
-
-
-def test_the_limits_in_the_headers_hold_requests_back_until_the_window_resets() -> None:
-    now = [0.0]
-    pacer = Pacer(clock=lambda: now[0])
-    pacer.observe(200, {"x-ratelimit-remaining-requests": "1", "x-ratelimit-reset-requests": "2s",
-                        "x-ratelimit-remaining-tokens": "500", "x-ratelimit-reset-tokens": "1m0s"})
-    pacer.acquire(100)  # the one request left in this window
-    assert pacer.ready_at(100) == pytest.approx(2.0, abs=0.1)  # the next waits for the request window
-    pacer.release(100)
-    pacer.observe(200, {"x-ratelimit-remaining-requests": "9", "x-ratelimit-reset-requests": "2s",
-                        "x-ratelimit-remaining-tokens": "50", "x-ratelimit-reset-tokens": "1m0s"})
-    assert pacer.ready_at(100) == pytest.approx(60.0, abs=0.1)  # now the tokens are short
-    now[0] = 61.0
-    assert pacer.ready_at(100) == 61.0  # both windows reset: unknown again, so it goes
 
 
 def test_a_rate_limited_job_keeps_within_the_limits_without_a_storm_of_429s(client: Client, traffic: Any) -> None:

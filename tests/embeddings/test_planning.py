@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from oai_magics.embeddings import check_texts, estimate_tokens, plan_batches
+from oai_magics.embeddings import check_texts, plan_batches
+from oai_magics.jobs.estimates import estimate_tokens
 
 
 def test_the_token_budget_decides_where_batches_split() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from oai_magics.client import Client
 from oai_magics.embeddings import EmbeddingJobError, embed_texts
-from oai_magics.embeddings.pacing import Pacer
+from oai_magics.jobs.pacing import Pacer
 from tests.helpers.rawserver import SERVER_KEY, answer
 
 TIMEOUT = 60

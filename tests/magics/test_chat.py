@@ -20,7 +20,7 @@ from IPython.core.error import UsageError
 from IPython.utils.capture import capture_output
 
 from oai_magics.client import Client
-from oai_magics.conversation import stream_reply
+from oai_magics.chat_memory import stream_reply
 from oai_magics.sandbox import Sandbox, start
 
 from .conftest import run

@@ -19,7 +19,7 @@ from .conftest import run
 
 # -- a POST sent again under a new Idempotency-Key ----------------------------------------------
 # The client never re-sends a chat whose answer was lost (or re-sends it under the same key); the
-# job layer (`embeddings.pacing.paced_call`) calls the endpoint again from the top, which makes a new
+# job layer (`jobs.pacing.paced_call`) calls the endpoint again from the top, which makes a new
 # call with a new key: the server cannot tell it is a repeat, and the work is done (and billed) twice.
 
 def test_a_chat_row_whose_answer_was_lost_is_never_sent_again_under_a_new_key(shell: InteractiveShell, sandbox: Sandbox,

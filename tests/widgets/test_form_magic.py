@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
@@ -31,3 +32,33 @@ def test_the_form_answers_calls_with_the_notebooks_functions(shell: InteractiveS
         assert "12:00 in" in builder.wait(WAIT).text
     finally:
         builder.close()
+
+
+def test_the_form_follows_the_profiles_back_end(shell: InteractiveShell, sandbox: Any) -> None:
+    # Asked, the sandbox says it speaks the Assistants API: the profile's setting wins over that answer.
+    with capture_output():
+        shell.run_line_magic("oai", f"profile add pinned --base-url {sandbox.base_url} --key-env SANDBOX_TEST_KEY "
+                                    "--assistants-api responses")
+        shell.run_line_magic("oai", "use pinned")
+        pinned = shell.run_line_magic("assistant", "form")
+        shell.run_line_magic("oai", "use test")
+        asked = shell.run_line_magic("assistant", "form")
+    try:
+        assert (pinned.backend.name, asked.backend.name) == ("responses", "assistants")
+        pinned.wait(WAIT), asked.wait(WAIT)
+    finally:
+        pinned.close(), asked.close()
+
+
+def test_a_form_from_a_client_takes_the_answer_the_server_gave_before(client: Any, faults: Any) -> None:
+    first = ThreadRunBuilder(client, namespace={})  # asks the sandbox (or finds what %assistant was told)
+    first.wait(WAIT)
+    first.close()
+    # Were the server asked again, this 404 would say it has no Assistants API.
+    faults(path="/v1/assistants", method="GET", status=404, count=1)
+    again = ThreadRunBuilder(client, namespace={})
+    try:
+        assert (first.backend.name, again.backend.name) == ("assistants", "assistants")
+        again.wait(WAIT)
+    finally:
+        again.close()

@@ -1,6 +1,7 @@
-"""Chat conversations: memory keyed by where each call was made, and the tool-call loop.
+"""Chat memory: what `%%chat` remembers of a named conversation, keyed by where each call was made,
+and the tool-call loop. (The server-side Conversations API is another thing: `client.conversations`.)
 
-A conversation is a list of exchanges (a user prompt, any tool traffic, the reply). Each exchange
+A chat memory is a list of exchanges (a user prompt, any tool traffic, the reply). Each exchange
 remembers the cell that made it and its position among that cell's calls, so a cell may ask
 several times (two `%chat` lines, a loop) and each question is sent with the ones before it.
 Running a cell again replaces all of that cell's exchanges, in order, where they stood: the
@@ -18,7 +19,7 @@ from .client import Client
 from .client.accumulate import ChunkAccumulator, Reply, consume, reply_from_answer
 from .tools import call_tool
 
-__all__ = ["Call", "Exchange", "Conversation", "Reply", "open_usage_stream", "stream_reply", "streamed", "plain_reply", "run_chat", "new_exchange"]
+__all__ = ["Call", "Exchange", "ChatMemory", "Reply", "open_usage_stream", "stream_reply", "streamed", "plain_reply", "run_chat", "new_exchange"]
 
 MAX_TOOL_ROUNDS = 8
 OnText = Callable[[int, str], None]
@@ -49,8 +50,8 @@ class Exchange:
         return (last.get("content") or "") if last.get("role") == "assistant" else ""
 
 
-class Conversation:
-    """The exchanges of one named conversation, in order."""
+class ChatMemory:
+    """The exchanges of one named conversation of `%%chat`, in order."""
 
     def __init__(self, name: str, system: str | None = None) -> None:
         self.name = name

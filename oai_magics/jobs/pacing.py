@@ -18,6 +18,7 @@ from typing import Callable, Mapping, TypeVar
 
 from ..client import APIUserAbortError, OpenAIError, RetryPolicy
 from ..client.core import idempotency_key
+from ..local_errors import LocalError
 
 __all__ = ["Pacer", "parse_duration", "Stopped", "paced_call", "PERMANENT_STATUS"]
 
@@ -34,7 +35,7 @@ SAME_WINDOW = 0.1  # answers whose reset times differ by less than this speak of
 LONGEST_PAUSE = RetryPolicy.max_retry_after  # a longer Retry-After fails the call (the client's own cap)
 
 
-class Stopped(Exception):
+class Stopped(LocalError):
     """The job was stopped (Ctrl-C) while a request waited for its turn."""
 
 
@@ -168,7 +169,7 @@ class Pacer:
                     window.resets_at = resets_at
             if status == 429:
                 self.rate_limited += 1
-                asked = _retry_after(lowered)
+                asked = RetryPolicy.retry_after(lowered)  # the client's parser: seconds, milliseconds or an HTTP date
                 if asked is None or not 0 <= asked <= LONGEST_PAUSE:
                     # No wait said, or one longer than the client sits through: the client fails
                     # such a call at once, saying when to try again, and the job is not held for it.
@@ -182,13 +183,6 @@ def _number(value: str | None) -> float | None:
         return float(value) if value is not None else None
     except ValueError:
         return None
-
-
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    millis = _number(headers.get("retry-after-ms"))
-    if millis is not None:
-        return millis / 1000
-    return _number(headers.get("retry-after"))
 
 
 def paced_call(call: Callable[[Mapping[str, str]], T], pacer: Pacer, tokens: int, attempts: int,

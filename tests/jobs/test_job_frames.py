@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from oai_magics.embeddings.job_frames import decode_frame, encode_frame
+from oai_magics.jobs.job_frames import decode_frame, encode_frame
 
 FRAMES = {
     "numbers with NaN and infinities": pd.DataFrame({"a": [1, 2, 3], "b": [1.5, np.nan, np.inf]}),

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from . import textgen
-from .conversation import text_block, text_of
+from .thread_messages import text_block, text_of
 from .shapes import show
 from .state import State
 from .store import new_id, now

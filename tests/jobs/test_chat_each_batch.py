@@ -12,8 +12,8 @@ import pytest
 from IPython.core.error import UsageError
 
 from oai_magics.client import Client
-from oai_magics.embeddings.batch_jobs import JobStore
-from oai_magics.embeddings.chat_batches import collect_chat, submit_chat
+from oai_magics.jobs.store import JobStore
+from oai_magics.jobs.chat_batches import collect_chat, submit_chat
 
 from .conftest import run
 

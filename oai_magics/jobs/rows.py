@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
 from ..client import Client, OpenAIError
+from .estimates import estimate_tokens
 from .pacing import Pacer, Stopped, paced_call
-from .planning import estimate_tokens
 from .workers import Workers
 
 __all__ = ["RowResult", "run_rows"]

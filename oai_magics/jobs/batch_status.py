@@ -1,0 +1,44 @@
+"""How a job's batches are doing: asked of the server, and waited for until every one has ended."""
+
+from __future__ import annotations
+
+import time
+from typing import Callable, Iterator
+
+from ..client import Client
+from ..local_errors import LocalError
+from .store import TERMINAL, Job, JobStore
+
+__all__ = ["refresh", "until_finished", "wait_schedule", "JobNotReady"]
+
+
+class JobNotReady(LocalError):
+    """The job's batches are still running (collect with wait=True to block until they end)."""
+
+
+def refresh(client: Client, store: JobStore, job: Job) -> Job:
+    """Ask the server how each unfinished batch is doing."""
+    job.batches = [b if b.get("status") in TERMINAL else client.batches.retrieve(b["id"]) for b in job.batches]
+    store.save(job)
+    return job
+
+
+def wait_schedule(first: float) -> Iterator[float]:
+    """The seconds between polls of a job's batches: `first`, then half as long again each time, at
+    most 30 s. The one place a job's polling pace is set (to become the client's poll schedule)."""
+    interval = first
+    while True:
+        yield interval
+        interval = min(interval * 1.5, 30.0)
+
+
+def until_finished(client: Client, store: JobStore, job: Job, *, wait: bool = False, poll: float = 0.5,
+                   sleep: Callable[[float], None] = time.sleep) -> None:
+    """Return once every batch of the job has ended; without `wait`, raise JobNotReady if one has not."""
+    intervals = wait_schedule(poll)
+    while not refresh(client, store, job).finished:
+        if not wait:
+            counts = job.counts()
+            raise JobNotReady(f"job {job.id} is {job.status} ({counts['completed']} of {counts['total']} requests done); "
+                              f"collect it later, or add --wait to block until it ends")
+        sleep(next(intervals))
