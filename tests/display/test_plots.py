@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -12,13 +12,6 @@ from matplotlib.text import Text
 
 from oai_magics.display.plots import MAX_LABELS, embedding_map
 from oai_magics.frames import embedding_frame
-from tests.helpers.shells import fresh_shell
-
-
-@pytest.fixture(autouse=True)
-def shell() -> Iterator[Any]:
-    with fresh_shell() as ip:
-        yield ip  # display() publishes through the shell
 
 
 def crowded_frame(count: int = 30) -> pd.DataFrame:
