@@ -2,7 +2,8 @@
 
 It speaks just enough of the API for the benchmarks: streamed and plain chat completions (a prompt
 "chunks=N" gets a reply of N pieces), base64 embeddings (each text "item N ..." gets row N of a fixed
-float32 matrix, so order and values can be checked), and a paginated `/files` list. It runs in a
+float32 matrix, so order and values can be checked), a paginated `/files` list, and streamed image
+generations ("partial_images": N gets N partial images of `IMAGE_BYTES` and the completed image). It runs in a
 thread of the benchmark's own process; the clients measured run in fresh processes of their own.
 """
 
@@ -39,6 +40,21 @@ def stream_body(chunks: int) -> bytes:
 
 
 SEED = 7
+IMAGE_BYTES = 1_500_000  # about a 1536x1024 PNG: each image event carries 2 MB of base64
+
+
+def image_stream_body(partials: int) -> bytes:
+    """An SSE image-generation stream: `partials` partial images, then the completed one with usage,
+    each event in one HTTP chunk. The images are incompressible bytes, as PNG data nearly is."""
+    image = base64.b64encode(np.random.default_rng(SEED).bytes(IMAGE_BYTES)).decode()
+    settings = {"created_at": 1, "size": "1536x1024", "quality": "medium", "background": "opaque", "output_format": "png"}
+    events = [{"type": "image_generation.partial_image", "b64_json": image, **settings, "partial_image_index": index}
+              for index in range(partials)]
+    events.append({"type": "image_generation.completed", "b64_json": image, **settings, "usage": {
+        "input_tokens": 9, "input_tokens_details": {"text_tokens": 9, "image_tokens": 0}, "output_tokens": 1584,
+        "total_tokens": 1593}})
+    framed = [f"event: {event['type']}\ndata: {json.dumps(event)}\n\n".encode() for event in events]
+    return b"".join(b"%x\r\n%s\r\n" % (len(event), event) for event in framed) + b"0\r\n\r\n"
 
 
 def matrix_blocks(rows: int, dim: int, block: int = 4096) -> "Iterator[np.ndarray]":
@@ -73,6 +89,12 @@ class ReplayServer:
         if chunks not in self._streams:
             self._streams[chunks] = stream_body(chunks)
         return self._streams[chunks]
+
+    def image_stream(self, partials: int) -> bytes:
+        key = -1 - partials  # beside the chat streams, keyed by their chunk counts
+        if key not in self._streams:
+            self._streams[key] = image_stream_body(partials)
+        return self._streams[key]
 
     def __enter__(self) -> "ReplayServer":
         self._thread.start()
@@ -135,6 +157,9 @@ class ReplayServer:
                                                   "message": {"role": "assistant", "content": text}}]}).encode())
                 if self.path.endswith("/embeddings"):
                     return self._send(server.embeddings(body))
+                if self.path.endswith("/images/generations") and body.get("stream"):
+                    return self._send(server.image_stream(int(body.get("partial_images", 0))), "text/event-stream",
+                                      chunked=True)
                 self.send_error(404)
 
             def do_GET(self) -> None:

@@ -1,7 +1,7 @@
 """Side-by-side measurements of oai_magics, what a user would otherwise pick, and the floor.
 
     python benchmarks/run.py                 # every benchmark; writes benchmarks/RESULTS.md
-    python benchmarks/run.py stream embed    # some of them (load stream embed memory list images sandbox)
+    python benchmarks/run.py stream embed    # some of them (load stream embed memory list images partial sandbox)
     python benchmarks/run.py --quick         # fewer runs and smaller sizes, to try the harness
 
 Every contender runs in fresh processes (`worker.py`), several times; the table holds medians and
@@ -228,6 +228,23 @@ def bench_images(quick: bool) -> list[Row]:
                 f"median {median(result, 'wall'):.2f} s for request, decode and display")]
 
 
+def bench_partial(quick: bool) -> list[Row]:
+    """`%image --partial 3`: the client's CPU per partial image beside reading it off the wire."""
+    partials, runs, repeat = 3, (1 if quick else 5), (1 if quick else 3)
+    with ReplayServer() as server:
+        found = worker("partial", server.base_url, str(partials), str(repeat), runs=runs)
+    events = partials + 1  # and the completed image
+    per_image, floor = median(found, "cpu") / events * 1000, median(found, "floor_cpu") / events * 1000
+    wire = median(found, "floor_wall") / events * 1000
+    return [Row(f"partial images: %image --partial {partials}, client CPU per image event", per_image, "ms",
+                detail=f"2 MB of base64 per event; {median(found, 'updates'):.0f} display updates in place"),
+            Row("partial images: reading one off the wire (requests, no decoding)", wire, "ms",
+                detail=f"wall; its CPU {floor:.1f} ms"),
+            Row("partial images: client CPU / time to read off the wire", per_image / wire, "x",
+                detail=f"paired with the floor in the same process: {median(found, 'paired_ratio'):.2f} x its CPU; "
+                       f"median of {runs} fresh processes, each the median of {repeat} streams")]
+
+
 def bench_sandbox(quick: bool) -> list[Row]:
     """What the suites and demos lean on: the sandbox's throughput and start time."""
     result = worker("sandbox", "1" if quick else "0", runs=1)[0]
@@ -252,7 +269,7 @@ def cache_bytecode() -> None:
 
 BENCHES: dict[str, Callable[[bool], list[Row]]] = {
     "load": bench_load, "stream": bench_stream, "embed": bench_embed, "memory": bench_memory, "list": bench_list,
-    "images": bench_images, "sandbox": bench_sandbox,
+    "images": bench_images, "partial": bench_partial, "sandbox": bench_sandbox,
 }
 
 

@@ -300,6 +300,36 @@ def images_grid() -> dict:
     return {**result, "decodes": decodes["n"], "outputs": len(captured.outputs)}
 
 
+def partial_images(url: str, partials: str, repeat: str = "1") -> dict:
+    """`%image --partial N` in a real shell, each partial image shown in place, paired with the floor
+    (the stream's bytes read off the wire with `requests`, nothing decoded) run just before each run."""
+    import requests
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+
+    os.environ["BENCH_KEY"] = BENCH_KEY
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "oai_magics")
+    session, body = requests.Session(), {"model": "gpt-image-1", "prompt": "a kite", "stream": True,
+                                         "partial_images": int(partials)}
+
+    def floor() -> dict:
+        answer = session.post(f"{url}/images/generations", json=body, stream=True,
+                              headers={"Authorization": f"Bearer {BENCH_KEY}"})
+        return {"bytes": sum(len(chunk) for chunk in answer.iter_content(1 << 16))}
+
+    def ours() -> dict:
+        with capture_output() as captured:
+            shell.run_line_magic("image", f"-m gpt-image-1 --partial {partials} a kite")
+        return {"updates": sum(1 for output in captured.outputs if output.update)}
+
+    with capture_output():
+        shell.run_line_magic("oai", f"profile add bench --base-url {url} --key-env BENCH_KEY")
+        shell.run_line_magic("oai", "use bench")
+    floor(), ours()  # first-use imports, the connection
+    return {**paired(ours, floor, int(repeat)), "floor_wall": measured(floor, int(repeat))["wall"]}
+
+
 def sandbox_throughput(quick: str) -> dict:
     """Requests per second against the embedded sandbox, its streaming rate and its start time."""
     import statistics
@@ -352,7 +382,7 @@ def sandbox_throughput(quick: str) -> dict:
 
 
 WORKERS: dict[str, Callable[..., dict]] = {
-    "images": images_grid, "sandbox": sandbox_throughput,
+    "images": images_grid, "partial": partial_images, "sandbox": sandbox_throughput,
     "stream-floor": stream_floor, "stream-sdk": stream_sdk, "stream-ours": stream_ours, "stream-chat": stream_chat_magic,
     "embed-ours": embed_magic, "embed-sdk": embed_sdk, "list-ours": list_ours, "list-sdk": list_sdk,
 }

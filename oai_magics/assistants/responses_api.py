@@ -9,7 +9,7 @@ cancelled; a round of tool outputs is a new response on the same conversation ca
 from __future__ import annotations
 
 import time
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from .base import (RUN_TIMEOUT, ActionRequired, AssistantRecord, MessageRecord, RunEnded, RunEvent, RunRecord, StepChanged,
                    StepRecord, ThreadRecord)
@@ -27,6 +27,10 @@ def _assistant(record: dict) -> AssistantRecord:
     return AssistantRecord(id=record["id"], object="assistant", name=record.get("name"), model=record["model"],
                            instructions=record.get("instructions"), tools=list(record.get("tools") or []),
                            metadata=dict(record.get("metadata") or {}), created_at=record["created_at"], raw=record)
+
+
+def _file_ids(record: dict) -> list[str]:
+    return list(record.get("file_ids") or [])
 
 
 def _user_input(text: str, file_ids: Sequence[str]) -> dict:
@@ -67,8 +71,15 @@ class ResponsesBackend:
             raise ValueError(f"an assistant has no setting {', '.join(sorted(unknown))}")
         if "tools" in changes:
             flat_tools(changes["tools"])
-        record = {**self.get_assistant(assistant)["raw"], **changes}
-        return _assistant(self.store.save_assistant(self.server, record))
+        return self._change_assistant(assistant, lambda record: {**record, **changes})
+
+    def _change_assistant(self, assistant: str, change: Callable[[dict], dict]) -> AssistantRecord:
+        """Apply `change` to the stored record as it is now (another kernel may have changed it)."""
+        assistant_id = self.get_assistant(assistant)["id"]
+        record = self.store.change_assistant(self.server, assistant_id, change)
+        if record is None:
+            raise NotFound(f"assistant {assistant_id!r} was deleted meanwhile")
+        return _assistant(record)
 
     def delete_assistant(self, assistant: str) -> None:
         self.store.delete_assistant(self.server, self.get_assistant(assistant)["id"])
@@ -173,14 +184,15 @@ class ResponsesBackend:
 
     # -- files: sent as input files with every run's message -----------------------------------------
     def list_files(self, assistant: str) -> list[str]:
-        return list(self.get_assistant(assistant)["raw"].get("file_ids") or [])
+        return _file_ids(self.get_assistant(assistant)["raw"])
 
     def attach_file(self, assistant: str, file_id: str) -> None:
         self.client.files.retrieve(file_id)  # a file the server does not have fails now, not at the next run
-        self.update_assistant(assistant, file_ids=[*self.list_files(assistant), file_id])
+        self._change_assistant(assistant, lambda record: {**record, "file_ids": [*_file_ids(record), file_id]})
 
     def detach_file(self, assistant: str, file_id: str) -> None:
-        self.update_assistant(assistant, file_ids=[f for f in self.list_files(assistant) if f != file_id])
+        self._change_assistant(assistant, lambda record: {**record,
+                                                          "file_ids": [f for f in _file_ids(record) if f != file_id]})
 
 
 class ResponsesRun(StreamOrPollRun):

@@ -3,11 +3,13 @@
 The Responses API keeps no assistants and cannot list conversations, so these live in a small
 SQLite file in the user's config folder (`$OAI_MAGICS_CONFIG_DIR`, else `$XDG_CONFIG_HOME/oai_magics`,
 else `~/.config/oai_magics`). Every row belongs to one server (its base URL), so records made
-against the sandbox never show up for api.openai.com.
+against the sandbox never show up for api.openai.com. Two kernels may share the file: it is opened
+as every shared store is (`sqlite_store`: WAL, a busy timeout) and each change is one transaction.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -15,7 +17,9 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterator
+
+from ..sqlite_store import connect, transaction
 
 __all__ = ["AssistantStore", "config_dir"]
 
@@ -39,14 +43,12 @@ def config_dir() -> Path:
 
 
 class AssistantStore:
-    """One SQLite file; safe to share between the kernel and a form's worker thread."""
+    """One SQLite file; safe to share between kernels, and between a kernel and a form's worker thread."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
-        self._db.executescript(SCHEMA)
+        self._db = connect(self.path, SCHEMA)
 
     @classmethod
     def default(cls) -> "AssistantStore":
@@ -55,6 +57,12 @@ class AssistantStore:
     def _run(self, sql: str, *params: Any) -> list[tuple]:
         with self._lock:
             return self._db.execute(sql, params).fetchall()
+
+    @contextlib.contextmanager
+    def _change(self) -> Iterator[sqlite3.Connection]:
+        """One transaction for a change of several statements, or one that reads what it rewrites."""
+        with self._lock, transaction(self._db) as db:
+            yield db
 
     # -- assistants --------------------------------------------------------------------------------
     def add_assistant(self, server: str, body: dict) -> dict:
@@ -67,9 +75,19 @@ class AssistantStore:
         rows = self._run("SELECT body FROM assistants WHERE server = ? ORDER BY created_at, rowid", server)
         return [json.loads(body) for (body,) in rows]
 
-    def save_assistant(self, server: str, record: dict) -> dict:
-        self._run("UPDATE assistants SET name = ?, body = ? WHERE server = ? AND id = ?", record.get("name"),
-                  json.dumps(record), server, record["id"])
+    def change_assistant(self, server: str, assistant_id: str, change: Callable[[dict], dict]) -> dict | None:
+        """Store `change(record)` in place of the record; None if there is no such assistant.
+
+        The record is read and rewritten in one transaction, so a change another kernel makes
+        meanwhile (another field, another attached file) is kept, not overwritten by a stale copy.
+        """
+        with self._change() as db:
+            row = db.execute("SELECT body FROM assistants WHERE server = ? AND id = ?", (server, assistant_id)).fetchone()
+            if row is None:
+                return None
+            record = change(json.loads(row[0]))
+            db.execute("UPDATE assistants SET name = ?, body = ? WHERE server = ? AND id = ?",
+                       (record.get("name"), json.dumps(record), server, assistant_id))
         return record
 
     def delete_assistant(self, server: str, assistant_id: str) -> None:
@@ -86,8 +104,9 @@ class AssistantStore:
         return [{"id": i, "title": t, "metadata": json.loads(m), "created_at": c} for i, t, m, c in rows]
 
     def delete_thread(self, server: str, thread_id: str) -> None:
-        self._run("DELETE FROM threads WHERE server = ? AND id = ?", server, thread_id)
-        self._run("DELETE FROM runs WHERE server = ? AND thread_id = ?", server, thread_id)
+        with self._change() as db:
+            db.execute("DELETE FROM threads WHERE server = ? AND id = ?", (server, thread_id))
+            db.execute("DELETE FROM runs WHERE server = ? AND thread_id = ?", (server, thread_id))
 
     # -- runs: a run is a chain of responses (one more per round of tool outputs) ------------------
     def add_run(self, server: str, run_id: str, thread_id: str, assistant_id: str, created_at: int) -> None:
@@ -99,11 +118,15 @@ class AssistantStore:
         self._run("UPDATE runs SET cancelled = 1 WHERE server = ? AND id = ?", server, run_id)
 
     def extend_run(self, server: str, run_id: str, response_id: str, outputs: dict[str, str]) -> None:
-        run = self.run(server, run_id)
-        if run is None:
-            return
-        self._run("UPDATE runs SET responses = ?, outputs = ? WHERE server = ? AND id = ?",
-                  json.dumps([*run["responses"], response_id]), json.dumps({**run["outputs"], **outputs}), server, run_id)
+        """Add one response (and the tool outputs it answered) to the run's chain. Read and written in
+        one transaction: another kernel extending the same run meanwhile waits, and neither is lost."""
+        with self._change() as db:
+            row = db.execute("SELECT responses, outputs FROM runs WHERE server = ? AND id = ?", (server, run_id)).fetchone()
+            if row is None:
+                return
+            responses, known = json.loads(row[0]), json.loads(row[1])
+            db.execute("UPDATE runs SET responses = ?, outputs = ? WHERE server = ? AND id = ?",
+                       (json.dumps([*responses, response_id]), json.dumps({**known, **outputs}), server, run_id))
 
     def run(self, server: str, run_id: str) -> dict | None:
         rows = self._run("SELECT id, thread_id, assistant_id, responses, outputs, created_at, cancelled FROM runs "

@@ -25,7 +25,7 @@ from .. import __version__
 from .answers import as_stream, expect_object
 from .errors import (APIConnectionError, APIError, APIResponseValidationError, APIStatusError, APIUserAbortError,
                      KeyFormatError, status_error)
-from .multipart import Upload, encode
+from .multipart import Upload, encode, uploads
 from .pagination import Page
 from .retries import RetryPolicy
 from .secret import Secret
@@ -147,7 +147,7 @@ class Requester:
             method=method.upper(), path=path, url=self.base_url + path, headers=headers,
             query=_clean({**(query or {}), **(options.get("extra_query") or {})}),
             body={**(body or {}), **(extra_body or {})} if body is not None or extra_body else None,
-            uploads={key: Upload(value, default_name=key) for key, value in (files or {}).items() if value is not None},
+            uploads=uploads(files or {}),
             timeout=options.get("timeout", self.timeout), stream=bool(stream),
         )
         response = self._send_with_retries(call)
@@ -388,7 +388,7 @@ class _Call:
     headers: dict[str, str]
     query: dict[str, Any]
     body: dict[str, Any] | None
-    uploads: dict[str, Upload]
+    uploads: dict[str, Upload | list[Upload]]
     timeout: Timeout
     stream: bool
     attempts: int = 1

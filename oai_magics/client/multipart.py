@@ -21,7 +21,7 @@ from typing import IO, Any, Mapping, Union, cast
 
 from requests_toolbelt.multipart.encoder import MultipartEncoder
 
-__all__ = ["FileInput", "Upload", "encode"]
+__all__ = ["FileInput", "Upload", "uploads", "encode"]
 
 FileInput = Union[str, "os.PathLike[str]", bytes, IO[bytes], tuple]
 SPOOL_IN_MEMORY = 8 * 1024 * 1024
@@ -100,8 +100,15 @@ def _form_value(value: Any) -> str:
     return str(value)
 
 
-def encode(fields: Mapping[str, Any], files: Mapping[str, Upload], stack: ExitStack) -> MultipartEncoder:
-    """A fresh streaming multipart body; file handles it opens are closed with `stack`."""
+def uploads(files: Mapping[str, Any]) -> dict[str, Upload | list[Upload]]:
+    """The file fields of a call: each value one file, or a list of files (several input images)."""
+    return {key: [Upload(item, default_name=key) for item in value] if isinstance(value, list)
+            else Upload(value, default_name=key) for key, value in files.items() if value is not None}
+
+
+def encode(fields: Mapping[str, Any], files: Mapping[str, Upload | list[Upload]], stack: ExitStack) -> MultipartEncoder:
+    """A fresh streaming multipart body; file handles it opens are closed with `stack`. A list of
+    files goes as repeated `key[]` parts, as the API expects arrays (and as the official SDK sends them)."""
     parts: list[tuple[str, Any]] = []
     for key, value in fields.items():
         if value is None:
@@ -110,6 +117,8 @@ def encode(fields: Mapping[str, Any], files: Mapping[str, Upload], stack: ExitSt
             parts.extend((f"{key}[]", _form_value(item)) for item in value)
         else:
             parts.append((key, _form_value(value)))
-    for key, upload in files.items():
-        parts.append((key, (upload.filename, upload.open(stack), upload.content_type)))
+    for key, value in files.items():
+        many = isinstance(value, list)
+        for upload in value if many else [value]:
+            parts.append((f"{key}[]" if many else key, (upload.filename, upload.open(stack), upload.content_type)))
     return MultipartEncoder(fields=parts)

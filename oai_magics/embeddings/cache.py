@@ -7,7 +7,6 @@ folder (`$OAI_MAGICS_CACHE_DIR`, else `$XDG_CACHE_HOME/oai_magics`, else `~/.cac
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import sqlite3
@@ -17,6 +16,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
+
+from ..sqlite_store import connect, transaction
 
 __all__ = ["EmbeddingCache", "default_cache_dir", "default_cache_path", "cache_file"]
 
@@ -91,14 +92,10 @@ class EmbeddingCache:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path).expanduser()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
-        self._db.execute(f"PRAGMA page_size={_PAGE_SIZE}")
-        self._db.execute(f"PRAGMA mmap_size={_MMAP_SIZE}")
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")  # WAL keeps this crash-safe; a lost last write is re-fetched
-        self._db.execute(_SCHEMA)
+        # synchronous=NORMAL: WAL keeps this crash-safe; a lost last write is re-fetched
+        self._db = connect(self.path, _SCHEMA, pragmas=(f"page_size={_PAGE_SIZE}", f"mmap_size={_MMAP_SIZE}",
+                                                        "synchronous=NORMAL"))
 
     def close(self) -> None:
         with self._lock:
@@ -122,23 +119,15 @@ class EmbeddingCache:
     def _find(self, scope: hashlib.blake2b, texts: Sequence[str], put: Callable[[np.ndarray, np.ndarray], None] | None) -> list[int]:
         keys = entry_keys(scope, texts)
         found = np.zeros(len(texts), dtype=bool)
-        with self._lock, self._snapshot():
+        # One snapshot: the rowids found by the first query still name the same vectors when the
+        # second reads them, whatever another kernel writes meanwhile.
+        with self._lock, transaction(self._db, write=False):
             rowids, rows = self._locate(keys)
             if put is None:
                 found[rows] = True
             else:
                 self._read(rowids, rows, put, found)
         return np.flatnonzero(~found).tolist()
-
-    @contextlib.contextmanager
-    def _snapshot(self) -> Iterator[None]:
-        """One read transaction: the rowids found by the first query still name the same vectors when
-        the second reads them, whatever another kernel writes meanwhile (WAL readers see a snapshot)."""
-        self._db.execute("BEGIN")
-        try:
-            yield
-        finally:
-            self._db.execute("COMMIT")
 
     def _locate(self, keys: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
         """(rowids, rows): where each stored text's vector is, for every row that holds one, in rowid
@@ -220,14 +209,8 @@ class EmbeddingCache:
         stamp, scope = time.time(), scope_of(server, model, dimensions)
         rows = [(key, server, model, dimensions or 0, np.asarray(vector, dtype="<f4").tobytes(), stamp)
                 for key, vector in zip(entry_keys(scope, texts), matrix) if not np.isnan(vector[:1]).any()]
-        with self._lock:
-            self._db.execute("BEGIN")
-            try:
-                self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?, ?, ?)", rows)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._lock, transaction(self._db) as db:
+            db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?, ?, ?)", rows)
 
     def summary(self) -> list[dict[str, Any]]:
         """Entries and bytes per (server, model, dimensions)."""

@@ -14,7 +14,7 @@ __all__ = ["Profile", "Profiles", "BUILTINS", "from_config"]
 
 DEFAULT_MODELS = {
     "chat": "gpt-4o-mini", "completion": "gpt-3.5-turbo-instruct", "edit": "text-davinci-edit-001",
-    "embedding": "text-embedding-3-small", "image": "dall-e-3", "speech": "tts-1", "transcription": "whisper-1",
+    "embedding": "text-embedding-3-small", "image": "gpt-image-1-mini", "speech": "tts-1", "transcription": "whisper-1",
     "moderation": "omni-moderation-latest",
 }
 

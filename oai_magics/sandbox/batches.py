@@ -1,7 +1,8 @@
 """The Batch API: a JSONL file of requests goes validating -> in_progress -> finalizing ->
 completed, `job_delay` seconds a stage, and leaves an output file and an error file.
 
-A malformed input file fails the batch at validation (with `errors` naming the lines); a cancelled
+A malformed input file, or one over the API's limits (`batch_limits`), fails the batch at
+validation (with `errors` naming the lines or the limit); a cancelled
 batch is `cancelling` for one stage, then `cancelled`; a batch still unfinished when its window
 closes (`batch_window` seconds in the sandbox, 24 hours of the API's) is `expired`, its unprocessed
 lines in the error file as `batch_expired`. Each request line is answered by the sandbox's own route
@@ -21,15 +22,15 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from .batch_limits import file_too_large, over_limits
 from .batches_life import TERMINAL, claim, current, finish, move, release
 from .errors import ApiError, error_body, invalid
-from .files import add_file, get_file
+from .files import add_file, get_file, jsonl_lines
 from .state import State, state
 from .store import new_id
 from .web import json_body, optional, paginate, reject_unknown, require
 
 ENDPOINTS = ("/v1/embeddings", "/v1/chat/completions", "/v1/completions", "/v1/responses", "/v1/moderations")
-MAX_REQUESTS = 50_000  # requests per batch, as the API allows
 
 
 def public(batch: dict) -> dict:
@@ -72,13 +73,17 @@ async def advance(request: Request, batch_id: str, *, answer: bool = True) -> di
 
 def parse_lines(app: State, batch: dict) -> tuple[list[dict], list[dict]]:
     """The request lines, or the errors that fail the batch (as the API reports them)."""
+    limits = app.settings.batch_limits
+    too_large = file_too_large(app.store.blob_path(batch["input_file_id"]), limits)
+    if too_large is not None:
+        return [], [too_large]
     data = app.store.read_blob(batch["input_file_id"])
     lines, errors, seen = [], [], set()
 
     def error(code: str, message: str, number: int, param: str | None = None) -> None:
         errors.append({"code": code, "message": message, "param": param, "line": number})
 
-    for number, raw in enumerate(data.decode("utf-8", "replace").splitlines(), 1):
+    for number, raw in enumerate(jsonl_lines(data), 1):
         if not raw.strip():
             continue
         try:
@@ -100,8 +105,7 @@ def parse_lines(app: State, batch: dict) -> tuple[list[dict], list[dict]]:
             lines.append(line)
     if not lines and not errors:
         error("empty_file", "The input file has no requests.", 1)
-    if len(lines) > MAX_REQUESTS:
-        error("too_many_requests", f"A batch may hold at most {MAX_REQUESTS} requests; this file has {len(lines)}.", 1)
+    errors += over_limits(lines, batch["endpoint"], limits)
     return lines, errors[:1000]
 
 

@@ -34,7 +34,7 @@ MODELS: dict[str, Model] = {m.id: m for m in [
     Model("text-embedding-3-large", "embedding", 3072, 8192),
     Model("text-embedding-ada-002", "embedding", 1536, 8192),
     Model("sandbox-embed", "embedding", 256, 8192),
-    *_many("image", "dall-e-2", "dall-e-3", "gpt-image-1", "gpt-image-1-mini"),
+    *_many("image", "dall-e-2", "dall-e-3", "gpt-image-1", "gpt-image-1-mini", "gpt-image-1.5", "gpt-image-2"),
     *_many("speech", "tts-1", "tts-1-hd", "gpt-4o-mini-tts"),
     *_many("transcription", "whisper-1", "gpt-4o-transcribe", "gpt-4o-mini-transcribe"),
     *_many("moderation", "text-moderation-latest", "text-moderation-stable", "omni-moderation-latest"),

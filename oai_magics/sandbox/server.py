@@ -18,6 +18,7 @@ import uvicorn
 
 from .app import create_app
 from .faults import DroppedConnection
+from .batch_limits import BatchLimits
 from .state import Settings
 
 __all__ = ["Sandbox", "start", "main"]
@@ -113,15 +114,18 @@ class Sandbox:
 
 def start(host: str = "127.0.0.1", port: int = 0, data_dir: str | Path | None = None, api_key: str | None = None,
           token_delay: float = 0.0, run_delay: float = 0.0, job_delay: float = 1.0, run_expiry: float = 600.0,
-          batch_window: float = 24 * 3600.0, log_level: str = "warning") -> Sandbox:
+          batch_window: float = 24 * 3600.0, batch_limits: BatchLimits | None = None,
+          log_level: str = "warning") -> Sandbox:
     """Start a sandbox in a background thread; returns once it accepts connections.
 
     With no `api_key` any bearer token is accepted and `.api_key` is a fresh random one to use.
+    `batch_limits` are what one batch may hold (by default the API's).
     """
     tmp = tempfile.TemporaryDirectory(prefix="oai-sandbox-") if data_dir is None else None
     folder = Path(tmp.name if tmp else data_dir)  # type: ignore[arg-type]
     settings = Settings(data_dir=folder, api_key=api_key, token_delay=token_delay, run_delay=run_delay,
-                        job_delay=job_delay, run_expiry=run_expiry, batch_window=batch_window)
+                        job_delay=job_delay, run_expiry=run_expiry, batch_window=batch_window,
+                        batch_limits=batch_limits or BatchLimits())
     server: uvicorn.Server | None = None
     sock: socket.socket | None = None
     thread: threading.Thread | None = None

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from starlette.requests import Request
 
+from .batch_limits import BatchLimits
 from .store import Store
 
 __all__ = ["Settings", "State", "state"]
@@ -24,6 +25,7 @@ class Settings:
     run_expiry: float = 600.0  # seconds a run may wait for tool outputs before it expires
     batch_window: float = 24 * 3600.0  # seconds a batch may take before it expires
     max_upload_bytes: int = 512 * 1024 * 1024
+    batch_limits: BatchLimits = field(default_factory=BatchLimits)  # what one batch may hold (the API's)
 
 
 @dataclass

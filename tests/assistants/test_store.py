@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
 
 from oai_magics.assistants.store import AssistantStore, config_dir
+from tests.helpers.together import run_together
 
 
 def test_config_folder_follows_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -34,3 +36,57 @@ def test_records_belong_to_one_server_and_survive_a_reopen(tmp_path: Path) -> No
     assert again.runs("http://one/v1", "conv_1")[0]["cancelled"] is True
     again.delete_thread("http://one/v1", "conv_1")
     assert again.threads("http://one/v1") == [] and again.run("http://one/v1", "resp_1") is None
+
+
+# A kernel changing one record of a shared store: it opens the store, says it is ready, waits for the
+# word, then makes its changes one at a time (each round of tool outputs extends the run; an assistant
+# gets one more field each time), each change naming its kernel and round.
+KERNEL = """
+import sys
+from oai_magics.assistants.store import AssistantStore
+path, name, rounds, target = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+store = AssistantStore(path)
+print("ready", flush=True)
+sys.stdin.readline()
+for i in range(rounds):
+    if target == "run":
+        store.extend_run("http://one/v1", "resp_0", f"resp_{name}_{i}", {f"call_{name}_{i}": str(i)})
+    else:
+        store.change_assistant("http://one/v1", target, lambda record: {**record, f"{name}_{i}": i})
+store.close()
+"""
+ROUNDS = 150
+MARKS = {f"{name}_{i}" for name in "ab" for i in range(ROUNDS)}
+
+
+def two_kernels(path: Path, target: str) -> None:
+    """Two kernels changing `target` ("run" or an assistant id) at the same time; both end well."""
+    run_together(KERNEL, [[str(path), name, str(ROUNDS), target] for name in "ab"])
+
+
+def test_two_kernels_extending_one_run_lose_nothing(tmp_path: Path) -> None:
+    store = AssistantStore(tmp_path / "shared.sqlite3")
+    store.add_run("http://one/v1", "resp_0", "conv_1", "asst_1", 100)
+    two_kernels(store.path, "run")
+    run = store.run("http://one/v1", "resp_0")
+    assert run is not None and len(run["responses"]) == 1 + 2 * ROUNDS
+    assert run["responses"][0] == "resp_0" and set(run["responses"][1:]) == {f"resp_{mark}" for mark in MARKS}
+    assert set(run["outputs"]) == {f"call_{mark}" for mark in MARKS}
+    store.close()
+
+
+def test_two_kernels_changing_one_assistant_lose_nothing(tmp_path: Path) -> None:
+    store = AssistantStore(tmp_path / "shared.sqlite3")
+    made = store.add_assistant("http://one/v1", {"name": "helper", "model": "m", "tools": []})
+    two_kernels(store.path, made["id"])
+    (record,) = store.assistants("http://one/v1")
+    assert MARKS <= set(record) and record["name"] == "helper"
+    assert store.change_assistant("http://one/v1", "asst_gone", lambda r: r) is None
+    store.close()
+
+
+def test_the_store_is_shared_in_wal_mode(tmp_path: Path) -> None:
+    AssistantStore(tmp_path / "a.sqlite3").close()
+    other = sqlite3.connect(tmp_path / "a.sqlite3")
+    assert other.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    other.close()

@@ -4,8 +4,6 @@ and two processes storing at once both keep everything they stored."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +12,7 @@ import pytest
 
 from oai_magics.embeddings import cache as cache_module
 from oai_magics.embeddings.cache import EmbeddingCache
+from tests.helpers.together import run_together
 
 SERVER, MODEL = "http://sandbox/v1", "text-embedding-3-small"
 
@@ -107,22 +106,7 @@ print("done", flush=True)
 def test_two_processes_storing_at_once_both_keep_all_they_stored(tmp_path: Path) -> None:
     path = tmp_path / "embeddings.sqlite"
     EmbeddingCache(path).close()  # the file and its WAL mode exist before the writers race
-    writers = [subprocess.Popen([sys.executable, "-c", WRITER, str(path), tag], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for tag in ("one", "two")]
-    try:
-        for writer in writers:
-            assert writer.stdout is not None and writer.stdout.readline().strip() == "ready"
-        for writer in writers:
-            assert writer.stdin is not None
-            writer.stdin.write("go\n")
-            writer.stdin.flush()
-        for writer in writers:
-            _, errors = writer.communicate(timeout=120)
-            assert writer.returncode == 0, errors[-2000:]
-    finally:
-        for writer in writers:
-            if writer.poll() is None:
-                writer.kill()
+    run_together(WRITER, [[str(path), tag] for tag in ("one", "two")])
     cache = EmbeddingCache(path)
     texts = [f"{tag} {part} {i}" for tag in ("one", "two") for part in range(20) for i in range(200)]
     matrix, missing = lookup(cache, texts)

@@ -58,11 +58,21 @@ def test_chat_streams_markdown_and_remembers(executed: dict[str, Any]) -> None:
 
 def test_images_are_png_outputs_and_a_grid(executed: dict[str, Any]) -> None:
     notebook = executed["03-images"]
+    sticker, line = outputs_of(notebook, "%image --background transparent")
+    assert sticker.data["image/png"] and "repeating-conic-gradient" in sticker.data["text/html"]  # on a checkerboard
+    assert "gpt-image-1-mini · " in line.data["text/html"] and "+ 272 image tokens" in line.data["text/html"]
+    streamed = outputs_of(notebook, "%image --partial 2")
+    # The partial images were shown in one place and replaced there: one image output, the final one.
+    assert [o.output_type for o in streamed] == ["display_data", "display_data"]
+    assert streamed[0].data["text/plain"] == "<ImageSet of 1 image>" and streamed[0].data["image/png"]
+    assert "+ 1584 image tokens" in streamed[1].data["text/html"]
     grid = outputs_of(notebook, "%image -m dall-e-2 -n 4")[0]
     assert grid.data["text/html"].count("<img") == 4
     harbour = outputs_of(notebook, "%image -m dall-e-3")[0]
     assert harbour.data["image/png"] and "revised" not in harbour.data["text/plain"]
     assert "(as drawn by the oai_magics sandbox)" in outputs_of(notebook, "harbour[0].revised_prompt")[0].data["text/plain"]
+    two = outputs_of(notebook, "%image -m gpt-image-1 --fidelity high --edit")
+    assert two[0].data["image/png"] and "(170 image)" in two[1].data["text/html"]  # both images went in
     assert outputs_of(notebook, "%image --edit tile.png")[0].data["image/png"]
     saved = outputs_of(notebook, "%image --variation")[1].text
     assert saved.startswith("saved 2 image(s): generated/variation-1.png")

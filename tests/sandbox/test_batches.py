@@ -13,6 +13,7 @@ import requests
 from oai_magics.client import Client
 from oai_magics.client.errors import BadRequestError
 from oai_magics.sandbox import start
+from oai_magics.sandbox.batch_limits import BatchLimits
 from tests.helpers.openapi import spec
 
 from .conftest import Answer, recording_client
@@ -75,6 +76,27 @@ def test_a_batch_runs_every_line_and_files_its_answers_and_errors(api: Client, a
             assert spec("2026").response_errors(answer.method, answer.path, answer.status, answer.body) == []
 
 
+@pytest.mark.parametrize("end", ["\n", "\r\n"], ids=["lf", "crlf"])
+def test_a_line_separator_inside_a_text_stays_in_its_line(api: Client, end: str) -> None:
+    # JSON writes these raw inside a string; str.splitlines() would take each for a line end.
+    texts = {"ls": "before\u2028after", "ps": "before\u2029after", "nel": "before\u0085after"}
+    body = {"model": "text-embedding-3-small", "dimensions": 4, "encoding_format": "float"}
+    content = "".join(json.dumps({"custom_id": key, "method": "POST", "url": "/v1/embeddings",
+                                  "body": {**body, "input": text}}, ensure_ascii=False) + end
+                      for key, text in texts.items()).encode()
+    assert all(separator.encode() in content for separator in ("\u2028", "\u2029", "\u0085"))
+    upload = api.files.create(("in.jsonl", content), purpose="batch")
+    ended, _ = until_ended(api, api.batches.create(input_file_id=upload["id"], endpoint="/v1/embeddings")["id"])
+    assert ended["status"] == "completed", ended.get("errors")
+    assert ended["request_counts"] == {"total": 3, "completed": 3, "failed": 0}
+    records = [json.loads(raw) for raw in api.files.content(ended["output_file_id"]).split(b"\n") if raw]
+    outputs = {record["custom_id"]: record for record in records}
+    direct = api.embeddings.create(input=list(texts.values()), **body)["data"]
+    # Each text arrived whole: its vector is the one the endpoint gives that very text.
+    batched = [outputs[key]["response"]["body"]["data"][0]["embedding"] for key in texts]
+    assert batched == [item["embedding"] for item in direct]
+
+
 def test_a_malformed_file_fails_and_a_cancelled_batch_ends_cancelled(api: Client) -> None:
     upload = api.files.create(("bad.jsonl", b'{"custom_id": "x", "method": "POST"\nnot json\n'), purpose="batch")
     failed, _ = until_ended(api, api.batches.create(input_file_id=upload["id"], endpoint="/v1/embeddings")["id"])
@@ -98,6 +120,51 @@ def test_a_batch_needs_a_batch_file_a_known_endpoint_and_the_24h_window(api: Cli
         api.batches.create(input_file_id=upload["id"], endpoint="/v1/images/generations")
     with pytest.raises(BadRequestError, match="'24h'"):
         api.batches.create(input_file_id=upload["id"], endpoint="/v1/embeddings", completion_window="1h")
+
+
+def test_the_sandbox_holds_a_batch_to_the_limits_the_spec_states() -> None:
+    create = spec("2026").components["schemas"]["CreateBatchRequest"]["properties"]
+    assert "up to 50,000 requests, and can be up to 200 MB in size" in create["input_file_id"]["description"]
+    assert "maximum of 50,000 embedding inputs across all requests" in create["endpoint"]["description"]
+    # 200 MB are binary: the API's own error names the limit as 209715200 bytes.
+    assert BatchLimits() == BatchLimits(requests=50_000, embedding_inputs=50_000, file_bytes=209_715_200)
+
+
+def test_a_batch_over_a_limit_fails_at_validation_naming_the_limit(tmp_path: Any) -> None:
+    limits = BatchLimits(requests=4, embedding_inputs=5, file_bytes=1000)
+    embedding = {"model": "text-embedding-3-small", "dimensions": 4}
+    files = {  # each file exactly at its limit, then one over it
+        "requests": [line(f"r{i}", {**embedding, "input": "x"}) for i in range(4)],
+        "inputs": [line("a", {**embedding, "input": ["x", "y"]}), line("b", {**embedding, "input": [1, 2, 3]}),
+                   line("c", {**embedding, "input": [[1], [2]]})],
+        "bytes": [line("big", {**embedding, "input": "x" * (1000 - len(line("big", {**embedding, "input": ""})))})],
+    }
+    over = {"requests": line("r4", {**embedding, "input": "x"}), "inputs": line("d", {**embedding, "input": "w"}),
+            "bytes": b"\n"}
+    expected = {"requests": ("too_many_requests", "at most 4 requests; this file has 5"),
+                "inputs": ("too_many_embedding_inputs", "at most 5 embedding inputs across all its requests; "
+                                                        "this file has 6"),
+                "bytes": ("file_too_large", "The batch input file is larger than the 1000 maximum for the "
+                                            "text-embedding-3-small model. Please try again with a smaller batch.")}
+    answers: list[Answer] = []
+    with start(data_dir=tmp_path, job_delay=0.05, batch_limits=limits) as sandbox:
+        api = recording_client(sandbox, answers)
+        for name, lines in files.items():
+            at_limit = b"".join(lines)
+            for content, fits in ((at_limit, True), (at_limit + over[name], False)):
+                upload = api.files.create(("in.jsonl", content), purpose="batch")
+                batch = api.batches.create(input_file_id=upload["id"], endpoint="/v1/embeddings")
+                ended, _ = until_ended(api, batch["id"])
+                if fits:
+                    assert ended["status"] == "completed", (name, ended.get("errors"))
+                else:
+                    (error,) = ended["errors"]["data"]
+                    assert ended["status"] == "failed" and error["code"] == expected[name][0], (name, error)
+                    assert expected[name][1] in error["message"] and error["line"] is None
+        api.close()
+    for answer in answers:  # a file-wide error names no line, as the spec allows
+        if answer.path.startswith("/batches"):
+            assert spec("2026").response_errors(answer.method, answer.path, answer.status, answer.body) == []
 
 
 def test_a_batch_still_running_when_its_window_closes_expires_with_its_lines_in_the_error_file(tmp_path: Any) -> None:

@@ -1,4 +1,5 @@
-"""Files whose names are not plain ASCII: uploaded, listed and read back like any other."""
+"""Files whose names are not plain ASCII, or whose JSONL texts hold line separators: uploaded, listed and
+read back like any other."""
 
 from __future__ import annotations
 
@@ -20,3 +21,10 @@ def test_a_file_with_any_name_can_be_read_back(api: Client, sandbox: Sandbox, na
     answer = requests.get(f"{sandbox.base_url}/files/{created['id']}/content", timeout=10,
                           headers={"Authorization": f"Bearer {sandbox.api_key}"})
     assert answer.headers["Content-Disposition"] == f"attachment; filename*=utf-8''{quote(name)}"
+
+
+def test_a_training_file_whose_text_holds_a_line_separator_is_jsonl(api: Client) -> None:
+    # U+2028, U+2029 and U+0085 are written raw inside a JSON string; only "\n" ends a JSONL line.
+    content = '{"prompt": "a\u2028b\u2029c", "completion": "d\u0085e"}\r\n'.encode()
+    created = api.files.create(file=("train.jsonl", io.BytesIO(content)), purpose="fine-tune")
+    assert api.files.content(created["id"]) == content

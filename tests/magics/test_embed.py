@@ -1,11 +1,9 @@
-"""%image and %embed in a real shell against the sandbox."""
+"""%embed in a real shell against the sandbox."""
 
 from __future__ import annotations
 
 import base64
-import io
 import json
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -14,82 +12,13 @@ import pytest
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
-from PIL import Image
 
-from oai_magics.display.images import ImageSet
 from oai_magics.magics import session_of
 from oai_magics.sandbox.embeddings import embed as sandbox_vector
 from tests.helpers.rawserver import answer
 from tests.helpers.shells import use_server
 
 from .conftest import run
-
-
-def png_file(path: Path, transparent: bool = False) -> Path:
-    Image.new("RGBA", (64, 64), (0, 90, 200, 0 if transparent else 255)).save(path)
-    return path
-
-
-def test_generate_shows_a_grid_and_stores_the_images(shell: Any, tmp_path: Path) -> None:
-    value, out = run(shell, "image", f"-n 2 --size 256x256 -m dall-e-2 --save {tmp_path} -o pics A red fox, at dawn!")
-    images = shell.user_ns["pics"]
-    assert value is None and isinstance(images, ImageSet) and len(images) == 2 and shell.user_ns["_"] is images
-    assert Image.open(io.BytesIO(images[0].data)).size == (256, 256)
-    assert out.outputs[0].data["text/html"].count("<img") == 2
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-red-fox-at-dawn-1.png", "a-red-fox-at-dawn-2.png"]
-    run(shell, "image", f"-n 1 --size 256x256 -m dall-e-2 --save {tmp_path} A red fox, at dawn!")
-    assert (tmp_path / "a-red-fox-at-dawn-1-2.png").exists()  # nothing overwritten
-
-
-def test_n_images_from_a_one_per_request_model_come_from_several_requests(shell: Any) -> None:
-    records = session_of(shell).records
-    before = len(records)
-    value, out = run(shell, "image", "-n 4 -o pics a lighthouse at dusk")  # the default model: dall-e-3
-    images = shell.user_ns["pics"]
-    assert value is None and len(images) == 4 and out.outputs[0].data["text/html"].count("<img") == 4
-    assert all(image.revised_prompt for image in images)
-    assert [(r["path"], r["status"]) for r in records[before:]] == [("/images/generations", 200)] * 4
-
-
-def test_a_failed_request_among_several_keeps_the_images_that_came(shell: Any, faults: Any) -> None:
-    faults(path="/v1/images/generations", status=400, count=1)
-    with pytest.raises(UsageError) as caught:
-        run(shell, "image", "-n 3 -o pics a lighthouse at dusk")
-    message = str(caught.value)
-    assert message.startswith("2 of 3 images came back (kept in _ and pics); the rest failed: BadRequestError: 400")
-    assert "\n" not in message
-    assert len(shell.user_ns["pics"]) == 2 and shell.user_ns["_"] is shell.user_ns["pics"]
-
-
-def test_dall_e_3_gives_a_revised_prompt_and_one_png_output(shell: Any) -> None:
-    _, out = run(shell, "image", "--quality hd --style natural a quiet harbour")
-    image = shell.user_ns["_"][0]
-    assert image.revised_prompt and "image/png" in out.outputs[0].data
-    assert Image.open(io.BytesIO(image.data)).size == (1024, 1024)
-
-
-def test_edit_with_mask_and_variation(shell: Any, tmp_path: Path) -> None:
-    source, mask = png_file(tmp_path / "in.png"), png_file(tmp_path / "mask.png", transparent=True)
-    run(shell, "image", f"--edit {source} --mask {mask} --size 256x256 add a boat")
-    edited = Image.open(io.BytesIO(shell.user_ns["_"][0].data))
-    assert edited.size == (256, 256) and edited.getpixel((128, 10)) != (0, 90, 200)  # the masked area was repainted
-    run(shell, "image", f"--variation {source} -n 2 --size 256x256")
-    assert len(shell.user_ns["_"]) == 2
-
-
-def test_image_errors_are_one_line(shell: Any, tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match="--mask goes with --edit"):
-        shell.run_line_magic("image", "--mask m.png a cat")
-    with pytest.raises(UsageError, match="no such file to upload"):
-        shell.run_line_magic("image", f"--edit {tmp_path / 'missing.png'} a cat")
-    with pytest.raises(UsageError, match=r"BadRequestError: 400 .*size"):
-        shell.run_line_magic("image", "-m dall-e-2 --size 300x300 three cats")
-    with pytest.raises(UsageError, match="--param n: this magic sets n itself"):
-        shell.run_line_magic("image", "-p n=3 three cats")
-    with pytest.raises(UsageError, match="-n must be 1 to 10, got 11"):
-        shell.run_line_magic("image", "-n 11 cats")
-    with pytest.raises(UsageError, match="Say what to draw"):
-        shell.run_line_magic("image", "")
 
 
 def test_cell_embeds_one_text_per_line(shell: Any) -> None:
@@ -204,22 +133,7 @@ def test_embed_of_a_text_with_a_lone_surrogate_is_not_a_traceback_wall(shell: An
     assert result.error_in_exec is None or not isinstance(result.error_in_exec, UnicodeError)
 
 
-# -- images and embeddings in other shapes, from a raw server ---------------------------------------
-
-PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJ"
-                       "RU5ErkJggg==")  # a 1x1 picture
-
-
-def test_an_image_whose_base64_is_wrapped_in_lines_is_kept(serve: Any, raw_shell: InteractiveShell) -> None:
-    # MIME-style base64 (a line break every 76 characters, what `base64.encodebytes` and many Java
-    # and .NET servers write) was decoded before the strict check; now it is "not base64".
-    wrapped = base64.encodebytes(PNG * 3).decode()
-    assert "\n" in wrapped.rstrip("\n")
-    use_server(raw_shell, serve(answer(json.dumps({"created": 1, "data": [{"b64_json": wrapped}]}).encode())))
-    with capture_output():
-        raw_shell.run_line_magic("image", "a cat")
-    assert [image.data for image in raw_shell.user_ns["_"]] == [PNG * 3]
-
+# -- embeddings in other shapes, from a raw server ---------------------------------------------------
 
 @pytest.mark.parametrize("vector", [b"[NaN, 0.5]", b"[1e300, 0.5]", b"[]"], ids=["nan", "beyond float32", "empty"])
 def test_an_embedding_that_is_no_usable_vector_is_one_line(serve: Any, raw_shell: InteractiveShell, vector: bytes) -> None:
