@@ -15,6 +15,7 @@ from .arguments import a_model, a_word, argument, at_least, magic_arguments
 from .assistant_table import ROUTER, api_option, records_frame, show_frame, tool_specs
 from .common import error_line, parse_params, publish
 from .prompts import interpolate
+from .reasoning import EFFORTS, REASONING_HELP
 
 __all__ = ["follow"]
 
@@ -31,6 +32,7 @@ __all__ = ["follow"]
 @argument("--metadata", action="append", metavar="KEY=VALUE", help="run metadata, repeatable")
 @argument("--max-tokens", type=at_least(1),
           help="the most tokens the reply may have (the run then ends incomplete)")
+@argument("--reasoning", choices=EFFORTS, metavar="EFFORT", help=REASONING_HELP)
 @argument("--file", action="append", dest="files", metavar="FILE_ID", help="attach an uploaded file to the message")
 @argument("--no-stream", action="store_true", help="poll until the run ends instead of streaming it")
 @argument("--confirm", action="store_true", help="ask before running each Python function the model calls")
@@ -55,7 +57,7 @@ def run(magics: Any, args: Any) -> None:
         handle = backend.start_run(
             assistant["id"], thread_id=thread_id, message=text.strip() or None, model=args.model,
             instructions=args.instructions, tools=tools, stream=not args.no_stream, file_ids=args.files or (),
-            max_tokens=args.max_tokens,
+            max_tokens=args.max_tokens, reasoning=args.reasoning,
             metadata={k: str(v) for k, v in parse_params(args.metadata).items()} or None)
     except OpenAIError as exc:
         problem = f"{type(exc).__name__}: {exc}"

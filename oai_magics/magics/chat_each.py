@@ -15,6 +15,7 @@ from IPython.core.error import UsageError
 
 from .common import read_variable
 from .prompts import interpolate
+from .reasoning import with_limit_fallback
 
 __all__ = ["chat_each", "collect_each"]
 
@@ -36,8 +37,9 @@ def chat_each(magics: Any, args: Any, template: str) -> Any:
         return _submit(magics, args, frame, column, prompts, params, system)
 
     def send(client: Any, prompt: str, headers: Mapping[str, str]) -> str:
-        answer = client.chat.completions.create(**params, messages=system + [{"role": "user", "content": prompt}],
-                                                extra_headers=headers)
+        body = {**params, "messages": system + [{"role": "user", "content": prompt}]}
+        answer = with_limit_fallback(magics.session, body, lambda sent: client.chat.completions.create(
+            **sent, extra_headers=headers))
         return ((answer.get("choices") or [{}])[0].get("message") or {}).get("content") or ""
 
     results = run_rows(magics.session.client, prompts, send, workers=args.workers)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any, Callable
 
@@ -46,10 +47,12 @@ def friendly(method: Callable[..., Any]) -> Callable[..., Any]:
             raise UsageError("interrupted before the magic finished: nothing was kept") from None
         except OpenAIError as exc:
             if self.session.settings.short_errors:
-                raise UsageError(error_line(exc) + _route_hint(exc, self.session)) from None
+                raise UsageError(error_line(exc) + _route_hint(exc, self.session) + _model_hint(exc, self.session)) from None
             raise
         except OSError as exc:  # a local file or folder: missing, a folder for a file, a file for a folder ...
             raise UsageError(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")) from None
+        finally:  # a shutdown date the models listing told while the magic ran
+            self.session.model_notes()
 
     return wrapper
 
@@ -74,6 +77,26 @@ def _route_hint(exc: Exception, session: Any) -> str:
     if getattr(exc, "code", None) or (getattr(exc, "type", None) and not exc.message.startswith("Invalid URL")):
         return ""
     return " (the base URL has no /v1: most servers serve the API under it)"
+
+
+def _model_hint(exc: Exception, session: Any) -> str:
+    """After `model_not_found`: the models of that kind the server lists, and the setting that picks one."""
+    if getattr(exc, "code", None) != "model_not_found":
+        return ""
+    from .. import model_defaults
+    from ..client import OpenAIError
+    from .model_watch import not_found_note
+
+    named = re.search(r"model [`'\"]([^`'\"]+)[`'\"]", getattr(exc, "message", "") or "")
+    kind, model = session.last_model or ("chat", "")
+    if named and named.group(1) != model:  # a model given straight to a request (%image -m ...): told by its name
+        model, kind = named.group(1), model_defaults.kind_of(named.group(1)) or kind
+    if session.watch.models(session.profile_name) is None:  # not (yet) fetched: ask now, the answer has failed already
+        try:
+            session.watch.store(session.profile_name, session.client.models.list())
+        except OpenAIError:  # no listing: the note says where to look
+            pass
+    return f"; {not_found_note(kind, model, session.watch.models(session.profile_name))}"
 
 
 def parse_params(pairs: list[str] | None, reserved: tuple[str, ...] = ()) -> dict[str, Any]:

@@ -117,8 +117,10 @@ def show_config(magics: OAIMagics, args: Any) -> None:
     session = magics.session
     profile = session.profile
     lines = [f"profile   {profile.name}", f"server    {session.server(profile)}", f"api key   {session.key_source()}"]
-    for kind in profiles.DEFAULT_MODELS:
-        lines.append(f"{kind + ' model':<22}{session.model(kind)}")
+    from .. import model_defaults
+
+    for kind in model_defaults.kinds():
+        lines.append(f"{kind + ' model':<22}{session.model(kind, about_to_use=False)}" + ("  (legacy)" if model_defaults.is_legacy(kind) else ""))
     lines.append(f"short errors          {magics.short_errors}")
     print("\n".join(lines))
 
@@ -168,8 +170,11 @@ def list_profiles(magics: OAIMagics, args: Any) -> Any:
     """The known profiles as a DataFrame."""
     import pandas as pd
 
+    from .. import model_defaults
+
+    # Each profile's model per kind: its own choice, else the package's default.
     rows = [{"name": p.name, "active": p.name == magics.session.profile_name, "base_url": magics.session.server(p),
-             "key_env": p.key_env, "sandbox": p.sandbox, **{f"{k}_model": v for k, v in p.models.items()}}
+             "key_env": p.key_env, "sandbox": p.sandbox, **{f"{k}_model": p.model(k) for k in model_defaults.kinds()}}
             for p in magics.session.profiles]
     return pd.DataFrame(rows).set_index("name")
 

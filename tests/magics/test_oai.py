@@ -17,7 +17,7 @@ from IPython.utils.capture import capture_output
 from oai_magics.magics import session_of
 from tests.helpers.shells import retire
 
-from .conftest import run
+from .conftest import listing_done, run
 
 
 def test_help_lists_subcommands_and_unknown_is_one_line(shell: Any) -> None:
@@ -40,6 +40,7 @@ def test_config_shows_where_the_key_comes_from_never_the_key(shell: Any, sandbox
 
 def test_client_settings_apply_to_the_client_already_in_use(shell: Any, faults: Any) -> None:
     run(shell, "oai", "models")  # the session's client exists, built with the default timeout and retries
+    listing_done(shell)  # the session's own listing (for shutdown dates) is not the request to delay
     shell.run_line_magic("config", "OAIMagics.timeout = 1")
     shell.run_line_magic("config", "OAIMagics.max_retries = 0")
     faults(path="/v1/models", method="GET", delay=4)  # answered after the new timeout, well before the old one

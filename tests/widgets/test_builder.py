@@ -179,3 +179,16 @@ def test_a_form_from_a_client_asks_the_server_which_api_it_speaks(client: Any) -
         made.wait(WAIT)
     finally:
         made.close()
+
+
+def test_the_reasoning_override_reaches_the_server(builder: ThreadRunBuilder, backend: Any) -> None:
+    new_assistant(backend, builder)
+    assert builder.reasoning.options[0] == ("the model's own", "") and "xhigh" in dict(builder.reasoning.options).values()
+    builder.reasoning.value = "low"  # on the assistant's gpt-4o-mini, which does not reason
+    builder.message.value = "Why is the sky blue?"
+    builder.run_button.click()
+    builder.wait(WAIT)
+    assert "'reasoning_effort' is not supported with this model" in error_line(builder) or \
+        "'reasoning.effort' is not supported with this model" in error_line(builder)
+    builder.model.value = "gpt-5.4-mini"
+    assert run(builder, "Why is the sky blue?").status == "completed"
