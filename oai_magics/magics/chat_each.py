@@ -13,7 +13,7 @@ from typing import Any, Mapping, Sequence
 
 from IPython.core.error import UsageError
 
-from .common import read_variable
+from .common import key_advice, key_refused, read_variable
 from .prompts import interpolate
 from .reasoning import with_limit_fallback
 
@@ -121,8 +121,10 @@ def _answers(magics: Any, frame: Any, column: str, as_json: bool, prompts: Seque
     failed = [str(label) for label in out.index[marked]]
     if failed:
         first = out.loc[marked, ERROR].iloc[0]
+        next_step = (f"the server refused the key: {key_advice(magics.session)}" if any(map(key_refused, results))
+                     else "give this frame back to %%chat --each to send only those rows")
         print(f"{len(failed)} of {len(out)} rows failed (rows {', '.join(failed[:8])}{' ...' if len(failed) > 8 else ''}): "
-              f"{first}; give this frame back to %%chat --each to send only those rows")
+              f"{first}; {next_step}")
     if output:
         magics.shell.user_ns[output] = out
     return out

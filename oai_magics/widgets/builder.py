@@ -331,6 +331,10 @@ class ThreadRunBuilder(widgets.VBox):
             return
         outputs = self.calls.outputs
         calls: list[ToolCall] = list(self.calls.calls)
+        empty = [call["name"] for call in calls if not outputs.get(call["id"], "").strip()]
+        if empty:  # the run would go on with nothing where the model asked for a value
+            self.show_error(f"type an output for {', '.join(empty)} first (the run waits for it)")
+            return
         self.calls.submit_button.disabled = True
         self.show_error("")
         self._queue(lambda: self.worker.submit(handle, calls, outputs))
