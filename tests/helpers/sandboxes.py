@@ -1,13 +1,11 @@
 """The sandbox as a test sees it from outside, over loopback: arm its faults, read the requests it
 received, ask it directly for the right answer (`Server`); `sent_requests` and `forget_requests` for
-a test that only reads the traffic log; the `faults` fixture (through the conftest.py of a folder
-that has a `sandbox`)."""
+a test that only reads the traffic log."""
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator
+from typing import Any
 
-import pytest
 import requests
 
 from oai_magics.sandbox import Sandbox
@@ -59,11 +57,3 @@ def sent_requests(sandbox: Sandbox, path: str) -> list[dict]:
 def forget_requests(sandbox: Sandbox) -> None:
     """Empty the sandbox's traffic log."""
     Server(sandbox).forget()
-
-
-@pytest.fixture
-def faults(sandbox: Sandbox) -> Iterator[Callable[..., None]]:
-    """Arm a fault with `faults(path=..., status=...)`; all are disarmed after the test."""
-    server = Server(sandbox)
-    yield server.arm
-    server.disarm()

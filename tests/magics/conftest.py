@@ -6,11 +6,11 @@ import contextlib
 from typing import Any, Iterator
 
 import pytest
+import requests
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
 from oai_magics.sandbox import Sandbox, start
-from tests.helpers.sandboxes import faults  # noqa: F401 (a fixture)
 from tests.helpers.shells import extension_shell
 
 
@@ -35,6 +35,15 @@ def shell_on(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, profile: str = "
 def shell(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractiveShell]:
     with shell_on(sandbox, monkeypatch) as ip:
         yield ip
+
+
+@pytest.fixture
+def faults(sandbox: Sandbox) -> Iterator[Any]:
+    def arm(**fault: Any) -> None:
+        assert requests.post(sandbox.url + "/sandbox/faults", json=fault, timeout=10).status_code == 200
+
+    yield arm
+    requests.delete(sandbox.url + "/sandbox/faults", timeout=10)
 
 
 def listing_done(ip: InteractiveShell, seconds: float = 30) -> None:

@@ -7,11 +7,11 @@ from typing import Any, Iterator
 from urllib.parse import urlsplit
 
 import pytest
+import requests
 
 from oai_magics.client import Client
 from oai_magics.sandbox import Sandbox, start
 from tests.helpers.contract import Answer
-from tests.helpers.sandboxes import faults  # noqa: F401 (a fixture)
 
 
 @pytest.fixture(scope="session")
@@ -50,3 +50,15 @@ def api(sandbox: Sandbox, answers: list[Answer]) -> Client:
 @pytest.fixture
 def api_v1(sandbox: Sandbox, answers: list[Answer]) -> Client:
     return recording_client(sandbox, answers, assistants_version="v1")
+
+
+@pytest.fixture
+def faults(sandbox: Sandbox) -> Iterator[Any]:
+    """Arm a fault with `faults(path=..., status=...)`; all are disarmed after the test."""
+
+    def arm(**fault: Any) -> None:
+        answer = requests.post(sandbox.url + "/sandbox/faults", json=fault, timeout=10)
+        assert answer.status_code == 200, answer.text
+
+    yield arm
+    requests.delete(sandbox.url + "/sandbox/faults", timeout=10)
