@@ -1,4 +1,6 @@
-"""Fixtures shared by every test: configuration isolated from the developer's own."""
+"""Fixtures shared by every test: configuration isolated from the developer's own, a misbehaving
+loopback server (`serve`) and a shell on one (`raw_shell`). Shared fixtures live in tests/helpers/
+and come to tests through conftest.py files, never by importing a test module."""
 
 from __future__ import annotations
 
@@ -10,6 +12,9 @@ from tests.helpers import standalone
 
 # Nothing the tests run may read beside the checkout: a clone with nothing next to it must pass.
 standalone.install()
+
+# Loaded after the guard above is in place, as plugins: their fixtures reach every test folder.
+pytest_plugins = ["tests.helpers.rawserver", "tests.helpers.shells"]
 
 OPENAI_VARIABLES = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID")
 

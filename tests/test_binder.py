@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_standalone import tracked_files
+from tests.helpers.standalone import tracked_files
 
 ROOT = Path(__file__).resolve().parents[1]
 # What repo2docker's Python base environment provides before postBuild runs.

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import standalone
+from tests.helpers.standalone import tracked_files
 
 ROOT = standalone.ROOT
 # What runs outside the test process (the package in kernels and servers, the build, CI, notebooks,
@@ -22,13 +23,6 @@ RUNS_ELSEWHERE = re.compile(r"^(oai_magics/.*\.py|benchmarks/.*\.py|notebooks/.*
 PARENT_RELATIVE = re.compile(r"\.\.[/\\]|os\.pardir|\.parents?\b[^\n]*[\"']shared[\"']")
 # Anywhere: the developers' reference shelf by name.
 SHELF = re.compile(r"\.\./shared|[\"']shared[\"']\s*/|/\s*[\"']shared[\"']")
-
-
-def tracked_files() -> list[Path]:
-    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True)
-    if listed.returncode != 0:  # not a git checkout (an unpacked archive): every file counts
-        return [p for p in ROOT.rglob("*") if p.is_file() and ".venv" not in p.parts and ".tmp" not in p.parts]
-    return [ROOT / name for name in listed.stdout.splitlines() if (ROOT / name).is_file()]
 
 
 def test_no_file_reaches_outside_the_repository() -> None:

@@ -92,3 +92,16 @@ def test_call_tool_returns_text_and_reports_failures() -> None:
     assert call_tool(functions, "weather", "{not json").startswith("error: JSONDecodeError")
     assert call_tool(functions, "weather", '{"town": "Oslo"}').startswith("error: TypeError")
     assert call_tool(functions, "nothing", "{}") == "error: there is no tool named 'nothing'"
+
+
+# -- a callable object's tool is described as "Call self as a function." --------------------------
+
+class Shout:
+    """Shout a word back."""
+
+    def __call__(self, word: str) -> str:
+        return word.upper()
+
+
+def test_a_callable_objects_tool_is_described_by_its_class() -> None:
+    assert chat_tool(Shout(), "shout")["function"]["description"] == "Shout a word back."

@@ -17,8 +17,7 @@ from oai_magics.embeddings import EmbeddingJobError, embed_texts
 from oai_magics.embeddings.batch_jobs import collect
 from oai_magics.jobs.store import Job, JobStore
 from oai_magics.embeddings.cache import EmbeddingCache
-from tests.helpers.rawserver import RawServer, serve  # noqa: F401 (serve is a fixture)
-from tests.review.test_bad_server import client_for
+from tests.helpers.rawserver import RawServer, client_for, serve  # noqa: F401 (serve is a fixture)
 
 MODEL = "m"
 

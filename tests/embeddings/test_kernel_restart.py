@@ -12,8 +12,7 @@ from jupyter_client.manager import start_new_kernel
 
 from oai_magics.sandbox import Sandbox
 from oai_magics.sandbox.embeddings import embed as sandbox_vector
-
-from ..magics.test_chat_cells import TIMEOUT, execute
+from tests.helpers.kernels import TIMEOUT, execute
 
 
 def printed(outputs: list[dict]) -> str:

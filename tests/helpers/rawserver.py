@@ -1,17 +1,25 @@
 """A loopback TCP server that misbehaves on purpose: it hands each connection's socket to a function.
 
 For what an HTTP framework will not do: close the connection after reading a request, never
-answer, or cut a chunked body in the middle. `hold` is an event that handlers wait on instead of
-answering; stopping the server sets it, so no handler outlives the test.
+answer, or cut a chunked body in the middle, send `null` for an answer, chunks of the wrong shape,
+a JSON body to a streamed request, a `Retry-After` of infinity. `hold` is an event that handlers
+wait on instead of answering; stopping the server sets it, so no handler outlives the test.
+
+`answer(...)` and `stream(...)` make the usual handlers; `client_for(server)` is a client on one,
+with a key of its own (SERVER_KEY) that must never come back. The `serve` fixture comes to every
+test through tests/conftest.py.
 """
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 from typing import Callable, Iterator
 
 import pytest
+
+from oai_magics.client import Client
 
 Handler = Callable[[socket.socket, "RawServer"], None]
 
@@ -108,3 +116,43 @@ def chunk(data: bytes) -> bytes:
 
 STREAM_HEAD = (b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n"
                b"x-request-id: req_raw\r\n\r\n")
+
+
+MESSAGES = [{"role": "user", "content": "hi"}]
+SERVER_KEY = "sk-review-0123456789"
+
+
+def answer(body: bytes, status: str = "200 OK", headers: bytes = b"Content-Type: application/json\r\n") -> Handler:
+    """Reads the request and sends one whole answer."""
+
+    def handle(connection: socket.socket, server: RawServer) -> None:
+        server.read_request(connection)
+        connection.sendall(b"HTTP/1.1 %s\r\n%sContent-Length: %d\r\nConnection: close\r\n\r\n%s"
+                           % (status.encode(), headers, len(body), body))
+
+    return handle
+
+
+def chat_answer(message: dict) -> bytes:
+    """A whole chat.completion body whose one choice is `message`."""
+    return json.dumps({"object": "chat.completion", "model": "m",
+                       "choices": [{"index": 0, "message": message, "finish_reason": "stop"}]}).encode()
+
+
+def stream(*events: bytes) -> Handler:
+    """Reads the request and sends the SSE events as chunks, ended properly."""
+
+    def handle(connection: socket.socket, server: RawServer) -> None:
+        server.read_request(connection)
+        # Said closed: a client that pooled it would send its next request into a socket closing under it.
+        head = STREAM_HEAD.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n")
+        connection.sendall(head + b"".join(chunk(event) for event in events) + b"0\r\n\r\n")
+
+    return handle
+
+
+def client_for(server: RawServer) -> Client:
+    """A client on `server` with SERVER_KEY, one retry and no waiting before it."""
+    client = Client(api_key=SERVER_KEY, base_url=server.url, timeout=(5, 5), max_retries=1)
+    client._requester.sleep = lambda seconds: None
+    return client

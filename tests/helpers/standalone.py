@@ -10,6 +10,7 @@ dot-folders stay readable wherever they are.
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -60,3 +61,12 @@ def install() -> bool:
 
     sys.addaudithook(hook)
     return True
+
+
+def tracked_files() -> list[Path]:
+    """The files of the checkout: git's tracked and untracked-but-not-ignored ones, or every file of an
+    unpacked archive (but the virtual environment and scratch folder)."""
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True)
+    if listed.returncode != 0:  # not a git checkout (an unpacked archive): every file counts
+        return [p for p in ROOT.rglob("*") if p.is_file() and ".venv" not in p.parts and ".tmp" not in p.parts]
+    return [ROOT / name for name in listed.stdout.splitlines() if (ROOT / name).is_file()]

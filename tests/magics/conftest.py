@@ -11,7 +11,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
 from oai_magics.sandbox import Sandbox, start
-from tests.helpers.shells import retire
+from tests.helpers.shells import extension_shell
 
 
 @pytest.fixture(scope="session")
@@ -23,16 +23,12 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
 @contextlib.contextmanager
 def shell_on(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, profile: str = "test") -> Iterator[InteractiveShell]:
     """A fresh shell whose active profile is a user-defined one pointing at `sandbox`."""
-    InteractiveShell.clear_instance()
-    ip = InteractiveShell.instance()
     monkeypatch.setenv("SANDBOX_TEST_KEY", sandbox.api_key)
-    ip.run_line_magic("load_ext", "oai_magics")
-    with capture_output():
-        ip.run_line_magic("oai", f"profile add {profile} --base-url {sandbox.base_url} --key-env SANDBOX_TEST_KEY")
-        ip.run_line_magic("oai", f"use {profile}")
-    yield ip
-    ip.run_line_magic("unload_ext", "oai_magics")
-    retire(ip)
+    with extension_shell() as ip:
+        with capture_output():
+            ip.run_line_magic("oai", f"profile add {profile} --base-url {sandbox.base_url} --key-env SANDBOX_TEST_KEY")
+            ip.run_line_magic("oai", f"use {profile}")
+        yield ip
 
 
 @pytest.fixture

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.capture import capture_output
 
 from oai_magics.magics.arguments import HelpShown, a_model, a_word, argument, at_least, magic_arguments, parse
+from oai_magics.sandbox import Sandbox
+from tests.helpers.rawserver import answer
+from tests.helpers.sandboxes import forget_requests, sent_requests
+from tests.helpers.shells import use_server
+
+from .conftest import run
 
 
 @magic_arguments(name="try")
@@ -222,3 +231,81 @@ def test_placeholders_in_ids_and_option_values_are_filled_and_the_help_says_so(c
     with pytest.raises(HelpShown):
         parse(values_magic, "--help")
     assert "{{name}}" in " ".join(capsys.readouterr().out.split())
+
+
+# -- an option word inside a line prompt -----------------------------------------------------------
+# Options may stand between the words of a line prompt, so a question about a command line loses words
+# and silently changes settings: here the default conversation's system prompt becomes "do", for good.
+
+def test_an_option_word_between_prompt_words_neither_cuts_the_prompt_nor_changes_the_conversation(
+        shell: InteractiveShell, sandbox: Sandbox) -> None:
+    from oai_magics.magics import session_of
+
+    forget_requests(sandbox)
+    run(shell, "chat", "--new What does tar -s do to file names")
+    conversation = session_of(shell).conversations["default"]
+    assert conversation.system is None
+    sent = [json.loads(entry["body"])["messages"][-1]["content"]
+            for entry in sent_requests(sandbox, "/v1/chat/completions")]
+    assert sent in ([], ["What does tar -s do to file names"])  # sent whole, or refused in one line
+
+
+def test_assistant_submit_takes_one_output_per_waiting_call() -> None:
+    # A run that asked for two tool calls at once (parallel tool calls are the default) is answered
+    # with `%assistant submit get_weather=sunny get_time=noon`. The pairs are read as one free text,
+    # so get_weather's output becomes "sunny get_time=noon" and get_time is reported missing.
+    from oai_magics.magics import assistant_runs
+
+    args = parse(assistant_runs.submit, "get_weather=sunny get_time=noon")
+    assert args.outputs == ["get_weather=sunny", "get_time=noon"]
+
+
+def test_an_option_after_submit_pairs_is_not_sent_as_tool_output() -> None:
+    # `%assistant submit get_time=12:34 --run run_1` used to answer run_1; now the server receives
+    # the output "12:34 --run run_1" for the latest run, without a word to the user.
+    from oai_magics.magics import assistant_runs
+
+    args = parse(assistant_runs.submit, "get_time=12:34 --run run_1")
+    assert args.outputs == ["get_time=12:34"] and args.run == "run_1"
+
+
+def test_a_submit_output_with_an_apostrophe_is_sent() -> None:
+    # Since its pairs became separate words, `%assistant submit say=it's` is refused with "cannot
+    # read the arguments: No closing quotation"; read as free text it was sent, and the rule for
+    # every other magic is that a lone quote (an apostrophe in "what's") is text.
+    from oai_magics.magics import assistant_runs
+
+    assert parse(assistant_runs.submit, "say=it's").outputs == ["say=it's"]
+
+
+def test_no_note_after_an_explicit_double_dash() -> None:
+    # `--` is the documented way to say "all of this is text"; the user who wrote it is still told
+    # "note: -m was read as part of the text: options go before it".
+    from oai_magics.magics.chat import ChatMagics
+
+    with capture_output() as captured:
+        parse(ChatMagics.chat, "-- what does git commit -m do")
+    assert "note:" not in captured.stdout
+
+
+def test_no_note_for_a_compiler_flag_in_a_prompt() -> None:
+    # `-march=native` matches `-m` with the value "arch=native", so a question about gcc flags gets
+    # "note: -march=native was read as part of the text", naming a setting nobody meant.
+    from oai_magics.magics.chat import ChatMagics
+
+    with capture_output() as captured:
+        parse(ChatMagics.chat, "what does gcc -march=native do")
+    assert "note:" not in captured.stdout
+
+
+def test_an_option_written_after_an_embed_text_is_not_embedded_silently(serve: Any, raw_shell: InteractiveShell) -> None:
+    # Until today `%embed hello world -o vec` stored the vectors in `vec`; now "hello world -o vec"
+    # is embedded (and cached) as the text, nothing is stored and nothing says so: the next cell
+    # fails with a NameError far from the cause. Either keep reading a known option at the end,
+    # or say in one line that it was taken as text.
+    embedding = json.dumps({"object": "list", "model": "m",
+                            "data": [{"object": "embedding", "index": 0, "embedding": [0.1, 0.2]}]}).encode()
+    use_server(raw_shell, serve(answer(embedding)))
+    with capture_output() as captured:
+        raw_shell.run_line_magic("embed", "--no-cache hello world -o vec")
+    assert "vec" in raw_shell.user_ns or "-o" in captured.stdout + captured.stderr

@@ -10,11 +10,10 @@ import pandas as pd
 import pytest
 from IPython.core.error import UsageError
 
+from oai_magics.assistants import BACKENDS
 from oai_magics.assistants.driver import drive  # noqa: F401  (the loop the magic uses; imported to pin it)
 
 from .conftest import run
-
-BACKENDS = ["assistants", "responses"]
 
 WEATHER = '''
 def get_weather(city: str) -> str:

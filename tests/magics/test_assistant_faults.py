@@ -16,8 +16,9 @@ from typing import Any, Iterator
 import pytest
 from IPython.core.error import UsageError
 
+from oai_magics.assistants import BACKENDS
+
 from .conftest import run
-from .test_assistant import BACKENDS
 
 pytestmark = pytest.mark.timeout(60)
 

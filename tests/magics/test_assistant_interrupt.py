@@ -19,11 +19,11 @@ from typing import Any, Iterator
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
+from oai_magics.assistants import BACKENDS
 from oai_magics.client import Client
 from oai_magics.sandbox import Sandbox, start
 
 from .conftest import shell_on
-from .test_assistant import BACKENDS
 
 
 @pytest.fixture(scope="module")

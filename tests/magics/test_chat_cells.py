@@ -14,8 +14,7 @@ import pytest
 from jupyter_client.manager import start_new_kernel
 
 from oai_magics.sandbox import Sandbox
-
-TIMEOUT = 60
+from tests.helpers.kernels import TIMEOUT, execute
 
 
 @pytest.fixture(scope="module")
@@ -41,25 +40,6 @@ _session.client.chat.completions.create = _recording
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
-
-
-def execute(client: Any, code: str, cell_id: str | None = None) -> list[dict]:
-    """Run code as a frontend would (with `cellId` in the request's metadata); its outputs."""
-    content = {"code": code, "silent": False, "store_history": True, "user_expressions": {}, "allow_stdin": False,
-               "stop_on_error": True}
-    message = client.session.msg("execute_request", content, metadata={"cellId": cell_id} if cell_id else {})
-    client.shell_channel.send(message)
-    outputs = []
-    while True:
-        output = client.get_iopub_msg(timeout=TIMEOUT)
-        if output["parent_header"].get("msg_id") != message["header"]["msg_id"]:
-            continue
-        if output["msg_type"] == "status" and output["content"]["execution_state"] == "idle":
-            break
-        if output["msg_type"] == "error":
-            raise AssertionError("\n".join(output["content"]["traceback"]))
-        outputs.append(output)
-    return outputs
 
 
 def state(client: Any) -> tuple[list[str], list[list[str]]]:

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
 from oai_magics.magics import session_of
 from oai_magics.sandbox.embeddings import embed as sandbox_vector
+from tests.helpers.rawserver import answer
+from tests.helpers.shells import use_server
 
 from .conftest import run
 
@@ -118,3 +123,49 @@ def test_ctrl_c_during_a_long_embedding_keeps_the_finished_batches(sandbox: Any)
         embed_texts(client, texts, "text-embedding-3-small", dimensions=4, batch_size=10, workers=1, progress=False)
     done = ~np.isnan(info.value.matrix[:, 0])
     assert done[:10].all() and 10 <= done.sum() < 40
+
+
+def test_embed_of_a_text_with_a_lone_surrogate_is_not_a_traceback_wall(shell: Any) -> None:
+    shell.user_ns["texts"] = ["ok", "name read with surrogateescape \udcff"]
+    with capture_output() as shown:
+        result = shell.run_cell("%embed -i texts")
+    assert "Traceback" not in shown.stdout + shown.stderr
+    assert result.error_in_exec is None or not isinstance(result.error_in_exec, UnicodeError)
+
+
+# -- embeddings in other shapes, from a raw server ---------------------------------------------------
+
+@pytest.mark.parametrize("vector", [b"[NaN, 0.5]", b"[1e300, 0.5]", b"[]"], ids=["nan", "beyond float32", "empty"])
+def test_an_embedding_that_is_no_usable_vector_is_one_line(serve: Any, raw_shell: InteractiveShell, vector: bytes) -> None:
+    # The check on vectors takes any list numpy turns into float32: NaN (which Python's json reads),
+    # a value float32 turns into inf, and an empty list (a DataFrame with no e0 column) all come back
+    # as embeddings, and with the cache on they are kept for every later run.
+    use_server(raw_shell, serve(answer(b'{"object": "list", "model": "m", "data": [{"object": "embedding", "index": 0, '
+                            b'"embedding": ' + vector + b"}]}")))
+    with pytest.raises(UsageError) as info, capture_output():
+        raw_shell.run_line_magic("embed", "--no-cache -o vec hello")
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("vector", [b'["0.1", "0.2"]', b"[true, false]"], ids=["strings", "booleans"])
+def test_an_embedding_of_strings_or_booleans_is_no_vector(serve: Any, raw_shell: InteractiveShell, vector: bytes) -> None:
+    # `_vector` says a string among the numbers is no vector, but np.asarray(dtype=float32) parses
+    # "0.1" and takes true as 1.0: a server that sends them has its answer cached as real vectors.
+    use_server(raw_shell, serve(answer(b'{"object": "list", "model": "m", "data": [{"object": "embedding", "index": 0, '
+                            b'"embedding": ' + vector + b"}]}")))
+    with pytest.raises(UsageError), capture_output():
+        raw_shell.run_line_magic("embed", "--no-cache -o vec hello")
+
+
+def test_an_embedding_whose_base64_is_wrapped_in_lines_is_read(serve: Any, raw_shell: InteractiveShell) -> None:
+    # Images now accept base64 wrapped every 76 characters (what `base64.encodebytes` and many Java
+    # and .NET servers write); the same servers' embeddings, asked for as base64 by default, are
+    # still refused as "not a vector of numbers".
+    values = np.arange(1, 33, dtype="<f4") / 10
+    wrapped = base64.encodebytes(values.tobytes()).decode()
+    assert "\n" in wrapped.rstrip("\n")
+    use_server(raw_shell, serve(answer(json.dumps({"object": "list", "model": "m", "data": [
+        {"object": "embedding", "index": 0, "embedding": wrapped}]}).encode())))
+    with capture_output():
+        raw_shell.run_line_magic("embed", "--no-cache -o vec hello")
+    assert np.allclose(raw_shell.user_ns["vec"].filter(regex=r"^e\d+$").to_numpy(dtype="float32").ravel(), values)

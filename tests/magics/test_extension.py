@@ -14,7 +14,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
 from tests.helpers.canary import find_secret, verbose_traceback
-from tests.helpers.shells import retire
+from tests.helpers.shells import extension_shell
 
 from .conftest import subcommands
 
@@ -91,12 +91,8 @@ def test_load_ext_builds_no_argument_parser() -> None:
 
 @pytest.fixture(scope="module")
 def keyless_shell() -> Any:
-    InteractiveShell.clear_instance()
-    ip = InteractiveShell.instance()
-    ip.run_line_magic("load_ext", "oai_magics")
-    yield ip
-    ip.run_line_magic("unload_ext", "oai_magics")
-    retire(ip)
+    with extension_shell() as ip:
+        yield ip
 
 
 TOKENS = ["a", "b c", "-", "=", '"', "'", "{", "}", "[", "]", "0", "-1", "3.5", ",", "--model", "-n", "--size", "-o",

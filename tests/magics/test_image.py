@@ -5,16 +5,21 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.capture import capture_output
 from PIL import Image
 
 from oai_magics.display.images import ImageSet
 from oai_magics.magics import session_of
+from tests.helpers.rawserver import answer
+from tests.helpers.shells import use_server
 
 from .conftest import run
 
@@ -251,3 +256,20 @@ def test_a_stream_that_breaks_off_keeps_the_last_partial_image(shell: Any, fault
     assert "\n" not in message
     kept = shell.user_ns["pic"]
     assert len(kept) == 1 and opened(kept[0]).size == (1024, 1024) and shell.user_ns["_"] is kept
+
+
+# -- images in other shapes, from a raw server -------------------------------------------------------
+
+PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJ"
+                       "RU5ErkJggg==")  # a 1x1 picture
+
+
+def test_an_image_whose_base64_is_wrapped_in_lines_is_kept(serve: Any, raw_shell: InteractiveShell) -> None:
+    # MIME-style base64 (a line break every 76 characters, what `base64.encodebytes` and many Java
+    # and .NET servers write) was decoded before the strict check; now it is "not base64".
+    wrapped = base64.encodebytes(PNG * 3).decode()
+    assert "\n" in wrapped.rstrip("\n")
+    use_server(raw_shell, serve(answer(json.dumps({"created": 1, "data": [{"b64_json": wrapped}]}).encode())))
+    with capture_output():
+        raw_shell.run_line_magic("image", "a cat")
+    assert [image.data for image in raw_shell.user_ns["_"]] == [PNG * 3]

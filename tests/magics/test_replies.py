@@ -8,6 +8,11 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.capture import capture_output
+
+from tests.helpers.rawserver import answer, chat_answer, stream
+from tests.helpers.shells import use_server
 
 from .conftest import run
 
@@ -48,3 +53,48 @@ def test_history_has_no_trailing_newline_nan_or_nat(shell: Any) -> None:
     assert isinstance(history["at"].dtype, pd.DatetimeTZDtype) and not history["at"].isna().any()
     assert history.loc[0, "model"] is None and history.loc[2, "model"] == "gpt-5.4-mini"
     assert not history.drop(columns="model").isna().any().any()
+
+
+# -- replies in other shapes than plain text, from a raw server -------------------------------------
+
+REFUSED = "I can't help with that."
+REFUSAL_CHUNKS = (
+    b'data: {"object": "chat.completion.chunk", "model": "m", "choices": [{"index": 0, "delta": {"role": "assistant", '
+    b'"content": null, "refusal": "' + REFUSED.encode() + b'"}, "finish_reason": null}]}\n\n',
+    b'data: {"object": "chat.completion.chunk", "model": "m", "choices": [{"index": 0, "delta": {}, '
+    b'"finish_reason": "stop"}]}\n\n',
+    b"data: [DONE]\n\n",
+)
+
+
+@pytest.mark.parametrize("line", ["--no-stream", ""])
+def test_a_refusal_is_shown_not_an_empty_reply(serve: Any, raw_shell: InteractiveShell, line: str) -> None:
+    # OpenAI answers a request it declines (structured outputs, safety) with content null and the
+    # reason in `refusal`; %%chat shows only "[m · 0.00 s]" and `_` is "": the user never sees why.
+    handler = answer(chat_answer({"role": "assistant", "content": None, "refusal": REFUSED})) if line else \
+        stream(*REFUSAL_CHUNKS)
+    use_server(raw_shell, serve(handler))
+    with capture_output() as captured:
+        raw_shell.run_cell_magic("chat", line, "hi")
+    assert REFUSED in captured.stdout
+
+
+def test_a_refusal_given_as_a_content_part_is_shown(serve: Any, raw_shell: InteractiveShell) -> None:
+    # The list-of-parts reading keeps only parts of type "text"; OpenAI's own content parts for an
+    # assistant message include {"type": "refusal", "refusal": ...}, which is dropped, so %%chat
+    # shows only "[m · 0.00 s]": the very case the refusal fix was for.
+    message = {"role": "assistant", "content": [{"type": "refusal", "refusal": "I can't help with that."}]}
+    use_server(raw_shell, serve(answer(json.dumps({"object": "chat.completion", "model": "m", "choices": [
+        {"index": 0, "message": message, "finish_reason": "stop"}]}).encode())))
+    with capture_output() as captured:
+        raw_shell.run_cell_magic("chat", "--no-stream", "hi")
+    assert "I can't help with that." in captured.stdout
+
+
+def test_a_reply_whose_content_is_a_list_of_text_parts_is_shown(serve: Any, raw_shell: InteractiveShell) -> None:
+    # Some OpenAI-compatible servers (Mistral's reasoning models among them) send `content` as a
+    # list of typed parts; the fix for wrong values now refuses it as "text of type list".
+    use_server(raw_shell, serve(answer(chat_answer({"role": "assistant", "content": [{"type": "text", "text": "parts answer"}]}))))
+    with capture_output() as captured:
+        raw_shell.run_cell_magic("chat", "--no-stream", "hi")
+    assert "parts answer" in captured.stdout

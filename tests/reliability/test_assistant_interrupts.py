@@ -4,20 +4,20 @@ back ends, while the kernel polls a slow run (--no-stream) and while it reads a 
 Each case asserts that the cell ends soon after (waiting for the kernel's reply, not sleeping), that
 the run is cancelled on the server and the server answers nothing any more, that the text that
 arrived is kept, and that the kernel runs the next cell. The kernel and the helpers are those of
-`test_interrupts`, over a sandbox of this module whose runs are slow.
+`tests/helpers/kernels.py`, over a sandbox of this module whose runs are slow.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator
+from typing import Callable, Iterator
 
 import pytest
 
 from oai_magics.sandbox import Sandbox, start
 
-from .conftest import Server
-from .test_interrupts import (PROMPT, STOPS_WITHIN, TOKEN_DELAY, Kernel, assert_connection_closed,
-                              assert_kernel_usable, full_reply, interrupt, kernel, shown)  # noqa: F401
+from tests.helpers.kernels import (PROMPT, STOPS_WITHIN, TOKEN_DELAY, Kernel, assert_connection_closed,
+                                      assert_kernel_usable, full_reply, interrupt, shown)
+from tests.helpers.sandboxes import Server
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any, Iterator
 from urllib.parse import urlsplit
 
@@ -12,16 +11,7 @@ import requests
 
 from oai_magics.client import Client
 from oai_magics.sandbox import Sandbox, start
-
-
-@dataclass
-class Answer:
-    method: str
-    path: str  # without the /v1 prefix, as the specs write paths
-    status: int
-    content_type: str
-    beta: str
-    body: Any
+from tests.helpers.contract import Answer
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,6 @@ against the OpenAPI spec of its era."""
 
 from __future__ import annotations
 
-import base64
 import io
 from typing import Any
 
@@ -11,51 +10,7 @@ import numpy as np
 from PIL import Image
 
 from oai_magics.client import Client
-from tests.helpers.openapi import spec
-
-from .conftest import Answer
-
-# Known defects of the published specs, not of the wire format: the 2023 spec lists "items" as
-# required in the v1 assistant-file and message-file lists, which the API never sent.
-SPEC_DEFECTS = ("'items' is a required property",)
-LIST_THREADS = {"type": "object", "required": ["object", "data", "first_id", "last_id", "has_more"],
-                "properties": {"object": {"const": "list"}, "has_more": {"type": "boolean"},
-                               "data": {"type": "array", "items": {"$ref": "#/components/schemas/ThreadObject"}}}}
-
-
-def era(answer: Answer) -> str:
-    if answer.path.startswith("/engines/") and answer.path.endswith("/completions"):
-        return "2022"
-    if answer.path.startswith("/engines"):
-        return "2023-06"
-    if answer.path.startswith(("/edits", "/fine-tunes")) or answer.beta == "assistants=v1":
-        return "2023"
-    return "2026"
-
-
-def as_documented(answer: Answer) -> Any:
-    """The spec types an embedding as a float array only; a base64 answer is checked decoded."""
-    body = answer.body
-    if answer.path == "/embeddings" and isinstance(body, dict):
-        data = [{**item, "embedding": np.frombuffer(base64.b64decode(item["embedding"]), "<f4").tolist()}
-                if isinstance(item.get("embedding"), str) else item for item in body.get("data", [])]
-        body = {**body, "data": data}
-    return body
-
-
-def contract_errors(answers: list[Answer]) -> list[str]:
-    problems = []
-    for answer in answers:
-        if answer.body is None:
-            continue
-        answer.body = as_documented(answer)
-        if answer.method == "GET" and answer.path == "/threads":  # in no spec: shaped like the other lists
-            errors = spec("2026").check(LIST_THREADS, answer.body)
-        else:
-            errors = spec(era(answer)).response_errors(answer.method, answer.path, answer.status, answer.body)
-        errors = [e for e in errors if not any(d in e for d in SPEC_DEFECTS)]
-        problems += [f"{answer.method} {answer.path} [{era(answer)}] {e}" for e in errors]
-    return problems
+from tests.helpers.contract import Answer, contract_errors
 
 
 def assert_contract(answers: list[Answer]) -> None:

@@ -16,10 +16,8 @@ from oai_magics.client import APIConnectionError, BadRequestError, Client, NotFo
 from oai_magics.client.accumulate import consume
 from oai_magics.client.responses_stream import ResponseAccumulator, function_calls, output_text
 from oai_magics.sandbox import Sandbox, start
+from tests.helpers.contract import Answer, contract_errors
 from tests.helpers.openapi import spec
-
-from .conftest import Answer
-from .test_every_method import contract_errors
 
 MODEL = "gpt-4o-mini"
 WEATHER = {"type": "function", "name": "get_weather", "description": "The weather in a city", "strict": False,

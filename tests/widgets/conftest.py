@@ -9,6 +9,7 @@ import pytest
 from oai_magics.assistants import BACKENDS, backend_for
 from oai_magics.client import Client
 from oai_magics.sandbox import Sandbox, start
+from tests.helpers.builders import builder  # noqa: F401 (a fixture: a builder on the `backend` below)
 
 # An IPython shell on this sandbox (for %assistant form) and the fault switch, as the magics tests have them.
 from ..magics.conftest import faults, shell  # noqa: F401

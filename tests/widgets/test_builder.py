@@ -4,54 +4,12 @@ widget values are set and buttons clicked as a user would, and the builder's fut
 from __future__ import annotations
 
 import datetime
-import html
 import json
 import re
-from typing import Any, Iterator
+from typing import Any
 
-import pytest
-
-from oai_magics.tools import chat_tool
-from oai_magics.widgets import RunOutcome, ThreadRunBuilder
-
-WAIT = 60  # seconds: every wait in these tests is bounded
-
-
-def get_weather(city: str, unit: str = "celsius") -> dict:
-    """Current weather in a city."""
-    return {"city": city, "temperature": 19, "unit": unit}
-
-
-@pytest.fixture
-def builder(backend: Any) -> Iterator[ThreadRunBuilder]:
-    made = ThreadRunBuilder(backend, functions=[get_weather], namespace={})
-    made.wait(WAIT)
-    yield made
-    made.close()
-
-
-def new_assistant(backend: Any, builder: ThreadRunBuilder, tools: bool = False) -> str:
-    record = backend.create_assistant(name="guide", model="gpt-4o-mini", instructions="Be brief.",
-                                      tools=[chat_tool(get_weather)] if tools else [])
-    builder.refresh_button.click()
-    builder.wait(WAIT)
-    builder.assistant.value = record["id"]
-    return record["id"]
-
-
-def run(builder: ThreadRunBuilder, message: str) -> RunOutcome:
-    builder.message.value = message
-    builder.run_button.click()
-    outcome = builder.wait(WAIT)
-    assert isinstance(outcome, RunOutcome)
-    return outcome
-
-
-def error_line(builder: ThreadRunBuilder) -> str:
-    """The red line's text, and a check that it is one line."""
-    text = html.unescape(re.sub(r"<[^>]+>", "", builder.error.value))
-    assert "\n" not in text and "Traceback" not in text
-    return text
+from oai_magics.widgets import ThreadRunBuilder
+from tests.helpers.builders import WAIT, error_line, get_weather, new_assistant, run
 
 
 def test_a_plain_run_streams_into_the_chat_view(builder: ThreadRunBuilder, backend: Any) -> None:

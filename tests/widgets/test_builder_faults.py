@@ -18,8 +18,7 @@ import requests
 from oai_magics.client import Client
 from oai_magics.sandbox import Sandbox
 from oai_magics.widgets import ThreadRunBuilder
-
-from .test_builder import WAIT, builder, error_line, new_assistant, run  # noqa: F401
+from tests.helpers.builders import WAIT, error_line, new_assistant, run
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -7,26 +7,16 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
-from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 from matplotlib.text import Text
 
 from oai_magics.display.plots import FONT_CACHE_NOTE, MAX_LABELS, embedding_map
 from oai_magics.frames import embedding_frame
-from tests.helpers.shells import retire
-
-
-@pytest.fixture(autouse=True)
-def shell() -> Iterator[Any]:
-    InteractiveShell.clear_instance()
-    ip = InteractiveShell.instance()
-    yield ip  # display() publishes through the shell
-    retire(ip)
 
 
 def crowded_frame(count: int = 30) -> pd.DataFrame:

@@ -1,28 +1,14 @@
-"""display: the throttled stream view and the image objects."""
+"""display.stream: the throttled stream view of a reply, and one view per choice."""
 
 from __future__ import annotations
 
-import io
 import re
-from typing import Any, Iterator
 
 import mistune
 import pytest
-from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
-from PIL import Image
 
-from oai_magics.display.images import GeneratedImage, ImageSet, has_alpha, image_type, partial_bundle, safe_name
 from oai_magics.display.stream import ChoiceViews, StreamView, settled, unheaded
-from tests.helpers.shells import retire
-
-
-@pytest.fixture(autouse=True)
-def shell() -> Iterator[Any]:
-    InteractiveShell.clear_instance()
-    ip = InteractiveShell.instance()
-    yield ip  # display() publishes through the shell
-    retire(ip)
 
 
 def test_stream_view_renders_a_few_times_not_per_piece() -> None:
@@ -48,18 +34,6 @@ def test_a_reply_is_published_as_markdown_with_its_text_for_plain_frontends() ->
                                              {"text/markdown": "**Lisbon** is by the sea",
                                               "text/plain": "**Lisbon** is by the sea"}]
     assert out.outputs[0].transient["display_id"] == out.outputs[1].transient["display_id"]  # one display, updated
-
-
-def test_the_usage_line_is_grey_html_and_plain_text() -> None:
-    from oai_magics.display.usage import show_usage
-
-    with capture_output() as out:
-        show_usage("gpt-<4o>", 1.234, {"prompt_tokens": 5, "completion_tokens": 7})
-    [line] = out.outputs
-    assert line.data["text/plain"] == "gpt-<4o> · 1.23 s · 5 prompt + 7 completion tokens"
-    assert line.data["text/html"] == ('<div class="oai-usage" style="color:#888;font-size:85%">gpt-&lt;4o&gt; · 1.23 s · '
-                                      '5 prompt + 7 completion tokens</div>')
-    assert line.metadata == {"oai": "usage"}
 
 
 def test_stream_view_with_no_interval_renders_each_piece() -> None:
@@ -203,56 +177,3 @@ def test_plain_choices_are_printed_whole_one_after_another() -> None:
         views.finish("interrupted: partial reply kept")
     assert out.stdout == ("--- choice 1 ---\nHel\ninterrupted: partial reply kept\n"
                           "--- choice 2 ---\nBonjour\ninterrupted: partial reply kept\n")
-
-
-def png() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (8, 8), "red").save(buffer, "PNG")
-    return buffer.getvalue()
-
-
-def test_images_show_as_png_or_a_grid_and_save_safely(tmp_path: Any) -> None:
-    one = ImageSet([GeneratedImage(png(), revised_prompt="<b>red</b>")])
-    bundle = one._repr_mimebundle_()
-    assert bundle["image/png"] == png() and "&lt;b&gt;red&lt;/b&gt;" in bundle["text/html"]
-    two = ImageSet([GeneratedImage(png()), GeneratedImage(png())])
-    assert "image/png" not in two._repr_mimebundle_() and repr(two) == "<ImageSet of 2 images>"
-    paths = two.save(tmp_path / "out", "../../etc/passwd: a *red* square?")
-    assert [p.name for p in paths] == ["etc-passwd-a-red-square-1.png", "etc-passwd-a-red-square-2.png"]
-    assert all(p.parent == tmp_path / "out" for p in paths)
-    assert safe_name("!!!") == "image"
-
-
-def encoded(mode: str, kind: str, **options: Any) -> bytes:
-    buffer = io.BytesIO()
-    image = Image.new(mode, (8, 8), (200, 0, 0, 0) if mode == "RGBA" else "red")
-    if mode == "P":
-        image = Image.new("RGB", (8, 8), "red").convert("P")
-        options["transparency"] = 0
-    image.save(buffer, kind, **options)
-    return buffer.getvalue()
-
-
-@pytest.mark.parametrize("mode, kind, options, mime, alpha", [
-    ("RGB", "PNG", {}, "image/png", False),
-    ("RGBA", "PNG", {}, "image/png", True),
-    ("P", "PNG", {}, "image/png", True),  # a palette with a transparent entry (tRNS)
-    ("RGB", "JPEG", {}, "image/jpeg", False),
-    ("RGB", "WEBP", {}, "image/webp", False),
-    ("RGBA", "WEBP", {}, "image/webp", True),
-    ("RGBA", "WEBP", {"lossless": True}, "image/webp", True),
-])
-def test_an_image_file_is_told_by_its_header(mode: str, kind: str, options: dict, mime: str, alpha: bool) -> None:
-    data = encoded(mode, kind, **options)
-    assert (image_type(data), has_alpha(data)) == (mime, alpha)
-    shown = ImageSet([GeneratedImage(data)])._repr_mimebundle_()
-    assert shown[mime] == data and ("repeating-conic-gradient" in shown["text/html"]) == alpha
-    assert f"data:{mime};base64," in shown["text/html"]
-
-
-def test_a_partial_image_is_shown_as_the_base64_it_came_in() -> None:
-    b64 = "aGVsbG8="  # never decoded: any text goes through as it is
-    bundle = partial_bundle(b64, "webp", True, "partial image 1 of 2")
-    assert bundle["image/webp"] is b64 and f"data:image/webp;base64,{b64}" in bundle["text/html"]
-    assert "repeating-conic-gradient" in bundle["text/html"] and bundle["text/plain"] == "partial image 1 of 2"
-    assert "repeating-conic-gradient" not in partial_bundle(b64, "png", False, "x")["text/html"]
