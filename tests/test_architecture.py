@@ -23,10 +23,6 @@ The graph is read from the source (`tests.helpers.import_graph`): imports inside
 
 The tests have a rule of their own: no test module imports another; what tests share lives in
 tests/helpers/ and its fixtures come through conftest.py.
-
-Known violations, being removed, are listed in KNOWN_*: each is a strict xfail of its own case, so the
-case turns red as soon as the violation is gone, and the entry is then deleted. Every other module must
-pass today.
 """
 
 from __future__ import annotations
@@ -40,36 +36,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.import_graph import PACKAGE, ROOT, Graph, circles, import_graph, module_files
+from tests.helpers.import_graph import ROOT, circles, import_graph, module_files
 
 MAX_LINES = 400
 MID = 2
 LAYERS = {"_version": 0, "local_errors": 0, "client": 1, "sandbox": 1, "widgets": 3, "magics": 4, "": 5, "demo": 5}
 
-# name of the circle: the modules on it (edges between them are ignored by the other cases)
-KNOWN_CIRCLES = {
-    "client.errors and client.secret import each other": {f"{PACKAGE}.client.errors", f"{PACKAGE}.client.secret"},
-    "client.core takes __version__ from the package root": {PACKAGE, f"{PACKAGE}.client.core"},
-}
-KNOWN_UPWARD = {f"{PACKAGE}.client.core": "client.core takes __version__ from the package root"}
-KNOWN_NOT_ALONE: dict[str, str] = {}  # module: why it cannot be imported first
-KNOWN_LONG = {f"{PACKAGE}.client.core": "429 lines doing five jobs"}
-
 FILES = module_files()
 GRAPH = import_graph()
-
-
-def cases(modules: list[str], known: dict[str, str]) -> list:
-    """One case per module, a strict xfail where a known violation is being removed."""
-    return [pytest.param(module, id=module, marks=[pytest.mark.xfail(strict=True, reason=known[module])]
-                         if module in known else []) for module in modules]
-
-
-def without_circles(graph: Graph, names: list[str]) -> Graph:
-    """`graph` without the imports between modules of the named known circles."""
-    groups = [KNOWN_CIRCLES[name] for name in names]
-    return {module: {target for target in targets if not any(module in g and target in g for g in groups)}
-            for module, targets in graph.items()}
 
 
 def unit(module: str) -> str:
@@ -86,27 +60,13 @@ def may_import(module: str, target: str) -> bool:
     return same_part or layer(target) < layer(module) or layer(target) == layer(module) == MID
 
 
-def test_the_known_violations_name_modules_that_exist() -> None:
-    named = set().union(*KNOWN_CIRCLES.values(), KNOWN_UPWARD, KNOWN_NOT_ALONE, KNOWN_LONG)
-    assert named <= set(FILES), f"fixed and gone: delete their entries: {sorted(named - set(FILES))}"
-
-
-def test_no_import_circle_but_the_known_ones() -> None:
-    found = circles(without_circles(GRAPH, list(KNOWN_CIRCLES)))
+def test_no_import_circle() -> None:
+    found = circles(GRAPH)
     assert not found, "modules that import one another round a circle: " + "; ".join(
         " <-> ".join(sorted(circle)) for circle in found)
 
 
-@pytest.mark.parametrize("name", [pytest.param(name, id=name, marks=pytest.mark.xfail(strict=True, reason=name))
-                                  for name in KNOWN_CIRCLES])
-def test_a_known_circle_is_gone(name: str) -> None:
-    others = [other for other in KNOWN_CIRCLES if other != name]
-    members = KNOWN_CIRCLES[name]
-    still = [circle for circle in circles(without_circles(GRAPH, others)) if len(circle & members) > 1]
-    assert not still, f"{name}: " + "; ".join(" <-> ".join(sorted(circle)) for circle in still)
-
-
-@pytest.mark.parametrize("module", cases(sorted(FILES), KNOWN_UPWARD))
+@pytest.mark.parametrize("module", sorted(FILES))
 def test_imports_only_its_own_part_and_lower_layers(module: str) -> None:
     upward = sorted(target for target in GRAPH[module] if not may_import(module, target))
     assert not upward, f"{module} (layer {layer(module)}) imports " + ", ".join(
@@ -125,12 +85,12 @@ def imported_alone() -> dict[str, str]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize("module", cases(sorted(m for m in FILES if not m.endswith(".__main__")), KNOWN_NOT_ALONE))
+@pytest.mark.parametrize("module", sorted(m for m in FILES if not m.endswith(".__main__")))
 def test_imports_on_its_own_in_a_fresh_interpreter(module: str, imported_alone: dict[str, str]) -> None:
     assert imported_alone[module] == "", f"python -c 'import {module}': {imported_alone[module]}"
 
 
-@pytest.mark.parametrize("module", cases(sorted(FILES), KNOWN_LONG))
+@pytest.mark.parametrize("module", sorted(FILES))
 def test_no_module_over_400_lines(module: str) -> None:
     lines = len(FILES[module].read_text(encoding="utf-8").splitlines())
     assert lines <= MAX_LINES, f"{Path(FILES[module]).relative_to(ROOT)}: {lines} lines (split it by job)"
