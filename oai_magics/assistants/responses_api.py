@@ -9,24 +9,17 @@ cancelled; a round of tool outputs is a new response on the same conversation ca
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
-from .base import (RUN_TIMEOUT, ActionRequired, AssistantRecord, MessageRecord, RunEnded, RunEvent, RunRecord, StepChanged,
+from .base import (RUN_TIMEOUT, ActionRequired, MessageRecord, RunEnded, RunEvent, RunRecord, StepChanged,
                    StepRecord, ThreadRecord)
 from .handle import StreamOrPollRun
-from .resolve import NotFound, pick_assistant
+from .local_assistants import LocalAssistants
+from .resolve import NotFound
 from .responses_records import flat_tools, item_message, item_step, run_from_response
 from .store import AssistantStore
 
 __all__ = ["ResponsesBackend", "ResponsesRun"]
-
-ASSISTANT_FIELDS = ("name", "model", "instructions", "tools", "metadata", "file_ids", "response_format")
-
-
-def _assistant(record: dict) -> AssistantRecord:
-    return AssistantRecord(id=record["id"], object="assistant", name=record.get("name"), model=record["model"],
-                           instructions=record.get("instructions"), tools=list(record.get("tools") or []),
-                           metadata=dict(record.get("metadata") or {}), created_at=record["created_at"], raw=record)
 
 
 def _file_ids(record: dict) -> list[str]:
@@ -39,7 +32,7 @@ def _user_input(text: str, file_ids: Sequence[str]) -> dict:
     return {"type": "message", "role": "user", "content": parts}
 
 
-class ResponsesBackend:
+class ResponsesBackend(LocalAssistants):
     """The Responses + Conversations APIs, with assistants and the thread index kept locally."""
 
     name = "responses"
@@ -50,45 +43,10 @@ class ResponsesBackend:
         self.run_timeout = run_timeout  # seconds a run is polled before it is given up on
         self.server = client.base_url
 
-    # -- assistants (local records) ---------------------------------------------------------------
-    def list_assistants(self) -> list[AssistantRecord]:
-        return [_assistant(r) for r in self.store.assistants(self.server)]
-
-    def create_assistant(self, *, name: str | None, model: str, instructions: str | None = None,
-                         tools: Sequence[dict] = (), metadata: Mapping[str, str] | None = None,
-                         **extra: Any) -> AssistantRecord:
-        flat_tools(tools)  # refuse a tool this API cannot take now, not at the first run
-        body = {"name": name, "model": model, "instructions": instructions, "tools": list(tools),
-                "metadata": dict(metadata or {}), "file_ids": [], **extra}
-        return _assistant(self.store.add_assistant(self.server, body))
-
-    def get_assistant(self, assistant: str) -> AssistantRecord:
-        return pick_assistant(self.list_assistants(), assistant)
-
-    def update_assistant(self, assistant: str, **changes: Any) -> AssistantRecord:
-        unknown = set(changes) - set(ASSISTANT_FIELDS)
-        if unknown:
-            raise ValueError(f"an assistant has no setting {', '.join(sorted(unknown))}")
-        if "tools" in changes:
-            flat_tools(changes["tools"])
-        return self._change_assistant(assistant, lambda record: {**record, **changes})
-
-    def _change_assistant(self, assistant: str, change: Callable[[dict], dict]) -> AssistantRecord:
-        """Apply `change` to the stored record as it is now (another kernel may have changed it)."""
-        assistant_id = self.get_assistant(assistant)["id"]
-        record = self.store.change_assistant(self.server, assistant_id, change)
-        if record is None:
-            raise NotFound(f"assistant {assistant_id!r} was deleted meanwhile")
-        return _assistant(record)
-
-    def delete_assistant(self, assistant: str) -> None:
-        self.store.delete_assistant(self.server, self.get_assistant(assistant)["id"])
+    def _check_tools(self, tools: Sequence[dict]) -> list[dict]:
+        return flat_tools(tools)
 
     # -- threads (conversations, indexed locally) and messages (conversation items) -----------------
-    def list_threads(self) -> list[ThreadRecord]:
-        return [ThreadRecord(id=t["id"], object="thread", title=t["title"], metadata=t["metadata"],
-                             created_at=t["created_at"], raw=t) for t in self.store.threads(self.server)]
-
     def create_thread(self, messages: Sequence[str] = (), *, metadata: Mapping[str, str] | None = None,
                       title: str | None = None) -> ThreadRecord:
         meta = {**({"title": title} if title else {}), **dict(metadata or {})}

@@ -26,7 +26,7 @@ class Profile:
     key_env: str | None = "OPENAI_API_KEY"  # the environment variable that holds the key
     models: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_MODELS))
     sandbox: bool = False  # start the embedded sandbox and use it
-    assistants_api: str | None = None  # %assistant's back end: "responses" or "assistants"; None: ask the server
+    assistants_api: str | None = None  # %assistant's back end: "responses", "assistants" or "chat"; None: ask the server
 
     def __repr__(self) -> str:
         from ..client.urls import without_userinfo  # the client loads on first use

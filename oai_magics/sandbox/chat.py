@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 
 from . import textgen
 from .catalog import require_model
-from .errors import invalid
+from .errors import ApiError, invalid
 from .finetunes import fine_tuned_models
 from .state import state
 from .store import new_id, now
@@ -127,6 +127,26 @@ def chat_reply(body: dict, messages: list[dict], variant: int) -> tuple[str | No
     return textgen.reply_text(prompt, variant), None
 
 
+def requested_failure(messages: list[dict]) -> dict | None:
+    """The server error a last user message holding textgen.FAIL_WORD asks for (None otherwise), so a
+    client's failed-run path can be tried on chat completions too."""
+    last_user = next((m for m in reversed(messages) if m.get("role") == "user"), None)
+    if messages[-1] is not last_user or textgen.FAIL_WORD not in message_text(last_user.get("content")):
+        return None
+    return {"message": f"The sandbox failed this completion on request ({textgen.FAIL_WORD}).", "type": "server_error",
+            "param": None, "code": "server_error"}
+
+
+def failed(body: dict, failure: dict, settings: Any) -> Response:
+    """A failure streamed as an error event after the first chunk (as the API reports a failure once
+    the answer began), or a 500 marked not worth retrying."""
+    if body.get("stream"):
+        first = {"id": new_id("chatcmpl-"), "object": "chat.completion.chunk", "created": now(), "model": body["model"],
+                 "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]}
+        return sse_response(paced([sse(first), sse({"error": failure})], settings.token_delay))
+    raise ApiError(500, failure["message"], type="server_error", code="server_error", headers={"x-should-retry": "false"})
+
+
 def validate_messages(body: dict) -> list[dict]:
     messages = require(body, "messages", "array")
     if not messages:
@@ -149,6 +169,9 @@ async def chat_completions(request: Request) -> Response:
     app = state(request)
     model = require_model(body.get("model"), ("chat",), fine_tuned_models(app))
     messages = validate_messages(body)
+    failure = requested_failure(messages)
+    if failure is not None:
+        return failed(body, failure, app.settings)
     n, stop = common_checks(body)
     max_tokens = optional(body, "max_completion_tokens", "integer", minimum=1) or optional(body, "max_tokens", "integer", minimum=1)
     prompt_tokens = sum(textgen.count_tokens(message_text(m.get("content"))) + 4 for m in messages)

@@ -20,6 +20,21 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
         yield running
 
 
+@pytest.fixture(scope="session")
+def chat_only_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    """A sandbox speaking as llama.cpp or Ollama do: chat completions, no Assistants, no Conversations."""
+    with start(data_dir=tmp_path_factory.mktemp("chat-only"), job_delay=0.1, assistants_api=False,
+               conversations_api=False) as running:
+        yield running
+
+
+def use_server(ip: InteractiveShell, server: Sandbox, profile: str) -> None:
+    """Point a shell of `shell_on` at another sandbox, as a user adds and uses a profile."""
+    with capture_output():
+        ip.run_line_magic("oai", f"profile add {profile} --base-url {server.base_url} --key-env SANDBOX_TEST_KEY")
+        ip.run_line_magic("oai", f"use {profile}")
+
+
 @contextlib.contextmanager
 def shell_on(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, profile: str = "test") -> Iterator[InteractiveShell]:
     """A fresh shell whose active profile is a user-defined one pointing at `sandbox`."""

@@ -1,0 +1,122 @@
+"""The `chat` back end: assistants, threads, messages and runs kept locally, a run's rounds made
+with chat completions, for every server that speaks only those (llama.cpp, Ollama, LM Studio,
+vLLM ...).
+
+The thread's messages are sent whole with every round, after the assistant's instructions as a
+system message and with its function tools. Built-in tools and server-side files need a server
+that keeps them: asked for here, they are refused in one line naming this back end.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any, Mapping, Sequence
+
+from .base import RUN_TIMEOUT, MessageRecord, RunRecord, StepRecord, ThreadRecord, Unsupported
+from .chat_records import chat_tools, message_record, run_record, step_record
+from .chat_run import ChatRun, new_run
+from .local_assistants import LocalAssistants
+from .resolve import NotFound
+from .store import AssistantStore
+
+__all__ = ["ChatBackend"]
+
+NO_FILES = ("the chat back end has no server-side files (chat completions take none); put the text in the "
+            "message, or use the responses or assistants back end (--api)")
+
+
+class ChatBackend(LocalAssistants):
+    """Chat completions, with everything else kept in the local store."""
+
+    name = "chat"
+
+    def __init__(self, client: Any, store: AssistantStore, run_timeout: float = RUN_TIMEOUT) -> None:
+        self.client = client
+        self.store = store
+        self.run_timeout = run_timeout  # nothing is polled here; kept for the interface
+        self.server = client.base_url
+
+    def _check_tools(self, tools: Sequence[dict]) -> list[dict]:
+        return chat_tools(tools)
+
+    # -- threads and messages (local) -------------------------------------------------------------
+    def create_thread(self, messages: Sequence[str] = (), *, metadata: Mapping[str, str] | None = None,
+                      title: str | None = None) -> ThreadRecord:
+        thread_id, created = f"thread_{uuid.uuid4().hex[:24]}", int(time.time())
+        meta = {**({"title": title} if title else {}), **dict(metadata or {})}
+        self.store.add_thread(self.server, thread_id, title or (messages[0][:60] if messages else None), meta, created)
+        self.store.add_messages(self.server, thread_id, [{"message": {"role": "user", "content": m}} for m in messages])
+        return self.get_thread(thread_id)
+
+    def get_thread(self, thread_id: str) -> ThreadRecord:
+        found = next((t for t in self.list_threads() if t["id"] == thread_id), None)
+        if found is None:
+            raise NotFound(f"no thread {thread_id!r} in the local store of {self.server}")
+        return found
+
+    def delete_thread(self, thread_id: str) -> None:
+        self.get_thread(thread_id)
+        self.store.delete_thread(self.server, thread_id)
+
+    def list_messages(self, thread_id: str) -> list[MessageRecord]:
+        self.get_thread(thread_id)
+        return [message_record(m, thread_id) for m in self.store.messages(self.server, thread_id)]
+
+    def add_message(self, thread_id: str, text: str, *, file_ids: Sequence[str] = ()) -> MessageRecord:
+        if file_ids:
+            raise Unsupported(NO_FILES)
+        self.get_thread(thread_id)
+        added = self.store.add_messages(self.server, thread_id, [{"message": {"role": "user", "content": text}}])
+        return message_record(added[0], thread_id)
+
+    # -- runs (local records) and steps -------------------------------------------------------------
+    def start_run(self, assistant: str, *, thread_id: str | None = None, message: str | None = None,
+                  model: str | None = None, instructions: str | None = None, tools: Sequence[dict] | None = None,
+                  metadata: Mapping[str, str] | None = None, file_ids: Sequence[str] = (),
+                  stream: bool = True, max_tokens: int | None = None) -> ChatRun:
+        record = self.get_assistant(assistant)
+        if file_ids or record["raw"].get("file_ids"):
+            raise Unsupported(NO_FILES)
+        settings = {"model": model or record["model"], "instructions": instructions or record["instructions"],
+                    "tools": chat_tools(tools if tools is not None else record["tools"]), "max_tokens": max_tokens}
+        if thread_id is None:
+            thread_id = self.create_thread(title=(message or "")[:60] or None)["id"]
+        if message:
+            self.add_message(thread_id, message)
+        else:
+            self.get_thread(thread_id)
+        return ChatRun(self, new_run(thread_id, record["id"], settings, metadata or {}), stream)
+
+    def resume_run(self, thread_id: str, run_id: str, *, stream: bool = True) -> ChatRun:
+        return ChatRun(self, self._stored(run_id), stream)
+
+    def _stored(self, run_id: str) -> dict:
+        stored = self.store.local_run(self.server, run_id)
+        if stored is None:
+            raise NotFound(f"no run {run_id!r} in the local store of {self.server}")
+        return stored
+
+    def list_runs(self, thread_id: str) -> list[RunRecord]:
+        return [run_record(body) for body in self.store.local_runs(self.server, thread_id)]
+
+    def get_run(self, thread_id: str, run_id: str) -> RunRecord:
+        return run_record(self._stored(run_id))
+
+    def cancel_run(self, thread_id: str, run_id: str) -> RunRecord:
+        """A run waiting for tool outputs ends here; one streaming in another kernel stops at its next
+        round (its record says cancelled)."""
+        return ChatRun(self, self._stored(run_id), stream=False).cancel()
+
+    def list_steps(self, thread_id: str, run_id: str) -> list[StepRecord]:
+        return [step_record(step) for step in self._stored(run_id)["steps"]]
+
+    # -- files: none on this back end ------------------------------------------------------------------
+    def list_files(self, assistant: str) -> list[str]:
+        raise Unsupported(NO_FILES)
+
+    def attach_file(self, assistant: str, file_id: str) -> None:
+        raise Unsupported(NO_FILES)
+
+    def detach_file(self, assistant: str, file_id: str) -> None:
+        raise Unsupported(NO_FILES)
