@@ -30,6 +30,7 @@ class ChatBackend(LocalAssistants):
     """Chat completions, with everything else kept in the local store."""
 
     name = "chat"
+    no_files = NO_FILES  # what a form says before it would upload a file for a run
 
     def __init__(self, client: Any, store: AssistantStore, run_timeout: float = RUN_TIMEOUT) -> None:
         self.client = client
@@ -82,11 +83,15 @@ class ChatBackend(LocalAssistants):
                     "tools": chat_tools(tools if tools is not None else record["tools"]), "max_tokens": max_tokens}
         if thread_id is None:
             thread_id = self.create_thread(title=(message or "")[:60] or None)["id"]
-        if message:
-            self.add_message(thread_id, message)
-        else:
-            self.get_thread(thread_id)
-        return ChatRun(self, new_run(thread_id, record["id"], settings, metadata or {}), stream)
+        added = [self.add_message(thread_id, message)["id"]] if message else []
+        self.get_thread(thread_id)
+        handle = ChatRun(self, new_run(thread_id, record["id"], settings, metadata or {}), stream)
+        try:
+            handle.open()
+        except BaseException:
+            self.store.remove_messages(self.server, added)  # not sent: the thread is as it was
+            raise
+        return handle
 
     def resume_run(self, thread_id: str, run_id: str, *, stream: bool = True) -> ChatRun:
         return ChatRun(self, self._stored(run_id), stream)
@@ -104,8 +109,8 @@ class ChatBackend(LocalAssistants):
         return run_record(self._stored(run_id))
 
     def cancel_run(self, thread_id: str, run_id: str) -> RunRecord:
-        """A run waiting for tool outputs ends here; one streaming in another kernel stops at its next
-        round (its record says cancelled)."""
+        """A run waiting for tool outputs ends here (nothing runs on the server meanwhile); a stream
+        is stopped by its own handle's `cancel` (Ctrl-C, the form's Cancel)."""
         return ChatRun(self, self._stored(run_id), stream=False).cancel()
 
     def list_steps(self, thread_id: str, run_id: str) -> list[StepRecord]:

@@ -69,7 +69,7 @@ def history(stored: Sequence[dict]) -> list[dict]:
 def run_record(body: dict) -> RunRecord:
     """A stored run as the back-end-neutral record (`raw` is what is stored)."""
     return RunRecord(id=body["id"], object="thread.run", thread_id=body["thread_id"], assistant_id=body["assistant_id"],
-                     status=body["status"], model=body["settings"]["model"], created_at=body["created_at"],
+                     status=body["status"], model=body["model"], created_at=body["created_at"],
                      completed_at=body.get("completed_at"), error=body.get("error"),
                      required_calls=list(body.get("required_calls") or []), usage=body.get("usage"), raw=body)
 

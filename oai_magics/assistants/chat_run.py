@@ -4,7 +4,7 @@ The server keeps nothing, so the run is a local record (`AssistantStore.save_run
 moves through the same statuses as on the other back ends: in_progress while the completion
 streams, requires_action when the model calls functions (answered with `submit`, which adds the
 `tool` messages and lets the next round begin), then completed, incomplete (cut at the token
-limit), failed or cancelled. The run is recorded once the server has taken its first request, so a
+limit), failed or cancelled. The run is recorded once the server has taken its first request; a first
 request that is refused leaves the thread as it was and no run behind.
 """
 
@@ -38,10 +38,26 @@ class ChatRun(RunHandle):
         self.backend = backend
         self.body = body  # the run as stored (status, settings, steps ...), once the server took it
         self.state.run = run_record(body) if body.get("status") else None
+        self._answer: Any = None  # the answer to the round's request (a stream, or a whole completion), unread
         self._stream: Any = None  # the completion being read, closed by cancel()
         self._lock = threading.Lock()  # one writer of the record at a time: events() and cancel()
 
     # -- following the run ----------------------------------------------------------------------
+    def open(self) -> None:
+        """Send the round's request (the thread so far); the run is in progress once the server took it.
+        A refusal is raised as it came, except a server's refusal of tools, which says so in one line."""
+        from ..client import APIStatusError
+
+        request = self._request()
+        try:
+            self._answer = self.backend.client.chat.completions.create(stream=self.stream, **request)
+        except APIStatusError as exc:
+            if request.get("tools") and exc.status in REFUSED:
+                raise Unsupported(f"this server does not take tools on chat completions (the chat back end): "
+                                  f"{exc.status} {exc.message}") from None
+            raise
+        self._save(status="in_progress")
+
     def events(self) -> Iterator[RunEvent]:
         if self.status == "requires_action":
             yield ActionRequired(self._run(), tuple(self.pending_calls))
@@ -49,6 +65,9 @@ class ChatRun(RunHandle):
         if self.done:
             yield RunEnded(self._run())
             return
+        if self._answer is None:  # the round's request failed to go out before: send it again
+            self.open()
+        yield StatusChanged(self._run())
         reply = yield from self._complete()
         if reply is not None:
             yield from self._settle(reply)
@@ -58,19 +77,10 @@ class ChatRun(RunHandle):
         return self.state.run
 
     def _complete(self) -> Iterator[RunEvent | Reply]:  # type: ignore[misc]
-        """One chat completion; its reply, or None when the run ended without one."""
+        """Read the round's answer; its reply, or None when the run ended without one."""
         from ..client import APIError, APIStatusError
 
-        request = self._request()
-        try:
-            answer = self.backend.client.chat.completions.create(stream=self.stream, **request)
-        except APIStatusError as exc:
-            if request.get("tools") and exc.status in REFUSED:
-                raise Unsupported(f"this server does not take tools on chat completions (the chat back end): "
-                                  f"{exc.status} {exc.message}") from None
-            raise
-        if self.state.run is None or self.status != "in_progress":
-            yield StatusChanged(self._save(status="in_progress"))
+        answer, self._answer = self._answer, None
         if isinstance(answer, dict):
             whole = reply_from_answer(answer)
             yield from self._add_text(whole.text)
@@ -92,7 +102,7 @@ class ChatRun(RunHandle):
         """Read a streamed completion, yielding its text; Ctrl-C and errors leave what came in `text`."""
         from ..client import OpenAIError
 
-        accumulator = ChunkAccumulator(self.body["settings"]["model"])
+        accumulator = ChunkAccumulator(self.body["model"])
         self._stream = stream
         try:
             with stream:
@@ -117,7 +127,7 @@ class ChatRun(RunHandle):
             yield TextDelta(text)
 
     def _request(self) -> dict:
-        settings = self.body["settings"]
+        settings = self.body  # the run's model, instructions, tools and token limit
         store, server = self.backend.store, self.backend.server
         system = [{"role": "system", "content": settings["instructions"]}] if settings.get("instructions") else []
         request: dict[str, Any] = {"model": settings["model"],
@@ -180,6 +190,7 @@ class ChatRun(RunHandle):
         self.backend.store.add_messages(self.backend.server, self.thread_id, answers)
         steps = [self._answered(step, outputs) for step in self.body["steps"]]
         self._save(status="queued", required_calls=[], steps=steps)
+        self.open()
 
     @staticmethod
     def _answered(step: dict, outputs: Mapping[str, str]) -> dict:
@@ -211,9 +222,10 @@ class ChatRun(RunHandle):
 
 
 def new_run(thread_id: str, assistant_id: str, settings: dict, metadata: Mapping[str, str]) -> dict:
-    """A run not yet taken by the server: no status until the first request is answered."""
+    """A run not yet taken by the server: no status until the first request is answered. Its
+    settings (model, instructions, tools, max_tokens) sit beside its id, as on an Assistants run."""
     return {"id": f"run_{uuid.uuid4().hex[:24]}", "object": "thread.run", "thread_id": thread_id,
-            "assistant_id": assistant_id, "created_at": int(time.time()), "settings": settings,
+            "assistant_id": assistant_id, "created_at": int(time.time()), **settings,
             "metadata": dict(metadata), "steps": [], "required_calls": [], "usage": None, "error": None}
 
 

@@ -124,6 +124,10 @@ class AssistantStore:
                            [(server, m["id"], thread_id, json.dumps(m), m["created_at"]) for m in made])
         return made
 
+    def remove_messages(self, server: str, message_ids: list[str]) -> None:
+        with self._change() as db:
+            db.executemany("DELETE FROM messages WHERE server = ? AND id = ?", [(server, i) for i in message_ids])
+
     def messages(self, server: str, thread_id: str) -> list[dict]:
         rows = self._run("SELECT body FROM messages WHERE server = ? AND thread_id = ? ORDER BY rowid", server, thread_id)
         return [json.loads(body) for (body,) in rows]

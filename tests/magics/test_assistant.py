@@ -294,3 +294,17 @@ def test_files_attach_list_detach(shell: Any, api: str, tmp_path: Any) -> None:
     a(shell, api, f"files reader detach {file_id}")
     listed, _ = a(shell, api, "files reader")
     assert listed == []
+
+
+def test_a_second_run_on_a_chat_thread_sends_the_first_exchange(shell: Any, chat_only_sandbox: Any) -> None:
+    use_server(shell, chat_only_sandbox, "chat-history")
+    run(shell, "assistant", "create guide --api chat --model gpt-4o-mini --instructions 'Answer briefly'")
+    run(shell, "assistant", "run guide --api chat Tell me about Lisbon trams")
+    first = shell.user_ns["_"]
+    requests.delete(chat_only_sandbox.url + "/sandbox/requests", timeout=10)
+    run(shell, "assistant", f"run guide --api chat --thread {first.thread_id} And the funiculars?")
+    sent = [r["body"] for r in requests.get(chat_only_sandbox.url + "/sandbox/requests", timeout=10).json()["requests"]
+            if r["path"] == "/v1/chat/completions"]
+    assert [(m["role"], m["content"]) for m in json.loads(sent[0])["messages"]] == [
+        ("system", "Answer briefly"), ("user", "Tell me about Lisbon trams"), ("assistant", first.text),
+        ("user", "And the funiculars?")]

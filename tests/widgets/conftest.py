@@ -1,4 +1,6 @@
-"""A live sandbox on loopback, a client for it, and a builder on each assistants back end."""
+"""A live sandbox on loopback, a client for it, and a builder on each assistants back end (the chat
+back end on a sandbox with its Assistants and Conversations routes switched off, as llama.cpp or
+Ollama are)."""
 
 from __future__ import annotations
 
@@ -10,8 +12,9 @@ from oai_magics.assistants import BACKENDS, backend_for
 from oai_magics.client import Client
 from oai_magics.sandbox import Sandbox, start
 
-# An IPython shell on this sandbox (for %assistant form) and the fault switch, as the magics tests have them.
-from ..magics.conftest import faults, shell  # noqa: F401
+# An IPython shell on this sandbox (for %assistant form), the fault switch and the chat-only sandbox,
+# as the magics tests have them.
+from ..magics.conftest import chat_only_sandbox, faults, shell  # noqa: F401
 
 
 @pytest.fixture(scope="session")
@@ -20,15 +23,27 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
         yield running
 
 
+@pytest.fixture(params=BACKENDS)
+def api(request: pytest.FixtureRequest) -> str:
+    """The back end under test (a test of one back end parametrizes `api` itself)."""
+    return request.param
+
+
 @pytest.fixture
-def client(sandbox: Sandbox) -> Iterator[Client]:
-    with Client(api_key=sandbox.api_key, base_url=sandbox.base_url, max_retries=2, timeout=(5.0, 30.0)) as made:
+def server(api: str, request: pytest.FixtureRequest) -> Sandbox:
+    """The sandbox a back end is tried on: the chat back end's has only chat completions and the like."""
+    return request.getfixturevalue("chat_only_sandbox" if api == "chat" else "sandbox")
+
+
+@pytest.fixture
+def client(server: Sandbox) -> Iterator[Client]:
+    with Client(api_key=server.api_key, base_url=server.base_url, max_retries=2, timeout=(5.0, 30.0)) as made:
         yield made
 
 
-@pytest.fixture(params=BACKENDS)
-def backend(request: pytest.FixtureRequest, client: Client, tmp_path: Any) -> Any:
-    """Each back end over the sandbox; the responses one keeps its local records in the test's folder."""
+@pytest.fixture
+def backend(api: str, client: Client, tmp_path: Any) -> Any:
+    """Each back end over its sandbox; local records are kept in the test's folder."""
     from oai_magics.assistants.store import AssistantStore
 
-    return backend_for(client, request.param, store=AssistantStore(tmp_path / "assistants.sqlite3"))
+    return backend_for(client, api, store=AssistantStore(tmp_path / "assistants.sqlite3"))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
@@ -50,6 +52,7 @@ def test_the_form_follows_the_profiles_back_end(shell: InteractiveShell, sandbox
         pinned.close(), asked.close()
 
 
+@pytest.mark.parametrize("api", ["assistants"])  # the full sandbox
 def test_a_form_from_a_client_takes_the_answer_the_server_gave_before(client: Any, faults: Any) -> None:
     first = ThreadRunBuilder(client, namespace={})  # asks the sandbox (or finds what %assistant was told)
     first.wait(WAIT)
