@@ -147,6 +147,18 @@ def failed(body: dict, failure: dict, settings: Any) -> Response:
     raise ApiError(500, failure["message"], type="server_error", code="server_error", headers={"x-should-retry": "false"})
 
 
+def check_tool_answers(messages: list[dict]) -> None:
+    """As the API does: every tool call of an assistant message is answered by the `tool` messages
+    right after it."""
+    for index, message in enumerate(messages):
+        calls = [c.get("id") for c in message.get("tool_calls") or [] if isinstance(c, dict)]
+        following = messages[index + 1: index + 1 + len(calls)]
+        if calls and sorted(str(m.get("tool_call_id")) for m in following if m.get("role") == "tool") != sorted(map(str, calls)):
+            raise invalid("An assistant message with 'tool_calls' must be followed by tool messages responding to each "
+                          f"'tool_call_id'. The following tool_call_ids did not have response messages: {', '.join(map(str, calls))}",
+                          param=f"messages.[{index + 1}].role")
+
+
 def validate_messages(body: dict) -> list[dict]:
     messages = require(body, "messages", "array")
     if not messages:
@@ -156,6 +168,7 @@ def validate_messages(body: dict) -> list[dict]:
         if not isinstance(message, dict) or message.get("role") not in ROLES:
             raise invalid(f"Invalid value for 'messages[{index}].role': expected one of {', '.join(ROLES)}.",
                           param=f"messages[{index}].role", code="invalid_value")
+    check_tool_answers(messages)
     if body.get("response_format", {}).get("type") == "json_object":
         if not any("json" in message_text(m.get("content")).lower() for m in messages):
             raise invalid("'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.",
