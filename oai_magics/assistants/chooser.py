@@ -32,6 +32,7 @@ class Probed:
     name: str
     why: str
     conversations: bool = True  # responses: the server keeps conversations (else a thread is a chain)
+    stores_responses: bool = True  # a chain can name its last response (else its items are sent again)
     fallback: bool = False  # the probe could not tell: `chat` was taken as what works everywhere
     told: bool = False  # the fallback's line has been shown once
 
@@ -74,6 +75,11 @@ def backend_for(client: Any, name: str, store: Any = None, run_timeout: float = 
         from .chat_api import ChatBackend
 
         return ChatBackend(client, store, run_timeout)
+    found = PROBED.get(str(client.base_url))
+    if found is not None and not found.conversations:
+        from .responses_chain import ChainedResponsesBackend
+
+        return ChainedResponsesBackend(client, store, run_timeout, found)
     from .responses_api import ResponsesBackend
 
     return ResponsesBackend(client, store, run_timeout)

@@ -26,7 +26,7 @@ def _file_ids(record: dict) -> list[str]:
     return list(record.get("file_ids") or [])
 
 
-def _user_input(text: str, file_ids: Sequence[str]) -> dict:
+def user_input(text: str, file_ids: Sequence[str]) -> dict:
     parts: list[dict] = [{"type": "input_text", "text": text}]
     parts += [{"type": "input_file", "file_id": f} for f in file_ids]
     return {"type": "message", "role": "user", "content": parts}
@@ -50,7 +50,7 @@ class ResponsesBackend(LocalAssistants):
     def create_thread(self, messages: Sequence[str] = (), *, metadata: Mapping[str, str] | None = None,
                       title: str | None = None) -> ThreadRecord:
         meta = {**({"title": title} if title else {}), **dict(metadata or {})}
-        body: dict[str, Any] = {"items": [_user_input(text, ()) for text in messages]}
+        body: dict[str, Any] = {"items": [user_input(text, ()) for text in messages]}
         if meta:
             body["metadata"] = meta
         raw = self.client.conversations.create(**body)
@@ -73,10 +73,20 @@ class ResponsesBackend(LocalAssistants):
         return [m for m in (item_message(i, thread_id) for i in items) if m is not None]
 
     def add_message(self, thread_id: str, text: str, *, file_ids: Sequence[str] = ()) -> MessageRecord:
-        added = self.client.conversations.items.create(thread_id, items=[_user_input(text, file_ids)])
+        added = self.client.conversations.items.create(thread_id, items=[user_input(text, file_ids)])
         message = item_message((added.get("data") or [{}])[0], thread_id)
         assert message is not None, "the server answered an added message with its item"
         return message
+
+    # -- how a response joins its thread: on the conversation ---------------------------------------
+    def respond(self, thread_id: str, items: list[dict], settings: dict) -> Any:
+        """Ask for one response of a run on the thread, with `items` as its new input; in the
+        background, so it can be polled and cancelled."""
+        body = {**settings, "conversation": thread_id, "input": items, "background": True, "store": True}
+        return self.client.responses.create(**{k: v for k, v in body.items() if v not in (None, {})})
+
+    def answered(self, thread_id: str, response: dict) -> None:
+        """A response of a run on the thread ended: the conversation keeps it by itself."""
 
     # -- runs (chains of responses) and steps (their output items) ----------------------------------
     def start_run(self, assistant: str, *, thread_id: str | None = None, message: str | None = None,
@@ -91,7 +101,7 @@ class ResponsesBackend(LocalAssistants):
                     "metadata": dict(metadata or {}), "max_output_tokens": max_tokens}
         files = [*record["raw"].get("file_ids", []), *file_ids]
         handle = ResponsesRun(self, thread_id, record["id"], settings, stream)
-        handle.send([_user_input(message, files)] if message else [])
+        handle.send([user_input(message, files)] if message else [])
         return handle
 
     def resume_run(self, thread_id: str, run_id: str, *, stream: bool = True) -> "ResponsesRun":
@@ -102,6 +112,7 @@ class ResponsesBackend(LocalAssistants):
                     "tools": latest.get("tools") or flat_tools(record["tools"]), "metadata": latest.get("metadata") or {}}
         handle = ResponsesRun(self, thread_id, record["id"], settings, stream)
         handle.run_key, handle._latest_id = run_id, latest["id"]
+        handle._answered.add(latest["id"])  # its end was told when it came
         handle.take(latest)
         return handle
 
@@ -165,15 +176,15 @@ class ResponsesRun(StreamOrPollRun):
         self.response: dict = {}
         self._latest_id: str | None = None  # the newest response of the chain recorded in the index
         self._outputs: dict[str, str] = {}  # tool outputs sent, recorded with the response they start
+        self._answered: set[str] = set()  # the responses whose end the thread has been told of
 
     @property
     def client(self) -> Any:
         return self.backend.client
 
     def send(self, items: list[dict]) -> None:
-        """One response of the run: the settings again, and the new input items."""
-        body = {**self.settings, "conversation": self.thread_id, "input": items, "background": True, "store": True}
-        answer = self.client.responses.create(stream=self.stream, **{k: v for k, v in body.items() if v not in (None, {})})
+        """One response of the run: the settings again, and the new input items in the thread's context."""
+        answer = self.backend.respond(self.thread_id, items, {**self.settings, "stream": self.stream})
         if isinstance(answer, dict):
             self._stream = None
             self.take(answer)
@@ -195,6 +206,9 @@ class ResponsesRun(StreamOrPollRun):
             self._outputs = {}
         self._latest_id = response_id
         assert self.run_key is not None, "a response without an id"
+        if response.get("status") in ("completed", "incomplete") and response_id not in self._answered:
+            self._answered.add(response_id)  # a stream and a poll may both bring the final response
+            self.backend.answered(self.thread_id, response)
         self.state.run = run_from_response(self.run_key, self.thread_id, self.assistant_id, response)
         return self.state.run
 

@@ -118,11 +118,20 @@ class AssistantStore:
     # -- messages kept here (chat back end): in the order they were added ------------------------
     def add_messages(self, server: str, thread_id: str, bodies: list[dict]) -> list[dict]:
         """Append messages to a thread in one transaction; each gets an id and a creation time."""
-        made = [{"id": f"msg_{uuid.uuid4().hex[:24]}", "created_at": int(time.time()), **body} for body in bodies]
         with self._change() as db:
-            db.executemany("INSERT INTO messages VALUES (?, ?, ?, ?, ?)",
-                           [(server, m["id"], thread_id, json.dumps(m), m["created_at"]) for m in made])
-        return made
+            return _append(db, server, thread_id, bodies)
+
+    def answer_messages(self, server: str, thread_id: str, response_id: str, outputs: list[dict]) -> None:
+        """The thread's messages not yet answered were taken by response `response_id`, which
+        answered with `outputs`: both noted in one transaction (a chain's head is the last answer)."""
+        with self._change() as db:
+            rows = db.execute("SELECT id, body FROM messages WHERE server = ? AND thread_id = ?", (server, thread_id))
+            for message_id, body in rows.fetchall():
+                message = json.loads(body)
+                if not message.get("response_id"):
+                    db.execute("UPDATE messages SET body = ? WHERE server = ? AND id = ?",
+                               (json.dumps({**message, "response_id": response_id}), server, message_id))
+            _append(db, server, thread_id, [{**output, "response_id": response_id} for output in outputs])
 
     def remove_messages(self, server: str, message_ids: list[str]) -> None:
         with self._change() as db:
@@ -181,6 +190,13 @@ class AssistantStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _append(db: sqlite3.Connection, server: str, thread_id: str, bodies: list[dict]) -> list[dict]:
+    made = [{"id": f"msg_{uuid.uuid4().hex[:24]}", "created_at": int(time.time()), **body} for body in bodies]
+    db.executemany("INSERT INTO messages VALUES (?, ?, ?, ?, ?)",
+                   [(server, m["id"], thread_id, json.dumps(m), m["created_at"]) for m in made])
+    return made
 
 
 def _run_row(row: tuple) -> dict:

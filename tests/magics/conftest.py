@@ -28,6 +28,14 @@ def chat_only_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sand
         yield running
 
 
+@pytest.fixture(scope="session")
+def no_conversations_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    """A sandbox speaking as LiteLLM or vLLM do: Responses, but no Conversations (and no Assistants)."""
+    with start(data_dir=tmp_path_factory.mktemp("no-conversations"), job_delay=0.1, assistants_api=False,
+               conversations_api=False) as running:
+        yield running
+
+
 def use_server(ip: InteractiveShell, server: Sandbox, profile: str) -> None:
     """Point a shell of `shell_on` at another sandbox, as a user adds and uses a profile."""
     with capture_output():

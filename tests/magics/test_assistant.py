@@ -16,7 +16,9 @@ from oai_magics.assistants.driver import drive  # noqa: F401  (the loop the magi
 
 from .conftest import run, use_server
 
-BACKENDS = ["assistants", "responses", "chat"]
+BACKENDS = ["assistants", "responses", "chat", "responses-chained"]
+# The sandbox a back end is tried on when not the full one (its profile is used, so the probe's answer holds).
+SERVERS = {"chat": "chat_only_sandbox", "responses-chained": "no_conversations_sandbox"}
 
 WEATHER = '''
 def get_weather(city: str) -> str:
@@ -31,10 +33,11 @@ TIME_SPEC = {"type": "function", "function": {"name": "get_time", "description":
 @pytest.fixture(params=BACKENDS)
 def api(request: pytest.FixtureRequest, shell: Any) -> str:
     """The back end under test, set for the whole shell the way a user would (--api on each call);
-    the chat back end talks to a server that has nothing else."""
-    if request.param == "chat":
-        use_server(shell, request.getfixturevalue("chat_only_sandbox"), "chat-only")
-    return request.param
+    the chat back end talks to a server that has only chat completions (and responses, which it does
+    not use), and "responses-chained" is the responses back end on a server without Conversations."""
+    if request.param in SERVERS:
+        use_server(shell, request.getfixturevalue(SERVERS[request.param]), request.param)
+    return request.param.split("-")[0]
 
 
 def a(shell: Any, api: str, line: str, cell: str | None = None) -> tuple[Any, Any]:
@@ -308,3 +311,44 @@ def test_a_second_run_on_a_chat_thread_sends_the_first_exchange(shell: Any, chat
     assert [(m["role"], m["content"]) for m in json.loads(sent[0])["messages"]] == [
         ("system", "Answer briefly"), ("user", "Tell me about Lisbon trams"), ("assistant", first.text),
         ("user", "And the funiculars?")]
+
+
+def responses_sent(server: Any) -> list[dict]:
+    log = requests.get(server.url + "/sandbox/requests", timeout=10).json()["requests"]
+    assert not [r for r in log if r["path"].startswith("/v1/conversations")]  # none asked for: the server has none
+    return [json.loads(r["body"]) for r in log if r["path"] == "/v1/responses" and r["method"] == "POST" and r["body"]]
+
+
+def test_without_conversations_a_thread_is_a_chain_of_responses(shell: Any, no_conversations_sandbox: Any) -> None:
+    use_server(shell, no_conversations_sandbox, "chained-history")  # the probe finds no Conversations API
+    run(shell, "assistant", "create guide --model gpt-4o-mini --instructions 'Answer briefly'")
+    run(shell, "assistant", "run guide Tell me about Lisbon trams")
+    first = shell.user_ns["_"]
+    requests.delete(no_conversations_sandbox.url + "/sandbox/requests", timeout=10)
+    run(shell, "assistant", f"run guide --thread {first.thread_id} And the funiculars?")
+    second = shell.user_ns["_"]
+    (body,) = responses_sent(no_conversations_sandbox)
+    assert body["previous_response_id"] == first.run["raw"]["id"] and body["instructions"] == "Answer briefly"
+    assert [i["content"][0]["text"] for i in body["input"]] == ["And the funiculars?"]
+    messages, _ = run(shell, "assistant", f"messages {first.thread_id}")
+    assert list(messages["text"]) == ["Tell me about Lisbon trams", first.text, "And the funiculars?", second.text]
+
+
+def test_a_server_that_keeps_no_responses_is_sent_the_thread_whole(shell: Any, no_conversations_sandbox: Any) -> None:
+    use_server(shell, no_conversations_sandbox, "stateless")
+    run(shell, "assistant", "create keeper --model gpt-4o-mini")
+    run(shell, "assistant", "run keeper Tell me about Lisbon trams")
+    first = shell.user_ns["_"]
+    requests.delete(no_conversations_sandbox.url + "/sandbox/requests", timeout=10)
+    # As Ollama answers a previous_response_id it does not know
+    faults = no_conversations_sandbox.url + "/sandbox/faults"
+    requests.post(faults, json={"path": "/v1/responses", "method": "POST", "body": "previous_response_id",
+                                "status": 400}, timeout=10)
+    run(shell, "assistant", f"run keeper --thread {first.thread_id} And the funiculars?")
+    assert shell.user_ns["_"].status == "completed"
+    assert requests.get(faults, timeout=10).json()["armed"] == []  # the chained request was sent, and refused
+    refused, whole = responses_sent(no_conversations_sandbox)  # then the thread whole
+    assert "previous_response_id" in refused and "previous_response_id" not in whole
+    assert [(i["role"], i["content"][0]["text"]) for i in whole["input"]] == [
+        ("user", "Tell me about Lisbon trams"), ("assistant", first.text), ("user", "And the funiculars?")]
+    assert not [i for i in whole["input"] if "id" in i]  # ids the server never kept are not sent back

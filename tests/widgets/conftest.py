@@ -8,13 +8,13 @@ from typing import Any, Iterator
 
 import pytest
 
-from oai_magics.assistants import BACKENDS, backend_for
+from oai_magics.assistants import BACKENDS, backend_for, choose_backend
 from oai_magics.client import Client
 from oai_magics.sandbox import Sandbox, start
 
 # An IPython shell on this sandbox (for %assistant form), the fault switch and the chat-only sandbox,
 # as the magics tests have them.
-from ..magics.conftest import chat_only_sandbox, faults, shell  # noqa: F401
+from ..magics.conftest import chat_only_sandbox, faults, no_conversations_sandbox, shell  # noqa: F401
 
 
 @pytest.fixture(scope="session")
@@ -23,16 +23,21 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
         yield running
 
 
-@pytest.fixture(params=BACKENDS)
+# The sandbox a back end is tried on when not the full one.
+SERVERS = {"chat": "chat_only_sandbox", "responses-chained": "no_conversations_sandbox"}
+
+
+@pytest.fixture(params=[*BACKENDS, "responses-chained"])
 def api(request: pytest.FixtureRequest) -> str:
-    """The back end under test (a test of one back end parametrizes `api` itself)."""
+    """The back end under test (a test of one back end parametrizes `api` itself); "responses-chained"
+    is the responses back end on a server without Conversations."""
     return request.param
 
 
 @pytest.fixture
 def server(api: str, request: pytest.FixtureRequest) -> Sandbox:
     """The sandbox a back end is tried on: the chat back end's has only chat completions and the like."""
-    return request.getfixturevalue("chat_only_sandbox" if api == "chat" else "sandbox")
+    return request.getfixturevalue(SERVERS.get(api, "sandbox"))
 
 
 @pytest.fixture
@@ -46,4 +51,9 @@ def backend(api: str, client: Client, tmp_path: Any) -> Any:
     """Each back end over its sandbox; local records are kept in the test's folder."""
     from oai_magics.assistants.store import AssistantStore
 
-    return backend_for(client, api, store=AssistantStore(tmp_path / "assistants.sqlite3"))
+    store = AssistantStore(tmp_path / "assistants.sqlite3")
+    if api == "responses-chained":  # as the form finds it: the probe says the server has no Conversations
+        chosen = choose_backend(client, store=store)
+        assert type(chosen).__name__ == "ChainedResponsesBackend"
+        return chosen
+    return backend_for(client, api, store=store)

@@ -175,7 +175,7 @@ def slow_runs(server: Sandbox, backend: Any) -> Iterator[None]:
     server.configure(run_delay=0)
 
 
-@pytest.mark.parametrize("api", ["assistants", "responses"])  # a chat run is never polled
+@pytest.mark.parametrize("api", ["assistants", "responses"])  # a chat run, or a chained one, is never polled
 def test_a_run_polled_past_its_timeout_after_a_broken_stream_is_one_line(
         builder: ThreadRunBuilder, backend: Any, armed: Any, slow_runs: None) -> None:
     new_assistant(backend, builder)
