@@ -7,6 +7,7 @@ back end says which tools its API can take (`_check_tools`).
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any, Callable, Mapping, Sequence
 
 from .base import AssistantRecord, ThreadRecord
@@ -25,16 +26,16 @@ def assistant_record(record: dict) -> AssistantRecord:
                            metadata=dict(record.get("metadata") or {}), created_at=record["created_at"], raw=record)
 
 
-class LocalAssistants:
+class LocalAssistants(ABC):
     """Assistant records in `self.store`, under `self.server`."""
 
     store: AssistantStore
     server: str
 
+    @abstractmethod
     def _check_tools(self, tools: Sequence[dict]) -> Any:
         """Raise `Unsupported` for a tool this back end cannot offer (checked when the assistant is
         made or changed, not at its first run)."""
-        raise NotImplementedError
 
     def list_assistants(self) -> list[AssistantRecord]:
         return [assistant_record(r) for r in self.store.assistants(self.server)]
