@@ -9,14 +9,12 @@ that keeps them: asked for here, they are refused in one line naming this back e
 
 from __future__ import annotations
 
-import time
-import uuid
 from typing import Any, Mapping, Sequence
 
-from .base import RUN_TIMEOUT, MessageRecord, RunRecord, StepRecord, ThreadRecord, Unsupported
+from .base import RUN_TIMEOUT, MessageRecord, RunRecord, StepRecord, Unsupported
 from .chat_records import chat_tools, message_record, run_record, step_record
 from .chat_run import ChatRun, new_run
-from .local_assistants import LocalAssistants
+from .local_assistants import LocalAssistants, LocalThreads
 from .resolve import NotFound
 from .store import AssistantStore
 
@@ -26,7 +24,7 @@ NO_FILES = ("the chat back end has no server-side files (chat completions take n
             "message, or use the responses or assistants back end (--api)")
 
 
-class ChatBackend(LocalAssistants):
+class ChatBackend(LocalThreads, LocalAssistants):
     """Chat completions, with everything else kept in the local store."""
 
     name = "chat"
@@ -41,35 +39,17 @@ class ChatBackend(LocalAssistants):
     def _check_tools(self, tools: Sequence[dict]) -> list[dict]:
         return chat_tools(tools)
 
-    # -- threads and messages (local) -------------------------------------------------------------
-    def create_thread(self, messages: Sequence[str] = (), *, metadata: Mapping[str, str] | None = None,
-                      title: str | None = None) -> ThreadRecord:
-        thread_id, created = f"thread_{uuid.uuid4().hex[:24]}", int(time.time())
-        meta = {**({"title": title} if title else {}), **dict(metadata or {})}
-        self.store.add_thread(self.server, thread_id, title or (messages[0][:60] if messages else None), meta, created)
-        self.store.add_messages(self.server, thread_id, [{"message": {"role": "user", "content": m}} for m in messages])
-        return self.get_thread(thread_id)
+    # -- threads and messages (local: `LocalThreads`) ------------------------------------------------
+    def _user_message(self, text: str) -> dict:
+        return {"message": {"role": "user", "content": text}}
 
-    def get_thread(self, thread_id: str) -> ThreadRecord:
-        found = next((t for t in self.list_threads() if t["id"] == thread_id), None)
-        if found is None:
-            raise NotFound(f"no thread {thread_id!r} in the local store of {self.server}")
-        return found
-
-    def delete_thread(self, thread_id: str) -> None:
-        self.get_thread(thread_id)
-        self.store.delete_thread(self.server, thread_id)
-
-    def list_messages(self, thread_id: str) -> list[MessageRecord]:
-        self.get_thread(thread_id)
-        return [message_record(m, thread_id) for m in self.store.messages(self.server, thread_id)]
+    def _message_record(self, stored: dict, thread_id: str) -> MessageRecord:
+        return message_record(stored, thread_id)
 
     def add_message(self, thread_id: str, text: str, *, file_ids: Sequence[str] = ()) -> MessageRecord:
         if file_ids:
             raise Unsupported(NO_FILES)
-        self.get_thread(thread_id)
-        added = self.store.add_messages(self.server, thread_id, [{"message": {"role": "user", "content": text}}])
-        return message_record(added[0], thread_id)
+        return self._add_local_message(thread_id, self._user_message(text))
 
     # -- runs (local records) and steps -------------------------------------------------------------
     def start_run(self, assistant: str, *, thread_id: str | None = None, message: str | None = None,

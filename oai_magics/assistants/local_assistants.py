@@ -2,19 +2,23 @@
 
 `LocalAssistants` is the part of a `Backend` that lists, makes, changes and deletes them in the
 `AssistantStore`, per server, and lists the local index of threads (neither API lists them); a
-back end says which tools its API can take (`_check_tools`).
+back end says which tools its API can take (`_check_tools`). `LocalThreads` keeps the threads
+themselves and their messages there too, for the back ends whose server keeps no thread (chat, and
+responses without Conversations); a back end says how a message is stored and shown.
 """
 
 from __future__ import annotations
 
+import time
+import uuid
 from abc import ABC, abstractmethod
 from typing import Any, Callable, Mapping, Sequence
 
-from .base import AssistantRecord, ThreadRecord
+from .base import AssistantRecord, MessageRecord, ThreadRecord
 from .resolve import NotFound, pick_assistant
 from .store import AssistantStore
 
-__all__ = ["LocalAssistants", "ASSISTANT_FIELDS", "assistant_record"]
+__all__ = ["LocalAssistants", "LocalThreads", "ASSISTANT_FIELDS", "assistant_record"]
 
 ASSISTANT_FIELDS = ("name", "model", "instructions", "tools", "metadata", "file_ids", "response_format")
 
@@ -73,3 +77,49 @@ class LocalAssistants(ABC):
     def list_threads(self) -> list[ThreadRecord]:
         return [ThreadRecord(id=t["id"], object="thread", title=t["title"], metadata=t["metadata"],
                              created_at=t["created_at"], raw=t) for t in self.store.threads(self.server)]
+
+
+class LocalThreads(ABC):
+    """Threads and their messages in `self.store`, under `self.server`, in the order they were added."""
+
+    store: AssistantStore
+    server: str
+
+    @abstractmethod
+    def _user_message(self, text: str) -> dict:
+        """A user's message as this back end stores it."""
+
+    @abstractmethod
+    def _message_record(self, stored: dict, thread_id: str) -> MessageRecord | None:
+        """A stored message as a row (None for what is no message)."""
+
+    def create_thread(self, messages: Sequence[str] = (), *, metadata: Mapping[str, str] | None = None,
+                      title: str | None = None) -> ThreadRecord:
+        thread_id = f"thread_{uuid.uuid4().hex[:24]}"
+        meta = {**({"title": title} if title else {}), **dict(metadata or {})}
+        self.store.add_thread(self.server, thread_id, title or (messages[0][:60] if messages else None), meta,
+                              int(time.time()))
+        self.store.add_messages(self.server, thread_id, [self._user_message(text) for text in messages])
+        return self.get_thread(thread_id)
+
+    def get_thread(self, thread_id: str) -> ThreadRecord:
+        found = next((t for t in self.store.threads(self.server) if t["id"] == thread_id), None)
+        if found is None:
+            raise NotFound(f"no thread {thread_id!r} in the local store of {self.server}")
+        return ThreadRecord(id=found["id"], object="thread", title=found["title"], metadata=found["metadata"],
+                            created_at=found["created_at"], raw=found)
+
+    def delete_thread(self, thread_id: str) -> None:
+        self.get_thread(thread_id)
+        self.store.delete_thread(self.server, thread_id)
+
+    def list_messages(self, thread_id: str) -> list[MessageRecord]:
+        self.get_thread(thread_id)
+        rows = (self._message_record(m, thread_id) for m in self.store.messages(self.server, thread_id))
+        return [row for row in rows if row is not None]
+
+    def _add_local_message(self, thread_id: str, body: dict) -> MessageRecord:
+        self.get_thread(thread_id)
+        row = self._message_record(self.store.add_messages(self.server, thread_id, [body])[0], thread_id)
+        assert row is not None, "a user's message is a message"
+        return row

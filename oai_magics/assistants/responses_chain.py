@@ -10,13 +10,11 @@ the background here (few such servers have it): a run is streamed, or answered w
 
 from __future__ import annotations
 
-import time
-import uuid
-from typing import Any, Mapping, Sequence
+from typing import Any, Sequence
 
-from .base import RUN_TIMEOUT, MessageRecord, ThreadRecord
+from .base import RUN_TIMEOUT, MessageRecord
 from .chooser import Probed
-from .resolve import NotFound
+from .local_assistants import LocalThreads
 from .responses_api import ResponsesBackend, user_input
 from .responses_records import item_message
 from .store import AssistantStore
@@ -29,7 +27,7 @@ def _replayable(item: dict) -> dict:
     return {k: v for k, v in item.items() if k not in ("id", "status")}
 
 
-class ChainedResponsesBackend(ResponsesBackend):
+class ChainedResponsesBackend(LocalThreads, ResponsesBackend):
     """Responses chained by `previous_response_id`, with the threads and their items kept locally."""
 
     def __init__(self, client: Any, store: AssistantStore, run_timeout: float = RUN_TIMEOUT,
@@ -37,37 +35,15 @@ class ChainedResponsesBackend(ResponsesBackend):
         super().__init__(client, store, run_timeout)
         self.probed = probed or Probed("responses", "asked for", conversations=False)  # remembers a stateless server
 
-    # -- threads and their items (local) ------------------------------------------------------------
-    def create_thread(self, messages: Sequence[str] = (), *, metadata: Mapping[str, str] | None = None,
-                      title: str | None = None) -> ThreadRecord:
-        thread_id = f"thread_{uuid.uuid4().hex[:24]}"
-        meta = {**({"title": title} if title else {}), **dict(metadata or {})}
-        self.store.add_thread(self.server, thread_id, title or (messages[0][:60] if messages else None), meta,
-                              int(time.time()))
-        self.store.add_messages(self.server, thread_id, [{"item": user_input(text, ())} for text in messages])
-        return self.get_thread(thread_id)
+    # -- threads and their items (local: `LocalThreads`) ----------------------------------------------
+    def _user_message(self, text: str) -> dict:
+        return {"item": user_input(text, ())}
 
-    def get_thread(self, thread_id: str) -> ThreadRecord:
-        found = next((t for t in self.list_threads() if t["id"] == thread_id), None)
-        if found is None:
-            raise NotFound(f"no thread {thread_id!r} in the local store of {self.server}")
-        return found
-
-    def delete_thread(self, thread_id: str) -> None:
-        self.get_thread(thread_id)
-        self.store.delete_thread(self.server, thread_id)
-
-    def list_messages(self, thread_id: str) -> list[MessageRecord]:
-        self.get_thread(thread_id)
-        found = [item_message({"id": m["id"], **m["item"]}, thread_id) for m in self.store.messages(self.server, thread_id)]
-        return [m for m in found if m is not None]
+    def _message_record(self, stored: dict, thread_id: str) -> MessageRecord | None:
+        return item_message({"id": stored["id"], **stored["item"]}, thread_id)
 
     def add_message(self, thread_id: str, text: str, *, file_ids: Sequence[str] = ()) -> MessageRecord:
-        self.get_thread(thread_id)
-        added = self.store.add_messages(self.server, thread_id, [{"item": user_input(text, file_ids)}])[0]
-        message = item_message({"id": added["id"], **added["item"]}, thread_id)
-        assert message is not None, "a user message is a message"
-        return message
+        return self._add_local_message(thread_id, {"item": user_input(text, file_ids)})
 
     # -- how a response joins its thread: after the thread's last response -----------------------------
     def respond(self, thread_id: str, items: list[dict], settings: dict) -> Any:

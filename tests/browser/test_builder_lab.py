@@ -81,8 +81,8 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
 
 
 @pytest.fixture(scope="module")
-def chat_only_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    with start(data_dir=tmp_path_factory.mktemp("chat-only"), token_delay=0.01, assistants_api=False,
+def bare_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    with start(data_dir=tmp_path_factory.mktemp("bare"), token_delay=0.01, assistants_api=False,
                conversations_api=False) as running:
         yield running
 
@@ -98,7 +98,7 @@ def assistants(sandbox: Sandbox) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory, sandbox: Sandbox, chat_only_sandbox: Sandbox) -> Iterator[Lab]:
+def lab(tmp_path_factory: pytest.TempPathFactory, sandbox: Sandbox, bare_sandbox: Sandbox) -> Iterator[Lab]:
     base = tmp_path_factory.mktemp("lab")
     root = base / "notebooks"
     root.mkdir()
@@ -109,7 +109,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory, sandbox: Sandbox, chat_only_sa
     nbformat.write(chat, root / "builder_chat.ipynb")
     # The kernel finds the sandbox through the environment: the key is never written into the notebook.
     env = isolated_env(base, {"OPENAI_API_KEY": sandbox.api_key, "OPENAI_BASE_URL": sandbox.base_url,
-                              "CHAT_ONLY_BASE_URL": chat_only_sandbox.base_url})
+                              "CHAT_ONLY_BASE_URL": bare_sandbox.base_url})
     running = start_lab(base, root, env)
     try:
         yield running
@@ -195,7 +195,7 @@ def test_the_builder_runs_and_answers_a_tool_call_in_jupyterlab(page: tuple[Any,
 
 
 def test_the_builder_on_the_chat_back_end_in_jupyterlab(page: tuple[Any, list[str]], lab: Lab,
-                                                        chat_only_sandbox: Sandbox) -> None:
+                                                        bare_sandbox: Sandbox) -> None:
     browser, blocked = page
     form = open_builder(browser, lab, "builder_chat.ipynb")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -21,17 +21,11 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
 
 
 @pytest.fixture(scope="session")
-def chat_only_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    """A sandbox speaking as llama.cpp or Ollama do: chat completions, no Assistants, no Conversations."""
-    with start(data_dir=tmp_path_factory.mktemp("chat-only"), job_delay=0.1, assistants_api=False,
-               conversations_api=False) as running:
-        yield running
-
-
-@pytest.fixture(scope="session")
-def no_conversations_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    """A sandbox speaking as LiteLLM or vLLM do: Responses, but no Conversations (and no Assistants)."""
-    with start(data_dir=tmp_path_factory.mktemp("no-conversations"), job_delay=0.1, assistants_api=False,
+def bare_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    """A sandbox as the servers people run themselves are: no Assistants and no Conversations API;
+    chat completions (all llama.cpp or Ollama give the chat back end) and Responses (what LiteLLM or
+    vLLM add, for the responses back end with chained threads)."""
+    with start(data_dir=tmp_path_factory.mktemp("bare"), job_delay=0.1, assistants_api=False,
                conversations_api=False) as running:
         yield running
 

@@ -17,8 +17,9 @@ from oai_magics.assistants.driver import drive  # noqa: F401  (the loop the magi
 from .conftest import run, use_server
 
 BACKENDS = ["assistants", "responses", "chat", "responses-chained"]
-# The sandbox a back end is tried on when not the full one (its profile is used, so the probe's answer holds).
-SERVERS = {"chat": "chat_only_sandbox", "responses-chained": "no_conversations_sandbox"}
+# The back ends tried on the sandbox without Assistants and Conversations, through a profile of it
+# (so the probe's answer for it holds).
+ON_BARE = ("chat", "responses-chained")
 
 WEATHER = '''
 def get_weather(city: str) -> str:
@@ -35,8 +36,8 @@ def api(request: pytest.FixtureRequest, shell: Any) -> str:
     """The back end under test, set for the whole shell the way a user would (--api on each call);
     the chat back end talks to a server that has only chat completions (and responses, which it does
     not use), and "responses-chained" is the responses back end on a server without Conversations."""
-    if request.param in SERVERS:
-        use_server(shell, request.getfixturevalue(SERVERS[request.param]), request.param)
+    if request.param in ON_BARE:
+        use_server(shell, request.getfixturevalue("bare_sandbox"), request.param)
     return request.param.split("-")[0]
 
 
@@ -235,7 +236,7 @@ def test_profile_setting_probe_and_use_say_which_back_end(shell: Any, sandbox: A
     assert "%assistant uses the assistants API (asked the server" in out.stdout
 
 
-def test_a_server_with_chat_completions_only_gets_the_chat_back_end(shell: Any, chat_only_sandbox: Any,
+def test_a_server_with_chat_completions_only_gets_the_chat_back_end(shell: Any, bare_sandbox: Any,
                                                                      httpserver: Any) -> None:
     # (a server of its own: what other tests' servers said is remembered by address)
     for path in ("/llama/v1/assistants", "/llama/v1/conversations", "/llama/v1/responses"):  # as llama.cpp answers
@@ -244,7 +245,7 @@ def test_a_server_with_chat_completions_only_gets_the_chat_back_end(shell: Any, 
     _, out = run(shell, "oai", "use local")
     assert ("%assistant uses the chat API (asked the server: the server has neither the Assistants nor the "
             "Responses API)") in out.stdout
-    run(shell, "oai", f"profile add pinned --base-url {chat_only_sandbox.base_url} --key-env SANDBOX_TEST_KEY "
+    run(shell, "oai", f"profile add pinned --base-url {bare_sandbox.base_url} --key-env SANDBOX_TEST_KEY "
                       "--assistants-api chat")
     _, out = run(shell, "oai", "use pinned")
     assert "%assistant uses the chat API (profile setting)" in out.stdout
@@ -253,13 +254,13 @@ def test_a_server_with_chat_completions_only_gets_the_chat_back_end(shell: Any, 
     assert shell.user_ns["_"].status == "completed" and shell.user_ns["_"].run_id.startswith("run_")
 
 
-def test_a_probe_that_cannot_tell_falls_back_to_chat_and_says_so_once(shell: Any, chat_only_sandbox: Any) -> None:
+def test_a_probe_that_cannot_tell_falls_back_to_chat_and_says_so_once(shell: Any, bare_sandbox: Any) -> None:
     from oai_magics.assistants.chooser import PROBED
 
-    use_server(shell, chat_only_sandbox, "flaky")  # %oai use asked it: chat
-    PROBED.pop(chat_only_sandbox.base_url)  # as if the kernel had not asked yet
+    use_server(shell, bare_sandbox, "flaky")  # %oai use asked it: chat
+    PROBED.pop(bare_sandbox.base_url)  # as if the kernel had not asked yet
     # The probe meets a proxy's HTML 502 page where it asks for the Assistants API.
-    assert requests.post(chat_only_sandbox.url + "/sandbox/faults", json={"path": "/v1/assistants", "status": 502,
+    assert requests.post(bare_sandbox.url + "/sandbox/faults", json={"path": "/v1/assistants", "status": 502,
                                                                          "html": True, "count": 5}, timeout=10).ok
     try:
         _, out = run(shell, "assistant", "create helper --model gpt-4o-mini")
@@ -269,7 +270,8 @@ def test_a_probe_that_cannot_tell_falls_back_to_chat_and_says_so_once(shell: Any
         _, out = run(shell, "assistant", "run helper Hello there")
         assert "uses the chat API" not in out.stdout and shell.user_ns["_"].status == "completed"  # said once
     finally:
-        requests.delete(chat_only_sandbox.url + "/sandbox/faults", timeout=10)
+        requests.delete(bare_sandbox.url + "/sandbox/faults", timeout=10)
+        PROBED.pop(bare_sandbox.base_url)  # the fallback is not what the other tests on this sandbox meet
 
 
 def test_a_profile_whose_base_url_is_not_http_is_refused_in_one_line(shell: Any) -> None:
@@ -299,14 +301,21 @@ def test_files_attach_list_detach(shell: Any, api: str, tmp_path: Any) -> None:
     assert listed == []
 
 
-def test_a_second_run_on_a_chat_thread_sends_the_first_exchange(shell: Any, chat_only_sandbox: Any) -> None:
-    use_server(shell, chat_only_sandbox, "chat-history")
-    run(shell, "assistant", "create guide --api chat --model gpt-4o-mini --instructions 'Answer briefly'")
-    run(shell, "assistant", "run guide --api chat Tell me about Lisbon trams")
+def two_runs_on_a_thread(shell: Any, server: Any, profile: str, api: str, instructions: str = "") -> tuple[Any, Any]:
+    """Two runs on one thread of `server`; the request log holds only the second's requests."""
+    use_server(shell, server, profile)
+    told = f" --instructions '{instructions}'" if instructions else ""
+    run(shell, "assistant", f"create guide --api {api} --model gpt-4o-mini{told}")
+    run(shell, "assistant", f"run guide --api {api} Tell me about Lisbon trams")
     first = shell.user_ns["_"]
-    requests.delete(chat_only_sandbox.url + "/sandbox/requests", timeout=10)
-    run(shell, "assistant", f"run guide --api chat --thread {first.thread_id} And the funiculars?")
-    sent = [r["body"] for r in requests.get(chat_only_sandbox.url + "/sandbox/requests", timeout=10).json()["requests"]
+    requests.delete(server.url + "/sandbox/requests", timeout=10)
+    run(shell, "assistant", f"run guide --api {api} --thread {first.thread_id} And the funiculars?")
+    return first, shell.user_ns["_"]
+
+
+def test_a_second_run_on_a_chat_thread_sends_the_first_exchange(shell: Any, bare_sandbox: Any) -> None:
+    first, _ = two_runs_on_a_thread(shell, bare_sandbox, "chat-history", "chat", "Answer briefly")
+    sent = [r["body"] for r in requests.get(bare_sandbox.url + "/sandbox/requests", timeout=10).json()["requests"]
             if r["path"] == "/v1/chat/completions"]
     assert [(m["role"], m["content"]) for m in json.loads(sent[0])["messages"]] == [
         ("system", "Answer briefly"), ("user", "Tell me about Lisbon trams"), ("assistant", first.text),
@@ -319,35 +328,36 @@ def responses_sent(server: Any) -> list[dict]:
     return [json.loads(r["body"]) for r in log if r["path"] == "/v1/responses" and r["method"] == "POST" and r["body"]]
 
 
-def test_without_conversations_a_thread_is_a_chain_of_responses(shell: Any, no_conversations_sandbox: Any) -> None:
-    use_server(shell, no_conversations_sandbox, "chained-history")  # the probe finds no Conversations API
-    run(shell, "assistant", "create guide --model gpt-4o-mini --instructions 'Answer briefly'")
-    run(shell, "assistant", "run guide Tell me about Lisbon trams")
-    first = shell.user_ns["_"]
-    requests.delete(no_conversations_sandbox.url + "/sandbox/requests", timeout=10)
-    run(shell, "assistant", f"run guide --thread {first.thread_id} And the funiculars?")
-    second = shell.user_ns["_"]
-    (body,) = responses_sent(no_conversations_sandbox)
+def test_without_conversations_a_thread_is_a_chain_of_responses(shell: Any, bare_sandbox: Any) -> None:
+    # the probe of %oai use finds no Conversations API: the responses back end chains
+    first, second = two_runs_on_a_thread(shell, bare_sandbox, "chained-history", "responses",
+                                         "Answer briefly")
+    (body,) = responses_sent(bare_sandbox)
     assert body["previous_response_id"] == first.run["raw"]["id"] and body["instructions"] == "Answer briefly"
     assert [i["content"][0]["text"] for i in body["input"]] == ["And the funiculars?"]
     messages, _ = run(shell, "assistant", f"messages {first.thread_id}")
     assert list(messages["text"]) == ["Tell me about Lisbon trams", first.text, "And the funiculars?", second.text]
 
 
-def test_a_server_that_keeps_no_responses_is_sent_the_thread_whole(shell: Any, no_conversations_sandbox: Any) -> None:
-    use_server(shell, no_conversations_sandbox, "stateless")
+def test_a_server_that_keeps_no_responses_is_sent_the_thread_whole(shell: Any, bare_sandbox: Any) -> None:
+    from oai_magics.assistants.chooser import PROBED
+
+    use_server(shell, bare_sandbox, "stateless")
     run(shell, "assistant", "create keeper --model gpt-4o-mini")
     run(shell, "assistant", "run keeper Tell me about Lisbon trams")
     first = shell.user_ns["_"]
-    requests.delete(no_conversations_sandbox.url + "/sandbox/requests", timeout=10)
+    requests.delete(bare_sandbox.url + "/sandbox/requests", timeout=10)
     # As Ollama answers a previous_response_id it does not know
-    faults = no_conversations_sandbox.url + "/sandbox/faults"
+    faults = bare_sandbox.url + "/sandbox/faults"
     requests.post(faults, json={"path": "/v1/responses", "method": "POST", "body": "previous_response_id",
                                 "status": 400}, timeout=10)
-    run(shell, "assistant", f"run keeper --thread {first.thread_id} And the funiculars?")
+    try:
+        run(shell, "assistant", f"run keeper --thread {first.thread_id} And the funiculars?")
+    finally:  # what this kernel now remembers of the server would reach the other tests on it
+        PROBED[bare_sandbox.base_url].stores_responses = True
     assert shell.user_ns["_"].status == "completed"
     assert requests.get(faults, timeout=10).json()["armed"] == []  # the chained request was sent, and refused
-    refused, whole = responses_sent(no_conversations_sandbox)  # then the thread whole
+    refused, whole = responses_sent(bare_sandbox)  # then the thread whole
     assert "previous_response_id" in refused and "previous_response_id" not in whole
     assert [(i["role"], i["content"][0]["text"]) for i in whole["input"]] == [
         ("user", "Tell me about Lisbon trams"), ("assistant", first.text), ("user", "And the funiculars?")]

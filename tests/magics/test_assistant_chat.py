@@ -29,12 +29,13 @@ COMPLETIONS = "/v1/chat/completions"
 
 
 @pytest.fixture
-def chat_shell(shell: Any, chat_only_sandbox: Sandbox) -> Iterator[Any]:
-    """A shell on the chat-only sandbox, whose profile pins the chat back end; faults disarmed after."""
-    use_server(shell, chat_only_sandbox, "chat-only")
-    requests.delete(chat_only_sandbox.url + "/sandbox/requests", timeout=10)
+def chat_shell(shell: Any, bare_sandbox: Sandbox) -> Iterator[Any]:
+    """A shell on the sandbox without Assistants and Conversations (each command here says --api chat);
+    faults disarmed after."""
+    use_server(shell, bare_sandbox, "bare")
+    requests.delete(bare_sandbox.url + "/sandbox/requests", timeout=10)
     yield shell
-    requests.delete(chat_only_sandbox.url + "/sandbox/faults", timeout=10)
+    requests.delete(bare_sandbox.url + "/sandbox/faults", timeout=10)
 
 
 def arm(server: Sandbox, **fault: Any) -> None:
@@ -60,10 +61,10 @@ def texts(shell: Any, thread_id: str) -> list[str]:
 
 
 @pytest.mark.parametrize("polled", [False, True], ids=["streamed", "not streamed"])
-def test_a_refused_start_is_one_line_and_leaves_the_thread_as_it_was(chat_shell: Any, chat_only_sandbox: Sandbox,
+def test_a_refused_start_is_one_line_and_leaves_the_thread_as_it_was(chat_shell: Any, bare_sandbox: Sandbox,
                                                                      polled: bool) -> None:
     thread_id = ready(chat_shell)
-    arm(chat_only_sandbox, status=503, retry_after=0, count=10)
+    arm(bare_sandbox, status=503, retry_after=0, count=10)
     with pytest.raises(UsageError) as caught:
         run(chat_shell, "assistant", f"run steady --api chat --thread {thread_id} Any news?" + " --no-stream" * polled)
     line = str(caught.value)
@@ -73,9 +74,9 @@ def test_a_refused_start_is_one_line_and_leaves_the_thread_as_it_was(chat_shell:
     assert list(run(chat_shell, "assistant", f"runs {thread_id} --api chat")[0].get("id", [])) == []
 
 
-def test_a_stream_dropped_mid_reply_fails_the_run_and_keeps_what_came(chat_shell: Any, chat_only_sandbox: Sandbox) -> None:
+def test_a_stream_dropped_mid_reply_fails_the_run_and_keeps_what_came(chat_shell: Any, bare_sandbox: Sandbox) -> None:
     thread_id = ready(chat_shell)
-    arm(chat_only_sandbox, drop_after=12)
+    arm(bare_sandbox, drop_after=12)
     with pytest.raises(UsageError) as caught:
         run(chat_shell, "assistant", f"run steady --api chat --thread {thread_id}")
     line, result = str(caught.value), chat_shell.user_ns["_"]
@@ -88,20 +89,20 @@ def test_a_stream_dropped_mid_reply_fails_the_run_and_keeps_what_came(chat_shell
     assert chat_shell.user_ns["_"].status == "completed" and "Douro" in chat_shell.user_ns["_"].text
 
 
-def test_a_malformed_stream_is_one_line(chat_shell: Any, chat_only_sandbox: Sandbox) -> None:
+def test_a_malformed_stream_is_one_line(chat_shell: Any, bare_sandbox: Sandbox) -> None:
     thread_id = ready(chat_shell)
-    arm(chat_only_sandbox, malformed=True)
+    arm(bare_sandbox, malformed=True)
     with pytest.raises(UsageError, match="the run did not finish") as caught:
         run(chat_shell, "assistant", f"run steady --api chat --thread {thread_id}")
     assert "\n" not in str(caught.value)
 
 
-def test_tool_rounds_send_the_thread_with_the_calls_and_their_outputs(chat_shell: Any, chat_only_sandbox: Sandbox) -> None:
+def test_tool_rounds_send_the_thread_with_the_calls_and_their_outputs(chat_shell: Any, bare_sandbox: Sandbox) -> None:
     chat_shell.run_cell('def get_weather(city: str) -> str:\n    "The weather in a city."\n    return f"rain in {city}"')
     run(chat_shell, "assistant", "create weather --api chat --model gpt-4o-mini --instructions Brief --tools get_weather")
     run(chat_shell, "assistant", "run weather --api chat Weather in Braga?")
     assert chat_shell.user_ns["_"].status == "completed" and "rain in Braga" in chat_shell.user_ns["_"].text
-    first, second = sent(chat_only_sandbox)
+    first, second = sent(bare_sandbox)
     assert first["tools"][0]["function"]["name"] == "get_weather" and second["tools"] == first["tools"]
     call = second["messages"][2]["tool_calls"][0]
     assert [m["role"] for m in second["messages"]] == ["system", "user", "assistant", "tool"]

@@ -1,6 +1,6 @@
 """A live sandbox on loopback, a client for it, and a builder on each assistants back end (the chat
-back end on a sandbox with its Assistants and Conversations routes switched off, as llama.cpp or
-Ollama are)."""
+back end, and the responses one with chained threads, on a sandbox with its Assistants and
+Conversations routes switched off, as llama.cpp, Ollama, vLLM or LiteLLM are)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from oai_magics.assistants import BACKENDS, backend_for, choose_backend
 from oai_magics.client import Client
 from oai_magics.sandbox import Sandbox, start
 
-# An IPython shell on this sandbox (for %assistant form), the fault switch and the chat-only sandbox,
-# as the magics tests have them.
-from ..magics.conftest import chat_only_sandbox, faults, no_conversations_sandbox, shell  # noqa: F401
+# An IPython shell on this sandbox (for %assistant form), the fault switch and the sandbox without
+# Assistants and Conversations, as the magics tests have them.
+from ..magics.conftest import bare_sandbox, faults, shell  # noqa: F401
 
 
 @pytest.fixture(scope="session")
@@ -23,8 +23,8 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
         yield running
 
 
-# The sandbox a back end is tried on when not the full one.
-SERVERS = {"chat": "chat_only_sandbox", "responses-chained": "no_conversations_sandbox"}
+# The back ends tried on the sandbox without Assistants and Conversations, as on the servers they are for.
+ON_BARE = ("chat", "responses-chained")
 
 
 @pytest.fixture(params=[*BACKENDS, "responses-chained"])
@@ -36,8 +36,8 @@ def api(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def server(api: str, request: pytest.FixtureRequest) -> Sandbox:
-    """The sandbox a back end is tried on: the chat back end's has only chat completions and the like."""
-    return request.getfixturevalue(SERVERS.get(api, "sandbox"))
+    """The sandbox a back end is tried on."""
+    return request.getfixturevalue("bare_sandbox" if api in ON_BARE else "sandbox")
 
 
 @pytest.fixture
