@@ -13,9 +13,9 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from typing import TYPE_CHECKING, Any, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Generator, Iterator, Mapping
 
-from ..client.accumulate import ChunkAccumulator, Reply, reply_from_answer
+from ..client.accumulate import ChunkAccumulator, Reply, pieces_of, reply_from_answer
 from .base import (ACTIVE, ActionRequired, RunEnded, RunEvent, RunHandle, RunRecord, StatusChanged, StepChanged,
                    TextDelta, Unsupported, reason)
 from .chat_records import calls_of, history, message_record, new_step, run_record, step_record
@@ -76,9 +76,9 @@ class ChatRun(RunHandle):
         assert self.state.run is not None, "the run has been recorded"
         return self.state.run
 
-    def _complete(self) -> Iterator[RunEvent | Reply]:  # type: ignore[misc]
+    def _complete(self) -> Generator[RunEvent, None, Reply | None]:
         """Read the round's answer; its reply, or None when the run ended without one."""
-        from ..client import APIError, APIStatusError
+        from ..client import APIConnectionError, APIError, APIStatusError
 
         answer, self._answer = self._answer, None
         if isinstance(answer, dict):
@@ -91,14 +91,14 @@ class ChatRun(RunHandle):
             return None
         if reply.error is not None:
             error = reply.error
-            if isinstance(error, APIError) and not isinstance(error, APIStatusError) and error.code:
+            if isinstance(error, APIError) and not isinstance(error, (APIStatusError, APIConnectionError)) and error.code:
                 yield RunEnded(self._end("failed", f"{error.code}: {error.message}"))  # the server's own failure
                 return None
             self._end("failed", f"the stream broke off ({type(error).__name__}: {error})")
             raise error  # what streamed stays in `text`
         return reply
 
-    def _read(self, stream: Any) -> Iterator[RunEvent | Reply]:  # type: ignore[misc]
+    def _read(self, stream: Any) -> Generator[RunEvent, None, Reply]:
         """Read a streamed completion, yielding its text; Ctrl-C and errors leave what came in `text`."""
         from ..client import OpenAIError
 
@@ -107,7 +107,7 @@ class ChatRun(RunHandle):
         try:
             with stream:
                 for chunk in stream:
-                    for index, piece in accumulator.add(chunk):
+                    for index, piece in pieces_of(accumulator, chunk, stream):  # a chunk of no known shape: APIError
                         if index == 0:
                             yield from self._add_text(piece)
                     if self.cancel_requested.is_set():

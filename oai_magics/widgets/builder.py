@@ -52,7 +52,7 @@ class ThreadRunBuilder(widgets.VBox):
     `RunForm` its worker (`RunFollower`) fills.
 
     `source` is an assistants back end (`oai_magics.assistants.backend_for`), or an
-    `oai_magics.Client` to make one from with `api` ("responses" or "assistants"; by default the
+    `oai_magics.Client` to make one from with `api` ("responses", "assistants" or "chat"; by default the
     server is asked which it speaks, once: the answer `%assistant` got is used); without one, a
     client from the environment. Attached files go to the back end's client's files API.
     `functions` are the Python functions tool calls may run (a list, or a dict by name); functions
