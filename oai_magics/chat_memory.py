@@ -158,6 +158,15 @@ def plain_reply(client: Client, params: dict, on_text: OnText) -> Reply:
     return reply
 
 
+def add_usage(total: dict, usage: dict) -> None:
+    """Add one answer's token counts to `total`, the details (reasoning tokens ...) included."""
+    for key, value in usage.items():
+        if isinstance(value, int) and not isinstance(value, bool):
+            total[key] = total.get(key, 0) + value
+        elif isinstance(value, dict):
+            add_usage(total.setdefault(key, {}), value)
+
+
 def run_chat(client: Client, params: dict, functions: dict[str, Callable[..., Any]], *, stream: bool,
              on_text: OnText, on_tool: Callable[[str, str, str], None]) -> tuple[Reply, list[dict]]:
     """Ask, run any tools the model calls, ask again, until it answers (or is cut short).
@@ -168,12 +177,10 @@ def run_chat(client: Client, params: dict, functions: dict[str, Callable[..., An
     ask = stream_reply if stream else plain_reply
     messages = list(params["messages"])
     added: list[dict] = []
-    total: dict[str, int] = {}
+    total: dict[str, Any] = {}
     for _ in range(MAX_TOOL_ROUNDS):
         reply = ask(client, {**params, "messages": messages}, on_text)
-        for key, value in (reply.usage or {}).items():
-            if isinstance(value, int):
-                total[key] = total.get(key, 0) + value
+        add_usage(total, reply.usage or {})
         if not (reply.tool_calls and reply.complete):
             break
         tool_round = [{"role": "assistant", "content": reply.text or None, "tool_calls": reply.tool_calls}]

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import io
+import re
 from typing import Any, Iterator
 
+import mistune
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 from PIL import Image
 
 from oai_magics.display.images import GeneratedImage, ImageSet, has_alpha, image_type, partial_bundle, safe_name
-from oai_magics.display.stream import ChoiceViews, StreamView
+from oai_magics.display.stream import ChoiceViews, StreamView, settled, unheaded
 from tests.helpers.shells import retire
 
 
@@ -81,6 +83,76 @@ def test_a_long_text_waits_longer_between_updates(monkeypatch: pytest.MonkeyPatc
             view.add(piece)
     shown = [o.data["text/markdown"] for o in out.outputs]
     assert shown == ["a", "ab" + long_text, "ab" + long_text + "cde"]
+
+
+def headings(markdown: str) -> list[str]:
+    """The headings a Markdown renderer makes of `markdown`."""
+    return re.findall(r"<h[1-6]>.*?</h[1-6]>", mistune.html(markdown))
+
+
+def test_a_list_begun_under_a_line_never_shows_that_line_as_a_heading() -> None:
+    with capture_output() as out:
+        view = StreamView(interval=0, rich=True)
+        for piece in ["Fruit:\n", "-", " apple\n", "-", "-", "-"]:
+            view.add(piece)
+    shown = [o.data["text/markdown"] for o in out.outputs]
+    assert shown == ["Fruit:\n", "Fruit:\n", "Fruit:\n- apple\n", "Fruit:\n- apple\n", "Fruit:\n- apple\n",
+                     "Fruit:\n- apple\n"]  # `-` under `Fruit:` (or under `apple`) would underline it
+    assert not any(headings(markdown) for markdown in shown)
+    assert view.text == "Fruit:\n- apple\n---"
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("Title\n-", "Title\n"),              # `-` under a line: a setext h2
+    ("Title\n==", "Title\n"),             # `=`: an h1
+    ("Title\n  -- \t", "Title\n"),        # indented, spaces after
+    ("- item\n  -", "- item\n"),          # inside a list item
+    ("> quoted\n> -", "> quoted\n"),      # inside a quote
+    ("Title\n- -", "Title\n"),            # still being written: could go on as anything
+    ("```\ncode\n-", "```\ncode\n"),      # held in code too, for a moment: the line is not ended
+    ("Title\n- apple", "Title\n- apple"),  # a list item
+    ("Title\n\n---", "Title\n\n---"),      # under a blank line: a rule, never a heading
+    ("-", "-"),                           # the first line: nothing above it
+    ("Title\n---\n", "Title\n---\n"),      # ended: a heading, as Markdown has it once complete
+    ("Title\n  ", "Title\n  "),           # spaces are no marks
+    ("a - b =", "a - b ="),
+])
+def test_a_last_line_that_could_underline_the_line_above_waits(text: str, shown: str) -> None:
+    assert settled(text) == shown
+
+
+def test_an_interrupted_reply_keeps_a_dangling_mark_as_text_not_as_an_underline() -> None:
+    with capture_output() as out:
+        view = StreamView(interval=60, rich=True)
+        view.add("Fruit:\n-")
+        view.finish("interrupted: partial reply kept")
+    final = out.outputs[-1].data
+    assert final["text/markdown"] == "Fruit:\n\\-\n\n*interrupted: partial reply kept*"
+    assert headings(final["text/markdown"]) == [] and "-" in mistune.html(final["text/markdown"])
+    assert final["text/plain"] == "Fruit:\n-\n\n*interrupted: partial reply kept*"  # the text whole, as it came
+    assert view.text == "Fruit:\n-"
+
+
+@pytest.mark.parametrize("text, source", [
+    ("Title\n==", "Title\n\\=="),
+    ("- item\n  -", "- item\n  \\-"),
+    ("> quoted\n> -", "> quoted\n> \\-"),
+    ("```\ncode\n-", "```\ncode\n-"),      # in code nothing is a heading, and an escape would show
+    ("    code\n    -", "    code\n    -"),  # indented code
+    ("Title\n- -", "Title\n- -"),           # a list in a list, no heading
+    ("Title\n\n---", "Title\n\n---"),        # a rule
+])
+def test_a_reply_cut_on_a_line_of_marks_shows_no_heading_and_loses_nothing(text: str, source: str) -> None:
+    assert unheaded(text) == source
+    assert headings(source + "\n\n*interrupted*") == []
+
+
+def test_a_complete_reply_ending_in_an_underline_is_shown_as_markdown_has_it() -> None:
+    with capture_output() as out:
+        view = StreamView(interval=60, rich=True)
+        view.add("Fruit\n---")
+        view.finish()
+    assert out.outputs[-1].data["text/markdown"] == "Fruit\n---"
 
 
 def test_plain_stream_prints_as_it_arrives() -> None:

@@ -56,7 +56,8 @@ def failing(error: Exception) -> Any:
     def magic(self: Any) -> None:
         raise error
 
-    return magic(SimpleNamespace(session=SimpleNamespace(settings=SimpleNamespace(short_errors=False))))
+    session = SimpleNamespace(settings=SimpleNamespace(short_errors=False), model_notes=lambda: None)  # what friendly() reads
+    return magic(SimpleNamespace(session=session))
 
 
 def test_the_magics_show_a_local_error_as_one_usage_line_whatever_short_errors_says() -> None:

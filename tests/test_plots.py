@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any, Iterator
 
 import numpy as np
@@ -11,7 +16,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 from matplotlib.text import Text
 
-from oai_magics.display.plots import MAX_LABELS, embedding_map
+from oai_magics.display.plots import FONT_CACHE_NOTE, MAX_LABELS, embedding_map
 from oai_magics.frames import embedding_frame
 from tests.helpers.shells import retire
 
@@ -84,3 +89,36 @@ def test_many_numbers_get_a_colour_scale_and_too_many_groups_an_error() -> None:
     assert len(figure.axes) == 2 and figure.axes[1].get_ylabel() == "score"  # the colour bar
     with pytest.raises(ValueError, match="has 30 distinct values; at most 20"):
         embedding_map(frame, pd.Series([f"g{i}" for i in range(30)], name="group"))
+
+
+FIRST_MAP = """
+import json
+import numpy as np
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.capture import capture_output
+from oai_magics.display.plots import embedding_map
+from oai_magics.frames import embedding_frame
+
+InteractiveShell.instance()
+with capture_output() as out:
+    embedding_map(embedding_frame(["cats", "dogs", "tea"], np.eye(3, dtype=np.float32)))
+print(json.dumps([{"text": o.data.get("text/plain", ""), "png": "image/png" in o.data, "update": o.update,
+                   "display_id": o.transient.get("display_id")} for o in out.outputs]))
+"""
+
+
+def test_the_first_map_says_matplotlib_builds_its_font_cache_then_takes_that_lines_place() -> None:
+    cache = Path(os.environ["MPLCONFIGDIR"])  # empty: each test has its own (tests/conftest.py)
+
+    def first_map() -> list[dict]:  # in a new process: this one loaded matplotlib's fonts long ago
+        done = subprocess.run([sys.executable, "-c", FIRST_MAP], capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return json.loads(done.stdout.splitlines()[-1])
+
+    note, plot = first_map()
+    assert note["text"] == FONT_CACHE_NOTE and not note["png"] and not note["update"]
+    assert plot["png"] and plot["update"] and plot["display_id"] == note["display_id"]  # one output, replaced
+    assert list(cache.glob("fontlist-v*.json"))  # the file the note looks for is the one matplotlib writes
+    [again] = first_map()
+    assert again["png"] and not again["update"]  # the cache is there: nothing to say
+

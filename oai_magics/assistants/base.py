@@ -322,9 +322,10 @@ class Backend(Protocol):
     def start_run(self, assistant: str, *, thread_id: str | None = None, message: str | None = None,
                   model: str | None = None, instructions: str | None = None, tools: Sequence[dict] | None = None,
                   metadata: Mapping[str, str] | None = None, file_ids: Sequence[str] = (),
-                  stream: bool = True, max_tokens: int | None = None) -> RunHandle:
+                  stream: bool = True, max_tokens: int | None = None, reasoning: str | None = None) -> RunHandle:
         """Add `message` (if any) to the thread (a new one when None) and start a run; per-run
-        settings override the assistant's. `max_tokens` bounds the reply (the run ends incomplete)."""
+        settings override the assistant's. `max_tokens` bounds the reply (the run ends incomplete);
+        `reasoning` is a reasoning model's effort (none ... max)."""
         ...
     def resume_run(self, thread_id: str, run_id: str, *, stream: bool = True) -> RunHandle:
         """A handle on an existing run (one waiting for tool outputs, say, from an earlier cell)."""

@@ -55,12 +55,13 @@ class ChatBackend(LocalThreads, LocalAssistants):
     def start_run(self, assistant: str, *, thread_id: str | None = None, message: str | None = None,
                   model: str | None = None, instructions: str | None = None, tools: Sequence[dict] | None = None,
                   metadata: Mapping[str, str] | None = None, file_ids: Sequence[str] = (),
-                  stream: bool = True, max_tokens: int | None = None) -> ChatRun:
+                  stream: bool = True, max_tokens: int | None = None, reasoning: str | None = None) -> ChatRun:
         record = self.get_assistant(assistant)
         if file_ids or record["raw"].get("file_ids"):
             raise Unsupported(NO_FILES)
         settings = {"model": model or record["model"], "instructions": instructions or record["instructions"],
-                    "tools": chat_tools(tools if tools is not None else record["tools"]), "max_tokens": max_tokens}
+                    "tools": chat_tools(tools if tools is not None else record["tools"]), "max_tokens": max_tokens,
+                    "reasoning_effort": reasoning}
         if thread_id is None:
             thread_id = self.create_thread(title=(message or "")[:60] or None)["id"]
         added = [self.add_message(thread_id, message)["id"]] if message else []

@@ -134,8 +134,10 @@ class ChatRun(RunHandle):
                                    "messages": system + history(store.messages(server, self.thread_id))}
         if settings.get("tools"):
             request["tools"] = settings["tools"]
-        if settings.get("max_tokens"):
-            request["max_completion_tokens"] = settings["max_tokens"]
+        if settings.get("max_tokens"):  # the name the servers of this back end know (llama.cpp, Ollama ...)
+            request["max_tokens"] = settings["max_tokens"]
+        if settings.get("reasoning_effort"):
+            request["reasoning_effort"] = settings["reasoning_effort"]
         return request
 
     def _settle(self, reply: Reply) -> Iterator[RunEvent]:

@@ -92,13 +92,14 @@ class ResponsesBackend(LocalAssistants):
     def start_run(self, assistant: str, *, thread_id: str | None = None, message: str | None = None,
                   model: str | None = None, instructions: str | None = None, tools: Sequence[dict] | None = None,
                   metadata: Mapping[str, str] | None = None, file_ids: Sequence[str] = (),
-                  stream: bool = True, max_tokens: int | None = None) -> "ResponsesRun":
+                  stream: bool = True, max_tokens: int | None = None, reasoning: str | None = None) -> "ResponsesRun":
         record = self.get_assistant(assistant)
         if thread_id is None:
             thread_id = self.create_thread(title=(message or "")[:60] or None)["id"]
         settings = {"model": model or record["model"], "instructions": instructions or record["instructions"],
                     "tools": flat_tools(tools if tools is not None else record["tools"]),
-                    "metadata": dict(metadata or {}), "max_output_tokens": max_tokens}
+                    "metadata": dict(metadata or {}), "max_output_tokens": max_tokens,
+                    "reasoning": {"effort": reasoning} if reasoning else None}
         files = [*record["raw"].get("file_ids", []), *file_ids]
         handle = ResponsesRun(self, thread_id, record["id"], settings, stream)
         handle.send([user_input(message, files)] if message else [])
@@ -110,6 +111,9 @@ class ResponsesBackend(LocalAssistants):
         latest = self.client.responses.retrieve(indexed["responses"][-1])
         settings = {"model": latest.get("model") or record["model"], "instructions": latest.get("instructions"),
                     "tools": latest.get("tools") or flat_tools(record["tools"]), "metadata": latest.get("metadata") or {}}
+        effort = (latest.get("reasoning") or {}).get("effort")
+        if effort:  # the run's effort goes on with it (a model that does not reason is sent none)
+            settings["reasoning"] = {"effort": effort}
         handle = ResponsesRun(self, thread_id, record["id"], settings, stream)
         handle.run_key, handle._latest_id = run_id, latest["id"]
         handle._answered.add(latest["id"])  # its end was told when it came

@@ -6,12 +6,18 @@ line), and the first whose text box stays inside the axes and clears every place
 point is taken. A label with no free spot is left out, and a note under the map says how many were. Points
 can be coloured by a column: a few distinct values get a colour each and a legend, many numbers a
 colour scale with a colour bar.
+
+The first plot matplotlib ever draws on a machine lists every system font into a cache file, which
+can take seconds to minutes and shows nothing; when that is about to happen a line says so, and the
+map takes its place once drawn.
 """
 
 from __future__ import annotations
 
 import io
 import math
+import sys
+from pathlib import Path
 from typing import Any
 
 from ..local_errors import LocalError
@@ -25,6 +31,7 @@ POINT_SIZE = 24  # marker area in points², as scatter() takes it
 # Candidate offsets of a label from its point, in points: nearest ring first, eight directions each.
 RINGS = (5.0, 14.0, 26.0, 42.0, 60.0)
 DIRECTIONS = tuple((math.cos(math.radians(a)), math.sin(math.radians(a))) for a in (30, -30, 150, -150, 90, -90, 0, 180))
+FONT_CACHE_NOTE = "matplotlib is building its font cache (once, before its first plot): this can take a minute..."
 
 
 class TooManyGroups(LocalError, ValueError):
@@ -42,10 +49,29 @@ def embedding_map(frame: Any, colors: Any = None, label_width: int = 28) -> Any:
     import matplotlib
     from IPython.display import Image, display
 
+    note = _font_cache_note()
+    waiting = display({"text/plain": note}, raw=True, display_id=True) if note else None
     with matplotlib.rc_context({"text.parse_math": False}):  # "$5 $6" is a text to show, not TeX to typeset
         figure, png = _render_png(frame, colors, label_width)
-    display(Image(data=png, format="png"))
+    if waiting is None:
+        display(Image(data=png, format="png"))
+    else:
+        waiting.update(Image(data=png, format="png"))  # the map takes the note's place
     return figure
+
+
+def _font_cache_note() -> str:
+    """A line to show before the first plot matplotlib draws with no font cache yet ('' otherwise).
+
+    Loading `matplotlib.font_manager` reads `fontlist-v<version>.json` from matplotlib's cache
+    directory, or, when there is none, builds it by opening every font file of the system. Once
+    the module is loaded, or such a file exists, the fonts are known and nothing needs saying.
+    """
+    if "matplotlib.font_manager" in sys.modules:
+        return ""
+    import matplotlib
+
+    return "" if any(Path(matplotlib.get_cachedir()).glob("fontlist-v*.json")) else FONT_CACHE_NOTE
 
 
 def _render_png(frame: Any, colors: Any, label_width: int) -> tuple[Any, bytes]:
@@ -136,8 +162,12 @@ def _loneliest_first(points: Any, radius: float = 40.0, most: int = 3000) -> lis
 
     if len(points) > most:
         return list(range(len(points)))
-    distances = np.linalg.norm(points[:, None, :] - points[None, :, :], axis=-1)
-    return list(np.argsort((distances < radius).sum(axis=1), kind="stable"))
+    # Squared distances, summed in place: a tenth of the time of norm() over an (n, n, 2) array.
+    squared = np.subtract.outer(points[:, 0], points[:, 0])
+    squared *= squared
+    dy = np.subtract.outer(points[:, 1], points[:, 1])
+    squared += dy * dy
+    return list(np.argsort(np.count_nonzero(squared < radius * radius, axis=1), kind="stable"))
 
 
 def _leader_boxes(x0: float, y0: float, x1: float, y1: float, count: int = 8) -> Any:

@@ -16,18 +16,26 @@ What a notebook receives is a plain mime bundle, the Markdown source under `text
 same text under `text/plain` (for frontends that show no Markdown): published as it is, it skips
 IPython's formatter pass, which looks up every registered formatter for a display object on each
 update.
+
+Markdown reads a line of only `-` or `=` under a line of text as that text's underline: the text
+becomes a heading (a setext heading). A reply that starts a list (`-`, then ` item`) would flash the
+line above as a big heading until the next character came, so a last line that could do that waits
+until it ends or turns into something else (`settled`). A reply that stopped on such a line
+(interrupted, cut short) shows it with its first mark escaped (`unheaded`): the text whole, no heading.
 """
 
 from __future__ import annotations
 
 import json as jsonlib
 import sys
+from functools import cache
 from time import monotonic
 from typing import Any
 
 from IPython.display import display
 
-__all__ = ["StreamView", "ChoiceViews", "rich_frontend", "pretty_json", "LENGTH_NOTE", "RENDER_RATE"]
+__all__ = ["StreamView", "ChoiceViews", "rich_frontend", "pretty_json", "settled", "unheaded", "LENGTH_NOTE",
+           "RENDER_RATE"]
 
 # Characters a second a growing reply sends to the frontend, at most. Every update sends (and the
 # frontend re-renders) the whole text, so with a fixed interval the cost of a reply would grow with
@@ -36,6 +44,12 @@ __all__ = ["StreamView", "ChoiceViews", "rich_frontend", "pretty_json", "LENGTH_
 RENDER_RATE = 200_000
 
 LENGTH_NOTE = "cut at the token limit (finish reason `length`): raise --max-tokens to get the rest"
+
+# What a setext heading's underline ends with (its marks and the spaces after them); what a line
+# may open with before them (spaces, and a quote's `>`).
+UNDERLINE_CHARS = frozenset("-= \t\r")
+SPACES = " \t\r"
+LINE_PREFIX = SPACES + ">"
 
 
 def rich_frontend() -> bool:
@@ -58,7 +72,7 @@ class StreamView:
         self._handle: Any = None
         self._next = 0.0  # the monotonic time after which the next update may be sent
         if heading and self.rich:
-            self._render()  # the headed display takes its place now, so choices show in order
+            self._render("")  # the headed display takes its place now, so choices show in order
 
     @property
     def text(self) -> str:
@@ -78,11 +92,15 @@ class StreamView:
             return
         now = monotonic()
         if now >= self._next or not self.interval:
-            self._render()
+            self._render(settled(self.text))
             self._next = now + max(self.interval, len(self.parts[0]) / RENDER_RATE)
 
     def finish(self, note: str = "") -> None:
-        """The final render: the whole text (and a note such as 'interrupted')."""
+        """The final render: the whole text (and a note such as 'interrupted').
+
+        A note says why the text stopped short, so a last line cut off in the middle is not read as
+        a heading's underline (see `unheaded`); a text without a note is complete, shown as it is.
+        """
         pretty = pretty_json(self.text) if self.json else None
         if not self.rich:
             if self.heading:
@@ -92,13 +110,18 @@ class StreamView:
             sys.stdout.write((f"\n{note}" if note else "") + "\n")
             sys.stdout.flush()
             return
-        body = None if pretty is None else f"```json\n{pretty}\n```"
-        self._render(suffix=f"\n\n*{note}*" if note else "", body=body)
+        suffix = f"\n\n*{note}*" if note else ""
+        if pretty is not None:
+            self._render(f"```json\n{pretty}\n```", suffix)
+        else:
+            self._render(unheaded(self.text) if note else self.text, suffix, plain=self.text)
 
-    def _render(self, suffix: str = "", body: str | None = None) -> None:
-        text = self.text if body is None else body
-        markdown = (f"**{self.heading}**\n\n" if self.heading else "") + text + suffix
-        bundle = {"text/markdown": markdown, "text/plain": markdown}
+    def _render(self, body: str, suffix: str = "", plain: str | None = None) -> None:
+        """Show `body` (Markdown) under the heading, `suffix` after it; frontends without Markdown
+        get `plain` in the body's place (the body itself unless given)."""
+        head = f"**{self.heading}**\n\n" if self.heading else ""
+        markdown = head + body + suffix
+        bundle = {"text/markdown": markdown, "text/plain": markdown if plain is None else head + plain + suffix}
         if self._handle is None:
             self._handle = display(bundle, raw=True, display_id=True)
         else:
@@ -155,3 +178,52 @@ def pretty_json(text: str) -> str | None:
         return jsonlib.dumps(jsonlib.loads(text), indent=2, ensure_ascii=False)
     except ValueError:
         return None
+
+
+def settled(text: str) -> str:
+    """`text` as far as it can be shown while more is coming: without a last, unfinished line of only
+    `-` or `=` (and spaces) under a line of text, which Markdown would read as that line's underline
+    and show as a heading. Most often such a line starts a list item or a rule: it waits for its
+    next character. On every render of a growing reply: the common case is one look at the last character.
+    """
+    if not text or text[-1] not in UNDERLINE_CHARS:
+        return text
+    start = text.rfind("\n") + 1
+    marks = text[start:].lstrip(LINE_PREFIX)
+    if start == 0 or not marks.strip(SPACES) or marks.strip("-=" + SPACES):
+        return text  # the first line (nothing above it), no marks, or more than marks
+    above = text[text.rfind("\n", 0, start - 1) + 1:start - 1]
+    return text[:start] if above.strip(LINE_PREFIX) else text  # under a blank line the marks make no heading
+
+
+def unheaded(text: str) -> str:
+    """Markdown source for a text that stopped short: when its last, unfinished line underlines the
+    line above into a heading (as a Markdown parser reads it: never in code, but in a list item or
+    a quote too), that line's first mark is escaped, so both lines show as the text they are.
+    Nothing of `text` is left out."""
+    start = len(settled(text))
+    if start == len(text) or not _ends_in_setext_heading(text):
+        return text
+    mark = len(text) - len(text[start:].lstrip(LINE_PREFIX))
+    return f"{text[:mark]}\\{text[mark:]}"
+
+
+def _ends_in_setext_heading(text: str) -> bool:
+    """Whether the last block of `text` (looked for inside lists and quotes) is a heading: for a text
+    whose last line holds only marks that is a setext heading, underlined by that line."""
+    blocks = _markdown_blocks()(text)
+    while blocks:
+        last = blocks[-1]
+        if last["type"] == "heading":
+            return True
+        blocks = last.get("children") if last["type"] in ("list", "list_item", "block_quote") else None
+    return False
+
+
+@cache
+def _markdown_blocks() -> Any:
+    """mistune's Markdown parser giving the block tree (as in the builder's chat view), made on first
+    use: most replies never need it."""
+    import mistune
+
+    return mistune.create_markdown(renderer=None)

@@ -1,4 +1,5 @@
-"""The small line under a reply: model, latency, tokens.
+"""The small line under a reply: model, latency, tokens (and how many of them went on reasoning,
+when the answer says: `completion_tokens_details` in chat, `output_tokens_details` in Responses).
 
 In a notebook it is a plain mime bundle (the line as grey HTML, and as text), published as it is:
 no display object, so no pass through IPython's formatters for a one-line note.
@@ -10,13 +11,22 @@ import html
 
 from IPython.display import display
 
-__all__ = ["usage_text", "show_usage"]
+__all__ = ["usage_text", "show_usage", "reasoning_tokens"]
+
+
+def reasoning_tokens(usage: dict | None) -> int:
+    """The tokens an answer says the model spent reasoning (0 when it says nothing)."""
+    details = (usage or {}).get("completion_tokens_details") or (usage or {}).get("output_tokens_details")
+    count = details.get("reasoning_tokens") if isinstance(details, dict) else None
+    return count if isinstance(count, int) and not isinstance(count, bool) else 0
 
 
 def usage_text(model: str, seconds: float, usage: dict | None, note: str = "") -> str:
     parts = [model, f"{seconds:.2f} s"]
     if usage:
-        parts.append(f"{usage.get('prompt_tokens', 0)} prompt + {usage.get('completion_tokens', 0)} completion tokens")
+        reasoning = reasoning_tokens(usage)
+        parts.append(f"{usage.get('prompt_tokens', 0)} prompt + {usage.get('completion_tokens', 0)} completion tokens"
+                     + (f" ({reasoning} reasoning)" if reasoning else ""))
     if note:
         parts.append(note)
     return " · ".join(parts)

@@ -12,6 +12,7 @@ from .arguments import WORKERS, a_model, a_number, argument, at_least, magic_arg
 from .cells import CallCounter
 from .common import SessionMagics, friendly, parse, parse_params, publish, read_variable
 from .prompts import interpolate
+from .reasoning import EFFORTS, REASONING_HELP, limit_name, with_limit_fallback
 
 
 @magics_class
@@ -28,7 +29,9 @@ class ChatMagics(SessionMagics):
               help="the chat model (default: %%config OAIMagics.chat_model, else the profile's)")
     @argument("-s", "--system", help="a system prompt for this conversation")
     @argument("-t", "--temperature", type=a_number, help="sampling temperature, 0 to 2")
-    @argument("--max-tokens", type=at_least(1), help="the most tokens the reply may have")
+    @argument("--max-tokens", type=at_least(1), help="the most tokens the reply may have (reasoning included); sent "
+              "as max_completion_tokens on the openai profile, max_tokens elsewhere, the other if the server asks")
+    @argument("--reasoning", choices=EFFORTS, metavar="EFFORT", help=REASONING_HELP)
     @argument("-p", "--param", action="append", metavar="KEY=VALUE",
               help="any other API parameter (JSON values), repeatable; with n=2 or more each choice is shown "
                    "apart, -o and _ get the list of texts, and memory keeps the first choice")
@@ -54,7 +57,7 @@ class ChatMagics(SessionMagics):
     @line_cell_magic
     def chat(self, line: str, cell: str | None = None) -> Any:
         """Ask a chat model; the reply streams into the cell as Markdown."""
-        args = parse(self.chat, line)
+        args = parse(self.chat, line, namespace=self.shell.user_ns)
         # The newline that ends every cell is no part of the question (nor of its history).
         prompt = cell.rstrip() if cell is not None else " ".join(args.prompt)
         if args.collect:
@@ -90,7 +93,9 @@ class ChatMagics(SessionMagics):
         if args.temperature is not None:
             params["temperature"] = args.temperature
         if args.max_tokens is not None:
-            params["max_tokens"] = args.max_tokens
+            params[limit_name(self.session)] = args.max_tokens
+        if args.reasoning is not None:
+            params["reasoning_effort"] = args.reasoning
         if args.json:
             params["response_format"] = {"type": "json_object"}
         if functions:
@@ -123,7 +128,8 @@ class ChatMagics(SessionMagics):
         def on_tool(name: str, arguments: str, output: str) -> None:
             views.add(0, f"\n\n> tool call: `{name}({arguments})` returned `{output[:200]}`\n\n")
 
-        reply, added = run_chat(self.session.client, params, functions, stream=stream, on_text=views.add, on_tool=on_tool)
+        reply, added = with_limit_fallback(self.session, params, lambda sent: run_chat(
+            self.session.client, sent, functions, stream=stream, on_text=views.add, on_tool=on_tool))
         views.finish_reply(reply)
         if conversation is not None:
             conversation.record(new_exchange(call, prompt, added, reply, started))

@@ -13,8 +13,9 @@ from typing import Any, Mapping, Sequence
 
 from IPython.core.error import UsageError
 
-from .common import read_variable
+from .common import key_advice, key_refused, read_variable
 from .prompts import interpolate
+from .reasoning import with_limit_fallback
 
 __all__ = ["chat_each", "collect_each"]
 
@@ -36,8 +37,9 @@ def chat_each(magics: Any, args: Any, template: str) -> Any:
         return _submit(magics, args, frame, column, prompts, params, system)
 
     def send(client: Any, prompt: str, headers: Mapping[str, str]) -> str:
-        answer = client.chat.completions.create(**params, messages=system + [{"role": "user", "content": prompt}],
-                                                extra_headers=headers)
+        body = {**params, "messages": system + [{"role": "user", "content": prompt}]}
+        answer = with_limit_fallback(magics.session, body, lambda sent: client.chat.completions.create(
+            **sent, extra_headers=headers))
         return ((answer.get("choices") or [{}])[0].get("message") or {}).get("content") or ""
 
     results = run_rows(magics.session.client, prompts, send, workers=args.workers)
@@ -119,8 +121,10 @@ def _answers(magics: Any, frame: Any, column: str, as_json: bool, prompts: Seque
     failed = [str(label) for label in out.index[marked]]
     if failed:
         first = out.loc[marked, ERROR].iloc[0]
+        next_step = (f"the server refused the key: {key_advice(magics.session)}" if any(map(key_refused, results))
+                     else "give this frame back to %%chat --each to send only those rows")
         print(f"{len(failed)} of {len(out)} rows failed (rows {', '.join(failed[:8])}{' ...' if len(failed) > 8 else ''}): "
-              f"{first}; give this frame back to %%chat --each to send only those rows")
+              f"{first}; {next_step}")
     if output:
         magics.shell.user_ns[output] = out
     return out

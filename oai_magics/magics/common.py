@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any, Callable
 
@@ -15,8 +16,8 @@ from IPython.core.magic import Magics
 from ..local_errors import LocalError
 from .arguments import HelpShown, parse
 
-__all__ = ["SessionMagics", "friendly", "parse", "parse_params", "listing", "publish", "read_variable", "local_path",
-           "error_line"]
+__all__ = ["SessionMagics", "friendly", "parse", "parse_params", "listing", "publish", "store_in", "read_variable", "local_path",
+           "error_line", "key_refused", "key_advice"]
 
 
 class SessionMagics(Magics):
@@ -46,10 +47,13 @@ def friendly(method: Callable[..., Any]) -> Callable[..., Any]:
             raise UsageError("interrupted before the magic finished: nothing was kept") from None
         except OpenAIError as exc:
             if self.session.settings.short_errors:
-                raise UsageError(error_line(exc) + _route_hint(exc, self.session)) from None
+                raise UsageError(error_line(exc) + _route_hint(exc, self.session) + _model_hint(exc, self.session)
+                               + _key_hint(exc, self.session)) from None
             raise
         except OSError as exc:  # a local file or folder: missing, a folder for a file, a file for a folder ...
             raise UsageError(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")) from None
+        finally:  # a shutdown date the models listing told while the magic ran
+            self.session.model_notes()
 
     return wrapper
 
@@ -60,6 +64,22 @@ def error_line(exc: Exception) -> str:
     if unanswered:  # the client's own advice names Client() options no magic has
         return f"{unanswered}; not re-sent: it may have run and been billed. Re-run if it had no effect"
     return f"{type(exc).__name__}: {exc}"
+
+
+def key_refused(error: object) -> bool:
+    """The server refused the key (401) or what it may do (403): sending again cannot help, another key can."""
+    return getattr(error, "status", None) in (401, 403)
+
+
+def key_advice(session: Any) -> str:
+    """How to give the active profile another key."""
+    variable = session.profile.key_env
+    return "give another with %oai key" + (f", or set ${variable} and run %oai use {session.profile_name} again"
+                                           if variable else "")
+
+
+def _key_hint(exc: Exception, session: Any) -> str:
+    return f" (the server refused the key: {key_advice(session)})" if key_refused(exc) else ""
 
 
 def _route_hint(exc: Exception, session: Any) -> str:
@@ -74,6 +94,26 @@ def _route_hint(exc: Exception, session: Any) -> str:
     if getattr(exc, "code", None) or (getattr(exc, "type", None) and not exc.message.startswith("Invalid URL")):
         return ""
     return " (the base URL has no /v1: most servers serve the API under it)"
+
+
+def _model_hint(exc: Exception, session: Any) -> str:
+    """After `model_not_found`: the models of that kind the server lists, and the setting that picks one."""
+    if getattr(exc, "code", None) != "model_not_found":
+        return ""
+    from .. import model_defaults
+    from ..client import OpenAIError
+    from .model_watch import not_found_note
+
+    named = re.search(r"model [`'\"]([^`'\"]+)[`'\"]", getattr(exc, "message", "") or "")
+    kind, model = session.last_model or ("chat", "")
+    if named and named.group(1) != model:  # a model given straight to a request (%image -m ...): told by its name
+        model, kind = named.group(1), model_defaults.kind_of(named.group(1)) or kind
+    if session.watch.models(session.profile_name) is None:  # not (yet) fetched: ask now, the answer has failed already
+        try:
+            session.watch.store(session.profile_name, session.client.models.list())
+        except OpenAIError:  # no listing: the note says where to look
+            pass
+    return f"; {not_found_note(kind, model, session.watch.models(session.profile_name))}"
 
 
 def parse_params(pairs: list[str] | None, reserved: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -113,10 +153,15 @@ def listing(items: Any) -> Any:
 def publish(shell: Any, value: Any, name: str | None) -> None:
     """Store a result that was already displayed: in `name` (-o) and in `_`, without showing it again."""
     if name:
-        if not name.isidentifier():
-            raise UsageError(f"-o needs a Python name, got {name!r}")
-        shell.user_ns[name] = value
+        store_in(shell, value, name)
     shell.displayhook.update_user_ns(value)
+
+
+def store_in(shell: Any, value: Any, name: str) -> None:
+    """A result in the variable `-o` names (a magic returning it leaves `_` to IPython)."""
+    if not name.isidentifier():
+        raise UsageError(f"-o needs a Python name, got {name!r}")
+    shell.user_ns[name] = value
 
 
 def read_variable(shell: Any, name: str) -> Any:

@@ -10,7 +10,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import line_cell_magic, magics_class, no_var_expand
 
 from .arguments import WORKERS, argument, at_least, magic_arguments
-from .common import SessionMagics, friendly, parse, publish, read_variable
+from .common import SessionMagics, friendly, key_advice, key_refused, parse, publish, read_variable, store_in
 from .oai_table import ROUTER
 from .prompts import interpolate
 
@@ -44,13 +44,14 @@ class EmbedMagics(SessionMagics):
     @argument("--plot", action="store_true", help="draw a labelled 2-D map (PCA) of the embeddings")
     @argument("--color-by", metavar="COLUMN", help="with --plot and a DataFrame input: colour the points by this column")
     @argument("--no-interpolate", action="store_true", help="send {{name}} placeholders as they are")
-    @argument("-o", "--output", metavar="NAME", help="store the embeddings DataFrame in this variable")
+    @argument("-o", "--output", metavar="NAME",
+              help="store the result (the embeddings, or with --jobs the table of jobs) in this variable")
     @argument("text", nargs="*", help="a text to embed (line form); in %%embed, one text per line")
     @no_var_expand
     @line_cell_magic
     def embed(self, line: str, cell: str | None = None) -> Any:
         """Embed texts into a DataFrame: a `text` column and one float32 column per dimension."""
-        args = parse(self.embed, line)
+        args = parse(self.embed, line, namespace=self.shell.user_ns)
         if args.jobs:
             return self._jobs(args)
         if args.collect:
@@ -76,8 +77,7 @@ class EmbedMagics(SessionMagics):
             partial = embedding_frame(texts, exc.matrix, index) if exc.matrix.shape[1] else None
             publish(self.shell, partial, args.output)
             raise UsageError(f"{exc} (the partial result, NaN where rows failed, is in `_`"
-                             f"{' and ' + args.output if args.output else ''}"
-                             f"{'' if args.no_cache else '; run it again to send only those rows'})") from None
+                             f"{' and ' + args.output if args.output else ''}{self._next_step(exc, args)})") from None
         finally:
             if cache is not None:
                 cache.close()
@@ -85,6 +85,12 @@ class EmbedMagics(SessionMagics):
         if args.output:
             self.shell.user_ns[args.output] = frame
         return self._explore(args, frame, model, colors) if (args.query or args.plot) else frame
+
+    def _next_step(self, exc: Exception, args: Any) -> str:
+        """After failed rows: a refused key is no reason to send them again; otherwise the cache keeps the rest."""
+        if key_refused(exc.__cause__):
+            return f"; the server refused the key: {key_advice(self.session)}"
+        return "" if args.no_cache else "; run it again to send only those rows"
 
     # -- inputs and the cache ------------------------------------------------------------------
     def _inputs(self, args: Any, cell: str | None) -> tuple[list[str], Any]:
@@ -133,7 +139,10 @@ class EmbedMagics(SessionMagics):
         from ..jobs.store import job_listing
 
         with stores(self.session.settings, no_cache=True) as (store, _):
-            return job_listing(store.all())
+            frame = job_listing(store.all())
+        if args.output:
+            store_in(self.shell, frame, args.output)
+        return frame
 
     def _collect(self, args: Any) -> Any:
         return collect_embeddings(self, args.collect, wait=args.wait, resend=args.resend, output=args.output,
@@ -233,7 +242,7 @@ def collect_embeddings(magics: Any, job_id: str, *, wait: bool = False, resend: 
     return frame
 
 
-@ROUTER.command("cache")
+@ROUTER.command("cache", listing=True)
 @magic_arguments(name="oai cache")
 @argument("--clear", action="store_true", help="forget the cached embeddings (all, or --model's)")
 @argument("--model", help="with --clear: only this model's")

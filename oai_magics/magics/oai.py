@@ -118,8 +118,10 @@ def show_config(magics: OAIMagics, args: Any) -> None:
     session = magics.session
     profile = session.profile
     lines = [f"profile   {profile.name}", f"server    {session.server(profile)}", f"api key   {session.key_source()}"]
-    for kind in profiles.DEFAULT_MODELS:
-        lines.append(f"{kind + ' model':<22}{session.model(kind)}")
+    from .. import model_defaults
+
+    for kind in model_defaults.kinds():
+        lines.append(f"{kind + ' model':<22}{session.model(kind, about_to_use=False)}" + ("  (legacy)" if model_defaults.is_legacy(kind) else ""))
     lines.append(f"short errors          {magics.short_errors}")
     print("\n".join(lines))
 
@@ -163,14 +165,17 @@ def use_profile(magics: OAIMagics, args: Any) -> None:
     print(describe_backend(magics.session))
 
 
-@ROUTER.command("profiles")
+@ROUTER.command("profiles", listing=True)
 @magic_arguments(name="oai profiles")
 def list_profiles(magics: OAIMagics, args: Any) -> Any:
     """The known profiles as a DataFrame."""
     import pandas as pd
 
+    from .. import model_defaults
+
+    # Each profile's model per kind: its own choice, else the package's default.
     rows = [{"name": p.name, "active": p.name == magics.session.profile_name, "base_url": magics.session.server(p),
-             "key_env": p.key_env, "sandbox": p.sandbox, **{f"{k}_model": v for k, v in p.models.items()}}
+             "key_env": p.key_env, "sandbox": p.sandbox, **{f"{k}_model": p.model(k) for k in model_defaults.kinds()}}
             for p in magics.session.profiles]
     return pd.DataFrame(rows).set_index("name")
 
@@ -199,7 +204,7 @@ def add_profile(magics: OAIMagics, args: Any) -> None:
     print(f"profile {args.name!r} added; switch to it with %oai use {args.name}")
 
 
-@ROUTER.command("history")
+@ROUTER.command("history", listing=True)
 @magic_arguments(name="oai history")
 @argument("-c", "--conversation", default="default", help="which conversation (default: 'default')")
 def history(magics: OAIMagics, args: Any) -> Any:
@@ -217,7 +222,7 @@ def history(magics: OAIMagics, args: Any) -> Any:
         model=model.where(model.notna(), None), at=pd.to_datetime(frame["at"], utc=True))
 
 
-@ROUTER.command("usage")
+@ROUTER.command("usage", listing=True)
 @magic_arguments(name="oai usage")
 def usage(magics: OAIMagics, args: Any) -> Any:
     """Requests and tokens of this session: the totals in one line, then a table with one row per request."""

@@ -11,13 +11,30 @@ from .common import listing, local_path, parse_params, publish
 from .oai_table import ROUTER
 
 
-@ROUTER.command("models")
+@ROUTER.command("models", listing=True)
 @magic_arguments(name="oai models")
 @argument("--filter", help="only models whose id contains this text")
 def models(magics: Any, args: Any) -> Any:
-    """The models the server offers, as a DataFrame."""
-    items = [m for m in magics.session.client.models.list() if not args.filter or args.filter in m["id"]]
-    return listing(items)
+    """The models the server offers, as a DataFrame: each one's shutdown date (empty when the server
+    announces none) and the kinds it is used for now; a line names the models in use it does not list."""
+    import pandas as pd
+
+    from .. import model_defaults
+
+    session = magics.session
+    everything = list(session.client.models.list())
+    session.watch.store(session.profile_name, everything)  # the freshest listing, for the shutdown notes
+    in_use = {kind: session.model(kind, about_to_use=False) for kind in model_defaults.kinds()}
+    frame = listing([m for m in everything if not args.filter or args.filter in m["id"]])
+    # A date column, NaT where the server announces no date (or sends no such field at all).
+    dates = frame["shutdown_date"] if "shutdown_date" in frame else pd.Series(None, index=frame.index, dtype=object)
+    frame["shutdown_date"] = pd.to_datetime(dates, errors="coerce", format="ISO8601")
+    frame["used_for"] = [", ".join(k for k, name in in_use.items() if name == model) for model in frame["id"]]
+    listed = {m.get("id") for m in everything}
+    unlisted = [f"{kind} {name}" for kind, name in in_use.items() if name not in listed]
+    print("in use now: " + ", ".join(f"{kind} {name}" for kind, name in in_use.items())
+          + (f" (not listed by this server: {', '.join(unlisted)})" if unlisted else ""))
+    return frame
 
 
 @ROUTER.command("moderate")
@@ -97,7 +114,8 @@ def translate(magics: Any, args: Any) -> Any:
 
 @ROUTER.command("complete")
 @magic_arguments(name="oai complete")
-@argument("-m", "--model", type=a_model, help="the completion model")
+@argument("-m", "--model", type=a_model,
+          help="the completion model (legacy: gpt-3.5-turbo-instruct, davinci-002, babbage-002)")
 @argument("--max-tokens", type=at_least(0), help="the most tokens to generate (the API's default is 16)")
 @argument("-t", "--temperature", type=a_number, help="sampling temperature")
 @argument("-p", "--param", action="append", metavar="KEY=VALUE",
@@ -138,11 +156,11 @@ def complete(magics: Any, args: Any) -> None:
 
 @ROUTER.command("edit")
 @magic_arguments(name="oai edit")
-@argument("-m", "--model", type=a_model, help="the edit model")
+@argument("-m", "--model", type=a_model, help="the edit model (legacy: text-davinci-edit-001, where a server still has it)")
 @argument("-i", "--instruction", required=True, help="how to change the text")
 @argument("text", nargs="+", help="the text to edit")
 def edit(magics: Any, args: Any) -> str:
-    """Legacy edits: the text changed as the instruction says."""
+    """Legacy edits (OpenAI removed /edits): the text changed as the instruction says."""
     answer = magics.session.client.edits.create(model=magics.session.model("edit", args.model), input=" ".join(args.text),
                                                 instruction=args.instruction)
     return answer["choices"][0]["text"]

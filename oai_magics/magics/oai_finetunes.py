@@ -17,10 +17,10 @@ def _job_frame(job: dict) -> Any:
     return listing([{k: v for k, v in job.items() if k != "events"}])  # events: `%oai finetunes events`
 
 
-@FINETUNES.command("list")
+@FINETUNES.command("list", listing=True)
 @magic_arguments(name="oai finetunes list")
 def list_jobs(magics: Any, args: Any) -> Any:
-    """The fine-tune jobs, as a DataFrame."""
+    """The legacy fine-tune jobs, as a DataFrame."""
     jobs = list(magics.session.client.fine_tunes.list())
     if not jobs:
         print("No fine-tunes yet: start one with %oai finetunes create --training-file FILE_ID")
@@ -32,11 +32,11 @@ def list_jobs(magics: Any, args: Any) -> Any:
 @magic_arguments(name="oai finetunes create")
 @argument("--training-file", required=True, type=an_id, metavar="FILE_ID", help="the uploaded training file (%%oai files upload PATH --purpose fine-tune)")
 @argument("--validation-file", type=an_id, metavar="FILE_ID", help="an uploaded validation file")
-@argument("-m", "--model", type=a_model, help="the base model (curie, davinci, ...)")
+@argument("-m", "--model", type=a_model, help="the base model (legacy fine-tunes: davinci-002, babbage-002)")
 @argument("--suffix", help="a name to add to the fine-tuned model's id")
 @argument("--epochs", type=at_least(1), help="training epochs")
 def create(magics: Any, args: Any) -> Any:
-    """Start a fine-tune job."""
+    """Start a legacy fine-tune job."""
     params = {"training_file": args.training_file, "validation_file": args.validation_file, "model": args.model,
               "suffix": args.suffix, "n_epochs": args.epochs}
     return _job_frame(magics.session.client.fine_tunes.create(**{k: v for k, v in params.items() if v is not None}))
@@ -58,7 +58,7 @@ def cancel(magics: Any, args: Any) -> Any:
     return _job_frame(magics.session.client.fine_tunes.cancel(args.job))
 
 
-@FINETUNES.command("events")
+@FINETUNES.command("events", listing=True)
 @magic_arguments(name="oai finetunes events")
 @argument("job", type=an_id, help="the fine-tune id")
 def events(magics: Any, args: Any) -> Any:

@@ -40,7 +40,7 @@ def _kind(magics: Any, job_id: str) -> str:
         return job.kind
 
 
-@JOBS.command("list")
+@JOBS.command("list", listing=True)
 @magic_arguments(name="oai jobs list")
 def list_jobs(magics: Any, args: Any) -> Any:
     """Every job, embeddings and %%chat --each rows alike, with its kind, status and counts (as last seen)."""

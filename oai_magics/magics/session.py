@@ -1,5 +1,6 @@
 """The state the magics share in one IPython session: the active profile and its client, the
-key typed with `%oai key`, the conversations, the embedded sandbox, and a log of every request."""
+key typed with `%oai key`, the conversations, the embedded sandbox, a log of every request, what the
+server's models listing says (`model_watch`), and which token-limit parameter each profile takes."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
 
+from .model_watch import ModelWatch
 from .profiles import Profile, Profiles
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -33,10 +35,13 @@ class Session:
         self.profile_name = settings.profile
         self.profiles = Profiles()  # this session's own: a profile added here is unknown elsewhere
         self._client: Client | None = None
+        self.last_model: tuple[str, str] | None = None  # (kind, name) of the model chosen last
         self._typed_keys: dict[str, Secret] = {}
         self.sandbox: Sandbox | None = None
         self.conversations: dict[str, ChatMemory] = {}  # by the name `%%chat -c NAME` gives
         self.records: list[dict] = []
+        self.watch = ModelWatch()
+        self.token_limit_names: dict[str, str] = {}  # profile -> the max-tokens parameter its server took
 
     # -- connection ----------------------------------------------------------------------------
     @property
@@ -46,10 +51,21 @@ class Session:
             raise UsageError(f"Unknown profile {self.profile_name!r}; known: {', '.join(self.profiles.names())}.")
         return found
 
-    def model(self, kind: str, chosen: str | None = None) -> str:
-        """The model to use: the flag, else `%config OAIMagics.<kind>_model`, else the profile's."""
+    def model(self, kind: str, chosen: str | None = None, *, about_to_use: bool = True) -> str:
+        """The model to use: the flag, else `%config OAIMagics.<kind>_model`, else the profile's.
+        One `about_to_use` gets a line when the server's listing says it is (nearly) shut down."""
         configured = getattr(self.settings, f"{kind}_model", "")
-        return chosen or configured or self.profile.model(kind)
+        name = chosen or configured or self.profile.model(kind)
+        if about_to_use:
+            self.last_model = (kind, name)
+            for line in self.watch.used(self.profile_name, kind, name):
+                print(line)
+        return name
+
+    def model_notes(self) -> None:
+        """Lines for models used in this magic whose listing came while it ran."""
+        for line in self.watch.notes():
+            print(line)
 
     def use(self, name: str) -> Profile:
         if self.profiles.get(name) is None:
@@ -91,6 +107,13 @@ class Session:
         return self._client
 
     def _connect(self) -> "Client":
+        client = self._new_client()
+        client.listeners.append(self._log)
+        # The listing behind the shutdown notes, on a client of its own (not a row of %oai usage).
+        self.watch.start(self.profile_name, self._new_client())
+        return client
+
+    def _new_client(self) -> "Client":
         from ..client import Client
 
         profile = self.profile
@@ -105,7 +128,6 @@ class Session:
                 raise UsageError(NO_KEY.format(name=profile.name, env=profile.key_env or "OPENAI_API_KEY"))
             client = Client(api_key=key, base_url=profile.base_url, timeout=self.settings.timeout,
                             max_retries=self.settings.max_retries)
-        client.listeners.append(self._log)
         return client
 
     def start_sandbox(self) -> "Sandbox":
@@ -129,6 +151,7 @@ class Session:
         self._client = None
 
     def close(self) -> None:
+        self.watch.close()
         self._drop_client()
         if self.sandbox is not None:
             self.sandbox.stop()

@@ -13,6 +13,7 @@ from . import textgen
 from .catalog import require_model
 from .errors import ApiError, invalid
 from .finetunes import fine_tuned_models
+from .reasoning import check_token_limit, effort_of, reasoning_tokens
 from .state import state
 from .store import new_id, now
 from .web import json_body, optional, reject_unknown, require, sse, sse_response
@@ -50,9 +51,13 @@ def limit_tokens(text: str, max_tokens: int | None) -> tuple[str, str]:
     return text, "stop"
 
 
-def usage(prompt_tokens: int, completion_tokens: int) -> dict:
-    return {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-            "total_tokens": prompt_tokens + completion_tokens}
+def usage(prompt_tokens: int, completion_tokens: int, reasoning: int | None = None) -> dict:
+    """The usage object; a reasoning model's also says how many of the completion tokens were reasoning."""
+    counts = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+              "total_tokens": prompt_tokens + completion_tokens}
+    if reasoning is not None:
+        counts["completion_tokens_details"] = {"reasoning_tokens": reasoning}
+    return counts
 
 
 def common_checks(body: dict) -> tuple[int, Any]:
@@ -181,12 +186,16 @@ async def chat_completions(request: Request) -> Response:
     reject_unknown(body, CHAT_PARAMS)
     app = state(request)
     model = require_model(body.get("model"), ("chat",), fine_tuned_models(app))
+    check_token_limit(model, body)
+    thinking = reasoning_tokens(effort_of(model, body.get("reasoning_effort"), "reasoning_effort"))
     messages = validate_messages(body)
     failure = requested_failure(messages)
     if failure is not None:
         return failed(body, failure, app.settings)
     n, stop = common_checks(body)
     max_tokens = optional(body, "max_completion_tokens", "integer", minimum=1) or optional(body, "max_tokens", "integer", minimum=1)
+    if max_tokens is not None:  # reasoning tokens count against the limit: what is left is for the reply
+        max_tokens = max(max_tokens - thinking, 0)
     prompt_tokens = sum(textgen.count_tokens(message_text(m.get("content"))) + 4 for m in messages)
     choices = []
     for index in range(n):
@@ -198,17 +207,19 @@ async def chat_completions(request: Request) -> Response:
             finish = "stop" if found else finish
         choices.append((content, call, finish))
     completion_tokens = sum(textgen.count_tokens(c or (t or {}).get("function", {}).get("arguments", "")) for c, t, _ in choices)
+    reasoning = n * thinking if model.reasoning else None
+    counts = usage(prompt_tokens, completion_tokens + (reasoning or 0), reasoning)
     base = {"id": new_id("chatcmpl-"), "created": now(), "model": model.id, "system_fingerprint": "fp_sandbox"}
     if body.get("stream"):
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-        frames = chat_stream_frames(base, choices, usage(prompt_tokens, completion_tokens) if include_usage else None)
+        frames = chat_stream_frames(base, choices, counts if include_usage else None)
         return sse_response(paced(frames, app.settings.token_delay))
     return JSONResponse({
         **base, "object": "chat.completion", "service_tier": "default",
         "choices": [{"index": i, "message": {"role": "assistant", "content": content, "refusal": None, "annotations": [],
                                              **({"tool_calls": [call]} if call else {})},
                      "logprobs": None, "finish_reason": finish} for i, (content, call, finish) in enumerate(choices)],
-        "usage": usage(prompt_tokens, completion_tokens),
+        "usage": counts,
     })
 
 

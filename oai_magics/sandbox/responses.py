@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, Response
 
 from . import textgen
 from .catalog import require_model
+from .reasoning import effort_of, reasoning_tokens, with_reasoning
 from .chat import paced
 from .conversations import append_items, conversation_id, get_conversation, item_page, items_of
 from .errors import ApiError, invalid, not_found
@@ -80,6 +81,8 @@ def new_response(app: State, body: dict) -> dict:
     """Validate a create request and build the finished response (with its bookkeeping)."""
     reject_unknown(body, CREATE_PARAMS)
     model = require_model(body.get("model"), ("chat",), fine_tuned_models(app))
+    reasoning = body.get("reasoning") if isinstance(body.get("reasoning"), dict) else {}
+    effort = effort_of(model, reasoning.get("effort"), "reasoning.effort")
     if body.get("input") is None:
         raise invalid("Missing required parameter: 'input'.", param="input", code="missing_required_parameter")
     store = optional(body, "store", "boolean", True)
@@ -96,7 +99,9 @@ def new_response(app: State, body: dict) -> dict:
     metadata = check_metadata(body.get("metadata"))
     context, conversation = context_of(app, body)
     given = input_items(body["input"])
-    outcome = generate(context + given, tools, tool_choice, text, instructions, max_output_tokens)
+    thinking = reasoning_tokens(effort)  # counted against max_output_tokens, like the visible text
+    budget = None if max_output_tokens is None else max(max_output_tokens - thinking, 0)
+    outcome = generate(context + given, tools, tool_choice, text, instructions, budget)
     created = now()
     return {
         "id": new_id("resp_"), "object": "response", "created_at": created, "status": outcome.status,
@@ -104,10 +109,10 @@ def new_response(app: State, body: dict) -> dict:
         "incomplete_details": outcome.incomplete_details, "instructions": instructions,
         "max_output_tokens": max_output_tokens, "max_tool_calls": None, "model": model.id, "output": outcome.output,
         "parallel_tool_calls": optional(body, "parallel_tool_calls", "boolean", True),
-        "previous_response_id": body.get("previous_response_id"), "reasoning": {"effort": None, "summary": None},
+        "previous_response_id": body.get("previous_response_id"), "reasoning": {"effort": effort, "summary": None},
         "service_tier": "default", "store": store, "temperature": temperature, "text": text,
         "tool_choice": tool_choice, "tools": tools, "top_logprobs": 0, "top_p": top_p, "truncation": "disabled",
-        "usage": outcome.usage, "metadata": metadata,
+        "usage": with_reasoning(outcome.usage, thinking), "metadata": metadata,
         "conversation": {"id": conversation} if conversation else None,
         "_context": context, "_input": given, "_conversation": conversation,
     }

@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 from . import textgen
 from .assistants import get_assistant
 from .catalog import require_model
+from .reasoning import effort_of
 from .thread_messages import get_thread, make_message
 from .errors import invalid, not_found
 from .finetunes import fine_tuned_models
@@ -44,7 +45,9 @@ def new_run(app: State, thread_id: str, body: dict, version: str) -> dict:
     for active in app.store.all("run", parent=thread_id, where=lambda r: r["status"] in ACTIVE):
         if advance(app, active)["status"] in ACTIVE:
             raise invalid(f"Thread {thread_id} already has an active run {active['id']}.")
-    model = require_model(body["model"], ("chat",), fine_tuned_models(app)).id if body.get("model") else assistant["model"]
+    chosen = require_model(body.get("model") or assistant["model"], ("chat",), fine_tuned_models(app))
+    effort_of(chosen, body.get("reasoning_effort"), "reasoning_effort")  # a model that does not reason refuses it
+    model = chosen.id
     for message in body.get("additional_messages") or []:
         make_message(app, thread_id, message)
     instructions = body.get("instructions") or assistant["instructions"] or ""

@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence, Union
 
 import ipywidgets as widgets
 
+from .. import model_defaults
 from ..assistants import TERMINAL, Backend, RunHandle, RunOutcome, ToolCall
 from .chat_view import ChatView
 from .key_values import KeyValueRows
@@ -61,7 +62,7 @@ class ThreadRunBuilder(widgets.VBox):
 
     def __init__(self, source: Any = None, *, api: str | None = None,
                  functions: Functions | None = None,
-                 model: str = "gpt-4o-mini", shell: Any = None, namespace: Mapping[str, Any] | None = None) -> None:
+                 model: str | None = None, shell: Any = None, namespace: Mapping[str, Any] | None = None) -> None:
         self.backend: Backend = source if isinstance(source, Backend) else _backend_for(source, api)
         self.client = getattr(self.backend, "client", None)
         self._functions = _functions(functions)
@@ -74,7 +75,7 @@ class ThreadRunBuilder(widgets.VBox):
         self._cancel_wanted = False
         self._quiet = False  # set while the worker changes the thread picker, so history is not reloaded
 
-        self._build(model)
+        self._build(model or model_defaults.default("chat"))
         self.worker = RunFollower(self)
         super().__init__(self._layout())
         self.add_class("oai-builder")
@@ -103,6 +104,8 @@ class ThreadRunBuilder(widgets.VBox):
                                         layout=widgets.Layout(width="95%", height="70px")).add_class("oai-message")
         self.files = widgets.FileUpload(description="Attach files", multiple=True, accept="").add_class("oai-files")
         self.model = widgets.Text(description="Model", placeholder="the assistant's").add_class("oai-model")
+        self.reasoning = widgets.Dropdown(description="Reasoning", options=[("the model's own", "")] + [
+            (effort, effort) for effort in model_defaults.REASONING_EFFORTS], value="").add_class("oai-reasoning")
         self.instructions = widgets.Textarea(description="Instructions", placeholder="the assistant's",
                                              layout=wide).add_class("oai-instructions")
         self.tools = widgets.Text(description="Tools", placeholder="the assistant's; or Python functions by name",
@@ -127,7 +130,8 @@ class ThreadRunBuilder(widgets.VBox):
 
     def _layout(self) -> list[widgets.Widget]:
         overrides = widgets.Accordion(children=[widgets.VBox([
-            self.model, self.instructions, self.tools, widgets.HTML("<b>Metadata</b>"), self.metadata.widget])])
+            self.model, self.reasoning, self.instructions, self.tools, widgets.HTML("<b>Metadata</b>"),
+            self.metadata.widget])])
         overrides.set_title(0, "Per-run overrides")
         overrides.selected_index = None
         return [widgets.HBox([self.assistant, self.refresh_button, self.new_assistant_button]), self.create_box,
@@ -318,7 +322,7 @@ class ThreadRunBuilder(widgets.VBox):
         tools = self._tool_specs(self.tools.value) if self.tools.value.strip() else None
         return {"assistant": self.assistant.value, "thread_id": self.thread.value or None, "message": message,
                 "model": self.model.value.strip() or None, "instructions": self.instructions.value.strip() or None,
-                "tools": tools, "metadata": self.metadata.value or None}
+                "tools": tools, "metadata": self.metadata.value or None, "reasoning": self.reasoning.value or None}
 
     def _on_submit(self, _button: Any = None) -> None:
         handle = self.handle
@@ -327,6 +331,10 @@ class ThreadRunBuilder(widgets.VBox):
             return
         outputs = self.calls.outputs
         calls: list[ToolCall] = list(self.calls.calls)
+        empty = [call["name"] for call in calls if not outputs.get(call["id"], "").strip()]
+        if empty:  # the run would go on with nothing where the model asked for a value
+            self.show_error(f"type an output for {', '.join(empty)} first (the run waits for it)")
+            return
         self.calls.submit_button.disabled = True
         self.show_error("")
         self._queue(lambda: self.worker.submit(handle, calls, outputs))

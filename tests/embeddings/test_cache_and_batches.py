@@ -93,8 +93,9 @@ def test_a_batch_job_survives_a_restart_and_is_collected(shell: Any, sandbox: Sa
     with capture_output():
         fresh.run_line_magic("oai", f"profile add test --base-url {sandbox.base_url} --key-env SANDBOX_TEST_KEY")
         fresh.run_line_magic("oai", "use test")
-    jobs, _ = run(fresh, "embed", "--jobs")
+    jobs, _ = run(fresh, "embed", "--jobs -o jobs")
     assert job.id in set(jobs["job"]) and jobs.set_index("job").loc[job.id, "inputs"] == 300
+    assert fresh.user_ns["jobs"] is jobs  # -o, like every listing
     frame, _ = run(fresh, "embed", f"--collect {job.id} --wait")
     assert list(frame["text"]) == shell.user_ns["docs"] and not frame.isna().any().any()
     assert run(fresh, "embed", "--jobs")[0].set_index("job").loc[job.id, "status"] == "completed"

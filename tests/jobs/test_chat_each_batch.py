@@ -61,7 +61,7 @@ def test_a_chat_job_is_listed_with_the_embedding_jobs_and_only_chat_collects_it(
     embedding_job, _ = run(shell, "embed", "-i docs -d 8 --batch --no-cache")
     jobs = run(shell, "embed", "--jobs")[0].set_index("job")
     assert jobs.loc[job.id, ["kind", "inputs", "model", "collect"]].tolist() == [
-        "chat", 2, "gpt-4o-mini", f"%chat --collect {job.id}"]
+        "chat", 2, "gpt-5.4-mini", f"%chat --collect {job.id}"]
     assert jobs.loc[embedding_job.id, ["kind", "inputs", "collect"]].tolist() == [
         "embeddings", 3, f"%embed --collect {embedding_job.id}"]
     assert repr(job).startswith(f"<%%chat --each job {job.id}: 2 rows") and repr(job).endswith(f"%chat --collect {job.id}>")

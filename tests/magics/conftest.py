@@ -67,6 +67,16 @@ def faults(sandbox: Sandbox) -> Iterator[Any]:
     requests.delete(sandbox.url + "/sandbox/faults", timeout=10)
 
 
+def listing_done(ip: InteractiveShell, seconds: float = 30) -> None:
+    """Wait until the active profile's background models listing has come (or failed): a test that
+    arms a fault on /v1/models must not have it taken by that request. `seconds` bounds the wait."""
+    from oai_magics.magics import session_of
+
+    session = session_of(ip)
+    ready = session.watch.ready(session.profile_name)
+    assert ready is not None and ready.wait(seconds)
+
+
 def run(ip: InteractiveShell, magic: str, line: str = "", cell: str | None = None) -> tuple[Any, Any]:
     """Run a magic; (its return value, the captured output)."""
     with capture_output() as captured:

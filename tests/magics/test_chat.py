@@ -38,7 +38,7 @@ def test_cell_streams_a_reply_and_leaves_it_in_underscore(shell: Any) -> None:
     reply = shell.user_ns["_"]
     assert "oai_magics sandbox" in reply and "Lisbon" in reply
     assert reply in out.stdout  # streamed as it came (plain text: no rich frontend here)
-    assert "gpt-4o-mini · " in out.stdout and "completion tokens" in out.stdout
+    assert "gpt-5.4-mini · " in out.stdout and "completion tokens" in out.stdout  # today's default chat model
 
 
 def test_line_form_output_variable_and_options(shell: Any) -> None:
@@ -167,7 +167,9 @@ def test_errors_are_one_line(shell: Any) -> None:
     with pytest.raises(UsageError) as info:
         shell.run_cell_magic("chat", "-m gpt-9", "hi")
     assert re.fullmatch(r"NotFoundError: 404 \(model_not_found\): The model `gpt-9` does not exist or you do "
-                        r"not have access to it\. \[param: model\] \[request id: req_[0-9a-f]{32}\]", str(info.value))
+                        r"not have access to it\. \[param: model\] \[request id: req_[0-9a-f]{32}\]; the server's chat "
+                        r"models: gpt-5\.4-mini, .* and \d+ more; pick one with -m gpt-5\.4-mini or "
+                        r"%config OAIMagics\.chat_model = 'gpt-5\.4-mini'", str(info.value))
     with pytest.raises(UsageError, match="unrecognized arguments: --bogus"):
         shell.run_cell_magic("chat", "--bogus", "hi")
     with pytest.raises(UsageError, match="Nothing to send"):

@@ -29,8 +29,9 @@ def opened(image: Any) -> Image.Image:
 
 
 def sent(sandbox: Any) -> int:
-    """How many API requests the sandbox has seen."""
-    return len(requests.get(sandbox.url + "/sandbox/requests", timeout=10).json()["requests"])
+    """How many image requests the sandbox has seen (the session's models listing may run beside them)."""
+    seen = requests.get(sandbox.url + "/sandbox/requests", timeout=10).json()["requests"]
+    return sum(1 for r in seen if r["path"].startswith("/v1/images"))
 
 
 # -- dall-e models, as before -------------------------------------------------------------------------

@@ -46,5 +46,5 @@ def test_history_has_no_trailing_newline_nan_or_nat(shell: Any) -> None:
     assert history.loc[1, "content"] == "Tell me about owls"
     assert str(history["turn"].dtype) == "int64" and str(history["interrupted"].dtype) == "bool"
     assert isinstance(history["at"].dtype, pd.DatetimeTZDtype) and not history["at"].isna().any()
-    assert history.loc[0, "model"] is None and history.loc[2, "model"] == "gpt-4o-mini"
+    assert history.loc[0, "model"] is None and history.loc[2, "model"] == "gpt-5.4-mini"
     assert not history.drop(columns="model").isna().any().any()

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from IPython.core.error import UsageError
 
-from .conftest import run
+from .conftest import listing_done, run
 
 
 def test_one_row_per_request_with_its_model_status_tokens_and_request_id(shell: Any, faults: Any) -> None:
@@ -17,6 +17,7 @@ def test_one_row_per_request_with_its_model_status_tokens_and_request_id(shell: 
     run(shell, "chat", "--no-stream", "And about Porto?")
     faults(path="/v1/embeddings", status=503, count=1)
     run(shell, "embed", "a text")  # retried once, then answered
+    listing_done(shell)  # the session's own listing (for shutdown dates) is not the request to fail
     faults(path="/v1/models", status=404, count=1)
     with pytest.raises(UsageError, match="NotFoundError"):
         run(shell, "oai", "models")
@@ -24,7 +25,7 @@ def test_one_row_per_request_with_its_model_status_tokens_and_request_id(shell: 
     assert list(full.index) == list(range(1, len(full) + 1))
     log = full[full["endpoint"] != "/assistants"]  # the profile's back end, looked up once
     assert list(log["endpoint"]) == ["/chat/completions", "/chat/completions", "/embeddings", "/models"]
-    assert list(log["model"]) == ["gpt-4o-mini", "gpt-4o-mini", "text-embedding-3-small", None]
+    assert list(log["model"]) == ["gpt-5.4-mini", "gpt-5.4-mini", "text-embedding-3-small", None]
     assert str(log["status"].dtype) == "Int64" and list(log["status"]) == [200, 200, 200, 404]
     assert list(log["retries"]) == [0, 0, 1, 0]
     assert all(log["request_id"].str.startswith("req_"))

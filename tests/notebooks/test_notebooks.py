@@ -43,7 +43,7 @@ def test_chat_streams_markdown_and_remembers(executed: dict[str, Any]) -> None:
     reply = first[0]
     assert reply.output_type == "display_data" and "text/markdown" in reply.data
     assert "oai_magics sandbox" in reply.data["text/markdown"] and "Lisbon" in reply.data["text/markdown"]
-    assert "gpt-4o-mini · " in first[1].data["text/html"] and "completion tokens" in first[1].data["text/html"]
+    assert "gpt-5.4-mini · " in first[1].data["text/html"] and "completion tokens" in first[1].data["text/html"]
     history = outputs_of(notebook, "%oai history")[0]
     assert history.data["text/html"].count("<tr>") == 5  # the system prompt, then two exchanges of two messages
     porto = outputs_of(notebook, "%%chat --new -c porto")[0].data["text/markdown"]
@@ -52,6 +52,11 @@ def test_chat_streams_markdown_and_remembers(executed: dict[str, Any]) -> None:
     assert "'source': 'oai_magics sandbox'" in facts
     tools = outputs_of(notebook, "%%chat --tools get_weather")[0].data["text/markdown"]
     assert '> tool call: `get_weather({"city": "Porto", "unit": "celsius"})`' in tools and '"temperature": 19' in tools
+    reasoning = outputs_of(notebook, "%%chat --reasoning low")
+    assert "Lisbon" in reasoning[0].data["text/markdown"] and " reasoning)" in reasoning[1].data["text/html"]
+    in_use, models = outputs_of(notebook, "%oai models")
+    assert in_use.text.startswith("in use now: chat gpt-5.4-mini, image gpt-image-1-mini")
+    assert "shutdown_date" in models.data["text/html"] and "gpt-4o-2024-05-13" in models.data["text/html"]
     moderation = outputs_of(notebook, "%oai moderate")[0].data["text/html"]
     assert "<table" in moderation and "violence" in moderation
 

@@ -94,7 +94,10 @@ def kernel(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     setup = kernel.run(f"import sys; assert sys.executable == {sys.executable!r}\n"
                        "%load_ext oai_magics\n"
                        f"%oai profile add test --base-url {sandbox.base_url} --key-env SANDBOX_TEST_KEY\n"
-                       "%oai use test")
+                       "%oai use test\n"
+                       # the session's models listing has come before any test counts requests
+                       "from oai_magics.magics import session_of\n"
+                       "assert session_of(get_ipython()).watch.ready('test').wait(30)")
     assert setup["status"] == "ok", setup
     yield kernel
     client.stop_channels()
