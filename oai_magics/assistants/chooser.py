@@ -19,7 +19,8 @@ from typing import Any, Callable
 
 from .base import RUN_TIMEOUT, Backend, Unsupported
 
-__all__ = ["BACKENDS", "PROBED", "Probed", "backend_for", "backend_name", "choose_backend", "probe", "probed"]
+__all__ = ["BACKENDS", "PROBED", "Probed", "backend_for", "backend_name", "choose_backend", "fallback_note", "probe",
+           "probed"]
 
 BACKENDS = ("responses", "assistants", "chat")
 PROBED: dict[str, "Probed"] = {}  # base URL -> what `probe` found there
@@ -57,6 +58,16 @@ def probed(client: Any) -> Probed:
     if server not in PROBED:
         PROBED[server] = probe(client)
     return PROBED[server]
+
+
+def fallback_note(client: Any) -> str | None:
+    """Why the chat back end was taken for this server when its probe could not tell, the first
+    time it is asked (the magic's first command, or a form, shows it once); None otherwise."""
+    found = PROBED.get(str(client.base_url))
+    if found is None or not found.fallback or found.told:
+        return None
+    found.told = True
+    return found.why
 
 
 def backend_for(client: Any, name: str, store: Any = None, run_timeout: float = RUN_TIMEOUT) -> Backend:

@@ -15,13 +15,12 @@ def backend_of(session: Any, requested: str | None = None) -> Any:
     """`--api` when given, else the profile's setting, else what the server said when asked (once).
     When the server's answer could not tell, the chat back end is taken and that is said once."""
     from ..assistants import choose_backend
-    from ..assistants.chooser import PROBED
+    from ..assistants.chooser import fallback_note
 
     backend = choose_backend(session.client, requested, _configured(session), run_timeout=session.settings.run_timeout)
-    found = PROBED.get(str(session.client.base_url))
-    if not (requested or _configured(session)) and found is not None and found.fallback and not found.told:
-        found.told = True
-        print(f"%assistant uses the chat API: {found.why}")
+    note = None if requested or _configured(session) else fallback_note(session.client)
+    if note:
+        print(f"%assistant uses the chat API: {note}")
     return backend
 
 
