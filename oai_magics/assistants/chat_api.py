@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
+from ..client.urls import without_userinfo
 from .base import RUN_TIMEOUT, MessageRecord, RunRecord, StepRecord, Unsupported
 from .chat_records import chat_tools, message_record, run_record, step_record
 from .chat_run import ChatRun, new_run
@@ -34,7 +35,7 @@ class ChatBackend(LocalThreads, LocalAssistants):
         self.client = client
         self.store = store
         self.run_timeout = run_timeout  # nothing is polled here; kept for the interface
-        self.server = client.base_url
+        self.server = without_userinfo(client.base_url)  # the store's key for this server: never a token
 
     def _check_tools(self, tools: Sequence[dict]) -> list[dict]:
         return chat_tools(tools)

@@ -13,12 +13,13 @@ import time
 from abc import abstractmethod
 from typing import Any, Callable, Iterator, Mapping
 
+from ..client.polling import poll_delays
 from .base import RUN_TIMEOUT, RunEvent, RunHandle, RunRecord, RunTimeout, StatusChanged, TERMINAL, TextDelta
-from .polling import poll_intervals
 
 __all__ = ["StreamOrPollRun"]
 
 STOPS = TERMINAL + ("requires_action",)  # where events() stops: the run ended, or waits for tool outputs
+RUN_POLL_CAP = 1.0  # a polled run is looked at at least every second: its reply is shown as soon as it is done
 
 
 class StreamOrPollRun(RunHandle):
@@ -83,7 +84,7 @@ class StreamOrPollRun(RunHandle):
 
     def _polled(self) -> Iterator[RunEvent]:
         deadline = time.monotonic() + self.run_timeout
-        for interval in poll_intervals():
+        for interval in poll_delays(cap=RUN_POLL_CAP):
             if self.status in STOPS:
                 return
             left = deadline - time.monotonic()

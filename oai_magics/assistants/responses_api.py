@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any, Iterator, Mapping, Sequence
 
+from ..client.urls import without_userinfo
 from .base import (RUN_TIMEOUT, ActionRequired, MessageRecord, RunEnded, RunEvent, RunRecord, StepChanged,
                    StepRecord, ThreadRecord)
 from .handle import StreamOrPollRun
@@ -41,7 +42,7 @@ class ResponsesBackend(LocalAssistants):
         self.client = client
         self.store = store
         self.run_timeout = run_timeout  # seconds a run is polled before it is given up on
-        self.server = client.base_url
+        self.server = without_userinfo(client.base_url)  # the store's key for this server: never a token
 
     def _check_tools(self, tools: Sequence[dict]) -> list[dict]:
         return flat_tools(tools)

@@ -17,7 +17,8 @@ from __future__ import annotations
 import json
 from typing import Any, Mapping
 
-from .errors import APIError, APIResponseValidationError, error_fields
+from .envelope import error_fields, is_error_envelope
+from .errors import APIError, APIResponseValidationError
 
 __all__ = ["expect_object", "as_stream"]
 
@@ -32,7 +33,7 @@ def expect_object(answer: Any, what: str, fields: Mapping[str, type] | None = No
     if not isinstance(answer, dict):
         raise APIResponseValidationError(f"{what} answered with {_described(answer)}, not the JSON object it promises",
                                          request_id=request_id)
-    if _is_error_envelope(answer):
+    if is_error_envelope(answer):
         details = error_fields(answer)
         message = details.pop("message", None) or "an error without a message"
         raise APIError(f"{what} answered 200 with an error: {message}", request_id=request_id, body=answer, **details)
@@ -48,7 +49,7 @@ def expect_object(answer: Any, what: str, fields: Mapping[str, type] | None = No
 def as_stream(answer: Any, kind: str) -> bytes | None:
     """The SSE body a streaming server would have sent for this whole answer; None for a shape that
     has no streamed equivalent. `kind` is the stream's: "chunks", "events" or "responses"."""
-    if isinstance(answer, dict) and _is_error_envelope(answer):
+    if isinstance(answer, dict) and is_error_envelope(answer):
         return _event(answer, "error")
     if kind == "chunks":
         chunks = _chunks(answer)
@@ -126,12 +127,6 @@ def _text_deltas(index: int, item: dict) -> list[dict]:
 def _event(data: Any, name: str | None = None) -> bytes:
     head = f"event: {name}\n" if name else ""
     return f"{head}data: {json.dumps(data)}\n\n".encode()
-
-
-def _is_error_envelope(answer: dict) -> bool:
-    """`{"error": {...}}` and nothing else: objects that merely have an `error` field (a failed
-    Response, a batch) carry other fields beside it."""
-    return set(answer) == {"error"} and isinstance(answer["error"], dict)
 
 
 _KINDS: dict[type, str] = {dict: "an object", list: "a list", str: "a string", bool: "a boolean", int: "a number",

@@ -58,23 +58,24 @@ def collect_each(magics: Any, job_id: str, *, wait: bool = False, resend: bool =
         if job is None or job.kind != "chat":
             known = ", ".join([j.id for j in store.all() if j.kind == "chat"][-5:]) or "none yet"
             raise UsageError(f"no %%chat --each job {job_id!r}; recent ones: {known}")
-        try:
-            results = collect_chat(magics.session.client, store, job, wait=wait)
-        except JobNotReady as exc:
-            raise UsageError(str(exc)) from None
-        failed = [row for row, result in enumerate(results) if result.error is not None]
-        if failed and resend:
-            return resend_chat(magics.session.client, store, job, failed)
+        with magics.session.client_for(job.server, f"job {job.id}") as client:  # the job's server, not the active one
+            try:
+                results = collect_chat(client, store, job, wait=wait)
+            except JobNotReady as exc:
+                raise UsageError(str(exc)) from None
+            failed = [row for row, result in enumerate(results) if result.error is not None]
+            if failed and resend:
+                return resend_chat(client, store, job, failed)
     frame = decode_frame(job.extra["frame"])
     return _answers(magics, frame, job.extra["column"], job.extra["json"], job.texts, results, output)
 
 
 def _job_store(magics: Any) -> Any:
-    """The Batch API job store, in the embedding cache's file."""
-    from ..embeddings.cache import cache_file
+    """The Batch API job store, in the embedding cache's file (`embed.store_file`)."""
     from ..jobs.store import open_store
+    from .embed import store_file
 
-    return open_store(cache_file(magics.session.settings.cache_path))
+    return open_store(store_file(magics.session))
 
 
 def _prompts(magics: Any, args: Any, frame: Any, column: str, template: str) -> list[str | None]:
