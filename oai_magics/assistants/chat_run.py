@@ -30,6 +30,11 @@ __all__ = ["ChatRun"]
 REFUSED = (400, 404, 422, 501)
 
 
+def refuses_tools(exc: Any) -> bool:
+    """Whether a refusal is about the request's tools (its parameter, or its words), not its model or key."""
+    return exc.status in REFUSED and (str(exc.param or "").startswith("tool") or "tool" in str(exc.message).lower())
+
+
 class ChatRun(RunHandle):
     """One run of an assistant on a thread of the chat back end."""
 
@@ -52,7 +57,7 @@ class ChatRun(RunHandle):
         try:
             self._answer = self.backend.client.chat.completions.create(stream=self.stream, **request)
         except APIStatusError as exc:
-            if request.get("tools") and exc.status in REFUSED:
+            if request.get("tools") and refuses_tools(exc):
                 raise Unsupported(f"this server does not take tools on chat completions (the chat back end): "
                                   f"{exc.status} {exc.message}") from None
             raise

@@ -124,6 +124,14 @@ def test_a_server_that_refuses_tools_says_so_in_one_line(shell: Any, httpserver:
         run(shell, "assistant", "run tooled Hello")
 
 
+def test_another_refusal_of_a_run_with_tools_is_not_blamed_on_the_tools(chat_shell: Any) -> None:
+    chat_shell.user_ns["spec"] = {"type": "function", "function": {"name": "noop", "parameters": {"type": "object"}}}
+    run(chat_shell, "assistant", "create unknown --api chat --model no-such-model --tools spec")
+    with pytest.raises(UsageError) as caught:
+        run(chat_shell, "assistant", "run unknown --api chat Hello")
+    assert "no-such-model" in str(caught.value) and "does not take tools" not in str(caught.value)
+
+
 @pytest.fixture(scope="module")
 def slow_chat_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     with start(data_dir=tmp_path_factory.mktemp("slow-chat"), token_delay=1.0, assistants_api=False,
