@@ -4,6 +4,7 @@
     ├── TooManyGroups                 display.plots (also a ValueError)
     ├── RunTimeout                    assistants.base (also a TimeoutError)
     ├── Unsupported                   assistants.base (also a ValueError)
+    ├── OutputsMismatch               assistants.base: tool outputs for other calls than the waiting ones
     ├── NotFound                      assistants.resolve (also a LookupError)
     ├── Stopped                       jobs.pacing: a job stopped by Ctrl-C
     ├── EmbeddingJobError             embeddings.direct: some batches failed (the partial matrix kept)

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from .base import RUN_TIMEOUT, MessageRecord
+from .base import RUN_TIMEOUT, MessageRecord, ToolCall
 from .chooser import Probed
 from .local_assistants import LocalThreads
-from .responses_api import ResponsesBackend, user_input
+from .responses_api import CANCELLED_OUTPUT, ResponsesBackend, user_input
 from .responses_records import item_message
 from .store import AssistantStore
 
@@ -44,6 +44,11 @@ class ChainedResponsesBackend(LocalThreads, ResponsesBackend):
 
     def add_message(self, thread_id: str, text: str, *, file_ids: Sequence[str] = ()) -> MessageRecord:
         return self._add_local_message(thread_id, {"item": user_input(text, file_ids)})
+
+    def _answer_cancelled(self, thread_id: str, calls: Sequence[ToolCall]) -> None:
+        """The calls a cancelled run leaves behind are answered in the thread; its next run sends that."""
+        self.store.add_messages(self.server, thread_id, [
+            {"item": {"type": "function_call_output", "call_id": call["id"], "output": CANCELLED_OUTPUT}} for call in calls])
 
     # -- how a response joins its thread: after the thread's last response -----------------------------
     def respond(self, thread_id: str, items: list[dict], settings: dict) -> Any:

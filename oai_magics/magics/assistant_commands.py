@@ -120,8 +120,10 @@ def threads(magics: Any, args: Any) -> Any:
         raise UsageError(f"%assistant threads {args.action} needs a thread id")
     if args.action == "show":
         return show_frame(magics, records_frame(backend.list_messages(args.thread)), args.output)
-    backend.delete_thread(args.thread)
-    print(f"deleted thread {args.thread}")
+    if backend.delete_thread(args.thread) is False:  # the server no longer had it: only the local row went
+        print(f"thread {args.thread} was already gone from the server: removed it from the local list")
+    else:
+        print(f"deleted thread {args.thread}")
     return None
 
 

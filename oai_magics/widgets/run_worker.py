@@ -86,8 +86,9 @@ class RunForm(Protocol):
     def select_thread(self, thread_id: str) -> None:
         """List the thread (a new one) and keep it selected for the next message."""
 
-    def idle(self) -> None:
-        """Nothing runs any more: Run is live again, Cancel is not."""
+    def idle(self, thread_id: str | None = None) -> None:
+        """Nothing runs any more: the thread picker shows `thread_id` (the run's), then it and Run
+        are live again and Cancel is not; in that order, so Run never sends to another thread."""
 
 
 class RunFollower:
@@ -161,21 +162,21 @@ class RunFollower:
             form.chat.end_reply(note="The stream broke: the partial reply is kept." if form.chat.reply_text else "")
             form.show_error(line)
             form.show_status(f"error · {self.elapsed()}")
-            form.idle()
+            form.idle(handle.thread_id)
             return RunOutcome.of(handle, status="error", error=line)
         if handle.run is not None and handle.done:  # a handle that ended without a RunEnded event
             return self.ended(handle, handle.run)
         form.chat.end_reply()
         self.show_status(handle.status, handle)  # where the stream left it, not the last status it streamed
-        form.idle()
+        form.idle(handle.thread_id)
         return RunOutcome.of(handle)
 
     def waiting(self, handle: RunHandle, event: ActionRequired) -> RunOutcome:
         form = self.form
         form.chat.end_reply()
         self.show_status("requires_action", handle, "waiting for tool outputs")
+        form.select_thread(handle.thread_id)  # before the calls: Submit answers the thread on show
         form.show_calls(event.calls)
-        form.select_thread(handle.thread_id)
         return RunOutcome.of(handle, run=event.run)
 
     def ended(self, handle: RunHandle, run: RunRecord) -> RunOutcome:
@@ -190,8 +191,7 @@ class RunFollower:
             form.show_error(f"The stream broke off ({handle.stream_broken}); the run was followed to its end by polling.",
                             notice=True)
         form.hide_calls()
-        form.idle()
-        form.select_thread(handle.thread_id)
+        form.idle(handle.thread_id)
         return RunOutcome.of(handle, run=run)
 
     # -- pieces --------------------------------------------------------------------------------

@@ -79,6 +79,23 @@ def test_create_thread_run_messages(shell: Any, api: str) -> None:
     assert "message_creation" in list(steps["type"])
 
 
+def test_a_thread_the_server_no_longer_has_leaves_the_listing(shell: Any, sandbox: Any) -> None:
+    """The responses back end indexes threads locally: one deleted elsewhere (or expired) is removed
+    from the index by a delete that meets the server's 404, and the user is told; an id neither
+    side knows is still the server's one-line 404."""
+    from oai_magics.client import Client
+
+    a(shell, "responses", "threads new --message 'Hello there' -o thread")
+    thread_id = shell.user_ns["thread"]["id"]
+    Client(api_key=sandbox.api_key, base_url=sandbox.base_url).conversations.delete(thread_id)
+    _, out = a(shell, "responses", f"threads delete {thread_id}")
+    assert out.stdout.strip() == f"thread {thread_id} was already gone from the server: removed it from the local list"
+    threads, _ = a(shell, "responses", "threads")
+    assert thread_id not in list(threads.get("id", []))
+    with pytest.raises(UsageError, match=f"404 .*No conversation found with id .{thread_id}"):
+        a(shell, "responses", f"threads delete {thread_id}")
+
+
 def test_messages_default_to_the_latest_thread_and_only_add_takes_text(shell: Any, api: str) -> None:
     with pytest.raises(UsageError, match="No run yet in this session: name a thread"):
         a(shell, api, "messages")

@@ -147,6 +147,81 @@ def check_partial(ip: InteractiveShell, server: Server, error: Any, output: str)
     assert "partial reply kept" in output, output
 
 
+# What a server can hold against a thread of the responses back end: a thread it no longer has
+# (deleted elsewhere, expired) and a function call nobody answered. `harm` does it to a fresh thread
+# of the shell's (from outside, or through the shell); then the user's cell either goes on
+# (recovered) or fails in one line with the server's words.
+TIME_TOOL = {"type": "function", "function": {"name": "get_time", "description": "The time in a city.",
+                                              "parameters": {"type": "object", "properties": {"city": {"type": "string"}},
+                                                             "required": ["city"]}}}
+RUN_ON = "%assistant run --api responses helper --thread {thread} Tell me about the tides"
+
+
+def forget_thread(ip: InteractiveShell, server: Server, thread: str) -> None:
+    server.api("DELETE", f"/conversations/{thread}")
+
+
+def leave_a_call(ip: InteractiveShell, server: Server, thread: str) -> None:
+    """Another client's turn that asked for a tool and was never answered."""
+    call = {"type": "function_call", "call_id": "call_left", "name": "get_time", "arguments": "{}"}
+    server.api("POST", f"/conversations/{thread}/items", json={"items": [call]})
+
+
+def cancel_a_waiting_run(ip: InteractiveShell, server: Server, thread: str) -> None:
+    """A run of ours that asked for a tool, cancelled while it waited for the output."""
+    ip.user_ns["time_tool"] = TIME_TOOL
+    for cell in ("%assistant create --api responses clock --model gpt-4o-mini --tools time_tool",
+                 f"%assistant run --api responses clock --thread {thread} What time is it in Oslo?",
+                 "%assistant cancel --api responses"):
+        error, output = run_cell(ip, cell)
+        assert error is None, output
+    assert "cancelled" in output, output
+
+
+@dataclass(frozen=True)
+class ThreadFault:
+    name: str
+    harm: Any  # (shell, server, thread id) -> None: what the server (or the user) did to the thread
+    cell: str  # {thread} stands for the thread's id
+    outcome: str
+    words: tuple[str, ...] = ()  # the outcome's line (a failure's, or what a recovery prints) says these
+
+
+THREAD_FAULTS = [
+    ThreadFault("a 404 thread deleted", forget_thread, "%assistant threads --api responses delete {thread}", RECOVERED,
+                ("already gone from the server", "removed it from the local list")),
+    ThreadFault("a 404 thread run on", forget_thread, RUN_ON, FAILED, ("404", "No conversation found", "{thread}")),
+    ThreadFault("an unanswered call run on", leave_a_call, RUN_ON, FAILED,
+                ("400", "No tool output found for function call call_left")),
+    ThreadFault("a call left by a cancelled run", cancel_a_waiting_run, RUN_ON, RECOVERED),
+]
+
+
+@pytest.mark.parametrize("fault", THREAD_FAULTS, ids=[fault.name for fault in THREAD_FAULTS])
+def test_thread_fault(fault: ThreadFault, shell: InteractiveShell, server: Server) -> None:
+    for cell in ("%assistant create --api responses helper --model gpt-4o-mini",
+                 "%assistant threads --api responses new --title Tides -o thread"):
+        error, output = run_cell(shell, cell)
+        assert error is None, output
+    thread = shell.user_ns["thread"]["id"]
+    fault.harm(shell, server, thread)
+    error, output = run_cell(shell, fault.cell.format(thread=thread))
+    assert not INTERNALS.search(output), output
+    words = [word.format(thread=thread) for word in fault.words]
+    if fault.outcome == FAILED:
+        assert isinstance(error, UsageError), output
+        line = str(error)
+        assert "\n" not in line and len(line) < 400 and all(word in line for word in words), line
+        return
+    assert error is None, output
+    assert all(word in output for word in words), output
+    if fault.cell == RUN_ON:
+        assert shell.user_ns["_"].status == "completed", output
+    else:
+        run_cell(shell, "threads = %assistant threads --api responses")
+        assert thread not in list(shell.user_ns["threads"].get("id", [])), shell.user_ns["threads"]
+
+
 def usage_retries(ip: InteractiveShell, path: str) -> int:
     """The retries `%oai usage` counts for requests to `path` (a `retries` or an `attempts` column)."""
     with capture_output():
