@@ -1,9 +1,9 @@
-"""Assistants, threads and runs behind one interface, on two APIs.
+"""Assistants, threads and runs behind one interface, on three APIs.
 
-`backend_for(client, "assistants" | "responses", store=...)` gives a `Backend` (see `base` for the
+`backend_for(client, "assistants" | "responses" | "chat", store=...)` gives a `Backend` (see `base` for the
 interface, the record shapes and the run events a UI consumes; `driver.drive` for the tool loop).
 `choose_backend(client, requested, configured)` picks one the way `%assistant` and the form both do
-(`chooser`); `probe(client)` finds which API a server speaks.
+(`chooser`); `probe(client)` finds which APIs a server speaks.
 """
 
 from __future__ import annotations

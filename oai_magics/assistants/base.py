@@ -1,15 +1,17 @@
 """The interface every assistants back end implements, and what a run reports while it goes.
 
-Two back ends sit behind it (see `oai_magics.assistants.backend_for`):
+Three back ends sit behind it (see `oai_magics.assistants.backend_for`):
 
 - `assistants`: the Assistants API v2 (v1 by client configuration), served by the sandbox and the
   few servers that still have it;
 - `responses`: the Responses + Conversations APIs. An assistant is a local record, a thread is a
   conversation, a run is a response on it, and "requires action" is a response that completed
-  with `function_call` items.
+  with `function_call` items;
+- `chat`: chat completions only (llama.cpp, Ollama, LM Studio, vLLM ...). Assistants, threads,
+  messages and runs are all local records; a run is a chat completion over the thread's messages.
 
 Everything a back end hands out is a plain dict of one of the `*Record` shapes below, the same on
-both back ends, so tables (`oai_magics.frames.listing_frame`) and forms read alike. Each record
+every back end, so tables (`oai_magics.frames.listing_frame`) and forms read alike. Each record
 keeps what the server sent under `raw`.
 
 A run is driven through a `RunHandle`:
@@ -51,9 +53,9 @@ __all__ = [
     "RunHandle", "Backend", "BackendName", "TERMINAL", "UNSUCCESSFUL", "ACTIVE", "why_ended", "reason", "RunTimeout", "RUN_TIMEOUT",
 ]
 
-BackendName = Literal["responses", "assistants"]
+BackendName = Literal["responses", "assistants", "chat"]
 
-#: Run statuses, in the Assistants API's words on both back ends.
+#: Run statuses, in the Assistants API's words on every back end.
 TERMINAL = ("completed", "failed", "cancelled", "expired", "incomplete")
 UNSUCCESSFUL = ("failed", "expired", "incomplete")  # the terminal statuses that are a problem to report
 ACTIVE = ("queued", "in_progress", "requires_action", "cancelling")

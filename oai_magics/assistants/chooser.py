@@ -1,20 +1,41 @@
 """Which assistants back end a server gets, decided in one place for `%assistant` and the form.
 
 The back end asked for (`--api`, the form's `api=`), else the profile's setting, else what the
-server answered when it was asked which API it speaks: asked once per server and remembered, so
+server answered when it was asked which APIs it has: asked once per server and remembered, so
 the magic and the form agree and neither asks again.
+
+The probe, in order: api.openai.com gets `responses` (it retired the Assistants API); a server
+that answers GET /assistants gets `assistants`; one that makes (and then deletes) a conversation
+gets `responses`; one that has /responses but no Conversations API gets `responses` with threads
+kept as chains of responses; any other gets `chat`, which works wherever chat completions do. A
+server that answers the probe with something else than "here" or "not here" (a 500, a page that is
+not JSON) gets `chat` too, and the line that says so is shown once, at the first command.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Callable
 
 from .base import RUN_TIMEOUT, Backend, Unsupported
 
-__all__ = ["BACKENDS", "PROBED", "backend_for", "backend_name", "choose_backend", "probe"]
+__all__ = ["BACKENDS", "PROBED", "Probed", "backend_for", "backend_name", "choose_backend", "fallback_note", "probe",
+           "probed"]
 
-BACKENDS = ("responses", "assistants")
-PROBED: dict[str, str] = {}  # base URL -> the back end its server wants (what `probe` found)
+BACKENDS = ("responses", "assistants", "chat")
+PROBED: dict[str, "Probed"] = {}  # base URL -> what `probe` found there
+
+
+@dataclass
+class Probed:
+    """What a server was found to speak: the back end it gets, and why, in words."""
+
+    name: str
+    why: str
+    conversations: bool = True  # responses: the server keeps conversations (else a thread is a chain)
+    stores_responses: bool = True  # a chain can name its last response (else its items are sent again)
+    fallback: bool = False  # the probe could not tell: `chat` was taken as what works everywhere
+    told: bool = False  # the fallback's line has been shown once
 
 
 def choose_backend(client: Any, requested: str | None = None, configured: str | None = None, *,
@@ -27,10 +48,26 @@ def backend_name(client: Any, requested: str | None = None, configured: str | No
     """`requested` when given, else `configured`, else the (remembered) answer of `probe`."""
     if requested or configured:
         return str(requested or configured)
+    return probed(client).name
+
+
+def probed(client: Any) -> Probed:
+    """What `probe` found for this server, asked once. A server that cannot be reached, or refuses
+    the key, raises (nothing is remembered: it is asked again next time)."""
     server = str(client.base_url)
     if server not in PROBED:
         PROBED[server] = probe(client)
     return PROBED[server]
+
+
+def fallback_note(client: Any) -> str | None:
+    """Why the chat back end was taken for this server when its probe could not tell, the first
+    time it is asked (the magic's first command, or a form, shows it once); None otherwise."""
+    found = PROBED.get(str(client.base_url))
+    if found is None or not found.fallback or found.told:
+        return None
+    found.told = True
+    return found.why
 
 
 def backend_for(client: Any, name: str, store: Any = None, run_timeout: float = RUN_TIMEOUT) -> Backend:
@@ -40,27 +77,66 @@ def backend_for(client: Any, name: str, store: Any = None, run_timeout: float = 
         from .assistants_api import AssistantsBackend
 
         return AssistantsBackend(client, run_timeout)
-    if name == "responses":
-        from .responses_api import ResponsesBackend
-        from .store import AssistantStore
+    if name not in BACKENDS:
+        raise Unsupported(f"unknown assistants back end {name!r}; choose one of: {', '.join(BACKENDS)}")
+    from .store import AssistantStore
 
-        return ResponsesBackend(client, store or AssistantStore.default(), run_timeout)
-    raise Unsupported(f"unknown assistants back end {name!r}; choose one of: {', '.join(BACKENDS)}")
+    store = store or AssistantStore.default()
+    if name == "chat":
+        from .chat_api import ChatBackend
+
+        return ChatBackend(client, store, run_timeout)
+    found = PROBED.get(str(client.base_url))
+    if found is not None and not found.conversations:
+        from .responses_chain import ChainedResponsesBackend
+
+        return ChainedResponsesBackend(client, store, run_timeout, found)
+    from .responses_api import ResponsesBackend
+
+    return ResponsesBackend(client, store, run_timeout)
 
 
-def probe(client: Any) -> str:
-    """Which back end a server wants. api.openai.com retired the Assistants API, so it gets
-    `responses`; another server gets `assistants` when GET /assistants answers, `responses` when
-    that route is missing (404/405). Any other failure is raised: it says nothing either way."""
-    from ..client import APIStatusError
+def probe(client: Any) -> Probed:
+    """Which back end a server wants (see the module's docstring for the order of the questions)."""
+    from ..client import APIConnectionError, AuthenticationError, OpenAIError, PermissionDeniedError
     from ..client.urls import host_of
 
     if host_of(client.base_url) == "api.openai.com":
-        return "responses"
+        return Probed("responses", "api.openai.com retired the Assistants API")
     try:
-        client.assistants.list(limit=1)
+        if _present(lambda: client.assistants.list(limit=1)):
+            return Probed("assistants", "the server has the Assistants API")
+        if _present(lambda: _conversation_round_trip(client)):
+            return Probed("responses", "the server has the Responses and Conversations APIs")
+        if _present(client.responses.create):  # no body: refused as invalid where the route exists
+            return Probed("responses", "the server has the Responses API without Conversations: "
+                                       "a thread is a chain of responses", conversations=False)
+    except (APIConnectionError, AuthenticationError, PermissionDeniedError):
+        raise  # about the server or the key, not about its APIs: say so, ask again later
+    except OpenAIError as exc:
+        first = str(exc).splitlines()[0][:120]
+        return Probed("chat", f"the server's answer did not say which APIs it has ({first}); chat completions "
+                              "work on every server", fallback=True)
+    return Probed("chat", "the server has neither the Assistants nor the Responses API")
+
+
+def _present(ask: Callable[[], Any]) -> bool:
+    """Whether the route `ask` calls exists: it answers (or refuses the request as invalid: 400,
+    422), or is missing (404, 405). Any other failure is raised."""
+    from ..client import APIStatusError
+
+    try:
+        ask()
     except APIStatusError as exc:
         if exc.status_code in (404, 405):
-            return "responses"
+            return False
+        if exc.status_code in (400, 422):
+            return True
         raise
-    return "assistants"
+    return True
+
+
+def _conversation_round_trip(client: Any) -> None:
+    """Make an empty conversation and delete it again: only a server that keeps them can."""
+    made = client.conversations.create()
+    client.conversations.delete(made["id"])

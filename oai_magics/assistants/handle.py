@@ -1,5 +1,6 @@
-"""What both back ends' run handles share: read a stream, fall back to polling when it breaks, poll
-until the run waits or ends, then close with the run's outcome.
+"""What the run handles of the back ends with server-side runs (responses, assistants) share: read a
+stream, fall back to polling when it breaks, poll until the run waits or ends, then close with the
+run's outcome.
 
 A back end's handle supplies four steps: how to read one stream item, how to fetch the run, what
 to do between polls, and the closing events (`_settle`).

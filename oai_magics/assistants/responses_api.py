@@ -9,14 +9,15 @@ cancelled; a round of tool outputs is a new response on the same conversation ca
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
-from ..client.urls import without_userinfo
-from .base import (RUN_TIMEOUT, ActionRequired, AssistantRecord, MessageRecord, RunEnded, RunEvent, RunRecord, StepChanged,
-                   StepRecord, ThreadRecord, ToolCall)
 from ..client.responses_stream import ResponseAccumulator
+from ..client.urls import without_userinfo
+from .base import (RUN_TIMEOUT, ActionRequired, MessageRecord, RunEnded, RunEvent, RunRecord, StepChanged,
+                   StepRecord, ThreadRecord, ToolCall)
 from .handle import StreamOrPollRun
-from .resolve import NotFound, pick_assistant
+from .local_assistants import LocalAssistants
+from .resolve import NotFound
 from .responses_records import flat_tools, item_message, item_step, run_from_response
 from .store import AssistantStore
 
@@ -24,26 +25,19 @@ __all__ = ["ResponsesBackend", "ResponsesRun"]
 
 # The output a call gets when its run is cancelled while waiting for it; the model reads it next turn.
 CANCELLED_OUTPUT = "cancelled: the run was cancelled before this call was answered"
-ASSISTANT_FIELDS = ("name", "model", "instructions", "tools", "metadata", "file_ids", "response_format")
-
-
-def _assistant(record: dict) -> AssistantRecord:
-    return AssistantRecord(id=record["id"], object="assistant", name=record.get("name"), model=record["model"],
-                           instructions=record.get("instructions"), tools=list(record.get("tools") or []),
-                           metadata=dict(record.get("metadata") or {}), created_at=record["created_at"], raw=record)
 
 
 def _file_ids(record: dict) -> list[str]:
     return list(record.get("file_ids") or [])
 
 
-def _user_input(text: str, file_ids: Sequence[str]) -> dict:
+def user_input(text: str, file_ids: Sequence[str]) -> dict:
     parts: list[dict] = [{"type": "input_text", "text": text}]
     parts += [{"type": "input_file", "file_id": f} for f in file_ids]
     return {"type": "message", "role": "user", "content": parts}
 
 
-class ResponsesBackend:
+class ResponsesBackend(LocalAssistants):
     """The Responses + Conversations APIs, with assistants and the thread index kept locally."""
 
     name = "responses"
@@ -54,49 +48,14 @@ class ResponsesBackend:
         self.run_timeout = run_timeout  # seconds a run is polled before it is given up on
         self.server = without_userinfo(client.base_url)  # the store's key for this server: never a token
 
-    # -- assistants (local records) ---------------------------------------------------------------
-    def list_assistants(self) -> list[AssistantRecord]:
-        return [_assistant(r) for r in self.store.assistants(self.server)]
-
-    def create_assistant(self, *, name: str | None, model: str, instructions: str | None = None,
-                         tools: Sequence[dict] = (), metadata: Mapping[str, str] | None = None,
-                         **extra: Any) -> AssistantRecord:
-        flat_tools(tools)  # refuse a tool this API cannot take now, not at the first run
-        body = {"name": name, "model": model, "instructions": instructions, "tools": list(tools),
-                "metadata": dict(metadata or {}), "file_ids": [], **extra}
-        return _assistant(self.store.add_assistant(self.server, body))
-
-    def get_assistant(self, assistant: str) -> AssistantRecord:
-        return pick_assistant(self.list_assistants(), assistant)
-
-    def update_assistant(self, assistant: str, **changes: Any) -> AssistantRecord:
-        unknown = set(changes) - set(ASSISTANT_FIELDS)
-        if unknown:
-            raise ValueError(f"an assistant has no setting {', '.join(sorted(unknown))}")
-        if "tools" in changes:
-            flat_tools(changes["tools"])
-        return self._change_assistant(assistant, lambda record: {**record, **changes})
-
-    def _change_assistant(self, assistant: str, change: Callable[[dict], dict]) -> AssistantRecord:
-        """Apply `change` to the stored record as it is now (another kernel may have changed it)."""
-        assistant_id = self.get_assistant(assistant)["id"]
-        record = self.store.change_assistant(self.server, assistant_id, change)
-        if record is None:
-            raise NotFound(f"assistant {assistant_id!r} was deleted meanwhile")
-        return _assistant(record)
-
-    def delete_assistant(self, assistant: str) -> None:
-        self.store.delete_assistant(self.server, self.get_assistant(assistant)["id"])
+    def _check_tools(self, tools: Sequence[dict]) -> list[dict]:
+        return flat_tools(tools)
 
     # -- threads (conversations, indexed locally) and messages (conversation items) -----------------
-    def list_threads(self) -> list[ThreadRecord]:
-        return [ThreadRecord(id=t["id"], object="thread", title=t["title"], metadata=t["metadata"],
-                             created_at=t["created_at"], raw=t) for t in self.store.threads(self.server)]
-
     def create_thread(self, messages: Sequence[str] = (), *, metadata: Mapping[str, str] | None = None,
                       title: str | None = None) -> ThreadRecord:
         meta = {**({"title": title} if title else {}), **dict(metadata or {})}
-        body: dict[str, Any] = {"items": [_user_input(text, ()) for text in messages]}
+        body: dict[str, Any] = {"items": [user_input(text, ()) for text in messages]}
         if meta:
             body["metadata"] = meta
         raw = self.client.conversations.create(**body)
@@ -130,10 +89,20 @@ class ResponsesBackend:
         return [m for m in (item_message(i, thread_id) for i in items) if m is not None]
 
     def add_message(self, thread_id: str, text: str, *, file_ids: Sequence[str] = ()) -> MessageRecord:
-        added = self.client.conversations.items.create(thread_id, items=[_user_input(text, file_ids)])
+        added = self.client.conversations.items.create(thread_id, items=[user_input(text, file_ids)])
         message = item_message((added.get("data") or [{}])[0], thread_id)
         assert message is not None, "the server answered an added message with its item"
         return message
+
+    # -- how a response joins its thread: on the conversation ---------------------------------------
+    def respond(self, thread_id: str, items: list[dict], settings: dict) -> Any:
+        """Ask for one response of a run on the thread, with `items` as its new input; in the
+        background, so it can be polled and cancelled."""
+        body = {**settings, "conversation": thread_id, "input": items, "background": True, "store": True}
+        return self.client.responses.create(**{k: v for k, v in body.items() if v not in (None, {})})
+
+    def answered(self, thread_id: str, response: dict) -> None:
+        """A response of a run on the thread ended: the conversation keeps it by itself."""
 
     # -- runs (chains of responses) and steps (their output items) ----------------------------------
     def start_run(self, assistant: str, *, thread_id: str | None = None, message: str | None = None,
@@ -149,7 +118,7 @@ class ResponsesBackend:
                     "reasoning": {"effort": reasoning} if reasoning else None}
         files = [*record["raw"].get("file_ids", []), *file_ids]
         handle = ResponsesRun(self, thread_id, record["id"], settings, stream)
-        handle.send([_user_input(message, files)] if message else [])
+        handle.send([user_input(message, files)] if message else [])
         return handle
 
     def resume_run(self, thread_id: str, run_id: str, *, stream: bool = True) -> "ResponsesRun":
@@ -163,6 +132,7 @@ class ResponsesBackend:
             settings["reasoning"] = {"effort": effort}
         handle = ResponsesRun(self, thread_id, record["id"], settings, stream)
         handle.run_key, handle._latest_id = run_id, latest["id"]
+        handle._answered.add(latest["id"])  # its end was told when it came
         handle.take(latest)
         return handle
 
@@ -234,6 +204,7 @@ class ResponsesRun(StreamOrPollRun):
         self.response: dict = {}
         self._latest_id: str | None = None  # the newest response of the chain recorded in the index
         self._outputs: dict[str, str] = {}  # tool outputs sent, recorded with the response they start
+        self._answered: set[str] = set()  # the responses whose end the thread has been told of
         self._reader = ResponseAccumulator()  # reads the stream of the latest response
 
     @property
@@ -241,9 +212,8 @@ class ResponsesRun(StreamOrPollRun):
         return self.backend.client
 
     def send(self, items: list[dict]) -> None:
-        """One response of the run: the settings again, and the new input items."""
-        body = {**self.settings, "conversation": self.thread_id, "input": items, "background": True, "store": True}
-        answer = self.client.responses.create(stream=self.stream, **{k: v for k, v in body.items() if v not in (None, {})})
+        """One response of the run: the settings again, and the new input items in the thread's context."""
+        answer = self.backend.respond(self.thread_id, items, {**self.settings, "stream": self.stream})
         if isinstance(answer, dict):
             self._stream = None
             self.take(answer)
@@ -266,6 +236,9 @@ class ResponsesRun(StreamOrPollRun):
             self._outputs = {}
         self._latest_id = response_id
         assert self.run_key is not None, "a response without an id"
+        if response.get("status") in ("completed", "incomplete") and response_id not in self._answered:
+            self._answered.add(response_id)  # a stream and a poll may both bring the final response
+            self.backend.answered(self.thread_id, response)
         self.state.run = run_from_response(self.run_key, self.thread_id, self.assistant_id, response)
         return self.state.run
 

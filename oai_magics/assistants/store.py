@@ -1,4 +1,5 @@
-"""The local store of the responses back end: assistant records, the thread index, the run index.
+"""The local store of the responses and chat back ends: assistant records, the thread index, the
+run index, and (for the chat back end, whose server keeps nothing) each thread's messages and runs.
 
 The Responses API keeps no assistants and cannot list conversations, so these live in a small
 SQLite file in the user's config folder (`$OAI_MAGICS_CONFIG_DIR`, else `$XDG_CONFIG_HOME/oai_magics`,
@@ -33,6 +34,10 @@ CREATE TABLE IF NOT EXISTS threads (server TEXT, id TEXT, title TEXT, metadata T
 CREATE TABLE IF NOT EXISTS runs (server TEXT, id TEXT, thread_id TEXT, assistant_id TEXT, responses TEXT,
                                  outputs TEXT, created_at INTEGER, cancelled INTEGER DEFAULT 0,
                                  PRIMARY KEY (server, id));
+CREATE TABLE IF NOT EXISTS messages (server TEXT, id TEXT, thread_id TEXT, body TEXT, created_at INTEGER,
+                                     PRIMARY KEY (server, id));
+CREATE TABLE IF NOT EXISTS local_runs (server TEXT, id TEXT, thread_id TEXT, body TEXT, created_at INTEGER,
+                                       PRIMARY KEY (server, id));
 """
 
 
@@ -111,6 +116,50 @@ class AssistantStore:
         with self._change() as db:
             db.execute("DELETE FROM threads WHERE server = ? AND id = ?", (server, thread_id))
             db.execute("DELETE FROM runs WHERE server = ? AND thread_id = ?", (server, thread_id))
+            db.execute("DELETE FROM messages WHERE server = ? AND thread_id = ?", (server, thread_id))
+            db.execute("DELETE FROM local_runs WHERE server = ? AND thread_id = ?", (server, thread_id))
+
+    # -- messages kept here (chat back end): in the order they were added ------------------------
+    def add_messages(self, server: str, thread_id: str, bodies: list[dict]) -> list[dict]:
+        """Append messages to a thread in one transaction; each gets an id and a creation time."""
+        with self._change() as db:
+            return _append(db, server, thread_id, bodies)
+
+    def answer_messages(self, server: str, thread_id: str, response_id: str, outputs: list[dict]) -> None:
+        """The thread's messages not yet answered were taken by response `response_id`, which
+        answered with `outputs`: both noted in one transaction (a chain's head is the last answer)."""
+        with self._change() as db:
+            rows = db.execute("SELECT id, body FROM messages WHERE server = ? AND thread_id = ?", (server, thread_id))
+            for message_id, body in rows.fetchall():
+                message = json.loads(body)
+                if not message.get("response_id"):
+                    db.execute("UPDATE messages SET body = ? WHERE server = ? AND id = ?",
+                               (json.dumps({**message, "response_id": response_id}), server, message_id))
+            _append(db, server, thread_id, [{**output, "response_id": response_id} for output in outputs])
+
+    def remove_messages(self, server: str, message_ids: list[str]) -> None:
+        with self._change() as db:
+            db.executemany("DELETE FROM messages WHERE server = ? AND id = ?", [(server, i) for i in message_ids])
+
+    def messages(self, server: str, thread_id: str) -> list[dict]:
+        rows = self._run("SELECT body FROM messages WHERE server = ? AND thread_id = ? ORDER BY rowid", server, thread_id)
+        return [json.loads(body) for (body,) in rows]
+
+    # -- runs kept here whole (chat back end) ----------------------------------------------------
+    def save_run(self, server: str, run: dict) -> None:
+        """Store a run as it is now (`id`, `thread_id`, `created_at` and whatever else it holds)."""
+        # An upsert, not a replace: the row keeps its place among runs started in the same second.
+        self._run("INSERT INTO local_runs VALUES (?, ?, ?, ?, ?) ON CONFLICT (server, id) DO UPDATE SET body = excluded.body",
+                  server, run["id"], run["thread_id"], json.dumps(run), run["created_at"])
+
+    def local_run(self, server: str, run_id: str) -> dict | None:
+        rows = self._run("SELECT body FROM local_runs WHERE server = ? AND id = ?", server, run_id)
+        return json.loads(rows[0][0]) if rows else None
+
+    def local_runs(self, server: str, thread_id: str) -> list[dict]:
+        rows = self._run("SELECT body FROM local_runs WHERE server = ? AND thread_id = ? ORDER BY created_at, rowid",
+                         server, thread_id)
+        return [json.loads(body) for (body,) in rows]
 
     # -- runs: a run is a chain of responses (one more per round of tool outputs) ------------------
     def add_run(self, server: str, run_id: str, thread_id: str, assistant_id: str, created_at: int) -> None:
@@ -145,6 +194,13 @@ class AssistantStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _append(db: sqlite3.Connection, server: str, thread_id: str, bodies: list[dict]) -> list[dict]:
+    made = [{"id": f"msg_{uuid.uuid4().hex[:24]}", "created_at": int(time.time()), **body} for body in bodies]
+    db.executemany("INSERT INTO messages VALUES (?, ?, ?, ?, ?)",
+                   [(server, m["id"], thread_id, json.dumps(m), m["created_at"]) for m in made])
+    return made
 
 
 def _run_row(row: tuple) -> dict:

@@ -24,8 +24,8 @@ from typing import Any, Callable, Iterator, Protocol
 
 from .errors import APIError, APIResponseValidationError, OpenAIError
 
-__all__ = ["Choice", "Reply", "Accumulator", "ChunkAccumulator", "consume", "reply_from_answer", "checked_index",
-           "MAX_INDEX_AHEAD"]
+__all__ = ["Choice", "Reply", "Accumulator", "ChunkAccumulator", "consume", "pieces_of", "reply_from_answer",
+           "checked_index", "MAX_INDEX_AHEAD"]
 
 OnText = Callable[[int, str], None]
 # How far past the last choice (or output item, or content part) a server may name a new one. Indices
@@ -198,7 +198,7 @@ def consume(stream: Iterator[Any], accumulator: Accumulator, on_text: OnText | N
     """
     try:
         for chunk in stream:
-            for index, piece in _pieces(accumulator, chunk, stream):
+            for index, piece in pieces_of(accumulator, chunk, stream):
                 if on_text is not None:
                     on_text(index, piece)
     except KeyboardInterrupt:
@@ -212,7 +212,7 @@ def consume(stream: Iterator[Any], accumulator: Accumulator, on_text: OnText | N
     return accumulator.reply
 
 
-def _pieces(accumulator: Accumulator, chunk: Any, stream: Any) -> list[tuple[int, str]]:
+def pieces_of(accumulator: Accumulator, chunk: Any, stream: Any) -> list[tuple[int, str]]:
     """The accumulator's text pieces for one chunk; a chunk of a shape it cannot read (a server that
     speaks the format only roughly) ends the reply like a broken stream, keeping what came before."""
     try:

@@ -2,7 +2,7 @@
 
 Subcommands are a table (`assistant_table.ROUTER`), filled by the handler modules imported below:
 `assistant_commands` (assistants, threads, messages, files, the form) and `assistant_runs` (run,
-submit, cancel, runs, steps). `--api responses|assistants` may stand before the subcommand or
+submit, cancel, runs, steps). `--api responses|assistants|chat` may stand before the subcommand or
 among its options.
 """
 

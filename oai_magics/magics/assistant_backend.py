@@ -12,10 +12,16 @@ __all__ = ["backend_of", "describe_backend"]
 
 
 def backend_of(session: Any, requested: str | None = None) -> Any:
-    """`--api` when given, else the profile's setting, else what the server said when asked (once)."""
+    """`--api` when given, else the profile's setting, else what the server said when asked (once).
+    When the server's answer could not tell, the chat back end is taken and that is said once."""
     from ..assistants import choose_backend
+    from ..assistants.chooser import fallback_note
 
-    return choose_backend(session.client, requested, _configured(session), run_timeout=session.settings.run_timeout)
+    backend = choose_backend(session.client, requested, _configured(session), run_timeout=session.settings.run_timeout)
+    note = None if requested or _configured(session) else fallback_note(session.client)
+    if note:
+        print(f"%assistant uses the chat API: {note}")
+    return backend
 
 
 def _configured(session: Any) -> str | None:
@@ -35,9 +41,9 @@ def describe_backend(session: Any) -> str:
     if host_of(session.server(session.profile)) == "api.openai.com":
         return "%assistant uses the responses API (api.openai.com retired the Assistants API)"
     try:
-        from ..assistants import backend_name
+        from ..assistants.chooser import probed
 
-        return f"%assistant uses the {backend_name(session.client)} API (asked the server)"
+        found = probed(session.client)
     except UsageError:  # no key yet: the line above says so
         return "%assistant back end: found on first use"
     except OpenAIError as exc:  # the server is away or refused: say so, decide later
@@ -46,3 +52,5 @@ def describe_backend(session: Any) -> str:
             return (f"the server refused the key ({reason}): {key_advice(session)}\n"
                     "%assistant back end: found on first use")
         return f"%assistant back end: not known yet ({reason}); it is found on first use"
+    found.told = found.told or found.fallback  # said here: the first run need not say it again
+    return f"%assistant uses the {found.name} API (asked the server: {found.why})"

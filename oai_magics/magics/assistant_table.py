@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 from IPython.core.error import UsageError
 
+from ..assistants.chooser import BACKENDS as API_CHOICES
 from .arguments import argument
 from .common import publish, read_variable
 from .router import Router
@@ -19,13 +20,12 @@ __all__ = ["ROUTER", "API_CHOICES", "api_option", "records_frame", "show_frame",
            "latest_thread"]
 
 ROUTER = Router("assistant")
-API_CHOICES = ("responses", "assistants")
 BUILT_INS = ("code_interpreter", "file_search", "retrieval")
 
 
 def api_option(handler: Callable[..., Any]) -> Callable[..., Any]:
     """The `--api` flag every subcommand takes (its own parser, so `--help` lists it)."""
-    return argument("--api", choices=API_CHOICES, help="which back end: responses or assistants "
+    return argument("--api", choices=API_CHOICES, help="which back end: responses, assistants or chat "
                     "(default: the profile's setting, else found by asking the server once)")(handler)
 
 

@@ -16,6 +16,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class, no_var_expand
 from traitlets import Bool, Dict, Float, Int, TraitError, Unicode, observe
 
+from ..assistants.chooser import BACKENDS as API_CHOICES
 # Each subcommand module registers its subcommands on ROUTER when imported.
 from . import oai_api, oai_files, oai_finetunes, oai_jobs  # noqa: F401
 from . import profiles
@@ -188,7 +189,7 @@ def list_profiles(magics: OAIMagics, args: Any) -> Any:
 @argument("--chat-model", help="its default chat model")
 @argument("--embedding-model", help="its default embedding model")
 @argument("--image-model", help="its default image model")
-@argument("--assistants-api", choices=["responses", "assistants"],
+@argument("--assistants-api", choices=API_CHOICES,
           help="the API %%assistant uses on it (default: found by asking the server once)")
 def add_profile(magics: OAIMagics, args: Any) -> None:
     """Register a profile for another OpenAI-compatible server."""

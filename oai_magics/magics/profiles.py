@@ -26,7 +26,7 @@ class Profile:
     key_env: str | None = "OPENAI_API_KEY"  # the environment variable that holds the key
     models: dict[str, str] = field(default_factory=dict)  # kind -> model chosen for this profile; the rest: defaults
     sandbox: bool = False  # start the embedded sandbox and use it
-    assistants_api: str | None = None  # %assistant's back end: "responses" or "assistants"; None: ask the server
+    assistants_api: str | None = None  # %assistant's back end: "responses", "assistants" or "chat"; None: ask the server
     # The parameter that bounds a chat reply: today's OpenAI API wants max_completion_tokens (its reasoning
     # models refuse max_tokens), most compatible servers know max_tokens only. A refusal switches it (magics/reasoning).
     token_limit: str = "max_tokens"

@@ -29,9 +29,16 @@ API_MODULES = [models, chat, embeddings, images, audio, moderations, files, fine
                responses, conversations, batches]
 
 
-def routes() -> list[Route]:
+def api_modules(settings: Settings) -> list:
+    """The API areas this sandbox serves: all of them, less the ones its settings switch off."""
+    off = ({assistants, runs, threads} if not settings.assistants_api else set()) | (
+        {conversations} if not settings.conversations_api else set())
+    return [module for module in API_MODULES if module not in off]
+
+
+def routes(settings: Settings) -> list[Route]:
     table = [Route(escaped_route("/v1" + path), handler, methods=methods)
-             for module in API_MODULES for path, handler, methods in module.ROUTES]
+             for module in api_modules(settings) for path, handler, methods in module.ROUTES]
     table += [Route(path, handler, methods=methods) for path, handler, methods in faults.ROUTES + ratelimits.ROUTES]
     table += [Route(escaped_route("/sandbox/images/{image_id}"), images.image_blob, methods=["GET"], name="image_blob"),
               Route("/", index, methods=["GET"]), Route("/v1", index, methods=["GET"])]
@@ -117,7 +124,7 @@ def create_app(settings: Settings) -> Starlette:
         yield
         store.close()
 
-    app = Starlette(routes=routes(), exception_handlers={ApiError: api_error, HTTPException: http_error, Exception: server_error},
+    app = Starlette(routes=routes(settings), exception_handlers={ApiError: api_error, HTTPException: http_error, Exception: server_error},
                     lifespan=lifespan)
     app.state.sandbox = State(settings=settings, store=store)
     app.state.faults = Faults()

@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 
 from . import textgen
 from .catalog import require_model
-from .errors import invalid
+from .errors import ApiError, invalid
 from .finetunes import fine_tuned_models
 from .reasoning import check_token_limit, effort_of, reasoning_tokens
 from .state import state
@@ -132,6 +132,38 @@ def chat_reply(body: dict, messages: list[dict], variant: int) -> tuple[str | No
     return textgen.reply_text(prompt, variant), None
 
 
+def requested_failure(messages: list[dict]) -> dict | None:
+    """The server error a last user message holding textgen.FAIL_WORD asks for (None otherwise), so a
+    client's failed-run path can be tried on chat completions too."""
+    last_user = next((m for m in reversed(messages) if m.get("role") == "user"), None)
+    if messages[-1] is not last_user or textgen.FAIL_WORD not in message_text(last_user.get("content")):
+        return None
+    return {"message": f"The sandbox failed this completion on request ({textgen.FAIL_WORD}).", "type": "server_error",
+            "param": None, "code": "server_error"}
+
+
+def failed(body: dict, failure: dict, settings: Any) -> Response:
+    """A failure streamed as an error event after the first chunk (as the API reports a failure once
+    the answer began), or a 500 marked not worth retrying."""
+    if body.get("stream"):
+        first = {"id": new_id("chatcmpl-"), "object": "chat.completion.chunk", "created": now(), "model": body["model"],
+                 "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]}
+        return sse_response(paced([sse(first), sse({"error": failure})], settings.token_delay))
+    raise ApiError(500, failure["message"], type="server_error", code="server_error", headers={"x-should-retry": "false"})
+
+
+def check_tool_answers(messages: list[dict]) -> None:
+    """As the API does: every tool call of an assistant message is answered by the `tool` messages
+    right after it."""
+    for index, message in enumerate(messages):
+        calls = [c.get("id") for c in message.get("tool_calls") or [] if isinstance(c, dict)]
+        following = messages[index + 1: index + 1 + len(calls)]
+        if calls and sorted(str(m.get("tool_call_id")) for m in following if m.get("role") == "tool") != sorted(map(str, calls)):
+            raise invalid("An assistant message with 'tool_calls' must be followed by tool messages responding to each "
+                          f"'tool_call_id'. The following tool_call_ids did not have response messages: {', '.join(map(str, calls))}",
+                          param=f"messages.[{index + 1}].role")
+
+
 def validate_messages(body: dict) -> list[dict]:
     messages = require(body, "messages", "array")
     if not messages:
@@ -141,6 +173,7 @@ def validate_messages(body: dict) -> list[dict]:
         if not isinstance(message, dict) or message.get("role") not in ROLES:
             raise invalid(f"Invalid value for 'messages[{index}].role': expected one of {', '.join(ROLES)}.",
                           param=f"messages[{index}].role", code="invalid_value")
+    check_tool_answers(messages)
     if body.get("response_format", {}).get("type") == "json_object":
         if not any("json" in message_text(m.get("content")).lower() for m in messages):
             raise invalid("'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.",
@@ -156,6 +189,9 @@ async def chat_completions(request: Request) -> Response:
     check_token_limit(model, body)
     thinking = reasoning_tokens(effort_of(model, body.get("reasoning_effort"), "reasoning_effort"))
     messages = validate_messages(body)
+    failure = requested_failure(messages)
+    if failure is not None:
+        return failed(body, failure, app.settings)
     n, stop = common_checks(body)
     max_tokens = optional(body, "max_completion_tokens", "integer", minimum=1) or optional(body, "max_tokens", "integer", minimum=1)
     if max_tokens is not None:  # reasoning tokens count against the limit: what is left is for the reply

@@ -115,17 +115,19 @@ class Sandbox:
 def start(host: str = "127.0.0.1", port: int = 0, data_dir: str | Path | None = None, api_key: str | None = None,
           token_delay: float = 0.0, run_delay: float = 0.0, job_delay: float = 1.0, run_expiry: float = 600.0,
           batch_window: float = 24 * 3600.0, batch_limits: BatchLimits | None = None,
-          log_level: str = "warning") -> Sandbox:
+          assistants_api: bool = True, conversations_api: bool = True, log_level: str = "warning") -> Sandbox:
     """Start a sandbox in a background thread; returns once it accepts connections.
 
     With no `api_key` any bearer token is accepted and `.api_key` is a fresh random one to use.
-    `batch_limits` are what one batch may hold (by default the API's).
+    `batch_limits` are what one batch may hold (by default the API's). `assistants_api=False` and
+    `conversations_api=False` switch those routes off (404), as on servers that lack them.
     """
     tmp = tempfile.TemporaryDirectory(prefix="oai-sandbox-") if data_dir is None else None
     folder = Path(tmp.name if tmp else data_dir)  # type: ignore[arg-type]
     settings = Settings(data_dir=folder, api_key=api_key, token_delay=token_delay, run_delay=run_delay,
                         job_delay=job_delay, run_expiry=run_expiry, batch_window=batch_window,
-                        batch_limits=batch_limits or BatchLimits())
+                        batch_limits=batch_limits or BatchLimits(), assistants_api=assistants_api,
+                        conversations_api=conversations_api)
     server: uvicorn.Server | None = None
     sock: socket.socket | None = None
     thread: threading.Thread | None = None
@@ -192,12 +194,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--job-delay", type=float, default=2.0, help="seconds a fine-tune spends pending and running")
     parser.add_argument("--batch-window", type=float, default=24 * 3600.0,
                         help="seconds a batch may take before it expires (default: the API's 24 hours)")
+    parser.add_argument("--no-assistants-api", action="store_true",
+                        help="answer 404 on /assistants and /threads, as servers without the Assistants API do")
+    parser.add_argument("--no-conversations-api", action="store_true",
+                        help="answer 404 on /conversations, as servers without the Conversations API do")
     parser.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
     args = parser.parse_args(argv)
     tmp = tempfile.TemporaryDirectory(prefix="oai-sandbox-") if args.data_dir is None else None
     settings = Settings(data_dir=Path(tmp.name if tmp else args.data_dir), api_key=args.api_key,
                         token_delay=args.token_delay, run_delay=args.run_delay, job_delay=args.job_delay,
-                        batch_window=args.batch_window)
+                        batch_window=args.batch_window, assistants_api=not args.no_assistants_api,
+                        conversations_api=not args.no_conversations_api)
     server = _server(settings, args.log_level)
     try:
         sock = _bind(args.host, args.port)

@@ -26,6 +26,10 @@ class Settings:
     batch_window: float = 24 * 3600.0  # seconds a batch may take before it expires
     max_upload_bytes: int = 512 * 1024 * 1024
     batch_limits: BatchLimits = field(default_factory=BatchLimits)  # what one batch may hold (the API's)
+    # Switched off, these routes answer 404 as on a server that lacks them (llama.cpp, vLLM, LiteLLM ...),
+    # so a client's fallbacks can be tried against the sandbox.
+    assistants_api: bool = True  # /assistants, /threads (messages, runs, steps)
+    conversations_api: bool = True  # /conversations (and its items)
 
 
 @dataclass

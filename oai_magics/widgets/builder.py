@@ -40,7 +40,7 @@ class ThreadRunBuilder(widgets.VBox):
     `RunForm` its worker (`RunFollower`) fills.
 
     `source` is an assistants back end (`oai_magics.assistants.backend_for`), or an
-    `oai_magics.Client` to make one from with `api` ("responses" or "assistants"; by default the
+    `oai_magics.Client` to make one from with `api` ("responses", "assistants" or "chat"; by default the
     server is asked which it speaks, once: the answer `%assistant` got is used); without one, a
     client from the environment. Attached files go to the back end's client's files API.
     `functions` are the Python functions tool calls may run (a list, or a dict by name); functions
@@ -66,6 +66,7 @@ class ThreadRunBuilder(widgets.VBox):
         self._build(model or model_defaults.default("chat"))
         self.worker = RunFollower(self)
         super().__init__(self._layout())
+        self._tell_fallback(chosen=not isinstance(source, Backend) and api is None)
         self.add_class("oai-builder")
         self.future: concurrent.futures.Future = self._queue(self._load_lists)
 
@@ -163,6 +164,14 @@ class ThreadRunBuilder(widgets.VBox):
 
         self.future = self._executor.submit(guarded)
         return self.future
+
+    def _tell_fallback(self, chosen: bool) -> None:
+        """Say why the chat back end was chosen when the server's answer did not tell (once per server)."""
+        from ..assistants.chooser import fallback_note
+
+        note = fallback_note(self.client) if chosen and self.client is not None else None
+        if note:
+            self.show_error(f"the form uses the chat API: {note}", notice=True)
 
     def show_error(self, text: str, notice: bool = False) -> None:
         """One line under the buttons: red for an error, amber for something that was recovered."""

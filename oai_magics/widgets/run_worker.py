@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Protocol, Sequence
 
 from ..assistants import (TERMINAL, UNSUCCESSFUL, ActionRequired, Backend, RunEnded, RunHandle, RunOutcome, RunRecord,
-                          StatusChanged, StepChanged, TextDelta, ToolCall, ToolOutput, why_ended)
+                          StatusChanged, StepChanged, TextDelta, ToolCall, ToolOutput, Unsupported, why_ended)
 from ..assistants.steps import StepTally
 from ..client.errors import APIConnectionError
 from ..local_errors import LocalError
@@ -199,6 +199,9 @@ class RunFollower:
         client = getattr(self.form.backend, "client", None)
         if client is None:
             raise ValueError("this back end has no client to upload files with")
+        refusal = getattr(self.form.backend, "no_files", None)  # a back end whose runs take no files says so
+        if refusal:
+            raise Unsupported(refusal)  # before the upload: nothing is left on the server for nothing
         self.form.show_status(f"uploading {html.escape(name)}…")
         return str(client.files.create(file=(name, content), purpose="assistants")["id"])
 

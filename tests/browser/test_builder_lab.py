@@ -1,5 +1,6 @@
 """The thread-run builder in a real JupyterLab in headless Chromium, against a sandbox over loopback:
-pick an assistant, type, Run, watch the reply stream in, then answer a tool call through the form.
+pick an assistant, type, Run, watch the reply stream in, then answer a tool call through the form;
+and once on the chat back end, against a sandbox with chat completions only.
 
 Every wait is on something the page shows (Playwright's `expect`, bounded); the screenshots are kept
 in build/test-artifacts/ for a person to look at.
@@ -44,6 +45,25 @@ builder
 '''
 
 
+# The same form on a server with chat completions only (as llama.cpp or Ollama): the chat back end.
+CHAT_FORM_CELL = '''\
+import os
+from oai_magics.assistants import choose_backend
+from oai_magics.client import Client
+from oai_magics.tools import chat_tool
+from oai_magics.widgets import ThreadRunBuilder
+
+def get_weather(city: str, unit: str = "celsius") -> dict:
+    """Current weather in a city."""
+    return {"city": city, "temperature": 21, "unit": unit}
+
+backend = choose_backend(Client(base_url=os.environ["CHAT_ONLY_BASE_URL"]), "chat")
+backend.create_assistant(name="weather desk", model="gpt-4o-mini", tools=[chat_tool(get_weather)])
+builder = ThreadRunBuilder(backend, functions=[get_weather])  # picks the newest assistant
+builder
+'''
+
+
 # Run while the form waits for tool outputs: the kernel takes other cells meanwhile.
 PROBE_CELL = 'print("kernel free; the form waits on", [call["name"] for call in builder.calls.calls])'
 
@@ -61,6 +81,13 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
 
 
 @pytest.fixture(scope="module")
+def bare_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    with start(data_dir=tmp_path_factory.mktemp("bare"), token_delay=0.01, assistants_api=False,
+               conversations_api=False) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
 def assistants(sandbox: Sandbox) -> dict[str, str]:
     """The assistants the page picks from: the option labels the form gives them."""
     with Client(api_key=sandbox.api_key, base_url=sandbox.base_url) as client:
@@ -71,15 +98,18 @@ def assistants(sandbox: Sandbox) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory, sandbox: Sandbox) -> Iterator[Lab]:
+def lab(tmp_path_factory: pytest.TempPathFactory, sandbox: Sandbox, bare_sandbox: Sandbox) -> Iterator[Lab]:
     base = tmp_path_factory.mktemp("lab")
     root = base / "notebooks"
     root.mkdir()
     notebook = new_notebook(cells=[new_code_cell(FORM_CELL), new_code_cell(PROBE_CELL)])
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
     nbformat.write(notebook, root / "builder.ipynb")
+    chat = new_notebook(cells=[new_code_cell(CHAT_FORM_CELL)], metadata={"kernelspec": notebook.metadata["kernelspec"]})
+    nbformat.write(chat, root / "builder_chat.ipynb")
     # The kernel finds the sandbox through the environment: the key is never written into the notebook.
-    env = isolated_env(base, {"OPENAI_API_KEY": sandbox.api_key, "OPENAI_BASE_URL": sandbox.base_url})
+    env = isolated_env(base, {"OPENAI_API_KEY": sandbox.api_key, "OPENAI_BASE_URL": sandbox.base_url,
+                              "CHAT_ONLY_BASE_URL": bare_sandbox.base_url})
     running = start_lab(base, root, env)
     try:
         yield running
@@ -100,8 +130,8 @@ def page(lab: Lab, tmp_path: Path) -> Iterator[tuple[Any, list[str]]]:
             context.close()
 
 
-def open_builder(page: Any, lab: Lab) -> Any:
-    page.goto(lab.notebook_url("builder.ipynb"))
+def open_builder(page: Any, lab: Lab, url: str | None = None) -> Any:
+    page.goto(url or lab.notebook_url("builder.ipynb"))
     expect(page.locator(".jp-NotebookPanel")).to_be_visible()
     # The status bar's kernel text, not the toolbar indicator: that one says "idle" before a kernel
     # exists, and a Shift+Enter sent then is dropped.
@@ -161,4 +191,28 @@ def test_the_builder_runs_and_answers_a_tool_call_in_jupyterlab(page: tuple[Any,
 
     form.screenshot(path=str(ARTIFACTS / "builder-form.png"))
     browser.screenshot(path=str(ARTIFACTS / "builder-lab.png"), full_page=True)
+    assert blocked == [], blocked
+
+
+def test_the_builder_on_the_chat_back_end_in_jupyterlab(page: tuple[Any, list[str]], lab: Lab,
+                                                        bare_sandbox: Sandbox) -> None:
+    browser, blocked = page
+    # A workspace of its own: the first test's notebook stays out of this page's layout.
+    form = open_builder(browser, lab, f"{lab.url}/lab/workspaces/chat/tree/builder_chat.ipynb?reset&token={lab.token}")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    expect(form.locator(".oai-assistant select option", has_text="weather desk")).to_have_count(1)
+    form.locator(".oai-message textarea").fill("What is the weather in Porto?")
+    form.locator("button.oai-run").click()
+    calls = form.locator(".oai-tool-calls")
+    expect(calls).to_be_visible()
+    expect(calls.locator(".oai-tool-call")).to_contain_text("get_weather")
+    expect(calls.locator(".oai-tool-output textarea")).to_have_value(re.compile(r'"temperature": 21'))
+    expect(form.locator(".oai-status")).to_contain_text("requires_action")
+    calls.locator("button.oai-submit").click()
+    expect(calls).to_be_hidden()
+    expect(form.locator(".oai-chat .oai-chat-assistant .oai-chat-text").last).to_contain_text("21")
+    expect(form.locator(".oai-status")).to_contain_text("completed")
+    expect(form.locator(".oai-steps")).to_contain_text("tool_calls")
+    expect(form.locator(".oai-error")).to_have_text("")
+    form.screenshot(path=str(ARTIFACTS / "builder-chat-form.png"))
     assert blocked == [], blocked

@@ -20,6 +20,23 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
         yield running
 
 
+@pytest.fixture(scope="session")
+def bare_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    """A sandbox as the servers people run themselves are: no Assistants and no Conversations API;
+    chat completions (all llama.cpp or Ollama give the chat back end) and Responses (what LiteLLM or
+    vLLM add, for the responses back end with chained threads)."""
+    with start(data_dir=tmp_path_factory.mktemp("bare"), job_delay=0.1, assistants_api=False,
+               conversations_api=False) as running:
+        yield running
+
+
+def use_server(ip: InteractiveShell, server: Sandbox, profile: str) -> None:
+    """Point a shell of `shell_on` at another sandbox, as a user adds and uses a profile."""
+    with capture_output():
+        ip.run_line_magic("oai", f"profile add {profile} --base-url {server.base_url} --key-env SANDBOX_TEST_KEY")
+        ip.run_line_magic("oai", f"use {profile}")
+
+
 @contextlib.contextmanager
 def shell_on(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, profile: str = "test") -> Iterator[InteractiveShell]:
     """A fresh shell whose active profile is a user-defined one pointing at `sandbox`."""

@@ -1,4 +1,5 @@
-"""%assistant in a real IPython shell against the sandbox: the same scenarios on both back ends."""
+"""%assistant in a real IPython shell against the sandbox: the same scenarios on every back end (the
+chat back end against a sandbox whose Assistants and Conversations routes are switched off)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,17 @@ from typing import Any
 
 import pandas as pd
 import pytest
+import requests
 from IPython.core.error import UsageError
 
-from oai_magics.assistants import BACKENDS
 from oai_magics.assistants.driver import drive  # noqa: F401  (the loop the magic uses; imported to pin it)
 
-from .conftest import run
+from .conftest import run, use_server
+
+BACKENDS = ["assistants", "responses", "chat", "responses-chained"]
+# The back ends tried on the sandbox without Assistants and Conversations, through a profile of it
+# (so the probe's answer for it holds).
+ON_BARE = ("chat", "responses-chained")
 
 WEATHER = '''
 def get_weather(city: str) -> str:
@@ -27,8 +33,12 @@ TIME_SPEC = {"type": "function", "function": {"name": "get_time", "description":
 
 @pytest.fixture(params=BACKENDS)
 def api(request: pytest.FixtureRequest, shell: Any) -> str:
-    """The back end under test, set for the whole shell the way a user would (--api on each call)."""
-    return request.param
+    """The back end under test, set for the whole shell the way a user would (--api on each call);
+    the chat back end talks to a server that has only chat completions (and responses, which it does
+    not use), and "responses-chained" is the responses back end on a server without Conversations."""
+    if request.param in ON_BARE:
+        use_server(shell, request.getfixturevalue("bare_sandbox"), request.param)
+    return request.param.split("-")[0]
 
 
 def a(shell: Any, api: str, line: str, cell: str | None = None) -> tuple[Any, Any]:
@@ -222,9 +232,14 @@ def test_built_in_tools_where_the_back_end_has_them(shell: Any, api: str) -> Non
         a(shell, api, "create coder --model gpt-4o-mini --tools code_interpreter")
         with pytest.raises(UsageError, match="has no 'retrieval' tool"):
             a(shell, api, "create finder --model gpt-4o-mini --tools retrieval")
-    else:
+    elif api == "responses":
         with pytest.raises(UsageError, match="file_search on the responses back end needs vector_store_ids"):
             a(shell, api, "create finder --model gpt-4o-mini --tools file_search")
+    else:  # nothing is faked: the line names the back end and what the tool needs
+        for tool in ("code_interpreter", "file_search"):
+            with pytest.raises(UsageError, match=f"^the chat back end has no '{tool}' tool"):
+                a(shell, api, f"create finder --model gpt-4o-mini --tools {tool}")
+        assert list(a(shell, api, "list")[0].get("name", [])) == []
 
 
 def test_form_without_the_builder_is_one_line(shell: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -245,16 +260,20 @@ def test_result_holds_no_raw_server_objects(shell: Any, api: str) -> None:
 
 def test_profile_setting_probe_and_use_say_which_back_end(shell: Any, sandbox: Any, httpserver: Any) -> None:
     _, out = run(shell, "oai", "use test")
-    assert "%assistant uses the assistants API (asked the server)" in out.stdout  # the sandbox has /assistants
+    assert "%assistant uses the assistants API (asked the server: the server has the Assistants API)" in out.stdout
     run(shell, "oai", f"profile add modern --base-url {sandbox.base_url} --key-env SANDBOX_TEST_KEY "
                       "--assistants-api responses")
     _, out = run(shell, "oai", "use modern")
     assert "%assistant uses the responses API (profile setting)" in out.stdout
-    # A server without the Assistants API answers 404 there: the probe picks responses, once.
-    httpserver.expect_request("/v1/assistants").respond_with_json({"error": {"message": "Not found"}}, status=404)
+    # A server with /responses but neither the Assistants nor the Conversations API (LiteLLM, vLLM):
+    # responses, threads as chains; asked once.
+    for path in ("/v1/assistants", "/v1/conversations"):
+        httpserver.expect_request(path).respond_with_json({"error": {"message": "Not found"}}, status=404)
+    httpserver.expect_request("/v1/responses").respond_with_json({"error": {"message": "model is required"}}, status=400)
     run(shell, "oai", f"profile add bare --base-url {httpserver.url_for('/v1')} --key-env SANDBOX_TEST_KEY")
     _, out = run(shell, "oai", "use bare")
-    assert "%assistant uses the responses API (asked the server)" in out.stdout
+    assert ("%assistant uses the responses API (asked the server: the server has the Responses API without "
+            "Conversations: a thread is a chain of responses)") in out.stdout
     run(shell, "oai", "use bare")
     assert len([r for r in httpserver.log if r[0].path == "/v1/assistants"]) == 1  # remembered
     # api.openai.com is not asked (it retired the Assistants API), and the line does not claim it was;
@@ -266,7 +285,45 @@ def test_profile_setting_probe_and_use_say_which_back_end(shell: Any, sandbox: A
     httpserver.expect_request("/api.openai.com/v1/assistants").respond_with_json({"object": "list", "data": []})
     run(shell, "oai", f"profile add lookalike --base-url {look_alike} --key-env SANDBOX_TEST_KEY")
     _, out = run(shell, "oai", "use lookalike")
-    assert "%assistant uses the assistants API (asked the server)" in out.stdout
+    assert "%assistant uses the assistants API (asked the server" in out.stdout
+
+
+def test_a_server_with_chat_completions_only_gets_the_chat_back_end(shell: Any, bare_sandbox: Any,
+                                                                     httpserver: Any) -> None:
+    # (a server of its own: what other tests' servers said is remembered by address)
+    for path in ("/llama/v1/assistants", "/llama/v1/conversations", "/llama/v1/responses"):  # as llama.cpp answers
+        httpserver.expect_request(path).respond_with_json({"error": {"message": "File Not Found"}}, status=404)
+    run(shell, "oai", f"profile add local --base-url {httpserver.url_for('/llama/v1')} --key-env SANDBOX_TEST_KEY")
+    _, out = run(shell, "oai", "use local")
+    assert ("%assistant uses the chat API (asked the server: the server has neither the Assistants nor the "
+            "Responses API)") in out.stdout
+    run(shell, "oai", f"profile add pinned --base-url {bare_sandbox.base_url} --key-env SANDBOX_TEST_KEY "
+                      "--assistants-api chat")
+    _, out = run(shell, "oai", "use pinned")
+    assert "%assistant uses the chat API (profile setting)" in out.stdout
+    run(shell, "assistant", "create helper --model gpt-4o-mini")
+    run(shell, "assistant", "run helper Hello there")  # no --api: the profile's setting
+    assert shell.user_ns["_"].status == "completed" and shell.user_ns["_"].run_id.startswith("run_")
+
+
+def test_a_probe_that_cannot_tell_falls_back_to_chat_and_says_so_once(shell: Any, bare_sandbox: Any) -> None:
+    from oai_magics.assistants.chooser import PROBED
+
+    use_server(shell, bare_sandbox, "flaky")  # %oai use asked it: chat
+    PROBED.pop(bare_sandbox.base_url)  # as if the kernel had not asked yet
+    # The probe meets a proxy's HTML 502 page where it asks for the Assistants API.
+    assert requests.post(bare_sandbox.url + "/sandbox/faults", json={"path": "/v1/assistants", "status": 502,
+                                                                         "html": True, "count": 5}, timeout=10).ok
+    try:
+        _, out = run(shell, "assistant", "create helper --model gpt-4o-mini")
+        note, made = out.stdout.splitlines()
+        assert note.startswith("%assistant uses the chat API: the server's answer did not say which APIs it has (502")
+        assert note.endswith("chat completions work on every server") and made.startswith("created assistant 'helper'")
+        _, out = run(shell, "assistant", "run helper Hello there")
+        assert "uses the chat API" not in out.stdout and shell.user_ns["_"].status == "completed"  # said once
+    finally:
+        requests.delete(bare_sandbox.url + "/sandbox/faults", timeout=10)
+        PROBED.pop(bare_sandbox.base_url)  # the fallback is not what the other tests on this sandbox meet
 
 
 def test_a_profile_whose_base_url_is_not_http_is_refused_in_one_line(shell: Any) -> None:
@@ -275,6 +332,12 @@ def test_a_profile_whose_base_url_is_not_http_is_refused_in_one_line(shell: Any)
 
 
 def test_files_attach_list_detach(shell: Any, api: str, tmp_path: Any) -> None:
+    if api == "chat":  # chat completions take no file ids: each files command says so in one line
+        a(shell, api, "create reader --model gpt-4o-mini")
+        for line in ("files reader", "files reader attach file-abc", "files reader detach file-abc"):
+            with pytest.raises(UsageError, match="^the chat back end has no server-side files"):
+                a(shell, api, line)
+        return
     notes = tmp_path / "notes.txt"
     notes.write_text("Trams run every ten minutes.")
     uploaded, _ = run(shell, "oai", f"files upload {notes} --purpose assistants")
@@ -288,3 +351,66 @@ def test_files_attach_list_detach(shell: Any, api: str, tmp_path: Any) -> None:
     a(shell, api, f"files reader detach {file_id}")
     listed, _ = a(shell, api, "files reader")
     assert listed == []
+
+
+def two_runs_on_a_thread(shell: Any, server: Any, profile: str, api: str, instructions: str = "") -> tuple[Any, Any]:
+    """Two runs on one thread of `server`; the request log holds only the second's requests."""
+    use_server(shell, server, profile)
+    told = f" --instructions '{instructions}'" if instructions else ""
+    run(shell, "assistant", f"create guide --api {api} --model gpt-4o-mini{told}")
+    run(shell, "assistant", f"run guide --api {api} Tell me about Lisbon trams")
+    first = shell.user_ns["_"]
+    requests.delete(server.url + "/sandbox/requests", timeout=10)
+    run(shell, "assistant", f"run guide --api {api} --thread {first.thread_id} And the funiculars?")
+    return first, shell.user_ns["_"]
+
+
+def test_a_second_run_on_a_chat_thread_sends_the_first_exchange(shell: Any, bare_sandbox: Any) -> None:
+    first, _ = two_runs_on_a_thread(shell, bare_sandbox, "chat-history", "chat", "Answer briefly")
+    sent = [r["body"] for r in requests.get(bare_sandbox.url + "/sandbox/requests", timeout=10).json()["requests"]
+            if r["path"] == "/v1/chat/completions"]
+    assert [(m["role"], m["content"]) for m in json.loads(sent[0])["messages"]] == [
+        ("system", "Answer briefly"), ("user", "Tell me about Lisbon trams"), ("assistant", first.text),
+        ("user", "And the funiculars?")]
+
+
+def responses_sent(server: Any) -> list[dict]:
+    log = requests.get(server.url + "/sandbox/requests", timeout=10).json()["requests"]
+    assert not [r for r in log if r["path"].startswith("/v1/conversations")]  # none asked for: the server has none
+    return [json.loads(r["body"]) for r in log if r["path"] == "/v1/responses" and r["method"] == "POST" and r["body"]]
+
+
+def test_without_conversations_a_thread_is_a_chain_of_responses(shell: Any, bare_sandbox: Any) -> None:
+    # the probe of %oai use finds no Conversations API: the responses back end chains
+    first, second = two_runs_on_a_thread(shell, bare_sandbox, "chained-history", "responses",
+                                         "Answer briefly")
+    (body,) = responses_sent(bare_sandbox)
+    assert body["previous_response_id"] == first.run["raw"]["id"] and body["instructions"] == "Answer briefly"
+    assert [i["content"][0]["text"] for i in body["input"]] == ["And the funiculars?"]
+    messages, _ = run(shell, "assistant", f"messages {first.thread_id}")
+    assert list(messages["text"]) == ["Tell me about Lisbon trams", first.text, "And the funiculars?", second.text]
+
+
+def test_a_server_that_keeps_no_responses_is_sent_the_thread_whole(shell: Any, bare_sandbox: Any) -> None:
+    from oai_magics.assistants.chooser import PROBED
+
+    use_server(shell, bare_sandbox, "stateless")
+    run(shell, "assistant", "create keeper --model gpt-4o-mini")
+    run(shell, "assistant", "run keeper Tell me about Lisbon trams")
+    first = shell.user_ns["_"]
+    requests.delete(bare_sandbox.url + "/sandbox/requests", timeout=10)
+    # As Ollama answers a previous_response_id it does not know
+    faults = bare_sandbox.url + "/sandbox/faults"
+    requests.post(faults, json={"path": "/v1/responses", "method": "POST", "body": "previous_response_id",
+                                "status": 400}, timeout=10)
+    try:
+        run(shell, "assistant", f"run keeper --thread {first.thread_id} And the funiculars?")
+    finally:  # what this kernel now remembers of the server would reach the other tests on it
+        PROBED[bare_sandbox.base_url].stores_responses = True
+    assert shell.user_ns["_"].status == "completed"
+    assert requests.get(faults, timeout=10).json()["armed"] == []  # the chained request was sent, and refused
+    refused, whole = responses_sent(bare_sandbox)  # then the thread whole
+    assert "previous_response_id" in refused and "previous_response_id" not in whole
+    assert [(i["role"], i["content"][0]["text"]) for i in whole["input"]] == [
+        ("user", "Tell me about Lisbon trams"), ("assistant", first.text), ("user", "And the funiculars?")]
+    assert not [i for i in whole["input"] if "id" in i]  # ids the server never kept are not sent back

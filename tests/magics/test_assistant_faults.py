@@ -1,4 +1,4 @@
-"""The fault matrix for `%assistant run`, streamed and polled, on both back ends: the rows beyond
+"""The fault matrix for `%assistant run`, streamed and polled, on the back ends with server-side runs: the rows beyond
 the generic matrix (`tests/reliability/test_fault_matrix.py`, which breaks the request that starts
 the run): faults on the requests that read a polled run back, a stream dropped mid-reply, a run
 slower than `OAIMagics.run_timeout`, and what a failed start leaves on the thread.
@@ -21,6 +21,9 @@ from oai_magics.assistants import BACKENDS
 from .conftest import run
 
 pytestmark = pytest.mark.timeout(60)
+
+# The back ends whose runs go on at the server; the chat back end's rows are in test_assistant_chat.py.
+BACKENDS = ["assistants", "responses"]
 
 
 def run_path(api: str, thread_id: str) -> str:

@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import re
-import signal
-import threading
 from typing import Any, Iterator
 
 import pytest
@@ -22,6 +19,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from oai_magics.assistants import BACKENDS
 from oai_magics.client import Client
 from oai_magics.sandbox import Sandbox, start
+from tests.helpers.interrupts import InterruptOnText
 
 from .conftest import shell_on
 
@@ -38,28 +36,7 @@ def slow_shell(slow_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterat
         yield ip
 
 
-class InterruptOnText(io.StringIO):
-    """Captured output that sends SIGINT (from another thread) once the reply has begun."""
-
-    def __init__(self, marker: str) -> None:
-        super().__init__()
-        self.marker = marker
-        self.seen = threading.Event()
-        self.sender = threading.Thread(target=self._send, daemon=True)
-        self.sender.start()
-
-    def write(self, text: str) -> int:
-        written = super().write(text)
-        if self.marker in self.getvalue():
-            self.seen.set()
-        return written
-
-    def _send(self) -> None:
-        if self.seen.wait(30):
-            os.kill(os.getpid(), signal.SIGINT)
-
-
-@pytest.mark.parametrize("api", BACKENDS)
+@pytest.mark.parametrize("api", ["assistants", "responses"])  # chat: test_assistant_chat.py
 def test_ctrl_c_cancels_the_run_on_the_server_and_keeps_the_partial_reply(
         slow_shell: Any, slow_sandbox: Sandbox, api: str) -> None:
     with contextlib.redirect_stdout(io.StringIO()):

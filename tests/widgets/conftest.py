@@ -1,4 +1,6 @@
-"""A live sandbox on loopback, a client for it, and a builder on each assistants back end."""
+"""A live sandbox on loopback, a client for it, and a builder on each assistants back end (the chat
+back end, and the responses one with chained threads, on a sandbox with its Assistants and
+Conversations routes switched off, as llama.cpp, Ollama, vLLM or LiteLLM are)."""
 
 from __future__ import annotations
 
@@ -6,13 +8,14 @@ from typing import Any, Iterator
 
 import pytest
 
-from oai_magics.assistants import BACKENDS, backend_for
+from oai_magics.assistants import BACKENDS, backend_for, choose_backend
 from oai_magics.client import Client
 from oai_magics.sandbox import Sandbox, start
 from tests.helpers.builders import builder  # noqa: F401 (a fixture: a builder on the `backend` below)
 
-# An IPython shell on this sandbox (for %assistant form) and the fault switch, as the magics tests have them.
-from ..magics.conftest import faults, shell  # noqa: F401
+# An IPython shell on this sandbox (for %assistant form), the fault switch and the sandbox without
+# Assistants and Conversations, as the magics tests have them.
+from ..magics.conftest import bare_sandbox, faults, shell  # noqa: F401
 
 
 @pytest.fixture(scope="session")
@@ -21,15 +24,37 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
         yield running
 
 
+# The back ends tried on the sandbox without Assistants and Conversations, as on the servers they are for.
+ON_BARE = ("chat", "responses-chained")
+
+
+@pytest.fixture(params=[*BACKENDS, "responses-chained"])
+def api(request: pytest.FixtureRequest) -> str:
+    """The back end under test (a test of one back end parametrizes `api` itself); "responses-chained"
+    is the responses back end on a server without Conversations."""
+    return request.param
+
+
 @pytest.fixture
-def client(sandbox: Sandbox) -> Iterator[Client]:
-    with Client(api_key=sandbox.api_key, base_url=sandbox.base_url, max_retries=2, timeout=(5.0, 30.0)) as made:
+def server(api: str, request: pytest.FixtureRequest) -> Sandbox:
+    """The sandbox a back end is tried on."""
+    return request.getfixturevalue("bare_sandbox" if api in ON_BARE else "sandbox")
+
+
+@pytest.fixture
+def client(server: Sandbox) -> Iterator[Client]:
+    with Client(api_key=server.api_key, base_url=server.base_url, max_retries=2, timeout=(5.0, 30.0)) as made:
         yield made
 
 
-@pytest.fixture(params=BACKENDS)
-def backend(request: pytest.FixtureRequest, client: Client, tmp_path: Any) -> Any:
-    """Each back end over the sandbox; the responses one keeps its local records in the test's folder."""
+@pytest.fixture
+def backend(api: str, client: Client, tmp_path: Any) -> Any:
+    """Each back end over its sandbox; local records are kept in the test's folder."""
     from oai_magics.assistants.store import AssistantStore
 
-    return backend_for(client, request.param, store=AssistantStore(tmp_path / "assistants.sqlite3"))
+    store = AssistantStore(tmp_path / "assistants.sqlite3")
+    if api == "responses-chained":  # as the form finds it: the probe says the server has no Conversations
+        chosen = choose_backend(client, store=store)
+        assert type(chosen).__name__ == "ChainedResponsesBackend"
+        return chosen
+    return backend_for(client, api, store=store)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import html
 import json
 from typing import Any
 
+import pytest
+import requests
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
@@ -50,6 +53,7 @@ def test_the_form_follows_the_profiles_back_end(shell: InteractiveShell, sandbox
         pinned.close(), asked.close()
 
 
+@pytest.mark.parametrize("api", ["assistants"])  # the full sandbox
 def test_a_form_from_a_client_takes_the_answer_the_server_gave_before(client: Any, faults: Any) -> None:
     first = ThreadRunBuilder(client, namespace={})  # asks the sandbox (or finds what %assistant was told)
     first.wait(WAIT)
@@ -62,3 +66,26 @@ def test_a_form_from_a_client_takes_the_answer_the_server_gave_before(client: An
         again.wait(WAIT)
     finally:
         again.close()
+
+
+@pytest.mark.parametrize("api", ["chat"])  # the sandbox without Assistants and Conversations
+def test_a_form_whose_server_did_not_tell_uses_chat_and_says_so(client: Any, server: Any) -> None:
+    from oai_magics.assistants.chooser import PROBED
+
+    PROBED.pop(server.base_url, None)  # not asked yet in this kernel
+    assert requests.post(server.url + "/sandbox/faults", json={"path": "/v1/assistants", "status": 502, "html": True,
+                                                               "count": 5}, timeout=10).ok
+    try:
+        made = ThreadRunBuilder(client, namespace={})
+        made.wait(WAIT)
+        assert made.backend.name == "chat"
+        shown = html.unescape(made.error.value)
+        assert "ℹ the form uses the chat API: the server's answer did not say which APIs it has (502" in shown
+        made.close()
+        again = ThreadRunBuilder(client, namespace={})  # said once
+        again.wait(WAIT)
+        assert again.backend.name == "chat" and again.error.value == ""
+        again.close()
+    finally:
+        requests.delete(server.url + "/sandbox/faults", timeout=10)
+        PROBED.pop(server.base_url, None)
