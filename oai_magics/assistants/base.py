@@ -285,6 +285,18 @@ class RunHandle(ABC):
         """Fetch the run's current state from the server."""
 
 
+@dataclass
+class Probed:
+    """What a server was found to speak: the back end it gets, and why, in words."""
+
+    name: str
+    why: str
+    conversations: bool = True  # responses: the server keeps conversations (else a thread is a chain)
+    stores_responses: bool = True  # a chain can name its last response (else its items are sent again)
+    fallback: bool = False  # the probe could not tell: `chat` was taken as what works everywhere
+    told: bool = False  # the fallback's line has been shown once
+
+
 # -- the back end ------------------------------------------------------------------------------
 
 @runtime_checkable
@@ -363,4 +375,4 @@ class OutputsMismatch(LocalError, ValueError):
     """Tool outputs that do not answer exactly the calls the run waits for; one readable line."""
 
 
-__all__ += ["Unsupported", "OutputsMismatch"]
+__all__ += ["Unsupported", "OutputsMismatch", "Probed"]

@@ -13,17 +13,24 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from typing import TYPE_CHECKING, Any, Generator, Iterator, Mapping
+from typing import Any, Generator, Iterator, Mapping, Protocol
 
 from ..client.accumulate import ChunkAccumulator, Reply, pieces_of, reply_from_answer
 from .base import (ACTIVE, ActionRequired, RunEnded, RunEvent, RunHandle, RunRecord, StatusChanged, StepChanged,
                    TextDelta, Unsupported, reason)
 from .chat_records import calls_of, history, message_record, new_step, run_record, step_record
+from .store import AssistantStore
 
-if TYPE_CHECKING:
-    from .chat_api import ChatBackend
+__all__ = ["ChatRun", "RunHome"]
 
-__all__ = ["ChatRun"]
+
+class RunHome(Protocol):
+    """What a run needs of its back end (the chat back end): the client to ask, and where its records are kept."""
+
+    client: Any
+    store: AssistantStore
+    server: str
+
 
 # Statuses a server answers when it does not take a request's `tools` (llama.cpp without --jinja,
 # some older servers): a run with tools then says so in one line instead of failing obscurely.
@@ -38,7 +45,7 @@ def refuses_tools(exc: Any) -> bool:
 class ChatRun(RunHandle):
     """One run of an assistant on a thread of the chat back end."""
 
-    def __init__(self, backend: "ChatBackend", body: dict, stream: bool) -> None:
+    def __init__(self, backend: RunHome, body: dict, stream: bool) -> None:
         super().__init__(body["thread_id"], stream)
         self.backend = backend
         self.body = body  # the run as stored (status, settings, steps ...), once the server took it

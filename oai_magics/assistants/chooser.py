@@ -14,28 +14,15 @@ not JSON) gets `chat` too, and the line that says so is shown once, at the first
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Callable
 
-from .base import RUN_TIMEOUT, Backend, Unsupported
+from .base import RUN_TIMEOUT, Backend, Probed, Unsupported
 
 __all__ = ["BACKENDS", "PROBED", "Probed", "backend_for", "backend_name", "choose_backend", "fallback_note", "probe",
            "probed"]
 
 BACKENDS = ("responses", "assistants", "chat")
 PROBED: dict[str, "Probed"] = {}  # base URL -> what `probe` found there
-
-
-@dataclass
-class Probed:
-    """What a server was found to speak: the back end it gets, and why, in words."""
-
-    name: str
-    why: str
-    conversations: bool = True  # responses: the server keeps conversations (else a thread is a chain)
-    stores_responses: bool = True  # a chain can name its last response (else its items are sent again)
-    fallback: bool = False  # the probe could not tell: `chat` was taken as what works everywhere
-    told: bool = False  # the fallback's line has been shown once
 
 
 def choose_backend(client: Any, requested: str | None = None, configured: str | None = None, *,

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from .base import RUN_TIMEOUT, MessageRecord, ToolCall
-from .chooser import Probed
+from .base import RUN_TIMEOUT, MessageRecord, Probed, ToolCall
 from .local_assistants import LocalThreads
 from .responses_api import CANCELLED_OUTPUT, ResponsesBackend, user_input
 from .responses_records import item_message
