@@ -119,6 +119,7 @@ def test_a_retired_model_says_so_and_names_the_ones_to_use(shell: Any) -> None:
 
 def test_the_first_reply_never_waits_for_the_listing(shell: Any, sandbox: Sandbox, faults: Any) -> None:
     run(shell, "oai", f"profile add slow --base-url {sandbox.base_url} --key-env SANDBOX_TEST_KEY")
+    listing_done(shell)  # the shell's own listing has come: the fault below is for the new profile's
     faults(path="/v1/models", method="GET", hold=60)  # the next listing is held until released
     try:
         run(shell, "oai", "use slow")  # its client is made: the listing starts, and is held
