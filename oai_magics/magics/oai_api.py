@@ -20,15 +20,18 @@ def models(magics: Any, args: Any) -> Any:
     import pandas as pd
 
     from .. import model_defaults
+    from .model_watch import shutdown_of
 
     session = magics.session
     everything = list(session.client.models.list())
     session.watch.store(session.profile_name, everything)  # the freshest listing, for the shutdown notes
     in_use = {kind: session.model(kind, about_to_use=False) for kind in model_defaults.kinds()}
-    frame = listing([m for m in everything if not args.filter or args.filter in m["id"]])
-    # A date column, NaT where the server announces no date (or sends no such field at all).
-    dates = frame["shutdown_date"] if "shutdown_date" in frame else pd.Series(None, index=frame.index, dtype=object)
-    frame["shutdown_date"] = pd.to_datetime(dates, errors="coerce", format="ISO8601")
+    shown = [m for m in everything if not args.filter or args.filter in m["id"]]
+    frame = listing(shown)
+    # A date column, NaT where the server announces no date, or one that is no date: read as the
+    # shutdown notes read it, so a table and a note never disagree (and odd values are no traceback).
+    dates = [shutdown_of(m) for m in shown]
+    frame["shutdown_date"] = pd.to_datetime(pd.Series(dates, index=frame.index, dtype=object))
     frame["used_for"] = [", ".join(k for k, name in in_use.items() if name == model) for model in frame["id"]]
     listed = {m.get("id") for m in everything}
     unlisted = [f"{kind} {name}" for kind, name in in_use.items() if name not in listed]
