@@ -68,3 +68,19 @@ def test_shutdown_dates_that_are_no_dates_leave_the_cell_empty(serve: Any, shell
     dates = frame.set_index("id")["shutdown_date"]
     assert dates["gpt-5.4-mini"] == pd.Timestamp("2026-12-10") and dates["gpt-4o-mini"] == pd.Timestamp("2027-01-31")
     assert dates.drop(["gpt-5.4-mini", "gpt-4o-mini"]).isna().all()
+
+
+def test_a_model_not_found_line_never_waits_for_a_slow_listing(shell: Any, sandbox: Sandbox, faults: Any) -> None:
+    run(shell, "oai", f"profile add slow --base-url {sandbox.base_url} --key-env SANDBOX_TEST_KEY")
+    faults(path="/v1/models", method="GET", hold=20, count=2)  # every listing is held until released
+    try:
+        run(shell, "oai", "use slow")  # its client is made: the background listing starts, and is held
+        assert requests.get(sandbox.url + "/sandbox/faults/held?wait=30", timeout=40).json()["held"] == 1
+        with pytest.raises(UsageError) as info:
+            run(shell, "chat", "-m o1-preview --no-memory", "hello")
+        # Answered while the listing is still held: the line says where to look instead of naming models.
+        assert str(info.value).endswith("; pick another chat model with -m MODEL or %config OAIMagics.chat_model "
+                                        "(%oai models lists them)")
+        assert not session_of(shell).watch.ready("slow").is_set()
+    finally:
+        requests.post(sandbox.url + "/sandbox/faults/release", timeout=10)
