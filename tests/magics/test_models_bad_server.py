@@ -5,19 +5,18 @@ from __future__ import annotations
 
 import json
 import socket
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import pandas as pd
 import pytest
 import requests
 from IPython.core.error import UsageError
-from IPython.core.interactiveshell import InteractiveShell
 
 from oai_magics.magics import session_of
 from oai_magics.sandbox import Sandbox
 from tests.helpers.rawserver import RawServer, serve  # noqa: F401 (serve is a fixture)
 
-from .conftest import run, shell_on
+from .conftest import run
 
 ODD_DATES = [("gpt-5.4-mini", "2026-12-10T00:00:00Z"), ("gpt-5.4-nano", 1767225600), ("gpt-5.4", "soon"),
              ("gpt-5-mini", "2026-02-30"), ("gpt-image-1-mini", ["2026-01-01"]), ("tts-1", ""),
@@ -36,29 +35,6 @@ def models_server(listed: list[tuple[str, Any]]) -> Callable[[socket.socket, Raw
                            b"Connection: close\r\n\r\n%s" % (len(body), body))
 
     return handle
-
-
-@pytest.fixture
-def shell_at(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], InteractiveShell]]:
-    """A shell whose active profile points at a given base URL."""
-    started: list[Any] = []
-
-    def make(base_url: str) -> InteractiveShell:
-        from tests.helpers.shells import retire
-
-        InteractiveShell.clear_instance()
-        ip = InteractiveShell.instance()
-        monkeypatch.setenv("ODD_SERVER_KEY", "sk-odd-0123456789")
-        ip.run_line_magic("load_ext", "oai_magics")
-        run(ip, "oai", f"profile add odd --base-url {base_url} --key-env ODD_SERVER_KEY")
-        run(ip, "oai", "use odd")
-        started.append((ip, retire))
-        return ip
-
-    yield make
-    for ip, retire in started:
-        ip.run_line_magic("unload_ext", "oai_magics")
-        retire(ip)
 
 
 def test_shutdown_dates_that_are_no_dates_leave_the_cell_empty(serve: Any, shell_at: Any) -> None:
