@@ -318,7 +318,7 @@ class Requester:
                            f"{body[:80].decode('utf-8', 'replace')!r}", status=status, request_id=request_id)
         if self._api_key:
             answer = self._api_key.hide_decoded(body, answer)
-        events = as_stream(answer, kind)
+        events = as_stream(answer, kind, call.path)
         if events is None:
             shape = type(answer).__name__
             if isinstance(answer, dict):
