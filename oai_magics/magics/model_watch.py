@@ -1,9 +1,10 @@
 """What the server's models listing says about the models a session uses.
 
 The listing (`GET /models`, which carries each model's `shutdown_date`) is fetched at most once per
-profile per session, by a background thread started when the profile's client is first made, on a
-client of its own: it never delays a reply, and it is not a row of `%oai usage`. (`%oai models`
-refreshes it.) It feeds two one-line notes:
+profile per session (once more when it failed and the profile's client is made anew, as a new key
+makes it), by a background thread started when the profile's client is made, on a client of its
+own: it never delays a reply, and it is not a row of `%oai usage`. (`%oai models` refreshes it.)
+It feeds two one-line notes:
 - a model about to be used that is past its shutdown date or within 30 days of it: the date, and
   how to choose another (said once per model and profile);
 - after a `model_not_found` answer: the models of that kind the server does list, and the setting
@@ -45,8 +46,11 @@ class ModelWatch:
 
     # -- the listing -----------------------------------------------------------------------------
     def start(self, profile: str, client: "Client") -> None:
-        """Fetch `profile`'s listing in the background with `client` (closed when done), unless done before."""
-        if profile in self._listings:
+        """Fetch `profile`'s listing in the background with `client` (closed when done), unless it
+        came before or is on its way. One that failed is asked for again: the profile's client is
+        made anew when its key or settings change, and a refused key is the common failure."""
+        known = self._listings.get(profile)
+        if known is not None and (known.models is not None or not known.done.is_set()):
             client.close()
             return
         listing = self._listings[profile] = _Listing(client=client)

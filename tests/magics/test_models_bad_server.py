@@ -16,7 +16,7 @@ from oai_magics.magics import session_of
 from oai_magics.sandbox import Sandbox
 from tests.helpers.rawserver import RawServer, serve  # noqa: F401 (serve is a fixture)
 
-from .conftest import run
+from .conftest import listing_done, run
 
 ODD_DATES = [("gpt-5.4-mini", "2026-12-10T00:00:00Z"), ("gpt-5.4-nano", 1767225600), ("gpt-5.4", "soon"),
              ("gpt-5-mini", "2026-02-30"), ("gpt-image-1-mini", ["2026-01-01"]), ("tts-1", ""),
@@ -60,3 +60,16 @@ def test_a_model_not_found_line_never_waits_for_a_slow_listing(shell: Any, sandb
         assert not session_of(shell).watch.ready("slow").is_set()
     finally:
         requests.post(sandbox.url + "/sandbox/faults/release", timeout=10)
+
+
+def test_a_refused_listing_is_asked_for_again_when_the_profile_gets_a_new_client(
+        shell: Any, sandbox: Sandbox, faults: Any) -> None:
+    run(shell, "oai", f"profile add again --base-url {sandbox.base_url} --key-env SANDBOX_TEST_KEY")
+    faults(path="/v1/models", method="GET", status=401, count=1, message="Incorrect API key provided.")
+    run(shell, "oai", "use again")  # its client is made: the listing starts, and is refused
+    listing_done(shell)
+    assert session_of(shell).watch.models("again") is None
+    run(shell, "oai", "use again")  # the key is read again (a user who fixed it): a new client, the listing once more
+    listing_done(shell)
+    _, out = run(shell, "chat", "-m gpt-4o-2024-05-13 --no-memory", "hello")
+    assert out.stdout.startswith("note: gpt-4o-2024-05-13 shuts down on ")
