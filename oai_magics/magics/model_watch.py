@@ -15,6 +15,7 @@ A listing that cannot be had (no such route, a failure) means no notes, and noth
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable
@@ -26,6 +27,9 @@ __all__ = ["ModelWatch", "SOON"]
 
 SOON = dt.timedelta(days=30)  # a shutdown this close is worth a line before each new use
 _SHOWN = 6  # models named in a model_not_found line before "and N more"
+# A model id a note may suggest: one a user can type after -m and inside %config's quotes (a
+# listing may hold any text, and a line break would split the one-line note).
+TYPABLE = re.compile(r"[\w.:/@+-]+")
 
 
 @dataclass
@@ -144,7 +148,7 @@ def alternatives(kind: str, listed: dict[str, dict], today: dt.date, but: str = 
     """Listed models of `kind` not near their end: the preferred ones first (in their order), then the rest by name."""
     from .. import model_defaults
 
-    usable = [m for m in listed if m != but and model_defaults.kind_of(m) == kind and
+    usable = [m for m in listed if m != but and TYPABLE.fullmatch(m) and model_defaults.kind_of(m) == kind and
               (shutdown_of(listed[m]) is None or shutdown_of(listed[m]) - today > SOON)]
     preferred = [m for m in model_defaults.preferred(kind) if m in usable]
     return preferred + sorted(set(usable) - set(preferred))
