@@ -7,6 +7,7 @@ answering; stopping the server sets it, so no handler outlives the test.
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 from typing import Callable, Iterator
@@ -108,3 +109,16 @@ def chunk(data: bytes) -> bytes:
 
 STREAM_HEAD = (b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n"
                b"x-request-id: req_raw\r\n\r\n")
+
+
+def json_answer(body: object) -> Handler:
+    """A handler that reads the request and answers 200 with `body` as JSON, whatever was asked
+    (a streamed request included: a server that ignores `stream: true`)."""
+    data = json.dumps(body).encode()
+
+    def handle(connection: socket.socket, server: RawServer) -> None:
+        server.read_request(connection)
+        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
+                           b"Connection: close\r\n\r\n%s" % (len(data), data))
+
+    return handle

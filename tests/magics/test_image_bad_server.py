@@ -12,7 +12,7 @@ import pytest
 from IPython.core.error import UsageError
 from PIL import Image
 
-from tests.helpers.rawserver import STREAM_HEAD, RawServer, chunk, serve  # noqa: F401 (serve is a fixture)
+from tests.helpers.rawserver import STREAM_HEAD, RawServer, chunk, json_answer, serve  # noqa: F401 (serve is a fixture)
 
 from .conftest import run
 
@@ -51,20 +51,8 @@ def test_a_final_image_that_is_not_base64_keeps_the_last_partial_image(serve: An
     assert len(kept) == 1 and kept[0].data == base64.b64decode(PARTIAL["b64_json"]) and ip.user_ns["_"] is kept
 
 
-def whole_answer(body: dict) -> Callable[[socket.socket, RawServer], None]:
-    """Reads the request and answers with one JSON body, whatever it asked for."""
-    data = json.dumps(body).encode()
-
-    def handle(connection: socket.socket, server: RawServer) -> None:
-        server.read_request(connection)
-        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
-                           b"Connection: close\r\n\r\n%s" % (len(data), data))
-
-    return handle
-
-
 def test_a_server_that_ignores_stream_true_still_gives_its_image(serve: Any, shell_at: Any) -> None:
-    server = serve(whole_answer({"created": 1, "background": "opaque", "output_format": "png",
+    server = serve(json_answer({"created": 1, "background": "opaque", "output_format": "png",
                                  "data": [{"b64_json": PARTIAL["b64_json"]}], "usage": USAGE}))
     ip = shell_at(server.url)
     _, out = run(ip, "image", "--partial 2 -o pic a kite")

@@ -3,9 +3,7 @@ are no dates, a listing that does not come. Each case ends in a result or one cl
 
 from __future__ import annotations
 
-import json
-import socket
-from typing import Any, Callable
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -14,7 +12,7 @@ from IPython.core.error import UsageError
 
 from oai_magics.magics import session_of
 from oai_magics.sandbox import Sandbox
-from tests.helpers.rawserver import RawServer, serve  # noqa: F401 (serve is a fixture)
+from tests.helpers.rawserver import json_answer, serve  # noqa: F401 (serve is a fixture)
 
 from .conftest import listing_done, run
 
@@ -23,22 +21,14 @@ ODD_DATES = [("gpt-5.4-mini", "2026-12-10T00:00:00Z"), ("gpt-5.4-nano", 17672256
              ("whisper-1", None), ("gpt-4o-mini", "2027-01-31")]
 
 
-def models_server(listed: list[tuple[str, Any]]) -> Callable[[socket.socket, RawServer], None]:
-    """Answers every request with a models listing whose models carry these shutdown_date values."""
-    data = [{"id": name, "object": "model", "created": 0, "owned_by": "someone", "shutdown_date": date}
-            for name, date in listed]
-    body = json.dumps({"object": "list", "data": data}).encode()
-
-    def handle(connection: socket.socket, server: RawServer) -> None:
-        server.read_request(connection)
-        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
-                           b"Connection: close\r\n\r\n%s" % (len(body), body))
-
-    return handle
+def models_listing(listed: list[tuple[str, Any]]) -> dict:
+    """A models listing whose models carry these shutdown_date values."""
+    return {"object": "list", "data": [{"id": name, "object": "model", "created": 0, "owned_by": "someone",
+                                        "shutdown_date": date} for name, date in listed]}
 
 
 def test_shutdown_dates_that_are_no_dates_leave_the_cell_empty(serve: Any, shell_at: Any) -> None:
-    ip = shell_at(serve(models_server(ODD_DATES)).url)
+    ip = shell_at(serve(json_answer(models_listing(ODD_DATES))).url)
     frame, _ = run(ip, "oai", "models")
     assert str(frame["shutdown_date"].dtype).startswith("datetime64")
     dates = frame.set_index("id")["shutdown_date"]
