@@ -29,7 +29,9 @@ def events(*sent: dict) -> Callable[[socket.socket, RawServer], None]:
 
     def handle(connection: socket.socket, server: RawServer) -> None:
         server.read_request(connection)
-        connection.sendall(STREAM_HEAD + b"".join(chunk(b"data: %s\n\n" % json.dumps(e).encode()) for e in sent)
+        # Connection: close, as the socket is: the client must not send its next request on it.
+        head = STREAM_HEAD.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n")
+        connection.sendall(head + b"".join(chunk(b"data: %s\n\n" % json.dumps(e).encode()) for e in sent)
                            + b"0\r\n\r\n")
 
     return handle
