@@ -33,7 +33,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic_arguments import MagicArgumentParser, argument, real_name
 from IPython.core.magic_arguments import magic_arguments as _eager_magic_arguments
 
-__all__ = ["magic_arguments", "argument", "an_id", "a_word", "a_model", "at_least", "WORKERS", "a_number", "parser_of", "help_text",
+__all__ = ["magic_arguments", "argument", "an_id", "a_name", "a_word", "a_model", "at_least", "WORKERS", "a_number", "parser_of", "help_text",
            "parse", "HelpShown"]
 
 # A word: runs of unquoted text and quoted spans; a lone quote (an apostrophe in "what's") is text.
@@ -85,6 +85,14 @@ def an_id(text: str) -> str:
     """An `@argument(type=an_id)` for server ids: an empty one is a usage error, not a request."""
     if not text.strip():
         raise argparse.ArgumentTypeError("an id cannot be empty")
+    return text
+
+
+def a_name(text: str) -> str:
+    """An `@argument(type=a_name)` for `-o NAME`: a Python name, said before any request (a result
+    paid for and then refused its variable would be lost)."""
+    if not text.isidentifier():
+        raise argparse.ArgumentTypeError(f"expected a Python name to store the result in, got {text!r}")
     return text
 
 

@@ -9,7 +9,7 @@ from typing import Any, Iterator
 from IPython.core.error import UsageError
 from IPython.core.magic import line_cell_magic, magics_class, no_var_expand
 
-from .arguments import WORKERS, argument, at_least, magic_arguments
+from .arguments import WORKERS, a_name, argument, at_least, magic_arguments
 from .common import SessionMagics, friendly, parse, publish, read_variable
 from .oai_table import ROUTER
 from .prompts import interpolate
@@ -44,7 +44,7 @@ class EmbedMagics(SessionMagics):
     @argument("--plot", action="store_true", help="draw a labelled 2-D map (PCA) of the embeddings")
     @argument("--color-by", metavar="COLUMN", help="with --plot and a DataFrame input: colour the points by this column")
     @argument("--no-interpolate", action="store_true", help="send {{name}} placeholders as they are")
-    @argument("-o", "--output", metavar="NAME", help="store the embeddings DataFrame in this variable")
+    @argument("-o", "--output", type=a_name, metavar="NAME", help="store the embeddings DataFrame in this variable")
     @argument("text", nargs="*", help="a text to embed (line form); in %%embed, one text per line")
     @no_var_expand
     @line_cell_magic

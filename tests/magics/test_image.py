@@ -158,6 +158,8 @@ def test_gpt_image_2_takes_a_size_the_spec_allows(shell: Any) -> None:
     ("--edit " + "in.png " * 17 + "a hat", "--edit takes at most 16 images for gpt-image-1-mini, got 17"),
     ("--edit in.png --fidelity high a hat", "--fidelity is not for gpt-image-1-mini"),
     ("--edit add a hat", "--edit takes image paths (.png, .jpg, .webp), got 'add'"),
+    ("-o 1st a cat", "argument -o/--output: expected a Python name to store the result in, got '1st'"),
+    ("--partial 2 -o my-pic a cat", "argument -o/--output: expected a Python name to store the result in, got 'my-pic'"),
 ])
 def test_a_bad_value_is_one_line_before_anything_is_sent(shell: Any, sandbox: Any, line: str, says: str) -> None:
     before = sent(sandbox)
@@ -251,3 +253,11 @@ def test_a_stream_that_breaks_off_keeps_the_last_partial_image(shell: Any, fault
     assert "\n" not in message
     kept = shell.user_ns["pic"]
     assert len(kept) == 1 and opened(kept[0]).size == (1024, 1024) and shell.user_ns["_"] is kept
+
+
+def test_a_folder_save_cannot_write_to_loses_no_image(shell: Any, tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    with pytest.raises(UsageError) as caught:
+        run(shell, "image", f"-o pic --save {tmp_path / 'a-file'} a cat")
+    assert "\n" not in str(caught.value)
+    assert len(shell.user_ns["pic"]) == 1 and shell.user_ns["_"] is shell.user_ns["pic"]
