@@ -194,7 +194,7 @@ def test_a_404_the_api_itself_answered_gives_no_v1_advice(serve: Any, shell: Int
 
 
 @pytest.mark.parametrize("magic, line", [("image", "a cat"), ("oai", "moderate some text"),
-                                         ("oai", "speak -o {folder}/hello.mp3 hello")])
+                                         ("oai", "speak --save {folder}/hello.mp3 hello")])
 def test_ctrl_c_while_a_call_waits_for_its_answer_is_one_line(serve: Any, shell: InteractiveShell, tmp_path: Path,
                                                              magic: str, line: str) -> None:
     # Today's fix made Ctrl-C before a streamed reply's first byte one line ("interrupted: nothing
