@@ -38,6 +38,7 @@ def test_shutdown_dates_that_are_no_dates_leave_the_cell_empty(serve: Any, shell
 
 def test_a_model_not_found_line_never_waits_for_a_slow_listing(shell: Any, sandbox: Sandbox, faults: Any) -> None:
     run(shell, "oai", f"profile add slow --base-url {sandbox.base_url} --key-env SANDBOX_TEST_KEY")
+    listing_done(shell)  # the first profile's listing: not the one the fault is for
     faults(path="/v1/models", method="GET", hold=20, count=2)  # every listing is held until released
     try:
         run(shell, "oai", "use slow")  # its client is made: the background listing starts, and is held
@@ -55,6 +56,7 @@ def test_a_model_not_found_line_never_waits_for_a_slow_listing(shell: Any, sandb
 def test_a_refused_listing_is_asked_for_again_when_the_profile_gets_a_new_client(
         shell: Any, sandbox: Sandbox, faults: Any) -> None:
     run(shell, "oai", f"profile add again --base-url {sandbox.base_url} --key-env SANDBOX_TEST_KEY")
+    listing_done(shell)  # the first profile's listing: not the one the fault is for
     faults(path="/v1/models", method="GET", status=401, count=1, message="Incorrect API key provided.")
     run(shell, "oai", "use again")  # its client is made: the listing starts, and is refused
     listing_done(shell)
