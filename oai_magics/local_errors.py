@@ -4,10 +4,12 @@
     ├── TooManyGroups                 display.plots (also a ValueError)
     ├── RunTimeout                    assistants.base (also a TimeoutError)
     ├── Unsupported                   assistants.base (also a ValueError)
+    ├── OutputsMismatch               assistants.base: tool outputs for other calls than the waiting ones
     ├── NotFound                      assistants.resolve (also a LookupError)
     ├── Stopped                       jobs.pacing: a job stopped by Ctrl-C
     ├── EmbeddingJobError             embeddings.direct: some batches failed (the partial matrix kept)
-    └── JobNotReady                   jobs.batch_status: a Batch API job still running
+    ├── JobNotReady                   jobs.batch_status: a Batch API job still running
+    └── LineTooLarge                  jobs.batch_files: one request over a batch's limit (also a ValueError)
 
 Each class keeps the built-in error it also is, so `except ValueError` and the like still catch it.
 `line()` is the one rendering: the magics show it as a one-line UsageError, the form shows it in

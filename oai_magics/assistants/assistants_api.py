@@ -81,8 +81,10 @@ class AssistantsBackend:
     def get_thread(self, thread_id: str) -> ThreadRecord:
         return thread_record(self.client.threads.retrieve(thread_id))
 
-    def delete_thread(self, thread_id: str) -> None:
+    def delete_thread(self, thread_id: str) -> bool:
+        """The server keeps the only list of threads: a thread it does not have is its 404."""
         self.client.threads.delete(thread_id)
+        return True
 
     def list_messages(self, thread_id: str, run_id: str | None = None) -> list[MessageRecord]:
         params: dict[str, Any] = {"limit": 100, "order": "asc", **({"run_id": run_id} if run_id else {})}

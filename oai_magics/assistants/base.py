@@ -312,7 +312,9 @@ class Backend(Protocol):
     def create_thread(self, messages: Sequence[str] = (), *, metadata: Mapping[str, str] | None = None,
                       title: str | None = None) -> ThreadRecord: ...
     def get_thread(self, thread_id: str) -> ThreadRecord: ...
-    def delete_thread(self, thread_id: str) -> None: ...
+    def delete_thread(self, thread_id: str) -> bool:
+        """True when the server deleted it; False when only the local index still had it."""
+        ...
     def list_messages(self, thread_id: str) -> list[MessageRecord]: ...
     def add_message(self, thread_id: str, text: str, *, file_ids: Sequence[str] = ()) -> MessageRecord: ...
 
@@ -355,4 +357,8 @@ class Unsupported(LocalError, ValueError):
     """The back end cannot do what was asked (a built-in tool it lacks, say); one readable line."""
 
 
-__all__.append("Unsupported")
+class OutputsMismatch(LocalError, ValueError):
+    """Tool outputs that do not answer exactly the calls the run waits for; one readable line."""
+
+
+__all__ += ["Unsupported", "OutputsMismatch"]

@@ -12,12 +12,14 @@ import time
 from abc import abstractmethod
 from typing import Any, Callable, Iterator, Mapping
 
-from .base import RUN_TIMEOUT, RunEvent, RunHandle, RunRecord, RunTimeout, StatusChanged, TERMINAL, TextDelta
-from .polling import poll_intervals
+from ..client.polling import poll_delays
+from .base import (RUN_TIMEOUT, OutputsMismatch, RunEvent, RunHandle, RunRecord, RunTimeout, StatusChanged, TERMINAL,
+                   TextDelta)
 
 __all__ = ["StreamOrPollRun"]
 
 STOPS = TERMINAL + ("requires_action",)  # where events() stops: the run ended, or waits for tool outputs
+RUN_POLL_CAP = 1.0  # a polled run is looked at at least every second: its reply is shown as soon as it is done
 
 
 class StreamOrPollRun(RunHandle):
@@ -82,7 +84,7 @@ class StreamOrPollRun(RunHandle):
 
     def _polled(self) -> Iterator[RunEvent]:
         deadline = time.monotonic() + self.run_timeout
-        for interval in poll_intervals():
+        for interval in poll_delays(cap=RUN_POLL_CAP):
             if self.status in STOPS:
                 return
             left = deadline - time.monotonic()
@@ -113,9 +115,16 @@ class StreamOrPollRun(RunHandle):
             yield from self._add_text(reply[len(received):])
 
     def _check_outputs(self, outputs: Mapping[str, str]) -> None:
-        missing = [c["id"] for c in self.pending_calls if c["id"] not in outputs]
+        """Refuse, before anything is sent, outputs that leave a waiting call unanswered or answer a
+        call the run does not wait for (the server would refuse the whole round)."""
+        waiting = [c["id"] for c in self.pending_calls]
+        unknown = [call_id for call_id in outputs if call_id not in waiting]
+        if unknown:
+            raise OutputsMismatch(f"the run waits for no tool call {', '.join(unknown)}",
+                                  hint=f"it waits for {', '.join(waiting) or 'none'}")
+        missing = [call_id for call_id in waiting if call_id not in outputs]
         if missing:
-            raise ValueError(f"no output given for tool call(s) {', '.join(missing)}")
+            raise OutputsMismatch(f"no output given for tool call(s) {', '.join(missing)}")
 
     def _resumed(self) -> None:
         """Outputs were sent on a stream: the run is queued again until the stream says more."""

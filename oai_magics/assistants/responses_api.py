@@ -11,8 +11,10 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
+from ..client.urls import without_userinfo
 from .base import (RUN_TIMEOUT, ActionRequired, AssistantRecord, MessageRecord, RunEnded, RunEvent, RunRecord, StepChanged,
-                   StepRecord, ThreadRecord)
+                   StepRecord, ThreadRecord, ToolCall)
+from ..client.responses_stream import ResponseAccumulator
 from .handle import StreamOrPollRun
 from .resolve import NotFound, pick_assistant
 from .responses_records import flat_tools, item_message, item_step, run_from_response
@@ -20,6 +22,8 @@ from .store import AssistantStore
 
 __all__ = ["ResponsesBackend", "ResponsesRun"]
 
+# The output a call gets when its run is cancelled while waiting for it; the model reads it next turn.
+CANCELLED_OUTPUT = "cancelled: the run was cancelled before this call was answered"
 ASSISTANT_FIELDS = ("name", "model", "instructions", "tools", "metadata", "file_ids", "response_format")
 
 
@@ -48,7 +52,7 @@ class ResponsesBackend:
         self.client = client
         self.store = store
         self.run_timeout = run_timeout  # seconds a run is polled before it is given up on
-        self.server = client.base_url
+        self.server = without_userinfo(client.base_url)  # the store's key for this server: never a token
 
     # -- assistants (local records) ---------------------------------------------------------------
     def list_assistants(self) -> list[AssistantRecord]:
@@ -106,9 +110,20 @@ class ResponsesBackend:
         return ThreadRecord(id=raw["id"], object="thread", title=known.get("title"),
                             metadata=dict(raw.get("metadata") or {}), created_at=raw.get("created_at") or 0, raw=raw)
 
-    def delete_thread(self, thread_id: str) -> None:
-        self.client.conversations.delete(thread_id)
+    def delete_thread(self, thread_id: str) -> bool:
+        """Delete the conversation and its row in the index; False when the server no longer had it
+        (deleted elsewhere, or expired) and only the row went: else the row could never leave."""
+        from ..client import NotFoundError
+
+        try:
+            self.client.conversations.delete(thread_id)
+        except NotFoundError:
+            if not any(t["id"] == thread_id for t in self.store.threads(self.server)):
+                raise  # neither side knows it: a mistyped id
+            self.store.delete_thread(self.server, thread_id)
+            return False
         self.store.delete_thread(self.server, thread_id)
+        return True
 
     def list_messages(self, thread_id: str) -> list[MessageRecord]:
         items = self.client.conversations.items.list(thread_id, limit=100, order="asc").auto_paging_iter()
@@ -171,11 +186,19 @@ class ResponsesBackend:
     def cancel_run(self, thread_id: str, run_id: str) -> RunRecord:
         run = self.get_run(thread_id, run_id)
         if run["status"] == "requires_action":  # nothing runs on the server while it waits for tool outputs
+            self._answer_cancelled(thread_id, run["required_calls"])
             self.store.cancel_run(self.server, run_id)
             return self.get_run(thread_id, run_id)
         indexed = self._indexed(run_id)
         answer = self.client.responses.cancel(indexed["responses"][-1])
         return run_from_response(run_id, thread_id, indexed["assistant_id"], answer, indexed["created_at"])
+
+    def _answer_cancelled(self, thread_id: str, calls: Sequence[ToolCall]) -> None:
+        """Answer the calls a cancelled run leaves behind: the API refuses every later turn on a
+        conversation holding a function call with no output, so the thread could not go on."""
+        outputs = [{"type": "function_call_output", "call_id": call["id"], "output": CANCELLED_OUTPUT} for call in calls]
+        if outputs:
+            self.client.conversations.items.create(thread_id, items=outputs)
 
     def list_steps(self, thread_id: str, run_id: str) -> list[StepRecord]:
         indexed = self._indexed(run_id)
@@ -211,6 +234,7 @@ class ResponsesRun(StreamOrPollRun):
         self.response: dict = {}
         self._latest_id: str | None = None  # the newest response of the chain recorded in the index
         self._outputs: dict[str, str] = {}  # tool outputs sent, recorded with the response they start
+        self._reader = ResponseAccumulator()  # reads the stream of the latest response
 
     @property
     def client(self) -> Any:
@@ -225,6 +249,7 @@ class ResponsesRun(StreamOrPollRun):
             self.take(answer)
         else:
             self._stream = answer
+            self._reader = ResponseAccumulator()  # each response of the chain streams on its own
 
     def take(self, response: dict) -> RunRecord:
         """Note a response of this run (the first one names the run; later ones extend its chain
@@ -245,13 +270,15 @@ class ResponsesRun(StreamOrPollRun):
         return self.state.run
 
     def _on_item(self, item: dict) -> Iterator[RunEvent]:
-        kind = item.get("type", "")
-        if isinstance(item.get("response"), dict):
-            yield from self._update(lambda: self.take(item["response"]))
-        elif kind == "response.output_text.delta":
-            yield from self._add_text(item.get("delta") or "", item.get("item_id"))
-        elif kind in ("response.output_item.added", "response.output_item.done") and isinstance(item.get("item"), dict):
-            yield StepChanged(item_step(item["item"], self.run_key or "", None, {}))
+        """One stream event, read by the client's `ResponseAccumulator` (the one reader of the format)."""
+        reader = self._reader
+        pieces = reader.add(item)
+        if reader.new_snapshot:
+            yield from self._update(lambda: self.take(reader.response))
+        if reader.new_item is not None:
+            yield StepChanged(item_step(reader.new_item, self.run_key or "", None, {}))
+        for _, piece in pieces:
+            yield from self._add_text(piece, item.get("item_id"))
 
     def _fetch(self) -> RunRecord:
         return self.take(self.client.responses.retrieve(self.response["id"]))

@@ -2,8 +2,10 @@
 
 The Responses API keeps no assistants and cannot list conversations, so these live in a small
 SQLite file in the user's config folder (`$OAI_MAGICS_CONFIG_DIR`, else `$XDG_CONFIG_HOME/oai_magics`,
-else `~/.config/oai_magics`). Every row belongs to one server (its base URL), so records made
-against the sandbox never show up for api.openai.com. Two kernels may share the file: it is opened
+else `~/.config/oai_magics`). Every row belongs to one server (its base URL, without user info:
+a gateway's token written into the URL is never stored, and rows an earlier version stored with
+it are rewritten when the file is first opened), so records made against the sandbox never show
+up for api.openai.com. Two kernels may share the file: it is opened
 as every shared store is (`sqlite_store`: WAL, a busy timeout) and each change is one transaction.
 """
 
@@ -19,7 +21,7 @@ import uuid
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from ..sqlite_store import connect, transaction
+from ..sqlite_store import connect, forget_userinfo, migrate, transaction
 
 __all__ = ["AssistantStore", "config_dir"]
 
@@ -49,6 +51,8 @@ class AssistantStore:
         self.path = Path(path)
         self._lock = threading.Lock()
         self._db = connect(self.path, SCHEMA)
+        migrate(self._db, {f"{table}: no user info in server URLs": forget_userinfo(table)
+                           for table in ("assistants", "threads", "runs")})
 
     @classmethod
     def default(cls) -> "AssistantStore":

@@ -6,7 +6,7 @@
 """
 
 from .client import DEFAULT_BASE_URL, Client
-from .core import RequestRecord
+from .records import RequestRecord
 from .errors import (
     APIConnectionError,
     APIError,

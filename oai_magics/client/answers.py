@@ -6,7 +6,7 @@ promises: a JSON object with the fields its readers rely on, each of its type (a
 `APIResponseValidationError` naming the endpoint and what came, so the layers above read answers
 without guarding every key. A 200 `{"error": {...}}` envelope is the error it reports.
 
-`as_stream(answer, kind)` is for a server that ignores `stream=true` and sends the whole answer as
+`as_stream(answer, kind, what)` is for a server that ignores `stream=true` and sends the whole answer as
 JSON: it tells that answer as the Server-Sent Events a streaming server would have sent (a chat
 completion as one chunk, a Response as its text deltas, items and terminal event, a run as its status
 event, an image answer as the completed event of each image, an error envelope as an `error` event),
@@ -18,7 +18,8 @@ from __future__ import annotations
 import json
 from typing import Any, Mapping
 
-from .errors import APIError, APIResponseValidationError, error_fields
+from .envelope import error_fields, is_error_envelope
+from .errors import APIError, APIResponseValidationError
 
 __all__ = ["expect_object", "as_stream"]
 
@@ -35,7 +36,7 @@ def expect_object(answer: Any, what: str, fields: Mapping[str, type] | None = No
     if not isinstance(answer, dict):
         raise APIResponseValidationError(f"{what} answered with {_described(answer)}, not the JSON object it promises",
                                          request_id=request_id)
-    if _is_error_envelope(answer):
+    if is_error_envelope(answer):
         details = error_fields(answer)
         message = details.pop("message", None) or "an error without a message"
         raise APIError(f"{what} answered 200 with an error: {message}", request_id=request_id, body=answer, **details)
@@ -48,12 +49,13 @@ def expect_object(answer: Any, what: str, fields: Mapping[str, type] | None = No
     return answer
 
 
-def as_stream(answer: Any, kind: str, path: str = "") -> bytes | None:
-    """The SSE body a streaming server would have sent for this whole answer to a request sent to
-    `path`; None for a shape that has no streamed equivalent. `kind` is the stream's: "chunks",
-    "events" or "responses"."""
-    if isinstance(answer, dict) and _is_error_envelope(answer):
+def as_stream(answer: Any, kind: str, what: str = "") -> bytes | None:
+    """The SSE body a streaming server would have sent for this whole answer to the call `what`
+    ("POST /images/generations"); None for a shape that has no streamed equivalent. `kind` is the
+    stream's: "chunks", "events" or "responses"."""
+    if isinstance(answer, dict) and is_error_envelope(answer):
         return _event(answer, "error")
+    path = what.partition(" ")[2]
     if kind == "responses" and path in _IMAGE_ENDS:
         images = _image_events(answer, _IMAGE_ENDS[path])
         return None if images is None else b"".join(_event(event) for event in images)
@@ -145,12 +147,6 @@ def _text_deltas(index: int, item: dict) -> list[dict]:
 def _event(data: Any, name: str | None = None) -> bytes:
     head = f"event: {name}\n" if name else ""
     return f"{head}data: {json.dumps(data)}\n\n".encode()
-
-
-def _is_error_envelope(answer: dict) -> bool:
-    """`{"error": {...}}` and nothing else: objects that merely have an `error` field (a failed
-    Response, a batch) carry other fields beside it."""
-    return set(answer) == {"error"} and isinstance(answer["error"], dict)
 
 
 _KINDS: dict[type, str] = {dict: "an object", list: "a list", str: "a string", bool: "a boolean", int: "a number",

@@ -19,18 +19,14 @@
 
 `str(error)` is one short line: the status, the error type or code, the server's message and the
 request id. The API key never appears in any of them: messages come from us or from the server's
-bytes and headers, which the request engine masks the key out of as it reads them (`secret`; JSON
-text again once decoded, since an escape can spell the key anew), and never from request headers.
+bytes and headers, which `decode` masks the key out of as it reads them (JSON text again once
+decoded, since an escape can spell the key anew), and never from request headers. Which class a
+status becomes is decided there too; this module holds the classes only and imports nothing of ours.
 """
 
 from __future__ import annotations
 
-import json
-import re
-from typing import TYPE_CHECKING, Any, Mapping
-
-if TYPE_CHECKING:
-    from .secret import Secret
+from typing import Any, Mapping
 
 __all__ = [
     "OpenAIError",
@@ -49,13 +45,7 @@ __all__ = [
     "APITimeoutError",
     "APIUserAbortError",
     "KeyFormatError",
-    "status_error",
 ]
-
-_MAX_MESSAGE = 300  # an HTML error page must not flood a notebook cell
-_TAGS = re.compile(r"<[^>]+>")
-_SPACES = re.compile(r"\s+")
-
 
 class OpenAIError(Exception):
     """Base of every oai_magics client error."""
@@ -185,56 +175,3 @@ class APIUserAbortError(APIError):
 class KeyFormatError(OpenAIError, ValueError):
     """The API key holds a character no HTTP header can carry (a line break, a control character,
     one outside Latin-1). Raised when the client is made, before anything is sent; never quotes the key."""
-
-
-_BY_STATUS: dict[int, type[APIStatusError]] = {
-    400: BadRequestError,
-    401: AuthenticationError,
-    403: PermissionDeniedError,
-    404: NotFoundError,
-    409: ConflictError,
-    422: UnprocessableEntityError,
-    429: RateLimitError,
-}
-
-
-def _short_text(text: str) -> str:
-    """One readable line out of an arbitrary (possibly HTML) body."""
-    flat = _SPACES.sub(" ", _TAGS.sub(" ", text)).strip()
-    return flat if len(flat) <= _MAX_MESSAGE else flat[: _MAX_MESSAGE - 1] + "…"
-
-
-def error_fields(payload: Any) -> dict[str, Any]:
-    """The message/type/code/param of an OpenAI error envelope (or of a bare error object)."""
-    err = payload.get("error", payload) if isinstance(payload, dict) else None
-    if not isinstance(err, dict):
-        return {}
-    fields = {key: err.get(key) for key in ("type", "code", "param")}
-    fields = {key: (str(val) if val is not None else None) for key, val in fields.items()}
-    message = err.get("message")
-    if message:
-        fields["message"] = _short_text(str(message))
-    return fields
-
-
-def status_error(status: int, body: bytes, headers: Mapping[str, str], reason: str = "",
-                 secret: "Secret | None" = None) -> APIStatusError:
-    """Build the right APIStatusError subclass from a status, raw body and headers (both already
-    masked); `secret` masks the key again in the decoded JSON, where an escape may have spelled it."""
-    payload: Any = None
-    text = body.decode("utf-8", "replace") if body else ""
-    try:
-        payload = json.loads(text) if text else None
-    except ValueError:
-        payload = None
-    if secret is not None:
-        payload = secret.hide_decoded(body, payload)
-    fields = error_fields(payload)
-    message = fields.pop("message", None)
-    if not message:
-        message = _short_text(text) if text and payload is None else ""
-    if not message:
-        message = reason or "the server gave no error message"
-    cls = _BY_STATUS.get(status, InternalServerError if status >= 500 else APIStatusError)
-    request_id = headers.get("x-request-id") or None
-    return cls(message, status=status, request_id=request_id, headers=headers, body=payload, **fields)

@@ -7,6 +7,10 @@ call arguments from `response.function_call_arguments.delta`, whole items from
 Whatever happens to the stream, what arrived is kept: `text` is the partial reply of a stream that
 broke off. Unknown event and item types are carried along untouched.
 
+After each `add()`, `new_snapshot` and `new_item` say whether the event carried the response or a
+whole output item, so a reader that acts per event (the responses back end's run handle) reads
+the stream through this one class too.
+
 It is also an accumulator in the sense of `accumulate`: `add()` returns the text pieces an event
 added and `reply` is the `Reply` built so far (text, function calls in the chat shape, usage), so
 `accumulate.consume(stream, ResponseAccumulator(), on_text)` handles Ctrl-C and broken streams for
@@ -60,6 +64,9 @@ class ResponseAccumulator:
         self.events = 0
         self.finished = False  # a terminal event arrived
         self.reply = Reply()
+        # What the latest event brought, for a reader that reacts per event (a run's handle):
+        self.new_snapshot = False  # it carried the response (status, and at the end its output)
+        self.new_item: dict | None = None  # the whole output item it added or finished
         # Text deltas are collected as pieces per (output index, content index) and joined when
         # read, so a long reply costs linear time.
         self._texts: dict[tuple[int, int], list[str]] = {}
@@ -78,11 +85,14 @@ class ResponseAccumulator:
         """
         self.events += 1
         self.reply.chunks += 1
+        self.new_snapshot, self.new_item = False, None
         kind = event.get("type", "")
         if kind in _SNAPSHOT_EVENTS and isinstance(event.get("response"), dict):
             self._snapshot(event["response"], kind in _TERMINAL_EVENTS)
+            self.new_snapshot = True
         elif kind in ("response.output_item.added", "response.output_item.done") and isinstance(event.get("item"), dict):
             self._set_item(event, copy.deepcopy(event["item"]))
+            self.new_item = event["item"]
         elif kind in ("response.content_part.added", "response.content_part.done") and isinstance(event.get("part"), dict):
             self._set_part(event, copy.deepcopy(event["part"]))
         elif kind == "response.output_text.delta":

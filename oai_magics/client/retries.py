@@ -16,6 +16,10 @@ Whether a request may be sent again after a connection error depends on how far 
   already be running and billed, so it is sent again only when `resend_unanswered` says the server
   honours the `Idempotency-Key` header that every non-GET call carries (the same key on each of its
   attempts), so that a repeat returns the first answer instead of doing the work twice.
+
+`retry_after_seconds(headers)` is the one reader of the server's asked-for wait, for the client's
+retries and for the job layer's pacing alike; `not_resent()` and `say_when_to_retry()` word the
+errors of a call that is not sent again.
 """
 
 from __future__ import annotations
@@ -26,10 +30,36 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Mapping
 
-__all__ = ["RetryPolicy", "IDEMPOTENT_METHODS", "RETRYABLE_STATUS"]
+from .errors import APIConnectionError, APIStatusError
+
+__all__ = ["RetryPolicy", "IDEMPOTENT_METHODS", "RETRYABLE_STATUS", "retry_after_seconds", "not_resent",
+           "say_when_to_retry"]
 
 RETRYABLE_STATUS = frozenset({408, 409, 429}) | frozenset(range(500, 600))
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
+
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    """The wait the server asked for, in seconds, or None: `retry-after-ms`, else `Retry-After` as
+    seconds or as an HTTP date (a date gone by is no wait). `headers` has its names in lower case."""
+    millis = headers.get("retry-after-ms")
+    if millis:
+        try:
+            return float(millis) / 1000
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
 
 
 @dataclass(frozen=True)
@@ -65,35 +95,37 @@ class RetryPolicy:
 
     def waits_too_long(self, headers: Mapping[str, str]) -> bool:
         """The server asks for a longer wait than this policy is willing to sit through."""
-        asked = self.retry_after(headers)
+        asked = retry_after_seconds(headers)
         return asked is not None and asked > self.max_retry_after
 
     def delay(self, attempt: int, headers: Mapping[str, str] | None = None) -> float:
         """Seconds to wait before retry number `attempt + 1`."""
-        asked = self.retry_after(headers or {})
+        asked = retry_after_seconds(headers or {})
         if asked is not None and 0 <= asked <= self.max_retry_after:
             return asked
         backoff = min(self.initial_delay * 2**attempt, self.max_delay)
         return backoff * (1 - 0.25 * random.random())
 
-    @staticmethod
-    def retry_after(headers: Mapping[str, str]) -> float | None:
-        """The wait the server asked for, in seconds, or None."""
-        millis = headers.get("retry-after-ms")
-        if millis:
-            try:
-                return float(millis) / 1000
-            except ValueError:
-                pass
-        value = headers.get("retry-after")
-        if not value:
-            return None
-        try:
-            return float(value)
-        except ValueError:
-            pass
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        return max(0.0, when.timestamp() - time.time())
+
+def not_resent(what: str, error: APIConnectionError) -> APIConnectionError:
+    """The error for a call (`what`: method and path) that went out, got no answer, and must not go out twice."""
+    message = (f"{what} {error.message}; not re-sent because it might be billed twice. "
+               "Run it again yourself if it did not take effect, or use Client(honours_idempotency_key=True) "
+               "with a server that honours Idempotency-Key")
+    return type(error)(message, sent=True, unanswered=f"{what} {error.message}", request_id=error.request_id)
+
+
+def say_when_to_retry(error: APIStatusError, seconds: float) -> None:
+    """A server asking for a longer wait than we sit through: the error tells the user when to come back."""
+    error.retry_after = seconds
+    error.message += f"; the server asks to wait {seconds:.0f} s, so not retried: try again {_after(seconds)}"
+
+
+def _after(seconds: float) -> str:
+    """When a wait of `seconds` ends, for a message: the time, with the date once it is not today."""
+    try:
+        when = time.localtime(time.time() + seconds)
+    except (OverflowError, ValueError, OSError):  # `Retry-After: inf` or a year past the platform's time_t
+        return "much later (the server gave no usable time)"
+    same_day = time.localtime()[:3] == when[:3]
+    return "after " + time.strftime("%H:%M:%S %Z" if same_day else "%Y-%m-%d %H:%M:%S %Z", when)

@@ -46,6 +46,10 @@ class SSEDecoder:
 
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
         """Decode one chunk; return the events it completes (possibly none)."""
+        if (chunk[:6] == b"data: " and chunk[-2:] == b"\n\n" and not self._pending and not self._data
+                and not self._skip_lf and self._started and chunk.count(b"\n") == 2 and b"\r" not in chunk):
+            # The usual read of an API stream: exactly one event of one data line, read at once.
+            return [self._event_of(chunk[6:-2])]
         if not self._started:
             chunk = self._strip_bom(chunk)
         if self._skip_lf and chunk:
@@ -124,9 +128,13 @@ class SSEDecoder:
         if not data:
             self._event = ""
             return None
-        text = (data[0] if len(data) == 1 else b"\n".join(data)).decode("utf-8", "replace")
-        event = ServerSentEvent(text, self._event or "message", self._last_id, self._retry)
-        self._data, self._event = [], ""
+        self._data = []
+        return self._event_of(data[0] if len(data) == 1 else b"\n".join(data))
+
+    def _event_of(self, data: bytes) -> ServerSentEvent:
+        """The event with this data, named by the `event:` line before it (which it uses up)."""
+        event = ServerSentEvent(data.decode("utf-8", "replace"), self._event or "message", self._last_id, self._retry)
+        self._event = ""
         return event
 
 

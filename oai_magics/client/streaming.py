@@ -5,20 +5,19 @@ exhausted, when the caller breaks off (`close()`, `with`, garbage collection) an
 Ctrl-C included, interrupts it. Chat and completion streams yield the decoded chunk dicts;
 Assistants streams yield `{"event": name, "data": object}`; Responses streams (`typed=True`) yield
 each event object as sent, dispatched on its own `type` and ended by a terminal event, not `[DONE]`.
-As it goes it notes the model and the token usage the events report, and when it closes it calls
+Each event's data is decoded by the `parse` it is given (the decoder's, which masks the key an escape
+spelled). As it goes it notes the model and the token usage the events report, and when it closes it calls
 `on_end(stream)` once: the request log then has the stream's whole duration and its tokens.
 """
 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Callable, Generator, Iterable, Iterator
+from typing import Any, Callable, Generator, Iterable, Iterator
 
-from .errors import APIConnectionError, APIError, APIUserAbortError, error_fields
+from .envelope import error_fields
+from .errors import APIConnectionError, APIError, APIUserAbortError
 from .sse import ServerSentEvent, SSEDecoder
-
-if TYPE_CHECKING:
-    from .secret import Secret
 
 __all__ = ["Stream"]
 
@@ -32,9 +31,9 @@ class Stream(Iterator[dict]):
 
     def __init__(self, chunks: Iterable[bytes], close: Callable[[], None], *, events: bool, request_id: str | None,
                  typed: bool = False, on_end: Callable[["Stream"], None] | None = None,
-                 secret: "Secret | None" = None) -> None:
+                 parse: Callable[[str], Any] = json.loads) -> None:
         self.request_id = request_id
-        self._secret = secret  # the chunks come masked; this masks the key an escape spelled, once decoded
+        self._parse_data = parse  # the chunks come masked; this masks the key an escape spelled, once decoded
         self.model: str | None = None  # as the events name it, once one does
         self.usage: dict = {}  # the last usage an event reported (chat streams send it at the end)
         self._on_end = on_end
@@ -146,8 +145,7 @@ class Stream(Iterator[dict]):
 
     def _parse(self, sse: ServerSentEvent) -> Any:
         try:
-            decoded = json.loads(sse.data)
-            return self._secret.hide_decoded(sse.data, decoded) if self._secret is not None else decoded
+            return self._parse_data(sse.data)
         except ValueError:
             pass  # handled below, so the error raised has no JSON decoder error as its context
         if sse.event == "error":

@@ -2,37 +2,40 @@
 
 `submit()` writes the JSONL of embedding requests (each line one request of up to 2,048 inputs,
 its `custom_id` naming the rows it holds) and sends it through `jobs.batch_files`, which splits it
-over the API's per-batch limits. `collect()` reads the output files and assembles the matrix in
+over the API's per-batch limits (the inputs of each line counted, for the limit on an embeddings
+batch's inputs). `collect()` reads the output files and assembles the matrix in
 input order, filling the cache; rows whose requests failed are reported and `resend()` sends them
-again as a new batch of the same job.
+again as a new batch of the same job. The index the texts came with is kept as `%%chat --each`
+jobs keep their frames (`jobs.job_frames`), so it comes back exactly: a DatetimeIndex, a MultiIndex.
 """
 
 from __future__ import annotations
 
-import json
 import time
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from ..client import APIError, Client
 from ..client.resources.embeddings import decode_matrix
-from ..jobs.batch_files import MAX_FILE_BYTES, MAX_REQUESTS, jsonl_line, output_records, send_lines
+from ..jobs.batch_files import BatchLimits, jsonl_line, output_records, send_lines
 from ..jobs.batch_status import until_finished
+from ..jobs.job_frames import decode_index, encode_index
 from ..jobs.store import ENDPOINTS, Job, JobStore, new_job_id
 from .cache import EmbeddingCache
 from .direct import RowMatrix, row_spans
 from .planning import MAX_ITEMS, plan_batches
 
-__all__ = ["submit", "collect", "resend", "describe_failure"]
+__all__ = ["submit", "collect", "resend", "describe_failure", "job_index"]
 
 ENDPOINT = ENDPOINTS["embeddings"]
 
 
 def request_lines(texts: Sequence[str], rows: Sequence[int], model: str, dimensions: int | None,
-                  batch_size: int = MAX_ITEMS) -> list[bytes]:
-    """One JSONL line per request; `custom_id` "rows-<first>-<last>" when rows run on, else the list."""
-    lines = []
+                  batch_size: int = MAX_ITEMS) -> tuple[list[bytes], list[int]]:
+    """(one JSONL line per request, how many inputs each holds); `custom_id` "rows-<first>-<last>"
+    when rows run on, else the list."""
+    lines, inputs = [], []
     extra = {"dimensions": dimensions} if dimensions else {}
     chosen = [texts[r] for r in rows]
     for part in plan_batches(chosen, max_items=max(1, min(batch_size, MAX_ITEMS))):
@@ -41,7 +44,8 @@ def request_lines(texts: Sequence[str], rows: Sequence[int], model: str, dimensi
                      else "rows:" + ",".join(map(str, span)))
         body = {"model": model, "input": chosen[part.start:part.stop], "encoding_format": "base64", **extra}
         lines.append(jsonl_line({"custom_id": custom_id, "method": "POST", "url": ENDPOINT, "body": body}))
-    return lines
+        inputs.append(part.size)
+    return lines, inputs
 
 
 def rows_of(custom_id: str) -> list[int]:
@@ -53,18 +57,19 @@ def rows_of(custom_id: str) -> list[int]:
     raise ValueError(f"not a row id: {custom_id!r}")
 
 
-def _send(client: Client, job: Job, rows: Sequence[int], batch_size: int, limits: tuple[int, int]) -> None:
+def _send(client: Client, job: Job, rows: Sequence[int], batch_size: int, limits: BatchLimits) -> None:
     """Upload and create the batches carrying `rows` of the job."""
-    send_lines(client, job, request_lines(job.texts, rows, job.model, job.dimensions, batch_size), limits)
+    lines, inputs = request_lines(job.texts, rows, job.model, job.dimensions, batch_size)
+    send_lines(client, job, lines, limits, inputs)
 
 
 def submit(client: Client, store: JobStore, texts: Sequence[str], model: str, *, dimensions: int | None = None,
            index: Sequence | None = None, cache: EmbeddingCache | None = None, batch_size: int = MAX_ITEMS,
-           limits: tuple[int, int] = (MAX_REQUESTS, MAX_FILE_BYTES)) -> Job:
+           limits: BatchLimits = BatchLimits()) -> Job:
     """Send the texts the cache does not hold as Batch API jobs; returns at once."""
     texts = list(texts)
     job = Job(id=new_job_id(), server=client.base_url, model=model, dimensions=dimensions, texts=texts,
-              index=_jsonable(index))
+              index=encode_index(index) if index is not None else None)
     todo = cache.missing(client.base_url, model, dimensions, texts) if cache else list(range(len(texts)))
     if todo:
         _send(client, job, todo, batch_size, limits)
@@ -95,9 +100,10 @@ def collect(client: Client, store: JobStore, job: Job, *, cache: EmbeddingCache 
     return matrix.result(), failed
 
 
-def resend(client: Client, store: JobStore, job: Job, rows: Sequence[int], batch_size: int = MAX_ITEMS) -> Job:
+def resend(client: Client, store: JobStore, job: Job, rows: Sequence[int], batch_size: int = MAX_ITEMS,
+           limits: BatchLimits = BatchLimits()) -> Job:
     """Send the failed rows again, as a new batch of the same job."""
-    _send(client, job, list(rows), batch_size, (MAX_REQUESTS, MAX_FILE_BYTES))
+    _send(client, job, list(rows), batch_size, limits)
     store.save(job)
     return job
 
@@ -108,12 +114,9 @@ def describe_failure(job: Job, failed: list[int], reasons: list[str]) -> str:
             + f"; send them again with %embed --collect {job.id} --resend")
 
 
-def _jsonable(index: Sequence | None) -> list | None:
-    if index is None:
-        return None
-    values = index.tolist() if hasattr(index, "tolist") else list(index)
-    try:
-        json.dumps(values)
-    except (TypeError, ValueError):
-        return None
-    return values
+def job_index(job: Job) -> Any:
+    """The index the job's texts came with, as it was given; None for the default one. A job stored
+    by an earlier version holds a plain list of labels, read as it was written."""
+    if isinstance(job.index, dict):
+        return decode_index(job.index)
+    return job.index if job.index is not None and len(job.index) == len(job.texts) else None

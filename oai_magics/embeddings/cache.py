@@ -1,7 +1,11 @@
 """The persistent embedding cache: nothing is paid for twice.
 
 One SQLite file (WAL, so two kernels can write at once) keyed by (server, model, dimensions, text
-hash), vectors stored as float32 blobs. The default file is `embeddings.sqlite` in the user's cache
+hash), vectors stored as float32 blobs. The server is its base URL without user info (a gateway's
+token written as `https://TOKEN@host/v1` is never stored nor hashed into a key: the URL is kept as
+`https://***@host/v1`). Vectors an earlier version stored under a URL with user info are deleted
+when the file is first opened: their keys were made from the token, so no lookup could find them
+without keeping it, and they are fetched again once when next asked for. The default file is `embeddings.sqlite` in the user's cache
 folder (`$OAI_MAGICS_CACHE_DIR`, else `$XDG_CACHE_HOME/oai_magics`, else `~/.cache/oai_magics`).
 """
 
@@ -17,7 +21,8 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-from ..sqlite_store import connect, transaction
+from ..client.urls import without_userinfo
+from ..sqlite_store import connect, forget_userinfo, migrate, transaction
 
 __all__ = ["EmbeddingCache", "default_cache_dir", "default_cache_path", "cache_file"]
 
@@ -96,6 +101,7 @@ class EmbeddingCache:
         # synchronous=NORMAL: WAL keeps this crash-safe; a lost last write is re-fetched
         self._db = connect(self.path, _SCHEMA, pragmas=(f"page_size={_PAGE_SIZE}", f"mmap_size={_MMAP_SIZE}",
                                                         "synchronous=NORMAL"))
+        migrate(self._db, {"vectors: no user info in server URLs": forget_userinfo("vectors", drop=True)})
 
     def close(self) -> None:
         with self._lock:
@@ -110,11 +116,11 @@ class EmbeddingCache:
         matrix; whole blocks, because per-row numpy calls cost more than the reading itself. A block
         is reused once `put` returns: `put` copies it.
         """
-        return self._find(scope_of(server, model, dimensions), texts, put)
+        return self._find(scope_of(without_userinfo(server), model, dimensions), texts, put)
 
     def missing(self, server: str, model: str, dimensions: int | None, texts: Sequence[str]) -> list[int]:
         """The rows whose texts are not stored (their vectors are not read)."""
-        return self._find(scope_of(server, model, dimensions), texts, None)
+        return self._find(scope_of(without_userinfo(server), model, dimensions), texts, None)
 
     def _find(self, scope: hashlib.blake2b, texts: Sequence[str], put: Callable[[np.ndarray, np.ndarray], None] | None) -> list[int]:
         keys = entry_keys(scope, texts)
@@ -206,6 +212,7 @@ class EmbeddingCache:
 
     def store(self, server: str, model: str, dimensions: int | None, texts: Sequence[str], matrix: np.ndarray) -> None:
         """Keep one vector per text (rows of NaN, from failed requests, are skipped)."""
+        server = without_userinfo(server)
         stamp, scope = time.time(), scope_of(server, model, dimensions)
         rows = [(key, server, model, dimensions or 0, np.asarray(vector, dtype="<f4").tobytes(), stamp)
                 for key, vector in zip(entry_keys(scope, texts), matrix) if not np.isnan(vector[:1]).any()]

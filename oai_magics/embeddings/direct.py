@@ -168,7 +168,7 @@ def _finish(out: RowMatrix, batches: list[Batch], todo: list[int], errors: dict,
     done = out.count - len(failed_rows)
     what = "interrupted" if interrupted else str(errors[failed[0]])
     raise EmbeddingJobError(f"{len(failed)} of {len(batches)} batches failed ({row_spans(failed_rows)}): {what}; "
-                            f"{done} rows succeeded", matrix, failed, failed_rows)
+                            f"{done} rows succeeded", matrix, failed, failed_rows) from errors[failed[0]]
 
 
 def _progress(total: int, initial: int = 0) -> Any:

@@ -1,20 +1,38 @@
-"""The Batch API side of a job: its request lines grouped into input files within the per-batch
-limits (requests per batch, file size), uploaded (purpose `batch`) with a batch created for each,
-and the records of its output and error files read back."""
+"""The Batch API side of a job: its request lines grouped into input files within every per-batch
+limit the API states, uploaded (purpose `batch`) with a batch created for each, and the records of
+its output and error files read back.
+
+The limits (the 2026 spec, `CreateBatchRequest.input_file_id`): a file "can contain up to 50,000
+requests, and can be up to 200 MB in size", and "`/v1/embeddings` batches are also restricted to a
+maximum of 50,000 embedding inputs across all requests in the batch". The 200 MB are binary: the
+API's own error names the limit as "larger than the 209715200 maximum", which is 200 x 1024 x 1024.
+"""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Sequence
 
 from ..client import Client
+from ..local_errors import LocalError
 from .store import Job
 
-__all__ = ["jsonl_line", "split_files", "send_lines", "output_records", "batch_records", "failure_reasons",
-           "MAX_REQUESTS", "MAX_FILE_BYTES"]
+__all__ = ["BatchLimits", "LineTooLarge", "jsonl_line", "split_files", "send_lines", "output_records",
+           "batch_records", "failure_reasons", "batch_ended"]
 
-MAX_REQUESTS = 50_000  # requests per batch
-MAX_FILE_BYTES = 200 * 1024 * 1024  # bytes per batch input file
+
+@dataclass(frozen=True)
+class BatchLimits:
+    """What one batch may hold; the defaults are the API's (see the module docstring)."""
+
+    requests: int = 50_000  # request lines per input file
+    embedding_inputs: int = 50_000  # inputs over all the requests of an embeddings batch
+    file_bytes: int = 200 * 1024 * 1024  # bytes per input file: 209,715,200
+
+
+class LineTooLarge(LocalError, ValueError):
+    """One request is over a per-batch limit by itself: no split can send it."""
 
 
 def jsonl_line(request: dict) -> bytes:
@@ -22,23 +40,36 @@ def jsonl_line(request: dict) -> bytes:
     return json.dumps(request, ensure_ascii=False).encode() + b"\n"
 
 
-def split_files(lines: Sequence[bytes], max_requests: int = MAX_REQUESTS, max_bytes: int = MAX_FILE_BYTES) -> list[bytes]:
-    """The lines grouped into input files within the per-batch limits."""
-    files, current, size = [], [], 0
-    for line in lines:
-        if current and (len(current) >= max_requests or size + len(line) > max_bytes):
+def split_files(lines: Sequence[bytes], limits: BatchLimits = BatchLimits(),
+                inputs: Sequence[int] | None = None) -> list[bytes]:
+    """The lines grouped, in order, into input files within the per-batch limits. `inputs` is how many
+    embedding inputs each line holds (an embeddings job's); without it no line counts any."""
+    counts = inputs if inputs is not None else [0] * len(lines)
+    files: list[bytes] = []
+    current: list[bytes] = []
+    size = held = 0
+    for number, (line, count) in enumerate(zip(lines, counts, strict=True)):
+        if len(line) > limits.file_bytes or count > limits.embedding_inputs:
+            raise LineTooLarge(f"request {number + 1} alone ({len(line):,} bytes, {count:,} inputs) is over a batch's "
+                               f"limit of {limits.file_bytes:,} bytes or {limits.embedding_inputs:,} inputs",
+                               hint="send fewer or shorter texts in each request (--batch-size)")
+        if current and (len(current) >= limits.requests or size + len(line) > limits.file_bytes
+                        or held + count > limits.embedding_inputs):
             files.append(b"".join(current))
-            current, size = [], 0
+            current, size, held = [], 0, 0
         current.append(line)
         size += len(line)
+        held += count
     if current:
         files.append(b"".join(current))
     return files
 
 
-def send_lines(client: Client, job: Job, lines: Sequence[bytes], limits: tuple[int, int]) -> None:
-    """Upload the request lines as files within the per-batch limits and create a batch for each."""
-    for content in split_files(lines, *limits):
+def send_lines(client: Client, job: Job, lines: Sequence[bytes], limits: BatchLimits,
+               inputs: Sequence[int] | None = None) -> None:
+    """Upload the request lines as files within the per-batch limits (`inputs`: see `split_files`)
+    and create a batch for each."""
+    for content in split_files(lines, limits, inputs):
         upload = client.files.create((f"{job.id}-{len(job.batches) + 1}.jsonl", content), purpose="batch")
         batch = client.batches.create(input_file_id=upload["id"], endpoint=job.endpoint, completion_window="24h",
                                       metadata={"oai_magics_job": job.id})
@@ -60,7 +91,7 @@ def failure_reasons(client: Client, job: Job, limit: int = 3) -> list[str]:
     reasons = []
     for batch in job.batches:
         if batch.get("status") != "completed":
-            reasons.append(f"batch {batch['id']} {batch.get('status')}")
+            reasons.append(batch_ended(batch))
         if len(reasons) < limit:
             for record in batch_records(client, batch, "error_file_id"):
                 error = ((record.get("response") or {}).get("body") or {}).get("error") or record.get("error") or {}
@@ -68,6 +99,14 @@ def failure_reasons(client: Client, job: Job, limit: int = 3) -> list[str]:
                 if len(reasons) >= limit:
                     break
     return reasons[:limit]
+
+
+def batch_ended(batch: dict) -> str:
+    """Why a batch ended without completing, in one line: its status and the first of its errors
+    (a batch over one of the server's limits says which), as the server gave them."""
+    errors = (batch.get("errors") or {}).get("data") or []
+    first = errors[0].get("message") or errors[0].get("code") if errors and isinstance(errors[0], dict) else None
+    return f"batch {batch.get('id')} {batch.get('status')}" + (f" ({' '.join(str(first).split())})" if first else "")
 
 
 def _records(content: bytes) -> list[dict]:

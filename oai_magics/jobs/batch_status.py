@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import time
-from typing import Callable, Iterator
+from typing import Callable
 
 from ..client import Client
+from ..client.polling import poll_delays
 from ..local_errors import LocalError
 from .store import TERMINAL, Job, JobStore
 
-__all__ = ["refresh", "until_finished", "wait_schedule", "JobNotReady"]
+__all__ = ["refresh", "until_finished", "JobNotReady", "JOB_POLL_CAP"]
+
+JOB_POLL_CAP = 30.0  # seconds: a batch takes minutes to hours, so at most two looks a minute
 
 
 class JobNotReady(LocalError):
@@ -23,19 +26,10 @@ def refresh(client: Client, store: JobStore, job: Job) -> Job:
     return job
 
 
-def wait_schedule(first: float) -> Iterator[float]:
-    """The seconds between polls of a job's batches: `first`, then half as long again each time, at
-    most 30 s. The one place a job's polling pace is set (to become the client's poll schedule)."""
-    interval = first
-    while True:
-        yield interval
-        interval = min(interval * 1.5, 30.0)
-
-
 def until_finished(client: Client, store: JobStore, job: Job, *, wait: bool = False, poll: float = 0.5,
                    sleep: Callable[[float], None] = time.sleep) -> None:
     """Return once every batch of the job has ended; without `wait`, raise JobNotReady if one has not."""
-    intervals = wait_schedule(poll)
+    intervals = poll_delays(cap=JOB_POLL_CAP, first=poll)
     while not refresh(client, store, job).finished:
         if not wait:
             counts = job.counts()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from ..client import Client
-from .batch_files import MAX_FILE_BYTES, MAX_REQUESTS, batch_records, jsonl_line, send_lines
+from .batch_files import BatchLimits, batch_ended, batch_records, jsonl_line, send_lines
 from .batch_status import until_finished
 from .rows import RowResult
 from .store import ENDPOINTS, Job, JobStore, new_job_id
@@ -28,7 +28,7 @@ def chat_lines(prompts: Sequence[str | None], params: dict, system: list[dict]) 
 
 
 def submit_chat(client: Client, store: JobStore, prompts: Sequence[str | None], params: dict, system: list[dict], *,
-                extra: dict, limits: tuple[int, int] = (MAX_REQUESTS, MAX_FILE_BYTES)) -> Job:
+                extra: dict, limits: BatchLimits = BatchLimits()) -> Job:
     """Send the rows' prompts as Batch API jobs and remember the job (with `extra`, what the caller
     needs to rebuild its result); returns at once."""
     job = Job(id=new_job_id(), server=client.base_url, model=params["model"], dimensions=None,
@@ -55,15 +55,15 @@ def collect_chat(client: Client, store: JobStore, job: Job, *, wait: bool = Fals
             error = (response.get("body") or {}).get("error") or record.get("error") or {}
             status = f"{response['status_code']}: " if response.get("status_code") else ""
             results[_row(record)] = RowResult(error=f"{status}{error.get('message') or error.get('code') or 'failed'}")
-    ended = {b.get("status") for b in job.batches} - {"completed"}
+    ended = "; ".join(batch_ended(b) for b in job.batches if b.get("status") != "completed")
     for row, prompt in enumerate(job.texts):
         if prompt is not None and results[row].value is None and results[row].error is None:
-            results[row].error = f"no answer: the batch {', '.join(sorted(ended)) or 'gave none'}"
+            results[row].error = f"no answer: {ended or 'the batch gave none'}"
     return results
 
 
 def resend_chat(client: Client, store: JobStore, job: Job, rows: Sequence[int],
-                limits: tuple[int, int] = (MAX_REQUESTS, MAX_FILE_BYTES)) -> Job:
+                limits: BatchLimits = BatchLimits()) -> Job:
     """Send the rows' requests again, as they were first sent (read back from the job's input files),
     as a new batch of the same job."""
     wanted = {f"row-{row}" for row in rows}

@@ -1,5 +1,6 @@
-"""A DataFrame kept with a Batch API job, so that collecting it (perhaps in a new kernel) gives back
-the frame the user gave: JSON with an explicit schema, no pickle.
+"""A DataFrame (or an index) kept with a Batch API job, so that collecting it (perhaps in a new
+kernel) gives back the frame or index the user gave: JSON with an explicit schema, no pickle. The
+`%%chat --each` jobs keep their frame, the embedding jobs the index of their texts.
 
 `to_json(orient="split")` loses what JSON cannot say and `read_json` then guesses: dtypes (datetimes
 come back as integers, nullable integers as floats, categories as strings), None in an object
@@ -14,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-__all__ = ["encode_frame", "decode_frame"]
+__all__ = ["encode_frame", "decode_frame", "encode_index", "decode_index"]
 
 VERSION = 1
 
@@ -23,7 +24,19 @@ def encode_frame(frame: Any) -> dict:
     """The frame as a dict of plain JSON values (see the module docstring)."""
     stored = {"version": VERSION, "index": _encode_index(frame.index), "columns": _encode_index(frame.columns),
               "data": [_encode_values(frame.iloc[:, i]) for i in range(frame.shape[1])]}
-    # One pass through json makes every value plain (numpy scalars, tuples, odd objects as text).
+    return _plain_json(stored)
+
+
+def encode_index(index: Any) -> dict:
+    """An index (a pandas Index, or a list of labels) as plain JSON values, read back exactly by
+    `decode_index`: its type, dtype, levels and names."""
+    import pandas as pd
+
+    return _plain_json(_encode_index(index if isinstance(index, pd.Index) else pd.Index(list(index))))
+
+
+def _plain_json(stored: dict) -> dict:
+    """One pass through json makes every value plain (numpy scalars, tuples, odd objects as text)."""
     return json.loads(json.dumps(stored, default=_plain, ensure_ascii=False))
 
 
@@ -36,7 +49,7 @@ def decode_frame(stored: dict | str) -> Any:
         import io
 
         return pd.read_json(io.StringIO(stored), orient="split", dtype=False)
-    index, columns = _decode_index(stored["index"]), _decode_index(stored["columns"])
+    index, columns = decode_index(stored["index"]), decode_index(stored["columns"])
     if not stored["data"]:
         return pd.DataFrame(index=index, columns=columns)
     # Built on the default index and labelled afterwards: labels may repeat, or be tuples.
@@ -46,22 +59,29 @@ def decode_frame(stored: dict | str) -> Any:
 
 
 def _encode_index(index: Any) -> dict:
-    """Its names, and each level's values; a RangeIndex (the default) as its start, stop and step."""
+    """Its names, and each level's values; a RangeIndex (the default) as its start, stop and step; a
+    datetime or period index's frequency ("37min"), when it has one."""
     import pandas as pd
 
     if isinstance(index, pd.RangeIndex):
         return {"names": list(index.names), "range": [index.start, index.stop, index.step]}
     levels = [index.get_level_values(i) for i in range(index.nlevels)]
-    return {"names": list(index.names), "levels": [_encode_values(level) for level in levels]}
+    stored = {"names": list(index.names), "levels": [_encode_values(level) for level in levels]}
+    if getattr(index, "freqstr", None) and isinstance(index, pd.DatetimeIndex):
+        stored["freq"] = index.freqstr
+    return stored
 
 
-def _decode_index(stored: dict) -> Any:
+def decode_index(stored: dict) -> Any:
+    """The index `encode_index` (or `encode_frame`, for a frame's index and columns) was given."""
     import pandas as pd
 
     names = [_label(name) for name in stored["names"]]
     if "range" in stored:
         return pd.RangeIndex(*stored["range"], name=names[0])
     levels = [_decode_values(level, labels=True) for level in stored["levels"]]
+    if "freq" in stored:
+        return pd.DatetimeIndex(levels[0], name=names[0], freq=stored["freq"])
     if len(levels) == 1:
         return pd.Index(levels[0], name=names[0], tupleize_cols=False)
     return pd.MultiIndex.from_arrays(levels, names=names)

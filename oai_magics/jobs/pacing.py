@@ -6,6 +6,10 @@ flight, and holds a request back until the window it needs has reset. A 429 paus
 the wait the server asked for (Retry-After), not only the request that got it, so a busy job backs
 off as one instead of sending a storm of retries. Until the first answer has told the limits, only
 one request is in flight, so even the opening burst cannot overshoot them.
+
+A request estimated at more tokens than the server's whole window allows would wait for room that
+never comes. It waits instead for a full window with nothing else in flight, and then goes alone:
+the estimate may be high, and the server decides (it refuses it, and the job says so, or answers).
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ from dataclasses import dataclass
 from typing import Callable, Mapping, TypeVar
 
 from ..client import APIUserAbortError, OpenAIError, RetryPolicy
-from ..client.core import idempotency_key
+from ..client.retries import retry_after_seconds
+from ..client.calls import idempotency_key
 from ..local_errors import LocalError
 
 __all__ = ["Pacer", "parse_duration", "Stopped", "paced_call", "PERMANENT_STATUS"]
@@ -75,6 +80,11 @@ class _Window:
     def room(self) -> float:
         return float("inf") if self.remaining is None else self.remaining - self.in_flight
 
+    def needed(self, amount: float) -> float:
+        """The room a request of `amount` waits for: all of it, or the whole window when it asks for
+        more than the limit (then it goes alone, once the window is full and nothing is in flight)."""
+        return amount if self.limit is None else min(amount, self.limit)
+
 
 class Pacer:
     """Decides when each request of a job may go; thread-safe, one per job."""
@@ -104,7 +114,7 @@ class Pacer:
             ready = max(ready, now + RESET_GUESS)  # woken by the first answer, long before that
         if self._requests.room() < 1:
             ready = max(ready, self._requests.resets_at)
-        if self._tokens.room() < tokens:
+        if self._tokens.room() < self._tokens.needed(tokens):
             ready = max(ready, self._tokens.resets_at)
         return ready
 
@@ -169,7 +179,7 @@ class Pacer:
                     window.resets_at = resets_at
             if status == 429:
                 self.rate_limited += 1
-                asked = RetryPolicy.retry_after(lowered)  # the client's parser: seconds, milliseconds or an HTTP date
+                asked = retry_after_seconds(lowered)  # the client's parser: seconds, milliseconds or an HTTP date
                 if asked is None or not 0 <= asked <= LONGEST_PAUSE:
                     # No wait said, or one longer than the client sits through: the client fails
                     # such a call at once, saying when to try again, and the job is not held for it.

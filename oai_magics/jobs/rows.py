@@ -20,6 +20,7 @@ class RowResult:
 
     value: Any = None
     error: str | None = None
+    status: int | None = None  # the HTTP status of the error, when the server answered
 
 
 def run_rows(client: Client, prompts: Sequence[str | None], send: Callable[[Client, str, Mapping[str, str]], Any], *,
@@ -38,6 +39,7 @@ def run_rows(client: Client, prompts: Sequence[str | None], send: Callable[[Clie
     def done(row: int, error: OpenAIError | Stopped | None) -> None:
         if error is not None:
             results[row].error = "interrupted" if isinstance(error, Stopped) else str(error)
+            results[row].status = getattr(error, "status", None)
         if bar is not None:
             bar.update(1)
 

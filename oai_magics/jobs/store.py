@@ -3,6 +3,18 @@
 A `Job` is what was handed to the Batch API: its inputs, the batches that carry them as last seen,
 and what its kind needs to rebuild the result. `JobStore` keeps them in one SQLite table (in the
 embedding cache's file); `open_store()` is the one way the magics open it.
+
+Two kernels may work on one job at once (one collects it while the other sends its failed rows
+again). Each holds the job as it read it, so a save never writes that copy over the stored one: in
+one transaction it reads the stored batches and merges its own into them, batch by batch (a batch
+another kernel added is kept, a batch that has ended never goes back to running).
+
+A finished job leaves the listing (`current()`) 30 days after it was sent: by then the API has
+deleted its output files (`output_expires_after` is at most 2,592,000 s), so it cannot be collected.
+
+A job's server is its base URL without user info (`https://***@host/v1`): a gateway's token
+written into the URL is neither stored nor shown. Jobs an earlier version stored with it are
+rewritten so when the file is first opened.
 """
 
 from __future__ import annotations
@@ -16,11 +28,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..sqlite_store import connect
+from ..client.urls import without_userinfo
+from ..sqlite_store import connect, forget_userinfo, migrate, transaction
 
-__all__ = ["Job", "JobStore", "open_store", "job_listing", "new_job_id", "TERMINAL", "KINDS", "JOB_COLUMNS", "ENDPOINTS"]
+__all__ = ["Job", "JobStore", "open_store", "job_listing", "new_job_id", "TERMINAL", "KINDS", "JOB_COLUMNS", "ENDPOINTS",
+           "EXPIRY"]
 
 TERMINAL = ("completed", "failed", "cancelled", "expired")
+EXPIRY = 30 * 24 * 3600.0  # seconds after which a finished job is forgotten: its files are gone at the server
 # The endpoint each kind of job sends its requests to.
 ENDPOINTS = {"embeddings": "/v1/embeddings", "chat": "/v1/chat/completions"}
 # What each kind of job is called, what its inputs are, and the magic that collects it.
@@ -49,11 +64,14 @@ class Job:
     model: str
     dimensions: int | None
     texts: list  # the texts to embed, or one prompt per row (None: a row already answered)
-    index: list | None = None
+    index: dict | list | None = None  # the texts' index (jobs.job_frames.encode_index; a list: older jobs)
     batches: list[dict] = field(default_factory=list)  # {"id", "status", "request_counts", ...} as last seen
     created: float = field(default_factory=time.time)
     kind: str = "embeddings"  # or "chat"
     extra: dict = field(default_factory=dict)  # what a chat job needs to rebuild its frame
+
+    def __post_init__(self) -> None:
+        self.server = without_userinfo(self.server)  # never a token, in memory, on disk or on screen
 
     @property
     def endpoint(self) -> str:
@@ -103,14 +121,20 @@ class JobStore:
     def __init__(self, path: Any) -> None:
         self._lock = threading.Lock()
         self._db = connect(path, _SCHEMA)
+        migrate(self._db, {"batch_jobs: no user info in server URLs": forget_userinfo("batch_jobs")})
 
     def close(self) -> None:
         self._db.close()
 
     def save(self, job: Job) -> None:
-        record = json.dumps({k: v for k, v in job.__dict__.items() if k not in ("id", "created", "server")})
-        with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO batch_jobs VALUES (?, ?, ?, ?)", (job.id, job.created, job.server, record))
+        """Store the job, its batches merged with the stored ones (see the module docstring); `job`
+        then holds the merged batches, those another kernel added included."""
+        with self._lock, transaction(self._db) as db:
+            found = db.execute("SELECT record FROM batch_jobs WHERE id=?", (job.id,)).fetchone()
+            if found:
+                job.batches = merge_batches(json.loads(found[0]).get("batches") or [], job.batches)
+            record = json.dumps({k: v for k, v in job.__dict__.items() if k not in ("id", "created", "server")})
+            db.execute("INSERT OR REPLACE INTO batch_jobs VALUES (?, ?, ?, ?)", (job.id, job.created, job.server, record))
 
     def get(self, job_id: str) -> Job | None:
         with self._lock:
@@ -122,10 +146,32 @@ class JobStore:
             rows = self._db.execute("SELECT id, created, server, record FROM batch_jobs ORDER BY created").fetchall()
         return [_job(*row) for row in rows]
 
+    def current(self, now: float | None = None) -> list[Job]:
+        """Every job but the finished ones sent more than EXPIRY ago, which are forgotten here."""
+        jobs = self.all()
+        cutoff = (time.time() if now is None else now) - EXPIRY
+        expired = {job.id for job in jobs if job.finished and job.created < cutoff}
+        if expired:
+            with self._lock, transaction(self._db) as db:
+                db.executemany("DELETE FROM batch_jobs WHERE id=?", [(job_id,) for job_id in expired])
+        return [job for job in jobs if job.id not in expired]
+
     def forget(self, job_id: str) -> bool:
         """Remove the job from the store (its batches and files at the server are left as they are)."""
         with self._lock:
             return self._db.execute("DELETE FROM batch_jobs WHERE id=?", (job_id,)).rowcount > 0
+
+
+def merge_batches(stored: list[dict], mine: list[dict]) -> list[dict]:
+    """The stored batches in their order, each replaced by my copy of it unless mine is older (it
+    is still running where the stored one has ended), then the batches only I hold."""
+    by_id = {batch["id"]: batch for batch in mine}
+    merged = []
+    for batch in stored:
+        newer = by_id.pop(batch["id"], batch)
+        ended_here = batch.get("status") in TERMINAL and newer.get("status") not in TERMINAL
+        merged.append(batch if ended_here else newer)
+    return merged + list(by_id.values())
 
 
 @contextlib.contextmanager

@@ -16,13 +16,16 @@ inspector, `%chat --help` through `parse`).
   (`%chat What does "foo" mean`, `%chat what does tar -s do`): an option word inside a prompt is
   part of the question, never a setting changed behind the user's back;
 - `--` ends the options: everything after it is words;
-- only a `-h` / `--help` before the first word asks for the help.
+- only a `-h` / `--help` before the first word asks for the help;
+- given the notebook's namespace, `{{name}}` in an option value or a one-word positional (an id, a
+  URL) is filled as in prompts, unless the line has `--no-interpolate`; the free text is the magic's.
 """
 
 from __future__ import annotations
 
 import argparse
 import difflib
+import functools
 import math
 import re
 import shlex
@@ -33,13 +36,19 @@ from IPython.core.error import UsageError
 from IPython.core.magic_arguments import MagicArgumentParser, argument, real_name
 from IPython.core.magic_arguments import magic_arguments as _eager_magic_arguments
 
+from .prompts import interpolate
+
 __all__ = ["magic_arguments", "argument", "an_id", "a_name", "a_word", "a_model", "at_least", "WORKERS", "a_number", "parser_of", "help_text",
            "parse", "HelpShown"]
 
 # A word: runs of unquoted text and quoted spans; a lone quote (an apostrophe in "what's") is text.
 _TOKEN = re.compile(r"""(?:[^\s"']+|"[^"]*"|'[^']*'|["'])+""")
 _NEGATIVE_NUMBER = re.compile(r"^-\d+$|^-\d*\.\d+$")
+_WORD_END = re.compile(r"\s|$")
 _FREE_TEXT = ("*", "+", argparse.REMAINDER)
+_PLACEHOLDERS = ("{{name}} (also {{name.attr}}, {{name[0]}}) in an id or an option value is replaced by the "
+                 "value of that notebook variable, as in prompts; --no-interpolate (where the magic has it) sends "
+                 "braces as they are.")
 
 
 class HelpShown(Exception):
@@ -58,6 +67,7 @@ class _LazyParser:
             func = self.func
             kwds = dict(getattr(func, "argcmd_kwds", {}))
             kwds.setdefault("description", func.__doc__)
+            kwds.setdefault("epilog", _PLACEHOLDERS)
             parser = MagicArgumentParser(real_name(func), **kwds)
             group = None
             for decoration in func.decorators[::-1]:  # in the order they are written in the source
@@ -92,7 +102,7 @@ def a_name(text: str) -> str:
     """An `@argument(type=a_name)` for `-o NAME`: a Python name, said before any request (a result
     paid for and then refused its variable would be lost)."""
     if not text.isidentifier():
-        raise argparse.ArgumentTypeError(f"expected a Python name to store the result in, got {text!r}")
+        raise argparse.ArgumentTypeError(f"-o needs a Python name, got {text!r}")
     return text
 
 
@@ -162,6 +172,7 @@ class _Word:
     text: str
     start: int
     end: int
+    as_typed: bool = False  # a JSON value joined from several words: its quotes are its own, not the shell's
 
 
 def _unquote(text: str, lone_quote_is_text: bool = False) -> str:
@@ -234,22 +245,28 @@ def _take_values(action: argparse.Action, words: list[_Word], index: int) -> tup
     return [w.text for w in words[index:end]], end
 
 
-def split_line(parser: argparse.ArgumentParser, line: str, in_text: list[str] | None = None) -> list[str] | None:
+def split_line(parser: argparse.ArgumentParser, line: str, in_text: list[str] | None = None,
+               fill: Callable[[str], str] | None = None) -> list[str] | None:
     """The argv for `parser` from a magic's line, or None when the line asks for the help. The
-    option words of `parser` found inside the free text (taken as text) are added to `in_text`."""
-    words = [_Word(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(line)]
+    option words of `parser` found inside the free text (taken as text) are added to `in_text`.
+    `fill` is applied to each option value and each single-word positional (not the free text)."""
     positionals = [a for a in parser._actions if not a.option_strings]
+    words = _words(line, json_pairs=bool(positionals) and positionals[-1].type is a_word)
     free_text = bool(positionals) and positionals[-1].nargs in _FREE_TEXT and positionals[-1].type is not a_word
     options = _Options(parser)
     read = _read_options(options, words, len(positionals) - 1 if free_text else None)
     if read is None:
         return None
     argv, runs = read
+    if fill is not None and any(_says_no_interpolate(options, word) for word in argv):
+        fill = None  # the line asks for its braces to be sent as they are
+    argv = [fill(word) for word in argv] if fill else argv  # an option is one word with its value here
     flat = [word for run in runs for word in run]
     kept = {id(word) for word in flat}
     explicit = any(word.text == "--" and id(word) not in kept for word in words)  # `--` ended the options
     fixed = len(positionals) - 1 if free_text else len(flat)  # the words before the free text, one each
-    words_argv = [_unquote(w.text, lone_quote_is_text=True) for w in flat[:fixed]]
+    words_argv = [w.text if w.as_typed else _unquote(w.text, lone_quote_is_text=True) for w in flat[:fixed]]
+    words_argv = [fill(word) for word in words_argv] if fill else words_argv
     if free_text and flat[fixed:]:
         words_argv.append(_raw_text(line, runs, flat[fixed]))
         if in_text is not None and not explicit:  # after `--` the user said it is all text
@@ -257,6 +274,50 @@ def split_line(parser: argparse.ArgumentParser, line: str, in_text: list[str] | 
                         and w.text not in ("-h", "--help")]
     # "--" keeps argparse from reading a word as an option; only added when needed, as it shows in its errors
     return argv + (["--"] if any(w.startswith("-") for w in words_argv) else []) + words_argv
+
+
+def _words(line: str, json_pairs: bool = False) -> list[_Word]:
+    """The line's words; with `json_pairs`, a `KEY={...}` or `KEY=[...]` pair is one word, from the
+    bracket to its match (strings and escapes respected) as typed, so that
+    `call_1={"status": "shipped", "eta": "monday"}` is one value."""
+    words: list[_Word] = []
+    found = _TOKEN.search(line)
+    while found:
+        word = _Word(found.group(), found.start(), found.end())
+        key, sep, value = word.text.partition("=")
+        if json_pairs and sep and value.startswith(("{", "[")):
+            closed = _matching_bracket(line, word.start + len(key) + 1)
+            if closed is None:
+                raise UsageError(f"{key}=: the {value[0]} of this output is never closed; "
+                                 f"quote the output: {key}='{value[0]}...'")
+            stop = _WORD_END.search(line, closed).start()  # to the end of the word the bracket closes in
+            word = _Word(line[word.start:stop], word.start, stop, as_typed=True)
+        words.append(word)
+        found = _TOKEN.search(line, word.end)
+    return words
+
+
+def _matching_bracket(text: str, start: int) -> int | None:
+    """Where the JSON value opening at `text[start]` ({ or [) ends (one past its closing bracket), or None."""
+    depth, in_string, escaped = 0, False, False
+    for position in range(start, len(text)):
+        char = text[position]
+        if in_string:
+            escaped, in_string = (not escaped and char == "\\"), in_string and (escaped or char != '"')
+        elif char == '"':
+            in_string = True
+        elif char in "{[":
+            depth += 1
+        elif char in "}]":
+            depth -= 1
+            if depth == 0:
+                return position + 1
+    return None
+
+
+def _says_no_interpolate(options: _Options, word: str) -> bool:
+    matched = options.match(word) if word.startswith("--") else None
+    return matched is not None and matched[0].dest == "no_interpolate"
 
 
 def _read_options(options: _Options, words: list[_Word], free_from: int | None) -> tuple[list[str], list[list[_Word]]] | None:
@@ -306,12 +367,14 @@ def _raw_text(line: str, runs: list[list[_Word]], first: _Word) -> str:
     return " ".join(pieces)
 
 
-def parse(magic: Callable[..., Any], line: str, *, intermixed: bool = True) -> Any:
+def parse(magic: Callable[..., Any], line: str, *, intermixed: bool = True, namespace: dict | None = None) -> Any:
     """The magic's arguments from its line (see the module docstring); `-h` prints the help.
-    Options may always stand between the words (`intermixed` is accepted for callers that ask for it)."""
+    Options may always stand between the words (`intermixed` is accepted for callers that ask for it).
+    With the notebook's `namespace`, `{{name}}` in option values and ids is filled from it."""
     parser = parser_of(magic)
     in_text: list[str] = []
-    argv = split_line(parser, line, in_text)
+    fill = functools.partial(interpolate, namespace=namespace) if namespace is not None else None
+    argv = split_line(parser, line, in_text, fill)
     if argv is None:
         print(help_text(magic))
         raise HelpShown()

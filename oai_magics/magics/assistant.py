@@ -30,6 +30,7 @@ class AssistantMagics(SessionMagics):
         self.cell: str | None = None  # the body of %%assistant, for the subcommand that takes it
         self.functions: dict[str, set[str]] = {}  # assistant id -> the Python functions named for it
         self.last_run: tuple[str, str] | None = None  # (thread id, run id) of the latest run
+        self.threads: dict[str, None] = {}  # the threads runs went to in this session, the latest last
 
     @friendly
     @no_var_expand

@@ -25,6 +25,7 @@ def _configured(session: Any) -> str | None:
 def describe_backend(session: Any) -> str:
     """One line for `%oai use`: which API %assistant will use here, and how that was decided."""
     from ..client import OpenAIError
+    from .common import key_advice, key_refused
 
     configured = _configured(session)
     if configured:
@@ -41,4 +42,7 @@ def describe_backend(session: Any) -> str:
         return "%assistant back end: found on first use"
     except OpenAIError as exc:  # the server is away or refused: say so, decide later
         reason = textwrap.shorten(str(exc).splitlines()[0], 160, placeholder=" …")
+        if key_refused(exc):  # its own line: a wrong key must not hide inside the back end's
+            return (f"the server refused the key ({reason}): {key_advice(session)}\n"
+                    "%assistant back end: found on first use")
         return f"%assistant back end: not known yet ({reason}); it is found on first use"

@@ -7,7 +7,7 @@ from typing import Any
 from IPython.core.error import UsageError
 
 from .arguments import a_model, a_name, argument, magic_arguments
-from .assistant_table import ROUTER, api_option, records_frame, show_frame, tool_names, tool_specs
+from .assistant_table import ROUTER, api_option, latest_thread, records_frame, show_frame, tool_names, tool_specs
 from .common import parse_params, publish
 
 # -- assistants ------------------------------------------------------------------------------------
@@ -120,31 +120,41 @@ def threads(magics: Any, args: Any) -> Any:
         raise UsageError(f"%assistant threads {args.action} needs a thread id")
     if args.action == "show":
         return show_frame(magics, records_frame(backend.list_messages(args.thread)), args.output)
-    backend.delete_thread(args.thread)
-    print(f"deleted thread {args.thread}")
+    if backend.delete_thread(args.thread) is False:  # the server no longer had it: only the local row went
+        print(f"thread {args.thread} was already gone from the server: removed it from the local list")
+    else:
+        print(f"deleted thread {args.thread}")
     return None
 
 
 @ROUTER.command("messages")
 @magic_arguments(name="assistant messages")
 @api_option
-@argument("thread", help="a thread id")
-@argument("action", nargs="?", default="list", choices=["list", "add"], help="list (default) or add")
-@argument("text", nargs="*", help="add: the message (in %%%%assistant, the cell)")
+@argument("thread", nargs="?", help="a thread id (default: the latest run's thread)")
+@argument("action", nargs="?", metavar="add", help="add: add a message instead of listing them")
+@argument("text", nargs="*", default=[], help="add: the message (in %%%%assistant, the cell)")
 @argument("--file", action="append", dest="files", metavar="FILE_ID", help="add: attach an uploaded file, repeatable")
 @argument("-o", "--output", type=a_name, metavar="NAME", help="also store the result in this variable")
 def messages(magics: Any, args: Any) -> Any:
     """A thread's messages as a DataFrame (text flattened, annotations kept); `add TEXT` adds one."""
+    thread, action, words = args.thread, args.action, args.text
+    if thread in ("list", "add"):  # `messages add TEXT`: the latest run's thread
+        thread, action, words = None, thread, ([action] if action else []) + words
+    if action not in (None, "list", "add"):
+        raise UsageError(f"%assistant messages THREAD [add TEXT]: {action!r} is neither list nor add")
+    thread = thread or latest_thread(magics)
     backend = magics.backend(args)
-    if args.action == "add":
-        text = magics.cell if magics.cell is not None else " ".join(args.text)
+    if action == "add":
+        text = magics.cell if magics.cell is not None else " ".join(words)
         if not text.strip():
             raise UsageError("Nothing to add: write the message after `add`, or in the cell.")
-        record = backend.add_message(args.thread, text, file_ids=args.files or ())
-        print(f"added message {record['id']} to {args.thread}")
+        record = backend.add_message(thread, text, file_ids=args.files or ())
+        print(f"added message {record['id']} to {thread}")
         publish(magics.shell, record, args.output)
         return None
-    return show_frame(magics, records_frame(backend.list_messages(args.thread)), args.output)
+    if words:
+        raise UsageError(f"%assistant messages lists a thread's messages: text belongs after `add` ({' '.join(words)!r})")
+    return show_frame(magics, records_frame(backend.list_messages(thread)), args.output)
 
 
 # -- files and the form ---------------------------------------------------------------------------

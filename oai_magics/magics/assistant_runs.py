@@ -12,7 +12,7 @@ from typing import Any
 from IPython.core.error import UsageError
 
 from .arguments import a_model, a_name, a_word, argument, at_least, magic_arguments
-from .assistant_table import ROUTER, api_option, records_frame, show_frame, tool_specs
+from .assistant_table import ROUTER, api_option, latest_thread, records_frame, show_frame, tool_specs
 from .common import error_line, parse_params, publish
 from .prompts import interpolate
 from .reasoning import EFFORTS, REASONING_HELP
@@ -87,13 +87,17 @@ def follow(magics: Any, handle: Any, functions: dict[str, Any], confirm: bool, o
         drive(handle, functions, view, confirm=ask if confirm else None)
         view.finish(closing_note(handle))
     except KeyboardInterrupt:
-        view.finish(f"interrupted: {cancel_quietly(handle)}; {kept(handle)}")
+        cancelled = cancel_quietly(handle)
+        view.interrupted(handle.status if handle.done else "interrupted")
+        view.finish(f"interrupted: {cancelled}; {kept(handle)}")
     except (OpenAIError, RunTimeout) as exc:
         problem = failure(handle, exc)
         view.finish(f"failed: {problem}; {kept(handle)}")
     finally:
         if handle.run_id:
             magics.last_run = (handle.thread_id, handle.run_id)
+            magics.threads.pop(handle.thread_id, None)  # most recent last
+            magics.threads[handle.thread_id] = None
     publish(magics.shell, RunOutcome.of(handle, error=problem), output)
     if problem:
         raise UsageError(f"the run did not finish: {problem} ({kept(handle)}; its result is in _)")
@@ -162,15 +166,20 @@ def chosen_run(magics: Any, thread: str | None, run_id: str | None) -> tuple[str
 @api_option
 @argument("outputs", nargs="+", metavar="CALL=OUTPUT", type=a_word,
           help="a tool call's id (or function name) = its output, one per waiting call (quote an output "
-               "with spaces: get_time=\"12 34\")")
-@argument("--thread", help="the run's thread (default: the latest run's)")
-@argument("--run", help="the run (default: the latest run)")
+               "with spaces: get_time=\"12 34\"; a JSON output opening with { or [ is taken whole)")
+@argument("--thread", help="the run's thread (default: the one of the run waiting for these calls)")
+@argument("--run", help="the run (default: the run of this session waiting for these calls, else the latest run)")
 @argument("--no-stream", action="store_true", help="poll instead of streaming the rest of the run")
 @argument("-o", "--output", type=a_name, metavar="NAME", help="also store the run's result in this variable")
 def submit(magics: Any, args: Any) -> None:
     """Send outputs for the tool calls a run waits for, then follow the run."""
-    thread_id, run_id = chosen_run(magics, args.thread, args.run)
-    handle = magics.backend(args).resume_run(thread_id, run_id, stream=not args.no_stream)
+    backend = magics.backend(args)
+    keys = [pair.partition("=")[0] for pair in args.outputs]
+    if args.run:
+        thread_id, run_id = chosen_run(magics, args.thread, args.run)
+    else:
+        thread_id, run_id = waiting_run(magics, backend, keys, args.thread) or chosen_run(magics, None, None)
+    handle = backend.resume_run(thread_id, run_id, stream=not args.no_stream)
     pending = handle.pending_calls
     if not pending:
         raise UsageError(f"Run {run_id} is {handle.status}: it waits for no tool outputs.")
@@ -184,8 +193,25 @@ def submit(magics: Any, args: Any) -> None:
     missing = [c["id"] for c in pending if c["id"] not in given]
     if missing:
         raise UsageError(f"Every waiting call needs an output; missing: {', '.join(missing)}")
+    print(f"answering run {run_id} (thread {thread_id})")
     handle.submit(given)
     follow(magics, handle, {}, False, args.output)
+
+
+def waiting_run(magics: Any, backend: Any, keys: list[str], thread: str | None) -> tuple[str, str] | None:
+    """The run waiting for the calls named, on `thread` or on the threads of this session (latest
+    first): one waiting for a call of that id, else the latest waiting for a call of that name."""
+    for thread_id in [thread] if thread else reversed(list(magics.threads)):
+        by_name = None
+        for record in reversed(backend.list_runs(thread_id)):
+            calls = record["required_calls"] if record["status"] == "requires_action" else []
+            if any(c["id"] in keys for c in calls):
+                return thread_id, record["id"]
+            if by_name is None and any(c["name"] in keys for c in calls):
+                by_name = (thread_id, record["id"])
+        if by_name:  # names are not unique across threads: the latest thread's run is meant
+            return by_name
+    return None
 
 
 @ROUTER.command("cancel")
@@ -207,7 +233,7 @@ def cancel(magics: Any, args: Any) -> None:
 @argument("-o", "--output", type=a_name, metavar="NAME", help="also store the table in this variable")
 def runs(magics: Any, args: Any) -> Any:
     """A thread's runs as a DataFrame."""
-    thread_id = args.thread or chosen_run(magics, None, None)[0]
+    thread_id = args.thread or latest_thread(magics)
     rows = [{**r, "required_calls": len(r["required_calls"])} for r in magics.backend(args).list_runs(thread_id)]
     return show_frame(magics, records_frame(rows), args.output)
 

@@ -15,7 +15,8 @@ from .arguments import argument
 from .common import publish, read_variable
 from .router import Router
 
-__all__ = ["ROUTER", "API_CHOICES", "api_option", "records_frame", "show_frame", "tool_specs", "tool_names"]
+__all__ = ["ROUTER", "API_CHOICES", "api_option", "records_frame", "show_frame", "tool_specs", "tool_names",
+           "latest_thread"]
 
 ROUTER = Router("assistant")
 API_CHOICES = ("responses", "assistants")
@@ -26,6 +27,13 @@ def api_option(handler: Callable[..., Any]) -> Callable[..., Any]:
     """The `--api` flag every subcommand takes (its own parser, so `--help` lists it)."""
     return argument("--api", choices=API_CHOICES, help="which back end: responses or assistants "
                     "(default: the profile's setting, else found by asking the server once)")(handler)
+
+
+def latest_thread(magics: Any) -> str:
+    """The thread of this session's latest run: what `runs`, `steps` and `messages` show when given none."""
+    if magics.last_run is None:
+        raise UsageError("No run yet in this session: name a thread (%assistant threads lists them).")
+    return magics.last_run[0]
 
 
 def records_frame(records: list, drop: tuple[str, ...] = ("raw",)) -> Any:

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..assistants.base import (ActionRequired, RunEnded, RunEvent, StatusChanged, StepChanged, TextDelta, ToolOutput,
                                why_ended)
+from ..assistants.steps import StepTally
 from ..display.stream import StreamView
 
 __all__ = ["RunView"]
@@ -20,7 +21,7 @@ class RunView:
         self.reply = StreamView(interval=interval)
         self.started = time.monotonic()
         self.status = "starting"
-        self.steps: dict[str, str] = {}
+        self.steps = StepTally()
         self._line: Any = None
         self._drawn = 0.0  # when the status line was last drawn
 
@@ -33,11 +34,13 @@ class RunView:
             self.status = event.run["status"]
             self._status_line()
         elif isinstance(event, StepChanged):
-            self.steps[event.step["id"]] = event.step["status"]
+            self.steps.update(event.step)
             self._status_line()
         elif isinstance(event, ToolOutput):
             call = event.call
             self.reply.add(f"\n\n> tool call: `{call['name']}({call['arguments']})` → `{event.output[:200]}`\n\n")
+            self.steps.answer(call["id"])
+            self._status_line()
         elif isinstance(event, ActionRequired):
             self.status = "requires_action"
             self._status_line()
@@ -46,8 +49,12 @@ class RunView:
             self._status_line()
 
     def status_text(self) -> str:
-        done = sum(1 for s in self.steps.values() if s == "completed")
-        return f"{self.status} · {time.monotonic() - self.started:.1f} s · {done}/{len(self.steps)} steps"
+        return f"{self.status} · {time.monotonic() - self.started:.1f} s · {self.steps.counter()}"
+
+    def interrupted(self, status: str) -> None:
+        """After Ctrl-C: the line says where the run was left (cancelled, or interrupted when the
+        cancel did not end it), not the last status that streamed."""
+        self.status = status
 
     def _status_line(self) -> None:
         if not self.reply.rich:

@@ -57,7 +57,7 @@ class ChatMagics(SessionMagics):
     @line_cell_magic
     def chat(self, line: str, cell: str | None = None) -> Any:
         """Ask a chat model; the reply streams into the cell as Markdown."""
-        args = parse(self.chat, line)
+        args = parse(self.chat, line, namespace=self.shell.user_ns)
         # The newline that ends every cell is no part of the question (nor of its history).
         prompt = cell.rstrip() if cell is not None else " ".join(args.prompt)
         if args.collect:

@@ -13,7 +13,7 @@ from typing import Any, Mapping, Sequence
 
 from IPython.core.error import UsageError
 
-from .common import read_variable
+from .common import key_advice, key_refused, read_variable
 from .prompts import interpolate
 from .reasoning import with_limit_fallback
 
@@ -58,23 +58,24 @@ def collect_each(magics: Any, job_id: str, *, wait: bool = False, resend: bool =
         if job is None or job.kind != "chat":
             known = ", ".join([j.id for j in store.all() if j.kind == "chat"][-5:]) or "none yet"
             raise UsageError(f"no %%chat --each job {job_id!r}; recent ones: {known}")
-        try:
-            results = collect_chat(magics.session.client, store, job, wait=wait)
-        except JobNotReady as exc:
-            raise UsageError(str(exc)) from None
-        failed = [row for row, result in enumerate(results) if result.error is not None]
-        if failed and resend:
-            return resend_chat(magics.session.client, store, job, failed)
+        with magics.session.client_for(job.server, f"job {job.id}") as client:  # the job's server, not the active one
+            try:
+                results = collect_chat(client, store, job, wait=wait)
+            except JobNotReady as exc:
+                raise UsageError(str(exc)) from None
+            failed = [row for row, result in enumerate(results) if result.error is not None]
+            if failed and resend:
+                return resend_chat(client, store, job, failed)
     frame = decode_frame(job.extra["frame"])
     return _answers(magics, frame, job.extra["column"], job.extra["json"], job.texts, results, output)
 
 
 def _job_store(magics: Any) -> Any:
-    """The Batch API job store, in the embedding cache's file."""
-    from ..embeddings.cache import cache_file
+    """The Batch API job store, in the embedding cache's file (`embed.store_file`)."""
     from ..jobs.store import open_store
+    from .embed import store_file
 
-    return open_store(cache_file(magics.session.settings.cache_path))
+    return open_store(store_file(magics.session))
 
 
 def _prompts(magics: Any, args: Any, frame: Any, column: str, template: str) -> list[str | None]:
@@ -121,8 +122,10 @@ def _answers(magics: Any, frame: Any, column: str, as_json: bool, prompts: Seque
     failed = [str(label) for label in out.index[marked]]
     if failed:
         first = out.loc[marked, ERROR].iloc[0]
+        next_step = (f"the server refused the key: {key_advice(magics.session)}" if any(map(key_refused, results))
+                     else "give this frame back to %%chat --each to send only those rows")
         print(f"{len(failed)} of {len(out)} rows failed (rows {', '.join(failed[:8])}{' ...' if len(failed) > 8 else ''}): "
-              f"{first}; give this frame back to %%chat --each to send only those rows")
+              f"{first}; {next_step}")
     if output:
         magics.shell.user_ns[output] = out
     return out

@@ -19,8 +19,8 @@ from .arguments import HelpShown, parse
 # Seconds a model_not_found line waits for a models listing already on its way, to name the models it has.
 HINT_WAIT = 2.0
 
-__all__ = ["SessionMagics", "friendly", "parse", "parse_params", "listing", "publish", "read_variable", "local_path",
-           "error_line"]
+__all__ = ["SessionMagics", "friendly", "parse", "parse_params", "listing", "publish", "store_in", "read_variable", "local_path",
+           "error_line", "key_refused", "key_advice"]
 
 
 class SessionMagics(Magics):
@@ -50,7 +50,8 @@ def friendly(method: Callable[..., Any]) -> Callable[..., Any]:
             raise UsageError("interrupted before the magic finished: nothing was kept") from None
         except OpenAIError as exc:
             if self.session.settings.short_errors:
-                raise UsageError(error_line(exc) + _route_hint(exc, self.session) + _model_hint(exc, self.session)) from None
+                raise UsageError(error_line(exc) + _route_hint(exc, self.session) + _model_hint(exc, self.session)
+                               + _key_hint(exc, self.session)) from None
             raise
         except OSError as exc:  # a local file or folder: missing, a folder for a file, a file for a folder ...
             raise UsageError(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")) from None
@@ -66,6 +67,22 @@ def error_line(exc: Exception) -> str:
     if unanswered:  # the client's own advice names Client() options no magic has
         return f"{unanswered}; not re-sent: it may have run and been billed. Re-run if it had no effect"
     return f"{type(exc).__name__}: {exc}"
+
+
+def key_refused(error: object) -> bool:
+    """The server refused the key (401) or what it may do (403): sending again cannot help, another key can."""
+    return getattr(error, "status", None) in (401, 403)
+
+
+def key_advice(session: Any) -> str:
+    """How to give the active profile another key."""
+    variable = session.profile.key_env
+    return "give another with %oai key" + (f", or set ${variable} and run %oai use {session.profile_name} again"
+                                           if variable else "")
+
+
+def _key_hint(exc: Exception, session: Any) -> str:
+    return f" (the server refused the key: {key_advice(session)})" if key_refused(exc) else ""
 
 
 def _route_hint(exc: Exception, session: Any) -> str:
@@ -144,10 +161,15 @@ def listing(items: Any) -> Any:
 def publish(shell: Any, value: Any, name: str | None) -> None:
     """Store a result that was already displayed: in `name` (-o) and in `_`, without showing it again."""
     if name:
-        if not name.isidentifier():
-            raise UsageError(f"-o needs a Python name, got {name!r}")
-        shell.user_ns[name] = value
+        store_in(shell, value, name)
     shell.displayhook.update_user_ns(value)
+
+
+def store_in(shell: Any, value: Any, name: str) -> None:
+    """A result in the variable `-o` names (a magic returning it leaves `_` to IPython)."""
+    if not name.isidentifier():
+        raise UsageError(f"-o needs a Python name, got {name!r}")
+    shell.user_ns[name] = value
 
 
 def read_variable(shell: Any, name: str) -> Any:

@@ -1,16 +1,24 @@
 """%embed and %%embed: texts to a DataFrame of embeddings (cached, paced, or through the Batch API),
-with similarity search and a 2-D map; and `%oai cache` to see and clear the embedding cache."""
+with similarity search and a 2-D map; and `%oai cache` to see and clear the embedding cache.
+
+The cache and the Batch API jobs share one file (`store_file`): the user's, or, for the built-in
+sandbox profile, one in the sandbox's own temporary data folder. The sandbox is a throwaway server
+(a new port and an empty folder each session, and two kernels each start their own), so its
+vectors, free to make again, would only pile up in the user's cache under keys no later session
+uses, and its jobs could never be collected once it stopped: they live and go with it instead.
+"""
 
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 from typing import Any, Iterator
 
 from IPython.core.error import UsageError
 from IPython.core.magic import line_cell_magic, magics_class, no_var_expand
 
-from .arguments import WORKERS, a_name, argument, at_least, magic_arguments
-from .common import SessionMagics, friendly, parse, publish, read_variable
+from .arguments import WORKERS, a_name, an_id, argument, at_least, magic_arguments
+from .common import SessionMagics, friendly, key_advice, key_refused, parse, publish, read_variable, store_in
 from .oai_table import ROUTER
 from .prompts import interpolate
 
@@ -37,6 +45,8 @@ class EmbedMagics(SessionMagics):
               help="list the Batch API jobs (embeddings and %%%%chat --each) with their kind, status and counts "
                    "(as %%oai jobs list does)")
     @argument("--collect", metavar="JOB", help="the DataFrame of a finished embedding job (as %%oai jobs collect does)")
+    @argument("--forget", metavar="JOB", type=an_id,
+              help="remove a Batch API job from the local list (as %%oai jobs forget does); its files at the server stay")
     @argument("--wait", action="store_true", help="with --collect: block until the job has ended")
     @argument("--resend", action="store_true", help="with --collect: send the job's failed rows again")
     @argument("-q", "--query", help="also rank the inputs by cosine similarity to this text")
@@ -44,17 +54,20 @@ class EmbedMagics(SessionMagics):
     @argument("--plot", action="store_true", help="draw a labelled 2-D map (PCA) of the embeddings")
     @argument("--color-by", metavar="COLUMN", help="with --plot and a DataFrame input: colour the points by this column")
     @argument("--no-interpolate", action="store_true", help="send {{name}} placeholders as they are")
-    @argument("-o", "--output", type=a_name, metavar="NAME", help="store the embeddings DataFrame in this variable")
+    @argument("-o", "--output", type=a_name, metavar="NAME",
+              help="store the result (the embeddings, or with --jobs the table of jobs) in this variable")
     @argument("text", nargs="*", help="a text to embed (line form); in %%embed, one text per line")
     @no_var_expand
     @line_cell_magic
     def embed(self, line: str, cell: str | None = None) -> Any:
         """Embed texts into a DataFrame: a `text` column and one float32 column per dimension."""
-        args = parse(self.embed, line)
+        args = parse(self.embed, line, namespace=self.shell.user_ns)
         if args.jobs:
             return self._jobs(args)
         if args.collect:
             return self._collect(args)
+        if args.forget:
+            return forget_job(self, args.forget)
         texts, index = self._inputs(args, cell)
         colors = self._colors(args)  # checked before anything is sent
         from ..embeddings import EmbeddingJobError, check_texts, embed_texts
@@ -76,8 +89,7 @@ class EmbedMagics(SessionMagics):
             partial = embedding_frame(texts, exc.matrix, index) if exc.matrix.shape[1] else None
             publish(self.shell, partial, args.output)
             raise UsageError(f"{exc} (the partial result, NaN where rows failed, is in `_`"
-                             f"{' and ' + args.output if args.output else ''}"
-                             f"{'' if args.no_cache else '; run it again to send only those rows'})") from None
+                             f"{' and ' + args.output if args.output else ''}{self._next_step(exc, args)})") from None
         finally:
             if cache is not None:
                 cache.close()
@@ -85,6 +97,12 @@ class EmbedMagics(SessionMagics):
         if args.output:
             self.shell.user_ns[args.output] = frame
         return self._explore(args, frame, model, colors) if (args.query or args.plot) else frame
+
+    def _next_step(self, exc: Exception, args: Any) -> str:
+        """After failed rows: a refused key is no reason to send them again; otherwise the cache keeps the rest."""
+        if key_refused(exc.__cause__):
+            return f"; the server refused the key: {key_advice(self.session)}"
+        return "" if args.no_cache else "; run it again to send only those rows"
 
     # -- inputs and the cache ------------------------------------------------------------------
     def _inputs(self, args: Any, cell: str | None) -> tuple[list[str], Any]:
@@ -115,13 +133,13 @@ class EmbedMagics(SessionMagics):
         return texts, None
 
     def _cache(self, args: Any) -> Any:
-        return open_cache(self.session.settings, args.no_cache)
+        return open_cache(self.session, args.no_cache)
 
     # -- Batch API jobs ------------------------------------------------------------------------
     def _submit(self, args: Any, texts: list[str], index: Any, model: str) -> Any:
         from ..embeddings.batch_jobs import submit
 
-        with stores(self.session.settings, args.no_cache) as (store, cache):
+        with stores(self.session, args.no_cache) as (store, cache):
             job = submit(self.session.client, store, texts, model, dimensions=args.dimensions, index=index,
                          cache=cache, batch_size=args.batch_size)
         if args.output:
@@ -132,8 +150,11 @@ class EmbedMagics(SessionMagics):
         """Every Batch API job, `%embed --batch` and `%%chat --each --batch` alike, in one table."""
         from ..jobs.store import job_listing
 
-        with stores(self.session.settings, no_cache=True) as (store, _):
-            return job_listing(store.all())
+        with stores(self.session, no_cache=True) as (store, _):
+            frame = job_listing(store.current())
+        if args.output:
+            store_in(self.shell, frame, args.output)
+        return frame
 
     def _collect(self, args: Any) -> Any:
         return collect_embeddings(self, args.collect, wait=args.wait, resend=args.resend, output=args.output,
@@ -177,21 +198,30 @@ class EmbedMagics(SessionMagics):
         return similarity_frame(frame, query[0], top=args.top)
 
 
-def open_cache(settings: Any, no_cache: bool = False) -> Any:
-    """The embedding cache in `%config OAIMagics.cache_path` (else the default file); None with --no-cache."""
-    from ..embeddings.cache import EmbeddingCache, cache_file
+def store_file(session: Any) -> Path:
+    """The file of the embedding cache and the Batch API jobs: `%config OAIMagics.cache_path`, else
+    the cache folder's; with the built-in sandbox profile, the sandbox's own (module docstring)."""
+    from ..embeddings.cache import cache_file
 
-    return None if no_cache else EmbeddingCache(cache_file(settings.cache_path))
+    if session.profile.sandbox:
+        return Path(session.start_sandbox().data_dir) / "embeddings.sqlite"
+    return cache_file(session.settings.cache_path)
+
+
+def open_cache(session: Any, no_cache: bool = False) -> Any:
+    """The embedding cache (in `store_file`); None with --no-cache."""
+    from ..embeddings.cache import EmbeddingCache
+
+    return None if no_cache else EmbeddingCache(store_file(session))
 
 
 @contextlib.contextmanager
-def stores(settings: Any, no_cache: bool = False) -> Iterator[tuple[Any, Any]]:
-    """(the job store, the cache or None), both in the cache's file, both closed afterwards."""
-    from ..embeddings.cache import cache_file
+def stores(session: Any, no_cache: bool = False) -> Iterator[tuple[Any, Any]]:
+    """(the job store, the cache or None), both in `store_file`, both closed afterwards."""
     from ..jobs.store import open_store
 
-    with open_store(cache_file(settings.cache_path)) as store:
-        cache = open_cache(settings, no_cache)
+    with open_store(store_file(session)) as store:
+        cache = open_cache(session, no_cache)
         try:
             yield store, cache
         finally:
@@ -199,41 +229,58 @@ def stores(settings: Any, no_cache: bool = False) -> Iterator[tuple[Any, Any]]:
                 cache.close()
 
 
+@contextlib.contextmanager
+def stored_job(magics: Any, job_id: str) -> Iterator[tuple[Any, Any]]:
+    """(the open job store, the job in it), or a one-line error naming the recent jobs."""
+    with stores(magics.session, no_cache=True) as (store, _):
+        job = store.get(job_id)
+        if job is None:
+            known = ", ".join(j.id for j in store.all()[-5:]) or "none yet"
+            raise UsageError(f"no Batch API job {job_id!r}; recent jobs: {known}")
+        yield store, job
+
+
+def forget_job(magics: Any, job_id: str) -> None:
+    """Remove a job of any kind from the local store (`%embed --forget`, `%oai jobs forget`)."""
+    with stored_job(magics, job_id) as (store, job):
+        store.forget(job.id)
+    print(f"forgot {job.id} ({job.kind}, {job.status}); its batches and files at the server are left as they are")
+
+
 def collect_embeddings(magics: Any, job_id: str, *, wait: bool = False, resend: bool = False, output: str | None = None,
                        no_cache: bool = False) -> Any:
     """The DataFrame of an embedding job (`%embed --collect`, `%oai jobs collect`); with `resend`, its
     failed rows are sent again as a new batch of the job, which is returned."""
-    from ..embeddings.batch_jobs import collect, describe_failure, resend as send_again
+    from ..embeddings.batch_jobs import collect, describe_failure, job_index, resend as send_again
     from ..frames import embedding_frame
     from ..jobs.batch_files import failure_reasons
     from ..jobs.batch_status import JobNotReady
 
-    with stores(magics.session.settings, no_cache) as (store, cache):
+    with stores(magics.session, no_cache) as (store, cache):
         job = store.get(job_id)
         if job is not None and job.kind != "embeddings":
             raise UsageError(f"{job.id} is a %%chat --each job: collect it with %chat --collect {job.id}")
         if job is None:
             known = ", ".join(j.id for j in store.all()[-5:]) or "none yet"
             raise UsageError(f"no embedding job {job_id!r}; recent jobs: {known}")
-        client = magics.session.client
-        try:
-            matrix, failed = collect(client, store, job, cache=cache, wait=wait)
-        except JobNotReady as exc:
-            raise UsageError(str(exc)) from None
-        if failed and resend:
-            return send_again(client, store, job, failed)
-        index = job.index if job.index is not None and len(job.index) == len(job.texts) else None
-        frame = embedding_frame(job.texts, matrix, index)
-        if failed:
-            publish(magics.shell, frame, output)
-            raise UsageError(describe_failure(job, failed, failure_reasons(client, job))
-                             + " (the rows that succeeded are in `_`, NaN elsewhere)")
+        with magics.session.client_for(job.server, f"job {job.id}") as client:  # the job's server, not the active one
+            try:
+                matrix, failed = collect(client, store, job, cache=cache, wait=wait)
+            except JobNotReady as exc:
+                raise UsageError(str(exc)) from None
+            if failed and resend:
+                return send_again(client, store, job, failed)
+            frame = embedding_frame(job.texts, matrix, job_index(job))
+            if failed:
+                publish(magics.shell, frame, output)
+                raise UsageError(describe_failure(job, failed, failure_reasons(client, job))
+                                 + " (the rows that succeeded are in `_`, NaN elsewhere)")
     if output:
         magics.shell.user_ns[output] = frame
     return frame
 
 
-@ROUTER.command("cache")
+@ROUTER.command("cache", listing=True)
 @magic_arguments(name="oai cache")
 @argument("--clear", action="store_true", help="forget the cached embeddings (all, or --model's)")
 @argument("--model", help="with --clear: only this model's")
@@ -241,9 +288,9 @@ def cache_command(magics: Any, args: Any) -> Any:
     """The embedding cache: its file, and entries and size per model; --clear empties it."""
     import pandas as pd
 
-    from ..embeddings.cache import EmbeddingCache, cache_file
+    from ..embeddings.cache import EmbeddingCache
 
-    path = cache_file(magics.cache_path)  # OAIMagics holds the settings
+    path = store_file(magics.session)
     cache = EmbeddingCache(path)
     try:
         if args.clear:

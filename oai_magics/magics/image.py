@@ -67,7 +67,7 @@ class ImageMagics(SessionMagics):
     @line_magic
     def image(self, line: str) -> None:
         """Generate images from a prompt and show them inline."""
-        args = parse(self.image, line)
+        args = parse(self.image, line, namespace=self.shell.user_ns)
         paths, words = split_edit_words(args.edit or [])
         prompt = " ".join(words + args.prompt)
         if prompt and not args.no_interpolate:

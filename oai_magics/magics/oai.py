@@ -164,7 +164,7 @@ def use_profile(magics: OAIMagics, args: Any) -> None:
     print(describe_backend(magics.session))
 
 
-@ROUTER.command("profiles")
+@ROUTER.command("profiles", listing=True)
 @magic_arguments(name="oai profiles")
 def list_profiles(magics: OAIMagics, args: Any) -> Any:
     """The known profiles as a DataFrame."""
@@ -203,7 +203,7 @@ def add_profile(magics: OAIMagics, args: Any) -> None:
     print(f"profile {args.name!r} added; switch to it with %oai use {args.name}")
 
 
-@ROUTER.command("history")
+@ROUTER.command("history", listing=True)
 @magic_arguments(name="oai history")
 @argument("-c", "--conversation", default="default", help="which conversation (default: 'default')")
 def history(magics: OAIMagics, args: Any) -> Any:
@@ -221,7 +221,7 @@ def history(magics: OAIMagics, args: Any) -> Any:
         model=model.where(model.notna(), None), at=pd.to_datetime(frame["at"], utc=True))
 
 
-@ROUTER.command("usage")
+@ROUTER.command("usage", listing=True)
 @magic_arguments(name="oai usage")
 def usage(magics: OAIMagics, args: Any) -> Any:
     """Requests and tokens of this session: the totals in one line, then a table with one row per request."""

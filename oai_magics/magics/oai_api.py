@@ -11,7 +11,7 @@ from .common import listing, local_path, parse_params, publish
 from .oai_table import ROUTER
 
 
-@ROUTER.command("models")
+@ROUTER.command("models", listing=True)
 @magic_arguments(name="oai models")
 @argument("--filter", help="only models whose id contains this text")
 def models(magics: Any, args: Any) -> Any:

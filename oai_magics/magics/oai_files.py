@@ -28,7 +28,7 @@ __all__ = ["FILES", "safe_name", "create_new"]
 FILES = ROUTER.group("files", "Files on the server: list, upload, show, download, delete.", default="list")
 
 
-@FILES.command("list")
+@FILES.command("list", listing=True)
 @magic_arguments(name="oai files list")
 @argument("--purpose", help="only files with this purpose")
 def list_files(magics: Any, args: Any) -> Any:

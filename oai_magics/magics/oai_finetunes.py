@@ -17,7 +17,7 @@ def _job_frame(job: dict) -> Any:
     return listing([{k: v for k, v in job.items() if k != "events"}])  # events: `%oai finetunes events`
 
 
-@FINETUNES.command("list")
+@FINETUNES.command("list", listing=True)
 @magic_arguments(name="oai finetunes list")
 def list_jobs(magics: Any, args: Any) -> Any:
     """The legacy fine-tune jobs, as a DataFrame."""
@@ -58,7 +58,7 @@ def cancel(magics: Any, args: Any) -> Any:
     return _job_frame(magics.session.client.fine_tunes.cancel(args.job))
 
 
-@FINETUNES.command("events")
+@FINETUNES.command("events", listing=True)
 @magic_arguments(name="oai finetunes events")
 @argument("job", type=an_id, help="the fine-tune id")
 def events(magics: Any, args: Any) -> Any:

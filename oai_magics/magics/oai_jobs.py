@@ -5,15 +5,14 @@ by the job's kind."""
 
 from __future__ import annotations
 
-import contextlib
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from IPython.core.error import UsageError
 
 from .arguments import a_name, an_id, argument, magic_arguments
 from .chat_each import collect_each
 from .common import listing
-from .embed import collect_embeddings, stores
+from .embed import collect_embeddings, forget_job, stored_job, stores
 from .oai_table import ROUTER
 
 __all__ = ["JOBS"]
@@ -24,30 +23,19 @@ JOBS = ROUTER.group("jobs", "Batch API jobs of every kind: list, show, collect, 
 COLLECTORS: dict[str, Callable[..., Any]] = {"embeddings": collect_embeddings, "chat": collect_each}
 
 
-@contextlib.contextmanager
-def _stored(magics: Any, job_id: str) -> Iterator[tuple[Any, Any]]:
-    """(the open job store, the job in it), or a one-line error naming the recent jobs."""
-    with stores(magics.session.settings, no_cache=True) as (store, _):
-        job = store.get(job_id)
-        if job is None:
-            known = ", ".join(j.id for j in store.all()[-5:]) or "none yet"
-            raise UsageError(f"no Batch API job {job_id!r}; recent jobs: {known}")
-        yield store, job
-
-
 def _kind(magics: Any, job_id: str) -> str:
-    with _stored(magics, job_id) as (_, job):
+    with stored_job(magics, job_id) as (_, job):
         return job.kind
 
 
-@JOBS.command("list")
+@JOBS.command("list", listing=True)
 @magic_arguments(name="oai jobs list")
 def list_jobs(magics: Any, args: Any) -> Any:
     """Every job, embeddings and %%chat --each rows alike, with its kind, status and counts (as last seen)."""
     from ..jobs.store import job_listing
 
-    with stores(magics.session.settings, no_cache=True) as (store, _):
-        return job_listing(store.all())
+    with stores(magics.session, no_cache=True) as (store, _):
+        return job_listing(store.current())
 
 
 @JOBS.command("show")
@@ -57,8 +45,8 @@ def show(magics: Any, args: Any) -> Any:
     """A job's batches as the server reports them now (status, request counts, files)."""
     from ..jobs.batch_status import refresh
 
-    with _stored(magics, args.job) as (store, job):
-        refresh(magics.session.client, store, job)
+    with stored_job(magics, args.job) as (store, job), magics.session.client_for(job.server, f"job {job.id}") as client:
+        refresh(client, store, job)
     print(repr(job))
     return listing(job.batches)
 
@@ -87,6 +75,4 @@ def resend(magics: Any, args: Any) -> Any:
 @argument("job", type=an_id, help="the job id (job-...)")
 def forget(magics: Any, args: Any) -> None:
     """Remove a job from the local store; its batches and files at the server are left as they are."""
-    with _stored(magics, args.job) as (store, job):
-        store.forget(job.id)
-    print(f"forgot {job.id} ({job.kind}, {job.status}); its batches and files at the server are left as they are")
+    forget_job(magics, args.job)

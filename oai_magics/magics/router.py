@@ -4,6 +4,10 @@ arguments parsed by the function's own `@magic_arguments` parser (so `%oai NAME 
 A table can hold another table as one of its subcommands (`%oai files upload PATH`): the nested
 one routes the rest of the line the same way, lists its own subcommands on `help`, and may run a
 default subcommand when nothing follows its name (`%oai files` lists the files).
+
+A subcommand registered as a listing (`command(NAME, listing=True)`) takes `-o NAME` like every
+magic: the router adds the flag and stores the table the handler returns, so no listing does it
+on its own.
 """
 
 from __future__ import annotations
@@ -11,6 +15,9 @@ from __future__ import annotations
 from typing import Any, Callable, Union
 
 from IPython.core.error import UsageError
+
+from .arguments import a_name, argument, parse
+from .common import store_in
 
 __all__ = ["Router"]
 
@@ -25,8 +32,13 @@ class Router:
         self.default = default
         self.table: dict[str, Union[Handler, Router]] = {}
 
-    def command(self, name: str) -> Callable[[Handler], Handler]:
+    def command(self, name: str, listing: bool = False) -> Callable[[Handler], Handler]:
+        """Register a handler under `name`; a `listing` also takes `-o NAME` for the table it returns."""
         def register(handler: Handler) -> Handler:
+            if listing:  # the parser is built on first use, so the flag joins the handler's own
+                handler = argument("-o", "--output", metavar="NAME", type=a_name,
+                                   help="also store the table in this variable")(handler)
+                handler.stores_output = True  # type: ignore[attr-defined]
             self.table[name] = handler
             return handler
 
@@ -40,6 +52,8 @@ class Router:
 
     def dispatch(self, owner: Any, line: str) -> Any:
         name, rest = (line.split(None, 1) + ["", ""])[:2]
+        if name.startswith("-") and name not in _HELP and self.default:  # `%oai files -o table`: the default's options
+            name, rest = self.default, line
         if name in _HELP or (not name and self.default is None):
             print(self.summary())
             return None
@@ -48,9 +62,11 @@ class Router:
             raise UsageError(f"%{self.magic}: unknown subcommand {name!r}; try one of: {', '.join(sorted(self.table))}")
         if isinstance(handler, Router):
             return handler.dispatch(owner, rest)
-        from .arguments import parse
-
-        return handler(owner, parse(handler, rest))
+        args = parse(handler, rest, namespace=owner.shell.user_ns)
+        result = handler(owner, args)
+        if getattr(handler, "stores_output", False) and args.output:
+            store_in(owner.shell, result, args.output)  # IPython shows the table and sets `_` itself
+        return result
 
     def summary(self) -> str:
         width = max(map(len, self.table))

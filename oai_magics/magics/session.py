@@ -4,8 +4,9 @@ server's models listing says (`model_watch`), and which token-limit parameter ea
 
 from __future__ import annotations
 
+import contextlib
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 from IPython.core.error import UsageError
 
@@ -14,7 +15,7 @@ from .profiles import Profile, Profiles
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..client import Client
-    from ..client.core import Secret
+    from ..client.secret import Secret
     from ..chat_memory import ChatMemory
     from ..sandbox import Sandbox
 
@@ -84,7 +85,7 @@ class Session:
         return without_userinfo(profile.base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1")
 
     def set_key(self, key: str) -> None:
-        from ..client.core import Secret
+        from ..client.secret import Secret
 
         self._typed_keys[self.profile_name] = Secret(key)
         self._drop_client()
@@ -106,6 +107,27 @@ class Session:
             self._client = self._connect()
         return self._client
 
+    @contextlib.contextmanager
+    def client_for(self, server: str, what: str) -> Iterator["Client"]:
+        """A client for `server` (a URL as the stores keep it, without user info), for work begun
+        there (`what`, "job job-1"): the active one when it points there, else one for the profile
+        that does, with that profile's key (closed afterwards); else a one-line error saying which
+        profile to add or use."""
+        if self.server(self.profile) == server:
+            yield self.client
+            return
+        for profile in self.profiles:
+            if self.server(profile) == server:  # a sandbox not started has no URL yet: never a match
+                client = self._new_client(profile)
+                client.listeners.append(self._log)  # its requests are rows of %oai usage too
+                try:
+                    yield client
+                finally:
+                    client.close()
+                return
+        raise UsageError(f"{what} was sent to {server}, and no profile here points there: add one with "
+                         f"`%oai profile add NAME --base-url URL`, then `%oai use NAME`")
+
     def _connect(self) -> "Client":
         client = self._new_client()
         client.listeners.append(self._log)
@@ -113,10 +135,11 @@ class Session:
         self.watch.start(self.profile_name, self._new_client())
         return client
 
-    def _new_client(self) -> "Client":
+    def _new_client(self, profile: Profile | None = None) -> "Client":
+        """A client for `profile` (the active one by default), with its key."""
         from ..client import Client
 
-        profile = self.profile
+        profile = profile or self.profile
         if profile.sandbox:
             sandbox = self.start_sandbox()
             client = Client(api_key=sandbox.api_key, base_url=sandbox.base_url, timeout=self.settings.timeout,

@@ -14,7 +14,7 @@ from typing import Any
 from .errors import invalid
 from .store import new_id
 
-__all__ = ["input_items", "message", "output_text_part", "function_call", "text_of", "MAX_ITEMS"]
+__all__ = ["input_items", "message", "output_text_part", "function_call", "text_of", "check_calls_answered", "MAX_ITEMS"]
 
 MAX_ITEMS = 20  # conversations take at most this many items per call
 ROLES = ("user", "assistant", "system", "developer")
@@ -105,6 +105,19 @@ def _string(item: dict, name: str, param: str) -> str:
     if not isinstance(value, str) or not value and name != "arguments":
         raise invalid(f"Missing required parameter: '{param}.{name}'.", param=f"{param}.{name}", code="missing_required_parameter")
     return value
+
+
+def check_calls_answered(items: list[dict]) -> None:
+    """Refuse a context in which a function call has no output, or an output answers no call, with
+    the API's 400 and words: a conversation or a response chain must stay a valid exchange."""
+    calls = [item["call_id"] for item in items if item.get("type") == "function_call"]
+    outputs = [item["call_id"] for item in items if item.get("type") == "function_call_output"]
+    for call_id in outputs:
+        if call_id not in calls:
+            raise invalid(f"No tool call found for function call output with call_id {call_id}.", param="input")
+    for call_id in calls:
+        if call_id not in outputs:
+            raise invalid(f"No tool output found for function call {call_id}.", param="input")
 
 
 def text_of(item: dict) -> str:

@@ -25,7 +25,7 @@ from .chat import paced
 from .conversations import append_items, conversation_id, get_conversation, item_page, items_of
 from .errors import ApiError, invalid, not_found
 from .finetunes import fine_tuned_models
-from .items import input_items, text_of
+from .items import check_calls_answered, input_items, text_of
 from .response_events import stream_events
 from .response_output import check_text, check_tool_choice, check_tools, generate
 from .shapes import check_metadata
@@ -99,6 +99,7 @@ def new_response(app: State, body: dict) -> dict:
     metadata = check_metadata(body.get("metadata"))
     context, conversation = context_of(app, body)
     given = input_items(body["input"])
+    check_calls_answered(context + given)
     thinking = reasoning_tokens(effort)  # counted against max_output_tokens, like the visible text
     budget = None if max_output_tokens is None else max(max_output_tokens - thinking, 0)
     outcome = generate(context + given, tools, tool_choice, text, instructions, budget)

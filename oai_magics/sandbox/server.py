@@ -61,7 +61,7 @@ class Sandbox:
     """A running sandbox: where it is, the key it accepts, and how to stop it."""
 
     base_url: str
-    api_key: str
+    api_key: str = field(repr=False)  # a local, throwaway key, yet a key: never in a repr
     data_dir: Path
     _server: Any = field(repr=False)
     _thread: threading.Thread | None = field(default=None, repr=False)

@@ -16,8 +16,9 @@ touches the page only through widget traits.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import re
-from typing import Any, Callable, Iterable, Mapping, Sequence, Union
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import ipywidgets as widgets
 
@@ -26,26 +27,12 @@ from ..assistants import TERMINAL, Backend, RunHandle, RunOutcome, ToolCall
 from .chat_view import ChatView
 from .key_values import KeyValueRows
 from .run_worker import RunFollower, one_line
+from .sources import Functions, backend_for_form, function_table, tool_names, user_namespace
 from .tool_calls import ToolCallsPanel
 
 __all__ = ["ThreadRunBuilder", "RunOutcome"]
 
 NEW_THREAD = "New thread"
-
-
-Functions = Union[Iterable[Callable[..., Any]], Mapping[str, Callable[..., Any]]]
-
-
-def _functions(given: Functions | None) -> dict[str, Callable[..., Any]]:
-    if given is None:
-        return {}
-    if isinstance(given, Mapping):
-        return dict(given)
-    return {function.__name__: function for function in given}
-
-
-def _names(text: str) -> list[str]:
-    return [name.strip() for name in text.replace(";", ",").split(",") if name.strip()]
 
 
 class ThreadRunBuilder(widgets.VBox):
@@ -63,10 +50,10 @@ class ThreadRunBuilder(widgets.VBox):
     def __init__(self, source: Any = None, *, api: str | None = None,
                  functions: Functions | None = None,
                  model: str | None = None, shell: Any = None, namespace: Mapping[str, Any] | None = None) -> None:
-        self.backend: Backend = source if isinstance(source, Backend) else _backend_for(source, api)
+        self.backend: Backend = source if isinstance(source, Backend) else backend_for_form(source, api)
         self.client = getattr(self.backend, "client", None)
-        self._functions = _functions(functions)
-        self._namespace = namespace if namespace is not None else _user_namespace(shell)
+        self._functions = function_table(functions)
+        self._namespace = namespace if namespace is not None else user_namespace(shell)
         self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="oai-builder")
         # Cancel must not queue behind the worker, which is busy reading the very stream to cancel.
         self._canceller = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="oai-builder-cancel")
@@ -74,6 +61,7 @@ class ThreadRunBuilder(widgets.VBox):
         self.handle: RunHandle | None = None
         self._cancel_wanted = False
         self._quiet = False  # set while the worker changes the thread picker, so history is not reloaded
+        self._live = False  # a run is on (streaming, or waiting for tool outputs): see `_busy` and `idle`
 
         self._build(model or model_defaults.default("chat"))
         self.worker = RunFollower(self)
@@ -184,14 +172,23 @@ class ThreadRunBuilder(widgets.VBox):
         self.error.value = (f'<span class="oai-{kind}-line" style="color:{colour}">{mark} {html.escape(text)}</span>'
                             if text else "")
 
+    # -- the form's two states: a run is live, or nothing runs ----------------------------------
     def _busy(self) -> None:
+        """A run starts: Run and the thread picker wait for it to end (its reply streams into the
+        view of its thread); Cancel is live."""
+        self._live = True
         self.run_button.disabled = True
+        self.thread.disabled = True
         self.cancel_button.disabled = False
 
     # -- what the worker calls (the RunForm protocol) --------------------------------------------
-    def idle(self) -> None:
-        self.run_button.disabled = False
+    def idle(self, thread_id: str | None = None) -> None:
+        if thread_id:
+            self.select_thread(thread_id)
+        self._live = False
         self.cancel_button.disabled = True
+        self.thread.disabled = False
+        self.run_button.disabled = False  # last: by now the picker shows the thread a next run goes to
 
     def show_status(self, html_line: str) -> None:
         self.status.value = html_line
@@ -222,12 +219,9 @@ class ThreadRunBuilder(widgets.VBox):
         options = list(self.thread.options)
         if thread_id not in [value for _, value in options]:
             options.append((thread_id, thread_id))
-        self._quiet = True  # the thread's history is on show already: no reload
-        try:
+        with self._quietly():  # the thread's history is on show already: no reload
             self.thread.options = options
             self.thread.value = thread_id
-        finally:
-            self._quiet = False
 
     # -- lists -----------------------------------------------------------------------------------
     def _load_lists(self, select_assistant: str | None = None, select_thread: str | None = None) -> None:
@@ -243,15 +237,26 @@ class ThreadRunBuilder(widgets.VBox):
     def _set_threads(self, threads: list[dict], selected: str) -> None:
         options = [(NEW_THREAD, "")] + [(f"{t['title'] or t['id']} · {t['id']}" if t.get("title") else t["id"], t["id"])
                                        for t in threads]
-        self._quiet = True
-        try:
+        with self._quietly():
             self.thread.options = options
             self.thread.value = selected if selected in [value for _, value in options] else ""
+
+    @contextlib.contextmanager
+    def _quietly(self) -> Iterator[None]:
+        """Change the thread picker without loading the history of the thread it then shows."""
+        self._quiet = True
+        try:
+            yield
         finally:
             self._quiet = False
 
     def _on_thread(self, change: dict) -> None:
         if self._quiet:
+            return
+        if self._live:  # the picker is disabled, but code (or a page that raced the disable) may change it
+            with self._quietly():
+                self.thread.value = change["old"]  # the reply streaming into this view stays
+            self.show_error("The thread can change once the run ends (or is cancelled).", notice=True)
             return
         thread_id = change["new"]
         if not thread_id:
@@ -292,10 +297,10 @@ class ThreadRunBuilder(widgets.VBox):
         specs = {name: value for name, value in self._namespace.items()
                  if isinstance(value, dict) and value.get("type") == "function"}
         known = {**specs, **self.functions}
-        unknown = [name for name in _names(text) if name not in known]
+        unknown = [name for name in tool_names(text) if name not in known]
         if unknown:
             raise ValueError(f"no Python function or tool spec named {', '.join(unknown)} in this notebook")
-        return [chat_tool(known[name], name=name) for name in _names(text)]
+        return [chat_tool(known[name], name=name) for name in tool_names(text)]
 
     # -- running ---------------------------------------------------------------------------------
     def _on_run(self, _button: Any = None) -> None:
@@ -331,6 +336,10 @@ class ThreadRunBuilder(widgets.VBox):
             return
         outputs = self.calls.outputs
         calls: list[ToolCall] = list(self.calls.calls)
+        empty = [call["name"] for call in calls if not outputs.get(call["id"], "").strip()]
+        if empty:  # the run would go on with nothing where the model asked for a value
+            self.show_error(f"type an output for {', '.join(empty)} first (the run waits for it)")
+            return
         self.calls.submit_button.disabled = True
         self.show_error("")
         self._queue(lambda: self.worker.submit(handle, calls, outputs))
@@ -363,24 +372,3 @@ class ThreadRunBuilder(widgets.VBox):
         if status in TERMINAL:
             return f"Cancel came too late: the run had already {status} on the server.", True
         return f"Cancel failed: {one_line(error)}", False
-
-
-def _backend_for(client: Any, api: str | None) -> Backend:
-    """The back end `%assistant` would choose: `api`, else what the server said when asked (once)."""
-    from ..assistants import choose_backend
-
-    if client is None:
-        from ..client import Client
-
-        client = Client()
-    return choose_backend(client, api)
-
-
-def _user_namespace(shell: Any) -> Mapping[str, Any]:
-    if shell is None:
-        try:
-            from IPython import get_ipython
-        except ImportError:
-            return {}
-        shell = get_ipython()
-    return shell.user_ns if shell is not None else {}

@@ -2,6 +2,8 @@
 
 Only the widget's `value` trait changes, so the view may be fed from a worker thread (a trait set
 is one comm message; `with output:` from a thread would print into whatever cell runs meanwhile).
+The HTML is built and written under one lock: a render built from older entries can never land
+after a newer one (the worker streams a reply while the main thread shows a thread's history).
 Deltas are gathered and the HTML is rebuilt at most every `min_interval` seconds, not per token.
 Replies are Markdown (rendered by mistune with raw HTML escaped); what the user typed is shown as typed.
 """
@@ -43,29 +45,31 @@ class ChatView:
         self.widget = widgets.HTML(value=self._empty()).add_class("oai-chat")
         self.min_interval = min_interval
         self._entries: list[Entry] = []
-        self._lock = threading.Lock()
+        # Held while the entries change and while their HTML is written. Reentrant: an observer of
+        # the widget's value runs inside the write, and may read the view.
+        self.lock = threading.RLock()
         self._rendered_at = 0.0
 
     # -- what the builder calls --------------------------------------------------------------
     def show_messages(self, messages: list[tuple[str, str]]) -> None:
         """Replace the view with a thread's history: (role, text) pairs, oldest first."""
-        with self._lock:
+        with self.lock:
             self._entries = [Entry(role, text) for role, text in messages]
         self.render()
 
     def add(self, role: str, text: str, note: str = "") -> None:
-        with self._lock:
+        with self.lock:
             self._entries.append(Entry(role, text, note))
         self.render()
 
     def start_reply(self) -> None:
-        with self._lock:
+        with self.lock:
             self._entries.append(Entry("assistant", ""))
         self.render()
 
     def append(self, text: str) -> None:
         """Add streamed text to the reply; rendered when `min_interval` has passed since the last time."""
-        with self._lock:
+        with self.lock:
             if not self._entries or self._entries[-1].role != "assistant":
                 self._entries.append(Entry("assistant", ""))
             self._entries[-1].text += text
@@ -75,7 +79,7 @@ class ChatView:
 
     def end_reply(self, note: str = "") -> None:
         """The reply is over: render what arrived, with an optional note under it."""
-        with self._lock:
+        with self.lock:
             if self._entries and self._entries[-1].role == "assistant":
                 self._entries[-1].note = note
                 if not self._entries[-1].text and not note:
@@ -85,7 +89,7 @@ class ChatView:
     @property
     def reply_text(self) -> str:
         """The text of the latest assistant entry (what has streamed so far)."""
-        with self._lock:
+        with self.lock:
             for entry in reversed(self._entries):
                 if entry.role == "assistant":
                     return entry.text
@@ -93,15 +97,14 @@ class ChatView:
 
     @property
     def entries(self) -> list[tuple[str, str]]:
-        with self._lock:
+        with self.lock:
             return [(entry.role, entry.text) for entry in self._entries]
 
     # -- rendering ---------------------------------------------------------------------------
     def render(self) -> None:
-        with self._lock:
-            body = "".join(self._bubble(entry) for entry in self._entries) or self._empty()
+        with self.lock:
             self._rendered_at = time.monotonic()
-        self.widget.value = body
+            self.widget.value = "".join(self._bubble(entry) for entry in self._entries) or self._empty()
 
     @staticmethod
     def _empty() -> str:

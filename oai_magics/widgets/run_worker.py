@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Protocol, Sequence
 
 from ..assistants import (TERMINAL, UNSUCCESSFUL, ActionRequired, Backend, RunEnded, RunHandle, RunOutcome, RunRecord,
-                          StatusChanged, StepChanged, StepRecord, TextDelta, ToolCall, ToolOutput, why_ended)
+                          StatusChanged, StepChanged, TextDelta, ToolCall, ToolOutput, why_ended)
+from ..assistants.steps import StepTally
 from ..client.errors import APIConnectionError
 from ..local_errors import LocalError
 from .chat_view import ChatView
@@ -47,7 +48,7 @@ class RunProgress:
     """What the form shows about the current run across its phases (before and after tool outputs)."""
 
     started: float = field(default_factory=time.monotonic)
-    steps: dict[str, StepRecord] = field(default_factory=dict)
+    steps: StepTally = field(default_factory=StepTally)
 
 
 class RunForm(Protocol):
@@ -85,8 +86,9 @@ class RunForm(Protocol):
     def select_thread(self, thread_id: str) -> None:
         """List the thread (a new one) and keep it selected for the next message."""
 
-    def idle(self) -> None:
-        """Nothing runs any more: Run is live again, Cancel is not."""
+    def idle(self, thread_id: str | None = None) -> None:
+        """Nothing runs any more: the thread picker shows `thread_id` (the run's), then it and Run
+        are live again and Cancel is not; in that order, so Run never sends to another thread."""
 
 
 class RunFollower:
@@ -108,6 +110,7 @@ class RunFollower:
             handle = form.backend.start_run(request["assistant"], file_ids=file_ids, stream=True,
                                             **{k: v for k, v in request.items() if k != "assistant"})
         except Exception as error:
+            form.show_status(f"<b>failed to start</b> · {self.elapsed()}")  # the line below says why
             form.keep_message(request["message"])  # to edit or send again, whether or not it reached the thread
             if isinstance(error, APIConnectionError) and error.sent:
                 raise _maybe_received(error) from error
@@ -118,9 +121,10 @@ class RunFollower:
         return self.follow(handle)
 
     def submit(self, handle: RunHandle, calls: list[ToolCall], outputs: Mapping[str, str]) -> RunOutcome:
+        handle.submit(dict(outputs))
+        self.answered(handle, [call["id"] for call in calls])  # the steps first: the chat never runs ahead of them
         for call in calls:
             self.form.chat.add("tool", f"{call['name']} → {outputs.get(call['id'], '')}")
-        handle.submit(dict(outputs))
         self.form.hide_calls()
         return self.follow(handle)
 
@@ -141,12 +145,13 @@ class RunFollower:
                 if isinstance(event, TextDelta):
                     form.chat.append(event.text)
                 elif isinstance(event, StatusChanged):
-                    self.show_status(event.run["status"], len(steps), handle)
+                    self.show_status(event.run["status"], handle)
                 elif isinstance(event, StepChanged):
-                    steps[event.step["id"]] = event.step
+                    steps.update(event.step)
                     form.show_steps(self.steps_html(steps))
-                    self.show_status(handle.status, len(steps), handle)
+                    self.show_status(handle.status, handle)
                 elif isinstance(event, ToolOutput):
+                    self.answered(handle, [event.call["id"]])
                     form.chat.add("tool", f"{event.call['name']} → {event.output}")
                 elif isinstance(event, ActionRequired):
                     return self.waiting(handle, event)
@@ -157,20 +162,21 @@ class RunFollower:
             form.chat.end_reply(note="The stream broke: the partial reply is kept." if form.chat.reply_text else "")
             form.show_error(line)
             form.show_status(f"error · {self.elapsed()}")
-            form.idle()
+            form.idle(handle.thread_id)
             return RunOutcome.of(handle, status="error", error=line)
         if handle.run is not None and handle.done:  # a handle that ended without a RunEnded event
             return self.ended(handle, handle.run)
         form.chat.end_reply()
-        form.idle()
+        self.show_status(handle.status, handle)  # where the stream left it, not the last status it streamed
+        form.idle(handle.thread_id)
         return RunOutcome.of(handle)
 
     def waiting(self, handle: RunHandle, event: ActionRequired) -> RunOutcome:
         form = self.form
         form.chat.end_reply()
-        self.show_status("requires_action", len(self.progress.steps), handle, "waiting for tool outputs")
+        self.show_status("requires_action", handle, "waiting for tool outputs")
+        form.select_thread(handle.thread_id)  # before the calls: Submit answers the thread on show
         form.show_calls(event.calls)
-        form.select_thread(handle.thread_id)
         return RunOutcome.of(handle, run=event.run)
 
     def ended(self, handle: RunHandle, run: RunRecord) -> RunOutcome:
@@ -178,15 +184,14 @@ class RunFollower:
         reason = why_ended(run)
         self.final_steps(handle, run)
         form.chat.end_reply(note="" if run["status"] == "completed" else f"Run {reason}")
-        self.show_status(run["status"], len(self.progress.steps), handle)
+        self.show_status(run["status"], handle)
         if run["status"] in UNSUCCESSFUL:
             form.show_error(f"Run {reason}")
         elif handle.stream_broken:
             form.show_error(f"The stream broke off ({handle.stream_broken}); the run was followed to its end by polling.",
                             notice=True)
         form.hide_calls()
-        form.idle()
-        form.select_thread(handle.thread_id)
+        form.idle(handle.thread_id)
         return RunOutcome.of(handle, run=run)
 
     # -- pieces --------------------------------------------------------------------------------
@@ -204,16 +209,23 @@ class RunFollower:
             listed = self.form.backend.list_steps(handle.thread_id, run["id"])
         except Exception:
             return
-        self.progress.steps = {step["id"]: step for step in listed}
+        self.progress.steps.replace(listed)
         self.form.show_steps(self.steps_html(self.progress.steps))
+
+    def answered(self, handle: RunHandle, call_ids: Sequence[str]) -> None:
+        """Outputs were given: their tool-call steps show as done, and the counter counts them."""
+        for call_id in call_ids:
+            self.progress.steps.answer(call_id)
+        self.form.show_steps(self.steps_html(self.progress.steps))
+        self.show_status(handle.status, handle)
 
     def elapsed(self) -> str:
         return f"{time.monotonic() - self.progress.started:.1f} s"
 
-    def show_status(self, status: str, steps: int | None, handle: RunHandle, extra: str = "") -> None:
+    def show_status(self, status: str, handle: RunHandle, extra: str = "") -> None:
         parts = [f"<b>{html.escape(status)}</b>", self.elapsed()]
-        if steps:
-            parts.append(f"{steps} step{'s' if steps != 1 else ''}")
+        if self.progress.steps.steps:
+            parts.append(self.progress.steps.counter())
         if handle.run_id:
             parts.append(f"<code>{html.escape(handle.run_id)}</code>")
         if extra:
@@ -221,7 +233,7 @@ class RunFollower:
         self.form.show_status(" · ".join(parts))
 
     @staticmethod
-    def steps_html(steps: Mapping[str, StepRecord]) -> str:
-        rows = [f'<li class="oai-step">{STEP_MARK.get(step["status"], "·")} {html.escape(step["type"])}: '
-                f'{html.escape(step["summary"])}</li>' for step in steps.values()]
+    def steps_html(steps: StepTally) -> str:
+        rows = [f'<li class="oai-step">{STEP_MARK.get(steps.status(step), "·")} {html.escape(step["type"])}: '
+                f'{html.escape(step["summary"])}</li>' for step in steps.steps.values()]
         return f'<ul style="margin:2px 0">{"".join(rows)}</ul>'

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -90,3 +91,35 @@ def test_the_store_is_shared_in_wal_mode(tmp_path: Path) -> None:
     other = sqlite3.connect(tmp_path / "a.sqlite3")
     assert other.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     other.close()
+
+
+def test_records_an_earlier_version_stored_under_a_token_are_rewritten_without_it(tmp_path: Path) -> None:
+    path, token = tmp_path / "a.sqlite3", "gw-token-c02"
+    store = AssistantStore(path)
+    store.close()
+    old = sqlite3.connect(path)  # as an earlier version wrote them: the URL as typed
+    old.execute("DELETE FROM migrations")
+    old.execute("INSERT INTO assistants VALUES (?, 'asst_1', 'helper', ?, 100)",
+                (f"https://{token}@gateway.example/v1", json.dumps({"id": "asst_1", "name": "helper"})))
+    old.execute("INSERT INTO threads VALUES (?, 'conv_1', 'First', '{}', 100)", (f"https://{token}@gateway.example/v1",))
+    old.commit()
+    old.close()
+    store = AssistantStore(path)
+    masked = "https://***@gateway.example/v1"
+    assert [a["name"] for a in store.assistants(masked)] == ["helper"] and store.threads(masked)[0]["id"] == "conv_1"
+    store.close()
+    assert [p.name for p in tmp_path.iterdir() if token.encode() in p.read_bytes()] == []
+
+
+def test_the_responses_back_end_keys_its_records_on_the_url_without_user_info(tmp_path: Path) -> None:
+    from oai_magics.assistants.responses_api import ResponsesBackend
+    from oai_magics.client import Client
+
+    store = AssistantStore(tmp_path / "a.sqlite3")
+    client = Client(api_key="sk-test", base_url="https://gw-token-77@gateway.example/v1")
+    backend = ResponsesBackend(client, store)
+    backend.create_assistant(name="helper", model="gpt-4o-mini")
+    assert [a["name"] for a in store.assistants("https://***@gateway.example/v1")] == ["helper"]
+    store.close()
+    client.close()
+    assert [p.name for p in tmp_path.iterdir() if b"gw-token-77" in p.read_bytes()] == []

@@ -12,7 +12,7 @@ from oai_magics.client import (
     APIStatusError, AuthenticationError, BadRequestError, Client, ConflictError, InternalServerError,
     NotFoundError, OpenAIError, PermissionDeniedError, RateLimitError, UnprocessableEntityError,
 )
-from oai_magics.client.errors import status_error
+from oai_magics.client.decode import status_error
 
 from .conftest import CANARY_KEY
 

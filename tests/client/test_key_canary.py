@@ -14,7 +14,7 @@ import pytest
 from werkzeug import Response
 
 from oai_magics.client import APIConnectionError, APIError, APIStatusError, APITimeoutError, Client
-from oai_magics.client.core import Secret
+from oai_magics.client.secret import Secret
 from tests.helpers.canary import assert_no_secret, find_secret, verbose_traceback
 from tests.helpers.rawserver import STREAM_HEAD, RawServer, chunk, serve  # noqa: F401 (serve is a fixture)
 

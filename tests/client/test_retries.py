@@ -13,7 +13,7 @@ import pytest
 from werkzeug import Response
 
 from oai_magics.client import APIConnectionError, Client, InternalServerError, RateLimitError, RetryPolicy
-from oai_magics.client.retries import RETRYABLE_STATUS
+from oai_magics.client.retries import RETRYABLE_STATUS, retry_after_seconds
 
 OK = json.dumps({"object": "list", "id": "obj_1", "data": [{"id": "m1"}]})  # a list, and an uploaded file
 
@@ -159,4 +159,16 @@ def test_policy_defaults() -> None:
     policy = RetryPolicy()
     assert RETRYABLE_STATUS >= {408, 409, 429, 500, 599}
     assert policy.should_retry(0, None) and not policy.should_retry(2, None)
-    assert RetryPolicy.retry_after({"retry-after": "not a date"}) is None
+    assert retry_after_seconds({"retry-after": "not a date"}) is None
+
+
+@pytest.mark.parametrize("headers, seconds", [
+    ({"retry-after-ms": "250", "retry-after": "9"}, 0.25),  # the finer one wins
+    ({"retry-after-ms": "soon", "retry-after": "2"}, 2.0),  # an unreadable one is passed over
+    ({"retry-after": "1.5"}, 1.5),
+    ({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}, 0.0),  # a date gone by is no wait
+    ({"retry-after": ""}, None),
+    ({}, None),
+])
+def test_retry_after_seconds_is_what_the_server_asked_for(headers: dict, seconds: float | None) -> None:
+    assert retry_after_seconds(headers) == seconds

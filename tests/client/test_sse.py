@@ -47,6 +47,20 @@ def test_byte_by_byte() -> None:
     assert decode([bytes([b]) for b in STREAM]) == EXPECTED
 
 
+@pytest.mark.parametrize("reads, expected", [
+    ([b"data: a\n\n", b"data: b\n\n"], [ServerSentEvent("a"), ServerSentEvent("b")]),
+    ([b"event: named\n", b"data: b\n\n"], [ServerSentEvent("b", "named")]),
+    ([b"data: a\n", b"data: b\n\n"], [ServerSentEvent("a\nb")]),
+    ([b"data: a\r", b"data: b\n\n"], [ServerSentEvent("a\nb")]),
+    ([b"data: a\n\n", b"data: b\n\ndata: c\n\n"], [ServerSentEvent("a"), ServerSentEvent("b"), ServerSentEvent("c")]),
+])
+def test_a_read_of_exactly_one_event_keeps_what_earlier_reads_began(reads: list[bytes],
+                                                                   expected: list[ServerSentEvent]) -> None:
+    """The usual read (one whole `data:` event) is decoded at once, with the name or lines that
+    earlier reads of the same event brought."""
+    assert decode(reads) == expected
+
+
 def test_crlf_split_between_chunks_is_one_line_end() -> None:
     assert decode([b"data: x\r", b"\n\r", b"\n"]) == [ServerSentEvent("x")]
 

@@ -4,6 +4,7 @@ and two processes storing at once both keep everything they stored."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -143,3 +144,32 @@ def test_a_scope_with_a_line_break_is_kept_apart_from_every_other(cache: Embeddi
     assert cache.missing(server, model, 8, ["t"]) == [0]
     cache.store(server, model, 8, ["t"], vectors(["t"]))
     assert cache.missing(server, model, 8, ["t"]) == [] and cache.missing(SERVER, "m", 8, stored + ["t"]) == [2]
+
+
+def test_a_token_in_the_server_url_is_neither_stored_nor_hashed_into_a_key(tmp_path: Path) -> None:
+    path, token = tmp_path / "embeddings.sqlite", "gw-token-5e0"
+    texts = ["one", "two"]
+    cache = EmbeddingCache(path)
+    cache.store(f"https://{token}@gateway.example/v1", MODEL, 8, texts, vectors(texts))
+    assert [row["server"] for row in cache.summary()] == ["https://***@gateway.example/v1"]
+    # The same server reached with the token changed (or asked without it, masked) finds them.
+    assert cache.missing("https://new-token@gateway.example/v1", MODEL, 8, texts) == []
+    cache.close()
+    assert [p.name for p in tmp_path.iterdir() if token.encode() in p.read_bytes()] == []
+
+
+def test_vectors_an_earlier_version_stored_under_a_token_are_deleted_from_the_disk(tmp_path: Path) -> None:
+    path, token = tmp_path / "embeddings.sqlite", "gw-token-9a4"
+    cache = EmbeddingCache(path)
+    cache.store(SERVER, MODEL, 8, ["kept"], vectors(["kept"]))
+    cache.close()
+    old = sqlite3.connect(path)  # as an earlier version wrote it: the URL as typed, in the row and the key
+    old.execute("DELETE FROM migrations")
+    old.execute("INSERT INTO vectors VALUES (?, ?, ?, ?, ?, ?)",
+                (b"k" * 16, f"https://{token}@gateway.example/v1", MODEL, 8, b"\0" * 32, 1.0))
+    old.commit()
+    old.close()
+    cache = EmbeddingCache(path)
+    assert [(row["server"], row["entries"]) for row in cache.summary()] == [(SERVER, 1)]
+    cache.close()
+    assert [p.name for p in tmp_path.iterdir() if token.encode() in p.read_bytes()] == []

@@ -3,6 +3,8 @@ that survive a restart of the shell, report their failed rows and send them agai
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -12,6 +14,7 @@ from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
+from oai_magics.magics import session_of
 from oai_magics.sandbox import Sandbox
 from oai_magics.sandbox.embeddings import embed as sandbox_vector
 from tests.helpers.shells import retire
@@ -93,8 +96,9 @@ def test_a_batch_job_survives_a_restart_and_is_collected(shell: Any, sandbox: Sa
     with capture_output():
         fresh.run_line_magic("oai", f"profile add test --base-url {sandbox.base_url} --key-env SANDBOX_TEST_KEY")
         fresh.run_line_magic("oai", "use test")
-    jobs, _ = run(fresh, "embed", "--jobs")
+    jobs, _ = run(fresh, "embed", "--jobs -o jobs")
     assert job.id in set(jobs["job"]) and jobs.set_index("job").loc[job.id, "inputs"] == 300
+    assert fresh.user_ns["jobs"] is jobs  # -o, like every listing
     frame, _ = run(fresh, "embed", f"--collect {job.id} --wait")
     assert list(frame["text"]) == shell.user_ns["docs"] and not frame.isna().any().any()
     assert run(fresh, "embed", "--jobs")[0].set_index("job").loc[job.id, "status"] == "completed"
@@ -149,3 +153,89 @@ def test_a_text_given_twice_is_served_twice_from_the_cache(shell: Any, traffic: 
     assert traffic.seen() == sent
     pd.testing.assert_frame_equal(first, again)
     assert np.array_equal(again.iloc[0, 1:].to_numpy(), again.iloc[5, 1:].to_numpy())
+
+
+@pytest.mark.parametrize("index", [
+    pd.date_range("2026-01-01 09:30", periods=12, freq="37min", tz="Europe/Lisbon", name="sent"),
+    pd.MultiIndex.from_arrays([["a", "b", "c"] * 4, range(12)], names=["group", "n"]),
+], ids=["datetimes", "two-levels"])
+def test_a_batch_job_gives_back_the_index_its_texts_came_with(shell: Any, index: Any) -> None:
+    shell.user_ns["docs"] = pd.Series(corpus(12, "indexed"), index=index)
+    job, _ = run(shell, "embed", "-i docs -d 8 --batch")
+    frame, _ = run(shell, "embed", f"--collect {job.id} --wait")
+    pd.testing.assert_index_equal(frame.index, index, check_freq=True)  # type, dtypes, zone, frequency, names
+    assert list(frame["text"]) == shell.user_ns["docs"].tolist()
+
+
+def test_a_token_in_the_base_url_is_neither_stored_nor_shown(shell: Any, sandbox: Sandbox, traffic: Any) -> None:
+    # Some gateways want their token as the user of the URL: https://TOKEN@host/v1.
+    token = "gw-token-7d1f"
+    gateway = sandbox.base_url.replace("http://", f"http://{token}@")
+    shown = []
+    with capture_output() as captured:
+        shell.run_line_magic("oai", f"profile add gate --base-url {gateway} --key-env SANDBOX_TEST_KEY")
+        shell.run_line_magic("oai", "use gate")
+        shell.user_ns["docs"] = corpus(30, "gateway")
+        shell.run_line_magic("embed", "-i docs -d 8")
+        job = shell.run_line_magic("embed", "-i docs -d 8 --no-cache --batch")
+        shell.run_line_magic("embed", f"--collect {job.id} --wait")
+        shown += [repr(job), shell.run_line_magic("oai", "cache").to_string(),
+                  shell.run_line_magic("embed", "--jobs").to_string(), shell.run_line_magic("oai", "jobs").to_string()]
+    assert "http://***@127.0.0.1" in shown[1] and "http://***@127.0.0.1" in shown[2]
+    assert token not in captured.stdout + captured.stderr + "".join(shown)
+    cache_dir = Path(os.environ["OAI_MAGICS_CACHE_DIR"])
+    assert [path.name for path in cache_dir.iterdir() if token.encode() in path.read_bytes()] == []
+    sent = traffic.seen()
+    run(shell, "embed", "-i docs -d 8")  # the vectors stored under the masked URL are found again
+    assert traffic.seen() == sent
+
+
+def test_a_job_is_collected_from_its_own_server_whatever_profile_is_active(shell: Any) -> None:
+    shell.user_ns["docs"] = corpus(20, "elsewhere")
+    job, _ = run(shell, "embed", "-i docs -d 8 --batch")
+    with capture_output():
+        shell.run_line_magic("oai", "profile add other --base-url http://127.0.0.1:9/v1 --key-env SANDBOX_TEST_KEY")
+        shell.run_line_magic("oai", "use other")
+    frame, _ = run(shell, "embed", f"--collect {job.id} --wait")  # from the server the job was sent to
+    assert list(frame["text"]) == shell.user_ns["docs"] and not frame.isna().any().any()
+    table, _ = run(shell, "oai", f"jobs show {job.id}")
+    assert set(table["status"]) == {"completed"}
+    # When no profile points at the job's server any more, one line says which to add.
+    with capture_output():
+        shell.run_line_magic("oai", "profile add test --base-url http://127.0.0.1:10/v1 --key-env SANDBOX_TEST_KEY")
+    with pytest.raises(UsageError, match=rf"job {job.id} was sent to http://127.0.0.1:\d+/v1, and no profile here "
+                                         r"points there: add one with `%oai profile add"):
+        shell.run_line_magic("embed", f"--collect {job.id}")
+
+
+def test_the_builtin_sandbox_keeps_its_cache_and_jobs_in_its_own_folder(shell: Any) -> None:
+    # Its vectors would otherwise pile up in the user's cache under a port no later session has.
+    user_cache = Path(os.environ["OAI_MAGICS_CACHE_DIR"])
+    shell.user_ns["docs"] = corpus(6, "mine")
+    mine, _ = run(shell, "embed", "-i docs -d 8 --batch")  # on the user's own server: the user's store
+    shell.run_line_magic("config", "OAIMagics.sandbox_job_delay = 0.05")
+    run(shell, "oai", "use sandbox")
+    sandbox = session_of(shell).sandbox
+    shell.user_ns["docs"] = corpus(5, "sandbox")
+    run(shell, "embed", "-i docs -d 8")
+    job, _ = run(shell, "embed", "-i docs -d 8 --no-cache --batch")
+    table, out = run(shell, "oai", "cache")
+    assert str(sandbox.data_dir) in out.stdout and table["entries"].tolist() == [5]
+    assert list(run(shell, "embed", "--jobs")[0]["job"]) == [job.id]
+    frame, _ = run(shell, "embed", f"--collect {job.id} --wait")
+    assert not frame.isna().any().any()
+    with capture_output():
+        shell.run_line_magic("oai", "use test")
+    assert list(run(shell, "embed", "--jobs")[0]["job"]) == [mine.id]
+    assert [row["entries"] for _, row in run(shell, "oai", "cache")[0].iterrows()] == []
+    assert str(user_cache) in run(shell, "oai", "cache")[1].stdout
+
+
+def test_embed_forget_removes_a_job_from_the_list(shell: Any) -> None:
+    shell.user_ns["docs"] = corpus(4, "forgotten")
+    job, _ = run(shell, "embed", "-i docs -d 8 --batch")
+    _, out = run(shell, "embed", f"--forget {job.id}")
+    assert out.stdout.startswith(f"forgot {job.id} (embeddings, ") and "left as they are" in out.stdout
+    assert job.id not in set(run(shell, "embed", "--jobs")[0]["job"])
+    with pytest.raises(UsageError, match=rf"no Batch API job '{job.id}'; recent jobs: none yet"):
+        shell.run_line_magic("embed", f"--forget {job.id}")

@@ -83,3 +83,14 @@ def test_a_count_below_one_is_refused_before_anything_is_sent(client: Client, tr
     with pytest.raises(ValueError, match=f"{name} must be at least 1"):
         embed_texts(client, texts(5, "none"), MODEL, progress=False, **option)
     assert traffic.seen() == 0
+
+
+@pytest.mark.timeout(120)  # the guard against the hang this test is about, not a measure of speed
+def test_texts_longer_than_the_servers_whole_token_window_are_sent_one_at_a_time(client: Client, traffic: Any) -> None:
+    # Each text is estimated at more tokens than the server allows in a whole window: each goes alone
+    # in a fresh window (the server decides), instead of waiting forever for room that never comes.
+    traffic.limit(tokens=40, window=0.3)
+    long = [f"text {i}: " + "many words in this rather long text " * 12 for i in range(4)]
+    matrix = embed_texts(client, long, "text-embedding-3-small", dimensions=8, batch_size=1, workers=2, progress=False)
+    assert matrix.shape == (4, 8) and not np.isnan(matrix).any()
+    assert traffic.refused() == 0  # each went alone, in a window of its own

@@ -10,9 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from IPython.core.error import UsageError
+from IPython.utils.capture import capture_output
 
 from oai_magics.client import Client
 from oai_magics.jobs.store import JobStore
+from oai_magics.jobs.batch_files import BatchLimits
 from oai_magics.jobs.chat_batches import collect_chat, submit_chat
 
 from .conftest import run
@@ -75,7 +77,7 @@ def test_rows_are_split_over_the_per_batch_limits_and_collected_by_a_new_store(c
     prompts = [f"Say {i}" if i % 10 else None for i in range(120)]  # every tenth row already answered
     params = {"model": "gpt-4o-mini"}
     store = JobStore(tmp_path / "jobs.sqlite")
-    job = submit_chat(client, store, prompts, params, [], extra={}, limits=(50, 10**9))
+    job = submit_chat(client, store, prompts, params, [], extra={}, limits=BatchLimits(requests=50))
     assert [len(client.files.content(b["input_file_id"]).splitlines()) for b in job.batches] == [50, 50, 8]
     store.close()
     again = JobStore(tmp_path / "jobs.sqlite")  # as a new kernel would open it
@@ -104,3 +106,13 @@ def test_a_frame_of_every_kind_is_collected_as_the_direct_path_gives_it(shell: A
     assert sum(p is not None for p in job.texts) == 2
     collected, _ = run(shell, "chat", f"--collect {job.id} --wait")
     pd.testing.assert_frame_equal(collected, direct)
+
+
+def test_a_chat_job_is_collected_from_its_own_server_whatever_profile_is_active(shell: Any) -> None:
+    shell.user_ns["things"] = ["a kettle", "a lamp"]
+    job, _ = run(shell, "chat", "--each things --batch", "Describe {{row}}")
+    with capture_output():
+        shell.run_line_magic("oai", "profile add other --base-url http://127.0.0.1:9/v1 --key-env SANDBOX_TEST_KEY")
+        shell.run_line_magic("oai", "use other")
+    answers, _ = run(shell, "chat", f"--collect {job.id} --wait")  # from the server the job was sent to
+    assert answers["error"].isna().all() and answers["reply"].str.len().gt(0).all()

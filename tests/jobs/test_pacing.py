@@ -53,3 +53,19 @@ def test_a_retry_after_given_as_an_http_date_pauses_the_job_until_then(ahead: in
     # The date is in whole seconds: the pause is up to one second short of `ahead` (none for a past date).
     expected = 100.0 + max(ahead, 0)
     assert expected - 2 < pacer.ready_at(10) <= expected and pacer.rate_limited == 1
+
+
+def test_a_request_larger_than_the_whole_token_window_goes_alone_once_the_window_is_full() -> None:
+    now = [0.0]
+    pacer = Pacer(clock=lambda: now[0])
+    pacer.observe(200, {"x-ratelimit-limit-tokens": "50", "x-ratelimit-remaining-tokens": "40",
+                        "x-ratelimit-reset-tokens": "1s"})
+    assert pacer.ready_at(120) == pytest.approx(1.0, abs=0.1)  # no room now: it waits for the window ...
+    now[0] = 1.5
+    assert pacer.ready_at(120) == 1.5  # ... and goes in a full one, though it asks for more than 50
+    pacer.acquire(10)  # another request in flight: the large one waits for it to end
+    assert pacer.ready_at(120) > 1.5
+    pacer.release(10)
+    assert pacer.ready_at(120) == 1.5
+    pacer.acquire(120)
+    assert pacer.ready_at(5) > 1.5  # and while it is out, nothing else goes

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from IPython.core.error import UsageError
 
-from oai_magics.magics.arguments import HelpShown, a_model, argument, at_least, magic_arguments, parse
+from oai_magics.magics.arguments import HelpShown, a_model, a_word, argument, at_least, magic_arguments, parse
 
 
 @magic_arguments(name="try")
@@ -186,6 +186,44 @@ def test_params_cannot_replace_what_the_magic_sends() -> None:
         parse_params(["=x"])
 
 
+@magic_arguments(name="try pairs")
+@argument("--thread", help="an option among the pairs")
+@argument("outputs", nargs="+", type=a_word, help="CALL=OUTPUT pairs")
+def pairs_magic(line: str) -> None:
+    """A magic whose words are separate values."""
+
+
+def test_a_json_value_is_one_word_as_typed_up_to_its_matching_bracket() -> None:
+    args = parse(pairs_magic, 'a={"s": "x } y \\" ]", "n": [1, -2]} --thread t b=[{"k": "v w"}] c="q r"')
+    assert args.outputs == ['a={"s": "x } y \\" ]", "n": [1, -2]}', 'b=[{"k": "v w"}]', "c=q r"]
+    assert args.thread == "t"
+    with pytest.raises(UsageError, match=r"never closed; quote the output"):
+        parse(pairs_magic, 'a={"s": 1')
+
+
+@magic_arguments(name="try values")
+@argument("-m", "--model", help="a model")
+@argument("-n", type=at_least(1), help="a count")
+@argument("--no-interpolate", action="store_true", help="braces as they are")
+@argument("job", help="an id")
+@argument("prompt", nargs="*", help="free text")
+def values_magic(line: str) -> None:
+    """A magic with ids, option values and a prompt."""
+
+
+def test_placeholders_in_ids_and_option_values_are_filled_and_the_help_says_so(capsys: Any) -> None:
+    names = {"job": {"id": "batch_1"}, "model": "gpt-4o-mini", "count": 3}
+    args = parse(values_magic, "-m {{model}} -n{{count}} {{job['id']}} tell {{model}}", namespace=names)
+    assert (args.model, args.n, args.job) == ("gpt-4o-mini", 3, "batch_1")
+    assert args.prompt == ["tell {{model}}"]  # the prompt is the magic's to fill (code spans kept)
+    args = parse(values_magic, "--no-interpolate -m {{model}} {{job}}", namespace=names)
+    assert (args.model, args.job) == ("{{model}}", "{{job}}")
+    assert parse(values_magic, "-m {{model}} {{job}}").model == "{{model}}"  # no namespace: nothing to fill from
+    with pytest.raises(HelpShown):
+        parse(values_magic, "--help")
+    assert "{{name}}" in " ".join(capsys.readouterr().out.split())
+
+
 def test_every_output_option_takes_only_a_python_name(shell: Any) -> None:
     """`-o 1st` is refused as the line is read, before a request is paid for and its result refused a variable."""
     from oai_magics.magics import assistant_table, oai_table
@@ -199,5 +237,5 @@ def test_every_output_option_takes_only_a_python_name(shell: Any) -> None:
     outputs = [action for handler in handlers for action in parser_of(getattr(handler, "__func__", handler))._actions
                if "-o" in action.option_strings]
     assert len(outputs) >= 14 and all(action.type is a_name for action in outputs)
-    with pytest.raises(UsageError, match="-o/--output: expected a Python name to store the result in, got '1st'"):
+    with pytest.raises(UsageError, match="-o/--output: -o needs a Python name, got '1st'"):
         shell.run_cell_magic("chat", "-o 1st", "hello")

@@ -70,6 +70,42 @@ def test_create_thread_run_messages(shell: Any, api: str) -> None:
     assert "message_creation" in list(steps["type"])
 
 
+def test_a_thread_the_server_no_longer_has_leaves_the_listing(shell: Any, sandbox: Any) -> None:
+    """The responses back end indexes threads locally: one deleted elsewhere (or expired) is removed
+    from the index by a delete that meets the server's 404, and the user is told; an id neither
+    side knows is still the server's one-line 404."""
+    from oai_magics.client import Client
+
+    a(shell, "responses", "threads new --message 'Hello there' -o thread")
+    thread_id = shell.user_ns["thread"]["id"]
+    Client(api_key=sandbox.api_key, base_url=sandbox.base_url).conversations.delete(thread_id)
+    _, out = a(shell, "responses", f"threads delete {thread_id}")
+    assert out.stdout.strip() == f"thread {thread_id} was already gone from the server: removed it from the local list"
+    threads, _ = a(shell, "responses", "threads")
+    assert thread_id not in list(threads.get("id", []))
+    with pytest.raises(UsageError, match=f"404 .*No conversation found with id .{thread_id}"):
+        a(shell, "responses", f"threads delete {thread_id}")
+
+
+def test_messages_default_to_the_latest_thread_and_only_add_takes_text(shell: Any, api: str) -> None:
+    with pytest.raises(UsageError, match="No run yet in this session: name a thread"):
+        a(shell, api, "messages")
+    a(shell, api, "create tutor --model gpt-4o-mini")
+    a(shell, api, "run tutor Tell me about Lisbon trams")
+    thread = shell.user_ns["_"].thread_id
+    a(shell, api, 'messages add And the "funicular"?')
+    a(shell, api, f"messages {thread} add And the ferries?")
+    latest, _ = a(shell, api, "messages")
+    shell.user_ns["result"] = {"thread": thread}
+    named, _ = a(shell, api, "messages {{result['thread']}} list")  # a notebook value, as in prompts
+    assert list(latest["id"]) == list(named["id"])
+    assert {'And the "funicular"?', "And the ferries?"} <= set(latest["text"])
+    with pytest.raises(UsageError, match="text belongs after `add`"):
+        a(shell, api, f"messages {thread} list stray words")
+    _, out = a(shell, api, "messages --help")
+    assert "[thread] [add] [text ...]" in out.stdout.lower() and "required" not in out.stdout
+
+
 def test_assistants_by_name_or_id_show_update_delete(shell: Any, api: str) -> None:
     a(shell, api, "create keeper --model gpt-4o-mini -o made")
     made = shell.user_ns["made"]
@@ -107,6 +143,22 @@ def test_unknown_call_is_shown_and_answered_with_submit(shell: Any, api: str) ->
     assert done.status == "completed" and done.run_id == waiting.run_id and "12:34" in done.text
     with pytest.raises(UsageError, match="waits for no tool outputs"):
         a(shell, api, "submit get_time=12:35")
+
+
+def test_submit_goes_to_the_run_waiting_for_that_call_and_takes_json_whole(shell: Any, api: str) -> None:
+    shell.user_ns["time_tool"] = TIME_SPEC
+    a(shell, api, "create clock --model gpt-4o-mini --tools time_tool")
+    a(shell, api, "create chatty --model gpt-4o-mini")
+    a(shell, api, "run clock What time is it in Oslo?")
+    waiting = shell.user_ns["_"]
+    a(shell, api, "run chatty Hello")  # a later run, on another thread, that waits for nothing
+    assert shell.user_ns["_"].status == "completed"
+    call = waiting.pending_calls[0]["id"]
+    _, out = a(shell, api, "submit " + call + '={"time": "12:34", "zone": "CET", "note": "a } and a \\" inside"}')
+    done = shell.user_ns["_"]
+    assert f"answering run {waiting.run_id}" in out.stdout
+    assert done.status == "completed" and done.run_id == waiting.run_id
+    assert '"zone": "CET"' in done.text and 'a } and a \\" inside' in done.text
 
 
 def test_confirm_declined_leaves_the_call_for_the_user(shell: Any, api: str, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import signal
 import threading
 from typing import Any, Iterator
@@ -70,6 +71,8 @@ def test_ctrl_c_cancels_the_run_on_the_server_and_keeps_the_partial_reply(
     result = slow_shell.user_ns["_"]
     text = out.getvalue()
     assert "interrupted: run" in text and "cancelled on the server" in text and "characters of the reply kept" in text
+    # the status line says where the run was left, not the last status that streamed
+    assert re.search(r"^\[(cancelled|interrupted) · [\d.]+ s · \d+/\d+ steps\]$", text, re.M), text
     assert "sandbox" in result.text and "Genoa" not in result.text  # partial: the rest never came
     runs = slow_shell.run_line_magic("assistant", f"runs {result.thread_id} --api {api}")
     assert list(runs["status"]) in (["cancelled"], ["cancelling"])

@@ -184,7 +184,7 @@ def test_the_key_is_in_no_verbose_traceback_nor_the_exception(shell: Any, sandbo
             strict.stop()
     error = result.error_in_exec
     from oai_magics.client import OpenAIError
-    from oai_magics.client.core import Secret
+    from oai_magics.client.secret import Secret
 
     assert isinstance(error, OpenAIError), error
     assert type(error).__name__ in out.stdout and "Traceback" in out.stdout  # the long form was printed, twice

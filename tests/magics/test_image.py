@@ -158,8 +158,8 @@ def test_gpt_image_2_takes_a_size_the_spec_allows(shell: Any) -> None:
     ("--edit " + "in.png " * 17 + "a hat", "--edit takes at most 16 images for gpt-image-1-mini, got 17"),
     ("--edit in.png --fidelity high a hat", "--fidelity is not for gpt-image-1-mini"),
     ("--edit add a hat", "--edit takes image paths (.png, .jpg, .webp), got 'add'"),
-    ("-o 1st a cat", "argument -o/--output: expected a Python name to store the result in, got '1st'"),
-    ("--partial 2 -o my-pic a cat", "argument -o/--output: expected a Python name to store the result in, got 'my-pic'"),
+    ("-o 1st a cat", "argument -o/--output: -o needs a Python name, got '1st'"),
+    ("--partial 2 -o my-pic a cat", "argument -o/--output: -o needs a Python name, got 'my-pic'"),
 ])
 def test_a_bad_value_is_one_line_before_anything_is_sent(shell: Any, sandbox: Any, line: str, says: str) -> None:
     before = sent(sandbox)

@@ -301,3 +301,48 @@ def test_a_wait_that_never_ends_is_refused_and_the_setting_kept(shell: Any, name
     before = getattr(magics, name)
     shell.run_line_magic("config", f"OAIMagics.{name} = {value}")  # IPython reports the refusal in one line
     assert getattr(magics, name) == before
+
+
+def test_a_notebook_value_in_an_option_is_filled_in(shell: Any, sandbox: Any) -> None:
+    shell.user_ns["url"] = sandbox.base_url
+    _, out = run(shell, "oai", "profile add filled --base-url {{url}} --key-env SANDBOX_TEST_KEY")
+    _, out = run(shell, "oai", "use filled")
+    assert sandbox.base_url in out.stdout and "{{" not in out.stdout
+
+
+@pytest.mark.parametrize("line", ["models", "profiles", "files list", "files", "usage", "history", "finetunes list",
+                                  "finetunes", "cache", "jobs list", "jobs"])
+def test_every_listing_takes_an_output_name(shell: Any, line: str, tmp_path: Path) -> None:
+    run(shell, "chat", "Hello")  # a conversation for `history`, a request for `usage`
+    if line.startswith("finetunes"):
+        data = tmp_path / "train.jsonl"
+        data.write_text('{"prompt": "a", "completion": "b"}\n')
+        uploaded, _ = run(shell, "oai", f"files upload {data} --purpose fine-tune")
+        run(shell, "oai", f"finetunes create --training-file {uploaded['id'][0]} -m curie")
+    shown, _ = run(shell, "oai", f"{line} -o table")
+    assert isinstance(shown, pd.DataFrame) and shell.user_ns["table"] is shown
+    with pytest.raises(UsageError, match="-o needs a Python name"):
+        run(shell, "oai", f"{line} -o 2x")
+
+
+def test_a_refused_key_has_its_own_line_and_no_magic_advises_running_again(shell: Any, httpserver: Any,
+                                                                            monkeypatch: Any) -> None:
+    refusal = {"error": {"message": "Incorrect API key provided.", "type": "invalid_request_error",
+                         "code": "invalid_api_key", "param": None}}
+    # A server of its own (a path no other test uses): `%oai use` asks a server it has not asked before.
+    httpserver.expect_request(re.compile("^/refusing/v1/")).respond_with_json(refusal, status=401)
+    monkeypatch.setenv("WRONG_KEY", "sk-wrong-0123456789")
+    run(shell, "oai", f"profile add wrong --base-url {httpserver.url_for('/refusing/v1')} --key-env WRONG_KEY")
+    _, out = run(shell, "oai", "use wrong")
+    refused = next(line for line in out.stdout.splitlines() if "refused the key" in line)
+    assert not refused.startswith("%assistant") and "401" in refused
+    assert "%oai key" in refused and "$WRONG_KEY" in refused and "sk-wrong" not in out.stdout
+    with pytest.raises(UsageError) as embedded:
+        run(shell, "embed", "hello")
+    with pytest.raises(UsageError) as asked:
+        run(shell, "oai", "models")
+    shell.user_ns["rows"] = pd.DataFrame({"text": ["a", "b"]})
+    _, each = run(shell, "chat", "--each rows", "Say {{row.text}}")
+    for said in (str(embedded.value), str(asked.value), each.stdout):
+        assert "refused the key" in said and "%oai key" in said
+        assert not re.search(r"again to send|give this frame back|[Rr]e-?run", said.replace("%oai use wrong again", ""))

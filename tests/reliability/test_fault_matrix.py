@@ -15,10 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
+
+from oai_magics.sandbox import start
+from oai_magics.sandbox.batch_limits import BatchLimits
+from oai_magics.sandbox.embeddings import embed as sandbox_vector
 
 from .conftest import Server
 from .targets import TARGETS, Target, full_chat_reply
@@ -142,6 +147,81 @@ def check_partial(ip: InteractiveShell, server: Server, error: Any, output: str)
     assert "partial reply kept" in output, output
 
 
+# What a server can hold against a thread of the responses back end: a thread it no longer has
+# (deleted elsewhere, expired) and a function call nobody answered. `harm` does it to a fresh thread
+# of the shell's (from outside, or through the shell); then the user's cell either goes on
+# (recovered) or fails in one line with the server's words.
+TIME_TOOL = {"type": "function", "function": {"name": "get_time", "description": "The time in a city.",
+                                              "parameters": {"type": "object", "properties": {"city": {"type": "string"}},
+                                                             "required": ["city"]}}}
+RUN_ON = "%assistant run --api responses helper --thread {thread} Tell me about the tides"
+
+
+def forget_thread(ip: InteractiveShell, server: Server, thread: str) -> None:
+    server.api("DELETE", f"/conversations/{thread}")
+
+
+def leave_a_call(ip: InteractiveShell, server: Server, thread: str) -> None:
+    """Another client's turn that asked for a tool and was never answered."""
+    call = {"type": "function_call", "call_id": "call_left", "name": "get_time", "arguments": "{}"}
+    server.api("POST", f"/conversations/{thread}/items", json={"items": [call]})
+
+
+def cancel_a_waiting_run(ip: InteractiveShell, server: Server, thread: str) -> None:
+    """A run of ours that asked for a tool, cancelled while it waited for the output."""
+    ip.user_ns["time_tool"] = TIME_TOOL
+    for cell in ("%assistant create --api responses clock --model gpt-4o-mini --tools time_tool",
+                 f"%assistant run --api responses clock --thread {thread} What time is it in Oslo?",
+                 "%assistant cancel --api responses"):
+        error, output = run_cell(ip, cell)
+        assert error is None, output
+    assert "cancelled" in output, output
+
+
+@dataclass(frozen=True)
+class ThreadFault:
+    name: str
+    harm: Any  # (shell, server, thread id) -> None: what the server (or the user) did to the thread
+    cell: str  # {thread} stands for the thread's id
+    outcome: str
+    words: tuple[str, ...] = ()  # the outcome's line (a failure's, or what a recovery prints) says these
+
+
+THREAD_FAULTS = [
+    ThreadFault("a 404 thread deleted", forget_thread, "%assistant threads --api responses delete {thread}", RECOVERED,
+                ("already gone from the server", "removed it from the local list")),
+    ThreadFault("a 404 thread run on", forget_thread, RUN_ON, FAILED, ("404", "No conversation found", "{thread}")),
+    ThreadFault("an unanswered call run on", leave_a_call, RUN_ON, FAILED,
+                ("400", "No tool output found for function call call_left")),
+    ThreadFault("a call left by a cancelled run", cancel_a_waiting_run, RUN_ON, RECOVERED),
+]
+
+
+@pytest.mark.parametrize("fault", THREAD_FAULTS, ids=[fault.name for fault in THREAD_FAULTS])
+def test_thread_fault(fault: ThreadFault, shell: InteractiveShell, server: Server) -> None:
+    for cell in ("%assistant create --api responses helper --model gpt-4o-mini",
+                 "%assistant threads --api responses new --title Tides -o thread"):
+        error, output = run_cell(shell, cell)
+        assert error is None, output
+    thread = shell.user_ns["thread"]["id"]
+    fault.harm(shell, server, thread)
+    error, output = run_cell(shell, fault.cell.format(thread=thread))
+    assert not INTERNALS.search(output), output
+    words = [word.format(thread=thread) for word in fault.words]
+    if fault.outcome == FAILED:
+        assert isinstance(error, UsageError), output
+        line = str(error)
+        assert "\n" not in line and len(line) < 400 and all(word in line for word in words), line
+        return
+    assert error is None, output
+    assert all(word in output for word in words), output
+    if fault.cell == RUN_ON:
+        assert shell.user_ns["_"].status == "completed", output
+    else:
+        run_cell(shell, "threads = %assistant threads --api responses")
+        assert thread not in list(shell.user_ns["threads"].get("id", [])), shell.user_ns["threads"]
+
+
 def usage_retries(ip: InteractiveShell, path: str) -> int:
     """The retries `%oai usage` counts for requests to `path` (a `retries` or an `attempts` column)."""
     with capture_output():
@@ -174,3 +254,67 @@ def test_a_rerun_of_a_failed_embedding_job_sends_only_the_failed_rows(shell: Int
     assert len(sent) == 1 and '"charlie harbour"' in sent[0]["body"] and '"delta harbour"' in sent[0]["body"], sent
     assert not any(f'"{text}"' in sent[0]["body"] for text in ("alpha harbour", "bravo harbour", "echo harbour")), sent
     target.check_complete(shell, server)
+
+
+# What a server can do to a Batch API job: fail a batch over one of its own limits (lower than the
+# API's, which the client splits by), or be handed texts holding line separators other than "\n".
+# Each job is sent with `%embed --batch` or `%%chat --each --batch` and collected with --wait; the
+# sandbox holds the row's limits.
+@dataclass(frozen=True)
+class BatchFault:
+    name: str
+    limits: BatchLimits
+    cell: str  # sends the job, leaving it in `job`
+    outcome: str
+    words: tuple[str, ...] = ()
+
+
+SEPARATED = ["before\u2028after", "one\u2029two", "next\u0085line", "plain text", "tab\tand\rreturn"]
+BATCH_FAULTS = [
+    BatchFault("a batch over the server's embedding input limit", BatchLimits(embedding_inputs=3),
+               "job = %embed -i texts -d 8 --batch", FAILED, ("failed", "at most 3 embedding inputs")),
+    BatchFault("a batch over the server's request limit", BatchLimits(requests=2),
+               "job = %embed -i texts -d 8 --batch-size 1 --batch", FAILED, ("failed", "at most 2 requests")),
+    BatchFault("a batch file over the server's size limit", BatchLimits(file_bytes=200),
+               "job = %embed -i texts -d 8 --batch", FAILED, ("failed", "larger than the 200 maximum")),
+    BatchFault("a line separator in an embedding batch file", BatchLimits(),
+               "job = %embed -i texts -d 8 --batch", RECOVERED),
+    BatchFault("a chat batch over the server's request limit", BatchLimits(requests=2),
+               "%%chat --each texts --batch -o job\nSay {{row}}", FAILED, ("failed", "at most 2 requests")),
+    BatchFault("a line separator in a chat batch file", BatchLimits(),
+               "%%chat --each texts --batch -o job\nSay {{row}}", RECOVERED),
+]
+
+
+@pytest.mark.parametrize("fault", BATCH_FAULTS, ids=[fault.name for fault in BATCH_FAULTS])
+def test_batch_fault(fault: BatchFault, shell: InteractiveShell, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with start(data_dir=tmp_path / "limited", job_delay=0.02, batch_limits=fault.limits) as limited:
+        monkeypatch.setenv("LIMITED_KEY", limited.api_key)
+        with capture_output():
+            shell.run_line_magic("oai", f"profile add limited --base-url {limited.base_url} --key-env LIMITED_KEY")
+            shell.run_line_magic("oai", "use limited")
+        shell.user_ns["texts"] = SEPARATED
+        error, output = run_cell(shell, fault.cell)
+        assert error is None, output
+        job = shell.user_ns["job"]
+        collect = "%embed --collect" if job.kind == "embeddings" else "%chat --collect"
+        error, output = run_cell(shell, f"answer = {collect} {job.id} --wait")
+    assert not INTERNALS.search(output), output
+    if fault.outcome == RECOVERED:
+        assert error is None, output
+        answer = shell.user_ns["answer"]
+        if job.kind == "embeddings":  # each text's own vector, the separators inside it kept
+            assert list(answer["text"]) == SEPARATED
+            expected = np.stack([sandbox_vector(text, 1536, 8) for text in SEPARATED])
+            np.testing.assert_allclose(answer.filter(regex=r"^e\d").to_numpy(), expected, atol=1e-6)
+        else:
+            assert answer["error"].isna().all() and answer["reply"].str.len().gt(0).all()
+    elif job.kind == "embeddings":  # one line naming the server's limit; the job kept, to be sent again
+        assert isinstance(error, UsageError), output
+        line = str(error)
+        assert "\n" not in line and all(word in line for word in fault.words), line
+        assert f"--collect {job.id} --resend" in line
+    else:  # each row marked with why it got no answer
+        assert error is None, output
+        reasons = set(shell.user_ns["answer"]["error"])
+        assert len(reasons) >= 1 and all(all(word in r for word in fault.words) for r in reasons), reasons

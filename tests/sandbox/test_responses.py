@@ -142,6 +142,26 @@ def test_function_call_round_trip_with_previous_response_id(api: Client, answers
     assert_contract(answers)
 
 
+def test_an_unanswered_call_is_refused_as_the_api_refuses_it(api: Client) -> None:
+    """A chain or a conversation holding a function call with no output takes no new turn (400,
+    the API's words), and an output for a call that was never made is refused too."""
+    asked = api.responses.create(model=MODEL, input="What is the weather in Oslo today?", tools=[WEATHER])
+    [call] = function_calls(asked)
+    with pytest.raises(BadRequestError) as chained:
+        api.responses.create(model=MODEL, previous_response_id=asked["id"], input="Never mind that")
+    assert chained.value.message == f"No tool output found for function call {call['call_id']}."
+    assert chained.value.param == "input" and chained.value.status_code == 400
+    conversation = api.conversations.create()
+    api.responses.create(model=MODEL, input="Weather in Oslo?", tools=[WEATHER], conversation=conversation["id"])
+    with pytest.raises(BadRequestError, match=": No tool output found for function call call_"):
+        api.responses.create(model=MODEL, input="Something else", conversation=conversation["id"])
+    with pytest.raises(BadRequestError) as stray:
+        api.responses.create(model=MODEL, previous_response_id=asked["id"],
+                             input=[{"type": "function_call_output", "call_id": call["call_id"], "output": "Sunny"},
+                                    {"type": "function_call_output", "call_id": "call_nobody", "output": "?"}])
+    assert stray.value.message == "No tool call found for function call output with call_id call_nobody."
+
+
 def test_a_python_function_as_a_tool_round_trip(api: Client, answers: list[Answer]) -> None:
     from oai_magics.tools import call_tool, responses_tool
 

@@ -67,3 +67,7 @@ def test_answers_are_not_held_back_by_nagles_algorithm() -> None:
             sock = protocol.transport.get_extra_info("socket")
             assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
         session.close()
+
+
+def test_a_running_sandbox_keeps_its_key_out_of_its_repr(sandbox: oai_magics.sandbox.Sandbox) -> None:
+    assert sandbox.api_key and sandbox.api_key not in repr(sandbox) and sandbox.base_url in repr(sandbox)

@@ -93,8 +93,14 @@ def test_a_tool_call_round_through_the_form(builder: ThreadRunBuilder, backend: 
     assert json.loads(builder.calls.field(call["id"]).value) == get_weather(**json.loads(call["arguments"]))
     assert "get_weather" in builder.calls.widget.children[1].children[0].children[0].value
     builder.calls.field(call["id"]).value = json.dumps({"city": "Porto", "temperature": 23})
+    shown: list[tuple[str, str]] = []  # (status line, step list) each time the chat shows a tool output
+    builder.chat.widget.observe(lambda _change: shown.append((builder.status.value, builder.steps.value))
+                                if builder.chat.entries[-1][0] == "tool" else None, names="value")
     builder.calls.submit_button.click()
     done = builder.wait(WAIT)
+    # once the output is shown as given, its step is done in the list and in the counter
+    status, steps = next((s, t) for s, t in shown if "tool_calls" in t)
+    assert "✓ tool_calls: get_weather" in steps and re.search(r"\b1/[12] steps", status), (status, steps)
     assert done.status == "completed" and "23" in done.text
     assert not builder.calls.visible and not builder.run_button.disabled
     assert "✓ tool_calls: get_weather" in builder.steps.value and "✓ message_creation" in builder.steps.value
@@ -109,6 +115,12 @@ def test_an_unknown_function_is_answered_by_hand(backend: Any) -> None:
         waiting = run(made, "Weather in Faro?")
         field = made.calls.field(waiting.pending_calls[0]["id"])
         assert field.value == ""
+        before = made.future
+        field.value = "  "
+        made.calls.submit_button.click()  # nothing typed: the form asks for a value and sends nothing
+        assert error_line(made) == "⚠ type an output for get_weather first (the run waits for it)"
+        assert made.future is before and made.calls.visible and not made.calls.submit_button.disabled
+        assert backend.get_run(waiting.thread_id, waiting.run_id)["status"] == "requires_action"
         field.value = "sunny, 25 degrees"
         made.calls.submit_button.click()
         assert "sunny, 25 degrees" in made.wait(WAIT).text
@@ -132,6 +144,7 @@ def test_an_error_is_one_red_line_and_the_form_stays_usable(builder: ThreadRunBu
     builder.model.value = "no-such-model"
     failed = run(builder, "Hello?")
     assert failed.status == "error"
+    assert "failed to start" in builder.status.value and "starting" not in builder.status.value
     line = error_line(builder)
     assert "no-such-model" in line and line.startswith("⚠ ")
     assert not builder.run_button.disabled and builder.cancel_button.disabled

@@ -73,6 +73,7 @@ def test_cancel_during_a_stream_keeps_what_arrived(slow_sandbox: Sandbox, api: s
             builder.cancel_future.result(WAIT)
             assert outcome.text and builder.chat.reply_text == outcome.text
             assert not builder.run_button.disabled and builder.cancel_button.disabled
+            assert "in_progress" not in builder.status.value and "queued" not in builder.status.value
             if outcome.status == "completed":
                 # A server that stores a streamed reply whole before sending it gets the cancel too late;
                 # the form says so rather than showing an error.

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from typing import Any, Callable
 
 from ..pagination import Page
+from ..polling import poll_delays
 from .base import STORED, Resource, seg, split
 
 __all__ = ["Responses", "InputItems", "TERMINAL_STATUSES"]
@@ -53,14 +55,17 @@ class Responses(Resource):
         """POST /responses/{response_id}/cancel: only a background response can be cancelled."""
         return self._post(f"{_response(response_id)}/cancel", params)
 
-    def wait(self, response_id: str, *, poll_interval: float = 0.5, timeout: float | None = 600.0,
+    def wait(self, response_id: str, *, poll_interval: float | None = None, timeout: float | None = 600.0,
              on_status: Callable[[dict], None] | None = None, sleep: Callable[[float], None] = time.sleep) -> dict:
         """Poll a (background) response until it reaches a terminal status, and return it.
 
-        `on_status` sees every polled response (a live status line, say). TimeoutError after
-        `timeout` seconds; the response keeps running on the server (cancel it if it should not).
+        It is looked at on the one poll schedule (`polling.poll_delays`: soon, then less often), or
+        every `poll_interval` seconds when given. `on_status` sees every polled response (a live
+        status line, say). TimeoutError after `timeout` seconds; the response keeps running on the
+        server (cancel it if it should not).
         """
         deadline = None if timeout is None else time.monotonic() + timeout
+        delays = poll_delays() if poll_interval is None else itertools.repeat(poll_interval)
         while True:
             response = self.retrieve(response_id)
             if on_status is not None:
@@ -69,4 +74,4 @@ class Responses(Resource):
                 return response
             if deadline is not None and time.monotonic() >= deadline:
                 raise TimeoutError(f"response {response_id} still {response.get('status')} after {timeout:g} s")
-            sleep(poll_interval)
+            sleep(next(delays))
