@@ -23,7 +23,7 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 PICTURES = [
     ("02-chat", '%%chat -s "You are a concise travel guide."', "chat.png"),
     ("02-chat", "%%chat --tools get_weather", "chat-tools.png"),
-    ("03-images", "%image -m dall-e-2 -n 4", "image.png"),
+    ("03-images", "%image -n 4", "image.png"),
     ("04-embeddings", "%embed -i corpus --column text --plot", "embed-plot.png"),
     ("04-embeddings", "%embed -i corpus --column text --query", "embed-query.png"),
     ("01-quickstart", "%oai usage", "oai-usage.png"),

@@ -6,10 +6,11 @@ promises: a JSON object with the fields its readers rely on, each of its type (a
 `APIResponseValidationError` naming the endpoint and what came, so the layers above read answers
 without guarding every key. A 200 `{"error": {...}}` envelope is the error it reports.
 
-`as_stream(answer, kind)` is for a server that ignores `stream=true` and sends the whole answer as
+`as_stream(answer, kind, what)` is for a server that ignores `stream=true` and sends the whole answer as
 JSON: it tells that answer as the Server-Sent Events a streaming server would have sent (a chat
 completion as one chunk, a Response as its text deltas, items and terminal event, a run as its status
-event, an error envelope as an `error` event), so a stream's reader gets the full reply.
+event, an image answer as the completed event of each image, an error envelope as an `error` event),
+so a stream's reader gets the full reply.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ __all__ = ["expect_object", "as_stream"]
 
 # Response statuses that end its stream, each with the event that says so.
 _RESPONSE_ENDS = {"completed": "response.completed", "incomplete": "response.incomplete", "failed": "response.failed"}
+# The event that ends a streamed image request, by the path it went to.
+_IMAGE_ENDS = {"/images/generations": "image_generation.completed", "/images/edits": "image_edit.completed"}
 
 
 def expect_object(answer: Any, what: str, fields: Mapping[str, type] | None = None, *,
@@ -46,11 +49,16 @@ def expect_object(answer: Any, what: str, fields: Mapping[str, type] | None = No
     return answer
 
 
-def as_stream(answer: Any, kind: str) -> bytes | None:
-    """The SSE body a streaming server would have sent for this whole answer; None for a shape that
-    has no streamed equivalent. `kind` is the stream's: "chunks", "events" or "responses"."""
+def as_stream(answer: Any, kind: str, what: str = "") -> bytes | None:
+    """The SSE body a streaming server would have sent for this whole answer to the call `what`
+    ("POST /images/generations"); None for a shape that has no streamed equivalent. `kind` is the
+    stream's: "chunks", "events" or "responses"."""
     if isinstance(answer, dict) and is_error_envelope(answer):
         return _event(answer, "error")
+    path = what.partition(" ")[2]
+    if kind == "responses" and path in _IMAGE_ENDS:
+        images = _image_events(answer, _IMAGE_ENDS[path])
+        return None if images is None else b"".join(_event(event) for event in images)
     if kind == "chunks":
         chunks = _chunks(answer)
         return None if chunks is None else b"".join(_event(chunk) for chunk in chunks) + b"data: [DONE]\n\n"
@@ -113,6 +121,18 @@ def _response_events(response: dict) -> list[dict] | None:
     else:
         return None
     return [{**event, "sequence_number": number} for number, event in enumerate(events)]
+
+
+def _image_events(answer: Any, completed: str) -> list[dict] | None:
+    """An image answer as the completed events its stream ends with: one per image, each with the
+    answer's format, background and usage (None: not an answer of base64 images)."""
+    data = answer.get("data") if isinstance(answer, dict) else None
+    if not isinstance(data, list) or not data or not all(isinstance(item, dict) and isinstance(item.get("b64_json"), str)
+                                                         for item in data):
+        return None
+    shared = {key: answer[key] for key in ("created", "background", "output_format", "quality", "size", "usage")
+              if key in answer}
+    return [{"type": completed, **shared, "b64_json": item["b64_json"]} for item in data]
 
 
 def _text_deltas(index: int, item: dict) -> list[dict]:

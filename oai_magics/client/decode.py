@@ -141,7 +141,7 @@ class Decoder:
         if answer is _UNPARSED:
             raise APIError(f"{what}: asked for a stream, the server sent JSON that does not parse: "
                            f"{body[:80].decode('utf-8', 'replace')!r}", status=status, request_id=request_id)
-        events = as_stream(answer, kind)
+        events = as_stream(answer, kind, what)
         if events is None:
             shape = type(answer).__name__
             if isinstance(answer, dict):

@@ -16,6 +16,9 @@ from IPython.core.magic import Magics
 from ..local_errors import LocalError
 from .arguments import HelpShown, parse
 
+# Seconds a model_not_found line waits for a models listing already on its way, to name the models it has.
+HINT_WAIT = 2.0
+
 __all__ = ["SessionMagics", "friendly", "parse", "parse_params", "listing", "publish", "store_in", "read_variable", "local_path",
            "error_line", "key_refused", "key_advice"]
 
@@ -108,7 +111,12 @@ def _model_hint(exc: Exception, session: Any) -> str:
     kind, model = session.last_model or ("chat", "")
     if named and named.group(1) != model:  # a model given straight to a request (%image -m ...): told by its name
         model, kind = named.group(1), model_defaults.kind_of(named.group(1)) or kind
-    if session.watch.models(session.profile_name) is None:  # not (yet) fetched: ask now, the answer has failed already
+    in_flight = session.watch.ready(session.profile_name)
+    if in_flight is not None and not in_flight.is_set():
+        # The background listing is on its way: wait a moment for it, never for a slow server's whole
+        # listing (the error line is a reply too); asking again would only wait beside it.
+        in_flight.wait(HINT_WAIT)
+    elif session.watch.models(session.profile_name) is None:  # none came: ask now, the answer has failed already
         try:
             session.watch.store(session.profile_name, session.client.models.list())
         except OpenAIError:  # no listing: the note says where to look

@@ -17,7 +17,7 @@ from typing import Any
 from IPython.core.error import UsageError
 from IPython.core.magic import line_magic, magics_class, no_var_expand
 
-from .arguments import a_model, argument, at_least, magic_arguments
+from .arguments import a_model, a_name, argument, at_least, magic_arguments
 from .common import SessionMagics, friendly, local_path, parse, parse_params, publish
 from .image_options import api_params, check, family, split_edit_words
 from .image_answers import Outcome, added, collect, image_tokens
@@ -61,7 +61,7 @@ class ImageMagics(SessionMagics):
     @argument("--save", metavar="DIR", help="also write the images as files into this folder")
     @argument("-p", "--param", action="append", metavar="KEY=VALUE", help="any other API parameter, repeatable")
     @argument("--no-interpolate", action="store_true", help="send {{name}} placeholders as they are")
-    @argument("-o", "--output", metavar="NAME", help="store the images (an ImageSet) in this variable")
+    @argument("-o", "--output", type=a_name, metavar="NAME", help="store the images (an ImageSet) in this variable")
     @argument("prompt", nargs="*", help="what to draw (or, with --edit, what to change)")
     @no_var_expand
     @line_magic
@@ -120,10 +120,10 @@ class ImageMagics(SessionMagics):
             outcome.handle.update(images)
         else:
             display(images)
+        publish(self.shell, images, args.output)  # first: a folder --save cannot write to loses nothing
         if args.save:
             paths = images.save(local_path(args.save), prompt or "variation")
             print(f"saved {len(paths)} image(s): {', '.join(str(p) for p in paths)}")
-        publish(self.shell, images, args.output)
         show_usage(model, seconds, None, image_tokens(outcome.usage), rich=rich_frontend())
 
     # -- whole answers ---------------------------------------------------------------------------

@@ -35,11 +35,12 @@ def show_stream(shell: Any, events: Any, partials: int, output: str | None) -> O
                 view.show(event, b64)
             elif kind.endswith(".completed"):
                 final = GeneratedImage(decoded_image(b64, 1), transparent=event.get("background") == "transparent", b64=b64)
-    except (KeyboardInterrupt, OpenAIError) as exc:
+    except (KeyboardInterrupt, OpenAIError, UsageError) as exc:  # UsageError: a final image that is not base64
         events.close()
         if view.last is None:
             raise
-        why = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"the stream broke off ({error_line(exc)})"
+        why = ("interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc).rstrip(".") if isinstance(exc, UsageError)
+               else f"the stream broke off ({error_line(exc)})")
         publish(shell, ImageSet([view.kept()]), output)
         raise UsageError(f"{why}: the last partial image is kept in _{' and ' + output if output else ''}") from None
     if final is None:

@@ -1,9 +1,10 @@
 """What the server's models listing says about the models a session uses.
 
 The listing (`GET /models`, which carries each model's `shutdown_date`) is fetched at most once per
-profile per session, by a background thread started when the profile's client is first made, on a
-client of its own: it never delays a reply, and it is not a row of `%oai usage`. (`%oai models`
-refreshes it.) It feeds two one-line notes:
+profile per session (once more when it failed and the profile's client is made anew, as a new key
+makes it), by a background thread started when the profile's client is made, on a client of its
+own: it never delays a reply, and it is not a row of `%oai usage`. (`%oai models` refreshes it.)
+It feeds two one-line notes:
 - a model about to be used that is past its shutdown date or within 30 days of it: the date, and
   how to choose another (said once per model and profile);
 - after a `model_not_found` answer: the models of that kind the server does list, and the setting
@@ -14,6 +15,7 @@ A listing that cannot be had (no such route, a failure) means no notes, and noth
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable
@@ -25,6 +27,9 @@ __all__ = ["ModelWatch", "SOON"]
 
 SOON = dt.timedelta(days=30)  # a shutdown this close is worth a line before each new use
 _SHOWN = 6  # models named in a model_not_found line before "and N more"
+# A model id a note may suggest: one a user can type after -m and inside %config's quotes (a
+# listing may hold any text, and a line break would split the one-line note).
+TYPABLE = re.compile(r"[\w.:/@+-]+")
 
 
 @dataclass
@@ -45,8 +50,11 @@ class ModelWatch:
 
     # -- the listing -----------------------------------------------------------------------------
     def start(self, profile: str, client: "Client") -> None:
-        """Fetch `profile`'s listing in the background with `client` (closed when done), unless done before."""
-        if profile in self._listings:
+        """Fetch `profile`'s listing in the background with `client` (closed when done), unless it
+        came before or is on its way. One that failed is asked for again: the profile's client is
+        made anew when its key or settings change, and a refused key is the common failure."""
+        known = self._listings.get(profile)
+        if known is not None and (known.models is not None or not known.done.is_set()):
             client.close()
             return
         listing = self._listings[profile] = _Listing(client=client)
@@ -140,7 +148,7 @@ def alternatives(kind: str, listed: dict[str, dict], today: dt.date, but: str = 
     """Listed models of `kind` not near their end: the preferred ones first (in their order), then the rest by name."""
     from .. import model_defaults
 
-    usable = [m for m in listed if m != but and model_defaults.kind_of(m) == kind and
+    usable = [m for m in listed if m != but and TYPABLE.fullmatch(m) and model_defaults.kind_of(m) == kind and
               (shutdown_of(listed[m]) is None or shutdown_of(listed[m]) - today > SOON)]
     preferred = [m for m in model_defaults.preferred(kind) if m in usable]
     return preferred + sorted(set(usable) - set(preferred))

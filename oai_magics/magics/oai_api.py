@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from .arguments import a_model, a_number, argument, at_least, magic_arguments
+from .arguments import a_model, a_name, a_number, argument, at_least, magic_arguments
 from .common import listing, local_path, parse_params, publish
 from .oai_table import ROUTER
 
@@ -20,15 +20,18 @@ def models(magics: Any, args: Any) -> Any:
     import pandas as pd
 
     from .. import model_defaults
+    from .model_watch import shutdown_of
 
     session = magics.session
     everything = list(session.client.models.list())
     session.watch.store(session.profile_name, everything)  # the freshest listing, for the shutdown notes
     in_use = {kind: session.model(kind, about_to_use=False) for kind in model_defaults.kinds()}
-    frame = listing([m for m in everything if not args.filter or args.filter in m["id"]])
-    # A date column, NaT where the server announces no date (or sends no such field at all).
-    dates = frame["shutdown_date"] if "shutdown_date" in frame else pd.Series(None, index=frame.index, dtype=object)
-    frame["shutdown_date"] = pd.to_datetime(dates, errors="coerce", format="ISO8601")
+    shown = [m for m in everything if not args.filter or args.filter in m["id"]]
+    frame = listing(shown)
+    # A date column, NaT where the server announces no date, or one that is no date: read as the
+    # shutdown notes read it, so a table and a note never disagree (and odd values are no traceback).
+    dates = [shutdown_of(m) for m in shown]
+    frame["shutdown_date"] = pd.to_datetime(pd.Series(dates, index=frame.index, dtype=object))
     frame["used_for"] = [", ".join(k for k, name in in_use.items() if name == model) for model in frame["id"]]
     listed = {m.get("id") for m in everything}
     unlisted = [f"{kind} {name}" for kind, name in in_use.items() if name not in listed]
@@ -58,7 +61,7 @@ def moderate(magics: Any, args: Any) -> Any:
 @argument("-v", "--voice", default="alloy", help="alloy, ash, coral, echo, fable, onyx, nova, sage, shimmer ...")
 @argument("-f", "--format", default="wav", help="mp3, wav, opus, aac, flac or pcm (default wav: plays everywhere)")
 @argument("--save", metavar="PATH", help="also write the audio to this file")
-@argument("-o", "--output", metavar="NAME", help="store the player (an IPython Audio, bytes in .data) in this variable")
+@argument("-o", "--output", type=a_name, metavar="NAME", help="store the player (an IPython Audio, bytes in .data) in this variable")
 @argument("text", nargs="+", help="what to say")
 def speak(magics: Any, args: Any) -> None:
     """Text to speech, with an audio player."""
@@ -121,7 +124,7 @@ def translate(magics: Any, args: Any) -> Any:
 @argument("-p", "--param", action="append", metavar="KEY=VALUE",
           help="any other API parameter, repeatable; with n=2 or more each choice is shown apart and -o gets the list")
 @argument("--no-stream", action="store_true", help="wait for the whole completion")
-@argument("-o", "--output", metavar="NAME", help="store the text in this variable")
+@argument("-o", "--output", type=a_name, metavar="NAME", help="store the text in this variable")
 @argument("prompt", nargs="+", help="the text to continue")
 def complete(magics: Any, args: Any) -> None:
     """Legacy completions, streamed; Ctrl-C or a broken stream keeps the text received."""

@@ -156,3 +156,16 @@ def client_for(server: RawServer) -> Client:
     client = Client(api_key=SERVER_KEY, base_url=server.url, timeout=(5, 5), max_retries=1)
     client._requester.sleep = lambda seconds: None
     return client
+
+
+def json_answer(body: object) -> Handler:
+    """A handler that reads the request and answers 200 with `body` as JSON, whatever was asked
+    (a streamed request included: a server that ignores `stream: true`)."""
+    data = json.dumps(body).encode()
+
+    def handle(connection: socket.socket, server: RawServer) -> None:
+        server.read_request(connection)
+        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
+                           b"Connection: close\r\n\r\n%s" % (len(data), data))
+
+    return handle

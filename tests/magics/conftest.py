@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 import requests
@@ -52,6 +52,28 @@ def shell_on(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, profile: str = "
 def shell(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractiveShell]:
     with shell_on(sandbox, monkeypatch) as ip:
         yield ip
+
+
+@pytest.fixture
+def shell_at(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], InteractiveShell]]:
+    """`shell_at(base_url)`: a fresh shell whose active profile points at that server (a misbehaving one,
+    say), with a key of its own."""
+    started: list[InteractiveShell] = []
+
+    def make(base_url: str) -> InteractiveShell:
+        InteractiveShell.clear_instance()
+        ip = InteractiveShell.instance()
+        monkeypatch.setenv("ODD_SERVER_KEY", "sk-odd-0123456789")
+        ip.run_line_magic("load_ext", "oai_magics")
+        run(ip, "oai", f"profile add odd --base-url {base_url} --key-env ODD_SERVER_KEY")
+        run(ip, "oai", "use odd")
+        started.append(ip)
+        return ip
+
+    yield make
+    for ip in started:
+        ip.run_line_magic("unload_ext", "oai_magics")
+        retire(ip)
 
 
 @pytest.fixture

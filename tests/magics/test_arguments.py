@@ -309,3 +309,20 @@ def test_an_option_written_after_an_embed_text_is_not_embedded_silently(serve: A
     with capture_output() as captured:
         raw_shell.run_line_magic("embed", "--no-cache hello world -o vec")
     assert "vec" in raw_shell.user_ns or "-o" in captured.stdout + captured.stderr
+
+
+def test_every_output_option_takes_only_a_python_name(shell: Any) -> None:
+    """`-o 1st` is refused as the line is read, before a request is paid for and its result refused a variable."""
+    from oai_magics.magics import assistant_table, oai_table
+    from oai_magics.magics.arguments import a_name, parser_of
+
+    from .conftest import subcommands
+
+    magics = shell.magics_manager.lsmagic()
+    handlers = [magics["line"]["image"], magics["cell"]["chat"], magics["line"]["embed"]]
+    handlers += [handler for _, handler in subcommands(oai_table.ROUTER) + subcommands(assistant_table.ROUTER)]
+    outputs = [action for handler in handlers for action in parser_of(getattr(handler, "__func__", handler))._actions
+               if "-o" in action.option_strings]
+    assert len(outputs) >= 14 and all(action.type is a_name for action in outputs)
+    with pytest.raises(UsageError, match="-o/--output: -o needs a Python name, got '1st'"):
+        shell.run_cell_magic("chat", "-o 1st", "hello")

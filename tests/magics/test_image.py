@@ -163,6 +163,8 @@ def test_gpt_image_2_takes_a_size_the_spec_allows(shell: Any) -> None:
     ("--edit " + "in.png " * 17 + "a hat", "--edit takes at most 16 images for gpt-image-1-mini, got 17"),
     ("--edit in.png --fidelity high a hat", "--fidelity is not for gpt-image-1-mini"),
     ("--edit add a hat", "--edit takes image paths (.png, .jpg, .webp), got 'add'"),
+    ("-o 1st a cat", "argument -o/--output: -o needs a Python name, got '1st'"),
+    ("--partial 2 -o my-pic a cat", "argument -o/--output: -o needs a Python name, got 'my-pic'"),
 ])
 def test_a_bad_value_is_one_line_before_anything_is_sent(shell: Any, sandbox: Any, line: str, says: str) -> None:
     before = sent(sandbox)
@@ -273,3 +275,11 @@ def test_an_image_whose_base64_is_wrapped_in_lines_is_kept(serve: Any, raw_shell
     with capture_output():
         raw_shell.run_line_magic("image", "a cat")
     assert [image.data for image in raw_shell.user_ns["_"]] == [PNG * 3]
+
+
+def test_a_folder_save_cannot_write_to_loses_no_image(shell: Any, tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    with pytest.raises(UsageError) as caught:
+        run(shell, "image", f"-o pic --save {tmp_path / 'a-file'} a cat")
+    assert "\n" not in str(caught.value)
+    assert len(shell.user_ns["pic"]) == 1 and shell.user_ns["_"] is shell.user_ns["pic"]

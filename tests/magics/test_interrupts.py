@@ -21,7 +21,7 @@ from tests.helpers.shells import use_server
 
 
 @pytest.mark.parametrize("magic, line", [("image", "a cat"), ("oai", "moderate some text"),
-                                         ("oai", "speak -o {folder}/hello.mp3 hello")])
+                                         ("oai", "speak --save {folder}/hello.mp3 hello")])
 def test_ctrl_c_while_a_call_waits_for_its_answer_is_one_line(serve: Any, raw_shell: InteractiveShell, tmp_path: Path,
                                                              magic: str, line: str) -> None:
     # Today's fix made Ctrl-C before a streamed reply's first byte one line ("interrupted: nothing

@@ -48,3 +48,13 @@ def test_each_model_is_noted_once_and_only_after_its_listing_came() -> None:
     assert len(watch.used("p", "chat", "o1-preview")) == 1
     assert watch.used("p", "chat", "o1-preview") == []
     assert watch.used("q", "chat", "o1-preview") == []  # another profile, with no listing
+
+
+def test_a_listed_id_no_one_could_type_is_never_suggested() -> None:
+    """A server's listing may hold any text as an id: a line break would split the one-line note, a
+    quote would break the %config it suggests."""
+    odd = {"gpt-x\nrm -rf": {}, "gpt-'y'": {}, "gpt z": {}, "": {}, "gpt-5.4-mini": {}}
+    line = not_found_note("chat", "gpt-9", odd, TODAY)
+    assert line == ("the server's chat models: gpt-5.4-mini; pick one with -m gpt-5.4-mini "
+                    "or %config OAIMagics.chat_model = 'gpt-5.4-mini'")
+    assert "\n" not in shutdown_note("chat", "o1-preview", {**odd, "o1-preview": {"shutdown_date": "2025-08-01"}}, TODAY)

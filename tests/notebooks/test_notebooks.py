@@ -71,7 +71,7 @@ def test_images_are_png_outputs_and_a_grid(executed: dict[str, Any]) -> None:
     assert [o.output_type for o in streamed] == ["display_data", "display_data"]
     assert streamed[0].data["text/plain"] == "<ImageSet of 1 image>" and streamed[0].data["image/png"]
     assert "+ 1584 image tokens" in streamed[1].data["text/html"]
-    grid = outputs_of(notebook, "%image -m dall-e-2 -n 4")[0]
+    grid = outputs_of(notebook, "%image -n 4")[0]
     assert grid.data["text/html"].count("<img") == 4
     harbour = outputs_of(notebook, "%image -m dall-e-3")[0]
     assert harbour.data["image/png"] and "revised" not in harbour.data["text/plain"]
