@@ -136,6 +136,8 @@ def arguments_for(schema: Any, prompt: str, name: str = "value") -> Any:
         return float(schema.get("minimum", 1.0))
     if kind == "boolean":
         return True
+    if kind == "null":
+        return None
     # A string property ("city", "name") gets a proper noun of the prompt if it has one.
     found = proper_nouns(prompt) or keywords(prompt, limit=5)
     return found[digest(name) % len(found)] if found else "sandbox"
