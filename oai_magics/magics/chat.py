@@ -36,6 +36,9 @@ class ChatMagics(SessionMagics):
               help="any other API parameter (JSON values), repeatable; with n=2 or more each choice is shown "
                    "apart, -o and _ get the list of texts, and memory keeps the first choice")
     @argument("--json", action="store_true", help="JSON mode: the reply is a JSON object")
+    @argument("--schema", metavar="S", help="answer in this shape, as a strict JSON Schema: a Pydantic model class, "
+              "a JSON Schema dict (variables), or a spec such as \"name: str, score: int, tags: list[str], note: str | None\"; "
+              "_ and -o get the parsed value (an instance of the class, else a dict)")
     @argument("-c", "--conversation", default="default", help="the conversation to continue (default: 'default')")
     @argument("--new", action="store_true", help="start the conversation afresh")
     @argument("--no-memory", action="store_true",
@@ -51,7 +54,7 @@ class ChatMagics(SessionMagics):
               "gives a job handle at once (collect it with --collect)")
     @argument("--collect", metavar="JOB", help="the frame of a --each --batch job (--wait blocks until it ends)")
     @argument("--wait", action="store_true", help="with --collect: wait for the job to end")
-    @argument("-o", "--output", metavar="NAME", help="also store the reply text in this variable")
+    @argument("-o", "--output", metavar="NAME", help="also store the reply in this variable (its text; with --schema the parsed value)")
     @argument("prompt", nargs="*", help="the prompt (line form); in %%chat the cell is the prompt")
     @no_var_expand
     @line_cell_magic
@@ -66,6 +69,8 @@ class ChatMagics(SessionMagics):
             return collect_each(self, args.collect, wait=args.wait, output=args.output)
         if args.batch and not args.each:
             raise UsageError("--batch goes with --each VAR: one request per row, through the Batch API")
+        if args.json and args.schema:
+            raise UsageError("--json and --schema both set the answer's format: give one")
         if args.each:
             from .chat_each import chat_each
 
@@ -75,7 +80,8 @@ class ChatMagics(SessionMagics):
         if not prompt.strip():
             raise UsageError("Nothing to send: write the prompt after %chat, or in the cell below %%chat.")
         functions = self._functions(args.tools)
-        params = self._params(args, functions)
+        schema = self._schema(args)
+        params = self._params(args, functions, schema)
         if args.no_memory:  # the remembered conversation is neither read nor changed
             conversation, call = None, None
             history = [{"role": "system", "content": args.system}] if args.system else []
@@ -85,9 +91,26 @@ class ChatMagics(SessionMagics):
             history = conversation.context(call)
         params["messages"] = history + [{"role": "user", "content": prompt}]
         reply = self._ask(params, functions, not args.no_stream, conversation, call, prompt)
-        publish(self.shell, reply.output(params.get("n")), args.output)
+        if schema is None:
+            publish(self.shell, reply.output(params.get("n")), args.output)
+            return
+        from .schema import SchemaMismatch, typed_output
 
-    def _params(self, args: Any, functions: dict) -> dict:
+        try:
+            publish(self.shell, typed_output(schema, reply, params.get("n")), args.output)
+        except SchemaMismatch as exc:  # nothing is lost: the text the model sent is the result
+            publish(self.shell, reply.output(params.get("n")), args.output)
+            raise UsageError(f"{exc}; its raw text is in _{f' and {args.output}' if args.output else ''}") from None
+
+    def _schema(self, args: Any) -> Any:
+        """The `Schema` of --schema, or None."""
+        if args.schema is None:
+            return None
+        from .schema import read_schema
+
+        return read_schema(args.schema, self.shell.user_ns)
+
+    def _params(self, args: Any, functions: dict, schema: Any = None) -> dict:
         """Only what the user set is sent, besides the model and the messages."""
         params = {"model": self.session.model("chat", args.model), **parse_params(args.param, reserved=("messages", "stream", "stream_options"))}
         if args.temperature is not None:
@@ -98,6 +121,8 @@ class ChatMagics(SessionMagics):
             params["reasoning_effort"] = args.reasoning
         if args.json:
             params["response_format"] = {"type": "json_object"}
+        if schema is not None:
+            params["response_format"] = schema.response_format()
         if functions:
             from ..tools import chat_tool
 
