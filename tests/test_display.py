@@ -256,3 +256,15 @@ def test_a_partial_image_is_shown_as_the_base64_it_came_in() -> None:
     assert bundle["image/webp"] is b64 and f"data:image/webp;base64,{b64}" in bundle["text/html"]
     assert "repeating-conic-gradient" in bundle["text/html"] and bundle["text/plain"] == "partial image 1 of 2"
     assert "repeating-conic-gradient" not in partial_bundle(b64, "png", False, "x")["text/html"]
+
+
+def test_a_streamed_json_reply_shows_indented_in_a_fence_as_it_arrives() -> None:
+    with capture_output() as out:
+        view = StreamView(interval=0, rich=True, json=True)
+        for piece in ['{"name": "Lis', 'bon", "tags": ["a"', ', "b"]}']:
+            view.add(piece)
+        view.finish()
+    shown = [o.data["text/markdown"] for o in out.outputs]
+    assert shown[0] == '```json\n{\n  "name": "Lis\n```'
+    assert shown[1] == '```json\n{\n  "name": "Lisbon",\n  "tags": [\n    "a"\n```'
+    assert shown[-1] == '```json\n{\n  "name": "Lisbon",\n  "tags": [\n    "a",\n    "b"\n  ]\n}\n```'
