@@ -48,7 +48,9 @@ class ChatMagics(SessionMagics):
     @argument("--no-interpolate", action="store_true", help="send {{name}} placeholders as they are")
     @argument("--each", metavar="VAR", help="send the cell once per row of this DataFrame, Series or list "
               "({{row.column}} in the cell); gives a DataFrame of the rows and their replies")
-    @argument("--column", help="with --each: the column the replies go in (default: reply)")
+    @argument("--column", help="with --each over a DataFrame: the input column, which {{row}} stands for "
+              "(as in %%embed --column); {{row.other}} still gives any column")
+    @argument("--into", metavar="NAME", help="with --each: the column the replies go in (default: reply)")
     @argument("--workers", type=WORKERS, default=4, help="with --each: requests in flight at once (1 to 48; default 4)")
     @argument("--batch", action="store_true", help="with --each: send the rows through the Batch API; "
               "gives a job handle at once (collect it with --collect)")

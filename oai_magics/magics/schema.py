@@ -187,3 +187,7 @@ def typed_output(schema: Schema, reply: Any, asked: Any) -> Any:
     if reply.refused:
         raise SchemaMismatch(f"the model refused: {reply.text[:200]}")
     return [schema.parse(text) for text in raw] if isinstance(raw, list) else schema.parse(raw)
+
+
+class Refusal(str):
+    """A model's refusal where its answer would be (a row of `--each`): text, but not an answer."""
