@@ -54,6 +54,16 @@ def test_json_fields_come_through_the_batch_too(shell: Any) -> None:
     pd.testing.assert_frame_equal(batched, direct)
 
 
+def test_schema_columns_come_through_the_batch_typed_as_the_direct_path_types_them(shell: Any) -> None:
+    shell.user_ns["names"] = ["Ada", "Grace"]
+    line = "--each names --schema 'name: str, age: int, tall: bool, tags: list[str]'"
+    direct, _ = run(shell, "chat", line, "Describe {{row}}")
+    job, _ = run(shell, "chat", f"{line} --batch", "Describe {{row}}")
+    batched, _ = run(shell, "chat", f"--collect {job.id} --wait")
+    assert str(batched["age"].dtype) == "Int64" and str(batched["tall"].dtype) == "boolean"
+    pd.testing.assert_frame_equal(batched, direct)
+
+
 def test_a_chat_job_is_listed_with_the_embedding_jobs_and_only_chat_collects_it(shell: Any) -> None:
     shell.user_ns["names"] = ["Ada", "Grace"]
     job, _ = run(shell, "chat", "--each names --batch", "Hello {{row}}")

@@ -178,3 +178,33 @@ def test_a_refusal_is_one_line_and_its_text_is_kept(raw_shell: Any, serve: Any) 
     line = ask(raw_shell, server, "--schema 'name: str'")
     assert line == "the model refused: I can't help with that.; its raw text is in _"
     assert raw_shell.user_ns["_"] == "I can't help with that."
+
+
+def answered(message: dict) -> Any:
+    """A handler answering each request with one whole chat completion carrying this message."""
+    body = json.dumps({"model": "m", "choices": [{"index": 0, "message": {"role": "assistant", **message},
+                                                  "finish_reason": "stop"}]}).encode()
+
+    def handle(connection: socket.socket, server: RawServer) -> None:
+        server.read_request(connection)
+        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
+                           b"Connection: close\r\n\r\n%s" % (len(body), body))
+
+    return handle
+
+
+@pytest.mark.parametrize("message, says", [
+    ({"content": '{"name": 5}'}, "the answer does not match the schema: ['name']: 5 is not of type 'string'"),
+    ({"content": None, "refusal": "I can't help with that."}, "the model refused: I can't help with that."),
+])
+def test_each_marks_a_row_off_the_schema_or_refused_and_keeps_its_text(raw_shell: Any, serve: Any, message: dict,
+                                                                        says: str) -> None:
+    server = serve(answered(message))
+    with capture_output():
+        raw_shell.run_line_magic("oai", f"profile add raw --base-url {server.url} --key-env SCHEMA_KEY")
+        raw_shell.run_line_magic("oai", "use raw")
+    raw_shell.user_ns["names"] = ["Ada"]
+    table, out = run(raw_shell, "chat", "--each names --schema 'name: str'", "Name {{row}}")
+    assert table["error"].tolist() == [says] and table["reply"].tolist() == [message["content"] or message["refusal"]]
+    assert table["name"].isna().all() and str(table["name"].dtype) == "string"
+    assert f"1 of 1 rows failed (rows 0): {says}" in out.stdout
