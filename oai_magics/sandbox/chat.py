@@ -17,6 +17,7 @@ from .reasoning import check_token_limit, effort_of, reasoning_tokens
 from .state import state
 from .store import new_id, now
 from .structured import check_response_format, structured_reply
+from .vision import check_images, seen_images
 from .web import json_body, optional, reject_unknown, require, sse, sse_response
 
 ROLES = ("system", "developer", "user", "assistant", "tool", "function")
@@ -129,7 +130,8 @@ def chat_reply(body: dict, messages: list[dict], variant: int) -> tuple[str | No
         return textgen.json_reply(prompt), None
     if response_format.get("type") == "json_schema":
         return structured_reply(response_format, prompt), None
-    return textgen.reply_text(prompt, variant), None
+    seen = seen_images(messages)
+    return textgen.reply_text(prompt, variant) + (f"\n\n{seen}" if seen else ""), None
 
 
 def validate_messages(body: dict) -> list[dict]:
@@ -142,6 +144,7 @@ def validate_messages(body: dict) -> list[dict]:
             raise invalid(f"Invalid value for 'messages[{index}].role': expected one of {', '.join(ROLES)}.",
                           param=f"messages[{index}].role", code="invalid_value")
     check_response_format(body.get("response_format"))
+    check_images(messages)
     if body.get("response_format", {}).get("type") == "json_object":
         if not any("json" in message_text(m.get("content")).lower() for m in messages):
             raise invalid("'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.",
