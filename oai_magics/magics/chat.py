@@ -39,6 +39,11 @@ class ChatMagics(SessionMagics):
     @argument("--schema", metavar="S", help="answer in this shape, as a strict JSON Schema: a Pydantic model class, "
               "a JSON Schema dict (variables), or a spec such as \"name: str, score: int, tags: list[str], note: str | None\"; "
               "_ and -o get the parsed value (an instance of the class, else a dict)")
+    @argument("--image", action="append", metavar="X", help="an image for the model to see, repeatable: a path, an "
+              "http(s) URL, or a variable holding bytes, a PIL image, a matplotlib Figure or Axes, or an %%image "
+              "result; 'plt' for the current figure. Larger images are downscaled to what the API reads")
+    @argument("--detail", choices=("low", "high", "auto"), help="with --image: how closely the model looks "
+              "(low reads 512 x 512 px; default: the server's, auto)")
     @argument("-c", "--conversation", default="default", help="the conversation to continue (default: 'default')")
     @argument("--new", action="store_true", help="start the conversation afresh")
     @argument("--no-memory", action="store_true",
@@ -73,6 +78,10 @@ class ChatMagics(SessionMagics):
             raise UsageError("--batch goes with --each VAR: one request per row, through the Batch API")
         if args.json and args.schema:
             raise UsageError("--json and --schema both set the answer's format: give one")
+        if args.image and args.each:
+            raise UsageError("--image goes with %%chat or %chat; with --each, name the image in the template instead")
+        if args.detail and not args.image:
+            raise UsageError("--detail goes with --image")
         if args.each:
             from .chat_each import chat_each
 
@@ -91,8 +100,11 @@ class ChatMagics(SessionMagics):
             conversation = self.session.conversation(args.conversation, new=args.new, system=args.system)
             call = self._calls.next(self.shell)
             history = conversation.context(call)
-        params["messages"] = history + [{"role": "user", "content": prompt}]
-        reply = self._ask(params, functions, not args.no_stream, conversation, call, prompt)
+        content, notes = self._content(args, prompt)
+        params["messages"] = history + [{"role": "user", "content": content}]
+        reply = self._ask(params, functions, not args.no_stream, conversation, call, content)
+        for note in notes:  # under the reply: what was sent differs from what was given
+            print(note)
         if schema is None:
             publish(self.shell, reply.output(params.get("n")), args.output)
             return
@@ -103,6 +115,15 @@ class ChatMagics(SessionMagics):
         except SchemaMismatch as exc:  # nothing is lost: the text the model sent is the result
             publish(self.shell, reply.output(params.get("n")), args.output)
             raise UsageError(f"{exc}; its raw text is in _{f' and {args.output}' if args.output else ''}") from None
+
+    def _content(self, args: Any, prompt: str) -> tuple[Any, list[str]]:
+        """The user message's content (the prompt and any --image parts), and the notes to show."""
+        if not args.image:
+            return prompt, []
+        from .context import image_parts, user_content
+
+        images = image_parts(args.image, args.detail, self.shell.user_ns)
+        return user_content(prompt, images), [image.note for image in images if image.note]
 
     def _schema(self, args: Any) -> Any:
         """The `Schema` of --schema, or None."""
@@ -143,7 +164,7 @@ class ChatMagics(SessionMagics):
             functions[name] = function
         return functions
 
-    def _ask(self, params: dict, functions: dict, stream: bool, conversation: Any, call: Any, prompt: str) -> Any:
+    def _ask(self, params: dict, functions: dict, stream: bool, conversation: Any, call: Any, prompt: Any) -> Any:
         """Send, show each choice as it arrives, remember the exchange (unless there is no call)."""
         from ..chat_memory import new_exchange, run_chat
         from ..display.stream import ChoiceViews
