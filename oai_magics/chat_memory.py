@@ -112,10 +112,13 @@ class ChatMemory:
 
 
 def _parts_summary(parts: list) -> str:
-    """A content of parts in one line: its text, then `[2 images]`."""
-    text = " ".join(p.get("text", "") for p in parts if isinstance(p, dict) and p.get("type") == "text")
-    images = sum(1 for p in parts if isinstance(p, dict) and p.get("type") == "image_url")
-    return text + (f" [{images} image{'s' if images != 1 else ''}]" if images else "")
+    """A content of parts in one line: its first text (the prompt), then what came with it
+    (`[2 images, 1 file, 1 text]`: a text file goes as a text part)."""
+    kinds = [p.get("type") if isinstance(p, dict) else None for p in parts]
+    prompt = parts[0].get("text", "") if kinds[:1] == ["text"] else ""
+    counts = {"image": kinds.count("image_url"), "file": kinds.count("file"), "text": kinds[1:].count("text")}
+    extra = ", ".join(f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in counts.items() if n)
+    return prompt + (f" [{extra}]" if extra else "")
 
 
 def stream_reply(client: Client, params: dict, on_text: OnText) -> Reply:

@@ -42,6 +42,8 @@ class ChatMagics(SessionMagics):
     @argument("--image", action="append", metavar="X", help="an image for the model to see, repeatable: a path, an "
               "http(s) URL, or a variable holding bytes, a PIL image, a matplotlib Figure or Axes, or an %%image "
               "result; 'plt' for the current figure. Larger images are downscaled to what the API reads")
+    @argument("--file", action="append", metavar="PATH", help="a file for the model to read, repeatable: a PDF "
+              "(sent as a file part), or a text file (sent as its text)")
     @argument("--detail", choices=("low", "high", "auto"), help="with --image: how closely the model looks "
               "(low reads 512 x 512 px; default: the server's, auto)")
     @argument("-c", "--conversation", default="default", help="the conversation to continue (default: 'default')")
@@ -78,8 +80,8 @@ class ChatMagics(SessionMagics):
             raise UsageError("--batch goes with --each VAR: one request per row, through the Batch API")
         if args.json and args.schema:
             raise UsageError("--json and --schema both set the answer's format: give one")
-        if args.image and args.each:
-            raise UsageError("--image goes with %%chat or %chat; with --each, name the image in the template instead")
+        if (args.image or args.file) and args.each:
+            raise UsageError("--image and --file go with %%chat or %chat, not with --each")
         if args.detail and not args.image:
             raise UsageError("--detail goes with --image")
         if args.each:
@@ -117,13 +119,14 @@ class ChatMagics(SessionMagics):
             raise UsageError(f"{exc}; its raw text is in _{f' and {args.output}' if args.output else ''}") from None
 
     def _content(self, args: Any, prompt: str) -> tuple[Any, list[str]]:
-        """The user message's content (the prompt and any --image parts), and the notes to show."""
-        if not args.image:
+        """The user message's content (the prompt, any --file and --image parts), and the notes to show."""
+        if not (args.image or args.file):
             return prompt, []
-        from .context import image_parts, user_content
+        from .context import file_parts, image_parts, user_content
 
         images = image_parts(args.image, args.detail, self.shell.user_ns)
-        return user_content(prompt, images), [image.note for image in images if image.note]
+        parts = file_parts(args.file) + [image.part for image in images]
+        return user_content(prompt, parts), [image.note for image in images if image.note]
 
     def _schema(self, args: Any) -> Any:
         """The `Schema` of --schema, or None."""

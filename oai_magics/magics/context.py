@@ -1,4 +1,8 @@
-"""`--image X` on `%%chat`: what is in the notebook, as `image_url` content parts of the prompt.
+"""`--image X` and `--file PATH` on `%%chat`: what is in the notebook, as content parts of the prompt.
+
+A PDF goes as a `file` part (base64, with its filename): chat completions take no other file type,
+so a text file (UTF-8: notes, CSV, code) goes as a text part holding its contents, and any other file
+is one line before anything is sent.
 
 X is a variable holding an image (bytes, a PIL image, a matplotlib Figure or Axes, an `%image`
 result), `plt` for pyplot's current figure, an http(s) URL (sent as it is: the server fetches it), or
@@ -19,13 +23,14 @@ from IPython.core.error import UsageError
 from ..display.images import GeneratedImage, image_type
 from .common import local_path
 
-__all__ = ["ImagePart", "image_parts", "user_content"]
+__all__ = ["ImagePart", "image_parts", "file_parts", "user_content"]
 
 # The box an image is fitted into before the model reads it, per detail level (the vision guide):
 # `low` reads 512 × 512; otherwise the image fits 2048 × 2048 and then its short side 768.
 FIT = {"low": (512, 512), "high": (2048, 2048), "auto": (2048, 2048)}
 SHORT_SIDE = 768
 SENDABLE = ("image/png", "image/jpeg", "image/webp", "image/gif")
+PDF_LIMIT = 32 * 1024 * 1024  # the most file content one request may carry (the file-inputs guide)
 KINDS = "a path, an http(s) URL, or a variable holding bytes, a PIL image, a matplotlib Figure or Axes, or an %image result"
 
 
@@ -37,11 +42,32 @@ class ImagePart:
     note: str = ""
 
 
-def user_content(prompt: str, images: list[ImagePart]) -> Any:
-    """The user message's content: the prompt alone, or a text part followed by the image parts."""
-    if not images:
+def user_content(prompt: str, parts: list[dict]) -> Any:
+    """The user message's content: the prompt alone, or a text part followed by the other parts."""
+    if not parts:
         return prompt
-    return [{"type": "text", "text": prompt}] + [image.part for image in images]
+    return [{"type": "text", "text": prompt}] + parts
+
+
+def file_parts(paths: list[str] | None) -> list[dict]:
+    """A part per `--file`: a PDF as a `file` part, a text file as a text part with its contents."""
+    parts = []
+    for text in paths or []:
+        path = local_path(text)
+        data = path.read_bytes()  # a missing file is an OSError: one line (`friendly`)
+        if data[:5] == b"%PDF-":
+            if len(data) > PDF_LIMIT:
+                raise UsageError(f"--file {text}: {len(data) / 2**20:.0f} MB is more than the 32 MB a request may carry")
+            parts.append({"type": "file", "file": {"filename": path.name, "file_data":
+                          f"data:application/pdf;base64,{base64.b64encode(data).decode()}"}})
+            continue
+        try:
+            contents = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise UsageError(f"--file {text}: chat completions take PDF files, and text files as their text; this is "
+                             "neither (convert it to PDF)") from None
+        parts.append({"type": "text", "text": f"The file {path.name}:\n\n{contents}"})
+    return parts
 
 
 def image_parts(sources: list[str] | None, detail: str | None, namespace: Mapping[str, Any]) -> list[ImagePart]:

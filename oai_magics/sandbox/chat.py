@@ -17,6 +17,7 @@ from .reasoning import check_token_limit, effort_of, reasoning_tokens
 from .state import state
 from .store import new_id, now
 from .structured import check_response_format, structured_reply
+from .documents import check_files, seen_files
 from .vision import check_images, seen_images
 from .web import json_body, optional, reject_unknown, require, sse, sse_response
 
@@ -130,8 +131,8 @@ def chat_reply(body: dict, messages: list[dict], variant: int) -> tuple[str | No
         return textgen.json_reply(prompt), None
     if response_format.get("type") == "json_schema":
         return structured_reply(response_format, prompt), None
-    seen = seen_images(messages)
-    return textgen.reply_text(prompt, variant) + (f"\n\n{seen}" if seen else ""), None
+    seen = "".join(f"\n\n{line}" for line in (seen_files(messages), seen_images(messages)) if line)
+    return textgen.reply_text(prompt, variant) + seen, None
 
 
 def validate_messages(body: dict) -> list[dict]:
@@ -145,6 +146,7 @@ def validate_messages(body: dict) -> list[dict]:
                           param=f"messages[{index}].role", code="invalid_value")
     check_response_format(body.get("response_format"))
     check_images(messages)
+    check_files(messages)
     if body.get("response_format", {}).get("type") == "json_object":
         if not any("json" in message_text(m.get("content")).lower() for m in messages):
             raise invalid("'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.",

@@ -1,5 +1,5 @@
-"""`%%chat --image X`: images from the notebook into the prompt as `image_url` parts, against the
-sandbox, whose reply names what it saw (count, type, pixel size)."""
+"""`%%chat --image X` and `--file PATH`: images and files from the notebook into the prompt, against
+the sandbox, whose reply names what it saw (count, type, pixel size; a PDF's pages)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from IPython.core.error import UsageError
 from PIL import Image
 
 from oai_magics.magics.context import fitted
+from tests.helpers.documents import pdf
 from tests.helpers.openapi import spec
 
 from .conftest import run
@@ -108,3 +109,31 @@ def test_a_bad_image_is_one_line_and_nothing_is_sent(shell: Any, line: str, says
     with pytest.raises(UsageError, match=says) as info:
         run(shell, "chat", line, "What is it?")
     assert "\n" not in str(info.value) and len(session_of(shell).records) == sent
+
+
+def test_a_pdf_goes_as_a_file_part_and_a_text_file_as_its_text(shell: Any, tmp_path: Path) -> None:
+    (tmp_path / "report.pdf").write_bytes(pdf(2))
+    (tmp_path / "notes.md").write_text("# Notes\nThe Lisbon office opens in May.\n", encoding="utf-8")
+    shell.user_ns["photo"] = png((30, 20))
+    run(shell, "chat", f"--file {tmp_path / 'report.pdf'} --file {tmp_path / 'notes.md'} --image photo", "Summarise")
+    assert "I was given 1 file: report.pdf, a PDF of 2 pages." in shell.user_ns["_"]
+    assert "I was shown 1 image: PNG 30×20 px" in shell.user_ns["_"]
+    content = sent_content(shell)
+    assert content[1] == {"type": "file", "file": {"filename": "report.pdf", "file_data": "data:application/pdf;base64,"
+                                                   + base64.b64encode(pdf(2)).decode()}}
+    assert content[2] == {"type": "text", "text": "The file notes.md:\n\n# Notes\nThe Lisbon office opens in May.\n"}
+    body = {"model": "gpt-5.4-mini", "messages": [{"role": "user", "content": content}]}
+    assert spec("2026").request_errors("post", "/chat/completions", {}, "application/json", body) == []
+    from oai_magics.magics import session_of
+
+    assert session_of(shell).conversations["default"].rows()[0]["content"] == "Summarise [1 image, 1 file, 1 text]"
+
+
+def test_a_file_chat_completions_cannot_take_is_one_line_before_anything_is_sent(shell: Any, tmp_path: Path) -> None:
+    from oai_magics.magics import session_of
+
+    (tmp_path / "sheet.xlsx").write_bytes(b"PK\x03\x04\x00\xff\xfe binary")
+    sent = len(session_of(shell).records)
+    with pytest.raises(UsageError, match="chat completions take PDF files, and text files as their text; this is neither"):
+        run(shell, "chat", f"--file {tmp_path / 'sheet.xlsx'}", "Sum column B")
+    assert len(session_of(shell).records) == sent
