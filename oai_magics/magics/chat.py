@@ -89,7 +89,7 @@ class ChatMagics(SessionMagics):
 
             return chat_each(self, args, prompt)
         if not args.no_interpolate:
-            prompt = interpolate(prompt, self.shell.user_ns)
+            prompt = interpolate(prompt, self.shell.user_ns, self.session.settings.table_rows)
         if not prompt.strip():
             raise UsageError("Nothing to send: write the prompt after %chat, or in the cell below %%chat.")
         functions = self._functions(args.tools)

@@ -116,7 +116,8 @@ def _prompts(magics: Any, args: Any, frame: Any, layout: Layout, template: str) 
             continue
         row = row_for(frame, position, layout, args.column)
         prompts.append(template if args.no_interpolate else
-                       interpolate(template, ChainMap({"row": row}, magics.shell.user_ns)))  # type: ignore[arg-type]
+                       interpolate(template, ChainMap({"row": row}, magics.shell.user_ns),  # type: ignore[arg-type]
+                                   magics.session.settings.table_rows))
     return prompts
 
 
