@@ -10,6 +10,7 @@ import binascii
 import re
 
 from .errors import invalid
+from .parts import content_parts
 
 __all__ = ["check_files", "seen_files"]
 
@@ -18,20 +19,9 @@ PDF_PREFIX = "data:application/pdf;base64,"
 PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
 
 
-def file_parts(messages: list[dict]) -> list[tuple[str, dict]]:
-    """(where, part) for every `file` part of every message, in order."""
-    found = []
-    for index, message in enumerate(messages):
-        content = message.get("content")
-        for number, part in enumerate(content if isinstance(content, list) else []):
-            if isinstance(part, dict) and part.get("type") == "file":
-                found.append((f"messages[{index}].content[{number}]", part))
-    return found
-
-
 def check_files(messages: list[dict]) -> None:
     """Refuse a file part the API would refuse, with its message."""
-    for where, part in file_parts(messages):
+    for where, part in content_parts(messages, "file"):
         spec = part.get("file") if isinstance(part.get("file"), dict) else {}
         if spec.get("file_id"):
             continue
@@ -58,7 +48,7 @@ def _pdf(data: str) -> bytes:
 def seen_files(messages: list[dict]) -> str:
     """One line naming the files of the last user message ('' when it has none)."""
     users = [m for m in messages if m.get("role") == "user"]
-    parts = file_parts(users[-1:])
+    parts = content_parts(users[-1:], "file")
     if not parts:
         return ""
     names = []

@@ -13,6 +13,7 @@ import io
 from typing import Any
 
 from .errors import invalid
+from .parts import content_parts
 
 __all__ = ["check_images", "seen_images"]
 
@@ -22,20 +23,9 @@ UNSUPPORTED = ("You uploaded an unsupported image. Please make sure your image h
 DETAILS = ("auto", "low", "high")
 
 
-def image_parts(messages: list[dict]) -> list[tuple[str, dict]]:
-    """(where, part) for every `image_url` part of every message, in order."""
-    found = []
-    for index, message in enumerate(messages):
-        content = message.get("content")
-        for number, part in enumerate(content if isinstance(content, list) else []):
-            if isinstance(part, dict) and part.get("type") == "image_url":
-                found.append((f"messages[{index}].content[{number}]", part))
-    return found
-
-
 def check_images(messages: list[dict]) -> None:
     """Refuse an image part the API would refuse, with its message."""
-    for where, part in image_parts(messages):
+    for where, part in content_parts(messages, "image_url"):
         spec = part.get("image_url")
         url = spec.get("url") if isinstance(spec, dict) else None
         if not isinstance(url, str):
@@ -70,7 +60,7 @@ def seen_images(messages: list[dict]) -> str:
     """Lines naming the images of the last user message and counting those of the messages before
     it ('' when there are none)."""
     users = [m for m in messages if m.get("role") == "user"]
-    now, earlier = image_parts(users[-1:]), image_parts(users[:-1])
+    now, earlier = content_parts(users[-1:], "image_url"), content_parts(users[:-1], "image_url")
     lines = []
     if now:
         names = [_name(part["image_url"]) for _, part in now]

@@ -9,7 +9,10 @@ history thread and leaves no hook behind.
 from __future__ import annotations
 
 import atexit
+import contextlib
+from typing import Iterator
 
+import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 
@@ -22,3 +25,16 @@ def retire(ip: InteractiveShell) -> None:
         if history.save_thread is not None:
             history.save_thread.stop()
     InteractiveShell.clear_instance()
+
+
+@contextlib.contextmanager
+def extension_shell(monkeypatch: pytest.MonkeyPatch, key_env: str, key: str) -> Iterator[InteractiveShell]:
+    """A fresh shell with the extension loaded and `key` in the environment variable `key_env` (for a
+    profile the test adds), unloaded and retired afterwards."""
+    InteractiveShell.clear_instance()
+    ip = InteractiveShell.instance()
+    monkeypatch.setenv(key_env, key)
+    ip.run_line_magic("load_ext", "oai_magics")
+    yield ip
+    ip.run_line_magic("unload_ext", "oai_magics")
+    retire(ip)

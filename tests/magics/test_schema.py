@@ -17,7 +17,7 @@ from IPython.utils.capture import capture_output
 from oai_magics.magics.schema import read_schema, spec_schema
 from tests.helpers.openapi import spec
 from tests.helpers.rawserver import STREAM_HEAD, RawServer, chunk, serve  # noqa: F401 (serve is a fixture)
-from tests.helpers.shells import retire
+from tests.helpers.shells import extension_shell
 
 from .conftest import run
 
@@ -130,13 +130,8 @@ def streamed(*deltas: dict) -> Any:
 
 @pytest.fixture
 def raw_shell(monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractiveShell]:
-    InteractiveShell.clear_instance()
-    ip = InteractiveShell.instance()
-    monkeypatch.setenv("SCHEMA_KEY", SERVER_KEY)
-    ip.run_line_magic("load_ext", "oai_magics")
-    yield ip
-    ip.run_line_magic("unload_ext", "oai_magics")
-    retire(ip)
+    with extension_shell(monkeypatch, "SCHEMA_KEY", SERVER_KEY) as ip:
+        yield ip
 
 
 def ask(ip: InteractiveShell, server: RawServer, line: str) -> str:

@@ -21,7 +21,7 @@ from oai_magics.client.accumulate import ChunkAccumulator, consume
 from oai_magics.client.errors import OpenAIError, RateLimitError
 from oai_magics.client.responses_stream import ResponseAccumulator
 from tests.helpers.rawserver import STREAM_HEAD, RawServer, chunk, serve  # noqa: F401 (serve is a fixture)
-from tests.helpers.shells import retire
+from tests.helpers.shells import extension_shell
 
 Handler = Callable[[socket.socket, RawServer], None]
 MESSAGES = [{"role": "user", "content": "hi"}]
@@ -60,13 +60,8 @@ def client_for(server: RawServer) -> Client:
 
 @pytest.fixture
 def shell(monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractiveShell]:
-    InteractiveShell.clear_instance()
-    ip = InteractiveShell.instance()
-    monkeypatch.setenv("REVIEW_KEY", SERVER_KEY)
-    ip.run_line_magic("load_ext", "oai_magics")
-    yield ip
-    ip.run_line_magic("unload_ext", "oai_magics")
-    retire(ip)
+    with extension_shell(monkeypatch, "REVIEW_KEY", SERVER_KEY) as ip:
+        yield ip
 
 
 def use(ip: InteractiveShell, server: RawServer) -> None:
