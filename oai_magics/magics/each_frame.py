@@ -15,7 +15,7 @@ from typing import Any, Mapping
 
 from IPython.core.error import UsageError
 
-__all__ = ["ERROR", "Layout", "Row", "read_rows", "mark", "typed_fields"]
+__all__ = ["ERROR", "Layout", "Row", "read_rows", "row_for", "mark", "typed_fields"]
 
 ERROR = "error"
 ATTR = "oai_magics.each"  # the key of the layout in an answer frame's attrs

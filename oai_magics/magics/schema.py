@@ -22,7 +22,7 @@ from typing import Any, Mapping
 
 from IPython.core.error import UsageError
 
-__all__ = ["Schema", "SchemaMismatch", "read_schema", "spec_schema", "strict_schema"]
+__all__ = ["Schema", "SchemaMismatch", "Refusal", "read_schema", "spec_schema", "strict_schema", "typed_output"]
 
 # The short spec's scalar types, as JSON Schema.
 SCALARS = {"str": {"type": "string"}, "int": {"type": "integer"}, "float": {"type": "number"},
@@ -33,6 +33,10 @@ NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")  # the API's rule for a response for
 
 class SchemaMismatch(ValueError):
     """An answer that is no instance of the schema; the message is one line saying where and why."""
+
+
+class Refusal(str):
+    """A model's refusal where its answer would be (a row of `--each`): text, but not an answer."""
 
 
 @dataclass(frozen=True)
@@ -187,7 +191,3 @@ def typed_output(schema: Schema, reply: Any, asked: Any) -> Any:
     if reply.refused:
         raise SchemaMismatch(f"the model refused: {reply.text[:200]}")
     return [schema.parse(text) for text in raw] if isinstance(raw, list) else schema.parse(raw)
-
-
-class Refusal(str):
-    """A model's refusal where its answer would be (a row of `--each`): text, but not an answer."""
