@@ -75,10 +75,10 @@ def strict_problem(schema: dict, context: tuple[str, ...]) -> str | None:
 
 
 def structured_reply(response_format: dict, prompt: str) -> str:
-    """The JSON text of an instance of the format's schema, drawn from the prompt (the same prompt
-    always gives the same answer); `$ref`s into the schema's own `$defs` are followed."""
+    """The JSON text of an instance of the format's schema, drawn from the prompt (its names and
+    numbers; the same prompt always gives the same answer); `$ref`s into the schema's own `$defs` are followed."""
     schema = (response_format.get("json_schema") or {}).get("schema") or {}
-    return json.dumps(textgen.arguments_for(_unfold(schema, schema, MAX_DEPTH), prompt))
+    return json.dumps(textgen.arguments_for(_unfold(schema, schema, MAX_DEPTH), prompt, numbers=True))
 
 
 def _unfold(schema: Any, root: dict, depth: int) -> Any:
