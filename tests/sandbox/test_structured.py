@@ -59,3 +59,11 @@ def test_a_schema_strict_mode_refuses_is_refused_with_the_apis_message(api: Clie
     assert refused.value.param == "response_format"
     loose = {"type": "json_schema", "json_schema": {"name": "review", "schema": schema}}  # not strict: taken
     api.chat.completions.create(model="gpt-4o-mini", messages=ASK, response_format=loose)
+
+
+def test_integers_come_from_the_prompt_within_their_bounds(api: Client) -> None:
+    schema = {"type": "object", "additionalProperties": False, "required": ["age", "rating"],
+              "properties": {"age": {"type": "integer"}, "rating": {"type": "integer", "minimum": 1, "maximum": 5}}}
+    ask = [{"role": "user", "content": "Ana, 34, gave the café 4 stars (v2 menu, 3.5 km away)"}]
+    answer = api.chat.completions.create(model="gpt-4o-mini", messages=ask, response_format=shaped(schema))
+    assert json.loads(answer["choices"][0]["message"]["content"]) == {"age": 34, "rating": 4}
