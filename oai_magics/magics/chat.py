@@ -41,7 +41,8 @@ class ChatMagics(SessionMagics):
               "_ and -o get the parsed value (an instance of the class, else a dict)")
     @argument("--image", action="append", metavar="X", help="an image for the model to see, repeatable: a path, an "
               "http(s) URL, or a variable holding bytes, a PIL image, a matplotlib Figure or Axes, or an %%image "
-              "result; 'plt' for the current figure. Larger images are downscaled to what the API reads")
+              "result; 'plt' for the current figure. Larger images are downscaled to what the API reads. With --each, "
+              "every row's prompt carries it")
     @argument("--file", action="append", metavar="PATH", help="a file for the model to read, repeatable: a PDF "
               "(sent as a file part), or a text file (sent as its text)")
     @argument("--detail", choices=("low", "high", "auto"), help="with --image: how closely the model looks "
@@ -80,8 +81,8 @@ class ChatMagics(SessionMagics):
             raise UsageError("--batch goes with --each VAR: one request per row, through the Batch API")
         if args.json and args.schema:
             raise UsageError("--json and --schema both set the answer's format: give one")
-        if (args.image or args.file) and args.each:
-            raise UsageError("--image and --file go with %%chat or %chat, not with --each")
+        if (args.image or args.file) and args.batch:
+            raise UsageError("--image and --file go with %%chat, %chat and --each, not yet through the Batch API (--batch)")
         if args.detail and not args.image:
             raise UsageError("--detail goes with --image")
         if args.each:
@@ -102,7 +103,10 @@ class ChatMagics(SessionMagics):
             conversation = self.session.conversation(args.conversation, new=args.new, system=args.system)
             call = self._calls.next(self.shell)
             history = conversation.context(call)
-        content, notes = self._content(args, prompt)
+        from .context import user_content
+
+        parts, notes = self._parts(args)
+        content = user_content(prompt, parts)
         params["messages"] = history + [{"role": "user", "content": content}]
         reply = self._ask(params, functions, not args.no_stream, conversation, call, content)
         for note in notes:  # under the reply: what was sent differs from what was given
@@ -118,15 +122,14 @@ class ChatMagics(SessionMagics):
             publish(self.shell, reply.output(params.get("n")), args.output)
             raise UsageError(f"{exc}; its raw text is in _{f' and {args.output}' if args.output else ''}") from None
 
-    def _content(self, args: Any, prompt: str) -> tuple[Any, list[str]]:
-        """The user message's content (the prompt, any --file and --image parts), and the notes to show."""
+    def _parts(self, args: Any) -> tuple[list[dict], list[str]]:
+        """The content parts of --file and --image, in that order, and the notes to show under the reply."""
         if not (args.image or args.file):
-            return prompt, []
-        from .context import file_parts, image_parts, user_content
+            return [], []
+        from .context import file_parts, image_parts
 
         images = image_parts(args.image, args.detail, self.shell.user_ns)
-        parts = file_parts(args.file) + [image.part for image in images]
-        return user_content(prompt, parts), [image.note for image in images if image.note]
+        return file_parts(args.file) + [image.part for image in images], [image.note for image in images if image.note]
 
     def _schema(self, args: Any) -> Any:
         """The `Schema` of --schema, or None."""

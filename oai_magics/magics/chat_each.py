@@ -16,6 +16,7 @@ from typing import Any, Mapping, Sequence
 from IPython.core.error import UsageError
 
 from .common import key_advice, key_refused, read_variable
+from .context import user_content
 from .each_frame import ERROR, Layout, mark, read_rows, row_for, typed_fields
 from .prompts import interpolate
 from .reasoning import with_limit_fallback
@@ -39,9 +40,12 @@ def chat_each(magics: Any, args: Any, template: str) -> Any:
     system = [{"role": "system", "content": args.system}] if args.system else []
     if args.batch:
         return _submit(magics, args, frame, layout, schema, prompts, params, system)
+    parts, notes = magics._parts(args)  # the same files and images beside every row's prompt
+    for note in notes:
+        print(note)
 
     def send(client: Any, prompt: str, headers: Mapping[str, str]) -> str:
-        body = {**params, "messages": system + [{"role": "user", "content": prompt}]}
+        body = {**params, "messages": system + [{"role": "user", "content": user_content(prompt, parts)}]}
         answer = with_limit_fallback(magics.session, body, lambda sent: client.chat.completions.create(
             **sent, extra_headers=headers))
         message = (answer.get("choices") or [{}])[0].get("message") or {}

@@ -137,3 +137,15 @@ def test_a_file_chat_completions_cannot_take_is_one_line_before_anything_is_sent
     with pytest.raises(UsageError, match="chat completions take PDF files, and text files as their text; this is neither"):
         run(shell, "chat", f"--file {tmp_path / 'sheet.xlsx'}", "Sum column B")
     assert len(session_of(shell).records) == sent
+
+
+def test_each_row_is_sent_with_the_images_and_files(shell: Any, tmp_path: Path) -> None:
+    (tmp_path / "menu.pdf").write_bytes(pdf(1))
+    shell.user_ns.update(photo=png((3000, 3000)), dishes=["soup", "cake"])
+    table, out = run(shell, "chat", f"--each dishes --image photo --file {tmp_path / 'menu.pdf'}",
+                     "Is {{row}} in the photo?")
+    for reply in table["reply"]:
+        assert "I was given 1 file: menu.pdf, a PDF of 1 page." in reply and "PNG 768×768 px" in reply
+    assert out.stdout.count("downscaled from 3000×3000 to 768×768 px") == 1  # said once, not per row
+    with pytest.raises(UsageError, match="not yet through the Batch API"):
+        run(shell, "chat", "--each dishes --image photo --batch", "Is {{row}} in the photo?")
