@@ -101,12 +101,24 @@ class ChatMemory:
         for turn, exchange in enumerate(self.exchanges, 1):
             for message in exchange.messages:
                 content = message.get("content")
+                if isinstance(content, list):  # a prompt with images: its text, and how many images
+                    content = _parts_summary(content)
                 if message.get("tool_calls"):
                     content = "; ".join(f"{c['function']['name']}({c['function']['arguments']})" for c in message["tool_calls"])
                 rows.append({"turn": turn, "role": message["role"], "content": content,
                              "model": exchange.model if message["role"] == "assistant" else None, "at": exchange.at,
                              "interrupted": exchange.interrupted and message is exchange.messages[-1]})
         return rows
+
+
+def _parts_summary(parts: list) -> str:
+    """A content of parts in one line: its first text (the prompt), then what came with it
+    (`[2 images, 1 file, 1 text]`: a text file goes as a text part)."""
+    kinds = [p.get("type") if isinstance(p, dict) else None for p in parts]
+    prompt = parts[0].get("text", "") if kinds[:1] == ["text"] else ""
+    counts = {"image": kinds.count("image_url"), "file": kinds.count("file"), "text": kinds[1:].count("text")}
+    extra = ", ".join(f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in counts.items() if n)
+    return prompt + (f" [{extra}]" if extra else "")
 
 
 def stream_reply(client: Client, params: dict, on_text: OnText) -> Reply:
@@ -199,7 +211,9 @@ def run_chat(client: Client, params: dict, functions: dict[str, Callable[..., An
     return reply, added
 
 
-def new_exchange(call: Call, prompt: str, added: list[dict], reply: Reply, started: float) -> Exchange:
+def new_exchange(call: Call, prompt: Any, added: list[dict], reply: Reply, started: float) -> Exchange:
+    """The exchange of one call; `prompt` is the user message's content as sent (text, or text and
+    image parts), so a later question in the conversation sends it again."""
     return Exchange(call=call, messages=[{"role": "user", "content": prompt}] + added, model=reply.model,
                     at=datetime.now(timezone.utc), seconds=time.monotonic() - started, usage=reply.usage,
                     interrupted=not reply.complete)

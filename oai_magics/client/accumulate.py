@@ -65,6 +65,7 @@ class Choice:
 
     index: int
     finish_reason: str | None = None
+    refused: bool = False  # the text is the model's refusal (the message's `refusal`), not an answer
     _text: _Parts = field(default_factory=_Parts, repr=False)
     _calls: dict[int, dict] = field(default_factory=dict, repr=False)
 
@@ -141,6 +142,11 @@ class Reply:
         return self.choices[0].finish_reason if self.choices else None
 
     @property
+    def refused(self) -> bool:
+        """Whether the (first) choice is a refusal rather than an answer."""
+        return bool(self.choices) and self.choices[0].refused
+
+    @property
     def complete(self) -> bool:
         return not self.interrupted and self.error is None
 
@@ -181,6 +187,7 @@ class ChunkAccumulator:
             choice = reply.choice(part.get("index", 0))
             delta = part.get("delta") or {}
             piece = _choice_text(part, delta)
+            choice.refused = choice.refused or bool(delta.get("refusal"))
             if piece:
                 choice.add_text(piece)
                 pieces.append((choice.index, piece))
@@ -264,6 +271,7 @@ def _whole_reply(answer: dict, choices: list) -> Reply:
         choice = reply.choice(part.get("index", 0))
         message = part.get("message") or {}
         choice.add_text(_choice_text(part, message))
+        choice.refused = bool(message.get("refusal"))
         calls = message.get("tool_calls") or []
         if not isinstance(calls, list) or not all(isinstance(call, dict) for call in calls):
             raise TypeError("tool_calls that are not a list of objects")

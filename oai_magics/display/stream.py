@@ -8,9 +8,9 @@ it arrives. An answer with several choices (`n > 1`) shows each apart, headed "c
 ends in a terminal (streamed choices arrive interleaved, and a terminal cannot write into earlier
 lines).
 
-A JSON reply (`json=True`) is shown indented once it is whole: as a fenced `json` block in a
-notebook, printed whole at the end in a terminal. A choice the server cut at the token limit
-(finish reason `length`) gets a note under it saying so.
+A JSON reply (`json=True`) is shown indented as a fenced `json` block in a notebook, laid out as it
+arrives (`partial_json`); a terminal gets it printed whole at the end. A choice the server cut at the
+token limit (finish reason `length`) gets a note under it saying so.
 
 What a notebook receives is a plain mime bundle, the Markdown source under `text/markdown` and the
 same text under `text/plain` (for frontends that show no Markdown): published as it is, it skips
@@ -92,8 +92,14 @@ class StreamView:
             return
         now = monotonic()
         if now >= self._next or not self.interval:
-            self._render(settled(self.text))
+            self._render(self._fenced_json() if self.json else settled(self.text))
             self._next = now + max(self.interval, len(self.parts[0]) / RENDER_RATE)
+
+    def _fenced_json(self) -> str:
+        """A JSON reply so far, indented as it will be when whole (`partial_json`)."""
+        from .partial_json import indent_partial
+
+        return f"```json\n{indent_partial(self.text)}\n```"
 
     def finish(self, note: str = "") -> None:
         """The final render: the whole text (and a note such as 'interrupted').

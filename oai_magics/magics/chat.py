@@ -36,6 +36,17 @@ class ChatMagics(SessionMagics):
               help="any other API parameter (JSON values), repeatable; with n=2 or more each choice is shown "
                    "apart, -o and _ get the list of texts, and memory keeps the first choice")
     @argument("--json", action="store_true", help="JSON mode: the reply is a JSON object")
+    @argument("--schema", metavar="S", help="answer in this shape, as a strict JSON Schema: a Pydantic model class, "
+              "a JSON Schema dict (variables), or a spec such as \"name: str, score: int, tags: list[str], note: str | None\"; "
+              "_ and -o get the parsed value (an instance of the class, else a dict)")
+    @argument("--image", action="append", metavar="X", help="an image for the model to see, repeatable: a path, an "
+              "http(s) URL, or a variable holding bytes, a PIL image, a matplotlib Figure or Axes, or an %%image "
+              "result; 'plt' for the current figure. Larger images are downscaled to what the API reads. With --each, "
+              "every row's prompt carries it")
+    @argument("--file", action="append", metavar="PATH", help="a file for the model to read, repeatable: a PDF "
+              "(sent as a file part), or a text file (sent as its text)")
+    @argument("--detail", choices=("low", "high", "auto"), help="with --image: how closely the model looks "
+              "(low reads 512 x 512 px; default: the server's, auto)")
     @argument("-c", "--conversation", default="default", help="the conversation to continue (default: 'default')")
     @argument("--new", action="store_true", help="start the conversation afresh")
     @argument("--no-memory", action="store_true",
@@ -45,13 +56,16 @@ class ChatMagics(SessionMagics):
     @argument("--no-interpolate", action="store_true", help="send {{name}} placeholders as they are")
     @argument("--each", metavar="VAR", help="send the cell once per row of this DataFrame, Series or list "
               "({{row.column}} in the cell); gives a DataFrame of the rows and their replies")
-    @argument("--column", help="with --each: the column the replies go in (default: reply)")
+    @argument("--column", help="with --each over a DataFrame: the input column, which {{row}} stands for "
+              "(as in %%embed --column); {{row.other}} still gives any column")
+    @argument("--into", metavar="NAME", help="with --each: the column the replies go in (default: reply)")
     @argument("--workers", type=WORKERS, default=4, help="with --each: requests in flight at once (1 to 48; default 4)")
     @argument("--batch", action="store_true", help="with --each: send the rows through the Batch API; "
               "gives a job handle at once (collect it with --collect)")
     @argument("--collect", metavar="JOB", help="the frame of a --each --batch job (--wait blocks until it ends)")
     @argument("--wait", action="store_true", help="with --collect: wait for the job to end")
-    @argument("-o", "--output", type=a_name, metavar="NAME", help="also store the reply text in this variable")
+    @argument("-o", "--output", type=a_name, metavar="NAME",
+              help="also store the reply in this variable (its text; with --schema the parsed value)")
     @argument("prompt", nargs="*", help="the prompt (line form); in %%chat the cell is the prompt")
     @no_var_expand
     @line_cell_magic
@@ -66,16 +80,23 @@ class ChatMagics(SessionMagics):
             return collect_each(self, args.collect, wait=args.wait, output=args.output)
         if args.batch and not args.each:
             raise UsageError("--batch goes with --each VAR: one request per row, through the Batch API")
+        if args.json and args.schema:
+            raise UsageError("--json and --schema both set the answer's format: give one")
+        if (args.image or args.file) and args.batch:
+            raise UsageError("--image and --file go with %%chat, %chat and --each, not yet through the Batch API (--batch)")
+        if args.detail and not args.image:
+            raise UsageError("--detail goes with --image")
         if args.each:
             from .chat_each import chat_each
 
             return chat_each(self, args, prompt)
         if not args.no_interpolate:
-            prompt = interpolate(prompt, self.shell.user_ns)
+            prompt = interpolate(prompt, self.shell.user_ns, self.session.settings.table_rows)
         if not prompt.strip():
             raise UsageError("Nothing to send: write the prompt after %chat, or in the cell below %%chat.")
         functions = self._functions(args.tools)
-        params = self._params(args, functions)
+        schema = self._schema(args)
+        params = self._params(args, functions, schema)
         if args.no_memory:  # the remembered conversation is neither read nor changed
             conversation, call = None, None
             history = [{"role": "system", "content": args.system}] if args.system else []
@@ -83,11 +104,43 @@ class ChatMagics(SessionMagics):
             conversation = self.session.conversation(args.conversation, new=args.new, system=args.system)
             call = self._calls.next(self.shell)
             history = conversation.context(call)
-        params["messages"] = history + [{"role": "user", "content": prompt}]
-        reply = self._ask(params, functions, not args.no_stream, conversation, call, prompt)
-        publish(self.shell, reply.output(params.get("n")), args.output)
+        from .context import user_content
 
-    def _params(self, args: Any, functions: dict) -> dict:
+        parts, notes = self._parts(args)
+        content = user_content(prompt, parts)
+        params["messages"] = history + [{"role": "user", "content": content}]
+        reply = self._ask(params, functions, not args.no_stream, conversation, call, content)
+        for note in notes:  # under the reply: what was sent differs from what was given
+            print(note)
+        if schema is None:
+            publish(self.shell, reply.output(params.get("n")), args.output)
+            return
+        from .schema import SchemaMismatch, typed_output
+
+        try:
+            publish(self.shell, typed_output(schema, reply, params.get("n")), args.output)
+        except SchemaMismatch as exc:  # nothing is lost: the text the model sent is the result
+            publish(self.shell, reply.output(params.get("n")), args.output)
+            raise UsageError(f"{exc}; its raw text is in _{f' and {args.output}' if args.output else ''}") from None
+
+    def _parts(self, args: Any) -> tuple[list[dict], list[str]]:
+        """The content parts of --file and --image, in that order, and the notes to show under the reply."""
+        if not (args.image or args.file):
+            return [], []
+        from .context import file_parts, image_parts
+
+        images = image_parts(args.image, args.detail, self.shell.user_ns)
+        return file_parts(args.file) + [image.part for image in images], [image.note for image in images if image.note]
+
+    def _schema(self, args: Any) -> Any:
+        """The `Schema` of --schema, or None."""
+        if args.schema is None:
+            return None
+        from .schema import read_schema
+
+        return read_schema(args.schema, self.shell.user_ns)
+
+    def _params(self, args: Any, functions: dict, schema: Any = None) -> dict:
         """Only what the user set is sent, besides the model and the messages."""
         params = {"model": self.session.model("chat", args.model), **parse_params(args.param, reserved=("messages", "stream", "stream_options"))}
         if args.temperature is not None:
@@ -98,6 +151,8 @@ class ChatMagics(SessionMagics):
             params["reasoning_effort"] = args.reasoning
         if args.json:
             params["response_format"] = {"type": "json_object"}
+        if schema is not None:
+            params["response_format"] = schema.response_format()
         if functions:
             from ..tools import chat_tool
 
@@ -116,7 +171,7 @@ class ChatMagics(SessionMagics):
             functions[name] = function
         return functions
 
-    def _ask(self, params: dict, functions: dict, stream: bool, conversation: Any, call: Any, prompt: str) -> Any:
+    def _ask(self, params: dict, functions: dict, stream: bool, conversation: Any, call: Any, prompt: Any) -> Any:
         """Send, show each choice as it arrives, remember the exchange (unless there is no call)."""
         from ..chat_memory import new_exchange, run_chat
         from ..display.stream import ChoiceViews

@@ -1,25 +1,28 @@
 """%%chat --each VAR: the cell is a prompt template (`{{row.column}}`) sent once per row of a
 DataFrame, Series or list, paced and concurrent; the answer is a DataFrame of the rows and their
-replies (and the reply's JSON fields with --json), each failure marked on its row. Given that
-frame back (`%%chat --each answers`), only the rows marked failed are sent again. With --batch the
-rows go through the Batch API instead: a job handle at once, and `%chat --collect JOB` later gives
-the same frame."""
+replies (in `--into NAME`, default `reply`), and the reply's JSON fields with --json, or one typed
+column per field with --schema; each failure is marked on its row. Given that frame back
+(`%%chat --each answers`), only the rows marked failed are sent again, with the prompts of the first
+run (`each_frame`). With --batch the rows go through the Batch API instead: a job handle at once,
+and `%chat --collect JOB` later gives the same frame."""
 
 from __future__ import annotations
 
 import json
 from collections import ChainMap
+from dataclasses import asdict
 from typing import Any, Mapping, Sequence
 
 from IPython.core.error import UsageError
 
 from .common import key_advice, key_refused, read_variable
+from .context import user_content
+from .each_frame import ERROR, Layout, mark, read_rows, row_for, typed_fields
 from .prompts import interpolate
 from .reasoning import with_limit_fallback
+from .schema import Refusal, Schema, SchemaMismatch
 
 __all__ = ["chat_each", "collect_each"]
-
-ERROR = "error"
 
 
 def chat_each(magics: Any, args: Any, template: str) -> Any:
@@ -28,22 +31,28 @@ def chat_each(magics: Any, args: Any, template: str) -> Any:
 
     if not template.strip():
         raise UsageError("--each needs a prompt template in the cell, such as: Summarise {{row.text}}")
-    frame = _as_frame(read_variable(magics.shell, args.each), args.each)
-    column = args.column or "reply"
-    prompts = _prompts(magics, args, frame, column, template)
-    params = magics._params(args, {})
+    frame, layout = read_rows(read_variable(magics.shell, args.each), args.each, args.into, args.column)
+    schema = magics._schema(args)
+    if schema is not None:
+        _check_fields(schema, layout, args.each)
+    prompts = _prompts(magics, args, frame, layout, template)
+    params = magics._params(args, {}, schema)
     system = [{"role": "system", "content": args.system}] if args.system else []
     if args.batch:
-        return _submit(magics, args, frame, column, prompts, params, system)
+        return _submit(magics, args, frame, layout, schema, prompts, params, system)
+    parts, notes = magics._parts(args)  # the same files and images beside every row's prompt
+    for note in notes:
+        print(note)
 
     def send(client: Any, prompt: str, headers: Mapping[str, str]) -> str:
-        body = {**params, "messages": system + [{"role": "user", "content": prompt}]}
+        body = {**params, "messages": system + [{"role": "user", "content": user_content(prompt, parts)}]}
         answer = with_limit_fallback(magics.session, body, lambda sent: client.chat.completions.create(
             **sent, extra_headers=headers))
-        return ((answer.get("choices") or [{}])[0].get("message") or {}).get("content") or ""
+        message = (answer.get("choices") or [{}])[0].get("message") or {}
+        return message.get("content") or (Refusal(message["refusal"]) if message.get("refusal") else "")
 
     results = run_rows(magics.session.client, prompts, send, workers=args.workers)
-    return _answers(magics, frame, column, args.json, prompts, results, args.output)
+    return _answers(magics, frame, layout, args.json, schema, prompts, results, args.output)
 
 
 def collect_each(magics: Any, job_id: str, *, wait: bool = False, resend: bool = False, output: str | None = None) -> Any:
@@ -67,7 +76,20 @@ def collect_each(magics: Any, job_id: str, *, wait: bool = False, resend: bool =
             if failed and resend:
                 return resend_chat(client, store, job, failed)
     frame = decode_frame(job.extra["frame"])
-    return _answers(magics, frame, job.extra["column"], job.extra["json"], job.texts, results, output)
+    layout, schema = _stored_shape(job.extra, frame)
+    return _answers(magics, frame, layout, job.extra["json"], schema, job.texts, results, output)
+
+
+def _stored_shape(extra: dict, frame: Any) -> tuple[Layout, Schema | None]:
+    """The layout and schema a job was sent with (a job from before layouts: its reply column)."""
+    if "layout" in extra:
+        layout = Layout(**extra["layout"])
+    else:
+        into = extra["column"]
+        inputs = [str(c) for c in frame.columns if c not in (into, ERROR)]
+        layout = Layout(inputs, items=inputs == ["input"], into=into)
+    schema = Schema(extra["schema"]["name"], extra["schema"]["json"]) if extra.get("schema") else None
+    return layout, schema
 
 
 def _job_store(magics: Any) -> Any:
@@ -78,26 +100,39 @@ def _job_store(magics: Any) -> Any:
     return open_store(store_file(magics.session))
 
 
-def _prompts(magics: Any, args: Any, frame: Any, column: str, template: str) -> list[str | None]:
-    """The prompt of each row; None for a row a previous run answered (it has a reply and no error)."""
-    done = frame[column].notna() & frame[ERROR].isna() if {column, ERROR} <= set(frame.columns) else None
+def _check_fields(schema: Schema, layout: Layout, name: str) -> None:
+    """A schema field may not take the place of a column of the user's (nor of the reply's or error's)."""
+    for field in schema.fields():
+        if field in layout.inputs or field in (layout.into, ERROR):
+            raise UsageError(f"--schema: the field {field!r} would write over the column {field!r} of {name}; "
+                             "rename the field" + (" or use --into NAME" if field == layout.into else ""))
+
+
+def _prompts(magics: Any, args: Any, frame: Any, layout: Layout, template: str) -> list[str | None]:
+    """The prompt of each row, made from its input columns only (so a re-run sends what the first run
+    did); None for a row a previous run answered (it has a reply and no error)."""
+    done = None
+    if {layout.into, ERROR} <= set(frame.columns) and layout.into not in layout.inputs:
+        done = (frame[layout.into].notna() & frame[ERROR].isna()).tolist()
     prompts: list[str | None] = []
-    for position, (_, row) in enumerate(frame.iterrows()):
-        if done is not None and done.iloc[position]:
+    for position in range(len(frame)):
+        if done is not None and done[position]:
             prompts.append(None)
             continue
-        value = row.iloc[0] if list(frame.columns) == ["input"] else row
+        row = row_for(frame, position, layout, args.column)
         prompts.append(template if args.no_interpolate else
-                       interpolate(template, ChainMap({"row": value}, magics.shell.user_ns)))  # type: ignore[arg-type]
+                       interpolate(template, ChainMap({"row": row}, magics.shell.user_ns),  # type: ignore[arg-type]
+                                   magics.session.settings.table_rows))
     return prompts
 
 
-def _submit(magics: Any, args: Any, frame: Any, column: str, prompts: list[str | None], params: dict,
-            system: list[dict]) -> Any:
+def _submit(magics: Any, args: Any, frame: Any, layout: Layout, schema: Schema | None, prompts: list[str | None],
+            params: dict, system: list[dict]) -> Any:
     from ..jobs.chat_batches import submit_chat
     from ..jobs.job_frames import encode_frame
 
-    extra = {"frame": encode_frame(frame), "column": column, "json": bool(args.json)}
+    extra = {"frame": encode_frame(frame), "layout": asdict(layout), "json": bool(args.json),
+             "schema": {"name": schema.name, "json": schema.json} if schema is not None else None}
     with _job_store(magics) as store:
         job = submit_chat(magics.session.client, store, prompts, params, system, extra=extra)
     print(f"{sum(p is not None for p in prompts)} row(s) sent as job {job.id}; collect with %chat --collect {job.id}")
@@ -106,54 +141,92 @@ def _submit(magics: Any, args: Any, frame: Any, column: str, prompts: list[str |
     return job
 
 
-def _answers(magics: Any, frame: Any, column: str, as_json: bool, prompts: Sequence[str | None], results: list,
-             output: str | None) -> Any:
-    """The rows with their replies and errors (rows not sent keep theirs); failures reported in one line."""
-    out = frame.copy()
-    replies = [r.value for r in results]
+def _answers(magics: Any, frame: Any, layout: Layout, as_json: bool, schema: Schema | None,
+             prompts: Sequence[str | None], results: list, output: str | None) -> Any:
+    """The rows with their replies, errors and fields (rows not sent keep theirs); failures in one line."""
+    sent = [prompt is not None for prompt in prompts]
+    replies = [str(r.value) if r.value is not None else None for r in results]
     errors = [r.error for r in results]
-    if column in out.columns:
-        replies = [out[column].iloc[i] if prompts[i] is None else replies[i] for i in range(len(out))]
-    out[column] = replies
-    out[ERROR] = errors
-    if as_json:
-        out = _with_json_fields(out, column)
-    marked = out[ERROR].notna()
-    failed = [str(label) for label in out.index[marked]]
-    if failed:
-        first = out.loc[marked, ERROR].iloc[0]
-        next_step = (f"the server refused the key: {key_advice(magics.session)}" if any(map(key_refused, results))
-                     else "give this frame back to %%chat --each to send only those rows")
-        print(f"{len(failed)} of {len(out)} rows failed (rows {', '.join(failed[:8])}{' ...' if len(failed) > 8 else ''}): "
-              f"{first}; {next_step}")
+    values: list[dict | None] = [None] * len(results)
+    if as_json or schema is not None:
+        for row in range(len(results)):
+            if sent[row] and errors[row] is None:
+                values[row], errors[row] = _fields(results[row].value, schema)
+    out = frame[layout.inputs].copy()
+    out[layout.into] = _merged(frame, layout.into, replies, sent)
+    out[ERROR] = _merged(frame, ERROR, errors, sent)
+    fields = None
+    if schema is not None:
+        fields = typed_fields(_records(frame, layout, values, sent), schema.fields(), frame.index)
+    elif as_json:
+        fields = _json_fields(_records(frame, layout, values, sent), frame.index, layout)
+    if fields is not None:
+        layout.fields = [str(c) for c in fields.columns]
+        out = out.join(fields)
+    _report(magics, out, results)
+    out = mark(out, layout)
     if output:
         magics.shell.user_ns[output] = out
     return out
 
 
-def _as_frame(value: Any, name: str) -> Any:
-    import pandas as pd
-
-    if isinstance(value, pd.DataFrame):
-        return value
-    if isinstance(value, pd.Series):
-        return value.to_frame("input")
-    if isinstance(value, (list, tuple)):
-        return pd.DataFrame({"input": list(value)})
-    raise UsageError(f"--each {name}: give a DataFrame, a Series or a list, not a {type(value).__name__}")
+def _merged(frame: Any, column: str, new: list, sent: list[bool]) -> list:
+    """A written column: the new value on a row sent now, the frame's old one on a row kept."""
+    old = frame[column].tolist() if column in frame.columns else [None] * len(new)
+    return [new[row] if sent[row] else old[row] for row in range(len(new))]
 
 
-def _with_json_fields(frame: Any, column: str) -> Any:
-    """The reply's JSON object fields as columns beside it (rows whose reply is not JSON get none)."""
-    import pandas as pd
-
-    def fields(text: Any) -> dict:
+def _fields(value: Any, schema: Schema | None) -> tuple[dict | None, str | None]:
+    """(the reply's fields, None), or (None, why the reply has none) with --schema."""
+    if schema is None:
         try:
-            parsed = json.loads(text) if isinstance(text, str) else None
+            parsed = json.loads(value) if isinstance(value, str) else None
         except ValueError:
-            return {}
-        return parsed if isinstance(parsed, dict) else {}
+            return None, None
+        return (parsed if isinstance(parsed, dict) else None), None
+    if isinstance(value, Refusal):
+        return None, f"the model refused: {value[:200]}"
+    try:
+        parsed = schema.parse(value)
+    except SchemaMismatch as exc:
+        return None, str(exc)
+    return (parsed.model_dump() if hasattr(parsed, "model_dump") else parsed), None
 
-    parsed = pd.DataFrame([fields(t) for t in frame[column]], index=frame.index)
-    parsed = parsed[[c for c in parsed.columns if c not in frame.columns]]
-    return pd.concat([frame, parsed], axis=1)
+
+def _json_fields(records: list[dict], index: Any, layout: Layout) -> Any:
+    """The JSON object fields of the replies as columns (none that would take a column of the user's)."""
+    import pandas as pd
+
+    parsed = pd.DataFrame(records, index=index)
+    return parsed[[c for c in parsed.columns if c not in (*layout.inputs, layout.into, ERROR)]]
+
+
+def _records(frame: Any, layout: Layout, values: list[dict | None], sent: list[bool]) -> list[dict]:
+    """Each row's fields: the reply's on a row sent now, the earlier run's (its field columns) on a row kept."""
+    earlier = [c for c in layout.fields if c in frame.columns]
+
+    def kept(row: int) -> dict:
+        pairs = ((c, frame[c].iloc[row]) for c in earlier)
+        return {c: v for c, v in pairs if not _missing(v)}
+
+    return [(values[row] or {}) if sent[row] else kept(row) for row in range(len(sent))]
+
+
+def _missing(value: Any) -> bool:
+    """None, NaN or pandas' NA (a list or dict is a value, however it compares)."""
+    import pandas as pd
+
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
+
+
+def _report(magics: Any, out: Any, results: list) -> None:
+    """One line naming the failed rows, the first error, and what to do next."""
+    marked = out[ERROR].notna()
+    failed = [str(label) for label in out.index[marked]]
+    if not failed:
+        return
+    first = out.loc[marked, ERROR].iloc[0]
+    next_step = (f"the server refused the key: {key_advice(magics.session)}" if any(map(key_refused, results))
+                 else "give this frame back to %%chat --each to send only those rows")
+    print(f"{len(failed)} of {len(out)} rows failed (rows {', '.join(failed[:8])}{' ...' if len(failed) > 8 else ''}): "
+          f"{first}; {next_step}")

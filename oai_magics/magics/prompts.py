@@ -2,7 +2,8 @@
 
     {{city}}  {{user.name}}  {{rows[0]}}  {{ data["river"] }}
 
-Only prose is filled in: fenced code blocks (``` or ~~~) and inline `code` are sent as written,
+A DataFrame or Series becomes a Markdown table (its first `table_rows` rows, then one line saying
+how many were left out), not its repr. Only prose is filled in: fenced code blocks (``` or ~~~) and inline `code` are sent as written,
 so f-strings, Jinja and JSON inside code keep their braces. A placeholder whose name is not a
 notebook variable (a Jinja template's `{{ user.name }}`, say) is left as it is, and one line on
 stderr says so; a placeholder that names a variable but cannot be followed (a missing attribute
@@ -30,14 +31,27 @@ _FENCE = re.compile(r"^[ ]{0,3}(?P<fence>`{3,}|~{3,}).*?(?:^[ ]{0,3}(?P=fence)[`
 _INLINE = re.compile(r"(?<!`)(?P<ticks>`+)(?!`).+?(?<!`)(?P=ticks)(?!`)", re.S)
 
 
-def interpolate(text: str, namespace: dict) -> str:
+TABLE_ROWS = 50  # the default of `%config OAIMagics.table_rows`
+
+
+def interpolate(text: str, namespace: dict, table_rows: int = TABLE_ROWS) -> str:
     """The text with the placeholders in its prose replaced by the variables' values."""
     pieces, done = [], 0
     for start, end in _code_spans(text):
-        pieces += [_fill(text[done:start], namespace), text[start:end]]
+        pieces += [_fill(text[done:start], namespace, table_rows), text[start:end]]
         done = end
-    pieces.append(_fill(text[done:], namespace))
+    pieces.append(_fill(text[done:], namespace, table_rows))
     return "".join(pieces)
+
+
+def as_prompt_text(value: Any, table_rows: int = TABLE_ROWS) -> str:
+    """What a value reads as in a prompt: a DataFrame or Series as a Markdown table of at most
+    `table_rows` rows (and a line counting the rest), anything else as `str()` gives it."""
+    if not (type(value).__module__.partition(".")[0] == "pandas" and callable(getattr(value, "to_markdown", None))):
+        return str(value)  # pandas is never imported here: a notebook that has a frame has imported it
+    table = value.head(table_rows).to_markdown()
+    left = len(value) - min(len(value), table_rows)
+    return table + (f"\n\n({left} more row{'s' if left != 1 else ''} not shown, of {len(value)})" if left else "")
 
 
 def _code_spans(text: str) -> list[tuple[int, int]]:
@@ -52,7 +66,7 @@ def _code_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _fill(prose: str, namespace: dict) -> str:
+def _fill(prose: str, namespace: dict, table_rows: int) -> str:
     def value(match: re.Match) -> str:
         name, path = match.group(1), match.group(2)
         if name not in namespace:
@@ -63,7 +77,7 @@ def _fill(prose: str, namespace: dict) -> str:
             current = namespace[name]
             for step in _STEP.findall(path):
                 current = getattr(current, step[1:]) if step.startswith(".") else current[_index(step[1:-1])]
-            return str(current)
+            return as_prompt_text(current, table_rows)
         # A missing key, but also any error the notebook's own object raises (a property, a __str__):
         # either way the prompt would go out with a hole in it, so it is one line, not a traceback.
         except Exception as exc:

@@ -16,6 +16,9 @@ from .finetunes import fine_tuned_models
 from .reasoning import check_token_limit, effort_of, reasoning_tokens
 from .state import state
 from .store import new_id, now
+from .structured import check_response_format, structured_reply
+from .documents import check_files, seen_files
+from .vision import check_images, seen_images
 from .web import json_body, optional, reject_unknown, require, sse, sse_response
 
 ROLES = ("system", "developer", "user", "assistant", "tool", "function")
@@ -127,9 +130,9 @@ def chat_reply(body: dict, messages: list[dict], variant: int) -> tuple[str | No
     if response_format.get("type") == "json_object":
         return textgen.json_reply(prompt), None
     if response_format.get("type") == "json_schema":
-        schema = (response_format.get("json_schema") or {}).get("schema") or {}
-        return json.dumps(textgen.arguments_for(schema, prompt)), None
-    return textgen.reply_text(prompt, variant), None
+        return structured_reply(response_format, prompt), None
+    seen = "".join(f"\n\n{line}" for line in (seen_files(messages), seen_images(messages)) if line)
+    return textgen.reply_text(prompt, variant) + seen, None
 
 
 def requested_failure(messages: list[dict]) -> dict | None:
@@ -174,6 +177,9 @@ def validate_messages(body: dict) -> list[dict]:
             raise invalid(f"Invalid value for 'messages[{index}].role': expected one of {', '.join(ROLES)}.",
                           param=f"messages[{index}].role", code="invalid_value")
     check_tool_answers(messages)
+    check_response_format(body.get("response_format"))
+    check_images(messages)
+    check_files(messages)
     if body.get("response_format", {}).get("type") == "json_object":
         if not any("json" in message_text(m.get("content")).lower() for m in messages):
             raise invalid("'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.",

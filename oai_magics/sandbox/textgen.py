@@ -15,6 +15,7 @@ from typing import Any
 __all__ = ["reply_text", "tokens", "count_tokens", "apply_stop", "arguments_for", "json_reply", "edit_text"]
 
 _WORDS = re.compile(r"[A-Za-z][A-Za-z'-]{3,}")
+_NUMBER = re.compile(r"(?<![\w.])\d{1,15}(?![\w.])")  # a whole number standing alone ("34", not "3.5" or "v2")
 _TOKENS = re.compile(r"\s*\S+|\s+$")
 
 OPENINGS = [
@@ -109,13 +110,14 @@ def json_reply(prompt: str) -> str:
                        "keywords": keywords(prompt), "echo": prompt[:200]})
 
 
-def arguments_for(schema: Any, prompt: str, name: str = "value") -> Any:
-    """A value that satisfies a JSON schema, drawing strings from the prompt."""
+def arguments_for(schema: Any, prompt: str, name: str = "value", numbers: bool = False) -> Any:
+    """A value that satisfies a JSON schema, drawing strings from the prompt (and with `numbers`, as a
+    Structured Outputs answer does, integers too: the first one the prompt has within the bounds)."""
     if not isinstance(schema, dict):
         return prompt[:40] or "sandbox"
     for combinator in ("anyOf", "oneOf", "allOf"):
         if schema.get(combinator):
-            return arguments_for(schema[combinator][0], prompt, name)
+            return arguments_for(schema[combinator][0], prompt, name, numbers)
     if "const" in schema:
         return schema["const"]
     if "default" in schema:
@@ -127,18 +129,31 @@ def arguments_for(schema: Any, prompt: str, name: str = "value") -> Any:
         kind = next((k for k in kind if k != "null"), "string")
     if kind == "object":
         props = schema.get("properties", {})
-        return {key: arguments_for(sub, prompt, key) for key, sub in props.items()}
+        return {key: arguments_for(sub, prompt, key, numbers) for key, sub in props.items()}
     if kind == "array":
-        return [arguments_for(schema.get("items", {}), prompt, name)] * max(1, schema.get("minItems", 1))
+        return [arguments_for(schema.get("items", {}), prompt, name, numbers)] * max(1, schema.get("minItems", 1))
+    if kind == "integer" and numbers and _number_in(prompt, schema) is not None:
+        return _number_in(prompt, schema)
     if kind == "integer":
         return int(max(schema.get("minimum", 1), 1) if "maximum" not in schema else schema.get("minimum", 0))
     if kind == "number":
         return float(schema.get("minimum", 1.0))
     if kind == "boolean":
         return True
+    if kind == "null":
+        return None
     # A string property ("city", "name") gets a proper noun of the prompt if it has one.
     found = proper_nouns(prompt) or keywords(prompt, limit=5)
     return found[digest(name) % len(found)] if found else "sandbox"
+
+
+def _number_in(prompt: str, schema: dict) -> int | None:
+    """The first whole number written in the prompt that the schema's bounds allow, or None."""
+    for match in _NUMBER.finditer(prompt):
+        value = int(match.group(0))
+        if schema.get("minimum", value) <= value <= schema.get("maximum", value):
+            return value
+    return None
 
 
 def proper_nouns(text: str) -> list[str]:

@@ -177,3 +177,15 @@ def test_plain_choices_are_printed_whole_one_after_another() -> None:
         views.finish("interrupted: partial reply kept")
     assert out.stdout == ("--- choice 1 ---\nHel\ninterrupted: partial reply kept\n"
                           "--- choice 2 ---\nBonjour\ninterrupted: partial reply kept\n")
+
+
+def test_a_streamed_json_reply_shows_indented_in_a_fence_as_it_arrives() -> None:
+    with capture_output() as out:
+        view = StreamView(interval=0, rich=True, json=True)
+        for piece in ['{"name": "Lis', 'bon", "tags": ["a"', ', "b"]}']:
+            view.add(piece)
+        view.finish()
+    shown = [o.data["text/markdown"] for o in out.outputs]
+    assert shown[0] == '```json\n{\n  "name": "Lis\n```'
+    assert shown[1] == '```json\n{\n  "name": "Lisbon",\n  "tags": [\n    "a"\n```'
+    assert shown[-1] == '```json\n{\n  "name": "Lisbon",\n  "tags": [\n    "a",\n    "b"\n  ]\n}\n```'

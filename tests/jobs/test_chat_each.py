@@ -16,14 +16,14 @@ def test_200_rows_with_some_failing_mark_them_and_a_rerun_sends_only_those(shell
     shell.user_ns["reviews"] = pd.DataFrame({"text": [f"review {i}: the coffee was {'good' if i % 3 else 'cold'}"
                                                       for i in range(200)]}, index=[f"r{i}" for i in range(200)])
     faults(path="/v1/chat/completions", status=400, count=5, message="Injected bad row.")
-    answers, out = run(shell, "chat", "--each reviews --column verdict -o answers", "Is this review happy? {{row.text}}")
+    answers, out = run(shell, "chat", "--each reviews --into verdict -o answers", "Is this review happy? {{row.text}}")
     assert list(answers.columns) == ["text", "verdict", "error"] and list(answers.index) == list(shell.user_ns["reviews"].index)
     failed = answers[answers["error"].notna()]
     assert len(failed) == 5 and failed["verdict"].isna().all() and failed["error"].str.contains("Injected bad row").all()
     assert "5 of 200 rows failed" in out.stdout
     assert answers.loc[answers["error"].isna(), "verdict"].str.len().gt(0).all()
     sent = traffic.seen("/v1/chat/completions")
-    again, _ = run(shell, "chat", "--each answers --column verdict", "Is this review happy? {{row.text}}")
+    again, _ = run(shell, "chat", "--each answers --into verdict", "Is this review happy? {{row.text}}")
     assert traffic.seen("/v1/chat/completions") == sent + 5  # only the failed rows went out
     assert again["error"].isna().all() and again["verdict"].str.len().gt(0).all()
     kept = answers["error"].isna()

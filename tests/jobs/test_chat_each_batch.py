@@ -29,9 +29,9 @@ def reviews(count: int) -> pd.DataFrame:
 
 def test_batched_rows_give_the_direct_frame_and_failed_rows_are_sent_again_alone(shell: Any, faults: Any) -> None:
     shell.user_ns["reviews"] = reviews(200)
-    direct, _ = run(shell, "chat", "--each reviews --column verdict", TEMPLATE)
+    direct, _ = run(shell, "chat", "--each reviews --into verdict", TEMPLATE)
     faults(path="/v1/chat/completions", status=400, count=5, message="Injected bad row.")  # the first 5 lines fail
-    job, out = run(shell, "chat", "--each reviews --column verdict --batch", TEMPLATE)
+    job, out = run(shell, "chat", "--each reviews --into verdict --batch", TEMPLATE)
     assert job.id.startswith("job-") and job.kind == "chat" and f"%chat --collect {job.id}" in out.stdout
     answers, out = run(shell, "chat", f"--collect {job.id} --wait -o answers")
     assert list(answers.columns) == ["text", "verdict", "error"] and list(answers.index) == list(direct.index)
@@ -40,7 +40,7 @@ def test_batched_rows_give_the_direct_frame_and_failed_rows_are_sent_again_alone
     assert answers.loc[failed, "error"].str.contains("Injected bad row").all() and answers.loc[failed, "verdict"].isna().all()
     pd.testing.assert_series_equal(answers.loc[~failed, "verdict"], direct.loc[~failed, "verdict"])
 
-    again, _ = run(shell, "chat", "--each answers --column verdict --batch", TEMPLATE)
+    again, _ = run(shell, "chat", "--each answers --into verdict --batch", TEMPLATE)
     assert again.counts()["total"] == 0 and sum(p is not None for p in again.texts) == 5  # only the failed rows
     final, _ = run(shell, "chat", f"--collect {again.id} --wait")
     pd.testing.assert_frame_equal(final.drop(columns="error"), direct.drop(columns="error"))
@@ -53,6 +53,16 @@ def test_json_fields_come_through_the_batch_too(shell: Any) -> None:
     job, _ = run(shell, "chat", "--each names --json --batch", "Give a JSON object about {{row}}")
     batched, _ = run(shell, "chat", f"--collect {job.id} --wait")
     assert json.loads(batched["reply"].iloc[0]) and list(batched.columns) == list(direct.columns)
+    pd.testing.assert_frame_equal(batched, direct)
+
+
+def test_schema_columns_come_through_the_batch_typed_as_the_direct_path_types_them(shell: Any) -> None:
+    shell.user_ns["names"] = ["Ada", "Grace"]
+    line = "--each names --schema 'name: str, age: int, tall: bool, tags: list[str]'"
+    direct, _ = run(shell, "chat", line, "Describe {{row}}")
+    job, _ = run(shell, "chat", f"{line} --batch", "Describe {{row}}")
+    batched, _ = run(shell, "chat", f"--collect {job.id} --wait")
+    assert str(batched["age"].dtype) == "Int64" and str(batched["tall"].dtype) == "boolean"
     pd.testing.assert_frame_equal(batched, direct)
 
 

@@ -26,7 +26,8 @@ def test_load_ext_imports_nothing_heavy() -> None:
             "before = set(sys.modules); ip.run_line_magic('load_ext', 'oai_magics'); "
             "print(' '.join(sorted({m.split('.')[0] for m in set(sys.modules) - before})))")
     added = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split())
-    assert not added & {"pandas", "numpy", "matplotlib", "ipywidgets", "requests", "starlette", "uvicorn", "PIL", "tqdm"}
+    assert not added & {"pandas", "numpy", "matplotlib", "ipywidgets", "requests", "starlette", "uvicorn", "PIL", "tqdm",
+                          "pydantic", "jsonschema"}
     assert "oai_magics" in added
 
 

@@ -58,3 +58,38 @@ class _Broken:
 def test_a_variable_whose_own_code_fails_is_one_line(prompt: str, failure: str) -> None:
     with pytest.raises(UsageError, match=rf"^\{{\{{thing.*\}}\}}: {failure} \(use --no-interpolate"):
         interpolate(prompt, {"thing": _Broken()})
+
+
+def test_a_dataframe_or_series_is_a_markdown_table_not_its_repr() -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame({"city": ["Porto", "Lisbon"], "people": [232_000, 545_000]}, index=["p", "l"])
+    assert interpolate("Compare:\n{{frame}}", {"frame": frame}) == (
+        "Compare:\n|    | city   |   people |\n|:---|:-------|---------:|\n"
+        "| p  | Porto  |   232000 |\n| l  | Lisbon |   545000 |")
+    assert interpolate("{{s}}", {"s": frame["city"]}).splitlines()[0] == "|    | city   |"
+
+
+def test_a_long_table_is_cut_at_table_rows_with_one_line_counting_the_rest() -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame({"n": range(60)})
+    lines = interpolate("{{frame}}", {"frame": frame}).splitlines()
+    assert len([line for line in lines if line.startswith("|")]) == 2 + 50
+    assert lines[-1] == "(10 more rows not shown, of 60)"
+    assert interpolate("{{frame}}", {"frame": frame}, table_rows=60).count("not shown") == 0
+    assert interpolate("{{frame}}", {"frame": frame.head(51)}, table_rows=50).endswith("(1 more row not shown, of 51)")
+
+
+def test_table_rows_is_a_setting_of_chat(shell: Any) -> None:
+    import pandas as pd
+
+    from oai_magics.magics import session_of
+
+    from .conftest import run
+
+    shell.user_ns["frame"] = pd.DataFrame({"n": range(5)})
+    shell.run_line_magic("config", "OAIMagics.table_rows = 2")
+    run(shell, "chat", "", "Sum these:\n{{frame}}")
+    sent = session_of(shell).conversations["default"].exchanges[-1].messages[0]["content"]
+    assert sent.endswith("|  1 |   1 |\n\n(3 more rows not shown, of 5)") and "|  2 |" not in sent

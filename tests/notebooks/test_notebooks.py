@@ -59,6 +59,13 @@ def test_chat_streams_markdown_and_remembers(executed: dict[str, Any]) -> None:
     assert "shutdown_date" in models.data["text/html"] and "gpt-4o-2024-05-13" in models.data["text/html"]
     moderation = outputs_of(notebook, "%oai moderate")[0].data["text/html"]
     assert "<table" in moderation and "violence" in moderation
+    seen = outputs_of(notebook, "%%chat --image fig")[0].data["text/markdown"]
+    assert "I was shown 1 image: PNG " in seen  # the chart, as the sandbox saw it
+    people = outputs_of(notebook, "%%chat --each notes --schema")[-1].data["text/plain"]
+    assert "Ana" in people and "34" in people and "Joana" in people
+    dtypes = outputs_of(notebook, "people.dtypes")[0].data["text/plain"]
+    types = dict(line.split() for line in dtypes.splitlines() if len(line.split()) == 2)
+    assert types["age"] == "Int64" and types["rides_tram"] == "boolean" and types["name"] == "string"
 
 
 def test_images_are_png_outputs_and_a_grid(executed: dict[str, Any]) -> None:

@@ -1,0 +1,184 @@
+"""`--image X` and `--file PATH` on `%%chat`: what is in the notebook, as content parts of the prompt.
+
+A PDF goes as a `file` part (base64, with its filename): chat completions take no other file type,
+so a text file (UTF-8: notes, CSV, code) goes as a text part holding its contents, and any other file
+is one line before anything is sent.
+
+X is a variable holding an image (bytes, a PIL image, a matplotlib Figure or Axes, an `%image`
+result), `plt` for pyplot's current figure, an http(s) URL (sent as it is: the server fetches it), or
+a path. Anything else is sent as a data URL. An image larger than the API reads is downscaled first,
+as the API would (`FIT`): the same picture, fewer bytes, and a line under the reply saying so.
+Pillow and matplotlib are imported only when an image needs them.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from IPython.core.error import UsageError
+
+from ..display.images import GeneratedImage, image_type
+from .common import local_path
+
+__all__ = ["ImagePart", "image_parts", "file_parts", "user_content"]
+
+# The box an image is fitted into before the model reads it, per detail level (the vision guide):
+# `low` reads 512 × 512; otherwise the image fits 2048 × 2048 and then its short side 768.
+FIT = {"low": (512, 512), "high": (2048, 2048), "auto": (2048, 2048)}
+SHORT_SIDE = 768
+SENDABLE = ("image/png", "image/jpeg", "image/webp", "image/gif")
+PDF_LIMIT = 32 * 1024 * 1024  # the most file content one request may carry (the file-inputs guide)
+KINDS = "a path, an http(s) URL, or a variable holding bytes, a PIL image, a matplotlib Figure or Axes, or an %image result"
+
+
+@dataclass
+class ImagePart:
+    """One image as sent, and a note when it was made smaller first."""
+
+    part: dict
+    note: str = ""
+
+
+def user_content(prompt: str, parts: list[dict]) -> Any:
+    """The user message's content: the prompt alone, or a text part followed by the other parts."""
+    if not parts:
+        return prompt
+    return [{"type": "text", "text": prompt}] + parts
+
+
+def file_parts(paths: list[str] | None) -> list[dict]:
+    """A part per `--file`: a PDF as a `file` part, a text file as a text part with its contents."""
+    parts = []
+    for text in paths or []:
+        path = local_path(text)
+        data = path.read_bytes()  # a missing file is an OSError: one line (`friendly`)
+        if data[:5] == b"%PDF-":
+            if len(data) > PDF_LIMIT:
+                raise UsageError(f"--file {text}: {len(data) / 2**20:.0f} MB is more than the 32 MB a request may carry")
+            parts.append({"type": "file", "file": {"filename": path.name, "file_data":
+                          f"data:application/pdf;base64,{base64.b64encode(data).decode()}"}})
+            continue
+        try:
+            contents = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise UsageError(f"--file {text}: chat completions take PDF files, and text files as their text; this is "
+                             "neither (convert it to PDF)") from None
+        parts.append({"type": "text", "text": f"The file {path.name}:\n\n{contents}"})
+    return parts
+
+
+def image_parts(sources: list[str] | None, detail: str | None, namespace: Mapping[str, Any]) -> list[ImagePart]:
+    """An `image_url` part per `--image`, in order (an `%image` result of several images gives several)."""
+    parts = []
+    for source in sources or []:
+        for data, label in _images_of(source, namespace):
+            parts.append(_part(data, label, detail, len(parts) + 1) if isinstance(data, bytes) else
+                         ImagePart(_url_part(data, detail)))
+    return parts
+
+
+def _url_part(url: str, detail: str | None) -> dict:
+    return {"type": "image_url", "image_url": {"url": url, **({"detail": detail} if detail else {})}}
+
+
+def _images_of(source: str, namespace: Mapping[str, Any]) -> list[tuple[bytes | str, str]]:
+    """(image bytes or a URL, a label) for each image `source` names."""
+    if source.isidentifier() and source in namespace:
+        return _from_value(namespace[source], source)
+    if source == "plt":
+        return [(_current_figure(), "the current figure")]
+    if source.startswith(("http://", "https://")):
+        return [(source, source)]
+    path = local_path(source)
+    return [(path.read_bytes(), path.name)]  # a missing file is an OSError: one line (`friendly`)
+
+
+def _from_value(value: Any, name: str) -> list[tuple[bytes | str, str]]:
+    """The images a variable holds."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return [(bytes(value), name)]
+    if isinstance(value, GeneratedImage):
+        return [(value.data, name)]
+    if isinstance(value, list) and value and all(isinstance(v, GeneratedImage) for v in value):  # an ImageSet
+        return [(image.data, f"{name}[{i}]") for i, image in enumerate(value)]
+    if isinstance(value, str):
+        return _images_of(value, {})
+    if getattr(value, "__name__", None) == "matplotlib.pyplot":
+        return [(_current_figure(), "the current figure")]
+    figure = _figure_of(value)
+    if figure is not None:
+        return [(_figure_png(figure), name)]
+    if callable(getattr(value, "save", None)) and type(value).__module__.startswith("PIL."):
+        return [(_pil_png(value), name)]
+    raise UsageError(f"--image {name}: a {type(value).__name__} is no image; give {KINDS}")
+
+
+def _figure_of(value: Any) -> Any:
+    """The matplotlib Figure of a Figure or an Axes (or None); read by duck type, so matplotlib is
+    only imported by a notebook that made one."""
+    if callable(getattr(value, "savefig", None)):
+        return value
+    figure = getattr(value, "figure", None)
+    return figure if callable(getattr(figure, "savefig", None)) else None
+
+
+def _current_figure() -> bytes:
+    import matplotlib.pyplot as plt
+
+    if not plt.get_fignums():
+        raise UsageError("--image plt: there is no current figure; draw one first (or give the Figure itself)")
+    return _figure_png(plt.gcf())
+
+
+def _figure_png(figure: Any) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def _pil_png(image: Any) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _part(data: bytes, label: str, detail: str | None, number: int) -> ImagePart:
+    """A data-URL part for image bytes, downscaled to what the API reads; the bytes sent as they are
+    when they already fit."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        image = Image.open(io.BytesIO(data))
+        size = image.size
+    except (UnidentifiedImageError, OSError):
+        raise UsageError(f"--image {label}: not an image Pillow can read; give a PNG, JPEG, WebP or GIF") from None
+    target = fitted(size, detail or "auto")
+    mime = image_type(data)
+    note = ""
+    if target != size or mime not in SENDABLE or image.format not in ("PNG", "JPEG", "WEBP", "GIF"):
+        image = image.convert("RGBA" if image.mode in ("RGBA", "LA", "P") else "RGB").resize(target, Image.LANCZOS)
+        data, mime = _encoded(image, "JPEG" if mime == "image/jpeg" else "PNG")
+        if target != size:
+            note = f"image {number} ({label}) downscaled from {size[0]}×{size[1]} to {target[0]}×{target[1]} px, as the API reads it"
+    url = f"data:{mime};base64,{base64.b64encode(data).decode()}"
+    return ImagePart(_url_part(url, detail), note)
+
+
+def fitted(size: tuple[int, int], detail: str) -> tuple[int, int]:
+    """The pixel size the API reads an image of `size` at: within the detail's box, then (but for
+    `low`) with its short side at most 768; never larger than it is."""
+    width, height = size
+    box_w, box_h = FIT[detail]
+    scale = min(1.0, box_w / width, box_h / height)
+    if detail != "low":
+        scale = min(scale, SHORT_SIDE / min(width, height))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _encoded(image: Any, kind: str) -> tuple[bytes, str]:
+    buffer = io.BytesIO()
+    (image.convert("RGB") if kind == "JPEG" else image).save(buffer, format=kind)
+    return buffer.getvalue(), f"image/{kind.lower()}"
