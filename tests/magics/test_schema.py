@@ -183,10 +183,7 @@ def answered(message: dict) -> Any:
 ])
 def test_each_marks_a_row_off_the_schema_or_refused_and_keeps_its_text(raw_shell: Any, serve: Any, message: dict,
                                                                         says: str) -> None:
-    server = serve(answered(message))
-    with capture_output():
-        raw_shell.run_line_magic("oai", f"profile add raw --base-url {server.url} --key-env SCHEMA_KEY")
-        raw_shell.run_line_magic("oai", "use raw")
+    use_server(raw_shell, serve(answered(message)))
     raw_shell.user_ns["names"] = ["Ada"]
     table, out = run(raw_shell, "chat", "--each names --schema 'name: str'", "Name {{row}}")
     assert table["error"].tolist() == [says] and table["reply"].tolist() == [message["content"] or message["refusal"]]
