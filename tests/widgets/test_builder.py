@@ -8,6 +8,8 @@ import json
 import re
 from typing import Any
 
+import pytest
+
 from oai_magics.widgets import ThreadRunBuilder
 from tests.helpers.builders import WAIT, error_line, get_weather, new_assistant, run
 
