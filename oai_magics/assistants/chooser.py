@@ -17,11 +17,11 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from .base import RUN_TIMEOUT, Backend, Probed, Unsupported
+from .names import BACKENDS
 
 __all__ = ["BACKENDS", "PROBED", "Probed", "backend_for", "backend_name", "choose_backend", "fallback_note", "probe",
            "probed"]
 
-BACKENDS = ("responses", "assistants", "chat")
 PROBED: dict[str, "Probed"] = {}  # base URL -> what `probe` found there
 
 

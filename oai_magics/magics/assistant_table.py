@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 from IPython.core.error import UsageError
 
-from ..assistants.chooser import BACKENDS as API_CHOICES
+from ..assistants.names import BACKENDS as API_CHOICES
 from .arguments import argument
 from .common import publish, read_variable
 from .router import Router

@@ -20,7 +20,6 @@ from typing import Any, Mapping
 
 from IPython.core.error import UsageError
 
-from ..display.images import GeneratedImage, image_type
 from .common import local_path
 
 __all__ = ["ImagePart", "image_parts", "file_parts", "user_content"]
@@ -98,6 +97,8 @@ def _images_of(source: str, namespace: Mapping[str, Any]) -> list[tuple[bytes | 
 
 def _from_value(value: Any, name: str) -> list[tuple[bytes | str, str]]:
     """The images a variable holds."""
+    from ..display.images import GeneratedImage  # loaded with the first image, not at %load_ext
+
     if isinstance(value, (bytes, bytearray, memoryview)):
         return [(bytes(value), name)]
     if isinstance(value, GeneratedImage):
@@ -149,6 +150,8 @@ def _part(data: bytes, label: str, detail: str | None, number: int) -> ImagePart
     """A data-URL part for image bytes, downscaled to what the API reads; the bytes sent as they are
     when they already fit."""
     from PIL import Image, UnidentifiedImageError
+
+    from ..display.images import image_type
 
     try:
         image = Image.open(io.BytesIO(data))

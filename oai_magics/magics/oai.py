@@ -16,7 +16,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class, no_var_expand
 from traitlets import Bool, Dict, Float, Int, TraitError, Unicode, observe
 
-from ..assistants.chooser import BACKENDS as API_CHOICES
+from ..assistants.names import BACKENDS as API_CHOICES
 # Each subcommand module registers its subcommands on ROUTER when imported.
 from . import oai_api, oai_files, oai_finetunes, oai_jobs  # noqa: F401
 from . import profiles

@@ -24,11 +24,16 @@ CANARY = "sk-canary.never.show.0123456789abcdef"
 def test_load_ext_imports_nothing_heavy() -> None:
     code = ("import sys; from IPython.core.interactiveshell import InteractiveShell; ip = InteractiveShell.instance(); "
             "before = set(sys.modules); ip.run_line_magic('load_ext', 'oai_magics'); "
-            "print(' '.join(sorted({m.split('.')[0] for m in set(sys.modules) - before})))")
-    added = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split())
+            "print(' '.join(sorted(set(sys.modules) - before)))")
+    loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split())
+    added = {module.split(".")[0] for module in loaded}
     assert not added & {"pandas", "numpy", "matplotlib", "ipywidgets", "requests", "starlette", "uvicorn", "PIL", "tqdm",
                           "pydantic", "jsonschema"}
     assert "oai_magics" in added
+    # Nor the layers beneath the magics: the client, the back ends' records and runs, the jobs, the displays.
+    assert not {m for m in loaded if m.startswith(("oai_magics.client", "oai_magics.assistants.", "oai_magics.jobs",
+                                                     "oai_magics.embeddings", "oai_magics.display."))} - {
+        "oai_magics.assistants.names"}
 
 
 def test_unload_removes_the_magics_and_the_settings(shell: Any) -> None:
