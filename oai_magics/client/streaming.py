@@ -24,6 +24,7 @@ __all__ = ["Stream"]
 DONE = "[DONE]"
 # A Responses stream is over after one of these; nothing follows them.
 TERMINAL_TYPES = frozenset({"response.completed", "response.failed", "response.incomplete"})
+_UNPARSED = object()  # what an event whose data is not JSON parses to, until it is told apart
 
 
 class Stream(Iterator[dict]):
@@ -40,50 +41,52 @@ class Stream(Iterator[dict]):
         self._close_response = close
         self._events = events
         self.received = 0  # events that arrived, for the message when the stream breaks
-        decode = self._decode_typed if typed else self._decode
-        self._reader = self._sse(chunks)
-        self._iterator: Generator[dict, None, None] = decode(self._reader)
+        # One generator reads, decodes and notes each event: every layer between the network read
+        # and the caller is paid once per event.
+        read = self._read_typed if typed else self._read
+        self._iterator: Generator[dict, None, None] = read(chunks)
         self.closed = False
 
     def __iter__(self) -> "Stream":
         return self
 
     def __next__(self) -> dict:
-        if self.closed:
-            raise StopIteration
         try:
-            item = next(self._iterator)
+            return next(self._iterator)  # once closed, the generator is finished: StopIteration
         except BaseException:  # StopIteration, errors and KeyboardInterrupt alike release the socket
             self.close()
             raise
-        self._note(item)
-        return item
 
     def close(self) -> None:
         """Stop reading and release the connection (idempotent)."""
         if not self.closed:
             self.closed = True
             try:
+                # The reading generator drops the chunks it iterates (and the last bytes they read):
+                # a decoder that raised would otherwise leave them waiting, its frame in the error's traceback.
                 self._iterator.close()
-                # The reading generators too: a decoder that raised leaves them waiting, holding the
-                # last bytes read, and its frame is in the error's traceback.
-                self._reader.close()
                 self._close_response()
             finally:
                 if self._on_end is not None:
                     self._on_end(self)
 
-    def _note(self, item: dict) -> None:
+    def _note(self, item: Any) -> None:
         """Keep the model and usage an event carries: at its top level (chat and completion chunks),
         in its `response` (Responses events) or its `data` (Assistants events, a run's usage)."""
         if not isinstance(item, dict):
             return
-        for holder in (item, item.get("response"), item.get("data")):
-            if isinstance(holder, dict):
-                if isinstance(holder.get("model"), str):
-                    self.model = holder["model"]
-                if isinstance(holder.get("usage"), dict):
-                    self.usage = holder["usage"]
+        self._note_in(item)
+        if "response" in item or "data" in item:  # never in a chat chunk, so checked before they are got
+            for holder in (item.get("response"), item.get("data")):
+                if isinstance(holder, dict):
+                    self._note_in(holder)
+
+    def _note_in(self, holder: dict) -> None:
+        model, usage = holder.get("model"), holder.get("usage")
+        if isinstance(model, str):
+            self.model = model
+        if isinstance(usage, dict):
+            self.usage = usage
 
     def __enter__(self) -> "Stream":
         return self
@@ -97,57 +100,88 @@ class Stream(Iterator[dict]):
         except Exception:
             pass
 
-    def _sse(self, chunks: Iterable[bytes]) -> Iterator[ServerSentEvent]:
-        """The events as they complete; a network failure says how many had arrived."""
-        decoder = SSEDecoder()
-        broken: APIConnectionError | APIUserAbortError | None = None
-        try:
-            for chunk in chunks:
-                for sse in decoder.feed(chunk):
-                    self.received += 1
-                    yield sse
-        except (APIConnectionError, APIUserAbortError) as exc:  # raised below, outside this block: no context
-            broken = type(exc)(f"{exc.message} after {_events(self.received)}", request_id=self.request_id)
-        if broken is not None:
-            raise broken
+    def _broken(self, exc: APIConnectionError | APIUserAbortError) -> APIConnectionError | APIUserAbortError:
+        """A network failure mid-stream, saying how many events had arrived."""
+        return type(exc)(f"{exc.message} after {_events(self.received)}", request_id=self.request_id)
 
     def _ended_early(self, what: str) -> APIConnectionError:
         return APIConnectionError(f"the stream ended before {what}, after {_events(self.received)}",
                                   request_id=self.request_id)
 
-    def _decode(self, events: Iterator[ServerSentEvent]) -> Generator[dict, None, None]:
-        for sse in events:
-            if sse.data == DONE or sse.event == "done":
-                return
-            payload = self._parse(sse)
-            if sse.event == "error" or (not self._events and isinstance(payload, dict) and "error" in payload):
-                raise self._error(payload)
-            yield {"event": sse.event, "data": payload} if self._events else payload
+    def _read(self, chunks: Iterable[bytes]) -> Generator[dict, None, None]:
+        """Chat and completion chunks, or Assistants events, until `[DONE]` (or a `done` event)."""
+        feed, parse, events = SSEDecoder().feed, self._parse_data, self._events
+        broken: APIConnectionError | APIUserAbortError | None = None
+        try:  # around the network reads; nothing the decoding below raises is a connection error
+            for chunk in chunks:
+                for sse in feed(chunk):
+                    self.received += 1
+                    data = sse.data
+                    if data == DONE or sse.event == "done":
+                        return
+                    try:
+                        payload = parse(data)
+                    except ValueError:
+                        payload = _UNPARSED  # handled below, so the error raised has no JSON decoder error as its context
+                    if payload is _UNPARSED:
+                        payload = self._unparsed(sse)
+                    if sse.event == "error" or (not events and isinstance(payload, dict) and "error" in payload):
+                        raise self._error(payload)
+                    item = {"event": sse.event, "data": payload} if events else payload
+                    self._note(item)
+                    yield item
+        except (APIConnectionError, APIUserAbortError) as exc:  # raised below, outside this block: no context
+            broken = self._broken(exc)
+        finally:
+            _drop(chunks)
+        if broken is not None:
+            raise broken
         raise self._ended_early("the server finished it")
 
-    def _decode_typed(self, events: Iterator[ServerSentEvent]) -> Generator[dict, None, None]:
+    def _read_typed(self, chunks: Iterable[bytes]) -> Generator[dict, None, None]:
+        """Responses events, each dispatched on its own `type`, until a terminal one."""
         # Servers that speak this API only roughly may leave out the `type`, keeping it only on the
         # SSE `event:` line, or omit sequence numbers: both are tolerated, unknown types passed on.
-        for sse in events:
-            if sse.data == DONE:
-                break
-            payload = self._parse(sse)
-            if not isinstance(payload, dict):
-                raise APIError(f"malformed event in the stream: {sse.data[:80]!r}", request_id=self.request_id)
-            kind = payload.get("type") or (sse.event if sse.event != "message" else None)
-            if kind == "error" or (not payload.get("type") and payload.get("error")):
-                # The spec's error event is flat ({type: "error", code, message, param}).
-                raise self._error(payload if "error" in payload else {k: v for k, v in payload.items() if k != "type"})
-            yield payload if payload.get("type") else {"type": kind, **payload}
-            if kind in TERMINAL_TYPES:
-                return
+        feed, parse = SSEDecoder().feed, self._parse_data
+        ended = False  # by `[DONE]`, before a terminal event
+        broken: APIConnectionError | APIUserAbortError | None = None
+        try:  # around the network reads; nothing the decoding below raises is a connection error
+            for chunk in chunks:
+                for sse in feed(chunk):
+                    self.received += 1
+                    if sse.data == DONE:
+                        ended = True  # not raised here: this block wraps connection errors
+                        break
+                    try:
+                        payload = parse(sse.data)
+                    except ValueError:
+                        payload = _UNPARSED  # handled below, so the error raised has no JSON decoder error as its context
+                    if payload is _UNPARSED:
+                        payload = self._unparsed(sse)
+                    if not isinstance(payload, dict):
+                        raise APIError(f"malformed event in the stream: {sse.data[:80]!r}", request_id=self.request_id)
+                    kind = payload.get("type") or (sse.event if sse.event != "message" else None)
+                    if kind == "error" or (not payload.get("type") and payload.get("error")):
+                        # The spec's error event is flat ({type: "error", code, message, param}).
+                        raise self._error(payload if "error" in payload
+                                          else {k: v for k, v in payload.items() if k != "type"})
+                    item = payload if payload.get("type") else {"type": kind, **payload}
+                    self._note(item)
+                    yield item
+                    if kind in TERMINAL_TYPES:
+                        return
+                if ended:
+                    break
+        except (APIConnectionError, APIUserAbortError) as exc:  # raised below, outside this block: no context
+            broken = self._broken(exc)
+        finally:
+            _drop(chunks)
+        if broken is not None:
+            raise broken
         raise self._ended_early("the response finished")
 
-    def _parse(self, sse: ServerSentEvent) -> Any:
-        try:
-            return self._parse_data(sse.data)
-        except ValueError:
-            pass  # handled below, so the error raised has no JSON decoder error as its context
+    def _unparsed(self, sse: ServerSentEvent) -> dict:
+        """An event whose data is not JSON: an `error` event's text as its message, else an error."""
         if sse.event == "error":
             return {"error": {"message": sse.data}}
         raise APIError(f"malformed data in the stream: {sse.data[:80]!r}", request_id=self.request_id)
@@ -156,6 +190,14 @@ class Stream(Iterator[dict]):
         fields = error_fields(payload)
         message = fields.pop("message", None) or "the stream reported an error"
         return APIError(message, request_id=self.request_id, body=payload, **fields)
+
+
+def _drop(chunks: Iterable[bytes]) -> None:
+    """Close the reads a stream's generator iterates: once it has raised, its frame is in the error's
+    traceback, and they would wait there holding the last bytes read off the network, unmasked."""
+    close = getattr(chunks, "close", None)
+    if close is not None:
+        close()
 
 
 def _events(count: int) -> str:
