@@ -70,23 +70,19 @@ class Stream(Iterator[dict]):
                 if self._on_end is not None:
                     self._on_end(self)
 
-    def _note(self, item: Any) -> None:
+    def _note(self, item: Any, nested: bool = True) -> None:
         """Keep the model and usage an event carries: at its top level (chat and completion chunks),
         in its `response` (Responses events) or its `data` (Assistants events, a run's usage)."""
         if not isinstance(item, dict):
             return
-        self._note_in(item)
-        if "response" in item or "data" in item:  # never in a chat chunk, so checked before they are got
-            for holder in (item.get("response"), item.get("data")):
-                if isinstance(holder, dict):
-                    self._note_in(holder)
-
-    def _note_in(self, holder: dict) -> None:
-        model, usage = holder.get("model"), holder.get("usage")
+        model, usage = item.get("model"), item.get("usage")
         if isinstance(model, str):
             self.model = model
         if isinstance(usage, dict):
             self.usage = usage
+        if nested and ("response" in item or "data" in item):  # never in a chat chunk: one call for those
+            self._note(item.get("response"), False)
+            self._note(item.get("data"), False)
 
     def __enter__(self) -> "Stream":
         return self
