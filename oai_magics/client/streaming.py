@@ -24,7 +24,7 @@ __all__ = ["Stream"]
 DONE = "[DONE]"
 # A Responses stream is over after one of these; nothing follows them.
 TERMINAL_TYPES = frozenset({"response.completed", "response.failed", "response.incomplete"})
-_UNPARSED = object()  # what an event whose data is not JSON parses to, until it is told apart
+_END = object()  # what `[DONE]` makes: not None, as `data: null` is an event like any other
 
 
 class Stream(Iterator[dict]):
@@ -43,8 +43,7 @@ class Stream(Iterator[dict]):
         self.received = 0  # events that arrived, for the message when the stream breaks
         # One generator reads, decodes and notes each event: every layer between the network read
         # and the caller is paid once per event.
-        read = self._read_typed if typed else self._read
-        self._iterator: Generator[dict, None, None] = read(chunks)
+        self._iterator: Generator[dict, None, None] = self._read(chunks, typed)
         self.closed = False
 
     def __iter__(self) -> "Stream":
@@ -104,80 +103,63 @@ class Stream(Iterator[dict]):
         return APIConnectionError(f"the stream ended before {what}, after {_events(self.received)}",
                                   request_id=self.request_id)
 
-    def _read(self, chunks: Iterable[bytes]) -> Generator[dict, None, None]:
-        """Chat and completion chunks, or Assistants events, until `[DONE]` (or a `done` event)."""
-        feed, parse, events = SSEDecoder().feed, self._parse_data, self._events
-        broken: APIConnectionError | APIUserAbortError | None = None
-        try:  # around the network reads; nothing the decoding below raises is a connection error
-            for chunk in chunks:
+    def _read(self, chunks: Iterable[bytes], typed: bool) -> Generator[dict, None, None]:
+        """The events, each made by `_item` or `_typed_item` and noted, until the stream's end."""
+        feed, item_of = SSEDecoder().feed, self._typed_item if typed else self._item
+        reads = iter(chunks)
+        try:
+            while True:
+                broken: APIConnectionError | APIUserAbortError | None = None
+                try:  # around the network read alone: nothing the decoding raises is a connection error
+                    chunk = next(reads)
+                except StopIteration:
+                    break
+                except (APIConnectionError, APIUserAbortError) as exc:  # raised below, outside this block: no context
+                    broken = self._broken(exc)
+                if broken is not None:
+                    raise broken
                 for sse in feed(chunk):
                     self.received += 1
-                    data = sse.data
-                    if data == DONE or sse.event == "done":
+                    item = item_of(sse)
+                    if item is _END:
                         return
-                    try:
-                        payload = parse(data)
-                    except ValueError:
-                        payload = _UNPARSED  # handled below, so the error raised has no JSON decoder error as its context
-                    if payload is _UNPARSED:
-                        payload = self._unparsed(sse)
-                    if sse.event == "error" or (not events and isinstance(payload, dict) and "error" in payload):
-                        raise self._error(payload)
-                    item = {"event": sse.event, "data": payload} if events else payload
                     self._note(item)
                     yield item
-        except (APIConnectionError, APIUserAbortError) as exc:  # raised below, outside this block: no context
-            broken = self._broken(exc)
+                    if typed and item["type"] in TERMINAL_TYPES:  # nothing follows these
+                        return
         finally:
-            _drop(chunks)
-        if broken is not None:
-            raise broken
-        raise self._ended_early("the server finished it")
+            _drop(reads)
+        raise self._ended_early("the response finished" if typed else "the server finished it")
 
-    def _read_typed(self, chunks: Iterable[bytes]) -> Generator[dict, None, None]:
-        """Responses events, each dispatched on its own `type`, until a terminal one."""
+    def _item(self, sse: ServerSentEvent) -> Any:
+        """A chat or completion chunk, or an Assistants event; `_END` at `[DONE]` (or a `done` event)."""
+        if sse.data == DONE or sse.event == "done":
+            return _END
+        payload = self._parse(sse)
+        if sse.event == "error" or (not self._events and isinstance(payload, dict) and "error" in payload):
+            raise self._error(payload)
+        return {"event": sse.event, "data": payload} if self._events else payload
+
+    def _typed_item(self, sse: ServerSentEvent) -> dict:
+        """A Responses event, dispatched on its own `type`; `[DONE]` before a terminal one is an error."""
         # Servers that speak this API only roughly may leave out the `type`, keeping it only on the
         # SSE `event:` line, or omit sequence numbers: both are tolerated, unknown types passed on.
-        feed, parse = SSEDecoder().feed, self._parse_data
-        ended = False  # by `[DONE]`, before a terminal event
-        broken: APIConnectionError | APIUserAbortError | None = None
-        try:  # around the network reads; nothing the decoding below raises is a connection error
-            for chunk in chunks:
-                for sse in feed(chunk):
-                    self.received += 1
-                    if sse.data == DONE:
-                        ended = True  # not raised here: this block wraps connection errors
-                        break
-                    try:
-                        payload = parse(sse.data)
-                    except ValueError:
-                        payload = _UNPARSED  # handled below, so the error raised has no JSON decoder error as its context
-                    if payload is _UNPARSED:
-                        payload = self._unparsed(sse)
-                    if not isinstance(payload, dict):
-                        raise APIError(f"malformed event in the stream: {sse.data[:80]!r}", request_id=self.request_id)
-                    kind = payload.get("type") or (sse.event if sse.event != "message" else None)
-                    if kind == "error" or (not payload.get("type") and payload.get("error")):
-                        # The spec's error event is flat ({type: "error", code, message, param}).
-                        raise self._error(payload if "error" in payload
-                                          else {k: v for k, v in payload.items() if k != "type"})
-                    item = payload if payload.get("type") else {"type": kind, **payload}
-                    self._note(item)
-                    yield item
-                    if kind in TERMINAL_TYPES:
-                        return
-                if ended:
-                    break
-        except (APIConnectionError, APIUserAbortError) as exc:  # raised below, outside this block: no context
-            broken = self._broken(exc)
-        finally:
-            _drop(chunks)
-        if broken is not None:
-            raise broken
-        raise self._ended_early("the response finished")
+        if sse.data == DONE:
+            raise self._ended_early("the response finished")
+        payload = self._parse(sse)
+        if not isinstance(payload, dict):
+            raise APIError(f"malformed event in the stream: {sse.data[:80]!r}", request_id=self.request_id)
+        kind = payload.get("type") or (sse.event if sse.event != "message" else None)
+        if kind == "error" or (not payload.get("type") and payload.get("error")):
+            # The spec's error event is flat ({type: "error", code, message, param}).
+            raise self._error(payload if "error" in payload else {k: v for k, v in payload.items() if k != "type"})
+        return payload if payload.get("type") else {"type": kind, **payload}
 
-    def _unparsed(self, sse: ServerSentEvent) -> dict:
-        """An event whose data is not JSON: an `error` event's text as its message, else an error."""
+    def _parse(self, sse: ServerSentEvent) -> Any:
+        try:
+            return self._parse_data(sse.data)
+        except ValueError:
+            pass  # handled below, so the error raised has no JSON decoder error as its context
         if sse.event == "error":
             return {"error": {"message": sse.data}}
         raise APIError(f"malformed data in the stream: {sse.data[:80]!r}", request_id=self.request_id)
