@@ -272,3 +272,8 @@ def test_the_request_record_has_the_model_and_usage_the_events_reported(client: 
     list(stream)
     assert (stream.model, stream.usage) == ("m-2", {"total_tokens": 9})
     assert (records[0].model, records[0].usage) == ("m-2", {"total_tokens": 9})
+
+
+def test_an_event_of_null_data_is_an_event_and_not_the_end(client: Client, recorder: Any) -> None:
+    serve(recorder, sse((None, "null"), (None, chunk("a")), (None, "[DONE]")))
+    assert list(client.chat.completions.create(model="m", messages=MSG, stream=True)) == [None, chunk("a")]
