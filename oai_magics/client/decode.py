@@ -42,6 +42,8 @@ _EVENT_ENDS = (b"\n\n", b"\r\r", b"\r\n\r\n")
 # Every JSON escape starts with one: a read without it (most reads) cannot spell the key by escapes,
 # and a one-byte search is the cheapest there is (`find`, which for bytes costs less than `in`).
 _BACKSLASH = b"\\"
+# The scanner `json.loads` itself ends in (its C one where there is one): see `event_json`.
+_SCAN = jsonlib.JSONDecoder().scan_once
 
 _BY_STATUS: dict[int, type[APIStatusError]] = {
     400: BadRequestError,
@@ -222,8 +224,23 @@ class StreamMask:
 
     def json(self, data: str) -> Any:
         """An event's data decoded (ValueError when it is not JSON), the key masked where an escape spelled it."""
-        decoded = jsonlib.loads(data)
+        decoded = event_json(data)
         return self.secret.hide_decoded(data, decoded) if self.escaped and self.secret else decoded
+
+
+def event_json(data: str) -> Any:
+    """`json.loads(data)` for the data of one event, the same values and errors, at less cost.
+
+    `json.loads` ends in its decoder's scanner, after two calls and two whitespace matches; data that
+    is one JSON value from its first character to its last (every event an API sends) is handed to
+    that scanner directly, and anything else (whitespace around it, more after it, no JSON at all) to
+    `json.loads`, for its value or its error.
+    """
+    try:
+        value, end = _SCAN(data, 0)
+    except (StopIteration, ValueError):  # no JSON value at the start: json.loads says why
+        end = -1
+    return value if end == len(data) else jsonlib.loads(data)
 
 
 def status_error(status: int, body: bytes, headers: Mapping[str, str], reason: str = "",

@@ -46,10 +46,15 @@ class SSEDecoder:
 
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
         """Decode one chunk; return the events it completes (possibly none)."""
-        if (chunk[:6] == b"data: " and chunk[-2:] == b"\n\n" and not self._pending and not self._data
-                and not self._skip_lf and self._started and chunk.count(b"\n") == 2 and b"\r" not in chunk):
-            # The usual read of an API stream: exactly one event of one data line, read at once.
-            return [self._event_of(chunk[6:-2])]
+        if (chunk.startswith(b"data: ") and chunk.find(b"\n") == len(chunk) - 2 and chunk.endswith(b"\n\n")
+                and chunk.find(b"\r") == -1 and self._started and not (self._pending or self._data or self._skip_lf)):
+            # The usual read of an API stream: exactly one event of one data line, read at once (its
+            # first line end is the blank line's, and no CR ends a line sooner). Made here, not by
+            # `_event_of`: a call less for nearly every event.
+            event = ServerSentEvent(chunk[6:-2].decode("utf-8", "replace"), self._event or "message", self._last_id,
+                                    self._retry)
+            self._event = ""
+            return [event]
         if not self._started:
             chunk = self._strip_bom(chunk)
         if self._skip_lf and chunk:

@@ -24,6 +24,7 @@ __all__ = ["Stream"]
 DONE = "[DONE]"
 # A Responses stream is over after one of these; nothing follows them.
 TERMINAL_TYPES = frozenset({"response.completed", "response.failed", "response.incomplete"})
+_END = object()  # what `[DONE]` makes: not None, as `data: null` is an event like any other
 
 
 class Stream(Iterator[dict]):
@@ -40,50 +41,47 @@ class Stream(Iterator[dict]):
         self._close_response = close
         self._events = events
         self.received = 0  # events that arrived, for the message when the stream breaks
-        decode = self._decode_typed if typed else self._decode
-        self._reader = self._sse(chunks)
-        self._iterator: Generator[dict, None, None] = decode(self._reader)
+        # One generator reads, decodes and notes each event: every layer between the network read
+        # and the caller is paid once per event.
+        self._iterator: Generator[dict, None, None] = self._read(chunks, typed)
         self.closed = False
 
     def __iter__(self) -> "Stream":
         return self
 
     def __next__(self) -> dict:
-        if self.closed:
-            raise StopIteration
         try:
-            item = next(self._iterator)
+            return next(self._iterator)  # once closed, the generator is finished: StopIteration
         except BaseException:  # StopIteration, errors and KeyboardInterrupt alike release the socket
             self.close()
             raise
-        self._note(item)
-        return item
 
     def close(self) -> None:
         """Stop reading and release the connection (idempotent)."""
         if not self.closed:
             self.closed = True
             try:
+                # The reading generator drops the chunks it iterates (and the last bytes they read):
+                # a decoder that raised would otherwise leave them waiting, its frame in the error's traceback.
                 self._iterator.close()
-                # The reading generators too: a decoder that raised leaves them waiting, holding the
-                # last bytes read, and its frame is in the error's traceback.
-                self._reader.close()
                 self._close_response()
             finally:
                 if self._on_end is not None:
                     self._on_end(self)
 
-    def _note(self, item: dict) -> None:
+    def _note(self, item: Any, nested: bool = True) -> None:
         """Keep the model and usage an event carries: at its top level (chat and completion chunks),
         in its `response` (Responses events) or its `data` (Assistants events, a run's usage)."""
         if not isinstance(item, dict):
             return
-        for holder in (item, item.get("response"), item.get("data")):
-            if isinstance(holder, dict):
-                if isinstance(holder.get("model"), str):
-                    self.model = holder["model"]
-                if isinstance(holder.get("usage"), dict):
-                    self.usage = holder["usage"]
+        model, usage = item.get("model"), item.get("usage")
+        if isinstance(model, str):
+            self.model = model
+        if isinstance(usage, dict):
+            self.usage = usage
+        if nested and ("response" in item or "data" in item):  # never in a chat chunk: one call for those
+            self._note(item.get("response"), False)
+            self._note(item.get("data"), False)
 
     def __enter__(self) -> "Stream":
         return self
@@ -97,51 +95,65 @@ class Stream(Iterator[dict]):
         except Exception:
             pass
 
-    def _sse(self, chunks: Iterable[bytes]) -> Iterator[ServerSentEvent]:
-        """The events as they complete; a network failure says how many had arrived."""
-        decoder = SSEDecoder()
-        broken: APIConnectionError | APIUserAbortError | None = None
-        try:
-            for chunk in chunks:
-                for sse in decoder.feed(chunk):
-                    self.received += 1
-                    yield sse
-        except (APIConnectionError, APIUserAbortError) as exc:  # raised below, outside this block: no context
-            broken = type(exc)(f"{exc.message} after {_events(self.received)}", request_id=self.request_id)
-        if broken is not None:
-            raise broken
+    def _broken(self, exc: APIConnectionError | APIUserAbortError) -> APIConnectionError | APIUserAbortError:
+        """A network failure mid-stream, saying how many events had arrived."""
+        return type(exc)(f"{exc.message} after {_events(self.received)}", request_id=self.request_id)
 
     def _ended_early(self, what: str) -> APIConnectionError:
         return APIConnectionError(f"the stream ended before {what}, after {_events(self.received)}",
                                   request_id=self.request_id)
 
-    def _decode(self, events: Iterator[ServerSentEvent]) -> Generator[dict, None, None]:
-        for sse in events:
-            if sse.data == DONE or sse.event == "done":
-                return
-            payload = self._parse(sse)
-            if sse.event == "error" or (not self._events and isinstance(payload, dict) and "error" in payload):
-                raise self._error(payload)
-            yield {"event": sse.event, "data": payload} if self._events else payload
-        raise self._ended_early("the server finished it")
+    def _read(self, chunks: Iterable[bytes], typed: bool) -> Generator[dict, None, None]:
+        """The events, each made by `_item` or `_typed_item` and noted, until the stream's end."""
+        feed, item_of = SSEDecoder().feed, self._typed_item if typed else self._item
+        reads = iter(chunks)
+        try:
+            while True:
+                broken: APIConnectionError | APIUserAbortError | None = None
+                try:  # around the network read alone: nothing the decoding raises is a connection error
+                    chunk = next(reads)
+                except StopIteration:
+                    break
+                except (APIConnectionError, APIUserAbortError) as exc:  # raised below, outside this block: no context
+                    broken = self._broken(exc)
+                if broken is not None:
+                    raise broken
+                for sse in feed(chunk):
+                    self.received += 1
+                    item = item_of(sse)
+                    if item is _END:
+                        return
+                    self._note(item)
+                    yield item
+                    if typed and item["type"] in TERMINAL_TYPES:  # nothing follows these
+                        return
+        finally:
+            _drop(reads)
+        raise self._ended_early("the response finished" if typed else "the server finished it")
 
-    def _decode_typed(self, events: Iterator[ServerSentEvent]) -> Generator[dict, None, None]:
+    def _item(self, sse: ServerSentEvent) -> Any:
+        """A chat or completion chunk, or an Assistants event; `_END` at `[DONE]` (or a `done` event)."""
+        if sse.data == DONE or sse.event == "done":
+            return _END
+        payload = self._parse(sse)
+        if sse.event == "error" or (not self._events and isinstance(payload, dict) and "error" in payload):
+            raise self._error(payload)
+        return {"event": sse.event, "data": payload} if self._events else payload
+
+    def _typed_item(self, sse: ServerSentEvent) -> dict:
+        """A Responses event, dispatched on its own `type`; `[DONE]` before a terminal one is an error."""
         # Servers that speak this API only roughly may leave out the `type`, keeping it only on the
         # SSE `event:` line, or omit sequence numbers: both are tolerated, unknown types passed on.
-        for sse in events:
-            if sse.data == DONE:
-                break
-            payload = self._parse(sse)
-            if not isinstance(payload, dict):
-                raise APIError(f"malformed event in the stream: {sse.data[:80]!r}", request_id=self.request_id)
-            kind = payload.get("type") or (sse.event if sse.event != "message" else None)
-            if kind == "error" or (not payload.get("type") and payload.get("error")):
-                # The spec's error event is flat ({type: "error", code, message, param}).
-                raise self._error(payload if "error" in payload else {k: v for k, v in payload.items() if k != "type"})
-            yield payload if payload.get("type") else {"type": kind, **payload}
-            if kind in TERMINAL_TYPES:
-                return
-        raise self._ended_early("the response finished")
+        if sse.data == DONE:
+            raise self._ended_early("the response finished")
+        payload = self._parse(sse)
+        if not isinstance(payload, dict):
+            raise APIError(f"malformed event in the stream: {sse.data[:80]!r}", request_id=self.request_id)
+        kind = payload.get("type") or (sse.event if sse.event != "message" else None)
+        if kind == "error" or (not payload.get("type") and payload.get("error")):
+            # The spec's error event is flat ({type: "error", code, message, param}).
+            raise self._error(payload if "error" in payload else {k: v for k, v in payload.items() if k != "type"})
+        return payload if payload.get("type") else {"type": kind, **payload}
 
     def _parse(self, sse: ServerSentEvent) -> Any:
         try:
@@ -156,6 +168,14 @@ class Stream(Iterator[dict]):
         fields = error_fields(payload)
         message = fields.pop("message", None) or "the stream reported an error"
         return APIError(message, request_id=self.request_id, body=payload, **fields)
+
+
+def _drop(chunks: Iterable[bytes]) -> None:
+    """Close the reads a stream's generator iterates: once it has raised, its frame is in the error's
+    traceback, and they would wait there holding the last bytes read off the network, unmasked."""
+    close = getattr(chunks, "close", None)
+    if close is not None:
+        close()
 
 
 def _events(count: int) -> str:

@@ -10,7 +10,7 @@ import pytest
 from werkzeug import Response
 
 from oai_magics.client import APIError, Client
-from oai_magics.client.decode import Decoder, StreamMask, status_error
+from oai_magics.client.decode import Decoder, StreamMask, event_json, status_error
 from oai_magics.client.secret import Secret
 from oai_magics.client.sse import SSEDecoder
 from tests.helpers.rawserver import STREAM_HEAD, RawServer, chunk, serve  # noqa: F401 (serve is a fixture)
@@ -138,3 +138,21 @@ def test_a_web_page_for_a_stream_is_one_error_quoting_its_start(client: Client, 
     with pytest.raises(APIError, match=r"POST /chat/completions: asked for a stream, the server sent a web page"
                                        r" \(text/html.*Sign in"):
         list(stream)
+
+
+@pytest.mark.parametrize("data", ['{"a": [1, 2.5, null, true, "\\u00e9"]}', "[]", '"text"', "17", "-0.5e3", "NaN",
+                                  ' {"a": 1}', '{"a": 1} ', "\t[1]\n"])
+def test_an_events_json_is_what_json_loads_makes_of_it(data: str) -> None:
+    """Event data is handed to the JSON scanner directly when it is one value end to end: whatever
+    else surrounds the value, the result is json.loads's own."""
+    got = event_json(data)
+    assert got == json.loads(data) or (got != got and data == "NaN")
+
+
+@pytest.mark.parametrize("data", ["", " ", "{", '{"a": 1} x', '{"a": 1}{}', "[1,]", "nope", "1 2"])
+def test_an_events_data_that_is_not_json_is_json_loads_error(data: str) -> None:
+    with pytest.raises(ValueError) as ours:
+        event_json(data)
+    with pytest.raises(ValueError) as theirs:
+        json.loads(data)
+    assert str(ours.value) == str(theirs.value)

@@ -53,6 +53,9 @@ def test_byte_by_byte() -> None:
     ([b"data: a\n", b"data: b\n\n"], [ServerSentEvent("a\nb")]),
     ([b"data: a\r", b"data: b\n\n"], [ServerSentEvent("a\nb")]),
     ([b"data: a\n\n", b"data: b\n\ndata: c\n\n"], [ServerSentEvent("a"), ServerSentEvent("b"), ServerSentEvent("c")]),
+    # Reads after the first (which may begin with a byte order mark) that look like one event but are not:
+    ([b"data: a\n\n", b"data: b\rdata: c\n\n"], [ServerSentEvent("a"), ServerSentEvent("b\nc")]),  # a lone CR
+    ([b"data: a\n\n", b"data: b\ndata: c\n\n"], [ServerSentEvent("a"), ServerSentEvent("b\nc")]),  # two lines
 ])
 def test_a_read_of_exactly_one_event_keeps_what_earlier_reads_began(reads: list[bytes],
                                                                    expected: list[ServerSentEvent]) -> None:

@@ -245,3 +245,35 @@ def test_a_whole_run_to_a_streamed_call_is_its_status_event(client: Client, reco
     recorder.reply = lambda request: Response(json.dumps(run), content_type="application/json")
     events = list(client.threads.runs.create("thread_1", assistant_id="asst_1", stream=True))
     assert events == [{"event": "thread.run.queued", "data": run}]
+
+
+@pytest.mark.parametrize("call, events", [
+    (lambda client: client.chat.completions.create(model="m", messages=MSG, stream=True),
+     [(None, {**chunk("a"), "model": "m-1"}), (None, {**chunk("b"), "model": "m-2", "usage": None}),
+      (None, {"object": "chat.completion.chunk", "choices": [], "model": "m-2", "usage": {"total_tokens": 9}}),
+      (None, "[DONE]")]),
+    (lambda client: client.responses.create(model="m", input="hi", stream=True),
+     [(None, {"type": "response.created", "response": {"id": "resp_1", "model": "m-2", "usage": None}}),
+      (None, {"type": "response.output_text.delta", "delta": "a"}),
+      (None, {"type": "response.completed", "response": {"id": "resp_1", "model": "m-2", "usage": {"total_tokens": 9}}})]),
+    (lambda client: client.threads.runs.create("thread_1", assistant_id="asst_1", stream=True),
+     [("thread.run.created", {"id": "run_1", "model": "m-2", "usage": None}),
+      ("thread.run.completed", {"id": "run_1", "model": "m-2", "usage": {"total_tokens": 9}}),
+      ("done", "[DONE]")]),
+], ids=["chat chunks", "Responses events", "Assistants events"])
+def test_the_request_record_has_the_model_and_usage_the_events_reported(client: Client, recorder: Any, call: Any,
+                                                                        events: list) -> None:
+    """Noted event by event where each kind of stream carries them: at the top of a chunk, in a
+    Responses event's `response`, in an Assistants event's `data`; the last of each kept."""
+    serve(recorder, sse(*events))
+    records: list = []
+    client.listeners.append(records.append)
+    stream = call(client)
+    list(stream)
+    assert (stream.model, stream.usage) == ("m-2", {"total_tokens": 9})
+    assert (records[0].model, records[0].usage) == ("m-2", {"total_tokens": 9})
+
+
+def test_an_event_of_null_data_is_an_event_and_not_the_end(client: Client, recorder: Any) -> None:
+    serve(recorder, sse((None, "null"), (None, chunk("a")), (None, "[DONE]")))
+    assert list(client.chat.completions.create(model="m", messages=MSG, stream=True)) == [None, chunk("a")]
