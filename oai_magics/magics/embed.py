@@ -126,7 +126,8 @@ class EmbedMagics(SessionMagics):
                 return list(value), None
             raise UsageError(f"{args.input} is a {type(value).__name__}: give a str, a list of str, a Series or a DataFrame")
         if cell is not None:
-            texts = [line.strip() for line in cell.splitlines() if line.strip()]
+            # "\n" only: splitlines() also breaks at U+2028, U+2029 and U+0085, inside what the editor shows as one line
+            texts = [line.strip() for line in cell.split("\n") if line.strip()]
         else:
             texts = [" ".join(args.text)] if args.text else []
         if not args.no_interpolate:
