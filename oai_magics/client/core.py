@@ -27,7 +27,7 @@ from .retries import RetryPolicy, not_resent, retry_after_seconds, say_when_to_r
 from .secret import Secret
 from .streaming import Stream
 from .transport import Response, Timeout, Transport
-from .urls import is_web_address
+from .urls import is_web_address, split_userinfo, without_userinfo
 
 __all__ = ["Requester", "REQUEST_OPTIONS", "USER_AGENT"]
 
@@ -62,7 +62,13 @@ class Requester:
         except KeyFormatError as exc:
             self._api_key, self._key_refused = None, exc.message
         self.decoder = Decoder(self._api_key)  # every byte the server sends is read through it
-        self.base_url = base_url.rstrip("/")
+        # A token written as the user info of the URL (https://user:TOKEN@host/v1, as some gateways
+        # want) is kept apart, behind a Secret: requests go to the URL without it, and `base_url`
+        # shows it masked. With a key, requests never sent it (the key's header wins), nor does this.
+        bare, userinfo = split_userinfo(base_url.rstrip("/"))
+        self._url = bare
+        self._userinfo = _secret_or_none(userinfo) if self._api_key is None else None
+        self.base_url = without_userinfo(base_url.rstrip("/"))
         self.organization = organization
         self.project = project
         self.timeout = timeout
@@ -120,7 +126,7 @@ class Requester:
             headers["Accept"] = "text/event-stream"
         extra_body = options.get("extra_body")
         call = Call(
-            method=method.upper(), path=path, url=self.base_url + path, headers=headers,
+            method=method.upper(), path=path, url=self._url + path, headers=headers,
             query=clean_query({**(query or {}), **(options.get("extra_query") or {})}),
             body={**(body or {}), **(extra_body or {})} if body is not None or extra_body else None,
             uploads=uploads(files or {}),
@@ -197,7 +203,7 @@ class Requester:
 
     def _send_once(self, call: Call) -> Response:
         send = partial(self.transport.send, call.method, call.url, params=call.query or None, timeout=call.timeout,
-                       stream=call.stream, auth=self._api_key)
+                       stream=call.stream, auth=self._api_key, userinfo=self._userinfo)
         if not call.uploads:
             return send(headers=call.headers, json=call.body)
         with ExitStack() as stack:  # files opened for this attempt are closed after it
@@ -222,3 +228,11 @@ class Requester:
     def _record(self, call: Call, status: int | None, request_id: str | None, usage: dict,
                 model: str | None = None) -> None:
         tell(self.listeners, call, status, request_id, usage, model)
+
+
+def _secret_or_none(userinfo: str | None) -> Secret | None:
+    """The user info of a base URL behind a Secret; None when there is none or no header can carry it."""
+    try:
+        return Secret(userinfo) if userinfo else None
+    except KeyFormatError:
+        return None

@@ -27,6 +27,7 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass
+from datetime import timezone
 from email.utils import parsedate_to_datetime
 from typing import Mapping
 
@@ -59,6 +60,8 @@ def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
+    if when.tzinfo is None:  # the asctime form and "-0000" name no zone: HTTP dates are GMT, never local time
+        when = when.replace(tzinfo=timezone.utc)
     return max(0.0, when.timestamp() - time.time())
 
 

@@ -24,7 +24,7 @@ import socket
 import threading
 import weakref
 from typing import Any, Callable, Iterator, Mapping, Protocol
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import requests
 import urllib3.exceptions
@@ -69,6 +69,24 @@ class BearerAuth(requests.auth.AuthBase):
         return request
 
 
+class UserinfoAuth(requests.auth.AuthBase):
+    """Basic authentication from the user info of a base URL (`https://user:TOKEN@host/v1`), for a
+    client without a key, as requests would do had the URL kept it. The user info is held behind a
+    `Secret` and never written into a URL: a URL shows in reprs and in every frame of a traceback."""
+
+    def __init__(self, userinfo: KeyHolder) -> None:
+        self._userinfo = userinfo
+
+    def __repr__(self) -> str:
+        return "<UserinfoAuth>"
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        user, _, password = self._userinfo.value.partition(":")
+        request.headers["Authorization"] = requests.auth._basic_auth_str(unquote(user), unquote(password))
+        request.register_hook("response", _forget_key)
+        return request
+
+
 def _forget_key(response: Response, *args: Any, **kwargs: Any) -> Response:
     """The key has done its job once an answer came: the request kept on the response drops it."""
     response.request.headers.pop("Authorization", None)
@@ -104,12 +122,15 @@ class Transport:
         timeout: Timeout = None,
         stream: bool = False,
         auth: KeyHolder | None = None,
+        userinfo: KeyHolder | None = None,
     ) -> Response:
-        """One HTTP exchange; network failures come out as our errors."""
+        """One HTTP exchange; network failures come out as our errors. `auth` is the key (a Bearer
+        header); without one, `userinfo`, the user info of the base URL, goes as Basic authentication."""
         if self._connections.aborted:
             raise APIUserAbortError(f"{method} {urlsplit(url).path} not sent: the client's calls were stopped", sent=False)
         request = requests.Request(method, url, headers=dict(headers), params=params or {}, json=json, data=data,
-                                   auth=BearerAuth(auth) if auth is not None else None)
+                                   auth=BearerAuth(auth) if auth is not None else
+                                   UserinfoAuth(userinfo) if userinfo is not None else None)
         error: APIError | None = None
         prepared: requests.PreparedRequest | None = None
         try:

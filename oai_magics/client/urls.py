@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-__all__ = ["is_web_address", "host_of", "path_of", "without_userinfo"]
+__all__ = ["is_web_address", "host_of", "path_of", "without_userinfo", "split_userinfo"]
 
-_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@")
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)([^/?#]*)@")
 
 
 def is_web_address(url: object) -> bool:
@@ -40,3 +40,12 @@ def without_userinfo(url: str) -> str:
     """`url` for showing, any user info masked: `https://***@host/v1`. Read without a URL parser, so
     a URL that none can read is masked too."""
     return _USERINFO.sub(r"\1***@", url, count=1)
+
+
+def split_userinfo(url: str) -> tuple[str, str | None]:
+    """`url` without its user info, and the user info (still percent-encoded), or None when it has none:
+    `https://user:TOKEN@host/v1` gives ("https://host/v1", "user:TOKEN")."""
+    found = _USERINFO.match(url)
+    if found is None:
+        return url, None
+    return found.group(1) + url[found.end():], found.group(2)

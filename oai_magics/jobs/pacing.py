@@ -9,7 +9,8 @@ one request is in flight, so even the opening burst cannot overshoot them.
 
 A request estimated at more tokens than the server's whole window allows would wait for room that
 never comes. It waits instead for a full window with nothing else in flight, and then goes alone:
-the estimate may be high, and the server decides (it refuses it, and the job says so, or answers).
+the estimate may be high, and the server decides (it answers, or refuses it as "Request too large",
+which the job does not send again: no wait mends it).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from ..client.retries import retry_after_seconds
 from ..client.calls import idempotency_key
 from ..local_errors import LocalError
 
-__all__ = ["Pacer", "parse_duration", "Stopped", "paced_call", "PERMANENT_STATUS"]
+__all__ = ["Pacer", "parse_duration", "Stopped", "paced_call", "too_large", "PERMANENT_STATUS"]
 
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
 _UNIT = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
@@ -195,6 +196,12 @@ def _number(value: str | None) -> float | None:
         return None
 
 
+def too_large(error: OpenAIError) -> bool:
+    """The API's 429 for a request asking more tokens than the whole per-minute limit ("Request too
+    large for MODEL ... on tokens per min (TPM): Limit L, Requested R"): no wait mends it."""
+    return error.status == 429 and error.type == "tokens" and error.message.startswith("Request too large")
+
+
 def paced_call(call: Callable[[Mapping[str, str]], T], pacer: Pacer, tokens: int, attempts: int,
                stop: threading.Event, *, resend_unanswered: bool = False) -> T:
     """`call(headers)` when the pacer lets it go, tried again (on top of the client's own retries) only
@@ -216,7 +223,8 @@ def paced_call(call: Callable[[Mapping[str, str]], T], pacer: Pacer, tokens: int
         except OpenAIError as exc:
             status = getattr(exc, "status", None)
             lost = bool(getattr(exc, "unanswered", None)) and not resend_unanswered
-            if status in PERMANENT_STATUS or attempt + 1 == attempts or lost or getattr(exc, "retry_after", None):
+            if (status in PERMANENT_STATUS or attempt + 1 == attempts or lost or getattr(exc, "retry_after", None)
+                    or too_large(exc)):
                 raise
             if status != 429 and stop.wait(RETRY_WAIT * 2**attempt):
                 raise Stopped() from None

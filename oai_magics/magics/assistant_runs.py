@@ -64,9 +64,29 @@ def run(magics: Any, args: Any) -> None:
         publish(magics.shell, RunOutcome("starting", thread_id=thread_id, error=problem), args.output)
         if not magics.session.settings.short_errors:
             raise
-        raise UsageError(f"{problem} [thread {thread_id}]") from None
+        raise UsageError(f"{problem} [thread {thread_id}]{blocking_run(backend, args.thread, exc)}") from None
     functions = python_functions(magics, magics.functions.get(assistant["id"], set()) | named)
     follow(magics, handle, functions, args.confirm, args.output)
+
+
+def blocking_run(backend: Any, thread_id: str | None, exc: Exception) -> str:
+    """When the server refused a run on a thread (400) that holds a run waiting for tool outputs: which
+    run, and the two ways out of it. A kernel restarted or a user who moved on leaves such a run behind,
+    and the server's words ("No tool output found for function call ...") name neither."""
+    from ..client import OpenAIError
+
+    if thread_id is None or getattr(exc, "status", None) != 400:
+        return ""
+    try:
+        runs = backend.list_runs(thread_id)
+    except OpenAIError:  # the refusal is what matters; the hint is a courtesy
+        return ""
+    waiting = [r for r in runs if r["status"] == "requires_action"]
+    if not waiting:
+        return ""
+    run_id = waiting[-1]["id"]
+    return (f"; run {run_id} on this thread waits for tool outputs: answer it with %assistant submit --thread "
+            f"{thread_id} --run {run_id} CALL=OUTPUT ..., or end it with %assistant cancel {thread_id} {run_id}")
 
 
 def python_functions(magics: Any, names: set[str]) -> dict[str, Any]:

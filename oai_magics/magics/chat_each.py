@@ -61,12 +61,14 @@ def collect_each(magics: Any, job_id: str, *, wait: bool = False, resend: bool =
     from ..jobs.batch_status import JobNotReady
     from ..jobs.chat_batches import collect_chat, resend_chat
     from ..jobs.job_frames import decode_frame
+    from .embed import kept_elsewhere
 
     with _job_store(magics) as store:
         job = store.get(job_id)
         if job is None or job.kind != "chat":
             known = ", ".join([j.id for j in store.all() if j.kind == "chat"][-5:]) or "none yet"
-            raise UsageError(f"no %%chat --each job {job_id!r}; recent ones: {known}")
+            elsewhere = kept_elsewhere(magics.session, job_id) if job is None else ""
+            raise UsageError(f"no %%chat --each job {job_id!r}; recent ones: {known}{elsewhere}")
         with magics.session.client_for(job.server, f"job {job.id}") as client:  # the job's server, not the active one
             try:
                 results = collect_chat(client, store, job, wait=wait)

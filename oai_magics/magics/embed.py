@@ -126,7 +126,8 @@ class EmbedMagics(SessionMagics):
                 return list(value), None
             raise UsageError(f"{args.input} is a {type(value).__name__}: give a str, a list of str, a Series or a DataFrame")
         if cell is not None:
-            texts = [line.strip() for line in cell.splitlines() if line.strip()]
+            # "\n" only: splitlines() also breaks at U+2028, U+2029 and U+0085, inside what the editor shows as one line
+            texts = [line.strip() for line in cell.split("\n") if line.strip()]
         else:
             texts = [" ".join(args.text)] if args.text else []
         if not args.no_interpolate:
@@ -232,14 +233,45 @@ def stores(session: Any, no_cache: bool = False) -> Iterator[tuple[Any, Any]]:
                 cache.close()
 
 
+def no_such_job(session: Any, store: Any, job_id: str, what: str) -> UsageError:
+    """The one-line error for a job that is not in this profile's store (`what`: "embedding job"):
+    the recent ones here, and the profile to use when the other store holds it."""
+    known = ", ".join(j.id for j in store.all()[-5:]) or "none yet"
+    return UsageError(f"no {what} {job_id!r}; recent jobs: {known}{kept_elsewhere(session, job_id)}")
+
+
+def kept_elsewhere(session: Any, job_id: str) -> str:
+    """Where a job lives when the built-in sandbox is on one side of `%oai use` and a profile of the
+    user's on the other: each keeps its jobs in its own store (module docstring), so neither finds the
+    other's. "" when the other store does not hold it either."""
+    from ..embeddings.cache import cache_file
+    from ..jobs.store import open_store
+
+    if session.profile.sandbox:
+        other = cache_file(session.settings.cache_path)
+    elif session.sandbox is not None:
+        other = Path(session.sandbox.data_dir) / "embeddings.sqlite"
+    else:
+        return ""
+    if not other.exists():  # nothing was ever stored there (and opening it would make the file)
+        return ""
+    with open_store(other) as store:
+        job = store.get(job_id)
+    if job is None:
+        return ""
+    owners = [p.name for p in session.profiles if session.server(p) == job.server]
+    if owners:
+        return f"; {job_id} was made with profile {owners[0]!r}, whose jobs are kept apart: %oai use {owners[0]}, then ask again"
+    return f"; {job_id} was sent to {job.server}, whose jobs are kept apart: use a profile pointing there, then ask again"
+
+
 @contextlib.contextmanager
 def stored_job(magics: Any, job_id: str) -> Iterator[tuple[Any, Any]]:
     """(the open job store, the job in it), or a one-line error naming the recent jobs."""
     with stores(magics.session, no_cache=True) as (store, _):
         job = store.get(job_id)
         if job is None:
-            known = ", ".join(j.id for j in store.all()[-5:]) or "none yet"
-            raise UsageError(f"no Batch API job {job_id!r}; recent jobs: {known}")
+            raise no_such_job(magics.session, store, job_id, "Batch API job")
         yield store, job
 
 
@@ -264,8 +296,7 @@ def collect_embeddings(magics: Any, job_id: str, *, wait: bool = False, resend: 
         if job is not None and job.kind != "embeddings":
             raise UsageError(f"{job.id} is a %%chat --each job: collect it with %chat --collect {job.id}")
         if job is None:
-            known = ", ".join(j.id for j in store.all()[-5:]) or "none yet"
-            raise UsageError(f"no embedding job {job_id!r}; recent jobs: {known}")
+            raise no_such_job(magics.session, store, job_id, "embedding job")
         with magics.session.client_for(job.server, f"job {job.id}") as client:  # the job's server, not the active one
             try:
                 matrix, failed = collect(client, store, job, cache=cache, wait=wait)

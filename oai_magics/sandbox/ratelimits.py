@@ -70,7 +70,7 @@ class Meter:
                 self._start, self._requests, self._tokens = now, 0, 0
             reset = max(0.0, self._start + limits.window - now)
             allowed = ((limits.requests is None or self._requests + 1 <= limits.requests)
-                       and (limits.tokens is None or self._tokens + tokens <= limits.tokens or self._tokens == 0))
+                       and (limits.tokens is None or self._tokens + tokens <= limits.tokens))
             if allowed:
                 self._requests += 1
                 self._tokens += tokens
@@ -115,7 +115,7 @@ class RateLimitMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
             return await self.app(scope, receive, send)
-        tokens, receive = 0, receive
+        tokens, body = 0, b""
         is_json = dict(scope["headers"]).get(b"content-type", b"").startswith(b"application/json")
         if scope["method"] == "POST" and is_json and self.meter.limits.tokens is not None:
             body, receive = await buffered(receive)
@@ -123,7 +123,15 @@ class RateLimitMiddleware:
                 tokens = requested_tokens(json.loads(body or b"{}"))
             except ValueError:
                 tokens = 0
+        too_large = self.meter.limits.tokens is not None and tokens > self.meter.limits.tokens
         allowed, headers, reset = self.meter.admit(scope["path"], tokens)
+        if too_large:  # no wait mends it: the API refuses it at once, without a Retry-After
+            payload = json.dumps(error_body(429, too_large_message(body, self.meter.limits.tokens, tokens), "tokens",
+                                            None, "rate_limit_exceeded")).encode()
+            await send({"type": "http.response.start", "status": 429,
+                        "headers": [(b"content-type", b"application/json"), *headers]})
+            await send({"type": "http.response.body", "body": payload})
+            return
         if not allowed:
             wait = max(reset, 0.001)
             limits = self.meter.limits
@@ -143,6 +151,17 @@ class RateLimitMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def too_large_message(body: bytes, limit: int, requested: int) -> str:
+    """The API's words for a request asking more tokens than the whole window allows."""
+    try:
+        model = json.loads(body).get("model")
+    except (ValueError, AttributeError):
+        model = None
+    return (f"Request too large for {model if isinstance(model, str) else 'the model'} in organization org-sandbox "
+            f"on tokens per min (TPM): Limit {limit}, Requested {requested}. The input or output tokens must be "
+            "reduced in order to run successfully. Visit https://platform.openai.com/account/rate-limits to learn more.")
 
 
 async def buffered(receive: Receive) -> tuple[bytes, Receive]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from email.utils import format_datetime
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -70,6 +71,29 @@ def test_retry_after_seconds_ms_and_http_date(client: Client, recorder: Any, wai
     replies(recorder, (503, {"Retry-After": later}))
     client.models.list()
     assert 25 <= waits[-1] <= 30
+
+
+@pytest.fixture
+def new_york(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The process's local time zone five hours behind UTC (restored afterwards)."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_a_retry_after_date_in_any_http_form_is_gmt_whatever_the_local_zone(client: Client, recorder: Any,
+                                                                              waits: list[float], new_york: Any) -> None:
+    # HTTP dates are GMT, and a recipient must read all three forms (RFC 9110, 5.6.7). The asctime
+    # form names no zone, and neither does "-0000": read as local time, 30 s became 5 h 30 s on a
+    # machine in New York, and the call failed at once, telling the user to come back hours later.
+    later = datetime.now(timezone.utc) + timedelta(seconds=30)
+    for form in ("%a, %d %b %Y %H:%M:%S GMT", "%A, %d-%b-%y %H:%M:%S GMT", "%a %b %d %H:%M:%S %Y",
+                 "%a, %d %b %Y %H:%M:%S -0000"):
+        replies(recorder, (429, {"Retry-After": later.strftime(form)}))
+        client.models.list()
+        assert 20 <= waits[-1] <= 30, form
 
 
 def test_retry_after_beyond_the_cap_fails_at_once_saying_when(client: Client, recorder: Any, waits: list[float]) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from oai_magics.client import Client
+from oai_magics.client import Client, RetryPolicy
 from oai_magics.embeddings import EmbeddingJobError, embed_texts
 from oai_magics.jobs.pacing import Pacer
 from oai_magics.sandbox.embeddings import embed as sandbox_vector
@@ -86,11 +86,17 @@ def test_a_count_below_one_is_refused_before_anything_is_sent(client: Client, tr
 
 
 @pytest.mark.timeout(120)  # the guard against the hang this test is about, not a measure of speed
-def test_texts_longer_than_the_servers_whole_token_window_are_sent_one_at_a_time(client: Client, traffic: Any) -> None:
-    # Each text is estimated at more tokens than the server allows in a whole window: each goes alone
-    # in a fresh window (the server decides), instead of waiting forever for room that never comes.
+def test_texts_longer_than_the_servers_whole_token_window_fail_at_once_and_the_rest_is_kept(client: Client,
+                                                                                             traffic: Any) -> None:
+    # Each long text is estimated at more tokens than the server allows in a whole window: it goes
+    # alone instead of waiting forever for room that never comes, and the server decides. The API
+    # refuses such a request with a 429 ("Request too large ... Limit 40, Requested 87"), which no
+    # wait mends; the sandbox used to admit it whenever its window was empty, so this path was only
+    # ever tried against a server kinder than the API, and the job sent each refused request again
+    # after the client's own retries, twice as many requests for an answer that could not change.
     traffic.limit(tokens=40, window=0.3)
     long = [f"text {i}: " + "many words in this rather long text " * 12 for i in range(4)]
-    matrix = embed_texts(client, long, "text-embedding-3-small", dimensions=8, batch_size=1, workers=2, progress=False)
-    assert matrix.shape == (4, 8) and not np.isnan(matrix).any()
-    assert traffic.refused() == 0  # each went alone, in a window of its own
+    with pytest.raises(EmbeddingJobError, match=r"4 of 5 batches failed \(rows 0-3\): 429.*Request too large") as info:
+        embed_texts(client, [*long, "a short one"], MODEL, dimensions=8, batch_size=1, workers=2, progress=False)
+    assert np.isnan(info.value.matrix[:4]).all() and not np.isnan(info.value.matrix[4]).any()
+    assert traffic.seen() == 4 * (1 + RetryPolicy().max_retries) + 1  # the client's own tries; not one more

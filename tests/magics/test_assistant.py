@@ -193,6 +193,24 @@ def test_cancel_a_waiting_run(shell: Any, api: str) -> None:
     assert list(runs["status"]) == ["cancelled"]
 
 
+def test_a_new_run_on_a_thread_whose_run_waits_for_tool_outputs_says_how_to_go_on(shell: Any, api: str) -> None:
+    # A run left waiting (the kernel restarted, the user moved on) blocks its thread: the server refuses
+    # the next run there ("No tool output found for function call call_...", or "Thread ... already has
+    # an active run"), and the line named neither the waiting run nor the two ways out of it.
+    shell.user_ns["time_tool"] = TIME_SPEC
+    a(shell, api, "create clock4 --model gpt-4o-mini --tools time_tool")
+    a(shell, api, "run clock4 What time is it in Rome?")
+    waiting = shell.user_ns["_"]
+    with pytest.raises(UsageError) as refused:
+        a(shell, api, f"run --thread {waiting.thread_id} clock4 Tell me a joke")
+    line = str(refused.value)
+    assert "\n" not in line and f"run {waiting.run_id} on this thread waits for tool outputs" in line
+    assert f"%assistant cancel {waiting.thread_id} {waiting.run_id}" in line
+    a(shell, api, f"cancel {waiting.thread_id} {waiting.run_id}")  # the way out it names works
+    a(shell, api, f"run --thread {waiting.thread_id} clock4 Tell me a joke")
+    assert shell.user_ns["_"].run_id != waiting.run_id
+
+
 def test_failed_and_incomplete_runs_say_why_in_one_line(shell: Any, api: str) -> None:
     a(shell, api, "create plain --model gpt-4o-mini")
     _, out = a(shell, api, "run plain Please sandbox:fail now")

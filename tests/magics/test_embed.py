@@ -28,6 +28,30 @@ def test_cell_embeds_one_text_per_line(shell: Any) -> None:
     assert np.allclose(np.linalg.norm(frame.iloc[:, 1:].to_numpy(), axis=1), 1, atol=1e-5)
 
 
+def test_a_cell_line_holding_a_unicode_line_separator_stays_one_text(shell: Any) -> None:
+    # A line of %%embed is one text. str.splitlines() also ends a line at U+2028, U+2029 and U+0085,
+    # which text copied from web pages holds and a notebook's editor shows inside one line: the text
+    # came back as two rows, and in --batch it went out as two requests.
+    frame, _ = run(shell, "embed", "-d 8", "alpha\u2028beta\nthree\u2029four\r\nfive\x85six\n")
+    assert list(frame["text"]) == ["alpha\u2028beta", "three\u2029four", "five\x85six"]
+
+
+def test_a_job_kept_in_the_other_store_says_which_profile_collects_it(shell: Any) -> None:
+    # The built-in sandbox keeps its jobs apart from the user's. After `%oai use` across that line,
+    # --collect answered "no embedding job 'job-...'; recent jobs: none yet" for a job made a moment
+    # before: the confusion a collect from the job's own profile was meant to end.
+    job, _ = run(shell, "embed", "--batch a text sent with the user's profile")
+    run(shell, "oai", "use sandbox")
+    with pytest.raises(UsageError) as refused:
+        shell.run_line_magic("embed", f"--collect {job.id}")
+    assert "%oai use test" in str(refused.value) and "\n" not in str(refused.value)
+    own, _ = run(shell, "embed", "--batch a text sent to the built-in sandbox")
+    run(shell, "oai", "use test")
+    with pytest.raises(UsageError) as refused:
+        shell.run_line_magic("oai", f"jobs show {own.id}")
+    assert "%oai use sandbox" in str(refused.value)
+
+
 def test_series_keeps_its_index_and_dataframe_column(shell: Any) -> None:
     shell.user_ns["reviews"] = pd.Series(["great coffee", "awful service"], index=["r1", "r2"])
     frame, _ = run(shell, "embed", "-i reviews -o vectors")

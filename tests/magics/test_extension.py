@@ -194,3 +194,35 @@ def test_the_key_is_in_no_verbose_traceback_nor_the_exception(shell: Any, sandbo
     assert CANARY not in verbose_traceback(error)
     # A Secret holds the key behind its mask, and the shell holds the whole notebook: neither is opened.
     assert find_secret(error, CANARY, opaque=(Secret, InteractiveShell)) == []
+
+
+@pytest.mark.parametrize("failure", ["refused", "404"])
+def test_a_token_in_the_base_url_is_in_no_verbose_traceback_nor_the_exception(shell: Any, sandbox: Any, failure: str,
+                                                                              monkeypatch: Any) -> None:
+    # The key stays behind its Secret; a gateway's token written into the base URL
+    # (https://user:TOKEN@host/v1) did not: %xmode Verbose showed it in every frame of the client,
+    # in `<Requester http://user:TOKEN@...>`, in `Call(url=...)` and in the URL handed to the transport.
+    import socket
+
+    token = "gw-canary-7f3a%2Fsecret"
+    monkeypatch.setenv("CANARY_KEY", sandbox.api_key)
+    base_url = sandbox.base_url
+    if failure == "refused":
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            base_url = f"http://127.0.0.1:{probe.getsockname()[1]}/v1"  # nothing listens there once closed
+    base_url = base_url.replace("http://", f"http://gateway:{token}@")
+    with capture_output() as out:
+        for line in ("xmode Verbose", "config OAIMagics.short_errors = False", "config OAIMagics.max_retries = 0",
+                     f"oai profile add gate --base-url {base_url} --key-env CANARY_KEY", "oai use gate"):
+            shell.run_line_magic(*line.split(" ", 1))
+        result = shell.run_cell("%chat --no-stream -m no-such-model hello")
+        shell.run_line_magic("tb", "")
+    error = result.error_in_exec
+    from oai_magics.client import OpenAIError
+
+    assert isinstance(error, OpenAIError), error
+    assert "Traceback" in out.stdout
+    for shown in (token, "7f3a/secret"):  # as typed, and decoded
+        assert shown not in out.stdout + out.stderr
+        assert shown not in verbose_traceback(error)
