@@ -201,6 +201,10 @@ def test_a_new_run_on_a_thread_whose_run_waits_for_tool_outputs_says_how_to_go_o
     a(shell, api, "create clock4 --model gpt-4o-mini --tools time_tool")
     a(shell, api, "run clock4 What time is it in Rome?")
     waiting = shell.user_ns["_"]
+    if api == "chat":  # the thread is local: the next run sends it without the unanswered call, nothing blocks
+        a(shell, api, f"run --thread {waiting.thread_id} clock4 Tell me a joke")
+        assert shell.user_ns["_"].run_id != waiting.run_id  # a run of its own (the sandbox's model calls the tool again)
+        return
     with pytest.raises(UsageError) as refused:
         a(shell, api, f"run --thread {waiting.thread_id} clock4 Tell me a joke")
     line = str(refused.value)
