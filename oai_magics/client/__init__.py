@@ -2,7 +2,7 @@
 
     from oai_magics.client import Client
     client = Client()                      # OPENAI_API_KEY, OPENAI_BASE_URL, ...
-    client.chat.completions.create(model="gpt-4o-mini", messages=[...], stream=True)
+    client.chat.completions.create(model="gpt-5.4-mini", messages=[...], stream=True)
 """
 
 from .client import DEFAULT_BASE_URL, Client
