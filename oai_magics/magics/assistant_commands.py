@@ -8,14 +8,14 @@ from IPython.core.error import UsageError
 
 from .arguments import a_model, argument, magic_arguments
 from .assistant_table import ROUTER, api_option, latest_thread, records_frame, show_frame, tool_names, tool_specs
-from .common import parse_params, publish
+from .common import a_python_name, parse_params, publish
 
 # -- assistants ------------------------------------------------------------------------------------
 
 @ROUTER.command("list")
 @magic_arguments(name="assistant list")
 @api_option
-@argument("-o", "--output", metavar="NAME", help="also store the table in this variable")
+@argument("-o", "--output", metavar="NAME", type=a_python_name, help="also store the table in this variable")
 def list_assistants(magics: Any, args: Any) -> Any:
     """The assistants as a DataFrame."""
     rows = [{**a, "tools": tool_names(a["tools"])} for a in magics.backend(args).list_assistants()]
@@ -31,7 +31,7 @@ def list_assistants(magics: Any, args: Any) -> Any:
 @argument("--tools", help="comma-separated: Python function names, code_interpreter, file_search, "
                           "or variables holding tool specs")
 @argument("--metadata", action="append", metavar="KEY=VALUE", help="metadata, repeatable")
-@argument("-o", "--output", metavar="NAME", help="also store the new assistant in this variable")
+@argument("-o", "--output", metavar="NAME", type=a_python_name, help="also store the new assistant in this variable")
 def create(magics: Any, args: Any) -> Any:
     """Create an assistant: NAME --model M --instructions TEXT --tools f,g."""
     tools, functions = tool_specs(magics, args.tools)
@@ -104,7 +104,7 @@ def delete(magics: Any, args: Any) -> None:
 @argument("--message", action="append", help="new: a first user message, repeatable")
 @argument("--title", help="new: a title for the thread")
 @argument("--metadata", action="append", metavar="KEY=VALUE", help="new: metadata, repeatable")
-@argument("-o", "--output", metavar="NAME", help="also store the result in this variable")
+@argument("-o", "--output", metavar="NAME", type=a_python_name, help="also store the result in this variable")
 def threads(magics: Any, args: Any) -> Any:
     """Threads: list, new (with first messages and metadata), show, delete."""
     backend = magics.backend(args)
@@ -134,7 +134,7 @@ def threads(magics: Any, args: Any) -> Any:
 @argument("action", nargs="?", metavar="add", help="add: add a message instead of listing them")
 @argument("text", nargs="*", default=[], help="add: the message (in %%%%assistant, the cell)")
 @argument("--file", action="append", dest="files", metavar="FILE_ID", help="add: attach an uploaded file, repeatable")
-@argument("-o", "--output", metavar="NAME", help="also store the result in this variable")
+@argument("-o", "--output", metavar="NAME", type=a_python_name, help="also store the result in this variable")
 def messages(magics: Any, args: Any) -> Any:
     """A thread's messages as a DataFrame (text flattened, annotations kept); `add TEXT` adds one."""
     thread, action, words = args.thread, args.action, args.text

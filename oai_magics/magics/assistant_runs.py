@@ -13,7 +13,7 @@ from IPython.core.error import UsageError
 
 from .arguments import a_model, a_word, argument, at_least, magic_arguments
 from .assistant_table import ROUTER, api_option, latest_thread, records_frame, show_frame, tool_specs
-from .common import error_line, parse_params, publish
+from .common import a_python_name, error_line, parse_params, publish
 from .prompts import interpolate
 from .reasoning import EFFORTS, REASONING_HELP
 
@@ -37,7 +37,7 @@ __all__ = ["follow"]
 @argument("--no-stream", action="store_true", help="poll until the run ends instead of streaming it")
 @argument("--confirm", action="store_true", help="ask before running each Python function the model calls")
 @argument("--no-interpolate", action="store_true", help="send {{name}} placeholders as they are")
-@argument("-o", "--output", metavar="NAME", help="also store the run's result in this variable")
+@argument("-o", "--output", metavar="NAME", type=a_python_name, help="also store the run's result in this variable")
 def run(magics: Any, args: Any) -> None:
     """Run an assistant on a thread (a new one unless --thread), streamed, tools answered."""
     text = magics.cell if magics.cell is not None else " ".join(args.message)
@@ -170,7 +170,7 @@ def chosen_run(magics: Any, thread: str | None, run_id: str | None) -> tuple[str
 @argument("--thread", help="the run's thread (default: the one of the run waiting for these calls)")
 @argument("--run", help="the run (default: the run of this session waiting for these calls, else the latest run)")
 @argument("--no-stream", action="store_true", help="poll instead of streaming the rest of the run")
-@argument("-o", "--output", metavar="NAME", help="also store the run's result in this variable")
+@argument("-o", "--output", metavar="NAME", type=a_python_name, help="also store the run's result in this variable")
 def submit(magics: Any, args: Any) -> None:
     """Send outputs for the tool calls a run waits for, then follow the run."""
     backend = magics.backend(args)
@@ -230,7 +230,7 @@ def cancel(magics: Any, args: Any) -> None:
 @magic_arguments(name="assistant runs")
 @api_option
 @argument("thread", nargs="?", help="a thread id (default: the latest run's)")
-@argument("-o", "--output", metavar="NAME", help="also store the table in this variable")
+@argument("-o", "--output", metavar="NAME", type=a_python_name, help="also store the table in this variable")
 def runs(magics: Any, args: Any) -> Any:
     """A thread's runs as a DataFrame."""
     thread_id = args.thread or latest_thread(magics)
@@ -243,7 +243,7 @@ def runs(magics: Any, args: Any) -> Any:
 @api_option
 @argument("thread", nargs="?", help="the run's thread (default: the latest run's)")
 @argument("run", nargs="?", help="the run (default: the latest run)")
-@argument("-o", "--output", metavar="NAME", help="also store the table in this variable")
+@argument("-o", "--output", metavar="NAME", type=a_python_name, help="also store the table in this variable")
 def steps(magics: Any, args: Any) -> Any:
     """A run's steps as a DataFrame."""
     thread_id, run_id = chosen_run(magics, args.thread, args.run)

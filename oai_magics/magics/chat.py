@@ -10,7 +10,7 @@ from IPython.core.magic import line_cell_magic, magics_class, no_var_expand
 
 from .arguments import WORKERS, a_model, a_number, argument, at_least, magic_arguments
 from .cells import CallCounter
-from .common import SessionMagics, friendly, parse, parse_params, publish, read_variable
+from .common import a_python_name, SessionMagics, friendly, parse, parse_params, publish, read_variable
 from .prompts import interpolate
 from .reasoning import EFFORTS, REASONING_HELP, limit_name, with_limit_fallback
 
@@ -51,7 +51,7 @@ class ChatMagics(SessionMagics):
               "gives a job handle at once (collect it with --collect)")
     @argument("--collect", metavar="JOB", help="the frame of a --each --batch job (--wait blocks until it ends)")
     @argument("--wait", action="store_true", help="with --collect: wait for the job to end")
-    @argument("-o", "--output", metavar="NAME", help="also store the reply text in this variable")
+    @argument("-o", "--output", metavar="NAME", type=a_python_name, help="also store the reply text in this variable")
     @argument("prompt", nargs="*", help="the prompt (line form); in %%chat the cell is the prompt")
     @no_var_expand
     @line_cell_magic

@@ -3,8 +3,10 @@ listings, storing results."""
 
 from __future__ import annotations
 
+import argparse
 import functools
 import json
+import keyword
 import math
 import re
 from pathlib import Path
@@ -16,7 +18,7 @@ from IPython.core.magic import Magics
 from ..local_errors import LocalError
 from .arguments import HelpShown, parse
 
-__all__ = ["SessionMagics", "friendly", "parse", "parse_params", "listing", "publish", "store_in", "read_variable", "local_path",
+__all__ = ["SessionMagics", "friendly", "parse", "parse_params", "listing", "publish", "store_in", "a_python_name", "read_variable", "local_path",
            "error_line", "key_refused", "key_advice"]
 
 
@@ -157,11 +159,21 @@ def publish(shell: Any, value: Any, name: str | None) -> None:
     shell.displayhook.update_user_ns(value)
 
 
+def a_python_name(text: str) -> str:
+    """An `@argument(type=a_python_name)` for `-o NAME`: checked as the line is read, before anything is
+    sent, so a paid request is not made for a result that cannot be stored. A keyword (`class`) is an
+    identifier no cell can read back."""
+    if not text.isidentifier() or keyword.iskeyword(text):
+        raise argparse.ArgumentTypeError(f"-o needs a Python name, got {text!r}")
+    return text
+
+
 def store_in(shell: Any, value: Any, name: str) -> None:
     """A result in the variable `-o` names (a magic returning it leaves `_` to IPython)."""
-    if not name.isidentifier():
-        raise UsageError(f"-o needs a Python name, got {name!r}")
-    shell.user_ns[name] = value
+    try:
+        shell.user_ns[a_python_name(name)] = value
+    except argparse.ArgumentTypeError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def read_variable(shell: Any, name: str) -> Any:

@@ -18,7 +18,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import line_cell_magic, magics_class, no_var_expand
 
 from .arguments import WORKERS, an_id, argument, at_least, magic_arguments
-from .common import SessionMagics, friendly, key_advice, key_refused, parse, publish, read_variable, store_in
+from .common import a_python_name, SessionMagics, friendly, key_advice, key_refused, parse, publish, read_variable, store_in
 from .oai_table import ROUTER
 from .prompts import interpolate
 
@@ -54,7 +54,7 @@ class EmbedMagics(SessionMagics):
     @argument("--plot", action="store_true", help="draw a labelled 2-D map (PCA) of the embeddings")
     @argument("--color-by", metavar="COLUMN", help="with --plot and a DataFrame input: colour the points by this column")
     @argument("--no-interpolate", action="store_true", help="send {{name}} placeholders as they are")
-    @argument("-o", "--output", metavar="NAME",
+    @argument("-o", "--output", metavar="NAME", type=a_python_name,
               help="store the result (the embeddings, or with --jobs the table of jobs) in this variable")
     @argument("text", nargs="*", help="a text to embed (line form); in %%embed, one text per line")
     @no_var_expand

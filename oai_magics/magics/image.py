@@ -18,7 +18,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import line_magic, magics_class, no_var_expand
 
 from .arguments import a_model, argument, at_least, magic_arguments
-from .common import SessionMagics, friendly, local_path, parse, parse_params, publish
+from .common import a_python_name, SessionMagics, friendly, local_path, parse, parse_params, publish
 from .image_options import api_params, check, family, split_edit_words
 from .image_answers import Outcome, added, collect, image_tokens
 from .image_stream import show_stream
@@ -61,7 +61,7 @@ class ImageMagics(SessionMagics):
     @argument("--save", metavar="DIR", help="also write the images as files into this folder")
     @argument("-p", "--param", action="append", metavar="KEY=VALUE", help="any other API parameter, repeatable")
     @argument("--no-interpolate", action="store_true", help="send {{name}} placeholders as they are")
-    @argument("-o", "--output", metavar="NAME", help="store the images (an ImageSet) in this variable")
+    @argument("-o", "--output", metavar="NAME", type=a_python_name, help="store the images (an ImageSet) in this variable")
     @argument("prompt", nargs="*", help="what to draw (or, with --edit, what to change)")
     @no_var_expand
     @line_magic

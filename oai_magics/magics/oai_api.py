@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from .arguments import a_model, a_number, argument, at_least, magic_arguments
-from .common import listing, local_path, parse_params, publish
+from .common import a_python_name, listing, local_path, parse_params, publish
 from .oai_table import ROUTER
 
 
@@ -58,7 +58,7 @@ def moderate(magics: Any, args: Any) -> Any:
 @argument("-v", "--voice", default="alloy", help="alloy, ash, coral, echo, fable, onyx, nova, sage, shimmer ...")
 @argument("-f", "--format", default="wav", help="mp3, wav, opus, aac, flac or pcm (default wav: plays everywhere)")
 @argument("--save", metavar="PATH", help="also write the audio to this file")
-@argument("-o", "--output", metavar="NAME", help="store the player (an IPython Audio, bytes in .data) in this variable")
+@argument("-o", "--output", metavar="NAME", type=a_python_name, help="store the player (an IPython Audio, bytes in .data) in this variable")
 @argument("text", nargs="+", help="what to say")
 def speak(magics: Any, args: Any) -> None:
     """Text to speech, with an audio player."""
@@ -121,7 +121,7 @@ def translate(magics: Any, args: Any) -> Any:
 @argument("-p", "--param", action="append", metavar="KEY=VALUE",
           help="any other API parameter, repeatable; with n=2 or more each choice is shown apart and -o gets the list")
 @argument("--no-stream", action="store_true", help="wait for the whole completion")
-@argument("-o", "--output", metavar="NAME", help="store the text in this variable")
+@argument("-o", "--output", metavar="NAME", type=a_python_name, help="store the text in this variable")
 @argument("prompt", nargs="+", help="the text to continue")
 def complete(magics: Any, args: Any) -> None:
     """Legacy completions, streamed; Ctrl-C or a broken stream keeps the text received."""

@@ -11,7 +11,7 @@ from IPython.core.error import UsageError
 
 from .arguments import an_id, argument, magic_arguments
 from .chat_each import collect_each
-from .common import listing
+from .common import a_python_name, listing
 from .embed import collect_embeddings, forget_job, stored_job, stores
 from .oai_table import ROUTER
 
@@ -55,7 +55,7 @@ def show(magics: Any, args: Any) -> Any:
 @magic_arguments(name="oai jobs collect")
 @argument("job", type=an_id, help="the job id (job-...)")
 @argument("--wait", action="store_true", help="block until the job has ended")
-@argument("-o", "--output", metavar="NAME", help="store the DataFrame in this variable")
+@argument("-o", "--output", metavar="NAME", type=a_python_name, help="store the DataFrame in this variable")
 def collect(magics: Any, args: Any) -> Any:
     """The DataFrame of a finished job: embeddings, or the rows with their replies."""
     return COLLECTORS[_kind(magics, args.job)](magics, args.job, wait=args.wait, output=args.output)

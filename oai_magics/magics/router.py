@@ -12,13 +12,12 @@ on its own.
 
 from __future__ import annotations
 
-import argparse
 from typing import Any, Callable, Union
 
 from IPython.core.error import UsageError
 
 from .arguments import argument, parse
-from .common import store_in
+from .common import a_python_name, store_in
 
 __all__ = ["Router"]
 
@@ -37,7 +36,7 @@ class Router:
         """Register a handler under `name`; a `listing` also takes `-o NAME` for the table it returns."""
         def register(handler: Handler) -> Handler:
             if listing:  # the parser is built on first use, so the flag joins the handler's own
-                handler = argument("-o", "--output", metavar="NAME", type=_a_name,
+                handler = argument("-o", "--output", metavar="NAME", type=a_python_name,
                                    help="also store the table in this variable")(handler)
                 handler.stores_output = True  # type: ignore[attr-defined]
             self.table[name] = handler
@@ -79,13 +78,6 @@ class Router:
         if self.default:
             lines += ["", f"Without a subcommand: %{self.magic} {self.default}."]
         return "\n".join(lines)
-
-
-def _a_name(text: str) -> str:
-    """`-o NAME` checked as the line is read, before anything is sent."""
-    if not text.isidentifier():
-        raise argparse.ArgumentTypeError(f"-o needs a Python name, got {text!r}")
-    return text
 
 
 def _describe(handler: Union[Handler, Router]) -> str:

@@ -309,3 +309,26 @@ def test_an_option_written_after_an_embed_text_is_not_embedded_silently(serve: A
     with capture_output() as captured:
         raw_shell.run_line_magic("embed", "--no-cache hello world -o vec")
     assert "vec" in raw_shell.user_ns or "-o" in captured.stdout + captured.stderr
+
+
+@pytest.mark.parametrize("magic, line, cell, path", [
+    ("chat", "-o 2x", "Hello", "/v1/chat/completions"),
+    ("embed", "--no-cache -o 2x some text", None, "/v1/embeddings"),
+    ("image", "-m dall-e-2 -o 2x a cat", None, "/v1/images/generations"),
+    ("chat", "-o class", "Hello", "/v1/chat/completions"),  # an identifier, but no cell can read `class` back
+])
+def test_an_output_name_no_cell_can_read_is_refused_before_anything_is_sent(
+        shell: InteractiveShell, sandbox: Sandbox, magic: str, line: str, cell: str | None, path: str) -> None:
+    # %%chat -o 2x sent the (paid) request and only then refused the name; %embed -o 2x stored the
+    # vectors under user_ns["2x"], a name no cell can read, without a word.
+    forget_requests(sandbox)
+    with pytest.raises(UsageError, match="-o needs a Python name"):
+        run(shell, magic, line, cell)
+    assert sent_requests(sandbox, path) == []
+    assert "2x" not in shell.user_ns and "class" not in shell.user_ns
+
+
+def test_an_output_name_may_come_from_a_notebook_value(shell: InteractiveShell) -> None:
+    shell.user_ns["target"] = "vectors"
+    run(shell, "embed", "--no-cache -o {{target}} some text")
+    assert len(shell.user_ns["vectors"]) == 1
