@@ -5,6 +5,7 @@ ids, model names, `-o` variable names, counts in a range, finite numbers, separa
 from __future__ import annotations
 
 import argparse
+import keyword
 import math
 from typing import Callable
 
@@ -20,8 +21,8 @@ def an_id(text: str) -> str:
 
 def a_name(text: str) -> str:
     """An `@argument(type=a_name)` for `-o NAME`: a Python name, said before any request (a result
-    paid for and then refused its variable would be lost)."""
-    if not text.isidentifier():
+    paid for and then refused its variable would be lost). A keyword (`class`) is a name no cell can read."""
+    if not text.isidentifier() or keyword.iskeyword(text):
         raise argparse.ArgumentTypeError(f"-o needs a Python name, got {text!r}")
     return text
 

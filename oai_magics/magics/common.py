@@ -3,6 +3,7 @@ listings, storing results."""
 
 from __future__ import annotations
 
+import argparse
 import functools
 import json
 import math
@@ -14,7 +15,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics
 
 from ..local_errors import LocalError
-from .arguments import HelpShown, parse
+from .arguments import HelpShown, a_name, parse
 
 # Seconds a model_not_found line waits for a models listing already on its way, to name the models it has.
 HINT_WAIT = 2.0
@@ -167,9 +168,10 @@ def publish(shell: Any, value: Any, name: str | None) -> None:
 
 def store_in(shell: Any, value: Any, name: str) -> None:
     """A result in the variable `-o` names (a magic returning it leaves `_` to IPython)."""
-    if not name.isidentifier():
-        raise UsageError(f"-o needs a Python name, got {name!r}")
-    shell.user_ns[name] = value
+    try:
+        shell.user_ns[a_name(name)] = value
+    except argparse.ArgumentTypeError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def read_variable(shell: Any, name: str) -> Any:

@@ -83,7 +83,8 @@ class EmbedMagics(SessionMagics):
             job = self._submit(args, texts, index, model)
             if job.batches:
                 return job
-            print(f"all {len(texts)} texts were in the cache: no Batch job was needed, here is the frame")
+            held = "the text was" if len(texts) == 1 else f"all {len(texts)} texts were"
+            print(f"{held} in the cache: no Batch job was needed, here is the frame")
         cache = self._cache(args)
         try:
             matrix = embed_texts(self.session.client, texts, model, dimensions=args.dimensions,

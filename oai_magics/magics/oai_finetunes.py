@@ -22,9 +22,8 @@ def _job_frame(job: dict) -> Any:
 def list_jobs(magics: Any, args: Any) -> Any:
     """The legacy fine-tune jobs, as a DataFrame."""
     jobs = list(magics.session.client.fine_tunes.list())
-    if not jobs:
+    if not jobs:  # still a (empty) table, so `-o NAME` holds a DataFrame like every other listing
         print("No fine-tunes yet: start one with %oai finetunes create --training-file FILE_ID")
-        return None
     return listing(jobs)
 
 

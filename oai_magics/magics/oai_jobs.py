@@ -38,7 +38,7 @@ def list_jobs(magics: Any, args: Any) -> Any:
         return job_listing(store.current())
 
 
-@JOBS.command("show")
+@JOBS.command("show", listing=True)
 @magic_arguments(name="oai jobs show")
 @argument("job", type=an_id, help="the job id (job-...)")
 def show(magics: Any, args: Any) -> Any:

@@ -362,6 +362,7 @@ class ThreadRunBuilder(widgets.VBox):
             return  # the run is not created yet: the worker cancels it as soon as it is
         if self.calls.visible:  # the worker is idle: the run waits for tool outputs
             self.calls.hide()
+            self.show_error("")  # a request for an output no longer stands once the run is cancelled
             self._queue(lambda: self.worker.cancel_waiting(handle))
             return
         self.cancel_future = self._canceller.submit(self._cancel_beside, handle)

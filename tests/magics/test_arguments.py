@@ -326,3 +326,27 @@ def test_every_output_option_takes_only_a_python_name(shell: Any) -> None:
     assert len(outputs) >= 14 and all(action.type is a_name for action in outputs)
     with pytest.raises(UsageError, match="-o/--output: -o needs a Python name, got '1st'"):
         shell.run_cell_magic("chat", "-o 1st", "hello")
+
+
+
+@pytest.mark.parametrize("magic, line, cell, path", [
+    ("chat", "-o 2x", "Hello", "/v1/chat/completions"),
+    ("embed", "--no-cache -o 2x some text", None, "/v1/embeddings"),
+    ("image", "-m dall-e-2 -o 2x a cat", None, "/v1/images/generations"),
+    ("chat", "-o class", "Hello", "/v1/chat/completions"),  # an identifier, but no cell can read `class` back
+])
+def test_an_output_name_no_cell_can_read_is_refused_before_anything_is_sent(
+        shell: InteractiveShell, sandbox: Sandbox, magic: str, line: str, cell: str | None, path: str) -> None:
+    # %%chat -o 2x sent the (paid) request and only then refused the name; %embed -o 2x stored the
+    # vectors under user_ns["2x"], a name no cell can read, without a word.
+    forget_requests(sandbox)
+    with pytest.raises(UsageError, match="-o needs a Python name"):
+        run(shell, magic, line, cell)
+    assert sent_requests(sandbox, path) == []
+    assert "2x" not in shell.user_ns and "class" not in shell.user_ns
+
+
+def test_an_output_name_may_come_from_a_notebook_value(shell: InteractiveShell) -> None:
+    shell.user_ns["target"] = "vectors"
+    run(shell, "embed", "--no-cache -o {{target}} some text")
+    assert len(shell.user_ns["vectors"]) == 1

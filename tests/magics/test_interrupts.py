@@ -26,7 +26,8 @@ def test_ctrl_c_while_a_call_waits_for_its_answer_is_one_line(serve: Any, raw_sh
                                                              magic: str, line: str) -> None:
     # Today's fix made Ctrl-C before a streamed reply's first byte one line ("interrupted: nothing
     # had arrived") for %%chat and %oai complete, "as without streaming"; the other calls that wait
-    # on a slow server still end in a KeyboardInterrupt traceback.
+    # on a slow server still end in a KeyboardInterrupt traceback. (`--save PATH`: `-o` takes a variable
+    # name, checked before anything is sent, so a path there would end the line before the call.)
     release = threading.Event()
 
     def interrupt_on_request(connection: Any, server: Any) -> None:

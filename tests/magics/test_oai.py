@@ -190,7 +190,8 @@ def test_finetunes_life_cycle(shell: Any, tmp_path: Path) -> None:
         with capture_output():
             shell.run_line_magic("oai", f"profile add slow --base-url {slow.base_url} --key-env SANDBOX_TEST_KEY")
             shell.run_line_magic("oai", "use slow")
-            assert shell.run_line_magic("oai", "finetunes") is None  # none yet: a line saying how to start one
+            none_yet = shell.run_line_magic("oai", "finetunes")  # a line saying how to start one, and an empty table
+        assert isinstance(none_yet, pd.DataFrame) and none_yet.empty
         uploaded, _ = run(shell, "oai", f"files upload {data} --purpose fine-tune")
         job, _ = run(shell, "oai", f"finetunes create --training-file {uploaded['id'][0]} -m curie --suffix nb")
         job_id = job["id"][0]
@@ -321,8 +322,9 @@ def test_every_listing_takes_an_output_name(shell: Any, line: str, tmp_path: Pat
         run(shell, "oai", f"finetunes create --training-file {uploaded['id'][0]} -m curie")
     shown, _ = run(shell, "oai", f"{line} -o table")
     assert isinstance(shown, pd.DataFrame) and shell.user_ns["table"] is shown
-    with pytest.raises(UsageError, match="-o needs a Python name"):
-        run(shell, "oai", f"{line} -o 2x")
+    for name in ("2x", "class"):  # `class` is an identifier, but no cell can read it back
+        with pytest.raises(UsageError, match="-o needs a Python name"):
+            run(shell, "oai", f"{line} -o {name}")
 
 
 def test_a_refused_key_has_its_own_line_and_no_magic_advises_running_again(shell: Any, httpserver: Any,
@@ -346,3 +348,16 @@ def test_a_refused_key_has_its_own_line_and_no_magic_advises_running_again(shell
     for said in (str(embedded.value), str(asked.value), each.stdout):
         assert "refused the key" in said and "%oai key" in said
         assert not re.search(r"again to send|give this frame back|[Rr]e-?run", said.replace("%oai use wrong again", ""))
+
+
+def test_an_empty_listing_of_finetunes_still_stores_a_table(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # With no fine-tune yet, `%oai finetunes list -o table` printed its hint and stored None, where every
+    # other empty listing stores an empty DataFrame (a fresh sandbox: the session's has fine-tunes).
+    from oai_magics.sandbox import start
+
+    from .conftest import shell_on
+
+    with start(data_dir=tmp_path / "sandbox") as fresh, shell_on(fresh, monkeypatch) as ip:
+        shown, out = run(ip, "oai", "finetunes list -o table")
+    assert "No fine-tunes yet" in out.stdout
+    assert isinstance(ip.user_ns["table"], pd.DataFrame) and ip.user_ns["table"].empty and ip.user_ns["table"] is shown

@@ -49,7 +49,8 @@ def test_show_asks_the_server_how_each_batch_is_doing(shell: Any) -> None:
     shell.user_ns["docs"] = [f"text {i}" for i in range(6)]
     job, _ = run(shell, "embed", "-i docs -d 4 --batch --no-cache")
     run(shell, "oai", f"jobs collect {job.id} --wait")
-    batches, out = run(shell, "oai", f"jobs show {job.id}")
+    batches, out = run(shell, "oai", f"jobs show {job.id} -o batches")  # a table, so -o as on every listing
+    assert shell.user_ns["batches"] is batches
     assert list(batches["id"]) == [b["id"] for b in job.batches] and list(batches["status"]) == ["completed"]
     assert f"embedding job {job.id}: 6 texts in 1 batch(es), completed" in out.stdout
 

@@ -99,6 +99,24 @@ def test_cancel_a_run_that_waits_for_tool_outputs(builder: ThreadRunBuilder, bac
     assert run(builder, "Weather in Guimaraes?").status == "requires_action"  # the thread takes a new run
 
 
+def test_cancel_after_an_empty_submit_leaves_no_stale_request_for_an_output(backend: Any) -> None:
+    # Submit with an empty output asks for a value; a Cancel then ended the run, yet the red line
+    # "type an output for get_weather first (the run waits for it)" stayed under "cancelled".
+    made = ThreadRunBuilder(backend, namespace={})
+    try:
+        made.wait(WAIT)
+        new_assistant(backend, made, tools=True)
+        waiting = run(made, "Weather in Tavira?")
+        made.calls.field(waiting.pending_calls[0]["id"]).value = ""
+        made.calls.submit_button.click()
+        assert "type an output" in error_line(made)
+        made.cancel_button.click()
+        assert made.wait(WAIT).status == "cancelled"
+        assert "cancelled" in made.status.value and error_line(made) == ""
+    finally:
+        made.close()
+
+
 def test_an_error_is_one_red_line_and_the_form_stays_usable(builder: ThreadRunBuilder, backend: Any) -> None:
     new_assistant(backend, builder)
     builder.model.value = "no-such-model"
