@@ -3,7 +3,8 @@ persistent cache, and embedding jobs for the Batch API. Imported on first use (i
 
 from __future__ import annotations
 
+from ..jobs.estimates import estimate_tokens  # its home is jobs/; named here too, as it was before
 from .direct import EmbeddingJobError, embed_texts
 from .planning import Batch, check_texts, plan_batches
 
-__all__ = ["Batch", "plan_batches", "embed_texts", "EmbeddingJobError", "check_texts"]
+__all__ = ["Batch", "plan_batches", "embed_texts", "EmbeddingJobError", "check_texts", "estimate_tokens"]
