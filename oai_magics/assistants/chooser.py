@@ -10,6 +10,10 @@ gets `responses`; one that has /responses but no Conversations API gets `respons
 kept as chains of responses; any other gets `chat`, which works wherever chat completions do. A
 server that answers the probe with something else than "here" or "not here" (a 500, a page that is
 not JSON) gets `chat` too, and the line that says so is shown once, at the first command.
+
+`responses` asked for by name (`--api`, a profile's setting) on a server that was not probed, or
+was probed for another back end, is asked once whether the server keeps conversations: without
+them its threads are chains too, instead of a 404 from /conversations at the first command.
 """
 
 from __future__ import annotations
@@ -18,17 +22,22 @@ from typing import Any, Callable
 
 from .base import RUN_TIMEOUT, Backend, Probed, Unsupported
 
-__all__ = ["BACKENDS", "PROBED", "Probed", "backend_for", "backend_name", "choose_backend", "fallback_note", "probe",
+__all__ = ["BACKENDS", "CHAINS", "PROBED", "Probed", "backend_for", "backend_name", "choose_backend", "fallback_note", "probe",
            "probed"]
 
 BACKENDS = ("responses", "assistants", "chat")
 PROBED: dict[str, "Probed"] = {}  # base URL -> what `probe` found there
+CHAINS: dict[str, "Probed"] = {}  # base URL -> how `responses` asked for by name works there (`responses_probed`)
 
 
 def choose_backend(client: Any, requested: str | None = None, configured: str | None = None, *,
                    store: Any = None, run_timeout: float = RUN_TIMEOUT) -> Backend:
-    """The back end for `client`: `requested`, else `configured` (the profile's), else the probe's."""
-    return backend_for(client, backend_name(client, requested, configured), store, run_timeout)
+    """The back end for `client`: `requested`, else `configured` (the profile's), else the probe's.
+    `responses` on a server not probed for it is asked first whether it keeps conversations."""
+    name = backend_name(client, requested, configured)
+    if name == "responses":
+        responses_probed(client)
+    return backend_for(client, name, store, run_timeout)
 
 
 def backend_name(client: Any, requested: str | None = None, configured: str | None = None) -> str:
@@ -73,7 +82,7 @@ def backend_for(client: Any, name: str, store: Any = None, run_timeout: float = 
         from .chat_api import ChatBackend
 
         return ChatBackend(client, store, run_timeout)
-    found = PROBED.get(str(client.base_url))
+    found = _responses_found(client)
     if found is not None and not found.conversations:
         from .responses_chain import ChainedResponsesBackend
 
@@ -81,6 +90,25 @@ def backend_for(client: Any, name: str, store: Any = None, run_timeout: float = 
     from .responses_api import ResponsesBackend
 
     return ResponsesBackend(client, store, run_timeout)
+
+
+def _responses_found(client: Any) -> Probed | None:
+    """What is known of the responses back end on this server, without asking it."""
+    server = str(client.base_url)
+    found = PROBED.get(server)
+    return found if found is not None and found.name == "responses" else CHAINS.get(server)
+
+
+def responses_probed(client: Any) -> Probed:
+    """How the responses back end keeps threads on this server: the probe's answer when it chose
+    `responses`, else whether the server keeps conversations, asked once (api.openai.com does)."""
+    from ..client.urls import host_of
+
+    found = _responses_found(client)
+    if found is None:
+        keeps = host_of(client.base_url) == "api.openai.com" or _present(lambda: _conversation_round_trip(client))
+        found = CHAINS[str(client.base_url)] = Probed("responses", "asked for by name", conversations=keeps)
+    return found
 
 
 def probe(client: Any) -> Probed:

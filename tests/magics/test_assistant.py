@@ -414,3 +414,25 @@ def test_a_server_that_keeps_no_responses_is_sent_the_thread_whole(shell: Any, b
     assert [(i["role"], i["content"][0]["text"]) for i in whole["input"]] == [
         ("user", "Tell me about Lisbon trams"), ("assistant", first.text), ("user", "And the funiculars?")]
     assert not [i for i in whole["input"] if "id" in i]  # ids the server never kept are not sent back
+
+
+def test_responses_set_by_the_profile_on_a_server_without_conversations_chains(shell: Any, bare_sandbox: Any) -> None:
+    from oai_magics.assistants.chooser import PROBED
+
+    run(shell, "oai", f"profile add pinned-responses --base-url {bare_sandbox.base_url} --key-env SANDBOX_TEST_KEY "
+                      "--assistants-api responses")
+    asked = PROBED.pop(bare_sandbox.base_url, None)  # as in a kernel that has not asked this server yet
+    try:
+        run(shell, "oai", "use pinned-responses")  # a profile setting: %oai use does not ask the server
+        run(shell, "assistant", "create pinned --model gpt-4o-mini")
+        run(shell, "assistant", "run pinned Tell me about Lisbon trams")  # no bare 404 from /v1/conversations
+        first = shell.user_ns["_"]
+        assert first.status == "completed"
+        requests.delete(bare_sandbox.url + "/sandbox/requests", timeout=10)
+        run(shell, "assistant", f"run pinned --thread {first.thread_id} And the funiculars?")
+        (body,) = responses_sent(bare_sandbox)  # asked once: the second run goes straight to the chain
+        assert body["previous_response_id"] == first.run["raw"]["id"]
+    finally:
+        if asked is not None:
+            PROBED[bare_sandbox.base_url] = asked
+
