@@ -29,6 +29,8 @@ def _replayable(item: dict) -> dict:
 class ChainedResponsesBackend(LocalThreads, ResponsesBackend):
     """Responses chained by `previous_response_id`, with the threads and their items kept locally."""
 
+    shape = "item"  # messages are kept as Responses input items
+
     def __init__(self, client: Any, store: AssistantStore, run_timeout: float = RUN_TIMEOUT,
                  probed: Probed | None = None) -> None:
         super().__init__(client, store, run_timeout)
@@ -55,6 +57,7 @@ class ChainedResponsesBackend(LocalThreads, ResponsesBackend):
         responses, all of them) and `items`; these join the thread once the server took them."""
         from ..client import APIStatusError
 
+        self.get_thread(thread_id)  # a thread of this store, kept in this back end's shape
         kept = self.store.messages(self.server, thread_id)
         head = next((m["response_id"] for m in reversed(kept) if m.get("response_id")), None)
         try:

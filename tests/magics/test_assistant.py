@@ -436,3 +436,15 @@ def test_responses_set_by_the_profile_on_a_server_without_conversations_chains(s
         if asked is not None:
             PROBED[bare_sandbox.base_url] = asked
 
+
+def test_a_local_thread_of_one_back_end_read_by_the_other_is_one_line(shell: Any, bare_sandbox: Any) -> None:
+    # chat and chained responses keep their threads in the same file, each message in its own shape
+    use_server(shell, bare_sandbox, "mixed")
+    run(shell, "assistant", "threads new --api chat --message 'Tell me about Porto' -o chatted")
+    thread_id = shell.user_ns["chatted"]["id"]
+    for line in (f"messages {thread_id}", f"run helper --thread {thread_id} More?"):
+        run(shell, "assistant", "create helper --api responses --model gpt-4o-mini")
+        with pytest.raises(UsageError, match=rf"^thread {thread_id} is kept by the chat back end.*--api chat"):
+            run(shell, "assistant", f"{line.split()[0]} --api responses {line.split(' ', 1)[1]}")
+    messages, _ = run(shell, "assistant", f"messages --api chat {thread_id}")
+    assert list(messages["text"]) == ["Tell me about Porto"]  # nothing was added or lost
