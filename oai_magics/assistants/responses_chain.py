@@ -51,6 +51,18 @@ class ChainedResponsesBackend(LocalThreads, ResponsesBackend):
         self.store.add_messages(self.server, thread_id, [
             {"item": {"type": "function_call_output", "call_id": call["id"], "output": CANCELLED_OUTPUT}} for call in calls])
 
+    # -- responses: kept locally as they came, for a server that keeps none ----------------------------
+    def keep(self, response: dict) -> None:
+        self.store.keep_response(self.server, response)
+
+    def _response(self, response_id: str) -> dict:
+        """The response as it came, when it came to an end here; else the server's (a run followed
+        elsewhere, or one whose stream broke off)."""
+        kept = self.store.kept_response(self.server, response_id)
+        if kept is not None and kept.get("status") not in ("queued", "in_progress"):
+            return kept
+        return super()._response(response_id)
+
     # -- how a response joins its thread: after the thread's last response -----------------------------
     def respond(self, thread_id: str, items: list[dict], settings: dict) -> Any:
         """Ask for one response: the items the chain has not seen (or, on a server that keeps no

@@ -448,3 +448,28 @@ def test_a_local_thread_of_one_back_end_read_by_the_other_is_one_line(shell: Any
             run(shell, "assistant", f"{line.split()[0]} --api responses {line.split(' ', 1)[1]}")
     messages, _ = run(shell, "assistant", f"messages --api chat {thread_id}")
     assert list(messages["text"]) == ["Tell me about Porto"]  # nothing was added or lost
+
+
+def test_runs_and_steps_of_a_chain_on_a_server_that_keeps_no_responses(shell: Any, bare_sandbox: Any) -> None:
+    use_server(shell, bare_sandbox, "forgetful")
+    shell.run_cell(WEATHER)
+    run(shell, "assistant", "create forecaster --api responses --model gpt-4o-mini --tools get_weather")
+    run(shell, "assistant", "run forecaster --api responses What is the weather in Faro? use get_weather")
+    done = shell.user_ns["_"]
+    assert done.status == "completed"
+    # As Ollama answers GET /responses/ID: it kept nothing
+    faults = bare_sandbox.url + "/sandbox/faults"
+    requests.post(faults, json={"path": "/v1/responses/", "method": "GET", "status": 404, "count": 20}, timeout=10)
+    try:
+        runs, _ = run(shell, "assistant", f"runs --api responses {done.thread_id}")
+        steps, _ = run(shell, "assistant", f"steps --api responses {done.thread_id} {done.run_id}")
+    finally:
+        requests.delete(faults, timeout=10)
+    assert list(runs["status"]) == ["completed"]
+    assert [t for t in steps["type"]] == ["tool_calls", "message_creation"]
+    from oai_magics.assistants.store import AssistantStore
+
+    store = AssistantStore.default()
+    assert store.kept_response(bare_sandbox.base_url, done.run_id) is not None
+    run(shell, "assistant", f"threads delete --api responses {done.thread_id}")
+    assert store.kept_response(bare_sandbox.base_url, done.run_id) is None  # gone with its thread
