@@ -9,7 +9,9 @@ that answers GET /assistants gets `assistants`; one that makes (and then deletes
 gets `responses`; one that has /responses but no Conversations API gets `responses` with threads
 kept as chains of responses; any other gets `chat`, which works wherever chat completions do. A
 server that answers the probe with something else than "here" or "not here" (a 500, a page that is
-not JSON) gets `chat` too, and the line that says so is shown once, at the first command.
+not JSON) is asked the next question (LiteLLM answers GET /assistants with a 500 where no
+provider for it is set up); one whose answers all fail so gets `chat` too, and the line that says
+so is shown once, at the first command.
 
 `responses` asked for by name (`--api`, a profile's setting) on a server that was not probed, or
 was probed for another back end, is asked once whether the server keeps conversations: without
@@ -118,19 +120,26 @@ def probe(client: Any) -> Probed:
 
     if host_of(client.base_url) == "api.openai.com":
         return Probed("responses", "api.openai.com retired the Assistants API")
-    try:
-        if _present(lambda: client.assistants.list(limit=1)):
-            return Probed("assistants", "the server has the Assistants API")
-        if _present(lambda: _conversation_round_trip(client)):
-            return Probed("responses", "the server has the Responses and Conversations APIs")
-        if _present(client.responses.create):  # no body: refused as invalid where the route exists
-            return Probed("responses", "the server has the Responses API without Conversations: "
-                                       "a thread is a chain of responses", conversations=False)
-    except (APIConnectionError, AuthenticationError, PermissionDeniedError):
-        raise  # about the server or the key, not about its APIs: say so, ask again later
-    except OpenAIError as exc:
-        first = str(exc).splitlines()[0][:120]
-        return Probed("chat", f"the server's answer did not say which APIs it has ({first}); chat completions "
+    doubts: list[str] = []  # answers that were neither "here" nor "not here", first line each
+
+    def present(ask: Callable[[], Any]) -> bool:
+        try:
+            return _present(ask)
+        except (APIConnectionError, AuthenticationError, PermissionDeniedError):
+            raise  # about the server or the key, not about its APIs: say so, ask again later
+        except OpenAIError as exc:  # that API is broken there (LiteLLM's unconfigured /assistants): ask on
+            doubts.append(str(exc).splitlines()[0][:120])
+            return False
+
+    if present(lambda: client.assistants.list(limit=1)):
+        return Probed("assistants", "the server has the Assistants API")
+    if present(lambda: _conversation_round_trip(client)):
+        return Probed("responses", "the server has the Responses and Conversations APIs")
+    if present(client.responses.create):  # no body: refused as invalid where the route exists
+        return Probed("responses", "the server has the Responses API without Conversations: "
+                                   "a thread is a chain of responses", conversations=False)
+    if doubts:
+        return Probed("chat", f"the server's answer did not say which APIs it has ({doubts[0]}); chat completions "
                               "work on every server", fallback=True)
     return Probed("chat", "the server has neither the Assistants nor the Responses API")
 

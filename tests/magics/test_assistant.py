@@ -311,9 +311,11 @@ def test_a_probe_that_cannot_tell_falls_back_to_chat_and_says_so_once(shell: Any
 
     use_server(shell, bare_sandbox, "flaky")  # %oai use asked it: chat
     PROBED.pop(bare_sandbox.base_url)  # as if the kernel had not asked yet
-    # The probe meets a proxy's HTML 502 page where it asks for the Assistants API.
-    assert requests.post(bare_sandbox.url + "/sandbox/faults", json={"path": "/v1/assistants", "status": 502,
-                                                                         "html": True, "count": 5}, timeout=10).ok
+    # The probe meets a proxy's HTML 502 page where it asks for the Assistants and Responses APIs
+    # (the Conversations API is off: that answer, a 404, says nothing either way about the others).
+    for path in ("/v1/assistants", "/v1/responses"):
+        assert requests.post(bare_sandbox.url + "/sandbox/faults", json={"path": path, "status": 502,
+                                                                             "html": True, "count": 5}, timeout=10).ok
     try:
         _, out = run(shell, "assistant", "create helper --model gpt-4o-mini")
         note, made = out.stdout.splitlines()
@@ -324,6 +326,20 @@ def test_a_probe_that_cannot_tell_falls_back_to_chat_and_says_so_once(shell: Any
     finally:
         requests.delete(bare_sandbox.url + "/sandbox/faults", timeout=10)
         PROBED.pop(bare_sandbox.base_url)  # the fallback is not what the other tests on this sandbox meet
+
+
+def test_a_broken_assistants_route_does_not_hide_the_responses_api(shell: Any, httpserver: Any) -> None:
+    # LiteLLM's proxy where no provider for the Assistants API is set up: GET /assistants is a 500
+    httpserver.expect_request("/lite/v1/assistants").respond_with_json(
+        {"error": {"message": "'custom_llm_provider' must be set.", "type": "internal_server_error", "code": "500"}},
+        status=500)
+    httpserver.expect_request("/lite/v1/conversations").respond_with_json({"detail": "Not Found"}, status=404)
+    httpserver.expect_request("/lite/v1/responses").respond_with_json(
+        {"error": {"message": "/responses: Missing required parameter: 'input'.", "param": "input"}}, status=400)
+    run(shell, "oai", f"profile add lite --base-url {httpserver.url_for('/lite/v1')} --key-env SANDBOX_TEST_KEY")
+    _, out = run(shell, "oai", "use lite")
+    assert ("%assistant uses the responses API (asked the server: the server has the Responses API without "
+            "Conversations: a thread is a chain of responses)") in out.stdout
 
 
 def test_a_profile_whose_base_url_is_not_http_is_refused_in_one_line(shell: Any) -> None:
