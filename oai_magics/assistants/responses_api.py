@@ -149,6 +149,10 @@ class ResponsesBackend(LocalAssistants):
         """A response of a run, as the server has it now."""
         return self.client.responses.retrieve(response_id)
 
+    def read_back(self, response: dict) -> dict:
+        """The response as the server has it now (a run polled, or followed after its stream broke)."""
+        return self.client.responses.retrieve(response["id"])
+
     def keep(self, response: dict) -> None:
         """A response of a run as it came: the server keeps it (see the chained back end)."""
 
@@ -263,7 +267,7 @@ class ResponsesRun(StreamOrPollRun):
             yield from self._add_text(piece, item.get("item_id"))
 
     def _fetch(self) -> RunRecord:
-        return self.take(self.client.responses.retrieve(self.response["id"]))
+        return self.take(self.backend.read_back(self.response))
 
     def _settle(self) -> Iterator[RunEvent]:
         run = self.state.run

@@ -63,6 +63,20 @@ class ChainedResponsesBackend(LocalThreads, ResponsesBackend):
             return kept
         return super()._response(response_id)
 
+    def read_back(self, response: dict) -> dict:
+        """The server's copy of a response whose stream broke; a server that keeps none cannot
+        say how it ended, so it ends here as failed (nothing goes on that could be asked later)."""
+        from ..client import APIStatusError
+
+        try:
+            return super().read_back(response)
+        except APIStatusError as exc:
+            if exc.status_code not in (400, 404):
+                raise
+        return {**response, "status": "failed", "error": {
+            "code": "stream_broken", "message": "the server keeps no responses to read the rest of the reply from; "
+                                                "what streamed is kept"}}
+
     # -- how a response joins its thread: after the thread's last response -----------------------------
     def respond(self, thread_id: str, items: list[dict], settings: dict) -> Any:
         """Ask for one response: the items the chain has not seen (or, on a server that keeps no

@@ -489,3 +489,23 @@ def test_runs_and_steps_of_a_chain_on_a_server_that_keeps_no_responses(shell: An
     assert store.kept_response(bare_sandbox.base_url, done.run_id) is not None
     run(shell, "assistant", f"threads delete --api responses {done.thread_id}")
     assert store.kept_response(bare_sandbox.base_url, done.run_id) is None  # gone with its thread
+
+
+def test_a_chain_whose_stream_breaks_on_a_server_that_keeps_no_responses_fails_in_one_line(
+        shell: Any, bare_sandbox: Any) -> None:
+    use_server(shell, bare_sandbox, "forgetful-drop")
+    run(shell, "assistant", "create dropped --api responses --model gpt-4o-mini")
+    faults = bare_sandbox.url + "/sandbox/faults"
+    requests.post(faults, json={"path": "/v1/responses", "method": "POST", "drop_after": 6}, timeout=10)
+    requests.post(faults, json={"path": "/v1/responses/", "method": "GET", "status": 404, "count": 20}, timeout=10)
+    try:
+        _, out = run(shell, "assistant", "run dropped --api responses Tell me a long story about Lisbon")
+        ended = shell.user_ns["_"]
+        runs, _ = run(shell, "assistant", f"runs --api responses {ended.thread_id}")
+    finally:
+        requests.delete(faults, timeout=10)
+    line = out.stdout.splitlines()[-1]  # the run's closing line
+    assert line.startswith("[failed: stream_broken: the server keeps no responses to read the rest of the reply")
+    assert "404" not in out.stdout and "goes on at the server" not in out.stdout
+    assert ended.status == "failed" and ended.text  # what streamed is kept
+    assert list(runs["status"]) == ["failed"]  # the run's record says how it ended
