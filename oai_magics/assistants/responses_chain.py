@@ -41,7 +41,7 @@ class ChainedResponsesBackend(LocalThreads, ResponsesBackend):
         return {"item": user_input(text, ())}
 
     def _message_record(self, stored: dict, thread_id: str) -> MessageRecord | None:
-        return item_message({"id": stored["id"], **stored["item"]}, thread_id)
+        return item_message({"id": stored["id"], "created_at": stored.get("created_at"), **stored["item"]}, thread_id)
 
     def add_message(self, thread_id: str, text: str, *, file_ids: Sequence[str] = ()) -> MessageRecord:
         return self._add_local_message(thread_id, {"item": user_input(text, file_ids)})

@@ -405,6 +405,7 @@ def test_without_conversations_a_thread_is_a_chain_of_responses(shell: Any, bare
     assert [i["content"][0]["text"] for i in body["input"]] == ["And the funiculars?"]
     messages, _ = run(shell, "assistant", f"messages {first.thread_id}")
     assert list(messages["text"]) == ["Tell me about Lisbon trams", first.text, "And the funiculars?", second.text]
+    assert messages["created_at"].notna().all()  # when each joined the thread, as on the other back ends
 
 
 def test_a_server_that_keeps_no_responses_is_sent_the_thread_whole(shell: Any, bare_sandbox: Any) -> None:
