@@ -104,11 +104,17 @@ def _responses_found(client: Any) -> Probed | None:
 def responses_probed(client: Any) -> Probed:
     """How the responses back end keeps threads on this server: the probe's answer when it chose
     `responses`, else whether the server keeps conversations, asked once (api.openai.com does)."""
+    from ..client import APIConnectionError, AuthenticationError, OpenAIError, PermissionDeniedError
     from ..client.urls import host_of
 
     found = _responses_found(client)
     if found is None:
-        keeps = host_of(client.base_url) == "api.openai.com" or _present(lambda: _conversation_round_trip(client))
+        try:
+            keeps = host_of(client.base_url) == "api.openai.com" or _present(lambda: _conversation_round_trip(client))
+        except (APIConnectionError, AuthenticationError, PermissionDeniedError):
+            raise  # about the server or the key: said in one line, asked again next time
+        except OpenAIError:  # an answer that does not tell: conversations, whose own commands then say what fails
+            return Probed("responses", "asked for by name")
         found = CHAINS[str(client.base_url)] = Probed("responses", "asked for by name", conversations=keeps)
     return found
 
@@ -163,4 +169,6 @@ def _present(ask: Callable[[], Any]) -> bool:
 def _conversation_round_trip(client: Any) -> None:
     """Make an empty conversation and delete it again: only a server that keeps them can."""
     made = client.conversations.create()
-    client.conversations.delete(made["id"])
+    made_id = made.get("id") if isinstance(made, dict) else None
+    if isinstance(made_id, str):  # an answer without an id still says the route is there
+        client.conversations.delete(made_id)
