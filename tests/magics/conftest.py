@@ -11,7 +11,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
 from oai_magics.sandbox import Sandbox, start
-from tests.helpers.shells import extension_shell
+from tests.helpers.shells import extension_shell, retire
 
 
 @pytest.fixture(scope="session")
