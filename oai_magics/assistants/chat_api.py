@@ -29,6 +29,7 @@ class ChatBackend(LocalThreads, LocalAssistants):
     """Chat completions, with everything else kept in the local store."""
 
     name = "chat"
+    shape = "message"  # messages are kept as chat messages
     no_files = NO_FILES  # what a form says before it would upload a file for a run
 
     def __init__(self, client: Any, store: AssistantStore, run_timeout: float = RUN_TIMEOUT) -> None:

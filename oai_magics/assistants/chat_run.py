@@ -60,9 +60,11 @@ class ChatRun(RunHandle):
         A refusal is raised as it came, except a server's refusal of tools, which says so in one line."""
         from ..client import APIStatusError
 
-        request = self._request()
-        try:
-            self._answer = self.backend.client.chat.completions.create(stream=self.stream, **request)
+        from ..chat_memory import open_usage_stream
+
+        request, create = self._request(), self.backend.client.chat.completions.create
+        try:  # a stream reports its usage at its end, as a whole answer does (where the server knows how)
+            self._answer = open_usage_stream(create, request) if self.stream else create(**request)
         except APIStatusError as exc:
             if request.get("tools") and refuses_tools(exc):
                 raise Unsupported(f"this server does not take tools on chat completions (the chat back end): "

@@ -9,7 +9,13 @@ that answers GET /assistants gets `assistants`; one that makes (and then deletes
 gets `responses`; one that has /responses but no Conversations API gets `responses` with threads
 kept as chains of responses; any other gets `chat`, which works wherever chat completions do. A
 server that answers the probe with something else than "here" or "not here" (a 500, a page that is
-not JSON) gets `chat` too, and the line that says so is shown once, at the first command.
+not JSON) is asked the next question (LiteLLM answers GET /assistants with a 500 where no
+provider for it is set up); one whose answers all fail so gets `chat` too, and the line that says
+so is shown once, at the first command.
+
+`responses` asked for by name (`--api`, a profile's setting) on a server that was not probed, or
+was probed for another back end, is asked once whether the server keeps conversations: without
+them its threads are chains too, instead of a 404 from /conversations at the first command.
 """
 
 from __future__ import annotations
@@ -19,16 +25,21 @@ from typing import Any, Callable
 from .base import RUN_TIMEOUT, Backend, Probed, Unsupported
 from .names import BACKENDS
 
-__all__ = ["BACKENDS", "PROBED", "Probed", "backend_for", "backend_name", "choose_backend", "fallback_note", "probe",
+__all__ = ["BACKENDS", "CHAINS", "PROBED", "Probed", "backend_for", "backend_name", "choose_backend", "fallback_note", "probe",
            "probed"]
 
 PROBED: dict[str, "Probed"] = {}  # base URL -> what `probe` found there
+CHAINS: dict[str, "Probed"] = {}  # base URL -> how `responses` asked for by name works there (`responses_probed`)
 
 
 def choose_backend(client: Any, requested: str | None = None, configured: str | None = None, *,
                    store: Any = None, run_timeout: float = RUN_TIMEOUT) -> Backend:
-    """The back end for `client`: `requested`, else `configured` (the profile's), else the probe's."""
-    return backend_for(client, backend_name(client, requested, configured), store, run_timeout)
+    """The back end for `client`: `requested`, else `configured` (the profile's), else the probe's.
+    `responses` on a server not probed for it is asked first whether it keeps conversations."""
+    name = backend_name(client, requested, configured)
+    if name == "responses":
+        responses_probed(client)
+    return backend_for(client, name, store, run_timeout)
 
 
 def backend_name(client: Any, requested: str | None = None, configured: str | None = None) -> str:
@@ -73,7 +84,7 @@ def backend_for(client: Any, name: str, store: Any = None, run_timeout: float = 
         from .chat_api import ChatBackend
 
         return ChatBackend(client, store, run_timeout)
-    found = PROBED.get(str(client.base_url))
+    found = _responses_found(client)
     if found is not None and not found.conversations:
         from .responses_chain import ChainedResponsesBackend
 
@@ -83,6 +94,31 @@ def backend_for(client: Any, name: str, store: Any = None, run_timeout: float = 
     return ResponsesBackend(client, store, run_timeout)
 
 
+def _responses_found(client: Any) -> Probed | None:
+    """What is known of the responses back end on this server, without asking it."""
+    server = str(client.base_url)
+    found = PROBED.get(server)
+    return found if found is not None and found.name == "responses" else CHAINS.get(server)
+
+
+def responses_probed(client: Any) -> Probed:
+    """How the responses back end keeps threads on this server: the probe's answer when it chose
+    `responses`, else whether the server keeps conversations, asked once (api.openai.com does)."""
+    from ..client import APIConnectionError, AuthenticationError, OpenAIError, PermissionDeniedError
+    from ..client.urls import host_of
+
+    found = _responses_found(client)
+    if found is None:
+        try:
+            keeps = host_of(client.base_url) == "api.openai.com" or _present(lambda: _conversation_round_trip(client))
+        except (APIConnectionError, AuthenticationError, PermissionDeniedError):
+            raise  # about the server or the key: said in one line, asked again next time
+        except OpenAIError:  # an answer that does not tell: conversations, whose own commands then say what fails
+            return Probed("responses", "asked for by name")
+        found = CHAINS[str(client.base_url)] = Probed("responses", "asked for by name", conversations=keeps)
+    return found
+
+
 def probe(client: Any) -> Probed:
     """Which back end a server wants (see the module's docstring for the order of the questions)."""
     from ..client import APIConnectionError, AuthenticationError, OpenAIError, PermissionDeniedError
@@ -90,19 +126,26 @@ def probe(client: Any) -> Probed:
 
     if host_of(client.base_url) == "api.openai.com":
         return Probed("responses", "api.openai.com retired the Assistants API")
-    try:
-        if _present(lambda: client.assistants.list(limit=1)):
-            return Probed("assistants", "the server has the Assistants API")
-        if _present(lambda: _conversation_round_trip(client)):
-            return Probed("responses", "the server has the Responses and Conversations APIs")
-        if _present(client.responses.create):  # no body: refused as invalid where the route exists
-            return Probed("responses", "the server has the Responses API without Conversations: "
-                                       "a thread is a chain of responses", conversations=False)
-    except (APIConnectionError, AuthenticationError, PermissionDeniedError):
-        raise  # about the server or the key, not about its APIs: say so, ask again later
-    except OpenAIError as exc:
-        first = str(exc).splitlines()[0][:120]
-        return Probed("chat", f"the server's answer did not say which APIs it has ({first}); chat completions "
+    doubts: list[str] = []  # answers that were neither "here" nor "not here", first line each
+
+    def present(ask: Callable[[], Any]) -> bool:
+        try:
+            return _present(ask)
+        except (APIConnectionError, AuthenticationError, PermissionDeniedError):
+            raise  # about the server or the key, not about its APIs: say so, ask again later
+        except OpenAIError as exc:  # that API is broken there (LiteLLM's unconfigured /assistants): ask on
+            doubts.append(str(exc).splitlines()[0][:120])
+            return False
+
+    if present(lambda: client.assistants.list(limit=1)):
+        return Probed("assistants", "the server has the Assistants API")
+    if present(lambda: _conversation_round_trip(client)):
+        return Probed("responses", "the server has the Responses and Conversations APIs")
+    if present(client.responses.create):  # no body: refused as invalid where the route exists
+        return Probed("responses", "the server has the Responses API without Conversations: "
+                                   "a thread is a chain of responses", conversations=False)
+    if doubts:
+        return Probed("chat", f"the server's answer did not say which APIs it has ({doubts[0]}); chat completions "
                               "work on every server", fallback=True)
     return Probed("chat", "the server has neither the Assistants nor the Responses API")
 
@@ -126,4 +169,6 @@ def _present(ask: Callable[[], Any]) -> bool:
 def _conversation_round_trip(client: Any) -> None:
     """Make an empty conversation and delete it again: only a server that keeps them can."""
     made = client.conversations.create()
-    client.conversations.delete(made["id"])
+    made_id = made.get("id") if isinstance(made, dict) else None
+    if isinstance(made_id, str):  # an answer without an id still says the route is there
+        client.conversations.delete(made_id)

@@ -14,12 +14,13 @@ import uuid
 from abc import ABC, abstractmethod
 from typing import Any, Callable, Mapping, Sequence
 
-from .base import AssistantRecord, MessageRecord, ThreadRecord
+from .base import AssistantRecord, MessageRecord, ThreadRecord, Unsupported
 from .resolve import NotFound, pick_assistant
 from .store import AssistantStore
 
 __all__ = ["LocalAssistants", "LocalThreads", "ASSISTANT_FIELDS", "assistant_record"]
 
+SHAPES = {"message": "chat", "item": "responses"}  # a stored message's key -> the back end that keeps it
 ASSISTANT_FIELDS = ("name", "model", "instructions", "tools", "metadata", "file_ids", "response_format")
 
 
@@ -84,6 +85,8 @@ class LocalThreads(ABC):
 
     store: AssistantStore
     server: str
+    name: str  # the back end's name, for the line that says a thread is another's
+    shape: str  # the key a stored message of this back end holds its body under
 
     @abstractmethod
     def _user_message(self, text: str) -> dict:
@@ -106,8 +109,18 @@ class LocalThreads(ABC):
         found = next((t for t in self.store.threads(self.server) if t["id"] == thread_id), None)
         if found is None:
             raise NotFound(f"no thread {thread_id!r} in the local store of {self.server}")
+        self._check_shape(thread_id)
         return ThreadRecord(id=found["id"], object="thread", title=found["title"], metadata=found["metadata"],
                             created_at=found["created_at"], raw=found)
+
+    def _check_shape(self, thread_id: str) -> None:
+        """Refuse a thread whose messages another back end keeps (both share the store): its
+        messages can neither be shown nor sent in this back end's shape."""
+        foreign = next((m for m in self.store.messages(self.server, thread_id) if self.shape not in m), None)
+        if foreign is not None:
+            other = next((name for key, name in SHAPES.items() if key in foreign), "another")
+            raise Unsupported(f"thread {thread_id} is kept by the {other} back end, not the {self.name} one: "
+                              f"use --api {other}")
 
     def delete_thread(self, thread_id: str) -> None:
         self.get_thread(thread_id)

@@ -145,8 +145,19 @@ class ResponsesBackend(LocalAssistants):
     def list_runs(self, thread_id: str) -> list[RunRecord]:
         return [self._run(indexed) for indexed in self.store.runs(self.server, thread_id)]
 
+    def _response(self, response_id: str) -> dict:
+        """A response of a run, as the server has it now."""
+        return self.client.responses.retrieve(response_id)
+
+    def read_back(self, response: dict) -> dict:
+        """The response as the server has it now (a run polled, or followed after its stream broke)."""
+        return self.client.responses.retrieve(response["id"])
+
+    def keep(self, response: dict) -> None:
+        """A response of a run as it came: the server keeps it (see the chained back end)."""
+
     def _run(self, indexed: dict) -> RunRecord:
-        latest = self.client.responses.retrieve(indexed["responses"][-1])
+        latest = self._response(indexed["responses"][-1])
         return run_from_response(indexed["id"], indexed["thread_id"], indexed["assistant_id"], latest,
                                  indexed["created_at"], indexed["cancelled"])
 
@@ -174,7 +185,7 @@ class ResponsesBackend(LocalAssistants):
         indexed = self._indexed(run_id)
         steps = []
         for response_id in indexed["responses"]:
-            response = self.client.responses.retrieve(response_id)
+            response = self._response(response_id)
             steps += [item_step(item, run_id, response.get("created_at"), indexed["outputs"])
                       for item in response.get("output") or []]
         return steps
@@ -226,6 +237,8 @@ class ResponsesRun(StreamOrPollRun):
         in the local index, with the tool outputs that led to them) and return the run's state."""
         self.response = response
         response_id = response.get("id")
+        if response_id:
+            self.backend.keep(response)
         if self.run_key is None and response_id:
             self.run_key = response_id
             self.backend.store.add_run(self.backend.server, self.run_key, self.thread_id, self.assistant_id,
@@ -254,7 +267,7 @@ class ResponsesRun(StreamOrPollRun):
             yield from self._add_text(piece, item.get("item_id"))
 
     def _fetch(self) -> RunRecord:
-        return self.take(self.client.responses.retrieve(self.response["id"]))
+        return self.take(self.backend.read_back(self.response))
 
     def _settle(self) -> Iterator[RunEvent]:
         run = self.state.run

@@ -29,6 +29,8 @@ def _replayable(item: dict) -> dict:
 class ChainedResponsesBackend(LocalThreads, ResponsesBackend):
     """Responses chained by `previous_response_id`, with the threads and their items kept locally."""
 
+    shape = "item"  # messages are kept as Responses input items
+
     def __init__(self, client: Any, store: AssistantStore, run_timeout: float = RUN_TIMEOUT,
                  probed: Probed | None = None) -> None:
         super().__init__(client, store, run_timeout)
@@ -39,7 +41,7 @@ class ChainedResponsesBackend(LocalThreads, ResponsesBackend):
         return {"item": user_input(text, ())}
 
     def _message_record(self, stored: dict, thread_id: str) -> MessageRecord | None:
-        return item_message({"id": stored["id"], **stored["item"]}, thread_id)
+        return item_message({"id": stored["id"], "created_at": stored.get("created_at"), **stored["item"]}, thread_id)
 
     def add_message(self, thread_id: str, text: str, *, file_ids: Sequence[str] = ()) -> MessageRecord:
         return self._add_local_message(thread_id, {"item": user_input(text, file_ids)})
@@ -49,12 +51,39 @@ class ChainedResponsesBackend(LocalThreads, ResponsesBackend):
         self.store.add_messages(self.server, thread_id, [
             {"item": {"type": "function_call_output", "call_id": call["id"], "output": CANCELLED_OUTPUT}} for call in calls])
 
+    # -- responses: kept locally as they came, for a server that keeps none ----------------------------
+    def keep(self, response: dict) -> None:
+        self.store.keep_response(self.server, response)
+
+    def _response(self, response_id: str) -> dict:
+        """The response as it came, when it came to an end here; else the server's (a run followed
+        elsewhere, or one whose stream broke off)."""
+        kept = self.store.kept_response(self.server, response_id)
+        if kept is not None and kept.get("status") not in ("queued", "in_progress"):
+            return kept
+        return super()._response(response_id)
+
+    def read_back(self, response: dict) -> dict:
+        """The server's copy of a response whose stream broke; a server that keeps none cannot
+        say how it ended, so it ends here as failed (nothing goes on that could be asked later)."""
+        from ..client import APIStatusError
+
+        try:
+            return super().read_back(response)
+        except APIStatusError as exc:
+            if exc.status_code not in (400, 404):
+                raise
+        return {**response, "status": "failed", "error": {
+            "code": "stream_broken", "message": "the server keeps no responses to read the rest of the reply from; "
+                                                "what streamed is kept"}}
+
     # -- how a response joins its thread: after the thread's last response -----------------------------
     def respond(self, thread_id: str, items: list[dict], settings: dict) -> Any:
         """Ask for one response: the items the chain has not seen (or, on a server that keeps no
         responses, all of them) and `items`; these join the thread once the server took them."""
         from ..client import APIStatusError
 
+        self.get_thread(thread_id)  # a thread of this store, kept in this back end's shape
         kept = self.store.messages(self.server, thread_id)
         head = next((m["response_id"] for m in reversed(kept) if m.get("response_id")), None)
         try:

@@ -38,6 +38,7 @@ CREATE TABLE IF NOT EXISTS messages (server TEXT, id TEXT, thread_id TEXT, body 
                                      PRIMARY KEY (server, id));
 CREATE TABLE IF NOT EXISTS local_runs (server TEXT, id TEXT, thread_id TEXT, body TEXT, created_at INTEGER,
                                        PRIMARY KEY (server, id));
+CREATE TABLE IF NOT EXISTS kept_responses (server TEXT, id TEXT, body TEXT, PRIMARY KEY (server, id));
 """
 
 
@@ -115,6 +116,9 @@ class AssistantStore:
     def delete_thread(self, server: str, thread_id: str) -> None:
         with self._change() as db:
             db.execute("DELETE FROM threads WHERE server = ? AND id = ?", (server, thread_id))
+            chains = db.execute("SELECT responses FROM runs WHERE server = ? AND thread_id = ?", (server, thread_id))
+            kept = [(server, response_id) for (chain,) in chains.fetchall() for response_id in json.loads(chain)]
+            db.executemany("DELETE FROM kept_responses WHERE server = ? AND id = ?", kept)
             db.execute("DELETE FROM runs WHERE server = ? AND thread_id = ?", (server, thread_id))
             db.execute("DELETE FROM messages WHERE server = ? AND thread_id = ?", (server, thread_id))
             db.execute("DELETE FROM local_runs WHERE server = ? AND thread_id = ?", (server, thread_id))
@@ -160,6 +164,14 @@ class AssistantStore:
         rows = self._run("SELECT body FROM local_runs WHERE server = ? AND thread_id = ? ORDER BY created_at, rowid",
                          server, thread_id)
         return [json.loads(body) for (body,) in rows]
+
+    # -- responses kept here as they came (chained responses: the server may keep none) -----------
+    def keep_response(self, server: str, response: dict) -> None:
+        self._run("INSERT OR REPLACE INTO kept_responses VALUES (?, ?, ?)", server, response["id"], json.dumps(response))
+
+    def kept_response(self, server: str, response_id: str) -> dict | None:
+        rows = self._run("SELECT body FROM kept_responses WHERE server = ? AND id = ?", server, response_id)
+        return json.loads(rows[0][0]) if rows else None
 
     # -- runs: a run is a chain of responses (one more per round of tool outputs) ------------------
     def add_run(self, server: str, run_id: str, thread_id: str, assistant_id: str, created_at: int) -> None:

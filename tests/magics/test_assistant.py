@@ -333,9 +333,11 @@ def test_a_probe_that_cannot_tell_falls_back_to_chat_and_says_so_once(shell: Any
 
     use_server(shell, bare_sandbox, "flaky")  # %oai use asked it: chat
     PROBED.pop(bare_sandbox.base_url)  # as if the kernel had not asked yet
-    # The probe meets a proxy's HTML 502 page where it asks for the Assistants API.
-    assert requests.post(bare_sandbox.url + "/sandbox/faults", json={"path": "/v1/assistants", "status": 502,
-                                                                         "html": True, "count": 5}, timeout=10).ok
+    # The probe meets a proxy's HTML 502 page where it asks for the Assistants and Responses APIs
+    # (the Conversations API is off: that answer, a 404, says nothing either way about the others).
+    for path in ("/v1/assistants", "/v1/responses"):
+        assert requests.post(bare_sandbox.url + "/sandbox/faults", json={"path": path, "status": 502,
+                                                                             "html": True, "count": 5}, timeout=10).ok
     try:
         _, out = run(shell, "assistant", "create helper --model gpt-4o-mini")
         note, made = out.stdout.splitlines()
@@ -346,6 +348,20 @@ def test_a_probe_that_cannot_tell_falls_back_to_chat_and_says_so_once(shell: Any
     finally:
         requests.delete(bare_sandbox.url + "/sandbox/faults", timeout=10)
         PROBED.pop(bare_sandbox.base_url)  # the fallback is not what the other tests on this sandbox meet
+
+
+def test_a_broken_assistants_route_does_not_hide_the_responses_api(shell: Any, httpserver: Any) -> None:
+    # LiteLLM's proxy where no provider for the Assistants API is set up: GET /assistants is a 500
+    httpserver.expect_request("/lite/v1/assistants").respond_with_json(
+        {"error": {"message": "'custom_llm_provider' must be set.", "type": "internal_server_error", "code": "500"}},
+        status=500)
+    httpserver.expect_request("/lite/v1/conversations").respond_with_json({"detail": "Not Found"}, status=404)
+    httpserver.expect_request("/lite/v1/responses").respond_with_json(
+        {"error": {"message": "/responses: Missing required parameter: 'input'.", "param": "input"}}, status=400)
+    run(shell, "oai", f"profile add lite --base-url {httpserver.url_for('/lite/v1')} --key-env SANDBOX_TEST_KEY")
+    _, out = run(shell, "oai", "use lite")
+    assert ("%assistant uses the responses API (asked the server: the server has the Responses API without "
+            "Conversations: a thread is a chain of responses)") in out.stdout
 
 
 def test_a_profile_whose_base_url_is_not_http_is_refused_in_one_line(shell: Any) -> None:
@@ -411,6 +427,7 @@ def test_without_conversations_a_thread_is_a_chain_of_responses(shell: Any, bare
     assert [i["content"][0]["text"] for i in body["input"]] == ["And the funiculars?"]
     messages, _ = run(shell, "assistant", f"messages {first.thread_id}")
     assert list(messages["text"]) == ["Tell me about Lisbon trams", first.text, "And the funiculars?", second.text]
+    assert messages["created_at"].notna().all()  # when each joined the thread, as on the other back ends
 
 
 def test_a_server_that_keeps_no_responses_is_sent_the_thread_whole(shell: Any, bare_sandbox: Any) -> None:
@@ -436,3 +453,82 @@ def test_a_server_that_keeps_no_responses_is_sent_the_thread_whole(shell: Any, b
     assert [(i["role"], i["content"][0]["text"]) for i in whole["input"]] == [
         ("user", "Tell me about Lisbon trams"), ("assistant", first.text), ("user", "And the funiculars?")]
     assert not [i for i in whole["input"] if "id" in i]  # ids the server never kept are not sent back
+
+
+def test_responses_set_by_the_profile_on_a_server_without_conversations_chains(shell: Any, bare_sandbox: Any) -> None:
+    from oai_magics.assistants.chooser import PROBED
+
+    run(shell, "oai", f"profile add pinned-responses --base-url {bare_sandbox.base_url} --key-env SANDBOX_TEST_KEY "
+                      "--assistants-api responses")
+    asked = PROBED.pop(bare_sandbox.base_url, None)  # as in a kernel that has not asked this server yet
+    try:
+        run(shell, "oai", "use pinned-responses")  # a profile setting: %oai use does not ask the server
+        run(shell, "assistant", "create pinned --model gpt-4o-mini")
+        run(shell, "assistant", "run pinned Tell me about Lisbon trams")  # no bare 404 from /v1/conversations
+        first = shell.user_ns["_"]
+        assert first.status == "completed"
+        requests.delete(bare_sandbox.url + "/sandbox/requests", timeout=10)
+        run(shell, "assistant", f"run pinned --thread {first.thread_id} And the funiculars?")
+        (body,) = responses_sent(bare_sandbox)  # asked once: the second run goes straight to the chain
+        assert body["previous_response_id"] == first.run["raw"]["id"]
+    finally:
+        if asked is not None:
+            PROBED[bare_sandbox.base_url] = asked
+
+
+def test_a_local_thread_of_one_back_end_read_by_the_other_is_one_line(shell: Any, bare_sandbox: Any) -> None:
+    # chat and chained responses keep their threads in the same file, each message in its own shape
+    use_server(shell, bare_sandbox, "mixed")
+    run(shell, "assistant", "threads new --api chat --message 'Tell me about Porto' -o chatted")
+    thread_id = shell.user_ns["chatted"]["id"]
+    for line in (f"messages {thread_id}", f"run helper --thread {thread_id} More?"):
+        run(shell, "assistant", "create helper --api responses --model gpt-4o-mini")
+        with pytest.raises(UsageError, match=rf"^thread {thread_id} is kept by the chat back end.*--api chat"):
+            run(shell, "assistant", f"{line.split()[0]} --api responses {line.split(' ', 1)[1]}")
+    messages, _ = run(shell, "assistant", f"messages --api chat {thread_id}")
+    assert list(messages["text"]) == ["Tell me about Porto"]  # nothing was added or lost
+
+
+def test_runs_and_steps_of_a_chain_on_a_server_that_keeps_no_responses(shell: Any, bare_sandbox: Any) -> None:
+    use_server(shell, bare_sandbox, "forgetful")
+    shell.run_cell(WEATHER)
+    run(shell, "assistant", "create forecaster --api responses --model gpt-4o-mini --tools get_weather")
+    run(shell, "assistant", "run forecaster --api responses What is the weather in Faro? use get_weather")
+    done = shell.user_ns["_"]
+    assert done.status == "completed"
+    # As Ollama answers GET /responses/ID: it kept nothing
+    faults = bare_sandbox.url + "/sandbox/faults"
+    requests.post(faults, json={"path": "/v1/responses/", "method": "GET", "status": 404, "count": 20}, timeout=10)
+    try:
+        runs, _ = run(shell, "assistant", f"runs --api responses {done.thread_id}")
+        steps, _ = run(shell, "assistant", f"steps --api responses {done.thread_id} {done.run_id}")
+    finally:
+        requests.delete(faults, timeout=10)
+    assert list(runs["status"]) == ["completed"]
+    assert [t for t in steps["type"]] == ["tool_calls", "message_creation"]
+    from oai_magics.assistants.store import AssistantStore
+
+    store = AssistantStore.default()
+    assert store.kept_response(bare_sandbox.base_url, done.run_id) is not None
+    run(shell, "assistant", f"threads delete --api responses {done.thread_id}")
+    assert store.kept_response(bare_sandbox.base_url, done.run_id) is None  # gone with its thread
+
+
+def test_a_chain_whose_stream_breaks_on_a_server_that_keeps_no_responses_fails_in_one_line(
+        shell: Any, bare_sandbox: Any) -> None:
+    use_server(shell, bare_sandbox, "forgetful-drop")
+    run(shell, "assistant", "create dropped --api responses --model gpt-4o-mini")
+    faults = bare_sandbox.url + "/sandbox/faults"
+    requests.post(faults, json={"path": "/v1/responses", "method": "POST", "drop_after": 6}, timeout=10)
+    requests.post(faults, json={"path": "/v1/responses/", "method": "GET", "status": 404, "count": 20}, timeout=10)
+    try:
+        _, out = run(shell, "assistant", "run dropped --api responses Tell me a long story about Lisbon")
+        ended = shell.user_ns["_"]
+        runs, _ = run(shell, "assistant", f"runs --api responses {ended.thread_id}")
+    finally:
+        requests.delete(faults, timeout=10)
+    line = out.stdout.splitlines()[-1]  # the run's closing line
+    assert line.startswith("[failed: stream_broken: the server keeps no responses to read the rest of the reply")
+    assert "404" not in out.stdout and "goes on at the server" not in out.stdout
+    assert ended.status == "failed" and ended.text  # what streamed is kept
+    assert list(runs["status"]) == ["failed"]  # the run's record says how it ended

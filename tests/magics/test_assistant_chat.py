@@ -157,3 +157,12 @@ def test_ctrl_c_ends_the_stream_cancels_the_run_and_keeps_the_partial_reply(slow
     assert "sandbox" in result.text and "Genoa" not in result.text  # partial: the rest never came
     runs = slow_chat_shell.run_line_magic("assistant", f"runs {result.thread_id} --api chat")
     assert list(runs["status"]) == ["cancelled"]
+
+
+def test_a_streamed_run_records_its_token_usage(chat_shell: Any, bare_sandbox: Sandbox) -> None:
+    thread_id = ready(chat_shell)
+    run(chat_shell, "assistant", f"run steady --api chat --thread {thread_id}")
+    (body,) = sent(bare_sandbox)
+    assert body["stream"] is True and body["stream_options"] == {"include_usage": True}
+    runs, _ = run(chat_shell, "assistant", f"runs {thread_id} --api chat")
+    assert runs["usage"][0]["total_tokens"] > 0  # as a run polled, or on the other back ends, has it

@@ -73,8 +73,9 @@ def test_a_form_whose_server_did_not_tell_uses_chat_and_says_so(client: Any, ser
     from oai_magics.assistants.chooser import PROBED
 
     PROBED.pop(server.base_url, None)  # not asked yet in this kernel
-    assert requests.post(server.url + "/sandbox/faults", json={"path": "/v1/assistants", "status": 502, "html": True,
-                                                               "count": 5}, timeout=10).ok
+    for path in ("/v1/assistants", "/v1/responses"):  # its Conversations API is off: no answer says anything
+        assert requests.post(server.url + "/sandbox/faults", json={"path": path, "status": 502, "html": True,
+                                                                   "count": 5}, timeout=10).ok
     try:
         made = ThreadRunBuilder(client, namespace={})
         made.wait(WAIT)
