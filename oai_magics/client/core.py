@@ -22,7 +22,7 @@ from .decode import Decoder, Expect, StreamKind
 from .errors import APIConnectionError, APIError, APIUserAbortError, KeyFormatError
 from .multipart import encode, uploads
 from .pagination import Page
-from .records import Listener, RequestRecord, tell
+from .records import Listener, tell
 from .retries import RetryPolicy, not_resent, retry_after_seconds, say_when_to_retry
 from .secret import Secret
 from .streaming import Stream

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from IPython.core.error import UsageError
-
 from .arguments import a_name, an_id, argument, magic_arguments
 from .chat_each import collect_each
 from .common import listing

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from typing import Any, Iterator
+from typing import Any
 
 import pandas as pd
 import pytest

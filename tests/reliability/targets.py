@@ -8,7 +8,6 @@ extension add their own actions with `register(Target(...))`.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
