@@ -18,7 +18,7 @@ from .base import (RUN_TIMEOUT, ActionRequired, MessageRecord, RunEnded, RunEven
 from .handle import StreamOrPollRun
 from .local_assistants import LocalAssistants
 from .resolve import NotFound
-from .responses_records import flat_tools, item_message, item_step, run_from_response
+from .responses_records import answer_item, flat_tools, item_message, item_step, run_from_response
 from .store import AssistantStore
 
 __all__ = ["ResponsesBackend", "ResponsesRun"]
@@ -177,7 +177,7 @@ class ResponsesBackend(LocalAssistants):
     def _answer_cancelled(self, thread_id: str, calls: Sequence[ToolCall]) -> None:
         """Answer the calls a cancelled run leaves behind: the API refuses every later turn on a
         conversation holding a function call with no output, so the thread could not go on."""
-        outputs = [{"type": "function_call_output", "call_id": call["id"], "output": CANCELLED_OUTPUT} for call in calls]
+        outputs = [answer_item(call, CANCELLED_OUTPUT) for call in calls]  # an approval request: denied
         if outputs:
             self.client.conversations.items.create(thread_id, items=outputs)
 
@@ -288,8 +288,8 @@ class ResponsesRun(StreamOrPollRun):
     def submit(self, outputs: Mapping[str, str]) -> None:
         self._check_outputs(outputs)
         self._outputs = dict(outputs)
-        self.send([{"type": "function_call_output", "call_id": call_id, "output": output}
-                   for call_id, output in outputs.items()])
+        calls = {call["id"]: call for call in self.pending_calls}
+        self.send([answer_item(calls[call_id], output) for call_id, output in outputs.items()])
         self._resumed()
 
     def _cancel_on_server(self) -> RunRecord:

@@ -66,7 +66,7 @@ def run(magics: Any, args: Any) -> None:
             raise
         raise UsageError(f"{problem} [thread {thread_id}]{blocking_run(backend, args.thread, exc)}") from None
     functions = python_functions(magics, magics.functions.get(assistant["id"], set()) | named)
-    follow(magics, handle, functions, args.confirm, args.output)
+    follow(magics, handle, functions, args.confirm, args.output, approver(assistant))
 
 
 def blocking_run(backend: Any, thread_id: str | None, exc: Exception) -> str:
@@ -94,7 +94,21 @@ def python_functions(magics: Any, names: set[str]) -> dict[str, Any]:
     return {name: magics.shell.user_ns[name] for name in names if callable(magics.shell.user_ns.get(name))}
 
 
-def follow(magics: Any, handle: Any, functions: dict[str, Any], confirm: bool, output: str | None) -> None:
+def approver(assistant: Any) -> Any:
+    """How the assistant's remote MCP servers' approval requests are answered: by each server's rule
+    (--approve at create), asking in the cell when it says ask; None when it has no such server."""
+    rules = {t["server_label"]: t.get("approve") or "ask" for t in assistant["tools"] if t.get("type") == "mcp"}
+    if not rules:
+        return None
+    from ..assistants import APPROVE, DENY
+    from ..mcp.remote import decide
+
+    return lambda call: APPROVE if decide(rules.get(call["server"], "ask"), call["server"], call["name"],
+                                          call["arguments"]) else DENY
+
+
+def follow(magics: Any, handle: Any, functions: dict[str, Any], confirm: bool, output: str | None,
+           approve: Any = None) -> None:
     """Show a run until it ends or waits; store its RunOutcome; a failure is one line, with what was kept."""
     from ..assistants import RunOutcome, RunTimeout
     from ..assistants.driver import drive
@@ -104,7 +118,7 @@ def follow(magics: Any, handle: Any, functions: dict[str, Any], confirm: bool, o
     view = RunView(magics.session.settings.render_interval)
     problem = None
     try:
-        drive(handle, functions, view, confirm=ask if confirm else None)
+        drive(handle, functions, view, confirm=ask if confirm else None, approve=approve)
         view.finish(closing_note(handle))
     except KeyboardInterrupt:
         cancelled = cancel_quietly(handle)

@@ -30,7 +30,7 @@ from ..client.responses_stream import ResponseAccumulator, output_text
 from ..local_errors import LocalError
 from .approval import APPROVE_CHOICES, ask, verdict
 
-__all__ = ["RemoteServer", "RemoteCall", "Turn", "MissingHeader", "run_turn", "listing_line"]
+__all__ = ["RemoteServer", "RemoteCall", "Turn", "MissingHeader", "run_turn", "listing_line", "decide"]
 
 MAX_APPROVAL_ROUNDS = 8  # responses one turn may continue through approvals
 REQUIRE_APPROVAL: dict[str, Any] = {"always": "never", "read-only": {"never": {"read_only": True}},
@@ -57,6 +57,16 @@ class RemoteServer:
     def __post_init__(self) -> None:
         if self.approve not in APPROVE_CHOICES:
             raise ValueError(f"unknown approval rule {self.approve!r}; one of {', '.join(APPROVE_CHOICES)}")
+
+    def record(self) -> dict:
+        """The server as an assistant record keeps it: headers by the names of their variables only."""
+        return {"type": "mcp", "server_label": self.label, "server_url": self.url, "header_env": dict(self.headers),
+                "allowed_tools": list(self.tools), "approve": self.approve}
+
+    @classmethod
+    def from_record(cls, tool: dict) -> "RemoteServer":
+        return cls(tool["server_label"], tool["server_url"], dict(tool.get("header_env") or {}),
+                   tuple(tool.get("allowed_tools") or ()), tool.get("approve") or "ask")
 
     def tool(self) -> dict:
         """The Responses `mcp` tool for this server, its header values read from the environment now."""
@@ -159,16 +169,22 @@ def _answer(request: dict, rules: dict[str, str], turn: Turn, prompt: Callable[[
     """The `mcp_approval_response` for one request, by the server's rule or the person's answer."""
     server, tool = str(request.get("server_label")), str(request.get("name"))
     rule = rules.get(server, "ask")
-    decision = verdict(rule, _read_only(turn.listings, server, tool))
-    if decision == "ask":
-        asked = ask(server, tool, request.get("arguments") or "{}", *([prompt] if prompt else []))
-        decision = "approve" if asked else "deny"
-    if decision == "deny":
+    if not decide(rule, server, tool, request.get("arguments"), _read_only(turn.listings, server, tool), prompt):
         why = "by the rule --approve never" if rule == "never" else "by the user"
         turn.calls.append(RemoteCall(server, tool, _arguments(request.get("arguments")), f"refused {why}", 0.0, "denied"))
         return {"type": "mcp_approval_response", "approval_request_id": request["id"], "approve": False,
                 "reason": f"refused {why}"}
     return {"type": "mcp_approval_response", "approval_request_id": request["id"], "approve": True}
+
+
+def decide(rule: str, server: str, tool: str, arguments: Any, read_only: bool = False,
+           prompt: Callable[[str], str] | None = None) -> bool:
+    """Whether an approval request is approved: by the rule, or by the person's answer when it says ask.
+    (Under read-only the API runs the read-only tools itself, so what it asks about is not read-only.)"""
+    decision = verdict(rule, read_only)
+    if decision == "ask":
+        return ask(server, tool, arguments or "{}", *([prompt] if prompt else []))
+    return decision == "approve"
 
 
 def _done_call(item: dict, seconds: float) -> RemoteCall:

@@ -5,6 +5,8 @@ environment only, and the one-line errors."""
 from __future__ import annotations
 
 import builtins
+import os
+from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
@@ -134,3 +136,30 @@ def test_without_streaming_the_same_calls_are_shown(shell: Any, notes: RunningMc
     _, out = run(shell, "chat", f"--mcp-url {notes.url} --mcp-label notes --approve always --no-stream", "lookup Oslo")
     assert "notes: 4 tools" in shown(out) and "mcp notes.lookup" in shown(out)
     assert "`lookup` returned: Oslo: 2 notes" in shell.user_ns["_"]
+
+
+def test_an_assistant_keeps_its_remote_server_by_variable_names_and_runs_with_it(
+        shell: Any, notes: RunningMcp, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NOTES_TEAM", "team-secret-7")
+    run(shell, "assistant", f"create keeper --api responses --mcp-url {notes.url} --mcp-label notes "
+                            "--mcp-header X-Team=NOTES_TEAM --approve always")
+    # The local assistant store names the variable, never its value.
+    stored = b"".join(path.read_bytes() for path in Path(os.environ["OAI_MAGICS_CONFIG_DIR"]).rglob("*") if path.is_file())
+    assert b"NOTES_TEAM" in stored and b"team-secret-7" not in stored
+    asked = answering(monkeypatch, "n")
+    _, out = run(shell, "assistant", "run keeper --api responses lookup Oslo")
+    assert asked == [] and "Oslo: 2 notes" in shown(out)
+
+
+def test_an_assistant_run_asks_by_its_servers_rule(shell: Any, notes: RunningMcp, monkeypatch: pytest.MonkeyPatch) -> None:
+    run(shell, "assistant", f"create asker --api responses --mcp-url {notes.url} --mcp-label notes")
+    asked = answering(monkeypatch, "y")
+    _, out = run(shell, "assistant", "run asker --api responses lookup Bergen")
+    assert asked == ["Run notes.lookup? [y/N] "] and "Bergen: 1 notes" in shown(out)
+
+
+def test_remote_mcp_on_other_back_ends_is_one_line(shell: Any, notes: RunningMcp) -> None:
+    for api in ("chat", "assistants"):
+        with pytest.raises(UsageError, match="needs the responses back end") as info:
+            run(shell, "assistant", f"create other --api {api} --mcp-url {notes.url} --mcp-label notes")
+        assert "\n" not in str(info.value)
