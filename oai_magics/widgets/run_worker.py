@@ -188,6 +188,7 @@ class RunFollower:
             return
         self.progress.results.add(item.get("id"))
         result = str(item.get("output") or "") if not item.get("error") else f"error: {item['error']}"
+        self.form.chat.end_reply()  # the reply so far (none, before a call) ends; what follows is a new one
         self.form.chat.add("tool", f"{item.get('server_label')}.{item.get('name')} → {result[:MAX_LINE]}")
 
     def waiting(self, handle: RunHandle, event: ActionRequired) -> RunOutcome:

@@ -1,6 +1,7 @@
 """The thread-run builder in a real JupyterLab in headless Chromium, against a sandbox over loopback:
 pick an assistant, type, Run, watch the reply stream in, then answer a tool call through the form;
-and once on the chat back end, against a sandbox with chat completions only.
+once on the chat back end, against a sandbox with chat completions only; and once approving a
+remote MCP server's call (the sandbox, as the API, calls the tests' own MCP server).
 
 Every wait is on something the page shows (Playwright's `expect`, bounded); the screenshots are kept
 in build/test-artifacts/ for a person to look at.
@@ -20,6 +21,8 @@ from nbformat.v4 import new_code_cell, new_notebook
 from oai_magics.client import Client
 from oai_magics.sandbox import Sandbox, start
 from oai_magics.tools import chat_tool
+
+from tests.helpers.mcp_servers import RunningMcp, serve_mcp
 
 from .lab import CHROMIUM, Lab, block_external, isolated_env, launch_chromium, start_lab, stop_lab
 
@@ -64,6 +67,22 @@ builder
 '''
 
 
+# A remote MCP server on the responses back end: the run waits for an approval in the form.
+MCP_FORM_CELL = '''\
+import os
+from oai_magics.assistants import choose_backend
+from oai_magics.client import Client
+from oai_magics.mcp.remote import RemoteServer
+from oai_magics.widgets import ThreadRunBuilder
+
+backend = choose_backend(Client(), "responses")
+backend.create_assistant(name="librarian", model="gpt-4o-mini",
+                         tools=[RemoteServer("notes", os.environ["MCP_NOTES_URL"]).record()])
+builder = ThreadRunBuilder(backend)  # picks the newest assistant
+builder
+'''
+
+
 # Run while the form waits for tool outputs: the kernel takes other cells meanwhile.
 PROBE_CELL = 'print("kernel free; the form waits on", [call["name"] for call in builder.calls.calls])'
 
@@ -98,7 +117,14 @@ def assistants(sandbox: Sandbox) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory, sandbox: Sandbox, bare_sandbox: Sandbox) -> Iterator[Lab]:
+def notes() -> Iterator[RunningMcp]:
+    with serve_mcp() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory, sandbox: Sandbox, bare_sandbox: Sandbox,
+        notes: RunningMcp) -> Iterator[Lab]:
     base = tmp_path_factory.mktemp("lab")
     root = base / "notebooks"
     root.mkdir()
@@ -107,9 +133,11 @@ def lab(tmp_path_factory: pytest.TempPathFactory, sandbox: Sandbox, bare_sandbox
     nbformat.write(notebook, root / "builder.ipynb")
     chat = new_notebook(cells=[new_code_cell(CHAT_FORM_CELL)], metadata={"kernelspec": notebook.metadata["kernelspec"]})
     nbformat.write(chat, root / "builder_chat.ipynb")
+    remote = new_notebook(cells=[new_code_cell(MCP_FORM_CELL)], metadata={"kernelspec": notebook.metadata["kernelspec"]})
+    nbformat.write(remote, root / "builder_mcp.ipynb")
     # The kernel finds the sandbox through the environment: the key is never written into the notebook.
     env = isolated_env(base, {"OPENAI_API_KEY": sandbox.api_key, "OPENAI_BASE_URL": sandbox.base_url,
-                              "CHAT_ONLY_BASE_URL": bare_sandbox.base_url})
+                              "CHAT_ONLY_BASE_URL": bare_sandbox.base_url, "MCP_NOTES_URL": notes.url})
     running = start_lab(base, root, env)
     try:
         yield running
@@ -215,4 +243,28 @@ def test_the_builder_on_the_chat_back_end_in_jupyterlab(page: tuple[Any, list[st
     expect(form.locator(".oai-steps")).to_contain_text("tool_calls")
     expect(form.locator(".oai-error")).to_have_text("")
     form.screenshot(path=str(ARTIFACTS / "builder-chat-form.png"))
+    assert blocked == [], blocked
+
+
+def test_the_builder_approves_a_remote_mcp_call_in_jupyterlab(page: tuple[Any, list[str]], lab: Lab) -> None:
+    browser, blocked = page
+    form = open_builder(browser, lab, f"{lab.url}/lab/workspaces/mcp/tree/builder_mcp.ipynb?reset&token={lab.token}")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    expect(form.locator(".oai-assistant select option", has_text="librarian")).to_have_count(1)
+    form.locator(".oai-message textarea").fill("lookup the notes about Oslo")
+    form.locator("button.oai-run").click()
+    approval = form.locator(".oai-tool-calls .oai-approval")
+    expect(approval).to_be_visible()
+    expect(approval.locator(".oai-approval-call")).to_contain_text("notes")
+    expect(approval.locator(".oai-approval-call")).to_contain_text("lookup")
+    expect(approval.locator(".oai-approval-call pre")).to_contain_text('"city": "Oslo"')
+    expect(form.locator(".oai-status")).to_contain_text("requires_action")
+    form.screenshot(path=str(ARTIFACTS / "builder-mcp-approval.png"))
+    approval.locator("button.oai-approve").click()
+    expect(form.locator(".oai-tool-calls")).to_be_hidden()
+    expect(form.locator(".oai-chat .oai-chat-tool", has_text="notes.lookup → Oslo: 2 notes")).to_have_count(1)
+    expect(form.locator(".oai-chat .oai-chat-assistant .oai-chat-text").last).to_contain_text("Oslo: 2 notes")
+    expect(form.locator(".oai-status")).to_contain_text("completed")
+    expect(form.locator(".oai-error")).to_have_text("")
+    form.screenshot(path=str(ARTIFACTS / "builder-mcp-form.png"))
     assert blocked == [], blocked

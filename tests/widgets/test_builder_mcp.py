@@ -57,7 +57,9 @@ def test_approve_runs_the_call_and_shows_its_result(builder: ThreadRunBuilder, b
     assert decided.value == "approved"
     assert done.status == "completed" and "Oslo: 2 notes" in done.text
     assert ("tool", "notes.lookup → approved") in builder.chat.entries
-    assert ("tool", "notes.lookup → Oslo: 2 notes (fjord walk, opera roof)") in builder.chat.entries
+    assert builder.chat.entries[-3:] == [("tool", "notes.lookup → approved"),
+                                         ("tool", "notes.lookup → Oslo: 2 notes (fjord walk, opera roof)"),
+                                         ("assistant", done.text)]  # no empty reply between them
     assert "notes.lookup" in builder.steps.value and not builder.calls.visible
 
 
