@@ -174,6 +174,17 @@ def open_builder(page: Any, lab: Lab, url: str | None = None) -> Any:
     return form
 
 
+def run_in_workspace(browser: Any, lab: Lab, name: str, assistant: str, message: str) -> Any:
+    """Open builder_NAME.ipynb in a workspace of its own (the first test's notebook stays out of this
+    page's layout), run its form cell, and send `message` to the assistant it picked."""
+    form = open_builder(browser, lab, f"{lab.url}/lab/workspaces/{name}/tree/builder_{name}.ipynb?reset&token={lab.token}")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    expect(form.locator(".oai-assistant select option", has_text=assistant)).to_have_count(1)
+    form.locator(".oai-message textarea").fill(message)
+    form.locator("button.oai-run").click()
+    return form
+
+
 def test_the_builder_runs_and_answers_a_tool_call_in_jupyterlab(page: tuple[Any, list[str]], lab: Lab,
                                                                   assistants: dict[str, str]) -> None:
     browser, blocked = page
@@ -225,12 +236,7 @@ def test_the_builder_runs_and_answers_a_tool_call_in_jupyterlab(page: tuple[Any,
 def test_the_builder_on_the_chat_back_end_in_jupyterlab(page: tuple[Any, list[str]], lab: Lab,
                                                         bare_sandbox: Sandbox) -> None:
     browser, blocked = page
-    # A workspace of its own: the first test's notebook stays out of this page's layout.
-    form = open_builder(browser, lab, f"{lab.url}/lab/workspaces/chat/tree/builder_chat.ipynb?reset&token={lab.token}")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    expect(form.locator(".oai-assistant select option", has_text="weather desk")).to_have_count(1)
-    form.locator(".oai-message textarea").fill("What is the weather in Porto?")
-    form.locator("button.oai-run").click()
+    form = run_in_workspace(browser, lab, "chat", "weather desk", "What is the weather in Porto?")
     calls = form.locator(".oai-tool-calls")
     expect(calls).to_be_visible()
     expect(calls.locator(".oai-tool-call")).to_contain_text("get_weather")
@@ -248,11 +254,7 @@ def test_the_builder_on_the_chat_back_end_in_jupyterlab(page: tuple[Any, list[st
 
 def test_the_builder_approves_a_remote_mcp_call_in_jupyterlab(page: tuple[Any, list[str]], lab: Lab) -> None:
     browser, blocked = page
-    form = open_builder(browser, lab, f"{lab.url}/lab/workspaces/mcp/tree/builder_mcp.ipynb?reset&token={lab.token}")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    expect(form.locator(".oai-assistant select option", has_text="librarian")).to_have_count(1)
-    form.locator(".oai-message textarea").fill("lookup the notes about Oslo")
-    form.locator("button.oai-run").click()
+    form = run_in_workspace(browser, lab, "mcp", "librarian", "lookup the notes about Oslo")
     approval = form.locator(".oai-tool-calls .oai-approval")
     expect(approval).to_be_visible()
     expect(approval.locator(".oai-approval-call")).to_contain_text("notes")
