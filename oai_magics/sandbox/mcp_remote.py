@@ -15,8 +15,6 @@ from urllib.parse import urlsplit
 
 import anyio
 
-from .errors import ApiError
-
 __all__ = ["McpServer", "McpFailure", "Listed", "on_loopback", "list_tools", "call_tool"]
 
 LIST_TIMEOUT = 15.0  # seconds to open a session and list the tools
@@ -114,8 +112,6 @@ async def _session(server: McpServer, work: Any, seconds: float) -> Any:
         raise McpFailure(f"the MCP server did not answer within {seconds:g} s") from None
     except MCPError as exc:
         raise McpFailure(exc.message, exc.code) from None
-    except ApiError:
-        raise
     except Exception as exc:  # noqa: BLE001 - a refused connection, an HTTP error, a broken stream: all one failure
         raise McpFailure(_reason(exc)) from None
 
