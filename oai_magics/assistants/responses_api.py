@@ -18,7 +18,7 @@ from .base import (RUN_TIMEOUT, ActionRequired, MessageRecord, RunEnded, RunEven
 from .handle import StreamOrPollRun
 from .local_assistants import LocalAssistants
 from .resolve import NotFound
-from .responses_records import answer_item, flat_tools, item_message, item_step, run_from_response
+from .responses_records import answer_item, flat_tools, item_message, item_step, resumed_tools, run_from_response
 from .store import AssistantStore
 
 __all__ = ["ResponsesBackend", "ResponsesRun"]
@@ -126,7 +126,8 @@ class ResponsesBackend(LocalAssistants):
         record = self.get_assistant(indexed["assistant_id"])
         latest = self.client.responses.retrieve(indexed["responses"][-1])
         settings = {"model": latest.get("model") or record["model"], "instructions": latest.get("instructions"),
-                    "tools": latest.get("tools") or flat_tools(record["tools"]), "metadata": latest.get("metadata") or {}}
+                    "tools": resumed_tools(latest["tools"], record["tools"]) if latest.get("tools") else flat_tools(record["tools"]),
+                    "metadata": latest.get("metadata") or {}}
         effort = (latest.get("reasoning") or {}).get("effort")
         if effort:  # the run's effort goes on with it (a model that does not reason is sent none)
             settings["reasoning"] = {"effort": effort}

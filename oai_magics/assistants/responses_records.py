@@ -15,7 +15,7 @@ from typing import Any, Sequence
 from ..tools import responses_tool
 from .base import APPROVE, MessageRecord, RunRecord, StepRecord, ToolCall, Unsupported, reason
 
-__all__ = ["flat_tools", "item_message", "run_from_response", "item_step", "answer_item", "remote_server"]
+__all__ = ["flat_tools", "resumed_tools", "item_message", "run_from_response", "item_step", "answer_item", "remote_server"]
 
 
 def flat_tools(tools: Sequence[dict]) -> list[dict]:
@@ -74,6 +74,14 @@ def item_message(item: dict, thread_id: str, run_id: str | None = None) -> Messa
     return MessageRecord(id=item.get("id") or item.get("call_id", ""), object="thread.message", thread_id=thread_id,
                          role=role, text=text, annotations=annotations, run_id=run_id,
                          created_at=item.get("created_at"), raw=item)
+
+
+def resumed_tools(echoed: Sequence[dict], kept: Sequence[dict]) -> list[dict]:
+    """A resumed run's tools as its latest response echoed them, each remote MCP server as the
+    assistant keeps it instead: the echo has no headers, which are read from the environment again."""
+    servers = {tool["server_label"]: tool for tool in kept if tool.get("type") == "mcp"}
+    return [flat_tools([servers[tool["server_label"]]])[0]
+            if tool.get("type") == "mcp" and tool.get("server_label") in servers else tool for tool in echoed]
 
 
 def remote_server(tool: dict) -> Any:
