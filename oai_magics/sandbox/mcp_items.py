@@ -100,9 +100,9 @@ def needs_approval(server: McpServer, tool: Listed) -> bool:
     return not (never is not None and _matches(never, tool))
 
 
-def list_tools_item(label: str, tools: list[Listed], error: str | None = None) -> dict:
+def list_tools_item(label: str, tools: list[Listed]) -> dict:
     return {"type": "mcp_list_tools", "id": new_id("mcpl_"), "server_label": label,
-            "tools": [tool.item() for tool in tools], "error": error}
+            "tools": [tool.item() for tool in tools], "error": None}
 
 
 def approval_request(label: str, name: str, arguments: str) -> dict:

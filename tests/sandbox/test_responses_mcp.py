@@ -95,6 +95,18 @@ def test_the_object_form_waives_approval_for_read_only_tools(api: Client, notes:
     assert kinds(api.responses.create(model=MODEL, input="delete_note Oslo", tools=by_name))[1] == "mcp_call"
 
 
+def test_tool_choice_names_the_tool_or_turns_calls_off(api: Client, answers: list[Answer], notes: RunningMcp) -> None:
+    tools = [mcp_tool(notes, require_approval="never")]
+    chosen = api.responses.create(model=MODEL, input="lookup Oslo", tools=tools,
+                                  tool_choice={"type": "mcp", "server_label": "notes", "name": "whoami"})
+    assert kinds(chosen) == ["mcp_list_tools", "mcp_call", "message"] and chosen["output"][1]["name"] == "whoami"
+    quiet = api.responses.create(model=MODEL, input="lookup Oslo", tools=tools, tool_choice="none")
+    assert kinds(quiet) == ["mcp_list_tools", "message"]
+    with pytest.raises(BadRequestError, match="'other' not found"):
+        api.responses.create(model=MODEL, input="x", tools=tools, tool_choice={"type": "mcp", "server_label": "other"})
+    assert_contract(answers)
+
+
 def test_headers_reach_the_server_and_are_never_shown(api: Client, notes: RunningMcp) -> None:
     tools = [mcp_tool(notes, require_approval="never", allowed_tools=["whoami"], headers={"X-Team": "blue-secret"})]
     response = api.responses.create(model=MODEL, input="whoami", tools=tools)
