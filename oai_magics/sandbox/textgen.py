@@ -14,7 +14,10 @@ from typing import Any
 
 __all__ = ["reply_text", "tokens", "count_tokens", "apply_stop", "arguments_for", "json_reply", "edit_text"]
 
-_WORDS = re.compile(r"[A-Za-z][A-Za-z'-]{3,}")
+# A word starts with a letter of any script ("Zoë", "Łódź", "東京"), then letters, hyphens or apostrophes.
+_LETTER = r"[^\W\d_]"
+_WORDS = re.compile(rf"{_LETTER}(?:{_LETTER}|['-]){{3,}}")
+_NAME = re.compile(rf"{_LETTER}(?:{_LETTER}|['-])+")
 _NUMBER = re.compile(r"(?<![\w.])\d{1,15}(?![\w.])")  # a whole number standing alone ("34", not "3.5" or "v2")
 _TOKENS = re.compile(r"\s*\S+|\s+$")
 
@@ -159,7 +162,7 @@ def _number_in(prompt: str, schema: dict) -> int | None:
 def proper_nouns(text: str) -> list[str]:
     """Capitalised words that do not start a sentence, in order, without repeats."""
     nouns: list[str] = []
-    for match in re.finditer(r"[A-Za-z][A-Za-z'-]+", text):
+    for match in _NAME.finditer(text):
         before = text[: match.start()].rstrip()
         starts_sentence = not before or before[-1] in ".!?"
         word = match.group(0)
