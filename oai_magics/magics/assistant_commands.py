@@ -9,6 +9,7 @@ from IPython.core.error import UsageError
 from .arguments import a_model, a_name, argument, magic_arguments
 from .assistant_table import ROUTER, api_option, latest_thread, records_frame, show_frame, tool_names, tool_specs
 from .common import parse_params, publish
+from .prompts import interpolate
 
 # -- assistants ------------------------------------------------------------------------------------
 
@@ -134,6 +135,7 @@ def threads(magics: Any, args: Any) -> Any:
 @argument("action", nargs="?", metavar="add", help="add: add a message instead of listing them")
 @argument("text", nargs="*", default=[], help="add: the message (in %%%%assistant, the cell)")
 @argument("--file", action="append", dest="files", metavar="FILE_ID", help="add: attach an uploaded file, repeatable")
+@argument("--no-interpolate", action="store_true", help="add: send {{name}} placeholders as they are")
 @argument("-o", "--output", type=a_name, metavar="NAME", help="also store the result in this variable")
 def messages(magics: Any, args: Any) -> Any:
     """A thread's messages as a DataFrame (text flattened, annotations kept); `add TEXT` adds one."""
@@ -148,6 +150,8 @@ def messages(magics: Any, args: Any) -> Any:
         text = magics.cell if magics.cell is not None else " ".join(words)
         if not text.strip():
             raise UsageError("Nothing to add: write the message after `add`, or in the cell.")
+        if not args.no_interpolate:
+            text = interpolate(text, magics.shell.user_ns, magics.session.settings.table_rows)
         record = backend.add_message(thread, text, file_ids=args.files or ())
         print(f"added message {record['id']} to {thread}")
         publish(magics.shell, record, args.output)

@@ -42,7 +42,7 @@ def run(magics: Any, args: Any) -> None:
     """Run an assistant on a thread (a new one unless --thread), streamed, tools answered."""
     text = magics.cell if magics.cell is not None else " ".join(args.message)
     if text and not args.no_interpolate:
-        text = interpolate(text, magics.shell.user_ns)
+        text = interpolate(text, magics.shell.user_ns, magics.session.settings.table_rows)
     if not text.strip() and not args.thread:
         raise UsageError("Nothing to run: give a message (after the assistant, or in the cell) or --thread.")
     from ..assistants import RunOutcome
