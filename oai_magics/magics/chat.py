@@ -11,6 +11,7 @@ from IPython.core.magic import line_cell_magic, magics_class, no_var_expand
 from .arguments import WORKERS, a_model, a_name, a_number, argument, at_least, magic_arguments
 from .cells import CallCounter
 from .common import SessionMagics, friendly, parse, parse_params, publish, read_variable
+from .context import DETAIL_HELP, FILE_HELP, IMAGE_HELP
 from .prompts import interpolate
 from .reasoning import EFFORTS, REASONING_HELP, limit_name, with_limit_fallback
 
@@ -39,14 +40,9 @@ class ChatMagics(SessionMagics):
     @argument("--schema", metavar="S", help="answer in this shape, as a strict JSON Schema: a Pydantic model class, "
               "a JSON Schema dict (variables), or a spec such as \"name: str, score: int, tags: list[str], note: str | None\"; "
               "_ and -o get the parsed value (an instance of the class, else a dict)")
-    @argument("--image", action="append", metavar="X", help="an image for the model to see, repeatable: a path, an "
-              "http(s) URL, or a variable holding bytes, a PIL image, a matplotlib Figure or Axes, or an %%image "
-              "result; 'plt' for the current figure. Larger images are downscaled to what the API reads. With --each, "
-              "every row's prompt carries it")
-    @argument("--file", action="append", metavar="PATH", help="a file for the model to read, repeatable: a PDF "
-              "(sent as a file part), or a text file (sent as its text)")
-    @argument("--detail", choices=("low", "high", "auto"), help="with --image: how closely the model looks "
-              "(low reads 512 x 512 px; default: the server's, auto)")
+    @argument("--image", action="append", metavar="X", help=IMAGE_HELP + ". With --each, every row's prompt carries it")
+    @argument("--file", action="append", metavar="PATH", help=FILE_HELP)
+    @argument("--detail", choices=("low", "high", "auto"), help=DETAIL_HELP)
     @argument("-c", "--conversation", default="default", help="the conversation to continue (default: 'default')")
     @argument("--new", action="store_true", help="start the conversation afresh")
     @argument("--no-memory", action="store_true",
@@ -84,8 +80,6 @@ class ChatMagics(SessionMagics):
             raise UsageError("--json and --schema both set the answer's format: give one")
         if (args.image or args.file) and args.batch:
             raise UsageError("--image and --file go with %%chat, %chat and --each, not yet through the Batch API (--batch)")
-        if args.detail and not args.image:
-            raise UsageError("--detail goes with --image")
         if args.each:
             from .chat_each import chat_each
 
@@ -97,6 +91,7 @@ class ChatMagics(SessionMagics):
         functions = self._functions(args.tools)
         schema = self._schema(args)
         params = self._params(args, functions, schema)
+        parts, notes = self._parts(args)  # before memory is touched: a bad image leaves the conversation as it was
         if args.no_memory:  # the remembered conversation is neither read nor changed
             conversation, call = None, None
             history = [{"role": "system", "content": args.system}] if args.system else []
@@ -106,7 +101,6 @@ class ChatMagics(SessionMagics):
             history = conversation.context(call)
         from .context import user_content
 
-        parts, notes = self._parts(args)
         content = user_content(prompt, parts)
         params["messages"] = history + [{"role": "user", "content": content}]
         reply = self._ask(params, functions, not args.no_stream, conversation, call, content)
@@ -125,12 +119,11 @@ class ChatMagics(SessionMagics):
 
     def _parts(self, args: Any) -> tuple[list[dict], list[str]]:
         """The content parts of --file and --image, in that order, and the notes to show under the reply."""
-        if not (args.image or args.file):
+        if not (args.image or args.file or args.detail):
             return [], []
-        from .context import file_parts, image_parts
+        from .context import message_parts
 
-        images = image_parts(args.image, args.detail, self.shell.user_ns)
-        return file_parts(args.file) + [image.part for image in images], [image.note for image in images if image.note]
+        return message_parts(args.image, args.file, args.detail, self.shell.user_ns)
 
     def _schema(self, args: Any) -> Any:
         """The `Schema` of --schema, or None."""

@@ -22,7 +22,8 @@ from IPython.core.error import UsageError
 
 from .common import local_path
 
-__all__ = ["ImagePart", "image_parts", "file_parts", "user_content"]
+__all__ = ["ImagePart", "image_parts", "file_parts", "user_content", "message_parts", "attachments", "IMAGE_HELP",
+           "FILE_HELP", "DETAIL_HELP"]
 
 # The box an image is fitted into before the model reads it, per detail level (the vision guide):
 # `low` reads 512 × 512; otherwise the image fits 2048 × 2048 and then its short side 768.
@@ -31,6 +32,12 @@ SHORT_SIDE = 768
 SENDABLE = ("image/png", "image/jpeg", "image/webp", "image/gif")
 PDF_LIMIT = 32 * 1024 * 1024  # the most file content one request may carry (the file-inputs guide)
 KINDS = "a path, an http(s) URL, or a variable holding bytes, a PIL image, a matplotlib Figure or Axes, or an %image result"
+# The flags' help, one wording for every magic that takes them.
+IMAGE_HELP = ("an image for the model to see, repeatable: a path, an http(s) URL, or a variable holding bytes, a PIL "
+              "image, a matplotlib Figure or Axes, or an %%image result; 'plt' for the current figure. Larger images "
+              "are downscaled to what the API reads")
+FILE_HELP = "a file for the model to read, repeatable: a PDF (sent as a file part), or a text file (sent as its text)"
+DETAIL_HELP = "with --image: how closely the model looks (low reads 512 x 512 px; default: the server's, auto)"
 
 
 @dataclass
@@ -46,6 +53,29 @@ def user_content(prompt: str, parts: list[dict]) -> Any:
     if not parts:
         return prompt
     return [{"type": "text", "text": prompt}] + parts
+
+
+def message_parts(images: list[str] | None, files: list[str] | None, detail: str | None,
+                  namespace: Mapping[str, Any]) -> tuple[list[dict], list[str]]:
+    """The content parts of `--file` and `--image`, in that order, and the notes to show under the
+    reply (what was sent differs from what was given)."""
+    if detail and not images:
+        raise UsageError("--detail goes with --image")
+    found = image_parts(images, detail, namespace)
+    return file_parts(files) + [image.part for image in found], [image.note for image in found if image.note]
+
+
+def attachments(images: list[str] | None, files: list[str] | None, detail: str | None,
+                namespace: Mapping[str, Any]) -> tuple[list[dict], list[str], list[str]]:
+    """(content parts, ids of uploaded files, notes for under the reply) of a message's `--image`,
+    `--file` and `--detail`, where a `--file` may also name an uploaded file: a value that names no
+    local file but looks like a file id (`file-...`, as `%oai files upload` gives it) is one."""
+    paths, ids = [], []
+    for value in files or []:
+        is_id = value.startswith(("file-", "file_")) and not local_path(value).exists()
+        (ids if is_id else paths).append(value)
+    parts, notes = message_parts(images, paths, detail, namespace)
+    return parts, ids, notes
 
 
 def file_parts(paths: list[str] | None) -> list[dict]:

@@ -17,7 +17,9 @@ from typing import Any, Callable
 from . import textgen
 from .thread_messages import text_block, text_of
 from .shapes import show
+from .response_parts import seen_in_message
 from .state import State
+from .structured import structured_reply
 from .store import new_id, now
 
 Event = tuple[str, str, dict]  # (event name, object kind, stored object)
@@ -81,8 +83,10 @@ def draft_reply(app: State, run: dict) -> Draft:
     to `max_completion_tokens` when the run has that limit (the run then ends incomplete)."""
     if run.get("_outputs"):
         text = textgen.tool_results_text(run["_outputs"])
+    elif isinstance(run.get("response_format"), dict) and run["response_format"].get("type") == "json_schema":
+        text = structured_reply(run["response_format"], latest_user_text(app, run["thread_id"]))
     else:
-        text = textgen.reply_text(latest_user_text(app, run["thread_id"]))
+        text = textgen.reply_text(latest_user_text(app, run["thread_id"])) + seen_in_message(latest_user(app, run["thread_id"]))
     pieces = textgen.tokens(text)
     if run.get("max_completion_tokens"):
         pieces = pieces[: run["max_completion_tokens"]]
@@ -209,9 +213,14 @@ def advance_thread(app: State, thread_id: str) -> None:
         advance(app, run)
 
 
-def latest_user_text(app: State, thread_id: str) -> str:
+def latest_user(app: State, thread_id: str) -> dict:
+    """The thread's last user message ({} when it has none)."""
     users = app.store.all("message", parent=thread_id, where=lambda m: m["role"] == "user")
-    return text_of(users[-1]) if users else ""
+    return users[-1] if users else {}
+
+
+def latest_user_text(app: State, thread_id: str) -> str:
+    return text_of(latest_user(app, thread_id))
 
 
 def event_payload(kind: str, obj: dict, version: str) -> dict:
