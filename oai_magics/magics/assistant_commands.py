@@ -42,7 +42,7 @@ def create(magics: Any, args: Any) -> Any:
     tools, functions = tool_specs(magics, args.tools)
     schema = None
     if args.schema is not None:
-        from .schema import read_schema
+        from ..schema import read_schema
 
         schema = read_schema(args.schema, magics.shell.user_ns)
     record = magics.backend(args).create_assistant(

@@ -87,7 +87,7 @@ def answer_schema(magics: Any, assistant: dict) -> Any:
     response_format = assistant["raw"].get("response_format")
     if not isinstance(response_format, dict) or response_format.get("type") != "json_schema":
         return None
-    from .schema import Schema
+    from ..schema import Schema
 
     spec = response_format["json_schema"]
     return Schema(spec["name"], spec["schema"])
@@ -157,7 +157,7 @@ def follow(magics: Any, handle: Any, functions: dict[str, Any], confirm: bool, o
 
 def typed_answer(outcome: Any, schema: Any) -> str | None:
     """Put the run's answer, parsed by `schema`, in `outcome.value`; why it could not be, or None."""
-    from .schema import SchemaMismatch
+    from ..schema import SchemaMismatch
 
     if outcome.status != "completed":
         return None

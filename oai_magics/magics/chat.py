@@ -109,7 +109,7 @@ class ChatMagics(SessionMagics):
         if schema is None:
             publish(self.shell, reply.output(params.get("n")), args.output)
             return
-        from .schema import SchemaMismatch, typed_output
+        from ..schema import SchemaMismatch, typed_output
 
         try:
             publish(self.shell, typed_output(schema, reply, params.get("n")), args.output)
@@ -129,7 +129,7 @@ class ChatMagics(SessionMagics):
         """The `Schema` of --schema, or None."""
         if args.schema is None:
             return None
-        from .schema import read_schema
+        from ..schema import read_schema
 
         return read_schema(args.schema, self.shell.user_ns)
 

@@ -20,7 +20,7 @@ from .context import user_content
 from .each_frame import ERROR, Layout, mark, read_rows, row_for, typed_fields
 from .prompts import interpolate
 from .reasoning import with_limit_fallback
-from .schema import Refusal, Schema, SchemaMismatch
+from ..schema import Refusal, Schema, SchemaMismatch
 
 __all__ = ["chat_each", "collect_each"]
 
