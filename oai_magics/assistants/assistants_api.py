@@ -106,7 +106,7 @@ class AssistantsBackend:
                   model: str | None = None, instructions: str | None = None, tools: Sequence[dict] | None = None,
                   metadata: Mapping[str, str] | None = None, file_ids: Sequence[str] = (),
                   stream: bool = True, max_tokens: int | None = None, reasoning: str | None = None,
-                  parts: Sequence[dict] = ()) -> "AssistantsRun":
+                  parts: Sequence[dict] = (), response_format: dict | None = None) -> "AssistantsRun":
         assistant_id = self.get_assistant(assistant)["id"]
         if thread_id is None:
             thread_id = self.create_thread(title=(message or "")[:60] or None)["id"]
@@ -115,7 +115,7 @@ class AssistantsBackend:
         body = {"assistant_id": assistant_id, "model": model, "instructions": instructions,
                 "tools": self._tools(tools) if tools is not None else None,
                 "metadata": dict(metadata) if metadata else None, "max_completion_tokens": max_tokens,
-                "reasoning_effort": reasoning}
+                "reasoning_effort": reasoning, "response_format": response_format}
         handle = AssistantsRun(self, thread_id, stream)
         handle.begin(self.client.threads.runs.create(thread_id, stream=stream,
                                                      **{k: v for k, v in body.items() if v is not None}))

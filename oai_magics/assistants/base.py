@@ -341,10 +341,10 @@ class Backend(Protocol):
                   model: str | None = None, instructions: str | None = None, tools: Sequence[dict] | None = None,
                   metadata: Mapping[str, str] | None = None, file_ids: Sequence[str] = (),
                   stream: bool = True, max_tokens: int | None = None, reasoning: str | None = None,
-                  parts: Sequence[dict] = ()) -> RunHandle:
+                  parts: Sequence[dict] = (), response_format: dict | None = None) -> RunHandle:
         """Add `message` (if any, with the images and files of `parts`) to the thread (a new one
-        when None) and start a run; per-run settings override the assistant's (an assistant's
-        `response_format` json_schema makes every run answer in that shape). `max_tokens` bounds the reply (the run ends incomplete);
+        when None) and start a run; per-run settings override the assistant's (a `response_format`
+        json_schema, the run's or else the assistant's, makes the run answer in that shape). `max_tokens` bounds the reply (the run ends incomplete);
         `reasoning` is a reasoning model's effort (none ... max)."""
         ...
     def resume_run(self, thread_id: str, run_id: str, *, stream: bool = True) -> RunHandle:

@@ -60,13 +60,13 @@ class ChatBackend(LocalThreads, LocalAssistants):
                   model: str | None = None, instructions: str | None = None, tools: Sequence[dict] | None = None,
                   metadata: Mapping[str, str] | None = None, file_ids: Sequence[str] = (),
                   stream: bool = True, max_tokens: int | None = None, reasoning: str | None = None,
-                  parts: Sequence[dict] = ()) -> ChatRun:
+                  parts: Sequence[dict] = (), response_format: dict | None = None) -> ChatRun:
         record = self.get_assistant(assistant)
         if file_ids or record["raw"].get("file_ids"):
             raise Unsupported(NO_FILES)
         settings = {"model": model or record["model"], "instructions": instructions or record["instructions"],
                     "tools": chat_tools(tools if tools is not None else record["tools"]), "max_tokens": max_tokens,
-                    "reasoning_effort": reasoning, "response_format": record["raw"].get("response_format")}
+                    "reasoning_effort": reasoning, "response_format": response_format or record["raw"].get("response_format")}
         if thread_id is None:
             thread_id = self.create_thread(title=(message or "")[:60] or None)["id"]
         added = [self.add_message(thread_id, message, parts=parts)["id"]] if message else []

@@ -19,7 +19,29 @@ from __future__ import annotations
 import base64
 from typing import Any, Sequence
 
-__all__ = ["chat_content", "responses_content", "assistants_content", "text_format"]
+__all__ = ["chat_content", "responses_content", "assistants_content", "text_format", "pdf_part", "attached_part"]
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def pdf_part(filename: str, data: bytes) -> dict:
+    """A PDF as a chat `file` part: base64 in a data URL, with its filename."""
+    return {"type": "file", "file": {"filename": filename,
+                                     "file_data": f"data:application/pdf;base64,{base64.b64encode(data).decode()}"}}
+
+
+def attached_part(filename: str, data: bytes) -> dict | None:
+    """A file attached in the thread-run builder as a content part every back end takes: a PNG,
+    JPEG, WebP or GIF image as an `image_url` data URL, a PDF as a `file` part; None for any other
+    file (it is uploaded for the assistant's tools instead)."""
+    from ..display.images import image_type
+
+    if data[:5] == b"%PDF-":
+        return pdf_part(filename, data)
+    mime = image_type(data)
+    if mime == "image/png" and not data.startswith(PNG):  # image_type's default: no image it knows
+        return None
+    return {"type": "image_url", "image_url": {"url": f"data:{mime};base64,{base64.b64encode(data).decode()}"}}
 
 
 def chat_content(text: str, parts: Sequence[dict]) -> Any:

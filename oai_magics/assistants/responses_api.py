@@ -110,7 +110,7 @@ class ResponsesBackend(LocalAssistants):
                   model: str | None = None, instructions: str | None = None, tools: Sequence[dict] | None = None,
                   metadata: Mapping[str, str] | None = None, file_ids: Sequence[str] = (),
                   stream: bool = True, max_tokens: int | None = None, reasoning: str | None = None,
-                  parts: Sequence[dict] = ()) -> "ResponsesRun":
+                  parts: Sequence[dict] = (), response_format: dict | None = None) -> "ResponsesRun":
         record = self.get_assistant(assistant)
         if thread_id is None:
             thread_id = self.create_thread(title=(message or "")[:60] or None)["id"]
@@ -118,7 +118,7 @@ class ResponsesBackend(LocalAssistants):
                     "tools": flat_tools(tools if tools is not None else record["tools"]),
                     "metadata": dict(metadata or {}), "max_output_tokens": max_tokens,
                     "reasoning": {"effort": reasoning} if reasoning else None,
-                    "text": text_format(record["raw"].get("response_format"))}
+                    "text": text_format(response_format or record["raw"].get("response_format"))}
         files = [*record["raw"].get("file_ids", []), *file_ids]
         handle = ResponsesRun(self, thread_id, record["id"], settings, stream)
         handle.send([user_input(message, files, parts)] if message else [])

@@ -80,6 +80,8 @@ def attachments(images: list[str] | None, files: list[str] | None, detail: str |
 
 def file_parts(paths: list[str] | None) -> list[dict]:
     """A part per `--file`: a PDF as a `file` part, a text file as a text part with its contents."""
+    from ..assistants.content import pdf_part  # with the first file, not at %load_ext
+
     parts = []
     for text in paths or []:
         path = local_path(text)
@@ -87,8 +89,7 @@ def file_parts(paths: list[str] | None) -> list[dict]:
         if data[:5] == b"%PDF-":
             if len(data) > PDF_LIMIT:
                 raise UsageError(f"--file {text}: {len(data) / 2**20:.0f} MB is more than the 32 MB a request may carry")
-            parts.append({"type": "file", "file": {"filename": path.name, "file_data":
-                          f"data:application/pdf;base64,{base64.b64encode(data).decode()}"}})
+            parts.append(pdf_part(path.name, data))
             continue
         try:
             contents = data.decode("utf-8")
