@@ -169,9 +169,10 @@ def messages(magics: Any, args: Any) -> Any:
             raise UsageError("Nothing to add: write the message after `add`, or in the cell.")
         if not args.no_interpolate:
             text = interpolate(text, magics.shell.user_ns, magics.session.settings.table_rows)
-        from .context import attachments
+        from .context import attachments, uploader
 
-        parts, file_ids, notes = attachments(args.image, args.files, args.detail, magics.shell.user_ns)
+        parts, file_ids, notes = attachments(args.image, args.files, args.detail, magics.shell.user_ns,
+                                             uploader(magics.session.client))
         record = backend.add_message(thread, text, file_ids=file_ids, parts=parts)
         print("\n".join([f"added message {record['id']} to {thread}", *notes]))
         publish(magics.shell, record, args.output)

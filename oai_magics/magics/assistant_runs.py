@@ -49,9 +49,10 @@ def run(magics: Any, args: Any) -> None:
         text = interpolate(text, magics.shell.user_ns, magics.session.settings.table_rows)
     if not text.strip() and not args.thread:
         raise UsageError("Nothing to run: give a message (after the assistant, or in the cell) or --thread.")
-    from .context import attachments
+    from .context import attachments, uploader
 
-    parts, file_ids, notes = attachments(args.image, args.files, args.detail, magics.shell.user_ns)
+    parts, file_ids, notes = attachments(args.image, args.files, args.detail, magics.shell.user_ns,
+                                         uploader(magics.session.client))
     if (parts or file_ids) and not text.strip():
         raise UsageError("--image and --file go with a message: write one (after the assistant, or in the cell)")
     from ..assistants import RunOutcome

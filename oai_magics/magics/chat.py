@@ -121,9 +121,9 @@ class ChatMagics(SessionMagics):
         """The content parts of --file and --image, in that order, and the notes to show under the reply."""
         if not (args.image or args.file or args.detail):
             return [], []
-        from .context import message_parts
+        from .context import message_parts, uploader
 
-        return message_parts(args.image, args.file, args.detail, self.shell.user_ns)
+        return message_parts(args.image, args.file, args.detail, self.shell.user_ns, uploader(self.session.client))
 
     def _schema(self, args: Any) -> Any:
         """The `Schema` of --schema, or None."""

@@ -59,6 +59,19 @@ def test_a_run_sees_the_images_and_files_given(shell: Any, api: str, tmp_path: P
     assert shell.user_ns["_"]["text"].startswith("And this one?\n[image")
 
 
+@pytest.mark.parametrize("api", BACKENDS)
+def test_a_pdf_above_the_inline_limit_goes_by_its_id(shell: Any, api: str, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from oai_magics.magics import context
+
+    (tmp_path / "big.pdf").write_bytes(pdf(4))
+    monkeypatch.setattr(context, "PDF_LIMIT", 100)  # the 32 MB limit, scaled to a test's file
+    run(shell, "assistant", f"create reader --api {api}")
+    _, out = run(shell, "assistant", f"run reader --api {api} --file {tmp_path / 'big.pdf'} Read it")
+    [uploaded] = [line.split(" as ")[1].split()[0] for line in out.stdout.splitlines() if "was uploaded first" in line]
+    assert f"I was given 1 file: the uploaded file {uploaded}." in shell.user_ns["_"].text
+
+
 def test_images_and_files_are_checked_before_anything_is_sent(shell: Any, tmp_path: Path) -> None:
     (tmp_path / "data.bin").write_bytes(bytes(range(256)))
     run(shell, "assistant", "create checker --api responses")
