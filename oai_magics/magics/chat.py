@@ -78,8 +78,6 @@ class ChatMagics(SessionMagics):
             raise UsageError("--batch goes with --each VAR: one request per row, through the Batch API")
         if args.json and args.schema:
             raise UsageError("--json and --schema both set the answer's format: give one")
-        if (args.image or args.file) and args.batch:
-            raise UsageError("--image and --file go with %%chat, %chat and --each, not yet through the Batch API (--batch)")
         if args.each:
             from .chat_each import chat_each
 
@@ -99,9 +97,9 @@ class ChatMagics(SessionMagics):
             conversation = self.session.conversation(args.conversation, new=args.new, system=args.system)
             call = self._calls.next(self.shell)
             history = conversation.context(call)
-        from .context import user_content
+        from ..assistants.content import chat_content
 
-        content = user_content(prompt, parts)
+        content = chat_content(prompt, parts)
         params["messages"] = history + [{"role": "user", "content": content}]
         reply = self._ask(params, functions, not args.no_stream, conversation, call, content)
         for note in notes:  # under the reply: what was sent differs from what was given

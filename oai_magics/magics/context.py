@@ -24,7 +24,7 @@ from IPython.core.error import UsageError
 
 from .common import local_path
 
-__all__ = ["ImagePart", "image_parts", "file_parts", "user_content", "message_parts", "attachments", "uploader", "IMAGE_HELP",
+__all__ = ["ImagePart", "image_parts", "file_parts", "message_parts", "attachments", "uploader", "IMAGE_HELP",
            "FILE_HELP", "DETAIL_HELP"]
 
 # The box an image is fitted into before the model reads it, per detail level (the vision guide):
@@ -49,13 +49,6 @@ class ImagePart:
 
     part: dict
     note: str = ""
-
-
-def user_content(prompt: str, parts: list[dict]) -> Any:
-    """The user message's content: the prompt alone, or a text part followed by the other parts."""
-    if not parts:
-        return prompt
-    return [{"type": "text", "text": prompt}] + parts
 
 
 def message_parts(images: list[str] | None, files: list[str] | None, detail: str | None,

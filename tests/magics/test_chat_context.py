@@ -150,7 +150,7 @@ def test_a_pdf_above_the_inline_limit_is_uploaded_first_and_sent_by_its_id(
     [big, small] = sent_content(shell)[1:]
     uploaded = session_of(shell).client.files.retrieve(big["file"]["file_id"])
     assert uploaded["purpose"] == "user_data" and uploaded["filename"] == "big.pdf"
-    assert session_of(shell).client.files.content(uploaded["id"]) == pdf(4)
+    assert session_of(shell).client.files.content(uploaded["id"]) == (tmp_path / "big.pdf").read_bytes()
     assert small["file"]["filename"] == "small.pdf"  # within the limit: inline
     assert f"was uploaded first as {uploaded['id']} (purpose user_data) and sent by its id" in out.stdout
     assert f"I was given 2 files: the uploaded file {uploaded['id']}; small.pdf, a PDF of 1 page." in shell.user_ns["_"]
@@ -164,5 +164,8 @@ def test_each_row_is_sent_with_the_images_and_files(shell: Any, tmp_path: Path) 
     for reply in table["reply"]:
         assert "I was given 1 file: menu.pdf, a PDF of 1 page." in reply and "PNG 768×768 px" in reply
     assert out.stdout.count("downscaled from 3000×3000 to 768×768 px") == 1  # said once, not per row
-    with pytest.raises(UsageError, match="not yet through the Batch API"):
-        run(shell, "chat", "--each dishes --image photo --batch", "Is {{row}} in the photo?")
+    job, out = run(shell, "chat", f"--each dishes --image photo --file {tmp_path / 'menu.pdf'} --batch",
+                   "Is {{row}} in the photo?")
+    assert out.stdout.count("downscaled from 3000×3000 to 768×768 px") == 1
+    batched, _ = run(shell, "chat", f"--collect {job.id} --wait")  # the batch's lines carried the same parts
+    assert list(batched["reply"]) == list(table["reply"])
