@@ -25,7 +25,8 @@ from typing import Any, Mapping
 
 from .local_errors import LocalError
 
-__all__ = ["Schema", "SchemaError", "SchemaMismatch", "Refusal", "read_schema", "spec_schema", "strict_schema", "typed_output"]
+__all__ = ["Schema", "SchemaError", "SchemaMismatch", "Refusal", "read_schema", "spec_schema", "strict_schema",
+           "typed_output"]
 
 # The short spec's scalar types, as JSON Schema.
 SCALARS = {"str": {"type": "string"}, "int": {"type": "integer"}, "float": {"type": "number"},

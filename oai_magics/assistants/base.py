@@ -344,7 +344,8 @@ class Backend(Protocol):
                   parts: Sequence[dict] = (), response_format: dict | None = None) -> RunHandle:
         """Add `message` (if any, with the images and files of `parts`) to the thread (a new one
         when None) and start a run; per-run settings override the assistant's (a `response_format`
-        json_schema, the run's or else the assistant's, makes the run answer in that shape). `max_tokens` bounds the reply (the run ends incomplete);
+        json_schema, the run's or else the assistant's, makes the run answer in that shape).
+        `max_tokens` bounds the reply (the run ends incomplete);
         `reasoning` is a reasoning model's effort (none ... max)."""
         ...
     def resume_run(self, thread_id: str, run_id: str, *, stream: bool = True) -> RunHandle:

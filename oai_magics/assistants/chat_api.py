@@ -66,7 +66,8 @@ class ChatBackend(LocalThreads, LocalAssistants):
             raise Unsupported(NO_FILES)
         settings = {"model": model or record["model"], "instructions": instructions or record["instructions"],
                     "tools": chat_tools(tools if tools is not None else record["tools"]), "max_tokens": max_tokens,
-                    "reasoning_effort": reasoning, "response_format": response_format or record["raw"].get("response_format")}
+                    "reasoning_effort": reasoning,
+                    "response_format": response_format or record["raw"].get("response_format")}
         if thread_id is None:
             thread_id = self.create_thread(title=(message or "")[:60] or None)["id"]
         added = [self.add_message(thread_id, message, parts=parts)["id"]] if message else []

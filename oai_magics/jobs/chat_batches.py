@@ -21,7 +21,8 @@ from .store import ENDPOINTS, Job, JobStore, new_job_id
 __all__ = ["submit_chat", "collect_chat", "resend_chat"]
 
 
-def chat_lines(prompts: Sequence[str | None], params: dict, system: list[dict], parts: Sequence[dict] = ()) -> list[bytes]:
+def chat_lines(prompts: Sequence[str | None], params: dict, system: list[dict],
+               parts: Sequence[dict] = ()) -> list[bytes]:
     """One request line per row that has a prompt (None: the row is already answered), each with
     the same images and files (`parts`, chat content parts) beside its prompt."""
     return [jsonl_line({"custom_id": f"row-{row}", "method": "POST", "url": ENDPOINTS["chat"],

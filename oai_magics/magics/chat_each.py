@@ -16,7 +16,6 @@ from typing import Any, Mapping, Sequence
 from IPython.core.error import UsageError
 
 from .common import key_advice, key_refused, read_variable
-from ..assistants.content import chat_content
 from .each_frame import ERROR, Layout, mark, read_rows, row_for, typed_fields
 from .prompts import interpolate
 from .reasoning import with_limit_fallback
@@ -27,6 +26,7 @@ __all__ = ["chat_each", "collect_each"]
 
 def chat_each(magics: Any, args: Any, template: str) -> Any:
     """Run the template over every row of `args.each`; see the module docstring."""
+    from ..assistants.content import chat_content
     from ..jobs.rows import run_rows
 
     if not template.strip():

@@ -61,7 +61,8 @@ class OAIMagics(Magics):
                         "(not streamed, or after its stream broke off) before giving up; the run goes on at the "
                         "server.").tag(config=True)
     table_rows = Int(50, min=1, help="Rows of a DataFrame or Series that {{name}} puts into a prompt (%%chat, "
-                     "%%chat --each, %assistant run and messages add, %image) as a Markdown table; one line says how many more there are.").tag(config=True)
+                     "%%chat --each, %assistant run and messages add, %image) as a Markdown table; one line says how "
+                     "many more there are.").tag(config=True)
     render_interval = Seconds(0.15, min=0.0, help="Seconds between re-renders of a streaming reply.").tag(config=True)
     cache_path = Unicode("", help="The embedding cache file (empty: embeddings.sqlite in $OAI_MAGICS_CACHE_DIR, "
                                   "else the user's cache folder).").tag(config=True)

@@ -86,7 +86,8 @@ def draft_reply(app: State, run: dict) -> Draft:
     elif isinstance(run.get("response_format"), dict) and run["response_format"].get("type") == "json_schema":
         text = structured_reply(run["response_format"], latest_user_text(app, run["thread_id"]))
     else:
-        text = textgen.reply_text(latest_user_text(app, run["thread_id"])) + seen_in_message(latest_user(app, run["thread_id"]))
+        asked = latest_user(app, run["thread_id"])
+        text = textgen.reply_text(text_of(asked)) + seen_in_message(asked)
     pieces = textgen.tokens(text)
     if run.get("max_completion_tokens"):
         pieces = pieces[: run["max_completion_tokens"]]

@@ -5,7 +5,6 @@ model_not_found line, and `%oai models` with shutdown dates and the models in us
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from typing import Any
 

@@ -12,7 +12,7 @@ from typing import Any
 from PIL import Image
 
 from oai_magics.widgets import ThreadRunBuilder
-from tests.helpers.builders import WAIT, error_line, new_assistant, run
+from tests.helpers.builders import error_line, new_assistant, run
 from tests.helpers.documents import pdf
 
 
