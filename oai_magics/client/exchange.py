@@ -14,7 +14,7 @@ import base64
 import hashlib
 import json
 from typing import Any, Mapping
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from .secret import Secret
 from .transport import KeyHolder
@@ -32,8 +32,8 @@ class Masks:
         for holder in holders:
             if holder is None or not holder.value:
                 continue
-            secret = holder.value
-            forms += [secret, quote(secret, safe=""), base64.b64encode(secret.encode()).decode().rstrip("=")]
+            for secret in dict.fromkeys([holder.value, unquote(holder.value)]):  # user info is URL-encoded
+                forms += [secret, quote(secret, safe=""), base64.b64encode(secret.encode()).decode().rstrip("=")]
         self._secrets = [Secret(form) for form in dict.fromkeys(forms)]
 
     def bytes(self, data: bytes) -> bytes:
