@@ -54,7 +54,6 @@ class RecordingTransport(Transport):
     def __init__(self, writer: TapeWriter, max_connections: int = DEFAULT_MAX_CONNECTIONS) -> None:
         super().__init__(max_connections)
         self.writer = writer
-        self._pending: dict[int, tuple[dict, dict, Masks]] = {}  # streams being read, by id of their response
 
     def twin(self) -> "RecordingTransport":
         return RecordingTransport(self.writer, self.max_connections)
@@ -69,14 +68,14 @@ class RecordingTransport(Transport):
         answer = {"status": response.status_code,
                   "headers": {name.lower(): masks.text(value) for name, value in response.headers.items()
                               if keeps_header(name)}}
-        if stream and response.status_code < 400:
-            self._pending[id(response)] = (request, answer, masks)  # written when the stream ends
+        if stream and response.status_code < 400:  # written when the stream ends
+            response.to_record = (request, answer, masks)  # type: ignore[attr-defined]
         else:
             self.writer.write(request, {**answer, **body_of(response.content, _type(answer), masks)})
         return response
 
     def iter_bytes(self, response: Response) -> Iterator[bytes]:
-        pending = self._pending.pop(id(response), None)
+        pending = getattr(response, "to_record", None)
         if pending is None:
             yield from super().iter_bytes(response)
             return
