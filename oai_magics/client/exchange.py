@@ -16,7 +16,7 @@ import json
 from typing import Any, Mapping
 from urllib.parse import quote, unquote, urlsplit
 
-from .secret import Secret
+from .secret import Secret, map_strings
 from .transport import KeyHolder
 
 __all__ = ["Masks", "request_of", "body_of", "body_bytes", "event_of", "event_bytes"]
@@ -48,13 +48,7 @@ class Masks:
 
     def value(self, value: Any) -> Any:
         """A decoded JSON value with every string masked."""
-        if isinstance(value, str):
-            return self.text(value)
-        if isinstance(value, dict):
-            return {self.text(key): self.value(item) for key, item in value.items()}
-        if isinstance(value, list):
-            return [self.value(item) for item in value]
-        return value
+        return map_strings(value, self.text) if self._secrets else value
 
 
 def request_of(method: str, url: str, params: Mapping[str, Any] | None, json_body: Any, data: Any,
