@@ -53,6 +53,9 @@ class ChatMagics(SessionMagics):
               help="send only this prompt (and -s); the conversation is neither read nor changed")
     @argument("--no-stream", action="store_true", help="wait for the whole reply instead of streaming it")
     @argument("--tools", help="comma-separated names of Python functions the model may call")
+    @argument("--mcp", action="append", metavar="NAME[:TOOLS]", help="the tools of these MCP servers (%%oai mcp "
+              "add), offered as NAME__tool and run by the kernel: NAME,NAME for all their tools, NAME:tool1,tool2 "
+              "for some; repeatable, and combines with --tools")
     @argument("--no-interpolate", action="store_true", help="send {{name}} placeholders as they are")
     @argument("--each", metavar="VAR", help="send the cell once per row of this DataFrame, Series or list "
               "({{row.column}} in the cell); gives a DataFrame of the rows and their replies")
@@ -95,6 +98,7 @@ class ChatMagics(SessionMagics):
         if not prompt.strip():
             raise UsageError("Nothing to send: write the prompt after %chat, or in the cell below %%chat.")
         functions = self._functions(args.tools)
+        calls = self._mcp_tools(args.mcp, functions)
         schema = self._schema(args)
         params = self._params(args, functions, schema)
         if args.no_memory:  # the remembered conversation is neither read nor changed
@@ -109,7 +113,13 @@ class ChatMagics(SessionMagics):
         parts, notes = self._parts(args)
         content = user_content(prompt, parts)
         params["messages"] = history + [{"role": "user", "content": content}]
-        reply = self._ask(params, functions, not args.no_stream, conversation, call, content)
+        try:
+            reply = self._ask(params, functions, not args.no_stream, conversation, call, content)
+        finally:  # the calls that ran are shown, also when a later one failed
+            if calls is not None:
+                from ..display.tool_calls import show_calls
+
+                show_calls(calls.calls)
         for note in notes:  # under the reply: what was sent differs from what was given
             print(note)
         if schema is None:
@@ -171,16 +181,33 @@ class ChatMagics(SessionMagics):
             functions[name] = function
         return functions
 
+    def _mcp_tools(self, selection: list[str] | None, functions: dict) -> Any:
+        """Add the chosen MCP servers' tools to `functions`; the log their calls are written to (None without --mcp)."""
+        if not selection:
+            return None
+        from ..mcp.bridge import CallLog, bridged_tools
+
+        log = CallLog()
+        bridged = bridged_tools(self.session.mcp(), selection, log)
+        clash = sorted(set(bridged) & set(functions))
+        if clash:
+            raise UsageError(f"--tools and --mcp both name {', '.join(clash)}")
+        functions.update(bridged)
+        return log
+
     def _ask(self, params: dict, functions: dict, stream: bool, conversation: Any, call: Any, prompt: Any) -> Any:
         """Send, show each choice as it arrives, remember the exchange (unless there is no call)."""
         from ..chat_memory import new_exchange, run_chat
         from ..display.stream import ChoiceViews
         from ..display.usage import show_usage
+        from ..mcp.bridge import is_bridged
 
         views = ChoiceViews.for_request(params, self.session.settings.render_interval)
         started = time.monotonic()
 
         def on_tool(name: str, arguments: str, output: str) -> None:
+            if is_bridged(functions.get(name)):  # MCP calls are shown under the reply, collapsed
+                return
             views.add(0, f"\n\n> tool call: `{name}({arguments})` returned `{output[:200]}`\n\n")
 
         reply, added = with_limit_fallback(self.session, params, lambda sent: run_chat(
