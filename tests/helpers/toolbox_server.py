@@ -1,5 +1,5 @@
 """The tests' own MCP server: a few tools, one read-only, one that fails, one that crashes the
-process, one that hangs. `python toolbox_server.py` serves stdio; `--http` serves streamable HTTP
+process, one that hangs (and one that says so first). `python toolbox_server.py` serves stdio; `--http` serves streamable HTTP
 on a free loopback port and prints that port once it listens."""
 
 from __future__ import annotations
@@ -52,6 +52,15 @@ def hang(note: str) -> str:
     """Never answers."""
     threading.Event().wait()
     return note
+
+
+@server.tool()
+def signal_then_hang(fifo: str) -> str:
+    """Writes to the named pipe `fifo` (so a test knows the call has arrived), then never answers."""
+    with open(fifo, "w") as pipe:
+        pipe.write("called")
+    threading.Event().wait()
+    return fifo
 
 
 def serve_http() -> None:

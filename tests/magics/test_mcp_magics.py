@@ -14,8 +14,21 @@ from IPython.core.error import UsageError
 
 from tests.helpers.mcp_servers import STDIO_COMMAND, http_toolbox
 
-from .conftest import run
-from .test_assistant import BACKENDS, ON_BARE, a, api  # noqa: F401  (the back-end fixture)
+from .conftest import run, use_server
+
+
+@pytest.fixture(params=["assistants", "responses", "chat"])
+def api(request: pytest.FixtureRequest, shell: Any) -> str:
+    """The back ends that take function tools; the chat one on a server with only chat completions."""
+    if request.param == "chat":
+        use_server(shell, request.getfixturevalue("bare_sandbox"), "chat")
+    return request.param
+
+
+def a(shell: Any, api: str, line: str) -> tuple[Any, Any]:
+    """`%assistant SUB --api API REST`."""
+    subcommand, _, rest = line.partition(" ")
+    return run(shell, "assistant", f"{subcommand} --api {api} {rest}")
 
 
 def session(shell: Any) -> Any:
@@ -170,7 +183,6 @@ def test_mcp_with_python_tools_and_bad_selections(shell: Any) -> None:
     assert tools[0]["function"]["name"] == "get_time"  # both offered; the first is called
 
 
-@pytest.mark.parametrize("api", ["responses", "chat"], indirect=True)
 def test_assistant_run_calls_an_mcp_tool(shell: Any, api: str) -> None:
     add(shell, options="--approve always")
     a(shell, api, "create counter --model gpt-4o-mini --instructions 'Use the tools'")

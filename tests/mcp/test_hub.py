@@ -4,7 +4,10 @@ real sockets, one background loop."""
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
+from pathlib import Path
 from typing import Iterator
 
 import pytest
@@ -63,11 +66,28 @@ def test_a_server_that_hangs_is_bounded_by_its_timeout(hub: McpHub) -> None:
     assert hub.call("box", "add", {"a": 1, "b": 2}).text == "3"  # the server still serves other calls
 
 
+def test_ctrl_c_stops_waiting_for_a_call(hub: McpHub, tmp_path: Path) -> None:
+    fifo = tmp_path / "called"
+    os.mkfifo(fifo)
+
+    def interrupt_once_called() -> None:
+        with open(fifo) as pipe:  # opens when the tool does, and reads what it writes: the call has arrived
+            pipe.read()
+        os.kill(os.getpid(), signal.SIGINT)
+
+    hub.add(ServerSpec("box", command=STDIO, timeout=60))
+    hub.tools("box")
+    threading.Thread(target=interrupt_once_called, daemon=True).start()
+    with pytest.raises(KeyboardInterrupt):
+        hub.call("box", "signal_then_hang", {"fifo": str(fifo)})
+    assert hub.call("box", "add", {"a": 2, "b": 2}).text == "4"  # the hung call was given up, the server serves on
+
+
 def test_a_command_that_is_no_server_is_one_line(hub: McpHub) -> None:
-    hub.add(ServerSpec("bad", command=(sys.executable, "-c", "import sys; print('no MCP here', file=sys.stderr)")))
+    hub.add(ServerSpec("bad", command=(sys.executable, "-c", "import sys; print('no', 'MCP', 'here', file=sys.stderr)")))
     with pytest.raises(McpError) as caught:
         hub.tools("bad")
-    assert "could not start" in caught.value.line() and "no MCP here" in caught.value.line()
+    assert "could not start" in caught.value.line() and "it wrote: no MCP here" in caught.value.line()
 
 
 def test_remove_stops_the_process(hub: McpHub) -> None:
