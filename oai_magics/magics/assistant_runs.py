@@ -35,7 +35,7 @@ __all__ = ["follow"]
 @argument("--reasoning", choices=EFFORTS, metavar="EFFORT", help=REASONING_HELP)
 @argument("--file", action="append", dest="files", metavar="FILE_ID", help="attach an uploaded file to the message")
 @argument("--no-stream", action="store_true", help="poll until the run ends instead of streaming it")
-@argument("--mcp", action="append", metavar="NAME[:TOOLS]", help="also offer these MCP servers' tools (%%%%oai mcp "
+@argument("--mcp", action="append", metavar="NAME[:TOOLS]", help="also offer these MCP servers' tools (%%oai mcp "
           "add) for this run, run by the kernel and approved by each server's rule: NAME,NAME or NAME:tool1,tool2")
 @argument("--confirm", action="store_true", help="ask before running each Python function the model calls")
 @argument("--no-interpolate", action="store_true", help="send {{name}} placeholders as they are")

@@ -22,7 +22,7 @@ from .oai_table import ROUTER
 
 __all__ = ["MCP"]
 
-MCP = ROUTER.group("mcp", "local MCP servers whose tools a model may call: add, list, remove.", default="list")
+MCP = ROUTER.group("mcp", "Local MCP servers whose tools a model may call: add, list, remove.", default="list")
 COLUMNS = ["server", "tool", "description", "input_schema", "read_only"]
 
 
@@ -46,7 +46,7 @@ def _headers(pairs: list[str] | None) -> dict[str, str]:
 @argument("--approve", choices=APPROVE_CHOICES, default="ask", help="which calls run without asking: ask "
           "(default: every call is shown and asked), always, never, read-only (tools the server marks read-only)")
 @argument("--timeout", type=at_least(0.001), default=60.0, metavar="SECONDS",
-          help="the longest a call (or the start) may take (default 60)")
+          help="the longest a call may take (default 60); a start may take this or 30 s, whichever is longer")
 def add(magics: Any, args: Any) -> None:
     """Add a local MCP server (started when first used)."""
     from ..mcp.servers import ServerSpec

@@ -29,6 +29,7 @@ from .servers import McpError, ServerSpec, resolved_headers
 __all__ = ["McpHub", "ToolInfo", "CallOutcome"]
 
 STDERR_LINES = 3  # lines of a failed server's stderr quoted in its error
+START_SECONDS = 30.0  # the least a start may take (an interpreter and its imports), whatever a call's timeout
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,7 @@ class McpHub:
         with self._lock:
             if self._loop is None:
                 loop = asyncio.new_event_loop()
-                threading.Thread(target=loop.run_forever, name="oai-magics-mcp", daemon=True).start()
+                threading.Thread(target=_run, args=(loop,), name="oai-magics-mcp", daemon=True).start()
                 self._loop = loop
             return self._loop
 
@@ -148,14 +149,15 @@ class McpHub:
         loop = self._loop_now()
         ready: concurrent.futures.Future[None] = concurrent.futures.Future()
         asyncio.run_coroutine_threadsafe(self._start(connection, ready), loop)
+        limit = max(spec.timeout, START_SECONDS)
         try:
-            ready.result(timeout=spec.timeout)
+            ready.result(timeout=limit)
         except KeyboardInterrupt:
             self._stop(connection)
             raise
         except Exception as exc:
             timed_out = isinstance(exc, concurrent.futures.TimeoutError)
-            problem = self._problem(connection, f"did not start within {spec.timeout:g} s" if timed_out
+            problem = self._problem(connection, f"did not start within {limit:g} s" if timed_out
                                     else f"could not start ({_reason(exc)})")
             self._stop(connection)
             raise McpError(problem) from None
@@ -242,6 +244,12 @@ class McpHub:
             asyncio.run_coroutine_threadsafe(ended(), loop).result(timeout=10)
         if connection.errlog is not None:
             connection.errlog.close()
+
+
+def _run(loop: asyncio.AbstractEventLoop) -> None:
+    """The hub's thread: the loop runs until `close` stops it."""
+    loop.run_forever()
+    loop.close()
 
 
 async def _list_tools(session: Any, server: str) -> list[ToolInfo]:

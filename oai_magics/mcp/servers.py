@@ -23,14 +23,14 @@ class McpError(LocalError):
     """An MCP server could not be started, answered with an error, died or did not answer in time."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class ServerSpec:
     """One server: how to reach it, how its calls are approved, how long a call may take."""
 
     name: str
     command: tuple[str, ...] = ()
     url: str | None = None
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)  # a value may be a token typed as it is: never shown
     approve: str = "ask"
     timeout: float = 60.0
 
@@ -44,10 +44,17 @@ class ServerSpec:
         if not 0 < self.timeout <= 86400:
             raise ValueError("--timeout: seconds, more than 0 and at most a day")
 
+    def __repr__(self) -> str:
+        return f"ServerSpec({self.name!r}, {self.where!r}, approve={self.approve!r}, timeout={self.timeout:g})"
+
     @property
     def where(self) -> str:
-        """How the server is reached, for showing (header values are never part of it)."""
-        return self.url or " ".join(self.command)
+        """How the server is reached, for showing: never a header value, nor a token in the URL."""
+        if self.url is None:
+            return " ".join(self.command)
+        from ..client.urls import without_userinfo
+
+        return without_userinfo(self.url)
 
 
 def resolved_headers(headers: dict[str, str]) -> dict[str, str]:

@@ -109,3 +109,9 @@ def test_header_values_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.delenv("TOOLBOX_TOKEN")
     with pytest.raises(McpError, match=r"names \$TOOLBOX_TOKEN, which is not set"):
         resolved_headers({"Authorization": "$TOOLBOX_TOKEN"})
+
+
+def test_a_token_in_a_header_or_the_url_is_never_shown() -> None:
+    spec = ServerSpec("web", url="https://user:tok-in-url@mcp.example/mcp", headers={"Authorization": "Bearer tok-typed"})
+    assert "tok-typed" not in repr(spec) and "tok-in-url" not in repr(spec) and "mcp.example" in repr(spec)
+    assert spec.where == "https://***@mcp.example/mcp"
