@@ -89,6 +89,8 @@ class ChatMagics(SessionMagics):
             raise UsageError("--image and --file go with %%chat, %chat and --each, not yet through the Batch API (--batch)")
         if args.detail and not args.image:
             raise UsageError("--detail goes with --image")
+        if args.mcp and args.each:  # each row is a request of its own, with no tool loop
+            raise UsageError("--mcp goes with %%chat and %chat, not with --each")
         if args.each:
             from .chat_each import chat_each
 

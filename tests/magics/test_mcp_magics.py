@@ -175,6 +175,9 @@ def test_mcp_with_python_tools_and_bad_selections(shell: Any) -> None:
         run(shell, "chat", "--tools box__add --mcp box:add", "x")
     with pytest.raises(UsageError, match="has no tool 'nope'"):
         run(shell, "chat", "--mcp box:nope", "x")
+    with pytest.raises(UsageError, match="--mcp goes with %%chat and %chat, not with --each"):
+        shell.user_ns["rows"] = ["a"]
+        run(shell, "chat", "--mcp box --each rows", "x {{row}}")
     with pytest.raises(UsageError, match="no MCP server named 'elsewhere'"):
         run(shell, "chat", "--mcp elsewhere", "x")
     shell.run_cell("def get_time(city: str) -> str:\n    return '12:00'")

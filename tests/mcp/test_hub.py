@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -115,3 +116,14 @@ def test_a_token_in_a_header_or_the_url_is_never_shown() -> None:
     spec = ServerSpec("web", url="https://user:tok-in-url@mcp.example/mcp", headers={"Authorization": "Bearer tok-typed"})
     assert "tok-typed" not in repr(spec) and "tok-in-url" not in repr(spec) and "mcp.example" in repr(spec)
     assert spec.where == "https://***@mcp.example/mcp"
+
+
+def test_the_servers_stop_when_the_interpreter_ends(tmp_path: Path) -> None:
+    script = (f"from oai_magics.mcp.hub import McpHub\nfrom oai_magics.mcp.servers import ServerSpec\n"
+              f"hub = McpHub()\nhub.add(ServerSpec('box', command={STDIO!r}))\n"
+              f"print(hub.call('box', 'process_id', {{}}).text, flush=True)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
+    pid = int(done.stdout.strip())
+    with pytest.raises(ProcessLookupError):  # stopped (and reaped) at exit, not left behind
+        os.kill(pid, 0)
