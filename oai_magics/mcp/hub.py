@@ -230,18 +230,24 @@ class McpHub:
         return f"{line}; it wrote: {tail}" if tail else line
 
     def _stop(self, connection: _Connection) -> None:
-        """Ask the server's task to leave its contexts (which stops the process) and wait for it."""
+        """Ask the server's task to leave its contexts (which stops the process) and wait for it; a
+        server still starting (perhaps hung in its handshake) is cancelled instead."""
         loop = self._loop
-        if loop is None or connection.task is None:
+        if loop is None:
             return
-        loop.call_soon_threadsafe(connection.stop.set)
 
-        async def ended() -> None:
+        async def halt() -> None:
+            connection.stop.set()
+            task = connection.task  # set by then: the start was scheduled on this loop before
+            if task is None:
+                return
+            if connection.session is None:
+                task.cancel()
             with contextlib.suppress(BaseException):
-                await connection.task
+                await task
 
         with contextlib.suppress(Exception):
-            asyncio.run_coroutine_threadsafe(ended(), loop).result(timeout=10)
+            asyncio.run_coroutine_threadsafe(halt(), loop).result(timeout=10)
         if connection.errlog is not None:
             connection.errlog.close()
 

@@ -84,6 +84,25 @@ def test_ctrl_c_stops_waiting_for_a_call(hub: McpHub, tmp_path: Path) -> None:
     assert hub.call("box", "add", {"a": 2, "b": 2}).text == "4"  # the hung call was given up, the server serves on
 
 
+def test_ctrl_c_while_a_server_hangs_at_start_stops_it(hub: McpHub, tmp_path: Path) -> None:
+    fifo = tmp_path / "pid"
+    os.mkfifo(fifo)
+    pids: list[int] = []
+
+    def interrupt_once_running() -> None:
+        with open(fifo) as pipe:  # the would-be server writes its pid here, then never speaks MCP
+            pids.append(int(pipe.read()))
+        os.kill(os.getpid(), signal.SIGINT)
+
+    mute = f"import os, threading; open({str(fifo)!r}, 'w').write(str(os.getpid())); threading.Event().wait()"
+    hub.add(ServerSpec("mute", command=(sys.executable, "-c", mute)))
+    threading.Thread(target=interrupt_once_running, daemon=True).start()
+    with pytest.raises(KeyboardInterrupt):
+        hub.tools("mute")
+    with pytest.raises(ProcessLookupError):  # the handshake was given up and the process stopped
+        os.kill(pids[0], 0)
+
+
 def test_a_command_that_is_no_server_is_one_line(hub: McpHub) -> None:
     hub.add(ServerSpec("bad", command=(sys.executable, "-c", "import sys; print('no', 'MCP', 'here', file=sys.stderr)")))
     with pytest.raises(McpError) as caught:
