@@ -49,11 +49,13 @@ def run(magics: Any, args: Any) -> None:
         raise UsageError("Nothing to run: give a message (after the assistant, or in the cell) or --thread.")
     from ..assistants import RunOutcome
     from ..client import OpenAIError
+    from ..display.tool_calls import calls_shown
+    from ..mcp.bridge import offered
 
     backend = magics.backend(args)
     assistant = backend.get_assistant(args.assistant)
     tools, named = tool_specs(magics, args.tools) if args.tools is not None else (None, set())
-    bridged, calls = mcp_tools(magics, args.mcp)
+    bridged, calls = offered(magics.session.mcp(), args.mcp) if args.mcp else ({}, None)
     if bridged:  # added to this run's tools, or to the assistant's own
         from ..tools import chat_tool
 
@@ -74,23 +76,8 @@ def run(magics: Any, args: Any) -> None:
             raise
         raise UsageError(f"{problem} [thread {thread_id}]{blocking_run(backend, args.thread, exc)}") from None
     functions = python_functions(magics, magics.functions.get(assistant["id"], set()) | named)
-    try:
+    with calls_shown(calls):
         follow(magics, handle, {**functions, **bridged}, args.confirm, args.output)
-    finally:  # the MCP calls that ran are shown, also when the run failed after them
-        if calls is not None:
-            from ..display.tool_calls import show_calls
-
-            show_calls(calls.calls)
-
-
-def mcp_tools(magics: Any, selection: list[str] | None) -> tuple[dict[str, Any], Any]:
-    """The chosen MCP servers' tools by function name, and the log of their calls (None without --mcp)."""
-    if not selection:
-        return {}, None
-    from ..mcp.bridge import CallLog, bridged_tools
-
-    log = CallLog()
-    return bridged_tools(magics.session.mcp(), selection, log), log
 
 
 def blocking_run(backend: Any, thread_id: str | None, exc: Exception) -> str:

@@ -115,13 +115,10 @@ class ChatMagics(SessionMagics):
         parts, notes = self._parts(args)
         content = user_content(prompt, parts)
         params["messages"] = history + [{"role": "user", "content": content}]
-        try:
-            reply = self._ask(params, functions, not args.no_stream, conversation, call, content)
-        finally:  # the calls that ran are shown, also when a later one failed
-            if calls is not None:
-                from ..display.tool_calls import show_calls
+        from ..display.tool_calls import calls_shown
 
-                show_calls(calls.calls)
+        with calls_shown(calls):
+            reply = self._ask(params, functions, not args.no_stream, conversation, call, content)
         for note in notes:  # under the reply: what was sent differs from what was given
             print(note)
         if schema is None:
@@ -187,10 +184,9 @@ class ChatMagics(SessionMagics):
         """Add the chosen MCP servers' tools to `functions`; the log their calls are written to (None without --mcp)."""
         if not selection:
             return None
-        from ..mcp.bridge import CallLog, bridged_tools
+        from ..mcp.bridge import offered
 
-        log = CallLog()
-        bridged = bridged_tools(self.session.mcp(), selection, log)
+        bridged, log = offered(self.session.mcp(), selection)
         clash = sorted(set(bridged) & set(functions))
         if clash:
             raise UsageError(f"--tools and --mcp both name {', '.join(clash)}")

@@ -22,7 +22,7 @@ from .approval import ask, verdict
 from .hub import McpHub, ToolInfo
 from .servers import McpError
 
-__all__ = ["BridgedTool", "CallRecord", "CallLog", "bridged_tools", "parse_selection", "function_name", "is_bridged"]
+__all__ = ["BridgedTool", "CallRecord", "CallLog", "bridged_tools", "parse_selection", "function_name", "is_bridged", "offered"]
 
 MAX_NAME = 64
 
@@ -114,6 +114,14 @@ def bridged_tools(hub: McpHub, values: list[str] | None, log: CallLog) -> dict[s
             name = function_name(server, info.name, set(bridged))
             bridged[name] = BridgedTool(hub, info, name, log)
     return bridged
+
+
+def offered(hub: McpHub, selection: list[str] | None) -> tuple[dict[str, BridgedTool], CallLog | None]:
+    """`--mcp` of a magic: the chosen tools by function name, and the log their calls go to (None without --mcp)."""
+    if not selection:
+        return {}, None
+    log = CallLog()
+    return bridged_tools(hub, selection, log), log
 
 
 def is_bridged(tool: Any) -> bool:
