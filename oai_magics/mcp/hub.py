@@ -18,6 +18,8 @@ import asyncio
 import atexit
 import concurrent.futures
 import contextlib
+import importlib
+import sys
 import tempfile
 import threading
 import time
@@ -162,6 +164,7 @@ class McpHub:
             self._stop(connection)
             raise McpError(problem) from None
         self._live[name] = connection
+        _preload_validator()
         return connection
 
     async def _start(self, connection: _Connection, ready: concurrent.futures.Future[None]) -> None:
@@ -250,6 +253,15 @@ class McpHub:
             asyncio.run_coroutine_threadsafe(halt(), loop).result(timeout=10)
         if connection.errlog is not None:
             connection.errlog.close()
+
+
+def _preload_validator() -> None:
+    """The SDK checks each result against its tool's output schema with jsonschema, whose import takes
+    about a second: begun in the background once a server is up, it overlaps the model's answer
+    instead of delaying the first call."""
+    if "jsonschema" not in sys.modules:
+        threading.Thread(target=importlib.import_module, args=("jsonschema",), name="oai-magics-mcp-preload",
+                         daemon=True).start()
 
 
 def _run(loop: asyncio.AbstractEventLoop) -> None:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from oai_magics.demo import execute
+from oai_magics.demo import copy_folders, execute
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
@@ -16,11 +15,11 @@ NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """Run each notebook once, in a scratch folder so files it writes stay out of the tree (with the
-    MCP servers that ship beside the notebooks, as they are found there)."""
+    folders beside the notebooks, as `make demo` runs them)."""
     executed = {}
     for path in sorted(NOTEBOOKS.glob("*.ipynb")):
         workdir = tmp_path_factory.mktemp(path.stem)
-        shutil.copytree(NOTEBOOKS / "mcp_servers", workdir / "mcp_servers")
+        copy_folders(NOTEBOOKS, workdir)
         executed[path.stem] = execute(path, timeout=120, workdir=workdir)
     return executed
 
