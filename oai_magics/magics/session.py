@@ -26,6 +26,10 @@ __all__ = ["Session", "NO_KEY", "TOKEN_NAMES"]
 # Token counts as chat and completions name them, and as the Responses API does.
 TOKEN_NAMES = {"prompt_tokens": "input_tokens", "completion_tokens": "output_tokens", "total_tokens": "total_tokens"}
 
+# Where a replayed profile without a URL of its own (the sandbox's, the OpenAI one) points: never
+# reached, as replay answers by path; the path is the one those servers have.
+REPLAY_URL = "http://replay.invalid/v1"
+
 NO_KEY = ("No API key for profile {name!r}: run `%oai key` to type one (it is not echoed), set ${env}, "
           "or run `%oai use sandbox` to try everything on the local sandbox.")
 
@@ -46,6 +50,16 @@ class Session:
         self.watch = ModelWatch()
         self.token_limit_names: dict[str, str] = {}  # profile -> the max-tokens parameter its server took
         self._mcp: McpHub | None = None
+        self.tape: Any = None  # `%oai record` / `%oai replay` (oai_record's modes): every client's transport
+
+    @property
+    def replaying(self) -> bool:
+        return bool(getattr(self.tape, "replaying", False))
+
+    def use_tape(self, mode: Any) -> None:
+        """Record to, replay from, or (None) neither: the next request goes through a client built so."""
+        self.tape = mode
+        self._drop_client()
 
     # -- connection ----------------------------------------------------------------------------
     @property
@@ -141,19 +155,24 @@ class Session:
     def _new_client(self, profile: Profile | None = None) -> "Client":
         """A client for `profile` (the active one by default), with its key."""
         from ..client import Client
+        from ..client.transport import DEFAULT_MAX_CONNECTIONS as DEFAULT_CONNECTIONS
 
         profile = profile or self.profile
+        transport = self.tape.transport(DEFAULT_CONNECTIONS) if self.tape is not None else None
+        if self.replaying:  # answered from the recording: no key, no sandbox, no network
+            return Client(api_key=None, base_url=profile.base_url or REPLAY_URL, timeout=self.settings.timeout,
+                          max_retries=self.settings.max_retries, transport=transport)
         if profile.sandbox:
             sandbox = self.start_sandbox()
             client = Client(api_key=sandbox.api_key, base_url=sandbox.base_url, timeout=self.settings.timeout,
-                            max_retries=self.settings.max_retries)
+                            max_retries=self.settings.max_retries, transport=transport)
         else:
             typed = self._typed_keys.get(profile.name)
             key = typed.value if typed else (os.environ.get(profile.key_env) if profile.key_env else None)
             if not key:
                 raise UsageError(NO_KEY.format(name=profile.name, env=profile.key_env or "OPENAI_API_KEY"))
             client = Client(api_key=key, base_url=profile.base_url, timeout=self.settings.timeout,
-                            max_retries=self.settings.max_retries)
+                            max_retries=self.settings.max_retries, transport=transport)
         return client
 
     def start_sandbox(self) -> "Sandbox":

@@ -38,8 +38,11 @@ def test_every_notebook_ran_without_an_error(executed: dict[str, Any]) -> None:
         errors = [o for c in notebook.cells for o in c.get("outputs", []) if o.output_type == "error"]
         assert errors == [], name
         first = notebook.cells[1].source
-        assert first.startswith("%load_ext oai_magics\n%oai use auto")
+        assert first.startswith("%load_ext oai_magics\n")
+        assert first.endswith("%oai use auto") and first.count("\n") == (2 if name == "01-quickstart" else 1)
         assert "oai_magics sandbox" in notebook.cells[1].outputs[0].text
+    # The quick start names its recording, copied beside the executed copy: it runs with no sandbox.
+    assert "no sandbox started" in executed["01-quickstart"].cells[1].outputs[0].text
 
 
 def test_chat_streams_markdown_and_remembers(executed: dict[str, Any]) -> None:
