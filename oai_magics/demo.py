@@ -1,7 +1,7 @@
 """Execute the demo notebooks top to bottom: `python -m oai_magics.demo notebooks/ --out build/demo`.
 
 Each notebook runs in a fresh kernel, in the output folder (files a notebook writes land there, not
-beside the source). Its executed copy and an HTML rendering of it are written there too, one line
+beside the source); the folders beside the notebooks (the MCP servers they run) are copied there first. Its executed copy and an HTML rendering of it are written there too, one line
 per notebook says how it went, and the exit status is 1 if any notebook failed.
 
 The notebooks pick their server with `%oai use auto`: the OpenAI API when OPENAI_API_KEY is set,
@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["execute", "render_html", "recording_of", "record", "main"]
+__all__ = ["execute", "render_html", "copy_folders", "recording_of", "record", "main"]
 
 BACKENDS = ("auto", "sandbox", "openai")
 # The line of a notebook's first code cell that names its recording.
@@ -115,6 +115,16 @@ def run_one(path: Path, out: Path, timeout: int, keep_key: bool) -> bool:
     return True
 
 
+def copy_folders(source: Path, target: Path) -> None:
+    """The folders beside the notebooks, into the folder they run in, as the notebooks find them."""
+    import shutil
+
+    for folder in source.iterdir():
+        if folder.is_dir() and not folder.name.startswith((".", "_")) and folder.resolve() != target.resolve():
+            shutil.copytree(folder, target / folder.name, dirs_exist_ok=True,
+                            ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+
+
 def record(path: Path, timeout: int = 300) -> Any:
     """Record a notebook's answers anew into the recording its first cell names (see the docstring);
     the notebook as executed while recording."""
@@ -163,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     backend, keep_key = choose_backend(args.backend)
     print(f"Running {len(books)} notebooks against {backend}", flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
+    copy_folders(args.folder, args.out)
     failed = sum(not run_one(path, args.out, args.timeout, keep_key) for path in books)
     print(f"{len(books) - failed} of {len(books)} notebooks ran; executed copies and HTML pages in {args.out}")
     return 1 if failed else 0

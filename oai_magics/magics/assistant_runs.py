@@ -39,6 +39,8 @@ __all__ = ["follow"]
           "(file-...)")
 @argument("--detail", choices=("low", "high", "auto"), help=DETAIL_HELP)
 @argument("--no-stream", action="store_true", help="poll until the run ends instead of streaming it")
+@argument("--mcp", action="append", metavar="NAME[:TOOLS]", help="also offer these MCP servers' tools (%%oai mcp "
+          "add) for this run, run by the kernel and approved by each server's rule: NAME,NAME or NAME:tool1,tool2")
 @argument("--confirm", action="store_true", help="ask before running each Python function the model calls")
 @argument("--no-interpolate", action="store_true", help="send {{name}} placeholders as they are")
 @argument("-o", "--output", type=a_name, metavar="NAME", help="also store the run's result in this variable")
@@ -57,10 +59,18 @@ def run(magics: Any, args: Any) -> None:
         raise UsageError("--image and --file go with a message: write one (after the assistant, or in the cell)")
     from ..assistants import RunOutcome
     from ..client import OpenAIError
+    from ..display.tool_calls import calls_shown
+    from ..mcp.bridge import offered
 
     backend = magics.backend(args)
     assistant = backend.get_assistant(args.assistant)
     tools, named = tool_specs(magics, args.tools) if args.tools is not None else (None, set())
+    bridged, calls = offered(magics.session.mcp(), args.mcp) if args.mcp else ({}, None)
+    if bridged:  # added to this run's tools, or to the assistant's own
+        from ..tools import chat_tool
+
+        tools = (list(assistant.get("tools") or []) if tools is None else tools) + [
+            chat_tool(tool, name) for name, tool in bridged.items()]
     # The thread is made first, so that a failed start can say where the message and any run are.
     thread_id = args.thread or backend.create_thread(title=text.strip()[:60] or None)["id"]
     try:
@@ -76,7 +86,9 @@ def run(magics: Any, args: Any) -> None:
             raise
         raise UsageError(f"{problem} [thread {thread_id}]{blocking_run(backend, args.thread, exc)}") from None
     functions = python_functions(magics, magics.functions.get(assistant["id"], set()) | named)
-    follow(magics, handle, functions, args.confirm, args.output, notes, answer_schema(magics, assistant))
+    with calls_shown(calls):
+        follow(magics, handle, {**functions, **bridged}, args.confirm, args.output, notes,
+               answer_schema(magics, assistant))
 
 
 def answer_schema(magics: Any, assistant: dict) -> Any:
@@ -131,7 +143,7 @@ def follow(magics: Any, handle: Any, functions: dict[str, Any], confirm: bool, o
     view = RunView(magics.session.settings.render_interval)
     problem = None
     try:
-        drive(handle, functions, view, confirm=ask if confirm else None)
+        drive(handle, functions, view, confirm=confirming(functions) if confirm else None)
         view.finish(closing_note(handle))
     except KeyboardInterrupt:
         cancelled = cancel_quietly(handle)
@@ -214,9 +226,12 @@ def cancel_quietly(handle: Any) -> str:
     return f"run {handle.run_id} cancelled on the server (status {run['status']})"
 
 
-def ask(call: dict) -> bool:
-    answer = input(f"Run {call['name']}({call['arguments']})? [y/N] ")
-    return answer.strip().lower() in ("y", "yes")
+def confirming(functions: dict[str, Any]) -> Any:
+    """--confirm: the person approves each Python function call; an MCP tool applies its server's rule itself."""
+    from ..mcp.approval import ask
+    from ..mcp.bridge import is_bridged
+
+    return lambda call: is_bridged(functions.get(call["name"])) or ask("python", call["name"], call["arguments"])
 
 
 def chosen_run(magics: Any, thread: str | None, run_id: str | None) -> tuple[str, str]:

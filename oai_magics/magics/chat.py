@@ -49,6 +49,9 @@ class ChatMagics(SessionMagics):
               help="send only this prompt (and -s); the conversation is neither read nor changed")
     @argument("--no-stream", action="store_true", help="wait for the whole reply instead of streaming it")
     @argument("--tools", help="comma-separated names of Python functions the model may call")
+    @argument("--mcp", action="append", metavar="NAME[:TOOLS]", help="the tools of these MCP servers (%%oai mcp "
+              "add), offered as NAME__tool and run by the kernel: NAME,NAME for all their tools, NAME:tool1,tool2 "
+              "for some; repeatable, and combines with --tools")
     @argument("--no-interpolate", action="store_true", help="send {{name}} placeholders as they are")
     @argument("--each", metavar="VAR", help="send the cell once per row of this DataFrame, Series or list "
               "({{row.column}} in the cell); gives a DataFrame of the rows and their replies")
@@ -78,6 +81,8 @@ class ChatMagics(SessionMagics):
             raise UsageError("--batch goes with --each VAR: one request per row, through the Batch API")
         if args.json and args.schema:
             raise UsageError("--json and --schema both set the answer's format: give one")
+        if args.mcp and args.each:  # each row is a request of its own, with no tool loop
+            raise UsageError("--mcp goes with %%chat and %chat, not with --each")
         if args.each:
             from .chat_each import chat_each
 
@@ -87,6 +92,7 @@ class ChatMagics(SessionMagics):
         if not prompt.strip():
             raise UsageError("Nothing to send: write the prompt after %chat, or in the cell below %%chat.")
         functions = self._functions(args.tools)
+        calls = self._mcp_tools(args.mcp, functions)
         schema = self._schema(args)
         params = self._params(args, functions, schema)
         parts, notes = self._parts(args)  # before memory is touched: a bad image leaves the conversation as it was
@@ -101,7 +107,10 @@ class ChatMagics(SessionMagics):
 
         content = chat_content(prompt, parts)
         params["messages"] = history + [{"role": "user", "content": content}]
-        reply = self._ask(params, functions, not args.no_stream, conversation, call, content)
+        from ..display.tool_calls import calls_shown
+
+        with calls_shown(calls):
+            reply = self._ask(params, functions, not args.no_stream, conversation, call, content)
         for note in notes:  # under the reply: what was sent differs from what was given
             print(note)
         if schema is None:
@@ -162,16 +171,32 @@ class ChatMagics(SessionMagics):
             functions[name] = function
         return functions
 
+    def _mcp_tools(self, selection: list[str] | None, functions: dict) -> Any:
+        """Add the chosen MCP servers' tools to `functions`; the log their calls are written to (None without --mcp)."""
+        if not selection:
+            return None
+        from ..mcp.bridge import offered
+
+        bridged, log = offered(self.session.mcp(), selection)
+        clash = sorted(set(bridged) & set(functions))
+        if clash:
+            raise UsageError(f"--tools and --mcp both name {', '.join(clash)}")
+        functions.update(bridged)
+        return log
+
     def _ask(self, params: dict, functions: dict, stream: bool, conversation: Any, call: Any, prompt: Any) -> Any:
         """Send, show each choice as it arrives, remember the exchange (unless there is no call)."""
         from ..chat_memory import new_exchange, run_chat
         from ..display.stream import ChoiceViews
         from ..display.usage import show_usage
+        from ..mcp.bridge import is_bridged
 
         views = ChoiceViews.for_request(params, self.session.settings.render_interval)
         started = time.monotonic()
 
         def on_tool(name: str, arguments: str, output: str) -> None:
+            if is_bridged(functions.get(name)):  # MCP calls are shown under the reply, collapsed
+                return
             views.add(0, f"\n\n> tool call: `{name}({arguments})` returned `{output[:200]}`\n\n")
 
         reply, added = with_limit_fallback(self.session, params, lambda sent: run_chat(

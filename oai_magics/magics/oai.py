@@ -18,7 +18,7 @@ from traitlets import Bool, Dict, Float, Int, TraitError, Unicode, observe
 
 from ..assistants.names import BACKENDS as API_CHOICES
 # Each subcommand module registers its subcommands on ROUTER when imported.
-from . import oai_api, oai_files, oai_finetunes, oai_jobs, oai_record  # noqa: F401
+from . import oai_api, oai_files, oai_finetunes, oai_jobs, oai_mcp, oai_record  # noqa: F401
 from . import profiles
 from .arguments import argument, magic_arguments
 from .common import friendly

@@ -1,6 +1,7 @@
 """The state the magics share in one IPython session: the active profile and its client, the
-key typed with `%oai key`, the conversations, the embedded sandbox, a log of every request, what the
-server's models listing says (`model_watch`), and which token-limit parameter each profile takes."""
+key typed with `%oai key`, the conversations, the embedded sandbox, the local MCP servers (`mcp()`), a log
+of every request, what the server's models listing says (`model_watch`), and which token-limit parameter
+each profile takes."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..client import Client
     from ..client.secret import Secret
     from ..chat_memory import ChatMemory
+    from ..mcp.hub import McpHub
     from ..sandbox import Sandbox
 
 __all__ = ["Session", "NO_KEY", "TOKEN_NAMES"]
@@ -47,6 +49,7 @@ class Session:
         self.records: list[dict] = []
         self.watch = ModelWatch()
         self.token_limit_names: dict[str, str] = {}  # profile -> the max-tokens parameter its server took
+        self._mcp: McpHub | None = None
         self.tape: Any = None  # `%oai record` / `%oai replay` (oai_record's modes): every client's transport
 
     @property
@@ -192,8 +195,19 @@ class Session:
             self._client.close()
         self._client = None
 
+    def mcp(self) -> "McpHub":
+        """The local MCP servers of `%oai mcp add`, made on first use (the `mcp` SDK loads when one starts)."""
+        if self._mcp is None:
+            from ..mcp.hub import McpHub
+
+            self._mcp = McpHub()
+        return self._mcp
+
     def close(self) -> None:
         self.watch.close()
+        if self._mcp is not None:
+            self._mcp.close()
+            self._mcp = None
         self._drop_client()
         if self.sandbox is not None:
             self.sandbox.stop()

@@ -181,7 +181,7 @@ def _call_for(tools: list[dict], tool_choice: Any, prompt: str) -> dict | None:
     elif isinstance(tool_choice, dict) and tool_choice["type"] == "allowed_tools":
         allowed = {t["name"] for t in tool_choice["tools"]}
         candidates = [t for t in tools if t["name"] in allowed]
-    chosen = candidates[0]
+    chosen = candidates[textgen.named_tool([t["name"] for t in candidates], prompt)]
     schema = chosen.get("parameters") or {"type": "object", "properties": {}}
     return function_call(chosen["name"], json.dumps(textgen.arguments_for(schema, prompt)))
 

@@ -52,13 +52,19 @@ def start(app: State, run: dict) -> list[Event]:
     return [("thread.run.in_progress", "run", run)]
 
 
+def named_first(tools: list[dict], prompt: str) -> list[dict]:
+    """The function tools with the one the prompt names first (`textgen.named_tool`)."""
+    index = textgen.named_tool([tool["function"]["name"] for tool in tools], prompt)
+    return tools[index:index + 1] + tools[:index] + tools[index + 1:]
+
+
 def ask_for_tools(app: State, run: dict) -> list[Event]:
     """requires_action: one function call per function tool, arguments built from its schema."""
     prompt = latest_user_text(app, run["thread_id"])
     calls: list[dict[str, Any]] = [{"id": new_id("call_"), "type": "function",
               "function": {"name": tool["function"]["name"],
                            "arguments": json.dumps(textgen.arguments_for(tool["function"].get("parameters") or {}, prompt))}}
-             for tool in function_tools(run)[:1]]
+             for tool in named_first(function_tools(run), prompt)[:1]]
     step = new_step(run, "tool_calls", {"type": "tool_calls",
                                         "tool_calls": [{**c, "function": {**c["function"], "output": None}} for c in calls]},
                     "in_progress")

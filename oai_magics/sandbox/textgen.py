@@ -12,7 +12,7 @@ import json
 import re
 from typing import Any
 
-__all__ = ["reply_text", "tokens", "count_tokens", "apply_stop", "arguments_for", "json_reply", "edit_text"]
+__all__ = ["reply_text", "tokens", "count_tokens", "apply_stop", "arguments_for", "named_tool", "json_reply", "edit_text"]
 
 # A word starts with a letter of any script ("Zoë", "Łódź", "東京"), then letters, hyphens or apostrophes.
 _LETTER = r"[^\W\d_]"
@@ -145,9 +145,23 @@ def arguments_for(schema: Any, prompt: str, name: str = "value", numbers: bool =
         return True
     if kind == "null":
         return None
-    # A string property ("city", "name") gets a proper noun of the prompt if it has one.
+    # A string property gets what the prompt quotes as code (a query, a path), else ("city", "name") a
+    # proper noun of the prompt if it has one.
+    quoted = re.findall(r"`([^`]+)`", prompt)
+    if quoted:
+        return quoted[0]
     found = proper_nouns(prompt) or keywords(prompt, limit=5)
     return found[digest(name) % len(found)] if found else "sandbox"
+
+
+def named_tool(names: list[str], prompt: str) -> int:
+    """Which offered tool the sandbox calls: the first one the prompt names as a word (by its whole
+    name, or by what follows `__`, as bridged MCP tools are named `server__tool`), else the first."""
+    words = set(re.findall(r"[a-z0-9_-]+", prompt.lower()))
+    for index, name in enumerate(names):
+        if {name.lower(), name.lower().rpartition("__")[2]} & words:
+            return index
+    return 0
 
 
 def _number_in(prompt: str, schema: dict) -> int | None:
