@@ -3,11 +3,12 @@ per call: the tool, its arguments, a short result, the time), one line per call 
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
-__all__ = ["show_calls", "call_line"]
+__all__ = ["show_calls", "call_line", "calls_shown"]
 
 SHORT = 200  # characters of a result shown
 
@@ -45,3 +46,13 @@ def show_calls(calls: Sequence[Any]) -> None:
 
     display({"text/html": "".join(_details(c) for c in calls), "text/plain": "\n".join(map(call_line, calls))},
             raw=True)
+
+
+@contextlib.contextmanager
+def calls_shown(log: Any) -> Iterator[None]:
+    """Show the calls in `log` (a `CallLog`, or None) when the block ends, also when it failed after them."""
+    try:
+        yield
+    finally:
+        if log is not None:
+            show_calls(log.calls)

@@ -30,7 +30,7 @@ _IMPORTED_INPUT = input
 class NeedsAnswer(LocalError):
     """An MCP call waits for an approval that nobody can give here."""
 
-    hint = "this kernel cannot ask (no stdin): add the server with --approve always|never|read-only"
+    hint = "this kernel cannot ask (no stdin): choose --approve always|never|read-only for the server"
 
 
 def verdict(rule: str, read_only: bool) -> Literal["approve", "deny", "ask"]:

@@ -20,7 +20,7 @@ from oai_magics.assistants.store import AssistantStore
 from oai_magics.client import Client
 from oai_magics.mcp.remote import RemoteServer
 from oai_magics.sandbox import Sandbox, start
-from tests.helpers.mcp_servers import RunningMcp, serve_mcp
+from tests.helpers.notes_server import RunningMcp, serve_mcp
 from tests.helpers.rawserver import STREAM_HEAD, RawServer, chunk
 
 TIME_TOOL = {"type": "function", "function": {"name": "get_time", "description": "The time in a city",

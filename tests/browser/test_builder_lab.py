@@ -22,7 +22,7 @@ from oai_magics.client import Client
 from oai_magics.sandbox import Sandbox, start
 from oai_magics.tools import chat_tool
 
-from tests.helpers.mcp_servers import RunningMcp, serve_mcp
+from tests.helpers.notes_server import RunningMcp, serve_mcp
 
 from .lab import CHROMIUM, Lab, block_external, isolated_env, launch_chromium, start_lab, stop_lab
 

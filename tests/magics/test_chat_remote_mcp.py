@@ -13,7 +13,7 @@ import pytest
 from IPython.core.error import UsageError
 
 from oai_magics.sandbox import Sandbox
-from tests.helpers.mcp_servers import RunningMcp, free_port, serve_mcp
+from tests.helpers.notes_server import RunningMcp, free_port, serve_mcp
 from tests.helpers.sandboxes import Server
 
 from .conftest import run
@@ -125,8 +125,9 @@ def test_bad_options_and_unreachable_servers_are_one_line(shell: Any) -> None:
 
 
 def test_a_server_without_responses_is_one_line(shell_at: Any, httpserver: Any) -> None:
-    httpserver.expect_request("/v1/responses", method="POST").respond_with_data("Not Found", status=404)
-    ip = shell_at(httpserver.url_for("/v1"))
+    # (an address of its own: what a server answered the back-end probe is remembered by address)
+    httpserver.expect_request("/no-responses/v1/responses", method="POST").respond_with_data("Not Found", status=404)
+    ip = shell_at(httpserver.url_for("/no-responses/v1"))
     with pytest.raises(UsageError) as info:
         run(ip, "chat", "--mcp-url http://127.0.0.1:9/mcp --mcp-label notes", "hello")
     assert "has no /responses" in str(info.value) and "\n" not in str(info.value)

@@ -12,7 +12,7 @@ import pytest
 from oai_magics.client import APIStatusError, BadRequestError, Client
 from oai_magics.client.responses_stream import ResponseAccumulator, output_text
 from tests.helpers.contract import Answer, assert_events_valid, contract_errors
-from tests.helpers.mcp_servers import RunningMcp, free_port, serve_mcp
+from tests.helpers.notes_server import RunningMcp, free_port, serve_mcp
 from tests.helpers.openapi import spec
 
 MODEL = "gpt-4o-mini"

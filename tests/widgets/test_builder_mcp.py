@@ -14,7 +14,7 @@ import pytest
 from oai_magics.mcp.remote import RemoteServer
 from oai_magics.widgets import ThreadRunBuilder
 from tests.helpers.builders import WAIT, run
-from tests.helpers.mcp_servers import RunningMcp, serve_mcp
+from tests.helpers.notes_server import RunningMcp, serve_mcp
 
 
 @pytest.fixture(scope="module")
