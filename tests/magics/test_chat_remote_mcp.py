@@ -5,6 +5,7 @@ environment only, and the one-line errors."""
 from __future__ import annotations
 
 import builtins
+import json
 import os
 from pathlib import Path
 from typing import Any, Iterator
@@ -164,3 +165,19 @@ def test_remote_mcp_on_other_back_ends_is_one_line(shell: Any, notes: RunningMcp
         with pytest.raises(UsageError, match="needs the responses back end") as info:
             run(shell, "assistant", f"create other --api {api} --mcp-url {notes.url} --mcp-label notes")
         assert "\n" not in str(info.value)
+
+
+def test_a_recording_keeps_the_header_names_only(shell: Any, notes: RunningMcp, monkeypatch: pytest.MonkeyPatch,
+                                                 tmp_path: Path) -> None:
+    monkeypatch.setenv("NOTES_TEAM", "team-secret-99")
+    tape = tmp_path / "remote.jsonl"
+    run(shell, "oai", f"record {tape}")
+    try:
+        run(shell, "chat", f"--mcp-url {notes.url} --mcp-label notes --mcp-tools whoami --mcp-header "
+                           "X-Team=NOTES_TEAM --approve always", "whoami")
+    finally:
+        run(shell, "oai", "record off")
+    assert "team team-secret-99" in shell.user_ns["_"]  # the header was sent
+    # What the requests sent (the answers hold what this test server echoes back on purpose).
+    sent = [json.dumps(json.loads(line)["request"]) for line in tape.read_text().splitlines() if line.strip()]
+    assert any('"X-Team"' in request for request in sent) and not any("team-secret-99" in r for r in sent)
