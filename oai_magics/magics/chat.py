@@ -188,5 +188,7 @@ class ChatMagics(SessionMagics):
         views.finish_reply(reply)
         if conversation is not None:
             conversation.record(new_exchange(call, prompt, added, reply, started))
-        show_usage(reply.model or params["model"], time.monotonic() - started, reply.usage, rich=views.rich)
+        model = reply.model or params["model"]
+        show_usage(model, time.monotonic() - started, reply.usage, rich=views.rich,
+                   cost=self.session.cost(model, reply.usage))
         return reply
