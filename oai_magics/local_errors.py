@@ -7,6 +7,7 @@
     ├── OutputsMismatch               assistants.base: tool outputs for other calls than the waiting ones
     ├── NotFound                      assistants.resolve (also a LookupError)
     ├── Stopped                       jobs.pacing: a job stopped by Ctrl-C
+    │   └── OverBudget                jobs.budget: a request its job's --budget refused
     ├── EmbeddingJobError             embeddings.direct: some batches failed (the partial matrix kept)
     ├── JobNotReady                   jobs.batch_status: a Batch API job still running
     └── LineTooLarge                  jobs.batch_files: one request over a batch's limit (also a ValueError)
