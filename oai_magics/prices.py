@@ -40,7 +40,6 @@ class Price:
     output: float = 0.0
     cached_input: float | None = None
     image_input: float | None = None
-    cached_image_input: float | None = None
     audio_input: float | None = None
     audio_output: float | None = None
     batch_discount: float | None = None  # None: the table's
@@ -54,7 +53,6 @@ class Price:
             tokens.text_in * self.input
             + tokens.cached_text_in * _or(self.cached_input, self.input)
             + tokens.image_in * _or(self.image_input, self.input)
-            + tokens.cached_image_in * _or(self.cached_image_input, _or(self.image_input, self.input))
             + tokens.audio_in * _or(self.audio_input, self.input)
             + tokens.text_out * self.output
             + tokens.audio_out * _or(self.audio_output, self.output))
@@ -72,7 +70,6 @@ class _Tokens:
     text_in: int = 0
     cached_text_in: int = 0
     image_in: int = 0
-    cached_image_in: int = 0
     audio_in: int = 0
     text_out: int = 0
     audio_out: int = 0
@@ -84,18 +81,12 @@ class _Tokens:
         total_out = _count(usage, "completion_tokens", "output_tokens")
         details_in = usage.get("prompt_tokens_details") or usage.get("input_tokens_details") or {}
         details_out = usage.get("completion_tokens_details") or usage.get("output_tokens_details") or {}
-        cached = _count(details_in, "cached_tokens")
+        cached = _count(details_in, "cached_tokens")  # counted inside the input, as image and audio tokens are
         image = _count(details_in, "image_tokens")
         audio_in = _count(details_in, "audio_tokens")
-        # The cached part is counted inside the input; cached image tokens are told apart only
-        # where the answer says so (the image API's cached_tokens_details).
-        cached_image = min(image, _count(details_in.get("cached_tokens_details") or {}, "image_tokens"))
         audio_out = _count(details_out, "audio_tokens")
-        tokens = cls(cached_text_in=max(cached - cached_image, 0), image_in=image - cached_image,
-                     cached_image_in=cached_image, audio_in=audio_in, audio_out=audio_out)
-        tokens.text_in = max(total_in - cached - (image - cached_image) - audio_in, 0)
-        tokens.text_out = max(total_out - audio_out, 0)
-        return tokens
+        return cls(text_in=max(total_in - cached - image - audio_in, 0), cached_text_in=cached, image_in=image,
+                   audio_in=audio_in, text_out=max(total_out - audio_out, 0), audio_out=audio_out)
 
 
 def _count(mapping: Any, *names: str) -> int:

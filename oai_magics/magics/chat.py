@@ -64,7 +64,7 @@ class ChatMagics(SessionMagics):
     @argument("--batch", action="store_true", help="with --each: send the rows through the Batch API; "
               "gives a job handle at once (collect it with --collect)")
     @argument("--yes", action="store_true", help="with --each: send without asking, whatever the estimate "
-              "(above %%config OAIMagics.confirm_over dollars it asks first)")
+              "(above %%config OAIMagics.confirm_over dollars it asks first, unless a --budget covers the estimate)")
     @argument("--budget", type=dollars, metavar="DOLLARS", help="with --each: stop sending once the dollars spent "
               "plus those of the requests in flight would pass this; the finished rows are kept (with --batch: "
               "nothing is sent when the estimate passes it)")

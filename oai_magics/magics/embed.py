@@ -43,7 +43,7 @@ class EmbedMagics(SessionMagics):
     @argument("--no-cache", action="store_true", help="neither read nor fill the embedding cache")
     @argument("--batch", action="store_true", help="send through the Batch API and return a job at once")
     @argument("--yes", action="store_true", help="send without asking, whatever the estimate (above %%config "
-              "OAIMagics.confirm_over dollars it asks first)")
+              "OAIMagics.confirm_over dollars it asks first, unless a --budget covers the estimate)")
     @argument("--budget", type=dollars, metavar="DOLLARS", help="stop sending once the dollars spent plus those of "
               "the requests in flight would pass this; the rows that arrived are kept (with --batch: nothing is "
               "sent when the estimate passes it)")

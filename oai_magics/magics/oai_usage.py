@@ -32,8 +32,8 @@ _CELLS = re.compile(r"cell(?:-(\d+))?")
           help="only the requests since a time (10:30, or an ISO date and time), or of this cell (cell), "
                "or of this cell and the N before it (cell-N)")
 def usage(magics: Any, args: Any) -> Any:
-    """Requests, tokens and cost of this session: the totals (per model and in all) in a few lines,
-    then a table with one row per request; the cost is in dollars (NaN: no price for that model)."""
+    """Requests and tokens of this session, and what they cost: the totals in a few lines (dollars per
+    model and in all), then a table with one row per request (cost NaN: no price for that model)."""
     frame = usage_frame(magics.session.records)
     if args.since:
         frame = frame[since_filter(frame, args.since, magics.session.cell())]

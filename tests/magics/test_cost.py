@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import socket
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import pytest
 from IPython.core.error import UsageError
