@@ -156,3 +156,13 @@ def test_budget_needs_a_price_and_a_job(shell: Any) -> None:
         run(shell, "chat", "--each notes --budget -1", "Hello")
     with pytest.raises(UsageError, match="^not sent: the estimate passes --budget \\$0\\.0000010, and a Batch API job"):
         run(shell, "chat", "--each notes --batch --budget 0.000001", "Summarise: {{row}}")
+
+
+def test_the_estimate_says_the_time_the_rate_limits_last_heard_allow(shell: Any, traffic: Any) -> None:
+    shell.user_ns["notes"] = ENGLISH
+    _, before = run(shell, "chat", "--each notes --max-tokens 20 --yes", "Summarise: {{row}}")
+    assert "rate limits" not in before.stdout.splitlines()[0]  # none heard yet: no time rather than a guess
+    traffic.limit(requests=100, tokens=100_000, window=60.0)  # per minute, as OpenAI's limits are
+    run(shell, "chat", "--no-stream", "Hello")  # an answer that tells them
+    _, out = run(shell, "chat", "--each notes --max-tokens 20", "Summarise: {{row}}")
+    assert out.stdout.splitlines()[0].endswith(", at least 7 s at the rate limits last heard")  # 12 of 100 a minute
