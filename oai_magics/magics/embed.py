@@ -111,7 +111,7 @@ class EmbedMagics(SessionMagics):
         return self._explore(args, frame, model, colors) if (args.query or args.plot) else frame
 
     def _estimate(self, args: Any, texts: list[str], model: str) -> Any:
-        """Over `estimate_over` texts, with --batch or with --budget: what it will cost, asked above
+        """Over `estimate_over` texts to send, with --batch or with --budget: what it will cost, asked above
         `confirm_over` (see `job_costs`); the Budget of --budget, None without (and with --batch,
         where a budget the estimate passes sends nothing)."""
         from ..embeddings.planning import plan_batches
@@ -119,8 +119,9 @@ class EmbedMagics(SessionMagics):
         from .job_costs import confirm, embedding_forecast, job_budget
 
         budget = job_budget(self.session, model, args.budget)
-        if not (args.batch or budget is not None or len(texts) > self.session.settings.estimate_over):
-            return None
+        texts = self._uncached(args, texts, model)  # what the cache holds is not sent, nor paid, again
+        if not texts or not (args.batch or budget is not None or len(texts) > self.session.settings.estimate_over):
+            return None if args.batch else budget
         requests = len(plan_batches(texts, max_items=args.batch_size))
         forecast = embedding_forecast(self.session, model, texts, requests, args.batch)
         confirm(self.session, forecast, args.yes or (budget is not None and forecast.cost <= budget.limit))
@@ -128,6 +129,16 @@ class EmbedMagics(SessionMagics):
             raise UsageError(f"not sent: the estimate passes --budget {money(budget.limit)}, and a Batch API job "
                              "cannot stop half way")
         return None if args.batch else budget
+
+    def _uncached(self, args: Any, texts: list[str], model: str) -> list[str]:
+        """The texts the embedding cache does not hold (all of them with --no-cache)."""
+        if args.no_cache:
+            return texts
+        cache = self._cache(args)
+        try:
+            return [texts[row] for row in cache.missing(self.session.client.base_url, model, args.dimensions, texts)]
+        finally:
+            cache.close()
 
     def _next_step(self, exc: Exception, args: Any) -> str:
         """After failed rows: a refused key is no reason to send them again; otherwise the cache keeps the rest."""

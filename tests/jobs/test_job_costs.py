@@ -166,3 +166,14 @@ def test_the_estimate_says_the_time_the_rate_limits_last_heard_allow(shell: Any,
     run(shell, "chat", "--no-stream", "Hello")  # an answer that tells them
     _, out = run(shell, "chat", "--each notes --max-tokens 20", "Summarise: {{row}}")
     assert out.stdout.splitlines()[0].endswith(", at least 7 s at the rate limits last heard")  # 12 of 100 a minute
+
+
+def test_the_embedding_estimate_counts_only_what_the_cache_does_not_hold(shell: Any) -> None:
+    shell.run_line_magic("config", "OAIMagics.estimate_over = 5")
+    shell.user_ns["notes"] = [f"{text} (copy {n})" for n in range(2) for text in ENGLISH]  # 24 texts
+    shell.user_ns["half"] = shell.user_ns["notes"][:12]
+    run(shell, "embed", "-i half --yes")
+    _, out = run(shell, "embed", "-i notes")
+    assert _estimated_input(out) < 0.6 * _estimated_input(run(shell, "embed", "-i notes --no-cache")[1])
+    _, again = run(shell, "embed", "-i notes")  # everything held: nothing to pay, nothing said
+    assert "estimate:" not in again.stdout
