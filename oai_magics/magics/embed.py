@@ -19,7 +19,7 @@ from IPython.core.magic import line_cell_magic, magics_class, no_var_expand
 
 from .arguments import WORKERS, a_name, an_id, argument, at_least, magic_arguments
 from .common import SessionMagics, friendly, key_advice, key_refused, parse, publish, read_variable, store_in
-from .job_costs import dollars
+from .job_costs import dollars, embedding_job_costs
 from .oai_table import ROUTER
 from .prompts import interpolate
 
@@ -85,7 +85,7 @@ class EmbedMagics(SessionMagics):
         except ValueError as exc:
             raise UsageError(str(exc)) from None
         model = self.session.model("embedding", args.model)
-        budget = self._estimate(args, texts, model)
+        budget = embedding_job_costs(self.session, args, self._uncached(args, texts, model), model)
         if args.batch:
             job = self._submit(args, texts, index, model)
             if job.batches:
@@ -110,31 +110,11 @@ class EmbedMagics(SessionMagics):
             self.shell.user_ns[args.output] = frame
         return self._explore(args, frame, model, colors) if (args.query or args.plot) else frame
 
-    def _estimate(self, args: Any, texts: list[str], model: str) -> Any:
-        """Over `estimate_over` texts to send, with --batch or with --budget: what it will cost, asked above
-        `confirm_over` (see `job_costs`); the Budget of --budget, None without (and with --batch,
-        where a budget the estimate passes sends nothing)."""
-        from ..embeddings.planning import plan_batches
-        from ..prices import money
-        from .job_costs import confirm, embedding_forecast, job_budget
-
-        budget = job_budget(self.session, model, args.budget)
-        texts = self._uncached(args, texts, model)  # what the cache holds is not sent, nor paid, again
-        if not texts or not (args.batch or budget is not None or len(texts) > self.session.settings.estimate_over):
-            return None if args.batch else budget
-        requests = len(plan_batches(texts, max_items=args.batch_size))
-        forecast = embedding_forecast(self.session, model, texts, requests, args.batch)
-        confirm(self.session, forecast, args.yes or (budget is not None and forecast.cost <= budget.limit))
-        if args.batch and budget is not None and forecast.cost > budget.limit:
-            raise UsageError(f"not sent: the estimate passes --budget {money(budget.limit)}, and a Batch API job "
-                             "cannot stop half way")
-        return None if args.batch else budget
-
     def _uncached(self, args: Any, texts: list[str], model: str) -> list[str]:
-        """The texts the embedding cache does not hold (all of them with --no-cache)."""
-        if args.no_cache:
-            return texts
+        """The texts the cache does not hold (all with --no-cache): what is held is not sent, nor paid, again."""
         cache = self._cache(args)
+        if cache is None:
+            return texts
         try:
             return [texts[row] for row in cache.missing(self.session.client.base_url, model, args.dimensions, texts)]
         finally:

@@ -1,5 +1,6 @@
 """Money before a job of many requests (`%%chat --each`, a large `%embed`, anything with `--batch`):
-its estimate in one line, the question above `%config OAIMagics.confirm_over`, and `--budget`.
+its estimate in one line, the question above `%config OAIMagics.confirm_over`, and `--budget`
+(whose spending `jobs.budget` keeps).
 
 The question is asked with `input()`, before anything is sent: only "y" or "yes" goes on. `--yes`
 skips it. A kernel that cannot ask (ipykernel raises StdinNotImplementedError when its front end
@@ -15,7 +16,7 @@ from typing import Any
 
 from IPython.core.error import StdinNotImplementedError, UsageError
 
-__all__ = ["dollars", "confirm", "job_budget", "chat_forecast", "chat_row_cost", "embedding_forecast"]
+__all__ = ["dollars", "confirm", "job_budget", "chat_forecast", "chat_row_cost", "embedding_job_costs"]
 
 # The chat format's tokens around each message (its role and delimiters) and before the reply, as
 # OpenAI's guide to counting tokens gives them.
@@ -79,11 +80,25 @@ def chat_row_cost(session: Any, model: str, system: list[dict], max_tokens: int 
     return cost
 
 
-def embedding_forecast(session: Any, model: str, texts: list[str], requests: int, batch: bool) -> Any:
-    """The estimate of embedding `texts` in `requests` requests."""
+def embedding_job_costs(session: Any, args: Any, texts: list[str], model: str) -> Any:
+    """`%embed` of more than `estimate_over` `texts` to send (those its cache does not hold), with
+    --batch or with --budget: what it will
+    cost, asked above `confirm_over`. The Budget of --budget, None without (and with --batch, where a
+    budget the estimate passes sends nothing)."""
+    from ..embeddings.planning import plan_batches
     from ..jobs.forecast import forecast
+    from ..prices import money
 
-    return forecast(session.prices, model, texts, requests=requests, batch=batch, limits=session.rate_limits)
+    budget = job_budget(session, model, args.budget)
+    if not texts or not (args.batch or budget is not None or len(texts) > session.settings.estimate_over):
+        return None if args.batch else budget
+    told = forecast(session.prices, model, texts, requests=len(plan_batches(texts, max_items=args.batch_size)),
+                    batch=args.batch, limits=session.rate_limits)
+    confirm(session, told, args.yes or (budget is not None and told.cost <= budget.limit))
+    if args.batch and budget is not None and told.cost > budget.limit:
+        raise UsageError(f"not sent: the estimate passes --budget {money(budget.limit)}, and a Batch API job "
+                         "cannot stop half way")
+    return None if args.batch else budget
 
 
 def job_budget(session: Any, model: str, limit: float | None) -> Any:
