@@ -111,3 +111,21 @@ def test_config_says_where_answers_come_from(recorded: Path, keyless: Interactiv
         keyless.run_line_magic("oai", "config")
     assert f"requests  replaying from {recorded} at full speed" in shown.stdout
     assert shown.stdout.count("requests  ") == 1
+
+
+def test_a_batch_job_replays_though_its_file_is_named_anew(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch,
+                                                          tmp_path: Path, keyless: InteractiveShell) -> None:
+    """The file a job uploads is named after the job, whose id is new on every run: replay matches an
+    upload by what it holds, so the replayed job is the one recorded."""
+    path = tmp_path / "batch.replay.jsonl"
+    monkeypatch.setenv("OAI_MAGICS_CACHE_DIR", str(tmp_path / "cache"))
+    with shell_on(sandbox, monkeypatch) as ip, capture_output():
+        ip.user_ns["texts"] = ["one", "two"]
+        ip.run_line_magic("oai", f"record {path}")
+        recorded = ip.run_line_magic("embed", "--batch -d 4 -i texts")
+        ip.run_line_magic("oai", "record off")
+    keyless.user_ns["texts"] = ["one", "two"]
+    with capture_output():
+        keyless.run_line_magic("oai", f"replay {path} --speed full")
+        replayed = keyless.run_line_magic("embed", "--batch -d 4 -i texts")
+    assert replayed.id != recorded.id and replayed.batches == recorded.batches
