@@ -39,7 +39,7 @@ class TapeWriter:
         self.written = 0
         self._lock = threading.Lock()
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch()  # a path that cannot be written is said now, not at the first request
+        open(path, "a").close()  # a path that cannot be written (a folder) is said now, not at the first request
 
     def write(self, request: dict, response: dict) -> None:
         line = json.dumps({"request": request, "response": response}, ensure_ascii=False)

@@ -21,6 +21,7 @@ of its batches).
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 from collections import defaultdict
@@ -85,8 +86,41 @@ def read_lines(path: Path) -> list[Exchange]:
             if not (isinstance(exchange, dict) and isinstance(exchange.get("request"), dict)
                     and isinstance(exchange.get("response"), dict)):
                 raise ValueError(f"{path.name} line {number} is not a recorded exchange")
+            wrong = _what_is_wrong(exchange["request"], exchange["response"])
+            if wrong:
+                raise ValueError(f"{path.name} line {number}: {wrong}")
             exchanges.append(exchange)
     return exchanges
+
+
+def _what_is_wrong(request: dict, response: dict) -> str | None:
+    """Why replay could not answer with this exchange (a line edited by hand), or None: said when the
+    recording is read, not as a traceback at the request that meets it."""
+    for part in ("method", "path"):
+        if not isinstance(request.get(part), str):
+            return f"its request has no {part}"
+    status = response.get("status")
+    if not (isinstance(status, int) and 100 <= status <= 599):
+        return "its answer has no status"
+    headers = response.get("headers", {})
+    if not (isinstance(headers, dict) and all(isinstance(value, str) for value in headers.values())):
+        return "its answer's headers are not names and values"
+    if "events" in response and not _are_events(response["events"]):
+        return "its answer's events are not a list of events"
+    if "base64" in response:
+        try:
+            base64.b64decode(response["base64"], validate=True)
+        except (ValueError, TypeError):
+            return "its answer's body is not base64"
+    if not isinstance(response.get("text", ""), str):
+        return "its answer's text is not a text"
+    return None
+
+
+def _are_events(events: Any) -> bool:
+    return isinstance(events, list) and all(
+        isinstance(event, dict) and isinstance(event.get("event", ""), str) and isinstance(event.get("data", ""), str)
+        and isinstance(event.get("t", 0), (int, float)) for event in events)
 
 
 class Tape:

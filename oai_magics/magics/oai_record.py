@@ -114,6 +114,8 @@ def replay(magics: Any, args: Any) -> None:
 def replay_line(session: Any, path_text: str, speed: str) -> str:
     """Start replaying `path_text`; the line that says so."""
     path = Path(path_text).expanduser().absolute()
+    if path.is_dir():
+        raise UsageError(f"%oai replay: {path_text} is a folder, not a recording")
     if not path.is_file():
         raise UsageError(f"%oai replay: no recording at {path_text}; make one with %oai record {path_text}")
     try:

@@ -152,6 +152,7 @@ def test_a_job_client_replays_from_the_same_recording(recording: Path, no_networ
 
 def test_a_damaged_recording_is_one_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "bad.jsonl"
-    path.write_text('{"request": {}, "response": {}}\nnot json\n', encoding="utf-8")
+    path.write_text('{"request": {"method": "GET", "path": "/v1/models"}, "response": {"status": 200}}\nnot json\n',
+                    encoding="utf-8")
     with pytest.raises(ValueError, match="bad.jsonl line 2 is not a recorded exchange"):
         Tape.load(path)

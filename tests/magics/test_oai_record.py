@@ -4,7 +4,7 @@ from the file in a shell with no key, and in a real kernel where a replayed repl
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 from IPython.core.error import UsageError
@@ -129,3 +129,37 @@ def test_a_batch_job_replays_though_its_file_is_named_anew(sandbox: Sandbox, mon
         keyless.run_line_magic("oai", f"replay {path} --speed full")
         replayed = keyless.run_line_magic("embed", "--batch -d 4 -i texts")
     assert replayed.id != recorded.id and replayed.batches == recorded.batches
+
+
+def test_a_folder_is_refused_in_one_line_before_anything_is_sent(tmp_path: Path, keyless: InteractiveShell) -> None:
+    with pytest.raises(UsageError, match=r"^%oai record: cannot write .*: Is a directory$"):
+        keyless.run_line_magic("oai", f"record {tmp_path}")
+    with pytest.raises(UsageError, match=r"^%oai replay: .* is a folder, not a recording$"):
+        keyless.run_line_magic("oai", f"replay {tmp_path}")
+
+
+@pytest.mark.parametrize("edit, wrong", [
+    (lambda line: line["response"].pop("status"), "its answer has no status"),
+    (lambda line: line["response"].update(status="ok"), "its answer has no status"),
+    (lambda line: line["request"].pop("method"), "its request has no method"),
+    (lambda line: line["request"].update(path=5), "its request has no path"),
+    (lambda line: line["response"].update(headers=["x"]), "its answer's headers are not names and values"),
+    (lambda line: line["response"].update(events="x"), "its answer's events are not a list of events"),
+    (lambda line: line["response"].update(events=[5]), "its answer's events are not a list of events"),
+    (lambda line: line["response"].update(events=[{"data": "x", "t": "soon"}]), "its answer's events are not a list of events"),
+    (lambda line: line["response"].update(base64="not base64!"), "its answer's body is not base64"),
+])
+def test_a_recording_edited_by_hand_is_refused_naming_the_line(recorded: Path, keyless: InteractiveShell,
+                                                                edit: Any, wrong: str) -> None:
+    """A line edited into something replay cannot answer with is one line when the recording is read,
+    not a traceback at the request that meets it."""
+    import json
+
+    lines = recorded.read_text(encoding="utf-8").splitlines()
+    changed = json.loads(lines[-1])
+    edit(changed)
+    lines[-1] = json.dumps(changed)
+    recorded.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(UsageError) as info:
+        keyless.run_line_magic("oai", f"replay {recorded}")
+    assert str(info.value) == f"%oai replay: {recorded.name} line {len(lines)}: {wrong}"
