@@ -81,6 +81,8 @@ def record(magics: Any, args: Any) -> None:
         print(f"recording stopped: {_exchanges(session.tape.writer.written)} written to {session.tape.path}")
         session.use_tape(None)
         return
+    if isinstance(session.tape, Replaying):
+        raise UsageError(f"%oai record: replaying from {session.tape.path}; %oai replay off first")
     path = Path(args.path).expanduser().absolute()
     try:
         mode = Recording(path, args.timing)
@@ -113,6 +115,8 @@ def replay(magics: Any, args: Any) -> None:
 
 def replay_line(session: Any, path_text: str, speed: str) -> str:
     """Start replaying `path_text`; the line that says so."""
+    if isinstance(session.tape, Recording):  # ended without a word, the next `record off` found nothing on
+        raise UsageError(f"%oai replay: recording into {session.tape.path}; %oai record off first")
     path = Path(path_text).expanduser().absolute()
     if path.is_dir():
         raise UsageError(f"%oai replay: {path_text} is a folder, not a recording")

@@ -163,3 +163,33 @@ def test_a_recording_edited_by_hand_is_refused_naming_the_line(recorded: Path, k
     with pytest.raises(UsageError) as info:
         keyless.run_line_magic("oai", f"replay {recorded}")
     assert str(info.value) == f"%oai replay: {recorded.name} line {len(lines)}: {wrong}"
+
+
+def test_config_while_replaying_names_no_server_and_no_key(recorded: Path, keyless: InteractiveShell) -> None:
+    """The quick start replays on the sandbox profile: no sandbox starts and no key is used, and the
+    lines say so instead of a sandbox that 'starts on first use'."""
+    with capture_output() as shown:
+        keyless.run_line_magic("oai", f"replay {recorded}")
+        keyless.run_line_magic("oai", "use sandbox")
+        keyless.run_line_magic("oai", "config")
+    assert "server    none: every answer comes from the recording" in shown.stdout
+    assert "api key   none needed while replaying" in shown.stdout
+    assert "starts on first use" not in shown.stdout and keyless.magics_manager.registry["OAIMagics"].session.sandbox is None
+
+
+def test_recording_and_replaying_at_once_is_refused_rather_than_one_ending_unsaid(recorded: Path, tmp_path: Path,
+                                                                                   keyless: InteractiveShell) -> None:
+    """Starting a replay while recording (or the other way round) stopped the first without a word, and
+    the `off` that followed said nothing was on."""
+    with capture_output():
+        keyless.run_line_magic("oai", f"record {tmp_path / 'new.jsonl'}")
+    with pytest.raises(UsageError, match=r"^%oai replay: recording into .*new.jsonl; %oai record off first$"):
+        keyless.run_line_magic("oai", f"replay {recorded}")
+    with capture_output():
+        keyless.run_line_magic("oai", "record off")
+        keyless.run_line_magic("oai", f"replay {recorded}")
+    with pytest.raises(UsageError, match=r"^%oai record: replaying from .*session.replay.jsonl; %oai replay off first$"):
+        keyless.run_line_magic("oai", f"record {tmp_path / 'new.jsonl'}")
+    with capture_output() as shown:
+        keyless.run_line_magic("oai", "replay off")
+    assert "replay off" in shown.stdout
