@@ -156,3 +156,15 @@ def test_a_damaged_recording_is_one_clear_error(tmp_path: Path) -> None:
                     encoding="utf-8")
     with pytest.raises(ValueError, match="bad.jsonl line 2 is not a recorded exchange"):
         Tape.load(path)
+
+
+def test_recording_after_a_line_cut_off_keeps_its_own_lines_whole(tmp_path: Path) -> None:
+    """A kernel killed while writing leaves a line without its end; recording into that file again
+    starts on a line of its own, so only the cut line is refused, and it is named."""
+    path = tmp_path / "cut.replay.jsonl"
+    path.write_text('{"request": {"method": "GET", "path": "/v1/models"}, "resp', encoding="utf-8")
+    TapeWriter(path).write({"method": "GET", "path": "/v1/files"}, {"status": 200, "json": {"data": []}})
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 2 and json.loads(lines[1])["request"]["path"] == "/v1/files"
+    with pytest.raises(ValueError, match="cut.replay.jsonl line 1 is not a recorded exchange"):
+        Tape.load(path)
