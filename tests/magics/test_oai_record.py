@@ -193,3 +193,23 @@ def test_recording_and_replaying_at_once_is_refused_rather_than_one_ending_unsai
     with capture_output() as shown:
         keyless.run_line_magic("oai", "replay off")
     assert "replay off" in shown.stdout
+
+
+def test_a_batch_job_is_collected_on_replay(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                             keyless: InteractiveShell) -> None:
+    """A job sent and collected while recording is sent and collected again from the recording, on
+    the profile it was replayed on: no server is asked which profile points where."""
+    path = tmp_path / "collect.replay.jsonl"
+    monkeypatch.setenv("OAI_MAGICS_CACHE_DIR", str(tmp_path / "cache"))
+    with shell_on(sandbox, monkeypatch) as ip, capture_output():
+        ip.user_ns["texts"] = ["one", "two"]
+        ip.run_line_magic("oai", f"record {path}")
+        job = ip.run_line_magic("embed", "--batch -d 4 -i texts")
+        recorded = ip.run_line_magic("embed", f"--collect {job.id} --wait")
+        ip.run_line_magic("oai", "record off")
+    keyless.user_ns["texts"] = ["one", "two"]
+    with capture_output():
+        keyless.run_line_magic("oai", f"replay {path} --speed full")
+        job = keyless.run_line_magic("embed", "--batch -d 4 -i texts")
+        replayed = keyless.run_line_magic("embed", f"--collect {job.id} --wait")
+    assert replayed.to_json() == recorded.to_json()
