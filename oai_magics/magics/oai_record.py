@@ -7,10 +7,16 @@ relative PATH is taken from the kernel's working folder, which Jupyter (and nbcl
 notebook's folder as its path) makes the notebook's own: `%oai replay 01-quickstart.replay.jsonl` in
 a notebook's first cell finds the recording beside it. The mode lives on the session (`session.tape`),
 which builds every client with its transport, the clients of jobs included.
+
+Each mode has a folder of its own (`data_dir`, removed with it) for `%embed`'s cache and the Batch API
+jobs (`embed.store_file`), empty at the start: a text in the user's cache would send no request, so
+none would be recorded and a replay elsewhere would fail; and a replay adds no vectors to the user's
+cache, no job to their list, and starts no sandbox for the sandbox profile's cache.
 """
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,11 +39,16 @@ class Recording:
     timing: bool
     replaying = False
     writer: Any = field(default=None, init=False)
+    folder: tempfile.TemporaryDirectory = field(default_factory=lambda: tempfile.TemporaryDirectory(prefix="oai-record-"))
 
     def __post_init__(self) -> None:
         from ..client.recording import TapeWriter
 
         self.writer = TapeWriter(self.path, self.timing)
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.folder.name)
 
     def transport(self, max_connections: int) -> Any:
         from ..client.recording import RecordingTransport
@@ -53,11 +64,16 @@ class Replaying:
     speed: str
     replaying = True
     tape: Any = field(default=None, init=False)
+    folder: tempfile.TemporaryDirectory = field(default_factory=lambda: tempfile.TemporaryDirectory(prefix="oai-replay-"))
 
     def __post_init__(self) -> None:
         from ..client.tape import Tape
 
         self.tape = Tape.load(self.path)
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.folder.name)
 
     def transport(self, max_connections: int) -> Any:
         from ..client.replay import ReplayTransport

@@ -213,3 +213,24 @@ def test_a_batch_job_is_collected_on_replay(sandbox: Sandbox, monkeypatch: pytes
         job = keyless.run_line_magic("embed", "--batch -d 4 -i texts")
         replayed = keyless.run_line_magic("embed", f"--collect {job.id} --wait")
     assert replayed.to_json() == recorded.to_json()
+
+
+def test_embeddings_are_recorded_and_replayed_past_the_cache_and_start_no_sandbox(
+        sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, keyless: InteractiveShell) -> None:
+    """A text already in the cache sent no request, so none was recorded and the replay elsewhere (a
+    fresh cache) failed; and a replay on the sandbox profile started a sandbox for %embed's cache. A
+    recording and a replay keep a cache of their own, empty at the start."""
+    path = tmp_path / "cached.replay.jsonl"
+    monkeypatch.setenv("OAI_MAGICS_CACHE_DIR", str(tmp_path / "cache"))
+    with shell_on(sandbox, monkeypatch) as ip, capture_output():
+        ip.run_line_magic("embed", "-d 4 a warm text")  # in the user's cache now
+        ip.run_line_magic("oai", f"record {path}")
+        recorded = ip.run_line_magic("embed", "-d 4 a warm text")
+        ip.run_line_magic("oai", "record off")
+    assert '"path": "/v1/embeddings"' in path.read_text(encoding="utf-8")
+    with capture_output():
+        keyless.run_line_magic("oai", f"replay {path} --speed full")
+        keyless.run_line_magic("oai", "use sandbox")
+        replayed = keyless.run_line_magic("embed", "-d 4 a warm text")
+    assert replayed.to_json() == recorded.to_json()
+    assert keyless.magics_manager.registry["OAIMagics"].session.sandbox is None
