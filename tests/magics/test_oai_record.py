@@ -113,24 +113,6 @@ def test_config_says_where_answers_come_from(recorded: Path, keyless: Interactiv
     assert shown.stdout.count("requests  ") == 1
 
 
-def test_a_batch_job_replays_though_its_file_is_named_anew(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch,
-                                                          tmp_path: Path, keyless: InteractiveShell) -> None:
-    """The file a job uploads is named after the job, whose id is new on every run: replay matches an
-    upload by what it holds, so the replayed job is the one recorded."""
-    path = tmp_path / "batch.replay.jsonl"
-    monkeypatch.setenv("OAI_MAGICS_CACHE_DIR", str(tmp_path / "cache"))
-    with shell_on(sandbox, monkeypatch) as ip, capture_output():
-        ip.user_ns["texts"] = ["one", "two"]
-        ip.run_line_magic("oai", f"record {path}")
-        recorded = ip.run_line_magic("embed", "--batch -d 4 -i texts")
-        ip.run_line_magic("oai", "record off")
-    keyless.user_ns["texts"] = ["one", "two"]
-    with capture_output():
-        keyless.run_line_magic("oai", f"replay {path} --speed full")
-        replayed = keyless.run_line_magic("embed", "--batch -d 4 -i texts")
-    assert replayed.id != recorded.id and replayed.batches == recorded.batches
-
-
 def test_a_folder_is_refused_in_one_line_before_anything_is_sent(tmp_path: Path, keyless: InteractiveShell) -> None:
     with pytest.raises(UsageError, match=r"^%oai record: cannot write .*: Is a directory$"):
         keyless.run_line_magic("oai", f"record {tmp_path}")
@@ -195,12 +177,12 @@ def test_recording_and_replaying_at_once_is_refused_rather_than_one_ending_unsai
     assert "replay off" in shown.stdout
 
 
-def test_a_batch_job_is_collected_on_replay(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                                             keyless: InteractiveShell) -> None:
-    """A job sent and collected while recording is sent and collected again from the recording, on
-    the profile it was replayed on: no server is asked which profile points where."""
+def test_a_batch_job_replays_to_its_collection(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                keyless: InteractiveShell) -> None:
+    """A job has a new id on every run, and names the file it uploads and tags its batches with it:
+    replay matches them without it. Collecting it asks the recording, not a profile pointing at the
+    server the replayed job names."""
     path = tmp_path / "collect.replay.jsonl"
-    monkeypatch.setenv("OAI_MAGICS_CACHE_DIR", str(tmp_path / "cache"))
     with shell_on(sandbox, monkeypatch) as ip, capture_output():
         ip.user_ns["texts"] = ["one", "two"]
         ip.run_line_magic("oai", f"record {path}")
@@ -210,8 +192,9 @@ def test_a_batch_job_is_collected_on_replay(sandbox: Sandbox, monkeypatch: pytes
     keyless.user_ns["texts"] = ["one", "two"]
     with capture_output():
         keyless.run_line_magic("oai", f"replay {path} --speed full")
-        job = keyless.run_line_magic("embed", "--batch -d 4 -i texts")
-        replayed = keyless.run_line_magic("embed", f"--collect {job.id} --wait")
+        again = keyless.run_line_magic("embed", "--batch -d 4 -i texts")
+        replayed = keyless.run_line_magic("embed", f"--collect {again.id} --wait")
+    assert again.id != job.id and again.batches == job.batches
     assert replayed.to_json() == recorded.to_json()
 
 
@@ -221,7 +204,6 @@ def test_embeddings_are_recorded_and_replayed_past_the_cache_and_start_no_sandbo
     fresh cache) failed; and a replay on the sandbox profile started a sandbox for %embed's cache. A
     recording and a replay keep a cache of their own, empty at the start."""
     path = tmp_path / "cached.replay.jsonl"
-    monkeypatch.setenv("OAI_MAGICS_CACHE_DIR", str(tmp_path / "cache"))
     with shell_on(sandbox, monkeypatch) as ip, capture_output():
         ip.run_line_magic("embed", "-d 4 a warm text")  # in the user's cache now
         ip.run_line_magic("oai", f"record {path}")
