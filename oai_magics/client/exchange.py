@@ -14,15 +14,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from typing import Any, Mapping
 from urllib.parse import quote, unquote, urlsplit
 
-from .secret import Secret, map_strings
+from .secret import ESCAPE_TEXT, Secret, map_strings
 from .transport import KeyHolder
 
 __all__ = ["Masks", "base64_forms", "request_of", "body_of", "body_bytes", "event_of", "event_bytes"]
 
 _HASH_BLOCK = 1 << 20
+_UNICODE_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 _SHORTEST = 6  # characters of base64: 36 bits of a secret, too many to turn up by chance
 
 
@@ -44,8 +46,15 @@ class Masks:
         return data
 
     def text(self, text: str) -> str:
+        """`text` with every form of the key masked; where `\\u` escapes spell the key in text no JSON
+        parser reads (a text/plain error, an event that is not JSON), the text unescaped and masked."""
         for secret in self._secrets:
             text = secret.hide_text(text)
+        if "\\" in text and ESCAPE_TEXT in text:
+            unescaped = _UNICODE_ESCAPE.sub(lambda found: chr(int(found[1], 16)), text)
+            masked = self.text(unescaped) if unescaped != text else unescaped
+            if masked != unescaped:
+                return masked
         return text
 
     def value(self, value: Any) -> Any:
@@ -121,7 +130,7 @@ def body_of(content: bytes, content_type: str, masks: Masks) -> dict:
             pass  # a body that says JSON and is not: kept as the text it is
     if content_type.startswith("text/") or "json" in content_type:
         try:
-            return {"text": content.decode("utf-8")}
+            return {"text": masks.text(content.decode("utf-8"))}
         except UnicodeDecodeError:
             pass
     return {"base64": base64.b64encode(content).decode("ascii")}

@@ -316,3 +316,33 @@ def test_the_key_base64_encoded_at_any_offset_stays_out_of_a_recording(client: C
     assert len(written.splitlines()) == 3
     for prefix, form in _base64_around(CANARY_KEY).items():
         assert form[4:-4] not in written, prefix  # what lies past the first and last group is the key's alone
+
+
+def _echo_escaped_in_text(request: Any) -> Response:
+    """The key JSON-escaped where no JSON parser reads it: a text/plain error body, and a stream event
+    whose data is not JSON (a proxy quoting the request it refused)."""
+    key = request.headers.get("Authorization", "").removeprefix("Bearer ")
+    escaped = _key_forms(key)["escaped"]
+    if b'"stream":true' in request.get_data().replace(b" ", b""):
+        event = f'data: refused {{"authorization": "Bearer {escaped}"\n\n'
+        return Response(event + "data: [DONE]\n\n", content_type="text/event-stream")
+    return Response(f'upstream said: {{"authorization": "Bearer {escaped}"', status=502, content_type="text/plain")
+
+
+def test_the_key_json_escaped_outside_json_stays_out_of_a_recording(client: Client, recorder: Any, httpserver: Any,
+                                                                     tmp_path: Any) -> None:
+    from oai_magics.client.recording import RecordingTransport, TapeWriter
+
+    path = tmp_path / "escaped.replay.jsonl"
+    recorder.reply = _echo_escaped_in_text
+    recording = Client(api_key=CANARY_KEY, base_url=httpserver.url_for("/v1").rstrip("/"), max_retries=0,
+                       transport=RecordingTransport(TapeWriter(path)))
+    with pytest.raises(APIError):
+        recording.models.list()
+    with pytest.raises(APIError):
+        list(recording.chat.completions.create(**CHAT, stream=True))
+    written = path.read_text(encoding="utf-8")
+    assert len(written.splitlines()) == 2
+    escaped = _key_forms(CANARY_KEY)["escaped"]
+    assert escaped not in written and escaped.replace("\\", "\\\\") not in written
+    assert written.count(str(Secret("x"))) == 2
