@@ -149,10 +149,19 @@ def replay_line(session: Any, path_text: str, speed: str) -> str:
 
 def describe(mode: Any) -> str:
     if isinstance(mode, Recording):
-        return f"recording into {mode.path} ({_exchanges(mode.writer.written)} so far)"
+        return f"recording into {_shown(mode.path)} ({_exchanges(mode.writer.written)} so far)"
     if isinstance(mode, Replaying):
-        return f"replaying from {mode.path} at {mode.speed} speed"
+        return f"replaying from {_shown(mode.path)} at {mode.speed} speed"
     return "neither recording nor replaying: requests go to the server"
+
+
+def _shown(path: Path) -> Path:
+    """`path` from the kernel's folder (the notebook's) when it lies within: a notebook's output is
+    shared with it, and need not name the folders of the machine it ran on."""
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
 
 
 def _exchanges(count: int) -> str:

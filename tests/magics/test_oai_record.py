@@ -109,7 +109,7 @@ def test_config_says_where_answers_come_from(recorded: Path, keyless: Interactiv
         keyless.run_line_magic("oai", "config")
         keyless.run_line_magic("oai", "replay off")
         keyless.run_line_magic("oai", "config")
-    assert f"requests  replaying from {recorded} at full speed" in shown.stdout
+    assert "requests  replaying from " in shown.stdout and f"{recorded.name} at full speed" in shown.stdout
     assert shown.stdout.count("requests  ") == 1
 
 
@@ -216,3 +216,14 @@ def test_embeddings_are_recorded_and_replayed_past_the_cache_and_start_no_sandbo
         replayed = keyless.run_line_magic("embed", "-d 4 a warm text")
     assert replayed.to_json() == recorded.to_json()
     assert keyless.magics_manager.registry["OAIMagics"].session.sandbox is None
+
+
+def test_config_names_a_recording_beside_the_notebook_by_its_name(recorded: Path, keyless: InteractiveShell,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A notebook's output travels with it: the folders of the machine it ran on stay out of it."""
+    monkeypatch.chdir(recorded.parent)  # the kernel's folder is the notebook's
+    with capture_output() as shown:
+        keyless.run_line_magic("oai", f"replay {recorded.name}")
+        keyless.run_line_magic("oai", "config")
+    assert f"requests  replaying from {recorded.name} at recorded speed" in shown.stdout
+    assert str(recorded.parent) not in shown.stdout
