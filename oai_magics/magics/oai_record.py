@@ -94,7 +94,7 @@ def record(magics: Any, args: Any) -> None:
     if args.path == OFF:
         if not isinstance(session.tape, Recording):
             raise UsageError("%oai record off: nothing is being recorded")
-        print(f"recording stopped: {_exchanges(session.tape.writer.written)} written to {session.tape.path}")
+        print(f"recording stopped: {_exchanges(session.tape.writer.written)} written to {_shown(session.tape.path)}")
         session.use_tape(None)
         return
     if isinstance(session.tape, Replaying):
