@@ -168,3 +168,20 @@ def test_recording_after_a_line_cut_off_keeps_its_own_lines_whole(tmp_path: Path
     assert len(lines) == 2 and json.loads(lines[1])["request"]["path"] == "/v1/files"
     with pytest.raises(ValueError, match="cut.replay.jsonl line 1 is not a recorded exchange"):
         Tape.load(path)
+
+
+def test_no_wait_of_a_replayed_stream_is_longer_than_the_read_timeout(tmp_path: Path) -> None:
+    """Times edited by hand (a day between two events) replay no slower than a live stream could
+    have come: each wait is at most the read timeout, as a longer gap was a timeout live."""
+    path = tmp_path / "slow.replay.jsonl"
+    events = [{"json": {"choices": [{"index": 0, "delta": {"content": f"w{n} "}}]}, "t": t}
+              for n, t in enumerate((0.0, 86400.0, 86400.01, 172800.0))] + [{"data": "[DONE]", "t": 172800.0}]
+    path.write_text(json.dumps({"request": {"method": "POST", "path": "/v1/chat/completions", "json": {**CHAT, "stream": True}},
+                                "response": {"status": 200, "headers": {"content-type": "text/event-stream"},
+                                             "events": events}}) + "\n", encoding="utf-8")
+    transport = ReplayTransport(Tape.load(path), "recorded")
+    waits: list[float] = []
+    transport.sleep = waits.append
+    client = Client(api_key=None, base_url=UNREACHABLE, timeout=(1.0, 0.5), transport=transport)
+    assert len(list(client.chat.completions.create(**CHAT, stream=True))) == 4
+    assert waits and max(waits) <= 0.5
