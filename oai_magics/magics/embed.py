@@ -1,8 +1,9 @@
 """%embed and %%embed: texts to a DataFrame of embeddings (cached, paced, or through the Batch API),
 with similarity search and a 2-D map; and `%oai cache` to see and clear the embedding cache.
 
-The cache and the Batch API jobs share one file (`store_file`): the user's, or, for the built-in
-sandbox profile, one in the sandbox's own temporary data folder. The sandbox is a throwaway server
+The cache and the Batch API jobs share one file (`store_file`): the user's, or, while recording or
+replaying, one in that mode's own folder (`oai_record`), or, for the built-in sandbox profile, one in
+the sandbox's own temporary data folder. The sandbox is a throwaway server
 (a new port and an empty folder each session, and two kernels each start their own), so its
 vectors, free to make again, would only pile up in the user's cache under keys no later session
 uses, and its jobs could never be collected once it stopped: they live and go with it instead.
@@ -223,9 +224,12 @@ class EmbedMagics(SessionMagics):
 
 def store_file(session: Any) -> Path:
     """The file of the embedding cache and the Batch API jobs: `%config OAIMagics.cache_path`, else
-    the cache folder's; with the built-in sandbox profile, the sandbox's own (module docstring)."""
+    the cache folder's; while recording or replaying, or with the built-in sandbox profile, their own
+    (module docstring)."""
     from ..embeddings.cache import cache_file
 
+    if session.tape is not None:
+        return session.tape.data_dir / "embeddings.sqlite"
     if session.profile.sandbox:
         return Path(session.start_sandbox().data_dir) / "embeddings.sqlite"
     return cache_file(session.settings.cache_path)

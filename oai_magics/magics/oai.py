@@ -142,7 +142,11 @@ def show_config(magics: OAIMagics, args: Any) -> None:
     """Show the profile, server, key source (never the key) and default models."""
     session = magics.session
     profile = session.profile
-    lines = [f"profile   {profile.name}", f"server    {session.server(profile)}", f"api key   {session.key_source()}"]
+    if session.replaying:  # neither the profile's server nor its key is used, the sandbox's included
+        lines = [f"profile   {profile.name}", "server    none: every answer comes from the recording",
+                 "api key   none needed while replaying"]
+    else:
+        lines = [f"profile   {profile.name}", f"server    {session.server(profile)}", f"api key   {session.key_source()}"]
     if session.tape is not None:
         lines.append(f"requests  {oai_record.describe(session.tape)}")
     from .. import model_defaults
