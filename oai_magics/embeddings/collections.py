@@ -28,7 +28,7 @@ from ..client.urls import without_userinfo
 from ..jobs.job_frames import decode_index, encode_index
 from ..sqlite_store import connect, transaction
 from .cache import EmbeddingCache
-from .search import add_blocks, index_top, new_index
+from .search import EXPANSION_SEARCH, add_blocks, index_top, new_index
 
 __all__ = ["Collection", "Scope", "index_folder", "text_hashes", "refresh", "latest", "forget_all", "vector_width"]
 
@@ -107,7 +107,9 @@ def _view(path: str, stamp: float) -> Any:
     """The index memory-mapped, once per build (`stamp`) in this process: later searches reuse it."""
     from usearch.index import Index
 
-    return Index.restore(path, view=True)
+    index = Index.restore(path, view=True)
+    index.expansion_search = EXPANSION_SEARCH  # a setting of the search, not kept in the file
+    return index
 
 
 @functools.lru_cache(maxsize=4)
