@@ -52,7 +52,7 @@ def outliers(frame: Any, count: int, *, neighbours: int = NEIGHBOURS, exact_belo
     positions, scores = neighbour_table(vectors_of(frame), neighbours, exact_below)
     distance = np.nanmean(1.0 - scores, axis=1) if scores.shape[1] else np.zeros(len(frame))
     marked = np.zeros(len(frame), dtype=bool)
-    if count and len(frame):
+    if count and scores.shape[1]:  # a row with no other beside it is no outlier of anything
         far = np.argsort(-np.nan_to_num(distance, nan=0.0), kind="stable")[:count]
         marked[far] = True
     return _with(frame, "outlier", marked)

@@ -35,10 +35,12 @@ _ROWS_AT_ONCE = 1024  # rows compared with all others at a time in `neighbour_ta
 
 
 def have_index() -> bool:
-    """Whether usearch is installed (without importing it)."""
-    import importlib.util
-
-    return importlib.util.find_spec("usearch") is not None
+    """Whether usearch can be imported (asked only where an index would be used: its first use)."""
+    try:
+        import usearch.index  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def new_index(dimensions: int) -> Any:

@@ -123,3 +123,17 @@ def test_bad_hygiene_values_are_one_line(shell: Any, line: str, said: str) -> No
     with pytest.raises(UsageError) as refused:
         shell.run_line_magic("embed", line)
     assert said in str(refused.value) and "\n" not in str(refused.value)
+
+
+def test_without_the_extra_a_large_input_is_searched_exactly_with_one_line(indexed: Any,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "usearch", None)  # as if the search extra were not installed
+    monkeypatch.setitem(sys.modules, "usearch.index", None)
+    indexed.user_ns["docs"] = pd.Series(corpus(300))
+    found, said = query(indexed, "-i docs -d 32 --query 'tidal pools' -k 4")
+    assert "approximate index" not in said and "searched exactly" in said and "oai-magics[search]" in said
+    assert len(said.strip().splitlines()) == 1 and len(found) == 4
+    deduped, _ = run(indexed, "embed", "-i docs -d 32 --dedupe 0.99")
+    assert deduped["duplicate_of"].isna().all()
