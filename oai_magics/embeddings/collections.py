@@ -36,6 +36,7 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS rows (position INTEGER PRIMARY KEY, text TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS about (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+_AT_ONCE = 900  # rows read per statement (older SQLite builds take at most 999 parameters)
 
 
 def index_folder(cache_path: str | Path) -> Path:
@@ -86,10 +87,12 @@ class Collection:
         return index_top(_view(str(self.base.with_suffix(".usearch")), self._stamp()), query, k)
 
     def texts(self, positions: np.ndarray) -> list[str]:
-        marks = ",".join("?" * len(positions))
-        found = dict(self._db.execute(f"SELECT position, text FROM rows WHERE position IN ({marks})",
-                                      [int(p) for p in positions]))
-        return [found[int(p)] for p in positions]
+        wanted, found = [int(p) for p in positions], {}
+        for begin in range(0, len(wanted), _AT_ONCE):  # within SQLite's bound on a statement's parameters
+            chunk = wanted[begin:begin + _AT_ONCE]
+            found.update(self._db.execute(f"SELECT position, text FROM rows WHERE position IN ({','.join('?' * len(chunk))})",
+                                          chunk))
+        return [found[p] for p in wanted]
 
     def labels(self, positions: np.ndarray) -> Any:
         """The index labels of those rows, as the input had them (None: a default range index)."""
@@ -142,6 +145,9 @@ def refresh(cache: EmbeddingCache, scope: Scope, name: str, texts: Sequence[str]
     rows = list(range(start, len(texts)))
     cache.fill(scope.server, scope.model, scope.dimensions, [texts[r] for r in rows],
                _shifted(add_blocks(vectors), start))
+    # The hashes go first and come back last: a kernel stopped in between leaves none, and the
+    # next query builds afresh rather than trusting an index that may not match them.
+    hash_file.unlink(missing_ok=True)
     _save(folder, stem, vectors, scope, name, texts, start, index)
     np.save(hash_file, hashes)
     return Collection(folder, stem), "updated" if appended else "built"
