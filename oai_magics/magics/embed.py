@@ -19,7 +19,7 @@ from IPython.core.magic import line_cell_magic, magics_class, no_var_expand
 
 from .arguments import WORKERS, a_name, an_id, argument, at_least, magic_arguments
 from .common import SessionMagics, friendly, key_advice, key_refused, parse, publish, read_variable, store_in
-from .embed_search import a_cosine, exact_note, search_collection, search_latest, tidy
+from .embed_search import a_cosine, exact_note, query_vector, search_collection, search_latest, tidy
 from .oai_table import ROUTER
 from .prompts import interpolate
 
@@ -77,7 +77,7 @@ class EmbedMagics(SessionMagics):
         if args.forget:
             return forget_job(self, args.forget)
         if args.query and not (args.input or args.text or (cell or "").strip()):
-            return search_latest(self, args, self.session.model("embedding", args.model), store_file(self.session))
+            return search_latest(self.session, args, self.session.model("embedding", args.model), store_file(self.session))
         texts, index = self._inputs(args, cell)
         colors = self._colors(args)  # checked before anything is sent
         from ..embeddings import EmbeddingJobError, check_texts, embed_texts
@@ -96,7 +96,7 @@ class EmbedMagics(SessionMagics):
             held = "the text was" if len(texts) == 1 else f"all {len(texts)} texts were"
             print(f"{held} in the cache: no Batch job was needed, here is the frame")
         if args.query and not (args.plot or args.output or args.dedupe is not None or args.outliers is not None):
-            ranking = search_collection(self, args, texts, index, model)
+            ranking = search_collection(self.session, args, texts, index, model, store_file(self.session))
             if ranking is not None:
                 return ranking
         cache = self._cache(args)
@@ -111,7 +111,7 @@ class EmbedMagics(SessionMagics):
         finally:
             if cache is not None:
                 cache.close()
-        frame = tidy(self, embedding_frame(texts, matrix, index), args)
+        frame = tidy(self.session, embedding_frame(texts, matrix, index), args)
         if args.output:
             self.shell.user_ns[args.output] = frame
         return self._explore(args, frame, model, colors) if (args.query or args.plot) else frame
@@ -205,20 +205,9 @@ class EmbedMagics(SessionMagics):
         if not args.query:
             publish(self.shell, frame, args.output)
             return None
-        exact_note(self, len(frame), frame.shape[1] - 1)
-        return similarity_frame(frame, self._query_vector(args, model), top=args.top)
-
-    def _query_vector(self, args: Any, model: str) -> Any:
-        """The vector of --query (from the cache when it was asked before: it is not sent again)."""
-        from ..embeddings import embed_texts
-
-        cache = self._cache(args)
-        try:
-            return embed_texts(self.session.client, [args.query], model, dimensions=args.dimensions, cache=cache,
-                               progress=False)[0]
-        finally:
-            if cache is not None:
-                cache.close()
+        exact_note(self.session, len(frame), frame.shape[1] - 1)
+        cache_path = None if args.no_cache else store_file(self.session)
+        return similarity_frame(frame, query_vector(self.session, args, model, cache_path), top=args.top)
 
 
 def store_file(session: Any) -> Path:
