@@ -19,11 +19,13 @@ __all__ = ["EXACT_BELOW", "SEARCH_EXTRA", "exact_top", "neighbour_table", "have_
            "index_top", "normalised", "add_blocks", "EXPANSION_SEARCH"]
 
 # Below this many values (rows x dimensions) exact search is as fast as the index, and exact.
-# Measured on 2 shared cores (benchmarks/RESULTS.md, search): one query over 10,000 x 256 took
-# 0.24 ms exact and 0.22 ms through the index, over 20,000 x 256 4.6 ms against 0.49 ms; at 1,536
-# dimensions the crossover falls at the same size in values (about 2,000 rows). Building the index
-# costs about a second per 5,000 rows, paid once: it is kept beside the cache.
-EXACT_BELOW = 4_000_000
+# Measured on 2 shared cores (the search alone, top 10, median of 20 queries): 10,000 x 256 took 0.24 ms
+# exact and 0.22 ms through the index (64 candidates), 50,000 x 256 3.3 ms exact and 4.7 ms through
+# the index (256 candidates, as used), 10,000 x 1,536 1.9 ms exact and 3.2 ms through the index. So
+# search alone crosses at about 50,000 x 256 (12,800,000 values); the index costs a build besides
+# (about 2,500 vectors a second, once per collection), so exact is kept up to 20,000,000 values
+# (78,125 texts of 256 dimensions, 13,020 of 1,536), where one exact query takes under 10 ms.
+EXACT_BELOW = 20_000_000
 SEARCH_EXTRA = "pip install 'oai-magics[search]'"
 # Candidates weighed as each vector is added (usearch's default is 128): 40 built 50,000 x 256 in
 # 20 s instead of 75 s on 2 shared cores, and still found every planted query's own row first.

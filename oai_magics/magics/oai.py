@@ -67,7 +67,7 @@ class OAIMagics(Magics):
                                   "else the user's cache folder).").tag(config=True)
     exact_search_below = Int(0, min=0, help="Vector values (rows x dimensions) below which %embed --query, --dedupe "
                              "and --outliers compare exactly instead of through an index (0: the measured crossover, "
-                             "4,000,000, such as 15,625 texts of 256 dimensions).").tag(config=True)
+                             "20,000,000, such as 78,125 texts of 256 dimensions).").tag(config=True)
     # The embedded sandbox reads these on every request: a change applies to the running one at once.
     sandbox_token_delay = Seconds(0.02, min=0.0, help="Seconds between streamed chunks of the embedded sandbox "
                                 "(0 streams at full speed). Applies at once, also to a running sandbox.").tag(config=True)
