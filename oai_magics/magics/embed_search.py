@@ -41,13 +41,13 @@ def search_collection(session: Any, args: Any, texts: Sequence[str], index: Any,
     """The ranking of a large input through its indexed collection beside the cache file
     `cache_path`, or None when the input is small enough for exact search (or there is no cache to
     index, or no `search` extra)."""
-    from ..embeddings import embed_texts
+    from ..embeddings import EmbeddingJobError, embed_texts
     from ..embeddings.cache import EmbeddingCache
     from ..embeddings.collections import Scope, refresh, vector_width
     from ..embeddings.search import have_index
 
     smallest = exact_below(session)
-    # No model is wider than 3,072 (text-embedding-3-large): fewer texts than this are searched exactly, unread.
+    # 3,072 is the widest OpenAI model (text-embedding-3-large): fewer texts are searched exactly, unread.
     if args.no_cache or not have_index() or len(texts) * (args.dimensions or 3072) < smallest:
         return None
     cache = EmbeddingCache(cache_path)
@@ -55,8 +55,11 @@ def search_collection(session: Any, args: Any, texts: Sequence[str], index: Any,
         server = session.client.base_url
         todo = cache.missing(server, model, args.dimensions, texts)
         if todo:  # fetched (paced, in batches) into the cache, from which the index is built
-            embed_texts(session.client, [texts[r] for r in todo], model, dimensions=args.dimensions,
-                        batch_size=args.batch_size, workers=args.workers, cache=cache)
+            try:
+                embed_texts(session.client, [texts[r] for r in todo], model, dimensions=args.dimensions,
+                            batch_size=args.batch_size, workers=args.workers, cache=cache)
+            except EmbeddingJobError:  # the rows that came are cached; %embed's own path says what failed
+                return None
         scope = Scope(server, model, args.dimensions)
         if vector_width(cache, scope, texts[0]) * len(texts) < smallest:
             return None
