@@ -8,6 +8,7 @@
     ├── NotFound                      assistants.resolve (also a LookupError)
     ├── Stopped                       jobs.pacing: a job stopped by Ctrl-C
     ├── EmbeddingJobError             embeddings.direct: some batches failed (the partial matrix kept)
+    ├── SchemaError                   schema: a --schema that names no schema (also a ValueError)
     ├── JobNotReady                   jobs.batch_status: a Batch API job still running
     └── LineTooLarge                  jobs.batch_files: one request over a batch's limit (also a ValueError)
 

@@ -16,17 +16,17 @@ from typing import Any, Mapping, Sequence
 from IPython.core.error import UsageError
 
 from .common import key_advice, key_refused, read_variable
-from .context import user_content
 from .each_frame import ERROR, Layout, mark, read_rows, row_for, typed_fields
 from .prompts import interpolate
 from .reasoning import with_limit_fallback
-from .schema import Refusal, Schema, SchemaMismatch
+from ..schema import Refusal, Schema, SchemaMismatch
 
 __all__ = ["chat_each", "collect_each"]
 
 
 def chat_each(magics: Any, args: Any, template: str) -> Any:
     """Run the template over every row of `args.each`; see the module docstring."""
+    from ..assistants.content import chat_content
     from ..jobs.rows import run_rows
 
     if not template.strip():
@@ -38,14 +38,14 @@ def chat_each(magics: Any, args: Any, template: str) -> Any:
     prompts = _prompts(magics, args, frame, layout, template)
     params = magics._params(args, {}, schema)
     system = [{"role": "system", "content": args.system}] if args.system else []
-    if args.batch:
-        return _submit(magics, args, frame, layout, schema, prompts, params, system)
     parts, notes = magics._parts(args)  # the same files and images beside every row's prompt
     for note in notes:
         print(note)
+    if args.batch:
+        return _submit(magics, args, frame, layout, schema, prompts, params, system, parts)
 
     def send(client: Any, prompt: str, headers: Mapping[str, str]) -> str:
-        body = {**params, "messages": system + [{"role": "user", "content": user_content(prompt, parts)}]}
+        body = {**params, "messages": system + [{"role": "user", "content": chat_content(prompt, parts)}]}
         answer = with_limit_fallback(magics.session, body, lambda sent: client.chat.completions.create(
             **sent, extra_headers=headers))
         message = (answer.get("choices") or [{}])[0].get("message") or {}
@@ -129,14 +129,14 @@ def _prompts(magics: Any, args: Any, frame: Any, layout: Layout, template: str) 
 
 
 def _submit(magics: Any, args: Any, frame: Any, layout: Layout, schema: Schema | None, prompts: list[str | None],
-            params: dict, system: list[dict]) -> Any:
+            params: dict, system: list[dict], parts: list[dict]) -> Any:
     from ..jobs.chat_batches import submit_chat
     from ..jobs.job_frames import encode_frame
 
     extra = {"frame": encode_frame(frame), "layout": asdict(layout), "json": bool(args.json),
              "schema": {"name": schema.name, "json": schema.json} if schema is not None else None}
     with _job_store(magics) as store:
-        job = submit_chat(magics.session.client, store, prompts, params, system, extra=extra)
+        job = submit_chat(magics.session.client, store, prompts, params, system, extra=extra, parts=parts)
     print(f"{sum(p is not None for p in prompts)} row(s) sent as job {job.id}; collect with %chat --collect {job.id}")
     if args.output:
         magics.shell.user_ns[args.output] = job

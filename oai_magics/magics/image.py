@@ -71,7 +71,7 @@ class ImageMagics(SessionMagics):
         paths, words = split_edit_words(args.edit or [])
         prompt = " ".join(words + args.prompt)
         if prompt and not args.no_interpolate:
-            prompt = interpolate(prompt, self.shell.user_ns)
+            prompt = interpolate(prompt, self.shell.user_ns, self.session.settings.table_rows)
         model = self._model(args)
         self._check(args, prompt, model, paths)
         started = time.monotonic()

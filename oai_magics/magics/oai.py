@@ -18,7 +18,7 @@ from traitlets import Bool, Dict, Float, Int, TraitError, Unicode, observe
 
 from ..assistants.names import BACKENDS as API_CHOICES
 # Each subcommand module registers its subcommands on ROUTER when imported.
-from . import oai_api, oai_files, oai_finetunes, oai_jobs  # noqa: F401
+from . import oai_api, oai_files, oai_finetunes, oai_jobs, oai_mcp, oai_record  # noqa: F401
 from . import profiles
 from .arguments import argument, magic_arguments
 from .common import friendly
@@ -60,8 +60,9 @@ class OAIMagics(Magics):
     run_timeout = Seconds(600.0, min=0.0, help="Seconds %assistant run and the run builder wait for a run that is polled "
                         "(not streamed, or after its stream broke off) before giving up; the run goes on at the "
                         "server.").tag(config=True)
-    table_rows = Int(50, min=1, help="Rows of a DataFrame or Series that {{name}} puts into a %%chat prompt as a "
-                     "Markdown table; one line says how many more there are.").tag(config=True)
+    table_rows = Int(50, min=1, help="Rows of a DataFrame or Series that {{name}} puts into a prompt (%%chat, "
+                     "%%chat --each, %assistant run and messages add, %image) as a Markdown table; one line says how "
+                     "many more there are.").tag(config=True)
     render_interval = Seconds(0.15, min=0.0, help="Seconds between re-renders of a streaming reply.").tag(config=True)
     cache_path = Unicode("", help="The embedding cache file (empty: embeddings.sqlite in $OAI_MAGICS_CACHE_DIR, "
                                   "else the user's cache folder).").tag(config=True)
@@ -123,6 +124,8 @@ def show_config(magics: OAIMagics, args: Any) -> None:
     session = magics.session
     profile = session.profile
     lines = [f"profile   {profile.name}", f"server    {session.server(profile)}", f"api key   {session.key_source()}"]
+    if session.tape is not None:
+        lines.append(f"requests  {oai_record.describe(session.tape)}")
     from .. import model_defaults
 
     for kind in model_defaults.kinds():
@@ -157,7 +160,9 @@ def use_profile(magics: OAIMagics, args: Any) -> None:
     if name == "auto":
         name = "openai" if os.environ.get("OPENAI_API_KEY") else "sandbox"
     profile = magics.session.use(name)
-    if profile.sandbox:
+    if profile.sandbox and magics.session.replaying:  # its answers come from the recording: none is started
+        print("using the oai_magics sandbox's recorded answers (replayed: no sandbox started, no key needed)")
+    elif profile.sandbox:
         sandbox = magics.session.start_sandbox()
         print(f"using the oai_magics sandbox at {sandbox.base_url} (no key needed; answers are generated locally)")
     else:

@@ -1,6 +1,7 @@
 """The state the magics share in one IPython session: the active profile and its client, the
-key typed with `%oai key`, the conversations, the embedded sandbox, a log of every request, what the
-server's models listing says (`model_watch`), and which token-limit parameter each profile takes."""
+key typed with `%oai key`, the conversations, the embedded sandbox, the local MCP servers (`mcp()`), a log
+of every request, what the server's models listing says (`model_watch`), and which token-limit parameter
+each profile takes."""
 
 from __future__ import annotations
 
@@ -17,12 +18,17 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..client import Client
     from ..client.secret import Secret
     from ..chat_memory import ChatMemory
+    from ..mcp.hub import McpHub
     from ..sandbox import Sandbox
 
 __all__ = ["Session", "NO_KEY", "TOKEN_NAMES"]
 
 # Token counts as chat and completions name them, and as the Responses API does.
 TOKEN_NAMES = {"prompt_tokens": "input_tokens", "completion_tokens": "output_tokens", "total_tokens": "total_tokens"}
+
+# Where a replayed profile without a URL of its own (the sandbox's, the OpenAI one) points: never
+# reached, as replay answers by path; the path is the one those servers have.
+REPLAY_URL = "http://replay.invalid/v1"
 
 NO_KEY = ("No API key for profile {name!r}: run `%oai key` to type one (it is not echoed), set ${env}, "
           "or run `%oai use sandbox` to try everything on the local sandbox.")
@@ -43,6 +49,17 @@ class Session:
         self.records: list[dict] = []
         self.watch = ModelWatch()
         self.token_limit_names: dict[str, str] = {}  # profile -> the max-tokens parameter its server took
+        self._mcp: McpHub | None = None
+        self.tape: Any = None  # `%oai record` / `%oai replay` (oai_record's modes): every client's transport
+
+    @property
+    def replaying(self) -> bool:
+        return bool(getattr(self.tape, "replaying", False))
+
+    def use_tape(self, mode: Any) -> None:
+        """Record to, replay from, or (None) neither: the next request goes through a client built so."""
+        self.tape = mode
+        self._drop_client()
 
     # -- connection ----------------------------------------------------------------------------
     @property
@@ -138,19 +155,24 @@ class Session:
     def _new_client(self, profile: Profile | None = None) -> "Client":
         """A client for `profile` (the active one by default), with its key."""
         from ..client import Client
+        from ..client.transport import DEFAULT_MAX_CONNECTIONS as DEFAULT_CONNECTIONS
 
         profile = profile or self.profile
+        transport = self.tape.transport(DEFAULT_CONNECTIONS) if self.tape is not None else None
+        if self.replaying:  # answered from the recording: no key, no sandbox, no network
+            return Client(api_key=None, base_url=profile.base_url or REPLAY_URL, timeout=self.settings.timeout,
+                          max_retries=self.settings.max_retries, transport=transport)
         if profile.sandbox:
             sandbox = self.start_sandbox()
             client = Client(api_key=sandbox.api_key, base_url=sandbox.base_url, timeout=self.settings.timeout,
-                            max_retries=self.settings.max_retries)
+                            max_retries=self.settings.max_retries, transport=transport)
         else:
             typed = self._typed_keys.get(profile.name)
             key = typed.value if typed else (os.environ.get(profile.key_env) if profile.key_env else None)
             if not key:
                 raise UsageError(NO_KEY.format(name=profile.name, env=profile.key_env or "OPENAI_API_KEY"))
             client = Client(api_key=key, base_url=profile.base_url, timeout=self.settings.timeout,
-                            max_retries=self.settings.max_retries)
+                            max_retries=self.settings.max_retries, transport=transport)
         return client
 
     def start_sandbox(self) -> "Sandbox":
@@ -173,8 +195,19 @@ class Session:
             self._client.close()
         self._client = None
 
+    def mcp(self) -> "McpHub":
+        """The local MCP servers of `%oai mcp add`, made on first use (the `mcp` SDK loads when one starts)."""
+        if self._mcp is None:
+            from ..mcp.hub import McpHub
+
+            self._mcp = McpHub()
+        return self._mcp
+
     def close(self) -> None:
         self.watch.close()
+        if self._mcp is not None:
+            self._mcp.close()
+            self._mcp = None
         self._drop_client()
         if self.sandbox is not None:
             self.sandbox.stop()

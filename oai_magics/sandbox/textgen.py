@@ -12,9 +12,12 @@ import json
 import re
 from typing import Any
 
-__all__ = ["reply_text", "tokens", "count_tokens", "apply_stop", "arguments_for", "json_reply", "edit_text"]
+__all__ = ["reply_text", "tokens", "count_tokens", "apply_stop", "arguments_for", "named_tool", "json_reply", "edit_text"]
 
-_WORDS = re.compile(r"[A-Za-z][A-Za-z'-]{3,}")
+# A word starts with a letter of any script ("Zoë", "Łódź", "東京"), then letters, hyphens or apostrophes.
+_LETTER = r"[^\W\d_]"
+_WORDS = re.compile(rf"{_LETTER}(?:{_LETTER}|['-]){{3,}}")
+_NAME = re.compile(rf"{_LETTER}(?:{_LETTER}|['-])+")
 _NUMBER = re.compile(r"(?<![\w.])\d{1,15}(?![\w.])")  # a whole number standing alone ("34", not "3.5" or "v2")
 _TOKENS = re.compile(r"\s*\S+|\s+$")
 
@@ -142,9 +145,23 @@ def arguments_for(schema: Any, prompt: str, name: str = "value", numbers: bool =
         return True
     if kind == "null":
         return None
-    # A string property ("city", "name") gets a proper noun of the prompt if it has one.
+    # A string property gets what the prompt quotes as code (a query, a path), else ("city", "name") a
+    # proper noun of the prompt if it has one.
+    quoted = re.findall(r"`([^`]+)`", prompt)
+    if quoted:
+        return quoted[0]
     found = proper_nouns(prompt) or keywords(prompt, limit=5)
     return found[digest(name) % len(found)] if found else "sandbox"
+
+
+def named_tool(names: list[str], prompt: str) -> int:
+    """Which offered tool the sandbox calls: the first one the prompt names as a word (by its whole
+    name, or by what follows `__`, as bridged MCP tools are named `server__tool`), else the first."""
+    words = set(re.findall(r"[a-z0-9_-]+", prompt.lower()))
+    for index, name in enumerate(names):
+        if {name.lower(), name.lower().rpartition("__")[2]} & words:
+            return index
+    return 0
 
 
 def _number_in(prompt: str, schema: dict) -> int | None:
@@ -159,7 +176,7 @@ def _number_in(prompt: str, schema: dict) -> int | None:
 def proper_nouns(text: str) -> list[str]:
     """Capitalised words that do not start a sentence, in order, without repeats."""
     nouns: list[str] = []
-    for match in re.finditer(r"[A-Za-z][A-Za-z'-]+", text):
+    for match in _NAME.finditer(text):
         before = text[: match.start()].rstrip()
         starts_sentence = not before or before[-1] in ".!?"
         word = match.group(0)
