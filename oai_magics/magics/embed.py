@@ -20,6 +20,7 @@ from IPython.core.magic import line_cell_magic, magics_class, no_var_expand
 
 from .arguments import WORKERS, a_name, an_id, argument, at_least, magic_arguments
 from .common import SessionMagics, friendly, key_advice, key_refused, parse, publish, read_variable, store_in
+from .embed_search import a_cosine, exact_note, query_vector, search_collection, search_latest, tidy
 from .job_costs import dollars, embedding_job_costs
 from .oai_table import ROUTER
 from .prompts import interpolate
@@ -56,8 +57,15 @@ class EmbedMagics(SessionMagics):
               help="remove a Batch API job from the local list (as %%oai jobs forget does); its files at the server stay")
     @argument("--wait", action="store_true", help="with --collect: block until the job has ended")
     @argument("--resend", action="store_true", help="with --collect: send the job's failed rows again")
-    @argument("-q", "--query", help="also rank the inputs by cosine similarity to this text")
+    @argument("-q", "--query", help="also rank the inputs by cosine similarity to this text (a large input through "
+                                     "an index kept beside the cache; with no input, the collection indexed last)")
     @argument("-k", "--top", type=at_least(1), default=10, help="with --query: how many neighbours to show (default 10)")
+    @argument("--dedupe", type=a_cosine, metavar="THRESHOLD",
+              help="add a duplicate_of column: the index label of the first row each row nearly duplicates "
+                   "(cosine >= THRESHOLD, such as 0.95), NA otherwise")
+    @argument("--outliers", type=at_least(0), metavar="K",
+              help="add an outlier column: True for the K rows furthest from their neighbours "
+                   "(mean cosine distance to their 10 nearest rows)")
     @argument("--plot", action="store_true", help="draw a labelled 2-D map (PCA) of the embeddings")
     @argument("--color-by", metavar="COLUMN", help="with --plot and a DataFrame input: colour the points by this column")
     @argument("--no-interpolate", action="store_true", help="send {{name}} placeholders as they are")
@@ -75,6 +83,8 @@ class EmbedMagics(SessionMagics):
             return self._collect(args)
         if args.forget:
             return forget_job(self, args.forget)
+        if args.query and not (args.input or args.text or (cell or "").strip()):
+            return search_latest(self.session, args, self.session.model("embedding", args.model), store_file(self.session))
         texts, index = self._inputs(args, cell)
         colors = self._colors(args)  # checked before anything is sent
         from ..embeddings import EmbeddingJobError, check_texts, embed_texts
@@ -93,6 +103,10 @@ class EmbedMagics(SessionMagics):
                 return job
             held = "the text was" if len(texts) == 1 else f"all {len(texts)} texts were"
             print(f"{held} in the cache: no Batch job was needed, here is the frame")
+        if args.query and not (args.plot or args.output or args.dedupe is not None or args.outliers is not None):
+            ranking = search_collection(self.session, args, texts, index, model, store_file(self.session))
+            if ranking is not None:
+                return ranking
         cache = self._cache(args)
         try:
             with budget.watching(self.session.client) if budget is not None else contextlib.nullcontext():
@@ -106,7 +120,7 @@ class EmbedMagics(SessionMagics):
         finally:
             if cache is not None:
                 cache.close()
-        frame = embedding_frame(texts, matrix, index)
+        frame = tidy(self.session, embedding_frame(texts, matrix, index), args)
         if args.output:
             self.shell.user_ns[args.output] = frame
         return self._explore(args, frame, model, colors) if (args.query or args.plot) else frame
@@ -210,16 +224,9 @@ class EmbedMagics(SessionMagics):
         if not args.query:
             publish(self.shell, frame, args.output)
             return None
-        from ..embeddings import embed_texts
-
-        cache = self._cache(args)  # a query asked before is not sent again either
-        try:
-            query = embed_texts(self.session.client, [args.query], model, dimensions=args.dimensions, cache=cache,
-                                progress=False)
-        finally:
-            if cache is not None:
-                cache.close()
-        return similarity_frame(frame, query[0], top=args.top)
+        exact_note(self.session, len(frame), frame.shape[1] - 1)
+        cache_path = None if args.no_cache else store_file(self.session)
+        return similarity_frame(frame, query_vector(self.session, args, model, cache_path), top=args.top)
 
 
 def store_file(session: Any) -> Path:
@@ -351,6 +358,9 @@ def cache_command(magics: Any, args: Any) -> Any:
     cache = EmbeddingCache(path)
     try:
         if args.clear:
+            from ..embeddings.collections import forget_all
+
+            forget_all(path)  # an index of vectors no longer cached would answer for them
             removed = cache.clear(args.model)
             print(f"removed {removed} cached embedding(s){' of ' + args.model if args.model else ''} from {path}")
             return None

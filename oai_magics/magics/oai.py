@@ -73,6 +73,9 @@ class OAIMagics(Magics):
                          "(--yes skips the question).").tag(config=True)
     cache_path = Unicode("", help="The embedding cache file (empty: embeddings.sqlite in $OAI_MAGICS_CACHE_DIR, "
                                   "else the user's cache folder).").tag(config=True)
+    exact_search_below = Int(0, min=0, help="Vector values (rows x dimensions) below which %embed --query, --dedupe "
+                             "and --outliers compare exactly instead of through an index (0: the measured crossover, "
+                             "20,000,000, such as 78,125 texts of 256 dimensions).").tag(config=True)
     # The embedded sandbox reads these on every request: a change applies to the running one at once.
     sandbox_token_delay = Seconds(0.02, min=0.0, help="Seconds between streamed chunks of the embedded sandbox "
                                 "(0 streams at full speed). Applies at once, also to a running sandbox.").tag(config=True)
