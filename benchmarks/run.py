@@ -1,7 +1,7 @@
 """Side-by-side measurements of oai_magics, what a user would otherwise pick, and the floor.
 
     python benchmarks/run.py                 # every benchmark; writes benchmarks/RESULTS.md
-    python benchmarks/run.py stream embed    # some of them (load stream embed memory list images partial sandbox)
+    python benchmarks/run.py stream embed    # some of them (load stream embed memory list images partial sandbox search)
     python benchmarks/run.py --quick         # fewer runs and smaller sizes, to try the harness
 
 Every contender runs in fresh processes (`worker.py`), several times; the table holds medians and
@@ -255,6 +255,32 @@ def bench_sandbox(quick: bool) -> list[Row]:
             Row("sandbox: time to start", result["start_s"] * 1000, "ms", detail="median of 5 starts")]
 
 
+def bench_search(quick: bool) -> list[Row]:
+    """`%embed --query` over 1,000,000 cached vectors of 256 dimensions: the index kept beside the
+    cache against exact numpy search over the same matrix in memory (`search_scale.py`)."""
+    count = 100_000 if quick else 1_000_000
+    done = subprocess.run([sys.executable, str(HERE / "search_scale.py"), str(count), "256"], capture_output=True,
+                          text=True, timeout=3600)
+    if done.returncode != 0:
+        raise RuntimeError(f"search failed: {done.stderr[-1500:]}")
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    index, exact = found["index_ms"], found["exact_ms"]
+    return [Row(f"search {count:,} x 256: %embed --query through the index (whole magic)", index, "ms", "≤ 50",
+                index <= 50, f"median of 25 queries, slowest {found['index_max_ms']:.0f} ms; the kernel's resident "
+                             f"memory then {found['resident_after_index_queries_mb']:.0f} MB (the index is memory-mapped)"),
+            Row(f"search {count:,} x 256: exact numpy top 10 (the search alone, matrix in memory)", exact, "ms",
+                detail=f"the {count * 256 * 4 / 1e9:.2f} GB matrix read from the cache first"),
+            Row(f"search {count:,} x 256: the index's search alone", found["search_ms"], "ms"),
+            ratio_row(f"search {count:,} x 256: exact numpy / the index, the search alone", exact, found["search_ms"],
+                      None, detail=f"recall@10 of the index against exact: {found['recall_at_10']:.2f}; the mean cosine "
+                                   f"of its ten is {found['similarity_kept']:.3f} of the exact ten's (search_scale.py)"),
+            ratio_row(f"search {count:,} x 256: exact %embed -i docs --query (cache read each time) / through the index",
+                      found["whole_exact_s"] * 1000, index, None,
+                      detail=f"{found['whole_exact_s']:.1f} s, one run: the way without an index"),
+            Row(f"search {count:,} x 256: first query, index built from the cache", found["first_query_s"], "s",
+                detail=f"once per collection; storing the vectors in the cache took {found['store_s']:.0f} s")]
+
+
 def cache_bytecode() -> None:
     """Let every process started from here read and write compiled bytecode in a writable cache.
 
@@ -269,7 +295,7 @@ def cache_bytecode() -> None:
 
 BENCHES: dict[str, Callable[[bool], list[Row]]] = {
     "load": bench_load, "stream": bench_stream, "embed": bench_embed, "memory": bench_memory, "list": bench_list,
-    "images": bench_images, "partial": bench_partial, "sandbox": bench_sandbox,
+    "images": bench_images, "partial": bench_partial, "sandbox": bench_sandbox, "search": bench_search,
 }
 
 

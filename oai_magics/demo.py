@@ -9,7 +9,8 @@ else the embedded sandbox. A notebook whose first code cell names a recording (`
 01-quickstart.replay.jsonl`, a file beside it) runs from that recording, the recording copied into the
 output folder with it: real answers, no sandbox, no key, no network. `--record NOTEBOOK` makes that
 recording anew: the notebook runs beside itself with its `%oai replay` line read as `%oai record
---timing`, against the OpenAI API when OPENAI_API_KEY is set, else the sandbox. `--backend sandbox` forces the sandbox (the key is then hidden from the
+--timing`, against the OpenAI API when OPENAI_API_KEY is set, else the sandbox; the new recording
+replaces the old one only once every cell ran. `--backend sandbox` forces the sandbox (the key is then hidden from the
 kernels); `--backend openai` insists on the key. Needs the `demo` extra (nbclient, nbformat,
 nbconvert, ipykernel).
 """
@@ -134,19 +135,25 @@ def record(path: Path, timeout: int = 300) -> Any:
     if recording is None:
         raise SystemExit(f"{path.name} names no recording: its first code cell needs a line `%oai replay NAME`")
     keep_key = bool(os.environ.get("OPENAI_API_KEY"))
-    recording.unlink(missing_ok=True)
+    # Recorded under a name of its own, which takes the recording's place once every cell ran: half a
+    # notebook's recording is of no use, and the one before is kept until then.
+    fresh = recording.with_name(f".{recording.name}.new")
+    fresh.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory(prefix="oai-record-") as scratch:
         notebook = nbformat.read(path, as_version=4)
         cell = _first_code(notebook)
-        cell.source = REPLAY_LINE.sub(f"%oai record {recording.name} --timing", cell.source)
+        cell.source = REPLAY_LINE.sub(f"%oai record {fresh.name} --timing", cell.source)
         recorder = Path(scratch) / path.name
         nbformat.write(notebook, recorder)
         # Run beside the notebook, so the recording lands there; the copy with its record line is the scratch one.
         try:
-            return execute(recorder, timeout, keep_key=keep_key, workdir=path.parent)
+            executed = execute(recorder, timeout, keep_key=keep_key, workdir=path.parent)
         except Exception as error:  # nbclient's error carries the whole traceback: its last line says it
-            raise SystemExit(f"{path.name}: a cell failed while recording, so {recording.name} is incomplete: "
+            fresh.unlink(missing_ok=True)
+            raise SystemExit(f"{path.name}: a cell failed while recording, so {recording.name} is kept as it was: "
                              f"{_first_line_of_error(error)}") from None
+    os.replace(fresh, recording)
+    return executed
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,7 +4,8 @@
 body, or an upload's fields with each file's name, size and SHA-256. `body_of()` turns an answer's
 bytes into the form the file keeps (JSON, text, or base64 for binary bodies) and `body_bytes()` back.
 `Masks` hides the key on its way into a file: the key and the user info of the base URL as they are,
-base64-encoded (a Basic header is base64) and URL-encoded, in the request as well as in the answer;
+base64-encoded (a Basic header is base64; see `base64_forms`) and URL-encoded, in the request as well
+as in the answer;
 the same hiding as `decode` does for what reaches the notebook (`Secret.hide`), applied to each form.
 """
 
@@ -13,15 +14,18 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from typing import Any, Mapping
 from urllib.parse import quote, unquote, urlsplit
 
-from .secret import Secret, map_strings
+from .secret import ESCAPE_TEXT, Secret, map_strings
 from .transport import KeyHolder
 
-__all__ = ["Masks", "request_of", "body_of", "body_bytes", "event_of", "event_bytes"]
+__all__ = ["Masks", "base64_forms", "request_of", "body_of", "body_bytes", "event_of", "event_bytes"]
 
 _HASH_BLOCK = 1 << 20
+_UNICODE_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
+_SHORTEST = 6  # characters of base64: 36 bits of a secret, too many to turn up by chance
 
 
 class Masks:
@@ -33,7 +37,7 @@ class Masks:
             if holder is None or not holder.value:
                 continue
             for secret in dict.fromkeys([holder.value, unquote(holder.value)]):  # user info is URL-encoded
-                forms += [secret, quote(secret, safe=""), base64.b64encode(secret.encode()).decode().rstrip("=")]
+                forms += [secret, quote(secret, safe=""), *base64_forms(secret.encode())]
         self._secrets = [Secret(form) for form in dict.fromkeys(forms)]
 
     def bytes(self, data: bytes) -> bytes:
@@ -42,13 +46,35 @@ class Masks:
         return data
 
     def text(self, text: str) -> str:
+        """`text` with every form of the key masked; where `\\u` escapes spell the key in text no JSON
+        parser reads (a text/plain error, an event that is not JSON), the text unescaped and masked."""
         for secret in self._secrets:
             text = secret.hide_text(text)
+        if "\\" in text and ESCAPE_TEXT in text:
+            unescaped = _UNICODE_ESCAPE.sub(lambda found: chr(int(found[1], 16)), text)
+            masked = self.text(unescaped) if unescaped != text else unescaped
+            if masked != unescaped:
+                return masked
         return text
 
     def value(self, value: Any) -> Any:
         """A decoded JSON value with every string masked."""
         return map_strings(value, self.text) if self._secrets else value
+
+
+def base64_forms(secret: bytes) -> list[str]:
+    """The text that spells `secret` in any base64 holding it: base64 encodes three bytes at a time, so
+    the same bytes read three ways by where they start (`Bearer KEY`, `KEY` alone), standard and
+    URL-safe. Of each, only the characters made of the secret's bits alone: the first and last may also
+    hold bits of the bytes around it, and would not match inside a longer text."""
+    forms = []
+    for shift, dropped in ((0, 0), (1, 2), (2, 3)):  # characters made partly of the bytes before
+        encoded = base64.b64encode(bytes(shift) + secret).decode()
+        padding = len(encoded) - len(encoded.rstrip("="))
+        core = encoded[dropped:len(encoded) - padding - (1 if padding else 0)]  # and of the bytes after
+        forms += [core, core.replace("+", "-").replace("/", "_")]
+    # Fewer characters than `_SHORTEST` would match common text and mask the recording to pieces.
+    return [form for form in dict.fromkeys(forms) if len(form) >= _SHORTEST]
 
 
 def request_of(method: str, url: str, params: Mapping[str, Any] | None, json_body: Any, data: Any,
@@ -117,7 +143,7 @@ def body_of(content: bytes, content_type: str, masks: Masks) -> dict:
             pass  # a body that says JSON and is not: kept as the text it is
     if content_type.startswith("text/") or "json" in content_type:
         try:
-            return {"text": content.decode("utf-8")}
+            return {"text": masks.text(content.decode("utf-8"))}
         except UnicodeDecodeError:
             pass
     return {"base64": base64.b64encode(content).decode("ascii")}

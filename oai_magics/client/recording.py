@@ -17,6 +17,7 @@ about 200 lines over the `Transport` seam that exists already.
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from pathlib import Path
@@ -39,7 +40,12 @@ class TapeWriter:
         self.written = 0
         self._lock = threading.Lock()
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch()  # a path that cannot be written is said now, not at the first request
+        # A path that cannot be written (a folder) is said now, not at the first request.
+        with open(path, "ab+") as out:
+            if out.seek(0, os.SEEK_END) > 0:
+                out.seek(-1, os.SEEK_END)
+                if out.read(1) != b"\n":
+                    out.write(b"\n")  # a line cut off (a kernel killed mid-write) is left alone, not run into
 
     def write(self, request: dict, response: dict) -> None:
         line = json.dumps({"request": request, "response": response}, ensure_ascii=False)

@@ -8,7 +8,8 @@ naming how it differs from the nearest recorded one, and nothing is sent.
 
 A streamed answer is handed out event by event (`iter_bytes`), at the pace it was recorded
 (`speed="recorded"`: each event at its recorded time, or `UNTIMED_GAP` apart when the recording has
-no times, so a reply still arrives as a stream) or as fast as it is read (`speed="full"`).
+no times, so a reply still arrives as a stream) or as fast as it is read (`speed="full"`). No wait is
+longer than the call's read timeout: live, a longer one would have been a timeout.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ class ReplayTransport(Transport):
             raise NotRecordedError(f"not in the recording {self.tape.path.name}: "
                                    f"{describe_miss(request, self.tape.requests())}; not sent")
         response = _response(url, recorded)
+        response.read_timeout = timeout[1] if isinstance(timeout, tuple) else timeout  # type: ignore[attr-defined]
         for observe in list(self.observers):
             observe(response.status_code, response.headers)
         return response
@@ -68,14 +70,18 @@ class ReplayTransport(Transport):
         if events is None:
             yield response.content
             return
-        started = time.monotonic()
+        longest = getattr(response, "read_timeout", None)
+        started, skipped = time.monotonic(), 0.0
         for number, event in enumerate(events):
             if self._connections.aborted:
                 raise APIUserAbortError("the stream was stopped: the client's calls were stopped")
             if self.speed == "recorded":
-                due = started + event.get("t", number * UNTIMED_GAP)
-                if due > time.monotonic():
-                    self.sleep(due - time.monotonic())
+                wait = started + event.get("t", number * UNTIMED_GAP) - skipped - time.monotonic()
+                if longest is not None and wait > longest:  # live, so long a gap was a read timeout (a time edited by hand)
+                    skipped += wait - longest
+                    wait = longest
+                if wait > 0:
+                    self.sleep(wait)
             yield event_bytes(event)
 
 

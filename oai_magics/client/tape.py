@@ -13,12 +13,15 @@ A line is `{"request": {...}, "response": {...}}`, readable and diff-friendly:
 
 Embeddings stay as the client asks for them: base64 float32 (`encoding_format="base64"`), one string
 per vector; an image the API sends as `b64_json` stays that one base64 string. Requests match on a
-canonical key (`request_key`): the same method, path, query and body, JSON keys in any order.
+canonical key (`request_key`): the same method, path, query and body, JSON keys in any order, less
+what a job makes anew on every run (its id, in the name of the file it uploads and in the metadata
+of its batches).
 `Tape` holds a recording's exchanges by key; a key recorded twice answers in order, then with its last.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 from collections import defaultdict
@@ -33,13 +36,35 @@ Exchange = dict  # {"request": {...}, "response": {...}}, as one line of the fil
 KEPT_HEADERS = ("content-type", "x-request-id", "retry-after", "retry-after-ms", "x-should-retry",
                 "openai-processing-ms", "openai-version")
 KEPT_PREFIXES = ("x-ratelimit-",)
+JOB_TAG = "oai_magics_job"  # the metadata field naming the job a batch belongs to (set by jobs.batch_files)
 _SHOWN = 40  # characters of a differing value quoted in a miss
 
 
 def request_key(request: dict) -> str:
-    """The request as one canonical string: what a replayed request is looked up by."""
-    parts = {name: request.get(name) for name in ("method", "path", "query", "json", "form")}
+    """The request as one canonical string: what a replayed request is looked up by. An uploaded file
+    counts by its size and hash, not its name, and a batch by all but its job's `metadata`: a job has a
+    new id on every run, and names the file it uploads and tags its batches with it."""
+    parts = {name: request.get(name) for name in ("method", "path", "query")}
+    parts["json"] = _untagged(request.get("json"))
+    parts["form"] = _unnamed(request.get("form"))
     return json.dumps(parts, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _untagged(body: Any) -> Any:
+    """A JSON body without the job id this client writes into a batch's `metadata`."""
+    metadata = body.get("metadata") if isinstance(body, dict) else None
+    if not (isinstance(metadata, dict) and JOB_TAG in metadata):
+        return body
+    return {**body, "metadata": {name: value for name, value in metadata.items() if name != JOB_TAG}}
+
+
+def _unnamed(form: Any) -> Any:
+    """An upload's fields with each file's name left out."""
+    if not isinstance(form, list):
+        return form
+    return [[field[0], {name: value for name, value in field[1].items() if name != "file"}]
+            if isinstance(field, list) and len(field) == 2 and isinstance(field[1], dict) else field
+            for field in form]
 
 
 def keeps_header(name: str) -> bool:
@@ -61,8 +86,41 @@ def read_lines(path: Path) -> list[Exchange]:
             if not (isinstance(exchange, dict) and isinstance(exchange.get("request"), dict)
                     and isinstance(exchange.get("response"), dict)):
                 raise ValueError(f"{path.name} line {number} is not a recorded exchange")
+            wrong = _what_is_wrong(exchange["request"], exchange["response"])
+            if wrong:
+                raise ValueError(f"{path.name} line {number}: {wrong}")
             exchanges.append(exchange)
     return exchanges
+
+
+def _what_is_wrong(request: dict, response: dict) -> str | None:
+    """Why replay could not answer with this exchange (a line edited by hand), or None: said when the
+    recording is read, not as a traceback at the request that meets it."""
+    for part in ("method", "path"):
+        if not isinstance(request.get(part), str):
+            return f"its request has no {part}"
+    status = response.get("status")
+    if not (isinstance(status, int) and 100 <= status <= 599):
+        return "its answer has no status"
+    headers = response.get("headers", {})
+    if not (isinstance(headers, dict) and all(isinstance(value, str) for value in headers.values())):
+        return "its answer's headers are not names and values"
+    if "events" in response and not _are_events(response["events"]):
+        return "its answer's events are not a list of events"
+    if "base64" in response:
+        try:
+            base64.b64decode(response["base64"], validate=True)
+        except (ValueError, TypeError):
+            return "its answer's body is not base64"
+    if not isinstance(response.get("text", ""), str):
+        return "its answer's text is not a text"
+    return None
+
+
+def _are_events(events: Any) -> bool:
+    return isinstance(events, list) and all(
+        isinstance(event, dict) and isinstance(event.get("event", ""), str) and isinstance(event.get("data", ""), str)
+        and isinstance(event.get("t", 0), (int, float)) for event in events)
 
 
 class Tape:
@@ -113,7 +171,7 @@ def describe_miss(request: dict, recorded: list[dict]) -> str:
 def _differences(request: dict, other: dict) -> list[str]:
     """Each differing part, by name: a body field (`model`, `messages[1].content`), `query` or `form`."""
     found: list[str] = []
-    body, recorded = request.get("json"), other.get("json")
+    body, recorded = _untagged(request.get("json")), _untagged(other.get("json"))
     if isinstance(body, dict) and isinstance(recorded, dict):
         for name in list(body) + [name for name in recorded if name not in body]:
             where = _first_difference(body.get(name, _ABSENT), recorded.get(name, _ABSENT), name)
@@ -121,7 +179,10 @@ def _differences(request: dict, other: dict) -> list[str]:
                 found.append(where)
     elif body != recorded:
         found.append("body")
-    found.extend(part for part in ("query", "form") if request.get(part) != other.get(part))
+    if request.get("query") != other.get("query"):
+        found.append("query")
+    if _unnamed(request.get("form")) != _unnamed(other.get("form")):
+        found.append("form")
     return found
 
 

@@ -1,10 +1,13 @@
 """Embeddings at scale: planning requests, direct concurrent jobs (paced by `jobs/`), the
-persistent cache, and embedding jobs for the Batch API. Imported on first use (it needs numpy)."""
+persistent cache, embedding jobs for the Batch API, nearest-neighbour search (exact, or an index kept
+beside the cache) and hygiene (`dedupe`, `outliers`). Imported on first use (it needs numpy)."""
 
 from __future__ import annotations
 
 from ..jobs.estimates import estimate_tokens  # its home is jobs/; named here too, as it was before
 from .direct import EmbeddingJobError, embed_texts
+from .hygiene import dedupe, outliers
 from .planning import Batch, check_texts, plan_batches
 
-__all__ = ["Batch", "plan_batches", "embed_texts", "EmbeddingJobError", "check_texts", "estimate_tokens"]
+__all__ = ["Batch", "plan_batches", "embed_texts", "EmbeddingJobError", "check_texts", "estimate_tokens",
+           "dedupe", "outliers"]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from ..client import Client
+from ..client.tape import JOB_TAG
 from ..local_errors import LocalError
 from .store import Job
 
@@ -72,7 +73,7 @@ def send_lines(client: Client, job: Job, lines: Sequence[bytes], limits: BatchLi
     for content in split_files(lines, limits, inputs):
         upload = client.files.create((f"{job.id}-{len(job.batches) + 1}.jsonl", content), purpose="batch")
         batch = client.batches.create(input_file_id=upload["id"], endpoint=job.endpoint, completion_window="24h",
-                                      metadata={"oai_magics_job": job.id})
+                                      metadata={JOB_TAG: job.id})
         job.batches.append(batch)
 
 

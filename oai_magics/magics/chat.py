@@ -12,6 +12,7 @@ from .arguments import WORKERS, a_model, a_name, a_number, argument, at_least, m
 from .cells import CallCounter
 from .common import SessionMagics, friendly, parse, parse_params, publish, read_variable
 from .context import DETAIL_HELP, FILE_HELP, IMAGE_HELP
+from .job_costs import dollars
 from .prompts import interpolate
 from .reasoning import EFFORTS, REASONING_HELP, limit_name, with_limit_fallback
 
@@ -70,6 +71,11 @@ class ChatMagics(SessionMagics):
     @argument("--workers", type=WORKERS, default=4, help="with --each: requests in flight at once (1 to 48; default 4)")
     @argument("--batch", action="store_true", help="with --each: send the rows through the Batch API; "
               "gives a job handle at once (collect it with --collect)")
+    @argument("--yes", action="store_true", help="with --each: send without asking, whatever the estimate "
+              "(above %%config OAIMagics.confirm_over dollars it asks first, unless a --budget covers the estimate)")
+    @argument("--budget", type=dollars, metavar="DOLLARS", help="with --each: stop sending once the dollars spent "
+              "plus those of the requests in flight would pass this; the finished rows are kept (with --batch: "
+              "nothing is sent when the estimate passes it)")
     @argument("--collect", metavar="JOB", help="the frame of a --each --batch job (--wait blocks until it ends)")
     @argument("--wait", action="store_true", help="with --collect: wait for the job to end")
     @argument("-o", "--output", type=a_name, metavar="NAME",
@@ -90,6 +96,8 @@ class ChatMagics(SessionMagics):
             from .chat_each import collect_each
 
             return collect_each(self, args.collect, wait=args.wait, output=args.output)
+        if (args.budget is not None or args.yes) and not args.each:
+            raise UsageError("--budget and --yes go with --each VAR: a job of many requests")
         if args.batch and not args.each:
             raise UsageError("--batch goes with --each VAR: one request per row, through the Batch API")
         if args.json and args.schema:
@@ -223,5 +231,7 @@ class ChatMagics(SessionMagics):
         views.finish_reply(reply)
         if conversation is not None:
             conversation.record(new_exchange(call, prompt, added, reply, started))
-        show_usage(reply.model or params["model"], time.monotonic() - started, reply.usage, rich=views.rich)
+        model = reply.model or params["model"]
+        show_usage(model, time.monotonic() - started, reply.usage, rich=views.rich,
+                   cost=self.session.cost(model, reply.usage))
         return reply

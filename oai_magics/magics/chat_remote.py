@@ -97,8 +97,8 @@ def _ask(session: Any, body: dict, servers: list, stream: bool, conversation: An
     if conversation is not None:
         conversation.record(new_exchange(call, prompt, [{"role": "assistant", "content": turn.reply.text}],
                                          turn.reply, started))
-    show_usage(turn.reply.model or body["model"], time.monotonic() - started, chat_usage(turn.reply.usage),
-               rich=views.rich)
+    model, usage = turn.reply.model or body["model"], chat_usage(turn.reply.usage)
+    show_usage(model, time.monotonic() - started, usage, rich=views.rich, cost=session.cost(model, usage))
     return turn.reply
 
 

@@ -1,8 +1,9 @@
 """%embed and %%embed: texts to a DataFrame of embeddings (cached, paced, or through the Batch API),
 with similarity search and a 2-D map; and `%oai cache` to see and clear the embedding cache.
 
-The cache and the Batch API jobs share one file (`store_file`): the user's, or, for the built-in
-sandbox profile, one in the sandbox's own temporary data folder. The sandbox is a throwaway server
+The cache and the Batch API jobs share one file (`store_file`): the user's, or, while recording or
+replaying, one in that mode's own folder (`oai_record`), or, for the built-in sandbox profile, one in
+the sandbox's own temporary data folder. The sandbox is a throwaway server
 (a new port and an empty folder each session, and two kernels each start their own), so its
 vectors, free to make again, would only pile up in the user's cache under keys no later session
 uses, and its jobs could never be collected once it stopped: they live and go with it instead.
@@ -19,6 +20,8 @@ from IPython.core.magic import line_cell_magic, magics_class, no_var_expand
 
 from .arguments import WORKERS, a_name, an_id, argument, at_least, magic_arguments
 from .common import SessionMagics, friendly, key_advice, key_refused, parse, publish, read_variable, store_in
+from .embed_search import a_cosine, exact_note, query_vector, search_collection, search_latest, tidy
+from .job_costs import dollars, embedding_job_costs
 from .oai_table import ROUTER
 from .prompts import interpolate
 
@@ -41,6 +44,11 @@ class EmbedMagics(SessionMagics):
     @argument("--workers", type=WORKERS, default=4, help="requests in flight at once (1 to 48; default 4)")
     @argument("--no-cache", action="store_true", help="neither read nor fill the embedding cache")
     @argument("--batch", action="store_true", help="send through the Batch API and return a job at once")
+    @argument("--yes", action="store_true", help="send without asking, whatever the estimate (above %%config "
+              "OAIMagics.confirm_over dollars it asks first, unless a --budget covers the estimate)")
+    @argument("--budget", type=dollars, metavar="DOLLARS", help="stop sending once the dollars spent plus those of "
+              "the requests in flight would pass this; the rows that arrived are kept (with --batch: nothing is "
+              "sent when the estimate passes it)")
     @argument("--jobs", action="store_true",
               help="list the Batch API jobs (embeddings and %%%%chat --each) with their kind, status and counts "
                    "(as %%oai jobs list does)")
@@ -49,8 +57,15 @@ class EmbedMagics(SessionMagics):
               help="remove a Batch API job from the local list (as %%oai jobs forget does); its files at the server stay")
     @argument("--wait", action="store_true", help="with --collect: block until the job has ended")
     @argument("--resend", action="store_true", help="with --collect: send the job's failed rows again")
-    @argument("-q", "--query", help="also rank the inputs by cosine similarity to this text")
+    @argument("-q", "--query", help="also rank the inputs by cosine similarity to this text (a large input through "
+                                     "an index kept beside the cache; with no input, the collection indexed last)")
     @argument("-k", "--top", type=at_least(1), default=10, help="with --query: how many neighbours to show (default 10)")
+    @argument("--dedupe", type=a_cosine, metavar="THRESHOLD",
+              help="add a duplicate_of column: the index label of the first row each row nearly duplicates "
+                   "(cosine >= THRESHOLD, such as 0.95), NA otherwise")
+    @argument("--outliers", type=at_least(0), metavar="K",
+              help="add an outlier column: True for the K rows furthest from their neighbours "
+                   "(mean cosine distance to their 10 nearest rows)")
     @argument("--plot", action="store_true", help="draw a labelled 2-D map (PCA) of the embeddings")
     @argument("--color-by", metavar="COLUMN", help="with --plot and a DataFrame input: colour the points by this column")
     @argument("--no-interpolate", action="store_true", help="send {{name}} placeholders as they are")
@@ -68,6 +83,8 @@ class EmbedMagics(SessionMagics):
             return self._collect(args)
         if args.forget:
             return forget_job(self, args.forget)
+        if args.query and not (args.input or args.text or (cell or "").strip()):
+            return search_latest(self.session, args, self.session.model("embedding", args.model), store_file(self.session))
         texts, index = self._inputs(args, cell)
         colors = self._colors(args)  # checked before anything is sent
         from ..embeddings import EmbeddingJobError, check_texts, embed_texts
@@ -79,16 +96,22 @@ class EmbedMagics(SessionMagics):
         except ValueError as exc:
             raise UsageError(str(exc)) from None
         model = self.session.model("embedding", args.model)
+        budget = embedding_job_costs(self.session, args, self._uncached(args, texts, model), model)
         if args.batch:
             job = self._submit(args, texts, index, model)
             if job.batches:
                 return job
             held = "the text was" if len(texts) == 1 else f"all {len(texts)} texts were"
             print(f"{held} in the cache: no Batch job was needed, here is the frame")
+        if args.query and not (args.plot or args.output or args.dedupe is not None or args.outliers is not None):
+            ranking = search_collection(self.session, args, texts, index, model, store_file(self.session))
+            if ranking is not None:
+                return ranking
         cache = self._cache(args)
         try:
-            matrix = embed_texts(self.session.client, texts, model, dimensions=args.dimensions,
-                                 batch_size=args.batch_size, workers=args.workers, cache=cache)
+            with budget.watching(self.session.client) if budget is not None else contextlib.nullcontext():
+                matrix = embed_texts(self.session.client, texts, model, dimensions=args.dimensions,
+                                     batch_size=args.batch_size, workers=args.workers, cache=cache, budget=budget)
         except EmbeddingJobError as exc:
             partial = embedding_frame(texts, exc.matrix, index) if exc.matrix.shape[1] else None
             publish(self.shell, partial, args.output)
@@ -97,10 +120,20 @@ class EmbedMagics(SessionMagics):
         finally:
             if cache is not None:
                 cache.close()
-        frame = embedding_frame(texts, matrix, index)
+        frame = tidy(self.session, embedding_frame(texts, matrix, index), args)
         if args.output:
             self.shell.user_ns[args.output] = frame
         return self._explore(args, frame, model, colors) if (args.query or args.plot) else frame
+
+    def _uncached(self, args: Any, texts: list[str], model: str) -> list[str]:
+        """The texts the cache does not hold (all with --no-cache): what is held is not sent, nor paid, again."""
+        cache = self._cache(args)
+        if cache is None:
+            return texts
+        try:
+            return [texts[row] for row in cache.missing(self.session.client.base_url, model, args.dimensions, texts)]
+        finally:
+            cache.close()
 
     def _next_step(self, exc: Exception, args: Any) -> str:
         """After failed rows: a refused key is no reason to send them again; otherwise the cache keeps the rest."""
@@ -191,23 +224,19 @@ class EmbedMagics(SessionMagics):
         if not args.query:
             publish(self.shell, frame, args.output)
             return None
-        from ..embeddings import embed_texts
-
-        cache = self._cache(args)  # a query asked before is not sent again either
-        try:
-            query = embed_texts(self.session.client, [args.query], model, dimensions=args.dimensions, cache=cache,
-                                progress=False)
-        finally:
-            if cache is not None:
-                cache.close()
-        return similarity_frame(frame, query[0], top=args.top)
+        exact_note(self.session, len(frame), frame.shape[1] - 1)
+        cache_path = None if args.no_cache else store_file(self.session)
+        return similarity_frame(frame, query_vector(self.session, args, model, cache_path), top=args.top)
 
 
 def store_file(session: Any) -> Path:
     """The file of the embedding cache and the Batch API jobs: `%config OAIMagics.cache_path`, else
-    the cache folder's; with the built-in sandbox profile, the sandbox's own (module docstring)."""
+    the cache folder's; while recording or replaying, or with the built-in sandbox profile, their own
+    (module docstring)."""
     from ..embeddings.cache import cache_file
 
+    if session.tape is not None:
+        return session.tape.data_dir / "embeddings.sqlite"
     if session.profile.sandbox:
         return Path(session.start_sandbox().data_dir) / "embeddings.sqlite"
     return cache_file(session.settings.cache_path)
@@ -329,6 +358,9 @@ def cache_command(magics: Any, args: Any) -> Any:
     cache = EmbeddingCache(path)
     try:
         if args.clear:
+            from ..embeddings.collections import forget_all
+
+            forget_all(path)  # an index of vectors no longer cached would answer for them
             removed = cache.clear(args.model)
             print(f"removed {removed} cached embedding(s){' of ' + args.model if args.model else ''} from {path}")
             return None

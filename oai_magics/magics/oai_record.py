@@ -7,10 +7,16 @@ relative PATH is taken from the kernel's working folder, which Jupyter (and nbcl
 notebook's folder as its path) makes the notebook's own: `%oai replay 01-quickstart.replay.jsonl` in
 a notebook's first cell finds the recording beside it. The mode lives on the session (`session.tape`),
 which builds every client with its transport, the clients of jobs included.
+
+Each mode has a folder of its own (`data_dir`, removed with it) for `%embed`'s cache and the Batch API
+jobs (`embed.store_file`), empty at the start: a text in the user's cache would send no request, so
+none would be recorded and a replay elsewhere would fail; and a replay adds no vectors to the user's
+cache, no job to their list, and starts no sandbox for the sandbox profile's cache.
 """
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,11 +39,16 @@ class Recording:
     timing: bool
     replaying = False
     writer: Any = field(default=None, init=False)
+    folder: tempfile.TemporaryDirectory = field(default_factory=lambda: tempfile.TemporaryDirectory(prefix="oai-record-"))
 
     def __post_init__(self) -> None:
         from ..client.recording import TapeWriter
 
         self.writer = TapeWriter(self.path, self.timing)
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.folder.name)
 
     def transport(self, max_connections: int) -> Any:
         from ..client.recording import RecordingTransport
@@ -53,11 +64,16 @@ class Replaying:
     speed: str
     replaying = True
     tape: Any = field(default=None, init=False)
+    folder: tempfile.TemporaryDirectory = field(default_factory=lambda: tempfile.TemporaryDirectory(prefix="oai-replay-"))
 
     def __post_init__(self) -> None:
         from ..client.tape import Tape
 
         self.tape = Tape.load(self.path)
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.folder.name)
 
     def transport(self, max_connections: int) -> Any:
         from ..client.replay import ReplayTransport
@@ -78,9 +94,11 @@ def record(magics: Any, args: Any) -> None:
     if args.path == OFF:
         if not isinstance(session.tape, Recording):
             raise UsageError("%oai record off: nothing is being recorded")
-        print(f"recording stopped: {_exchanges(session.tape.writer.written)} written to {session.tape.path}")
+        print(f"recording stopped: {_exchanges(session.tape.writer.written)} written to {_shown(session.tape.path)}")
         session.use_tape(None)
         return
+    if isinstance(session.tape, Replaying):
+        raise UsageError(f"%oai record: replaying from {session.tape.path}; %oai replay off first")
     path = Path(args.path).expanduser().absolute()
     try:
         mode = Recording(path, args.timing)
@@ -113,7 +131,11 @@ def replay(magics: Any, args: Any) -> None:
 
 def replay_line(session: Any, path_text: str, speed: str) -> str:
     """Start replaying `path_text`; the line that says so."""
+    if isinstance(session.tape, Recording):  # ended without a word, the next `record off` found nothing on
+        raise UsageError(f"%oai replay: recording into {session.tape.path}; %oai record off first")
     path = Path(path_text).expanduser().absolute()
+    if path.is_dir():
+        raise UsageError(f"%oai replay: {path_text} is a folder, not a recording")
     if not path.is_file():
         raise UsageError(f"%oai replay: no recording at {path_text}; make one with %oai record {path_text}")
     try:
@@ -127,10 +149,19 @@ def replay_line(session: Any, path_text: str, speed: str) -> str:
 
 def describe(mode: Any) -> str:
     if isinstance(mode, Recording):
-        return f"recording into {mode.path} ({_exchanges(mode.writer.written)} so far)"
+        return f"recording into {_shown(mode.path)} ({_exchanges(mode.writer.written)} so far)"
     if isinstance(mode, Replaying):
-        return f"replaying from {mode.path} at {mode.speed} speed"
+        return f"replaying from {_shown(mode.path)} at {mode.speed} speed"
     return "neither recording nor replaying: requests go to the server"
+
+
+def _shown(path: Path) -> Path:
+    """`path` from the kernel's folder (the notebook's) when it lies within: a notebook's output is
+    shared with it, and need not name the folders of the machine it ran on."""
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
 
 
 def _exchanges(count: int) -> str:

@@ -1,12 +1,14 @@
 """The state the magics share in one IPython session: the active profile and its client, the
 key typed with `%oai key`, the conversations, the embedded sandbox, the local MCP servers (`mcp()`), a log
-of every request, what the server's models listing says (`model_watch`), and which token-limit parameter
-each profile takes."""
+of every request, what the server's models listing says (`model_watch`), which token-limit parameter each
+profile takes, the price table (the package's under `%config OAIMagics.prices`), and the rate limits last
+heard."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Iterator
 
 from IPython.core.error import UsageError
@@ -19,6 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..client.secret import Secret
     from ..chat_memory import ChatMemory
     from ..mcp.hub import McpHub
+    from ..prices import PriceTable
     from ..sandbox import Sandbox
 
 __all__ = ["Session", "NO_KEY", "TOKEN_NAMES"]
@@ -50,6 +53,8 @@ class Session:
         self.watch = ModelWatch()
         self.token_limit_names: dict[str, str] = {}  # profile -> the max-tokens parameter its server took
         self._mcp: McpHub | None = None
+        self._prices: PriceTable | None = None
+        self.rate_limits: dict[str, str] = {}  # the x-ratelimit-* headers of the last answer that had them
         self.tape: Any = None  # `%oai record` / `%oai replay` (oai_record's modes): every client's transport
 
     @property
@@ -90,6 +95,7 @@ class Session:
             raise UsageError(f"Unknown profile {name!r}; known: {', '.join(self.profiles.names())}.")
         self.profile_name = name
         self._drop_client()
+        self.rate_limits = {}  # another server's limits
         return self.profile
 
     def server(self, profile: Profile) -> str:
@@ -129,8 +135,8 @@ class Session:
         """A client for `server` (a URL as the stores keep it, without user info), for work begun
         there (`what`, "job job-1"): the active one when it points there, else one for the profile
         that does, with that profile's key (closed afterwards); else a one-line error saying which
-        profile to add or use."""
-        if self.server(self.profile) == server:
+        profile to add or use. While replaying, the active one: the recording answers for every server."""
+        if self.replaying or self.server(self.profile) == server:
             yield self.client
             return
         for profile in self.profiles:
@@ -148,6 +154,7 @@ class Session:
     def _connect(self) -> "Client":
         client = self._new_client()
         client.listeners.append(self._log)
+        client.response_observers.append(self._hear_limits)
         # The listing behind the shutdown notes, on a client of its own (not a row of %oai usage).
         self.watch.start(self.profile_name, self._new_client())
         return client
@@ -214,13 +221,42 @@ class Session:
             self.sandbox = None
 
     def _log(self, record: Any) -> None:
-        """One row of `%oai usage` per finished request (a stream finishes when it ends)."""
+        """One row of `%oai usage` per finished request (a stream finishes when it ends), with its
+        cost, when it ended, and the cell it ran in (`%oai usage --since`)."""
         usage = record.usage
         tokens = {name: usage.get(name, usage.get(alias)) for name, alias in TOKEN_NAMES.items()}
         self.records.append({"model": record.model, "method": record.method, "path": record.path,
                              "status": record.status, "seconds": round(record.seconds, 3),
                              **{name: value for name, value in tokens.items() if isinstance(value, int)},
-                             "request_id": record.request_id, "retries": record.retries})
+                             "cost": self.cost(record.model, usage), "request_id": record.request_id,
+                             "retries": record.retries, "at": datetime.now(timezone.utc), "cell": self.cell()})
+
+    def _hear_limits(self, status: int, headers: Any) -> None:
+        """Keep the rate-limit headers of the latest answer that carried them (for job estimates)."""
+        limits = {k.lower(): v for k, v in headers.items() if k.lower().startswith("x-ratelimit-")}
+        if limits:
+            self.rate_limits = limits
+
+    def cell(self) -> int:
+        """The number of the cell running now (IPython's execution count)."""
+        return int(getattr(getattr(self.settings, "shell", None), "execution_count", 0) or 0)
+
+    # -- prices ------------------------------------------------------------------------------------
+    @property
+    def prices(self) -> "PriceTable":
+        """The package's price table with `%config OAIMagics.prices` over it (rebuilt when that changes)."""
+        if self._prices is None:
+            from ..prices import builtin, read_overrides
+
+            self._prices = builtin().with_overrides(read_overrides(self.settings.prices))
+        return self._prices
+
+    def prices_changed(self) -> None:
+        self._prices = None
+
+    def cost(self, model: str | None, usage: dict | None) -> float | None:
+        """Dollars for one answer, or None (no price for the model, or no usage)."""
+        return self.prices.cost(model, usage)
 
     # -- conversations -----------------------------------------------------------------------------
     def conversation(self, name: str, new: bool = False, system: str | None = None) -> "ChatMemory":

@@ -19,7 +19,14 @@ _LETTER = r"[^\W\d_]"
 _WORDS = re.compile(rf"{_LETTER}(?:{_LETTER}|['-]){{3,}}")
 _NAME = re.compile(rf"{_LETTER}(?:{_LETTER}|['-])+")
 _NUMBER = re.compile(r"(?<![\w.])\d{1,15}(?![\w.])")  # a whole number standing alone ("34", not "3.5" or "v2")
-_TOKENS = re.compile(r"\s*\S+|\s+$")
+# Tokens are cut the way GPT-4o-style tokenizers (o200k_base) cut text before their byte-pair merges:
+# a CJK character alone, a word with the space or mark before it, digits in threes, a run of
+# punctuation, whitespace. Common words are one token each after the merges, so for English prose
+# this count is within a few percent of the real tokenizer's (measured on the GPL and Apache
+# licence texts: 3 and 4 % under o200k_base), where a count of words was a quarter under it.
+_CJK = "\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef"
+_TOKENS = re.compile(rf"[{_CJK}]|(?:[^\r\n\w{_CJK}]|_)?[^\W\d_{_CJK}]+|\d{{1,3}}| ?(?:[^\s\w{_CJK}]|_)+[\r\n]*"
+                     r"|\s*[\r\n]+|\s+(?!\S)|\s+")
 
 OPENINGS = [
     "Here is a reply from the **oai_magics sandbox** (a local test server, not a language model).",
@@ -91,12 +98,12 @@ def edit_text(text: str, instruction: str) -> str:
 
 
 def tokens(text: str) -> list[str]:
-    """Text cut into word-sized pieces that join back into exactly the text."""
+    """Text cut into tokens (see `_TOKENS`) that join back into exactly the text."""
     return _TOKENS.findall(text)
 
 
 def count_tokens(text: str) -> int:
-    """Tokens as the sandbox counts them: its word-sized pieces (max_tokens cuts by the same)."""
+    """Tokens as the sandbox counts them (max_tokens cuts, and streams send, by the same pieces)."""
     return len(tokens(text))
 
 

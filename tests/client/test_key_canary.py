@@ -277,3 +277,72 @@ def test_no_form_of_the_key_reaches_a_recording(client: Client, recorder: Any, h
     assert str(Secret("x")) in written  # masked where it stood, not dropped
     replayed = Client(api_key=None, base_url="http://127.0.0.1:9/v1", transport=ReplayTransport(Tape.load(path), "full"))
     assert len(replayed.models.list().data) == 4
+
+
+def _base64_around(key: str) -> dict[str, str]:
+    """The key base64-encoded inside longer texts, at each of the three offsets base64 can put it: as a
+    debugging server echoes a whole `Authorization` header, or the body of a request that quoted it."""
+    return {prefix: base64.b64encode(f"{prefix}{key}!".encode()).decode() for prefix in ("Bearer ", "k=", "x")}
+
+
+def _echo_base64_around(request: Any) -> Response:
+    key = request.headers.get("Authorization", "").removeprefix("Bearer ")
+    forms = list(_base64_around(key).values())
+    headers = {"x-request-id": " ".join(forms)}
+    if b'"stream":true' in request.get_data().replace(b" ", b""):
+        events = "".join(f"data: {json.dumps({'choices': [{'index': 0, 'delta': {'content': form}}]})}\n\n"
+                         for form in forms)
+        return Response(events + "data: [DONE]\n\n", content_type="text/event-stream", headers=headers)
+    body = json.dumps({"object": "list", "data": [{"id": form} for form in forms]})
+    return Response(body, status=400 if request.method == "POST" else 200, content_type="application/json",
+                    headers=headers)
+
+
+def test_the_key_base64_encoded_at_any_offset_stays_out_of_a_recording(client: Client, recorder: Any, httpserver: Any,
+                                                                        tmp_path: Any) -> None:
+    """Base64 spells the key three ways, by where in the encoded text it starts; each is masked, in a
+    header, an answer, an error and a stream event alike."""
+    from oai_magics.client.recording import RecordingTransport, TapeWriter
+
+    path = tmp_path / "offsets.replay.jsonl"
+    recorder.reply = _echo_base64_around
+    recording = Client(api_key=CANARY_KEY, base_url=httpserver.url_for("/v1").rstrip("/"), max_retries=0,
+                       transport=RecordingTransport(TapeWriter(path)))
+    recording.models.list()
+    list(recording.chat.completions.create(**CHAT, stream=True))
+    with pytest.raises(APIError):
+        recording.chat.completions.create(**CHAT)
+    written = path.read_text(encoding="utf-8")
+    assert len(written.splitlines()) == 3
+    for prefix, form in _base64_around(CANARY_KEY).items():
+        assert form[4:-4] not in written, prefix  # what lies past the first and last group is the key's alone
+
+
+def _echo_escaped_in_text(request: Any) -> Response:
+    """The key JSON-escaped where no JSON parser reads it: a text/plain error body, and a stream event
+    whose data is not JSON (a proxy quoting the request it refused)."""
+    key = request.headers.get("Authorization", "").removeprefix("Bearer ")
+    escaped = _key_forms(key)["escaped"]
+    if b'"stream":true' in request.get_data().replace(b" ", b""):
+        event = f'data: refused {{"authorization": "Bearer {escaped}"\n\n'
+        return Response(event + "data: [DONE]\n\n", content_type="text/event-stream")
+    return Response(f'upstream said: {{"authorization": "Bearer {escaped}"', status=502, content_type="text/plain")
+
+
+def test_the_key_json_escaped_outside_json_stays_out_of_a_recording(client: Client, recorder: Any, httpserver: Any,
+                                                                     tmp_path: Any) -> None:
+    from oai_magics.client.recording import RecordingTransport, TapeWriter
+
+    path = tmp_path / "escaped.replay.jsonl"
+    recorder.reply = _echo_escaped_in_text
+    recording = Client(api_key=CANARY_KEY, base_url=httpserver.url_for("/v1").rstrip("/"), max_retries=0,
+                       transport=RecordingTransport(TapeWriter(path)))
+    with pytest.raises(APIError):
+        recording.models.list()
+    with pytest.raises(APIError):
+        list(recording.chat.completions.create(**CHAT, stream=True))
+    written = path.read_text(encoding="utf-8")
+    assert len(written.splitlines()) == 2
+    escaped = _key_forms(CANARY_KEY)["escaped"]
+    assert escaped not in written and escaped.replace("\\", "\\\\") not in written
+    assert written.count(str(Secret("x"))) == 2

@@ -152,6 +152,36 @@ def test_a_job_client_replays_from_the_same_recording(recording: Path, no_networ
 
 def test_a_damaged_recording_is_one_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "bad.jsonl"
-    path.write_text('{"request": {}, "response": {}}\nnot json\n', encoding="utf-8")
+    path.write_text('{"request": {"method": "GET", "path": "/v1/models"}, "response": {"status": 200}}\nnot json\n',
+                    encoding="utf-8")
     with pytest.raises(ValueError, match="bad.jsonl line 2 is not a recorded exchange"):
         Tape.load(path)
+
+
+def test_recording_after_a_line_cut_off_keeps_its_own_lines_whole(tmp_path: Path) -> None:
+    """A kernel killed while writing leaves a line without its end; recording into that file again
+    starts on a line of its own, so only the cut line is refused, and it is named."""
+    path = tmp_path / "cut.replay.jsonl"
+    path.write_text('{"request": {"method": "GET", "path": "/v1/models"}, "resp', encoding="utf-8")
+    TapeWriter(path).write({"method": "GET", "path": "/v1/files"}, {"status": 200, "json": {"data": []}})
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 2 and json.loads(lines[1])["request"]["path"] == "/v1/files"
+    with pytest.raises(ValueError, match="cut.replay.jsonl line 1 is not a recorded exchange"):
+        Tape.load(path)
+
+
+def test_no_wait_of_a_replayed_stream_is_longer_than_the_read_timeout(tmp_path: Path) -> None:
+    """Times edited by hand (a day between two events) replay no slower than a live stream could
+    have come: each wait is at most the read timeout, as a longer gap was a timeout live."""
+    path = tmp_path / "slow.replay.jsonl"
+    events = [{"json": {"choices": [{"index": 0, "delta": {"content": f"w{n} "}}]}, "t": t}
+              for n, t in enumerate((0.0, 86400.0, 86400.01, 172800.0))] + [{"data": "[DONE]", "t": 172800.0}]
+    path.write_text(json.dumps({"request": {"method": "POST", "path": "/v1/chat/completions", "json": {**CHAT, "stream": True}},
+                                "response": {"status": 200, "headers": {"content-type": "text/event-stream"},
+                                             "events": events}}) + "\n", encoding="utf-8")
+    transport = ReplayTransport(Tape.load(path), "recorded")
+    waits: list[float] = []
+    transport.sleep = waits.append
+    client = Client(api_key=None, base_url=UNREACHABLE, timeout=(1.0, 0.5), transport=transport)
+    assert len(list(client.chat.completions.create(**CHAT, stream=True))) == 4
+    assert waits and max(waits) <= 0.5

@@ -4,7 +4,7 @@ from the file in a shell with no key, and in a real kernel where a replayed repl
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 from IPython.core.error import UsageError
@@ -109,5 +109,121 @@ def test_config_says_where_answers_come_from(recorded: Path, keyless: Interactiv
         keyless.run_line_magic("oai", "config")
         keyless.run_line_magic("oai", "replay off")
         keyless.run_line_magic("oai", "config")
-    assert f"requests  replaying from {recorded} at full speed" in shown.stdout
+    assert "requests  replaying from " in shown.stdout and f"{recorded.name} at full speed" in shown.stdout
     assert shown.stdout.count("requests  ") == 1
+
+
+def test_a_folder_is_refused_in_one_line_before_anything_is_sent(tmp_path: Path, keyless: InteractiveShell) -> None:
+    with pytest.raises(UsageError, match=r"^%oai record: cannot write .*: Is a directory$"):
+        keyless.run_line_magic("oai", f"record {tmp_path}")
+    with pytest.raises(UsageError, match=r"^%oai replay: .* is a folder, not a recording$"):
+        keyless.run_line_magic("oai", f"replay {tmp_path}")
+
+
+@pytest.mark.parametrize("edit, wrong", [
+    (lambda line: line["response"].pop("status"), "its answer has no status"),
+    (lambda line: line["response"].update(status="ok"), "its answer has no status"),
+    (lambda line: line["request"].pop("method"), "its request has no method"),
+    (lambda line: line["request"].update(path=5), "its request has no path"),
+    (lambda line: line["response"].update(headers=["x"]), "its answer's headers are not names and values"),
+    (lambda line: line["response"].update(events="x"), "its answer's events are not a list of events"),
+    (lambda line: line["response"].update(events=[5]), "its answer's events are not a list of events"),
+    (lambda line: line["response"].update(events=[{"data": "x", "t": "soon"}]), "its answer's events are not a list of events"),
+    (lambda line: line["response"].update(base64="not base64!"), "its answer's body is not base64"),
+])
+def test_a_recording_edited_by_hand_is_refused_naming_the_line(recorded: Path, keyless: InteractiveShell,
+                                                                edit: Any, wrong: str) -> None:
+    """A line edited into something replay cannot answer with is one line when the recording is read,
+    not a traceback at the request that meets it."""
+    import json
+
+    lines = recorded.read_text(encoding="utf-8").splitlines()
+    changed = json.loads(lines[-1])
+    edit(changed)
+    lines[-1] = json.dumps(changed)
+    recorded.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(UsageError) as info:
+        keyless.run_line_magic("oai", f"replay {recorded}")
+    assert str(info.value) == f"%oai replay: {recorded.name} line {len(lines)}: {wrong}"
+
+
+def test_config_while_replaying_names_no_server_and_no_key(recorded: Path, keyless: InteractiveShell) -> None:
+    """The quick start replays on the sandbox profile: no sandbox starts and no key is used, and the
+    lines say so instead of a sandbox that 'starts on first use'."""
+    with capture_output() as shown:
+        keyless.run_line_magic("oai", f"replay {recorded}")
+        keyless.run_line_magic("oai", "use sandbox")
+        keyless.run_line_magic("oai", "config")
+    assert "server    none: every answer comes from the recording" in shown.stdout
+    assert "api key   none needed while replaying" in shown.stdout
+    assert "starts on first use" not in shown.stdout and keyless.magics_manager.registry["OAIMagics"].session.sandbox is None
+
+
+def test_recording_and_replaying_at_once_is_refused_rather_than_one_ending_unsaid(recorded: Path, tmp_path: Path,
+                                                                                   keyless: InteractiveShell) -> None:
+    """Starting a replay while recording (or the other way round) stopped the first without a word, and
+    the `off` that followed said nothing was on."""
+    with capture_output():
+        keyless.run_line_magic("oai", f"record {tmp_path / 'new.jsonl'}")
+    with pytest.raises(UsageError, match=r"^%oai replay: recording into .*new.jsonl; %oai record off first$"):
+        keyless.run_line_magic("oai", f"replay {recorded}")
+    with capture_output():
+        keyless.run_line_magic("oai", "record off")
+        keyless.run_line_magic("oai", f"replay {recorded}")
+    with pytest.raises(UsageError, match=r"^%oai record: replaying from .*session.replay.jsonl; %oai replay off first$"):
+        keyless.run_line_magic("oai", f"record {tmp_path / 'new.jsonl'}")
+    with capture_output() as shown:
+        keyless.run_line_magic("oai", "replay off")
+    assert "replay off" in shown.stdout
+
+
+def test_a_batch_job_replays_to_its_collection(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                keyless: InteractiveShell) -> None:
+    """A job has a new id on every run, and names the file it uploads and tags its batches with it:
+    replay matches them without it. Collecting it asks the recording, not a profile pointing at the
+    server the replayed job names."""
+    path = tmp_path / "collect.replay.jsonl"
+    with shell_on(sandbox, monkeypatch) as ip, capture_output():
+        ip.user_ns["texts"] = ["one", "two"]
+        ip.run_line_magic("oai", f"record {path}")
+        job = ip.run_line_magic("embed", "--batch -d 4 -i texts")
+        recorded = ip.run_line_magic("embed", f"--collect {job.id} --wait")
+        ip.run_line_magic("oai", "record off")
+    keyless.user_ns["texts"] = ["one", "two"]
+    with capture_output():
+        keyless.run_line_magic("oai", f"replay {path} --speed full")
+        again = keyless.run_line_magic("embed", "--batch -d 4 -i texts")
+        replayed = keyless.run_line_magic("embed", f"--collect {again.id} --wait")
+    assert again.id != job.id and again.batches == job.batches
+    assert replayed.to_json() == recorded.to_json()
+
+
+def test_embeddings_are_recorded_and_replayed_past_the_cache_and_start_no_sandbox(
+        sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, keyless: InteractiveShell) -> None:
+    """A text already in the cache sent no request, so none was recorded and the replay elsewhere (a
+    fresh cache) failed; and a replay on the sandbox profile started a sandbox for %embed's cache. A
+    recording and a replay keep a cache of their own, empty at the start."""
+    path = tmp_path / "cached.replay.jsonl"
+    with shell_on(sandbox, monkeypatch) as ip, capture_output():
+        ip.run_line_magic("embed", "-d 4 a warm text")  # in the user's cache now
+        ip.run_line_magic("oai", f"record {path}")
+        recorded = ip.run_line_magic("embed", "-d 4 a warm text")
+        ip.run_line_magic("oai", "record off")
+    assert '"path": "/v1/embeddings"' in path.read_text(encoding="utf-8")
+    with capture_output():
+        keyless.run_line_magic("oai", f"replay {path} --speed full")
+        keyless.run_line_magic("oai", "use sandbox")
+        replayed = keyless.run_line_magic("embed", "-d 4 a warm text")
+    assert replayed.to_json() == recorded.to_json()
+    assert keyless.magics_manager.registry["OAIMagics"].session.sandbox is None
+
+
+def test_config_names_a_recording_beside_the_notebook_by_its_name(recorded: Path, keyless: InteractiveShell,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A notebook's output travels with it: the folders of the machine it ran on stay out of it."""
+    monkeypatch.chdir(recorded.parent)  # the kernel's folder is the notebook's
+    with capture_output() as shown:
+        keyless.run_line_magic("oai", f"replay {recorded.name}")
+        keyless.run_line_magic("oai", "config")
+    assert f"requests  replaying from {recorded.name} at recorded speed" in shown.stdout
+    assert str(recorded.parent) not in shown.stdout

@@ -121,7 +121,8 @@ def test_quickstart_covers_each_magic(executed: dict[str, Any]) -> None:
     assert "image/png" in outputs_of(notebook, "%image")[0].data
     assert "<table" in outputs_of(notebook, "%%embed -d 8")[0].data["text/html"]
     totals, table = outputs_of(notebook, "%oai usage")
-    assert totals.text.startswith("total: ") and totals.text.endswith(" tokens\n")
+    first, *_, last = totals.text.splitlines()
+    assert first.startswith("total: ") and first.endswith(" tokens") and last.startswith("cost: $")
     usage = table.data["text/plain"]
     assert "/chat/completions" in usage and "/embeddings" in usage
 

@@ -64,3 +64,20 @@ def test_the_shipped_recording_is_the_quick_starts_with_no_header_or_address() -
     assert recording is not None and recording.is_file()
     text = recording.read_text(encoding="utf-8")
     assert "Authorization" not in text and "127.0.0.1" not in text  # no header, and paths only
+
+
+def test_a_recording_that_fails_half_way_leaves_the_one_before(tmp_path: Path) -> None:
+    """`make record` with a cell that fails: the recording it replaces stays as it was, for a
+    recording of half a notebook is of no use, and the one before was thrown away first."""
+    import nbformat
+
+    notebook = nbformat.read(QUICKSTART, as_version=4)
+    notebook.cells.insert(3, nbformat.v4.new_code_cell("raise ValueError('a cell that fails')"))
+    path = tmp_path / QUICKSTART.name
+    nbformat.write(notebook, path)
+    shipped = recording_of(QUICKSTART).read_bytes()
+    recording_of(path).write_bytes(shipped)
+    with pytest.raises(SystemExit, match="a cell failed while recording.*kept as it was: .*ValueError.*: a cell that fails"):
+        record(path, timeout=120)
+    assert recording_of(path).read_bytes() == shipped
+    assert sorted(child.name for child in tmp_path.iterdir()) == [path.name, recording_of(path).name]
