@@ -7,6 +7,7 @@ from __future__ import annotations
 import builtins
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -51,6 +52,7 @@ def test_always_runs_the_call_and_shows_it_under_the_reply(shell: Any, notes: Ru
     assert "notes: 4 tools" in shown(out)
     assert "mcp notes.lookup" in shown(out) and "Oslo: 2 notes (fjord walk, opera roof)" in shown(out)
     assert "`lookup` returned: Oslo: 2 notes" in shell.user_ns["_"]
+    assert re.search(r"[1-9]\d* prompt \+ [1-9]\d* completion tokens", shown(out))  # the Responses usage, named as chat's
     # The reply is remembered like any other: the next turn (even without the server) sends it.
     memory = shell.user_ns["_"]
     run(shell, "chat", "", "And what did you find?")
