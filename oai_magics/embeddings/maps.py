@@ -1,0 +1,117 @@
+"""Where each embedding lands on a 2-D map, and which cluster it belongs to.
+
+Maps: PCA (numpy alone, instant), UMAP (umap-learn) or t-SNE (scikit-learn); clusters: k-means for a
+number, HDBSCAN for `auto` (its noise is cluster -1). Both come from the `explore` extra and are
+imported on first use; a missing one is one line naming the extra. Every method is given the seed,
+so the same vectors and seed give the same map and the same clusters.
+
+UMAP, t-SNE and the clustering work on the vectors' first `REDUCED` principal components: embedding
+models spread meaning over hundreds of dimensions, the neighbourhoods these methods read survive the
+cut, and at 100,000 rows of 1,536 dimensions it turns minutes of distance computations into seconds.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..frames import pca_2d
+from ..local_errors import LocalError
+
+__all__ = ["MAPS", "MissingExtra", "map_2d", "clusters", "parse_clusters", "central_rows", "unit_rows"]
+
+MAPS = ("pca", "umap", "tsne")
+REDUCED = 50  # principal components kept before UMAP, t-SNE and clustering
+EXTRA = "pip install 'oai-magics[explore]'"
+
+
+class MissingExtra(LocalError, ImportError):
+    """A map or clustering method whose library is not installed."""
+
+
+def _require(module: str, package: str, what: str) -> Any:
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise MissingExtra(f"{what} needs {package}, which is not installed: {EXTRA}") from None
+
+
+def unit_rows(matrix: np.ndarray) -> np.ndarray:
+    """The rows scaled to length 1 (a zero row stays zero), as float32: cosine becomes a dot product."""
+    matrix = np.asarray(matrix, dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return matrix / np.where(norms == 0, 1.0, norms)
+
+
+def reduced(matrix: np.ndarray, seed: int) -> np.ndarray:
+    """The rows on their first REDUCED principal components (as they are when narrower already)."""
+    if matrix.shape[1] <= REDUCED or len(matrix) <= REDUCED:
+        return np.asarray(matrix, dtype=np.float32)
+    _require("sklearn", "scikit-learn", "this map")
+    from sklearn.decomposition import PCA
+
+    return PCA(n_components=REDUCED, random_state=seed).fit_transform(matrix).astype(np.float32)
+
+
+def map_2d(matrix: np.ndarray, method: str = "pca", seed: int = 0) -> np.ndarray:
+    """(n, 2) float32 coordinates of the rows by `method` (one of MAPS)."""
+    if method not in MAPS:
+        raise LocalError(f"no map {method!r}: choose one of {', '.join(MAPS)}")
+    if method == "pca" or len(matrix) < 4:  # too few points for a neighbourhood: the plain projection
+        return pca_2d(np.asarray(matrix, dtype=np.float32))
+    if method == "umap":
+        _require("umap", "umap-learn", "--map umap")
+        _require("sklearn", "scikit-learn", "--map umap")
+        import umap
+
+        model = umap.UMAP(n_components=2, metric="cosine", random_state=seed, n_neighbors=min(15, len(matrix) - 1),
+                          n_jobs=1)  # a seed makes UMAP run on one thread anyway; saying so keeps it quiet
+        return model.fit_transform(reduced(matrix, seed)).astype(np.float32)
+    _require("sklearn", "scikit-learn", "--map tsne")
+    from sklearn.manifold import TSNE
+
+    model = TSNE(n_components=2, metric="cosine", init="pca", random_state=seed,
+                 perplexity=min(30.0, (len(matrix) - 1) / 3))
+    return model.fit_transform(reduced(matrix, seed)).astype(np.float32)
+
+
+def parse_clusters(value: str) -> int | str:
+    """`--clusters`: a number of clusters (1 or more) or "auto"; a ValueError says what is wrong."""
+    if value.strip().lower() == "auto":
+        return "auto"
+    try:
+        count = int(value)
+    except ValueError:
+        raise ValueError(f"--clusters takes a number or auto, not {value!r}") from None
+    if count < 1:
+        raise ValueError(f"--clusters takes a number of 1 or more, not {count}")
+    return count
+
+
+def clusters(matrix: np.ndarray, spec: int | str, seed: int = 0) -> np.ndarray:
+    """The cluster of each row (int64): k-means into `spec` clusters, or HDBSCAN for "auto" (-1: noise)."""
+    _require("sklearn", "scikit-learn", "--clusters")
+    points = reduced(unit_rows(matrix), seed)
+    if spec == "auto":
+        from sklearn.cluster import HDBSCAN
+
+        # A cluster is at least 1 % of the rows (and 5): below that a map of thousands is confetti.
+        size = max(5, len(points) // 100)
+        if len(points) < size:
+            return np.full(len(points), -1, dtype=np.int64)
+        return HDBSCAN(min_cluster_size=size, copy=True).fit_predict(points).astype(np.int64)
+    from sklearn.cluster import KMeans
+
+    count = min(int(spec), len(points))
+    return KMeans(n_clusters=count, n_init=3, random_state=seed).fit_predict(points).astype(np.int64)
+
+
+def central_rows(unit: np.ndarray, labels: np.ndarray, cluster: int, count: int) -> np.ndarray:
+    """The positions of a cluster's `count` rows nearest its centre (cosine), nearest first."""
+    members = np.flatnonzero(labels == cluster)
+    centre = unit[members].mean(axis=0)
+    closeness = unit[members] @ centre
+    return members[np.argsort(-closeness, kind="stable")[:count]]
