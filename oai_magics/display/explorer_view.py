@@ -22,16 +22,16 @@ CATEGORIES_MAX = 40  # a column with more distinct values than this is coloured 
 
 def interactive_unavailable() -> str:
     """Why the interactive map cannot be shown here ('' when it can)."""
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is None or getattr(shell, "kernel", None) is None:  # asked first: it costs no import
+        return "no widget front end here (widgets need a Jupyter kernel)"
     try:
         import anywidget  # noqa: F401
         import jscatter  # noqa: F401
     except ImportError:
         return "the interactive map needs jupyter-scatter: pip install 'oai-magics[explore]'"
-    from IPython import get_ipython
-
-    shell = get_ipython()
-    if shell is None or getattr(shell, "kernel", None) is None:
-        return "no widget front end here (widgets need a Jupyter kernel)"
     return ""
 
 
@@ -52,11 +52,12 @@ class MapView:
             data=plotted, x="x", y="y", color_by=color_by, legend=True, height=520, axes=False,
             tooltip=True, tooltip_properties=[c for c in [color_by, *hover] if c != text], tooltip_preview=text,
             tooltip_preview_text_lines=4)
+        # continuous_update off: the value changes on Enter (or leaving the box), not on every key
         self.search = widgets.Text(placeholder="search the texts, then Enter: matches are selected",
-                                   layout=widgets.Layout(width="60%"))
+                                   continuous_update=False, layout=widgets.Layout(width="60%"))
         self.status = widgets.HTML()
         self.listing = widgets.HTML()
-        self.search.on_submit(lambda _: self.find(self.search.value))
+        self.search.observe(lambda change: self.find(change["new"]), names=["value"])
         self.scatter.widget.observe(self._selected, names=["selection"])
         self.box = widgets.VBox([widgets.HBox([self.search, self.status]), self.scatter.widget, self.listing])
 

@@ -57,7 +57,8 @@ class EmbedMagics(SessionMagics):
               help="return an Explorer: an interactive map (hover, zoom, lasso, search, neighbours) and .selection()")
     @argument("--color-by", metavar="COLUMN",
               help="with --plot or --explore and a DataFrame input: colour the points by this column")
-    @argument("--hover", metavar="COLUMN", nargs="+", help="with --explore and a DataFrame input: columns shown on hover")
+    @argument("--hover", metavar="COLUMN", action="append",
+              help="with --explore and a DataFrame input: a column shown on hover (the flag again for another)")
     @argument("--map", choices=("pca", "umap", "tsne"), help="with --plot or --explore: how the map is made (default pca)")
     @argument("--clusters", metavar="K|auto", type=a_cluster_count,
               help="with --plot or --explore: K k-means clusters, or auto (HDBSCAN; noise is cluster -1)")
