@@ -105,21 +105,15 @@ class Explorer:
 
     def static_map(self) -> Any:
         """The map as a PNG (display.plots), coloured like the interactive one; the figure."""
+        from .explorer_view import cluster_labels
         from .plots import embedding_map
 
         labels = {"pca": ("PC 1", "PC 2"), "umap": ("UMAP 1", "UMAP 2"), "tsne": ("t-SNE 1", "t-SNE 2")}[self.method]
         shown = self.frame[[self.text]].rename(columns={self.text: "text"})
         colours = self.frame[self.color_by]
         if self.color_by == "cluster":
-            colours = _cluster_labels(self.frame).rename("cluster")
+            colours = cluster_labels(self.frame).rename("cluster")
         return embedding_map(shown, colours, coords=self.frame[["x", "y"]].to_numpy(), axis_labels=labels)
-
-
-def _cluster_labels(frame: pd.DataFrame) -> pd.Series:
-    """'3 · name' for each row (the number alone where the cluster has no name): a legend that reads."""
-    numbers = frame["cluster"].astype("string")
-    names = frame["cluster_name"].fillna("")
-    return numbers.where(names == "", numbers + " · " + names)
 
 
 def explorer_frame(frame: pd.DataFrame, coords: np.ndarray, labels: np.ndarray, names: dict[int, str]) -> pd.DataFrame:
@@ -149,6 +143,7 @@ def explore(frame: pd.DataFrame, *, vectors: np.ndarray | None = None, text: str
     """
     matrix = vectors_of(frame) if vectors is None else np.asarray(vectors, dtype=np.float32)
     _check(frame, matrix, text, color_by, hover)
+    matrix = unit_rows(matrix)  # the map, the clusters and the neighbours all read directions
     coords = map_2d(matrix, method, seed)
     labels = find_clusters(matrix, clusters, seed)
     names: dict[int, str] = {-1: "noise"} if (labels < 0).any() else {}

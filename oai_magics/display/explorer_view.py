@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-__all__ = ["MapView", "interactive_unavailable"]
+__all__ = ["MapView", "interactive_unavailable", "cluster_labels"]
 
 SEARCH_LIMIT = 2000  # matches selected at most: a search for "e" must not select the whole map
 NEIGHBOURS = 8  # listed under the map for a clicked point
@@ -101,10 +101,19 @@ def _plot_frame(frame: Any, text: str, color_by: str, hover: list[str]) -> Any:
 
     columns = list(dict.fromkeys(["x", "y", text, color_by, *hover]))
     plotted = frame[columns].reset_index(drop=True)
+    if color_by == "cluster":
+        plotted["cluster"] = cluster_labels(frame).reset_index(drop=True)
     colour = plotted[color_by]
     if not isinstance(colour.dtype, pd.CategoricalDtype) and colour.nunique(dropna=False) <= CATEGORIES_MAX:
         plotted[color_by] = colour.astype("string").fillna("(missing)").astype("category")
     return plotted
+
+
+def cluster_labels(frame: Any) -> Any:
+    """'3 · name' for each row (the number alone where the cluster has no name): a legend that reads."""
+    numbers = frame["cluster"].astype("string")
+    names = frame["cluster_name"].fillna("")
+    return numbers.where(names == "", numbers + " · " + names)
 
 
 def _short(text: str, width: int = 160) -> str:

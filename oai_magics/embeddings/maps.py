@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..frames import pca_2d
+from ..frames import pca_2d, principal_components
 from ..local_errors import LocalError
 
 __all__ = ["MAPS", "MissingExtra", "map_2d", "clusters", "parse_clusters", "central_rows", "unit_rows"]
@@ -43,17 +43,16 @@ def unit_rows(matrix: np.ndarray) -> np.ndarray:
     """The rows scaled to length 1 (a zero row stays zero), as float32: cosine becomes a dot product."""
     matrix = np.asarray(matrix, dtype=np.float32)
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    if np.allclose(norms, 1.0, atol=1e-4):  # an embedding model's vectors mostly are: no second copy
+        return matrix
     return matrix / np.where(norms == 0, 1.0, norms)
 
 
-def reduced(matrix: np.ndarray, seed: int) -> np.ndarray:
+def reduced(matrix: np.ndarray) -> np.ndarray:
     """The rows on their first REDUCED principal components (as they are when narrower already)."""
     if matrix.shape[1] <= REDUCED or len(matrix) <= REDUCED:
         return np.asarray(matrix, dtype=np.float32)
-    _require("sklearn", "scikit-learn", "this map")
-    from sklearn.decomposition import PCA
-
-    return PCA(n_components=REDUCED, random_state=seed).fit_transform(matrix).astype(np.float32)
+    return principal_components(matrix, REDUCED)
 
 
 def map_2d(matrix: np.ndarray, method: str = "pca", seed: int = 0) -> np.ndarray:
@@ -69,13 +68,13 @@ def map_2d(matrix: np.ndarray, method: str = "pca", seed: int = 0) -> np.ndarray
 
         model = umap.UMAP(n_components=2, metric="cosine", random_state=seed, n_neighbors=min(15, len(matrix) - 1),
                           n_jobs=1)  # a seed makes UMAP run on one thread anyway; saying so keeps it quiet
-        return model.fit_transform(reduced(matrix, seed)).astype(np.float32)
+        return model.fit_transform(reduced(matrix)).astype(np.float32)
     _require("sklearn", "scikit-learn", "--map tsne")
     from sklearn.manifold import TSNE
 
     model = TSNE(n_components=2, metric="cosine", init="pca", random_state=seed,
                  perplexity=min(30.0, (len(matrix) - 1) / 3))
-    return model.fit_transform(reduced(matrix, seed)).astype(np.float32)
+    return model.fit_transform(reduced(matrix)).astype(np.float32)
 
 
 def parse_clusters(value: str) -> int | str:
@@ -94,7 +93,7 @@ def parse_clusters(value: str) -> int | str:
 def clusters(matrix: np.ndarray, spec: int | str, seed: int = 0) -> np.ndarray:
     """The cluster of each row (int64): k-means into `spec` clusters, or HDBSCAN for "auto" (-1: noise)."""
     _require("sklearn", "scikit-learn", "--clusters")
-    points = reduced(unit_rows(matrix), seed)
+    points = reduced(unit_rows(matrix))
     if spec == "auto":
         from sklearn.cluster import HDBSCAN
 

@@ -76,3 +76,16 @@ def test_a_missing_library_names_the_extra(blobs: np.ndarray, monkeypatch: Any, 
     with pytest.raises(MissingExtra, match=message) as caught:
         call(blobs)
     assert "pip install 'oai-magics[explore]'" in caught.value.line()
+
+
+def test_a_large_matrix_gets_the_same_principal_components_without_an_svd() -> None:
+    from oai_magics.frames import SVD_UP_TO, principal_components
+
+    rng = np.random.default_rng(2)
+    matrix = (rng.normal(size=(3000, 800)) * np.linspace(3, 0.1, 800) + rng.normal(size=800)).astype(np.float32)
+    assert matrix.size > SVD_UP_TO  # the covariance path
+    centred = matrix - matrix.mean(axis=0)
+    _, _, axes = np.linalg.svd(centred.astype(np.float64), full_matrices=False)
+    expected = centred @ axes[:3].T
+    found = principal_components(matrix, 3)
+    np.testing.assert_allclose(np.abs(found), np.abs(expected), rtol=1e-3, atol=1e-3)  # an axis may point either way
