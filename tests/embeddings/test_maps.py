@@ -82,7 +82,8 @@ def test_a_large_matrix_gets_the_same_principal_components_without_an_svd() -> N
     from oai_magics.frames import SVD_UP_TO, principal_components
 
     rng = np.random.default_rng(2)
-    matrix = (rng.normal(size=(3000, 800)) * np.linspace(3, 0.1, 800) + rng.normal(size=800)).astype(np.float32)
+    spread = np.concatenate([[10.0, 6.0, 4.0], np.linspace(1.5, 0.1, 397)])  # three clear main axes, as topics give
+    matrix = (rng.normal(size=(1000, 400)) * spread + rng.normal(size=400)).astype(np.float32)
     assert matrix.size > SVD_UP_TO  # the covariance path
     centred = matrix - matrix.mean(axis=0)
     _, _, axes = np.linalg.svd(centred.astype(np.float64), full_matrices=False)
