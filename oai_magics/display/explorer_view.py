@@ -49,7 +49,8 @@ class MapView:
         self._neighbours = neighbours
         plotted = _plot_frame(frame, text, color_by, hover)
         self.scatter = jscatter.Scatter(
-            data=plotted, x="x", y="y", color_by=color_by, legend=True, height=520, axes=False,
+            data=plotted, x="x", y="y", x_scale=_padded(plotted["x"]), y_scale=_padded(plotted["y"]),
+            color_by=color_by, legend=True, height=520, axes=False,
             tooltip=True, tooltip_properties=[c for c in [color_by, *hover] if c != text], tooltip_preview=text,
             tooltip_preview_text_lines=4)
         # continuous_update off: the value changes on Enter (or leaving the box), not on every key
@@ -107,6 +108,13 @@ def _plot_frame(frame: Any, text: str, color_by: str, hover: list[str]) -> Any:
     if not isinstance(colour.dtype, pd.CategoricalDtype) and colour.nunique(dropna=False) <= CATEGORIES_MAX:
         plotted[color_by] = colour.astype("string").fillna("(missing)").astype("category")
     return plotted
+
+
+def _padded(values: Any, share: float = 0.08) -> tuple[float, float]:
+    """The axis range with a margin: points on the edge of the map would be cut in half."""
+    low, high = float(values.min()), float(values.max())
+    margin = (high - low) * share or 1.0
+    return low - margin, high + margin
 
 
 def cluster_labels(frame: Any) -> Any:
