@@ -19,7 +19,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from ..embeddings.maps import clusters as find_clusters, map_2d, unit_rows
+from ..embeddings.maps import layout, unit_rows
 from ..frames import vectors_of
 from ..local_errors import LocalError
 
@@ -144,8 +144,7 @@ def explore(frame: pd.DataFrame, *, vectors: np.ndarray | None = None, text: str
     matrix = vectors_of(frame) if vectors is None else np.asarray(vectors, dtype=np.float32)
     _check(frame, matrix, text, color_by, hover)
     matrix = unit_rows(matrix)  # the map, the clusters and the neighbours all read directions
-    coords = map_2d(matrix, method, seed)
-    labels = find_clusters(matrix, clusters, seed)
+    coords, labels = layout(matrix, method, clusters, seed)
     names: dict[int, str] = {-1: "noise"} if (labels < 0).any() else {}
     notes: list[str] = []
     if name_clusters:

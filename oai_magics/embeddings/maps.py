@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from ..frames import pca_2d, principal_components
+from ..frames import principal_components
 from ..local_errors import LocalError
 
-__all__ = ["MAPS", "MissingExtra", "map_2d", "clusters", "parse_clusters", "central_rows", "unit_rows"]
+__all__ = ["MAPS", "MissingExtra", "layout", "map_2d", "clusters", "parse_clusters", "central_rows", "unit_rows"]
 
 MAPS = ("pca", "umap", "tsne")
 REDUCED = 50  # principal components kept before UMAP, t-SNE and clustering
@@ -49,32 +49,47 @@ def unit_rows(matrix: np.ndarray) -> np.ndarray:
 
 
 def reduced(matrix: np.ndarray) -> np.ndarray:
-    """The rows on their first REDUCED principal components (as they are when narrower already)."""
-    if matrix.shape[1] <= REDUCED or len(matrix) <= REDUCED:
-        return np.asarray(matrix, dtype=np.float32)
-    return principal_components(matrix, REDUCED)
+    """The rows on their first REDUCED principal components (all of them, when fewer), main first."""
+    return principal_components(matrix, min(REDUCED, matrix.shape[1]))
+
+
+def layout(unit: np.ndarray, method: str, spec: int | str, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(the map, the clusters) of rows of length 1, from one projection on their principal components:
+    at 100,000 rows that projection is most of the work, and the PCA map is its first two columns."""
+    _check_method(method)
+    points = reduced(unit)
+    return _map(points, method, seed), _clusters(points, spec, seed)
 
 
 def map_2d(matrix: np.ndarray, method: str = "pca", seed: int = 0) -> np.ndarray:
     """(n, 2) float32 coordinates of the rows by `method` (one of MAPS)."""
+    _check_method(method)
+    return _map(reduced(np.asarray(matrix, dtype=np.float32)), method, seed)
+
+
+def _check_method(method: str) -> None:
     if method not in MAPS:
         raise LocalError(f"no map {method!r}: choose one of {', '.join(MAPS)}")
-    if method == "pca" or len(matrix) < 4:  # too few points for a neighbourhood: the plain projection
-        return pca_2d(np.asarray(matrix, dtype=np.float32))
+
+
+def _map(points: np.ndarray, method: str, seed: int) -> np.ndarray:
+    """The map of rows given on their principal components (main first)."""
+    if method == "pca" or len(points) < 4:  # too few points for a neighbourhood: the plain projection
+        flat = points[:, :2]
+        return np.pad(flat, ((0, 0), (0, 2 - flat.shape[1]))) if flat.shape[1] < 2 else flat.copy()
     if method == "umap":
         _require("umap", "umap-learn", "--map umap")
         _require("sklearn", "scikit-learn", "--map umap")
         import umap
 
-        model = umap.UMAP(n_components=2, metric="cosine", random_state=seed, n_neighbors=min(15, len(matrix) - 1),
+        model = umap.UMAP(n_components=2, metric="cosine", random_state=seed, n_neighbors=min(15, len(points) - 1),
                           n_jobs=1)  # a seed makes UMAP run on one thread anyway; saying so keeps it quiet
-        return model.fit_transform(reduced(matrix)).astype(np.float32)
+        return model.fit_transform(points).astype(np.float32)
     _require("sklearn", "scikit-learn", "--map tsne")
     from sklearn.manifold import TSNE
 
-    model = TSNE(n_components=2, metric="cosine", init="pca", random_state=seed,
-                 perplexity=min(30.0, (len(matrix) - 1) / 3))
-    return model.fit_transform(reduced(matrix)).astype(np.float32)
+    model = TSNE(n_components=2, metric="cosine", init="pca", random_state=seed, perplexity=min(30.0, (len(points) - 1) / 3))
+    return model.fit_transform(points).astype(np.float32)
 
 
 def parse_clusters(value: str) -> int | str:
@@ -92,8 +107,12 @@ def parse_clusters(value: str) -> int | str:
 
 def clusters(matrix: np.ndarray, spec: int | str, seed: int = 0) -> np.ndarray:
     """The cluster of each row (int64): k-means into `spec` clusters, or HDBSCAN for "auto" (-1: noise)."""
+    return _clusters(reduced(unit_rows(matrix)), spec, seed)
+
+
+def _clusters(points: np.ndarray, spec: int | str, seed: int) -> np.ndarray:
+    """The clusters of rows given on their principal components."""
     _require("sklearn", "scikit-learn", "--clusters")
-    points = reduced(unit_rows(matrix))
     if spec == "auto":
         from sklearn.cluster import HDBSCAN
 

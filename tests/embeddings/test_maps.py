@@ -90,3 +90,12 @@ def test_a_large_matrix_gets_the_same_principal_components_without_an_svd() -> N
     expected = centred @ axes[:3].T
     found = principal_components(matrix, 3)
     np.testing.assert_allclose(np.abs(found), np.abs(expected), rtol=1e-3, atol=1e-3)  # an axis may point either way
+
+
+def test_layout_gives_the_map_and_clusters_of_one_projection(blobs: np.ndarray) -> None:
+    from oai_magics.embeddings.maps import layout
+
+    unit = unit_rows(blobs)
+    coords, labels = layout(unit, "pca", 3, seed=0)
+    np.testing.assert_allclose(coords, map_2d(unit, "pca"), rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(labels, clusters(unit, 3, seed=0))
