@@ -97,7 +97,10 @@ class Explorer:
         why = interactive_unavailable()
         if why:
             print(f"{why}: here is the static map")
-            self.static_map()
+            try:
+                self.static_map()
+            except LocalError as exc:  # shown by IPython's display, outside any magic: one line, not a traceback
+                print(exc.line())
             return
         if self._view is None:
             self._view = MapView(self.frame, self.text, self.color_by, self.hover, self._nearest)
@@ -106,12 +109,12 @@ class Explorer:
     def static_map(self) -> Any:
         """The map as a PNG (display.plots), coloured like the interactive one; the figure."""
         from .explorer_view import cluster_labels
-        from .plots import embedding_map
+        from .plots import MAX_GROUPS, embedding_map
 
         labels = {"pca": ("PC 1", "PC 2"), "umap": ("UMAP 1", "UMAP 2"), "tsne": ("t-SNE 1", "t-SNE 2")}[self.method]
         shown = self.frame[[self.text]].rename(columns={self.text: "text"})
         colours = self.frame[self.color_by]
-        if self.color_by == "cluster":
+        if self.color_by == "cluster" and self.frame["cluster"].nunique() <= MAX_GROUPS:  # more: a colour scale
             colours = cluster_labels(self.frame).rename("cluster")
         return embedding_map(shown, colours, coords=self.frame[["x", "y"]].to_numpy(), axis_labels=labels)
 

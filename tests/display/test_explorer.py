@@ -109,3 +109,17 @@ def test_missing_vectors_are_refused(frame: pd.DataFrame) -> None:
 def test_repr_names_the_map_and_clusters(frame: pd.DataFrame) -> None:
     assert repr(explore(frame, clusters=3)) == "<Explorer: 30 rows, pca map, 3 clusters>"
     assert isinstance(explore(frame, clusters=2), Explorer)
+
+
+def test_the_static_map_of_many_clusters_uses_a_colour_scale(frame: pd.DataFrame) -> None:
+    explorer = explore(frame, clusters=25)
+    figure = explorer.static_map()
+    assert figure.axes[0].get_legend() is None and len(figure.axes) == 2  # the map and its colour bar
+
+
+def test_a_colour_column_the_static_map_cannot_show_is_one_line(frame: pd.DataFrame) -> None:
+    frame["label"] = [f"label {i}" for i in range(30)]
+    explorer = explore(frame, clusters=3, color_by="label")
+    with capture_output() as shown:
+        explorer._ipython_display_()
+    assert shown.stdout.splitlines()[1] == "label has 30 distinct values; at most 20 can each have a colour"
