@@ -11,7 +11,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # Temporary files (pytest, kernels, the sandbox's data) stay inside the checkout.
 export TMPDIR := $(CURDIR)/.tmp
 
-.PHONY: test demo bench pictures install clean
+.PHONY: test demo record bench pictures install clean
 
 $(STAMP): pyproject.toml
 	@mkdir -p $(TMPDIR)
@@ -37,6 +37,12 @@ test: $(STAMP) $(CHROMIUM)
 BACKEND ?= auto
 demo: $(STAMP)
 	$(PY) -m oai_magics.demo notebooks --out build/demo --backend $(BACKEND)
+
+# A notebook's recording made anew (the one its first cell names with %oai replay): against the
+# OpenAI API when OPENAI_API_KEY is set, else the sandbox. `make record NOTEBOOK=notebooks/x.ipynb`.
+NOTEBOOK ?= notebooks/01-quickstart.ipynb
+record: $(STAMP)
+	$(PY) -m oai_magics.demo $(NOTEBOOK) --record
 
 # The README's pictures (docs/images/), one cell of each demo notebook's HTML page, in headless Chromium.
 pictures: $(STAMP)

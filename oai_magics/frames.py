@@ -37,8 +37,20 @@ def embedding_frame(texts: Sequence[str], matrix: np.ndarray, index: Any = None)
     """
     vectors = pd.DataFrame(np.asarray(matrix, dtype=np.float32), columns=[f"e{i}" for i in range(matrix.shape[1])],
                            index=index if index is not None else pd.RangeIndex(len(texts)), copy=False)
-    vectors.insert(0, "text", list(texts))
+    vectors.insert(0, "text", text_column(texts, vectors.index))
     return vectors
+
+
+def text_column(texts: Sequence[str], index: Any) -> pd.Series:
+    """Texts as pandas' string column, or as objects when one cannot be stored as UTF-8.
+
+    With pyarrow installed, pandas keeps strings in Arrow, which refuses a lone surrogate (a name
+    read from a file with `surrogateescape`); such a text is still the user's and stays as it is.
+    """
+    try:
+        return pd.Series(list(texts), index=index)
+    except UnicodeEncodeError:
+        return pd.Series(list(texts), index=index, dtype=object)
 
 
 def vectors_of(frame: pd.DataFrame) -> np.ndarray:

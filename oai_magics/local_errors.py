@@ -7,7 +7,9 @@
     ├── OutputsMismatch               assistants.base: tool outputs for other calls than the waiting ones
     ├── NotFound                      assistants.resolve (also a LookupError)
     ├── Stopped                       jobs.pacing: a job stopped by Ctrl-C
+    │   └── OverBudget                jobs.budget: a request its job's --budget refused
     ├── EmbeddingJobError             embeddings.direct: some batches failed (the partial matrix kept)
+    ├── SchemaError                   schema: a --schema that names no schema (also a ValueError)
     ├── JobNotReady                   jobs.batch_status: a Batch API job still running
     └── LineTooLarge                  jobs.batch_files: one request over a batch's limit (also a ValueError)
 

@@ -1,4 +1,4 @@
-"""Python functions as model tools: one place that builds both tool shapes, and the call.
+"""Python functions (and MCP tools) as model tools: one place that builds both tool shapes, and the call.
 
     def get_weather(city: str, unit: Literal["c", "f"] = "c") -> str:
         "Current weather in a city."
@@ -10,7 +10,8 @@ Chat completions and the Assistants API nest the function under `function`; the 
 uses the flat shape. Both are built from one flat spec (`function_spec`): from a Python callable
 (a function, a `functools.partial`, an object with `__call__`) or from a spec in either shape.
 A callable is named by the name it is called with (`name=`, the notebook variable), so an alias
-round-trips. `strict` is true only when the schema is strict-ready (every property required,
+round-trips. A callable with a `tool_spec` dict (an MCP tool, `mcp.bridge`) is described by it.
+`strict` is true only when the schema is strict-ready (every property required,
 no additional properties, every value typed); otherwise the API is told `strict: false`.
 """
 
@@ -22,6 +23,8 @@ import json
 import types
 import typing
 from typing import Any, Callable, Literal, get_args, get_origin
+
+from .local_errors import LocalError
 
 __all__ = ["function_spec", "chat_tool", "responses_tool", "call_tool", "strict_ready"]
 
@@ -148,6 +151,8 @@ def function_spec(tool: Callable[..., Any] | dict, name: str | None = None) -> d
     in either shape; `name` overrides the callable's own name."""
     if isinstance(tool, dict):
         return _from_spec(tool, name)
+    if isinstance(getattr(tool, "tool_spec", None), dict):  # a callable that describes itself (an MCP tool)
+        return _from_spec(tool.tool_spec, name)
     if not callable(tool):
         raise TypeError(f"{name or tool!r} is neither a callable nor a tool spec")
     return _from_callable(tool, name)
@@ -163,7 +168,6 @@ def responses_tool(tool: Callable[..., Any] | dict, name: str | None = None) -> 
     return {"type": "function", **function_spec(tool, name)}
 
 
-
 def call_tool(functions: dict[str, Callable[..., Any]], name: str, arguments: str) -> str:
     """Run the function a tool call names; its result (or the error) as text for the model."""
     function = functions.get(name)
@@ -172,6 +176,8 @@ def call_tool(functions: dict[str, Callable[..., Any]], name: str, arguments: st
     try:
         kwargs = json.loads(arguments or "{}")
         result = function(**kwargs)
+    except LocalError:  # oai_magics' own refusal (a server that died, an approval nobody can give) stops the loop
+        raise
     except Exception as exc:  # the model should hear about a failing tool, not the notebook crash
         return f"error: {type(exc).__name__}: {exc}"
     return result if isinstance(result, str) else json.dumps(result, default=str)

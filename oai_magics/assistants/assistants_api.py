@@ -12,6 +12,7 @@ from typing import Any, Iterator, Mapping, Sequence
 from .assistants_records import assistant_record, message_record, run_record, step_record, thread_record
 from .base import (RUN_TIMEOUT, ActionRequired, AssistantRecord, MessageRecord, RunEnded, RunEvent, RunRecord,
                    StepChanged, StepRecord, ThreadRecord, Unsupported)
+from .content import assistants_content
 from .handle import StreamOrPollRun
 from .resolve import pick_assistant
 
@@ -90,8 +91,11 @@ class AssistantsBackend:
         params: dict[str, Any] = {"limit": 100, "order": "asc", **({"run_id": run_id} if run_id else {})}
         return [message_record(m) for m in self.client.threads.messages.list(thread_id, **params).auto_paging_iter()]
 
-    def add_message(self, thread_id: str, text: str, *, file_ids: Sequence[str] = ()) -> MessageRecord:
-        body: dict[str, Any] = {"role": "user", "content": text}
+    def add_message(self, thread_id: str, text: str, *, file_ids: Sequence[str] = (),
+                    parts: Sequence[dict] = ()) -> MessageRecord:
+        content, uploaded = assistants_content(self.client, text, parts)
+        file_ids = [*file_ids, *uploaded]
+        body: dict[str, Any] = {"role": "user", "content": content}
         if file_ids:
             body.update({"file_ids": list(file_ids)} if self.version == "v1" else
                         {"attachments": [{"file_id": f, "tools": [{"type": "code_interpreter"}]} for f in file_ids]})
@@ -101,16 +105,17 @@ class AssistantsBackend:
     def start_run(self, assistant: str, *, thread_id: str | None = None, message: str | None = None,
                   model: str | None = None, instructions: str | None = None, tools: Sequence[dict] | None = None,
                   metadata: Mapping[str, str] | None = None, file_ids: Sequence[str] = (),
-                  stream: bool = True, max_tokens: int | None = None, reasoning: str | None = None) -> "AssistantsRun":
+                  stream: bool = True, max_tokens: int | None = None, reasoning: str | None = None,
+                  parts: Sequence[dict] = (), response_format: dict | None = None) -> "AssistantsRun":
         assistant_id = self.get_assistant(assistant)["id"]
         if thread_id is None:
             thread_id = self.create_thread(title=(message or "")[:60] or None)["id"]
         if message:
-            self.add_message(thread_id, message, file_ids=file_ids)
+            self.add_message(thread_id, message, file_ids=file_ids, parts=parts)
         body = {"assistant_id": assistant_id, "model": model, "instructions": instructions,
                 "tools": self._tools(tools) if tools is not None else None,
                 "metadata": dict(metadata) if metadata else None, "max_completion_tokens": max_tokens,
-                "reasoning_effort": reasoning}
+                "reasoning_effort": reasoning, "response_format": response_format}
         handle = AssistantsRun(self, thread_id, stream)
         handle.begin(self.client.threads.runs.create(thread_id, stream=stream,
                                                      **{k: v for k, v in body.items() if v is not None}))

@@ -330,15 +330,22 @@ class Backend(Protocol):
         """True when the server deleted it; False when only the local index still had it."""
         ...
     def list_messages(self, thread_id: str) -> list[MessageRecord]: ...
-    def add_message(self, thread_id: str, text: str, *, file_ids: Sequence[str] = ()) -> MessageRecord: ...
+    def add_message(self, thread_id: str, text: str, *, file_ids: Sequence[str] = (),
+                    parts: Sequence[dict] = ()) -> MessageRecord:
+        """Add a user message; `parts` are its images and files as chat content parts
+        (`oai_magics.assistants.content` says how each API is sent them)."""
+        ...
 
     # runs and steps
     def start_run(self, assistant: str, *, thread_id: str | None = None, message: str | None = None,
                   model: str | None = None, instructions: str | None = None, tools: Sequence[dict] | None = None,
                   metadata: Mapping[str, str] | None = None, file_ids: Sequence[str] = (),
-                  stream: bool = True, max_tokens: int | None = None, reasoning: str | None = None) -> RunHandle:
-        """Add `message` (if any) to the thread (a new one when None) and start a run; per-run
-        settings override the assistant's. `max_tokens` bounds the reply (the run ends incomplete);
+                  stream: bool = True, max_tokens: int | None = None, reasoning: str | None = None,
+                  parts: Sequence[dict] = (), response_format: dict | None = None) -> RunHandle:
+        """Add `message` (if any, with the images and files of `parts`) to the thread (a new one
+        when None) and start a run; per-run settings override the assistant's (a `response_format`
+        json_schema, the run's or else the assistant's, makes the run answer in that shape).
+        `max_tokens` bounds the reply (the run ends incomplete);
         `reasoning` is a reasoning model's effort (none ... max)."""
         ...
     def resume_run(self, thread_id: str, run_id: str, *, stream: bool = True) -> RunHandle:

@@ -15,6 +15,7 @@ from ..client.urls import without_userinfo
 from .base import RUN_TIMEOUT, MessageRecord, RunRecord, StepRecord, Unsupported
 from .chat_records import chat_tools, message_record, run_record, step_record
 from .chat_run import ChatRun, new_run
+from .content import chat_content
 from .local_assistants import LocalAssistants, LocalThreads
 from .resolve import NotFound
 from .store import AssistantStore
@@ -48,25 +49,28 @@ class ChatBackend(LocalThreads, LocalAssistants):
     def _message_record(self, stored: dict, thread_id: str) -> MessageRecord:
         return message_record(stored, thread_id)
 
-    def add_message(self, thread_id: str, text: str, *, file_ids: Sequence[str] = ()) -> MessageRecord:
+    def add_message(self, thread_id: str, text: str, *, file_ids: Sequence[str] = (),
+                    parts: Sequence[dict] = ()) -> MessageRecord:
         if file_ids:
             raise Unsupported(NO_FILES)
-        return self._add_local_message(thread_id, self._user_message(text))
+        return self._add_local_message(thread_id, {"message": {"role": "user", "content": chat_content(text, parts)}})
 
     # -- runs (local records) and steps -------------------------------------------------------------
     def start_run(self, assistant: str, *, thread_id: str | None = None, message: str | None = None,
                   model: str | None = None, instructions: str | None = None, tools: Sequence[dict] | None = None,
                   metadata: Mapping[str, str] | None = None, file_ids: Sequence[str] = (),
-                  stream: bool = True, max_tokens: int | None = None, reasoning: str | None = None) -> ChatRun:
+                  stream: bool = True, max_tokens: int | None = None, reasoning: str | None = None,
+                  parts: Sequence[dict] = (), response_format: dict | None = None) -> ChatRun:
         record = self.get_assistant(assistant)
         if file_ids or record["raw"].get("file_ids"):
             raise Unsupported(NO_FILES)
         settings = {"model": model or record["model"], "instructions": instructions or record["instructions"],
                     "tools": chat_tools(tools if tools is not None else record["tools"]), "max_tokens": max_tokens,
-                    "reasoning_effort": reasoning}
+                    "reasoning_effort": reasoning,
+                    "response_format": response_format or record["raw"].get("response_format")}
         if thread_id is None:
             thread_id = self.create_thread(title=(message or "")[:60] or None)["id"]
-        added = [self.add_message(thread_id, message)["id"]] if message else []
+        added = [self.add_message(thread_id, message, parts=parts)["id"]] if message else []
         self.get_thread(thread_id)
         handle = ChatRun(self, new_run(thread_id, record["id"], settings, metadata or {}), stream)
         try:

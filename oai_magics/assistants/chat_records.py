@@ -49,7 +49,18 @@ def _text(message: dict) -> tuple[str, str]:
     if message.get("role") == "tool":
         return "tool", f"-> {message.get('content', '')}"
     content = message.get("content")
+    if isinstance(content, list):  # a message with images or files: its text, and each named as in the other back ends
+        content = "\n".join(_part_text(part) for part in content)
     return str(message.get("role", "")), content if isinstance(content, str) else json.dumps(content)
+
+
+def _part_text(part: dict) -> str:
+    kind = part.get("type")
+    if kind == "text":
+        return part.get("text") or ""
+    if kind == "file":
+        return f"[file {part['file'].get('filename') or part['file'].get('file_id', '')}]"
+    return f"[{'image' if kind == 'image_url' else kind}]"
 
 
 def message_record(stored: dict, thread_id: str) -> MessageRecord:

@@ -152,6 +152,8 @@ class ChatRun(RunHandle):
             request["max_tokens"] = settings["max_tokens"]
         if settings.get("reasoning_effort"):
             request["reasoning_effort"] = settings["reasoning_effort"]
+        if settings.get("response_format"):  # the assistant answers in a shape
+            request["response_format"] = settings["response_format"]
         return request
 
     def _settle(self, reply: Reply) -> Iterator[RunEvent]:

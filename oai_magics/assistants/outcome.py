@@ -4,6 +4,7 @@ the thread-run builder returns."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from .base import UNSUCCESSFUL, MessageRecord, RunHandle, RunRecord, ToolCall
 
@@ -22,6 +23,7 @@ class RunOutcome:
     messages: list[MessageRecord] = field(default_factory=list)  # what the run added, without `raw`
     pending_calls: list[ToolCall] = field(default_factory=list)  # the calls it waits for
     error: str | None = None  # one line: why following it failed, or why the run failed, expired or stopped early
+    value: Any = None  # the answer parsed, when the assistant answers in a schema (a Pydantic instance or a dict)
 
     @classmethod
     def of(cls, handle: RunHandle, *, status: str | None = None, run: RunRecord | None = None,
@@ -36,5 +38,6 @@ class RunOutcome:
                    run["id"] if run else None, run, messages, calls, error)  # type: ignore[arg-type]
 
     def __repr__(self) -> str:
+        value = "" if self.value is None else f", value={self.value!r}"
         return (f"RunOutcome(thread_id={self.thread_id!r}, run_id={self.run_id!r}, status={self.status!r}, "
-                f"{len(self.text)} characters)")
+                f"{len(self.text)} characters{value})")

@@ -15,6 +15,7 @@ from ..client.responses_stream import ResponseAccumulator
 from ..client.urls import without_userinfo
 from .base import (RUN_TIMEOUT, ActionRequired, MessageRecord, RunEnded, RunEvent, RunRecord, StepChanged,
                    StepRecord, ThreadRecord, ToolCall)
+from .content import responses_content, text_format
 from .handle import StreamOrPollRun
 from .local_assistants import LocalAssistants
 from .resolve import NotFound
@@ -31,10 +32,9 @@ def _file_ids(record: dict) -> list[str]:
     return list(record.get("file_ids") or [])
 
 
-def user_input(text: str, file_ids: Sequence[str]) -> dict:
-    parts: list[dict] = [{"type": "input_text", "text": text}]
-    parts += [{"type": "input_file", "file_id": f} for f in file_ids]
-    return {"type": "message", "role": "user", "content": parts}
+def user_input(text: str, file_ids: Sequence[str], parts: Sequence[dict] = ()) -> dict:
+    """A user message item: its text, images and files (chat parts, see `content`), files by id."""
+    return {"type": "message", "role": "user", "content": responses_content(text, parts, file_ids)}
 
 
 class ResponsesBackend(LocalAssistants):
@@ -88,8 +88,9 @@ class ResponsesBackend(LocalAssistants):
         items = self.client.conversations.items.list(thread_id, limit=100, order="asc").auto_paging_iter()
         return [m for m in (item_message(i, thread_id) for i in items) if m is not None]
 
-    def add_message(self, thread_id: str, text: str, *, file_ids: Sequence[str] = ()) -> MessageRecord:
-        added = self.client.conversations.items.create(thread_id, items=[user_input(text, file_ids)])
+    def add_message(self, thread_id: str, text: str, *, file_ids: Sequence[str] = (),
+                    parts: Sequence[dict] = ()) -> MessageRecord:
+        added = self.client.conversations.items.create(thread_id, items=[user_input(text, file_ids, parts)])
         message = item_message((added.get("data") or [{}])[0], thread_id)
         assert message is not None, "the server answered an added message with its item"
         return message
@@ -108,17 +109,19 @@ class ResponsesBackend(LocalAssistants):
     def start_run(self, assistant: str, *, thread_id: str | None = None, message: str | None = None,
                   model: str | None = None, instructions: str | None = None, tools: Sequence[dict] | None = None,
                   metadata: Mapping[str, str] | None = None, file_ids: Sequence[str] = (),
-                  stream: bool = True, max_tokens: int | None = None, reasoning: str | None = None) -> "ResponsesRun":
+                  stream: bool = True, max_tokens: int | None = None, reasoning: str | None = None,
+                  parts: Sequence[dict] = (), response_format: dict | None = None) -> "ResponsesRun":
         record = self.get_assistant(assistant)
         if thread_id is None:
             thread_id = self.create_thread(title=(message or "")[:60] or None)["id"]
         settings = {"model": model or record["model"], "instructions": instructions or record["instructions"],
                     "tools": flat_tools(tools if tools is not None else record["tools"]),
                     "metadata": dict(metadata or {}), "max_output_tokens": max_tokens,
-                    "reasoning": {"effort": reasoning} if reasoning else None}
+                    "reasoning": {"effort": reasoning} if reasoning else None,
+                    "text": text_format(response_format or record["raw"].get("response_format"))}
         files = [*record["raw"].get("file_ids", []), *file_ids]
         handle = ResponsesRun(self, thread_id, record["id"], settings, stream)
-        handle.send([user_input(message, files)] if message else [])
+        handle.send([user_input(message, files, parts)] if message else [])
         return handle
 
     def resume_run(self, thread_id: str, run_id: str, *, stream: bool = True) -> "ResponsesRun":
@@ -130,6 +133,8 @@ class ResponsesBackend(LocalAssistants):
         effort = (latest.get("reasoning") or {}).get("effort")
         if effort:  # the run's effort goes on with it (a model that does not reason is sent none)
             settings["reasoning"] = {"effort": effort}
+        if ((latest.get("text") or {}).get("format") or {}).get("type") == "json_schema":  # so does its answer's shape
+            settings["text"] = {"format": latest["text"]["format"]}
         handle = ResponsesRun(self, thread_id, record["id"], settings, stream)
         handle.run_key, handle._latest_id = run_id, latest["id"]
         handle._answered.add(latest["id"])  # its end was told when it came

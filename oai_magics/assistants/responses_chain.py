@@ -43,8 +43,9 @@ class ChainedResponsesBackend(LocalThreads, ResponsesBackend):
     def _message_record(self, stored: dict, thread_id: str) -> MessageRecord | None:
         return item_message({"id": stored["id"], "created_at": stored.get("created_at"), **stored["item"]}, thread_id)
 
-    def add_message(self, thread_id: str, text: str, *, file_ids: Sequence[str] = ()) -> MessageRecord:
-        return self._add_local_message(thread_id, {"item": user_input(text, file_ids)})
+    def add_message(self, thread_id: str, text: str, *, file_ids: Sequence[str] = (),
+                    parts: Sequence[dict] = ()) -> MessageRecord:
+        return self._add_local_message(thread_id, {"item": user_input(text, file_ids, parts)})
 
     def _answer_cancelled(self, thread_id: str, calls: Sequence[ToolCall]) -> None:
         """The calls a cancelled run leaves behind are answered in the thread; its next run sends that."""

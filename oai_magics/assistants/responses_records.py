@@ -46,7 +46,9 @@ def _text(content: Any) -> tuple[str, list[dict]]:
         elif kind == "refusal":
             texts.append(f"[refused] {part.get('refusal', '')}")
         elif kind == "input_file":
-            texts.append(f"[file {part.get('file_id') or part.get('filename', '')}]")
+            texts.append(f"[file {part.get('filename') or part.get('file_id', '')}]")
+        elif kind == "input_image":
+            texts.append(f"[image {part.get('file_id') or ''}]".replace(" ]", "]"))
         else:
             texts.append(f"[{kind}]")
     return "\n".join(texts), annotations

@@ -20,6 +20,7 @@ from .errors import (
     InternalServerError,
     KeyFormatError,
     NotFoundError,
+    NotRecordedError,
     OpenAIError,
     PermissionDeniedError,
     RateLimitError,
@@ -37,5 +38,5 @@ __all__ = [
     "OpenAIError", "APIError", "APIStatusError", "BadRequestError", "AuthenticationError",
     "PermissionDeniedError", "NotFoundError", "ConflictError", "UnprocessableEntityError",
     "RateLimitError", "InternalServerError", "APIResponseValidationError", "APIConnectionError", "APITimeoutError",
-    "APIUserAbortError", "KeyFormatError",
+    "APIUserAbortError", "NotRecordedError", "KeyFormatError",
 ]

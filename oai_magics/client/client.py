@@ -37,6 +37,8 @@ class Client:
     least as many as calls that run in parallel (the embedding `--workers` go up to 48).
     `honours_idempotency_key=True` says the server runs a repeated `Idempotency-Key` only once, so a
     POST that was sent but got no answer may be sent again; otherwise it is not (see `retries`).
+    `transport` replaces the network: `recording.RecordingTransport` writes every exchange to a file,
+    `replay.ReplayTransport` answers from one (no key needed then).
     """
 
     def __init__(
@@ -50,6 +52,7 @@ class Client:
         assistants_version: str = "v2",
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
         honours_idempotency_key: bool = False,
+        transport: Transport | None = None,
     ) -> None:
         if assistants_version not in ("v1", "v2"):
             raise ValueError("assistants_version must be 'v1' or 'v2'")
@@ -61,7 +64,7 @@ class Client:
             timeout=timeout,
             retry=RetryPolicy(max_retries=max_retries, resend_unanswered=honours_idempotency_key),
             assistants_version=assistants_version,
-            transport=Transport(max_connections),
+            transport=transport or Transport(max_connections),
         )
         self._wire()
 
@@ -121,7 +124,7 @@ class Client:
         """
         twin = copy.copy(self)
         twin._requester = copy.copy(self._requester)  # listeners stay shared: the usage counts every call
-        twin._requester.transport = Transport(self.max_connections)
+        twin._requester.transport = self._requester.transport.twin()  # recording or replaying as this one does
         twin.response_observers.extend(self.response_observers)
         twin._wire()
         return twin

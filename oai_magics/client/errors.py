@@ -14,7 +14,8 @@
         ├── APIResponseValidationError  an answer that is not the object the endpoint promises
         ├── APIConnectionError       no usable answer: refused, reset, DNS, broken stream
         │   └── APITimeoutError      the connect or read timeout ran out
-        └── APIUserAbortError        the caller stopped the call (its client was aborted): never retried
+        ├── APIUserAbortError        the caller stopped the call (its client was aborted): never retried
+        └── NotRecordedError         replaying, and the call is not in the recording: never sent
     KeyFormatError                   (also a ValueError) a key no HTTP header can carry: refused before any call
 
 `str(error)` is one short line: the status, the error type or code, the server's message and the
@@ -44,6 +45,7 @@ __all__ = [
     "APIConnectionError",
     "APITimeoutError",
     "APIUserAbortError",
+    "NotRecordedError",
     "KeyFormatError",
 ]
 
@@ -170,6 +172,11 @@ class APIUserAbortError(APIError):
     def __init__(self, message: str, *, sent: bool = True, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.sent = sent
+
+
+class NotRecordedError(APIError):
+    """Replaying a recording, a call that is not in it: it is not sent (there is no network to send it
+    to); the message names how it differs from the nearest recorded call. Nothing retries it."""
 
 
 class KeyFormatError(OpenAIError, ValueError):

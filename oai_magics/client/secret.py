@@ -14,11 +14,11 @@ traceback's locals, a reply shown in the notebook or a file written from it.
 from __future__ import annotations
 
 import unicodedata
-from typing import Any
+from typing import Any, Callable
 
 from .errors import KeyFormatError
 
-__all__ = ["Secret"]
+__all__ = ["Secret", "map_strings"]
 
 ESCAPE = b"\\u"  # where JSON may spell the key so that its raw bytes do not match
 ESCAPE_TEXT = ESCAPE.decode()
@@ -82,10 +82,15 @@ class Secret:
         return self._hide_strings(decoded) if escaped and self._value else decoded
 
     def _hide_strings(self, value: Any) -> Any:
-        if isinstance(value, str):
-            return self.hide_text(value)
-        if isinstance(value, dict):
-            return {self.hide_text(key): self._hide_strings(item) for key, item in value.items()}
-        if isinstance(value, list):
-            return [self._hide_strings(item) for item in value]
-        return value
+        return map_strings(value, self.hide_text)
+
+
+def map_strings(value: Any, change: Callable[[str], str]) -> Any:
+    """Decoded JSON with `change` applied to every string in it, keys included."""
+    if isinstance(value, str):
+        return change(value)
+    if isinstance(value, dict):
+        return {change(key): map_strings(item, change) for key, item in value.items()}
+    if isinstance(value, list):
+        return [map_strings(item, change) for item in value]
+    return value

@@ -32,7 +32,7 @@ from requests.adapters import HTTPAdapter
 
 from .errors import APIConnectionError, APIError, APITimeoutError, APIUserAbortError
 
-__all__ = ["Transport", "Response", "Timeout", "BearerAuth", "DEFAULT_MAX_CONNECTIONS"]
+__all__ = ["Transport", "Response", "Timeout", "BearerAuth", "KeyHolder", "DEFAULT_MAX_CONNECTIONS"]
 
 Response = requests.Response
 Timeout = float | tuple[float, float] | None
@@ -109,6 +109,10 @@ class Transport:
         adapter = _CuttableAdapter(self._connections, pool_connections=8, pool_maxsize=max_connections, max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
+
+    def twin(self) -> "Transport":
+        """A transport of the same kind over connections of its own (a job's, which it may abort)."""
+        return Transport(self.max_connections)
 
     def send(
         self,

@@ -1,5 +1,6 @@
 """The small line under a reply: model, latency, tokens (and how many of them went on reasoning,
-when the answer says: `completion_tokens_details` in chat, `output_tokens_details` in Responses).
+when the answer says: `completion_tokens_details` in chat, `output_tokens_details` in Responses),
+and what they cost when the model has a price (`oai_magics.prices`; none is shown otherwise).
 
 In a notebook it is a plain mime bundle (the line as grey HTML, and as text), published as it is:
 no display object, so no pass through IPython's formatters for a one-line note.
@@ -21,7 +22,7 @@ def reasoning_tokens(usage: dict | None) -> int:
     return count if isinstance(count, int) and not isinstance(count, bool) else 0
 
 
-def usage_text(model: str, seconds: float, usage: dict | None, note: str = "") -> str:
+def usage_text(model: str, seconds: float, usage: dict | None, note: str = "", cost: float | None = None) -> str:
     parts = [model, f"{seconds:.2f} s"]
     if usage:
         reasoning = reasoning_tokens(usage)
@@ -29,11 +30,16 @@ def usage_text(model: str, seconds: float, usage: dict | None, note: str = "") -
                      + (f" ({reasoning} reasoning)" if reasoning else ""))
     if note:
         parts.append(note)
+    if cost is not None:
+        from ..prices import money
+
+        parts.append(money(cost))
     return " · ".join(parts)
 
 
-def show_usage(model: str, seconds: float, usage: dict | None, note: str = "", rich: bool = True) -> None:
-    text = usage_text(model, seconds, usage, note)
+def show_usage(model: str, seconds: float, usage: dict | None, note: str = "", rich: bool = True,
+               cost: float | None = None) -> None:
+    text = usage_text(model, seconds, usage, note, cost)
     if rich:
         line = f'<div class="oai-usage" style="color:#888;font-size:85%">{html.escape(text)}</div>'
         display({"text/html": line, "text/plain": text}, raw=True, metadata={"oai": "usage"})

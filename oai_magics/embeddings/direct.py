@@ -13,6 +13,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..client import Client
+from ..jobs.budget import Budget, spending
 from ..jobs.estimates import estimate_tokens
 from ..jobs.pacing import Pacer, paced_call
 from ..jobs.workers import Workers
@@ -49,6 +50,7 @@ class _Job:
     out: "RowMatrix"
     rows: list[int]  # the result row of each text sent
     keep: Callable[[Sequence[str], np.ndarray], None] | None = None  # the cache's store, if any
+    budget: Budget | None = None  # --budget: each batch reserves its estimated cost before it goes
     closed: bool = False  # the job has returned: an answer landing now is dropped
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -68,20 +70,24 @@ class _Job:
     def run(self, batch: Batch) -> np.ndarray:
         """One batch, retried when the failure is one a retry can mend."""
         inputs = self.texts[batch.start:batch.stop]
-        return paced_call(lambda headers: self.client.embeddings.create(model=self.model, input=inputs,
-                                                                        extra_headers=headers, **self.extra).matrix,
-                          self.pacer, sum(estimate_tokens(t) for t in inputs), self.attempts, self.stop,
-                          resend_unanswered=True)  # an embedding changes nothing at the server: only its cost repeats
+        tokens = sum(estimate_tokens(t) for t in inputs)
+        with spending(self.budget, self.budget.cost(self.model, {"prompt_tokens": tokens}) if self.budget else 0.0):
+            return paced_call(lambda headers: self.client.embeddings.create(model=self.model, input=inputs,
+                                                                            extra_headers=headers, **self.extra).matrix,
+                              self.pacer, tokens, self.attempts, self.stop,
+                              resend_unanswered=True)  # an embedding changes nothing at the server: only its cost repeats
 
 
 def embed_texts(client: Client, texts: Sequence[str], model: str, *, dimensions: int | None = None,
                 batch_size: int = MAX_ITEMS, workers: int = 4, attempts: int = 2, progress: bool = True,
-                cache: EmbeddingCache | None = None, pacer: Pacer | None = None) -> np.ndarray:
+                cache: EmbeddingCache | None = None, pacer: Pacer | None = None,
+                budget: Budget | None = None) -> np.ndarray:
     """One float32 row per text, in order; raises EmbeddingJobError with the partial matrix.
 
     With a cache, only the texts it does not hold are sent, and what arrives is added to it as it
     arrives (so a re-run after a failure sends only the rows that failed). `batch_size` above the
-    API's limit (2048) is that limit.
+    API's limit (2048) is that limit. With a `budget` (listening to `client`), the batches it refuses
+    fail as batches do, the rows that arrived kept.
     """
     for name, value in (("batch_size", batch_size), ("attempts", attempts), ("dimensions", dimensions)):
         if value is not None and value < 1:
@@ -105,7 +111,7 @@ def embed_texts(client: Client, texts: Sequence[str], model: str, *, dimensions:
     try:
         with Workers[Batch](client, pacer, workers, len(batches), "embed") as pool:
             job = _Job(pool.client, pending, model, {"dimensions": dimensions} if dimensions else {}, attempts, pacer,
-                       pool.stop, out, todo, keep)
+                       pool.stop, out, todo, keep, budget)
             finished = pool.run(job.run_and_keep, batches, done)
             with job.lock:  # an answer landing from now on is dropped (after Ctrl-C, a batch still in flight)
                 job.closed = True

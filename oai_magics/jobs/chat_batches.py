@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from ..assistants.content import chat_content
 from ..client import Client
 from .batch_files import BatchLimits, batch_ended, batch_records, jsonl_line, send_lines
 from .batch_status import until_finished
@@ -20,20 +21,22 @@ from .store import ENDPOINTS, Job, JobStore, new_job_id
 __all__ = ["submit_chat", "collect_chat", "resend_chat"]
 
 
-def chat_lines(prompts: Sequence[str | None], params: dict, system: list[dict]) -> list[bytes]:
-    """One request line per row that has a prompt (None: the row is already answered)."""
+def chat_lines(prompts: Sequence[str | None], params: dict, system: list[dict],
+               parts: Sequence[dict] = ()) -> list[bytes]:
+    """One request line per row that has a prompt (None: the row is already answered), each with
+    the same images and files (`parts`, chat content parts) beside its prompt."""
     return [jsonl_line({"custom_id": f"row-{row}", "method": "POST", "url": ENDPOINTS["chat"],
-                   "body": {**params, "messages": system + [{"role": "user", "content": prompt}]}})
+                   "body": {**params, "messages": system + [{"role": "user", "content": chat_content(prompt, parts)}]}})
             for row, prompt in enumerate(prompts) if prompt is not None]
 
 
 def submit_chat(client: Client, store: JobStore, prompts: Sequence[str | None], params: dict, system: list[dict], *,
-                extra: dict, limits: BatchLimits = BatchLimits()) -> Job:
-    """Send the rows' prompts as Batch API jobs and remember the job (with `extra`, what the caller
-    needs to rebuild its result); returns at once."""
+                extra: dict, limits: BatchLimits = BatchLimits(), parts: Sequence[dict] = ()) -> Job:
+    """Send the rows' prompts (with the images and files of `parts`) as Batch API jobs and remember
+    the job (with `extra`, what the caller needs to rebuild its result); returns at once."""
     job = Job(id=new_job_id(), server=client.base_url, model=params["model"], dimensions=None,
               texts=list(prompts), kind="chat", extra=extra)
-    lines = chat_lines(prompts, params, system)
+    lines = chat_lines(prompts, params, system, parts)
     if lines:
         send_lines(client, job, lines, limits)
     store.save(job)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
 from ..client import Client, OpenAIError
+from .budget import Budget, OverBudget, spending
 from .estimates import estimate_tokens
 from .pacing import Pacer, Stopped, paced_call
 from .workers import Workers
@@ -24,12 +25,14 @@ class RowResult:
 
 
 def run_rows(client: Client, prompts: Sequence[str | None], send: Callable[[Client, str, Mapping[str, str]], Any], *,
-             workers: int = 4, attempts: int = 2, pacer: Pacer | None = None, progress: bool = True) -> list[RowResult]:
+             workers: int = 4, attempts: int = 2, pacer: Pacer | None = None, progress: bool = True,
+             budget: Budget | None = None, row_cost: Callable[[str], float] | None = None) -> list[RowResult]:
     """`send(client, prompt, headers)` for every prompt that is not None (None: the row is already done),
     in order; `client` is the job's own (see the `workers` module), so Ctrl-C can cut the requests in
     flight, and `headers` go with the call (`extra_headers`): its Idempotency-Key, the same on every attempt.
 
-    Ctrl-C stops sending; the rows not answered by then are marked "interrupted".
+    Ctrl-C stops sending; the rows not answered by then are marked "interrupted". With a `budget`,
+    each row reserves `row_cost(prompt)` dollars before it goes, and the rows it refuses are marked so.
     """
     pacer = pacer or Pacer()
     results = [RowResult() for _ in prompts]
@@ -38,7 +41,8 @@ def run_rows(client: Client, prompts: Sequence[str | None], send: Callable[[Clie
 
     def done(row: int, error: OpenAIError | Stopped | None) -> None:
         if error is not None:
-            results[row].error = "interrupted" if isinstance(error, Stopped) else str(error)
+            stopped = isinstance(error, Stopped) and not isinstance(error, OverBudget)
+            results[row].error = "interrupted" if stopped else str(error)
             results[row].status = getattr(error, "status", None)
         if bar is not None:
             bar.update(1)
@@ -48,8 +52,9 @@ def run_rows(client: Client, prompts: Sequence[str | None], send: Callable[[Clie
             def one(row: int) -> None:
                 prompt = prompts[row]
                 assert prompt is not None
-                results[row].value = paced_call(lambda headers: send(pool.client, prompt, headers), pacer, estimate_tokens(prompt),
-                                                attempts, pool.stop)
+                with spending(budget, row_cost(prompt) if budget is not None and row_cost else 0.0):
+                    results[row].value = paced_call(lambda headers: send(pool.client, prompt, headers), pacer,
+                                                    estimate_tokens(prompt), attempts, pool.stop)
 
             pool.run(one, todo, done)
     finally:

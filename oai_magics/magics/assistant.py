@@ -29,6 +29,7 @@ class AssistantMagics(SessionMagics):
         super().__init__(shell, session)
         self.cell: str | None = None  # the body of %%assistant, for the subcommand that takes it
         self.functions: dict[str, set[str]] = {}  # assistant id -> the Python functions named for it
+        self.schemas: dict[str, Any] = {}  # assistant id -> the --schema it was created with (a Pydantic class's)
         self.last_run: tuple[str, str] | None = None  # (thread id, run id) of the latest run
         self.threads: dict[str, None] = {}  # the threads runs went to in this session, the latest last
 

@@ -9,6 +9,8 @@ from IPython.core.error import UsageError
 from .arguments import a_model, a_name, argument, magic_arguments
 from .assistant_table import ROUTER, api_option, latest_thread, records_frame, show_frame, tool_names, tool_specs
 from .common import parse_params, publish
+from .context import DETAIL_HELP, FILE_HELP, IMAGE_HELP
+from .prompts import interpolate
 
 # -- assistants ------------------------------------------------------------------------------------
 
@@ -31,14 +33,25 @@ def list_assistants(magics: Any, args: Any) -> Any:
 @argument("--tools", help="comma-separated: Python function names, code_interpreter, file_search, "
                           "or variables holding tool specs")
 @argument("--metadata", action="append", metavar="KEY=VALUE", help="metadata, repeatable")
+@argument("--schema", metavar="S", help="it answers in this shape, as a strict JSON Schema: a Pydantic model class, "
+          "a JSON Schema dict (variables), or a spec such as \"name: str, score: int\"; a run's result has the "
+          "parsed answer in .value")
 @argument("-o", "--output", type=a_name, metavar="NAME", help="also store the new assistant in this variable")
 def create(magics: Any, args: Any) -> Any:
-    """Create an assistant: NAME --model M --instructions TEXT --tools f,g."""
+    """Create an assistant: NAME --model M --instructions TEXT --tools f,g --schema S."""
     tools, functions = tool_specs(magics, args.tools)
+    schema = None
+    if args.schema is not None:
+        from ..schema import read_schema
+
+        schema = read_schema(args.schema, magics.shell.user_ns)
     record = magics.backend(args).create_assistant(
         name=args.name, model=magics.session.model("chat", args.model), instructions=args.instructions,
-        tools=tools, metadata={k: str(v) for k, v in parse_params(args.metadata).items()})
+        tools=tools, metadata={k: str(v) for k, v in parse_params(args.metadata).items()},
+        **({"response_format": schema.response_format()} if schema else {}))
     magics.functions[record["id"]] = functions
+    if schema is not None:
+        magics.schemas[record["id"]] = schema
     print(f"created assistant {record['name']!r} ({record['id']}, {record['model']}; tools: {tool_names(tools) or 'none'})")
     publish(magics.shell, record, args.output)
 
@@ -133,7 +146,11 @@ def threads(magics: Any, args: Any) -> Any:
 @argument("thread", nargs="?", help="a thread id (default: the latest run's thread)")
 @argument("action", nargs="?", metavar="add", help="add: add a message instead of listing them")
 @argument("text", nargs="*", default=[], help="add: the message (in %%%%assistant, the cell)")
-@argument("--file", action="append", dest="files", metavar="FILE_ID", help="add: attach an uploaded file, repeatable")
+@argument("--image", action="append", metavar="X", help="add: " + IMAGE_HELP)
+@argument("--file", action="append", dest="files", metavar="PATH", help="add: " + FILE_HELP + "; or an uploaded "
+          "file's id (file-...)")
+@argument("--detail", choices=("low", "high", "auto"), help="add: " + DETAIL_HELP)
+@argument("--no-interpolate", action="store_true", help="add: send {{name}} placeholders as they are")
 @argument("-o", "--output", type=a_name, metavar="NAME", help="also store the result in this variable")
 def messages(magics: Any, args: Any) -> Any:
     """A thread's messages as a DataFrame (text flattened, annotations kept); `add TEXT` adds one."""
@@ -142,14 +159,22 @@ def messages(magics: Any, args: Any) -> Any:
         thread, action, words = None, thread, ([action] if action else []) + words
     if action not in (None, "list", "add"):
         raise UsageError(f"%assistant messages THREAD [add TEXT]: {action!r} is neither list nor add")
+    if action != "add" and (args.image or args.files or args.detail):
+        raise UsageError("--image, --file and --detail go with `messages add`")
     thread = thread or latest_thread(magics)
     backend = magics.backend(args)
     if action == "add":
         text = magics.cell if magics.cell is not None else " ".join(words)
         if not text.strip():
             raise UsageError("Nothing to add: write the message after `add`, or in the cell.")
-        record = backend.add_message(thread, text, file_ids=args.files or ())
-        print(f"added message {record['id']} to {thread}")
+        if not args.no_interpolate:
+            text = interpolate(text, magics.shell.user_ns, magics.session.settings.table_rows)
+        from .context import attachments, uploader
+
+        parts, file_ids, notes = attachments(args.image, args.files, args.detail, magics.shell.user_ns,
+                                             uploader(magics.session.client))
+        record = backend.add_message(thread, text, file_ids=file_ids, parts=parts)
+        print("\n".join([f"added message {record['id']} to {thread}", *notes]))
         publish(magics.shell, record, args.output)
         return None
     if words:

@@ -7,13 +7,14 @@ left for `%assistant submit`. Ctrl-C cancels the run on the server and keeps wha
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 from IPython.core.error import UsageError
 
 from .arguments import a_model, a_name, a_word, argument, at_least, magic_arguments
 from .assistant_table import ROUTER, api_option, latest_thread, records_frame, show_frame, tool_specs
 from .common import error_line, parse_params, publish
+from .context import DETAIL_HELP, FILE_HELP, IMAGE_HELP
 from .prompts import interpolate
 from .reasoning import EFFORTS, REASONING_HELP
 
@@ -33,8 +34,13 @@ __all__ = ["follow"]
 @argument("--max-tokens", type=at_least(1),
           help="the most tokens the reply may have (the run then ends incomplete)")
 @argument("--reasoning", choices=EFFORTS, metavar="EFFORT", help=REASONING_HELP)
-@argument("--file", action="append", dest="files", metavar="FILE_ID", help="attach an uploaded file to the message")
+@argument("--image", action="append", metavar="X", help=IMAGE_HELP)
+@argument("--file", action="append", dest="files", metavar="PATH", help=FILE_HELP + "; or an uploaded file's id "
+          "(file-...)")
+@argument("--detail", choices=("low", "high", "auto"), help=DETAIL_HELP)
 @argument("--no-stream", action="store_true", help="poll until the run ends instead of streaming it")
+@argument("--mcp", action="append", metavar="NAME[:TOOLS]", help="also offer these MCP servers' tools (%%oai mcp "
+          "add) for this run, run by the kernel and approved by each server's rule: NAME,NAME or NAME:tool1,tool2")
 @argument("--confirm", action="store_true", help="ask before running each Python function the model calls")
 @argument("--no-interpolate", action="store_true", help="send {{name}} placeholders as they are")
 @argument("-o", "--output", type=a_name, metavar="NAME", help="also store the run's result in this variable")
@@ -42,21 +48,35 @@ def run(magics: Any, args: Any) -> None:
     """Run an assistant on a thread (a new one unless --thread), streamed, tools answered."""
     text = magics.cell if magics.cell is not None else " ".join(args.message)
     if text and not args.no_interpolate:
-        text = interpolate(text, magics.shell.user_ns)
+        text = interpolate(text, magics.shell.user_ns, magics.session.settings.table_rows)
     if not text.strip() and not args.thread:
         raise UsageError("Nothing to run: give a message (after the assistant, or in the cell) or --thread.")
+    from .context import attachments, uploader
+
+    parts, file_ids, notes = attachments(args.image, args.files, args.detail, magics.shell.user_ns,
+                                         uploader(magics.session.client))
+    if (parts or file_ids) and not text.strip():
+        raise UsageError("--image and --file go with a message: write one (after the assistant, or in the cell)")
     from ..assistants import RunOutcome
     from ..client import OpenAIError
+    from ..display.tool_calls import calls_shown
+    from ..mcp.bridge import offered
 
     backend = magics.backend(args)
     assistant = backend.get_assistant(args.assistant)
     tools, named = tool_specs(magics, args.tools) if args.tools is not None else (None, set())
+    bridged, calls = offered(magics.session.mcp(), args.mcp) if args.mcp else ({}, None)
+    if bridged:  # added to this run's tools, or to the assistant's own
+        from ..tools import chat_tool
+
+        tools = (list(assistant.get("tools") or []) if tools is None else tools) + [
+            chat_tool(tool, name) for name, tool in bridged.items()]
     # The thread is made first, so that a failed start can say where the message and any run are.
     thread_id = args.thread or backend.create_thread(title=text.strip()[:60] or None)["id"]
     try:
         handle = backend.start_run(
             assistant["id"], thread_id=thread_id, message=text.strip() or None, model=args.model,
-            instructions=args.instructions, tools=tools, stream=not args.no_stream, file_ids=args.files or (),
+            instructions=args.instructions, tools=tools, stream=not args.no_stream, file_ids=file_ids, parts=parts,
             max_tokens=args.max_tokens, reasoning=args.reasoning,
             metadata={k: str(v) for k, v in parse_params(args.metadata).items()} or None)
     except OpenAIError as exc:
@@ -66,7 +86,24 @@ def run(magics: Any, args: Any) -> None:
             raise
         raise UsageError(f"{problem} [thread {thread_id}]{blocking_run(backend, args.thread, exc)}") from None
     functions = python_functions(magics, magics.functions.get(assistant["id"], set()) | named)
-    follow(magics, handle, functions, args.confirm, args.output)
+    with calls_shown(calls):
+        follow(magics, handle, {**functions, **bridged}, args.confirm, args.output, notes,
+               answer_schema(magics, assistant))
+
+
+def answer_schema(magics: Any, assistant: dict) -> Any:
+    """The `Schema` an assistant answers in (the class it was created with in this session, else the
+    JSON Schema it keeps), or None."""
+    known = magics.schemas.get(assistant["id"])
+    if known is not None:
+        return known
+    response_format = assistant["raw"].get("response_format")
+    if not isinstance(response_format, dict) or response_format.get("type") != "json_schema":
+        return None
+    from ..schema import Schema
+
+    spec = response_format["json_schema"]
+    return Schema(spec["name"], spec["schema"])
 
 
 def blocking_run(backend: Any, thread_id: str | None, exc: Exception) -> str:
@@ -94,8 +131,10 @@ def python_functions(magics: Any, names: set[str]) -> dict[str, Any]:
     return {name: magics.shell.user_ns[name] for name in names if callable(magics.shell.user_ns.get(name))}
 
 
-def follow(magics: Any, handle: Any, functions: dict[str, Any], confirm: bool, output: str | None) -> None:
-    """Show a run until it ends or waits; store its RunOutcome; a failure is one line, with what was kept."""
+def follow(magics: Any, handle: Any, functions: dict[str, Any], confirm: bool, output: str | None,
+           notes: Sequence[str] = (), schema: Any = None) -> None:
+    """Show a run until it ends or waits; store its RunOutcome (with the parsed answer when the
+    assistant answers in a `schema`); a failure is one line, with what was kept."""
     from ..assistants import RunOutcome, RunTimeout
     from ..assistants.driver import drive
     from ..client import OpenAIError
@@ -104,7 +143,7 @@ def follow(magics: Any, handle: Any, functions: dict[str, Any], confirm: bool, o
     view = RunView(magics.session.settings.render_interval)
     problem = None
     try:
-        drive(handle, functions, view, confirm=ask if confirm else None)
+        drive(handle, functions, view, confirm=confirming(functions) if confirm else None)
         view.finish(closing_note(handle))
     except KeyboardInterrupt:
         cancelled = cancel_quietly(handle)
@@ -118,9 +157,28 @@ def follow(magics: Any, handle: Any, functions: dict[str, Any], confirm: bool, o
             magics.last_run = (handle.thread_id, handle.run_id)
             magics.threads.pop(handle.thread_id, None)  # most recent last
             magics.threads[handle.thread_id] = None
-    publish(magics.shell, RunOutcome.of(handle, error=problem), output)
+    for note in notes:  # under the reply: what was sent differs from what was given
+        print(note)
+    outcome = RunOutcome.of(handle, error=problem)
+    mismatch = typed_answer(outcome, schema) if schema is not None and not problem else None
+    publish(magics.shell, outcome, output)
     if problem:
         raise UsageError(f"the run did not finish: {problem} ({kept(handle)}; its result is in _)")
+    if mismatch:
+        raise UsageError(f"{mismatch}; the run's result, with its raw text, is in _")
+
+
+def typed_answer(outcome: Any, schema: Any) -> str | None:
+    """Put the run's answer, parsed by `schema`, in `outcome.value`; why it could not be, or None."""
+    from ..schema import SchemaMismatch
+
+    if outcome.status != "completed":
+        return None
+    try:
+        outcome.value = schema.parse(outcome.text)
+    except SchemaMismatch as exc:
+        return str(exc)
+    return None
 
 
 def failure(handle: Any, exc: Exception) -> str:
@@ -168,9 +226,12 @@ def cancel_quietly(handle: Any) -> str:
     return f"run {handle.run_id} cancelled on the server (status {run['status']})"
 
 
-def ask(call: dict) -> bool:
-    answer = input(f"Run {call['name']}({call['arguments']})? [y/N] ")
-    return answer.strip().lower() in ("y", "yes")
+def confirming(functions: dict[str, Any]) -> Any:
+    """--confirm: the person approves each Python function call; an MCP tool applies its server's rule itself."""
+    from ..mcp.approval import ask
+    from ..mcp.bridge import is_bridged
+
+    return lambda call: is_bridged(functions.get(call["name"])) or ask("python", call["name"], call["arguments"])
 
 
 def chosen_run(magics: Any, thread: str | None, run_id: str | None) -> tuple[str, str]:
@@ -215,7 +276,9 @@ def submit(magics: Any, args: Any) -> None:
         raise UsageError(f"Every waiting call needs an output; missing: {', '.join(missing)}")
     print(f"answering run {run_id} (thread {thread_id})")
     handle.submit(given)
-    follow(magics, handle, {}, False, args.output)
+    assistant_id = (handle.run or {}).get("assistant_id")
+    follow(magics, handle, {}, False, args.output,
+           schema=answer_schema(magics, backend.get_assistant(assistant_id)) if assistant_id else None)
 
 
 def waiting_run(magics: Any, backend: Any, keys: list[str], thread: str | None) -> tuple[str, str] | None:

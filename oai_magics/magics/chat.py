@@ -11,6 +11,8 @@ from IPython.core.magic import line_cell_magic, magics_class, no_var_expand
 from .arguments import WORKERS, a_model, a_name, a_number, argument, at_least, magic_arguments
 from .cells import CallCounter
 from .common import SessionMagics, friendly, parse, parse_params, publish, read_variable
+from .context import DETAIL_HELP, FILE_HELP, IMAGE_HELP
+from .job_costs import dollars
 from .prompts import interpolate
 from .reasoning import EFFORTS, REASONING_HELP, limit_name, with_limit_fallback
 
@@ -39,20 +41,18 @@ class ChatMagics(SessionMagics):
     @argument("--schema", metavar="S", help="answer in this shape, as a strict JSON Schema: a Pydantic model class, "
               "a JSON Schema dict (variables), or a spec such as \"name: str, score: int, tags: list[str], note: str | None\"; "
               "_ and -o get the parsed value (an instance of the class, else a dict)")
-    @argument("--image", action="append", metavar="X", help="an image for the model to see, repeatable: a path, an "
-              "http(s) URL, or a variable holding bytes, a PIL image, a matplotlib Figure or Axes, or an %%image "
-              "result; 'plt' for the current figure. Larger images are downscaled to what the API reads. With --each, "
-              "every row's prompt carries it")
-    @argument("--file", action="append", metavar="PATH", help="a file for the model to read, repeatable: a PDF "
-              "(sent as a file part), or a text file (sent as its text)")
-    @argument("--detail", choices=("low", "high", "auto"), help="with --image: how closely the model looks "
-              "(low reads 512 x 512 px; default: the server's, auto)")
+    @argument("--image", action="append", metavar="X", help=IMAGE_HELP + ". With --each, every row's prompt carries it")
+    @argument("--file", action="append", metavar="PATH", help=FILE_HELP)
+    @argument("--detail", choices=("low", "high", "auto"), help=DETAIL_HELP)
     @argument("-c", "--conversation", default="default", help="the conversation to continue (default: 'default')")
     @argument("--new", action="store_true", help="start the conversation afresh")
     @argument("--no-memory", action="store_true",
               help="send only this prompt (and -s); the conversation is neither read nor changed")
     @argument("--no-stream", action="store_true", help="wait for the whole reply instead of streaming it")
     @argument("--tools", help="comma-separated names of Python functions the model may call")
+    @argument("--mcp", action="append", metavar="NAME[:TOOLS]", help="the tools of these MCP servers (%%oai mcp "
+              "add), offered as NAME__tool and run by the kernel: NAME,NAME for all their tools, NAME:tool1,tool2 "
+              "for some; repeatable, and combines with --tools")
     @argument("--no-interpolate", action="store_true", help="send {{name}} placeholders as they are")
     @argument("--each", metavar="VAR", help="send the cell once per row of this DataFrame, Series or list "
               "({{row.column}} in the cell); gives a DataFrame of the rows and their replies")
@@ -62,6 +62,11 @@ class ChatMagics(SessionMagics):
     @argument("--workers", type=WORKERS, default=4, help="with --each: requests in flight at once (1 to 48; default 4)")
     @argument("--batch", action="store_true", help="with --each: send the rows through the Batch API; "
               "gives a job handle at once (collect it with --collect)")
+    @argument("--yes", action="store_true", help="with --each: send without asking, whatever the estimate "
+              "(above %%config OAIMagics.confirm_over dollars it asks first, unless a --budget covers the estimate)")
+    @argument("--budget", type=dollars, metavar="DOLLARS", help="with --each: stop sending once the dollars spent "
+              "plus those of the requests in flight would pass this; the finished rows are kept (with --batch: "
+              "nothing is sent when the estimate passes it)")
     @argument("--collect", metavar="JOB", help="the frame of a --each --batch job (--wait blocks until it ends)")
     @argument("--wait", action="store_true", help="with --collect: wait for the job to end")
     @argument("-o", "--output", type=a_name, metavar="NAME",
@@ -78,14 +83,14 @@ class ChatMagics(SessionMagics):
             from .chat_each import collect_each
 
             return collect_each(self, args.collect, wait=args.wait, output=args.output)
+        if (args.budget is not None or args.yes) and not args.each:
+            raise UsageError("--budget and --yes go with --each VAR: a job of many requests")
         if args.batch and not args.each:
             raise UsageError("--batch goes with --each VAR: one request per row, through the Batch API")
         if args.json and args.schema:
             raise UsageError("--json and --schema both set the answer's format: give one")
-        if (args.image or args.file) and args.batch:
-            raise UsageError("--image and --file go with %%chat, %chat and --each, not yet through the Batch API (--batch)")
-        if args.detail and not args.image:
-            raise UsageError("--detail goes with --image")
+        if args.mcp and args.each:  # each row is a request of its own, with no tool loop
+            raise UsageError("--mcp goes with %%chat and %chat, not with --each")
         if args.each:
             from .chat_each import chat_each
 
@@ -95,8 +100,10 @@ class ChatMagics(SessionMagics):
         if not prompt.strip():
             raise UsageError("Nothing to send: write the prompt after %chat, or in the cell below %%chat.")
         functions = self._functions(args.tools)
+        calls = self._mcp_tools(args.mcp, functions)
         schema = self._schema(args)
         params = self._params(args, functions, schema)
+        parts, notes = self._parts(args)  # before memory is touched: a bad image leaves the conversation as it was
         if args.no_memory:  # the remembered conversation is neither read nor changed
             conversation, call = None, None
             history = [{"role": "system", "content": args.system}] if args.system else []
@@ -104,18 +111,20 @@ class ChatMagics(SessionMagics):
             conversation = self.session.conversation(args.conversation, new=args.new, system=args.system)
             call = self._calls.next(self.shell)
             history = conversation.context(call)
-        from .context import user_content
+        from ..assistants.content import chat_content
 
-        parts, notes = self._parts(args)
-        content = user_content(prompt, parts)
+        content = chat_content(prompt, parts)
         params["messages"] = history + [{"role": "user", "content": content}]
-        reply = self._ask(params, functions, not args.no_stream, conversation, call, content)
+        from ..display.tool_calls import calls_shown
+
+        with calls_shown(calls):
+            reply = self._ask(params, functions, not args.no_stream, conversation, call, content)
         for note in notes:  # under the reply: what was sent differs from what was given
             print(note)
         if schema is None:
             publish(self.shell, reply.output(params.get("n")), args.output)
             return
-        from .schema import SchemaMismatch, typed_output
+        from ..schema import SchemaMismatch, typed_output
 
         try:
             publish(self.shell, typed_output(schema, reply, params.get("n")), args.output)
@@ -125,18 +134,17 @@ class ChatMagics(SessionMagics):
 
     def _parts(self, args: Any) -> tuple[list[dict], list[str]]:
         """The content parts of --file and --image, in that order, and the notes to show under the reply."""
-        if not (args.image or args.file):
+        if not (args.image or args.file or args.detail):
             return [], []
-        from .context import file_parts, image_parts
+        from .context import message_parts, uploader
 
-        images = image_parts(args.image, args.detail, self.shell.user_ns)
-        return file_parts(args.file) + [image.part for image in images], [image.note for image in images if image.note]
+        return message_parts(args.image, args.file, args.detail, self.shell.user_ns, uploader(self.session.client))
 
     def _schema(self, args: Any) -> Any:
         """The `Schema` of --schema, or None."""
         if args.schema is None:
             return None
-        from .schema import read_schema
+        from ..schema import read_schema
 
         return read_schema(args.schema, self.shell.user_ns)
 
@@ -171,16 +179,32 @@ class ChatMagics(SessionMagics):
             functions[name] = function
         return functions
 
+    def _mcp_tools(self, selection: list[str] | None, functions: dict) -> Any:
+        """Add the chosen MCP servers' tools to `functions`; the log their calls are written to (None without --mcp)."""
+        if not selection:
+            return None
+        from ..mcp.bridge import offered
+
+        bridged, log = offered(self.session.mcp(), selection)
+        clash = sorted(set(bridged) & set(functions))
+        if clash:
+            raise UsageError(f"--tools and --mcp both name {', '.join(clash)}")
+        functions.update(bridged)
+        return log
+
     def _ask(self, params: dict, functions: dict, stream: bool, conversation: Any, call: Any, prompt: Any) -> Any:
         """Send, show each choice as it arrives, remember the exchange (unless there is no call)."""
         from ..chat_memory import new_exchange, run_chat
         from ..display.stream import ChoiceViews
         from ..display.usage import show_usage
+        from ..mcp.bridge import is_bridged
 
         views = ChoiceViews.for_request(params, self.session.settings.render_interval)
         started = time.monotonic()
 
         def on_tool(name: str, arguments: str, output: str) -> None:
+            if is_bridged(functions.get(name)):  # MCP calls are shown under the reply, collapsed
+                return
             views.add(0, f"\n\n> tool call: `{name}({arguments})` returned `{output[:200]}`\n\n")
 
         reply, added = with_limit_fallback(self.session, params, lambda sent: run_chat(
@@ -188,5 +212,7 @@ class ChatMagics(SessionMagics):
         views.finish_reply(reply)
         if conversation is not None:
             conversation.record(new_exchange(call, prompt, added, reply, started))
-        show_usage(reply.model or params["model"], time.monotonic() - started, reply.usage, rich=views.rich)
+        model = reply.model or params["model"]
+        show_usage(model, time.monotonic() - started, reply.usage, rich=views.rich,
+                   cost=self.session.cost(model, reply.usage))
         return reply

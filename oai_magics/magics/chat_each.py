@@ -8,6 +8,7 @@ and `%chat --collect JOB` later gives the same frame."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections import ChainMap
 from dataclasses import asdict
@@ -15,18 +16,21 @@ from typing import Any, Mapping, Sequence
 
 from IPython.core.error import UsageError
 
+from ..prices import money
+
 from .common import key_advice, key_refused, read_variable
-from .context import user_content
 from .each_frame import ERROR, Layout, mark, read_rows, row_for, typed_fields
+from .job_costs import chat_forecast, chat_row_cost, confirm, job_budget
 from .prompts import interpolate
 from .reasoning import with_limit_fallback
-from .schema import Refusal, Schema, SchemaMismatch
+from ..schema import Refusal, Schema, SchemaMismatch
 
 __all__ = ["chat_each", "collect_each"]
 
 
 def chat_each(magics: Any, args: Any, template: str) -> Any:
     """Run the template over every row of `args.each`; see the module docstring."""
+    from ..assistants.content import chat_content
     from ..jobs.rows import run_rows
 
     if not template.strip():
@@ -38,21 +42,43 @@ def chat_each(magics: Any, args: Any, template: str) -> Any:
     prompts = _prompts(magics, args, frame, layout, template)
     params = magics._params(args, {}, schema)
     system = [{"role": "system", "content": args.system}] if args.system else []
-    if args.batch:
-        return _submit(magics, args, frame, layout, schema, prompts, params, system)
+    budget = _estimate(magics, args, params, system, [p for p in prompts if p is not None])
     parts, notes = magics._parts(args)  # the same files and images beside every row's prompt
     for note in notes:
         print(note)
+    if args.batch:
+        return _submit(magics, args, frame, layout, schema, prompts, params, system, parts)
 
     def send(client: Any, prompt: str, headers: Mapping[str, str]) -> str:
-        body = {**params, "messages": system + [{"role": "user", "content": user_content(prompt, parts)}]}
+        body = {**params, "messages": system + [{"role": "user", "content": chat_content(prompt, parts)}]}
         answer = with_limit_fallback(magics.session, body, lambda sent: client.chat.completions.create(
             **sent, extra_headers=headers))
         message = (answer.get("choices") or [{}])[0].get("message") or {}
         return message.get("content") or (Refusal(message["refusal"]) if message.get("refusal") else "")
 
-    results = run_rows(magics.session.client, prompts, send, workers=args.workers)
+    client = magics.session.client
+    with budget.watching(client) if budget is not None else contextlib.nullcontext():
+        results = run_rows(client, prompts, send, workers=args.workers, budget=budget,
+                           row_cost=chat_row_cost(magics.session, params["model"], system, args.max_tokens))
+    if budget is not None and budget.refused:
+        sent = [r for p, r in zip(prompts, results) if p is not None]
+        print(budget.summary(sum(r.error is None for r in sent), len(sent)))
     return _answers(magics, frame, layout, args.json, schema, prompts, results, args.output)
+
+
+def _estimate(magics: Any, args: Any, params: dict, system: list[dict], todo: list[str]) -> Any:
+    """Say what the job will cost and ask above the threshold (nothing is sent before): --yes, or a
+    --budget the estimate stays within, is the answer. The job's Budget with --budget (None without);
+    with --batch, a budget the estimate passes sends nothing."""
+    budget = job_budget(magics.session, params["model"], args.budget)
+    if not todo:  # every row was answered before: nothing will be sent
+        return None
+    forecast = chat_forecast(magics.session, params, system, todo, args.max_tokens, args.batch)
+    confirm(magics.session, forecast, args.yes or (budget is not None and forecast.cost <= budget.limit))
+    if args.batch and budget is not None and forecast.cost > budget.limit:
+        raise UsageError(f"not sent: the estimate passes --budget {money(budget.limit)}, and a Batch API job "
+                         "cannot stop half way (send fewer rows, or raise the budget)")
+    return None if args.batch else budget
 
 
 def collect_each(magics: Any, job_id: str, *, wait: bool = False, resend: bool = False, output: str | None = None) -> Any:
@@ -129,14 +155,14 @@ def _prompts(magics: Any, args: Any, frame: Any, layout: Layout, template: str) 
 
 
 def _submit(magics: Any, args: Any, frame: Any, layout: Layout, schema: Schema | None, prompts: list[str | None],
-            params: dict, system: list[dict]) -> Any:
+            params: dict, system: list[dict], parts: list[dict]) -> Any:
     from ..jobs.chat_batches import submit_chat
     from ..jobs.job_frames import encode_frame
 
     extra = {"frame": encode_frame(frame), "layout": asdict(layout), "json": bool(args.json),
              "schema": {"name": schema.name, "json": schema.json} if schema is not None else None}
     with _job_store(magics) as store:
-        job = submit_chat(magics.session.client, store, prompts, params, system, extra=extra)
+        job = submit_chat(magics.session.client, store, prompts, params, system, extra=extra, parts=parts)
     print(f"{sum(p is not None for p in prompts)} row(s) sent as job {job.id}; collect with %chat --collect {job.id}")
     if args.output:
         magics.shell.user_ns[args.output] = job

@@ -1,8 +1,10 @@
-"""`--image X` and `--file PATH` on `%%chat`: what is in the notebook, as content parts of the prompt.
+"""`--image X` and `--file PATH` (`%%chat`, `%assistant run` and `messages add`): what is in the
+notebook, as content parts of the prompt.
 
-A PDF goes as a `file` part (base64, with its filename): chat completions take no other file type,
-so a text file (UTF-8: notes, CSV, code) goes as a text part holding its contents, and any other file
-is one line before anything is sent.
+A PDF goes as a `file` part (base64, with its filename), or, larger than the 32 MB a request may
+carry, is uploaded first (purpose `user_data`) and sent by its file id, with a line under the reply
+saying so. The model takes no other file type, so a text file (UTF-8: notes, CSV, code) goes as a
+text part holding its contents, and any other file is one line before anything is sent.
 
 X is a variable holding an image (bytes, a PIL image, a matplotlib Figure or Axes, an `%image`
 result), `plt` for pyplot's current figure, an http(s) URL (sent as it is: the server fetches it), or
@@ -16,13 +18,14 @@ from __future__ import annotations
 import base64
 import io
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from IPython.core.error import UsageError
 
 from .common import local_path
 
-__all__ = ["ImagePart", "image_parts", "file_parts", "user_content"]
+__all__ = ["ImagePart", "image_parts", "file_parts", "message_parts", "attachments", "uploader", "IMAGE_HELP",
+           "FILE_HELP", "DETAIL_HELP"]
 
 # The box an image is fitted into before the model reads it, per detail level (the vision guide):
 # `low` reads 512 × 512; otherwise the image fits 2048 × 2048 and then its short side 768.
@@ -30,7 +33,14 @@ FIT = {"low": (512, 512), "high": (2048, 2048), "auto": (2048, 2048)}
 SHORT_SIDE = 768
 SENDABLE = ("image/png", "image/jpeg", "image/webp", "image/gif")
 PDF_LIMIT = 32 * 1024 * 1024  # the most file content one request may carry (the file-inputs guide)
+Upload = Callable[[str, bytes], str]  # (file name, contents) -> the id of the uploaded file
 KINDS = "a path, an http(s) URL, or a variable holding bytes, a PIL image, a matplotlib Figure or Axes, or an %image result"
+# The flags' help, one wording for every magic that takes them.
+IMAGE_HELP = ("an image for the model to see, repeatable: a path, an http(s) URL, or a variable holding bytes, a PIL "
+              "image, a matplotlib Figure or Axes, or an %%image result; 'plt' for the current figure. Larger images "
+              "are downscaled to what the API reads")
+FILE_HELP = "a file for the model to read, repeatable: a PDF (sent as a file part), or a text file (sent as its text)"
+DETAIL_HELP = "with --image: how closely the model looks (low reads 512 x 512 px; default: the server's, auto)"
 
 
 @dataclass
@@ -41,32 +51,70 @@ class ImagePart:
     note: str = ""
 
 
-def user_content(prompt: str, parts: list[dict]) -> Any:
-    """The user message's content: the prompt alone, or a text part followed by the other parts."""
-    if not parts:
-        return prompt
-    return [{"type": "text", "text": prompt}] + parts
+def message_parts(images: list[str] | None, files: list[str] | None, detail: str | None,
+                  namespace: Mapping[str, Any], upload: Upload | None = None) -> tuple[list[dict], list[str]]:
+    """The content parts of `--file` and `--image`, in that order, and the notes to show under the
+    reply (what was sent differs from what was given). Every file and image is read and checked
+    before anything is sent; then a PDF larger than a request may carry is uploaded with `upload`."""
+    if detail and not images:
+        raise UsageError("--detail goes with --image")
+    read = [_read_file(text) for text in files or []]
+    found = image_parts(images, detail, namespace)
+    parts, notes = file_parts(read, upload)
+    return parts + [image.part for image in found], notes + [image.note for image in found if image.note]
 
 
-def file_parts(paths: list[str] | None) -> list[dict]:
-    """A part per `--file`: a PDF as a `file` part, a text file as a text part with its contents."""
-    parts = []
-    for text in paths or []:
-        path = local_path(text)
-        data = path.read_bytes()  # a missing file is an OSError: one line (`friendly`)
-        if data[:5] == b"%PDF-":
-            if len(data) > PDF_LIMIT:
-                raise UsageError(f"--file {text}: {len(data) / 2**20:.0f} MB is more than the 32 MB a request may carry")
-            parts.append({"type": "file", "file": {"filename": path.name, "file_data":
-                          f"data:application/pdf;base64,{base64.b64encode(data).decode()}"}})
-            continue
-        try:
-            contents = data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise UsageError(f"--file {text}: chat completions take PDF files, and text files as their text; this is "
-                             "neither (convert it to PDF)") from None
-        parts.append({"type": "text", "text": f"The file {path.name}:\n\n{contents}"})
-    return parts
+def attachments(images: list[str] | None, files: list[str] | None, detail: str | None,
+                namespace: Mapping[str, Any], upload: Upload | None = None) -> tuple[list[dict], list[str], list[str]]:
+    """(content parts, ids of uploaded files, notes for under the reply) of a message's `--image`,
+    `--file` and `--detail`, where a `--file` may also name an uploaded file: a value that names no
+    local file but looks like a file id (`file-...`, as `%oai files upload` gives it) is one."""
+    paths, ids = [], []
+    for value in files or []:
+        is_id = value.startswith(("file-", "file_")) and not local_path(value).exists()
+        (ids if is_id else paths).append(value)
+    parts, notes = message_parts(images, paths, detail, namespace, upload)
+    return parts, ids, notes
+
+
+def uploader(client: Any) -> Upload:
+    """What uploads a file too large to go inline (purpose `user_data`, for model input) and gives its id."""
+    return lambda name, data: str(client.files.create((name, data), purpose="user_data")["id"])
+
+
+def _read_file(text: str) -> tuple[str, bytes, str | None]:
+    """(file name, contents, its text or None for a PDF) of a `--file`; a file of any other type is
+    one line (chat completions and Responses read PDFs; a text file goes as its text)."""
+    path = local_path(text)
+    data = path.read_bytes()  # a missing file is an OSError: one line (`friendly`)
+    if data[:5] == b"%PDF-":
+        return path.name, data, None
+    try:
+        return path.name, data, data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"--file {text}: the model reads PDF files, and text files as their text; this is "
+                         "neither (convert it to PDF)") from None
+
+
+def file_parts(read: list[tuple[str, bytes, str | None]], upload: Upload | None) -> tuple[list[dict], list[str]]:
+    """A part per file read: a PDF as a `file` part (inline, or by the id `upload` gives it when it
+    is larger than a request may carry), a text file as a text part; and a note per upload."""
+    from ..assistants.content import pdf_part  # with the first file, not at %load_ext
+
+    parts, notes = [], []
+    for name, data, contents in read:
+        if contents is not None:
+            parts.append({"type": "text", "text": f"The file {name}:\n\n{contents}"})
+        elif len(data) <= PDF_LIMIT:
+            parts.append(pdf_part(name, data))
+        elif upload is None:
+            raise UsageError(f"--file {name}: {len(data) / 2**20:.0f} MB is more than the 32 MB a request may carry")
+        else:
+            file_id = upload(name, data)
+            parts.append({"type": "file", "file": {"file_id": file_id}})
+            notes.append(f"{name} ({len(data) / 2**20:.0f} MB, more than the 32 MB a request may carry) was uploaded "
+                         f"first as {file_id} (purpose user_data) and sent by its id")
+    return parts, notes
 
 
 def image_parts(sources: list[str] | None, detail: str | None, namespace: Mapping[str, Any]) -> list[ImagePart]:

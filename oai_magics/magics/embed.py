@@ -20,6 +20,7 @@ from IPython.core.magic import line_cell_magic, magics_class, no_var_expand
 from .arguments import WORKERS, a_name, an_id, argument, at_least, magic_arguments
 from .embed_explore import a_cluster_count, check_map_flags, explore_embeddings, map_wanted, plot_map
 from .common import SessionMagics, friendly, key_advice, key_refused, parse, publish, read_variable, store_in
+from .job_costs import dollars, embedding_job_costs
 from .oai_table import ROUTER
 from .prompts import interpolate
 
@@ -42,6 +43,11 @@ class EmbedMagics(SessionMagics):
     @argument("--workers", type=WORKERS, default=4, help="requests in flight at once (1 to 48; default 4)")
     @argument("--no-cache", action="store_true", help="neither read nor fill the embedding cache")
     @argument("--batch", action="store_true", help="send through the Batch API and return a job at once")
+    @argument("--yes", action="store_true", help="send without asking, whatever the estimate (above %%config "
+              "OAIMagics.confirm_over dollars it asks first, unless a --budget covers the estimate)")
+    @argument("--budget", type=dollars, metavar="DOLLARS", help="stop sending once the dollars spent plus those of "
+              "the requests in flight would pass this; the rows that arrived are kept (with --batch: nothing is "
+              "sent when the estimate passes it)")
     @argument("--jobs", action="store_true",
               help="list the Batch API jobs (embeddings and %%%%chat --each) with their kind, status and counts "
                    "(as %%oai jobs list does)")
@@ -92,6 +98,7 @@ class EmbedMagics(SessionMagics):
         except ValueError as exc:
             raise UsageError(str(exc)) from None
         model = self.session.model("embedding", args.model)
+        budget = embedding_job_costs(self.session, args, self._uncached(args, texts, model), model)
         if args.batch:
             job = self._submit(args, texts, index, model)
             if job.batches:
@@ -100,8 +107,9 @@ class EmbedMagics(SessionMagics):
             print(f"{held} in the cache: no Batch job was needed, here is the frame")
         cache = self._cache(args)
         try:
-            matrix = embed_texts(self.session.client, texts, model, dimensions=args.dimensions,
-                                 batch_size=args.batch_size, workers=args.workers, cache=cache)
+            with budget.watching(self.session.client) if budget is not None else contextlib.nullcontext():
+                matrix = embed_texts(self.session.client, texts, model, dimensions=args.dimensions,
+                                     batch_size=args.batch_size, workers=args.workers, cache=cache, budget=budget)
         except EmbeddingJobError as exc:
             partial = embedding_frame(texts, exc.matrix, index) if exc.matrix.shape[1] else None
             publish(self.shell, partial, args.output)
@@ -125,6 +133,16 @@ class EmbedMagics(SessionMagics):
                 return None
             args.plot = False  # drawn: what is left is the query
         return self._explore(args, frame, model, colors) if (args.query or args.plot) else frame
+
+    def _uncached(self, args: Any, texts: list[str], model: str) -> list[str]:
+        """The texts the cache does not hold (all with --no-cache): what is held is not sent, nor paid, again."""
+        cache = self._cache(args)
+        if cache is None:
+            return texts
+        try:
+            return [texts[row] for row in cache.missing(self.session.client.base_url, model, args.dimensions, texts)]
+        finally:
+            cache.close()
 
     def _next_step(self, exc: Exception, args: Any) -> str:
         """After failed rows: a refused key is no reason to send them again; otherwise the cache keeps the rest."""

@@ -71,7 +71,7 @@ class ImageMagics(SessionMagics):
         paths, words = split_edit_words(args.edit or [])
         prompt = " ".join(words + args.prompt)
         if prompt and not args.no_interpolate:
-            prompt = interpolate(prompt, self.shell.user_ns)
+            prompt = interpolate(prompt, self.shell.user_ns, self.session.settings.table_rows)
         model = self._model(args)
         self._check(args, prompt, model, paths)
         started = time.monotonic()
@@ -124,7 +124,8 @@ class ImageMagics(SessionMagics):
         if args.save:
             paths = images.save(local_path(args.save), prompt or "variation")
             print(f"saved {len(paths)} image(s): {', '.join(str(p) for p in paths)}")
-        show_usage(model, seconds, None, image_tokens(outcome.usage), rich=rich_frontend())
+        show_usage(model, seconds, None, image_tokens(outcome.usage), rich=rich_frontend(),
+                   cost=self.session.cost(model, outcome.usage))
 
     # -- whole answers ---------------------------------------------------------------------------
     def _make(self, args: Any, prompt: str, model: str, paths: list[str]) -> Outcome:

@@ -14,11 +14,11 @@ from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class, no_var_expand
-from traitlets import Bool, Dict, Float, Int, TraitError, Unicode, observe
+from traitlets import Any as AnyTrait, Bool, Dict, Float, Int, TraitError, Unicode, observe, validate
 
 from ..assistants.names import BACKENDS as API_CHOICES
 # Each subcommand module registers its subcommands on ROUTER when imported.
-from . import oai_api, oai_files, oai_finetunes, oai_jobs  # noqa: F401
+from . import oai_api, oai_files, oai_finetunes, oai_jobs, oai_mcp, oai_record, oai_usage  # noqa: F401
 from . import profiles
 from .arguments import argument, magic_arguments
 from .common import friendly
@@ -60,9 +60,17 @@ class OAIMagics(Magics):
     run_timeout = Seconds(600.0, min=0.0, help="Seconds %assistant run and the run builder wait for a run that is polled "
                         "(not streamed, or after its stream broke off) before giving up; the run goes on at the "
                         "server.").tag(config=True)
-    table_rows = Int(50, min=1, help="Rows of a DataFrame or Series that {{name}} puts into a %%chat prompt as a "
-                     "Markdown table; one line says how many more there are.").tag(config=True)
+    table_rows = Int(50, min=1, help="Rows of a DataFrame or Series that {{name}} puts into a prompt (%%chat, "
+                     "%%chat --each, %assistant run and messages add, %image) as a Markdown table; one line says how "
+                     "many more there are.").tag(config=True)
     render_interval = Seconds(0.15, min=0.0, help="Seconds between re-renders of a streaming reply.").tag(config=True)
+    prices = AnyTrait({}, help="Prices over the package's table (dollars per million tokens, as OpenAI's pricing page "
+                       "writes them): a dict such as {'gpt-4.1-mini': {'input': 0.4, 'cached_input': 0.1, "
+                       "'output': 1.6}}, or the path of a JSON or TOML file holding one.").tag(config=True)
+    estimate_over = Int(1000, min=1, help="%embed of more texts than this says what it will cost before sending "
+                        "(%%chat --each and --batch always do).").tag(config=True)
+    confirm_over = Float(1.0, min=0.0, help="Dollars: a job estimated above this asks before it sends anything "
+                         "(--yes skips the question).").tag(config=True)
     cache_path = Unicode("", help="The embedding cache file (empty: embeddings.sqlite in $OAI_MAGICS_CACHE_DIR, "
                                   "else the user's cache folder).").tag(config=True)
     # The embedded sandbox reads these on every request: a change applies to the running one at once.
@@ -93,6 +101,21 @@ class OAIMagics(Magics):
         if hasattr(self, "session"):  # the client in use was built with the old value: the next request builds anew
             self.session.settings_changed()
 
+    @validate("prices")
+    def _check_prices(self, proposal: Any) -> Any:
+        from ..prices import PriceError, read_overrides
+
+        try:  # read now, so a bad table or file is one line at %config, not at the next reply
+            read_overrides(proposal["value"])
+        except PriceError as exc:  # a TraitError: traitlets then puts the value it had back
+            raise TraitError(str(exc)) from None
+        return proposal["value"]
+
+    @observe("prices")
+    def _on_prices(self, change: Any) -> None:
+        if hasattr(self, "session"):
+            self.session.prices_changed()
+
     @observe("profiles")
     def _on_profiles(self, change: Any) -> None:
         if hasattr(self, "session"):  # while traitlets applies the config, __init__ registers them next
@@ -120,6 +143,8 @@ def show_config(magics: OAIMagics, args: Any) -> None:
     session = magics.session
     profile = session.profile
     lines = [f"profile   {profile.name}", f"server    {session.server(profile)}", f"api key   {session.key_source()}"]
+    if session.tape is not None:
+        lines.append(f"requests  {oai_record.describe(session.tape)}")
     from .. import model_defaults
 
     for kind in model_defaults.kinds():
@@ -154,7 +179,9 @@ def use_profile(magics: OAIMagics, args: Any) -> None:
     if name == "auto":
         name = "openai" if os.environ.get("OPENAI_API_KEY") else "sandbox"
     profile = magics.session.use(name)
-    if profile.sandbox:
+    if profile.sandbox and magics.session.replaying:  # its answers come from the recording: none is started
+        print("using the oai_magics sandbox's recorded answers (replayed: no sandbox started, no key needed)")
+    elif profile.sandbox:
         sandbox = magics.session.start_sandbox()
         print(f"using the oai_magics sandbox at {sandbox.base_url} (no key needed; answers are generated locally)")
     else:
@@ -222,38 +249,3 @@ def history(magics: OAIMagics, args: Any) -> Any:
     model = frame["model"].astype(object)
     return frame.astype({"turn": "int64", "interrupted": "bool"}).assign(
         model=model.where(model.notna(), None), at=pd.to_datetime(frame["at"], utc=True))
-
-
-@ROUTER.command("usage", listing=True)
-@magic_arguments(name="oai usage")
-def usage(magics: OAIMagics, args: Any) -> Any:
-    """Requests and tokens of this session: the totals in one line, then a table with one row per request."""
-    frame = usage_frame(magics.session.records)
-    print(usage_totals(frame))
-    return frame
-
-
-USAGE_COLUMNS = {"model": "object", "method": "object", "path": "object", "status": "Int64", "seconds": "float64",
-                 "prompt_tokens": "int64", "completion_tokens": "int64", "total_tokens": "int64",
-                 "request_id": "object", "retries": "int64"}
-
-
-def usage_frame(records: list[dict]) -> Any:
-    """The request log as a DataFrame numbered from 1; a status is an integer (<NA> when no answer came)."""
-    import pandas as pd
-
-    frame = pd.DataFrame(records, columns=list(USAGE_COLUMNS))
-    tokens = ["prompt_tokens", "completion_tokens", "total_tokens"]
-    frame[tokens] = frame[tokens].fillna(0)
-    frame = frame.astype(USAGE_COLUMNS).rename(columns={"path": "endpoint"})
-    for column in ("model", "request_id"):  # what is unknown stays None, not NaN
-        frame[column] = frame[column].where(frame[column].notna(), None)
-    frame.index = pd.RangeIndex(1, len(frame) + 1, name="request")
-    return frame
-
-
-def usage_totals(frame: Any) -> str:
-    failed = int((frame["status"].fillna(600) >= 400).sum())  # no status: no answer came
-    return (f"total: {len(frame)} requests ({failed} failed, {frame['retries'].sum()} retries), "
-            f"{frame['seconds'].sum():.2f} s, {frame['prompt_tokens'].sum()} prompt + "
-            f"{frame['completion_tokens'].sum()} completion = {frame['total_tokens'].sum()} tokens")

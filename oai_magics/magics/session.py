@@ -1,11 +1,14 @@
 """The state the magics share in one IPython session: the active profile and its client, the
-key typed with `%oai key`, the conversations, the embedded sandbox, a log of every request, what the
-server's models listing says (`model_watch`), and which token-limit parameter each profile takes."""
+key typed with `%oai key`, the conversations, the embedded sandbox, the local MCP servers (`mcp()`), a log
+of every request, what the server's models listing says (`model_watch`), which token-limit parameter each
+profile takes, the price table (the package's under `%config OAIMagics.prices`), and the rate limits last
+heard."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Iterator
 
 from IPython.core.error import UsageError
@@ -17,12 +20,18 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..client import Client
     from ..client.secret import Secret
     from ..chat_memory import ChatMemory
+    from ..mcp.hub import McpHub
+    from ..prices import PriceTable
     from ..sandbox import Sandbox
 
 __all__ = ["Session", "NO_KEY", "TOKEN_NAMES"]
 
 # Token counts as chat and completions name them, and as the Responses API does.
 TOKEN_NAMES = {"prompt_tokens": "input_tokens", "completion_tokens": "output_tokens", "total_tokens": "total_tokens"}
+
+# Where a replayed profile without a URL of its own (the sandbox's, the OpenAI one) points: never
+# reached, as replay answers by path; the path is the one those servers have.
+REPLAY_URL = "http://replay.invalid/v1"
 
 NO_KEY = ("No API key for profile {name!r}: run `%oai key` to type one (it is not echoed), set ${env}, "
           "or run `%oai use sandbox` to try everything on the local sandbox.")
@@ -43,6 +52,19 @@ class Session:
         self.records: list[dict] = []
         self.watch = ModelWatch()
         self.token_limit_names: dict[str, str] = {}  # profile -> the max-tokens parameter its server took
+        self._mcp: McpHub | None = None
+        self._prices: PriceTable | None = None
+        self.rate_limits: dict[str, str] = {}  # the x-ratelimit-* headers of the last answer that had them
+        self.tape: Any = None  # `%oai record` / `%oai replay` (oai_record's modes): every client's transport
+
+    @property
+    def replaying(self) -> bool:
+        return bool(getattr(self.tape, "replaying", False))
+
+    def use_tape(self, mode: Any) -> None:
+        """Record to, replay from, or (None) neither: the next request goes through a client built so."""
+        self.tape = mode
+        self._drop_client()
 
     # -- connection ----------------------------------------------------------------------------
     @property
@@ -73,6 +95,7 @@ class Session:
             raise UsageError(f"Unknown profile {name!r}; known: {', '.join(self.profiles.names())}.")
         self.profile_name = name
         self._drop_client()
+        self.rate_limits = {}  # another server's limits
         return self.profile
 
     def server(self, profile: Profile) -> str:
@@ -131,6 +154,7 @@ class Session:
     def _connect(self) -> "Client":
         client = self._new_client()
         client.listeners.append(self._log)
+        client.response_observers.append(self._hear_limits)
         # The listing behind the shutdown notes, on a client of its own (not a row of %oai usage).
         self.watch.start(self.profile_name, self._new_client())
         return client
@@ -138,19 +162,24 @@ class Session:
     def _new_client(self, profile: Profile | None = None) -> "Client":
         """A client for `profile` (the active one by default), with its key."""
         from ..client import Client
+        from ..client.transport import DEFAULT_MAX_CONNECTIONS as DEFAULT_CONNECTIONS
 
         profile = profile or self.profile
+        transport = self.tape.transport(DEFAULT_CONNECTIONS) if self.tape is not None else None
+        if self.replaying:  # answered from the recording: no key, no sandbox, no network
+            return Client(api_key=None, base_url=profile.base_url or REPLAY_URL, timeout=self.settings.timeout,
+                          max_retries=self.settings.max_retries, transport=transport)
         if profile.sandbox:
             sandbox = self.start_sandbox()
             client = Client(api_key=sandbox.api_key, base_url=sandbox.base_url, timeout=self.settings.timeout,
-                            max_retries=self.settings.max_retries)
+                            max_retries=self.settings.max_retries, transport=transport)
         else:
             typed = self._typed_keys.get(profile.name)
             key = typed.value if typed else (os.environ.get(profile.key_env) if profile.key_env else None)
             if not key:
                 raise UsageError(NO_KEY.format(name=profile.name, env=profile.key_env or "OPENAI_API_KEY"))
             client = Client(api_key=key, base_url=profile.base_url, timeout=self.settings.timeout,
-                            max_retries=self.settings.max_retries)
+                            max_retries=self.settings.max_retries, transport=transport)
         return client
 
     def start_sandbox(self) -> "Sandbox":
@@ -173,21 +202,61 @@ class Session:
             self._client.close()
         self._client = None
 
+    def mcp(self) -> "McpHub":
+        """The local MCP servers of `%oai mcp add`, made on first use (the `mcp` SDK loads when one starts)."""
+        if self._mcp is None:
+            from ..mcp.hub import McpHub
+
+            self._mcp = McpHub()
+        return self._mcp
+
     def close(self) -> None:
         self.watch.close()
+        if self._mcp is not None:
+            self._mcp.close()
+            self._mcp = None
         self._drop_client()
         if self.sandbox is not None:
             self.sandbox.stop()
             self.sandbox = None
 
     def _log(self, record: Any) -> None:
-        """One row of `%oai usage` per finished request (a stream finishes when it ends)."""
+        """One row of `%oai usage` per finished request (a stream finishes when it ends), with its
+        cost, when it ended, and the cell it ran in (`%oai usage --since`)."""
         usage = record.usage
         tokens = {name: usage.get(name, usage.get(alias)) for name, alias in TOKEN_NAMES.items()}
         self.records.append({"model": record.model, "method": record.method, "path": record.path,
                              "status": record.status, "seconds": round(record.seconds, 3),
                              **{name: value for name, value in tokens.items() if isinstance(value, int)},
-                             "request_id": record.request_id, "retries": record.retries})
+                             "cost": self.cost(record.model, usage), "request_id": record.request_id,
+                             "retries": record.retries, "at": datetime.now(timezone.utc), "cell": self.cell()})
+
+    def _hear_limits(self, status: int, headers: Any) -> None:
+        """Keep the rate-limit headers of the latest answer that carried them (for job estimates)."""
+        limits = {k.lower(): v for k, v in headers.items() if k.lower().startswith("x-ratelimit-")}
+        if limits:
+            self.rate_limits = limits
+
+    def cell(self) -> int:
+        """The number of the cell running now (IPython's execution count)."""
+        return int(getattr(getattr(self.settings, "shell", None), "execution_count", 0) or 0)
+
+    # -- prices ------------------------------------------------------------------------------------
+    @property
+    def prices(self) -> "PriceTable":
+        """The package's price table with `%config OAIMagics.prices` over it (rebuilt when that changes)."""
+        if self._prices is None:
+            from ..prices import builtin, read_overrides
+
+            self._prices = builtin().with_overrides(read_overrides(self.settings.prices))
+        return self._prices
+
+    def prices_changed(self) -> None:
+        self._prices = None
+
+    def cost(self, model: str | None, usage: dict | None) -> float | None:
+        """Dollars for one answer, or None (no price for the model, or no usage)."""
+        return self.prices.cost(model, usage)
 
     # -- conversations -----------------------------------------------------------------------------
     def conversation(self, name: str, new: bool = False, system: str | None = None) -> "ChatMemory":

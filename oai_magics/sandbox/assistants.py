@@ -13,6 +13,7 @@ from .files import get_file
 from .finetunes import fine_tuned_models
 from .shapes import check_length, check_metadata, check_tools, deleted, show, show_page
 from .state import State, find, state
+from .structured import check_response_format
 from .store import new_id, now
 from .web import assistants_version, json_body, paginate
 
@@ -41,6 +42,8 @@ def check(app: State, body: dict, version: str) -> dict:
         fields["metadata"] = check_metadata(body["metadata"])
     if "file_ids" in body:
         fields["file_ids"] = [get_file(app, file_id, "file_ids")["id"] for file_id in body["file_ids"] or []]
+    if "response_format" in body:
+        check_response_format(body["response_format"])  # a strict schema is checked as chat's is
     for name in ("tool_resources", "temperature", "top_p", "response_format"):
         if name in body:
             fields[name] = body[name]

@@ -92,7 +92,7 @@ def tool_call_for(body: dict, prompt: str) -> dict | None:
     choice = body.get("tool_choice", "auto")
     if not tools or choice == "none":
         return None
-    chosen = tools[0]["function"]
+    chosen = tools[textgen.named_tool([t["function"].get("name", "") for t in tools], prompt)]["function"]
     if isinstance(choice, dict):
         wanted = (choice.get("function") or {}).get("name")
         chosen = next((t["function"] for t in tools if t["function"].get("name") == wanted), None)

@@ -19,11 +19,11 @@ PDF_PREFIX = "data:application/pdf;base64,"
 PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
 
 
-def check_files(messages: list[dict]) -> None:
-    """Refuse a file part the API would refuse, with its message."""
-    for where, part in content_parts(messages, "file"):
+def check_files(messages: list[dict], field: str = "messages") -> None:
+    """Refuse a file part the API would refuse, with its message (`field`: where the messages sit)."""
+    for where, part in content_parts(messages, "file", field):
         spec = part.get("file") if isinstance(part.get("file"), dict) else {}
-        if spec.get("file_id"):
+        if spec.get("file_id") or spec.get("file_url"):
             continue
         data = spec.get("file_data")
         if not isinstance(data, str):
@@ -56,6 +56,8 @@ def seen_files(messages: list[dict]) -> str:
         spec = part["file"]
         if spec.get("file_id"):
             names.append(f"the uploaded file {spec['file_id']}")
+        elif spec.get("file_url"):
+            names.append("a file by URL, not fetched offline")
         else:
             pages = len(PAGE.findall(_pdf(spec["file_data"])))
             names.append(f"{spec['filename']}, a PDF of {pages} page{'s' if pages != 1 else ''}")

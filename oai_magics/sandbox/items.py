@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from .errors import invalid
+from .response_parts import check_parts
 from .store import new_id
 
 __all__ = ["input_items", "message", "output_text_part", "function_call", "text_of", "check_calls_answered", "MAX_ITEMS"]
@@ -41,7 +42,9 @@ def input_items(value: Any, param: str = "input") -> list[dict]:
         return [message("user", [{"type": "input_text", "text": value}])]
     if not isinstance(value, list):
         raise invalid(f"Invalid type for '{param}': expected a string or an array of input items.", param=param)
-    return [_item(item, f"{param}[{index}]") for index, item in enumerate(value)]
+    items = [_item(item, f"{param}[{index}]") for index, item in enumerate(value)]
+    check_parts(items, param)
+    return items
 
 
 def _item(item: Any, param: str) -> dict:

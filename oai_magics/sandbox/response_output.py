@@ -18,6 +18,8 @@ from typing import Any
 from . import textgen
 from .errors import ApiError, invalid
 from .items import function_call, message, output_text_part, text_of
+from .response_parts import seen_parts
+from .structured import check_strict, schema_reply
 
 __all__ = ["Outcome", "check_tools", "check_tool_choice", "check_text", "generate"]
 
@@ -114,6 +116,11 @@ def check_text(text: Any) -> dict:
             if not fmt.get(name):
                 raise invalid(f"Missing required parameter: 'text.format.{name}'.", param=f"text.format.{name}",
                               code="missing_required_parameter")
+        if not isinstance(fmt["schema"], dict):
+            raise invalid("Invalid type for 'text.format.schema': expected an object.", param="text.format.schema",
+                          code="invalid_type")
+        if fmt.get("strict") is True:
+            check_strict(str(fmt["name"]), fmt["schema"], "text.format.schema")
     return {"format": fmt, "verbosity": text.get("verbosity") or "medium"}
 
 
@@ -134,9 +141,9 @@ def generate(context: list[dict], tools: list[dict], tool_choice: Any, text: dic
     elif fmt["type"] == "json_object":
         reply = textgen.json_reply(prompt)
     elif fmt["type"] == "json_schema":
-        reply = json.dumps(textgen.arguments_for(fmt.get("schema") or {}, prompt))
+        reply = schema_reply(fmt["schema"], prompt)
     else:
-        reply = textgen.reply_text(prompt)
+        reply = textgen.reply_text(prompt) + seen_parts(context)
     pieces = textgen.tokens(reply)
     cut = max_output_tokens is not None and len(pieces) > max_output_tokens
     if cut:
@@ -174,7 +181,7 @@ def _call_for(tools: list[dict], tool_choice: Any, prompt: str) -> dict | None:
     elif isinstance(tool_choice, dict) and tool_choice["type"] == "allowed_tools":
         allowed = {t["name"] for t in tool_choice["tools"]}
         candidates = [t for t in tools if t["name"] in allowed]
-    chosen = candidates[0]
+    chosen = candidates[textgen.named_tool([t["name"] for t in candidates], prompt)]
     schema = chosen.get("parameters") or {"type": "object", "properties": {}}
     return function_call(chosen["name"], json.dumps(textgen.arguments_for(schema, prompt)))
 

@@ -67,7 +67,7 @@ def new_run(app: State, thread_id: str, body: dict, version: str) -> dict:
         "max_prompt_tokens": body.get("max_prompt_tokens"), "max_completion_tokens": body.get("max_completion_tokens"),
         "truncation_strategy": body.get("truncation_strategy") or {"type": "auto", "last_messages": None},
         "tool_choice": body.get("tool_choice", "auto"), "parallel_tool_calls": body.get("parallel_tool_calls", True),
-        "response_format": body.get("response_format", "auto"),
+        "response_format": body.get("response_format", assistant.get("response_format", "auto")),
         "_since": time.time(), "_driven": bool(body.get("stream")), "_outputs": [],
         "_fail": textgen.FAIL_WORD in latest_user_text(app, thread_id),
     }

@@ -17,7 +17,9 @@ from typing import Any, Callable
 from . import textgen
 from .thread_messages import text_block, text_of
 from .shapes import show
+from .response_parts import seen_in_message
 from .state import State
+from .structured import structured_reply
 from .store import new_id, now
 
 Event = tuple[str, str, dict]  # (event name, object kind, stored object)
@@ -50,13 +52,19 @@ def start(app: State, run: dict) -> list[Event]:
     return [("thread.run.in_progress", "run", run)]
 
 
+def named_first(tools: list[dict], prompt: str) -> list[dict]:
+    """The function tools with the one the prompt names first (`textgen.named_tool`)."""
+    index = textgen.named_tool([tool["function"]["name"] for tool in tools], prompt)
+    return tools[index:index + 1] + tools[:index] + tools[index + 1:]
+
+
 def ask_for_tools(app: State, run: dict) -> list[Event]:
     """requires_action: one function call per function tool, arguments built from its schema."""
     prompt = latest_user_text(app, run["thread_id"])
     calls: list[dict[str, Any]] = [{"id": new_id("call_"), "type": "function",
               "function": {"name": tool["function"]["name"],
                            "arguments": json.dumps(textgen.arguments_for(tool["function"].get("parameters") or {}, prompt))}}
-             for tool in function_tools(run)[:1]]
+             for tool in named_first(function_tools(run), prompt)[:1]]
     step = new_step(run, "tool_calls", {"type": "tool_calls",
                                         "tool_calls": [{**c, "function": {**c["function"], "output": None}} for c in calls]},
                     "in_progress")
@@ -81,8 +89,11 @@ def draft_reply(app: State, run: dict) -> Draft:
     to `max_completion_tokens` when the run has that limit (the run then ends incomplete)."""
     if run.get("_outputs"):
         text = textgen.tool_results_text(run["_outputs"])
+    elif isinstance(run.get("response_format"), dict) and run["response_format"].get("type") == "json_schema":
+        text = structured_reply(run["response_format"], latest_user_text(app, run["thread_id"]))
     else:
-        text = textgen.reply_text(latest_user_text(app, run["thread_id"]))
+        asked = latest_user(app, run["thread_id"])
+        text = textgen.reply_text(text_of(asked)) + seen_in_message(asked)
     pieces = textgen.tokens(text)
     if run.get("max_completion_tokens"):
         pieces = pieces[: run["max_completion_tokens"]]
@@ -209,9 +220,14 @@ def advance_thread(app: State, thread_id: str) -> None:
         advance(app, run)
 
 
-def latest_user_text(app: State, thread_id: str) -> str:
+def latest_user(app: State, thread_id: str) -> dict:
+    """The thread's last user message ({} when it has none)."""
     users = app.store.all("message", parent=thread_id, where=lambda m: m["role"] == "user")
-    return text_of(users[-1]) if users else ""
+    return users[-1] if users else {}
+
+
+def latest_user_text(app: State, thread_id: str) -> str:
+    return text_of(latest_user(app, thread_id))
 
 
 def event_payload(kind: str, obj: dict, version: str) -> dict:

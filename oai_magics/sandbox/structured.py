@@ -16,7 +16,7 @@ from typing import Any
 from . import textgen
 from .errors import invalid
 
-__all__ = ["check_response_format", "structured_reply"]
+__all__ = ["check_response_format", "check_strict", "structured_reply", "schema_reply"]
 
 # Where sub-schemas sit inside a schema, as the strict checker walks it.
 NESTED_ONE = ("items", "additionalProperties", "not")
@@ -38,9 +38,15 @@ def check_response_format(response_format: Any) -> None:
         raise invalid("Invalid type for 'response_format.json_schema.schema': expected an object.",
                       param="response_format.json_schema.schema", code="invalid_type")
     if spec.get("strict") is True:
-        problem = strict_problem(schema, ())
-        if problem is not None:
-            raise invalid(f"Invalid schema for response_format '{spec['name']}': {problem}", param="response_format")
+        check_strict(spec["name"], schema, "response_format")
+
+
+def check_strict(name: str, schema: dict, param: str) -> None:
+    """Refuse a schema strict mode refuses, as the API does (chat's `response_format` and the
+    Responses API's `text.format` alike), naming the format and where in the schema the fault is."""
+    problem = strict_problem(schema, ())
+    if problem is not None:
+        raise invalid(f"Invalid schema for response_format '{name}': {problem}", param=param)
 
 
 def strict_problem(schema: dict, context: tuple[str, ...]) -> str | None:
@@ -77,7 +83,11 @@ def strict_problem(schema: dict, context: tuple[str, ...]) -> str | None:
 def structured_reply(response_format: dict, prompt: str) -> str:
     """The JSON text of an instance of the format's schema, drawn from the prompt (its names and
     numbers; the same prompt always gives the same answer); `$ref`s into the schema's own `$defs` are followed."""
-    schema = (response_format.get("json_schema") or {}).get("schema") or {}
+    return schema_reply((response_format.get("json_schema") or {}).get("schema") or {}, prompt)
+
+
+def schema_reply(schema: dict, prompt: str) -> str:
+    """The JSON text of an instance of `schema`, drawn from the prompt."""
     return json.dumps(textgen.arguments_for(_unfold(schema, schema, MAX_DEPTH), prompt, numbers=True))
 
 

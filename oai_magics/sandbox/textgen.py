@@ -12,11 +12,22 @@ import json
 import re
 from typing import Any
 
-__all__ = ["reply_text", "word_limit", "short_name", "tokens", "count_tokens", "apply_stop", "arguments_for", "json_reply", "edit_text"]
+__all__ = ["reply_text", "word_limit", "short_name", "tokens", "count_tokens", "apply_stop", "arguments_for", "named_tool",
+           "json_reply", "edit_text"]
 
-_WORDS = re.compile(r"[A-Za-z][A-Za-z'-]{3,}")
+# A word starts with a letter of any script ("Zoë", "Łódź", "東京"), then letters, hyphens or apostrophes.
+_LETTER = r"[^\W\d_]"
+_WORDS = re.compile(rf"{_LETTER}(?:{_LETTER}|['-]){{3,}}")
+_NAME = re.compile(rf"{_LETTER}(?:{_LETTER}|['-])+")
 _NUMBER = re.compile(r"(?<![\w.])\d{1,15}(?![\w.])")  # a whole number standing alone ("34", not "3.5" or "v2")
-_TOKENS = re.compile(r"\s*\S+|\s+$")
+# Tokens are cut the way GPT-4o-style tokenizers (o200k_base) cut text before their byte-pair merges:
+# a CJK character alone, a word with the space or mark before it, digits in threes, a run of
+# punctuation, whitespace. Common words are one token each after the merges, so for English prose
+# this count is within a few percent of the real tokenizer's (measured on the GPL and Apache
+# licence texts: 3 and 4 % under o200k_base), where a count of words was a quarter under it.
+_CJK = "\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef"
+_TOKENS = re.compile(rf"[{_CJK}]|(?:[^\r\n\w{_CJK}]|_)?[^\W\d_{_CJK}]+|\d{{1,3}}| ?(?:[^\s\w{_CJK}]|_)+[\r\n]*"
+                     r"|\s*[\r\n]+|\s+(?!\S)|\s+")
 
 OPENINGS = [
     "Here is a reply from the **oai_magics sandbox** (a local test server, not a language model).",
@@ -118,12 +129,12 @@ def edit_text(text: str, instruction: str) -> str:
 
 
 def tokens(text: str) -> list[str]:
-    """Text cut into word-sized pieces that join back into exactly the text."""
+    """Text cut into tokens (see `_TOKENS`) that join back into exactly the text."""
     return _TOKENS.findall(text)
 
 
 def count_tokens(text: str) -> int:
-    """Tokens as the sandbox counts them: its word-sized pieces (max_tokens cuts by the same)."""
+    """Tokens as the sandbox counts them (max_tokens cuts, and streams send, by the same pieces)."""
     return len(tokens(text))
 
 
@@ -172,9 +183,23 @@ def arguments_for(schema: Any, prompt: str, name: str = "value", numbers: bool =
         return True
     if kind == "null":
         return None
-    # A string property ("city", "name") gets a proper noun of the prompt if it has one.
+    # A string property gets what the prompt quotes as code (a query, a path), else ("city", "name") a
+    # proper noun of the prompt if it has one.
+    quoted = re.findall(r"`([^`]+)`", prompt)
+    if quoted:
+        return quoted[0]
     found = proper_nouns(prompt) or keywords(prompt, limit=5)
     return found[digest(name) % len(found)] if found else "sandbox"
+
+
+def named_tool(names: list[str], prompt: str) -> int:
+    """Which offered tool the sandbox calls: the first one the prompt names as a word (by its whole
+    name, or by what follows `__`, as bridged MCP tools are named `server__tool`), else the first."""
+    words = set(re.findall(r"[a-z0-9_-]+", prompt.lower()))
+    for index, name in enumerate(names):
+        if {name.lower(), name.lower().rpartition("__")[2]} & words:
+            return index
+    return 0
 
 
 def _number_in(prompt: str, schema: dict) -> int | None:
@@ -189,7 +214,7 @@ def _number_in(prompt: str, schema: dict) -> int | None:
 def proper_nouns(text: str) -> list[str]:
     """Capitalised words that do not start a sentence, in order, without repeats."""
     nouns: list[str] = []
-    for match in re.finditer(r"[A-Za-z][A-Za-z'-]+", text):
+    for match in _NAME.finditer(text):
         before = text[: match.start()].rstrip()
         starts_sentence = not before or before[-1] in ".!?"
         word = match.group(0)

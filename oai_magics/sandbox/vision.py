@@ -23,10 +23,12 @@ UNSUPPORTED = ("You uploaded an unsupported image. Please make sure your image h
 DETAILS = ("auto", "low", "high")
 
 
-def check_images(messages: list[dict]) -> None:
-    """Refuse an image part the API would refuse, with its message."""
-    for where, part in content_parts(messages, "image_url"):
+def check_images(messages: list[dict], field: str = "messages") -> None:
+    """Refuse an image part the API would refuse, with its message (`field`: where the messages sit)."""
+    for where, part in content_parts(messages, "image_url", field):
         spec = part.get("image_url")
+        if isinstance(spec, dict) and spec.get("file_id"):  # an uploaded image (Responses): the file store has it
+            continue
         url = spec.get("url") if isinstance(spec, dict) else None
         if not isinstance(url, str):
             raise invalid(f"Missing required parameter: '{where}.image_url.url'.", param=f"{where}.image_url.url",
@@ -73,6 +75,8 @@ def seen_images(messages: list[dict]) -> str:
 def _name(spec: dict) -> str:
     """What one image is: its type and pixel size, or that it came by URL."""
     detail = spec.get("detail", "auto")
+    if spec.get("file_id"):
+        return f"the uploaded image {spec['file_id']} ({detail} detail)"
     if not spec["url"].startswith("data:"):
         return f"an image by URL, not fetched offline ({detail} detail)"
     image = _decoded(spec["url"])

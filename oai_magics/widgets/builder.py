@@ -24,6 +24,7 @@ import ipywidgets as widgets
 
 from .. import model_defaults
 from ..assistants import TERMINAL, Backend, RunHandle, RunOutcome, ToolCall
+from ..schema import read_schema
 from .chat_view import ChatView
 from .key_values import KeyValueRows
 from .run_worker import RunFollower, one_line
@@ -99,6 +100,9 @@ class ThreadRunBuilder(widgets.VBox):
                                              layout=wide).add_class("oai-instructions")
         self.tools = widgets.Text(description="Tools", placeholder="the assistant's; or Python functions by name",
                                   layout=wide).add_class("oai-tools")
+        self.schema = widgets.Text(description="Schema", placeholder="the assistant's; a spec such as city: str, "
+                                   "stars: int, or a variable holding a Pydantic class or a JSON Schema",
+                                   layout=wide).add_class("oai-schema")
         self.metadata = KeyValueRows()
         self.run_button = widgets.Button(description="Run", button_style="primary", icon="play").add_class("oai-run")
         self.cancel_button = widgets.Button(description="Cancel", button_style="warning", icon="stop",
@@ -119,7 +123,7 @@ class ThreadRunBuilder(widgets.VBox):
 
     def _layout(self) -> list[widgets.Widget]:
         overrides = widgets.Accordion(children=[widgets.VBox([
-            self.model, self.reasoning, self.instructions, self.tools, widgets.HTML("<b>Metadata</b>"),
+            self.model, self.reasoning, self.instructions, self.tools, self.schema, widgets.HTML("<b>Metadata</b>"),
             self.metadata.widget])])
         overrides.set_title(0, "Per-run overrides")
         overrides.selected_index = None
@@ -334,9 +338,11 @@ class ThreadRunBuilder(widgets.VBox):
         if not message:
             raise ValueError("type a message first")
         tools = self._tool_specs(self.tools.value) if self.tools.value.strip() else None
+        schema = read_schema(self.schema.value.strip(), self._namespace) if self.schema.value.strip() else None
         return {"assistant": self.assistant.value, "thread_id": self.thread.value or None, "message": message,
                 "model": self.model.value.strip() or None, "instructions": self.instructions.value.strip() or None,
-                "tools": tools, "metadata": self.metadata.value or None, "reasoning": self.reasoning.value or None}
+                "tools": tools, "metadata": self.metadata.value or None, "reasoning": self.reasoning.value or None,
+                "schema": schema}
 
     def _on_submit(self, _button: Any = None) -> None:
         handle = self.handle

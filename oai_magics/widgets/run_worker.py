@@ -18,7 +18,9 @@ from ..assistants import (TERMINAL, UNSUCCESSFUL, ActionRequired, Backend, RunEn
                           StatusChanged, StepChanged, TextDelta, ToolCall, ToolOutput, Unsupported, why_ended)
 from ..assistants.steps import StepTally
 from ..client.errors import APIConnectionError
+from ..assistants.content import attached_part
 from ..local_errors import LocalError
+from ..schema import Schema, SchemaMismatch
 from .chat_view import ChatView
 
 __all__ = ["RunForm", "RunFollower", "RunOutcome", "one_line"]
@@ -49,6 +51,7 @@ class RunProgress:
 
     started: float = field(default_factory=time.monotonic)
     steps: StepTally = field(default_factory=StepTally)
+    schema: Schema | None = None  # the shape the run answers in (the form's override), to parse its answer by
 
 
 class RunForm(Protocol):
@@ -101,14 +104,19 @@ class RunFollower:
 
     # -- the jobs ----------------------------------------------------------------------------
     def start(self, request: dict[str, Any], uploads: list[tuple[str, bytes]]) -> RunOutcome:
+        """Start a run of `request` (the form's fields; `schema` a `Schema` override) with the attached
+        files: images and PDFs go in the message, any other file is uploaded for the assistant's tools."""
         form = self.form
-        self.progress = RunProgress()
+        schema = request.pop("schema", None)
+        self.progress = RunProgress(schema=schema)
         form.show_status("starting…")
         form.show_steps("")
         try:
-            file_ids = [self._upload(name, content) for name, content in uploads]
-            handle = form.backend.start_run(request["assistant"], file_ids=file_ids, stream=True,
-                                            **{k: v for k, v in request.items() if k != "assistant"})
+            attached = [(name, content, attached_part(name, content)) for name, content in uploads]
+            parts = [part for _, _, part in attached if part]
+            file_ids = [self._upload(name, content) for name, content, part in attached if part is None]
+            handle = form.backend.start_run(request.pop("assistant"), file_ids=file_ids, parts=parts, stream=True,
+                                            response_format=schema.response_format() if schema else None, **request)
         except Exception as error:
             form.show_status(f"<b>failed to start</b> · {self.elapsed()}")  # the line below says why
             form.keep_message(request["message"])  # to edit or send again, whether or not it reached the thread
@@ -192,7 +200,18 @@ class RunFollower:
                             notice=True)
         form.hide_calls()
         form.idle(handle.thread_id)
-        return RunOutcome.of(handle, run=run)
+        return self.typed(RunOutcome.of(handle, run=run))
+
+    def typed(self, outcome: RunOutcome) -> RunOutcome:
+        """The outcome with the answer parsed into `value`, when the run answers in a schema; an
+        answer off the schema is the form's error line (the raw text stays in `text`)."""
+        schema = self.progress.schema
+        if schema is not None and outcome.status == "completed":
+            try:
+                outcome.value = schema.parse(outcome.text)
+            except SchemaMismatch as mismatch:
+                self.form.show_error(str(mismatch))
+        return outcome
 
     # -- pieces --------------------------------------------------------------------------------
     def _upload(self, name: str, content: bytes) -> str:

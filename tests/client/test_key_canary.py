@@ -6,9 +6,11 @@ stream) is raised for real over loopback, then walked by `tests.helpers.canary`.
 
 from __future__ import annotations
 
+import base64
 import json
 import socket
 from typing import Any, Callable
+from urllib.parse import quote
 
 import pytest
 from werkzeug import Response
@@ -226,3 +228,52 @@ def test_a_key_echoed_json_escaped_in_a_good_answer_is_masked(client: Client, re
     recorder.reply = escaped
     answer = client.models.list()
     assert CANARY_KEY not in repr(answer.data) and str(Secret("x")) in repr(answer.data)
+
+
+def _key_forms(key: str) -> dict[str, str]:
+    """The forms a recording could hold the key in: as it is, base64 (unpadded, as within a longer text),
+    URL-encoded, and JSON-escaped."""
+    return {"plain": key, "base64": base64.b64encode(key.encode()).decode().rstrip("="),
+            "url-encoded": quote(key, safe=""), "escaped": "".join(f"\\u{ord(c):04x}" for c in key)}
+
+
+def _echo_every_form(request: Any) -> Response:
+    """An answer holding the key the request carried in every form, in its body and in its headers."""
+    key = request.headers.get("Authorization", "").removeprefix("Bearer ")
+    forms = _key_forms(key)
+    headers = {"x-request-id": f"req {forms['plain']} {forms['base64']}", "x-ratelimit-remaining-requests": forms["url-encoded"]}
+    if b'"stream": true' in request.get_data() or b'"stream":true' in request.get_data():
+        events = "".join(f"data: {json.dumps({'choices': [{'index': 0, 'delta': {'content': form}}]})}\n\n"
+                         for form in forms.values())
+        return Response(events + "data: [DONE]\n\n", content_type="text/event-stream", headers=headers)
+    body = json.dumps({"object": "list", "id": "file-1", "data": [{"id": form} for form in forms.values()]})
+    return Response(body.replace(forms["escaped"].replace("\\", "\\\\"), forms["escaped"]),
+                    content_type="application/json", headers=headers)
+
+
+def test_no_form_of_the_key_reaches_a_recording(client: Client, recorder: Any, httpserver: Any, tmp_path: Any) -> None:
+    """A canary key used while recording against a server that echoes it in every form (and a prompt
+    that holds it): the file holds none of them, and what was recorded still replays."""
+    from oai_magics.client.recording import RecordingTransport, TapeWriter
+    from oai_magics.client.replay import ReplayTransport
+    from oai_magics.client.tape import Tape
+
+    path = tmp_path / "canary.replay.jsonl"
+    recorder.reply = _echo_every_form
+    recording = Client(api_key=CANARY_KEY, base_url=httpserver.url_for("/v1").rstrip("/"), max_retries=0,
+                       transport=RecordingTransport(TapeWriter(path, timing=True)))
+    recording.models.list()
+    leaked_prompt = {**CHAT, "messages": [{"role": "user", "content": f"my key is {CANARY_KEY}"}]}
+    list(recording.chat.completions.create(**leaked_prompt, stream=True))
+    recording.files.create(file=("key.txt", CANARY_KEY.encode()), purpose="batch")
+    gateway = Client(api_key=None, max_retries=0, transport=RecordingTransport(TapeWriter(path)),
+                     base_url=httpserver.url_for("/v1").replace("http://", f"http://user:{quote(CANARY_KEY, safe='')}@"))
+    gateway.models.list()  # the token goes as Basic authentication, which the server echoes in base64
+    written = path.read_text(encoding="utf-8")
+    assert len(written.splitlines()) == 4 and "Authorization" not in written
+    for name, form in {**_key_forms(CANARY_KEY), "basic": base64.b64encode(f"user:{CANARY_KEY}".encode()).decode()}.items():
+        assert form not in written, name
+        assert form.lower() not in written.lower(), name
+    assert str(Secret("x")) in written  # masked where it stood, not dropped
+    replayed = Client(api_key=None, base_url="http://127.0.0.1:9/v1", transport=ReplayTransport(Tape.load(path), "full"))
+    assert len(replayed.models.list().data) == 4

@@ -34,8 +34,9 @@ def in_a_kernel(sandbox: Sandbox, code: str) -> str:
 
 def test_a_batch_job_sent_from_one_kernel_is_collected_in_the_next(sandbox: Sandbox) -> None:
     docs = [f"restart document {i} about topic {i % 7}" for i in range(60)]
-    job_id = in_a_kernel(sandbox, f"docs = {docs!r}\njob = %embed -i docs -d 8 --batch --batch-size 16\nprint(job.id)")
-    assert job_id.startswith("job-")
+    shown = in_a_kernel(sandbox, f"docs = {docs!r}\njob = %embed -i docs -d 8 --batch --batch-size 16\nprint(job.id)")
+    job_id = shown.strip().splitlines()[-1]  # after the line estimating what the job costs
+    assert shown.startswith("estimate: 4 requests to text-embedding-3-small") and job_id.startswith("job-")
     shown = in_a_kernel(sandbox, f"""
 import json
 jobs = %embed --jobs

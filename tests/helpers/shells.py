@@ -1,5 +1,5 @@
 """IPython shells for tests: a fresh one (`fresh_shell`), one with the extension loaded
-(`extension_shell`), ended the way its exit hook would, minus a garbage collection (`retire`); a
+(`extension_shell`), the JSON bodies a shell's client sends (`sent_bodies`), ended the way its exit hook would, minus a garbage collection (`retire`); a
 shell on a misbehaving loopback server (`raw_shell`, `use_server`, `shown_on_raw`).
 
 IPython registers `atexit_operations` for every shell it makes, and each one ends with `gc.collect()`
@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-from typing import Iterator
+import json
+from typing import Any, Iterator
 
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
@@ -77,3 +78,18 @@ def shown_on_raw(server: RawServer, monkeypatch: pytest.MonkeyPatch, key: str, l
         for cell in (f"%oai profile add raw --base-url {server.url} --key-env REVIEW_KEY", "%oai use raw", line):
             ip.run_cell(cell)
     return shown.stdout + shown.stderr
+
+
+def sent_bodies(shell: Any) -> list[tuple[str, dict]]:
+    """(path, JSON body) of every request the session's client sends from now on (a requests hook, no mock)."""
+    sent: list[tuple[str, dict]] = []
+
+    def hook(response: Any, *args: Any, **kwargs: Any) -> None:
+        body = response.request.body
+        if body and response.request.headers.get("Content-Type", "").startswith("application/json"):
+            sent.append((response.request.path_url.removeprefix("/v1"), {**json.loads(body), "_status": response.status_code}))
+
+    from oai_magics.magics import session_of
+
+    session_of(shell).client._requester.transport.session.hooks["response"].append(hook)
+    return sent

@@ -134,9 +134,26 @@ def test_a_file_chat_completions_cannot_take_is_one_line_before_anything_is_sent
 
     (tmp_path / "sheet.xlsx").write_bytes(b"PK\x03\x04\x00\xff\xfe binary")
     sent = len(session_of(shell).records)
-    with pytest.raises(UsageError, match="chat completions take PDF files, and text files as their text; this is neither"):
+    with pytest.raises(UsageError, match="the model reads PDF files, and text files as their text; this is neither"):
         run(shell, "chat", f"--file {tmp_path / 'sheet.xlsx'}", "Sum column B")
     assert len(session_of(shell).records) == sent
+
+
+def test_a_pdf_above_the_inline_limit_is_uploaded_first_and_sent_by_its_id(
+        shell: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from oai_magics.magics import context, session_of
+
+    (tmp_path / "big.pdf").write_bytes(pdf(4))
+    (tmp_path / "small.pdf").write_bytes(pdf(1))
+    monkeypatch.setattr(context, "PDF_LIMIT", len(pdf(2)))  # the 32 MB limit, scaled to a test's files
+    _, out = run(shell, "chat", f"--file {tmp_path / 'big.pdf'} --file {tmp_path / 'small.pdf'}", "Compare them")
+    [big, small] = sent_content(shell)[1:]
+    uploaded = session_of(shell).client.files.retrieve(big["file"]["file_id"])
+    assert uploaded["purpose"] == "user_data" and uploaded["filename"] == "big.pdf"
+    assert session_of(shell).client.files.content(uploaded["id"]) == (tmp_path / "big.pdf").read_bytes()
+    assert small["file"]["filename"] == "small.pdf"  # within the limit: inline
+    assert f"was uploaded first as {uploaded['id']} (purpose user_data) and sent by its id" in out.stdout
+    assert f"I was given 2 files: the uploaded file {uploaded['id']}; small.pdf, a PDF of 1 page." in shell.user_ns["_"]
 
 
 def test_each_row_is_sent_with_the_images_and_files(shell: Any, tmp_path: Path) -> None:
@@ -147,5 +164,8 @@ def test_each_row_is_sent_with_the_images_and_files(shell: Any, tmp_path: Path) 
     for reply in table["reply"]:
         assert "I was given 1 file: menu.pdf, a PDF of 1 page." in reply and "PNG 768×768 px" in reply
     assert out.stdout.count("downscaled from 3000×3000 to 768×768 px") == 1  # said once, not per row
-    with pytest.raises(UsageError, match="not yet through the Batch API"):
-        run(shell, "chat", "--each dishes --image photo --batch", "Is {{row}} in the photo?")
+    job, out = run(shell, "chat", f"--each dishes --image photo --file {tmp_path / 'menu.pdf'} --batch",
+                   "Is {{row}} in the photo?")
+    assert out.stdout.count("downscaled from 3000×3000 to 768×768 px") == 1
+    batched, _ = run(shell, "chat", f"--collect {job.id} --wait")  # the batch's lines carried the same parts
+    assert list(batched["reply"]) == list(table["reply"])

@@ -5,7 +5,6 @@ model_not_found line, and `%oai models` with shutdown dates and the models in us
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from typing import Any
 
@@ -18,20 +17,9 @@ from oai_magics.magics import session_of
 from oai_magics.sandbox import Sandbox
 from tests.helpers.openapi import spec
 
+from tests.helpers.shells import sent_bodies
+
 from .conftest import listing_done, run, shell_on
-
-def sent_bodies(shell: Any) -> list[tuple[str, dict]]:
-    """(path, JSON body) of every request the session's client sends from now on (a requests hook, no mock)."""
-    sent: list[tuple[str, dict]] = []
-
-    def hook(response: Any, *args: Any, **kwargs: Any) -> None:
-        body = response.request.body
-        if body and response.request.headers.get("Content-Type", "").startswith("application/json"):
-            sent.append((response.request.path_url.removeprefix("/v1"), {**json.loads(body), "_status": response.status_code}))
-
-    session_of(shell).client._requester.transport.session.hooks["response"].append(hook)
-    return sent
-
 
 def valid_by_2026_spec(sent: list[tuple[str, dict]]) -> None:
     for path, body in sent:

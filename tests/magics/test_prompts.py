@@ -93,3 +93,24 @@ def test_table_rows_is_a_setting_of_chat(shell: Any) -> None:
     run(shell, "chat", "", "Sum these:\n{{frame}}")
     sent = session_of(shell).conversations["default"].exchanges[-1].messages[0]["content"]
     assert sent.endswith("|  1 |   1 |\n\n(3 more rows not shown, of 5)") and "|  2 |" not in sent
+
+
+def test_table_rows_is_honoured_by_every_magic_that_fills_a_prompt(shell: Any) -> None:
+    import pandas as pd
+
+    from tests.helpers.shells import sent_bodies
+
+    from .conftest import run
+
+    shell.user_ns["frame"] = pd.DataFrame({"n": range(5)})
+    shell.run_line_magic("config", "OAIMagics.table_rows = 2")
+    sent = sent_bodies(shell)
+    run(shell, "assistant", "create counter --api assistants")
+    run(shell, "assistant", "run counter --api assistants Sum these: {{frame}}")
+    run(shell, "assistant", "messages add --api assistants And these: {{frame}}")
+    run(shell, "image", "A chart of {{frame}}")
+    prompts = [body.get("content") or body.get("prompt") or body.get("messages", [{}])[-1].get("content")
+               for path, body in sent if path.endswith(("/messages", "/images/generations"))]
+    assert len(prompts) == 3  # a run's message, the added one, the image
+    for prompt in prompts:
+        assert prompt.endswith("|  1 |   1 |\n\n(3 more rows not shown, of 5)") and "|  2 |" not in prompt, prompt

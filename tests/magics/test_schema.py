@@ -14,7 +14,7 @@ from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
-from oai_magics.magics.schema import read_schema, spec_schema
+from oai_magics.schema import SchemaError, read_schema, spec_schema
 from tests.helpers.openapi import spec
 from tests.helpers.rawserver import STREAM_HEAD, RawServer, chunk, serve  # noqa: F401 (serve is a fixture)
 from tests.helpers.shells import use_server
@@ -57,7 +57,7 @@ def test_a_short_spec_is_a_strict_schema() -> None:
                                        ("a: int, a: str", "named twice"), ("a: int | str", "a union is `type | None`"),
                                        ("1a: int", "is no `name: type`")])
 def test_a_bad_short_spec_is_one_line(bad: str, says: str) -> None:
-    with pytest.raises(UsageError, match="--schema") as info:
+    with pytest.raises(SchemaError, match="--schema") as info:
         spec_schema(bad)
     assert says in str(info.value) and "\n" not in str(info.value)
 

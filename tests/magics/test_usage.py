@@ -32,7 +32,7 @@ def test_one_row_per_request_with_its_model_status_tokens_and_request_id(shell: 
     streamed = log.iloc[0]
     assert streamed["completion_tokens"] > 0 and streamed["total_tokens"] > streamed["completion_tokens"]
     assert log.iloc[2]["prompt_tokens"] > 0 and log.iloc[3]["total_tokens"] == 0
-    totals = out.stdout.strip()
+    totals = out.stdout.strip().splitlines()[0]
     assert totals.startswith(f"total: {len(full)} requests (1 failed, 1 retries), ")
     assert totals.endswith(f"{full['total_tokens'].sum()} tokens")
 

@@ -98,6 +98,15 @@ def test_no_notebook_page_or_line_holds_the_key(canary_run: tuple[int, Path, str
     assert CANARY not in printed
 
 
+def test_a_notebook_with_a_recording_runs_from_it(canary_run: tuple[int, Path, str]) -> None:
+    """The quick start names its recording: demo copies it beside the executed copy, which runs from it."""
+    status, out, printed = canary_run
+    assert status == 0, printed
+    assert (out / "01-quickstart.replay.jsonl").read_bytes() == (NOTEBOOKS / "01-quickstart.replay.jsonl").read_bytes()
+    first = nbformat.read(out / "01-quickstart.ipynb", as_version=4).cells[1].outputs[0].text
+    assert "replaying " in first and "no key is needed" in first
+
+
 @pytest.mark.skipif(not Path(make_pictures.CHROMIUM).exists(), reason="Debian's chromium is not installed (make test installs it)")
 def test_the_pages_render_in_chromium_and_each_picture_shows_its_cell(canary_run: tuple[int, Path, str]) -> None:
     """The README's pictures, taken from these pages as `make pictures` takes them; kept as artifacts."""

@@ -7,16 +7,21 @@ from typing import Any
 
 import pytest
 
-from oai_magics.demo import execute
+from oai_magics.demo import copy_folders, execute
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
 
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """Run each notebook once, in a scratch folder so files it writes stay out of the tree."""
-    return {path.stem: execute(path, timeout=120, workdir=tmp_path_factory.mktemp(path.stem))
-            for path in sorted(NOTEBOOKS.glob("*.ipynb"))}
+    """Run each notebook once, in a scratch folder so files it writes stay out of the tree (with the
+    folders beside the notebooks, as `make demo` runs them)."""
+    executed = {}
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        workdir = tmp_path_factory.mktemp(path.stem)
+        copy_folders(NOTEBOOKS, workdir)
+        executed[path.stem] = execute(path, timeout=120, workdir=workdir)
+    return executed
 
 
 def outputs_of(notebook: Any, starts: str) -> list[dict]:
@@ -28,13 +33,16 @@ def outputs_of(notebook: Any, starts: str) -> list[dict]:
 
 
 def test_every_notebook_ran_without_an_error(executed: dict[str, Any]) -> None:
-    assert sorted(executed) == ["01-quickstart", "02-chat", "03-images", "04-embeddings", "05-assistants"]
+    assert sorted(executed) == ["01-quickstart", "02-chat", "03-images", "04-embeddings", "05-assistants", "06-mcp"]
     for name, notebook in executed.items():
         errors = [o for c in notebook.cells for o in c.get("outputs", []) if o.output_type == "error"]
         assert errors == [], name
         first = notebook.cells[1].source
-        assert first.startswith("%load_ext oai_magics\n%oai use auto")
+        assert first.startswith("%load_ext oai_magics\n")
+        assert first.endswith("%oai use auto") and first.count("\n") == (2 if name == "01-quickstart" else 1)
         assert "oai_magics sandbox" in notebook.cells[1].outputs[0].text
+    # The quick start names its recording, copied beside the executed copy: it runs with no sandbox.
+    assert "no sandbox started" in executed["01-quickstart"].cells[1].outputs[0].text
 
 
 def test_chat_streams_markdown_and_remembers(executed: dict[str, Any]) -> None:
@@ -132,7 +140,8 @@ def test_quickstart_covers_each_magic(executed: dict[str, Any]) -> None:
     assert "image/png" in outputs_of(notebook, "%image")[0].data
     assert "<table" in outputs_of(notebook, "%%embed -d 8")[0].data["text/html"]
     totals, table = outputs_of(notebook, "%oai usage")
-    assert totals.text.startswith("total: ") and totals.text.endswith(" tokens\n")
+    first, *_, last = totals.text.splitlines()
+    assert first.startswith("total: ") and first.endswith(" tokens") and last.startswith("cost: $")
     usage = table.data["text/plain"]
     assert "/chat/completions" in usage and "/embeddings" in usage
 
@@ -156,3 +165,21 @@ def test_assistants_tool_run_and_the_builder(executed: dict[str, Any]) -> None:
     assert '"temperature": 19' in waiting[1]  # the output field, filled by the notebook's get_weather
     done = outputs_of(notebook, "builder.calls.submit_button.click()")[0].text
     assert done.startswith("completed\n") and "`get_weather` returned:" in done and "Lisbon" in done
+
+
+def test_mcp_tools_are_listed_called_and_shown(executed: dict[str, Any]) -> None:
+    notebook = executed["06-mcp"]
+    assert "MCP server 'data' added" in outputs_of(notebook, "import sys")[0].text
+    tools = outputs_of(notebook, "%oai mcp list")[0].data["text/html"]
+    assert all(name in tools for name in ("list_tables", "describe", "query", "read_only"))
+    tables = outputs_of(notebook, "%%chat --mcp data\n")
+    assert "`data__list_tables` returned: customers\norders" in tables[0].data["text/markdown"]
+    assert "<details>" in tables[-1].data["text/html"] and "data.list_tables" in tables[-1].data["text/html"]
+    totals = outputs_of(notebook, "%%chat --mcp data:query")
+    assert '{"region": "south", "total": 375.75}' in totals[0].data["text/markdown"]
+    assert "mcp data.query(" in totals[-1].data["text/plain"]
+    history = outputs_of(notebook, "%oai history")[0].data["text/html"]
+    assert "data__query(" in history and "tool" in history
+    run = outputs_of(notebook, "%assistant create analyst")
+    assert '"column": "ordered_on"' in run[-1].data["text/plain"] and "data.describe" in run[-1].data["text/html"]
+    assert "MCP server 'data' removed" in outputs_of(notebook, "%oai mcp remove")[0].text

@@ -67,3 +67,15 @@ def test_integers_come_from_the_prompt_within_their_bounds(api: Client) -> None:
     ask = [{"role": "user", "content": "Ana, 34, gave the café 4 stars (v2 menu, 3.5 km away)"}]
     answer = api.chat.completions.create(model="gpt-4o-mini", messages=ask, response_format=shaped(schema))
     assert json.loads(answer["choices"][0]["message"]["content"]) == {"age": 34, "rating": 4}
+
+
+def test_names_in_any_script_are_read_from_the_prompt(api: Client) -> None:
+    """A string field takes a name the prompt holds, whatever its letters ("Zoë" in "Łódź", not "Zo" or "dź")."""
+    schema = {"type": "object", "additionalProperties": False, "required": ["city", "guest"],
+              "properties": {"city": {"type": "string"}, "guest": {"type": "string"}}}
+    ask = [{"role": "user", "content": "Our guest Zoë Kowalska stayed in Łódź near Malmö"}]
+    answer = json.loads(api.chat.completions.create(model="gpt-4o-mini", messages=ask,
+                                                    response_format=shaped(schema, "stay"))["choices"][0]["message"]["content"])
+    assert set(answer.values()) <= {"Zoë", "Kowalska", "Łódź", "Malmö"}, answer
+    reply = api.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "Café Müller in Würzburg"}])
+    assert "Würzburg" in reply["choices"][0]["message"]["content"]

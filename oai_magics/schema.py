@@ -11,6 +11,9 @@ S is one of three things:
 
 Strict mode (Structured Outputs) wants every object closed (`additionalProperties: false`) and every
 property listed in `required`; a field that may be empty is a union with `null` instead.
+
+It sits below the magics and the form alike (`%%chat --schema`, `%assistant create --schema`, the
+thread-run builder's schema field); a schema it cannot read is a `SchemaError`, one line.
 """
 
 from __future__ import annotations
@@ -20,15 +23,20 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from IPython.core.error import UsageError
+from .local_errors import LocalError
 
-__all__ = ["Schema", "SchemaMismatch", "Refusal", "read_schema", "spec_schema", "strict_schema", "typed_output"]
+__all__ = ["Schema", "SchemaError", "SchemaMismatch", "Refusal", "read_schema", "spec_schema", "strict_schema",
+           "typed_output"]
 
 # The short spec's scalar types, as JSON Schema.
 SCALARS = {"str": {"type": "string"}, "int": {"type": "integer"}, "float": {"type": "number"},
            "bool": {"type": "boolean"}}
 SPEC_HELP = "a short spec is `name: type, ...` with types str, int, float, bool, list[type], and `type | None`"
 NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")  # the API's rule for a response format's name
+
+
+class SchemaError(LocalError, ValueError):
+    """A `--schema` that names no schema, or a short spec that cannot be read; the message says why."""
 
 
 class SchemaMismatch(ValueError):
@@ -108,7 +116,7 @@ def read_schema(text: str, namespace: Mapping[str, Any]) -> Schema:
     if ":" in text:
         return Schema("answer", spec_schema(text))
     if text not in namespace:
-        raise UsageError(f"--schema {text}: no such variable; give a Pydantic model class, a JSON Schema dict, "
+        raise SchemaError(f"--schema {text}: no such variable; give a Pydantic model class, a JSON Schema dict, "
                          f"or {SPEC_HELP}")
     value = namespace[text]
     if isinstance(value, type) and callable(getattr(value, "model_json_schema", None)):
@@ -117,7 +125,7 @@ def read_schema(text: str, namespace: Mapping[str, Any]) -> Schema:
         return Schema(_safe_name(str(value.get("title") or text)), value)
     if isinstance(value, str):
         return Schema(_safe_name(text), spec_schema(value))
-    raise UsageError(f"--schema {text}: a {type(value).__name__} is no schema; give a Pydantic model class, "
+    raise SchemaError(f"--schema {text}: a {type(value).__name__} is no schema; give a Pydantic model class, "
                      f"a JSON Schema dict, or {SPEC_HELP}")
 
 
@@ -131,12 +139,12 @@ def spec_schema(text: str) -> dict:
     for item in filter(str.strip, _split_top(text)):
         name, sep, kind = (part.strip() for part in item.partition(":"))
         if not sep or not name.isidentifier() or not kind:
-            raise UsageError(f"--schema: {item.strip()!r} is no `name: type`; {SPEC_HELP}")
+            raise SchemaError(f"--schema: {item.strip()!r} is no `name: type`; {SPEC_HELP}")
         if name in properties:
-            raise UsageError(f"--schema: the field {name!r} is named twice")
+            raise SchemaError(f"--schema: the field {name!r} is named twice")
         properties[name] = _spec_type(kind)
     if not properties:
-        raise UsageError(f"--schema: no field given; {SPEC_HELP}")
+        raise SchemaError(f"--schema: no field given; {SPEC_HELP}")
     return {"type": "object", "properties": properties, "required": list(properties), "additionalProperties": False}
 
 
@@ -156,13 +164,13 @@ def _spec_type(kind: str) -> dict:
     options = [part.strip() for part in _split_top(kind, "|")]
     if len(options) > 1:
         if options.count("None") != 1 or len(options) != 2:
-            raise UsageError(f"--schema: {kind!r}: a union is `type | None`; {SPEC_HELP}")
+            raise SchemaError(f"--schema: {kind!r}: a union is `type | None`; {SPEC_HELP}")
         return {"anyOf": [_spec_type(next(o for o in options if o != "None")), {"type": "null"}]}
     if kind in SCALARS:
         return dict(SCALARS[kind])
     if kind.startswith("list[") and kind.endswith("]"):
         return {"type": "array", "items": _spec_type(kind[5:-1].strip())}
-    raise UsageError(f"--schema: unknown type {kind!r}; {SPEC_HELP}")
+    raise SchemaError(f"--schema: unknown type {kind!r}; {SPEC_HELP}")
 
 
 def strict_schema(schema: Any) -> Any:

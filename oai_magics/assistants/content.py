@@ -1,0 +1,109 @@
+"""A user message's images and files in the shape each back end's API takes.
+
+Parts are given as chat completions content parts (what `%%chat --image/--file` makes): `image_url`
+(a data URL, or an http(s) URL), `file` (a PDF as a base64 data URL with its filename, or an
+uploaded file's `file_id`) and `text` (a text file's contents). Each API then gets its own words:
+
+- chat: the parts as they are, after a text part holding the message;
+- responses: `input_text`, `input_image` (`detail` is required there) and `input_file`;
+- assistants: text and image parts in the message's content, an image given as data first uploaded
+  (purpose `vision`) and named by `image_file`, since that API reads only external URLs; a file
+  uploaded (purpose `assistants`) and attached for file search (v2) or by `file_ids` (v1).
+
+A response format for a typed answer is kept in the chat shape too (`{"type": "json_schema",
+"json_schema": {...}}`); `text_format` gives the Responses API's `text.format` of it.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any, Sequence
+
+__all__ = ["chat_content", "responses_content", "assistants_content", "text_format", "pdf_part", "attached_part"]
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def pdf_part(filename: str, data: bytes) -> dict:
+    """A PDF as a chat `file` part: base64 in a data URL, with its filename."""
+    return {"type": "file", "file": {"filename": filename,
+                                     "file_data": f"data:application/pdf;base64,{base64.b64encode(data).decode()}"}}
+
+
+def attached_part(filename: str, data: bytes) -> dict | None:
+    """A file attached in the thread-run builder as a content part every back end takes: a PNG,
+    JPEG, WebP or GIF image as an `image_url` data URL, a PDF as a `file` part; None for any other
+    file (it is uploaded for the assistant's tools instead)."""
+    from ..display.images import image_type
+
+    if data[:5] == b"%PDF-":
+        return pdf_part(filename, data)
+    mime = image_type(data)
+    if mime == "image/png" and not data.startswith(PNG):  # image_type's default: no image it knows
+        return None
+    return {"type": "image_url", "image_url": {"url": f"data:{mime};base64,{base64.b64encode(data).decode()}"}}
+
+
+def chat_content(text: str, parts: Sequence[dict]) -> Any:
+    """A chat message's content: the text alone, or a text part followed by the other parts."""
+    return [{"type": "text", "text": text}, *parts] if parts else text
+
+
+def responses_content(text: str, parts: Sequence[dict], file_ids: Sequence[str] = ()) -> list[dict]:
+    """A Responses message's content parts: the text, the parts, then files named by id."""
+    content = [{"type": "input_text", "text": text}, *(_responses_part(part) for part in parts)]
+    return content + [{"type": "input_file", "file_id": file_id} for file_id in file_ids]
+
+
+def _responses_part(part: dict) -> dict:
+    kind = part.get("type")
+    if kind == "image_url":
+        spec = part["image_url"]
+        return {"type": "input_image", "image_url": spec["url"], "detail": spec.get("detail") or "auto"}
+    if kind == "file":
+        spec = part["file"]
+        return {"type": "input_file", **{k: spec[k] for k in ("file_id", "filename", "file_data") if spec.get(k)}}
+    return {"type": "input_text", "text": part["text"]}
+
+
+def assistants_content(client: Any, text: str, parts: Sequence[dict]) -> tuple[Any, list[str]]:
+    """(the Assistants API message content, the ids of the files it attaches); what is given as data
+    is uploaded first."""
+    content: list[dict] = [{"type": "text", "text": text}]
+    files: list[str] = []
+    for part in parts:
+        kind = part.get("type")
+        if kind == "image_url":
+            spec = part["image_url"]
+            detail = {"detail": spec["detail"]} if spec.get("detail") else {}
+            if spec["url"].startswith("data:"):
+                uploaded = client.files.create(("image" + _suffix(spec["url"]), _data(spec["url"])), purpose="vision")
+                content.append({"type": "image_file", "image_file": {"file_id": uploaded["id"], **detail}})
+            else:
+                content.append({"type": "image_url", "image_url": {"url": spec["url"], **detail}})
+        elif kind == "file":
+            spec = part["file"]
+            files.append(spec.get("file_id") or client.files.create(
+                (spec.get("filename") or "file.pdf", _data(spec["file_data"])), purpose="assistants")["id"])
+        else:
+            content.append({"type": "text", "text": part["text"]})
+    return (text if len(content) == 1 else content), files
+
+
+def _data(url: str) -> bytes:
+    return base64.b64decode(url.partition(",")[2])
+
+
+def _suffix(url: str) -> str:
+    """The file name ending of a data URL's image type (`data:image/png;base64,...` -> `.png`)."""
+    return "." + url[len("data:image/"):].partition(";")[0].replace("jpeg", "jpg")
+
+
+def text_format(response_format: Any) -> dict | None:
+    """The Responses API's `text` parameter for a chat `response_format` (None for none)."""
+    if not isinstance(response_format, dict) or response_format.get("type") != "json_schema":
+        return {"format": response_format} if isinstance(response_format, dict) else None
+    spec = response_format["json_schema"]
+    return {"format": {"type": "json_schema", "name": spec["name"], "schema": spec["schema"],
+                       "strict": spec.get("strict", True)}}
+

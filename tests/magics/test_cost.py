@@ -1,0 +1,108 @@
+"""Cost: the dollars beside the tokens under a reply, and in `%oai usage` (per request, per model, in
+all, and for a part of the session), from answers whose usage is known."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+from typing import Callable
+
+import pytest
+from IPython.core.error import UsageError
+
+from tests.helpers.rawserver import RawServer
+
+from .conftest import run
+
+# 600 fresh and 400 cached input tokens, 500 output tokens of which 200 were reasoning.
+USAGE = {"prompt_tokens": 1000, "completion_tokens": 500, "total_tokens": 1500,
+         "prompt_tokens_details": {"cached_tokens": 400}, "completion_tokens_details": {"reasoning_tokens": 200}}
+# gpt-4.1-mini costs 0.40 input, 0.10 cached input, 1.60 output dollars per million tokens.
+COST = (600 * 0.40 + 400 * 0.10 + 500 * 1.60) / 1e6  # $0.00108
+
+
+def _answering(serve: Callable, model: str) -> str:
+    """A server that answers every chat completion as `model` with USAGE, and nothing else (404)."""
+    chat = json.dumps({"id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": model, "usage": USAGE,
+                       "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hi."},
+                                    "finish_reason": "stop"}]}).encode()
+    missing = json.dumps({"error": {"message": "Invalid URL", "type": "invalid_request_error"}}).encode()
+
+    def handle(connection: socket.socket, server: RawServer) -> None:
+        found = b" /v1/chat/completions " in server.read_request(connection).split(b"\r\n")[0]
+        body = chat if found else missing
+        connection.sendall(b"HTTP/1.1 %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
+                           b"Connection: close\r\n\r\n%s" % (b"200 OK" if found else b"404 Not Found", len(body), body))
+
+    return serve(handle).url
+
+
+def test_the_reply_line_prices_cached_input_and_reasoning_tokens_and_a_dated_name_as_its_alias(
+        serve: Callable, shell_at: Callable) -> None:
+    ip = shell_at(_answering(serve, "gpt-4.1-mini-2025-04-14"))
+    _, out = run(ip, "chat", "--no-stream -m gpt-4.1-mini", "Hello")
+    assert out.stdout.strip().endswith("1000 prompt + 500 completion tokens (200 reasoning) · $0.0011]")
+    log, shown = run(ip, "oai", "usage")
+    chats = log[log["endpoint"] == "/chat/completions"]  # beside the back end's probes, which cost nothing
+    assert chats["cost"].tolist() == [pytest.approx(COST)] and log["cost"].sum() == pytest.approx(COST)
+    assert "  gpt-4.1-mini-2025-04-14: $0.0011 (1 request)" in shown.stdout.splitlines()
+    assert shown.stdout.strip().splitlines()[-1] == "cost: $0.0011"
+
+
+def test_a_model_with_no_price_shows_no_figure_and_is_named_in_the_totals(serve: Callable, shell_at: Callable) -> None:
+    ip = shell_at(_answering(serve, "my-local-llama"))
+    _, out = run(ip, "chat", "--no-stream -m my-local-llama", "Hello")
+    assert out.stdout.strip().endswith("1000 prompt + 500 completion tokens (200 reasoning)]")
+    log, shown = run(ip, "oai", "usage")
+    assert log["cost"].isna().all()
+    assert log.loc[log["endpoint"] == "/chat/completions", "total_tokens"].tolist() == [1500]
+    assert "no price for my-local-llama: 1 request(s) not in the cost" in shown.stdout
+    assert shown.stdout.strip().endswith("cost: $0")
+
+
+def test_prices_from_config_a_dict_or_a_toml_file_and_a_bad_one_is_one_line(
+        serve: Callable, shell_at: Callable, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    ip = shell_at(_answering(serve, "my-local-llama"))
+    ip.run_line_magic("config", "OAIMagics.prices = {'my-local-llama': {'input': 1.0, 'output': 2.0}}")
+    _, out = run(ip, "chat", "--no-stream -m my-local-llama", "Hello")
+    assert out.stdout.strip().endswith("· $0.0020]")  # 1000 input at $1, 500 output at $2 a million
+    table = tmp_path / "prices.toml"
+    table.write_text('[models.my-local-llama]\ninput = 10.0\noutput = 0.0\n')
+    ip.run_line_magic("config", f"OAIMagics.prices = {str(table)!r}")
+    _, out = run(ip, "chat", "--no-stream -m my-local-llama", "Hello")
+    assert out.stdout.strip().endswith("· $0.01]")
+    # %config logs what the setting refused, one line each, and keeps the value it had.
+    ip.run_line_magic("config", "OAIMagics.prices = {'x': {'input': 'cheap'}}")
+    (tmp_path / "bad.json").write_text("{not json")
+    ip.run_line_magic("config", f"OAIMagics.prices = {str(tmp_path / 'bad.json')!r}")
+    assert [r.getMessage() for r in caplog.records][0] == ("OAIMagics.prices: 'x' input must be a number of dollars "
+                                                           "of at least 0, not 'cheap'")
+    assert caplog.records[1].getMessage().startswith(f"OAIMagics.prices: {tmp_path / 'bad.json'} is not valid JSON: ")
+    assert all("\n" not in r.getMessage() for r in caplog.records)
+    _, out = run(ip, "chat", "--no-stream -m my-local-llama", "Hello")  # the good table stays
+    assert out.stdout.strip().endswith("· $0.01]")
+
+
+def test_since_totals_a_part_of_the_session(serve: Callable, shell_at: Callable) -> None:
+    ip = shell_at(_answering(serve, "gpt-4.1-mini"))
+    ip.execution_count = 7
+    run(ip, "chat", "--no-stream", "one")
+    ip.execution_count = 8
+    run(ip, "chat", "--no-stream", "two")
+    run(ip, "chat", "--no-stream", "three")
+    this_cell, out = run(ip, "oai", "usage --since cell")
+    this_cell = this_cell[this_cell["endpoint"] == "/chat/completions"]
+    assert len(this_cell) == 2 and out.stdout.strip().endswith(f"cost: ${2 * COST:.4f}")
+    def chats(since: str) -> int:
+        frame = run(ip, "oai", f"usage --since {since}")[0]
+        return int((frame["endpoint"] == "/chat/completions").sum())
+
+    assert chats("cell-1") == 3
+    everything, _ = run(ip, "oai", "usage")
+    everything = everything[everything["endpoint"] == "/chat/completions"]
+    second = everything["at"].iloc[1].tz_convert(None).to_pydatetime()  # from the second request on, by time
+    assert chats(f"{second.isoformat()}+00:00") == 2
+    assert chats("2999-01-01T00:00") == 0
+    with pytest.raises(UsageError, match=r"^--since 'yesterday': give a time \(10:30\), an ISO date"):
+        run(ip, "oai", "usage --since yesterday")

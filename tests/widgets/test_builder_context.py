@@ -1,0 +1,54 @@
+"""The thread-run builder's images, PDFs and schema override, on each back end against the sandbox:
+an attached image or PDF goes in the message (so the chat back end takes it too) and the sandbox's
+reply names it; the schema field makes the run answer in that shape, parsed into the outcome's
+`value`; a schema that cannot be read is the form's one red line, before anything is sent."""
+
+from __future__ import annotations
+
+import datetime
+import io
+from typing import Any
+
+from PIL import Image
+
+from oai_magics.widgets import ThreadRunBuilder
+from tests.helpers.builders import error_line, new_assistant, run
+from tests.helpers.documents import pdf
+
+
+def attached(name: str, content: bytes) -> dict:
+    return {"name": name, "type": "", "size": len(content), "content": memoryview(content),
+            "last_modified": datetime.datetime(2026, 12, 7, tzinfo=datetime.timezone.utc)}
+
+
+def png(size: tuple[int, int]) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, "olive").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_attached_images_and_pdfs_go_in_the_message(builder: ThreadRunBuilder, backend: Any) -> None:
+    new_assistant(backend, builder)
+    builder.files.value = (attached("chart.png", png((40, 20))), attached("menu.pdf", pdf(2)))
+    outcome = run(builder, "What is on the menu in Porto?")
+    assert outcome.status == "completed" and builder.files.value == ()
+    if backend.name == "assistants":  # that API reads image data and files only once uploaded
+        assert "I was shown 1 image: the uploaded image file-" in outcome.text
+        assert "I was given 1 file: the uploaded file file-" in outcome.text
+    else:
+        assert "I was shown 1 image: PNG 40×20 px (auto detail)." in outcome.text
+        assert "I was given 1 file: menu.pdf, a PDF of 2 pages." in outcome.text
+    assert "📎 chart.png" in builder.chat.entries[0][1] and "📎 menu.pdf" in builder.chat.entries[0][1]
+
+
+def test_the_schema_override_makes_the_run_answer_in_that_shape(builder: ThreadRunBuilder, backend: Any) -> None:
+    new_assistant(backend, builder)
+    builder.schema.value = "city: str, stars: int"
+    outcome = run(builder, "Rate our stay in Lisbon: 4 stars")
+    assert outcome.status == "completed" and outcome.value == {"city": "Lisbon", "stars": 4}
+    builder.schema.value = "city: text"
+    before = builder.future
+    builder.message.value = "Rate it"
+    builder.run_button.click()
+    assert error_line(builder).startswith("⚠ --schema: unknown type 'text'")
+    assert builder.future is before and builder.message.value == "Rate it"  # nothing was sent
