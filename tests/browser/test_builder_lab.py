@@ -9,14 +9,10 @@ in build/test-artifacts/ for a person to look at.
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 from typing import Any, Iterator
 
-import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_notebook
 
 from oai_magics.client import Client
 from oai_magics.sandbox import Sandbox, start
@@ -24,16 +20,10 @@ from oai_magics.tools import chat_tool
 
 from tests.helpers.notes_server import RunningMcp, serve_mcp
 
-from .lab import CHROMIUM, Lab, block_external, isolated_env, launch_chromium, start_lab, stop_lab
+from .lab import ARTIFACTS, NEEDS_CHROMIUM, Lab, lab_with, playwright_expect
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
-expect.set_options(timeout=60_000)  # expect() has its own 5 s default that set_default_timeout() leaves alone
-
-pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
-                                reason=f"{CHROMIUM} is missing (apt-get install -y chromium); in CI this fails instead")
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "build" / "test-artifacts"
+expect = playwright_expect()
+pytestmark = NEEDS_CHROMIUM
 
 FORM_CELL = '''\
 from oai_magics.client import Client
@@ -50,7 +40,6 @@ builder
 
 # The same form on a server with chat completions only (as llama.cpp or Ollama): the chat back end.
 CHAT_FORM_CELL = '''\
-import os
 from oai_magics.assistants import choose_backend
 from oai_magics.client import Client
 from oai_magics.tools import chat_tool
@@ -125,37 +114,13 @@ def notes() -> Iterator[RunningMcp]:
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory, sandbox: Sandbox, bare_sandbox: Sandbox,
         notes: RunningMcp) -> Iterator[Lab]:
-    base = tmp_path_factory.mktemp("lab")
-    root = base / "notebooks"
-    root.mkdir()
-    notebook = new_notebook(cells=[new_code_cell(FORM_CELL), new_code_cell(PROBE_CELL)])
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-    nbformat.write(notebook, root / "builder.ipynb")
-    chat = new_notebook(cells=[new_code_cell(CHAT_FORM_CELL)], metadata={"kernelspec": notebook.metadata["kernelspec"]})
-    nbformat.write(chat, root / "builder_chat.ipynb")
-    remote = new_notebook(cells=[new_code_cell(MCP_FORM_CELL)], metadata={"kernelspec": notebook.metadata["kernelspec"]})
-    nbformat.write(remote, root / "builder_mcp.ipynb")
+    notebooks = {"builder.ipynb": [FORM_CELL, PROBE_CELL], "builder_chat.ipynb": [CHAT_FORM_CELL],
+                 "builder_mcp.ipynb": [MCP_FORM_CELL]}
     # The kernel finds the sandbox through the environment: the key is never written into the notebook.
-    env = isolated_env(base, {"OPENAI_API_KEY": sandbox.api_key, "OPENAI_BASE_URL": sandbox.base_url,
-                              "CHAT_ONLY_BASE_URL": bare_sandbox.base_url, "MCP_NOTES_URL": notes.url})
-    running = start_lab(base, root, env)
-    try:
+    with lab_with(tmp_path_factory.mktemp("lab"), notebooks, {
+            "OPENAI_API_KEY": sandbox.api_key, "OPENAI_BASE_URL": sandbox.base_url,
+            "CHAT_ONLY_BASE_URL": bare_sandbox.base_url, "MCP_NOTES_URL": notes.url}) as running:
         yield running
-    finally:
-        stop_lab(running)
-
-
-@pytest.fixture
-def page(lab: Lab, tmp_path: Path) -> Iterator[tuple[Any, list[str]]]:
-    with playwright_api.sync_playwright() as playwright:
-        context = launch_chromium(playwright, tmp_path / "chromium-profile")
-        blocked = block_external(context)
-        try:
-            opened = context.pages[0] if context.pages else context.new_page()
-            opened.set_default_timeout(60_000)
-            yield opened, blocked
-        finally:
-            context.close()
 
 
 def open_builder(page: Any, lab: Lab, url: str | None = None) -> Any:
