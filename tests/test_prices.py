@@ -45,6 +45,9 @@ def test_responses_embeddings_and_image_usages() -> None:
 
 def test_no_price_is_no_figure() -> None:
     assert builtin().cost("llama-3-70b", {"prompt_tokens": 10}) is None
+    input_only = builtin().with_overrides(read_overrides({"m": {"input": 1.0}}))
+    assert input_only.cost("m", {"prompt_tokens": 10, "completion_tokens": 5}) is None  # output has no price
+    assert input_only.cost("m", {"prompt_tokens": 1_000_000, "total_tokens": 1_000_000}) == 1.0  # as embeddings are
     assert builtin().cost("gpt-5.4-mini", None) is None
     assert builtin().cost(None, {"prompt_tokens": 10}) is None
 

@@ -223,11 +223,14 @@ class Session:
     def _log(self, record: Any) -> None:
         """One row of `%oai usage` per finished request (a stream finishes when it ends), with its
         cost, when it ended, and the cell it ran in (`%oai usage --since`)."""
+        from ..prices import token_count
+
         usage = record.usage
-        tokens = {name: usage.get(name, usage.get(alias)) for name, alias in TOKEN_NAMES.items()}
+        # A count a bad server got wrong (text, below 0, past any int64) is left out, as a missing one is.
+        tokens = {name: token_count(usage.get(name, usage.get(alias))) for name, alias in TOKEN_NAMES.items()}
         self.records.append({"model": record.model, "method": record.method, "path": record.path,
                              "status": record.status, "seconds": round(record.seconds, 3),
-                             **{name: value for name, value in tokens.items() if isinstance(value, int)},
+                             **{name: value for name, value in tokens.items() if value is not None},
                              "cost": self.cost(record.model, usage), "request_id": record.request_id,
                              "retries": record.retries, "at": datetime.now(timezone.utc), "cell": self.cell()})
 

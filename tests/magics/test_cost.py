@@ -22,9 +22,9 @@ USAGE = {"prompt_tokens": 1000, "completion_tokens": 500, "total_tokens": 1500,
 COST = (600 * 0.40 + 400 * 0.10 + 500 * 1.60) / 1e6  # $0.00108
 
 
-def _answering(serve: Callable, model: str) -> str:
-    """A server that answers every chat completion as `model` with USAGE, and nothing else (404)."""
-    chat = json.dumps({"id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": model, "usage": USAGE,
+def _answering(serve: Callable, model: str, usage: object = USAGE) -> str:
+    """A server that answers every chat completion as `model` with `usage`, and nothing else (404)."""
+    chat = json.dumps({"id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": model, "usage": usage,
                        "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hi."},
                                     "finish_reason": "stop"}]}).encode()
     missing = json.dumps({"error": {"message": "Invalid URL", "type": "invalid_request_error"}}).encode()
@@ -106,3 +106,33 @@ def test_since_totals_a_part_of_the_session(serve: Callable, shell_at: Callable)
     assert chats("2999-01-01T00:00") == 0
     with pytest.raises(UsageError, match=r"^--since 'yesterday': give a time \(10:30\), an ISO date"):
         run(ip, "oai", "usage --since yesterday")
+
+
+def test_a_model_priced_for_input_only_puts_no_figure_on_a_reply_with_output(serve: Callable,
+                                                                            shell_at: Callable) -> None:
+    # Its output tokens have no price: $0 for them would be a made-up figure, not a cheap one.
+    ip = shell_at(_answering(serve, "my-local-llama"))
+    ip.run_line_magic("config", "OAIMagics.prices = {'my-local-llama': {'input': 1.0}}")
+    _, out = run(ip, "chat", "--no-stream -m my-local-llama", "Hello")
+    assert out.stdout.strip().endswith("1000 prompt + 500 completion tokens (200 reasoning)]")
+    log, shown = run(ip, "oai", "usage")
+    assert log["cost"].isna().all()
+    assert "no price for my-local-llama: 1 request(s) not in the cost" in shown.stdout
+
+
+@pytest.mark.parametrize("usage", [
+    {"foo": 1},  # no count at all
+    {"prompt_tokens": "12", "completion_tokens": 5},  # a count as text: pricing the rest would be part of a bill
+    {"prompt_tokens": -5, "completion_tokens": -3},
+    {"prompt_tokens": 1.5, "completion_tokens": 2.5},
+    {"prompt_tokens": 10, "completion_tokens": 5, "prompt_tokens_details": {"cached_tokens": 50}},  # more cached than sent
+    {"prompt_tokens": 10 ** 400, "completion_tokens": 1},  # beyond a float
+], ids=["no-counts", "text", "negative", "fractions", "cached-over-input", "huge"])
+def test_a_malformed_usage_from_a_bad_server_is_no_figure_and_no_traceback(serve: Callable, shell_at: Callable,
+                                                                          usage: dict) -> None:
+    ip = shell_at(_answering(serve, "gpt-4.1-mini", usage))
+    _, out = run(ip, "chat", "--no-stream -m gpt-4.1-mini", "Hello")
+    assert out.stdout.startswith("Hi.") and "$" not in out.stdout
+    log, shown = run(ip, "oai", "usage")
+    assert log.loc[log["endpoint"] == "/chat/completions", "cost"].isna().all()
+    assert shown.stdout.strip().endswith("cost: $0")
