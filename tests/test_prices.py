@@ -30,6 +30,8 @@ def test_chat_usage_prices_cached_input_and_reasoning_as_output() -> None:
     expected = (600 * 0.40 + 400 * 0.10 + 500 * 1.60) / 1e6
     assert builtin().cost("gpt-4.1-mini", usage) == pytest.approx(expected)
     assert builtin().cost("gpt-4.1-mini-2025-04-14", usage) == pytest.approx(expected)  # a dated name: its alias
+    # ...unless the snapshot has a price of its own: the first GPT-4o costs twice the alias's input.
+    assert builtin().cost("gpt-4o-2024-05-13", {"prompt_tokens": 1_000_000}) == pytest.approx(5.0)
     assert builtin().cost("gpt-4.1-mini", usage, batch=True) == pytest.approx(expected / 2)
 
 
