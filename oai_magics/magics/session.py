@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Iterator
 
@@ -28,6 +29,9 @@ __all__ = ["Session", "NO_KEY", "TOKEN_NAMES"]
 
 # Token counts as chat and completions name them, and as the Responses API does.
 TOKEN_NAMES = {"prompt_tokens": "input_tokens", "completion_tokens": "output_tokens", "total_tokens": "total_tokens"}
+
+# The path of a Batch object, or of its cancellation (which answers with it).
+_BATCH = re.compile(r"/batches/([^/]+)(?:/cancel)?")
 
 # Where a replayed profile without a URL of its own (the sandbox's, the OpenAI one) points: never
 # reached, as replay answers by path; the path is the one those servers have.
@@ -226,13 +230,28 @@ class Session:
         from ..prices import token_count
 
         usage = record.usage
+        batch = self._batch_read(record)
         # A count a bad server got wrong (text, below 0, past any int64) is left out, as a missing one is.
         tokens = {name: token_count(usage.get(name, usage.get(alias))) for name, alias in TOKEN_NAMES.items()}
         self.records.append({"model": record.model, "method": record.method, "path": record.path,
                              "status": record.status, "seconds": round(record.seconds, 3),
                              **{name: value for name, value in tokens.items() if value is not None},
-                             "cost": self.cost(record.model, usage), "request_id": record.request_id,
-                             "retries": record.retries, "at": datetime.now(timezone.utc), "cell": self.cell()})
+                             "cost": self.prices.cost(record.model, usage, batch=batch is not None),
+                             "request_id": record.request_id, "retries": record.retries,
+                             "at": datetime.now(timezone.utc), "cell": self.cell(), "batch": batch})
+
+    def _batch_read(self, record: Any) -> str | None:
+        """The Batch `record` read (None for any other request). A Batch object carries its whole
+        job's usage so far, so each read of it tells that again: the rows of earlier reads lose theirs."""
+        found = _BATCH.fullmatch(record.path)
+        if found is None or not record.usage:
+            return None
+        for earlier in self.records:
+            if earlier.get("batch") == found.group(1):
+                for name in TOKEN_NAMES:
+                    earlier.pop(name, None)
+                earlier["cost"] = None
+        return found.group(1)
 
     def _hear_limits(self, status: int, headers: Any) -> None:
         """Keep the rate-limit headers of the latest answer that carried them (for job estimates)."""

@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 import socket
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import pytest
 from IPython.core.error import UsageError
 
+from oai_magics.magics import session_of
+from oai_magics.prices import builtin, money
 from tests.helpers.rawserver import RawServer
 
 from .conftest import run
@@ -136,3 +138,26 @@ def test_a_malformed_usage_from_a_bad_server_is_no_figure_and_no_traceback(serve
     log, shown = run(ip, "oai", "usage")
     assert log.loc[log["endpoint"] == "/chat/completions", "cost"].isna().all()
     assert shown.stdout.strip().endswith("cost: $0")
+
+
+def test_a_batch_job_is_in_the_cost_once_at_the_batch_price(shell: Any) -> None:
+    # The Batch object carries the job's usage so far: every poll of it tells it again, so it is
+    # counted once (its latest), priced at the Batch API's discount, under the model it names.
+    shell.user_ns["rows"] = ["one fish", "two fish", "red fish"]
+    run(shell, "chat", "--each rows --batch --yes -o job", "Say {{row}}")
+    job = shell.user_ns["job"]
+    for _ in range(2):  # a second collect reads the batch again
+        answers, _ = run(shell, "chat", f"--collect {job.id} --wait")
+        assert answers["error"].isna().all()
+    log, _ = run(shell, "oai", "usage")
+    read = log.loc[log["endpoint"].str.startswith("/batches/batch_"), "endpoint"].iloc[-1]
+    session_of(shell).client.batches.retrieve(read.rsplit("/", 1)[1])  # a later read of it, as any poll is
+    log, shown = run(shell, "oai", "usage")
+    batches = log[log["endpoint"].str.startswith("/batches/")]
+    counted = batches[batches["total_tokens"] > 0]
+    assert len(counted) == 1 and counted["model"].tolist() == ["gpt-5.4-mini"]
+    [row] = counted.itertuples()
+    assert row.prompt_tokens > 0 and row.completion_tokens > 0
+    full = builtin().cost("gpt-5.4-mini", {"input_tokens": row.prompt_tokens, "output_tokens": row.completion_tokens})
+    assert row.cost == pytest.approx(full / 2)
+    assert f"  gpt-5.4-mini: {money(full / 2)} (1 request)" in shown.stdout.splitlines()
