@@ -260,8 +260,10 @@ class Session:
             self.rate_limits = limits
 
     def cell(self) -> int:
-        """The number of the cell running now (IPython's execution count)."""
-        return int(getattr(getattr(self.settings, "shell", None), "execution_count", 0) or 0)
+        """The number of the cell running now, as its prompt shows it. IPython counts the next cell
+        while one runs, and numbers the running one's Out[] by `displayhook.prompt_count` (one less)."""
+        shell = getattr(self.settings, "shell", None)
+        return max(int(getattr(getattr(shell, "displayhook", None), "prompt_count", 0) or 0), 0)
 
     # -- prices ------------------------------------------------------------------------------------
     @property

@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 import pytest
 from IPython.core.error import UsageError
+from IPython.utils.capture import capture_output
 
 from oai_magics.magics import session_of
 from oai_magics.prices import builtin, money
@@ -161,3 +162,13 @@ def test_a_batch_job_is_in_the_cost_once_at_the_batch_price(shell: Any) -> None:
     full = builtin().cost("gpt-5.4-mini", {"input_tokens": row.prompt_tokens, "output_tokens": row.completion_tokens})
     assert row.cost == pytest.approx(full / 2)
     assert f"  gpt-5.4-mini: {money(full / 2)} (1 request)" in shown.stdout.splitlines()
+
+
+def test_the_cell_of_a_request_is_the_number_its_cell_shows(serve: Callable, shell_at: Callable) -> None:
+    # IPython counts the next cell while one runs (its Out[n] is execution_count - 1): the log said 5 under [4].
+    ip = shell_at(_answering(serve, "gpt-4.1-mini"))
+    with capture_output():
+        shown = ip.run_cell("%%chat --no-stream\nHello", store_history=True)
+        ip.run_cell("log = %oai usage", store_history=True)
+    log = ip.user_ns["log"]
+    assert log.loc[log["endpoint"] == "/chat/completions", "cell"].tolist() == [shown.execution_count]
