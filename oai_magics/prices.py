@@ -198,6 +198,11 @@ def _models(entries: Any, where: str) -> dict[str, Price]:
 
 
 def _price(name: str, entry: Any, where: str) -> Price:
+    tables = [str(key) for key, value in entry.items() if isinstance(value, Mapping)] if isinstance(entry, Mapping) else []
+    if tables and "input" not in entry:  # TOML cut an unquoted name at its dots: [models.gpt-5.4-mini]
+        dotted = f"{name}.{tables[0]}"
+        raise PriceError(f"{where}: {name!r} holds tables ({', '.join(map(repr, tables))}), not prices: a model name "
+                         f"with a dot is quoted in TOML, as in [models.\"{dotted}\"]")
     if not isinstance(entry, Mapping) or "input" not in entry:
         raise PriceError(f"{where}: {name!r} needs at least an input price, e.g. {{\"input\": 0.4, \"output\": 1.6}}")
     values: dict[str, float] = {}

@@ -65,6 +65,16 @@ def test_overrides_from_a_dict_a_json_or_a_toml_file(tmp_path: Path) -> None:
     assert read_overrides("") == {}
 
 
+def test_a_toml_table_of_a_dotted_model_name_without_quotes_is_told_how_to_write_it(tmp_path: Path) -> None:
+    # TOML reads [models.gpt-5.4-mini] as the table "gpt-5", holding "4-mini": no price of a model at all.
+    (tmp_path / "p.toml").write_text('[models.gpt-5.4-mini]\ninput = 1.0\noutput = 2.0\n')
+    with pytest.raises(PriceError, match=r"'gpt-5' holds tables \('4-mini'\), not prices: a model name with a dot "
+                                         r"is quoted in TOML, as in \[models\.\"gpt-5\.4-mini\"\]$"):
+        read_overrides(str(tmp_path / "p.toml"))
+    (tmp_path / "p.toml").write_text('[models."gpt-5.4-mini"]\ninput = 1.0\noutput = 2.0\n')
+    assert read_overrides(str(tmp_path / "p.toml"))["gpt-5.4-mini"].output == 2.0
+
+
 @pytest.mark.parametrize(("value", "message"), [
     ({"m": {"output": 1}}, "'m' needs at least an input price"),
     ({"m": {"input": -1}}, "'m' input must be a number of dollars of at least 0, not -1"),
