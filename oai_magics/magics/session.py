@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import sys
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Iterator
 
@@ -270,9 +271,14 @@ class Session:
     def prices(self) -> "PriceTable":
         """The package's price table with `%config OAIMagics.prices` over it (rebuilt when that changes)."""
         if self._prices is None:
-            from ..prices import builtin, read_overrides
+            from ..prices import PriceError, builtin, read_overrides
 
-            self._prices = builtin().with_overrides(read_overrides(self.settings.prices))
+            try:  # a file is read again here; changed since %config checked it, it must not cost an answer
+                overrides = read_overrides(self.settings.prices)
+            except PriceError as exc:
+                print(f"{exc}; the package's prices are used until it is set again", file=sys.stderr)
+                overrides = {}
+            self._prices = builtin().with_overrides(overrides)
         return self._prices
 
     def prices_changed(self) -> None:

@@ -172,3 +172,18 @@ def test_the_cell_of_a_request_is_the_number_its_cell_shows(serve: Callable, she
         ip.run_cell("log = %oai usage", store_history=True)
     log = ip.user_ns["log"]
     assert log.loc[log["endpoint"] == "/chat/completions", "cell"].tolist() == [shown.execution_count]
+
+
+def test_a_price_file_broken_after_config_costs_no_answer(serve: Callable, shell_at: Callable, tmp_path: Path) -> None:
+    # The file is read again at the first reply: broken meanwhile, the answer (paid for) is still shown and logged.
+    ip = shell_at(_answering(serve, "my-local-llama"))
+    table = tmp_path / "prices.toml"
+    table.write_text('[models.my-local-llama]\ninput = 10.0\noutput = 0.0\n')
+    ip.run_line_magic("config", f"OAIMagics.prices = {str(table)!r}")
+    table.write_text("[models.my-local-llama")
+    _, out = run(ip, "chat", "--no-stream -m my-local-llama", "Hello")
+    assert out.stdout.startswith("Hi.") and out.stdout.strip().endswith("1000 prompt + 500 completion tokens (200 reasoning)]")
+    assert out.stderr.strip() == (f"OAIMagics.prices: {table} is not valid TOML: Expected ']' at the end of a table "
+                                  "declaration (at end of document); the package's prices are used until it is set again")
+    log, _ = run(ip, "oai", "usage")
+    assert log.loc[log["endpoint"] == "/chat/completions", "total_tokens"].tolist() == [1500]
