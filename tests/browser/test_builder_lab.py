@@ -40,6 +40,7 @@ builder
 
 # The same form on a server with chat completions only (as llama.cpp or Ollama): the chat back end.
 CHAT_FORM_CELL = '''\
+import os
 from oai_magics.assistants import choose_backend
 from oai_magics.client import Client
 from oai_magics.tools import chat_tool
