@@ -28,7 +28,7 @@ from ..client.urls import without_userinfo
 from ..jobs.job_frames import decode_index, encode_index
 from ..sqlite_store import connect, transaction
 from .cache import EmbeddingCache
-from .search import EXPANSION_SEARCH, add_blocks, index_top, new_index
+from .search import EXPANSION_SEARCH, BlockAdder, index_top, new_index
 
 __all__ = ["Collection", "Scope", "index_folder", "text_hashes", "refresh", "latest", "forget_all", "vector_width"]
 
@@ -142,20 +142,15 @@ def refresh(cache: EmbeddingCache, scope: Scope, name: str, texts: Sequence[str]
     vectors = new_index(width)
     if appended:
         vectors.load(str(folder / f"{stem}.usearch"))
-    rows = list(range(start, len(texts)))
-    cache.fill(scope.server, scope.model, scope.dimensions, [texts[r] for r in rows],
-               _shifted(add_blocks(vectors), start))
+    adder = BlockAdder(vectors, width, start)
+    cache.fill(scope.server, scope.model, scope.dimensions, [texts[r] for r in range(start, len(texts))], adder)
+    adder.finish()
     # The hashes go first and come back last: a kernel stopped in between leaves none, and the
     # next query builds afresh rather than trusting an index that may not match them.
     hash_file.unlink(missing_ok=True)
     _save(folder, stem, vectors, scope, name, texts, start, index)
     np.save(hash_file, hashes)
     return Collection(folder, stem), "updated" if appended else "built"
-
-
-def _shifted(put: Any, start: int) -> Any:
-    """`put` for rows numbered from `start` (the texts handed to the cache are the appended ones)."""
-    return lambda rows, block: put(np.asarray(rows) + start, block)
 
 
 def vector_width(cache: EmbeddingCache, scope: Scope, text: str) -> int:
