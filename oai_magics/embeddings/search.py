@@ -81,13 +81,26 @@ def index_top(index: Any, query: np.ndarray, k: int) -> tuple[np.ndarray, np.nda
 def neighbour_table(matrix: np.ndarray, k: int, exact_below: int = EXACT_BELOW) -> tuple[np.ndarray, np.ndarray]:
     """(positions, cosines), each n x k: every row's k nearest other rows, best first (-1 and NaN
     where there are fewer than k others). Exact below `exact_below` values, else through an index
-    built for the purpose (and not kept: a frame in memory is no collection of the cache)."""
+    built for the purpose (and not kept: a frame in memory is no collection of the cache).
+
+    A row with a NaN (a failed request's, in a partial frame) has no neighbours and is nobody's: its
+    cosines are no numbers, and sorting them put it among the nearest (exact) or broke the graph (index)."""
+    matrix = np.asarray(matrix, dtype=np.float32)
+    whole = np.isfinite(matrix).all(axis=1)
+    if not whole.all():
+        positions = np.full((len(matrix), max(0, min(k, int(whole.sum()) - 1))), -1, dtype=np.int64)
+        scores = np.full(positions.shape, np.nan, dtype=np.float32)
+        kept = np.flatnonzero(whole)
+        found, found_scores = neighbour_table(matrix[kept], k, exact_below)
+        positions[kept] = np.where(found >= 0, kept[np.maximum(found, 0)], -1)
+        scores[kept] = found_scores
+        return positions, scores
     k = max(0, min(k, len(matrix) - 1))
     if matrix.size < exact_below or not have_index() or k == 0:
         return _exact_table(matrix, k)
     index = new_index(matrix.shape[1])
-    index.add(np.arange(len(matrix)), np.ascontiguousarray(matrix, dtype=np.float32))
-    found = index.search(np.ascontiguousarray(matrix, dtype=np.float32), k + 1)
+    index.add(np.arange(len(matrix)), np.ascontiguousarray(matrix))
+    found = index.search(np.ascontiguousarray(matrix), k + 1)
     return _without_self(found.keys.astype(np.int64), (1.0 - found.distances).astype(np.float32), k)
 
 
