@@ -101,6 +101,9 @@ def ranked(session: Any, args: Any, model: str, collection: Any, done: str, cach
     import pandas as pd
 
     query = query_vector(session, args, model, cache_path)
+    if collection.width and len(query) != collection.width:
+        raise UsageError(f"{collection.describe()} holds vectors of {collection.width} dimensions and the query's "
+                         f"has {len(query)}: the model's vectors changed since; rank the texts again with -i NAME --query")
     positions, scores = collection.search(query, args.top)
     labels = collection.labels(positions)
     frame = pd.DataFrame({"text": collection.texts(positions), "similarity": scores},
