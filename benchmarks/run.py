@@ -1,7 +1,7 @@
 """Side-by-side measurements of oai_magics, what a user would otherwise pick, and the floor.
 
     python benchmarks/run.py                 # every benchmark; writes benchmarks/RESULTS.md
-    python benchmarks/run.py stream embed    # some of them (load stream embed memory list images partial sandbox search)
+    python benchmarks/run.py stream embed    # some of them (load stream embed memory list images partial sandbox search map)
     python benchmarks/run.py --quick         # fewer runs and smaller sizes, to try the harness
 
 Every contender runs in fresh processes (`worker.py`), several times; the table holds medians and
@@ -284,6 +284,24 @@ def bench_search(quick: bool) -> list[Row]:
                 detail=f"once per collection; storing the vectors in the cache took {found['store_s']:.0f} s")]
 
 
+def bench_map(quick: bool) -> list[Row]:
+    """The explorer's map of 100,000 points (PCA, then UMAP): seconds and peak memory, one fresh process each."""
+    count = 20000 if quick else 100000
+    rows = []
+    for method in ("pca", "umap"):
+        done = subprocess.run([sys.executable, str(HERE / "explore_map.py"), method, str(count)], capture_output=True,
+                              text=True, timeout=3600)
+        if done.returncode != 0:
+            raise RuntimeError(f"map {method} failed: {done.stderr[-1500:]}")
+        found = json.loads(done.stdout.strip().splitlines()[-1])
+        rows += [Row(f"map of {count:,} x 1,536 ({method.upper()}, 8 k-means clusters): explore()", found["explore_s"], "s",
+                     detail=f"{found['cpu']:.0f} s CPU in all; the widget built in {found['widget_s']:.1f} s more"),
+                 Row(f"map of {count:,} x 1,536 ({method.upper()}): peak memory growth / float32 vectors",
+                     found["peak_growth_mb"] / found["vectors_mb"], "x",
+                     detail=f"{found['peak_growth_mb']:.0f} MB over {found['vectors_mb']:.0f} MB of vectors already held")]
+    return rows
+
+
 def cache_bytecode() -> None:
     """Let every process started from here read and write compiled bytecode in a writable cache.
 
@@ -299,6 +317,7 @@ def cache_bytecode() -> None:
 BENCHES: dict[str, Callable[[bool], list[Row]]] = {
     "load": bench_load, "stream": bench_stream, "embed": bench_embed, "memory": bench_memory, "list": bench_list,
     "images": bench_images, "partial": bench_partial, "sandbox": bench_sandbox, "search": bench_search,
+    "map": bench_map,
 }
 
 

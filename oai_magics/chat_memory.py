@@ -171,12 +171,19 @@ def plain_reply(client: Client, params: dict, on_text: OnText) -> Reply:
 
 
 def add_usage(total: dict, usage: dict) -> None:
-    """Add one answer's token counts to `total`, the details (reasoning tokens ...) included."""
+    """Add one answer's token counts to `total`, the details (reasoning tokens ...) included. A count
+    a bad server got wrong (text, a fraction, below 0) stays in the total as it came, so the total is
+    priced as no figure rather than as the part of it that looked right."""
+    from .prices import token_count
+
     for key, value in usage.items():
-        if isinstance(value, int) and not isinstance(value, bool):
-            total[key] = total.get(key, 0) + value
-        elif isinstance(value, dict):
+        previous = total.get(key, 0)
+        if isinstance(value, dict):
             add_usage(total.setdefault(key, {}), value)
+        elif token_count(value) is not None and token_count(previous) is not None:
+            total[key] = previous + value
+        elif value is not None and token_count(previous) is not None:
+            total[key] = value
 
 
 def run_chat(client: Client, params: dict, functions: dict[str, Callable[..., Any]], *, stream: bool,

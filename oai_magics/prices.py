@@ -22,7 +22,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping
 
-__all__ = ["Price", "PriceTable", "PriceError", "builtin", "read_overrides", "money", "provenance"]
+__all__ = ["Price", "PriceTable", "PriceError", "builtin", "read_overrides", "money", "provenance", "token_count",
+           "MOST_TOKENS"]
 
 # A snapshot's date at the end of its name: gpt-4.1-mini-2025-04-14, o3-mini-2025-01-31.
 _DATED = re.compile(r"-\d{4}-\d{2}-\d{2}$")
@@ -34,33 +35,55 @@ class PriceError(ValueError):
 
 @dataclass(frozen=True)
 class Price:
-    """One model's prices, dollars per million tokens; None where that kind costs what text does."""
+    """One model's prices, dollars per million tokens; None where that kind costs what text does
+    (for `output`: where the table gives no output price, as for an embedding model)."""
 
     input: float
-    output: float = 0.0
+    output: float | None = None
     cached_input: float | None = None
     image_input: float | None = None
     audio_input: float | None = None
     audio_output: float | None = None
     batch_discount: float | None = None  # None: the table's
 
-    def cost(self, usage: Mapping[str, Any], batch_discount: float = 0.0) -> float:
+    def cost(self, usage: Mapping[str, Any], batch_discount: float = 0.0) -> float | None:
         """Dollars for one answer's usage (chat, Responses, embeddings and image shapes alike):
         cached input at the cached price, image and audio tokens at theirs, reasoning tokens as the
-        output they are counted in."""
+        output they are counted in. None for a usage that is not one (see `_Tokens.of`) and for
+        output tokens of a model with no output price: no figure rather than $0 for them."""
         tokens = _Tokens.of(usage)
+        if tokens is None:
+            return None
+        audio_output = _or(self.audio_output, self.output)
+        if (tokens.text_out and self.output is None) or (tokens.audio_out and audio_output is None):
+            return None
         per_million = (
             tokens.text_in * self.input
             + tokens.cached_text_in * _or(self.cached_input, self.input)
             + tokens.image_in * _or(self.image_input, self.input)
             + tokens.audio_in * _or(self.audio_input, self.input)
-            + tokens.text_out * self.output
-            + tokens.audio_out * _or(self.audio_output, self.output))
+            + tokens.text_out * (self.output or 0.0)
+            + tokens.audio_out * (audio_output or 0.0))
         return per_million / 1e6 * (1.0 - batch_discount)
 
 
-def _or(value: float | None, fallback: float) -> float:
+def _or(value: float | None, fallback: float | None) -> float | None:
     return fallback if value is None else value
+
+
+# More tokens than any one answer holds; a count past it is a bad server's (and some are past a float).
+MOST_TOKENS = 10 ** 12
+
+
+def token_count(value: Any) -> int | None:
+    """`value` as an answer's count of tokens (a whole number from 0 to MOST_TOKENS), else None."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MOST_TOKENS:
+        return value
+    return None
+
+
+class _Malformed(ValueError):
+    """A usage with a count that is not one: no figure can stand on it."""
 
 
 @dataclass
@@ -75,26 +98,50 @@ class _Tokens:
     audio_out: int = 0
 
     @classmethod
-    def of(cls, usage: Mapping[str, Any]) -> "_Tokens":
-        # Chat and embeddings say prompt/completion, Responses and images say input/output.
-        total_in = _count(usage, "prompt_tokens", "input_tokens")
-        total_out = _count(usage, "completion_tokens", "output_tokens")
-        details_in = usage.get("prompt_tokens_details") or usage.get("input_tokens_details") or {}
-        details_out = usage.get("completion_tokens_details") or usage.get("output_tokens_details") or {}
-        cached = _count(details_in, "cached_tokens")  # counted inside the input, as image and audio tokens are
-        image = _count(details_in, "image_tokens")
-        audio_in = _count(details_in, "audio_tokens")
-        audio_out = _count(details_out, "audio_tokens")
+    def of(cls, usage: Any) -> "_Tokens | None":
+        """The tokens of a usage; None when it holds no count at all, a count that is not a whole
+        number of tokens (text, a fraction, below 0), or a part larger than its whole (more cached
+        tokens than input): a bad server's usage, where pricing what looks right would be part of a bill."""
+        if not isinstance(usage, Mapping) or not any(
+                name in usage for name in ("prompt_tokens", "input_tokens", "completion_tokens", "output_tokens")):
+            return None
+        try:
+            # Chat and embeddings say prompt/completion, Responses and images say input/output.
+            total_in = _count(usage, "prompt_tokens", "input_tokens")
+            total_out = _count(usage, "completion_tokens", "output_tokens")
+            details_in = _details(usage, "prompt_tokens_details", "input_tokens_details")
+            details_out = _details(usage, "completion_tokens_details", "output_tokens_details")
+            # Counted inside the input, as image and audio tokens are.
+            cached, image, audio_in = (_count(details_in, name) for name in ("cached_tokens", "image_tokens",
+                                                                              "audio_tokens"))
+            audio_out = _count(details_out, "audio_tokens")
+        except _Malformed:
+            return None
+        if max(cached, image, audio_in) > total_in or audio_out > total_out:
+            return None
         return cls(text_in=max(total_in - cached - image - audio_in, 0), cached_text_in=cached, image_in=image,
-                   audio_in=audio_in, text_out=max(total_out - audio_out, 0), audio_out=audio_out)
+                   audio_in=audio_in, text_out=total_out - audio_out, audio_out=audio_out)
 
 
-def _count(mapping: Any, *names: str) -> int:
+def _count(mapping: Mapping[str, Any], *names: str) -> int:
+    """The first of `names` that `mapping` has, as a count (0 when it has none); _Malformed when not one."""
     for name in names:
-        value = mapping.get(name) if isinstance(mapping, Mapping) else None
-        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-            return value
+        if mapping.get(name) is not None:
+            count = token_count(mapping[name])
+            if count is None:
+                raise _Malformed(name)
+            return count
     return 0
+
+
+def _details(usage: Mapping[str, Any], *names: str) -> Mapping[str, Any]:
+    """A usage's breakdown of its input or output (empty when it gives none); _Malformed when not a mapping."""
+    for name in names:
+        if usage.get(name) is not None:
+            if not isinstance(usage[name], Mapping):
+                raise _Malformed(name)
+            return usage[name]
+    return {}
 
 
 class PriceTable:
@@ -110,7 +157,7 @@ class PriceTable:
         return self.models.get(model) or self.models.get(_DATED.sub("", model))
 
     def cost(self, model: str | None, usage: Mapping[str, Any] | None, *, batch: bool = False) -> float | None:
-        """Dollars for one answer of `model`; None when the model has no price or no usage came."""
+        """Dollars for one answer of `model`; None when the model has no price, or no usable usage came."""
         price = self.price(model)
         if price is None or not usage:
             return None
@@ -151,6 +198,11 @@ def _models(entries: Any, where: str) -> dict[str, Price]:
 
 
 def _price(name: str, entry: Any, where: str) -> Price:
+    tables = [str(key) for key, value in entry.items() if isinstance(value, Mapping)] if isinstance(entry, Mapping) else []
+    if tables and "input" not in entry:  # TOML cut an unquoted name at its dots: [models.gpt-5.4-mini]
+        dotted = f"{name}.{tables[0]}"
+        raise PriceError(f"{where}: {name!r} holds tables ({', '.join(map(repr, tables))}), not prices: a model name "
+                         f"with a dot is quoted in TOML, as in [models.\"{dotted}\"]")
     if not isinstance(entry, Mapping) or "input" not in entry:
         raise PriceError(f"{where}: {name!r} needs at least an input price, e.g. {{\"input\": 0.4, \"output\": 1.6}}")
     values: dict[str, float] = {}

@@ -30,6 +30,8 @@ def test_chat_usage_prices_cached_input_and_reasoning_as_output() -> None:
     expected = (600 * 0.40 + 400 * 0.10 + 500 * 1.60) / 1e6
     assert builtin().cost("gpt-4.1-mini", usage) == pytest.approx(expected)
     assert builtin().cost("gpt-4.1-mini-2025-04-14", usage) == pytest.approx(expected)  # a dated name: its alias
+    # ...unless the snapshot has a price of its own: the first GPT-4o costs twice the alias's input.
+    assert builtin().cost("gpt-4o-2024-05-13", {"prompt_tokens": 1_000_000}) == pytest.approx(5.0)
     assert builtin().cost("gpt-4.1-mini", usage, batch=True) == pytest.approx(expected / 2)
 
 
@@ -45,6 +47,9 @@ def test_responses_embeddings_and_image_usages() -> None:
 
 def test_no_price_is_no_figure() -> None:
     assert builtin().cost("llama-3-70b", {"prompt_tokens": 10}) is None
+    input_only = builtin().with_overrides(read_overrides({"m": {"input": 1.0}}))
+    assert input_only.cost("m", {"prompt_tokens": 10, "completion_tokens": 5}) is None  # output has no price
+    assert input_only.cost("m", {"prompt_tokens": 1_000_000, "total_tokens": 1_000_000}) == 1.0  # as embeddings are
     assert builtin().cost("gpt-5.4-mini", None) is None
     assert builtin().cost(None, {"prompt_tokens": 10}) is None
 
@@ -58,6 +63,16 @@ def test_overrides_from_a_dict_a_json_or_a_toml_file(tmp_path: Path) -> None:
     table = builtin().with_overrides(read_overrides({"gpt-5.4-mini": {"input": 0, "output": 0}}))
     assert table.cost("gpt-5.4-mini", {"prompt_tokens": 100}) == 0.0
     assert read_overrides("") == {}
+
+
+def test_a_toml_table_of_a_dotted_model_name_without_quotes_is_told_how_to_write_it(tmp_path: Path) -> None:
+    # TOML reads [models.gpt-5.4-mini] as the table "gpt-5", holding "4-mini": no price of a model at all.
+    (tmp_path / "p.toml").write_text('[models.gpt-5.4-mini]\ninput = 1.0\noutput = 2.0\n')
+    with pytest.raises(PriceError, match=r"'gpt-5' holds tables \('4-mini'\), not prices: a model name with a dot "
+                                         r"is quoted in TOML, as in \[models\.\"gpt-5\.4-mini\"\]$"):
+        read_overrides(str(tmp_path / "p.toml"))
+    (tmp_path / "p.toml").write_text('[models."gpt-5.4-mini"]\ninput = 1.0\noutput = 2.0\n')
+    assert read_overrides(str(tmp_path / "p.toml"))["gpt-5.4-mini"].output == 2.0
 
 
 @pytest.mark.parametrize(("value", "message"), [

@@ -18,7 +18,7 @@ from .names import BACKENDS
 
 # name -> the submodule that holds it
 _HOMES = {
-    **dict.fromkeys(["ACTIVE", "RUN_TIMEOUT", "TERMINAL", "UNSUCCESSFUL", "ActionRequired", "AssistantRecord", "Backend",
+    **dict.fromkeys(["ACTIVE", "APPROVE", "DENY", "RUN_TIMEOUT", "TERMINAL", "UNSUCCESSFUL", "ActionRequired", "AssistantRecord", "Backend",
                      "BackendName", "MessageRecord", "RunEnded", "RunEvent", "RunHandle", "RunRecord", "RunTimeout",
                      "StatusChanged", "StepChanged", "StepRecord", "TextDelta", "ThreadRecord", "ToolCall", "ToolOutput",
                      "Unsupported", "why_ended"], "base"),

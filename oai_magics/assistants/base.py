@@ -43,7 +43,7 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Literal, Mapping, Protocol, Sequence, TypedDict, Union, runtime_checkable
+from typing import Any, Iterator, Literal, Mapping, NotRequired, Protocol, Sequence, TypedDict, Union, runtime_checkable
 
 from ..local_errors import LocalError
 
@@ -103,6 +103,12 @@ class ToolCall(TypedDict):
     id: str  # the id to answer with (tool_call_id / call_id)
     name: str
     arguments: str  # JSON text, as the model wrote it
+    # An MCP approval request (responses back end) names its server; it is answered with APPROVE or
+    # DENY instead of an output, and the API runs (or not) the tool itself.
+    server: NotRequired[str]
+
+
+APPROVE, DENY = "approve", "deny"  # the answers to a ToolCall with a `server`
 
 
 class RunRecord(TypedDict):
@@ -382,4 +388,4 @@ class OutputsMismatch(LocalError, ValueError):
     """Tool outputs that do not answer exactly the calls the run waits for; one readable line."""
 
 
-__all__ += ["Unsupported", "OutputsMismatch", "Probed"]
+__all__ += ["Unsupported", "OutputsMismatch", "Probed", "APPROVE", "DENY"]

@@ -18,7 +18,7 @@ __all__ = ["chat_tools", "message_record", "run_record", "new_step", "calls_of",
 
 #: What a built-in tool needs from a server, for the one line that says the chat back end lacks it.
 BUILT_IN = {"code_interpreter": "a server that runs code", "file_search": "server-side files and vector stores",
-            "retrieval": "server-side files"}
+            "retrieval": "server-side files", "mcp": "the Responses API, whose server calls a remote MCP server"}
 
 
 def chat_tools(tools: Sequence[dict]) -> list[dict]:

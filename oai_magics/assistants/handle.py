@@ -14,7 +14,7 @@ from abc import abstractmethod
 from typing import Any, Callable, Iterator, Mapping
 
 from ..client.polling import poll_delays
-from .base import (RUN_TIMEOUT, OutputsMismatch, RunEvent, RunHandle, RunRecord, RunTimeout, StatusChanged, TERMINAL,
+from .base import (APPROVE, DENY, RUN_TIMEOUT, OutputsMismatch, RunEvent, RunHandle, RunRecord, RunTimeout, StatusChanged, TERMINAL,
                    TextDelta)
 
 __all__ = ["StreamOrPollRun"]
@@ -126,6 +126,10 @@ class StreamOrPollRun(RunHandle):
         missing = [call_id for call_id in waiting if call_id not in outputs]
         if missing:
             raise OutputsMismatch(f"no output given for tool call(s) {', '.join(missing)}")
+        undecided = [c["id"] for c in self.pending_calls if "server" in c and outputs[c["id"]] not in (APPROVE, DENY)]
+        if undecided:
+            raise OutputsMismatch(f"an MCP approval request is answered with {APPROVE} or {DENY}, not an output: "
+                                  f"{', '.join(undecided)}")
 
     def _resumed(self) -> None:
         """Outputs were sent on a stream: the run is queued again until the stream says more."""

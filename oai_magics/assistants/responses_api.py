@@ -19,7 +19,7 @@ from .content import responses_content, text_format
 from .handle import StreamOrPollRun
 from .local_assistants import LocalAssistants
 from .resolve import NotFound
-from .responses_records import flat_tools, item_message, item_step, run_from_response
+from .responses_records import answer_item, flat_tools, item_message, item_step, resumed_tools, run_from_response
 from .store import AssistantStore
 
 __all__ = ["ResponsesBackend", "ResponsesRun"]
@@ -129,7 +129,8 @@ class ResponsesBackend(LocalAssistants):
         record = self.get_assistant(indexed["assistant_id"])
         latest = self.client.responses.retrieve(indexed["responses"][-1])
         settings = {"model": latest.get("model") or record["model"], "instructions": latest.get("instructions"),
-                    "tools": latest.get("tools") or flat_tools(record["tools"]), "metadata": latest.get("metadata") or {}}
+                    "tools": resumed_tools(latest["tools"], record["tools"]) if latest.get("tools") else flat_tools(record["tools"]),
+                    "metadata": latest.get("metadata") or {}}
         effort = (latest.get("reasoning") or {}).get("effort")
         if effort:  # the run's effort goes on with it (a model that does not reason is sent none)
             settings["reasoning"] = {"effort": effort}
@@ -182,7 +183,7 @@ class ResponsesBackend(LocalAssistants):
     def _answer_cancelled(self, thread_id: str, calls: Sequence[ToolCall]) -> None:
         """Answer the calls a cancelled run leaves behind: the API refuses every later turn on a
         conversation holding a function call with no output, so the thread could not go on."""
-        outputs = [{"type": "function_call_output", "call_id": call["id"], "output": CANCELLED_OUTPUT} for call in calls]
+        outputs = [answer_item(call, CANCELLED_OUTPUT) for call in calls]  # an approval request: denied
         if outputs:
             self.client.conversations.items.create(thread_id, items=outputs)
 
@@ -293,8 +294,8 @@ class ResponsesRun(StreamOrPollRun):
     def submit(self, outputs: Mapping[str, str]) -> None:
         self._check_outputs(outputs)
         self._outputs = dict(outputs)
-        self.send([{"type": "function_call_output", "call_id": call_id, "output": output}
-                   for call_id, output in outputs.items()])
+        calls = {call["id"]: call for call in self.pending_calls}
+        self.send([answer_item(calls[call_id], output) for call_id, output in outputs.items()])
         self._resumed()
 
     def _cancel_on_server(self) -> RunRecord:

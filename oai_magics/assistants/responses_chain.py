@@ -15,15 +15,22 @@ from typing import Any, Sequence
 from .base import RUN_TIMEOUT, MessageRecord, Probed, ToolCall
 from .local_assistants import LocalThreads
 from .responses_api import CANCELLED_OUTPUT, ResponsesBackend, user_input
-from .responses_records import item_message
+from .responses_records import answer_item, item_message
 from .store import AssistantStore
 
 __all__ = ["ChainedResponsesBackend"]
 
 
+# The output items a thread keeps: what the next response must be sent again (an MCP server's
+# listing, so it is not listed again; an approval request, which the next input answers).
+KEPT_OUTPUT = ("message", "function_call", "mcp_list_tools", "mcp_approval_request", "mcp_call")
+
+
 def _replayable(item: dict) -> dict:
-    """An item as input to a server that keeps nothing: without the id that server never gave."""
-    return {k: v for k, v in item.items() if k not in ("id", "status")}
+    """An item as input to a server that keeps nothing: without the id that server never gave (an MCP
+    item keeps its id: an approval answers a request by it)."""
+    dropped = ("status",) if str(item.get("type", "")).startswith("mcp_") else ("id", "status")
+    return {k: v for k, v in item.items() if k not in dropped}
 
 
 class ChainedResponsesBackend(LocalThreads, ResponsesBackend):
@@ -50,7 +57,7 @@ class ChainedResponsesBackend(LocalThreads, ResponsesBackend):
     def _answer_cancelled(self, thread_id: str, calls: Sequence[ToolCall]) -> None:
         """The calls a cancelled run leaves behind are answered in the thread; its next run sends that."""
         self.store.add_messages(self.server, thread_id, [
-            {"item": {"type": "function_call_output", "call_id": call["id"], "output": CANCELLED_OUTPUT}} for call in calls])
+            {"item": answer_item(call, CANCELLED_OUTPUT)} for call in calls])
 
     # -- responses: kept locally as they came, for a server that keeps none ----------------------------
     def keep(self, response: dict) -> None:
@@ -110,4 +117,4 @@ class ChainedResponsesBackend(LocalThreads, ResponsesBackend):
         """The response took the thread's waiting items and answered: its output joins the thread."""
         self.store.answer_messages(self.server, thread_id, response["id"],
                                    [{"item": item} for item in response.get("output") or []
-                                    if item.get("type") in ("message", "function_call")])
+                                    if item.get("type") in KEPT_OUTPUT])

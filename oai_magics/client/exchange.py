@@ -84,10 +84,23 @@ def request_of(method: str, url: str, params: Mapping[str, Any] | None, json_bod
     if params:
         request["query"] = masks.value({str(name): str(value) for name, value in params.items()})
     if json_body is not None:
-        request["json"] = masks.value(json_body)
+        request["json"] = masks.value(without_mcp_headers(json_body))
     elif data is not None:
         request["form"] = masks.value(_form_of(data))
     return request
+
+
+def without_mcp_headers(body: Any) -> Any:
+    """A request body whose Responses `mcp` tools carry `headers` (a remote MCP server's credentials),
+    with their values masked: a recording keeps the header names only, and replay looks requests up
+    the same way."""
+    tools = body.get("tools") if isinstance(body, dict) else None
+    if not isinstance(tools, list):
+        return body
+    masked = [{**tool, "headers": {name: repr(Secret(str(value))) for name, value in tool["headers"].items()}}
+              if isinstance(tool, dict) and tool.get("type") == "mcp" and isinstance(tool.get("headers"), dict) else tool
+              for tool in tools]
+    return {**body, "tools": masked}
 
 
 def _form_of(data: Any) -> list:

@@ -2,7 +2,8 @@
 
 `ResponseAccumulator` is fed the event objects of a `responses.create(stream=True)` stream one by one
 and keeps the output items as they grow: message text from `response.output_text.delta`, function
-call arguments from `response.function_call_arguments.delta`, whole items from
+call arguments from `response.function_call_arguments.delta` (an MCP call's from
+`response.mcp_call_arguments.delta`), whole items (`mcp_list_tools`, `mcp_approval_request` ...) from
 `response.output_item.done`, the response itself from `response.created` ... `response.completed`.
 Whatever happens to the stream, what arrived is kept: `text` is the partial reply of a stream that
 broke off. Unknown event and item types are carried along untouched.
@@ -35,6 +36,9 @@ _SNAPSHOT_EVENTS = frozenset({
     "response.completed", "response.failed", "response.incomplete",
 })
 _TERMINAL_EVENTS = frozenset({"response.completed", "response.failed", "response.incomplete"})
+# The events that stream a call's arguments, and the type of item they belong to.
+_ARGUMENT_DELTAS = {"response.function_call_arguments.delta": "function_call", "response.mcp_call_arguments.delta": "mcp_call"}
+_ARGUMENTS_DONE = {"response.function_call_arguments.done": "function_call", "response.mcp_call_arguments.done": "mcp_call"}
 # A response's status as the finish reason chat callers know.
 _FINISH_REASONS = {"completed": "stop", "incomplete": "length", "failed": "error", "cancelled": "cancelled"}
 
@@ -106,11 +110,11 @@ class ResponseAccumulator:
         elif kind == "response.refusal.delta":
             part = self._part(event, {"type": "refusal", "refusal": ""})
             part["refusal"] = (part.get("refusal") or "") + str(event.get("delta") or "")
-        elif kind == "response.function_call_arguments.delta":
-            item = self._item(event, {"type": "function_call", "arguments": ""})
+        elif kind in _ARGUMENT_DELTAS:
+            item = self._item(event, {"type": _ARGUMENT_DELTAS[kind], "arguments": ""})
             item["arguments"] = (item.get("arguments") or "") + str(event.get("delta") or "")
-        elif kind == "response.function_call_arguments.done" and "arguments" in event:
-            self._item(event, {"type": "function_call"})["arguments"] = event["arguments"]
+        elif kind in _ARGUMENTS_DONE and "arguments" in event:
+            self._item(event, {"type": _ARGUMENTS_DONE[kind]})["arguments"] = event["arguments"]
         return []
 
     def _snapshot(self, response: dict, terminal: bool) -> None:

@@ -38,11 +38,13 @@ class TooManyGroups(LocalError, ValueError):
     """The colour column has more distinct values than a legend can tell apart."""
 
 
-def embedding_map(frame: Any, colors: Any = None, label_width: int = 28) -> Any:
+def embedding_map(frame: Any, colors: Any = None, label_width: int = 28, *, coords: Any = None,
+                  axis_labels: tuple[str, str] = ("PC 1", "PC 2")) -> Any:
     """Scatter the embeddings on their two main axes (PCA), each point labelled with its text.
 
     `colors` (optional) holds one value per row of `frame`, in its order: the points are coloured
-    by it, with a legend named after it. The figure is drawn off-screen (no pyplot, no GUI backend)
+    by it, with a legend named after it. `coords` (n x 2) places the points instead of PCA (a map
+    made another way, named by `axis_labels`); `frame` then needs only its `text` column. The figure is drawn off-screen (no pyplot, no GUI backend)
     and displayed as a PNG image, so it shows the same in JupyterLab, a terminal with an image
     viewer, or an executed notebook.
     """
@@ -52,7 +54,7 @@ def embedding_map(frame: Any, colors: Any = None, label_width: int = 28) -> Any:
     note = _font_cache_note()
     waiting = display({"text/plain": note}, raw=True, display_id=True) if note else None
     with matplotlib.rc_context({"text.parse_math": False}):  # "$5 $6" is a text to show, not TeX to typeset
-        figure, png = _render_png(frame, colors, label_width)
+        figure, png = _render_png(frame, colors, label_width, coords, axis_labels)
     if waiting is None:
         display(Image(data=png, format="png"))
     else:
@@ -74,14 +76,15 @@ def _font_cache_note() -> str:
     return "" if any(Path(matplotlib.get_cachedir()).glob("fontlist-v*.json")) else FONT_CACHE_NOTE
 
 
-def _render_png(frame: Any, colors: Any, label_width: int) -> tuple[Any, bytes]:
+def _render_png(frame: Any, colors: Any, label_width: int, coords: Any = None,
+                axis_labels: tuple[str, str] = ("PC 1", "PC 2")) -> tuple[Any, bytes]:
     """The map's figure, and it as PNG bytes."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     from ..frames import pca_2d, vectors_of
 
-    coords = pca_2d(vectors_of(frame))
+    coords = pca_2d(vectors_of(frame)) if coords is None else coords
     figure = Figure(figsize=(8, 5.5), dpi=100)  # the label geometry is measured at the dpi it is saved at
     canvas = FigureCanvasAgg(figure)
     axes = figure.add_subplot()
@@ -90,9 +93,10 @@ def _render_png(frame: Any, colors: Any, label_width: int) -> tuple[Any, bytes]:
     else:
         _scatter_coloured(figure, axes, coords, colors)
     axes.margins(0.12)  # room for the labels of the outermost points
-    axes.set_xlabel("PC 1")
-    axes.set_ylabel("PC 2")
-    axes.set_title(f"{len(frame)} texts, first two principal components")
+    axes.set_xlabel(axis_labels[0])
+    axes.set_ylabel(axis_labels[1])
+    axes.set_title(f"{len(frame)} texts, first two principal components" if axis_labels[0] == "PC 1"
+                   else f"{len(frame)} texts, {axis_labels[0].rsplit(' ', 1)[0]} map")
     figure.tight_layout()  # before the labels: they must not move the axes they were placed in
     texts = [_shorten(str(text), label_width) for text in frame["text"]]
     left_out = len(texts) - place_labels(axes, coords, texts, canvas.get_renderer())

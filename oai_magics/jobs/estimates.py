@@ -31,6 +31,11 @@ _DENSE = re.compile(f"[{_CJK}]")
 # pieces is a few percent under the real one (3 and 4 % on the GPL and Apache licence texts).
 _PIECES = re.compile(rf"[{_CJK}]|(?:[^\r\n\w{_CJK}]|_)?[^\W\d_{_CJK}]+|\d{{1,3}}| ?(?:[^\s\w{_CJK}]|_)+[\r\n]*"
                      r"|\s*[\r\n]+|\s+(?!\S)|\s+")
+# Two things the pieces miss, measured against o200k_base: a run of emoji is one piece but each emoji
+# is a token per two of its UTF-8 bytes or so (🎉 2, ☕️ 3, a family joined by ZWJ 11), and a long
+# word is one piece but a compound past the merged vocabulary is a token per five letters or so.
+_SYMBOLS = re.compile("[\u2190-\u2bff\u200d\ufe0f\U0001F000-\U0001FAFF]")
+_LONG = 16  # characters of a piece past which it is cut up more (" responsibilities": 2 tokens)
 # Where tiktoken's public encodings come from: its cache names each file by the SHA-1 of this address.
 _ENCODING_URL = "https://openaipublic.blob.core.windows.net/encodings/{name}.tiktoken"
 _TODAYS_ENCODING = "o200k_base"  # what tiktoken does not know yet is told as today's models are
@@ -44,8 +49,15 @@ def estimate_tokens(text: str) -> int:
 
 
 def approximate_tokens(text: str) -> int:
-    """A tokenizer-free central estimate: the pieces a GPT-4o-style tokenizer starts from (`_PIECES`)."""
-    return len(_PIECES.findall(text))
+    """A tokenizer-free central estimate: the pieces a GPT-4o-style tokenizer starts from (`_PIECES`),
+    and the tokens emoji and long words take beyond their one piece (`_SYMBOLS`, `_LONG`).
+    Within a few percent for English prose, over for CJK (by a fifth to four fifths), under for code
+    (about a tenth) and for long words of other languages."""
+    pieces = _PIECES.findall(text)
+    symbols = sum(len(symbol.encode("utf-8")) for symbol in _SYMBOLS.findall(text)) // 2
+    # A piece is a word with the space before it; a long run of spaces or dashes is cut up too.
+    long_pieces = sum((len(piece) - _LONG + 4) // 5 for piece in pieces if len(piece) > _LONG)
+    return len(pieces) + symbols + long_pieces
 
 
 @dataclass(frozen=True)

@@ -36,16 +36,28 @@ def list_assistants(magics: Any, args: Any) -> Any:
 @argument("--schema", metavar="S", help="it answers in this shape, as a strict JSON Schema: a Pydantic model class, "
           "a JSON Schema dict (variables), or a spec such as \"name: str, score: int\"; a run's result has the "
           "parsed answer in .value")
+@argument("--mcp-url", metavar="URL", help="a remote MCP server the API itself calls (responses back end only)")
+@argument("--mcp-label", metavar="L", help="with --mcp-url: the server's label")
+@argument("--mcp-header", action="append", metavar="K=ENV_NAME", help="with --mcp-url: a header whose value is read "
+          "from the environment variable ENV_NAME at each run (only the name is kept); repeatable")
+@argument("--mcp-tools", metavar="a,b", help="with --mcp-url: the only tools of the server the model may use")
+@argument("--approve", choices=("ask", "always", "never", "read-only"), help="with --mcp-url: which calls run "
+          "without asking in %%assistant run (default ask); the form asks with Approve / Deny")
 @argument("-o", "--output", type=a_name, metavar="NAME", help="also store the new assistant in this variable")
 def create(magics: Any, args: Any) -> Any:
-    """Create an assistant: NAME --model M --instructions TEXT --tools f,g --schema S."""
+    """Create an assistant: NAME --model M --instructions TEXT --tools f,g --schema S [--mcp-url URL --mcp-label L]."""
     tools, functions = tool_specs(magics, args.tools)
+    backend = magics.backend(args)
+    if args.mcp_url:
+        tools += remote_tools(backend, args)
+    elif args.mcp_label or args.mcp_header or args.mcp_tools or args.approve:
+        raise UsageError("--mcp-label, --mcp-header, --mcp-tools and --approve go with --mcp-url URL")
     schema = None
     if args.schema is not None:
         from ..schema import read_schema
 
         schema = read_schema(args.schema, magics.shell.user_ns)
-    record = magics.backend(args).create_assistant(
+    record = backend.create_assistant(
         name=args.name, model=magics.session.model("chat", args.model), instructions=args.instructions,
         tools=tools, metadata={k: str(v) for k, v in parse_params(args.metadata).items()},
         **({"response_format": schema.response_format()} if schema else {}))
@@ -54,6 +66,16 @@ def create(magics: Any, args: Any) -> Any:
         magics.schemas[record["id"]] = schema
     print(f"created assistant {record['name']!r} ({record['id']}, {record['model']}; tools: {tool_names(tools) or 'none'})")
     publish(magics.shell, record, args.output)
+
+
+def remote_tools(backend: Any, args: Any) -> list[dict]:
+    """The remote MCP server of --mcp-url as the assistant keeps it; only the responses back end has it."""
+    if backend.name != "responses":
+        raise UsageError(f"remote MCP (--mcp-url) needs the responses back end, where the API itself calls the "
+                         f"server; this one is {backend.name} (use --api responses on a server that has /responses)")
+    from .chat_remote import remote_servers
+
+    return [server.record() for server in remote_servers(args)]
 
 
 @ROUTER.command("show")

@@ -88,7 +88,7 @@ def run(magics: Any, args: Any) -> None:
     functions = python_functions(magics, magics.functions.get(assistant["id"], set()) | named)
     with calls_shown(calls):
         follow(magics, handle, {**functions, **bridged}, args.confirm, args.output, notes,
-               answer_schema(magics, assistant))
+               answer_schema(magics, assistant), approver(assistant))
 
 
 def answer_schema(magics: Any, assistant: dict) -> Any:
@@ -131,10 +131,24 @@ def python_functions(magics: Any, names: set[str]) -> dict[str, Any]:
     return {name: magics.shell.user_ns[name] for name in names if callable(magics.shell.user_ns.get(name))}
 
 
+def approver(assistant: Any) -> Any:
+    """How the assistant's remote MCP servers' approval requests are answered: by each server's rule
+    (--approve at create), asking in the cell when it says ask; None when it has no such server."""
+    rules = {t["server_label"]: t.get("approve") or "ask" for t in assistant["tools"] if t.get("type") == "mcp"}
+    if not rules:
+        return None
+    from ..assistants import APPROVE, DENY
+    from ..mcp.remote import decide
+
+    return lambda call: APPROVE if decide(rules.get(call["server"], "ask"), call["server"], call["name"],
+                                          call["arguments"]) else DENY
+
+
 def follow(magics: Any, handle: Any, functions: dict[str, Any], confirm: bool, output: str | None,
-           notes: Sequence[str] = (), schema: Any = None) -> None:
+           notes: Sequence[str] = (), schema: Any = None, approve: Any = None) -> None:
     """Show a run until it ends or waits; store its RunOutcome (with the parsed answer when the
-    assistant answers in a `schema`); a failure is one line, with what was kept."""
+    assistant answers in a `schema`); a failure is one line, with what was kept. `approve` answers
+    the approval requests of its remote MCP servers."""
     from ..assistants import RunOutcome, RunTimeout
     from ..assistants.driver import drive
     from ..client import OpenAIError
@@ -143,7 +157,7 @@ def follow(magics: Any, handle: Any, functions: dict[str, Any], confirm: bool, o
     view = RunView(magics.session.settings.render_interval)
     problem = None
     try:
-        drive(handle, functions, view, confirm=confirming(functions) if confirm else None)
+        drive(handle, functions, view, confirm=confirming(functions) if confirm else None, approve=approve)
         view.finish(closing_note(handle))
     except KeyboardInterrupt:
         cancelled = cancel_quietly(handle)

@@ -85,4 +85,5 @@ def _spec(spec: dict) -> dict:
 
 
 def tool_names(tools: list[dict]) -> str:
-    return ", ".join((t.get("function") or {}).get("name") or t.get("type", "?") for t in tools)
+    return ", ".join((t.get("function") or {}).get("name") or (f"mcp:{t['server_label']}" if t.get("type") == "mcp" else "")
+                     or t.get("type", "?") for t in tools)

@@ -53,6 +53,15 @@ class ChatMagics(SessionMagics):
     @argument("--mcp", action="append", metavar="NAME[:TOOLS]", help="the tools of these MCP servers (%%oai mcp "
               "add), offered as NAME__tool and run by the kernel: NAME,NAME for all their tools, NAME:tool1,tool2 "
               "for some; repeatable, and combines with --tools")
+    @argument("--mcp-url", metavar="URL", help="a remote MCP server the API itself calls (the Responses API's mcp "
+              "tool): this turn goes through /responses")
+    @argument("--mcp-label", metavar="L", help="with --mcp-url: the server's label, which its calls are shown under")
+    @argument("--mcp-header", action="append", metavar="K=ENV_NAME", help="with --mcp-url: a header for the server, "
+              "its value read from the environment variable ENV_NAME (never written in the notebook); repeatable")
+    @argument("--mcp-tools", metavar="a,b", help="with --mcp-url: the only tools of the server the model may use")
+    @argument("--approve", choices=("ask", "always", "never", "read-only"), help="with --mcp-url: which calls run "
+              "without asking (default ask: each call shows its server, tool and arguments and asks first; read-only: "
+              "the tools the server marks read-only run, the others are asked)")
     @argument("--no-interpolate", action="store_true", help="send {{name}} placeholders as they are")
     @argument("--each", metavar="VAR", help="send the cell once per row of this DataFrame, Series or list "
               "({{row.column}} in the cell); gives a DataFrame of the rows and their replies")
@@ -79,6 +88,10 @@ class ChatMagics(SessionMagics):
         args = parse(self.chat, line, namespace=self.shell.user_ns)
         # The newline that ends every cell is no part of the question (nor of its history).
         prompt = cell.rstrip() if cell is not None else " ".join(args.prompt)
+        if args.mcp_url:
+            from .chat_remote import check_options
+
+            check_options(args)
         if args.collect:
             from .chat_each import collect_each
 
@@ -99,6 +112,12 @@ class ChatMagics(SessionMagics):
             prompt = interpolate(prompt, self.shell.user_ns, self.session.settings.table_rows)
         if not prompt.strip():
             raise UsageError("Nothing to send: write the prompt after %chat, or in the cell below %%chat.")
+        if args.mcp_url:
+            from .chat_remote import chat_remote
+
+            return chat_remote(self, args, prompt)
+        if args.mcp_label or args.mcp_header or args.mcp_tools or args.approve:
+            raise UsageError("--mcp-label, --mcp-header, --mcp-tools and --approve go with --mcp-url URL")
         functions = self._functions(args.tools)
         calls = self._mcp_tools(args.mcp, functions)
         schema = self._schema(args)

@@ -93,11 +93,17 @@ def _route_hint(exc: Exception, session: Any) -> str:
     gets no such advice."""
     from ..client.urls import path_of
 
-    if getattr(exc, "status", None) != 404 or "/v1" in path_of(session.server(session.profile)):
-        return ""
-    if getattr(exc, "code", None) or (getattr(exc, "type", None) and not exc.message.startswith("Invalid URL")):
+    if not missing_route(exc) or "/v1" in path_of(session.server(session.profile)):
         return ""
     return " (the base URL has no /v1: most servers serve the API under it)"
+
+
+def missing_route(exc: Exception) -> bool:
+    """A 404 for a path the server does not have, not one the API explains (an unknown model, a
+    missing file: those have an error code, or a message other than OpenAI's "Invalid URL")."""
+    if getattr(exc, "status", None) != 404:
+        return False
+    return not (getattr(exc, "code", None) or (getattr(exc, "type", None) and not exc.message.startswith("Invalid URL")))
 
 
 def _model_hint(exc: Exception, session: Any) -> str:

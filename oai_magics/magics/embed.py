@@ -19,6 +19,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import line_cell_magic, magics_class, no_var_expand
 
 from .arguments import WORKERS, a_name, an_id, argument, at_least, magic_arguments
+from .embed_explore import a_cluster_count, check_map_flags, explore_embeddings, map_wanted, plot_map
 from .common import SessionMagics, friendly, key_advice, key_refused, parse, publish, read_variable, store_in
 from .embed_search import a_cosine, exact_note, query_vector, search_collection, search_latest, tidy
 from .job_costs import dollars, embedding_job_costs
@@ -67,7 +68,18 @@ class EmbedMagics(SessionMagics):
               help="add an outlier column: True for the K rows furthest from their neighbours "
                    "(mean cosine distance to their 10 nearest rows)")
     @argument("--plot", action="store_true", help="draw a labelled 2-D map (PCA) of the embeddings")
-    @argument("--color-by", metavar="COLUMN", help="with --plot and a DataFrame input: colour the points by this column")
+    @argument("--explore", action="store_true",
+              help="return an Explorer: an interactive map (hover, zoom, lasso, search, neighbours) and .selection()")
+    @argument("--color-by", metavar="COLUMN",
+              help="with --plot or --explore and a DataFrame input: colour the points by this column")
+    @argument("--hover", metavar="COLUMN", action="append",
+              help="with --explore and a DataFrame input: a column shown on hover (the flag again for another)")
+    @argument("--map", choices=("pca", "umap", "tsne"), help="with --plot or --explore: how the map is made (default pca)")
+    @argument("--clusters", metavar="K|auto", type=a_cluster_count,
+              help="with --plot or --explore: K k-means clusters, or auto (HDBSCAN; noise is cluster -1)")
+    @argument("--name-clusters", action="store_true",
+              help="with --plot or --explore: the chat model names each cluster from its most central texts (cached)")
+    @argument("--seed", type=at_least(0), help="with --plot or --explore: the seed of the map and clusters (default 0)")
     @argument("--no-interpolate", action="store_true", help="send {{name}} placeholders as they are")
     @argument("-o", "--output", type=a_name, metavar="NAME",
               help="store the result (the embeddings, or with --jobs the table of jobs) in this variable")
@@ -86,9 +98,10 @@ class EmbedMagics(SessionMagics):
         if args.query and not (args.input or args.text or (cell or "").strip()):
             return search_latest(self.session, args, self.session.model("embedding", args.model), store_file(self.session))
         texts, index = self._inputs(args, cell)
-        if not texts and (args.query or args.plot):
+        if not texts and (args.query or args.plot or args.explore):
             raise UsageError(f"{args.input} is empty: nothing to {'rank' if args.query else 'map'}")
-        colors = self._colors(args)  # checked before anything is sent
+        table = check_map_flags(self.shell, args)  # checked before anything is sent
+        colors = self._colors(args)
         from ..embeddings import EmbeddingJobError, check_texts, embed_texts
         from ..frames import embedding_frame
 
@@ -125,6 +138,17 @@ class EmbedMagics(SessionMagics):
         frame = tidy(self.session, embedding_frame(texts, matrix, index), args)
         if args.output:
             self.shell.user_ns[args.output] = frame
+        if args.explore:
+            explorer = explore_embeddings(self, args, frame, table, None if args.no_cache else store_file(self.session))
+            if args.output:
+                self.shell.user_ns[args.output] = explorer
+            return explorer
+        if args.plot and map_wanted(args):
+            plot_map(self, args, frame, table, None if args.no_cache else store_file(self.session))
+            if not args.query:
+                publish(self.shell, frame, args.output)
+                return None
+            args.plot = False  # drawn: what is left is the query
         return self._explore(args, frame, model, colors) if (args.query or args.plot) else frame
 
     def _uncached(self, args: Any, texts: list[str], model: str) -> list[str]:
@@ -205,14 +229,7 @@ class EmbedMagics(SessionMagics):
         """The column named by --color-by, from the DataFrame given with -i; None without the flag."""
         if not args.color_by:
             return None
-        if not args.plot:
-            raise UsageError("--color-by goes with --plot")
-        value = read_variable(self.shell, args.input) if args.input else None
-        if not hasattr(value, "columns"):
-            raise UsageError("--color-by needs a DataFrame input: -i NAME --column TEXT_COLUMN --color-by COLUMN")
-        if args.color_by not in value.columns:
-            raise UsageError(f"{args.input} has no column {args.color_by!r}")
-        return value[args.color_by]
+        return read_variable(self.shell, args.input)[args.color_by]  # check_map_flags made sure it is there
 
     def _explore(self, args: Any, frame: Any, model: str, colors: Any = None) -> Any:
         from ..display.plots import TooManyGroups, embedding_map

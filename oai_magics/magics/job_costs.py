@@ -89,7 +89,7 @@ def embedding_job_costs(session: Any, args: Any, texts: list[str], model: str) -
     from ..jobs.forecast import forecast
     from ..prices import money
 
-    budget = job_budget(session, model, args.budget)
+    budget = job_budget(session, model, args.budget, replies=False)
     if not texts or not (args.batch or budget is not None or len(texts) > session.settings.estimate_over):
         return None if args.batch else budget
     told = forecast(session.prices, model, texts, requests=len(plan_batches(texts, max_items=args.batch_size)),
@@ -101,13 +101,18 @@ def embedding_job_costs(session: Any, args: Any, texts: list[str], model: str) -
     return None if args.batch else budget
 
 
-def job_budget(session: Any, model: str, limit: float | None) -> Any:
-    """The Budget of `--budget`, or None without one; a model with no price cannot keep one."""
+def job_budget(session: Any, model: str, limit: float | None, replies: bool = True) -> Any:
+    """The Budget of `--budget`, or None without one; a model with no price cannot keep one, nor,
+    for a job whose answers are `replies` (chat, not embeddings), one with no output price."""
     if limit is None:
         return None
-    if session.prices.price(model) is None:
+    price = session.prices.price(model)
+    if price is None:
         raise UsageError(f"--budget: no price is known for {model}, so no spending can be counted; "
                          "add one with %config OAIMagics.prices")
+    if replies and price.output is None:
+        raise UsageError(f"--budget: no output price is known for {model}, so the replies' spending cannot be "
+                         "counted; add one with %config OAIMagics.prices")
     from ..jobs.budget import Budget
 
     return Budget(limit, session.prices.cost)

@@ -4,7 +4,7 @@ totals (per model and in all) in a few lines above it; `--since` totals a part o
 `--since` takes a time of day (`10:30`, `10:30:15`: today, the notebook's local time), an ISO date and
 time (`2026-12-07T10:30`, local unless it says its zone), `cell` (the requests of the cell running
 `%oai usage`, e.g. after `%%chat` lines in the same cell) or `cell-N` (that cell and the N before it,
-by IPython's execution count).
+by the numbers the cells show, as the `cell` column does).
 """
 
 from __future__ import annotations

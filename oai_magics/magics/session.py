@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import sys
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Iterator
 
@@ -28,6 +30,9 @@ __all__ = ["Session", "NO_KEY", "TOKEN_NAMES"]
 
 # Token counts as chat and completions name them, and as the Responses API does.
 TOKEN_NAMES = {"prompt_tokens": "input_tokens", "completion_tokens": "output_tokens", "total_tokens": "total_tokens"}
+
+# The path of a Batch object, or of its cancellation (which answers with it).
+_BATCH = re.compile(r"/batches/([^/]+)(?:/cancel)?")
 
 # Where a replayed profile without a URL of its own (the sandbox's, the OpenAI one) points: never
 # reached, as replay answers by path; the path is the one those servers have.
@@ -223,13 +228,31 @@ class Session:
     def _log(self, record: Any) -> None:
         """One row of `%oai usage` per finished request (a stream finishes when it ends), with its
         cost, when it ended, and the cell it ran in (`%oai usage --since`)."""
+        from ..prices import token_count
+
         usage = record.usage
-        tokens = {name: usage.get(name, usage.get(alias)) for name, alias in TOKEN_NAMES.items()}
+        batch = self._batch_read(record)
+        # A count a bad server got wrong (text, below 0, past any int64) is left out, as a missing one is.
+        tokens = {name: token_count(usage.get(name, usage.get(alias))) for name, alias in TOKEN_NAMES.items()}
         self.records.append({"model": record.model, "method": record.method, "path": record.path,
                              "status": record.status, "seconds": round(record.seconds, 3),
-                             **{name: value for name, value in tokens.items() if isinstance(value, int)},
-                             "cost": self.cost(record.model, usage), "request_id": record.request_id,
-                             "retries": record.retries, "at": datetime.now(timezone.utc), "cell": self.cell()})
+                             **{name: value for name, value in tokens.items() if value is not None},
+                             "cost": self.prices.cost(record.model, usage, batch=batch is not None),
+                             "request_id": record.request_id, "retries": record.retries,
+                             "at": datetime.now(timezone.utc), "cell": self.cell(), "batch": batch})
+
+    def _batch_read(self, record: Any) -> str | None:
+        """The Batch `record` read (None for any other request). A Batch object carries its whole
+        job's usage so far, so each read of it tells that again: the rows of earlier reads lose theirs."""
+        found = _BATCH.fullmatch(record.path)
+        if found is None or not record.usage:
+            return None
+        for earlier in self.records:
+            if earlier.get("batch") == found.group(1):
+                for name in TOKEN_NAMES:
+                    earlier.pop(name, None)
+                earlier["cost"] = None
+        return found.group(1)
 
     def _hear_limits(self, status: int, headers: Any) -> None:
         """Keep the rate-limit headers of the latest answer that carried them (for job estimates)."""
@@ -238,17 +261,24 @@ class Session:
             self.rate_limits = limits
 
     def cell(self) -> int:
-        """The number of the cell running now (IPython's execution count)."""
-        return int(getattr(getattr(self.settings, "shell", None), "execution_count", 0) or 0)
+        """The number of the cell running now, as its prompt shows it. IPython counts the next cell
+        while one runs, and numbers the running one's Out[] by `displayhook.prompt_count` (one less)."""
+        shell = getattr(self.settings, "shell", None)
+        return max(int(getattr(getattr(shell, "displayhook", None), "prompt_count", 0) or 0), 0)
 
     # -- prices ------------------------------------------------------------------------------------
     @property
     def prices(self) -> "PriceTable":
         """The package's price table with `%config OAIMagics.prices` over it (rebuilt when that changes)."""
         if self._prices is None:
-            from ..prices import builtin, read_overrides
+            from ..prices import PriceError, builtin, read_overrides
 
-            self._prices = builtin().with_overrides(read_overrides(self.settings.prices))
+            try:  # a file is read again here; changed since %config checked it, it must not cost an answer
+                overrides = read_overrides(self.settings.prices)
+            except PriceError as exc:
+                print(f"{exc}; the package's prices are used until it is set again", file=sys.stderr)
+                overrides = {}
+            self._prices = builtin().with_overrides(overrides)
         return self._prices
 
     def prices_changed(self) -> None:

@@ -129,7 +129,9 @@ async def run_lines(request: Request, batch: dict) -> dict:
     cancelled; what they gave (the output and error files, counts, usage) as fields of the batch."""
     app = state(request)
     lines, _ = parse_lines(app, batch)
-    outputs, failures, tokens = [], [], 0
+    outputs, failures = [], []
+    tokens = {"input_tokens": 0, "output_tokens": 0}
+    model = None
     for line in lines:
         if current(app, batch["id"])["status"] != "in_progress":  # cancelled meanwhile: stop here
             break
@@ -149,7 +151,10 @@ async def run_lines(request: Request, batch: dict) -> dict:
         if status < 400:
             outputs.append(record)
             usage = answer.get("usage") or {}
-            tokens += int(usage.get("total_tokens") or 0)
+            # Chat and embeddings say prompt/completion, Responses input/output.
+            tokens["input_tokens"] += int(usage.get("prompt_tokens") or usage.get("input_tokens") or 0)
+            tokens["output_tokens"] += int(usage.get("completion_tokens") or usage.get("output_tokens") or 0)
+            model = model or answer.get("model")
         else:
             failures.append(record)
     results: dict = {}
@@ -157,8 +162,11 @@ async def run_lines(request: Request, batch: dict) -> dict:
         if records:
             results[field] = add_file(app, f"batch_{batch['id']}_{name}.jsonl", jsonl(records), "batch_output")["id"]
     results["request_counts"] = {"total": len(lines), "completed": len(outputs), "failed": len(failures)}
-    results["usage"] = {"input_tokens": tokens, "input_tokens_details": {"cached_tokens": 0}, "output_tokens": 0,
-                        "output_tokens_details": {"reasoning_tokens": 0}, "total_tokens": tokens}
+    results["usage"] = {"input_tokens": tokens["input_tokens"], "input_tokens_details": {"cached_tokens": 0},
+                        "output_tokens": tokens["output_tokens"], "output_tokens_details": {"reasoning_tokens": 0},
+                        "total_tokens": tokens["input_tokens"] + tokens["output_tokens"]}
+    if model:
+        results["model"] = model  # the model that processed the batch, as the API names it
     return results
 
 

@@ -131,6 +131,10 @@ def chat_reply(body: dict, messages: list[dict], variant: int) -> tuple[str | No
         return textgen.json_reply(prompt), None
     if response_format.get("type") == "json_schema":
         return structured_reply(response_format, prompt), None
+    instructions = " ".join(message_text(m.get("content")) for m in messages if m.get("role") in ("system", "developer"))
+    limit = textgen.word_limit(instructions)
+    if limit is not None:  # "name this in two to five words": a name, as a model would answer
+        return textgen.short_name(prompt, *limit), None
     seen = "".join(f"\n\n{line}" for line in (seen_files(messages), seen_images(messages)) if line)
     return textgen.reply_text(prompt, variant) + seen, None
 

@@ -2,7 +2,7 @@
 what the items say.
 
 An input item (a message with a string or typed parts, a `function_call` being replayed, a
-`function_call_output`) is validated and stored in the shape the API lists it in: with an id, a
+`function_call_output`, an MCP item: `mcp_items`) is validated and stored in the shape the API lists it in: with an id, a
 status, and message content as typed parts. Output items are built here too, so both APIs share
 one set of shapes.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from .errors import invalid
+from .mcp_items import MCP_INPUT_TYPES, mcp_input_item
 from .response_parts import check_parts
 from .store import new_id
 
@@ -63,8 +64,10 @@ def _item(item: Any, param: str) -> dict:
                 "output": output}
     if kind == "function_call":
         return function_call(_string(item, "name", param), _string(item, "arguments", param), _string(item, "call_id", param))
-    raise invalid(f"Invalid value: '{kind}'. The sandbox accepts input items of type 'message', 'function_call' "
-                  "and 'function_call_output'.", param=f"{param}.type", code="invalid_value")
+    if kind in MCP_INPUT_TYPES:
+        return mcp_input_item(item, param)
+    raise invalid(f"Invalid value: '{kind}'. The sandbox accepts input items of type 'message', 'function_call', "
+                  "'function_call_output' and the 'mcp_*' items.", param=f"{param}.type", code="invalid_value")
 
 
 def _message(item: dict, param: str) -> dict:

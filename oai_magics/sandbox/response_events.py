@@ -6,6 +6,12 @@
                   response.content_part.done, response.output_item.done
     per function call: response.output_item.added, response.function_call_arguments.delta...,
                   response.function_call_arguments.done, response.output_item.done
+    per MCP listing: response.output_item.added, response.mcp_list_tools.in_progress,
+                  response.mcp_list_tools.completed | .failed, response.output_item.done
+    per MCP call: response.output_item.added, response.mcp_call.in_progress,
+                  response.mcp_call_arguments.delta..., response.mcp_call_arguments.done,
+                  response.mcp_call.completed | .failed, response.output_item.done
+    per MCP approval request: response.output_item.added, response.output_item.done
     response.completed | response.incomplete | response.failed
 
 Every event carries its `type` and a `sequence_number` counting from 0. The events are derived
@@ -54,7 +60,30 @@ def _item_events(index: int, item: dict) -> Iterator[dict]:
                    "delta": piece}
         yield {"type": "response.function_call_arguments.done", "item_id": item["id"], "output_index": index,
                "name": item["name"], "arguments": item["arguments"]}
+    elif item["type"] == "mcp_list_tools":
+        yield {"type": "response.output_item.added", "output_index": index, "item": {**item, "tools": []}}
+        yield from _progress(index, item, "response.mcp_list_tools", failed=bool(item.get("error")))
+    elif item["type"] == "mcp_call":
+        yield {"type": "response.output_item.added", "output_index": index,
+               "item": {**item, "status": "in_progress", "arguments": "", "output": None, "error": None}}
+        yield {"type": "response.mcp_call.in_progress", "item_id": item["id"], "output_index": index}
+        for piece in textgen.tokens(item["arguments"]):
+            yield {"type": "response.mcp_call_arguments.delta", "item_id": item["id"], "output_index": index,
+                   "delta": piece}
+        yield {"type": "response.mcp_call_arguments.done", "item_id": item["id"], "output_index": index,
+               "arguments": item["arguments"]}
+        yield from _progress(index, item, "response.mcp_call", failed=item["status"] == "failed", started=True)
+    else:  # an approval request, and any other whole item: added and done
+        yield {"type": "response.output_item.added", "output_index": index, "item": item}
     yield {"type": "response.output_item.done", "output_index": index, "item": item}
+
+
+def _progress(index: int, item: dict, prefix: str, *, failed: bool, started: bool = False) -> Iterator[dict]:
+    """An MCP item's in_progress (unless already sent) and completed or failed events."""
+    where = {"item_id": item["id"], "output_index": index}
+    if not started:
+        yield {"type": f"{prefix}.in_progress", **where}
+    yield {"type": f"{prefix}.{'failed' if failed else 'completed'}", **where}
 
 
 def _part_events(index: int, item_id: str, part_index: int, part: dict) -> Iterator[dict]:

@@ -4,7 +4,8 @@ The same deterministic rules as the sandbox's chat: after `function_call_output`
 reports what the tools returned; with function tools (and a `tool_choice` that allows them) the
 reply is one function call whose arguments are built from the tool's JSON schema; `text.format`
 `json_object` / `json_schema` gives JSON; otherwise a short text about the prompt.
-`max_output_tokens` cuts the text and makes the response `incomplete`.
+`max_output_tokens` cuts the text and makes the response `incomplete`. What `mcp` tools did (listed,
+called, asked to approve) is decided before, in `response_mcp`, and comes first in the output.
 
 Request checks that belong to these rules (tools, tool_choice, text.format) live here too.
 """
@@ -18,6 +19,8 @@ from typing import Any
 from . import textgen
 from .errors import ApiError, invalid
 from .items import function_call, message, output_text_part, text_of
+from .mcp_items import check_mcp_tool, echo
+from .response_mcp import McpStep
 from .response_parts import seen_parts
 from .structured import check_strict, schema_reply
 
@@ -25,7 +28,7 @@ __all__ = ["Outcome", "check_tools", "check_tool_choice", "check_text", "generat
 
 # Every tool type of the spec's `Tool` that is not a plain function: the sandbox cannot run them.
 BUILT_IN_TOOLS = ("file_search", "computer", "computer_use_preview", "web_search", "web_search_preview",
-                  "web_search_2025_08_26", "web_search_preview_2025_03_11", "mcp", "code_interpreter",
+                  "web_search_2025_08_26", "web_search_preview_2025_03_11", "code_interpreter",
                   "image_generation", "local_shell", "shell", "custom", "namespace", "tool_search", "apply_patch",
                   "programmatic_tool_calling")
 TOOL_CHOICE_OPTIONS = ("none", "auto", "required")
@@ -40,7 +43,8 @@ class Outcome:
 
 
 def check_tools(tools: Any) -> list[dict]:
-    """Function tools, echoed as the API echoes them (`strict` defaults to true); built-ins refused."""
+    """Function and `mcp` tools, echoed as the API echoes them (`strict` defaults to true); other
+    built-ins refused."""
     if tools is None:
         return []
     if not isinstance(tools, list):
@@ -49,9 +53,13 @@ def check_tools(tools: Any) -> list[dict]:
     for index, tool in enumerate(tools):
         kind = tool.get("type") if isinstance(tool, dict) else None
         param = f"tools[{index}]"
+        if kind == "mcp":
+            assert isinstance(tool, dict)
+            checked.append(echo(tool, check_mcp_tool(tool, param)))
+            continue
         if kind in BUILT_IN_TOOLS:
             raise ApiError(400, f"The oai_magics sandbox cannot run the built-in tool '{kind}'; it answers "
-                                "function tools only.", param=f"{param}.type", code="unsupported_value")
+                                "function tools and 'mcp' tools only.", param=f"{param}.type", code="unsupported_value")
         if kind != "function":
             raise invalid(f"Invalid value: '{kind}'. Supported values are: 'function' and the built-in tool types.",
                           param=f"{param}.type", code="invalid_value")
@@ -72,7 +80,7 @@ def check_tools(tools: Any) -> list[dict]:
 
 
 def check_tool_choice(choice: Any, tools: list[dict]) -> Any:
-    """`none` / `auto` / `required`, a named function, or `allowed_tools`; the API's 400 otherwise."""
+    """`none` / `auto` / `required`, a named function or MCP server, or `allowed_tools`; the API's 400 otherwise."""
     if choice is None:
         return "auto"
     if isinstance(choice, str):
@@ -83,7 +91,13 @@ def check_tool_choice(choice: Any, tools: list[dict]) -> Any:
             raise invalid("Tool choice 'required' must be specified with 'tools' parameter.", param="tool_choice")
         return choice
     kind = choice.get("type") if isinstance(choice, dict) else None
-    names = {tool["name"] for tool in tools}
+    names = {tool["name"] for tool in tools if tool["type"] == "function"}
+    if kind == "mcp":
+        assert isinstance(choice, dict)
+        if choice.get("server_label") not in {tool["server_label"] for tool in tools if tool["type"] == "mcp"}:
+            raise invalid(f"Tool choice MCP server '{choice.get('server_label')}' not found in 'tools' parameter.",
+                          param="tool_choice")
+        return {"type": "mcp", "server_label": choice["server_label"], "name": choice.get("name")}
     if kind == "function":
         if choice.get("name") not in names:
             raise invalid(f"Tool choice '{choice.get('name')}' not found in 'tools' parameter.", param="tool_choice")
@@ -97,7 +111,7 @@ def check_tool_choice(choice: Any, tools: list[dict]) -> Any:
         return {"type": "allowed_tools", "mode": choice.get("mode", "auto"),
                 "tools": [{"type": "function", "name": name} for name in allowed]}
     raise invalid(f"Invalid value for 'tool_choice': the sandbox supports 'none', 'auto', 'required', "
-                  f"a function and 'allowed_tools', not '{kind}'.", param="tool_choice", code="invalid_value")
+                  f"a function, an MCP server and 'allowed_tools', not '{kind}'.", param="tool_choice", code="invalid_value")
 
 
 def check_text(text: Any) -> dict:
@@ -125,18 +139,25 @@ def check_text(text: Any) -> dict:
 
 
 def generate(context: list[dict], tools: list[dict], tool_choice: Any, text: dict,
-             instructions: str | None, max_output_tokens: int | None) -> Outcome:
-    """The output for a request whose whole context (earlier items, then the new input) is given."""
+             instructions: str | None, max_output_tokens: int | None, mcp: McpStep | None = None) -> Outcome:
+    """The output for a request whose whole context (earlier items, then the new input) is given,
+    after what its `mcp` tools did."""
+    mcp = mcp or McpStep()
     prompt = next((text_of(item) for item in reversed(context) if item.get("role") == "user"), "")
     input_tokens = textgen.count_tokens(instructions or "") + sum(_tokens(item) for item in context)
     fmt = text["format"]
     if fmt["type"] == "json_object" and "json" not in (" ".join(map(text_of, context)) + (instructions or "")).lower():
         raise invalid("Response input messages must contain the word 'json' in some form to use 'text.format' of "
                       "type 'json_object'.", param="input")
-    call = None if _answers_tools(context) else _call_for(tools, tool_choice, prompt)
+    call = None if _answers_tools(context) or mcp.waiting or mcp.results else _call_for(tools, tool_choice, prompt)
     if call is not None:
-        return Outcome([call], "completed", None, _usage(input_tokens, textgen.count_tokens(call["arguments"])))
-    if _answers_tools(context):
+        return Outcome(mcp.items + [call], "completed", None, _usage(input_tokens, textgen.count_tokens(call["arguments"])))
+    if mcp.waiting:  # the response ends at the approval request: the next one carries the answer
+        asked = sum(textgen.count_tokens(item["arguments"]) for item in mcp.items if "arguments" in item)
+        return Outcome(mcp.items, "completed", None, _usage(input_tokens, asked))
+    if mcp.results:
+        reply = textgen.tool_results_text(mcp.results)
+    elif _answers_tools(context):
         reply = textgen.tool_results_text(_tool_results(context))
     elif fmt["type"] == "json_object":
         reply = textgen.json_reply(prompt)
@@ -151,7 +172,7 @@ def generate(context: list[dict], tools: list[dict], tool_choice: Any, text: dic
     status = "incomplete" if cut else "completed"
     item = message("assistant", [output_text_part(reply)], status=status)
     details = {"reason": "max_output_tokens"} if cut else None
-    return Outcome([item], status, details, _usage(input_tokens, textgen.count_tokens(reply)))
+    return Outcome(mcp.items + [item], status, details, _usage(input_tokens, textgen.count_tokens(reply)))
 
 
 def _answers_tools(context: list[dict]) -> bool:
@@ -173,7 +194,8 @@ def _tool_results(context: list[dict]) -> list[tuple[str, str]]:
 
 def _call_for(tools: list[dict], tool_choice: Any, prompt: str) -> dict | None:
     """The function call the sandbox makes, if the request offers function tools and allows it."""
-    if not tools or tool_choice == "none":
+    tools = [tool for tool in tools if tool["type"] == "function"]
+    if not tools or tool_choice == "none" or isinstance(tool_choice, dict) and tool_choice["type"] == "mcp":
         return None
     candidates = tools
     if isinstance(tool_choice, dict) and tool_choice["type"] == "function":
@@ -187,7 +209,7 @@ def _call_for(tools: list[dict], tool_choice: Any, prompt: str) -> dict | None:
 
 
 def _tokens(item: dict) -> int:
-    if item.get("type") == "function_call":
+    if item.get("type") in ("function_call", "mcp_call", "mcp_approval_request"):
         return textgen.count_tokens(item.get("arguments", "")) + 4
     if item.get("type") == "function_call_output":
         output = item.get("output")

@@ -2,7 +2,8 @@
 response's input items.
 
 A response's context is its `previous_response_id` chain or its conversation's items, then its
-own input. What it says is decided in `response_output`; the stream in `response_events`. A
+own input. What its `mcp` tools do is decided in `response_mcp` (it calls their servers), what it
+says in `response_output`; the stream in `response_events`. A
 background response is stored `queued` and moves to `in_progress`, then to its end, each phase
 lasting `run_delay` seconds, whenever anything reads it; cancel stops it on the way. A streamed
 background response is in progress while it streams, and can be cancelled mid-stream. A user
@@ -26,6 +27,8 @@ from .conversations import append_items, conversation_id, get_conversation, item
 from .errors import ApiError, invalid, not_found
 from .finetunes import fine_tuned_models
 from .items import check_calls_answered, input_items, text_of
+from .mcp_items import mcp_servers
+from .response_mcp import mcp_step
 from .response_events import stream_events
 from .response_output import check_text, check_tool_choice, check_tools, generate
 from .shapes import check_metadata
@@ -77,7 +80,7 @@ def context_of(app: State, body: dict) -> tuple[list[dict], str | None]:
     return [], None
 
 
-def new_response(app: State, body: dict) -> dict:
+async def new_response(app: State, body: dict) -> dict:
     """Validate a create request and build the finished response (with its bookkeeping)."""
     reject_unknown(body, CREATE_PARAMS)
     model = require_model(body.get("model"), ("chat",), fine_tuned_models(app))
@@ -102,7 +105,9 @@ def new_response(app: State, body: dict) -> dict:
     check_calls_answered(context + given)
     thinking = reasoning_tokens(effort)  # counted against max_output_tokens, like the visible text
     budget = None if max_output_tokens is None else max(max_output_tokens - thinking, 0)
-    outcome = generate(context + given, tools, tool_choice, text, instructions, budget)
+    offers_functions = any(tool["type"] == "function" for tool in tools)
+    mcp = await mcp_step(mcp_servers(body["tools"]) if tools else [], context + given, offers_functions, tool_choice)
+    outcome = generate(context + given, tools, tool_choice, text, instructions, budget, mcp)
     created = now()
     return {
         "id": new_id("resp_"), "object": "response", "created_at": created, "status": outcome.status,
@@ -160,7 +165,7 @@ def advance(app: State, response: dict) -> dict:
 async def create(request: Request) -> Response:
     app = state(request)
     body = await json_body(request)
-    response = fail_if_asked(new_response(app, body))
+    response = fail_if_asked(await new_response(app, body))
     streamed = optional(body, "stream", "boolean", False)
     if response["background"] and not streamed:
         return JSONResponse(public(app.store.put("response", queue(response))))

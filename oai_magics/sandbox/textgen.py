@@ -12,7 +12,8 @@ import json
 import re
 from typing import Any
 
-__all__ = ["reply_text", "tokens", "count_tokens", "apply_stop", "arguments_for", "named_tool", "json_reply", "edit_text"]
+__all__ = ["reply_text", "word_limit", "short_name", "tokens", "count_tokens", "apply_stop", "arguments_for", "named_tool",
+           "json_reply", "edit_text"]
 
 # A word starts with a letter of any script ("Zoë", "Łódź", "東京"), then letters, hyphens or apostrophes.
 _LETTER = r"[^\W\d_]"
@@ -83,6 +84,36 @@ def reply_text(prompt: str, variant: int = 0) -> str:
     if variant:
         lines += ["", f"(choice {variant + 1})"]
     return "\n".join(lines)
+
+
+_COUNTS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}
+_WORD_LIMIT = re.compile(r"\b(one|two|three|four|five|six|seven|eight|[1-8])\s+to\s+(two|three|four|five|six|seven|"
+                         r"eight|[2-8])\s+words\b", re.IGNORECASE)
+
+
+def word_limit(instructions: str) -> tuple[int, int] | None:
+    """(fewest, most) words when the instructions ask for an answer "in two to five words", else None."""
+    found = _WORD_LIMIT.search(instructions)
+    if found is None:
+        return None
+    low, high = (int(_COUNTS.get(part.lower(), part)) for part in found.groups())
+    return (low, high) if low <= high else None
+
+
+def short_name(prompt: str, fewest: int = 2, most: int = 5) -> str:
+    """A name of `fewest` to `most` (at most three) words for what the prompt is about: its most
+    frequent content words (ties: the longer, then the earlier), capitalised, in order of frequency.
+    What a model asked to name a group of texts answers, made from the texts themselves."""
+    counts: dict[str, list[int]] = {}
+    for index, word in enumerate(_WORDS.findall(prompt)):
+        lower = word.lower()
+        if lower not in STOPWORDS and lower not in ("text", "texts", "words", "name"):
+            counts.setdefault(lower, [0, index])[0] += 1
+    ranked = sorted(counts, key=lambda w: (-counts[w][0], -len(w), counts[w][1]))
+    chosen = [word.capitalize() for word in ranked[: max(fewest, min(most, 3))]]
+    while len(chosen) < fewest:  # a prompt of too few words: the name still has its length
+        chosen.append(("Sandbox", "Group", "Texts")[len(chosen) % 3])
+    return " ".join(chosen)
 
 
 def edit_text(text: str, instruction: str) -> str:

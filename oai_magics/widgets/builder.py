@@ -120,6 +120,7 @@ class ThreadRunBuilder(widgets.VBox):
         self.run_button.on_click(self._on_run)
         self.cancel_button.on_click(self._on_cancel)
         self.calls.submit_button.on_click(self._on_submit)
+        self.calls.on_decided = self._on_submit  # MCP approvals only: the last Approve / Deny sends them
 
     def _layout(self) -> list[widgets.Widget]:
         overrides = widgets.Accordion(children=[widgets.VBox([

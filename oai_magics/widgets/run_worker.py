@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Protocol, Sequence
 
-from ..assistants import (TERMINAL, UNSUCCESSFUL, ActionRequired, Backend, RunEnded, RunHandle, RunOutcome, RunRecord,
+from ..assistants import (APPROVE, TERMINAL, UNSUCCESSFUL, ActionRequired, Backend, RunEnded, RunHandle, RunOutcome, RunRecord,
                           StatusChanged, StepChanged, TextDelta, ToolCall, ToolOutput, Unsupported, why_ended)
 from ..assistants.steps import StepTally
 from ..client.errors import APIConnectionError
@@ -37,6 +37,13 @@ def one_line(error: BaseException) -> str:
     return line if len(line) <= MAX_LINE else line[: MAX_LINE - 1] + "…"
 
 
+def answered_line(call: ToolCall, output: str) -> str:
+    """A tool call's answer as the chat shows it; an MCP approval request's as approved or denied."""
+    if "server" in call:
+        return f"{call['server']}.{call['name']} → {'approved' if output == APPROVE else 'denied'}"
+    return f"{call['name']} → {output}"
+
+
 def _maybe_received(error: APIConnectionError) -> APIConnectionError:
     """The error of a run start that went out unanswered: sending the message again could start a
     second run, so the line says so first, where a cut to `MAX_LINE` cannot take it away."""
@@ -51,6 +58,7 @@ class RunProgress:
 
     started: float = field(default_factory=time.monotonic)
     steps: StepTally = field(default_factory=StepTally)
+    results: set[str] = field(default_factory=set)  # the MCP calls whose result the chat already shows
     schema: Schema | None = None  # the shape the run answers in (the form's override), to parse its answer by
 
 
@@ -132,7 +140,7 @@ class RunFollower:
         handle.submit(dict(outputs))
         self.answered(handle, [call["id"] for call in calls])  # the steps first: the chat never runs ahead of them
         for call in calls:
-            self.form.chat.add("tool", f"{call['name']} → {outputs.get(call['id'], '')}")
+            self.form.chat.add("tool", answered_line(call, outputs.get(call["id"], "")))
         self.form.hide_calls()
         return self.follow(handle)
 
@@ -158,9 +166,10 @@ class RunFollower:
                     steps.update(event.step)
                     form.show_steps(self.steps_html(steps))
                     self.show_status(handle.status, handle)
+                    self.show_result(event.step["raw"])
                 elif isinstance(event, ToolOutput):
                     self.answered(handle, [event.call["id"]])
-                    form.chat.add("tool", f"{event.call['name']} → {event.output}")
+                    form.chat.add("tool", answered_line(event.call, event.output))
                 elif isinstance(event, ActionRequired):
                     return self.waiting(handle, event)
                 elif isinstance(event, RunEnded):
@@ -178,6 +187,17 @@ class RunFollower:
         self.show_status(handle.status, handle)  # where the stream left it, not the last status it streamed
         form.idle(handle.thread_id)
         return RunOutcome.of(handle)
+
+    def show_result(self, item: dict) -> None:
+        """An MCP call the API made, once it ended: its result in the chat, once."""
+        if item.get("type") != "mcp_call" or item.get("status") not in ("completed", "failed"):
+            return
+        if item.get("id") in self.progress.results:
+            return
+        self.progress.results.add(item.get("id"))
+        result = str(item.get("output") or "") if not item.get("error") else f"error: {item['error']}"
+        self.form.chat.end_reply()  # the reply so far (none, before a call) ends; what follows is a new one
+        self.form.chat.add("tool", f"{item.get('server_label')}.{item.get('name')} → {result[:MAX_LINE]}")
 
     def waiting(self, handle: RunHandle, event: ActionRequired) -> RunOutcome:
         form = self.form

@@ -1,5 +1,8 @@
 """The responses back end against a live sandbox: a run cancelled while it waits for tool outputs
-leaves its thread able to go on, and outputs for calls the run does not wait for are refused."""
+leaves its thread able to go on, and outputs for calls the run does not wait for are refused; a
+run of an assistant with a remote MCP server waits on an approval request like on a tool call, and
+resumed later (as `%assistant submit` resumes it) sends the server's headers again from the
+environment, never from what the response echoed."""
 
 from __future__ import annotations
 
@@ -10,12 +13,14 @@ from typing import Iterator
 
 import pytest
 
-from oai_magics.assistants import ActionRequired, RunEnded, StepChanged, backend_for
+from oai_magics.assistants import APPROVE, ActionRequired, RunEnded, StepChanged, backend_for
 from oai_magics.assistants.base import OutputsMismatch
 from oai_magics.assistants.responses_api import CANCELLED_OUTPUT, ResponsesBackend
 from oai_magics.assistants.store import AssistantStore
 from oai_magics.client import Client
+from oai_magics.mcp.remote import RemoteServer
 from oai_magics.sandbox import Sandbox, start
+from tests.helpers.notes_server import RunningMcp, serve_mcp
 from tests.helpers.rawserver import STREAM_HEAD, RawServer, chunk
 
 TIME_TOOL = {"type": "function", "function": {"name": "get_time", "description": "The time in a city",
@@ -100,3 +105,27 @@ def test_a_run_reads_its_stream_as_the_client_reader_does(tmp_path: Path) -> Non
     assert handle.pending_calls == [{"id": "call_1", "name": "get_time", "arguments": '{"city": "Oslo"}'}]
     steps = [e.step["summary"] for e in events if isinstance(e, StepChanged)]
     assert steps[:2] == ["get_time()", 'get_time({"city": "Oslo"})']  # as each item event brought the call
+
+
+@pytest.fixture(scope="module")
+def notes() -> Iterator[RunningMcp]:
+    with serve_mcp() as running:
+        yield running
+
+
+def test_a_resumed_run_answers_an_approval_with_the_headers_from_the_environment(
+        backend: ResponsesBackend, notes: RunningMcp, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NOTES_TEAM", "green")
+    server = RemoteServer("notes", notes.url, {"X-Team": "NOTES_TEAM"}, ("whoami",))
+    backend.create_assistant(name="teams", model="gpt-4o-mini", tools=[server.record()])
+    handle = backend.start_run("teams", message="whoami")
+    events = list(handle.events())
+    assert isinstance(events[-1], ActionRequired) and handle.status == "requires_action"
+    [call] = handle.pending_calls
+    assert call["server"] == "notes" and call["name"] == "whoami"
+    resumed = backend.resume_run(handle.thread_id, handle.run_id)
+    with pytest.raises(OutputsMismatch, match="approve or deny"):
+        resumed.submit({call["id"]: "sure"})
+    resumed.submit({call["id"]: APPROVE})
+    list(resumed.events())
+    assert resumed.status == "completed" and "team green" in resumed.text

@@ -9,6 +9,7 @@ request that hangs would stall the page load).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -21,9 +22,15 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Iterator
+
+import pytest
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "build" / "test-artifacts"  # screenshots, for a person to look at
+# The mark of every browser test module: without Chromium a test is skipped here, and fails in CI.
+NEEDS_CHROMIUM = pytest.mark.skipif(not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
+                                    reason=f"{CHROMIUM} is missing (apt-get install -y chromium); in CI this fails instead")
 NON_LOOPBACK = re.compile(r"^(https?)://(?!127\.0\.0\.1[:/])")
 ISOLATED_DIRS = {"JUPYTER_CONFIG_DIR": "jupyter-config", "JUPYTER_DATA_DIR": "jupyter-data",
                  "JUPYTER_RUNTIME_DIR": "jupyter-runtime", "IPYTHONDIR": "ipython", "MPLCONFIGDIR": "mpl"}
@@ -97,6 +104,29 @@ def start_lab(base: Path, root: Path, env: dict[str, str], timeout: float = 90.0
     return lab
 
 
+KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+
+
+@contextlib.contextmanager
+def lab_with(base: Path, notebooks: dict[str, list[str]], env: dict[str, str]) -> Iterator[Lab]:
+    """A JupyterLab serving `notebooks` (file name -> the sources of its code cells) from a folder
+    under `base`, its kernels given `env` beside the isolated folders; stopped afterwards. The
+    kernels find a sandbox through `env`: a key is never written into a notebook."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    root = base / "notebooks"
+    root.mkdir()
+    for name, cells in notebooks.items():
+        notebook = new_notebook(cells=[new_code_cell(source) for source in cells], metadata={"kernelspec": KERNELSPEC})
+        nbformat.write(notebook, root / name)
+    running = start_lab(base, root, isolated_env(base, env))
+    try:
+        yield running
+    finally:
+        stop_lab(running)
+
+
 def _wait_ready(lab: Lab, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     request = urllib.request.Request(f"{lab.url}/api/status", headers={"Authorization": f"token {lab.token}"})
@@ -141,6 +171,14 @@ def stop_lab(lab: Lab, grace: float = 15.0) -> list[int]:
             pass
     lab._log_file.close()
     return [child.pid for child in alive]
+
+
+def playwright_expect() -> Any:
+    """Playwright's `expect` (the module is skipped without Playwright), waiting up to 60 s: its own
+    5 s default, which set_default_timeout() leaves alone, is short for a kernel on a busy machine."""
+    expect = pytest.importorskip("playwright.sync_api").expect
+    expect.set_options(timeout=60_000)
+    return expect
 
 
 def launch_chromium(playwright: Any, profile: Path) -> Any:

@@ -1,6 +1,7 @@
 """The thread-run builder in a real JupyterLab in headless Chromium, against a sandbox over loopback:
 pick an assistant, type, Run, watch the reply stream in, then answer a tool call through the form;
-and once on the chat back end, against a sandbox with chat completions only.
+once on the chat back end, against a sandbox with chat completions only; and once approving a
+remote MCP server's call (the sandbox, as the API, calls the tests' own MCP server).
 
 Every wait is on something the page shows (Playwright's `expect`, bounded); the screenshots are kept
 in build/test-artifacts/ for a person to look at.
@@ -8,29 +9,21 @@ in build/test-artifacts/ for a person to look at.
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 from typing import Any, Iterator
 
-import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_notebook
 
 from oai_magics.client import Client
 from oai_magics.sandbox import Sandbox, start
 from oai_magics.tools import chat_tool
 
-from .lab import CHROMIUM, Lab, block_external, isolated_env, launch_chromium, start_lab, stop_lab
+from tests.helpers.notes_server import RunningMcp, serve_mcp
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
-expect.set_options(timeout=60_000)  # expect() has its own 5 s default that set_default_timeout() leaves alone
+from .lab import ARTIFACTS, NEEDS_CHROMIUM, Lab, lab_with, playwright_expect
 
-pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
-                                reason=f"{CHROMIUM} is missing (apt-get install -y chromium); in CI this fails instead")
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "build" / "test-artifacts"
+expect = playwright_expect()
+pytestmark = NEEDS_CHROMIUM
 
 FORM_CELL = '''\
 from oai_magics.client import Client
@@ -47,7 +40,6 @@ builder
 
 # The same form on a server with chat completions only (as llama.cpp or Ollama): the chat back end.
 CHAT_FORM_CELL = '''\
-import os
 from oai_magics.assistants import choose_backend
 from oai_magics.client import Client
 from oai_magics.tools import chat_tool
@@ -60,6 +52,22 @@ def get_weather(city: str, unit: str = "celsius") -> dict:
 backend = choose_backend(Client(base_url=os.environ["CHAT_ONLY_BASE_URL"]), "chat")
 backend.create_assistant(name="weather desk", model="gpt-4o-mini", tools=[chat_tool(get_weather)])
 builder = ThreadRunBuilder(backend, functions=[get_weather])  # picks the newest assistant
+builder
+'''
+
+
+# A remote MCP server on the responses back end: the run waits for an approval in the form.
+MCP_FORM_CELL = '''\
+import os
+from oai_magics.assistants import choose_backend
+from oai_magics.client import Client
+from oai_magics.mcp.remote import RemoteServer
+from oai_magics.widgets import ThreadRunBuilder
+
+backend = choose_backend(Client(), "responses")
+backend.create_assistant(name="librarian", model="gpt-4o-mini",
+                         tools=[RemoteServer("notes", os.environ["MCP_NOTES_URL"]).record()])
+builder = ThreadRunBuilder(backend)  # picks the newest assistant
 builder
 '''
 
@@ -98,36 +106,21 @@ def assistants(sandbox: Sandbox) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory, sandbox: Sandbox, bare_sandbox: Sandbox) -> Iterator[Lab]:
-    base = tmp_path_factory.mktemp("lab")
-    root = base / "notebooks"
-    root.mkdir()
-    notebook = new_notebook(cells=[new_code_cell(FORM_CELL), new_code_cell(PROBE_CELL)])
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-    nbformat.write(notebook, root / "builder.ipynb")
-    chat = new_notebook(cells=[new_code_cell(CHAT_FORM_CELL)], metadata={"kernelspec": notebook.metadata["kernelspec"]})
-    nbformat.write(chat, root / "builder_chat.ipynb")
-    # The kernel finds the sandbox through the environment: the key is never written into the notebook.
-    env = isolated_env(base, {"OPENAI_API_KEY": sandbox.api_key, "OPENAI_BASE_URL": sandbox.base_url,
-                              "CHAT_ONLY_BASE_URL": bare_sandbox.base_url})
-    running = start_lab(base, root, env)
-    try:
+def notes() -> Iterator[RunningMcp]:
+    with serve_mcp() as running:
         yield running
-    finally:
-        stop_lab(running)
 
 
-@pytest.fixture
-def page(lab: Lab, tmp_path: Path) -> Iterator[tuple[Any, list[str]]]:
-    with playwright_api.sync_playwright() as playwright:
-        context = launch_chromium(playwright, tmp_path / "chromium-profile")
-        blocked = block_external(context)
-        try:
-            opened = context.pages[0] if context.pages else context.new_page()
-            opened.set_default_timeout(60_000)
-            yield opened, blocked
-        finally:
-            context.close()
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory, sandbox: Sandbox, bare_sandbox: Sandbox,
+        notes: RunningMcp) -> Iterator[Lab]:
+    notebooks = {"builder.ipynb": [FORM_CELL, PROBE_CELL], "builder_chat.ipynb": [CHAT_FORM_CELL],
+                 "builder_mcp.ipynb": [MCP_FORM_CELL]}
+    # The kernel finds the sandbox through the environment: the key is never written into the notebook.
+    with lab_with(tmp_path_factory.mktemp("lab"), notebooks, {
+            "OPENAI_API_KEY": sandbox.api_key, "OPENAI_BASE_URL": sandbox.base_url,
+            "CHAT_ONLY_BASE_URL": bare_sandbox.base_url, "MCP_NOTES_URL": notes.url}) as running:
+        yield running
 
 
 def open_builder(page: Any, lab: Lab, url: str | None = None) -> Any:
@@ -143,6 +136,17 @@ def open_builder(page: Any, lab: Lab, url: str | None = None) -> Any:
     expect(cell.locator(".jp-InputPrompt")).to_have_text(re.compile(r"\[1\]"))
     form = page.locator(".jp-OutputArea-output .oai-builder")
     expect(form).to_be_visible()
+    return form
+
+
+def run_in_workspace(browser: Any, lab: Lab, name: str, assistant: str, message: str) -> Any:
+    """Open builder_NAME.ipynb in a workspace of its own (the first test's notebook stays out of this
+    page's layout), run its form cell, and send `message` to the assistant it picked."""
+    form = open_builder(browser, lab, f"{lab.url}/lab/workspaces/{name}/tree/builder_{name}.ipynb?reset&token={lab.token}")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    expect(form.locator(".oai-assistant select option", has_text=assistant)).to_have_count(1)
+    form.locator(".oai-message textarea").fill(message)
+    form.locator("button.oai-run").click()
     return form
 
 
@@ -197,12 +201,7 @@ def test_the_builder_runs_and_answers_a_tool_call_in_jupyterlab(page: tuple[Any,
 def test_the_builder_on_the_chat_back_end_in_jupyterlab(page: tuple[Any, list[str]], lab: Lab,
                                                         bare_sandbox: Sandbox) -> None:
     browser, blocked = page
-    # A workspace of its own: the first test's notebook stays out of this page's layout.
-    form = open_builder(browser, lab, f"{lab.url}/lab/workspaces/chat/tree/builder_chat.ipynb?reset&token={lab.token}")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    expect(form.locator(".oai-assistant select option", has_text="weather desk")).to_have_count(1)
-    form.locator(".oai-message textarea").fill("What is the weather in Porto?")
-    form.locator("button.oai-run").click()
+    form = run_in_workspace(browser, lab, "chat", "weather desk", "What is the weather in Porto?")
     calls = form.locator(".oai-tool-calls")
     expect(calls).to_be_visible()
     expect(calls.locator(".oai-tool-call")).to_contain_text("get_weather")
@@ -215,4 +214,24 @@ def test_the_builder_on_the_chat_back_end_in_jupyterlab(page: tuple[Any, list[st
     expect(form.locator(".oai-steps")).to_contain_text("tool_calls")
     expect(form.locator(".oai-error")).to_have_text("")
     form.screenshot(path=str(ARTIFACTS / "builder-chat-form.png"))
+    assert blocked == [], blocked
+
+
+def test_the_builder_approves_a_remote_mcp_call_in_jupyterlab(page: tuple[Any, list[str]], lab: Lab) -> None:
+    browser, blocked = page
+    form = run_in_workspace(browser, lab, "mcp", "librarian", "lookup the notes about Oslo")
+    approval = form.locator(".oai-tool-calls .oai-approval")
+    expect(approval).to_be_visible()
+    expect(approval.locator(".oai-approval-call")).to_contain_text("notes")
+    expect(approval.locator(".oai-approval-call")).to_contain_text("lookup")
+    expect(approval.locator(".oai-approval-call pre")).to_contain_text('"city": "Oslo"')
+    expect(form.locator(".oai-status")).to_contain_text("requires_action")
+    form.screenshot(path=str(ARTIFACTS / "builder-mcp-approval.png"))
+    approval.locator("button.oai-approve").click()
+    expect(form.locator(".oai-tool-calls")).to_be_hidden()
+    expect(form.locator(".oai-chat .oai-chat-tool", has_text="notes.lookup → Oslo: 2 notes")).to_have_count(1)
+    expect(form.locator(".oai-chat .oai-chat-assistant .oai-chat-text").last).to_contain_text("Oslo: 2 notes")
+    expect(form.locator(".oai-status")).to_contain_text("completed")
+    expect(form.locator(".oai-error")).to_have_text("")
+    form.screenshot(path=str(ARTIFACTS / "builder-mcp-form.png"))
     assert blocked == [], blocked

@@ -1,10 +1,12 @@
 """The contract check: every JSON answer a recording client saw, checked against the OpenAPI spec of
-its era (tests/data/openapi/), with the known defects of the published specs set aside."""
+its era (tests/data/openapi/), with the known defects of the published specs set aside; and every
+Responses stream event against the schema of its type."""
 
 from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -23,8 +25,10 @@ class Answer:
 
 
 # Known defects of the published specs, not of the wire format: the 2023 spec lists "items" as
-# required in the v1 assistant-file and message-file lists, which the API never sent.
-SPEC_DEFECTS = ("'items' is a required property",)
+# required in the v1 assistant-file and message-file lists, which the API never sent; the 2026 spec
+# requires a `request_id` of an `mcp_approval_response` item that it never defines (the item has
+# `approval_request_id`).
+SPEC_DEFECTS = ("'items' is a required property", "'request_id' is a required property")
 LIST_THREADS = {"type": "object", "required": ["object", "data", "first_id", "last_id", "has_more"],
                 "properties": {"object": {"const": "list"}, "has_more": {"type": "boolean"},
                                "data": {"type": "array", "items": {"$ref": "#/components/schemas/ThreadObject"}}}}
@@ -63,3 +67,23 @@ def contract_errors(answers: list[Answer]) -> list[str]:
         errors = [e for e in errors if not any(d in e for d in SPEC_DEFECTS)]
         problems += [f"{answer.method} {answer.path} [{era(answer)}] {e}" for e in errors]
     return problems
+
+
+@lru_cache(maxsize=None)
+def event_schemas() -> dict[str, dict]:
+    """Each stream event's type -> its schema in the spec (from the ResponseStreamEvent union)."""
+    schemas = spec("2026").components["schemas"]
+    found = {}
+    for branch in schemas["ResponseStreamEvent"]["anyOf"]:
+        schema = spec("2026").resolve(branch)
+        for kind in schema.get("properties", {}).get("type", {}).get("enum", []):
+            found[kind] = branch
+    return found
+
+
+def assert_events_valid(events: list[dict]) -> None:
+    assert [e["sequence_number"] for e in events] == list(range(len(events)))
+    for event in events:
+        assert event.get("output_text") is None and event.get("response", {}).get("output_text") is None
+        errors = spec("2026").check(event_schemas()[event["type"]], event)
+        assert not errors, f"{event['type']}: {errors}"

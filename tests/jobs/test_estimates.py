@@ -49,6 +49,24 @@ def test_the_approximation_cuts_as_a_gpt_4o_tokenizer_starts() -> None:
     assert approximate_tokens("东京タワー") == 5
 
 
+# Texts and the tokens o200k_base (GPT-4o's, GPT-5's encoding) gives them, counted with tiktoken's
+# encoding file: where a count of pieces alone was far under them (emoji: a run is one piece, each
+# emoji two to eleven tokens; a long compound word: one piece, many tokens).
+O200K = [
+    ("Great job team 🎉🎉🚀 Loved the demo 😍👍 see you tomorrow 🌞☕️ 👨‍👩‍👧‍👦 🏳️‍🌈", 41),
+    ("🎉🚀😍👍🌞☕️👨‍👩‍👧‍👦🏳️‍🌈🙂🙃", 31),
+    ("Die Donaudampfschifffahrtsgesellschaftskapitänsmütze liegt auf dem Tisch, während die "
+     "Geschwindigkeitsbegrenzung überschritten wurde.", 33),
+    ("Internationalization, notwithstanding counterrevolutionaries' misunderstandings, characteristically "
+     "demonstrates unquestionably extraordinary responsibilities.", 19),
+]
+
+
+@pytest.mark.parametrize(("text", "o200k"), O200K, ids=["emoji-in-prose", "emoji-only", "german", "long-english"])
+def test_emoji_and_long_words_are_not_counted_as_one_token(text: str, o200k: int) -> None:
+    assert 2 / 3 * o200k <= approximate_tokens(text) <= 1.25 * o200k  # was under a third of it for emoji
+
+
 def test_the_line_says_each_figure_and_how_it_was_told() -> None:
     told = forecast(builtin(), "gpt-5.4-mini", ["a b c"] * 10, requests=10, output_per_request=100,
                     output_basis="at most 100 a reply, by --max-tokens",

@@ -150,6 +150,11 @@ def test_budget_needs_a_price_and_a_job(shell: Any) -> None:
     shell.user_ns["notes"] = ENGLISH[:2]
     with pytest.raises(UsageError, match="^--budget: no price is known for my-model, so no spending can be counted"):
         run(shell, "chat", "--each notes -m my-model --budget 1", "Summarise: {{row}}")
+    # A price for the input only cannot count what the replies cost: a budget on it would never stop.
+    shell.run_line_magic("config", "OAIMagics.prices = {'my-model': {'input': 1.0}}")
+    with pytest.raises(UsageError, match="^--budget: no output price is known for my-model, so the replies' "
+                                         "spending cannot be counted"):
+        run(shell, "chat", "--each notes -m my-model --budget 1", "Summarise: {{row}}")
     with pytest.raises(UsageError, match="^--budget and --yes go with --each VAR"):
         run(shell, "chat", "--budget 1", "Hello")
     with pytest.raises(UsageError, match="expected an amount of dollars above 0"):

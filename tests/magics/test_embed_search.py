@@ -141,7 +141,7 @@ def test_without_the_extra_a_large_input_is_searched_exactly_with_one_line(index
     assert deduped["duplicate_of"].isna().all()
 
 
-@pytest.mark.parametrize("asked", ["--query 'sourdough' -k 3", "--plot"])
+@pytest.mark.parametrize("asked", ["--query 'sourdough' -k 3", "--plot", "--explore"])
 def test_an_empty_input_to_rank_or_map_is_one_line(indexed: Any, asked: str) -> None:
     indexed.user_ns["nothing"] = pd.Series([], dtype=object)
     with pytest.raises(UsageError, match="nothing is empty: nothing to"):

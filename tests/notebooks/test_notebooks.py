@@ -114,6 +114,25 @@ def test_embeddings_frame_neighbours_and_plot(executed: dict[str, Any]) -> None:
     assert plot.output_type == "display_data" and plot.data["image/png"]
 
 
+def test_embeddings_explorer_maps_names_and_selects(executed: dict[str, Any]) -> None:
+    notebook = executed["04-embeddings"]
+    assert outputs_of(notebook, "import itertools")[0].text == "2,500 texts\n"
+    shown = outputs_of(notebook, "%embed -i notes --column text --explore")
+    widget = [o for o in shown if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    assert len(widget) == 1 and widget[0].data["text/plain"].startswith("VBox(")  # the interactive map, not the fallback
+    assert not any("static map" in o.get("text", "") for o in shown)
+    table = outputs_of(notebook, "pd.crosstab")[0].data["text/plain"].splitlines()
+    assert table[0].split() == ["topic", "baking", "football", "markets", "space"]
+    rows = [line.rsplit(None, 4) for line in table[2:]]
+    assert len(rows) == 4 and all(sorted(row[1:]) == ["0", "0", "0", "625"] for row in rows)  # a topic per cluster
+    names = {row[0] for row in rows}
+    assert "Space Distant Planet" in names and all(2 <= len(name.split()) <= 5 for name in names)  # from the sandbox
+    neighbours = outputs_of(notebook, "explorer.neighbours(0, 5)")[0].data["text/plain"].splitlines()
+    assert neighbours[0].split() == ["text", "topic", "similarity"] and len(neighbours) == 6
+    selected = outputs_of(notebook, "explorer.select(")[0].data["text/plain"].splitlines()
+    assert len(selected) == 6 and all("comet" in line and "Space Distant Planet" in line for line in selected[1:])
+
+
 def test_quickstart_covers_each_magic(executed: dict[str, Any]) -> None:
     notebook = executed["01-quickstart"]
     assert "text/markdown" in outputs_of(notebook, "%%chat")[0].data

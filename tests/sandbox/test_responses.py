@@ -5,7 +5,6 @@ schema of its type."""
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from typing import Any, Iterator, Literal
 from urllib.parse import parse_qsl, urlsplit
 
@@ -16,7 +15,7 @@ from oai_magics.client import APIConnectionError, BadRequestError, Client, NotFo
 from oai_magics.client.accumulate import consume
 from oai_magics.client.responses_stream import ResponseAccumulator, function_calls, output_text
 from oai_magics.sandbox import Sandbox, start
-from tests.helpers.contract import Answer, contract_errors
+from tests.helpers.contract import Answer, assert_events_valid, contract_errors
 from tests.helpers.openapi import spec
 
 MODEL = "gpt-4o-mini"
@@ -25,26 +24,6 @@ WEATHER = {"type": "function", "name": "get_weather", "description": "The weathe
 TEXT_EVENTS = ["response.created", "response.in_progress", "response.output_item.added", "response.content_part.added",
                "response.output_text.delta", "response.output_text.done", "response.content_part.done",
                "response.output_item.done", "response.completed"]
-
-
-@lru_cache(maxsize=None)
-def event_schemas() -> dict[str, dict]:
-    """Each stream event's type -> its schema in the spec (from the ResponseStreamEvent union)."""
-    schemas = spec("2026").components["schemas"]
-    found = {}
-    for branch in schemas["ResponseStreamEvent"]["anyOf"]:
-        schema = spec("2026").resolve(branch)
-        for kind in schema.get("properties", {}).get("type", {}).get("enum", []):
-            found[kind] = branch
-    return found
-
-
-def assert_events_valid(events: list[dict]) -> None:
-    assert [e["sequence_number"] for e in events] == list(range(len(events)))
-    for event in events:
-        assert event.get("output_text") is None and event.get("response", {}).get("output_text") is None
-        errors = spec("2026").check(event_schemas()[event["type"]], event)
-        assert not errors, f"{event['type']}: {errors}"
 
 
 @pytest.fixture(autouse=True)

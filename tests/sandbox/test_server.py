@@ -50,7 +50,8 @@ def test_sandbox_imports_nothing_from_the_client() -> None:
         for node in ast.walk(ast.parse(source.read_text())):
             if isinstance(node, ast.ImportFrom):
                 module = ("." * node.level) + (node.module or "")
-                assert "client" not in module, f"{source.name} imports {module}"
+                ours = node.level > 0 or module.startswith("oai_magics")  # the mcp SDK's own client is no matter
+                assert not (ours and "client" in module), f"{source.name} imports {module}"
             elif isinstance(node, ast.Import):
                 assert not any("oai_magics" in alias.name for alias in node.names), source.name
 

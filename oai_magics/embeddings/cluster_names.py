@@ -1,0 +1,113 @@
+"""Clusters named in words by a chat model: one request per cluster, built from its most central
+texts, sent paced and concurrently by `jobs.rows`, and kept in a small table beside the embedding
+cache, so the same texts asked of the same model (and server) are never sent twice.
+
+A naming that fails leaves that cluster's name empty and is told in one line; the others stand.
+Noise (cluster -1) is named "noise" and costs no request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from ..client import Client
+from ..client.urls import without_userinfo
+from ..sqlite_store import connect, transaction
+from .maps import central_rows, unit_rows
+
+__all__ = ["INSTRUCTIONS", "CENTRAL", "NameCache", "naming_prompt", "name_clusters"]
+
+CENTRAL = 8  # texts shown to the model per cluster: enough to see the theme, few enough to stay cheap
+TEXT_LIMIT = 300  # characters of each text: a long document's opening says what it is about
+INSTRUCTIONS = ("You name groups of texts. Answer with a name of two to five words for what the texts you are "
+                "given have in common, and nothing else: no quotes, no full stop.")
+NOISE = "noise"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS cluster_names (
+    key BLOB PRIMARY KEY, server TEXT NOT NULL, model TEXT NOT NULL, name TEXT NOT NULL, stored REAL NOT NULL
+)
+"""
+
+
+class NameCache:
+    """Names by (server, model, prompt), in the embedding cache's SQLite file. Safe between threads."""
+
+    def __init__(self, path: str | Path) -> None:
+        self._lock = threading.Lock()
+        self._db = connect(path, _SCHEMA)
+
+    @staticmethod
+    def key(server: str, model: str, prompt: str) -> bytes:
+        parts = [part.encode("utf-8", "surrogatepass") for part in (without_userinfo(server), model, prompt)]
+        return hashlib.blake2b(b"".join(len(p).to_bytes(8, "little") + p for p in parts), digest_size=16).digest()
+
+    def get(self, server: str, model: str, prompt: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT name FROM cluster_names WHERE key=?",
+                                   (self.key(server, model, prompt),)).fetchone()
+        return row[0] if row else None
+
+    def put(self, server: str, model: str, prompt: str, name: str) -> None:
+        with self._lock, transaction(self._db) as db:
+            db.execute("INSERT OR REPLACE INTO cluster_names VALUES (?, ?, ?, ?, ?)",
+                       (self.key(server, model, prompt), without_userinfo(server), model, name, time.time()))
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+def naming_prompt(texts: Sequence[str]) -> str:
+    """The user message for one cluster: its central texts, one per line, each cut short."""
+    lines = [" ".join(str(text).split())[:TEXT_LIMIT] for text in texts]
+    return "Texts:\n" + "\n".join(f"- {line}" for line in lines)
+
+
+def name_clusters(client: Client, model: str, vectors: np.ndarray, labels: np.ndarray, texts: Sequence[str], *,
+                  cache: NameCache | None = None, workers: int = 4) -> tuple[dict[int, str], list[str]]:
+    """({cluster: name}, one line per failed naming). Cached names are not asked again."""
+    from ..jobs.rows import run_rows
+
+    unit = unit_rows(vectors)
+    ids = sorted(int(c) for c in np.unique(labels) if c >= 0)
+    prompts = [naming_prompt([texts[i] for i in central_rows(unit, labels, c, CENTRAL)]) for c in ids]
+    server = client.base_url
+    names: dict[int, str] = {-1: NOISE} if (labels < 0).any() else {}
+    asked: list[str | None] = []
+    for cluster, prompt in zip(ids, prompts):
+        known = cache.get(server, model, prompt) if cache is not None else None
+        if known is not None:
+            names[cluster] = known
+        asked.append(None if known is not None else prompt)
+
+    def send(job_client: Client, prompt: str, headers: Mapping[str, str]) -> str:
+        answer = job_client.chat.completions.create(
+            model=model, messages=[{"role": "system", "content": INSTRUCTIONS}, {"role": "user", "content": prompt}],
+            extra_headers=headers)
+        return tidy((answer.get("choices") or [{}])[0].get("message", {}).get("content") or "")
+
+    failures = []
+    results = run_rows(client, asked, send, workers=workers, progress=len(ids) > 8) if any(asked) else []
+    for cluster, prompt, result in zip(ids, asked, results):
+        if prompt is None:
+            continue
+        if result.error or not result.value:
+            names[cluster] = ""
+            failures.append(f"cluster {cluster} was not named: {result.error or 'the model gave no name'}")
+            continue
+        names[cluster] = result.value
+        if cache is not None:
+            cache.put(server, model, prompt, result.value)
+    return names, failures
+
+
+def tidy(answer: str) -> str:
+    """The name a model gave, as one short line: quotes, a trailing full stop and extra words dropped."""
+    words = answer.strip().strip("\"'“”‘’").rstrip(".").split()
+    return " ".join(words[:8])

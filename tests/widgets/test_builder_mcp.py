@@ -1,0 +1,75 @@
+"""The builder's approval rows for a remote MCP server (the responses back end, on a server with
+and without Conversations): a run whose response waits for an approval shows the server, the tool
+and its arguments with Approve / Deny; the decision continues the run, and the call's result shows
+when it arrives."""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any, Iterator
+
+import pytest
+
+from oai_magics.mcp.remote import RemoteServer
+from oai_magics.widgets import ThreadRunBuilder
+from tests.helpers.builders import WAIT, run
+from tests.helpers.notes_server import RunningMcp, serve_mcp
+
+
+@pytest.fixture(scope="module")
+def notes() -> Iterator[RunningMcp]:
+    with serve_mcp() as running:
+        yield running
+
+
+@pytest.fixture(params=["responses", "responses-chained"])
+def api(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+def mcp_assistant(backend: Any, builder: ThreadRunBuilder, notes: RunningMcp) -> None:
+    record = backend.create_assistant(name="librarian", model="gpt-4o-mini", instructions="Be brief.",
+                                      tools=[RemoteServer("notes", notes.url).record()])
+    builder.refresh_button.click()
+    builder.wait(WAIT)
+    builder.assistant.value = record["id"]
+
+
+def approval_buttons(builder: ThreadRunBuilder) -> tuple[Any, Any, Any, str]:
+    """(Approve, Deny, the decision line, the row's text) of the panel's only row."""
+    row = builder.calls.widget.children[1].children[0]
+    header, (approve, deny, decided) = row.children[0], row.children[1].children
+    return approve, deny, decided, html.unescape(header.value)
+
+
+def test_approve_runs_the_call_and_shows_its_result(builder: ThreadRunBuilder, backend: Any, notes: RunningMcp) -> None:
+    mcp_assistant(backend, builder, notes)
+    waiting = run(builder, "lookup the notes about Oslo")
+    assert waiting.status == "requires_action" and builder.calls.visible
+    [call] = waiting.pending_calls
+    assert call["server"] == "notes" and call["name"] == "lookup"
+    approve, deny, decided, text = approval_buttons(builder)
+    assert "notes" in text and "lookup" in text and json.dumps({"city": "Oslo"}, indent=2) in text
+    assert builder.calls.submit_button.layout.display == "none"  # the decision itself sends it
+    approve.click()
+    done = builder.wait(WAIT)
+    assert decided.value == "approved"
+    assert done.status == "completed" and "Oslo: 2 notes" in done.text
+    assert ("tool", "notes.lookup → approved") in builder.chat.entries
+    assert builder.chat.entries[-3:] == [("tool", "notes.lookup → approved"),
+                                         ("tool", "notes.lookup → Oslo: 2 notes (fjord walk, opera roof)"),
+                                         ("assistant", done.text)]  # no empty reply between them
+    assert "notes.lookup" in builder.steps.value and not builder.calls.visible
+
+
+def test_deny_sends_a_denial_and_nothing_runs(builder: ThreadRunBuilder, backend: Any, notes: RunningMcp) -> None:
+    mcp_assistant(backend, builder, notes)
+    waiting = run(builder, "delete_note Bergen")
+    assert waiting.pending_calls[0]["name"] == "delete_note"
+    _, deny, decided, _ = approval_buttons(builder)
+    deny.click()
+    done = builder.wait(WAIT)
+    assert decided.value == "denied" and done.status == "completed" and "denied" in done.text
+    assert ("tool", "notes.delete_note → denied") in builder.chat.entries
+    assert not any(text.startswith("notes.delete_note → deleted") for _, text in builder.chat.entries)
