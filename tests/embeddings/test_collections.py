@@ -95,7 +95,7 @@ def test_two_builders_of_one_collection_at_once_both_finish_with_a_whole_index(c
     assert not list(collections.index_folder(cache.path).glob("*.partial"))
 
 
-def test_a_build_stopped_while_saving_is_not_trusted_next_time(cache: EmbeddingCache,
+def test_a_build_stopped_while_saving_leaves_no_half_file_and_the_next_is_whole(cache: EmbeddingCache,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     matrix = vectors(8)
     cache.store(SCOPE.server, SCOPE.model, None, TEXTS[:100], matrix[:100])
