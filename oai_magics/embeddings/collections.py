@@ -13,14 +13,16 @@ collection of a million vectors costs the kernel little memory.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
 import os
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
@@ -28,7 +30,7 @@ from ..client.urls import without_userinfo
 from ..jobs.job_frames import decode_index, encode_index
 from ..sqlite_store import connect, transaction
 from .cache import EmbeddingCache
-from .search import EXPANSION_SEARCH, add_blocks, index_top, new_index
+from .search import EXPANSION_SEARCH, BlockAdder, index_top, new_index
 
 __all__ = ["Collection", "Scope", "index_folder", "text_hashes", "refresh", "latest", "forget_all", "vector_width"]
 
@@ -77,6 +79,11 @@ class Collection:
     @property
     def size(self) -> int:
         return int(self.about.get("size", 0))
+
+    @property
+    def width(self) -> int:
+        """The dimensions of its vectors (0: indexed before they were noted)."""
+        return int(self.about.get("width", 0))
 
     def describe(self) -> str:
         built = time.strftime("%Y-%m-%d %H:%M", time.localtime(float(self.about.get("built", 0))))
@@ -127,7 +134,10 @@ def refresh(cache: EmbeddingCache, scope: Scope, name: str, texts: Sequence[str]
     stem = scope.stem(name)
     hashes = text_hashes(texts)
     hash_file = folder / f"{stem}.hashes.npy"
-    old = np.load(hash_file) if hash_file.exists() and (folder / f"{stem}.usearch").exists() else None
+    width = vector_width(cache, scope, texts[0])
+    if not width:
+        raise ValueError("the collection's vectors are not in the cache")
+    old = _kept_hashes(folder, stem, width)
     if old is not None and len(old) == len(hashes) and np.array_equal(old, hashes):
         collection = Collection(folder, stem)
         if collection.about.get("index") == _encoded(index):
@@ -136,26 +146,53 @@ def refresh(cache: EmbeddingCache, scope: Scope, name: str, texts: Sequence[str]
     appended = old is not None and len(old) < len(hashes) and np.array_equal(old, hashes[:len(old)])
     start = len(old) if appended else 0
     folder.mkdir(parents=True, exist_ok=True)
-    width = vector_width(cache, scope, texts[0])
-    if not width:
-        raise ValueError("the collection's vectors are not in the cache")
     vectors = new_index(width)
     if appended:
         vectors.load(str(folder / f"{stem}.usearch"))
-    rows = list(range(start, len(texts)))
-    cache.fill(scope.server, scope.model, scope.dimensions, [texts[r] for r in rows],
-               _shifted(add_blocks(vectors), start))
+    adder = BlockAdder(vectors, width, start)
+    cache.fill(scope.server, scope.model, scope.dimensions, [texts[r] for r in range(start, len(texts))], adder)
+    adder.finish()
     # The hashes go first and come back last: a kernel stopped in between leaves none, and the
     # next query builds afresh rather than trusting an index that may not match them.
     hash_file.unlink(missing_ok=True)
     _save(folder, stem, vectors, scope, name, texts, start, index)
-    np.save(hash_file, hashes)
+    with _partial(folder, stem, ".hashes.npy") as partial, open(partial, "wb") as out:
+        np.save(out, hashes)  # to the file as named (given a name, np.save would add ".npy")
     return Collection(folder, stem), "updated" if appended else "built"
 
 
-def _shifted(put: Any, start: int) -> Any:
-    """`put` for rows numbered from `start` (the texts handed to the cache are the appended ones)."""
-    return lambda rows, block: put(np.asarray(rows) + start, block)
+def _kept_hashes(folder: Path, stem: str, width: int) -> np.ndarray | None:
+    """The hashes of the texts the kept index holds, or None when there is no whole index to trust,
+    or its vectors are not `width` wide (the model's vectors changed width since: the same texts,
+    and an index no query of today fits)."""
+    hash_file = folder / f"{stem}.hashes.npy"
+    if not (hash_file.exists() and (folder / f"{stem}.usearch").exists()):
+        return None
+    collection = Collection(folder, stem)
+    try:
+        if collection.about.get("width") != str(width):
+            return None
+    finally:
+        collection.close()
+    try:
+        return np.load(hash_file)
+    except FileNotFoundError:  # another kernel began building it again meanwhile
+        return None
+
+
+@contextlib.contextmanager
+def _partial(folder: Path, stem: str, suffix: str) -> Iterator[str]:
+    """A new file of its own to write, renamed to `<stem><suffix>` when written whole: a search
+    elsewhere never reads half of one, and two kernels building the same collection at once never
+    write into one file (a shared name let the one rename the other's half-written file, and then
+    fail to find its own)."""
+    handle, partial = tempfile.mkstemp(dir=folder, prefix=f"{stem}.", suffix=".partial")
+    os.close(handle)
+    try:
+        yield partial
+        os.replace(partial, folder / f"{stem}{suffix}")
+    finally:
+        Path(partial).unlink(missing_ok=True)
 
 
 def vector_width(cache: EmbeddingCache, scope: Scope, text: str) -> int:
@@ -173,9 +210,8 @@ def _save(folder: Path, stem: str, vectors: Any, scope: Scope, name: str, texts:
           index: Any) -> None:
     """Write the index (to a new file, then renamed over the old: a search elsewhere never reads half
     of one) and the rows and description beside it."""
-    partial = folder / f"{stem}.usearch.partial"
-    vectors.save(str(partial))
-    os.replace(partial, folder / f"{stem}.usearch")
+    with _partial(folder, stem, ".usearch") as partial:
+        vectors.save(partial)
     db = connect((folder / stem).with_suffix(".sqlite"), _SCHEMA)
     try:
         with transaction(db):
@@ -184,7 +220,7 @@ def _save(folder: Path, stem: str, vectors: Any, scope: Scope, name: str, texts:
             db.executemany("INSERT OR REPLACE INTO rows VALUES (?, ?)",
                            ((position, texts[position]) for position in range(start, len(texts))))
             about = {"name": name, "server": without_userinfo(scope.server), "model": scope.model,
-                     "dimensions": str(scope.dimensions or 0), "size": str(len(texts)), "built": repr(time.time()),
+                     "dimensions": str(scope.dimensions or 0), "size": str(len(texts)), "width": str(vectors.ndim), "built": repr(time.time()),
                      "index": _encoded(index)}
             db.executemany("INSERT OR REPLACE INTO about VALUES (?, ?)", about.items())
     finally:

@@ -28,8 +28,8 @@ def dedupe(frame: Any, threshold: float, *, exact_below: int = EXACT_BELOW) -> A
 
     from ..frames import vectors_of
 
-    if not -1.0 <= threshold <= 1.0:
-        raise ValueError(f"a cosine threshold is between -1 and 1, not {threshold}")
+    if not 0.0 < threshold <= 1.0:  # why not 0 or below: magics.embed_search.a_cosine
+        raise ValueError(f"a near-duplicate threshold is a cosine above 0, up to 1, not {threshold}")
     positions, scores = neighbour_table(vectors_of(frame), DUPLICATE_CANDIDATES, exact_below)
     rows = np.arange(len(positions))[:, None]
     # An exact match's cosine can round to just below 1: a threshold of 1 means "the same vector".
@@ -50,11 +50,13 @@ def outliers(frame: Any, count: int, *, neighbours: int = NEIGHBOURS, exact_belo
     if count < 0:
         raise ValueError(f"the number of outliers is at least 0, not {count}")
     positions, scores = neighbour_table(vectors_of(frame), neighbours, exact_below)
-    distance = np.nanmean(1.0 - scores, axis=1) if scores.shape[1] else np.zeros(len(frame))
+    known = (~np.isnan(scores)).sum(axis=1)  # a mean of what is there, NaN for a row with none (no warning)
+    distance = np.nansum(1.0 - scores, axis=1) / np.where(known, known, np.nan) if scores.shape[1] else np.zeros(len(frame))
     marked = np.zeros(len(frame), dtype=bool)
     if count and scores.shape[1]:  # a row with no other beside it is no outlier of anything
-        far = np.argsort(-np.nan_to_num(distance, nan=0.0), kind="stable")[:count]
-        marked[far] = True
+        # A row without neighbours (its vector NaN: a failed request's) is unknown, not far: never marked.
+        far = np.argsort(-np.nan_to_num(distance, nan=-np.inf), kind="stable")[:count]
+        marked[far[np.isfinite(distance[far])]] = True
     return _with(frame, "outlier", marked)
 
 

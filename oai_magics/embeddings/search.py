@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 __all__ = ["EXACT_BELOW", "SEARCH_EXTRA", "exact_top", "neighbour_table", "have_index", "new_index",
-           "index_top", "normalised", "add_blocks", "EXPANSION_SEARCH"]
+           "index_top", "normalised", "BlockAdder", "EXPANSION_SEARCH"]
 
 # Below this many values (rows x dimensions) exact search is as fast as the index, and exact.
 # Measured on 2 shared cores (the search alone, top 10, median of 20 queries): 10,000 x 256 took 0.24 ms
@@ -30,9 +30,13 @@ SEARCH_EXTRA = "pip install 'oai-magics[search]'"
 # Candidates weighed as each vector is added (usearch's default is 128): 40 built 50,000 x 256 in
 # 20 s instead of 75 s on 2 shared cores, and still found every planted query's own row first.
 _EXPANSION_ADD = 40
-# Candidates weighed per query (default 64): on clustered vectors 256 found 80% of the exact top 10
-# instead of 42%, for 4.5 ms instead of 1.7 ms per query over 50,000 x 256.
+# Candidates weighed per query (default 64). On vectors with the spectrum of real embeddings
+# (benchmarks/search_scale.py) 256 finds 0.996 of the exact top 10 at 50,000 and 200,000 x 256 (about
+# 1 ms a query), with expansion_add 40; 0.96 over 100,000 in the whole benchmark. On isotropic clusters,
+# where the top 10 are near-ties, it found 0.71 at 50,000 and 0.25 at 1,000,000, and expansion_add 128
+# raised 0.44 to only 0.66 at 200,000 for a build 1.5 x as long: that data, not these settings, was the limit.
 EXPANSION_SEARCH = 256
+_VALUES_PER_ADD = 1 << 24  # values handed to one usearch `add` (64 MB of float32; 65,536 rows of 256)
 _ROWS_AT_ONCE = 1024  # rows compared with all others at a time in `neighbour_table`: bounded memory
 
 
@@ -80,13 +84,26 @@ def index_top(index: Any, query: np.ndarray, k: int) -> tuple[np.ndarray, np.nda
 def neighbour_table(matrix: np.ndarray, k: int, exact_below: int = EXACT_BELOW) -> tuple[np.ndarray, np.ndarray]:
     """(positions, cosines), each n x k: every row's k nearest other rows, best first (-1 and NaN
     where there are fewer than k others). Exact below `exact_below` values, else through an index
-    built for the purpose (and not kept: a frame in memory is no collection of the cache)."""
+    built for the purpose (and not kept: a frame in memory is no collection of the cache).
+
+    A row with a NaN (a failed request's, in a partial frame) has no neighbours and is nobody's: its
+    cosines are no numbers, and sorting them put it among the nearest (exact) or broke the graph (index)."""
+    matrix = np.asarray(matrix, dtype=np.float32)
+    whole = np.isfinite(matrix).all(axis=1)
+    if not whole.all():
+        positions = np.full((len(matrix), max(0, min(k, int(whole.sum()) - 1))), -1, dtype=np.int64)
+        scores = np.full(positions.shape, np.nan, dtype=np.float32)
+        kept = np.flatnonzero(whole)
+        found, found_scores = neighbour_table(matrix[kept], k, exact_below)
+        positions[kept] = np.where(found >= 0, kept[np.maximum(found, 0)], -1)
+        scores[kept] = found_scores
+        return positions, scores
     k = max(0, min(k, len(matrix) - 1))
     if matrix.size < exact_below or not have_index() or k == 0:
         return _exact_table(matrix, k)
     index = new_index(matrix.shape[1])
-    index.add(np.arange(len(matrix)), np.ascontiguousarray(matrix, dtype=np.float32))
-    found = index.search(np.ascontiguousarray(matrix, dtype=np.float32), k + 1)
+    index.add(np.arange(len(matrix)), np.ascontiguousarray(matrix))
+    found = index.search(np.ascontiguousarray(matrix), k + 1)
     return _without_self(found.keys.astype(np.int64), (1.0 - found.distances).astype(np.float32), k)
 
 
@@ -122,9 +139,35 @@ def _row_blocks(matrix: np.ndarray) -> Iterable[tuple[int, np.ndarray]]:
         yield begin, matrix[begin:begin + _ROWS_AT_ONCE]
 
 
-def add_blocks(index: Any) -> Callable[[np.ndarray, np.ndarray], None]:
-    """A `put(rows, block)` for `EmbeddingCache.fill` that adds each block to the index as it is
-    read: the vectors go from the cache to the index without a matrix of them all in between."""
-    def put(rows: np.ndarray, block: np.ndarray) -> None:
-        index.add(np.asarray(rows, dtype=np.uint64), np.ascontiguousarray(block, dtype=np.float32))
-    return put
+class BlockAdder:
+    """Adds the blocks `EmbeddingCache.fill` hands over (`put(rows, block)`) to an index, gathered
+    into large batches first; `finish()` adds the last one. The vectors go from the cache to the
+    index without a matrix of them all in between.
+
+    Why gather: usearch spreads one `add` over every core, and the cache's blocks of 2,048 rows
+    leave the threads idle between calls: 100,000 x 256 vectors took 14.6 s in blocks of 2,048 and
+    9.7 s in blocks of 65,536 on 2 shared cores.
+    """
+
+    def __init__(self, index: Any, width: int, start: int = 0) -> None:
+        self.index, self.start = index, start
+        self._rows = max(1, _VALUES_PER_ADD // max(1, width))
+        self._keys = np.empty(self._rows, dtype=np.uint64)
+        self._vectors = np.empty((self._rows, width), dtype=np.float32)
+        self._held = 0
+
+    def __call__(self, rows: np.ndarray, block: np.ndarray) -> None:
+        keys = np.asarray(rows, dtype=np.uint64) + np.uint64(self.start)
+        done = 0
+        while done < len(keys):
+            taken = min(len(keys) - done, self._rows - self._held)
+            self._keys[self._held:self._held + taken] = keys[done:done + taken]
+            self._vectors[self._held:self._held + taken] = block[done:done + taken]
+            self._held, done = self._held + taken, done + taken
+            if self._held == self._rows:
+                self.finish()
+
+    def finish(self) -> None:
+        if self._held:
+            self.index.add(self._keys[:self._held], self._vectors[:self._held])
+            self._held = 0

@@ -98,6 +98,8 @@ class EmbedMagics(SessionMagics):
         if args.query and not (args.input or args.text or (cell or "").strip()):
             return search_latest(self.session, args, self.session.model("embedding", args.model), store_file(self.session))
         texts, index = self._inputs(args, cell)
+        if not texts and (args.query or args.plot or args.explore):
+            raise UsageError(f"{args.input} is empty: nothing to {'rank' if args.query else 'map'}")
         table = check_map_flags(self.shell, args)  # checked before anything is sent
         colors = self._colors(args)
         from ..embeddings import EmbeddingJobError, check_texts, embed_texts

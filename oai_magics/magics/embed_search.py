@@ -20,13 +20,17 @@ __all__ = ["a_cosine", "collection_name", "search_collection", "search_latest", 
 
 
 def a_cosine(text: str) -> float:
-    """An `@argument(type=a_cosine)` for --dedupe: a cosine similarity, from -1 to 1."""
+    """An `@argument(type=a_cosine)` for --dedupe: a cosine similarity above 0, up to 1.
+
+    Not 0 or below: a threshold there calls unrelated texts duplicates, and only each row's nearest
+    `hygiene.DUPLICATE_CANDIDATES` are looked at, so most of the rows it would match were never
+    compared: the column would be as wrong as it is useless."""
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a cosine similarity from -1 to 1 (such as 0.95), got {text!r}") from None
-    if not -1.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"expected a cosine similarity from -1 to 1 (such as 0.95), got {text}")
+        raise argparse.ArgumentTypeError(f"expected a cosine similarity above 0, up to 1 (such as 0.95), got {text!r}") from None
+    if not 0.0 < value <= 1.0:  # NaN fails this too
+        raise argparse.ArgumentTypeError(f"expected a cosine similarity above 0, up to 1 (such as 0.95), got {text}")
     return value
 
 
@@ -97,6 +101,9 @@ def ranked(session: Any, args: Any, model: str, collection: Any, done: str, cach
     import pandas as pd
 
     query = query_vector(session, args, model, cache_path)
+    if collection.width and len(query) != collection.width:
+        raise UsageError(f"{collection.describe()} holds vectors of {collection.width} dimensions and the query's "
+                         f"has {len(query)}: the model's vectors changed since; rank the texts again with -i NAME --query")
     positions, scores = collection.search(query, args.top)
     labels = collection.labels(positions)
     frame = pd.DataFrame({"text": collection.texts(positions), "similarity": scores},
@@ -133,6 +140,8 @@ def tidy(session: Any, frame: Any, args: Any) -> Any:
     """The frame with `duplicate_of` (--dedupe) and `outlier` (--outliers) where asked for."""
     from ..embeddings.hygiene import dedupe, outliers
 
+    if args.outliers is not None and args.outliers > len(frame):
+        raise UsageError(f"--outliers {args.outliers} is more than the {len(frame):,} rows: every row would be one")
     if args.dedupe is not None:
         frame = dedupe(frame, args.dedupe, exact_below=exact_below(session))
     if args.outliers is not None:

@@ -59,7 +59,7 @@ def test_the_index_finds_the_exact_nearest_rows() -> None:
 
 def test_bad_values_are_refused_plainly() -> None:
     frame = embedding_frame(["a", "b"], np.eye(2, dtype=np.float32))
-    with pytest.raises(ValueError, match="between -1 and 1"):
+    with pytest.raises(ValueError, match="above 0, up to 1"):
         dedupe(frame, 2.0)
     with pytest.raises(ValueError, match="at least 0"):
         outliers(frame, -1)
@@ -69,3 +69,29 @@ def test_a_frame_of_one_row_has_no_duplicates_and_no_neighbours() -> None:
     frame = embedding_frame(["alone"], np.ones((1, 4), dtype=np.float32))
     assert dedupe(frame, 0.5)["duplicate_of"].isna().all()
     assert not outliers(frame, 1)["outlier"].any()
+
+
+@pytest.mark.parametrize("exact_below", [10**9, 0], ids=["exact", "index"])
+def test_a_row_without_a_vector_is_nobodys_duplicate_nor_an_outlier(exact_below: int) -> None:
+    """A partial frame (a failed request's rows NaN) gives NA and False there, and the others' answers
+    are those of the frame without them."""
+    if not exact_below:
+        pytest.importorskip("usearch")
+    rng = np.random.default_rng(1)
+    matrix = np.repeat(rng.standard_normal((1, 24)), 80, axis=0) + 0.1 * rng.standard_normal((80, 24))
+    matrix[[3, 44]] = rng.standard_normal((2, 24)) * 5
+    matrix[20] = matrix[10]
+    matrix[[7, 60]] = np.nan
+    frame = embedding_frame([f"t{i}" for i in range(80)], matrix.astype(np.float32))
+    marked = outliers(dedupe(frame, 0.9999, exact_below=exact_below), 4, exact_below=exact_below)
+    assert marked["duplicate_of"].dropna().to_dict() == {20: 10}
+    assert sorted(np.flatnonzero(marked["outlier"])[:2]) == [3, 44] and not marked["outlier"][[7, 60]].any()
+    positions, scores = neighbour_table(matrix, 3, exact_below)
+    assert (positions[[7, 60]] == -1).all() and not np.isin(positions, [7, 60]).any()
+
+
+def test_a_threshold_of_zero_or_below_is_refused() -> None:
+    frame = embedding_frame(["a", "b"], np.eye(2, dtype=np.float32))
+    for threshold in (0.0, -1.0, float("nan")):
+        with pytest.raises(ValueError, match="above 0"):
+            dedupe(frame, threshold)

@@ -118,7 +118,9 @@ def test_outliers_are_the_planted_ones(shell: Any) -> None:
 
 
 @pytest.mark.parametrize("line, said", [("--dedupe 1.5 text", "--dedupe"), ("--dedupe much text", "--dedupe"),
-                                        ("--outliers -2 text", "--outliers")])
+                                        ("--dedupe -1 text", "above 0"), ("--dedupe 0 text", "above 0"),
+                                        ("--dedupe nan text", "above 0"), ("--outliers -2 text", "--outliers"),
+                                        ("--outliers 3 two texts", "more than the 1 rows")])
 def test_bad_hygiene_values_are_one_line(shell: Any, line: str, said: str) -> None:
     with pytest.raises(UsageError) as refused:
         shell.run_line_magic("embed", line)
@@ -137,3 +139,10 @@ def test_without_the_extra_a_large_input_is_searched_exactly_with_one_line(index
     assert len(said.strip().splitlines()) == 1 and len(found) == 4
     deduped, _ = run(indexed, "embed", "-i docs -d 32 --dedupe 0.99")
     assert deduped["duplicate_of"].isna().all()
+
+
+@pytest.mark.parametrize("asked", ["--query 'sourdough' -k 3", "--plot", "--explore"])
+def test_an_empty_input_to_rank_or_map_is_one_line(indexed: Any, asked: str) -> None:
+    indexed.user_ns["nothing"] = pd.Series([], dtype=object)
+    with pytest.raises(UsageError, match="nothing is empty: nothing to"):
+        indexed.run_line_magic("embed", f"-i nothing -d 32 {asked}")
