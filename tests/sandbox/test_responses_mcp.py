@@ -116,6 +116,15 @@ def test_headers_reach_the_server_and_are_never_shown(api: Client, notes: Runnin
     assert "blue-secret" not in json.dumps({**stored, "output": []})
 
 
+def test_authorization_reaches_the_server_as_a_bearer_token_and_is_never_shown(api: Client, notes: RunningMcp) -> None:
+    tools = [mcp_tool(notes, require_approval="never", allowed_tools=["whoami"], authorization="oauth-secret")]
+    response = api.responses.create(model=MODEL, input="whoami", tools=tools)
+    assert response["output"][1]["output"] == "team unknown with a bearer token"
+    assert "oauth-secret" not in json.dumps(api.responses.retrieve(response["id"]))
+    with pytest.raises(BadRequestError, match="tools\\[0\\].authorization"):
+        api.responses.create(model=MODEL, input="whoami", tools=[mcp_tool(notes, authorization=42)])
+
+
 def test_a_tool_error_is_a_failed_call(api: Client, answers: list[Answer], notes: RunningMcp) -> None:
     tools = [mcp_tool(notes, require_approval="never", allowed_tools=["explode"])]
     response = api.responses.create(model=MODEL, input="explode now", tools=tools)
