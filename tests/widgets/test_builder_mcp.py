@@ -73,3 +73,17 @@ def test_deny_sends_a_denial_and_nothing_runs(builder: ThreadRunBuilder, backend
     assert decided.value == "denied" and done.status == "completed" and "denied" in done.text
     assert ("tool", "notes.delete_note → denied") in builder.chat.entries
     assert not any(text.startswith("notes.delete_note → deleted") for _, text in builder.chat.entries)
+
+
+def test_a_second_click_after_the_decision_sends_nothing_more(builder: ThreadRunBuilder, backend: Any,
+                                                              notes: RunningMcp) -> None:
+    mcp_assistant(backend, builder, notes)
+    run(builder, "lookup the notes about Oslo")
+    approve, deny, decided, _ = approval_buttons(builder)
+    approve.click()
+    deny.click()  # a change of mind (or a double click) once the decision is on its way
+    done = builder.wait(WAIT)
+    assert decided.value == "approved" and done.status == "completed" and "Oslo: 2 notes" in done.text
+    assert builder.error.value == "" and not builder.calls.visible
+    assert [text for _, text in builder.chat.entries].count("notes.lookup → approved") == 1
+    assert approve.disabled and deny.disabled
