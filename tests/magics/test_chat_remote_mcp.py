@@ -89,6 +89,18 @@ def test_read_only_runs_read_only_tools_and_asks_for_the_rest(shell: Any, sandbo
     assert asked == ["Run notes.delete_note? [y/N] "]
 
 
+def test_several_requests_in_one_response_are_each_asked_and_answered_together(
+        shell: Any, notes: RunningMcp, monkeypatch: pytest.MonkeyPatch) -> None:
+    answers = iter(["y", "n"])
+    asked: list[str] = []
+    monkeypatch.setattr(builtins, "input", lambda question="": asked.append(question) or next(answers))
+    _, out = run(shell, "chat", f"--mcp-url {notes.url} --mcp-label notes", "lookup Oslo, then delete_note Oslo")
+    assert asked == ["Run notes.lookup? [y/N] ", "Run notes.delete_note? [y/N] "]
+    assert "mcp notes.lookup" in shown(out) and "Oslo: 2 notes" in shown(out)
+    assert "mcp notes.delete_note" in shown(out) and "(refused) -> refused by the user" in shown(out)
+    assert "Oslo: 2 notes" in shell.user_ns["_"] and "denied" in shell.user_ns["_"]
+
+
 def test_never_denies_without_asking(shell: Any, notes: RunningMcp, monkeypatch: pytest.MonkeyPatch) -> None:
     asked = answering(monkeypatch, "y")
     _, out = run(shell, "chat", f"--mcp-url {notes.url} --mcp-label notes --approve never", "lookup Oslo")

@@ -87,6 +87,24 @@ def test_never_calls_at_once_within_the_allowed_tools(api: Client, answers: list
     assert_contract(answers)
 
 
+def test_tools_named_together_are_asked_together_and_answered_in_one_request(
+        api: Client, answers: list[Answer], notes: RunningMcp) -> None:
+    tools = [mcp_tool(notes)]
+    asked = api.responses.create(model=MODEL, input="lookup Oslo, then delete_note Oslo", tools=tools)
+    assert kinds(asked) == ["mcp_list_tools", "mcp_approval_request", "mcp_approval_request"]
+    lookup, delete = asked["output"][1:]
+    assert (lookup["name"], delete["name"]) == ("lookup", "delete_note")
+    answered = api.responses.create(model=MODEL, previous_response_id=asked["id"], tools=tools, input=[
+        {"type": "mcp_approval_response", "approval_request_id": lookup["id"], "approve": True},
+        {"type": "mcp_approval_response", "approval_request_id": delete["id"], "approve": False, "reason": "no"}])
+    assert kinds(answered) == ["mcp_call", "message"] and answered["output"][0]["approval_request_id"] == lookup["id"]
+    assert "Oslo: 2 notes" in output_text(answered) and "denied" in output_text(answered)
+    one = api.responses.create(model=MODEL, input="lookup Oslo, then delete_note Oslo", tools=tools,
+                               parallel_tool_calls=False)
+    assert kinds(one) == ["mcp_list_tools", "mcp_approval_request"]
+    assert_contract(answers)
+
+
 def test_the_object_form_waives_approval_for_read_only_tools(api: Client, notes: RunningMcp) -> None:
     tools = [mcp_tool(notes, require_approval={"never": {"read_only": True}})]
     assert kinds(api.responses.create(model=MODEL, input="lookup Oslo", tools=tools))[1] == "mcp_call"

@@ -87,3 +87,23 @@ def test_a_second_click_after_the_decision_sends_nothing_more(builder: ThreadRun
     assert builder.error.value == "" and not builder.calls.visible
     assert [text for _, text in builder.chat.entries].count("notes.lookup → approved") == 1
     assert approve.disabled and deny.disabled
+
+
+def test_several_requests_are_rows_and_the_last_decision_sends_them_all(builder: ThreadRunBuilder, backend: Any,
+                                                                         notes: RunningMcp) -> None:
+    mcp_assistant(backend, builder, notes)
+    waiting = run(builder, "lookup Oslo, then delete_note Oslo")
+    assert [call["name"] for call in waiting.pending_calls] == ["lookup", "delete_note"]
+    rows = builder.calls.widget.children[1].children
+    (lookup_approve, _, lookup_decided), (_, delete_deny, delete_decided) = [row.children[1].children for row in rows]
+    lookup_approve.click()
+    assert lookup_decided.value == "approved" and builder.calls.visible  # one row still waits: nothing is sent
+    assert not lookup_approve.disabled
+    delete_deny.click()
+    done = builder.wait(WAIT)
+    assert delete_decided.value == "denied" and done.status == "completed" and builder.error.value == ""
+    assert "Oslo: 2 notes" in done.text and "denied" in done.text
+    entries = [text for _, text in builder.chat.entries]
+    assert {"notes.lookup → approved", "notes.delete_note → denied",
+            "notes.lookup → Oslo: 2 notes (fjord walk, opera roof)"} <= set(entries)
+    assert not any(text.startswith("notes.delete_note → deleted") for text in entries)
