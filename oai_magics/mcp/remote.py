@@ -31,7 +31,7 @@ from ..local_errors import LocalError
 from .approval import APPROVE_CHOICES, ask, verdict
 
 __all__ = ["RemoteServer", "RemoteCall", "Turn", "MissingHeader", "EndlessApprovals", "run_turn", "listing_line",
-           "decide"]
+           "decide", "error_text"]
 
 MAX_APPROVAL_ROUNDS = 8  # responses one turn may continue through approvals
 REQUIRE_APPROVAL: dict[str, Any] = {"always": "never", "read-only": {"never": {"read_only": True}},
@@ -197,12 +197,24 @@ def decide(rule: str, server: str, tool: str, arguments: Any, read_only: bool = 
     return decision == "approve"
 
 
+def error_text(error: Any) -> str:
+    """An `mcp_call`'s error as a person reads it: a protocol or HTTP error's message, the text parts a
+    tool's own error returned (its `content`), else the error as JSON."""
+    if isinstance(error, str) or not isinstance(error, dict):
+        return str(error)
+    content = error.get("content")
+    if isinstance(content, list):
+        texts = [str(part.get("text")) for part in content if isinstance(part, dict) and part.get("text")]
+        if texts:
+            return " ".join(texts)
+    return str(error.get("message") or json.dumps(content if content is not None else error, default=str))
+
+
 def _done_call(item: dict, seconds: float) -> RemoteCall:
     error = item.get("error")
     if error:
-        text = error if isinstance(error, str) else error.get("message") or json.dumps(error.get("content", error))
         return RemoteCall(str(item.get("server_label")), str(item.get("name")), _arguments(item.get("arguments")),
-                          str(text), seconds, "error")
+                          error_text(error), seconds, "error")
     return RemoteCall(str(item.get("server_label")), str(item.get("name")), _arguments(item.get("arguments")),
                       str(item.get("output") or ""), seconds, "ok")
 

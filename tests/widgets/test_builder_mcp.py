@@ -107,3 +107,17 @@ def test_several_requests_are_rows_and_the_last_decision_sends_them_all(builder:
     assert {"notes.lookup → approved", "notes.delete_note → denied",
             "notes.lookup → Oslo: 2 notes (fjord walk, opera roof)"} <= set(entries)
     assert not any(text.startswith("notes.delete_note → deleted") for text in entries)
+
+
+def test_a_tool_error_shows_as_its_text_and_the_wait_says_approval(builder: ThreadRunBuilder, backend: Any,
+                                                                   notes: RunningMcp) -> None:
+    mcp_assistant(backend, builder, notes)
+    run(builder, "explode: the fuse was lit")
+    assert "waiting for your approval" in builder.status.value
+    approve, _, _, _ = approval_buttons(builder)
+    approve.click()
+    done = builder.wait(WAIT)
+    [line] = [text for _, text in builder.chat.entries if text.startswith("notes.explode → error")]
+    assert line == "notes.explode → error: Error executing tool explode"  # the text the tool's error content holds
+    assert "{" not in line and "mcp_tool_execution_error" not in line  # the error's text, not its dict
+    assert done.status == "completed"
