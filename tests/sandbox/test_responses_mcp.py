@@ -5,6 +5,7 @@ acts on the answers. Every answer and stream event is checked against the 2026 s
 from __future__ import annotations
 
 import json
+import socket
 from typing import Any, Iterator
 
 import pytest
@@ -141,6 +142,20 @@ def test_authorization_reaches_the_server_as_a_bearer_token_and_is_never_shown(a
     assert "oauth-secret" not in json.dumps(api.responses.retrieve(response["id"]))
     with pytest.raises(BadRequestError, match="tools\\[0\\].authorization"):
         api.responses.create(model=MODEL, input="whoami", tools=[mcp_tool(notes, authorization=42)])
+
+
+def test_a_server_that_never_answers_is_a_bounded_424(api: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    from oai_magics.sandbox import mcp_remote
+
+    monkeypatch.setattr(mcp_remote, "LIST_TIMEOUT", 0.5)  # the bound itself, made short for the test
+    with socket.socket() as silent:  # takes the connection into its backlog and never says a word
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/mcp"
+        with pytest.raises(APIStatusError) as info:
+            api.responses.create(model=MODEL, input="lookup Oslo", tools=[
+                {"type": "mcp", "server_label": "silent", "server_url": url, "require_approval": "never"}])
+    assert info.value.status_code == 424 and "did not answer within 0.5 s" in str(info.value)
 
 
 def test_a_tool_error_is_a_failed_call(api: Client, answers: list[Answer], notes: RunningMcp) -> None:
