@@ -217,6 +217,14 @@ def test_the_builder_on_the_chat_back_end_in_jupyterlab(page: tuple[Any, list[st
     assert blocked == [], blocked
 
 
+def completed_cleanly(form: Any, blocked: list[str], screenshot: str) -> None:
+    """The run ended completed with no error line and nothing off loopback asked for; the form kept as a PNG."""
+    expect(form.locator(".oai-status")).to_contain_text("completed")
+    expect(form.locator(".oai-error")).to_have_text("")
+    form.screenshot(path=str(ARTIFACTS / screenshot))
+    assert blocked == [], blocked
+
+
 def test_the_builder_approves_a_remote_mcp_call_in_jupyterlab(page: tuple[Any, list[str]], lab: Lab) -> None:
     browser, blocked = page
     form = run_in_workspace(browser, lab, "mcp", "librarian", "lookup the notes about Oslo")
@@ -231,10 +239,7 @@ def test_the_builder_approves_a_remote_mcp_call_in_jupyterlab(page: tuple[Any, l
     expect(form.locator(".oai-tool-calls")).to_be_hidden()
     expect(form.locator(".oai-chat .oai-chat-tool", has_text="notes.lookup → Oslo: 2 notes")).to_have_count(1)
     expect(form.locator(".oai-chat .oai-chat-assistant .oai-chat-text").last).to_contain_text("Oslo: 2 notes")
-    expect(form.locator(".oai-status")).to_contain_text("completed")
-    expect(form.locator(".oai-error")).to_have_text("")
-    form.screenshot(path=str(ARTIFACTS / "builder-mcp-form.png"))
-    assert blocked == [], blocked
+    completed_cleanly(form, blocked, "builder-mcp-form.png")
 
 
 def test_the_builder_approves_one_and_denies_another_of_two_requests_in_jupyterlab(page: tuple[Any, list[str]],
@@ -257,7 +262,4 @@ def test_the_builder_approves_one_and_denies_another_of_two_requests_in_jupyterl
     expect(chat.locator(".oai-chat-tool", has_text="notes.delete_note → denied")).to_have_count(1)
     expect(chat.locator(".oai-chat-tool", has_text="notes.lookup → Oslo: 2 notes")).to_have_count(1)
     expect(chat.locator(".oai-chat-assistant .oai-chat-text").last).to_contain_text("denied")
-    expect(form.locator(".oai-status")).to_contain_text("completed")
-    expect(form.locator(".oai-error")).to_have_text("")
-    form.screenshot(path=str(ARTIFACTS / "builder-mcp-two-done.png"))
-    assert blocked == [], blocked
+    completed_cleanly(form, blocked, "builder-mcp-two-done.png")
