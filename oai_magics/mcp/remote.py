@@ -30,7 +30,8 @@ from ..client.responses_stream import ResponseAccumulator, output_text
 from ..local_errors import LocalError
 from .approval import APPROVE_CHOICES, ask, verdict
 
-__all__ = ["RemoteServer", "RemoteCall", "Turn", "MissingHeader", "run_turn", "listing_line", "decide"]
+__all__ = ["RemoteServer", "RemoteCall", "Turn", "MissingHeader", "EndlessApprovals", "run_turn", "listing_line",
+           "decide", "error_text"]
 
 MAX_APPROVAL_ROUNDS = 8  # responses one turn may continue through approvals
 REQUIRE_APPROVAL: dict[str, Any] = {"always": "never", "read-only": {"never": {"read_only": True}},
@@ -42,6 +43,12 @@ class MissingHeader(LocalError):
     """A header of a remote MCP server names an environment variable that is not set."""
 
     hint = "set it in the kernel's environment (os.environ[NAME] = ...), never in the notebook"
+
+
+class EndlessApprovals(LocalError):
+    """The API still asked for approvals after a turn's last allowed round: the turn has no reply."""
+
+    hint = "answer with --approve always (or never) to let the turn end without asking"
 
 
 @dataclass(frozen=True)
@@ -115,7 +122,7 @@ def run_turn(client: Any, body: dict, servers: list[RemoteServer], *, stream: bo
     turn = Turn(Reply(model=body.get("model", "")))
     usage: dict[str, Any] = {}
     request = {**body, "tools": list(body.get("tools") or []) + [server.tool() for server in servers]}
-    for _ in range(MAX_APPROVAL_ROUNDS):
+    for rounds in range(1, MAX_APPROVAL_ROUNDS + 1):
         response, reply, timings = _respond(client, request, stream, on_text, on_listing)
         turn.reply = reply
         turn.responses.append(str(response.get("id")))
@@ -126,6 +133,9 @@ def run_turn(client: Any, body: dict, servers: list[RemoteServer], *, stream: bo
         asked = [item for item in output if item.get("type") == "mcp_approval_request"]
         if not asked or not reply.complete:
             break
+        if rounds == MAX_APPROVAL_ROUNDS:  # asking once more would go unanswered; an empty reply would pass
+            raise EndlessApprovals(f"the API asked for MCP approvals in {rounds} responses in a row (last: "
+                                   f"{response.get('id')}) without replying; the turn is not kept")
         answers = [_answer(item, rules, turn, prompt) for item in asked]
         request = {**request, "input": answers, "previous_response_id": response["id"]}
     turn.reply.usage = usage or turn.reply.usage
@@ -187,12 +197,24 @@ def decide(rule: str, server: str, tool: str, arguments: Any, read_only: bool = 
     return decision == "approve"
 
 
+def error_text(error: Any) -> str:
+    """An `mcp_call`'s error as a person reads it: a protocol or HTTP error's message, the text parts a
+    tool's own error returned (its `content`), else the error as JSON."""
+    if isinstance(error, str) or not isinstance(error, dict):
+        return str(error)
+    content = error.get("content")
+    if isinstance(content, list):
+        texts = [str(part.get("text")) for part in content if isinstance(part, dict) and part.get("text")]
+        if texts:
+            return " ".join(texts)
+    return str(error.get("message") or json.dumps(content if content is not None else error, default=str))
+
+
 def _done_call(item: dict, seconds: float) -> RemoteCall:
     error = item.get("error")
     if error:
-        text = error if isinstance(error, str) else error.get("message") or json.dumps(error.get("content", error))
         return RemoteCall(str(item.get("server_label")), str(item.get("name")), _arguments(item.get("arguments")),
-                          str(text), seconds, "error")
+                          error_text(error), seconds, "error")
     return RemoteCall(str(item.get("server_label")), str(item.get("name")), _arguments(item.get("arguments")),
                       str(item.get("output") or ""), seconds, "ok")
 

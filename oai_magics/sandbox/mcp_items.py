@@ -1,8 +1,8 @@
 """The Responses `mcp` tool's request checks and its items: `mcp_list_tools`, `mcp_approval_request`,
 `mcp_approval_response` and `mcp_call`, in the shapes of the 2026 spec.
 
-A request's `mcp` tool is checked here and echoed as the API echoes it, with its `headers` left
-out: they are the caller's secrets (an API key for the MCP server) and a stored response must not
+A request's `mcp` tool is checked here and echoed as the API echoes it, with its `headers` and
+`authorization` left out: they are the caller's secrets (an API key for the MCP server) and a stored response must not
 give them back. Items a client replays as input (a stateless chain) are validated here too.
 """
 
@@ -42,6 +42,11 @@ def check_mcp_tool(tool: dict, param: str) -> McpServer:
     headers = tool.get("headers") or {}
     if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
         raise invalid(f"Invalid type for '{param}.headers': expected an object of strings.", param=f"{param}.headers")
+    token = tool.get("authorization")
+    if token is not None:  # an OAuth access token: the API sends it to the server as a bearer token, never echoes it
+        if not isinstance(token, str):
+            raise invalid(f"Invalid type for '{param}.authorization': expected a string.", param=f"{param}.authorization")
+        headers = {**headers, "Authorization": f"Bearer {token}"}
     allowed = tool.get("allowed_tools")
     if allowed is not None and not _names_or_filter(allowed):
         raise invalid(f"Invalid '{param}.allowed_tools': expected an array of tool names or a filter object "

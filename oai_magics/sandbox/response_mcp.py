@@ -4,9 +4,10 @@ The same deterministic rules as for function tools, with the sandbox running the
 - each server's tools are listed once per response chain (an `mcp_list_tools` item), not again
   when the context already holds that server's listing; a server that cannot be reached is the
   API's 424;
-- a fresh user turn calls one tool: the first allowed tool named in the prompt, else the first
-  allowed one, with arguments built from its input schema; unless `require_approval` waives it,
-  the response ends with an `mcp_approval_request` instead;
+- a fresh user turn calls the allowed tools named in the prompt (all of them, as parallel tool
+  calls; only the first under `parallel_tool_calls: false`), else the first allowed one, with
+  arguments built from its input schema; a call `require_approval` does not waive is an
+  `mcp_approval_request` instead, and the response ends with the requests;
 - `mcp_approval_response` items at the end of the input answer those requests: an approved call
   is made (its `mcp_call` names the request), a denied one is not;
 - the reply then reports each call's result, as after function call outputs.
@@ -35,7 +36,8 @@ class McpStep:
     results: list[tuple[str, str]] = field(default_factory=list)  # (tool, what came back) for the reply
 
 
-async def mcp_step(servers: list[McpServer], context: list[dict], offers_functions: bool, tool_choice: Any) -> McpStep:
+async def mcp_step(servers: list[McpServer], context: list[dict], offers_functions: bool, tool_choice: Any,
+                   parallel: bool = True) -> McpStep:
     """The MCP items of a response whose whole context is given."""
     step = McpStep()
     if not servers:
@@ -49,9 +51,7 @@ async def mcp_step(servers: list[McpServer], context: list[dict], offers_functio
             await _answer(answer, servers, catalog, context, step)
     elif context and context[-1].get("role") == "user" and not offers_functions and tool_choice != "none":
         prompt = text_of(context[-1])
-        chosen = _choose(servers, catalog, prompt, tool_choice)
-        if chosen is not None:
-            server, tool = chosen
+        for server, tool in _choose(servers, catalog, prompt, tool_choice)[:None if parallel else 1]:
             arguments = json.dumps(textgen.arguments_for(tool.input_schema or {"type": "object"}, prompt))
             if needs_approval(server, tool):
                 step.items.append(approval_request(server.label, tool.name, arguments))
@@ -77,14 +77,14 @@ async def _tools_of(server: McpServer, context: list[dict], step: McpStep) -> li
     return tools
 
 
-def _choose(servers: list[McpServer], catalog: dict, prompt: str, tool_choice: Any) -> tuple[McpServer, Listed] | None:
-    """The tool a fresh turn calls: one named in the prompt, else the first; `tool_choice` narrows."""
+def _choose(servers: list[McpServer], catalog: dict, prompt: str, tool_choice: Any) -> list[tuple[McpServer, Listed]]:
+    """The tools a fresh turn calls: those named in the prompt, else the first; `tool_choice` narrows."""
     offered = [(server, tool) for server in servers for tool in catalog[server.label]]
     if isinstance(tool_choice, dict) and tool_choice.get("type") == "mcp":
         offered = [(s, t) for s, t in offered if s.label == tool_choice["server_label"]
                    and tool_choice.get("name") in (None, t.name)]
     named = [(s, t) for s, t in offered if t.name.lower() in prompt.lower()]
-    return (named or offered or [None])[0]
+    return named or offered[:1]
 
 
 async def _answer(answer: dict, servers: list[McpServer], catalog: dict, context: list[dict], step: McpStep) -> None:

@@ -106,7 +106,8 @@ async def new_response(app: State, body: dict) -> dict:
     thinking = reasoning_tokens(effort)  # counted against max_output_tokens, like the visible text
     budget = None if max_output_tokens is None else max(max_output_tokens - thinking, 0)
     offers_functions = any(tool["type"] == "function" for tool in tools)
-    mcp = await mcp_step(mcp_servers(body["tools"]) if tools else [], context + given, offers_functions, tool_choice)
+    mcp = await mcp_step(mcp_servers(body["tools"]) if tools else [], context + given, offers_functions, tool_choice,
+                         parallel=optional(body, "parallel_tool_calls", "boolean", True))
     outcome = generate(context + given, tools, tool_choice, text, instructions, budget, mcp)
     created = now()
     return {

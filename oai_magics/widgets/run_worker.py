@@ -20,6 +20,7 @@ from ..assistants.steps import StepTally
 from ..client.errors import APIConnectionError
 from ..assistants.content import attached_part
 from ..local_errors import LocalError
+from ..mcp.remote import error_text
 from ..schema import Schema, SchemaMismatch
 from .chat_view import ChatView
 
@@ -195,14 +196,15 @@ class RunFollower:
         if item.get("id") in self.progress.results:
             return
         self.progress.results.add(item.get("id"))
-        result = str(item.get("output") or "") if not item.get("error") else f"error: {item['error']}"
+        result = str(item.get("output") or "") if not item.get("error") else f"error: {error_text(item['error'])}"
         self.form.chat.end_reply()  # the reply so far (none, before a call) ends; what follows is a new one
         self.form.chat.add("tool", f"{item.get('server_label')}.{item.get('name')} → {result[:MAX_LINE]}")
 
     def waiting(self, handle: RunHandle, event: ActionRequired) -> RunOutcome:
         form = self.form
         form.chat.end_reply()
-        self.show_status("requires_action", handle, "waiting for tool outputs")
+        approvals = bool(event.calls) and all("server" in call for call in event.calls)
+        self.show_status("requires_action", handle, "waiting for your approval" if approvals else "waiting for tool outputs")
         form.select_thread(handle.thread_id)  # before the calls: Submit answers the thread on show
         form.show_calls(event.calls)
         return RunOutcome.of(handle, run=event.run)

@@ -38,6 +38,7 @@ class ToolCallsPanel:
         self._box = widgets.VBox([])
         self._fields: dict[str, widgets.Textarea] = {}
         self._decisions: dict[str, str] = {}  # approval request id -> APPROVE or DENY, once clicked
+        self._buttons: list[widgets.Button] = []  # the Approve / Deny buttons, disabled once the decisions are sent
         self.on_decided: Callable[[], None] | None = None  # every row an approval, all decided: send them
         self.calls: list[ToolCall] = []
         self.widget = widgets.VBox([self.title, self._box, self.submit_button],
@@ -47,7 +48,7 @@ class ToolCallsPanel:
     def show(self, calls: Sequence[ToolCall], functions: Mapping[str, Callable[..., object]]) -> None:
         """One row per call; a call whose function is known has its output computed already."""
         self.calls = list(calls)
-        self._fields, self._decisions = {}, {}
+        self._fields, self._decisions, self._buttons = {}, {}, []
         rows = []
         for call in self.calls:
             if "server" in call:
@@ -88,20 +89,26 @@ class ToolCallsPanel:
         decided = widgets.HTML("").add_class("oai-decision")
         approve.on_click(lambda _b: self.decide(call["id"], APPROVE, decided))
         deny.on_click(lambda _b: self.decide(call["id"], DENY, decided))
+        self._buttons += [approve, deny]
         return widgets.VBox([header, widgets.HBox([approve, deny, decided])]).add_class("oai-approval")
 
     def decide(self, call_id: str, decision: str, shown: widgets.HTML | None = None) -> None:
-        """Record Approve or Deny for a request; with every row an approval and all decided, send them."""
+        """Record Approve or Deny for a request; with every row an approval and all decided, send them.
+        Once sent, a click more (a double click, a change of mind) changes nothing: the run has the answers."""
+        if self._buttons and all(button.disabled for button in self._buttons):
+            return
         self._decisions[call_id] = decision
         if shown is not None:
             shown.value = "approved" if decision == APPROVE else "denied"
         if self._only_approvals and len(self._decisions) == len(self.calls) and self.on_decided is not None:
+            for button in self._buttons:
+                button.disabled = True
             self.on_decided()
 
     def hide(self) -> None:
         self.widget.layout.display = "none"
         self.calls = []
-        self._fields, self._decisions = {}, {}
+        self._fields, self._decisions, self._buttons = {}, {}, []
         self._box.children = ()
 
     @property

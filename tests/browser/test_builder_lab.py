@@ -1,7 +1,7 @@
 """The thread-run builder in a real JupyterLab in headless Chromium, against a sandbox over loopback:
 pick an assistant, type, Run, watch the reply stream in, then answer a tool call through the form;
-once on the chat back end, against a sandbox with chat completions only; and once approving a
-remote MCP server's call (the sandbox, as the API, calls the tests' own MCP server).
+once on the chat back end, against a sandbox with chat completions only; and approving a remote MCP
+server's calls, one and then two at once (the sandbox, as the API, calls the tests' own MCP server).
 
 Every wait is on something the page shows (Playwright's `expect`, bounded); the screenshots are kept
 in build/test-artifacts/ for a person to look at.
@@ -116,7 +116,7 @@ def notes() -> Iterator[RunningMcp]:
 def lab(tmp_path_factory: pytest.TempPathFactory, sandbox: Sandbox, bare_sandbox: Sandbox,
         notes: RunningMcp) -> Iterator[Lab]:
     notebooks = {"builder.ipynb": [FORM_CELL, PROBE_CELL], "builder_chat.ipynb": [CHAT_FORM_CELL],
-                 "builder_mcp.ipynb": [MCP_FORM_CELL]}
+                 "builder_mcp.ipynb": [MCP_FORM_CELL], "builder_mcp2.ipynb": [MCP_FORM_CELL.replace("librarian", "archivist")]}
     # The kernel finds the sandbox through the environment: the key is never written into the notebook.
     with lab_with(tmp_path_factory.mktemp("lab"), notebooks, {
             "OPENAI_API_KEY": sandbox.api_key, "OPENAI_BASE_URL": sandbox.base_url,
@@ -218,6 +218,14 @@ def test_the_builder_on_the_chat_back_end_in_jupyterlab(page: tuple[Any, list[st
     assert blocked == [], blocked
 
 
+def completed_cleanly(form: Any, blocked: list[str], screenshot: str) -> None:
+    """The run ended completed with no error line and nothing off loopback asked for; the form kept as a PNG."""
+    expect(form.locator(".oai-status")).to_contain_text("completed")
+    expect(form.locator(".oai-error")).to_have_text("")
+    form.screenshot(path=str(ARTIFACTS / screenshot))
+    assert blocked == [], blocked
+
+
 def test_the_builder_approves_a_remote_mcp_call_in_jupyterlab(page: tuple[Any, list[str]], lab: Lab) -> None:
     browser, blocked = page
     form = run_in_workspace(browser, lab, "mcp", "librarian", "lookup the notes about Oslo")
@@ -232,7 +240,27 @@ def test_the_builder_approves_a_remote_mcp_call_in_jupyterlab(page: tuple[Any, l
     expect(form.locator(".oai-tool-calls")).to_be_hidden()
     expect(form.locator(".oai-chat .oai-chat-tool", has_text="notes.lookup → Oslo: 2 notes")).to_have_count(1)
     expect(form.locator(".oai-chat .oai-chat-assistant .oai-chat-text").last).to_contain_text("Oslo: 2 notes")
-    expect(form.locator(".oai-status")).to_contain_text("completed")
-    expect(form.locator(".oai-error")).to_have_text("")
-    form.screenshot(path=str(ARTIFACTS / "builder-mcp-form.png"))
-    assert blocked == [], blocked
+    completed_cleanly(form, blocked, "builder-mcp-form.png")
+
+
+def test_the_builder_approves_one_and_denies_another_of_two_requests_in_jupyterlab(page: tuple[Any, list[str]],
+                                                                                   lab: Lab) -> None:
+    browser, blocked = page
+    form = run_in_workspace(browser, lab, "mcp2", "archivist", "lookup Oslo, then delete_note Oslo")
+    rows = form.locator(".oai-tool-calls .oai-approval")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0).locator(".oai-approval-call")).to_contain_text("lookup")
+    expect(rows.nth(1).locator(".oai-approval-call")).to_contain_text("delete_note")
+    form.screenshot(path=str(ARTIFACTS / "builder-mcp-two-requests.png"))
+    rows.nth(0).locator("button.oai-approve").click()
+    expect(rows.nth(0).locator(".oai-decision")).to_have_text("approved")
+    expect(form.locator(".oai-status")).to_contain_text("requires_action")  # one row still waits: nothing sent
+    form.screenshot(path=str(ARTIFACTS / "builder-mcp-one-decided.png"))
+    rows.nth(1).locator("button.oai-deny").click()
+    expect(form.locator(".oai-tool-calls")).to_be_hidden()
+    chat = form.locator(".oai-chat")
+    expect(chat.locator(".oai-chat-tool", has_text="notes.lookup → approved")).to_have_count(1)
+    expect(chat.locator(".oai-chat-tool", has_text="notes.delete_note → denied")).to_have_count(1)
+    expect(chat.locator(".oai-chat-tool", has_text="notes.lookup → Oslo: 2 notes")).to_have_count(1)
+    expect(chat.locator(".oai-chat-assistant .oai-chat-text").last).to_contain_text("denied")
+    completed_cleanly(form, blocked, "builder-mcp-two-done.png")

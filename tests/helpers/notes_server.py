@@ -44,9 +44,10 @@ def notes_server():  # noqa: ANN201 - the SDK's class, imported on first use
 
     @server.tool()
     def whoami(ctx: Context) -> str:
-        """Which team the caller's X-Team header names."""
-        request = ctx.request_context.request
-        return f"team {request.headers.get('x-team', 'unknown') if request is not None else 'unknown'}"
+        """Which team the caller's X-Team header names, and whether it brought a bearer token."""
+        headers = ctx.request_context.request.headers if ctx.request_context.request is not None else {}
+        bearer = " with a bearer token" if headers.get("authorization", "").startswith("Bearer ") else ""
+        return f"team {headers.get('x-team', 'unknown')}{bearer}"
 
     @server.tool()
     def explode(reason: str) -> str:

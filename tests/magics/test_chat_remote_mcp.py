@@ -89,6 +89,18 @@ def test_read_only_runs_read_only_tools_and_asks_for_the_rest(shell: Any, sandbo
     assert asked == ["Run notes.delete_note? [y/N] "]
 
 
+def test_several_requests_in_one_response_are_each_asked_and_answered_together(
+        shell: Any, notes: RunningMcp, monkeypatch: pytest.MonkeyPatch) -> None:
+    answers = iter(["y", "n"])
+    asked: list[str] = []
+    monkeypatch.setattr(builtins, "input", lambda question="": asked.append(question) or next(answers))
+    _, out = run(shell, "chat", f"--mcp-url {notes.url} --mcp-label notes", "lookup Oslo, then delete_note Oslo")
+    assert asked == ["Run notes.lookup? [y/N] ", "Run notes.delete_note? [y/N] "]
+    assert "mcp notes.lookup" in shown(out) and "Oslo: 2 notes" in shown(out)
+    assert "mcp notes.delete_note" in shown(out) and "(refused) -> refused by the user" in shown(out)
+    assert "Oslo: 2 notes" in shell.user_ns["_"] and "denied" in shell.user_ns["_"]
+
+
 def test_never_denies_without_asking(shell: Any, notes: RunningMcp, monkeypatch: pytest.MonkeyPatch) -> None:
     asked = answering(monkeypatch, "y")
     _, out = run(shell, "chat", f"--mcp-url {notes.url} --mcp-label notes --approve never", "lookup Oslo")
@@ -183,3 +195,34 @@ def test_a_recording_keeps_the_header_names_only(shell: Any, notes: RunningMcp, 
     # What the requests sent (the answers hold what this test server echoes back on purpose).
     sent = [json.dumps(json.loads(line)["request"]) for line in tape.read_text().splitlines() if line.strip()]
     assert any('"X-Team"' in request for request in sent) and not any("team-secret-99" in r for r in sent)
+
+
+def test_a_server_that_asks_for_approval_without_end_is_one_line_and_no_empty_reply(
+        shell_at: Any, httpserver: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from werkzeug import Response
+
+    from oai_magics.magics import session_of
+    from oai_magics.mcp.remote import MAX_APPROVAL_ROUNDS
+
+    answered: list[dict] = []
+
+    def ask_again(request: Any) -> Response:
+        """A hostile API: every response, whatever it was answered, asks for one more approval."""
+        answered.extend(request.get_json().get("input") or [])
+        number = len(answered)
+        return Response(json.dumps({
+            "id": f"resp_{number}", "object": "response", "status": "completed", "model": "gpt-5-mini",
+            "output": [{"type": "mcp_approval_request", "id": f"mcpr_{number}", "server_label": "notes",
+                        "name": "lookup", "arguments": '{"city": "Oslo"}'}]}), content_type="application/json")
+
+    httpserver.expect_request("/asks-forever/v1/responses", method="POST").respond_with_handler(ask_again)
+    ip = shell_at(httpserver.url_for("/asks-forever/v1"))
+    asked = answering(monkeypatch, "y")
+    with pytest.raises(UsageError) as info:
+        run(ip, "chat", "--mcp-url http://127.0.0.1:9/mcp --mcp-label notes --no-stream", "lookup Oslo")
+    assert f"approvals in {MAX_APPROVAL_ROUNDS} responses in a row" in str(info.value) and "\n" not in str(info.value)
+    # Each question asked was sent back; none was asked to be thrown away.
+    assert len(asked) == MAX_APPROVAL_ROUNDS - 1
+    assert [item["approve"] for item in answered if item.get("type") == "mcp_approval_response"] == [True] * len(asked)
+    # No empty reply passes for the model's answer in the conversation's memory.
+    assert not session_of(ip).conversations["default"].exchanges

@@ -5,6 +5,7 @@ acts on the answers. Every answer and stream event is checked against the 2026 s
 from __future__ import annotations
 
 import json
+import socket
 from typing import Any, Iterator
 
 import pytest
@@ -87,6 +88,24 @@ def test_never_calls_at_once_within_the_allowed_tools(api: Client, answers: list
     assert_contract(answers)
 
 
+def test_tools_named_together_are_asked_together_and_answered_in_one_request(
+        api: Client, answers: list[Answer], notes: RunningMcp) -> None:
+    tools = [mcp_tool(notes)]
+    asked = api.responses.create(model=MODEL, input="lookup Oslo, then delete_note Oslo", tools=tools)
+    assert kinds(asked) == ["mcp_list_tools", "mcp_approval_request", "mcp_approval_request"]
+    lookup, delete = asked["output"][1:]
+    assert (lookup["name"], delete["name"]) == ("lookup", "delete_note")
+    answered = api.responses.create(model=MODEL, previous_response_id=asked["id"], tools=tools, input=[
+        {"type": "mcp_approval_response", "approval_request_id": lookup["id"], "approve": True},
+        {"type": "mcp_approval_response", "approval_request_id": delete["id"], "approve": False, "reason": "no"}])
+    assert kinds(answered) == ["mcp_call", "message"] and answered["output"][0]["approval_request_id"] == lookup["id"]
+    assert "Oslo: 2 notes" in output_text(answered) and "denied" in output_text(answered)
+    one = api.responses.create(model=MODEL, input="lookup Oslo, then delete_note Oslo", tools=tools,
+                               parallel_tool_calls=False)
+    assert kinds(one) == ["mcp_list_tools", "mcp_approval_request"]
+    assert_contract(answers)
+
+
 def test_the_object_form_waives_approval_for_read_only_tools(api: Client, notes: RunningMcp) -> None:
     tools = [mcp_tool(notes, require_approval={"never": {"read_only": True}})]
     assert kinds(api.responses.create(model=MODEL, input="lookup Oslo", tools=tools))[1] == "mcp_call"
@@ -114,6 +133,29 @@ def test_headers_reach_the_server_and_are_never_shown(api: Client, notes: Runnin
     assert response["tools"][0]["headers"] is None
     stored = api.responses.retrieve(response["id"])
     assert "blue-secret" not in json.dumps({**stored, "output": []})
+
+
+def test_authorization_reaches_the_server_as_a_bearer_token_and_is_never_shown(api: Client, notes: RunningMcp) -> None:
+    tools = [mcp_tool(notes, require_approval="never", allowed_tools=["whoami"], authorization="oauth-secret")]
+    response = api.responses.create(model=MODEL, input="whoami", tools=tools)
+    assert response["output"][1]["output"] == "team unknown with a bearer token"
+    assert "oauth-secret" not in json.dumps(api.responses.retrieve(response["id"]))
+    with pytest.raises(BadRequestError, match="tools\\[0\\].authorization"):
+        api.responses.create(model=MODEL, input="whoami", tools=[mcp_tool(notes, authorization=42)])
+
+
+def test_a_server_that_never_answers_is_a_bounded_424(api: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    from oai_magics.sandbox import mcp_remote
+
+    monkeypatch.setattr(mcp_remote, "LIST_TIMEOUT", 0.5)  # the bound itself, made short for the test
+    with socket.socket() as silent:  # takes the connection into its backlog and never says a word
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/mcp"
+        with pytest.raises(APIStatusError) as info:
+            api.responses.create(model=MODEL, input="lookup Oslo", tools=[
+                {"type": "mcp", "server_label": "silent", "server_url": url, "require_approval": "never"}])
+    assert info.value.status_code == 424 and "did not answer within 0.5 s" in str(info.value)
 
 
 def test_a_tool_error_is_a_failed_call(api: Client, answers: list[Answer], notes: RunningMcp) -> None:

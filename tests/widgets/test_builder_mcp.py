@@ -73,3 +73,51 @@ def test_deny_sends_a_denial_and_nothing_runs(builder: ThreadRunBuilder, backend
     assert decided.value == "denied" and done.status == "completed" and "denied" in done.text
     assert ("tool", "notes.delete_note → denied") in builder.chat.entries
     assert not any(text.startswith("notes.delete_note → deleted") for _, text in builder.chat.entries)
+
+
+def test_a_second_click_after_the_decision_sends_nothing_more(builder: ThreadRunBuilder, backend: Any,
+                                                              notes: RunningMcp) -> None:
+    mcp_assistant(backend, builder, notes)
+    run(builder, "lookup the notes about Oslo")
+    approve, deny, decided, _ = approval_buttons(builder)
+    approve.click()
+    deny.click()  # a change of mind (or a double click) once the decision is on its way
+    done = builder.wait(WAIT)
+    assert decided.value == "approved" and done.status == "completed" and "Oslo: 2 notes" in done.text
+    assert builder.error.value == "" and not builder.calls.visible
+    assert [text for _, text in builder.chat.entries].count("notes.lookup → approved") == 1
+    assert approve.disabled and deny.disabled
+
+
+def test_several_requests_are_rows_and_the_last_decision_sends_them_all(builder: ThreadRunBuilder, backend: Any,
+                                                                         notes: RunningMcp) -> None:
+    mcp_assistant(backend, builder, notes)
+    waiting = run(builder, "lookup Oslo, then delete_note Oslo")
+    assert [call["name"] for call in waiting.pending_calls] == ["lookup", "delete_note"]
+    rows = builder.calls.widget.children[1].children
+    (lookup_approve, _, lookup_decided), (_, delete_deny, delete_decided) = [row.children[1].children for row in rows]
+    lookup_approve.click()
+    assert lookup_decided.value == "approved" and builder.calls.visible  # one row still waits: nothing is sent
+    assert not lookup_approve.disabled
+    delete_deny.click()
+    done = builder.wait(WAIT)
+    assert delete_decided.value == "denied" and done.status == "completed" and builder.error.value == ""
+    assert "Oslo: 2 notes" in done.text and "denied" in done.text
+    entries = [text for _, text in builder.chat.entries]
+    assert {"notes.lookup → approved", "notes.delete_note → denied",
+            "notes.lookup → Oslo: 2 notes (fjord walk, opera roof)"} <= set(entries)
+    assert not any(text.startswith("notes.delete_note → deleted") for text in entries)
+
+
+def test_a_tool_error_shows_as_its_text_and_the_wait_says_approval(builder: ThreadRunBuilder, backend: Any,
+                                                                   notes: RunningMcp) -> None:
+    mcp_assistant(backend, builder, notes)
+    run(builder, "explode: the fuse was lit")
+    assert "waiting for your approval" in builder.status.value
+    approve, _, _, _ = approval_buttons(builder)
+    approve.click()
+    done = builder.wait(WAIT)
+    [line] = [text for _, text in builder.chat.entries if text.startswith("notes.explode → error")]
+    assert line == "notes.explode → error: Error executing tool explode"  # the text the tool's error content holds
+    assert "{" not in line and "mcp_tool_execution_error" not in line  # the error's text, not its dict
+    assert done.status == "completed"
