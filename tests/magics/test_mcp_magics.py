@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import builtins
 import os
+import sys
 from typing import Any, Iterator
 
 import pandas as pd
@@ -78,6 +79,16 @@ def test_add_list_remove(shell: Any) -> None:
         os.kill(pid, 0)
     with pytest.raises(UsageError, match="no MCP server named 'box'"):
         run(shell, "oai", "mcp remove box")
+
+
+def test_list_with_a_server_down_lists_the_others_and_names_it_in_one_line(shell: Any) -> None:
+    add(shell, options="--approve always")
+    run(shell, "oai", f"mcp add down -- {sys.executable} -c pass")  # exits at once: no MCP server
+    table, out = run(shell, "oai", "mcp list")
+    assert set(table.server) == {"box"} and "add" in set(table.tool)
+    assert out.stdout.count("\n") == 1 and "MCP server 'down'" in out.stdout and "could not start" in out.stdout
+    with pytest.raises(UsageError, match="no MCP server named 'elsewhere'"):  # a typo is still an error
+        run(shell, "oai", "mcp list box elsewhere")
 
 
 @pytest.mark.parametrize(("line", "message"), [
