@@ -26,6 +26,7 @@ import time
 from dataclasses import dataclass, field
 from typing import IO, Any, AsyncIterator, Coroutine
 
+from . import sdk_log
 from .servers import McpError, ServerSpec, resolved_headers
 
 __all__ = ["McpHub", "ToolInfo", "CallOutcome"]
@@ -63,6 +64,7 @@ class _Connection:
     tools: list[ToolInfo] = field(default_factory=list)
     task: "asyncio.Task[None] | None" = None
     stderr_mark: int = 0  # where the current call's stderr begins (what it wrote is what is quoted)
+    notes: Any = field(default_factory=sdk_log.notes_of)  # what the SDK logged about it
 
 
 def _stderr_tail(errlog: IO[str] | None, since: int = 0) -> str:
@@ -135,6 +137,7 @@ class McpHub:
     def _loop_now(self) -> asyncio.AbstractEventLoop:
         with self._lock:
             if self._loop is None:
+                sdk_log.install()
                 loop = asyncio.new_event_loop()
                 threading.Thread(target=_run, args=(loop,), name="oai-magics-mcp", daemon=True).start()
                 self._loop = loop
@@ -169,6 +172,7 @@ class McpHub:
 
     async def _start(self, connection: _Connection, ready: concurrent.futures.Future[None]) -> None:
         connection.task = asyncio.current_task()
+        sdk_log.NOTES.set(connection.notes)  # this task's and its transport's
         try:
             await self._serve(connection, ready)
         except BaseException as exc:  # noqa: B036 - the waiting thread hears of every end, then it is re-raised
@@ -230,7 +234,8 @@ class McpHub:
         """One line: which server, what went wrong, and the last lines it wrote to stderr."""
         line = f"MCP server {connection.spec.name!r} ({connection.spec.where}) {what}"
         tail = _stderr_tail(connection.errlog, connection.stderr_mark)
-        return f"{line}; it wrote: {tail}" if tail else line
+        line = f"{line}; it wrote: {tail}" if tail else line
+        return f"{line}; {' | '.join(connection.notes)}" if connection.notes else line
 
     def _stop(self, connection: _Connection) -> None:
         """Ask the server's task to leave its contexts (which stops the process) and wait for it; a

@@ -110,6 +110,16 @@ def test_a_command_that_is_no_server_is_one_line(hub: McpHub) -> None:
     assert "could not start" in caught.value.line() and "it wrote: no MCP here" in caught.value.line()
 
 
+def test_a_command_that_prints_no_mcp_on_stdout_is_quoted_in_one_line_not_a_traceback(
+        hub: McpHub, capfd: pytest.CaptureFixture) -> None:
+    noisy = "import time; print('Welcome to my tool!', flush=True); time.sleep(0.5)"  # then ends, never speaking MCP
+    hub.add(ServerSpec("noisy", command=(sys.executable, "-c", noisy)))
+    with pytest.raises(McpError) as caught:
+        hub.tools("noisy")
+    assert "could not start" in caught.value.line() and "not MCP: 'Welcome to my tool!'" in caught.value.line()
+    assert capfd.readouterr().err == ""  # the SDK's log of it is kept for the line, not written as a traceback
+
+
 def test_remove_stops_the_process(hub: McpHub) -> None:
     hub.add(ServerSpec("box", command=STDIO))
     pid = int(hub.call("box", "process_id", {}).text)
