@@ -204,8 +204,9 @@ class McpHub:
         from mcp.client.streamable_http import streamable_http_client
         from mcp.shared._httpx_utils import create_mcp_http_client
 
-        async with create_mcp_http_client(headers=resolved_headers(spec.headers)) as http, \
-                streamable_http_client(spec.url, http_client=http) as streams:
+        http = create_mcp_http_client(headers=resolved_headers(spec.headers))
+        http.event_hooks = {"response": [sdk_log.note_http_error]}
+        async with http, streamable_http_client(spec.url, http_client=http) as streams:
             yield streams[0], streams[1]
 
     def _wait(self, work: Coroutine[Any, Any, Any], connection: _Connection, doing: str) -> Any:
@@ -235,7 +236,8 @@ class McpHub:
         line = f"MCP server {connection.spec.name!r} ({connection.spec.where}) {what}"
         tail = _stderr_tail(connection.errlog, connection.stderr_mark)
         line = f"{line}; it wrote: {tail}" if tail else line
-        return f"{line}; {' | '.join(connection.notes)}" if connection.notes else line
+        notes = [note for note in connection.notes if note not in line]  # the SDK's error may say it already
+        return f"{line}; {' | '.join(notes)}" if notes else line
 
     def _stop(self, connection: _Connection) -> None:
         """Ask the server's task to leave its contexts (which stops the process) and wait for it; a

@@ -6,6 +6,8 @@ answer over HTTP (an HTML login page) as an error. With no logging configured, P
 to stderr, and a notebook showed a traceback wall per line while the start waited. Here a handler
 on the SDK's loggers keeps a short note of each on the connection whose task logged it (a context
 variable set by that task), and the hub quotes the last ones in the server's one-line error.
+The SDK answers an HTTP error status (a 401 for a missing token) with "Server returned an error
+response" alone, so the status is noted here too.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import collections
 import contextvars
 import logging
 
-__all__ = ["NOTES", "notes_of", "install"]
+__all__ = ["NOTES", "notes_of", "install", "note_http_error"]
 
 KEPT = 3  # notes kept per connection: the last ones say what went wrong
 SHOWN = 80  # characters of a line the server printed
@@ -55,3 +57,12 @@ def install() -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(handler, _Keeper) for handler in logger.handlers):
             logger.addHandler(_Keeper(logging.WARNING))
+
+
+async def note_http_error(response: object) -> None:
+    """An HTTP client's response hook: an error status becomes a note (its status and reason only,
+    never the URL, which may carry a token)."""
+    status = getattr(response, "status_code", 0)
+    notes = NOTES.get(None)
+    if status >= 400 and notes is not None:
+        notes.append(f"HTTP {status} {getattr(response, 'reason_phrase', '')}".rstrip())

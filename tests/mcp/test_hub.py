@@ -9,13 +9,14 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 
 from oai_magics.mcp.hub import McpHub
 from oai_magics.mcp.servers import McpError, ServerSpec
 from tests.helpers.mcp_servers import TOOLBOX, http_toolbox
+from tests.helpers.rawserver import answer
 
 STDIO = (sys.executable, str(TOOLBOX))
 
@@ -118,6 +119,21 @@ def test_a_command_that_prints_no_mcp_on_stdout_is_quoted_in_one_line_not_a_trac
         hub.tools("noisy")
     assert "could not start" in caught.value.line() and "not MCP: 'Welcome to my tool!'" in caught.value.line()
     assert capfd.readouterr().err == ""  # the SDK's log of it is kept for the line, not written as a traceback
+
+
+@pytest.mark.parametrize(("status", "body", "kind", "said"), [
+    ("401 Unauthorized", b'{"error": "unauthorized"}', b"application/json", "HTTP 401 Unauthorized"),
+    ("200 OK", b"<html>Sign in</html>", b"text/html", "Unexpected content type: text/html"),
+])
+def test_a_url_that_refuses_or_answers_html_says_so_in_one_line_without_its_token(
+        hub: McpHub, serve: Any, status: str, body: bytes, kind: bytes, said: str) -> None:
+    server = serve(answer(body, status, b"Content-Type: " + kind + b"\r\n"))
+    hub.add(ServerSpec("web", url=f"http://me:tok-in-url@127.0.0.1:{server.port}/mcp", headers={"Authorization": "tok-typed"}))
+    with pytest.raises(McpError) as caught:
+        hub.tools("web")
+    line = caught.value.line()
+    assert "could not start" in line and said in line and line.count(said) == 1
+    assert "tok-in-url" not in line and "tok-typed" not in line
 
 
 def test_remove_stops_the_process(hub: McpHub) -> None:
