@@ -128,6 +128,28 @@ def test_chat_over_http_with_a_header_from_the_environment(shell: Any, monkeypat
     assert "`web__shout` returned: PORTO" in shell.user_ns["_"]
 
 
+def test_tokens_of_a_server_never_appear_in_output_repr_errors_listing_or_recording(
+        shell: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    monkeypatch.setenv("TOOLBOX_TOKEN", "tok-from-env-123")
+    recording = tmp_path / "mcp.jsonl"
+    seen = []
+    with http_toolbox() as url:
+        url = url.replace("http://", "http://me:tok-in-url-456@")
+        for line in (f"mcp add web --url {url} --header Authorization=$TOOLBOX_TOKEN --header X-Key=tok-typed-789 "
+                     "--approve always", f"record {recording}", "mcp list"):
+            value, out = run(shell, "oai", line)
+            seen += [shown(out), repr(value), value.to_string() if isinstance(value, pd.DataFrame) else ""]
+        value, out = run(shell, "chat", "--mcp web:shout --no-stream", "Say it loud, Porto.")
+        seen += [shown(out), repr(value), repr(session(shell).mcp().specs), repr(session(shell).mcp()._live)]
+        run(shell, "oai", "record off")
+    with pytest.raises(UsageError) as gone:  # the server has stopped: its error names it, not its tokens
+        run(shell, "chat", "--mcp web:shout --no-stream", "Say it loud, Porto.")
+    seen += [str(gone.value), recording.read_text(encoding="utf-8")]
+    assert "PORTO" in seen[-1] and "127.0.0.1" in str(gone.value)  # the recording and the error are there
+    for token in ("tok-from-env-123", "tok-in-url-456", "tok-typed-789"):
+        assert not [text for text in seen if token in text], token
+
+
 def test_the_person_approves_or_refuses(shell: Any, answers: Answers) -> None:
     add(shell)  # --approve ask
     answers[:] = ["y"]
