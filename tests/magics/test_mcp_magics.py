@@ -226,3 +226,25 @@ def test_assistant_run_calls_an_mcp_tool(shell: Any, api: str) -> None:
     outcome = shell.user_ns["_"]
     assert outcome.status == "completed" and "box__add" in outcome.text and "2" in outcome.text
     assert 'mcp box.add({"a": 1, "b": 1}) -> 2' in shown(out)
+
+
+def test_ctrl_c_at_the_question_of_a_run_cancels_it_and_the_thread_runs_again(
+        shell: Any, api: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    add(shell)  # --approve ask
+    a(shell, api, "create counter --model gpt-4o-mini --instructions 'Use the tools'")
+    a(shell, api, "threads new -o thread")
+    thread = shell.user_ns["thread"]["id"]
+    typed = iter([KeyboardInterrupt, "y"])
+
+    def person(prompt: str) -> str:
+        answer = next(typed)
+        if answer is KeyboardInterrupt:
+            raise KeyboardInterrupt
+        return answer
+
+    monkeypatch.setattr(builtins, "input", person)
+    a(shell, api, f"run counter --mcp box:shout --thread {thread} Shout it, Braga.")
+    assert shell.user_ns["_"].status in ("cancelled", "cancelling")
+    a(shell, api, f"run counter --mcp box:shout --thread {thread} Shout it, Braga.")
+    outcome = shell.user_ns["_"]
+    assert outcome.status == "completed" and "BRAGA" in outcome.text
