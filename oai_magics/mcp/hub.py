@@ -65,6 +65,7 @@ class _Connection:
     task: "asyncio.Task[None] | None" = None
     stderr_mark: int = 0  # where the current call's stderr begins (what it wrote is what is quoted)
     notes: Any = field(default_factory=sdk_log.notes_of)  # what the SDK logged about it
+    read: Any = None  # the transport's stream of messages from the server
 
 
 def _stderr_tail(errlog: IO[str] | None, since: int = 0) -> str:
@@ -145,10 +146,12 @@ class McpHub:
 
     def _connected(self, name: str) -> _Connection:
         spec = self.spec(name)
-        live = self._live.get(name)
+        live = self._live.pop(name, None)
         if live is not None and live.task is not None and not live.task.done():
-            return live
-        self._live.pop(name, None)
+            if not _ended(live):
+                self._live[name] = live
+                return live
+            self._stop(live)  # its process ended while it was idle: started afresh, nothing was sent to it
         connection = _Connection(spec, stop=asyncio.Event(),
                                  errlog=tempfile.TemporaryFile("w+") if spec.command else None)
         loop = self._loop_now()
@@ -185,6 +188,7 @@ class McpHub:
         from mcp import ClientSession
 
         async with self._transport(connection) as (read, write), ClientSession(read, write) as session:
+            connection.read = read
             await session.initialize()
             connection.session = session
             connection.tools = await _list_tools(session, connection.spec.name)
@@ -269,6 +273,13 @@ def _preload_validator() -> None:
     if "jsonschema" not in sys.modules:
         threading.Thread(target=importlib.import_module, args=("jsonschema",), name="oai-magics-mcp-preload",
                          daemon=True).start()
+
+
+def _ended(connection: _Connection) -> bool:
+    """Whether the server's side of the connection has closed: a stdio transport closes its stream of
+    messages when the process's stdout ends (the process exited or was killed)."""
+    statistics = getattr(connection.read, "statistics", None)
+    return statistics is not None and statistics().open_send_streams == 0
 
 
 def _run(loop: asyncio.AbstractEventLoop) -> None:

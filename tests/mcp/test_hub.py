@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -58,6 +59,19 @@ def test_a_server_that_dies_mid_call_is_one_line_with_its_stderr_and_starts_agai
     line = caught.value.line()
     assert "'box'" in line and "calling crash" in line and "toolbox crashing: disk on fire" in line and "\n" not in line
     assert hub.call("box", "add", {"a": 1, "b": 1}).text == "2"  # the next use starts it afresh
+
+
+def test_a_server_that_ended_while_idle_is_started_afresh_for_the_next_call(hub: McpHub) -> None:
+    from oai_magics.mcp.hub import _ended
+
+    hub.add(ServerSpec("box", command=STDIO))
+    pid = int(hub.call("box", "process_id", {}).text)
+    os.kill(pid, signal.SIGKILL)  # killed (out of memory, by hand) between two calls
+    deadline = time.monotonic() + 10
+    while not _ended(hub._live["box"]) and time.monotonic() < deadline:
+        time.sleep(0.05)  # the hub's loop reads the end of its stdout: no event of it reaches this thread
+    assert hub.call("box", "add", {"a": 1, "b": 2}).text == "3"  # not one failed call first
+    assert int(hub.call("box", "process_id", {}).text) != pid
 
 
 def test_a_server_that_hangs_is_bounded_by_its_timeout(hub: McpHub) -> None:
