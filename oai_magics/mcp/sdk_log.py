@@ -46,8 +46,12 @@ def _note(record: logging.LogRecord) -> str:
 class _Keeper(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         notes = NOTES.get(None)
-        if notes is not None:  # a record from outside the hub's tasks is left to the user's logging
+        if notes is not None:
             notes.append(_note(record))
+        elif not logging.getLogger().handlers and logging.lastResort is not None:
+            # Not about a server of the hub (another library's "client" logger, say): written to stderr
+            # as Python would have done had this handler not been there.
+            logging.lastResort.handle(record)
 
 
 def install() -> None:

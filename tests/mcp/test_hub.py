@@ -3,6 +3,7 @@ real sockets, one background loop."""
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -126,7 +127,8 @@ def test_a_command_that_is_no_server_is_one_line(hub: McpHub) -> None:
 
 
 def test_a_command_that_prints_no_mcp_on_stdout_is_quoted_in_one_line_not_a_traceback(
-        hub: McpHub, capfd: pytest.CaptureFixture) -> None:
+        hub: McpHub, capfd: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(logging.getLogger(), "handlers", [])  # no logging set up, as in a fresh kernel (pytest sets some)
     noisy = "import time; print('Welcome to my tool!', flush=True); time.sleep(0.5)"  # then ends, never speaking MCP
     hub.add(ServerSpec("noisy", command=(sys.executable, "-c", noisy)))
     with pytest.raises(McpError) as caught:
