@@ -161,6 +161,17 @@ def test_the_person_approves_or_refuses(shell: Any, answers: Answers) -> None:
     assert "refused by the user" in shell.user_ns["_"] and "(refused)" in shown(out)
 
 
+def test_ctrl_c_at_the_question_says_so_and_keeps_no_unanswered_call(shell: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    def ctrl_c(prompt: str) -> str:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(builtins, "input", ctrl_c)
+    add(shell)  # --approve ask
+    _, out = run(shell, "chat", "--mcp box:shout", "Say hello to Faro.")
+    assert "interrupted during the tool calls: they are not kept in the conversation" in shown(out)
+    assert [m["role"] for m in session(shell).conversations["default"].exchanges[-1].messages] == ["user", "assistant"]
+
+
 def test_read_only_tools_run_unasked_and_the_rest_are_asked(shell: Any, answers: Answers) -> None:
     add(shell, options="--approve read-only")
     run(shell, "chat", "--mcp box --no-stream", "Please add them.")  # add is read-only
