@@ -56,11 +56,11 @@ def test_ctrl_c_at_the_approval_question_keeps_the_conversation_usable(kernel: K
 
 @pytest.mark.parametrize("now", [False, True], ids=["asked-to-shut-down", "killed"])
 def test_no_server_process_outlives_a_kernel_restart(kernel: Kernel, now: bool) -> None:
-    kernel.run(f"%oai mcp add box --approve always -- {STDIO_COMMAND}")
+    assert kernel.run(f"%load_ext oai_magics\n%oai mcp add box --approve always -- {STDIO_COMMAND}")["status"] == "ok"
     pid = kernel.value("__import__('oai_magics.magics', fromlist=['session_of']).session_of(get_ipython())"
                        ".mcp().call('box', 'process_id', {}).text")
     server = psutil.Process(int(pid))
     kernel.manager.restart_kernel(now=now)  # the Restart menu asks the kernel to shut down; a stuck kernel is killed
     gone, alive = psutil.wait_procs([server], timeout=15)  # the server ends by itself (stdin closed) when killed
     assert not alive, f"the MCP server {pid} still runs after the kernel restarted"
-    kernel.run("%load_ext oai_magics")
+    kernel.client.wait_for_ready(timeout=60)  # the new kernel answers before the next case (its setup is gone)
