@@ -153,6 +153,9 @@ class Reply:
     def cut_short(self) -> str:
         """Why the reply is partial, in words ('' when it is complete)."""
         kept = "partial reply kept" if any(choice.text for choice in self.choices) else "nothing had arrived"
+        if self.interrupted and self.tool_calls and self.error is None and self.finish_reason == "tool_calls":
+            # the reply had come whole; Ctrl-C came while its tools ran (or were asked about)
+            return "interrupted during the tool calls: they are not kept in the conversation"
         if self.interrupted:
             return f"interrupted: {kept}"
         if self.error is not None:

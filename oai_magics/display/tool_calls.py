@@ -34,7 +34,7 @@ def call_line(call: Any) -> str:
 
 def _details(call: Any) -> str:
     summary = html.escape(f"{call.server}.{call.tool}{_label(call)} · {call.seconds:.2f} s")
-    return (f"<details><summary>{summary}</summary><pre>{html.escape(json.dumps(call.arguments, indent=2, default=str))}"
+    return (f"<details><summary>{summary}</summary><pre>{html.escape(json.dumps(call.arguments, indent=2, ensure_ascii=False, default=str))}"
             f"</pre><pre>{html.escape(_short(call.result))}</pre></details>")
 
 

@@ -66,14 +66,27 @@ def add(magics: Any, args: Any) -> None:
 
 @MCP.command("list", listing=True)
 @magic_arguments(name="oai mcp list")
-@argument("names", nargs="*", help="only these servers (default: all)")
+@argument("names", nargs="*", type=a_word, help="only these servers (default: all)")
 def list_tools(magics: Any, args: Any) -> Any:
-    """The servers' tools as a DataFrame (each server is started if it is not running)."""
+    """The servers' tools as a DataFrame (each server is started if it is not running); a server that
+    cannot be reached is one line above the table, and the others are still listed."""
     import pandas as pd
 
+    from ..mcp.servers import McpError
+
     hub = magics.session.mcp()
-    rows = [{"server": t.server, "tool": t.name, "description": t.description, "input_schema": t.input_schema,
-             "read_only": t.read_only} for name in args.names or sorted(hub.specs) for t in hub.tools(name)]
+    names = args.names or sorted(hub.specs)
+    for name in names:  # an unknown name is a mistake in the line, not a server that is down
+        hub.spec(name)
+    rows = []
+    for name in names:
+        try:
+            tools = hub.tools(name)
+        except McpError as exc:
+            print(exc.line())
+            continue
+        rows += [{"server": t.server, "tool": t.name, "description": t.description, "input_schema": t.input_schema,
+                  "read_only": t.read_only} for t in tools]
     return pd.DataFrame(rows, columns=COLUMNS)
 
 

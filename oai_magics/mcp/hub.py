@@ -26,6 +26,7 @@ import time
 from dataclasses import dataclass, field
 from typing import IO, Any, AsyncIterator, Coroutine
 
+from . import sdk_log
 from .servers import McpError, ServerSpec, resolved_headers
 
 __all__ = ["McpHub", "ToolInfo", "CallOutcome"]
@@ -63,6 +64,8 @@ class _Connection:
     tools: list[ToolInfo] = field(default_factory=list)
     task: "asyncio.Task[None] | None" = None
     stderr_mark: int = 0  # where the current call's stderr begins (what it wrote is what is quoted)
+    notes: Any = field(default_factory=sdk_log.notes_of)  # what the SDK logged about it
+    read: Any = None  # the transport's stream of messages from the server
 
 
 def _stderr_tail(errlog: IO[str] | None, since: int = 0) -> str:
@@ -135,6 +138,7 @@ class McpHub:
     def _loop_now(self) -> asyncio.AbstractEventLoop:
         with self._lock:
             if self._loop is None:
+                sdk_log.install()
                 loop = asyncio.new_event_loop()
                 threading.Thread(target=_run, args=(loop,), name="oai-magics-mcp", daemon=True).start()
                 self._loop = loop
@@ -142,10 +146,12 @@ class McpHub:
 
     def _connected(self, name: str) -> _Connection:
         spec = self.spec(name)
-        live = self._live.get(name)
+        live = self._live.pop(name, None)
         if live is not None and live.task is not None and not live.task.done():
-            return live
-        self._live.pop(name, None)
+            if not _ended(live):
+                self._live[name] = live
+                return live
+            self._stop(live)  # its process ended while it was idle: started afresh, nothing was sent to it
         connection = _Connection(spec, stop=asyncio.Event(),
                                  errlog=tempfile.TemporaryFile("w+") if spec.command else None)
         loop = self._loop_now()
@@ -169,6 +175,7 @@ class McpHub:
 
     async def _start(self, connection: _Connection, ready: concurrent.futures.Future[None]) -> None:
         connection.task = asyncio.current_task()
+        sdk_log.NOTES.set(connection.notes)  # this task's and its transport's
         try:
             await self._serve(connection, ready)
         except BaseException as exc:  # noqa: B036 - the waiting thread hears of every end, then it is re-raised
@@ -181,6 +188,7 @@ class McpHub:
         from mcp import ClientSession
 
         async with self._transport(connection) as (read, write), ClientSession(read, write) as session:
+            connection.read = read
             await session.initialize()
             connection.session = session
             connection.tools = await _list_tools(session, connection.spec.name)
@@ -200,8 +208,9 @@ class McpHub:
         from mcp.client.streamable_http import streamable_http_client
         from mcp.shared._httpx_utils import create_mcp_http_client
 
-        async with create_mcp_http_client(headers=resolved_headers(spec.headers)) as http, \
-                streamable_http_client(spec.url, http_client=http) as streams:
+        http = create_mcp_http_client(headers=resolved_headers(spec.headers))
+        http.event_hooks = {"response": [sdk_log.note_http_error]}
+        async with http, streamable_http_client(spec.url, http_client=http) as streams:
             yield streams[0], streams[1]
 
     def _wait(self, work: Coroutine[Any, Any, Any], connection: _Connection, doing: str) -> Any:
@@ -230,7 +239,9 @@ class McpHub:
         """One line: which server, what went wrong, and the last lines it wrote to stderr."""
         line = f"MCP server {connection.spec.name!r} ({connection.spec.where}) {what}"
         tail = _stderr_tail(connection.errlog, connection.stderr_mark)
-        return f"{line}; it wrote: {tail}" if tail else line
+        line = f"{line}; it wrote: {tail}" if tail else line
+        notes = [note for note in connection.notes if note not in line]  # the SDK's error may say it already
+        return f"{line}; {' | '.join(notes)}" if notes else line
 
     def _stop(self, connection: _Connection) -> None:
         """Ask the server's task to leave its contexts (which stops the process) and wait for it; a
@@ -262,6 +273,13 @@ def _preload_validator() -> None:
     if "jsonschema" not in sys.modules:
         threading.Thread(target=importlib.import_module, args=("jsonschema",), name="oai-magics-mcp-preload",
                          daemon=True).start()
+
+
+def _ended(connection: _Connection) -> bool:
+    """Whether the server's side of the connection has closed: a stdio transport closes its stream of
+    messages when the process's stdout ends (the process exited or was killed)."""
+    statistics = getattr(connection.read, "statistics", None)
+    return statistics is not None and statistics().open_send_streams == 0
 
 
 def _run(loop: asyncio.AbstractEventLoop) -> None:

@@ -11,6 +11,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
+from ..client.urls import is_web_address, without_userinfo
 from ..local_errors import LocalError
 from .approval import APPROVE_CHOICES
 
@@ -39,6 +40,8 @@ class ServerSpec:
             raise ValueError(f"{self.name!r}: a server name is 1 to 32 letters, digits, _ or -")
         if bool(self.command) == bool(self.url):
             raise ValueError("give either a command (after --) or --url, not both")
+        if self.url is not None and not is_web_address(self.url):  # not repeated: a token pasted in the wrong place
+            raise ValueError("--url: an http:// or https:// address of a streamable-HTTP MCP endpoint")
         if self.approve not in APPROVE_CHOICES:
             raise ValueError(f"--approve: one of {', '.join(APPROVE_CHOICES)}")
         if not 0 < self.timeout <= 86400:
@@ -52,8 +55,6 @@ class ServerSpec:
         """How the server is reached, for showing: never a header value, nor a token in the URL."""
         if self.url is None:
             return " ".join(self.command)
-        from ..client.urls import without_userinfo
-
         return without_userinfo(self.url)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import builtins
 import os
+import sys
 from typing import Any, Iterator
 
 import pandas as pd
@@ -80,6 +81,16 @@ def test_add_list_remove(shell: Any) -> None:
         run(shell, "oai", "mcp remove box")
 
 
+def test_list_with_a_server_down_lists_the_others_and_names_it_in_one_line(shell: Any) -> None:
+    add(shell, options="--approve always")
+    run(shell, "oai", f"mcp add down -- {sys.executable} -c pass")  # exits at once: no MCP server
+    table, out = run(shell, "oai", "mcp list")
+    assert set(table.server) == {"box"} and "add" in set(table.tool)
+    assert out.stdout.count("\n") == 1 and "MCP server 'down'" in out.stdout and "could not start" in out.stdout
+    with pytest.raises(UsageError, match="no MCP server named 'elsewhere'"):  # a typo is still an error
+        run(shell, "oai", "mcp list box elsewhere")
+
+
 @pytest.mark.parametrize(("line", "message"), [
     ("mcp add box", "either a command"),
     ("mcp add box --url http://127.0.0.1:9/mcp -- python x.py", "either a command"),
@@ -117,6 +128,28 @@ def test_chat_over_http_with_a_header_from_the_environment(shell: Any, monkeypat
     assert "`web__shout` returned: PORTO" in shell.user_ns["_"]
 
 
+def test_tokens_of_a_server_never_appear_in_output_repr_errors_listing_or_recording(
+        shell: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    monkeypatch.setenv("TOOLBOX_TOKEN", "tok-from-env-123")
+    recording = tmp_path / "mcp.jsonl"
+    seen = []
+    with http_toolbox() as url:
+        url = url.replace("http://", "http://me:tok-in-url-456@")
+        for line in (f"mcp add web --url {url} --header Authorization=$TOOLBOX_TOKEN --header X-Key=tok-typed-789 "
+                     "--approve always", f"record {recording}", "mcp list"):
+            value, out = run(shell, "oai", line)
+            seen += [shown(out), repr(value), value.to_string() if isinstance(value, pd.DataFrame) else ""]
+        value, out = run(shell, "chat", "--mcp web:shout --no-stream", "Say it loud, Porto.")
+        seen += [shown(out), repr(value), repr(session(shell).mcp().specs), repr(session(shell).mcp()._live)]
+        run(shell, "oai", "record off")
+    with pytest.raises(UsageError) as gone:  # the server has stopped: its error names it, not its tokens
+        run(shell, "chat", "--mcp web:shout --no-stream", "Say it loud, Porto.")
+    seen += [str(gone.value), recording.read_text(encoding="utf-8")]
+    assert "PORTO" in seen[-1] and "127.0.0.1" in str(gone.value)  # the recording and the error are there
+    for token in ("tok-from-env-123", "tok-in-url-456", "tok-typed-789"):
+        assert not [text for text in seen if token in text], token
+
+
 def test_the_person_approves_or_refuses(shell: Any, answers: Answers) -> None:
     add(shell)  # --approve ask
     answers[:] = ["y"]
@@ -126,6 +159,17 @@ def test_the_person_approves_or_refuses(shell: Any, answers: Answers) -> None:
     answers[:] = ["n"]
     _, out = run(shell, "chat", "--mcp box:shout --no-stream", "Say hello to Lisbon.")
     assert "refused by the user" in shell.user_ns["_"] and "(refused)" in shown(out)
+
+
+def test_ctrl_c_at_the_question_says_so_and_keeps_no_unanswered_call(shell: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    def ctrl_c(prompt: str) -> str:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(builtins, "input", ctrl_c)
+    add(shell)  # --approve ask
+    _, out = run(shell, "chat", "--mcp box:shout", "Say hello to Faro.")
+    assert "interrupted during the tool calls: they are not kept in the conversation" in shown(out)
+    assert [m["role"] for m in session(shell).conversations["default"].exchanges[-1].messages] == ["user", "assistant"]
 
 
 def test_read_only_tools_run_unasked_and_the_rest_are_asked(shell: Any, answers: Answers) -> None:
@@ -193,3 +237,25 @@ def test_assistant_run_calls_an_mcp_tool(shell: Any, api: str) -> None:
     outcome = shell.user_ns["_"]
     assert outcome.status == "completed" and "box__add" in outcome.text and "2" in outcome.text
     assert 'mcp box.add({"a": 1, "b": 1}) -> 2' in shown(out)
+
+
+def test_ctrl_c_at_the_question_of_a_run_cancels_it_and_the_thread_runs_again(
+        shell: Any, api: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    add(shell)  # --approve ask
+    a(shell, api, "create counter --model gpt-4o-mini --instructions 'Use the tools'")
+    a(shell, api, "threads new -o thread")
+    thread = shell.user_ns["thread"]["id"]
+    typed = iter([KeyboardInterrupt, "y"])
+
+    def person(prompt: str) -> str:
+        answer = next(typed)
+        if answer is KeyboardInterrupt:
+            raise KeyboardInterrupt
+        return answer
+
+    monkeypatch.setattr(builtins, "input", person)
+    a(shell, api, f"run counter --mcp box:shout --thread {thread} Shout it, Braga.")
+    assert shell.user_ns["_"].status in ("cancelled", "cancelling")
+    a(shell, api, f"run counter --mcp box:shout --thread {thread} Shout it, Braga.")
+    outcome = shell.user_ns["_"]
+    assert outcome.status == "completed" and "BRAGA" in outcome.text

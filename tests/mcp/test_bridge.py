@@ -56,7 +56,10 @@ def test_a_bridged_tool_is_described_by_its_own_spec() -> None:
     ({"name": "a"}, "either a command"),
     ({"name": "a", "command": ("x",), "approve": "maybe"}, "--approve"),
     ({"name": "a", "command": ("x",), "timeout": 0}, "--timeout"),
+    ({"name": "a", "url": "sk-pasted-token"}, "--url: an http:// or https:// address"),
+    ({"name": "a", "url": "ftp://me:sk-pasted-token@host/mcp"}, "--url: an http:// or https:// address"),
 ])
 def test_bad_specs(options: dict, message: str) -> None:
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError, match=message) as caught:
         ServerSpec(**options)
+    assert "sk-pasted-token" not in str(caught.value)  # what was typed there may be a token: not repeated

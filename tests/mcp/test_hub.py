@@ -3,19 +3,22 @@ real sockets, one background loop."""
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 
 from oai_magics.mcp.hub import McpHub
 from oai_magics.mcp.servers import McpError, ServerSpec
 from tests.helpers.mcp_servers import TOOLBOX, http_toolbox
+from tests.helpers.rawserver import answer
 
 STDIO = (sys.executable, str(TOOLBOX))
 
@@ -57,6 +60,19 @@ def test_a_server_that_dies_mid_call_is_one_line_with_its_stderr_and_starts_agai
     line = caught.value.line()
     assert "'box'" in line and "calling crash" in line and "toolbox crashing: disk on fire" in line and "\n" not in line
     assert hub.call("box", "add", {"a": 1, "b": 1}).text == "2"  # the next use starts it afresh
+
+
+def test_a_server_that_ended_while_idle_is_started_afresh_for_the_next_call(hub: McpHub) -> None:
+    from oai_magics.mcp.hub import _ended
+
+    hub.add(ServerSpec("box", command=STDIO))
+    pid = int(hub.call("box", "process_id", {}).text)
+    os.kill(pid, signal.SIGKILL)  # killed (out of memory, by hand) between two calls
+    deadline = time.monotonic() + 10
+    while not _ended(hub._live["box"]) and time.monotonic() < deadline:
+        time.sleep(0.05)  # the hub's loop reads the end of its stdout: no event of it reaches this thread
+    assert hub.call("box", "add", {"a": 1, "b": 2}).text == "3"  # not one failed call first
+    assert int(hub.call("box", "process_id", {}).text) != pid
 
 
 def test_a_server_that_hangs_is_bounded_by_its_timeout(hub: McpHub) -> None:
@@ -108,6 +124,32 @@ def test_a_command_that_is_no_server_is_one_line(hub: McpHub) -> None:
     with pytest.raises(McpError) as caught:
         hub.tools("bad")
     assert "could not start" in caught.value.line() and "it wrote: no MCP here" in caught.value.line()
+
+
+def test_a_command_that_prints_no_mcp_on_stdout_is_quoted_in_one_line_not_a_traceback(
+        hub: McpHub, capfd: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(logging.getLogger(), "handlers", [])  # no logging set up, as in a fresh kernel (pytest sets some)
+    noisy = "import time; print('Welcome to my tool!', flush=True); time.sleep(0.5)"  # then ends, never speaking MCP
+    hub.add(ServerSpec("noisy", command=(sys.executable, "-c", noisy)))
+    with pytest.raises(McpError) as caught:
+        hub.tools("noisy")
+    assert "could not start" in caught.value.line() and "not MCP: 'Welcome to my tool!'" in caught.value.line()
+    assert capfd.readouterr().err == ""  # the SDK's log of it is kept for the line, not written as a traceback
+
+
+@pytest.mark.parametrize(("status", "body", "kind", "said"), [
+    ("401 Unauthorized", b'{"error": "unauthorized"}', b"application/json", "HTTP 401 Unauthorized"),
+    ("200 OK", b"<html>Sign in</html>", b"text/html", "Unexpected content type: text/html"),
+])
+def test_a_url_that_refuses_or_answers_html_says_so_in_one_line_without_its_token(
+        hub: McpHub, serve: Any, status: str, body: bytes, kind: bytes, said: str) -> None:
+    server = serve(answer(body, status, b"Content-Type: " + kind + b"\r\n"))
+    hub.add(ServerSpec("web", url=f"http://me:tok-in-url@127.0.0.1:{server.port}/mcp", headers={"Authorization": "tok-typed"}))
+    with pytest.raises(McpError) as caught:
+        hub.tools("web")
+    line = caught.value.line()
+    assert "could not start" in line and said in line and line.count(said) == 1
+    assert "tok-in-url" not in line and "tok-typed" not in line
 
 
 def test_remove_stops_the_process(hub: McpHub) -> None:
