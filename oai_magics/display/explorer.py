@@ -171,6 +171,12 @@ def _check(frame: pd.DataFrame, matrix: np.ndarray, text: str, color_by: str | N
     for name, what in [(text, "text column"), (color_by, "--color-by column"), *((h, "--hover column") for h in hover)]:
         if name is not None and name not in frame.columns:
             raise LocalError(f"no {what} {name!r} in the frame")
+    if color_by is not None:
+        try:
+            frame[color_by].nunique(dropna=False)  # a colour is given per distinct value
+        except TypeError:  # dicts or lists: no value to tell apart
+            raise LocalError(f"--color-by {color_by!r} holds values that are not labels or numbers "
+                             f"(such as {type(frame[color_by].iloc[0]).__name__}): colour by a column of those") from None
 
 
 def _names(matrix: np.ndarray, labels: np.ndarray, texts: list[str], client: Any, model: str | None,

@@ -100,6 +100,16 @@ def test_wrong_input_is_one_line(frame: pd.DataFrame, kwargs: dict, message: str
         explore(frame, **kwargs)
 
 
+def test_a_colour_column_of_dicts_is_one_line_and_a_hover_column_of_dicts_is_shown(frame: pd.DataFrame) -> None:
+    from oai_magics.display.explorer_view import MapView
+
+    frame["meta"] = [{"page": i} for i in range(30)]
+    with pytest.raises(LocalError, match="--color-by 'meta' holds values that are not labels or numbers \\(such as dict\\)"):
+        explore(frame, color_by="meta")
+    explorer = explore(frame, clusters=3, hover=["meta"])
+    assert MapView(explorer.frame, "text", "cluster", ["meta"], explorer._nearest).scatter.widget.tooltip_enable
+
+
 def test_missing_vectors_are_refused(frame: pd.DataFrame) -> None:
     frame.iloc[3, 1] = np.nan
     with pytest.raises(LocalError, match="some vectors are missing"):
