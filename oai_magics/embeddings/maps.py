@@ -20,7 +20,7 @@ import numpy as np
 from ..frames import principal_components
 from ..local_errors import LocalError
 
-__all__ = ["MAPS", "MissingExtra", "layout", "map_2d", "clusters", "parse_clusters", "checked_clusters", "central_rows", "unit_rows"]
+__all__ = ["MAPS", "MissingExtra", "require", "layout", "map_2d", "clusters", "parse_clusters", "checked_clusters", "central_rows", "unit_rows"]
 
 MAPS = ("pca", "umap", "tsne")
 REDUCED = 50  # principal components kept before UMAP, t-SNE and clustering
@@ -31,7 +31,7 @@ class MissingExtra(LocalError, ImportError):
     """A map or clustering method whose library is not installed."""
 
 
-def _require(module: str, package: str, what: str) -> Any:
+def require(module: str, package: str, what: str) -> Any:
     import importlib
 
     try:
@@ -80,14 +80,14 @@ def _map(points: np.ndarray, method: str, seed: int) -> np.ndarray:
         flat = points[:, :2]
         return np.pad(flat, ((0, 0), (0, 2 - flat.shape[1]))) if flat.shape[1] < 2 else flat.copy()
     if method == "umap":
-        _require("umap", "umap-learn", "--map umap")
-        _require("sklearn", "scikit-learn", "--map umap")
+        require("umap", "umap-learn", "--map umap")
+        require("sklearn", "scikit-learn", "--map umap")
         import umap
 
         model = umap.UMAP(n_components=2, metric="cosine", random_state=seed, n_neighbors=min(15, len(points) - 1),
                           n_jobs=1)  # a seed makes UMAP run on one thread anyway; saying so keeps it quiet
         return model.fit_transform(points).astype(np.float32)
-    _require("sklearn", "scikit-learn", "--map tsne")
+    require("sklearn", "scikit-learn", "--map tsne")
     from sklearn.manifold import TSNE
 
     model = TSNE(n_components=2, metric="cosine", init="pca", random_state=seed, perplexity=min(30.0, (len(points) - 1) / 3))
@@ -123,7 +123,9 @@ def clusters(matrix: np.ndarray, spec: int | str, seed: int = 0) -> np.ndarray:
 
 def _clusters(points: np.ndarray, spec: int | str, seed: int) -> np.ndarray:
     """The clusters of rows given on their principal components."""
-    _require("sklearn", "scikit-learn", "--clusters")
+    if spec == 1:  # one cluster is every row: no k-means, so no scikit-learn, needed
+        return np.zeros(len(points), dtype=np.int64)
+    require("sklearn", "scikit-learn", "--clusters")
     if spec == "auto":
         from sklearn.cluster import HDBSCAN
 
