@@ -106,8 +106,20 @@ def _plot_frame(frame: Any, text: str, color_by: str, hover: list[str]) -> Any:
         plotted["cluster"] = cluster_labels(frame).reset_index(drop=True)
     colour = plotted[color_by]
     if not isinstance(colour.dtype, pd.CategoricalDtype) and colour.nunique(dropna=False) <= CATEGORIES_MAX:
-        plotted[color_by] = colour.astype("string").fillna("(missing)").astype("category")
+        plotted[color_by] = _categories(colour)
     return plotted
+
+
+def _categories(colour: Any) -> Any:
+    """The column as categories for the legend, in the order of its values: numbers by size (as
+    text, 10 came before 2) and labels alphabetically, "(missing)" last."""
+    import pandas as pd
+
+    labels = colour.astype("string")
+    pairs = pd.DataFrame({"value": colour, "label": labels}).dropna().drop_duplicates("label")
+    by = "value" if pd.api.types.is_numeric_dtype(colour) else "label"
+    order = pairs.sort_values(by, kind="stable")["label"].tolist()
+    return pd.Categorical(labels.fillna("(missing)"), categories=[*order, *(["(missing)"] if labels.isna().any() else [])])
 
 
 def _padded(values: Any, share: float = 0.08) -> tuple[float, float]:

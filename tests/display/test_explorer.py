@@ -110,6 +110,18 @@ def test_a_colour_column_of_dicts_is_one_line_and_a_hover_column_of_dicts_is_sho
     assert MapView(explorer.frame, "text", "cluster", ["meta"], explorer._nearest).scatter.widget.tooltip_enable
 
 
+def test_a_numeric_colour_column_is_a_legend_in_the_order_of_its_values(frame: pd.DataFrame) -> None:
+    from oai_magics.display.explorer_view import _plot_frame
+
+    frame["stars"] = [[1.0, 2.0, 10.0, np.nan, 3.0][i % 5] for i in range(30)]
+    frame["label"] = [["b", None, "a"][i % 3] for i in range(30)]
+    explorer = explore(frame, clusters=3)
+    stars = _plot_frame(explorer.frame, "text", "stars", [])["stars"]
+    assert list(stars.cat.categories) == ["1.0", "2.0", "3.0", "10.0", "(missing)"]
+    assert list(stars[:5]) == ["1.0", "2.0", "10.0", "(missing)", "3.0"]
+    assert list(_plot_frame(explorer.frame, "text", "label", [])["label"].cat.categories) == ["a", "b", "(missing)"]
+
+
 def test_missing_vectors_are_refused(frame: pd.DataFrame) -> None:
     frame.iloc[3, 1] = np.nan
     with pytest.raises(LocalError, match="some vectors are missing"):
