@@ -104,6 +104,9 @@ def _plot_frame(frame: Any, text: str, color_by: str, hover: list[str]) -> Any:
     plotted = frame[columns].reset_index(drop=True)
     if color_by == "cluster":
         plotted["cluster"] = cluster_labels(frame).reset_index(drop=True)
+    for column in hover:
+        if plotted[column].dtype == object:  # dicts and lists: the tooltip showed "[object Object]"
+            plotted[column] = plotted[column].map(_shown)
     colour = plotted[color_by]
     if not isinstance(colour.dtype, pd.CategoricalDtype) and colour.nunique(dropna=False) <= CATEGORIES_MAX:
         plotted[color_by] = _categories(colour)
@@ -120,6 +123,15 @@ def _categories(colour: Any) -> Any:
     by = "value" if pd.api.types.is_numeric_dtype(colour) else "label"
     order = pairs.sort_values(by, kind="stable")["label"].tolist()
     return pd.Categorical(labels.fillna("(missing)"), categories=[*order, *(["(missing)"] if labels.isna().any() else [])])
+
+
+def _shown(value: Any) -> Any:
+    """A hover value as the tooltip can show it: a dict or list as its JSON, anything else as it is."""
+    import json
+
+    if isinstance(value, (dict, list, tuple, set)):
+        return json.dumps(list(value) if isinstance(value, set) else value, ensure_ascii=False, default=str)
+    return value
 
 
 def _padded(values: Any, share: float = 0.08) -> tuple[float, float]:

@@ -107,7 +107,8 @@ def test_a_colour_column_of_dicts_is_one_line_and_a_hover_column_of_dicts_is_sho
     with pytest.raises(LocalError, match="--color-by 'meta' holds values that are not labels or numbers \\(such as dict\\)"):
         explore(frame, color_by="meta")
     explorer = explore(frame, clusters=3, hover=["meta"])
-    assert MapView(explorer.frame, "text", "cluster", ["meta"], explorer._nearest).scatter.widget.tooltip_enable
+    view = MapView(explorer.frame, "text", "cluster", ["meta"], explorer._nearest)
+    assert list(view.scatter._data["meta"][:2]) == ['{"page": 0}', '{"page": 1}']  # not "[object Object]" in the page
 
 
 def test_a_numeric_colour_column_is_a_legend_in_the_order_of_its_values(frame: pd.DataFrame) -> None:
