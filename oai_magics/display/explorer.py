@@ -104,6 +104,8 @@ class Explorer:
             return
         if self._view is None:
             self._view = MapView(self.frame, self.text, self.color_by, self.hover, self._nearest)
+            for line in self._view.notes:
+                print(line)
         display(self._view.box)
 
     def static_map(self) -> Any:

@@ -48,6 +48,7 @@ class MapView:
         self._lower = self._texts.str.lower()
         self._neighbours = neighbours
         plotted = _plot_frame(frame, text, color_by, hover)
+        self.notes = _missing_on_scale(plotted, color_by)  # lines to show with the map
         self.scatter = jscatter.Scatter(
             data=plotted, x="x", y="y", x_scale=_padded(plotted["x"]), y_scale=_padded(plotted["y"]),
             color_by=color_by, legend=True, height=520, axes=False,
@@ -111,6 +112,20 @@ def _plot_frame(frame: Any, text: str, color_by: str, hover: list[str]) -> Any:
     if not isinstance(colour.dtype, pd.CategoricalDtype) and colour.nunique(dropna=False) <= CATEGORIES_MAX:
         plotted[color_by] = _categories(colour)
     return plotted
+
+
+def _missing_on_scale(plotted: Any, color_by: str) -> list[str]:
+    """Rows without a value in a colour column drawn on a scale, given its lowest value (in place),
+    and the line that says so. jupyter-scatter would give them 0 with a warning under the cell, and
+    a 0 below the column's values stretches the scale."""
+    import pandas as pd
+
+    colour = plotted[color_by]
+    if isinstance(colour.dtype, pd.CategoricalDtype) or not colour.isna().any():
+        return []
+    lowest = colour.min()
+    plotted[color_by] = colour.fillna(lowest)
+    return [f"{int(colour.isna().sum())} rows have no {color_by}: drawn in the colour of its lowest value ({lowest:g})"]
 
 
 def _categories(colour: Any) -> Any:

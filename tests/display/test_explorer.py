@@ -123,6 +123,23 @@ def test_a_numeric_colour_column_is_a_legend_in_the_order_of_its_values(frame: p
     assert list(_plot_frame(explorer.frame, "text", "label", [])["label"].cat.categories) == ["a", "b", "(missing)"]
 
 
+def test_a_numeric_colour_scale_with_missing_values_is_one_line_not_a_warning(frame: pd.DataFrame,
+                                                                               monkeypatch: Any) -> None:
+    import warnings
+
+    from oai_magics.display import explorer_view
+    from oai_magics.display.explorer_view import MapView
+
+    monkeypatch.setattr(explorer_view, "CATEGORIES_MAX", 10)  # 26 values: a colour scale
+    frame["score"] = [np.nan if i % 7 == 0 else 10.0 + i for i in range(30)]
+    explorer = explore(frame, clusters=3, color_by="score")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        view = MapView(explorer.frame, "text", "score", [], explorer._nearest)
+    assert view.notes == ["5 rows have no score: drawn in the colour of its lowest value (11)"]
+    assert view.scatter._data["score"].min() == 11.0  # not 0: the scale stays the column's own
+
+
 def test_missing_vectors_are_refused(frame: pd.DataFrame) -> None:
     frame.iloc[3, 1] = np.nan
     with pytest.raises(LocalError, match="some vectors are missing"):
