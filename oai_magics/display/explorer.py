@@ -104,6 +104,8 @@ class Explorer:
             return
         if self._view is None:
             self._view = MapView(self.frame, self.text, self.color_by, self.hover, self._nearest)
+            for line in self._view.notes:
+                print(line)
         display(self._view.box)
 
     def static_map(self) -> Any:
@@ -131,14 +133,15 @@ def explorer_frame(frame: pd.DataFrame, coords: np.ndarray, labels: np.ndarray, 
 
 
 def explore(frame: pd.DataFrame, *, vectors: np.ndarray | None = None, text: str = "text", method: str = "pca",
-            clusters: int | str = DEFAULT_CLUSTERS, name_clusters: bool = False, client: Any = None,
+            clusters: int | str | None = None, name_clusters: bool = False, client: Any = None,
             model: str | None = None, cache_path: str | Path | None = None, cache: bool = True,
             color_by: str | None = None,
             hover: Sequence[str] = (), seed: int = 0) -> Explorer:
     """An Explorer of an embedding frame (`%embed`'s: a `text` column and e0, e1, ... vectors, plus any
     columns of your own). `vectors` (one row per frame row) replaces the frame's vector columns.
 
-    `method`: "pca", "umap" or "tsne"; `clusters`: a number (k-means) or "auto" (HDBSCAN);
+    `method`: "pca", "umap" or "tsne"; `clusters`: a number (k-means) or "auto" (HDBSCAN); None:
+    DEFAULT_CLUSTERS, or one cluster (and a line saying why) where scikit-learn is not installed;
     `name_clusters`: ask `model` (default: the profile's chat model) through `client` (default:
     `Client()` from the environment) for a name per cluster, cached in `cache_path`'s SQLite file
     (default: the embedding cache's; `cache=False`: neither read nor kept); `color_by`: a column of `frame` (default: the cluster);
@@ -147,15 +150,31 @@ def explore(frame: pd.DataFrame, *, vectors: np.ndarray | None = None, text: str
     matrix = vectors_of(frame) if vectors is None else np.asarray(vectors, dtype=np.float32)
     _check(frame, matrix, text, color_by, hover)
     matrix = unit_rows(matrix)  # the map, the clusters and the neighbours all read directions
+    notes: list[str] = []
+    if clusters is None:
+        clusters = _default_clusters(notes)
     coords, labels = layout(matrix, method, clusters, seed)
     names: dict[int, str] = {-1: "noise"} if (labels < 0).any() else {}
-    notes: list[str] = []
     if name_clusters:
-        names, notes = _names(matrix, labels, frame[text].astype(str).tolist(), client, model,
+        names, failures = _names(matrix, labels, frame[text].astype(str).tolist(), client, model,
                               cache_path if cache else None, cache)
+        notes += failures
     explored = explorer_frame(frame, coords, labels, names)
     return Explorer(explored, matrix, text=text, color_by=color_by or "cluster", hover=hover, method=method,
                     notes=notes)
+
+
+def _default_clusters(notes: list[str]) -> int:
+    """DEFAULT_CLUSTERS where scikit-learn is installed; else one cluster, and a line in `notes`: the
+    PCA map needs numpy alone, so a missing extra costs the colours, not the map."""
+    from ..embeddings.maps import MissingExtra, require
+
+    try:
+        require("sklearn", "scikit-learn", "k-means clustering")
+    except MissingExtra as missing:
+        notes.append(f"{missing.line()}; every row is in one cluster")
+        return 1
+    return DEFAULT_CLUSTERS
 
 
 def _check(frame: pd.DataFrame, matrix: np.ndarray, text: str, color_by: str | None, hover: Sequence[str]) -> None:
@@ -171,6 +190,12 @@ def _check(frame: pd.DataFrame, matrix: np.ndarray, text: str, color_by: str | N
     for name, what in [(text, "text column"), (color_by, "--color-by column"), *((h, "--hover column") for h in hover)]:
         if name is not None and name not in frame.columns:
             raise LocalError(f"no {what} {name!r} in the frame")
+    if color_by is not None:
+        try:
+            frame[color_by].nunique(dropna=False)  # a colour is given per distinct value
+        except TypeError:  # dicts or lists: no value to tell apart
+            raise LocalError(f"--color-by {color_by!r} holds values that are not labels or numbers "
+                             f"(such as {type(frame[color_by].iloc[0]).__name__}): colour by a column of those") from None
 
 
 def _names(matrix: np.ndarray, labels: np.ndarray, texts: list[str], client: Any, model: str | None,

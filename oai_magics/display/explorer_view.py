@@ -48,6 +48,7 @@ class MapView:
         self._lower = self._texts.str.lower()
         self._neighbours = neighbours
         plotted = _plot_frame(frame, text, color_by, hover)
+        self.notes = _missing_on_scale(plotted, color_by)  # lines to show with the map
         self.scatter = jscatter.Scatter(
             data=plotted, x="x", y="y", x_scale=_padded(plotted["x"]), y_scale=_padded(plotted["y"]),
             color_by=color_by, legend=True, height=520, axes=False,
@@ -104,10 +105,48 @@ def _plot_frame(frame: Any, text: str, color_by: str, hover: list[str]) -> Any:
     plotted = frame[columns].reset_index(drop=True)
     if color_by == "cluster":
         plotted["cluster"] = cluster_labels(frame).reset_index(drop=True)
+    for column in hover:
+        if plotted[column].dtype == object:  # dicts and lists: the tooltip showed "[object Object]"
+            plotted[column] = plotted[column].map(_shown)
     colour = plotted[color_by]
     if not isinstance(colour.dtype, pd.CategoricalDtype) and colour.nunique(dropna=False) <= CATEGORIES_MAX:
-        plotted[color_by] = colour.astype("string").fillna("(missing)").astype("category")
+        plotted[color_by] = _categories(colour)
     return plotted
+
+
+def _missing_on_scale(plotted: Any, color_by: str) -> list[str]:
+    """Rows without a value in a colour column drawn on a scale, given its lowest value (in place),
+    and the line that says so. jupyter-scatter would give them 0 with a warning under the cell, and
+    a 0 below the column's values stretches the scale."""
+    import pandas as pd
+
+    colour = plotted[color_by]
+    if isinstance(colour.dtype, pd.CategoricalDtype) or not colour.isna().any():
+        return []
+    lowest = colour.min()
+    plotted[color_by] = colour.fillna(lowest)
+    return [f"{int(colour.isna().sum())} rows have no {color_by}: drawn in the colour of its lowest value ({lowest:g})"]
+
+
+def _categories(colour: Any) -> Any:
+    """The column as categories for the legend, in the order of its values: numbers by size (as
+    text, 10 came before 2) and labels alphabetically, "(missing)" last."""
+    import pandas as pd
+
+    labels = colour.astype("string")
+    pairs = pd.DataFrame({"value": colour, "label": labels}).dropna().drop_duplicates("label")
+    by = "value" if pd.api.types.is_numeric_dtype(colour) else "label"
+    order = pairs.sort_values(by, kind="stable")["label"].tolist()
+    return pd.Categorical(labels.fillna("(missing)"), categories=[*order, *(["(missing)"] if labels.isna().any() else [])])
+
+
+def _shown(value: Any) -> Any:
+    """A hover value as the tooltip can show it: a dict or list as its JSON, anything else as it is."""
+    import json
+
+    if isinstance(value, (dict, list, tuple, set)):
+        return json.dumps(list(value) if isinstance(value, set) else value, ensure_ascii=False, default=str)
+    return value
 
 
 def _padded(values: Any, share: float = 0.08) -> tuple[float, float]:

@@ -9,6 +9,7 @@ Noise (cluster -1) is named "noise" and costs no request.
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 import time
 from pathlib import Path
@@ -28,6 +29,7 @@ TEXT_LIMIT = 300  # characters of each text: a long document's opening says what
 INSTRUCTIONS = ("You name groups of texts. Answer with a name of two to five words for what the texts you are "
                 "given have in common, and nothing else: no quotes, no full stop.")
 NOISE = "noise"
+MOST_WORDS = 8  # five are asked for; a name a word or three longer is still a name, cut shorter it is not
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS cluster_names (
     key BLOB PRIMARY KEY, server TEXT NOT NULL, model TEXT NOT NULL, name TEXT NOT NULL, stored REAL NOT NULL
@@ -108,6 +110,13 @@ def name_clusters(client: Client, model: str, vectors: np.ndarray, labels: np.nd
 
 
 def tidy(answer: str) -> str:
-    """The name a model gave, as one short line: quotes, a trailing full stop and extra words dropped."""
-    words = answer.strip().strip("\"'“”‘’").rstrip(".").split()
-    return " ".join(words[:8])
+    """The name a model gave, as one short line: its first line, without the markdown, a "Name:"
+    label, quotes, a trailing full stop or words past MOST_WORDS. Models asked for a bare name still
+    often answer `**Name:** "Bread and Baking"` and a sentence of why on the next line."""
+    lines = [line for line in answer.splitlines() if line.strip(" *_#`")]
+    first = re.sub(r"[*_#`]+", "", lines[0] if lines else "").strip()
+    first = _LABEL.sub("", first).strip().strip("\"'“”‘’").strip().rstrip(".").strip()
+    return " ".join(first.split()[:MOST_WORDS])
+
+
+_LABEL = re.compile(r"^(cluster |group )?(name|title|label)\s*:\s*", re.IGNORECASE)

@@ -12,6 +12,7 @@ cut, and at 100,000 rows of 1,536 dimensions it turns minutes of distance comput
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -19,7 +20,7 @@ import numpy as np
 from ..frames import principal_components
 from ..local_errors import LocalError
 
-__all__ = ["MAPS", "MissingExtra", "layout", "map_2d", "clusters", "parse_clusters", "central_rows", "unit_rows"]
+__all__ = ["MAPS", "MissingExtra", "require", "layout", "map_2d", "clusters", "parse_clusters", "checked_clusters", "central_rows", "unit_rows"]
 
 MAPS = ("pca", "umap", "tsne")
 REDUCED = 50  # principal components kept before UMAP, t-SNE and clustering
@@ -30,7 +31,7 @@ class MissingExtra(LocalError, ImportError):
     """A map or clustering method whose library is not installed."""
 
 
-def _require(module: str, package: str, what: str) -> Any:
+def require(module: str, package: str, what: str) -> Any:
     import importlib
 
     try:
@@ -57,6 +58,7 @@ def layout(unit: np.ndarray, method: str, spec: int | str, seed: int = 0) -> tup
     """(the map, the clusters) of rows of length 1, from one projection on their principal components:
     at 100,000 rows that projection is most of the work, and the PCA map is its first two columns."""
     _check_method(method)
+    spec = checked_clusters(spec)  # before the projection: a wrong count is told at once
     points = reduced(unit)
     return _map(points, method, seed), _clusters(points, spec, seed)
 
@@ -78,14 +80,14 @@ def _map(points: np.ndarray, method: str, seed: int) -> np.ndarray:
         flat = points[:, :2]
         return np.pad(flat, ((0, 0), (0, 2 - flat.shape[1]))) if flat.shape[1] < 2 else flat.copy()
     if method == "umap":
-        _require("umap", "umap-learn", "--map umap")
-        _require("sklearn", "scikit-learn", "--map umap")
+        require("umap", "umap-learn", "--map umap")
+        require("sklearn", "scikit-learn", "--map umap")
         import umap
 
         model = umap.UMAP(n_components=2, metric="cosine", random_state=seed, n_neighbors=min(15, len(points) - 1),
                           n_jobs=1)  # a seed makes UMAP run on one thread anyway; saying so keeps it quiet
         return model.fit_transform(points).astype(np.float32)
-    _require("sklearn", "scikit-learn", "--map tsne")
+    require("sklearn", "scikit-learn", "--map tsne")
     from sklearn.manifold import TSNE
 
     model = TSNE(n_components=2, metric="cosine", init="pca", random_state=seed, perplexity=min(30.0, (len(points) - 1) / 3))
@@ -105,14 +107,25 @@ def parse_clusters(value: str) -> int | str:
     return count
 
 
+def checked_clusters(spec: int | str) -> int | str:
+    """`spec` as `parse_clusters` reads it, from code as from `--clusters`: a wrong one is one line
+    here, not scikit-learn's parameter error."""
+    try:
+        return parse_clusters(str(spec))
+    except ValueError as exc:
+        raise LocalError(str(exc).replace("--clusters takes", "clusters takes")) from None
+
+
 def clusters(matrix: np.ndarray, spec: int | str, seed: int = 0) -> np.ndarray:
     """The cluster of each row (int64): k-means into `spec` clusters, or HDBSCAN for "auto" (-1: noise)."""
-    return _clusters(reduced(unit_rows(matrix)), spec, seed)
+    return _clusters(reduced(unit_rows(matrix)), checked_clusters(spec), seed)
 
 
 def _clusters(points: np.ndarray, spec: int | str, seed: int) -> np.ndarray:
     """The clusters of rows given on their principal components."""
-    _require("sklearn", "scikit-learn", "--clusters")
+    if spec == 1:  # one cluster is every row: no k-means, so no scikit-learn, needed
+        return np.zeros(len(points), dtype=np.int64)
+    require("sklearn", "scikit-learn", "--clusters")
     if spec == "auto":
         from sklearn.cluster import HDBSCAN
 
@@ -122,9 +135,14 @@ def _clusters(points: np.ndarray, spec: int | str, seed: int) -> np.ndarray:
             return np.full(len(points), -1, dtype=np.int64)
         return HDBSCAN(min_cluster_size=size, copy=True).fit_predict(points).astype(np.int64)
     from sklearn.cluster import KMeans
+    from sklearn.exceptions import ConvergenceWarning
 
     count = min(int(spec), len(points))
-    return KMeans(n_clusters=count, n_init=3, random_state=seed).fit_predict(points).astype(np.int64)
+    with warnings.catch_warnings():
+        # Rows that are all alike (the same text many times) make fewer clusters than asked: k-means
+        # then gives as many as there are, which is the answer, not a warning under the cell.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return KMeans(n_clusters=count, n_init=3, random_state=seed).fit_predict(points).astype(np.int64)
 
 
 def central_rows(unit: np.ndarray, labels: np.ndarray, cluster: int, count: int) -> np.ndarray:

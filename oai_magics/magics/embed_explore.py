@@ -63,7 +63,7 @@ def map_wanted(args: Any) -> bool:
 def explore_embeddings(magics: Any, args: Any, frame: Any, table: Any, cache_path: Path | None) -> Any:
     """The Explorer of `%embed`'s frame: the DataFrame input's own columns beside the map (its text
     column as given), or the texts alone."""
-    from ..display.explorer import DEFAULT_CLUSTERS, explore
+    from ..display.explorer import explore
     from ..frames import vectors_of
 
     source = frame[["text"]]
@@ -74,7 +74,7 @@ def explore_embeddings(magics: Any, args: Any, frame: Any, table: Any, cache_pat
     seed = args.seed if args.seed is not None else 0
     model = magics.session.model("chat") if args.name_clusters else None
     return explore(source, vectors=vectors_of(frame), text=text, method=args.map or "pca",
-                   clusters=args.clusters if args.clusters is not None else DEFAULT_CLUSTERS,
+                   clusters=args.clusters,
                    name_clusters=args.name_clusters, client=magics.session.client, model=model,
                    cache_path=cache_path, cache=not args.no_cache, color_by=args.color_by, hover=args.hover or [], seed=seed)
 

@@ -100,6 +100,46 @@ def test_wrong_input_is_one_line(frame: pd.DataFrame, kwargs: dict, message: str
         explore(frame, **kwargs)
 
 
+def test_a_colour_column_of_dicts_is_one_line_and_a_hover_column_of_dicts_is_shown(frame: pd.DataFrame) -> None:
+    from oai_magics.display.explorer_view import MapView
+
+    frame["meta"] = [{"page": i} for i in range(30)]
+    with pytest.raises(LocalError, match="--color-by 'meta' holds values that are not labels or numbers \\(such as dict\\)"):
+        explore(frame, color_by="meta")
+    explorer = explore(frame, clusters=3, hover=["meta"])
+    view = MapView(explorer.frame, "text", "cluster", ["meta"], explorer._nearest)
+    assert list(view.scatter._data["meta"][:2]) == ['{"page": 0}', '{"page": 1}']  # not "[object Object]" in the page
+
+
+def test_a_numeric_colour_column_is_a_legend_in_the_order_of_its_values(frame: pd.DataFrame) -> None:
+    from oai_magics.display.explorer_view import _plot_frame
+
+    frame["stars"] = [[1.0, 2.0, 10.0, np.nan, 3.0][i % 5] for i in range(30)]
+    frame["label"] = [["b", None, "a"][i % 3] for i in range(30)]
+    explorer = explore(frame, clusters=3)
+    stars = _plot_frame(explorer.frame, "text", "stars", [])["stars"]
+    assert list(stars.cat.categories) == ["1.0", "2.0", "3.0", "10.0", "(missing)"]
+    assert list(stars[:5]) == ["1.0", "2.0", "10.0", "(missing)", "3.0"]
+    assert list(_plot_frame(explorer.frame, "text", "label", [])["label"].cat.categories) == ["a", "b", "(missing)"]
+
+
+def test_a_numeric_colour_scale_with_missing_values_is_one_line_not_a_warning(frame: pd.DataFrame,
+                                                                               monkeypatch: Any) -> None:
+    import warnings
+
+    from oai_magics.display import explorer_view
+    from oai_magics.display.explorer_view import MapView
+
+    monkeypatch.setattr(explorer_view, "CATEGORIES_MAX", 10)  # 26 values: a colour scale
+    frame["score"] = [np.nan if i % 7 == 0 else 10.0 + i for i in range(30)]
+    explorer = explore(frame, clusters=3, color_by="score")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        view = MapView(explorer.frame, "text", "score", [], explorer._nearest)
+    assert view.notes == ["5 rows have no score: drawn in the colour of its lowest value (11)"]
+    assert view.scatter._data["score"].min() == 11.0  # not 0: the scale stays the column's own
+
+
 def test_missing_vectors_are_refused(frame: pd.DataFrame) -> None:
     frame.iloc[3, 1] = np.nan
     with pytest.raises(LocalError, match="some vectors are missing"):

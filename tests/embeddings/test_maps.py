@@ -99,3 +99,23 @@ def test_layout_gives_the_map_and_clusters_of_one_projection(blobs: np.ndarray) 
     coords, labels = layout(unit, "pca", 3, seed=0)
     np.testing.assert_allclose(coords, map_2d(unit, "pca"), rtol=1e-5, atol=1e-5)
     np.testing.assert_array_equal(labels, clusters(unit, 3, seed=0))
+
+
+@pytest.mark.parametrize("spec, message", [(0, "1 or more, not 0"), (-3, "1 or more, not -3"),
+                                           ("many", "a number or auto, not 'many'"), (2.5, "not '2.5'")])
+def test_a_wrong_cluster_count_from_code_is_one_line(blobs: np.ndarray, spec: Any, message: str) -> None:
+    from oai_magics.embeddings.maps import layout
+
+    with pytest.raises(LocalError, match=message):
+        clusters(blobs, spec)
+    with pytest.raises(LocalError, match=message):
+        layout(unit_rows(blobs), "pca", spec)
+
+
+def test_rows_all_alike_make_one_cluster_without_a_warning() -> None:
+    import warnings
+
+    alike = np.tile(np.random.default_rng(0).normal(size=(1, 16)), (20, 1)).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert set(clusters(alike, 8)) == {0}

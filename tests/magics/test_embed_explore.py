@@ -107,3 +107,17 @@ def test_a_missing_library_is_one_line_naming_the_extra(shell: Any, notes: pd.Da
     monkeypatch.setitem(sys.modules, "umap", None)  # as if umap-learn were not installed
     with pytest.raises(UsageError, match=r"--map umap needs umap-learn, which is not installed: pip install 'oai-magics\[explore\]'"):
         shell.run_line_magic("embed", "-i notes --column body --explore --map umap")
+
+
+def test_without_scikit_learn_explore_still_draws_the_map_in_one_cluster(shell: Any, notes: pd.DataFrame,
+                                                                          monkeypatch: Any) -> None:
+    import sys
+
+    for module in ("jscatter", "sklearn"):  # the explore extra not installed
+        monkeypatch.setitem(sys.modules, module, None)
+    explorer, out = run(shell, "embed", "-i notes --column body --explore")
+    assert set(explorer.frame["cluster"]) == {0} and explorer.frame[["x", "y"]].notna().all().all()
+    assert explorer.notes == ["k-means clustering needs scikit-learn, which is not installed: "
+                              "pip install 'oai-magics[explore]'; every row is in one cluster"]
+    with pytest.raises(UsageError, match=r"--clusters needs scikit-learn"):  # asked for: refused, as before
+        shell.run_line_magic("embed", "-i notes --column body --explore --clusters 2")
