@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from .arguments import a_name, an_id, argument, magic_arguments
-from .chat_each import collect_each
 from .common import listing
 from .embed import collect_embeddings, forget_job, stored_job, stores
 from .oai_table import ROUTER
@@ -18,7 +17,14 @@ __all__ = ["JOBS"]
 JOBS = ROUTER.group("jobs", "Batch API jobs of every kind: list, show, collect, resend, forget.", default="list")
 # How each kind of job is collected: (magics, job id, wait=, resend=, output=) -> a DataFrame, or the
 # job when its failed rows were sent again.
-COLLECTORS: dict[str, Callable[..., Any]] = {"embeddings": collect_embeddings, "chat": collect_each}
+def collect_chat(magics: Any, job_id: str, **options: Any) -> Any:
+    """A `%%chat --each --batch` job's frame; its module (schemas, prices) loads on first use."""
+    from .chat_each import collect_each
+
+    return collect_each(magics, job_id, **options)
+
+
+COLLECTORS: dict[str, Callable[..., Any]] = {"embeddings": collect_embeddings, "chat": collect_chat}
 
 
 def _kind(magics: Any, job_id: str) -> str:
