@@ -32,6 +32,9 @@ __all__ = ["ImagePart", "image_parts", "file_parts", "message_parts", "attachmen
 FIT = {"low": (512, 512), "high": (2048, 2048), "auto": (2048, 2048)}
 SHORT_SIDE = 768
 SENDABLE = ("image/png", "image/jpeg", "image/webp", "image/gif")
+# The modes a PNG holds; a PIL image in any other (CMYK, 32-bit integer or float, YCbCr ...) is
+# converted to RGB(A) first, as a viewer would show it.
+PNG_MODES = ("1", "L", "LA", "P", "RGB", "RGBA", "I;16")
 PDF_LIMIT = 32 * 1024 * 1024  # the most file content one request may carry (the file-inputs guide)
 Upload = Callable[[str, bytes], str]  # (file name, contents) -> the id of the uploaded file
 KINDS = "a path, an http(s) URL, or a variable holding bytes, a PIL image, a matplotlib Figure or Axes, or an %image result"
@@ -87,6 +90,8 @@ def _read_file(text: str) -> tuple[str, bytes, str | None]:
     one line (chat completions and Responses read PDFs; a text file goes as its text)."""
     path = local_path(text)
     data = path.read_bytes()  # a missing file is an OSError: one line (`friendly`)
+    if not data:  # nothing for the model to read: a file still being written, or the wrong one
+        raise UsageError(f"--file {text}: the file is empty")
     if data[:5] == b"%PDF-":
         return path.name, data, None
     try:
@@ -189,6 +194,8 @@ def _figure_png(figure: Any) -> bytes:
 
 
 def _pil_png(image: Any) -> bytes:
+    if image.mode not in PNG_MODES:
+        image = image.convert("RGBA" if "A" in image.mode else "RGB")
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
@@ -206,6 +213,8 @@ def _part(data: bytes, label: str, detail: str | None, number: int) -> ImagePart
         size = image.size
     except (UnidentifiedImageError, OSError):
         raise UsageError(f"--image {label}: not an image Pillow can read; give a PNG, JPEG, WebP or GIF") from None
+    except Image.DecompressionBombError as exc:  # more pixels than Pillow decodes safely
+        raise UsageError(f"--image {label}: {exc.args[0].partition(',')[0]}; make it smaller first") from None
     target = fitted(size, detail or "auto")
     mime = image_type(data)
     note = ""

@@ -111,6 +111,38 @@ def test_a_bad_image_is_one_line_and_nothing_is_sent(shell: Any, line: str, says
     assert "\n" not in str(info.value) and len(session_of(shell).records) == sent
 
 
+@pytest.mark.parametrize("mode", ["CMYK", "I", "F", "YCbCr"])
+def test_a_pil_image_in_a_mode_png_cannot_hold_goes_as_rgb(shell: Any, mode: str) -> None:
+    shell.user_ns["scan"] = Image.new(mode, (40, 30))
+    run(shell, "chat", "--image scan", "Describe it")
+    assert "I was shown 1 image: PNG 40×30 px" in shell.user_ns["_"]
+    url = sent_content(shell)[1]["image_url"]["url"]
+    assert Image.open(io.BytesIO(base64.b64decode(url.partition(",")[2]))).mode == "RGB"
+
+
+def test_an_image_of_more_pixels_than_pillow_opens_safely_is_one_line(shell: Any, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from oai_magics.magics import session_of
+
+    (tmp_path / "bomb.png").write_bytes(png((100, 100)))
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # Pillow's own bound, scaled to a test's image
+    sent = len(session_of(shell).records)
+    with pytest.raises(UsageError, match=r"^--image bomb.png: Image size \(10000 pixels\) exceeds limit of 2000 pixels; "
+                                         "make it smaller first$"):
+        run(shell, "chat", f"--image {tmp_path / 'bomb.png'}", "What is it?")
+    assert len(session_of(shell).records) == sent
+
+
+def test_an_empty_file_is_one_line_before_anything_is_sent(shell: Any, tmp_path: Path) -> None:
+    from oai_magics.magics import session_of
+
+    (tmp_path / "notes.txt").write_bytes(b"")
+    sent = len(session_of(shell).records)
+    with pytest.raises(UsageError, match="^--file .*notes.txt: the file is empty$"):
+        run(shell, "chat", f"--file {tmp_path / 'notes.txt'}", "Summarise")
+    assert len(session_of(shell).records) == sent
+
+
 def test_a_pdf_goes_as_a_file_part_and_a_text_file_as_its_text(shell: Any, tmp_path: Path) -> None:
     (tmp_path / "report.pdf").write_bytes(pdf(2))
     (tmp_path / "notes.md").write_text("# Notes\nThe Lisbon office opens in May.\n", encoding="utf-8")
