@@ -80,19 +80,21 @@ class Schema:
             value = json.loads(text)
         except ValueError as exc:
             raise SchemaMismatch(f"the answer is not JSON ({exc})") from None
-        if self.model is not None:
-            return self._instance(value)
+        instance = self._instance(value) if self.model is not None else value
+        # Also for a model class: Pydantic drops keys it does not know, but the strict schema sent
+        # allows none, so an answer with more is off the schema all the same.
         error = _first_error(self.json, value)
         if error is not None:
-            raise SchemaMismatch(f"the answer does not match the schema: {error}")
-        return value
+            raise SchemaMismatch(f"the answer does not match {self.model.__name__ if self.model else 'the schema'}: "
+                                 f"{error}")
+        return instance
 
     def _instance(self, value: Any) -> Any:
         from pydantic import ValidationError  # the user has Pydantic: they gave a model class
 
         try:
             return self.model.model_validate(value)
-        except ValidationError as exc:
+        except ValidationError as exc:  # first: its message names the field as the class does
             first = exc.errors()[0]
             where = ".".join(str(part) for part in first["loc"]) or "the answer"
             raise SchemaMismatch(f"the answer does not match {self.model.__name__}: {where}: {first['msg']}") from None

@@ -156,6 +156,17 @@ def test_an_answer_off_a_pydantic_class_names_the_field(raw_shell: Any, serve: A
     assert raw_shell.user_ns["_"] == answer
 
 
+def test_an_answer_with_keys_the_strict_schema_does_not_allow_is_one_line_for_a_pydantic_class_too(
+        raw_shell: Any, serve: Any) -> None:
+    raw_shell.user_ns["Review"] = Review
+    answer = ('{"title": "x", "place": {"city": "Lisbon", "stars": 4, "sea": true}, "tags": [], "note": null}')
+    server = serve(streamed({"role": "assistant", "content": answer}))
+    line = ask(raw_shell, server, "--schema Review")
+    assert line.startswith("the answer does not match Review: ['place']: Additional properties are not allowed "
+                           "('sea' was unexpected)")
+    assert raw_shell.user_ns["_"] == answer
+
+
 def test_a_refusal_is_one_line_and_its_text_is_kept(raw_shell: Any, serve: Any) -> None:
     server = serve(streamed({"role": "assistant", "content": None, "refusal": ""},
                             {"refusal": "I can't help "}, {"refusal": "with that."}))
