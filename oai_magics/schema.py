@@ -117,9 +117,11 @@ def read_schema(text: str, namespace: Mapping[str, Any]) -> Schema:
     model class, a JSON Schema dict or a short spec."""
     if ":" in text:
         return Schema("answer", spec_schema(text))
+    if not text.isidentifier():  # no variable's name: a short spec with its colon missing, say
+        raise SchemaError(f"--schema {text!r}: neither a variable nor a short spec; {SPEC_HELP}")
     if text not in namespace:
-        raise SchemaError(f"--schema {text}: no such variable; give a Pydantic model class, a JSON Schema dict, "
-                         f"or {SPEC_HELP}")
+        raise SchemaError(f"--schema {text}: no such variable; give a variable holding a Pydantic model class or a "
+                         "JSON Schema dict, or a short spec such as 'name: str, score: int'")
     value = namespace[text]
     if isinstance(value, type) and callable(getattr(value, "model_json_schema", None)):
         return Schema(_safe_name(value.__name__), strict_schema(value.model_json_schema()), value)

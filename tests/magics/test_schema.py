@@ -98,6 +98,8 @@ def test_a_schema_strict_mode_refuses_is_the_servers_line_and_nothing_is_sent_tw
 
 @pytest.mark.parametrize("line, says", [("--schema nothing_here", "no such variable"),
                                         ("--schema number", "a int is no schema"),
+                                        ("--schema 'name str, score int'", "^--schema 'name str, score int': neither "
+                                                                          "a variable nor a short spec; a short spec is"),
                                         ("--schema 'a: int' --json", "give one")])
 def test_a_bad_schema_argument_is_one_line_before_anything_is_sent(shell: Any, line: str, says: str) -> None:
     shell.user_ns["number"] = 5
