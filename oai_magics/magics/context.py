@@ -42,7 +42,8 @@ KINDS = "a path, an http(s) URL, or a variable holding bytes, a PIL image, a mat
 IMAGE_HELP = ("an image for the model to see, repeatable: a path, an http(s) URL, or a variable holding bytes, a PIL "
               "image, a matplotlib Figure or Axes, or an %%image result; 'plt' for the current figure. Larger images "
               "are downscaled to what the API reads")
-FILE_HELP = "a file for the model to read, repeatable: a PDF (sent as a file part), or a text file (sent as its text)"
+FILE_HELP = ("a file for the model to read, repeatable: a PDF (sent as a file part; one over 32 MB is uploaded first), "
+             "or a text file (sent as its text)")
 DETAIL_HELP = "with --image: how closely the model looks (low reads 512 x 512 px; default: the server's, auto)"
 
 

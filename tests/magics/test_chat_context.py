@@ -201,3 +201,14 @@ def test_each_row_is_sent_with_the_images_and_files(shell: Any, tmp_path: Path) 
     assert out.stdout.count("downscaled from 3000×3000 to 768×768 px") == 1
     batched, _ = run(shell, "chat", f"--collect {job.id} --wait")  # the batch's lines carried the same parts
     assert list(batched["reply"]) == list(table["reply"])
+
+
+def test_the_help_tells_how_tables_files_and_schemas_go_in_and_come_out(shell: Any) -> None:
+    from IPython.utils.capture import capture_output
+
+    with capture_output() as captured:
+        shell.run_cell("%%chat?")
+    shown = " ".join(captured.stdout.split())  # argparse folds the lines
+    assert "{{df}} puts a DataFrame or Series in as a Markdown table" in shown
+    assert "one over 32 MB is uploaded first" in shown
+    assert "with --each, one typed column per field" in shown
