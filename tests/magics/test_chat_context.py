@@ -133,16 +133,6 @@ def test_an_image_of_more_pixels_than_pillow_opens_safely_is_one_line(shell: Any
     assert len(session_of(shell).records) == sent
 
 
-def test_an_empty_file_is_one_line_before_anything_is_sent(shell: Any, tmp_path: Path) -> None:
-    from oai_magics.magics import session_of
-
-    (tmp_path / "notes.txt").write_bytes(b"")
-    sent = len(session_of(shell).records)
-    with pytest.raises(UsageError, match="^--file .*notes.txt: the file is empty$"):
-        run(shell, "chat", f"--file {tmp_path / 'notes.txt'}", "Summarise")
-    assert len(session_of(shell).records) == sent
-
-
 def test_a_pdf_goes_as_a_file_part_and_a_text_file_as_its_text(shell: Any, tmp_path: Path) -> None:
     (tmp_path / "report.pdf").write_bytes(pdf(2))
     (tmp_path / "notes.md").write_text("# Notes\nThe Lisbon office opens in May.\n", encoding="utf-8")
@@ -161,13 +151,18 @@ def test_a_pdf_goes_as_a_file_part_and_a_text_file_as_its_text(shell: Any, tmp_p
     assert session_of(shell).conversations["default"].rows()[0]["content"] == "Summarise [1 image, 1 file, 1 text]"
 
 
-def test_a_file_chat_completions_cannot_take_is_one_line_before_anything_is_sent(shell: Any, tmp_path: Path) -> None:
+@pytest.mark.parametrize("name, data, says", [
+    ("sheet.xlsx", b"PK\x03\x04\x00\xff\xfe binary", "the model reads PDF files, and text files as their text; this is neither"),
+    ("notes.txt", b"", "^--file .*notes.txt: the file is empty$"),
+])
+def test_a_file_chat_completions_cannot_take_is_one_line_before_anything_is_sent(shell: Any, tmp_path: Path, name: str,
+                                                                                  data: bytes, says: str) -> None:
     from oai_magics.magics import session_of
 
-    (tmp_path / "sheet.xlsx").write_bytes(b"PK\x03\x04\x00\xff\xfe binary")
+    (tmp_path / name).write_bytes(data)
     sent = len(session_of(shell).records)
-    with pytest.raises(UsageError, match="the model reads PDF files, and text files as their text; this is neither"):
-        run(shell, "chat", f"--file {tmp_path / 'sheet.xlsx'}", "Sum column B")
+    with pytest.raises(UsageError, match=says):
+        run(shell, "chat", f"--file {tmp_path / name}", "Sum column B")
     assert len(session_of(shell).records) == sent
 
 
