@@ -63,7 +63,7 @@ class ChatMagics(SessionMagics):
     @argument("--wait", action="store_true", help="with --collect: wait for the job to end")
     @argument("-o", "--output", type=a_name, metavar="NAME",
               help="also store the reply in this variable (its text; with --schema the parsed value)")
-    @argument("prompt", nargs="*", help="the prompt (line form); in %%chat the cell is the prompt. {{df}} puts a "
+    @argument("prompt", nargs="*", help="the prompt (line form); in %%%%chat the cell is the prompt. {{df}} puts a "
               "DataFrame or Series in as a Markdown table (%%config OAIMagics.table_rows rows at most)")
     @no_var_expand
     @line_cell_magic

@@ -204,6 +204,6 @@ def test_the_help_tells_how_tables_files_and_schemas_go_in_and_come_out(shell: A
     with capture_output() as captured:
         shell.run_cell("%%chat?")
     shown = " ".join(captured.stdout.split())  # argparse folds the lines
-    assert "{{df}} puts a DataFrame or Series in as a Markdown table" in shown
+    assert "in %%chat the cell is the prompt. {{df}} puts a DataFrame or Series in as a Markdown table" in shown
     assert "one over 32 MB is uploaded first" in shown
     assert "with --each, one typed column per field" in shown
