@@ -12,7 +12,7 @@ import pytest
 from IPython.core.error import UsageError
 from PIL import Image
 
-from oai_magics.magics.context import fitted
+from oai_magics.assistants.image_fit import fitted
 from tests.helpers.documents import pdf
 from tests.helpers.openapi import spec
 
