@@ -140,6 +140,8 @@ def _images_of(source: str, namespace: Mapping[str, Any]) -> list[tuple[bytes | 
     if source.startswith(("http://", "https://")):
         return [(source, source)]
     path = local_path(source)
+    if source.isidentifier() and not path.exists():  # most likely a variable not yet defined (a cell not run)
+        raise UsageError(f"--image {source}: no variable or file of that name; give {KINDS}")
     return [(path.read_bytes(), path.name)]  # a missing file is an OSError: one line (`friendly`)
 
 

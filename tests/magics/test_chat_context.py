@@ -97,6 +97,7 @@ def test_a_large_image_is_downscaled_as_the_api_reads_it_and_the_line_under_the_
 
 @pytest.mark.parametrize("line, says", [
     ("--image missing.png", "No such file or directory: missing.png"),
+    ("--image chart", "^--image chart: no variable or file of that name; give a path, an http"),
     ("--image number", "--image number: a int is no image"),
     ("--image words", "--image words: not an image Pillow can read"),
     ("--detail low", "--detail goes with --image"),
