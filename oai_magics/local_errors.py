@@ -10,6 +10,7 @@
     │   └── OverBudget                jobs.budget: a request its job's --budget refused
     ├── EmbeddingJobError             embeddings.direct: some batches failed (the partial matrix kept)
     ├── SchemaError                   schema: a --schema that names no schema (also a ValueError)
+    ├── UnreadableImage               assistants.image_fit: no image Pillow reads safely (also a ValueError)
     ├── JobNotReady                   jobs.batch_status: a Batch API job still running
     └── LineTooLarge                  jobs.batch_files: one request over a batch's limit (also a ValueError)
 

@@ -80,19 +80,21 @@ class Schema:
             value = json.loads(text)
         except ValueError as exc:
             raise SchemaMismatch(f"the answer is not JSON ({exc})") from None
-        if self.model is not None:
-            return self._instance(value)
+        instance = self._instance(value) if self.model is not None else value
+        # Also for a model class: Pydantic drops keys it does not know, but the strict schema sent
+        # allows none, so an answer with more is off the schema all the same.
         error = _first_error(self.json, value)
         if error is not None:
-            raise SchemaMismatch(f"the answer does not match the schema: {error}")
-        return value
+            raise SchemaMismatch(f"the answer does not match {self.model.__name__ if self.model else 'the schema'}: "
+                                 f"{error}")
+        return instance
 
     def _instance(self, value: Any) -> Any:
         from pydantic import ValidationError  # the user has Pydantic: they gave a model class
 
         try:
             return self.model.model_validate(value)
-        except ValidationError as exc:
+        except ValidationError as exc:  # first: its message names the field as the class does
             first = exc.errors()[0]
             where = ".".join(str(part) for part in first["loc"]) or "the answer"
             raise SchemaMismatch(f"the answer does not match {self.model.__name__}: {where}: {first['msg']}") from None
@@ -115,9 +117,11 @@ def read_schema(text: str, namespace: Mapping[str, Any]) -> Schema:
     model class, a JSON Schema dict or a short spec."""
     if ":" in text:
         return Schema("answer", spec_schema(text))
+    if not text.isidentifier():  # no variable's name: a short spec with its colon missing, say
+        raise SchemaError(f"--schema {text!r}: neither a variable nor a short spec; {SPEC_HELP}")
     if text not in namespace:
-        raise SchemaError(f"--schema {text}: no such variable; give a Pydantic model class, a JSON Schema dict, "
-                         f"or {SPEC_HELP}")
+        raise SchemaError(f"--schema {text}: no such variable; give a variable holding a Pydantic model class or a "
+                         "JSON Schema dict, or a short spec such as 'name: str, score: int'")
     value = namespace[text]
     if isinstance(value, type) and callable(getattr(value, "model_json_schema", None)):
         return Schema(_safe_name(value.__name__), strict_schema(value.model_json_schema()), value)

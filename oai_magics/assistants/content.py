@@ -30,18 +30,21 @@ def pdf_part(filename: str, data: bytes) -> dict:
                                      "file_data": f"data:application/pdf;base64,{base64.b64encode(data).decode()}"}}
 
 
-def attached_part(filename: str, data: bytes) -> dict | None:
-    """A file attached in the thread-run builder as a content part every back end takes: a PNG,
-    JPEG, WebP or GIF image as an `image_url` data URL, a PDF as a `file` part; None for any other
-    file (it is uploaded for the assistant's tools instead)."""
+def attached_part(filename: str, data: bytes) -> tuple[dict | None, str]:
+    """A file attached in the thread-run builder as a content part every back end takes, and a note
+    when it was changed: a PNG, JPEG, WebP or GIF image as an `image_url` data URL (downscaled to
+    what the API reads, as `--image` is), a PDF as a `file` part; None for any other file (it is
+    uploaded for the assistant's tools instead)."""
     from ..display.images import image_type
+    from .image_fit import fit_image
 
     if data[:5] == b"%PDF-":
-        return pdf_part(filename, data)
-    mime = image_type(data)
-    if mime == "image/png" and not data.startswith(PNG):  # image_type's default: no image it knows
-        return None
-    return {"type": "image_url", "image_url": {"url": f"data:{mime};base64,{base64.b64encode(data).decode()}"}}
+        return pdf_part(filename, data), ""
+    if image_type(data) == "image/png" and not data.startswith(PNG):  # image_type's default: no image it knows
+        return None, ""
+    image = fit_image(data, filename, None)
+    note = f"downscaled from {image.size[0]}×{image.size[1]} to {image.sent[0]}×{image.sent[1]} px" if image.downscaled else ""
+    return {"type": "image_url", "image_url": {"url": image.url}}, note
 
 
 def chat_content(text: str, parts: Sequence[dict]) -> Any:

@@ -40,7 +40,8 @@ class ChatMagics(SessionMagics):
     @argument("--json", action="store_true", help="JSON mode: the reply is a JSON object")
     @argument("--schema", metavar="S", help="answer in this shape, as a strict JSON Schema: a Pydantic model class, "
               "a JSON Schema dict (variables), or a spec such as \"name: str, score: int, tags: list[str], note: str | None\"; "
-              "_ and -o get the parsed value (an instance of the class, else a dict)")
+              "_ and -o get the parsed value (an instance of the class, else a dict); with --each, one typed column per "
+              "field")
     @argument("--image", action="append", metavar="X", help=IMAGE_HELP + ". With --each, every row's prompt carries it")
     @argument("--file", action="append", metavar="PATH", help=FILE_HELP)
     @argument("--detail", choices=("low", "high", "auto"), help=DETAIL_HELP)
@@ -80,7 +81,8 @@ class ChatMagics(SessionMagics):
     @argument("--wait", action="store_true", help="with --collect: wait for the job to end")
     @argument("-o", "--output", type=a_name, metavar="NAME",
               help="also store the reply in this variable (its text; with --schema the parsed value)")
-    @argument("prompt", nargs="*", help="the prompt (line form); in %%chat the cell is the prompt")
+    @argument("prompt", nargs="*", help="the prompt (line form); in %%%%chat the cell is the prompt. {{df}} puts a "
+              "DataFrame or Series in as a Markdown table (%%config OAIMagics.table_rows rows at most)")
     @no_var_expand
     @line_cell_magic
     def chat(self, line: str, cell: str | None = None) -> Any:

@@ -9,13 +9,12 @@ text part holding its contents, and any other file is one line before anything i
 X is a variable holding an image (bytes, a PIL image, a matplotlib Figure or Axes, an `%image`
 result), `plt` for pyplot's current figure, an http(s) URL (sent as it is: the server fetches it), or
 a path. Anything else is sent as a data URL. An image larger than the API reads is downscaled first,
-as the API would (`FIT`): the same picture, fewer bytes, and a line under the reply saying so.
+as the API would (`assistants.image_fit`): the same picture, fewer bytes, and a line under the reply saying so.
 Pillow and matplotlib are imported only when an image needs them.
 """
 
 from __future__ import annotations
 
-import base64
 import io
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
@@ -27,11 +26,9 @@ from .common import local_path
 __all__ = ["ImagePart", "image_parts", "file_parts", "message_parts", "attachments", "uploader", "IMAGE_HELP",
            "FILE_HELP", "DETAIL_HELP"]
 
-# The box an image is fitted into before the model reads it, per detail level (the vision guide):
-# `low` reads 512 × 512; otherwise the image fits 2048 × 2048 and then its short side 768.
-FIT = {"low": (512, 512), "high": (2048, 2048), "auto": (2048, 2048)}
-SHORT_SIDE = 768
-SENDABLE = ("image/png", "image/jpeg", "image/webp", "image/gif")
+# The modes a PNG holds; a PIL image in any other (CMYK, 32-bit integer or float, YCbCr ...) is
+# converted to RGB(A) first, as a viewer would show it.
+PNG_MODES = ("1", "L", "LA", "P", "RGB", "RGBA", "I;16")
 PDF_LIMIT = 32 * 1024 * 1024  # the most file content one request may carry (the file-inputs guide)
 Upload = Callable[[str, bytes], str]  # (file name, contents) -> the id of the uploaded file
 KINDS = "a path, an http(s) URL, or a variable holding bytes, a PIL image, a matplotlib Figure or Axes, or an %image result"
@@ -39,7 +36,8 @@ KINDS = "a path, an http(s) URL, or a variable holding bytes, a PIL image, a mat
 IMAGE_HELP = ("an image for the model to see, repeatable: a path, an http(s) URL, or a variable holding bytes, a PIL "
               "image, a matplotlib Figure or Axes, or an %%image result; 'plt' for the current figure. Larger images "
               "are downscaled to what the API reads")
-FILE_HELP = "a file for the model to read, repeatable: a PDF (sent as a file part), or a text file (sent as its text)"
+FILE_HELP = ("a file for the model to read, repeatable: a PDF (sent as a file part; one over 32 MB is uploaded first), "
+             "or a text file (sent as its text)")
 DETAIL_HELP = "with --image: how closely the model looks (low reads 512 x 512 px; default: the server's, auto)"
 
 
@@ -87,6 +85,8 @@ def _read_file(text: str) -> tuple[str, bytes, str | None]:
     one line (chat completions and Responses read PDFs; a text file goes as its text)."""
     path = local_path(text)
     data = path.read_bytes()  # a missing file is an OSError: one line (`friendly`)
+    if not data:  # nothing for the model to read: a file still being written, or the wrong one
+        raise UsageError(f"--file {text}: the file is empty")
     if data[:5] == b"%PDF-":
         return path.name, data, None
     try:
@@ -140,6 +140,8 @@ def _images_of(source: str, namespace: Mapping[str, Any]) -> list[tuple[bytes | 
     if source.startswith(("http://", "https://")):
         return [(source, source)]
     path = local_path(source)
+    if source.isidentifier() and not path.exists():  # most likely a variable not yet defined (a cell not run)
+        raise UsageError(f"--image {source}: no variable or file of that name; give {KINDS}")
     return [(path.read_bytes(), path.name)]  # a missing file is an OSError: one line (`friendly`)
 
 
@@ -189,47 +191,21 @@ def _figure_png(figure: Any) -> bytes:
 
 
 def _pil_png(image: Any) -> bytes:
+    if image.mode not in PNG_MODES:
+        image = image.convert("RGBA" if "A" in image.mode else "RGB")
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
 
 
 def _part(data: bytes, label: str, detail: str | None, number: int) -> ImagePart:
-    """A data-URL part for image bytes, downscaled to what the API reads; the bytes sent as they are
-    when they already fit."""
-    from PIL import Image, UnidentifiedImageError
-
-    from ..display.images import image_type
+    """A data-URL part for image bytes, downscaled to what the API reads (`image_fit`)."""
+    from ..assistants.image_fit import UnreadableImage, fit_image  # with the first image, not at %load_ext
 
     try:
-        image = Image.open(io.BytesIO(data))
-        size = image.size
-    except (UnidentifiedImageError, OSError):
-        raise UsageError(f"--image {label}: not an image Pillow can read; give a PNG, JPEG, WebP or GIF") from None
-    target = fitted(size, detail or "auto")
-    mime = image_type(data)
-    note = ""
-    if target != size or mime not in SENDABLE or image.format not in ("PNG", "JPEG", "WEBP", "GIF"):
-        image = image.convert("RGBA" if image.mode in ("RGBA", "LA", "P") else "RGB").resize(target, Image.LANCZOS)
-        data, mime = _encoded(image, "JPEG" if mime == "image/jpeg" else "PNG")
-        if target != size:
-            note = f"image {number} ({label}) downscaled from {size[0]}×{size[1]} to {target[0]}×{target[1]} px, as the API reads it"
-    url = f"data:{mime};base64,{base64.b64encode(data).decode()}"
-    return ImagePart(_url_part(url, detail), note)
-
-
-def fitted(size: tuple[int, int], detail: str) -> tuple[int, int]:
-    """The pixel size the API reads an image of `size` at: within the detail's box, then (but for
-    `low`) with its short side at most 768; never larger than it is."""
-    width, height = size
-    box_w, box_h = FIT[detail]
-    scale = min(1.0, box_w / width, box_h / height)
-    if detail != "low":
-        scale = min(scale, SHORT_SIDE / min(width, height))
-    return max(1, round(width * scale)), max(1, round(height * scale))
-
-
-def _encoded(image: Any, kind: str) -> tuple[bytes, str]:
-    buffer = io.BytesIO()
-    (image.convert("RGB") if kind == "JPEG" else image).save(buffer, format=kind)
-    return buffer.getvalue(), f"image/{kind.lower()}"
+        image = fit_image(data, label, detail)
+    except UnreadableImage as exc:
+        raise UsageError(f"--image {exc}") from None
+    note = (f"image {number} ({label}) downscaled from {image.size[0]}×{image.size[1]} to {image.sent[0]}×"
+            f"{image.sent[1]} px, as the API reads it") if image.downscaled else ""
+    return ImagePart(_url_part(image.url, detail), note)

@@ -47,11 +47,25 @@ def interpolate(text: str, namespace: dict, table_rows: int = TABLE_ROWS) -> str
 def as_prompt_text(value: Any, table_rows: int = TABLE_ROWS) -> str:
     """What a value reads as in a prompt: a DataFrame or Series as a Markdown table of at most
     `table_rows` rows (and a line counting the rest), anything else as `str()` gives it."""
-    if not (type(value).__module__.partition(".")[0] == "pandas" and callable(getattr(value, "to_markdown", None))):
+    if not _is_table(value):
         return str(value)  # pandas is never imported here: a notebook that has a frame has imported it
     table = value.head(table_rows).to_markdown()
     left = len(value) - min(len(value), table_rows)
     return table + (f"\n\n({left} more row{'s' if left != 1 else ''} not shown, of {len(value)})" if left else "")
+
+
+def _is_table(value: Any) -> bool:
+    return type(value).__module__.partition(".")[0] == "pandas" and callable(getattr(value, "to_markdown", None))
+
+
+def _on_lines_of_its_own(table: str, prose: str, match: re.Match) -> str:
+    """A table placed mid-sentence (`Compare {{df}} with last year`) begins on a line of its own and
+    is followed by a blank line: a header row after other text is no header, and a line right after a
+    table is read as one more row of it."""
+    before, after = prose[:match.start()], prose[match.end():]
+    lead = "" if not before or before.endswith("\n") else "\n"
+    trail = "" if not after or after.startswith("\n\n") else "\n" if after.startswith("\n") else "\n\n"
+    return lead + table + trail
 
 
 def _code_spans(text: str) -> list[tuple[int, int]]:
@@ -77,7 +91,8 @@ def _fill(prose: str, namespace: dict, table_rows: int) -> str:
             current = namespace[name]
             for step in _STEP.findall(path):
                 current = getattr(current, step[1:]) if step.startswith(".") else current[_index(step[1:-1])]
-            return as_prompt_text(current, table_rows)
+            text = as_prompt_text(current, table_rows)
+            return _on_lines_of_its_own(text, prose, match) if _is_table(current) else text
         # A missing key, but also any error the notebook's own object raises (a property, a __str__):
         # either way the prompt would go out with a hole in it, so it is one line, not a traceback.
         except Exception as exc:

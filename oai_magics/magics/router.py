@@ -54,6 +54,8 @@ class Router:
         name, rest = (line.split(None, 1) + ["", ""])[:2]
         if name.startswith("-") and name not in _HELP and self.default:  # `%oai files -o table`: the default's options
             name, rest = self.default, line
+        if name.endswith("?") and name.rstrip("?") in self.table and not rest.strip():
+            name, rest = name.rstrip("?"), "--help"  # `%assistant run?`: help on the subcommand, as `?` is in IPython
         if name in _HELP or (not name and self.default is None):
             print(self.summary())
             return None

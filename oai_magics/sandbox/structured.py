@@ -93,7 +93,7 @@ def schema_reply(schema: dict, prompt: str) -> str:
 
 def _unfold(schema: Any, root: dict, depth: int) -> Any:
     """`schema` with every local `$ref` replaced by what it points to (a recursive one stops at
-    `depth`, where its nullable branch, if any, ends it)."""
+    `depth`, where its nullable branch or an empty array, if any, ends it)."""
     if isinstance(schema, list):
         return [_unfold(item, root, depth) for item in schema]
     if not isinstance(schema, dict):
@@ -108,6 +108,8 @@ def _unfold(schema: Any, root: dict, depth: int) -> Any:
         nulls = [branch for branch in schema["anyOf"] if isinstance(branch, dict) and branch.get("type") == "null"]
         if nulls:
             return nulls[0]
+    if depth <= 0 and schema.get("type") == "array" and not schema.get("minItems"):  # or an empty list (a tree's leaf)
+        return {"const": []}
     return {key: _unfold(value, root, depth) for key, value in schema.items()}
 
 

@@ -121,9 +121,9 @@ class RunFollower:
         form.show_status("starting…")
         form.show_steps("")
         try:
-            attached = [(name, content, attached_part(name, content)) for name, content in uploads]
-            parts = [part for _, _, part in attached if part]
-            file_ids = [self._upload(name, content) for name, content, part in attached if part is None]
+            attached = [(name, content, *attached_part(name, content)) for name, content in uploads]
+            parts = [part for _, _, part, _ in attached if part]
+            file_ids = [self._upload(name, content) for name, content, part, _ in attached if part is None]
             handle = form.backend.start_run(request.pop("assistant"), file_ids=file_ids, parts=parts, stream=True,
                                             response_format=schema.response_format() if schema else None, **request)
         except Exception as error:
@@ -132,7 +132,8 @@ class RunFollower:
             if isinstance(error, APIConnectionError) and error.sent:
                 raise _maybe_received(error) from error
             raise
-        form.chat.add("user", request["message"] + "".join(f"\n📎 {name}" for name, _ in uploads))
+        form.chat.add("user", request["message"] + "".join(f"\n📎 {name}" + (f" ({note})" if note else "")
+                                                           for name, _, _, note in attached))
         if form.run_started(handle, files_sent=bool(uploads)):  # Cancel was clicked while the run was being created
             handle.cancel()
         return self.follow(handle)

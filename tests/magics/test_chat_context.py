@@ -12,7 +12,7 @@ import pytest
 from IPython.core.error import UsageError
 from PIL import Image
 
-from oai_magics.magics.context import fitted
+from oai_magics.assistants.image_fit import fitted
 from tests.helpers.documents import pdf
 from tests.helpers.openapi import spec
 
@@ -97,6 +97,7 @@ def test_a_large_image_is_downscaled_as_the_api_reads_it_and_the_line_under_the_
 
 @pytest.mark.parametrize("line, says", [
     ("--image missing.png", "No such file or directory: missing.png"),
+    ("--image chart", "^--image chart: no variable or file of that name; give a path, an http"),
     ("--image number", "--image number: a int is no image"),
     ("--image words", "--image words: not an image Pillow can read"),
     ("--detail low", "--detail goes with --image"),
@@ -109,6 +110,28 @@ def test_a_bad_image_is_one_line_and_nothing_is_sent(shell: Any, line: str, says
     with pytest.raises(UsageError, match=says) as info:
         run(shell, "chat", line, "What is it?")
     assert "\n" not in str(info.value) and len(session_of(shell).records) == sent
+
+
+@pytest.mark.parametrize("mode", ["CMYK", "I", "F", "YCbCr"])
+def test_a_pil_image_in_a_mode_png_cannot_hold_goes_as_rgb(shell: Any, mode: str) -> None:
+    shell.user_ns["scan"] = Image.new(mode, (40, 30))
+    run(shell, "chat", "--image scan", "Describe it")
+    assert "I was shown 1 image: PNG 40×30 px" in shell.user_ns["_"]
+    url = sent_content(shell)[1]["image_url"]["url"]
+    assert Image.open(io.BytesIO(base64.b64decode(url.partition(",")[2]))).mode == "RGB"
+
+
+def test_an_image_of_more_pixels_than_pillow_opens_safely_is_one_line(shell: Any, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from oai_magics.magics import session_of
+
+    (tmp_path / "bomb.png").write_bytes(png((100, 100)))
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # Pillow's own bound, scaled to a test's image
+    sent = len(session_of(shell).records)
+    with pytest.raises(UsageError, match=r"^--image bomb.png: Image size \(10000 pixels\) exceeds limit of 2000 pixels; "
+                                         "make it smaller first$"):
+        run(shell, "chat", f"--image {tmp_path / 'bomb.png'}", "What is it?")
+    assert len(session_of(shell).records) == sent
 
 
 def test_a_pdf_goes_as_a_file_part_and_a_text_file_as_its_text(shell: Any, tmp_path: Path) -> None:
@@ -129,13 +152,18 @@ def test_a_pdf_goes_as_a_file_part_and_a_text_file_as_its_text(shell: Any, tmp_p
     assert session_of(shell).conversations["default"].rows()[0]["content"] == "Summarise [1 image, 1 file, 1 text]"
 
 
-def test_a_file_chat_completions_cannot_take_is_one_line_before_anything_is_sent(shell: Any, tmp_path: Path) -> None:
+@pytest.mark.parametrize("name, data, says", [
+    ("sheet.xlsx", b"PK\x03\x04\x00\xff\xfe binary", "the model reads PDF files, and text files as their text; this is neither"),
+    ("notes.txt", b"", "^--file .*notes.txt: the file is empty$"),
+])
+def test_a_file_chat_completions_cannot_take_is_one_line_before_anything_is_sent(shell: Any, tmp_path: Path, name: str,
+                                                                                  data: bytes, says: str) -> None:
     from oai_magics.magics import session_of
 
-    (tmp_path / "sheet.xlsx").write_bytes(b"PK\x03\x04\x00\xff\xfe binary")
+    (tmp_path / name).write_bytes(data)
     sent = len(session_of(shell).records)
-    with pytest.raises(UsageError, match="the model reads PDF files, and text files as their text; this is neither"):
-        run(shell, "chat", f"--file {tmp_path / 'sheet.xlsx'}", "Sum column B")
+    with pytest.raises(UsageError, match=says):
+        run(shell, "chat", f"--file {tmp_path / name}", "Sum column B")
     assert len(session_of(shell).records) == sent
 
 
@@ -169,3 +197,14 @@ def test_each_row_is_sent_with_the_images_and_files(shell: Any, tmp_path: Path) 
     assert out.stdout.count("downscaled from 3000×3000 to 768×768 px") == 1
     batched, _ = run(shell, "chat", f"--collect {job.id} --wait")  # the batch's lines carried the same parts
     assert list(batched["reply"]) == list(table["reply"])
+
+
+def test_the_help_tells_how_tables_files_and_schemas_go_in_and_come_out(shell: Any) -> None:
+    from IPython.utils.capture import capture_output
+
+    with capture_output() as captured:
+        shell.run_cell("%%chat?")
+    shown = " ".join(captured.stdout.split())  # argparse folds the lines
+    assert "in %%chat the cell is the prompt. {{df}} puts a DataFrame or Series in as a Markdown table" in shown
+    assert "one over 32 MB is uploaded first" in shown
+    assert "with --each, one typed column per field" in shown

@@ -70,6 +70,17 @@ def test_a_dataframe_or_series_is_a_markdown_table_not_its_repr() -> None:
     assert interpolate("{{s}}", {"s": frame["city"]}).splitlines()[0] == "|    | city   |"
 
 
+def test_a_table_placed_mid_sentence_stands_on_lines_of_its_own() -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame({"n": [1]})
+    table = "|    |   n |\n|---:|----:|\n|  0 |   1 |"
+    assert interpolate("Compare {{frame}} with last year", {"frame": frame}) == f"Compare \n{table}\n\n with last year"
+    assert interpolate("{{frame}}\nWhich is largest?", {"frame": frame}) == f"{table}\n\nWhich is largest?"
+    assert interpolate("Sum:\n{{frame}}\n\nThanks", {"frame": frame}) == f"Sum:\n{table}\n\nThanks"
+    assert interpolate("{{frame}} rows", {"frame": frame, "n": 3}) == f"{table}\n\n rows"
+
+
 def test_a_long_table_is_cut_at_table_rows_with_one_line_counting_the_rest() -> None:
     import pandas as pd
 

@@ -71,6 +71,14 @@ def test_help_on_the_magic_is_still_shown(shell: InteractiveShell) -> None:
     assert "--no-stream" in captured.stdout  # the magic's own help, from its parser
 
 
+@pytest.mark.parametrize("cell, shown", [("%assistant run?", "--no-stream"), ("%assistant run??", "--image X"),
+                                         ("%oai files?", "upload")])
+def test_a_subcommand_ending_in_a_question_mark_shows_its_help(shell: InteractiveShell, cell: str, shown: str) -> None:
+    with capture_output() as captured:
+        result = shell.run_cell(cell)
+    assert result.success and shown in captured.stdout, captured.stderr
+
+
 def test_unloading_gives_ipython_its_rule_back(shell: InteractiveShell) -> None:
     shell.run_line_magic("unload_ext", "oai_magics")
     assert shell.transform_cell("%chat what is it?") == call("pinfo", "it") + "\n"

@@ -98,6 +98,8 @@ def test_a_schema_strict_mode_refuses_is_the_servers_line_and_nothing_is_sent_tw
 
 @pytest.mark.parametrize("line, says", [("--schema nothing_here", "no such variable"),
                                         ("--schema number", "a int is no schema"),
+                                        ("--schema 'name str, score int'", "^--schema 'name str, score int': neither "
+                                                                          "a variable nor a short spec; a short spec is"),
                                         ("--schema 'a: int' --json", "give one")])
 def test_a_bad_schema_argument_is_one_line_before_anything_is_sent(shell: Any, line: str, says: str) -> None:
     shell.user_ns["number"] = 5
@@ -153,6 +155,17 @@ def test_an_answer_off_a_pydantic_class_names_the_field(raw_shell: Any, serve: A
     server = serve(streamed({"role": "assistant", "content": answer}))
     line = ask(raw_shell, server, "--schema Review")
     assert line.startswith("the answer does not match Review: place.stars: Input should be a valid integer")
+    assert raw_shell.user_ns["_"] == answer
+
+
+def test_an_answer_with_keys_the_strict_schema_does_not_allow_is_one_line_for_a_pydantic_class_too(
+        raw_shell: Any, serve: Any) -> None:
+    raw_shell.user_ns["Review"] = Review
+    answer = ('{"title": "x", "place": {"city": "Lisbon", "stars": 4, "sea": true}, "tags": [], "note": null}')
+    server = serve(streamed({"role": "assistant", "content": answer}))
+    line = ask(raw_shell, server, "--schema Review")
+    assert line.startswith("the answer does not match Review: ['place']: Additional properties are not allowed "
+                           "('sea' was unexpected)")
     assert raw_shell.user_ns["_"] == answer
 
 

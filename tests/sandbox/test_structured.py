@@ -40,6 +40,19 @@ def test_a_strict_schema_is_answered_with_a_valid_instance_the_same_each_time(ap
     assert streamed == first
 
 
+# A tree, as Pydantic gives `class Node(BaseModel): name: str; children: list["Node"]`: its recursion
+# runs through an array, with no null branch to end it.
+TREE = {"$defs": {"Node": {"type": "object", "additionalProperties": False, "required": ["name", "children"],
+                           "properties": {"name": {"type": "string"},
+                                          "children": {"type": "array", "items": {"$ref": "#/$defs/Node"}}}}},
+        "$ref": "#/$defs/Node"}
+
+
+def test_a_schema_recursive_through_an_array_is_answered_with_a_valid_instance(api: Client) -> None:
+    answer = api.chat.completions.create(model="gpt-4o-mini", messages=ASK, response_format=shaped(TREE))
+    jsonschema.validate(json.loads(answer["choices"][0]["message"]["content"]), TREE)
+
+
 @pytest.mark.parametrize("schema, fault", [
     ({"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]},
      "In context=(), 'additionalProperties' is required to be supplied and to be false."),

@@ -41,6 +41,17 @@ def test_attached_images_and_pdfs_go_in_the_message(builder: ThreadRunBuilder, b
     assert "📎 chart.png" in builder.chat.entries[0][1] and "📎 menu.pdf" in builder.chat.entries[0][1]
 
 
+def test_an_attached_image_larger_than_the_api_reads_is_downscaled_and_the_chat_says_so(
+        builder: ThreadRunBuilder, backend: Any) -> None:
+    new_assistant(backend, builder)
+    builder.files.value = (attached("wide.png", png((3000, 1000))),)
+    outcome = run(builder, "What is in the picture?")
+    assert outcome.status == "completed"
+    if backend.name != "assistants":  # that API reads image data only once uploaded
+        assert "I was shown 1 image: PNG 2048×683 px (auto detail)." in outcome.text
+    assert "📎 wide.png (downscaled from 3000×1000 to 2048×683 px)" in builder.chat.entries[0][1]
+
+
 def test_the_schema_override_makes_the_run_answer_in_that_shape(builder: ThreadRunBuilder, backend: Any) -> None:
     new_assistant(backend, builder)
     builder.schema.value = "city: str, stars: int"
