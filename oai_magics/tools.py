@@ -29,6 +29,10 @@ from .local_errors import LocalError
 __all__ = ["function_spec", "chat_tool", "responses_tool", "call_tool", "strict_ready"]
 
 _JSON_TYPES = {str: "string", int: "integer", float: "number", bool: "boolean", dict: "object", list: "array"}
+# The most characters of a tool's output the model is sent (about 25,000 tokens). The API takes up
+# to 10 MB, but a context window does not: a longer output would make the next request fail, so it
+# is cut here, one place for Python functions and MCP tools alike, and the model is told so.
+OUTPUT_LIMIT = 100_000
 
 
 def _schema(annotation: Any) -> dict:
@@ -179,5 +183,12 @@ def call_tool(functions: dict[str, Callable[..., Any]], name: str, arguments: st
     except LocalError:  # oai_magics' own refusal (a server that died, an approval nobody can give) stops the loop
         raise
     except Exception as exc:  # the model should hear about a failing tool, not the notebook crash
-        return f"error: {type(exc).__name__}: {exc}"
-    return result if isinstance(result, str) else json.dumps(result, default=str)
+        return cut_output(f"error: {type(exc).__name__}: {exc}")
+    return cut_output(result if isinstance(result, str) else json.dumps(result, default=str))
+
+
+def cut_output(text: str, limit: int = OUTPUT_LIMIT) -> str:
+    """`text` as it is, or its first `limit` characters and a line saying how much was left out."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}\n[... {len(text) - limit:,} more characters of this tool's output were cut]"

@@ -7,7 +7,7 @@ from typing import Literal, Optional
 
 import pytest
 
-from oai_magics.tools import call_tool, chat_tool, function_spec, responses_tool, strict_ready
+from oai_magics.tools import OUTPUT_LIMIT, call_tool, chat_tool, function_spec, responses_tool, strict_ready
 
 
 def weather(city: str, unit: Literal["c", "f"] = "c", days: int = 1, hourly: bool = False,
@@ -105,3 +105,12 @@ class Shout:
 
 def test_a_callable_objects_tool_is_described_by_its_class() -> None:
     assert chat_tool(Shout(), "shout")["function"]["description"] == "Shout a word back."
+
+
+def test_a_tool_output_longer_than_a_context_window_takes_is_cut_and_the_model_told() -> None:
+    functions = {"dump": lambda: "x" * 250_000, "small": lambda: "fine", "fail": lambda: 1 / 0}
+    cut = call_tool(functions, "dump", "{}")
+    assert cut.startswith("x" * 1000) and len(cut) < OUTPUT_LIMIT + 100
+    assert cut.endswith(f"[... {250_000 - OUTPUT_LIMIT:,} more characters of this tool's output were cut]")
+    assert call_tool(functions, "small", "{}") == "fine"
+    assert call_tool(functions, "fail", "{}") == "error: ZeroDivisionError: division by zero"
