@@ -11,7 +11,7 @@ Scores are cosines (1 at the same direction); the rows need not be normalised.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 import numpy as np
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
 
 import numpy as np
 from jupyter_client.manager import start_new_kernel

@@ -12,7 +12,6 @@ import pydantic
 import pytest
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
-from IPython.utils.capture import capture_output
 
 from oai_magics.schema import SchemaError, read_schema, spec_schema
 from tests.helpers.openapi import spec
