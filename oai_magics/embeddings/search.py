@@ -21,7 +21,8 @@ __all__ = ["EXACT_BELOW", "SEARCH_EXTRA", "exact_top", "neighbour_table", "have_
 # Below this many values (rows x dimensions) exact search is as fast as the index, and exact.
 # Measured on 2 shared cores (the search alone, top 10, median of 20 queries): 10,000 x 256 took 0.24 ms
 # exact and 0.22 ms through the index (64 candidates), 50,000 x 256 3.3 ms exact and 4.7 ms through
-# the index (256 candidates, as used), 10,000 x 1,536 1.9 ms exact and 3.2 ms through the index. So
+# the index (256 candidates; EXPANSION_SEARCH is now larger, which only moves the crossover up),
+# 10,000 x 1,536 1.9 ms exact and 3.2 ms through the index. So
 # search alone crosses at about 50,000 x 256 (12,800,000 values); the index costs a build besides
 # (about 2,500 vectors a second, once per collection), so exact is kept up to 20,000,000 values
 # (78,125 texts of 256 dimensions, 13,020 of 1,536), where one exact query takes under 10 ms.
@@ -31,11 +32,12 @@ SEARCH_EXTRA = "pip install 'oai-magics[search]'"
 # 20 s instead of 75 s on 2 shared cores, and still found every planted query's own row first.
 _EXPANSION_ADD = 40
 # Candidates weighed per query (default 64). On vectors with the spectrum of real embeddings
-# (benchmarks/search_scale.py) 256 finds 0.996 of the exact top 10 at 50,000 and 200,000 x 256 (about
-# 1 ms a query), with expansion_add 40; 0.96 over 100,000 in the whole benchmark. On isotropic clusters,
-# where the top 10 are near-ties, it found 0.71 at 50,000 and 0.25 at 1,000,000, and expansion_add 128
-# raised 0.44 to only 0.66 at 200,000 for a build 1.5 x as long: that data, not these settings, was the limit.
-EXPANSION_SEARCH = 256
+# (benchmarks/search_scale.py), with expansion_add 40, the share of the exact top 10 found over
+# 1,000,000 x 256 was 0.83 with 256 candidates (1.2 ms a query), 0.87 with 512 (2.0 ms), 0.94 with 1,024
+# (5.0 ms) and 0.95 with 2,048 (10.7 ms); at 50,000 and 200,000, 256 already found 0.996. A wrong
+# neighbour costs the user more than 10 ms, and the whole magic stays far below 50 ms. On isotropic
+# clusters, where the top 10 are near-ties, recall says little: that data, not these settings, was the limit.
+EXPANSION_SEARCH = 2048
 _VALUES_PER_ADD = 1 << 24  # values handed to one usearch `add` (64 MB of float32; 65,536 rows of 256)
 _ROWS_AT_ONCE = 1024  # rows compared with all others at a time in `neighbour_table`: bounded memory
 
