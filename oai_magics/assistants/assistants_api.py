@@ -14,7 +14,7 @@ from .base import (RUN_TIMEOUT, ActionRequired, AssistantRecord, MessageRecord, 
                    StepChanged, StepRecord, ThreadRecord, Unsupported)
 from .content import assistants_content
 from .handle import StreamOrPollRun
-from .resolve import pick_assistant
+from .resolve import NotFound, pick_assistant
 
 __all__ = ["AssistantsBackend", "AssistantsRun"]
 
@@ -46,9 +46,17 @@ class AssistantsBackend:
         return assistant_record(self.client.assistants.create(**{k: v for k, v in body.items() if v is not None}))
 
     def get_assistant(self, assistant: str) -> AssistantRecord:
-        if assistant.startswith("asst_"):
-            return assistant_record(self.client.assistants.retrieve(assistant))
-        return pick_assistant(self.list_assistants(), assistant)
+        from ..client import NotFoundError
+
+        try:
+            if assistant.startswith("asst_"):
+                return assistant_record(self.client.assistants.retrieve(assistant))
+            return pick_assistant(self.list_assistants(), assistant)
+        except (NotFound, NotFoundError) as exc:
+            hint = _kept_locally(self.client.base_url, assistant)
+            if hint:
+                raise NotFound(f"{str(exc).splitlines()[0]}; {hint}") from None
+            raise
 
     def update_assistant(self, assistant: str, **changes: Any) -> AssistantRecord:
         if "tools" in changes:
@@ -231,3 +239,22 @@ class AssistantsRun(StreamOrPollRun):
     def _cancel_on_server(self) -> RunRecord:
         assert self.run_id is not None
         return self.backend.cancel_run(self.thread_id, self.run_id)
+
+
+def _kept_locally(base_url: str, wanted: str) -> str:
+    """What to add when `wanted` is not on the server but is an assistant the responses and chat back
+    ends keep for it in the local store (made with `--api responses` or `--api chat`); else ""."""
+    from ..client.urls import without_userinfo
+    from .store import AssistantStore, config_dir
+
+    path = config_dir() / "assistants.sqlite3"
+    if not path.exists():  # nothing was ever kept: no file is made for a hint
+        return ""
+    try:
+        kept = AssistantStore(path).assistants(without_userinfo(base_url))
+    except Exception:  # an unreadable store gives no hint, never a second error
+        return ""
+    if not any(wanted in (record["id"], record.get("name")) for record in kept):
+        return ""
+    return (f"{wanted!r} is an assistant of the responses and chat back ends, kept on this machine, not on the "
+            "server: add --api responses (or --api chat)")

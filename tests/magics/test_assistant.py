@@ -534,3 +534,17 @@ def test_a_chain_whose_stream_breaks_on_a_server_that_keeps_no_responses_fails_i
     assert not re.search(r"\b404\b", out.stdout) and "goes on at the server" not in out.stdout
     assert ended.status == "failed" and ended.text  # what streamed is kept
     assert list(runs["status"]) == ["failed"]  # the run's record says how it ended
+
+
+def test_an_assistant_made_with_api_responses_is_named_when_the_assistants_api_cannot_find_it(shell: Any) -> None:
+    a(shell, "responses", "create kept-here --model gpt-4o-mini -o made")
+    advice = "is an assistant of the responses and chat back ends, kept on this machine, not on the server: add --api responses"
+    with pytest.raises(UsageError, match=f"no assistant named 'kept-here'.*{re.escape(advice)}"):
+        a(shell, "assistants", "run kept-here Hello")
+    with pytest.raises(UsageError, match=re.escape(advice)):  # by id: the server answers 404
+        a(shell, "assistants", f"show {shell.user_ns['made']['id']}")
+    with pytest.raises(UsageError) as caught:  # a name kept nowhere: no advice
+        a(shell, "assistants", "run nobody-at-all Hello")
+    assert "kept on this machine" not in str(caught.value)
+    value, _ = a(shell, "responses", "run kept-here Hello")
+    assert value is None and shell.user_ns["_"].status == "completed"
