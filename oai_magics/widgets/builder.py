@@ -217,6 +217,11 @@ class ThreadRunBuilder(widgets.VBox):
     def hide_calls(self) -> None:
         self.calls.hide()
 
+    def calls_not_taken(self, line: str) -> None:
+        self.show_error(line)
+        self.calls.reopen()
+        self.cancel_button.disabled = False
+
     def keep_message(self, text: str) -> None:
         if not self.message.value:  # what the user typed since is not overwritten
             self.message.value = text

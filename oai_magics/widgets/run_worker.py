@@ -88,6 +88,10 @@ class RunForm(Protocol):
     def hide_calls(self) -> None:
         """Hide the tool-call panel."""
 
+    def calls_not_taken(self, line: str) -> None:
+        """The outputs (or approvals) did not reach the run, which still waits: show `line` and make
+        the panel live again, its values kept, to send them again or cancel."""
+
     def keep_message(self, text: str) -> None:
         """A message that may not have been sent goes back into the message field, if it is empty."""
 
@@ -139,7 +143,14 @@ class RunFollower:
         return self.follow(handle)
 
     def submit(self, handle: RunHandle, calls: list[ToolCall], outputs: Mapping[str, str]) -> RunOutcome:
-        handle.submit(dict(outputs))
+        try:
+            handle.submit(dict(outputs))
+        except Exception as error:
+            if not handle.pending_calls:  # the run went on (or ended) all the same: the usual red line
+                raise
+            self.form.calls_not_taken(one_line(error))  # still waiting: nothing is lost, Submit again or Cancel
+            return RunOutcome(status="requires_action", thread_id=handle.thread_id, error=one_line(error),
+                              pending_calls=list(handle.pending_calls))
         self.answered(handle, [call["id"] for call in calls])  # the steps first: the chat never runs ahead of them
         for call in calls:
             self.form.chat.add("tool", answered_line(call, outputs.get(call["id"], "")))

@@ -105,6 +105,13 @@ class ToolCallsPanel:
                 button.disabled = True
             self.on_decided()
 
+    def reopen(self) -> None:
+        """The outputs or decisions did not reach the run: every button is live again and what was typed
+        or decided is kept, so Submit (or the last Approve / Deny) sends them again."""
+        self.submit_button.disabled = False
+        for button in self._buttons:
+            button.disabled = False
+
     def hide(self) -> None:
         self.widget.layout.display = "none"
         self.calls = []

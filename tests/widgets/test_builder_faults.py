@@ -188,3 +188,31 @@ def test_a_run_polled_past_its_timeout_after_a_broken_stream_is_one_line(
     assert broken.text and "Coimbra" not in broken.text and builder.chat.reply_text == broken.text
     assert "The stream broke: the partial reply is kept." in builder.chat.widget.value
     assert not builder.run_button.disabled
+
+
+def submit_path(backend: Any, waiting: Any) -> str:
+    """Where the builder's tool outputs go (the chat back end keeps them itself, then asks for the reply)."""
+    return {"assistants": f"/v1/threads/{waiting.thread_id}/runs/{waiting.run_id}/submit_tool_outputs",
+            "responses": "/v1/responses", "chat": "/v1/chat/completions"}[backend.name]
+
+
+def test_outputs_the_server_did_not_take_can_be_sent_again(builder: ThreadRunBuilder, backend: Any,
+                                                           server: Sandbox, armed: Any) -> None:
+    # Submit failed (a 5xx burst beyond the retries): the run still waited, yet the panel's Submit
+    # stayed disabled and Cancel too, so the run could be neither answered nor cancelled from the form.
+    new_assistant(backend, builder, tools=True)
+    on_new_thread(builder, backend)
+    waiting = run(builder, "Weather in Tavira?")
+    assert waiting.status == "requires_action"
+    armed(path=submit_path(backend, waiting), method="POST", status=503, retry_after=0.01, count=MANY)
+    builder.calls.submit_button.click()
+    refused = builder.wait(WAIT)
+    requests.delete(server.url + "/sandbox/faults", timeout=10)
+    if backend.name == "chat":  # its outputs are kept locally before the reply is asked for: the run went on
+        assert refused.status == "error" and "503" in error_line(builder)
+        return
+    assert refused.status == "requires_action" and "503" in error_line(builder)
+    assert builder.calls.visible and not builder.calls.submit_button.disabled and not builder.cancel_button.disabled
+    builder.calls.submit_button.click()  # the outputs typed (here computed) are still there
+    done = builder.wait(WAIT)
+    assert done.status == "completed" and "19" in done.text and error_line(builder) == ""

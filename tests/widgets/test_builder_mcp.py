@@ -10,6 +10,7 @@ import json
 from typing import Any, Iterator
 
 import pytest
+import requests
 
 from oai_magics.mcp.remote import RemoteServer
 from oai_magics.widgets import ThreadRunBuilder
@@ -121,3 +122,24 @@ def test_a_tool_error_shows_as_its_text_and_the_wait_says_approval(builder: Thre
     assert line == "notes.explode → error: Error executing tool explode"  # the text the tool's error content holds
     assert "{" not in line and "mcp_tool_execution_error" not in line  # the error's text, not its dict
     assert done.status == "completed"
+
+
+def test_an_approval_the_server_did_not_take_can_be_given_again(builder: ThreadRunBuilder, backend: Any,
+                                                                notes: RunningMcp, server: Any) -> None:
+    # The approval's request failed (a 5xx burst beyond the retries): the buttons stayed disabled,
+    # and the run waited for an answer the form could no longer give.
+    mcp_assistant(backend, builder, notes)
+    run(builder, "lookup the notes about Oslo")
+    approve, _, decided, _ = approval_buttons(builder)
+    fault = {"path": "/v1/responses", "method": "POST", "status": 503, "retry_after": 0.01, "count": 50}
+    assert requests.post(server.url + "/sandbox/faults", json=fault, timeout=10).status_code == 200
+    try:
+        approve.click()
+        refused = builder.wait(WAIT)
+    finally:
+        requests.delete(server.url + "/sandbox/faults", timeout=10)
+    assert refused.status == "requires_action" and "503" in builder.error.value
+    assert not approve.disabled and not builder.cancel_button.disabled and decided.value == "approved"
+    approve.click()
+    done = builder.wait(WAIT)
+    assert done.status == "completed" and "Oslo: 2 notes" in done.text and builder.error.value == ""
