@@ -100,12 +100,18 @@ def record(magics: Any, args: Any) -> None:
     if isinstance(session.tape, Replaying):
         raise UsageError(f"%oai record: replaying from {session.tape.path}; %oai replay off first")
     path = Path(args.path).expanduser().absolute()
+    earlier = session.tape if isinstance(session.tape, Recording) else None
+    if earlier is not None and earlier.path == path and earlier.timing == args.timing:
+        print(f"already {describe(earlier)}")  # a cell run twice: one recording, not two in a row
+        return
     try:
         mode = Recording(path, args.timing)
     except OSError as exc:
         raise UsageError(f"%oai record: cannot write {args.path}: {exc.strerror or exc}") from None
+    stopped = (f"recording into {_shown(earlier.path)} stopped ({_exchanges(earlier.writer.written)} written); "
+               if earlier is not None else "")
     session.use_tape(mode)
-    print(f"recording every request and its answer into {args.path} (appended; no key or header is written)"
+    print(f"{stopped}recording every request and its answer into {args.path} (appended; no key or header is written)"
           f"{', with timing' if args.timing else ''}; %oai record off stops")
 
 

@@ -177,6 +177,26 @@ def test_recording_and_replaying_at_once_is_refused_rather_than_one_ending_unsai
     assert "replay off" in shown.stdout
 
 
+def test_recording_into_another_file_says_the_first_one_stopped(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch,
+                                                                 tmp_path: Path) -> None:
+    """`%oai record b` while recording into a: a ended without a word; the same command run twice
+    (a cell re-run) is one recording, not a restart."""
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    with shell_on(sandbox, monkeypatch) as ip, capture_output() as shown:
+        ip.run_line_magic("oai", f"record {first}")
+        ip.run_cell_magic("chat", "--no-memory", PROMPT)
+        ip.run_line_magic("oai", f"record {first}")
+        ip.run_line_magic("oai", f"record {second}")
+        ip.run_cell_magic("chat", "--no-memory", "Name one bridge in Porto.")
+        ip.run_line_magic("oai", "record off")
+    lines = shown.stdout.splitlines()
+    assert f"already recording into {first} (1 exchange so far)" in lines
+    assert any(line.startswith(f"recording into {first} stopped (1 exchange written); recording every request "
+                               f"and its answer into {second}") for line in lines), lines
+    assert f"recording stopped: 1 exchange written to {second}" in lines
+    assert len(first.read_text().splitlines()) == 1 and "Porto" in second.read_text()
+
+
 def test_a_batch_job_replays_to_its_collection(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
                                                 keyless: InteractiveShell) -> None:
     """A job has a new id on every run, and names the file it uploads and tags its batches with it:
