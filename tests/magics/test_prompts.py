@@ -92,6 +92,16 @@ def test_a_long_table_is_cut_at_table_rows_with_one_line_counting_the_rest() -> 
     assert interpolate("{{frame}}", {"frame": frame.head(51)}, table_rows=50).endswith("(1 more row not shown, of 51)")
 
 
+def test_an_empty_frame_says_it_has_no_rows() -> None:
+    import pandas as pd
+
+    # A header row alone was sent: a table that reads as if its rows were lost.
+    assert interpolate("Rows: {{frame}}", {"frame": pd.DataFrame({"city": [], "n": []})}) == \
+        "Rows: (an empty table: no rows; columns: city, n)"
+    assert interpolate("{{s}}", {"s": pd.Series([], name="score", dtype=float)}) == "(an empty table: no rows; columns: score)"
+    assert interpolate("{{frame}}", {"frame": pd.DataFrame()}) == "(an empty table: no rows, no columns)"
+
+
 def test_table_rows_is_a_setting_of_chat(shell: Any) -> None:
     import pandas as pd
 
