@@ -17,11 +17,14 @@ A response format for a typed answer is kept in the chat shape too (`{"type": "j
 from __future__ import annotations
 
 import base64
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
-__all__ = ["chat_content", "responses_content", "assistants_content", "text_format", "pdf_part", "attached_part"]
+__all__ = ["chat_content", "responses_content", "assistants_content", "text_format", "pdf_part", "pdf_sent",
+           "attached_part", "uploader", "Upload", "PDF_LIMIT"]
 
 PNG = b"\x89PNG\r\n\x1a\n"
+PDF_LIMIT = 32 * 1024 * 1024  # the most file content one request may carry (the file-inputs guide)
+Upload = Callable[[str, bytes], str]  # (file name, contents) -> the id of the uploaded file
 
 
 def pdf_part(filename: str, data: bytes) -> dict:
@@ -30,16 +33,34 @@ def pdf_part(filename: str, data: bytes) -> dict:
                                      "file_data": f"data:application/pdf;base64,{base64.b64encode(data).decode()}"}}
 
 
-def attached_part(filename: str, data: bytes) -> tuple[dict | None, str]:
+def uploader(client: Any) -> Upload:
+    """What uploads a file too large to go inline (purpose `user_data`, for model input) and gives its id."""
+    return lambda name, data: str(client.files.create((name, data), purpose="user_data")["id"])
+
+
+def pdf_sent(filename: str, data: bytes, upload: Upload | None) -> tuple[dict, str]:
+    """A PDF as a `file` part, and a note when it was not sent inline: inline (base64) when a request
+    can carry it, else uploaded first with `upload` and named by its id. With no `upload`, inline
+    whatever its size (the Assistants API back end uploads every attached file itself)."""
+    if len(data) <= PDF_LIMIT or upload is None:
+        return pdf_part(filename, data), ""
+    file_id = upload(filename, data)
+    return {"type": "file", "file": {"file_id": file_id}}, (
+        f"{filename} ({len(data) / 2**20:.0f} MB, more than the 32 MB a request may carry) was uploaded first as "
+        f"{file_id} (purpose user_data) and sent by its id")
+
+
+def attached_part(filename: str, data: bytes, upload: Upload | None = None) -> tuple[dict | None, str]:
     """A file attached in the thread-run builder as a content part every back end takes, and a note
     when it was changed: a PNG, JPEG, WebP or GIF image as an `image_url` data URL (downscaled to
-    what the API reads, as `--image` is), a PDF as a `file` part; None for any other file (it is
-    uploaded for the assistant's tools instead)."""
+    what the API reads, as `--image` is), a PDF as a `file` part (uploaded first with `upload` when
+    larger than a request may carry); None for any other file (it is uploaded for the assistant's
+    tools instead)."""
     from ..display.images import image_type
     from .image_fit import fit_image
 
     if data[:5] == b"%PDF-":
-        return pdf_part(filename, data), ""
+        return pdf_sent(filename, data, upload)
     if image_type(data) == "image/png" and not data.startswith(PNG):  # image_type's default: no image it knows
         return None, ""
     image = fit_image(data, filename, None)

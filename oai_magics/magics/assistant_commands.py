@@ -191,7 +191,8 @@ def messages(magics: Any, args: Any) -> Any:
             raise UsageError("Nothing to add: write the message after `add`, or in the cell.")
         if not args.no_interpolate:
             text = interpolate(text, magics.shell.user_ns, magics.session.settings.table_rows)
-        from .context import attachments, uploader
+        from ..assistants.content import uploader
+        from .context import attachments
 
         parts, file_ids, notes = attachments(args.image, args.files, args.detail, magics.shell.user_ns,
                                              uploader(magics.session.client))

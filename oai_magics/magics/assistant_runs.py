@@ -51,7 +51,8 @@ def run(magics: Any, args: Any) -> None:
         text = interpolate(text, magics.shell.user_ns, magics.session.settings.table_rows)
     if not text.strip() and not args.thread:
         raise UsageError("Nothing to run: give a message (after the assistant, or in the cell) or --thread.")
-    from .context import attachments, uploader
+    from ..assistants.content import uploader
+    from .context import attachments
 
     parts, file_ids, notes = attachments(args.image, args.files, args.detail, magics.shell.user_ns,
                                          uploader(magics.session.client))

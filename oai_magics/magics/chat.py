@@ -157,7 +157,8 @@ class ChatMagics(SessionMagics):
         """The content parts of --file and --image, in that order, and the notes to show under the reply."""
         if not (args.image or args.file or args.detail):
             return [], []
-        from .context import message_parts, uploader
+        from ..assistants.content import uploader
+        from .context import message_parts
 
         return message_parts(args.image, args.file, args.detail, self.shell.user_ns, uploader(self.session.client))
 

@@ -23,14 +23,13 @@ from IPython.core.error import UsageError
 
 from .common import local_path
 
-__all__ = ["ImagePart", "image_parts", "file_parts", "message_parts", "attachments", "uploader", "IMAGE_HELP",
-           "FILE_HELP", "DETAIL_HELP"]
+__all__ = ["ImagePart", "image_parts", "file_parts", "message_parts", "attachments", "IMAGE_HELP", "FILE_HELP",
+           "DETAIL_HELP"]
 
 # The modes a PNG holds; a PIL image in any other (CMYK, 32-bit integer or float, YCbCr ...) is
 # converted to RGB(A) first, as a viewer would show it.
 PNG_MODES = ("1", "L", "LA", "P", "RGB", "RGBA", "I;16")
-PDF_LIMIT = 32 * 1024 * 1024  # the most file content one request may carry (the file-inputs guide)
-Upload = Callable[[str, bytes], str]  # (file name, contents) -> the id of the uploaded file
+Upload = Callable[[str, bytes], str]  # (file name, contents) -> the id of the uploaded file (`content.uploader`)
 KINDS = "a path, an http(s) URL, or a variable holding bytes, a PIL image, a matplotlib Figure or Axes, or an %image result"
 # The flags' help, one wording for every magic that takes them.
 IMAGE_HELP = ("an image for the model to see, repeatable: a path, an http(s) URL, or a variable holding bytes, a PIL "
@@ -75,11 +74,6 @@ def attachments(images: list[str] | None, files: list[str] | None, detail: str |
     return parts, ids, notes
 
 
-def uploader(client: Any) -> Upload:
-    """What uploads a file too large to go inline (purpose `user_data`, for model input) and gives its id."""
-    return lambda name, data: str(client.files.create((name, data), purpose="user_data")["id"])
-
-
 def _read_file(text: str) -> tuple[str, bytes, str | None]:
     """(file name, contents, its text or None for a PDF) of a `--file`; a file of any other type is
     one line (chat completions and Responses read PDFs; a text file goes as its text)."""
@@ -99,21 +93,18 @@ def _read_file(text: str) -> tuple[str, bytes, str | None]:
 def file_parts(read: list[tuple[str, bytes, str | None]], upload: Upload | None) -> tuple[list[dict], list[str]]:
     """A part per file read: a PDF as a `file` part (inline, or by the id `upload` gives it when it
     is larger than a request may carry), a text file as a text part; and a note per upload."""
-    from ..assistants.content import pdf_part  # with the first file, not at %load_ext
+    from ..assistants import content  # with the first file, not at %load_ext
 
     parts, notes = [], []
     for name, data, contents in read:
         if contents is not None:
             parts.append({"type": "text", "text": f"The file {name}:\n\n{contents}"})
-        elif len(data) <= PDF_LIMIT:
-            parts.append(pdf_part(name, data))
-        elif upload is None:
+            continue
+        if upload is None and len(data) > content.PDF_LIMIT:
             raise UsageError(f"--file {name}: {len(data) / 2**20:.0f} MB is more than the 32 MB a request may carry")
-        else:
-            file_id = upload(name, data)
-            parts.append({"type": "file", "file": {"file_id": file_id}})
-            notes.append(f"{name} ({len(data) / 2**20:.0f} MB, more than the 32 MB a request may carry) was uploaded "
-                         f"first as {file_id} (purpose user_data) and sent by its id")
+        part, note = content.pdf_sent(name, data, upload)
+        parts.append(part)
+        notes += [note] if note else []
     return parts, notes
 
 

@@ -18,7 +18,7 @@ from ..assistants import (APPROVE, TERMINAL, UNSUCCESSFUL, ActionRequired, Backe
                           StatusChanged, StepChanged, TextDelta, ToolCall, ToolOutput, Unsupported, why_ended)
 from ..assistants.steps import StepTally
 from ..client.errors import APIConnectionError
-from ..assistants.content import attached_part
+from ..assistants.content import attached_part, uploader
 from ..local_errors import LocalError
 from ..mcp.remote import error_text
 from ..schema import Schema, SchemaMismatch
@@ -125,7 +125,10 @@ class RunFollower:
         form.show_status("starting…")
         form.show_steps("")
         try:
-            attached = [(name, content, *attached_part(name, content)) for name, content in uploads]
+            # A PDF larger than a request may carry is uploaded first, as `--file` does; the Assistants
+            # API back end uploads every attached file itself.
+            upload = None if form.backend.name == "assistants" else uploader(form.backend.client)
+            attached = [(name, content, *attached_part(name, content, upload)) for name, content in uploads]
             parts = [part for _, _, part, _ in attached if part]
             file_ids = [self._upload(name, content) for name, content, part, _ in attached if part is None]
             handle = form.backend.start_run(request.pop("assistant"), file_ids=file_ids, parts=parts, stream=True,

@@ -62,10 +62,10 @@ def test_a_run_sees_the_images_and_files_given(shell: Any, api: str, tmp_path: P
 @pytest.mark.parametrize("api", BACKENDS)
 def test_a_pdf_above_the_inline_limit_goes_by_its_id(shell: Any, api: str, tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    from oai_magics.magics import context
+    from oai_magics.assistants import content
 
     (tmp_path / "big.pdf").write_bytes(pdf(4))
-    monkeypatch.setattr(context, "PDF_LIMIT", 100)  # the 32 MB limit, scaled to a test's file
+    monkeypatch.setattr(content, "PDF_LIMIT", 100)  # the 32 MB limit, scaled to a test's file
     run(shell, "assistant", f"create reader --api {api}")
     _, out = run(shell, "assistant", f"run reader --api {api} --file {tmp_path / 'big.pdf'} Read it")
     [uploaded] = [line.split(" as ")[1].split()[0] for line in out.stdout.splitlines() if "was uploaded first" in line]

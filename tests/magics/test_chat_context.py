@@ -169,11 +169,12 @@ def test_a_file_chat_completions_cannot_take_is_one_line_before_anything_is_sent
 
 def test_a_pdf_above_the_inline_limit_is_uploaded_first_and_sent_by_its_id(
         shell: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from oai_magics.magics import context, session_of
+    from oai_magics.assistants import content
+    from oai_magics.magics import session_of
 
     (tmp_path / "big.pdf").write_bytes(pdf(4))
     (tmp_path / "small.pdf").write_bytes(pdf(1))
-    monkeypatch.setattr(context, "PDF_LIMIT", len(pdf(2)))  # the 32 MB limit, scaled to a test's files
+    monkeypatch.setattr(content, "PDF_LIMIT", len(pdf(2)))  # the 32 MB limit, scaled to a test's files
     _, out = run(shell, "chat", f"--file {tmp_path / 'big.pdf'} --file {tmp_path / 'small.pdf'}", "Compare them")
     [big, small] = sent_content(shell)[1:]
     uploaded = session_of(shell).client.files.retrieve(big["file"]["file_id"])

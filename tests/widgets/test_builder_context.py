@@ -9,6 +9,7 @@ import datetime
 import io
 from typing import Any
 
+import pytest
 from PIL import Image
 
 from oai_magics.widgets import ThreadRunBuilder
@@ -50,6 +51,28 @@ def test_an_attached_image_larger_than_the_api_reads_is_downscaled_and_the_chat_
     if backend.name != "assistants":  # that API reads image data only once uploaded
         assert "I was shown 1 image: PNG 2048×683 px (auto detail)." in outcome.text
     assert "📎 wide.png (downscaled from 3000×1000 to 2048×683 px)" in builder.chat.entries[0][1]
+
+
+def test_an_attached_pdf_larger_than_a_request_may_carry_is_uploaded_first(
+        builder: ThreadRunBuilder, backend: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # It went inline whatever its size, where `--file` uploads it first: over 32 MB the request failed.
+    from oai_magics.assistants import content
+
+    monkeypatch.setattr(content, "PDF_LIMIT", len(pdf(2)))  # the 32 MB limit, scaled to a test's files
+    new_assistant(backend, builder)
+    builder.files.value = (attached("atlas.pdf", pdf(4)),)
+    outcome = run(builder, "What is in the atlas?")
+    assert outcome.status == "completed", outcome
+    if backend.name == "assistants":  # that API takes every attached file uploaded: nothing to say
+        assert "I was given 1 file: the uploaded file file-" in outcome.text
+        assert builder.chat.entries[0][1].endswith("📎 atlas.pdf")
+        return
+    assert "I was given 1 file: the uploaded file file-" in outcome.text
+    note = builder.chat.entries[0][1].partition("📎 atlas.pdf (")[2]
+    assert note.startswith("atlas.pdf (0 MB, more than the 32 MB a request may carry) was uploaded first as file-")
+    file_id = note.split(" as ")[1].split()[0]
+    uploaded = backend.client.files.retrieve(file_id)
+    assert uploaded["purpose"] == "user_data" and uploaded["filename"] == "atlas.pdf"
 
 
 def test_the_schema_override_makes_the_run_answer_in_that_shape(builder: ThreadRunBuilder, backend: Any) -> None:
