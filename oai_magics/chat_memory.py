@@ -11,7 +11,7 @@ context a re-run sends is the conversation as it was before that cell.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable
 
@@ -43,6 +43,9 @@ class Exchange:
     seconds: float
     usage: dict
     interrupted: bool = False
+    # A remote MCP server's tool listing (the Responses `mcp_list_tools` item) by `RemoteServer.key`:
+    # sent back with the later turns, so the API does not list the server's tools again each turn.
+    listings: dict[str, dict] = field(default_factory=dict)
 
     @property
     def reply(self) -> str:
@@ -86,6 +89,11 @@ class ChatMemory:
         for exchange in self.exchanges[:start]:
             messages += exchange.messages
         return messages
+
+    def listings(self, call: Call) -> dict[str, dict]:
+        """The remote MCP listings of the exchanges before `call`, the latest for each server."""
+        start, _ = self._slot(call)
+        return {key: item for exchange in self.exchanges[:start] for key, item in exchange.listings.items()}
 
     def record(self, exchange: Exchange) -> None:
         """Add an exchange where its call belongs (a re-run's first call drops the cell's old ones)."""

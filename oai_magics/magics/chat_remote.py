@@ -57,13 +57,16 @@ def chat_remote(magics: Any, args: Any, prompt: str) -> None:
     session, shell = magics.session, magics.shell
     if args.no_memory:
         conversation, call = None, None
-        history = [{"role": "system", "content": args.system}] if args.system else []
+        history, listed = [{"role": "system", "content": args.system}] if args.system else [], {}
     else:
         conversation = session.conversation(args.conversation, new=args.new, system=args.system)
         call = magics._calls.next(shell)
-        history = conversation.context(call)
+        history, listed = conversation.context(call), conversation.listings(call)
+    # A server's listing from an earlier turn goes first: with it in the context the API does not
+    # list that server's tools again (a round trip to the server, and its tokens, every turn).
+    known = [listed[server.key] for server in servers if server.key in listed]
     body: dict[str, Any] = {"model": session.model("chat", args.model),
-                            "input": as_input(history) + [{"role": "user", "content": prompt}]}
+                            "input": known + as_input(history) + [{"role": "user", "content": prompt}]}
     if args.temperature is not None:
         body["temperature"] = args.temperature
     if args.max_tokens is not None:
@@ -95,8 +98,10 @@ def _ask(session: Any, body: dict, servers: list, stream: bool, conversation: An
     views.finish_reply(turn.reply)
     show_calls(turn.calls)
     if conversation is not None:
-        conversation.record(new_exchange(call, prompt, [{"role": "assistant", "content": turn.reply.text}],
-                                         turn.reply, started))
+        exchange = new_exchange(call, prompt, [{"role": "assistant", "content": turn.reply.text}], turn.reply, started)
+        exchange.listings = {server.key: item for item in turn.listings if not item.get("error")
+                             for server in servers if server.label == item.get("server_label")}
+        conversation.record(exchange)
     model, usage = turn.reply.model or body["model"], chat_usage(turn.reply.usage)
     show_usage(model, time.monotonic() - started, usage, rich=views.rich, cost=session.cost(model, usage))
     return turn.reply

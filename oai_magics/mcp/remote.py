@@ -65,6 +65,11 @@ class RemoteServer:
         if self.approve not in APPROVE_CHOICES:
             raise ValueError(f"unknown approval rule {self.approve!r}; one of {', '.join(APPROVE_CHOICES)}")
 
+    @property
+    def key(self) -> str:
+        """What a tool listing of this server holds for: the same label, address and allowed tools."""
+        return json.dumps([self.label, self.url, sorted(self.tools)])
+
     def record(self) -> dict:
         """The server as an assistant record keeps it: headers by the names of their variables only."""
         return {"type": "mcp", "server_label": self.label, "server_url": self.url, "header_env": dict(self.headers),

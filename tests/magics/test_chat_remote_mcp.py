@@ -226,3 +226,19 @@ def test_a_server_that_asks_for_approval_without_end_is_one_line_and_no_empty_re
     assert [item["approve"] for item in answered if item.get("type") == "mcp_approval_response"] == [True] * len(asked)
     # No empty reply passes for the model's answer in the conversation's memory.
     assert not session_of(ip).conversations["default"].exchanges
+
+
+def test_a_later_turn_sends_the_listing_back_instead_of_listing_again(shell: Any, notes: RunningMcp) -> None:
+    # Every turn of a conversation had the API list the server's tools anew: a round trip to the
+    # server, and the listing's tokens, each time.
+    line = f"--mcp-url {notes.url} --mcp-label notes --approve always"
+    _, first = run(shell, "chat", line, "lookup Oslo")
+    _, second = run(shell, "chat", line, "lookup Bergen")
+    assert "notes: 4 tools" in shown(first) and "tools" not in shown(second).split("mcp notes.lookup")[0]
+    assert "Bergen: 1 notes (fish market)" in shown(second)  # the call is made all the same
+    _, narrowed = run(shell, "chat", line + " --mcp-tools lookup", "lookup Tromso")
+    assert "notes: 1 tool" in shown(narrowed)  # another set of tools: listed anew
+    _, fresh = run(shell, "chat", line + " --new", "lookup Oslo")
+    assert "notes: 4 tools" in shown(fresh)  # a new conversation holds no listing
+    _, alone = run(shell, "chat", line + " --no-memory", "lookup Oslo")
+    assert "notes: 4 tools" in shown(alone)
