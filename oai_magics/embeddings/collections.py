@@ -32,7 +32,7 @@ from ..sqlite_store import connect, transaction
 from .cache import EmbeddingCache
 from .search import EXPANSION_SEARCH, BlockAdder, index_top, new_index
 
-__all__ = ["Collection", "Scope", "index_folder", "text_hashes", "refresh", "latest", "forget_all", "vector_width"]
+__all__ = ["Collection", "Scope", "index_folder", "text_hashes", "fresh", "refresh", "latest", "forget_all", "vector_width"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS rows (position INTEGER PRIMARY KEY, text TEXT NOT NULL);
@@ -127,6 +127,23 @@ def _labels(path: str, stamp: float, stored: str) -> Any:
     return decode_index(json.loads(stored))
 
 
+def fresh(cache: EmbeddingCache, scope: Scope, name: str, texts: Sequence[str], index: Any = None,
+          hashes: np.ndarray | None = None) -> Collection | None:
+    """The collection `name` when it holds exactly `texts` (and index labels `index`) as vectors of
+    the width the cache has for them; else None. Reads one vector of the cache, not one per text: a
+    query over texts indexed before costs a hash of each text, no lookup."""
+    folder, stem = index_folder(cache.path), scope.stem(name)
+    width = vector_width(cache, scope, texts[0])
+    old = _kept_hashes(folder, stem, width) if width else None
+    if old is None or len(old) != len(texts) or not np.array_equal(old, text_hashes(texts) if hashes is None else hashes):
+        return None
+    collection = Collection(folder, stem)
+    if collection.about.get("index") == _encoded(index):
+        return collection
+    collection.close()
+    return None
+
+
 def refresh(cache: EmbeddingCache, scope: Scope, name: str, texts: Sequence[str], index: Any = None) -> tuple[Collection, str]:
     """The collection `name` holding exactly `texts`, whose vectors must all be in `cache`: (it, what
     was done: "fresh", "updated" (texts appended to it) or "built")."""
@@ -134,15 +151,13 @@ def refresh(cache: EmbeddingCache, scope: Scope, name: str, texts: Sequence[str]
     stem = scope.stem(name)
     hashes = text_hashes(texts)
     hash_file = folder / f"{stem}.hashes.npy"
+    kept = fresh(cache, scope, name, texts, index, hashes)
+    if kept is not None:
+        return kept, "fresh"
     width = vector_width(cache, scope, texts[0])
     if not width:
         raise ValueError("the collection's vectors are not in the cache")
     old = _kept_hashes(folder, stem, width)
-    if old is not None and len(old) == len(hashes) and np.array_equal(old, hashes):
-        collection = Collection(folder, stem)
-        if collection.about.get("index") == _encoded(index):
-            return collection, "fresh"
-        collection.close()
     appended = old is not None and len(old) < len(hashes) and np.array_equal(old, hashes[:len(old)])
     start = len(old) if appended else 0
     folder.mkdir(parents=True, exist_ok=True)

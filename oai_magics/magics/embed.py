@@ -21,7 +21,7 @@ from IPython.core.magic import line_cell_magic, magics_class, no_var_expand
 from .arguments import WORKERS, a_name, an_id, argument, at_least, magic_arguments
 from .embed_explore import a_cluster_count, check_map_flags, explore_embeddings, map_wanted, plot_map
 from .common import SessionMagics, friendly, key_advice, key_refused, parse, publish, read_variable, store_in
-from .embed_search import a_cosine, exact_note, query_vector, search_collection, search_latest, tidy
+from .embed_search import a_cosine, exact_note, query_vector, search_collection, search_indexed, search_latest, tidy
 from .job_costs import dollars, embedding_job_costs
 from .oai_table import ROUTER
 from .prompts import interpolate
@@ -105,12 +105,17 @@ class EmbedMagics(SessionMagics):
         from ..embeddings import EmbeddingJobError, check_texts, embed_texts
         from ..frames import embedding_frame
 
+        model = self.session.model("embedding", args.model)
+        ranks_only = args.query and not (args.plot or args.output or args.dedupe is not None or args.outliers is not None)
+        if ranks_only and not args.batch:  # texts indexed before: ranked at once, checked when they were indexed
+            ranking = search_indexed(self.session, args, texts, index, model, store_file(self.session))
+            if ranking is not None:
+                return ranking
         labels = list(index) if index is not None else list(range(len(texts)))
         try:
             check_texts(texts, labels)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
-        model = self.session.model("embedding", args.model)
         budget = embedding_job_costs(self.session, args, self._uncached(args, texts, model), model)
         if args.batch:
             job = self._submit(args, texts, index, model)
@@ -118,7 +123,7 @@ class EmbedMagics(SessionMagics):
                 return job
             held = "the text was" if len(texts) == 1 else f"all {len(texts)} texts were"
             print(f"{held} in the cache: no Batch job was needed, here is the frame")
-        if args.query and not (args.plot or args.output or args.dedupe is not None or args.outliers is not None):
+        if ranks_only:
             ranking = search_collection(self.session, args, texts, index, model, store_file(self.session))
             if ranking is not None:
                 return ranking

@@ -15,7 +15,7 @@ from typing import Any, Sequence
 
 from IPython.core.error import UsageError
 
-__all__ = ["a_cosine", "collection_name", "search_collection", "search_latest", "query_vector", "exact_note", "tidy",
+__all__ = ["a_cosine", "collection_name", "search_indexed", "search_collection", "search_latest", "query_vector", "exact_note", "tidy",
            "exact_below"]
 
 
@@ -39,6 +39,29 @@ def collection_name(args: Any) -> str:
     if args.input:
         return f"{args.input}[{args.column!r}]" if args.column else args.input
     return "%%embed cell"
+
+
+def search_indexed(session: Any, args: Any, texts: Sequence[str], index: Any, model: str, cache_path: Path) -> Any:
+    """The ranking through the collection of these very texts when it was indexed before, else None.
+    Asked before anything else: a query over texts ranked once costs a hash of each text, not a
+    check and a cache lookup of each (0.15 s more a query at 50,000 texts, `benchmarks/search_scale.py`)."""
+    from ..embeddings.cache import EmbeddingCache
+    from ..embeddings.collections import Scope, fresh
+    from ..embeddings.search import have_index
+
+    if args.no_cache or not have_index() or not texts:
+        return None
+    cache = EmbeddingCache(cache_path)
+    try:
+        collection = fresh(cache, Scope(session.client.base_url, model, args.dimensions), collection_name(args), texts, index)
+    finally:
+        cache.close()
+    if collection is None:
+        return None
+    try:  # the crossover may have been raised since: then it is searched exactly, as any small input
+        return ranked(session, args, model, collection, "fresh", cache_path) if collection.width * len(texts) >= exact_below(session) else None
+    finally:
+        collection.close()
 
 
 def search_collection(session: Any, args: Any, texts: Sequence[str], index: Any, model: str, cache_path: Path) -> Any:

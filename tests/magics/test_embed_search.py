@@ -60,6 +60,23 @@ def test_a_later_query_needs_no_input_and_the_index_is_kept(indexed: Any) -> Non
     assert list(alone["text"]) == list(first["text"])
 
 
+def test_a_query_over_texts_indexed_before_looks_none_of_them_up(indexed: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each query with the input given checked every text against the cache twice (and estimated
+    its tokens) before reaching the index it had built: 0.2 s a query at 50,000 texts."""
+    from oai_magics.embeddings.cache import EmbeddingCache
+
+    indexed.user_ns["docs"] = pd.Series(corpus(300))
+    first, _ = query(indexed, "-i docs -d 32 --query 'tidal pools' -k 5")
+    looked_up: list[int] = []
+    missing = EmbeddingCache.missing
+    monkeypatch.setattr(EmbeddingCache, "missing", lambda self, *a: looked_up.append(len(a[-1])) or missing(self, *a))
+    again, said = query(indexed, "-i docs -d 32 --query 'tidal pools' -k 5")
+    assert "up to date" in said and looked_up == [] and again.equals(first)
+    indexed.user_ns["docs"] = pd.Series(corpus(300), index=[f"n{i}" for i in range(300)])  # other labels: built again
+    relabelled, said = query(indexed, "-i docs -d 32 --query 'tidal pools' -k 5")
+    assert "built now" in said and 300 in looked_up and list(relabelled.index) == [f"n{i}" for i in first.index]
+
+
 def test_a_stale_index_is_updated_when_texts_are_appended_and_rebuilt_when_they_change(indexed: Any) -> None:
     indexed.user_ns["docs"] = pd.Series(corpus(300))
     query(indexed, "-i docs -d 32 --query 'castles' -k 3")
