@@ -52,7 +52,8 @@ class MapView:
         self.scatter = jscatter.Scatter(
             data=plotted, x="x", y="y", x_scale=_padded(plotted["x"]), y_scale=_padded(plotted["y"]),
             color_by=color_by, legend=True, height=520, axes=False,
-            tooltip=True, tooltip_properties=[c for c in [color_by, *hover] if c != text], tooltip_preview=text,
+            tooltip=True, tooltip_properties=[c for c in dict.fromkeys([color_by, *hover, "cluster"]) if c != text],
+            tooltip_preview=text,
             tooltip_preview_text_lines=4)
         # continuous_update off: the value changes on Enter (or leaving the box), not on every key
         self.search = widgets.Text(placeholder="search the texts, then Enter: matches are selected",
@@ -101,10 +102,11 @@ def _plot_frame(frame: Any, text: str, color_by: str, hover: list[str]) -> Any:
     of clusters, not a colour scale from -1 to 11)."""
     import pandas as pd
 
-    columns = list(dict.fromkeys(["x", "y", text, color_by, *hover]))
+    columns = list(dict.fromkeys(["x", "y", text, color_by, *hover, "cluster"]))
     plotted = frame[columns].reset_index(drop=True)
-    if color_by == "cluster":
-        plotted["cluster"] = cluster_labels(frame).reset_index(drop=True)
+    # '3 · name' in the tooltip whatever the colour shows: coloured by another column, a hover
+    # still says which cluster the point is in.
+    plotted["cluster"] = cluster_labels(frame).reset_index(drop=True)
     for column in hover:
         if plotted[column].dtype == object:  # dicts and lists: the tooltip showed "[object Object]"
             plotted[column] = plotted[column].map(_shown)

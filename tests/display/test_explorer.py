@@ -111,6 +111,19 @@ def test_a_colour_column_of_dicts_is_one_line_and_a_hover_column_of_dicts_is_sho
     assert list(view.scatter._data["meta"][:2]) == ['{"page": 0}', '{"page": 1}']  # not "[object Object]" in the page
 
 
+def test_coloured_by_another_column_the_tooltip_still_names_the_cluster(frame: pd.DataFrame) -> None:
+    from oai_magics.display.explorer_view import MapView
+
+    explorer = explore(frame, clusters=3, color_by="source", hover=["source"])
+    explorer.frame["cluster_name"] = explorer.frame["cluster"].map({0: "fruit", 1: "water", 2: "music"}).astype("string")
+    view = MapView(explorer.frame, "text", "source", ["source"], explorer._nearest)
+    assert view.scatter.widget.tooltip_properties == ["source", "cluster"]  # each once, the text as the preview
+    shown = list(view.scatter._data["cluster"])
+    assert shown[0] == f"{explorer.frame['cluster'].iloc[0]} · {explorer.frame['cluster_name'].iloc[0]}"
+    by_cluster = MapView(explorer.frame, "text", "cluster", [], explorer._nearest)
+    assert by_cluster.scatter.widget.tooltip_properties == ["cluster"]
+
+
 def test_a_numeric_colour_column_is_a_legend_in_the_order_of_its_values(frame: pd.DataFrame) -> None:
     from oai_magics.display.explorer_view import _plot_frame
 
