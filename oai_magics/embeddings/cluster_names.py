@@ -2,7 +2,9 @@
 texts, sent paced and concurrently by `jobs.rows`, and kept in a small table beside the embedding
 cache, so the same texts asked of the same model (and server) are never sent twice.
 
-A naming that fails leaves that cluster's name empty and is told in one line; the others stand.
+Clusters given the same name are asked once more, each beside some of the others' texts, and any
+still alike are numbered. A naming that fails leaves that cluster's name empty and is told in one
+line; the others stand.
 Noise (cluster -1) is named "noise" and costs no request.
 """
 
@@ -22,7 +24,7 @@ from ..client.urls import without_userinfo
 from ..sqlite_store import connect, transaction
 from .maps import central_rows, unit_rows
 
-__all__ = ["INSTRUCTIONS", "CENTRAL", "NameCache", "naming_prompt", "name_clusters"]
+__all__ = ["INSTRUCTIONS", "CENTRAL", "NameCache", "naming_prompt", "contrast_prompt", "name_clusters"]
 
 CENTRAL = 8  # texts shown to the model per cluster: enough to see the theme, few enough to stay cheap
 TEXT_LIMIT = 300  # characters of each text: a long document's opening says what it is about
@@ -67,26 +69,62 @@ class NameCache:
 
 def naming_prompt(texts: Sequence[str]) -> str:
     """The user message for one cluster: its central texts, one per line, each cut short."""
-    lines = [" ".join(str(text).split())[:TEXT_LIMIT] for text in texts]
-    return "Texts:\n" + "\n".join(f"- {line}" for line in lines)
+    return "Texts:\n" + _listed(texts)
+
+
+def contrast_prompt(texts: Sequence[str], name: str, others: Sequence[str]) -> str:
+    """The user message asking again for a cluster whose name another cluster was given too: its
+    texts, and some of the other's, to name it apart from them."""
+    return (f"{naming_prompt(texts)}\n\nAnother group was also named \"{name}\". Name these texts apart from "
+            f"that group: what only these have in common.\n{CONTRAST_MARK}\n{_listed(others)}")
+
+
+CONTRAST_MARK = "The other group's texts:"  # the sandbox's naming reads past it (sandbox.textgen.short_name)
+CONTRASTED = 3  # texts of each other cluster shown when asking for a name apart
+
+
+def _listed(texts: Sequence[str]) -> str:
+    return "\n".join(f"- {' '.join(str(text).split())[:TEXT_LIMIT]}" for text in texts)
 
 
 def name_clusters(client: Client, model: str, vectors: np.ndarray, labels: np.ndarray, texts: Sequence[str], *,
                   cache: NameCache | None = None, workers: int = 4) -> tuple[dict[int, str], list[str]]:
-    """({cluster: name}, one line per failed naming). Cached names are not asked again."""
-    from ..jobs.rows import run_rows
-
+    """({cluster: name}, one line per failed naming). Cached names are not asked again. Clusters
+    given the same name are asked once more, each beside the others' texts, and any still alike
+    are numbered ("Bread and Baking (2)"): a legend of two identical names tells nothing apart."""
     unit = unit_rows(vectors)
     ids = sorted(int(c) for c in np.unique(labels) if c >= 0)
-    prompts = [naming_prompt([texts[i] for i in central_rows(unit, labels, c, CENTRAL)]) for c in ids]
+    central = {c: [texts[i] for i in central_rows(unit, labels, c, CENTRAL)] for c in ids}
+    names, failures = _ask(client, model, {c: naming_prompt(central[c]) for c in ids}, cache, workers)
+    alike = _alike(names)
+    if alike:
+        again = {c: contrast_prompt(central[c], names[c], [t for o in group if o != c for t in central[o][:CONTRASTED]])
+                 for group in alike for c in group}
+        renamed, _ = _ask(client, model, again, cache, workers)  # a failure here keeps the first name
+        names.update({c: name for c, name in renamed.items() if name})
+    for group in _alike(names):
+        for number, c in enumerate(group[1:], 2):
+            names[c] = f"{names[c]} ({number})"
+    if (labels < 0).any():
+        names[-1] = NOISE
+    return names, failures
+
+
+def _ask(client: Client, model: str, prompts: Mapping[int, str], cache: NameCache | None,
+         workers: int) -> tuple[dict[int, str], list[str]]:
+    """A name for each cluster's prompt (cached, else asked: paced and concurrent); "" where the
+    naming failed, with a line for it."""
+    from ..jobs.rows import run_rows
+
     server = client.base_url
-    names: dict[int, str] = {-1: NOISE} if (labels < 0).any() else {}
-    asked: list[str | None] = []
-    for cluster, prompt in zip(ids, prompts):
+    names: dict[int, str] = {}
+    asked: dict[int, str] = {}
+    for cluster, prompt in prompts.items():
         known = cache.get(server, model, prompt) if cache is not None else None
-        if known is not None:
+        if known is None:
+            asked[cluster] = prompt
+        else:
             names[cluster] = known
-        asked.append(None if known is not None else prompt)
 
     def send(job_client: Client, prompt: str, headers: Mapping[str, str]) -> str:
         answer = job_client.chat.completions.create(
@@ -95,10 +133,8 @@ def name_clusters(client: Client, model: str, vectors: np.ndarray, labels: np.nd
         return tidy((answer.get("choices") or [{}])[0].get("message", {}).get("content") or "")
 
     failures = []
-    results = run_rows(client, asked, send, workers=workers, progress=len(ids) > 8) if any(asked) else []
-    for cluster, prompt, result in zip(ids, asked, results):
-        if prompt is None:
-            continue
+    results = run_rows(client, list(asked.values()), send, workers=workers, progress=len(prompts) > 8) if asked else []
+    for (cluster, prompt), result in zip(asked.items(), results):
         if result.error or not result.value:
             names[cluster] = ""
             failures.append(f"cluster {cluster} was not named: {result.error or 'the model gave no name'}")
@@ -106,7 +142,16 @@ def name_clusters(client: Client, model: str, vectors: np.ndarray, labels: np.nd
         names[cluster] = result.value
         if cache is not None:
             cache.put(server, model, prompt, result.value)
-    return names, failures
+    return dict(sorted(names.items())), failures
+
+
+def _alike(names: Mapping[int, str]) -> list[list[int]]:
+    """The groups of clusters (in order) whose names are the same but for case; unnamed ones apart."""
+    groups: dict[str, list[int]] = {}
+    for cluster, name in sorted(names.items()):
+        if name and cluster >= 0:
+            groups.setdefault(name.casefold(), []).append(cluster)
+    return [group for group in groups.values() if len(group) > 1]
 
 
 def tidy(answer: str) -> str:

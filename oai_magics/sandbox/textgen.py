@@ -100,14 +100,23 @@ def word_limit(instructions: str) -> tuple[int, int] | None:
     return (low, high) if low <= high else None
 
 
+# What a client's prompt says before another group's texts, when it asks for a name that tells its
+# group apart from that one (the words of those texts are then no part of the name).
+CONTRAST_MARK = "The other group's texts:"
+
+
 def short_name(prompt: str, fewest: int = 2, most: int = 5) -> str:
     """A name of `fewest` to `most` (at most three) words for what the prompt is about: its most
     frequent content words (ties: the longer, then the earlier), capitalised, in order of frequency.
     What a model asked to name a group of texts answers, made from the texts themselves."""
+    own, mark, others = prompt.partition(CONTRAST_MARK)
+    if mark:  # asked to name a group apart from another: its listed texts, but for the other's words
+        own = "\n".join(line for line in own.splitlines() if line.startswith("- "))
+    shared = {word.lower() for word in _WORDS.findall(others)}
     counts: dict[str, list[int]] = {}
-    for index, word in enumerate(_WORDS.findall(prompt)):
+    for index, word in enumerate(_WORDS.findall(own)):
         lower = word.lower()
-        if lower not in STOPWORDS and lower not in ("text", "texts", "words", "name"):
+        if lower not in STOPWORDS and lower not in ("text", "texts", "words", "name") and lower not in shared:
             counts.setdefault(lower, [0, index])[0] += 1
     ranked = sorted(counts, key=lambda w: (-counts[w][0], -len(w), counts[w][1]))
     chosen = [word.capitalize() for word in ranked[: max(fewest, min(most, 3))]]
