@@ -160,17 +160,20 @@ class Session:
         client = self._new_client()
         client.listeners.append(self._log)
         client.response_observers.append(self._hear_limits)
-        # The listing behind the shutdown notes, on a client of its own (not a row of %oai usage).
-        self.watch.start(self.profile_name, self._new_client())
+        # The listing behind the shutdown notes, on a client of its own: not a row of %oai usage, nor
+        # of a recording (the notebook never asked for it); a replay has no server to ask.
+        if not self.replaying:
+            self.watch.start(self.profile_name, self._new_client(taped=False))
         return client
 
-    def _new_client(self, profile: Profile | None = None) -> "Client":
-        """A client for `profile` (the active one by default), with its key."""
+    def _new_client(self, profile: Profile | None = None, taped: bool = True) -> "Client":
+        """A client for `profile` (the active one by default), with its key; through the recording or
+        replay in use unless `taped` is False."""
         from ..client import Client
         from ..client.transport import DEFAULT_MAX_CONNECTIONS as DEFAULT_CONNECTIONS
 
         profile = profile or self.profile
-        transport = self.tape.transport(DEFAULT_CONNECTIONS) if self.tape is not None else None
+        transport = self.tape.transport(DEFAULT_CONNECTIONS) if self.tape is not None and taped else None
         if self.replaying:  # answered from the recording: no key, no sandbox, no network
             return Client(api_key=None, base_url=profile.base_url or REPLAY_URL, timeout=self.settings.timeout,
                           max_retries=self.settings.max_retries, transport=transport)

@@ -197,6 +197,24 @@ def test_recording_into_another_file_says_the_first_one_stopped(sandbox: Sandbox
     assert len(first.read_text().splitlines()) == 1 and "Porto" in second.read_text()
 
 
+def test_the_model_listing_behind_the_shutdown_notes_is_not_recorded(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch,
+                                                                      tmp_path: Path) -> None:
+    """Recording from the first request on: the session's own GET /models (on a thread of its own,
+    beside the chat) went into the recording, a row the notebook never asked for, there or not by a race."""
+    path = tmp_path / "first.jsonl"
+    monkeypatch.setenv("SANDBOX_TEST_KEY", sandbox.api_key)
+    with extension_shell() as ip, capture_output() as shown:
+        # --assistants-api: `%oai use` then needs no client, so the chat below makes the session's first
+        ip.run_line_magic("oai", f"profile add rec --base-url {sandbox.base_url} --key-env SANDBOX_TEST_KEY "
+                                 "--assistants-api chat")
+        ip.run_line_magic("oai", "use rec")
+        ip.run_line_magic("oai", f"record {path}")
+        ip.run_cell_magic("chat", "--no-memory", PROMPT)
+        ip.run_line_magic("oai", "record off")
+    assert f"recording stopped: 1 exchange written to {path}" in shown.stdout
+    assert "/models" not in path.read_text()
+
+
 def test_a_batch_job_replays_to_its_collection(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
                                                 keyless: InteractiveShell) -> None:
     """A job has a new id on every run, and names the file it uploads and tags its batches with it:
