@@ -104,7 +104,7 @@ def _responses_found(client: Any) -> Probed | None:
 def responses_probed(client: Any) -> Probed:
     """How the responses back end keeps threads on this server: the probe's answer when it chose
     `responses`, else whether the server keeps conversations, asked once (api.openai.com does)."""
-    from ..client import APIConnectionError, AuthenticationError, OpenAIError, PermissionDeniedError
+    from ..client import APIConnectionError, AuthenticationError, NotRecordedError, OpenAIError, PermissionDeniedError
     from ..client.urls import host_of
 
     found = _responses_found(client)
@@ -121,7 +121,7 @@ def responses_probed(client: Any) -> Probed:
 
 def probe(client: Any) -> Probed:
     """Which back end a server wants (see the module's docstring for the order of the questions)."""
-    from ..client import APIConnectionError, AuthenticationError, OpenAIError, PermissionDeniedError
+    from ..client import APIConnectionError, AuthenticationError, NotRecordedError, OpenAIError, PermissionDeniedError
     from ..client.urls import host_of
 
     if host_of(client.base_url) == "api.openai.com":
@@ -131,8 +131,8 @@ def probe(client: Any) -> Probed:
     def present(ask: Callable[[], Any]) -> bool:
         try:
             return _present(ask)
-        except (APIConnectionError, AuthenticationError, PermissionDeniedError):
-            raise  # about the server or the key, not about its APIs: say so, ask again later
+        except (APIConnectionError, AuthenticationError, PermissionDeniedError, NotRecordedError):
+            raise  # about the server, the key or a replayed recording, not about its APIs: say so, ask again later
         except OpenAIError as exc:  # that API is broken there (LiteLLM's unconfigured /assistants): ask on
             doubts.append(str(exc).splitlines()[0][:120])
             return False

@@ -30,7 +30,7 @@ def _configured(session: Any) -> str | None:
 
 def describe_backend(session: Any) -> str:
     """One line for `%oai use`: which API %assistant will use here, and how that was decided."""
-    from ..client import OpenAIError
+    from ..client import NotRecordedError, OpenAIError
     from .common import key_advice, key_refused
 
     configured = _configured(session)
@@ -46,6 +46,8 @@ def describe_backend(session: Any) -> str:
         found = probed(session.client)
     except UsageError:  # no key yet: the line above says so
         return "%assistant back end: found on first use"
+    except NotRecordedError:  # the recording began after the server was asked: its answer is not in it
+        return "%assistant back end: found on first use (from the recording)"
     except OpenAIError as exc:  # the server is away or refused: say so, decide later
         reason = textwrap.shorten(str(exc).splitlines()[0], 160, placeholder=" …")
         if key_refused(exc):  # its own line: a wrong key must not hide inside the back end's

@@ -215,6 +215,20 @@ def test_the_model_listing_behind_the_shutdown_notes_is_not_recorded(sandbox: Sa
     assert "/models" not in path.read_text()
 
 
+def test_a_recording_without_the_back_end_probe_decides_nothing_about_the_server(recorded: Path,
+                                                                                keyless: InteractiveShell) -> None:
+    """`recorded` began after the session had asked the server which APIs it has, so its answer is
+    not in it. Replayed, the probe's "not in the recording" was taken for an answer: the chat back
+    end chosen for the session, on a line that quoted the refusal."""
+    with capture_output() as shown:
+        keyless.run_line_magic("oai", f"replay {recorded}")
+        keyless.run_line_magic("oai", "use sandbox")
+    assert "%assistant back end: found on first use (from the recording)" in shown.stdout
+    assert "chat API" not in shown.stdout
+    with pytest.raises(UsageError, match=r"^NotRecordedError: .*GET /v1/assistants"):
+        keyless.run_line_magic("assistant", "list")
+
+
 def test_a_batch_job_replays_to_its_collection(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
                                                 keyless: InteractiveShell) -> None:
     """A job has a new id on every run, and names the file it uploads and tags its batches with it:
