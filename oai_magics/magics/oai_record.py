@@ -19,7 +19,7 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from IPython.core.error import UsageError
 
@@ -32,23 +32,36 @@ OFF = "off"
 
 
 @dataclass
-class Recording:
-    """`%oai record PATH`: clients send as usual and write each exchange to `path`."""
+class _Mode:
+    """What recording and replaying share: the file, and a folder of their own (see the module's
+    docstring), removed with the mode."""
 
     path: Path
-    timing: bool
-    replaying = False
-    writer: Any = field(default=None, init=False)
-    folder: tempfile.TemporaryDirectory = field(default_factory=lambda: tempfile.TemporaryDirectory(prefix="oai-record-"))
+    folder: tempfile.TemporaryDirectory = field(init=False)
+    prefix: ClassVar[str]
 
     def __post_init__(self) -> None:
-        from ..client.recording import TapeWriter
-
-        self.writer = TapeWriter(self.path, self.timing)
+        self.folder = tempfile.TemporaryDirectory(prefix=self.prefix)
 
     @property
     def data_dir(self) -> Path:
         return Path(self.folder.name)
+
+
+@dataclass
+class Recording(_Mode):
+    """`%oai record PATH`: clients send as usual and write each exchange to `path`."""
+
+    timing: bool
+    replaying = False
+    prefix = "oai-record-"
+    writer: Any = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        from ..client.recording import TapeWriter
+
+        self.writer = TapeWriter(self.path, self.timing)  # first: a file that cannot be written makes no folder
+        super().__post_init__()
 
     def transport(self, max_connections: int) -> Any:
         from ..client.recording import RecordingTransport
@@ -57,23 +70,19 @@ class Recording:
 
 
 @dataclass
-class Replaying:
+class Replaying(_Mode):
     """`%oai replay PATH`: clients answer from the recording at `path` and send nothing."""
 
-    path: Path
     speed: str
     replaying = True
+    prefix = "oai-replay-"
     tape: Any = field(default=None, init=False)
-    folder: tempfile.TemporaryDirectory = field(default_factory=lambda: tempfile.TemporaryDirectory(prefix="oai-replay-"))
 
     def __post_init__(self) -> None:
         from ..client.tape import Tape
 
         self.tape = Tape.load(self.path)
-
-    @property
-    def data_dir(self) -> Path:
-        return Path(self.folder.name)
+        super().__post_init__()
 
     def transport(self, max_connections: int) -> Any:
         from ..client.replay import ReplayTransport
