@@ -186,6 +186,9 @@ class AssistantsRun(StreamOrPollRun):
         self.backend = backend
         self._steps: dict[str, tuple] = {}
 
+    def _wait_time(self, seconds: float) -> float:
+        return self.backend.client.wait_time(seconds)
+
     def begin(self, answer: Any) -> None:
         """Take the server's answer to create/submit: a stream to read, or the run to poll."""
         if isinstance(answer, dict):

@@ -111,8 +111,8 @@ def responses_probed(client: Any) -> Probed:
     if found is None:
         try:
             keeps = host_of(client.base_url) == "api.openai.com" or _present(lambda: _conversation_round_trip(client))
-        except (APIConnectionError, AuthenticationError, PermissionDeniedError):
-            raise  # about the server or the key: said in one line, asked again next time
+        except (APIConnectionError, AuthenticationError, PermissionDeniedError, NotRecordedError):
+            raise  # about the server, the key or a replayed recording: said in one line, asked again next time
         except OpenAIError:  # an answer that does not tell: conversations, whose own commands then say what fails
             return Probed("responses", "asked for by name")
         found = CHAINS[str(client.base_url)] = Probed("responses", "asked for by name", conversations=keeps)

@@ -42,6 +42,11 @@ class StreamOrPollRun(RunHandle):
     def _fetch(self) -> RunRecord:
         """The run as the server reports it now (storing it is left to the caller)."""
 
+    def _wait_time(self, seconds: float) -> float:
+        """How long to wait between polls for `seconds` (a back end whose client replays a recording at
+        full speed waits for nothing)."""
+        return seconds
+
     def _between_polls(self) -> Iterator[RunEvent]:
         """Anything to report while polling (steps, say)."""
         return iter(())
@@ -93,7 +98,7 @@ class StreamOrPollRun(RunHandle):
                 assert self.state.run is not None, "a polled run has been created"
                 raise RunTimeout(self.state.run, self.run_timeout)
             yield from self._between_polls()
-            if self._wake.wait(min(interval, left)):
+            if self._wake.wait(self._wait_time(min(interval, left))):
                 self._wake.clear()
             yield from self._update(self._fetch)
 

@@ -228,6 +228,9 @@ class ResponsesRun(StreamOrPollRun):
     def client(self) -> Any:
         return self.backend.client
 
+    def _wait_time(self, seconds: float) -> float:
+        return self.backend.client.wait_time(seconds)
+
     def send(self, items: list[dict]) -> None:
         """One response of the run: the settings again, and the new input items in the thread's context."""
         answer = self.backend.respond(self.thread_id, items, {**self.settings, "stream": self.stream})

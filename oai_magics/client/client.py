@@ -112,6 +112,11 @@ class Client:
         """Callables given a RequestRecord after every call (usage accounting)."""
         return self._requester.listeners
 
+    def wait_time(self, seconds: float) -> float:
+        """How long to wait between requests (a poll's interval) for `seconds`: as long, but nothing
+        when the answers come from a recording replayed at full speed."""
+        return self._requester.transport.wait_time(seconds)
+
     def fetch(self, url: str, timeout: Timeout = 60.0) -> bytes:
         """Download a URL from an answer (an image's `url`); the key is not sent with it."""
         return self._requester.download(url, timeout)

@@ -181,7 +181,7 @@ class Requester:
             if error is not None:
                 resendable = self.retry.may_resend(call.method, error.sent)
                 if resendable and self.retry.should_retry(call.attempts - 1, None):
-                    self.sleep(self.retry.delay(call.attempts - 1))
+                    self.sleep(self.transport.wait_time(self.retry.delay(call.attempts - 1)))
                     call.attempts += 1
                     continue
                 self._record(call, None, None, {})
@@ -191,7 +191,7 @@ class Requester:
             response_headers = self.decoder.headers(response)
             if self.retry.should_retry(call.attempts - 1, response.status_code, response_headers):
                 response.close()
-                self.sleep(self.retry.delay(call.attempts - 1, response_headers))
+                self.sleep(self.transport.wait_time(self.retry.delay(call.attempts - 1, response_headers)))
                 call.attempts += 1
                 continue
             status = self.decoder.status_error(response, response_headers)

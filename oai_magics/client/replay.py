@@ -8,8 +8,9 @@ naming how it differs from the nearest recorded one, and nothing is sent.
 
 A streamed answer is handed out event by event (`iter_bytes`), at the pace it was recorded
 (`speed="recorded"`: each event at its recorded time, or `UNTIMED_GAP` apart when the recording has
-no times, so a reply still arrives as a stream) or as fast as it is read (`speed="full"`). No wait is
-longer than the call's read timeout: live, a longer one would have been a timeout.
+no times, so a reply still arrives as a stream) or as fast as it is read (`speed="full"`, where the
+waits between requests, a retry's back-off or a poll's interval, are skipped too: `wait_time`). No
+wait is longer than the call's read timeout: live, a longer one would have been a timeout.
 """
 
 from __future__ import annotations
@@ -47,6 +48,10 @@ class ReplayTransport(Transport):
 
     def twin(self) -> "ReplayTransport":
         return ReplayTransport(self.tape, self.speed, self.max_connections)  # one tape: its order is shared
+
+    def wait_time(self, seconds: float) -> float:
+        """At full speed no retry or poll waits: the answers are all here already."""
+        return 0.0 if self.speed == "full" else seconds
 
     def send(self, method: str, url: str, *, headers: Mapping[str, str], params: Mapping[str, Any] | None = None,
              json: Any = None, data: Any = None, timeout: Timeout = None, stream: bool = False,

@@ -114,6 +114,11 @@ class Transport:
         """A transport of the same kind over connections of its own (a job's, which it may abort)."""
         return Transport(self.max_connections)
 
+    def wait_time(self, seconds: float) -> float:
+        """How long a wait between requests (a retry's back-off, a poll's interval) lasts over this
+        transport: as long as asked (a replay at full speed waits for nothing)."""
+        return seconds
+
     def send(
         self,
         method: str,

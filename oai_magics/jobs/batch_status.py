@@ -35,4 +35,4 @@ def until_finished(client: Client, store: JobStore, job: Job, *, wait: bool = Fa
             counts = job.counts()
             raise JobNotReady(f"job {job.id} is {job.status} ({counts['completed']} of {counts['total']} requests done); "
                               f"collect it later, or add --wait to block until it ends")
-        sleep(next(intervals))
+        sleep(client.wait_time(next(intervals)))

@@ -128,7 +128,8 @@ def record(magics: Any, args: Any) -> None:
 @magic_arguments(name="oai replay")
 @argument("path", nargs="?", help="a file written by %%oai record, or 'off' to send requests again")
 @argument("--speed", choices=["recorded", "full"], default="recorded",
-          help="streamed replies arrive at their recorded pace (default) or at once")
+          help="streamed replies arrive at their recorded pace (default), or at once with no wait between "
+               "requests (a retry's back-off, a run's polls)")
 def replay(magics: Any, args: Any) -> None:
     """Answer every request from a recording: no network, no key; a request not in it is refused."""
     session = magics.session

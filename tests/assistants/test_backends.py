@@ -63,3 +63,31 @@ def test_cancel_from_another_thread_ends_a_streamed_run_mid_reply(backend: Any) 
     seen = cancel_once(handle, lambda event: isinstance(event, TextDelta))
     assert seen[-1].run["status"] == "cancelled" and handle.stream_broken is None
     assert "Brittany" not in handle.text  # the reply stopped where the cancel caught it
+
+
+@pytest.mark.parametrize("api", ["assistants", "responses"])
+def test_a_polled_run_replayed_at_full_speed_waits_between_no_polls(api: str, tmp_path: Path) -> None:
+    """Each poll of a replayed run waited its interval, so a replay at full speed took as long as the run had."""
+    from oai_magics.client.recording import RecordingTransport, TapeWriter
+    from oai_magics.client.replay import ReplayTransport
+    from oai_magics.client.tape import Tape
+
+    path, store = tmp_path / "run.replay.jsonl", AssistantStore(tmp_path / "store.sqlite3")
+    with start(data_dir=tmp_path / "sandbox", run_delay=0.1) as sandbox:
+        live = backend_for(Client(api_key=sandbox.api_key, base_url=sandbox.base_url,
+                                  transport=RecordingTransport(TapeWriter(path))), api, store)
+        made = live.create_assistant(name="tidal", model="gpt-4o-mini")
+        thread = live.create_thread()
+        run = live.start_run(made["id"], thread_id=thread["id"], message="Tell me about the tides", stream=False)
+        assert isinstance(list(run.events())[-1], RunEnded)
+        url = sandbox.base_url
+    for speed in ("full", "recorded"):
+        client = Client(api_key=None, base_url=url, transport=ReplayTransport(Tape.load(path), speed))  # type: ignore[arg-type]
+        waits: list[float] = []
+        asked = client.wait_time
+        client.wait_time = lambda seconds: waits.append(asked(seconds)) or waits[-1]  # type: ignore[method-assign]
+        again = backend_for(client, api, store).start_run(made["id"], thread_id=thread["id"],
+                                                           message="Tell me about the tides", stream=False)
+        ended = list(again.events())[-1]
+        assert isinstance(ended, RunEnded) and ended.run["status"] == "completed"
+        assert waits and all((wait == 0.0) if speed == "full" else (wait > 0) for wait in waits), (speed, waits)

@@ -185,3 +185,25 @@ def test_no_wait_of_a_replayed_stream_is_longer_than_the_read_timeout(tmp_path: 
     client = Client(api_key=None, base_url=UNREACHABLE, timeout=(1.0, 0.5), transport=transport)
     assert len(list(client.chat.completions.create(**CHAT, stream=True))) == 4
     assert waits and max(waits) <= 0.5
+
+
+def test_at_full_speed_a_replay_skips_the_waits_between_requests(tmp_path: Path) -> None:
+    """A recorded retry's back-off and the polls of a background response waited as long as they had
+    live: a replay at full speed took as long as the recording, whatever was asked."""
+    path = tmp_path / "waits.replay.jsonl"
+    with start(data_dir=tmp_path / "sandbox", run_delay=0.2) as sandbox:
+        Server(sandbox).arm(path="/v1/moderations", status=429, retry_after=2.5, message="slow down")
+        live = Client(api_key=sandbox.api_key, base_url=sandbox.base_url, max_retries=1,
+                      transport=RecordingTransport(TapeWriter(path)))
+        live._requester.sleep = lambda seconds: None
+        live.moderations.create(input="hello")
+        started = live.responses.create(model="gpt-5.4-mini", input="Name a river.", background=True)
+        live.responses.wait(started["id"], sleep=lambda seconds: None)
+    for speed, expected in (("full", [0.0]), ("recorded", [2.5])):
+        client = Client(api_key=None, base_url=UNREACHABLE, max_retries=1, transport=ReplayTransport(Tape.load(path), speed))
+        backoffs: list[float] = []
+        polls: list[float] = []
+        client._requester.sleep = backoffs.append  # the waits, asked of the clock, not measured
+        assert client.moderations.create(input="hello")["results"]
+        assert client.responses.wait(started["id"], sleep=polls.append)["status"] == "completed"
+        assert backoffs == expected and polls and (all(p == 0.0 for p in polls) if speed == "full" else all(polls))

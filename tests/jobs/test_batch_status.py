@@ -18,7 +18,8 @@ def test_a_waiting_collection_polls_on_the_one_schedule_up_to_thirty_seconds(tmp
     job = Job(id="job_1", server="http://127.0.0.1:1/v1", model="m", dimensions=None, texts=["a"],
               batches=[{"id": "batch_1", "status": "in_progress"}])
     waits: list[float] = []
-    until_finished(SimpleNamespace(batches=batches), store, job, wait=True, poll=0.5, sleep=waits.append)
+    client = SimpleNamespace(batches=batches, wait_time=lambda seconds: seconds)  # as live: each wait as long as asked
+    until_finished(client, store, job, wait=True, poll=0.5, sleep=waits.append)
     assert waits[:4] == [0.5, 1.0, 2.0, 4.0]
     assert waits[-3:] == [JOB_POLL_CAP] * 3 and JOB_POLL_CAP == 30.0
     assert job.finished

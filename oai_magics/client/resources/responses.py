@@ -74,4 +74,4 @@ class Responses(Resource):
                 return response
             if deadline is not None and time.monotonic() >= deadline:
                 raise TimeoutError(f"response {response_id} still {response.get('status')} after {timeout:g} s")
-            sleep(next(delays))
+            sleep(self._r.transport.wait_time(next(delays)))
