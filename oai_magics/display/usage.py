@@ -24,10 +24,10 @@ def reasoning_tokens(usage: dict | None) -> int:
 
 def usage_text(model: str, seconds: float, usage: dict | None, note: str = "", cost: float | None = None) -> str:
     parts = [model, f"{seconds:.2f} s"]
-    if usage:
+    if usage and ("prompt_tokens" in usage or "completion_tokens" in usage):
         reasoning = reasoning_tokens(usage)
-        parts.append(f"{usage.get('prompt_tokens', 0)} prompt + {usage.get('completion_tokens', 0)} completion tokens"
-                     + (f" ({reasoning} reasoning)" if reasoning else ""))
+        parts.append(f"{_count(usage.get('prompt_tokens', 0))} prompt + {_count(usage.get('completion_tokens', 0))} "
+                     f"completion tokens" + (f" ({_count(reasoning)} reasoning)" if reasoning else ""))
     if note:
         parts.append(note)
     if cost is not None:
@@ -35,6 +35,14 @@ def usage_text(model: str, seconds: float, usage: dict | None, note: str = "", c
 
         parts.append(money(cost))
     return " · ".join(parts)
+
+
+def _count(value: object) -> str:
+    """A token count as the line shows it: "?" for what no count is (text, a fraction, a negative or
+    absurd number from a bad server), not the server's words repeated as if they were one."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**12:
+        return str(value)
+    return "?"
 
 
 def show_usage(model: str, seconds: float, usage: dict | None, note: str = "", rich: bool = True,
