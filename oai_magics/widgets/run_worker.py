@@ -151,9 +151,10 @@ class RunFollower:
         except Exception as error:
             if not handle.pending_calls:  # the run went on (or ended) all the same: the usual red line
                 raise
-            self.form.calls_not_taken(one_line(error))  # still waiting: nothing is lost, Submit again or Cancel
-            return RunOutcome(status="requires_action", thread_id=handle.thread_id, error=one_line(error),
-                              pending_calls=list(handle.pending_calls))
+            if not _taken_all_the_same(handle):
+                self.form.calls_not_taken(one_line(error))  # still waiting: nothing is lost, Submit again or Cancel
+                return RunOutcome(status="requires_action", thread_id=handle.thread_id, error=one_line(error),
+                                  pending_calls=list(handle.pending_calls))
         self.answered(handle, [call["id"] for call in calls])  # the steps first: the chat never runs ahead of them
         for call in calls:
             self.form.chat.add("tool", answered_line(call, outputs.get(call["id"], "")))
@@ -296,3 +297,17 @@ class RunFollower:
         rows = [f'<li class="oai-step">{STEP_MARK.get(steps.status(step), "·")} {html.escape(step["type"])}: '
                 f'{html.escape(step["summary"])}</li>' for step in steps.steps.values()]
         return f'<ul style="margin:2px 0">{"".join(rows)}</ul>'
+
+
+def _taken_all_the_same(handle: RunHandle) -> bool:
+    """Whether the run waits no more for the calls a failed submit answered, as the server says: an
+    answer lost on the way back (the connection dropped after the server took the outputs), or a
+    second Submit refused because the first was taken. Then the run is followed, not answered again
+    and again. When the server cannot say, they were not taken: the panel stays live to send them."""
+    waiting = {call["id"] for call in handle.pending_calls}
+    try:
+        handle.refresh()
+    except Exception:
+        return False
+    return {call["id"] for call in handle.pending_calls} != waiting
+

@@ -216,3 +216,25 @@ def test_outputs_the_server_did_not_take_can_be_sent_again(builder: ThreadRunBui
     builder.calls.submit_button.click()  # the outputs typed (here computed) are still there
     done = builder.wait(WAIT)
     assert done.status == "completed" and "19" in done.text and error_line(builder) == ""
+
+
+def test_outputs_the_server_took_though_its_answer_was_lost_are_followed(builder: ThreadRunBuilder, backend: Any,
+                                                                          server: Sandbox, armed: Any) -> None:
+    # The connection dropped after the server took the outputs: the panel came back live as if they
+    # had not been taken, and a second Submit was refused (the run waited no more) again and again,
+    # so the run's reply never showed.
+    new_assistant(backend, builder, tools=True)
+    on_new_thread(builder, backend)
+    waiting = run(builder, "Weather in Tavira?")
+    assert waiting.status == "requires_action"
+    armed(path=submit_path(backend, waiting), method="POST", lose_response=True)
+    builder.calls.submit_button.click()
+    outcome = builder.wait(WAIT)
+    if backend.name == "chat":  # its outputs are kept locally, then the reply is asked for: that request was lost
+        assert outcome.status == "error" and "APIConnectionError" in error_line(builder)
+        return
+    if outcome.status == "requires_action":  # not taken (a back end that starts a new response): sent again
+        assert "APIConnectionError" in error_line(builder) and not builder.calls.submit_button.disabled
+        builder.calls.submit_button.click()
+        outcome = builder.wait(WAIT)
+    assert outcome.status == "completed" and "19" in outcome.text, (outcome, error_line(builder))
