@@ -18,7 +18,7 @@ from ..assistants import (APPROVE, TERMINAL, UNSUCCESSFUL, ActionRequired, Backe
                           StatusChanged, StepChanged, TextDelta, ToolCall, ToolOutput, Unsupported, why_ended)
 from ..assistants.steps import StepTally
 from ..client.errors import APIConnectionError
-from ..assistants.content import attached_part, uploader
+from ..assistants.content import attached_parts, uploader
 from ..local_errors import LocalError
 from ..mcp.remote import error_text
 from ..schema import Schema, SchemaMismatch
@@ -128,7 +128,8 @@ class RunFollower:
             # A PDF larger than a request may carry is uploaded first, as `--file` does; the Assistants
             # API back end uploads every attached file itself.
             upload = None if form.backend.name == "assistants" else uploader(form.backend.client)
-            attached = [(name, content, *attached_part(name, content, upload)) for name, content in uploads]
+            attached = [(name, content, part, note)
+                        for (name, content), (part, note) in zip(uploads, attached_parts(uploads, upload))]
             parts = [part for _, _, part, _ in attached if part]
             file_ids = [self._upload(name, content) for name, content, part, _ in attached if part is None]
             handle = form.backend.start_run(request.pop("assistant"), file_ids=file_ids, parts=parts, stream=True,
