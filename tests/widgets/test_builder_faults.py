@@ -238,3 +238,21 @@ def test_outputs_the_server_took_though_its_answer_was_lost_are_followed(builder
         builder.calls.submit_button.click()
         outcome = builder.wait(WAIT)
     assert outcome.status == "completed" and "19" in outcome.text, (outcome, error_line(builder))
+
+
+def test_a_run_whose_outputs_were_not_taken_can_be_cancelled(builder: ThreadRunBuilder, backend: Any,
+                                                             server: Sandbox, armed: Any) -> None:
+    # Cancel, live again after the refused Submit, ends the waiting run on the server and the form is idle.
+    new_assistant(backend, builder, tools=True)
+    on_new_thread(builder, backend)
+    waiting = run(builder, "Weather in Tavira?")
+    armed(path=submit_path(backend, waiting), method="POST", status=503, retry_after=0.01, count=MANY)
+    builder.calls.submit_button.click()
+    refused = builder.wait(WAIT)
+    requests.delete(server.url + "/sandbox/faults", timeout=10)
+    if backend.name == "chat":  # its outputs are kept locally before the reply is asked for: the run went on
+        return
+    assert refused.status == "requires_action"
+    builder.cancel_button.click()
+    cancelled = builder.wait(WAIT)
+    assert cancelled.status in ("cancelled", "cancelling") and not builder.calls.visible and not builder.run_button.disabled
