@@ -80,18 +80,23 @@ def run_cell(page: Any, index: int, count: int) -> Any:
     return cell
 
 
-def test_a_lasso_in_jupyterlab_comes_back_as_the_selection(page: tuple[Any, list[str]], lab: Lab) -> None:
-    browser, blocked = page
-    browser.goto(lab.notebook_url("explorer.ipynb"))
-    expect(browser.locator(".jp-NotebookPanel")).to_be_visible()
-    kernel = browser.locator('#jp-main-statusbar .jp-StatusBar-TextItem[title^="Change kernel"]')
+def drawn_map(page: Any, url: str) -> tuple[Any, Any, Any]:
+    """Open the notebook at `url` and run its first cell, the map: (the cell, its output, the map's canvas)."""
+    page.goto(url)
+    expect(page.locator(".jp-NotebookPanel")).to_be_visible()
+    kernel = page.locator('#jp-main-statusbar .jp-StatusBar-TextItem[title^="Change kernel"]')
     expect(kernel).to_have_text(re.compile(r"\| Idle$"))
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-
-    cell = run_cell(browser, 0, 1)
+    cell = run_cell(page, 0, 1)
     output = cell.locator(".jp-OutputArea-output")
     canvas = output.locator("canvas").first
     expect(canvas).to_be_visible()
+    return cell, output, canvas
+
+
+def test_a_lasso_in_jupyterlab_comes_back_as_the_selection(page: tuple[Any, list[str]], lab: Lab) -> None:
+    browser, blocked = page
+    cell, output, canvas = drawn_map(browser, lab.notebook_url("explorer.ipynb"))
     expect(output).not_to_contain_text("static map")
     search = output.locator("input[placeholder^='search the texts']")
     expect(search).to_be_visible()
@@ -165,16 +170,8 @@ def test_hovering_a_point_coloured_by_a_column_names_its_cluster(page: tuple[Any
     errors: list[str] = []
     browser.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     browser.on("pageerror", lambda error: errors.append(str(error)))
-    browser.goto(lab.notebook_url("tooltip.ipynb") + "&reset")  # the other test's notebook is not reopened
-    expect(browser.locator(".jp-NotebookPanel")).to_be_visible()
-    kernel = browser.locator('#jp-main-statusbar .jp-StatusBar-TextItem[title^="Change kernel"]')
-    expect(kernel).to_have_text(re.compile(r"\| Idle$"))
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-
-    cell = run_cell(browser, 0, 1)
-    output = cell.locator(".jp-OutputArea-output")
-    canvas = output.locator("canvas").first
-    expect(canvas).to_be_visible()
+    # `reset`: the workspace does not reopen the other test's notebook beside this one
+    cell, output, canvas = drawn_map(browser, lab.notebook_url("tooltip.ipynb") + "&reset")
     expect(output).to_contain_text(re.compile(r"bread\s*cats\s*rockets"))  # the legend: the topics
     where = json.loads(run_cell(browser, 1, 2).locator(".jp-OutputArea-output").inner_text())
     box = canvas.bounding_box()
