@@ -247,14 +247,17 @@ class AssistantsRun(StreamOrPollRun):
 def _kept_locally(base_url: str, wanted: str) -> str:
     """What to add when `wanted` is not on the server but is an assistant the responses and chat back
     ends keep for it in the local store (made with `--api responses` or `--api chat`); else ""."""
-    from ..client.urls import without_userinfo
-    from .store import AssistantStore, config_dir
+    from contextlib import closing
 
-    path = config_dir() / "assistants.sqlite3"
+    from ..client.urls import without_userinfo
+    from .store import AssistantStore
+
+    path = AssistantStore.default_path()
     if not path.exists():  # nothing was ever kept: no file is made for a hint
         return ""
-    try:
-        kept = AssistantStore(path).assistants(without_userinfo(base_url))
+    try:  # closed at once: a lookup per mistyped name leaves no connection open
+        with closing(AssistantStore(path)) as store:
+            kept = store.assistants(without_userinfo(base_url))
     except Exception:  # an unreadable store gives no hint, never a second error
         return ""
     if not any(wanted in (record["id"], record.get("name")) for record in kept):

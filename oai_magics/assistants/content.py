@@ -20,7 +20,7 @@ import base64
 from typing import Any, Callable, Sequence
 
 __all__ = ["chat_content", "responses_content", "assistants_content", "text_format", "pdf_part", "pdf_sent",
-           "attached_part", "uploader", "Upload", "PDF_LIMIT"]
+           "attached_part", "attached_parts", "uploader", "Upload", "PDF_LIMIT"]
 
 PNG = b"\x89PNG\r\n\x1a\n"
 PDF_LIMIT = 32 * 1024 * 1024  # the most file content one request may carry (the file-inputs guide)
@@ -38,29 +38,43 @@ def uploader(client: Any) -> Upload:
     return lambda name, data: str(client.files.create((name, data), purpose="user_data")["id"])
 
 
-def pdf_sent(filename: str, data: bytes, upload: Upload | None) -> tuple[dict, str]:
-    """A PDF as a `file` part, and a note when it was not sent inline: inline (base64) when a request
-    can carry it, else uploaded first with `upload` and named by its id. With no `upload`, inline
-    whatever its size (the Assistants API back end uploads every attached file itself)."""
-    if len(data) <= PDF_LIMIT or upload is None:
+def pdf_sent(filename: str, data: bytes, upload: Upload | None, inline: int = 0) -> tuple[dict, str]:
+    """A PDF as a `file` part, and a note when it was not sent inline: inline (base64) when the
+    request can still carry it, else uploaded first with `upload` and named by its id. The 32 MB are
+    for all of a request's files: `inline` is how much of it the PDFs before this one took. With no
+    `upload`, inline whatever its size (the Assistants API back end uploads every attached file itself)."""
+    if inline + len(data) <= PDF_LIMIT or upload is None:
         return pdf_part(filename, data), ""
     file_id = upload(filename, data)
+    others = f"with the {inline / 2**20:.0f} MB of PDFs before it " if len(data) <= PDF_LIMIT else ""
     return {"type": "file", "file": {"file_id": file_id}}, (
-        f"{filename} ({len(data) / 2**20:.0f} MB, more than the 32 MB a request may carry) was uploaded first as "
-        f"{file_id} (purpose user_data) and sent by its id")
+        f"{filename} ({len(data) / 2**20:.0f} MB, {others}more than the 32 MB a request may carry) was uploaded "
+        f"first as {file_id} (purpose user_data) and sent by its id")
 
 
-def attached_part(filename: str, data: bytes, upload: Upload | None = None) -> tuple[dict | None, str]:
+def attached_parts(files: Sequence[tuple[str, bytes]], upload: Upload | None = None) -> list[tuple[dict | None, str]]:
+    """`attached_part` of each file attached to one message, the PDFs inline while the request can
+    carry them all (32 MB in all), the rest uploaded first with `upload`."""
+    made, inline = [], 0
+    for filename, data in files:
+        part, note = attached_part(filename, data, upload, inline)
+        if part is not None and part["type"] == "file" and "file_data" in part["file"]:
+            inline += len(data)
+        made.append((part, note))
+    return made
+
+
+def attached_part(filename: str, data: bytes, upload: Upload | None = None, inline: int = 0) -> tuple[dict | None, str]:
     """A file attached in the thread-run builder as a content part every back end takes, and a note
     when it was changed: a PNG, JPEG, WebP or GIF image as an `image_url` data URL (downscaled to
     what the API reads, as `--image` is), a PDF as a `file` part (uploaded first with `upload` when
-    larger than a request may carry); None for any other file (it is uploaded for the assistant's
-    tools instead)."""
+    the request cannot carry it beside the `inline` bytes of PDFs before it); None for any other
+    file (it is uploaded for the assistant's tools instead)."""
     from ..display.images import image_type
     from .image_fit import fit_image
 
     if data[:5] == b"%PDF-":
-        return pdf_sent(filename, data, upload)
+        return pdf_sent(filename, data, upload, inline)
     if image_type(data) == "image/png" and not data.startswith(PNG):  # image_type's default: no image it knows
         return None, ""
     image = fit_image(data, filename, None)

@@ -60,9 +60,14 @@ class AssistantStore:
         migrate(self._db, {f"{table}: no user info in server URLs": forget_userinfo(table)
                            for table in ("assistants", "threads", "runs")})
 
+    @staticmethod
+    def default_path() -> Path:
+        """The file the responses and chat back ends keep their records in, in the config folder."""
+        return config_dir() / "assistants.sqlite3"
+
     @classmethod
     def default(cls) -> "AssistantStore":
-        return cls(config_dir() / "assistants.sqlite3")
+        return cls(cls.default_path())
 
     def _run(self, sql: str, *params: Any) -> list[tuple]:
         with self._lock:

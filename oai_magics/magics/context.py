@@ -95,14 +95,16 @@ def file_parts(read: list[tuple[str, bytes, str | None]], upload: Upload | None)
     is larger than a request may carry), a text file as a text part; and a note per upload."""
     from ..assistants import content  # with the first file, not at %load_ext
 
-    parts, notes = [], []
+    parts, notes, inline = [], [], 0
     for name, data, contents in read:
         if contents is not None:
             parts.append({"type": "text", "text": f"The file {name}:\n\n{contents}"})
             continue
-        if upload is None and len(data) > content.PDF_LIMIT:
-            raise UsageError(f"--file {name}: {len(data) / 2**20:.0f} MB is more than the 32 MB a request may carry")
-        part, note = content.pdf_sent(name, data, upload)
+        if upload is None and inline + len(data) > content.PDF_LIMIT:
+            others = f" (with the {inline / 2**20:.0f} MB of PDFs before it)" if inline else ""
+            raise UsageError(f"--file {name}: {len(data) / 2**20:.0f} MB{others} is more than the 32 MB a request may carry")
+        part, note = content.pdf_sent(name, data, upload, inline)  # the 32 MB are for all of a request's files
+        inline += 0 if note else len(data)
         parts.append(part)
         notes += [note] if note else []
     return parts, notes

@@ -49,7 +49,9 @@ def search_indexed(session: Any, args: Any, texts: Sequence[str], index: Any, mo
     from ..embeddings.collections import Scope, fresh
     from ..embeddings.search import have_index
 
-    if args.no_cache or not have_index() or not texts:
+    # Texts only: pandas hashes a column holding a number as strings (7 as "7"), and the cache cannot
+    # hash a NaN; %embed's own check names the rows that are not text.
+    if args.no_cache or not have_index() or not texts or not all(isinstance(text, str) for text in texts):
         return None
     cache = EmbeddingCache(cache_path)
     try:

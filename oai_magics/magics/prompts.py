@@ -49,8 +49,10 @@ def as_prompt_text(value: Any, table_rows: int = TABLE_ROWS) -> str:
     `table_rows` rows (and a line counting the rest), anything else as `str()` gives it."""
     if not _is_table(value):
         return str(value)  # pandas is never imported here: a notebook that has a frame has imported it
-    if len(value) == 0:  # a header row alone reads as a table whose rows were lost: say there are none
+    if not _has_cells(value):  # a header row alone reads as a table whose rows were lost: say there are none
         columns = list(value.columns) if hasattr(value, "columns") else [value.name] if value.name is not None else []
+        if len(value):  # rows and no columns: Markdown gave a rule with no header and the index below it
+            return f"(a table of {len(value)} row{'s' if len(value) != 1 else ''} and no columns)"
         return (f"(an empty table: no rows; columns: {', '.join(map(str, columns))})" if columns
                 else "(an empty table: no rows, no columns)")
     table = value.head(table_rows).to_markdown()
@@ -60,6 +62,11 @@ def as_prompt_text(value: Any, table_rows: int = TABLE_ROWS) -> str:
 
 def _is_table(value: Any) -> bool:
     return type(value).__module__.partition(".")[0] == "pandas" and callable(getattr(value, "to_markdown", None))
+
+
+def _has_cells(table: Any) -> bool:
+    """Whether a DataFrame or Series has a value to show: a row, and (a frame) a column."""
+    return bool(len(table)) and len(getattr(table, "columns", (None,))) > 0
 
 
 def _on_lines_of_its_own(table: str, prose: str, match: re.Match) -> str:
@@ -96,7 +103,7 @@ def _fill(prose: str, namespace: dict, table_rows: int) -> str:
             for step in _STEP.findall(path):
                 current = getattr(current, step[1:]) if step.startswith(".") else current[_index(step[1:-1])]
             text = as_prompt_text(current, table_rows)
-            return _on_lines_of_its_own(text, prose, match) if _is_table(current) and len(current) else text
+            return _on_lines_of_its_own(text, prose, match) if _is_table(current) and _has_cells(current) else text
         # A missing key, but also any error the notebook's own object raises (a property, a __str__):
         # either way the prompt would go out with a hole in it, so it is one line, not a traceback.
         except Exception as exc:

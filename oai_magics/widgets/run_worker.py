@@ -18,7 +18,7 @@ from ..assistants import (APPROVE, TERMINAL, UNSUCCESSFUL, ActionRequired, Backe
                           StatusChanged, StepChanged, TextDelta, ToolCall, ToolOutput, Unsupported, why_ended)
 from ..assistants.steps import StepTally
 from ..client.errors import APIConnectionError
-from ..assistants.content import attached_part, uploader
+from ..assistants.content import attached_parts, uploader
 from ..local_errors import LocalError
 from ..mcp.remote import error_text
 from ..schema import Schema, SchemaMismatch
@@ -128,7 +128,8 @@ class RunFollower:
             # A PDF larger than a request may carry is uploaded first, as `--file` does; the Assistants
             # API back end uploads every attached file itself.
             upload = None if form.backend.name == "assistants" else uploader(form.backend.client)
-            attached = [(name, content, *attached_part(name, content, upload)) for name, content in uploads]
+            attached = [(name, content, part, note)
+                        for (name, content), (part, note) in zip(uploads, attached_parts(uploads, upload))]
             parts = [part for _, _, part, _ in attached if part]
             file_ids = [self._upload(name, content) for name, content, part, _ in attached if part is None]
             handle = form.backend.start_run(request.pop("assistant"), file_ids=file_ids, parts=parts, stream=True,
@@ -151,9 +152,10 @@ class RunFollower:
         except Exception as error:
             if not handle.pending_calls:  # the run went on (or ended) all the same: the usual red line
                 raise
-            self.form.calls_not_taken(one_line(error))  # still waiting: nothing is lost, Submit again or Cancel
-            return RunOutcome(status="requires_action", thread_id=handle.thread_id, error=one_line(error),
-                              pending_calls=list(handle.pending_calls))
+            if not _taken_all_the_same(handle):
+                self.form.calls_not_taken(one_line(error))  # still waiting: nothing is lost, Submit again or Cancel
+                return RunOutcome(status="requires_action", thread_id=handle.thread_id, error=one_line(error),
+                                  pending_calls=list(handle.pending_calls))
         self.answered(handle, [call["id"] for call in calls])  # the steps first: the chat never runs ahead of them
         for call in calls:
             self.form.chat.add("tool", answered_line(call, outputs.get(call["id"], "")))
@@ -296,3 +298,17 @@ class RunFollower:
         rows = [f'<li class="oai-step">{STEP_MARK.get(steps.status(step), "·")} {html.escape(step["type"])}: '
                 f'{html.escape(step["summary"])}</li>' for step in steps.steps.values()]
         return f'<ul style="margin:2px 0">{"".join(rows)}</ul>'
+
+
+def _taken_all_the_same(handle: RunHandle) -> bool:
+    """Whether the run waits no more for the calls a failed submit answered, as the server says: an
+    answer lost on the way back (the connection dropped after the server took the outputs), or a
+    second Submit refused because the first was taken. Then the run is followed, not answered again
+    and again. When the server cannot say, they were not taken: the panel stays live to send them."""
+    waiting = {call["id"] for call in handle.pending_calls}
+    try:
+        handle.refresh()
+    except Exception:
+        return False
+    return {call["id"] for call in handle.pending_calls} != waiting
+

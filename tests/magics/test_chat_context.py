@@ -185,6 +185,24 @@ def test_a_pdf_above_the_inline_limit_is_uploaded_first_and_sent_by_its_id(
     assert f"I was given 2 files: the uploaded file {uploaded['id']}; small.pdf, a PDF of 1 page." in shell.user_ns["_"]
 
 
+def test_pdfs_that_fit_one_by_one_but_not_together_are_not_all_sent_inline(
+        shell: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The 32 MB are for all of a request's files; each PDF was measured alone, so two of 20 MB went
+    # inline together (40 MB) and the request was refused.
+    from oai_magics.assistants import content
+    from oai_magics.magics import session_of
+
+    (tmp_path / "first.pdf").write_bytes(pdf(3))
+    (tmp_path / "second.pdf").write_bytes(pdf(3))
+    monkeypatch.setattr(content, "PDF_LIMIT", len(pdf(3)) * 3 // 2)  # the 32 MB limit, scaled: one fits, not two
+    _, out = run(shell, "chat", f"--file {tmp_path / 'first.pdf'} --file {tmp_path / 'second.pdf'}", "Compare them")
+    [first, second] = sent_content(shell)[1:]
+    assert first["file"]["filename"] == "first.pdf" and "file_data" in first["file"]
+    uploaded = session_of(shell).client.files.retrieve(second["file"]["file_id"])
+    assert uploaded["filename"] == "second.pdf" and uploaded["purpose"] == "user_data"
+    assert "second.pdf (0 MB, with the 0 MB of PDFs before it more than the 32 MB a request may carry)" in out.stdout
+
+
 def test_each_row_is_sent_with_the_images_and_files(shell: Any, tmp_path: Path) -> None:
     (tmp_path / "menu.pdf").write_bytes(pdf(1))
     shell.user_ns.update(photo=png((3000, 3000)), dishes=["soup", "cake"])

@@ -77,6 +77,22 @@ def test_a_query_over_texts_indexed_before_looks_none_of_them_up(indexed: Any, m
     assert "built now" in said and 300 in looked_up and list(relabelled.index) == [f"n{i}" for i in first.index]
 
 
+@pytest.mark.parametrize("first", [np.nan, 7])
+def test_a_query_over_indexed_texts_with_a_non_text_row_is_one_line(indexed: Any, first: Any) -> None:
+    # The shortcut to the index hashed the texts before any was checked: a NaN or a number in the
+    # first row was a traceback from the cache, and a number elsewhere hashed as its digits (pandas
+    # hashes a mixed column as strings), so a column of the indexed texts' numbers was answered.
+    texts = [str(i) for i in range(300)]
+    indexed.user_ns["docs"] = pd.Series(texts)
+    query(indexed, "-i docs -d 32 --query '12' -k 3")
+    indexed.user_ns["docs"] = pd.Series([*texts[:7], 7, *texts[8:]])
+    with pytest.raises(UsageError, match=r"non-text input in row\(s\) 7$"):
+        query(indexed, "-i docs -d 32 --query '12' -k 3")
+    indexed.user_ns["docs"] = pd.Series([first, *texts[1:]])
+    with pytest.raises(UsageError, match="non-text input in row"):
+        query(indexed, "-i docs -d 32 --query '12' -k 3")
+
+
 def test_a_stale_index_is_updated_when_texts_are_appended_and_rebuilt_when_they_change(indexed: Any) -> None:
     indexed.user_ns["docs"] = pd.Series(corpus(300))
     query(indexed, "-i docs -d 32 --query 'castles' -k 3")

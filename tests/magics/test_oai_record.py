@@ -181,7 +181,10 @@ def test_recording_into_another_file_says_the_first_one_stopped(sandbox: Sandbox
                                                                  tmp_path: Path) -> None:
     """`%oai record b` while recording into a: a ended without a word; the same command run twice
     (a cell re-run) is one recording, not a restart."""
-    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    # Named from the kernel's folder, as a notebook does: a file within it is shown by that name, so
+    # the lines read the same wherever the test's folder lies (it failed with TMPDIR under the cwd).
+    monkeypatch.chdir(tmp_path)
+    first, second = Path("a.jsonl"), Path("b.jsonl")
     with shell_on(sandbox, monkeypatch) as ip, capture_output() as shown:
         ip.run_line_magic("oai", f"record {first}")
         ip.run_cell_magic("chat", "--no-memory", PROMPT)
@@ -201,7 +204,8 @@ def test_the_model_listing_behind_the_shutdown_notes_is_not_recorded(sandbox: Sa
                                                                       tmp_path: Path) -> None:
     """Recording from the first request on: the session's own GET /models (on a thread of its own,
     beside the chat) went into the recording, a row the notebook never asked for, there or not by a race."""
-    path = tmp_path / "first.jsonl"
+    monkeypatch.chdir(tmp_path)  # the file is shown by its name within the kernel's folder, wherever tmp_path lies
+    path = Path("first.jsonl")
     monkeypatch.setenv("SANDBOX_TEST_KEY", sandbox.api_key)
     with extension_shell() as ip, capture_output() as shown:
         # --assistants-api: `%oai use` then needs no client, so the chat below makes the session's first

@@ -102,6 +102,15 @@ def test_an_empty_frame_says_it_has_no_rows() -> None:
     assert interpolate("{{frame}}", {"frame": pd.DataFrame()}) == "(an empty table: no rows, no columns)"
 
 
+def test_a_frame_of_rows_and_no_columns_says_so() -> None:
+    import pandas as pd
+
+    # Markdown gave a rule with no header row and the bare index under it ('|--:|', '| 0 |', ...).
+    frame = pd.DataFrame({"city": ["Porto", "Faro", "Braga"]})[[]]
+    assert interpolate("Rows: {{frame}} here", {"frame": frame}) == "Rows: (a table of 3 rows and no columns) here"
+    assert interpolate("{{frame}}", {"frame": frame.head(1)}) == "(a table of 1 row and no columns)"
+
+
 def test_table_rows_is_a_setting_of_chat(shell: Any) -> None:
     import pandas as pd
 

@@ -75,6 +75,23 @@ def test_an_attached_pdf_larger_than_a_request_may_carry_is_uploaded_first(
     assert uploaded["purpose"] == "user_data" and uploaded["filename"] == "atlas.pdf"
 
 
+def test_attached_pdfs_that_fit_one_by_one_but_not_together_are_not_all_sent_inline(
+        builder: ThreadRunBuilder, backend: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The 32 MB are for all of a request's files: two PDFs of 20 MB each went inline together.
+    from oai_magics.assistants import content
+
+    monkeypatch.setattr(content, "PDF_LIMIT", len(pdf(3)) * 3 // 2)  # the 32 MB limit, scaled: one fits, not two
+    new_assistant(backend, builder)
+    builder.files.value = (attached("first.pdf", pdf(3)), attached("second.pdf", pdf(3)))
+    outcome = run(builder, "Compare them")
+    assert outcome.status == "completed", outcome
+    if backend.name == "assistants":  # that API takes every attached file uploaded
+        return
+    said = builder.chat.entries[0][1]
+    assert said.count("was uploaded first as file-") == 1 and "📎 second.pdf (second.pdf (0 MB, with the" in said
+    assert "I was given 2 files: first.pdf, a PDF of 3 pages; the uploaded file file-" in outcome.text
+
+
 def test_the_schema_override_makes_the_run_answer_in_that_shape(builder: ThreadRunBuilder, backend: Any) -> None:
     new_assistant(backend, builder)
     builder.schema.value = "city: str, stars: int"

@@ -196,18 +196,24 @@ def submit_path(backend: Any, waiting: Any) -> str:
             "responses": "/v1/responses", "chat": "/v1/chat/completions"}[backend.name]
 
 
-def test_outputs_the_server_did_not_take_can_be_sent_again(builder: ThreadRunBuilder, backend: Any,
-                                                           server: Sandbox, armed: Any) -> None:
-    # Submit failed (a 5xx burst beyond the retries): the run still waited, yet the panel's Submit
-    # stayed disabled and Cancel too, so the run could be neither answered nor cancelled from the form.
+def refused_submit(builder: ThreadRunBuilder, backend: Any, server: Sandbox, armed: Any, **fault: Any) -> Any:
+    """A run that waits for tool outputs, and the outcome of Submit with `fault` armed on where they go."""
     new_assistant(backend, builder, tools=True)
     on_new_thread(builder, backend)
     waiting = run(builder, "Weather in Tavira?")
     assert waiting.status == "requires_action"
-    armed(path=submit_path(backend, waiting), method="POST", status=503, retry_after=0.01, count=MANY)
+    armed(path=submit_path(backend, waiting), method="POST", **fault)
     builder.calls.submit_button.click()
-    refused = builder.wait(WAIT)
+    outcome = builder.wait(WAIT)
     requests.delete(server.url + "/sandbox/faults", timeout=10)
+    return outcome
+
+
+def test_outputs_the_server_did_not_take_can_be_sent_again(builder: ThreadRunBuilder, backend: Any,
+                                                           server: Sandbox, armed: Any) -> None:
+    # Submit failed (a 5xx burst beyond the retries): the run still waited, yet the panel's Submit
+    # stayed disabled and Cancel too, so the run could be neither answered nor cancelled from the form.
+    refused = refused_submit(builder, backend, server, armed, status=503, retry_after=0.01, count=MANY)
     if backend.name == "chat":  # its outputs are kept locally before the reply is asked for: the run went on
         assert refused.status == "error" and "503" in error_line(builder)
         return
@@ -216,3 +222,31 @@ def test_outputs_the_server_did_not_take_can_be_sent_again(builder: ThreadRunBui
     builder.calls.submit_button.click()  # the outputs typed (here computed) are still there
     done = builder.wait(WAIT)
     assert done.status == "completed" and "19" in done.text and error_line(builder) == ""
+
+
+def test_outputs_the_server_took_though_its_answer_was_lost_are_followed(builder: ThreadRunBuilder, backend: Any,
+                                                                          server: Sandbox, armed: Any) -> None:
+    # The connection dropped after the server took the outputs: the panel came back live as if they
+    # had not been taken, and a second Submit was refused (the run waited no more) again and again,
+    # so the run's reply never showed.
+    outcome = refused_submit(builder, backend, server, armed, lose_response=True)
+    if backend.name == "chat":  # its outputs are kept locally, then the reply is asked for: that request was lost
+        assert outcome.status == "error" and "APIConnectionError" in error_line(builder)
+        return
+    if outcome.status == "requires_action":  # not taken (a back end that starts a new response): sent again
+        assert "APIConnectionError" in error_line(builder) and not builder.calls.submit_button.disabled
+        builder.calls.submit_button.click()
+        outcome = builder.wait(WAIT)
+    assert outcome.status == "completed" and "19" in outcome.text, (outcome, error_line(builder))
+
+
+def test_a_run_whose_outputs_were_not_taken_can_be_cancelled(builder: ThreadRunBuilder, backend: Any,
+                                                             server: Sandbox, armed: Any) -> None:
+    # Cancel, live again after the refused Submit, ends the waiting run on the server and the form is idle.
+    refused = refused_submit(builder, backend, server, armed, status=503, retry_after=0.01, count=MANY)
+    if backend.name == "chat":  # its outputs are kept locally before the reply is asked for: the run went on
+        return
+    assert refused.status == "requires_action"
+    builder.cancel_button.click()
+    cancelled = builder.wait(WAIT)
+    assert cancelled.status in ("cancelled", "cancelling") and not builder.calls.visible and not builder.run_button.disabled
