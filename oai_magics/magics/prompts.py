@@ -53,8 +53,9 @@ def as_prompt_text(value: Any, table_rows: int = TABLE_ROWS) -> str:
         columns = list(value.columns) if hasattr(value, "columns") else [value.name] if value.name is not None else []
         if len(value):  # rows and no columns: Markdown gave a rule with no header and the index below it
             return f"(a table of {len(value)} row{'s' if len(value) != 1 else ''} and no columns)"
-        return (f"(an empty table: no rows; columns: {', '.join(map(str, columns))})" if columns
-                else "(an empty table: no rows, no columns)")
+        if columns:
+            return f"(an empty table: no rows; columns: {', '.join(map(str, columns))})"
+        return "(an empty table: no rows, no columns)" if hasattr(value, "columns") else "(an empty series: no values)"
     table = value.head(table_rows).to_markdown()
     left = len(value) - min(len(value), table_rows)
     return table + (f"\n\n({left} more row{'s' if left != 1 else ''} not shown, of {len(value)})" if left else "")

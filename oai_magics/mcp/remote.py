@@ -18,6 +18,7 @@ the rest; `ask` and `never` have every call asked (`always`): `never` answers ea
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -67,8 +68,12 @@ class RemoteServer:
 
     @property
     def key(self) -> str:
-        """What a tool listing of this server holds for: the same label, address and allowed tools."""
-        return json.dumps([self.label, self.url, sorted(self.tools)])
+        """What a tool listing of this server holds for: the same label, address, allowed tools and
+        header values (another token may see other tools). The values go in as a digest: the key is
+        kept in memory beside the listing, and no secret needs to be."""
+        values = json.dumps(sorted((header, os.environ.get(variable, "")) for header, variable in self.headers.items()))
+        digest = hashlib.blake2b(values.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+        return json.dumps([self.label, self.url, sorted(self.tools), digest])
 
     def record(self) -> dict:
         """The server as an assistant record keeps it: headers by the names of their variables only."""

@@ -242,3 +242,15 @@ def test_a_later_turn_sends_the_listing_back_instead_of_listing_again(shell: Any
     assert "notes: 4 tools" in shown(fresh)  # a new conversation holds no listing
     _, alone = run(shell, "chat", line + " --no-memory", "lookup Oslo")
     assert "notes: 4 tools" in shown(alone)
+
+
+def test_another_token_behind_the_same_variable_lists_the_tools_again(shell: Any, notes: RunningMcp,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    # Another token may see other tools: the listing made with the first was sent back all the same.
+    line = f"--mcp-url {notes.url} --mcp-label notes --mcp-header X-Team=NOTES_TEAM --approve always"
+    monkeypatch.setenv("NOTES_TEAM", "blue")
+    _, first = run(shell, "chat", line, "lookup Oslo")
+    _, same = run(shell, "chat", line, "lookup Oslo")
+    monkeypatch.setenv("NOTES_TEAM", "green")
+    _, other = run(shell, "chat", line, "lookup Oslo")
+    assert "notes: 4 tools" in shown(first) and "notes: 4 tools" not in shown(same) and "notes: 4 tools" in shown(other)

@@ -100,6 +100,7 @@ def test_an_empty_frame_says_it_has_no_rows() -> None:
         "Rows: (an empty table: no rows; columns: city, n)"
     assert interpolate("{{s}}", {"s": pd.Series([], name="score", dtype=float)}) == "(an empty table: no rows; columns: score)"
     assert interpolate("{{frame}}", {"frame": pd.DataFrame()}) == "(an empty table: no rows, no columns)"
+    assert interpolate("{{s}}", {"s": pd.Series([], dtype=float)}) == "(an empty series: no values)"  # no columns to name
 
 
 def test_a_frame_of_rows_and_no_columns_says_so() -> None:
