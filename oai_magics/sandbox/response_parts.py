@@ -6,7 +6,7 @@ message it corresponds to, so each rule has one home."""
 from __future__ import annotations
 
 from .documents import check_files, seen_files
-from .vision import check_images, seen_images
+from .vision import RESPONSES_DETAILS, check_images, seen_images
 
 __all__ = ["check_parts", "seen_parts", "seen_in_message"]
 
@@ -14,7 +14,7 @@ __all__ = ["check_parts", "seen_parts", "seen_in_message"]
 def check_parts(items: list[dict], field: str) -> None:
     """Refuse an image or file of the input items that the API would refuse, with its message."""
     messages = chat_messages(items)
-    check_images(messages, field)
+    check_images(messages, field, RESPONSES_DETAILS)
     check_files(messages, field)
 
 

@@ -15,16 +15,18 @@ from typing import Any
 from .errors import invalid
 from .parts import content_parts
 
-__all__ = ["check_images", "seen_images"]
+__all__ = ["check_images", "seen_images", "CHAT_DETAILS", "RESPONSES_DETAILS"]
 
 FORMATS = ("PNG", "JPEG", "WEBP", "GIF")
 UNSUPPORTED = ("You uploaded an unsupported image. Please make sure your image has of one the following formats: "
                "['png', 'jpeg', 'gif', 'webp'].")
-DETAILS = ("auto", "low", "high")
+CHAT_DETAILS = ("auto", "low", "high")  # chat's image_url.detail
+RESPONSES_DETAILS = (*CHAT_DETAILS, "original")  # the Responses API's ImageDetail: the image as it is, unscaled
 
 
-def check_images(messages: list[dict], field: str = "messages") -> None:
-    """Refuse an image part the API would refuse, with its message (`field`: where the messages sit)."""
+def check_images(messages: list[dict], field: str = "messages", details: tuple[str, ...] = CHAT_DETAILS) -> None:
+    """Refuse an image part the API would refuse, with its message (`field`: where the messages sit;
+    `details`: the detail levels that API takes)."""
     for where, part in content_parts(messages, "image_url", field):
         spec = part.get("image_url")
         if isinstance(spec, dict) and spec.get("file_id"):  # an uploaded image (Responses): the file store has it
@@ -33,8 +35,9 @@ def check_images(messages: list[dict], field: str = "messages") -> None:
         if not isinstance(url, str):
             raise invalid(f"Missing required parameter: '{where}.image_url.url'.", param=f"{where}.image_url.url",
                           code="missing_required_parameter")
-        if spec.get("detail", "auto") not in DETAILS:
-            raise invalid(f"Invalid value: '{spec.get('detail')}'. Supported values are: 'auto', 'low', and 'high'.",
+        if spec.get("detail", "auto") not in details:
+            named = ", ".join(f"'{d}'" for d in details[:-1]) + f", and '{details[-1]}'"
+            raise invalid(f"Invalid value: '{spec.get('detail')}'. Supported values are: {named}.",
                           param=f"{where}.image_url.detail", code="invalid_value")
         if url.startswith("data:"):
             _decoded(url)

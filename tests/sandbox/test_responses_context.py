@@ -58,6 +58,16 @@ def test_images_and_files_are_named_in_the_reply(api: Client, answers: list[Answ
     assert not contract_errors(answers)
 
 
+def test_the_detail_original_is_taken_on_responses_and_refused_on_chat(api: Client) -> None:
+    # ImageDetail (2026): low, high, auto or original on Responses; chat's image_url.detail has no original.
+    reply = output_text(create(api, input=asked({"type": "input_image", "image_url": png((40, 30)), "detail": "original"})))
+    assert "I was shown 1 image: PNG 40×30 px (original detail)." in reply
+    with pytest.raises(BadRequestError, match="Supported values are: 'auto', 'low', and 'high'") as refused:
+        api.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": [
+            {"type": "image_url", "image_url": {"url": png((40, 30)), "detail": "original"}}]}])
+    assert refused.value.param == "messages[0].content[0].image_url.detail"
+
+
 def test_an_image_or_file_the_api_refuses_is_refused(api: Client) -> None:
     broken = "data:image/png;base64," + base64.b64encode(b"not a picture").decode()
     with pytest.raises(BadRequestError, match="unsupported image"):
